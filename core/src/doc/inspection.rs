@@ -1,0 +1,138 @@
+//! `inspection`: a supervisor's store visit, written only by the supervisor who owns it.
+//!
+//! Merge behaviour: `answers` is a map keyed by checklist item id and `photos` a map keyed by the
+//! photo's SHA-256, so answers to different items and photos taken on two devices all survive;
+//! an answer to the same item is last-writer-wins (the supervisor's latest word). Check-in and
+//! check-out are last-writer-wins registers. The document holds photo references only, never
+//! photo bytes.
+
+use std::collections::BTreeMap;
+
+use autosurgeon::{Hydrate, Reconcile};
+
+use super::{DocKind, DocumentModel, IndexFields};
+
+/// A GPS fix as the phone reported it.
+#[derive(Debug, Clone, Copy, PartialEq, Hydrate, Reconcile)]
+pub struct GeoFix {
+    /// Latitude in degrees, -90..=90.
+    pub latitude: f64,
+    /// Longitude in degrees, -180..=180.
+    pub longitude: f64,
+    /// Reported horizontal accuracy in metres.
+    pub accuracy_m: f64,
+}
+
+/// A check-in or check-out: when and where.
+#[derive(Debug, Clone, Copy, PartialEq, Hydrate, Reconcile)]
+pub struct Visit {
+    /// Time, ms since the Unix epoch.
+    pub at: i64,
+    /// Where the phone was.
+    pub position: GeoFix,
+}
+
+/// Where a visit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hydrate, Reconcile)]
+pub enum InspectionStatus {
+    /// Checked in, being filled.
+    Open,
+    /// Checked out: ready to score once its photos arrive.
+    CheckedOut,
+}
+
+impl InspectionStatus {
+    /// The name used in the index and in lists.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InspectionStatus::Open => "open",
+            InspectionStatus::CheckedOut => "checked-out",
+        }
+    }
+}
+
+/// An answer to one checklist item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hydrate, Reconcile)]
+pub enum AnswerValue {
+    /// Compliant.
+    Yes,
+    /// Not compliant.
+    No,
+    /// Does not apply to this store.
+    NotApplicable,
+}
+
+/// The supervisor's answer to one item.
+#[derive(Debug, Clone, PartialEq, Hydrate, Reconcile)]
+pub struct Answer {
+    /// Yes, no or not applicable.
+    pub value: AnswerValue,
+    /// An optional count (facings, units on shelf).
+    pub count: Option<i64>,
+    /// Free text.
+    pub note: String,
+    /// When answered, ms since the Unix epoch.
+    pub answered_at: i64,
+}
+
+/// A reference to a photo stored elsewhere (content-addressed by SHA-256).
+#[derive(Debug, Clone, PartialEq, Hydrate, Reconcile)]
+pub struct PhotoRef {
+    /// Lowercase hex SHA-256 of the stored JPEG: the blob id.
+    pub sha256: String,
+    /// The checklist item it is evidence for.
+    pub item_id: String,
+    /// Size of the stored JPEG in bytes.
+    pub byte_size: u64,
+    /// Width of the stored JPEG.
+    pub width: u32,
+    /// Height of the stored JPEG.
+    pub height: u32,
+    /// Capture time reported by the phone, ms since the Unix epoch.
+    pub captured_at: i64,
+    /// Where the phone was when it took the photo.
+    pub position: Option<GeoFix>,
+    /// Perceptual hash (after EXIF orientation), for near-duplicate detection.
+    pub phash: String,
+}
+
+/// A supervisor's store visit.
+#[derive(Debug, Clone, PartialEq, Hydrate, Reconcile)]
+pub struct Inspection {
+    /// The supervisor's user id.
+    pub owner: String,
+    /// The store inspected.
+    pub store_id: String,
+    /// The checklist template's document id.
+    pub template_id: String,
+    /// Open or checked out.
+    pub status: InspectionStatus,
+    /// Check-in time and place.
+    pub check_in: Visit,
+    /// Check-out time and place.
+    pub check_out: Option<Visit>,
+    /// Answers by checklist item id.
+    pub answers: BTreeMap<String, Answer>,
+    /// Photos by SHA-256.
+    pub photos: BTreeMap<String, PhotoRef>,
+    /// Last edit, ms since the Unix epoch.
+    pub updated_at: i64,
+}
+
+impl DocumentModel for Inspection {
+    const KIND: DocKind = DocKind::Inspection;
+    const SCHEMA: u64 = 1;
+
+    fn index_fields(&self) -> IndexFields {
+        IndexFields {
+            status: Some(self.status.as_str().to_owned()),
+            store_id: Some(self.store_id.clone()),
+            owner: Some(self.owner.clone()),
+            subject_id: Some(self.template_id.clone()),
+            created_at: Some(self.check_in.at),
+            updated_at: Some(self.updated_at),
+            amount_cents: None,
+            item_count: i64::try_from(self.photos.len()).ok(),
+        }
+    }
+}

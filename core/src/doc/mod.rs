@@ -1,0 +1,353 @@
+//! The document model: one small automerge document per business object.
+//!
+//! Every document's root map holds two header keys, `kind` (a [`DocKind`] string) and `schema`
+//! (the schema version of that kind), next to the fields of its typed struct. The structs are
+//! read and written with autosurgeon: [`read`] hydrates after checking the header, [`update`]
+//! reconciles a changed value back, which writes only the fields that differ. That is what lets
+//! two devices edit different fields or different order lines and keep both edits.
+//!
+//! Each kind has exactly one writer role ([`DocKind::writer`]): the relay enforces it, and business
+//! verdicts therefore live in separate documents (an order's review is not in the order).
+
+mod catalog;
+mod decision;
+mod inbox;
+mod inspection;
+mod inspection_score;
+mod inventory;
+mod order;
+mod order_review;
+mod retail_store;
+mod template;
+
+use std::fmt;
+use std::str::FromStr;
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, Automerge, ROOT, ReadDoc, ScalarValue, Value};
+use autosurgeon::{Hydrate, Reconcile};
+
+pub use catalog::{Catalog, DiscountPolicy, PriceBreak, PriceList, Product, Promotion};
+pub use decision::{Decision, Verdict};
+pub use inbox::{Alert, AlertState, Inbox};
+pub use inspection::{Answer, AnswerValue, GeoFix, Inspection, InspectionStatus, PhotoRef, Visit};
+pub use inspection_score::{InspectionScore, ItemScore, PhotoAssessment, Trust};
+pub use inventory::{Inventory, StockLevel};
+pub use order::{Order, OrderLine, OrderStatus};
+pub use order_review::{ApprovalStep, Finding, OrderReview, ReviewOutcome, Severity, StepState};
+pub use retail_store::RetailStore;
+pub use template::{Template, TemplateItem};
+
+use crate::error::{Error, Result};
+use crate::id::DocumentId;
+
+/// The kinds of document FieldSync knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DocKind {
+    /// A rep's order.
+    Order,
+    /// The relay's verdict and approval routing for one order.
+    OrderReview,
+    /// One approver's decision on one approval step.
+    Decision,
+    /// A supervisor's store visit with its checklist answers and photo references.
+    Inspection,
+    /// The relay's score report for one inspection.
+    InspectionScore,
+    /// Stock levels of one warehouse or region.
+    Inventory,
+    /// Products, price lists, promotions and discount policy.
+    Catalog,
+    /// One retail store (a customer location).
+    Store,
+    /// An inspection checklist template.
+    Template,
+    /// Alerts and notifications for one user.
+    Inbox,
+}
+
+/// Who may write a document of a kind. The relay enforces this on every sync message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriterRole {
+    /// The user named as the document's `owner`.
+    Owner,
+    /// The approver named in the document.
+    Approver,
+    /// HQ users.
+    Hq,
+    /// Only the relay itself.
+    Server,
+}
+
+impl DocKind {
+    /// Every kind, in a stable order.
+    pub const ALL: [DocKind; 10] = [
+        DocKind::Order,
+        DocKind::OrderReview,
+        DocKind::Decision,
+        DocKind::Inspection,
+        DocKind::InspectionScore,
+        DocKind::Inventory,
+        DocKind::Catalog,
+        DocKind::Store,
+        DocKind::Template,
+        DocKind::Inbox,
+    ];
+
+    /// The name written in the document header.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::Order => "order",
+            DocKind::OrderReview => "order-review",
+            DocKind::Decision => "decision",
+            DocKind::Inspection => "inspection",
+            DocKind::InspectionScore => "inspection-score",
+            DocKind::Inventory => "inventory",
+            DocKind::Catalog => "catalog",
+            DocKind::Store => "store",
+            DocKind::Template => "template",
+            DocKind::Inbox => "inbox",
+        }
+    }
+
+    /// The one role allowed to write documents of this kind.
+    pub fn writer(self) -> WriterRole {
+        match self {
+            DocKind::Order | DocKind::Inspection => WriterRole::Owner,
+            DocKind::Decision => WriterRole::Approver,
+            DocKind::Catalog | DocKind::Store | DocKind::Template => WriterRole::Hq,
+            DocKind::OrderReview | DocKind::InspectionScore | DocKind::Inventory | DocKind::Inbox => WriterRole::Server,
+        }
+    }
+}
+
+impl fmt::Display for DocKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DocKind {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        DocKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == s)
+            .ok_or_else(|| Error::InvalidInput { field: "kind", reason: format!("unknown document kind {s:?}") })
+    }
+}
+
+/// The columns of the local index table that list screens filter and sort on, so that listing
+/// thousands of documents never loads one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IndexFields {
+    /// Kind-specific status (`draft`, `submitted`, `checked-out`, `approved`, …).
+    pub status: Option<String>,
+    /// The store the document is about.
+    pub store_id: Option<String>,
+    /// The user who owns or is addressed by the document.
+    pub owner: Option<String>,
+    /// The document this one is about (an order-review's order, a score's inspection).
+    pub subject_id: Option<String>,
+    /// Creation time, ms since the Unix epoch.
+    pub created_at: Option<i64>,
+    /// Last business update, ms since the Unix epoch.
+    pub updated_at: Option<i64>,
+    /// A money amount to show in lists (an order's total), in cents.
+    pub amount_cents: Option<i64>,
+    /// A count to show in lists (order lines, inspection photos).
+    pub item_count: Option<i64>,
+}
+
+/// A typed FieldSync document.
+pub trait DocumentModel: Hydrate + Reconcile + Clone + fmt::Debug {
+    /// The kind written in the header.
+    const KIND: DocKind;
+    /// The newest schema version of this kind that this code reads and writes.
+    const SCHEMA: u64;
+    /// The index columns for this value.
+    fn index_fields(&self) -> IndexFields;
+}
+
+/// The header every document carries at its root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// The `kind` string (may be a kind this code does not know).
+    pub kind: String,
+    /// The schema version.
+    pub schema: u64,
+}
+
+impl Header {
+    /// The known kind, if this code knows it.
+    pub fn known_kind(&self) -> Option<DocKind> {
+        self.kind.parse().ok()
+    }
+}
+
+/// Reads the header of a document.
+pub fn header(id: &DocumentId, doc: &impl ReadDoc) -> Result<Header> {
+    let malformed = |reason: &str| Error::Malformed { id: id.clone(), reason: reason.to_owned() };
+    let kind = match doc.get(ROOT, "kind") {
+        Ok(Some((Value::Scalar(value), _))) => match value.as_ref() {
+            ScalarValue::Str(kind) => kind.to_string(),
+            _ => return Err(malformed("header field kind is not text")),
+        },
+        _ => return Err(malformed("no kind in header")),
+    };
+    let schema = match doc.get(ROOT, "schema") {
+        Ok(Some((Value::Scalar(value), _))) => match value.as_ref() {
+            ScalarValue::Uint(v) => *v,
+            ScalarValue::Int(v) if *v >= 0 => *v as u64,
+            _ => return Err(malformed("header field schema is not a version number")),
+        },
+        _ => return Err(malformed("no schema in header")),
+    };
+    Ok(Header { kind, schema })
+}
+
+/// Checks that a document is a readable `T`: right kind, schema not newer than this code.
+pub fn check_header<T: DocumentModel>(id: &DocumentId, doc: &impl ReadDoc) -> Result<()> {
+    let header = header(id, doc)?;
+    if header.kind != T::KIND.as_str() {
+        return Err(Error::WrongKind { id: id.clone(), expected: T::KIND, found: header.kind });
+    }
+    if header.schema > T::SCHEMA {
+        return Err(Error::NewerSchema {
+            id: id.clone(),
+            kind: header.kind,
+            found: header.schema,
+            supported: T::SCHEMA,
+        });
+    }
+    Ok(())
+}
+
+/// Reads a typed document.
+pub fn read<T: DocumentModel>(id: &DocumentId, doc: &Automerge) -> Result<T> {
+    check_header::<T>(id, doc)?;
+    autosurgeon::hydrate(doc).map_err(|e| Error::Malformed { id: id.clone(), reason: e.to_string() })
+}
+
+/// Creates a new document holding `value`, written by `actor`.
+pub fn create<T: DocumentModel>(id: &DocumentId, actor: ActorId, value: &T) -> Result<Automerge> {
+    let mut doc = Automerge::new().with_actor(actor);
+    doc.transact(|tx| {
+        tx.put(ROOT, "kind", T::KIND.as_str()).map_err(|e| e.to_string())?;
+        tx.put(ROOT, "schema", ScalarValue::Uint(T::SCHEMA)).map_err(|e| e.to_string())?;
+        autosurgeon::reconcile(tx, value).map_err(|e| e.to_string())
+    })
+    .map_err(|failure| Error::Malformed { id: id.clone(), reason: failure.error })?;
+    Ok(doc)
+}
+
+/// Applies `value` to an existing document in one automerge transaction, writing only what
+/// differs. Returns whether anything changed.
+pub fn update<T: DocumentModel>(id: &DocumentId, doc: &mut Automerge, value: &T) -> Result<bool> {
+    check_header::<T>(id, doc)?;
+    let before = doc.get_heads();
+    let result = doc.transact(|tx| {
+        let current = header(id, tx).map(|h| h.schema).unwrap_or(0);
+        if current < T::SCHEMA {
+            tx.put(ROOT, "schema", ScalarValue::Uint(T::SCHEMA)).map_err(|e| e.to_string())?;
+        }
+        autosurgeon::reconcile(tx, value).map_err(|e| e.to_string())
+    });
+    result.map_err(|failure| Error::Malformed { id: id.clone(), reason: failure.error })?;
+    Ok(doc.get_heads() != before)
+}
+
+/// The index columns of any document, found through its header. `None` for a kind this code
+/// does not know or a schema newer than it reads: such documents are kept, but not listed.
+pub fn index_fields_of(id: &DocumentId, doc: &Automerge) -> Result<Option<(DocKind, IndexFields)>> {
+    let header = header(id, doc)?;
+    let Some(kind) = header.known_kind() else { return Ok(None) };
+    fn fields<T: DocumentModel>(id: &DocumentId, doc: &Automerge) -> Result<Option<IndexFields>> {
+        match read::<T>(id, doc) {
+            Ok(value) => Ok(Some(value.index_fields())),
+            Err(Error::NewerSchema { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+    let fields = match kind {
+        DocKind::Order => fields::<Order>(id, doc)?,
+        DocKind::OrderReview => fields::<OrderReview>(id, doc)?,
+        DocKind::Decision => fields::<Decision>(id, doc)?,
+        DocKind::Inspection => fields::<Inspection>(id, doc)?,
+        DocKind::InspectionScore => fields::<InspectionScore>(id, doc)?,
+        DocKind::Inventory => fields::<Inventory>(id, doc)?,
+        DocKind::Catalog => fields::<Catalog>(id, doc)?,
+        DocKind::Store => fields::<RetailStore>(id, doc)?,
+        DocKind::Template => fields::<Template>(id, doc)?,
+        DocKind::Inbox => fields::<Inbox>(id, doc)?,
+    };
+    Ok(fields.map(|f| (kind, f)))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn sample_store() -> RetailStore {
+        RetailStore {
+            name: "Corner Market".into(),
+            address: "1 Main St".into(),
+            customer_id: "C-1".into(),
+            region: "north".into(),
+            tier: "B".into(),
+            latitude: 52.1,
+            longitude: 4.3,
+            rep: "rep-1".into(),
+            supervisor: "sup-1".into(),
+            active: true,
+        }
+    }
+
+    #[test]
+    fn a_created_document_reads_back_as_written() {
+        let id = DocumentId::random();
+        let doc = create(&id, ActorId::random(), &sample_store()).unwrap();
+        assert_eq!(read::<RetailStore>(&id, &doc).unwrap(), sample_store());
+        assert_eq!(header(&id, &doc).unwrap(), Header { kind: "store".into(), schema: 1 });
+    }
+
+    #[test]
+    fn reading_a_document_as_another_kind_is_an_error() {
+        let id = DocumentId::random();
+        let doc = create(&id, ActorId::random(), &sample_store()).unwrap();
+        assert!(matches!(read::<Order>(&id, &doc), Err(Error::WrongKind { .. })));
+    }
+
+    #[test]
+    fn a_newer_schema_is_reported_never_misread() {
+        let id = DocumentId::random();
+        let mut doc = create(&id, ActorId::random(), &sample_store()).unwrap();
+        doc.transact(|tx| tx.put(ROOT, "schema", ScalarValue::Uint(99))).unwrap();
+        match read::<RetailStore>(&id, &doc) {
+            Err(Error::NewerSchema { found: 99, supported: 1, .. }) => {}
+            other => panic!("expected NewerSchema, got {other:?}"),
+        }
+        assert_eq!(index_fields_of(&id, &doc).unwrap(), None);
+    }
+
+    #[test]
+    fn an_update_that_changes_nothing_makes_no_change() {
+        let id = DocumentId::random();
+        let mut doc = create(&id, ActorId::random(), &sample_store()).unwrap();
+        assert!(!update(&id, &mut doc, &sample_store()).unwrap());
+        let mut moved = sample_store();
+        moved.region = "south".into();
+        assert!(update(&id, &mut doc, &moved).unwrap());
+        assert_eq!(read::<RetailStore>(&id, &doc).unwrap().region, "south");
+    }
+
+    #[test]
+    fn kinds_round_trip_through_their_names() {
+        for kind in DocKind::ALL {
+            assert_eq!(kind.as_str().parse::<DocKind>().unwrap(), kind);
+        }
+        assert!("invoice".parse::<DocKind>().is_err());
+    }
+}

@@ -1,0 +1,138 @@
+//! `order-review`: the relay's verdict on one order, written only by the relay.
+//!
+//! The relay rewrites the whole review for each submission it reviews, pinning the order heads it
+//! looked at; approval steps change state only as decisions are applied. Every field is
+//! last-writer-wins, and there is one writer, so nothing concurrent needs merging.
+
+use autosurgeon::{Hydrate, Reconcile};
+
+use super::{DocKind, DocumentModel, IndexFields};
+
+/// The verdict on an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hydrate, Reconcile)]
+pub enum ReviewOutcome {
+    /// Inside policy, or every approval step approved.
+    Approved,
+    /// Waiting for the current approval step.
+    NeedsApproval,
+    /// Rejected by validation or by an approver.
+    Rejected,
+}
+
+impl ReviewOutcome {
+    /// The name used in the index and in lists.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewOutcome::Approved => "approved",
+            ReviewOutcome::NeedsApproval => "needs-approval",
+            ReviewOutcome::Rejected => "rejected",
+        }
+    }
+}
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hydrate, Reconcile)]
+pub enum Severity {
+    /// For information only.
+    Info,
+    /// Needs an approval.
+    Warning,
+    /// Blocks the order.
+    Error,
+}
+
+/// One explainable result of validation, e.g. `line 3: unit price 12.40 below floor 13.00 for tier B`.
+#[derive(Debug, Clone, PartialEq, Hydrate, Reconcile)]
+pub struct Finding {
+    /// Stable machine code (`price-below-floor`, `insufficient-stock`, …).
+    pub code: String,
+    /// The line it is about, if any.
+    pub line_id: Option<String>,
+    /// How serious it is.
+    pub severity: Severity,
+    /// The explanation a rep understands.
+    pub text: String,
+}
+
+/// The state of one approval step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hydrate, Reconcile)]
+pub enum StepState {
+    /// Not yet decided.
+    Pending,
+    /// Approved by its approver.
+    Approved,
+    /// Rejected by its approver.
+    Rejected,
+}
+
+/// One approval step of an order.
+#[derive(Debug, Clone, PartialEq, Hydrate, Reconcile)]
+pub struct ApprovalStep {
+    /// The role that approves (`manager`, `hq`).
+    pub role: String,
+    /// The user id of the approver.
+    pub approver: String,
+    /// Why this step is needed (the policy rule that produced it).
+    pub rule: String,
+    /// Decision state.
+    pub state: StepState,
+    /// When the decision was applied, ms since the Unix epoch.
+    pub decided_at: Option<i64>,
+    /// The approver's reason (required for a rejection).
+    pub reason: String,
+}
+
+/// The relay's verdict on one order.
+#[derive(Debug, Clone, PartialEq, Hydrate, Reconcile)]
+pub struct OrderReview {
+    /// The reviewed order's document id.
+    pub order_id: String,
+    /// The order's owner (so the review reaches the rep's device).
+    pub owner: String,
+    /// The store of the order.
+    pub store_id: String,
+    /// The order's submission number this review is for.
+    pub submission: u64,
+    /// The order heads that were reviewed (hex change hashes).
+    pub reviewed_heads: Vec<String>,
+    /// The verdict.
+    pub outcome: ReviewOutcome,
+    /// Validation findings.
+    pub findings: Vec<Finding>,
+    /// Approval steps in order; the first pending one is current.
+    pub steps: Vec<ApprovalStep>,
+    /// The order total as the relay priced it, in cents.
+    pub total_cents: i64,
+    /// When the review was written, ms since the Unix epoch.
+    pub reviewed_at: i64,
+    /// When the outcome became final (approved or rejected), ms since the Unix epoch.
+    pub decided_at: Option<i64>,
+}
+
+impl OrderReview {
+    /// The index of the step waiting for a decision, if any.
+    pub fn current_step(&self) -> Option<usize> {
+        if self.outcome != ReviewOutcome::NeedsApproval {
+            return None;
+        }
+        self.steps.iter().position(|s| s.state == StepState::Pending)
+    }
+}
+
+impl DocumentModel for OrderReview {
+    const KIND: DocKind = DocKind::OrderReview;
+    const SCHEMA: u64 = 1;
+
+    fn index_fields(&self) -> IndexFields {
+        IndexFields {
+            status: Some(self.outcome.as_str().to_owned()),
+            store_id: Some(self.store_id.clone()),
+            owner: Some(self.owner.clone()),
+            subject_id: Some(self.order_id.clone()),
+            created_at: Some(self.reviewed_at),
+            updated_at: Some(self.decided_at.unwrap_or(self.reviewed_at)),
+            amount_cents: Some(self.total_cents),
+            item_count: i64::try_from(self.findings.len()).ok(),
+        }
+    }
+}

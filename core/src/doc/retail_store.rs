@@ -1,0 +1,46 @@
+//! `store`: one retail store (a customer location), written only by HQ.
+//!
+//! Every field is a last-writer-wins register: store master data has one owner, HQ.
+
+use autosurgeon::{Hydrate, Reconcile};
+
+use super::{DocKind, DocumentModel, IndexFields};
+
+/// One retail store.
+#[derive(Debug, Clone, PartialEq, Hydrate, Reconcile)]
+pub struct RetailStore {
+    /// Display name.
+    pub name: String,
+    /// Street address.
+    pub address: String,
+    /// The customer account that orders for this store.
+    pub customer_id: String,
+    /// Sales region.
+    pub region: String,
+    /// Customer tier (A, B, C), used by pricing and approval rules.
+    pub tier: String,
+    /// Latitude in degrees.
+    pub latitude: f64,
+    /// Longitude in degrees.
+    pub longitude: f64,
+    /// The assigned rep's user id.
+    pub rep: String,
+    /// The assigned supervisor's user id.
+    pub supervisor: String,
+    /// Whether the store is still served.
+    pub active: bool,
+}
+
+impl DocumentModel for RetailStore {
+    const KIND: DocKind = DocKind::Store;
+    const SCHEMA: u64 = 1;
+
+    fn index_fields(&self) -> IndexFields {
+        IndexFields {
+            status: Some(self.region.clone()),
+            owner: Some(self.rep.clone()),
+            subject_id: Some(self.name.clone()),
+            ..IndexFields::default()
+        }
+    }
+}

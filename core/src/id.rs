@@ -1,0 +1,101 @@
+//! Document ids: bs58check of 16 random bytes, compatible with automerge-repo (`automerge:<id>`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::Error;
+
+/// The id of one FieldSync document.
+///
+/// Sixteen random bytes written as bs58check, exactly like automerge-repo's `DocumentId`, so a
+/// document can also be named `automerge:<id>` by JavaScript peers.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DocumentId {
+    bytes: [u8; 16],
+    text: String,
+}
+
+impl DocumentId {
+    /// A new random id.
+    pub fn random() -> Self {
+        Self::from_bytes(rand::random())
+    }
+
+    /// The id for these 16 bytes.
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        let text = bs58::encode(bytes).with_check().into_string();
+        Self { bytes, text }
+    }
+
+    /// The raw 16 bytes.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.bytes
+    }
+
+    /// The bs58check text form.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The automerge-repo URL of this document: `automerge:<id>`.
+    pub fn url(&self) -> String {
+        format!("automerge:{}", self.text)
+    }
+}
+
+impl FromStr for DocumentId {
+    type Err = Error;
+
+    /// Parses the bs58check form, with or without the `automerge:` prefix.
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let text = s.strip_prefix("automerge:").unwrap_or(s);
+        let invalid = |reason| Error::InvalidId { id: s.to_owned(), reason };
+        if text.is_empty() || text.len() > 40 {
+            return Err(invalid("wrong length"));
+        }
+        let decoded = bs58::decode(text).with_check(None).into_vec().map_err(|_| invalid("not bs58check"))?;
+        let bytes: [u8; 16] = decoded.try_into().map_err(|_| invalid("not 16 bytes"))?;
+        Ok(Self::from_bytes(bytes))
+    }
+}
+
+impl fmt::Display for DocumentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Debug for DocumentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DocumentId({})", self.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_through_text_and_urls() {
+        let id = DocumentId::random();
+        assert_eq!(id.as_str().parse::<DocumentId>().unwrap(), id);
+        assert_eq!(id.url().parse::<DocumentId>().unwrap(), id);
+    }
+
+    #[test]
+    fn a_mistyped_id_fails_its_checksum() {
+        let id = DocumentId::random();
+        let mut text = id.as_str().to_owned();
+        let last = text.pop().unwrap();
+        text.push(if last == '2' { '3' } else { '2' });
+        assert!(matches!(text.parse::<DocumentId>(), Err(Error::InvalidId { .. })));
+    }
+
+    #[test]
+    fn path_characters_and_empty_text_are_not_ids() {
+        for bad in ["", "../etc/passwd", "abc/def", "0OIl", &"1".repeat(100)] {
+            assert!(bad.parse::<DocumentId>().is_err(), "{bad:?} parsed");
+        }
+    }
+}
