@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use automerge::ROOT;
+use automerge::{ROOT, ReadDoc};
 use rusqlite::types::Value;
 
 use super::LocalStore;
@@ -286,9 +286,16 @@ impl LocalStore {
         let mut inner = self.lock();
         let doc = inner.load(&catalog_id, DocKind::Catalog)?;
         crate::doc::check_header::<Catalog>(&catalog_id, doc)?;
-        let product: Option<Product> = autosurgeon::hydrate_path(doc, &ROOT, ["products".into(), sku.into()])
-            .map_err(|e| Error::Malformed { id: catalog_id.clone(), reason: e.to_string() })?;
-        product.ok_or_else(|| Error::InvalidInput { field: "sku", reason: format!("unknown product {sku}") })
+        let malformed = |reason: String| Error::Malformed { id: catalog_id.clone(), reason };
+        let unknown = || Error::InvalidInput { field: "sku", reason: format!("unknown product {sku}") };
+        let products = match doc.get(ROOT, "products").map_err(|e| malformed(e.to_string()))? {
+            Some((automerge::Value::Object(_), products)) => products,
+            _ => return Err(malformed("catalog has no products".to_owned())),
+        };
+        if doc.get(&products, sku).map_err(|e| malformed(e.to_string()))?.is_none() {
+            return Err(unknown());
+        }
+        autosurgeon::hydrate_prop(doc, &products, sku).map_err(|e| malformed(e.to_string()))
     }
 }
 

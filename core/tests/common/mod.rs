@@ -1,0 +1,123 @@
+//! Shared fixtures for the core integration tests: a phone store holding what the relay would
+//! have sent it (a catalog, stores, a checklist template), written by a "relay" actor.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use automerge::ActorId;
+use fieldsync_core::doc::{self, Catalog, DiscountPolicy, Product, RetailStore, Template, TemplateItem};
+use fieldsync_core::local_store::LineInput;
+use fieldsync_core::{DocumentId, DocumentModel, Identity, LocalStore, Role};
+
+pub const REP: &str = "rep-1";
+pub const SUPERVISOR: &str = "sup-1";
+
+pub struct Fixture {
+    pub store: LocalStore,
+    pub shop_id: DocumentId,
+    pub other_shop_id: DocumentId,
+    pub template_id: DocumentId,
+    pub catalog_id: DocumentId,
+}
+
+/// Writes a document as the relay would, and delivers it to `store`.
+pub fn deliver<T: DocumentModel>(store: &LocalStore, value: &T) -> DocumentId {
+    let id = DocumentId::random();
+    let bytes = doc::create(&id, ActorId::random(), value).unwrap().save();
+    assert!(store.receive_changes(&id, &bytes).unwrap());
+    id
+}
+
+pub fn catalog() -> Catalog {
+    let mut products = BTreeMap::new();
+    for (sku, name, category, price) in [
+        ("SKU-1", "Sparkling water 24x0.5l", "drinks", 1299),
+        ("SKU-2", "Orange juice 12x1l", "drinks", 2150),
+        ("SKU-3", "Crisps 20x150g", "snacks", 1840),
+        ("SKU-4", "Chocolate bar 48x50g", "snacks", 3120),
+        ("SKU-5", "Coffee beans 6x1kg", "coffee", 8900),
+    ] {
+        products.insert(
+            sku.to_owned(),
+            Product {
+                name: name.into(),
+                category: category.into(),
+                unit: "case".into(),
+                base_price_cents: price,
+                active: true,
+            },
+        );
+    }
+    products.insert(
+        "SKU-OLD".to_owned(),
+        Product {
+            name: "Discontinued".into(),
+            category: "drinks".into(),
+            unit: "case".into(),
+            base_price_cents: 100,
+            active: false,
+        },
+    );
+    Catalog {
+        products,
+        price_lists: BTreeMap::new(),
+        customer_prices: BTreeMap::new(),
+        promotions: BTreeMap::new(),
+        discount_policy: DiscountPolicy::default(),
+        version: 1,
+        updated_at: 1_700_000_000_000,
+    }
+}
+
+pub fn shop(name: &str) -> RetailStore {
+    RetailStore {
+        name: name.into(),
+        address: "1 Market Square".into(),
+        customer_id: format!("CUST-{name}"),
+        region: "north".into(),
+        tier: "B".into(),
+        latitude: 52.37,
+        longitude: 4.89,
+        rep: REP.into(),
+        supervisor: SUPERVISOR.into(),
+        active: true,
+    }
+}
+
+pub fn template() -> Template {
+    let item = |id: &str, text: &str, weight: f64, requires_photo: bool| TemplateItem {
+        id: id.into(),
+        text: text.into(),
+        weight,
+        requires_photo,
+    };
+    Template {
+        name: "Shelf standard".into(),
+        version: 1,
+        items: vec![
+            item("facings", "Our brand has at least 4 facings", 3.0, true),
+            item("price-tags", "Every product has a price tag", 2.0, false),
+            item("promo-display", "The promotion display is up", 1.0, true),
+        ],
+    }
+}
+
+/// Opens a store at `path` with the fixtures delivered and `user` signed in as `role`.
+pub fn fixture_at(path: &Path, user: &str, role: Role) -> Fixture {
+    let store = LocalStore::open(path).unwrap();
+    store.set_identity(&Identity { tenant: "acme".into(), user_id: user.into(), role }).unwrap();
+    let catalog_id = deliver(&store, &catalog());
+    let shop_id = deliver(&store, &shop("Corner Market"));
+    let other_shop_id = deliver(&store, &shop("Station Kiosk"));
+    let template_id = deliver(&store, &template());
+    Fixture { store, shop_id, other_shop_id, template_id, catalog_id }
+}
+
+pub fn rep_fixture(dir: &tempfile::TempDir) -> Fixture {
+    fixture_at(&dir.path().join("phone.db"), REP, Role::Rep)
+}
+
+pub fn line(sku: &str, qty: i64) -> LineInput {
+    LineInput { sku: sku.into(), qty, unit_price_cents: 1000, discount_bp: 0 }
+}
