@@ -1,0 +1,99 @@
+//! Core benchmarks: `cargo bench -p fieldsync-core --bench core`.
+//!
+//! Prints the median (and p90) of each operation next to its target. Figures, not assertions:
+//! the machines are shared and noisy.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::time::{Duration, Instant};
+
+use fieldsync_core::LocalStore;
+use fieldsync_core::doc::OrderStatus;
+use fieldsync_core::local_store::{NewOrder, OrderFilter};
+use fieldsync_core::photo::{self, PhotoLimits};
+
+fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bench.db");
+    let f = common::fixture_at(&path, common::REP, fieldsync_core::Role::Rep);
+    let new_order = || NewOrder {
+        store_id: f.shop_id.to_string(),
+        lines: ["SKU-1", "SKU-2", "SKU-3", "SKU-4", "SKU-5"].iter().map(|sku| common::line(sku, 3)).collect(),
+        notes: "bench".into(),
+    };
+
+    let create = measure(300, || {
+        let id = f.store.create_order(new_order()).unwrap();
+        std::hint::black_box(id);
+    });
+    report("create a 5-line order and commit it (synchronous=FULL)", &create, "5 ms");
+
+    // Fill to 5,000 orders, a third of them submitted.
+    let existing = f.store.list_orders(&OrderFilter::default()).unwrap().len();
+    for i in existing..5_000 {
+        let id = f.store.create_order(new_order()).unwrap();
+        if i % 3 == 0 {
+            f.store.submit_order(&id).unwrap();
+        }
+    }
+    let filter = OrderFilter { status: Some(OrderStatus::Submitted), ..Default::default() };
+    let mut listed = 0;
+    let list = measure(50, || listed = f.store.list_orders(&filter).unwrap().len());
+    report(&format!("list 5,000 orders filtered by status ({listed} rows)"), &list, "20 ms");
+    drop(f);
+
+    let open = measure(30, || {
+        let store = LocalStore::open(&path).unwrap();
+        std::hint::black_box(store.identity());
+    });
+    report("open a store holding 5,000 orders", &open, "200 ms");
+
+    let jpeg = twelve_megapixel_jpeg();
+    let ingest = measure(15, || {
+        std::hint::black_box(photo::ingest(&jpeg, &PhotoLimits::default()).unwrap());
+    });
+    report(&format!("ingest a 12 MP JPEG ({} KB)", jpeg.len() / 1024), &ingest, "400 ms");
+}
+
+/// A 4000x3000 JPEG with photo-like content: gradients, edges and noise, so that neither the
+/// decoder nor the encoder gets an easy flat image.
+fn twelve_megapixel_jpeg() -> Vec<u8> {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let image = image::RgbImage::from_fn(4000, 3000, |x, y| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let noise = (state & 0x1f) as u32;
+        let shelf = if (y / 150) % 2 == 0 { 60 } else { 0 };
+        let product = if (x / 90 + y / 150) % 3 == 0 { 90 } else { 20 };
+        let px = |base: u32| (base + noise).min(255) as u8;
+        image::Rgb([px(x * 200 / 4000 + shelf), px(y * 180 / 3000 + product), px(((x + y) / 40) % 120 + 30)])
+    });
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(&image).expect("encode");
+    out
+}
+
+fn measure(runs: usize, mut op: impl FnMut()) -> Vec<Duration> {
+    op(); // warm-up
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            op();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times
+}
+
+fn report(what: &str, sorted: &[Duration], target: &str) {
+    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "{what:<62} median {:>9.3} ms   p90 {:>9.3} ms   target <= {target}",
+        at(0.5).as_secs_f64() * 1e3,
+        at(0.9).as_secs_f64() * 1e3
+    );
+}
