@@ -99,3 +99,16 @@ mod tests {
         }
     }
 }
+
+/// On the wire a document id is its 16 raw bytes.
+impl serde::Serialize for DocumentId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.bytes.serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DocumentId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        <[u8; 16]>::deserialize(deserializer).map(Self::from_bytes)
+    }
+}

@@ -44,6 +44,7 @@ pub mod id;
 mod identity;
 pub mod local_store;
 pub mod photo;
+pub mod sync;
 
 pub use doc::{DocKind, DocumentModel};
 pub use error::{Error, Result};

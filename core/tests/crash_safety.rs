@@ -50,7 +50,12 @@ fn base_lines(n: u64) -> Vec<LineInput> {
 
 /// Orders whose number is a multiple of 3 get no extra line before submission.
 fn extra_line(n: u64) -> Option<LineInput> {
-    (n % 3 != 0).then(|| LineInput { sku: "SKU-5".into(), qty: 1 + (n % 9) as i64, unit_price_cents: 8900, discount_bp: 0 })
+    (!n.is_multiple_of(3)).then(|| LineInput {
+        sku: "SKU-5".into(),
+        qty: 1 + (n % 9) as i64,
+        unit_price_cents: 8900,
+        discount_bp: 0,
+    })
 }
 
 fn notes(n: u64) -> String {

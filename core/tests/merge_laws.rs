@@ -63,7 +63,7 @@ fn doc_id(seed: u64) -> DocumentId {
 /// Replica `n` of `base`: a fork for even `n`, a load of the saved bytes for odd `n`, each with
 /// its own actor.
 fn replica(base: &Automerge, seed: u64, n: u8) -> Automerge {
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         let mut doc = base.fork();
         doc.set_actor(actor(seed, n));
         doc
@@ -120,11 +120,7 @@ fn laws<T: Model>(seed: u64, edits: &[Vec<u64>; 3]) {
     assert_eq!(state::<T>(&id, &ab), state::<T>(&id, &merged(&b, &a)), "a⊔b == b⊔a");
     assert_eq!(state::<T>(&id, &merged(&a, &a)), state::<T>(&id, &a), "a⊔a == a");
     assert_eq!(state::<T>(&id, &merged(&ab, &b)), state::<T>(&id, &ab), "(a⊔b)⊔b == a⊔b");
-    assert_eq!(
-        state::<T>(&id, &merged(&ab, &c)),
-        state::<T>(&id, &merged(&a, &merged(&b, &c))),
-        "(a⊔b)⊔c == a⊔(b⊔c)"
-    );
+    assert_eq!(state::<T>(&id, &merged(&ab, &c)), state::<T>(&id, &merged(&a, &merged(&b, &c))), "(a⊔b)⊔c == a⊔(b⊔c)");
     // Every replica's own edits are in the merge: nothing a device wrote is silently dropped
     // from the history (values may lose a conflict, changes never disappear).
     for (name, doc) in [("a", &a), ("b", &b), ("c", &c)] {
@@ -191,7 +187,7 @@ fn converge<T: Model>(seed: u64, replicas: usize, steps: &[Step]) {
 }
 
 fn config() -> ProptestConfig {
-    ProptestConfig { cases: 24, max_shrink_iters: 2_000, ..ProptestConfig::default() }
+    ProptestConfig { cases: 40, max_shrink_iters: 2_000, ..ProptestConfig::default() }
 }
 
 fn edit_lists() -> impl Strategy<Value = [Vec<u64>; 3]> {
@@ -381,8 +377,8 @@ impl Model for OrderReview {
     fn mutate(&mut self, rng: &mut StdRng) {
         match rng.random_range(0..8) {
             0 => {
-                self.outcome =
-                    [ReviewOutcome::Approved, ReviewOutcome::NeedsApproval, ReviewOutcome::Rejected][rng.random_range(0..3)]
+                self.outcome = [ReviewOutcome::Approved, ReviewOutcome::NeedsApproval, ReviewOutcome::Rejected]
+                    [rng.random_range(0..3)]
             }
             1 => self.findings.push(finding(rng)),
             2 => {
@@ -401,7 +397,8 @@ impl Model for OrderReview {
             4 => self.steps.push(approval_step(rng)),
             5 => {
                 self.submission += 1;
-                self.reviewed_heads = (0..rng.random_range(1..3)).map(|_| format!("{:x}", rng.random::<u32>())).collect();
+                self.reviewed_heads =
+                    (0..rng.random_range(1..3)).map(|_| format!("{:x}", rng.random::<u32>())).collect();
                 self.reviewed_at = time(rng);
             }
             6 => self.total_cents = rng.random_range(0..100_000),
@@ -629,16 +626,19 @@ impl Model for Catalog {
                     region: String::new(),
                     prices: BTreeMap::from([(
                         "SKU-0".into(),
-                        vec![PriceBreak { min_qty: 1, unit_price_cents: 1000 }, PriceBreak {
-                            min_qty: 10,
-                            unit_price_cents: 900,
-                        }],
+                        vec![
+                            PriceBreak { min_qty: 1, unit_price_cents: 1000 },
+                            PriceBreak { min_qty: 10, unit_price_cents: 900 },
+                        ],
                     )]),
                 },
             )]),
             customer_prices: BTreeMap::new(),
             promotions: BTreeMap::new(),
-            discount_policy: DiscountPolicy { max_discount_bp: BTreeMap::from([("*/*".into(), 1500)]), min_order_cents: 0 },
+            discount_policy: DiscountPolicy {
+                max_discount_bp: BTreeMap::from([("*/*".into(), 1500)]),
+                min_order_cents: 0,
+            },
             version: 1,
             updated_at: T0,
         }
@@ -876,12 +876,7 @@ impl<T: Model> TwoDevices<T> {
     fn new(base: &T) -> Self {
         let id = doc_id(42);
         let doc = doc::create(&id, actor(42, 0), base).unwrap();
-        Self {
-            phone: replica(&doc, 42, 1),
-            tablet: replica(&doc, 42, 2),
-            id,
-            _kind: std::marker::PhantomData,
-        }
+        Self { phone: replica(&doc, 42, 1), tablet: replica(&doc, 42, 2), id, _kind: std::marker::PhantomData }
     }
 
     fn on_phone(&mut self, change: impl FnOnce(&mut T)) {
@@ -1023,7 +1018,8 @@ fn a_first_answer_to_one_item_on_two_devices_keeps_one_whole_answer() {
 fn re_answering_one_item_on_two_devices_keeps_one_whole_answer() {
     let mut devices = TwoDevices::new(&Inspection::base());
     let before = Inspection::base().answers["item-0"].clone();
-    let phone = Answer { value: AnswerValue::No, note: "shelf half empty".into(), answered_at: T0 + 1, ..before.clone() };
+    let phone =
+        Answer { value: AnswerValue::No, note: "shelf half empty".into(), answered_at: T0 + 1, ..before.clone() };
     let tablet = Answer { count: Some(before.count.unwrap_or(0) + 7), answered_at: T0 + 2, ..before.clone() };
     devices.on_phone(|inspection| {
         inspection.answers.insert("item-0".into(), phone.clone());

@@ -228,9 +228,8 @@ fn a_change_while_another_process_writes_fails_locked_changes_nothing_and_succee
     let list_before = store.list_orders(&OrderFilter::default()).unwrap();
     let pending_before = store.pending_documents().unwrap();
     let remote = DocumentId::random();
-    let remote_bytes = fieldsync_core::doc::create(&remote, automerge::ActorId::random(), &common::shop("New Shop"))
-        .unwrap()
-        .save();
+    let remote_bytes =
+        fieldsync_core::doc::create(&remote, automerge::ActorId::random(), &common::shop("New Shop")).unwrap().save();
 
     let blocker = rusqlite::Connection::open(&path).unwrap();
     blocker.execute_batch("BEGIN IMMEDIATE").unwrap();

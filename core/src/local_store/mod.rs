@@ -100,8 +100,12 @@ impl LocalStore {
         let mut conn = Connection::open(&path).map_err(|e| with_path(e.into()))?;
         conn.busy_timeout(options.busy_timeout).map_err(|e| with_path(e.into()))?;
         let setup = |conn: &mut Connection| -> Result<()> {
-            // Reading the version first turns "not a database" into a clear error before any write.
-            migrations::version(conn)?;
+            // Reading the version first turns "not a database" and "newer than this code" into
+            // clear errors before any write (switching to WAL rewrites the file header).
+            let found = migrations::version(conn)?;
+            if found > migrations::LATEST {
+                return Err(Error::NewerDatabase { found, supported: migrations::LATEST });
+            }
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
             conn.pragma_update(None, "foreign_keys", "ON")?;
