@@ -1,1 +1,31 @@
-//! placeholder
+//! # fieldsync-server, the relay
+//!
+//! Every FieldSync phone syncs with this relay. It authenticates users and devices, decides which
+//! documents each device may hold and write ([`scope`]), accepts or refuses their changes
+//! ([`sync`]), numbers every accepted change in a per-tenant feed so that a reconnecting device
+//! pays only for what changed, stores photos by content address ([`blobs`]), and serves the HTTP
+//! API ([`http`]) that integrations and the HQ dashboard use.
+//!
+//! Storage sits behind the [`storage::Storage`] trait: the embedded default is one SQLite file
+//! plus a blob folder in a data directory.
+//!
+//! `fn app(state) -> Router` ([`http::app`]) is kept apart from `main`, so tests drive the
+//! router directly or on a real socket.
+
+pub mod accounts;
+pub mod auth;
+pub mod blobs;
+pub mod config;
+pub mod documents;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod scope;
+pub mod seed;
+pub mod state;
+pub mod storage;
+pub mod sync;
+
+pub use error::{Error, Result};
+pub use http::app;
+pub use state::AppState;

@@ -1,0 +1,87 @@
+//! The relay's internal error type. HTTP handlers turn it into a JSON error in exactly one place,
+//! `http/error.rs`.
+
+use fieldsync_core::DocumentId;
+
+/// Everything that can go wrong inside the relay.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No or an unknown, expired or revoked token.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Wrong tenant, username or password (deliberately vague).
+    #[error("unknown tenant, username or password")]
+    BadCredentials,
+    /// Too many attempts; retry after the given seconds.
+    #[error("too many login attempts: retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
+    /// The caller may not do this (inside their tenant).
+    #[error("{0}")]
+    Forbidden(String),
+    /// Nothing with this id exists for the caller (also used for other tenants' objects).
+    #[error("{what} not found")]
+    NotFound {
+        /// What was looked for, naming the id.
+        what: String,
+    },
+    /// The request is malformed or its values are invalid.
+    #[error("{reason}")]
+    BadRequest {
+        /// Stable machine code (`invalid-id`, `malformed-sync`, `hash-mismatch`, …).
+        code: &'static str,
+        /// What is wrong, naming the value.
+        reason: String,
+    },
+    /// The request conflicts with the current state.
+    #[error("{0}")]
+    Conflict(String),
+    /// The body is larger than the route accepts.
+    #[error("body of {size} bytes exceeds the {limit}-byte limit")]
+    TooLarge {
+        /// Bytes sent (or claimed).
+        size: u64,
+        /// Bytes accepted.
+        limit: u64,
+    },
+    /// A document in storage could not be decoded.
+    #[error("stored document {id} is unreadable: {reason}")]
+    CorruptDocument {
+        /// The document.
+        id: DocumentId,
+        /// What failed.
+        reason: String,
+    },
+    /// The database failed.
+    #[error("storage error: {0}")]
+    Storage(String),
+    /// Reading or writing the blob folder failed.
+    #[error("blob storage error: {0}")]
+    Io(#[from] std::io::Error),
+    /// A core rule or document failed.
+    #[error(transparent)]
+    Core(#[from] fieldsync_core::Error),
+}
+
+/// Result alias for the relay.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<rusqlite::Error> for Error {
+    fn from(error: rusqlite::Error) -> Self {
+        Error::Storage(error.to_string())
+    }
+}
+
+impl Error {
+    /// A bad request with a code and a reason.
+    pub fn bad_request(code: &'static str, reason: impl Into<String>) -> Self {
+        Error::BadRequest { code, reason: reason.into() }
+    }
+
+    /// A not-found naming what was looked for.
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Error::NotFound { what: what.into() }
+    }
+}

@@ -1,0 +1,61 @@
+//! The one place where relay errors become HTTP responses: `{"error": {"code", "message"}}` with
+//! the right status.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::error::Error;
+
+/// An error as an HTTP response. Handlers return `Result<_, ApiError>` and use `?`.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl<E: Into<Error>> From<E> for ApiError {
+    fn from(error: E) -> Self {
+        ApiError(error.into())
+    }
+}
+
+impl ApiError {
+    /// The status and stable code of this error.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match &self.0 {
+            Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            Error::BadCredentials => (StatusCode::UNAUTHORIZED, "bad-credentials"),
+            Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
+            Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Error::NotFound { .. } => (StatusCode::NOT_FOUND, "not-found"),
+            Error::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Error::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
+            Error::Core(fieldsync_core::Error::InvalidId { .. }) => (StatusCode::BAD_REQUEST, "invalid-id"),
+            Error::Core(fieldsync_core::Error::InvalidInput { .. }) => (StatusCode::BAD_REQUEST, "invalid-input"),
+            Error::Core(fieldsync_core::Error::Photo(_)) => (StatusCode::BAD_REQUEST, "invalid-image"),
+            Error::Core(fieldsync_core::Error::NotFound { .. }) => (StatusCode::NOT_FOUND, "not-found"),
+            Error::CorruptDocument { .. } | Error::Storage(_) | Error::Io(_) | Error::Core(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            tracing::error!(error = %self.0, "request failed");
+            "internal error".to_owned()
+        } else {
+            self.0.to_string()
+        };
+        let mut response = (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response();
+        if let Error::RateLimited { retry_after_secs } = self.0
+            && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}

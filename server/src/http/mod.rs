@@ -1,0 +1,47 @@
+//! The HTTP surface (the contract is in DESIGN.md): routes, body limits, and the one error
+//! mapping ([`error`]).
+
+pub mod auth;
+pub mod blobs;
+pub mod docs;
+pub mod error;
+pub mod health;
+pub mod live;
+pub mod sync;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+/// Largest sync request body.
+pub const SYNC_BODY_LIMIT: usize = 8 * 1024 * 1024;
+/// Largest JSON body (login, decisions).
+pub const JSON_BODY_LIMIT: usize = 64 * 1024;
+/// Largest photo upload (one request of a resumable upload, or a whole photo).
+pub const BLOB_BODY_LIMIT: usize = 15 * 1024 * 1024;
+
+/// The relay's router.
+pub fn app(state: AppState) -> Router {
+    let json = DefaultBodyLimit::max(JSON_BODY_LIMIT);
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
+        .route("/v1/auth/login", post(auth::login).layer(json.clone()))
+        .route("/v1/auth/logout", post(auth::logout).layer(json.clone()))
+        .route("/v1/sync", post(sync::sync).layer(DefaultBodyLimit::max(SYNC_BODY_LIMIT)))
+        .route("/v1/ws", get(live::ws))
+        .route(
+            "/v1/blobs/{sha256}",
+            get(blobs::get_blob)
+                .head(blobs::head_blob)
+                .put(blobs::put_blob)
+                .layer(DefaultBodyLimit::max(BLOB_BODY_LIMIT)),
+        )
+        .route("/v1/docs/{id}", get(docs::get_doc))
+        .route("/v1/orders", get(docs::list_orders))
+        .route("/v1/inspections", get(docs::list_inspections))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), health::track))
+        .with_state(state)
+}
