@@ -100,10 +100,10 @@ pub enum Error {
         supported: u32,
     },
     /// The local database file is damaged or is not a FieldSync database.
-    #[error("local database {path} is corrupt: {reason}")]
+    #[error("local database{} is corrupt: {reason}", path.as_deref().map(|p| format!(" {p}")).unwrap_or_default())]
     Corrupt {
-        /// The file.
-        path: String,
+        /// The file, when known (it is when opening).
+        path: Option<String>,
         /// What SQLite said.
         reason: String,
     },
@@ -112,7 +112,7 @@ pub enum Error {
     Locked,
     /// Any other SQLite failure (disk full, I/O error, …).
     #[error("local database error: {0}")]
-    Database(#[source] rusqlite::Error),
+    Database(#[source] Box<rusqlite::Error>),
     /// automerge rejected a change or a saved document.
     #[error("document {id} could not be decoded: {source}")]
     Automerge {
@@ -120,7 +120,7 @@ pub enum Error {
         id: DocumentId,
         /// What automerge said.
         #[source]
-        source: automerge::AutomergeError,
+        source: Box<automerge::AutomergeError>,
     },
     /// A photo could not be ingested.
     #[error(transparent)]
@@ -136,9 +136,9 @@ impl From<rusqlite::Error> for Error {
         match error.sqlite_error_code() {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Locked,
             Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
-                Error::Corrupt { path: String::new(), reason: error.to_string() }
+                Error::Corrupt { path: None, reason: error.to_string() }
             }
-            _ => Error::Database(error),
+            _ => Error::Database(Box::new(error)),
         }
     }
 }

@@ -43,6 +43,11 @@ impl DocumentId {
     }
 }
 
+/// A short random id for items inside a document (order lines, answers): 8 random bytes in bs58.
+pub fn short_id() -> String {
+    bs58::encode(rand::random::<[u8; 8]>()).into_string()
+}
+
 impl FromStr for DocumentId {
     type Err = Error;
 
@@ -68,6 +73,19 @@ impl fmt::Display for DocumentId {
 impl fmt::Debug for DocumentId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "DocumentId({})", self.text)
+    }
+}
+
+/// On the wire a document id is its 16 raw bytes.
+impl serde::Serialize for DocumentId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.bytes.serialize(serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for DocumentId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        <[u8; 16]>::deserialize(deserializer).map(Self::from_bytes)
     }
 }
 
@@ -97,18 +115,5 @@ mod tests {
         for bad in ["", "../etc/passwd", "abc/def", "0OIl", &"1".repeat(100)] {
             assert!(bad.parse::<DocumentId>().is_err(), "{bad:?} parsed");
         }
-    }
-}
-
-/// On the wire a document id is its 16 raw bytes.
-impl serde::Serialize for DocumentId {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.bytes.serialize(serializer)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for DocumentId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        <[u8; 16]>::deserialize(deserializer).map(Self::from_bytes)
     }
 }

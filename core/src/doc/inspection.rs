@@ -1,8 +1,10 @@
 //! `inspection`: a supervisor's store visit, written only by the supervisor who owns it.
 //!
 //! Merge behaviour: `answers` is a map keyed by checklist item id and `photos` a map keyed by the
-//! photo's SHA-256, so answers to different items and photos taken on two devices all survive;
-//! an answer to the same item is last-writer-wins (the supervisor's latest word). Check-in and
+//! photo's SHA-256, so answers to different items and photos taken on two devices all survive.
+//! An answer is replaced whole, never merged field by field: each answer carries a fresh `id`
+//! key, so two devices answering the same item keep one device's whole answer (last writer
+//! wins), never a mix nobody gave. Check-in and
 //! check-out are last-writer-wins registers. The document holds photo references only, never
 //! photo bytes.
 
@@ -65,6 +67,9 @@ pub enum AnswerValue {
 /// The supervisor's answer to one item.
 #[derive(Debug, Clone, PartialEq, Hydrate, Reconcile)]
 pub struct Answer {
+    /// A fresh id per answer given; it makes a re-answer replace the whole answer.
+    #[key]
+    pub id: String,
     /// Yes, no or not applicable.
     pub value: AnswerValue,
     /// An optional count (facings, units on shelf).

@@ -1,6 +1,11 @@
 //! `template`: an inspection checklist, written only by HQ.
 //!
-//! Items are a list with a stable `id` key, so reordering and editing merge per item.
+//! Items are a map keyed by item id with a `position` for display order, not a list: a list
+//! records a move as a delete and an insert, so an item moved on one device and edited on another
+//! would lose the edit, and moved on two devices would appear twice. With a map, a move is a
+//! last-writer-wins change of `position`, and edits to other fields of the item survive it.
+
+use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile};
 
@@ -9,15 +14,14 @@ use super::{DocKind, DocumentModel, IndexFields};
 /// One checklist item.
 #[derive(Debug, Clone, PartialEq, Hydrate, Reconcile)]
 pub struct TemplateItem {
-    /// Stable item id.
-    #[key]
-    pub id: String,
     /// The question the supervisor answers.
     pub text: String,
     /// Weight in the audit score.
     pub weight: f64,
     /// Whether a usable photo is required for the item to score.
     pub requires_photo: bool,
+    /// Display order: items are shown sorted by it (ties by id).
+    pub position: i64,
 }
 
 /// An inspection checklist template.
@@ -27,14 +31,21 @@ pub struct Template {
     pub name: String,
     /// Bumped by HQ on each published change.
     pub version: u64,
-    /// The checklist.
-    pub items: Vec<TemplateItem>,
+    /// The checklist, by item id.
+    pub items: BTreeMap<String, TemplateItem>,
 }
 
 impl Template {
     /// The item with this id.
     pub fn item(&self, id: &str) -> Option<&TemplateItem> {
-        self.items.iter().find(|item| item.id == id)
+        self.items.get(id)
+    }
+
+    /// The items in display order, with their ids.
+    pub fn items_in_order(&self) -> Vec<(&String, &TemplateItem)> {
+        let mut items: Vec<_> = self.items.iter().collect();
+        items.sort_by_key(|(id, item)| (item.position, (*id).clone()));
+        items
     }
 }
 

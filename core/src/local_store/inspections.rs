@@ -116,9 +116,10 @@ impl LocalStore {
         self.require_item(id, item_id)?;
         self.edit_open(id, "answer an item", |inspection| {
             let now = now_ms();
-            inspection
-                .answers
-                .insert(item_id.to_owned(), Answer { value, count, note: note.to_owned(), answered_at: now });
+            inspection.answers.insert(
+                item_id.to_owned(),
+                Answer { id: crate::id::short_id(), value, count, note: note.to_owned(), answered_at: now },
+            );
             inspection.updated_at = now;
             Ok(())
         })

@@ -94,7 +94,7 @@ impl LocalStore {
         let path = path.as_ref().to_path_buf();
         let shown = path.display().to_string();
         let with_path = |error: Error| match error {
-            Error::Corrupt { reason, .. } => Error::Corrupt { path: shown.clone(), reason },
+            Error::Corrupt { reason, .. } => Error::Corrupt { path: Some(shown.clone()), reason },
             other => other,
         };
         let mut conn = Connection::open(&path).map_err(|e| with_path(e.into()))?;
@@ -204,7 +204,7 @@ impl LocalStore {
         let mut doc = if exists { inner.take(id)? } else { Automerge::new() };
         let before = doc.get_heads();
         if let Err(source) = doc.load_incremental(changes) {
-            return Err(Error::Automerge { id: id.clone(), source });
+            return Err(Error::Automerge { id: id.clone(), source: Box::new(source) });
         }
         if doc.get_heads() == before {
             if exists {
@@ -253,7 +253,7 @@ impl LocalStore {
         if verdict == "ok" {
             Ok(())
         } else {
-            Err(Error::Corrupt { path: self.path.display().to_string(), reason: verdict })
+            Err(Error::Corrupt { path: Some(self.path.display().to_string()), reason: verdict })
         }
     }
 
@@ -351,7 +351,7 @@ impl Inner {
             .query_row([id.as_str()], |row| row.get(0))
             .optional()?;
         let Some(snapshot) = snapshot else { return Ok(None) };
-        let corrupt = |source| Error::Automerge { id: id.clone(), source };
+        let corrupt = |source| Error::Automerge { id: id.clone(), source: Box::new(source) };
         let mut doc = Automerge::load(&snapshot).map_err(corrupt)?;
         let mut stmt = self.conn.prepare_cached("SELECT data FROM chunks WHERE doc_id = ?1 ORDER BY seq")?;
         let mut rows = stmt.query([id.as_str()])?;

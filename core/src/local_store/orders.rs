@@ -82,7 +82,7 @@ impl LocalStore {
         let mut lines = BTreeMap::new();
         for (position, input) in new.lines.iter().enumerate() {
             self.validate_line(input)?;
-            lines.insert(new_line_id(), to_line(input, position as i64));
+            lines.insert(crate::id::short_id(), to_line(input, position as i64));
         }
         let now = now_ms();
         let order = Order {
@@ -110,7 +110,7 @@ impl LocalStore {
         self.validate_line(&line)?;
         self.edit_draft(order_id, "add a line", |order| {
             let position = order.lines.values().map(|l| l.position + 1).max().unwrap_or(0);
-            let line_id = new_line_id();
+            let line_id = crate::id::short_id();
             order.lines.insert(line_id.clone(), to_line(&line, position));
             Ok(line_id)
         })
@@ -261,7 +261,7 @@ impl LocalStore {
         if line.qty < 1 || line.qty > 1_000_000 {
             return invalid("qty", format!("quantity {} for {} must be between 1 and 1000000", line.qty, line.sku));
         }
-        if !(0..=100_000_000_00).contains(&line.unit_price_cents) {
+        if !(0..=10_000_000_000).contains(&line.unit_price_cents) {
             return invalid(
                 "unit_price_cents",
                 format!("unit price {} for {} is out of range", line.unit_price_cents, line.sku),
@@ -307,10 +307,6 @@ fn to_line(input: &LineInput, position: i64) -> OrderLine {
         discount_bp: input.discount_bp,
         position,
     }
-}
-
-fn new_line_id() -> String {
-    bs58::encode(rand::random::<[u8; 8]>()).into_string()
 }
 
 fn unknown_line(order_id: &DocumentId, line_id: &str) -> Error {

@@ -146,8 +146,7 @@ pub fn encode<T: Serialize>(message: &T) -> Vec<u8> {
 pub fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, WireError> {
     match bytes {
         [MAGIC, PROTOCOL_VERSION, body @ ..] => {
-            let (message, rest) =
-                postcard::take_from_bytes(body).map_err(|e| WireError::Malformed(e.to_string()))?;
+            let (message, rest) = postcard::take_from_bytes(body).map_err(|e| WireError::Malformed(e.to_string()))?;
             if rest.is_empty() {
                 Ok(message)
             } else {

@@ -86,20 +86,21 @@ pub fn shop(name: &str) -> RetailStore {
 }
 
 pub fn template() -> Template {
-    let item = |id: &str, text: &str, weight: f64, requires_photo: bool| TemplateItem {
-        id: id.into(),
-        text: text.into(),
-        weight,
-        requires_photo,
-    };
+    let items = [
+        ("facings", "Our brand has at least 4 facings", 3.0, true),
+        ("price-tags", "Every product has a price tag", 2.0, false),
+        ("promo-display", "The promotion display is up", 1.0, true),
+    ];
     Template {
         name: "Shelf standard".into(),
         version: 1,
-        items: vec![
-            item("facings", "Our brand has at least 4 facings", 3.0, true),
-            item("price-tags", "Every product has a price tag", 2.0, false),
-            item("promo-display", "The promotion display is up", 1.0, true),
-        ],
+        items: items
+            .into_iter()
+            .enumerate()
+            .map(|(position, (id, text, weight, requires_photo))| {
+                (id.to_owned(), TemplateItem { text: text.into(), weight, requires_photo, position: position as i64 })
+            })
+            .collect(),
     }
 }
 

@@ -5,8 +5,11 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
-const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0001_accounts.sql"), include_str!("migrations/0002_documents.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_accounts.sql"),
+    include_str!("migrations/0002_documents.sql"),
+    include_str!("migrations/0003_blobs.sql"),
+];
 
 /// The schema version this code writes.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

@@ -1,0 +1,121 @@
+//! The relay's settings, with defaults suitable for production, and the assembly of an
+//! [`AppState`] from them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::accounts::LoginLimiter;
+use crate::blobs::BlobFolder;
+use crate::error::{Error, Result};
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::storage::sqlite::SqliteStorage;
+use crate::sync::live::LiveHub;
+
+/// Name of the SQLite file in the data directory.
+pub const DATABASE_FILE: &str = "fieldsync.db";
+/// Name of the blob folder in the data directory.
+pub const BLOB_DIR: &str = "blobs";
+
+/// Argon2id cost parameters for password hashes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordCost {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Passes over the memory.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl Default for PasswordCost {
+    /// OWASP's argon2id recommendation: 19 MiB, 2 passes, 1 lane.
+    fn default() -> Self {
+        Self { memory_kib: 19 * 1024, iterations: 2, parallelism: 1 }
+    }
+}
+
+impl PasswordCost {
+    /// The cheapest argon2id parameters, for tests only: a hash costs microseconds.
+    pub fn insecure_for_tests() -> Self {
+        Self { memory_kib: 8, iterations: 1, parallelism: 1 }
+    }
+}
+
+/// How many failed logins are tolerated before [`Error::RateLimited`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    /// Failures per account (tenant and username) in the window.
+    pub per_account: usize,
+    /// Failures per client address in the window.
+    pub per_address: usize,
+    /// The sliding window.
+    pub window: Duration,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        Self { per_account: 5, per_address: 20, window: Duration::from_secs(5 * 60) }
+    }
+}
+
+/// The relay's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The data directory: the SQLite file and the blob folder.
+    pub data_dir: PathBuf,
+    /// Where `serve` listens.
+    pub listen: SocketAddr,
+    /// How long a login token is valid.
+    pub token_ttl: Duration,
+    /// Password hashing cost.
+    pub password_cost: PasswordCost,
+    /// Login rate limits.
+    pub login_limits: LoginLimits,
+    /// Largest photo accepted, in bytes (whole, across the parts of a resumable upload).
+    pub max_blob_bytes: u64,
+}
+
+impl Config {
+    /// The defaults for a data directory: listen on 127.0.0.1:8080, tokens valid 30 days.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            token_ttl: Duration::from_secs(30 * 24 * 60 * 60),
+            password_cost: PasswordCost::default(),
+            login_limits: LoginLimits::default(),
+            max_blob_bytes: 15 * 1024 * 1024,
+        }
+    }
+
+    /// The SQLite file.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join(DATABASE_FILE)
+    }
+
+    /// The blob folder.
+    pub fn blob_dir(&self) -> PathBuf {
+        self.data_dir.join(BLOB_DIR)
+    }
+
+    /// Opens the embedded storage in the data directory (creating the directory, the database and
+    /// the blob folder as needed) and assembles the relay's shared state.
+    pub fn open_state(self) -> Result<AppState> {
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+            Error::Storage(format!("cannot create data directory {}: {e}", self.data_dir.display()))
+        })?;
+        let storage = SqliteStorage::open(self.database_path())?;
+        let blobs = BlobFolder::open(self.blob_dir())?;
+        Ok(AppState {
+            storage: Arc::new(storage),
+            blobs,
+            metrics: Arc::new(Metrics::default()),
+            live: LiveHub::default(),
+            login_limiter: Arc::new(LoginLimiter::new(self.login_limits)),
+            config: Arc::new(self),
+        })
+    }
+}

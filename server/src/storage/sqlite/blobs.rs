@@ -1,0 +1,126 @@
+//! [`BlobStore`] on SQLite.
+
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, params};
+
+use super::SqliteStorage;
+use crate::error::{Error, Result};
+use crate::storage::{BlobMeta, BlobStore, CompletedBlob};
+
+fn to_sql_size(size: u64) -> Result<i64> {
+    i64::try_from(size).map_err(|_| Error::Storage(format!("blob size {size} does not fit the database")))
+}
+
+#[async_trait]
+impl BlobStore for SqliteStorage {
+    async fn get_blob(&self, tenant_id: i64, sha256: &str) -> Result<Option<BlobMeta>> {
+        let sha256 = sha256.to_owned();
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT tenant_id, sha256, size, received, complete, width, height, uploaded_by_device, created_at
+                     FROM blobs WHERE tenant_id = ?1 AND sha256 = ?2",
+                    params![tenant_id, sha256],
+                    |row| {
+                        Ok(BlobMeta {
+                            tenant_id: row.get(0)?,
+                            sha256: row.get(1)?,
+                            size: row.get(2)?,
+                            received: row.get(3)?,
+                            complete: row.get(4)?,
+                            width: row.get(5)?,
+                            height: row.get(6)?,
+                            uploaded_by_device: row.get(7)?,
+                            created_at: row.get(8)?,
+                        })
+                    },
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn begin_upload(&self, tenant_id: i64, sha256: &str, size: u64, device_id: &str, now_ms: i64) -> Result<()> {
+        let (sha256, device_id, size) = (sha256.to_owned(), device_id.to_owned(), to_sql_size(size)?);
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO blobs (tenant_id, sha256, size, received, complete, uploaded_by_device, created_at)
+                 VALUES (?1, ?2, ?3, 0, 0, ?4, ?5)
+                 ON CONFLICT (tenant_id, sha256) DO UPDATE
+                 SET size = excluded.size, received = 0, uploaded_by_device = excluded.uploaded_by_device,
+                     created_at = excluded.created_at
+                 WHERE blobs.complete = 0",
+                params![tenant_id, sha256, size, device_id, now_ms],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn advance_upload(&self, tenant_id: i64, sha256: &str, received: u64) -> Result<()> {
+        let (sha256, received) = (sha256.to_owned(), to_sql_size(received)?);
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE blobs SET received = ?3 WHERE tenant_id = ?1 AND sha256 = ?2 AND complete = 0",
+                params![tenant_id, sha256, received],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn complete_blob(&self, tenant_id: i64, sha256: &str, blob: CompletedBlob) -> Result<()> {
+        let (sha256, size) = (sha256.to_owned(), to_sql_size(blob.size)?);
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO blobs (tenant_id, sha256, size, received, complete, width, height, uploaded_by_device,
+                                    created_at)
+                 VALUES (?1, ?2, ?3, ?3, 1, ?4, ?5, ?6, ?7)
+                 ON CONFLICT (tenant_id, sha256) DO UPDATE
+                 SET size = excluded.size, received = excluded.size, complete = 1, width = excluded.width,
+                     height = excluded.height, uploaded_by_device = excluded.uploaded_by_device
+                 WHERE blobs.complete = 0",
+                params![tenant_id, sha256, size, blob.width, blob.height, blob.device_id, blob.now_ms],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn discard_upload(&self, tenant_id: i64, sha256: &str) -> Result<()> {
+        let sha256 = sha256.to_owned();
+        self.write(move |conn| {
+            conn.execute("DELETE FROM blobs WHERE tenant_id = ?1 AND sha256 = ?2 AND complete = 0", params![
+                tenant_id, sha256
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::storage::AccountStore;
+
+    #[tokio::test]
+    async fn an_upload_advances_completes_and_is_never_discarded_once_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path().join("relay.db")).unwrap();
+        let tenant = storage.create_tenant("acme", 1).await.unwrap();
+        let sha = "ab".repeat(32);
+        assert!(storage.get_blob(tenant.id, &sha).await.unwrap().is_none());
+        storage.begin_upload(tenant.id, &sha, 10, "d1", 1).await.unwrap();
+        storage.advance_upload(tenant.id, &sha, 4).await.unwrap();
+        let meta = storage.get_blob(tenant.id, &sha).await.unwrap().unwrap();
+        assert_eq!((meta.size, meta.received, meta.complete), (10, 4, false));
+        let done = CompletedBlob { size: 10, width: 3, height: 2, device_id: "d1".into(), now_ms: 2 };
+        storage.complete_blob(tenant.id, &sha, done).await.unwrap();
+        storage.discard_upload(tenant.id, &sha).await.unwrap();
+        storage.begin_upload(tenant.id, &sha, 99, "d2", 3).await.unwrap();
+        let meta = storage.get_blob(tenant.id, &sha).await.unwrap().unwrap();
+        assert_eq!((meta.size, meta.received, meta.complete, meta.width), (10, 10, true, Some(3)));
+    }
+}
