@@ -1,1 +1,3 @@
+//! The FieldSync field-day demo (being built).
+
 fn main() {}

@@ -1,8 +1,21 @@
 //! Who is calling: the bearer token of a request resolved to tenant, user, role and device.
+//!
+//! Handlers take a [`Caller`] argument; the extractor reads `Authorization: Bearer <token>`,
+//! resolves it through storage ([`crate::accounts::authenticate`]) and refuses the request with a
+//! 401 JSON error naming the reason when the token is missing, malformed, unknown, expired or
+//! revoked. The WebSocket upgrade of `/v1/ws` is an ordinary GET, so the same extractor
+//! authenticates it before the upgrade.
 
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
 use fieldsync_core::Role;
 
+use crate::error::Error;
+use crate::http::error::ApiError;
 use crate::scope::Scope;
+use crate::state::AppState;
 
 /// The authenticated caller of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,5 +40,34 @@ impl Caller {
     /// What this caller may read.
     pub fn scope(&self) -> Scope {
         Scope { role: self.role, user_id: self.user_id.clone(), region: self.region.clone() }
+    }
+}
+
+/// The bearer token of a request: `Authorization: Bearer <token>` (scheme case-insensitive).
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, Error> {
+    let value = headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| Error::Unauthenticated("missing bearer token: send Authorization: Bearer <token>".into()))?;
+    let value = value
+        .to_str()
+        .map_err(|_| Error::Unauthenticated("malformed Authorization header: not visible ASCII".into()))?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
+        _ => Err(Error::Unauthenticated("malformed Authorization header: expected Bearer <token>".into())),
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        // A handler may extract the caller twice (or a middleware before it): resolve once.
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        let token = bearer_token(&parts.headers)?;
+        let caller = crate::accounts::authenticate(state.storage.as_ref(), token).await?;
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
     }
 }

@@ -12,7 +12,6 @@ use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::storage::sqlite::SqliteStorage;
-use crate::sync::live::LiveHub;
 
 /// Name of the SQLite file in the data directory.
 pub const DATABASE_FILE: &str = "fieldsync.db";
@@ -62,7 +61,7 @@ impl Default for LoginLimits {
 }
 
 /// The relay's settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Config {
     /// The data directory: the SQLite file and the blob folder.
     pub data_dir: PathBuf,
@@ -76,6 +75,22 @@ pub struct Config {
     pub login_limits: LoginLimits,
     /// Largest photo accepted, in bytes (whole, across the parts of a resumable upload).
     pub max_blob_bytes: u64,
+    /// A bearer token for Prometheus scrapers on `GET /metrics` (HQ users' tokens work too).
+    pub metrics_token: Option<String>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("token_ttl", &self.token_ttl)
+            .field("password_cost", &self.password_cost)
+            .field("login_limits", &self.login_limits)
+            .field("max_blob_bytes", &self.max_blob_bytes)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl Config {
@@ -88,6 +103,7 @@ impl Config {
             password_cost: PasswordCost::default(),
             login_limits: LoginLimits::default(),
             max_blob_bytes: 15 * 1024 * 1024,
+            metrics_token: None,
         }
     }
 
@@ -104,16 +120,14 @@ impl Config {
     /// Opens the embedded storage in the data directory (creating the directory, the database and
     /// the blob folder as needed) and assembles the relay's shared state.
     pub fn open_state(self) -> Result<AppState> {
-        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
-            Error::Storage(format!("cannot create data directory {}: {e}", self.data_dir.display()))
-        })?;
+        std::fs::create_dir_all(&self.data_dir)
+            .map_err(|e| Error::Storage(format!("cannot create data directory {}: {e}", self.data_dir.display())))?;
         let storage = SqliteStorage::open(self.database_path())?;
         let blobs = BlobFolder::open(self.blob_dir())?;
         Ok(AppState {
             storage: Arc::new(storage),
             blobs,
             metrics: Arc::new(Metrics::default()),
-            live: LiveHub::default(),
             login_limiter: Arc::new(LoginLimiter::new(self.login_limits)),
             config: Arc::new(self),
         })

@@ -1,30 +1,192 @@
-//! The relay's own document writes: master data it seeds or imports, and the documents only it
-//! may write (reviews, scores, inventory, inboxes).
+//! Documents as the relay sees them: the scope columns of any document ([`meta_of`]), and the
+//! relay's own writes — master data it seeds or imports, and the kinds only it may write
+//! (reviews, scores, inventory, inboxes).
 
-use fieldsync_core::{DocumentId, DocumentModel};
+use automerge::{ActorId, Automerge};
+use fieldsync_core::doc::{
+    self, Decision, DocKind, DocumentModel, Inbox, Inspection, InspectionScore, Inventory, Order, OrderReview,
+    RetailStore,
+};
+use fieldsync_core::sync::protocol::Head;
+use fieldsync_core::{DocumentId, Error as CoreError};
+use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::storage::Storage;
+use crate::storage::{DocMeta, DocWrite, Storage, StoredDoc, WriteOutcome};
 
-/// Creates a document written by the relay; returns its id.
-pub async fn create_as_relay<T: DocumentModel + Sync>(storage: &dyn Storage, tenant_id: i64, value: &T) -> Result<DocumentId> {
-    let _ = (storage, tenant_id, value);
-    Err(Error::Storage("relay writes are being built".into()))
+/// How often a relay write is retried when another writer moved the document meanwhile.
+const WRITE_ATTEMPTS: usize = 8;
+
+/// The actor the relay writes a tenant's documents with. It is derived, so every relay node
+/// agrees on it, and it is never bound to a device: a device presenting it is refused.
+pub fn relay_actor(tenant_id: i64) -> ActorId {
+    let digest = Sha256::new().chain_update(b"fieldsync relay actor").chain_update(tenant_id.to_be_bytes()).finalize();
+    ActorId::from(&digest[..16])
 }
 
-/// Edits a document as the relay, retrying when a concurrent write moved it; returns `edit`'s result.
+/// The heads of a document in wire form.
+pub fn heads_of(doc: &Automerge) -> Vec<Head> {
+    doc.get_heads().iter().map(|h| h.0).collect()
+}
+
+/// Loads a stored document's bytes.
+pub fn load(stored: &StoredDoc) -> Result<Automerge> {
+    Automerge::load(&stored.snapshot)
+        .map_err(|e| Error::CorruptDocument { id: stored.id.clone(), reason: e.to_string() })
+}
+
+/// The scope columns of a document, read from its content. Documents about a store take the
+/// store's region.
+pub async fn meta_of(storage: &dyn Storage, tenant_id: i64, id: &DocumentId, am: &Automerge) -> Result<DocMeta> {
+    let header = doc::header(id, am)?;
+    let kind: DocKind = header.kind.parse()?;
+    let mut meta = DocMeta { kind, owner: None, store_id: None, region: None, subject_id: None, status: None };
+    match kind {
+        DocKind::Order => {
+            let order: Order = doc::read(id, am)?;
+            meta.status = Some(order.status.as_str().to_owned());
+            meta.subject_id = Some(order.customer_id);
+            meta.owner = Some(order.owner);
+            meta.store_id = Some(order.store_id);
+        }
+        DocKind::OrderReview => {
+            let review: OrderReview = doc::read(id, am)?;
+            meta.status = Some(review.outcome.as_str().to_owned());
+            meta.owner = Some(review.owner);
+            meta.store_id = Some(review.store_id);
+            meta.subject_id = Some(review.order_id);
+        }
+        DocKind::Decision => {
+            let decision: Decision = doc::read(id, am)?;
+            meta.owner = Some(decision.approver);
+            meta.subject_id = Some(decision.order_id);
+        }
+        DocKind::Inspection => {
+            let inspection: Inspection = doc::read(id, am)?;
+            meta.status = Some(inspection.status.as_str().to_owned());
+            meta.owner = Some(inspection.owner);
+            meta.store_id = Some(inspection.store_id);
+            meta.subject_id = Some(inspection.template_id);
+        }
+        DocKind::InspectionScore => {
+            let score: InspectionScore = doc::read(id, am)?;
+            meta.owner = Some(score.owner);
+            meta.store_id = Some(score.store_id);
+            meta.subject_id = Some(score.inspection_id);
+        }
+        DocKind::Inventory => {
+            let inventory: Inventory = doc::read(id, am)?;
+            meta.region = Some(inventory.region);
+            meta.subject_id = Some(inventory.warehouse);
+        }
+        DocKind::Store => {
+            let store: RetailStore = doc::read(id, am)?;
+            meta.owner = Some(store.rep);
+            meta.region = Some(store.region);
+            meta.store_id = Some(id.to_string());
+        }
+        DocKind::Inbox => {
+            let inbox: Inbox = doc::read(id, am)?;
+            meta.owner = Some(inbox.owner);
+        }
+        DocKind::Catalog | DocKind::Template => {}
+    }
+    if meta.region.is_none()
+        && let Some(store_id) = &meta.store_id
+    {
+        meta.region = store_region(storage, tenant_id, store_id).await?;
+    }
+    Ok(meta)
+}
+
+/// The region of a store document, if the store exists.
+pub async fn store_region(storage: &dyn Storage, tenant_id: i64, store_id: &str) -> Result<Option<String>> {
+    let Ok(store_id) = store_id.parse::<DocumentId>() else { return Ok(None) };
+    Ok(storage
+        .load_doc(tenant_id, &store_id)
+        .await?
+        .filter(|stored| stored.meta.kind == DocKind::Store)
+        .and_then(|stored| stored.meta.region))
+}
+
+/// Creates a document written by the relay; returns its id.
+pub async fn create_as_relay<T: DocumentModel + Sync>(
+    storage: &dyn Storage,
+    tenant_id: i64,
+    value: &T,
+) -> Result<DocumentId> {
+    let id = DocumentId::random();
+    let am = doc::create(&id, relay_actor(tenant_id), value)?;
+    let meta = meta_of(storage, tenant_id, &id, &am).await?;
+    let write = relay_write(id.clone(), meta, Vec::new(), &am, &[]);
+    match storage.write_doc(tenant_id, write).await? {
+        WriteOutcome::Stored(_) => Ok(id),
+        WriteOutcome::Conflict => Err(Error::Conflict(format!("document {id} already exists"))),
+    }
+}
+
+/// Edits a document as the relay and returns `edit`'s result. When another writer moved the
+/// document meanwhile, the edit runs again on the new state (so `edit` must be repeatable).
 pub async fn edit_as_relay<T, R, F>(storage: &dyn Storage, tenant_id: i64, id: &DocumentId, edit: F) -> Result<R>
 where
     T: DocumentModel + Send + Sync,
     R: Send,
     F: Fn(&mut T) -> Result<R> + Send + Sync,
 {
-    let _ = (storage, tenant_id, id, edit);
-    Err(Error::Storage("relay writes are being built".into()))
+    for _ in 0..WRITE_ATTEMPTS {
+        let stored =
+            storage.load_doc(tenant_id, id).await?.ok_or_else(|| Error::not_found(format!("document {id}")))?;
+        let mut am = load(&stored)?;
+        am.set_actor(relay_actor(tenant_id));
+        let mut value: T = doc::read(id, &am)?;
+        let result = edit(&mut value)?;
+        let before = am.get_heads();
+        if !doc::update(id, &mut am, &value)? {
+            return Ok(result);
+        }
+        let meta = meta_of(storage, tenant_id, id, &am).await?;
+        let write = relay_write(id.clone(), meta, stored.heads.clone(), &am, &before);
+        if let WriteOutcome::Stored(_) = storage.write_doc(tenant_id, write).await? {
+            return Ok(result);
+        }
+    }
+    Err(Error::Conflict(format!("document {id} kept changing; gave up after {WRITE_ATTEMPTS} attempts")))
 }
 
-/// Reads a document of the tenant.
+/// Reads a typed document of the tenant.
 pub async fn read<T: DocumentModel>(storage: &dyn Storage, tenant_id: i64, id: &DocumentId) -> Result<T> {
-    let _ = (storage, tenant_id, id);
-    Err(Error::Storage("relay reads are being built".into()))
+    let stored = storage
+        .load_doc(tenant_id, id)
+        .await?
+        .ok_or_else(|| Error::Core(CoreError::NotFound { kind: Some(T::KIND), id: id.to_string() }))?;
+    Ok(doc::read(id, &load(&stored)?)?)
+}
+
+fn relay_write(
+    id: DocumentId,
+    meta: DocMeta,
+    expected_heads: Vec<Head>,
+    am: &Automerge,
+    before: &[automerge::ChangeHash],
+) -> DocWrite {
+    let blobs = photo_refs(&id, am);
+    DocWrite {
+        id,
+        meta,
+        expected_heads,
+        snapshot: am.save(),
+        heads: heads_of(am),
+        changes: am.save_after(before),
+        origin_device: None,
+        new_actors: Vec::new(),
+        blobs,
+    }
+}
+
+/// The photos a document references (only inspections reference photos).
+pub fn photo_refs(id: &DocumentId, am: &Automerge) -> Vec<String> {
+    match doc::read::<Inspection>(id, am) {
+        Ok(inspection) => inspection.photos.into_keys().collect(),
+        Err(_) => Vec::new(),
+    }
 }

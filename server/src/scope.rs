@@ -17,6 +17,17 @@ use fieldsync_core::{DocKind, Role};
 
 use crate::storage::DocMeta;
 
+/// How a role reaches the documents of one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Every document of the kind in the tenant.
+    Any,
+    /// Documents whose `owner` is the user.
+    Mine,
+    /// Documents whose `region` is the user's region.
+    Region,
+}
+
 /// The reading scope of one user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scope {
@@ -29,30 +40,60 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// How this user reaches documents of `kind`; `None`: not at all. The one rule table.
+    pub fn access(&self, kind: DocKind) -> Option<Access> {
+        use DocKind::*;
+        match (self.role, kind) {
+            (Role::Hq, _) => Some(Access::Any),
+            (_, Catalog | Template) => Some(Access::Any),
+            (_, Inbox) => Some(Access::Mine),
+            (Role::Rep, Store | Order | OrderReview) => Some(Access::Mine),
+            (Role::Rep, Inventory) => Some(Access::Region),
+            (Role::Supervisor, Store | Inventory) => Some(Access::Region),
+            (Role::Supervisor, Inspection | InspectionScore) => Some(Access::Mine),
+            (Role::Manager, Decision) => Some(Access::Mine),
+            (Role::Manager, Store | Inventory | Order | OrderReview | Inspection | InspectionScore) => {
+                Some(Access::Region)
+            }
+            _ => None,
+        }
+    }
+
     /// Whether a document with these columns is in scope.
     pub fn contains(&self, meta: &DocMeta) -> bool {
-        let mine = meta.owner.as_deref() == Some(self.user_id.as_str());
-        let in_region = self.region.is_some() && meta.region == self.region;
-        match (self.role, meta.kind) {
-            (Role::Hq, _) => true,
-            (_, DocKind::Catalog | DocKind::Template) => true,
-            (_, DocKind::Inbox) => mine,
-            (Role::Rep, DocKind::Store) => mine,
-            (Role::Rep, DocKind::Inventory) => in_region,
-            (Role::Rep, DocKind::Order | DocKind::OrderReview) => mine,
-            (Role::Supervisor, DocKind::Store | DocKind::Inventory) => in_region,
-            (Role::Supervisor, DocKind::Inspection | DocKind::InspectionScore) => mine,
-            (Role::Manager, DocKind::Decision) => mine,
-            (
-                Role::Manager,
-                DocKind::Store
-                | DocKind::Inventory
-                | DocKind::Order
-                | DocKind::OrderReview
-                | DocKind::Inspection
-                | DocKind::InspectionScore,
-            ) => in_region,
-            _ => false,
+        match self.access(meta.kind) {
+            Some(Access::Any) => true,
+            Some(Access::Mine) => meta.owner.as_deref() == Some(self.user_id.as_str()),
+            Some(Access::Region) => self.region.is_some() && meta.region == self.region,
+            None => false,
         }
+    }
+
+    /// The scope as a SQL condition over a `documents` row aliased `d`, with its parameters
+    /// (positional `?`). Every backend uses it, so the rule table above is the only one.
+    pub fn sql_condition(&self) -> (String, Vec<String>) {
+        let mut parts = Vec::new();
+        let mut params = Vec::new();
+        for kind in DocKind::ALL {
+            let kind_is = format!("d.kind = '{}'", kind.as_str());
+            match self.access(kind) {
+                Some(Access::Any) => parts.push(format!("({kind_is})")),
+                Some(Access::Mine) => {
+                    parts.push(format!("({kind_is} AND d.owner = ?)"));
+                    params.push(self.user_id.clone());
+                }
+                Some(Access::Region) => {
+                    if let Some(region) = &self.region {
+                        parts.push(format!("({kind_is} AND d.region = ?)"));
+                        params.push(region.clone());
+                    }
+                }
+                None => {}
+            }
+        }
+        if parts.is_empty() {
+            return ("0".to_owned(), params);
+        }
+        (format!("({})", parts.join(" OR ")), params)
     }
 }

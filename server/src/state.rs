@@ -7,7 +7,6 @@ use crate::blobs::BlobFolder;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::storage::Storage;
-use crate::sync::live::LiveHub;
 
 /// The relay's shared state; cheap to clone.
 #[derive(Clone)]
@@ -18,8 +17,6 @@ pub struct AppState {
     pub blobs: BlobFolder,
     /// Prometheus counters.
     pub metrics: Arc<Metrics>,
-    /// Live-channel fan-out of feed positions.
-    pub live: LiveHub,
     /// Login rate limiting.
     pub login_limiter: Arc<LoginLimiter>,
     /// Settings.

@@ -136,6 +136,7 @@ impl LocalStore {
             validate_fix(fix)?;
         }
         self.require_item(id, item_id)?;
+        let user = self.require_identity()?.user_id;
         // The expensive part runs before any lock is taken.
         let ingested = photo::ingest(bytes, &PhotoLimits::default())?;
         let reference = PhotoRef {
@@ -152,7 +153,7 @@ impl LocalStore {
         self.edit_doc(
             id,
             |inspection: &mut Inspection| {
-                check_open_and_owned(&self.require_identity()?.user_id, id, inspection, "add a photo")?;
+                check_open_and_owned(&user, id, inspection, "add a photo")?;
                 inspection.photos.insert(added.sha256.clone(), added);
                 inspection.updated_at = now_ms();
                 Ok(())

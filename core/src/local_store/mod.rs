@@ -286,6 +286,8 @@ impl LocalStore {
 
     /// Reads `T`, lets `edit` change it, and commits what changed in one transaction together
     /// with `extra`. Returns `edit`'s result. Nothing is written when `edit` fails.
+    ///
+    /// `edit` and `extra` run under the store's lock: they must not call back into the store.
     fn edit_doc<T: DocumentModel, R>(
         &self,
         id: &DocumentId,

@@ -122,3 +122,30 @@ pub fn rep_fixture(dir: &tempfile::TempDir) -> Fixture {
 pub fn line(sku: &str, qty: i64) -> LineInput {
     LineInput { sku: sku.into(), qty, unit_price_cents: 1000, discount_bp: 0 }
 }
+
+/// A small real PNG whose IHDR is rewritten (with a valid CRC) to claim `width` x `height`: a
+/// pixel bomb of a few hundred bytes.
+pub fn png_claiming(width: u32, height: u32) -> Vec<u8> {
+    let mut png = Vec::new();
+    image::DynamicImage::new_rgb8(16, 16)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    // Signature (8) + length (4) + "IHDR" (4), then width, height; the CRC covers type and data.
+    assert_eq!(&png[12..16], b"IHDR");
+    png[16..20].copy_from_slice(&width.to_be_bytes());
+    png[20..24].copy_from_slice(&height.to_be_bytes());
+    let crc = crc32(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
+    png
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}

@@ -28,8 +28,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
-        .route("/v1/auth/login", post(auth::login).layer(json.clone()))
-        .route("/v1/auth/logout", post(auth::logout).layer(json.clone()))
+        .route("/v1/auth/login", post(auth::login).layer(json))
+        .route("/v1/auth/logout", post(auth::logout).layer(json))
         .route("/v1/sync", post(sync::sync).layer(DefaultBodyLimit::max(SYNC_BODY_LIMIT)))
         .route("/v1/ws", get(live::ws))
         .route(

@@ -1,13 +1,25 @@
-//! `POST /v1/sync`: one batched sync round trip.
+//! `POST /v1/sync`: one batched sync round trip (binary body, see `docs/protocol.md`).
 
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use fieldsync_core::sync::protocol::{self, SyncRequest};
 
+use crate::auth::Caller;
+use crate::error::Error;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
-/// One sync round trip; binary body in the sync wire format.
-pub async fn sync(State(state): State<AppState>, body: Bytes) -> Result<Vec<u8>, ApiError> {
-    let _ = (state, body);
-    Err(crate::Error::Storage("sync is being built".into()).into())
+/// The media type of sync bodies.
+pub const SYNC_MEDIA_TYPE: &str = "application/x-fieldsync-sync";
+
+/// One sync round trip.
+pub async fn sync(State(state): State<AppState>, caller: Caller, body: Bytes) -> Result<impl IntoResponse, ApiError> {
+    let request: SyncRequest =
+        protocol::decode(&body).map_err(|e| Error::bad_request("malformed-sync", e.to_string()))?;
+    let response = crate::sync::round(&state, &caller, request).await?;
+    let bytes = protocol::encode(&response);
+    state.metrics.sync_round(body.len() as u64, bytes.len() as u64);
+    Ok(([(header::CONTENT_TYPE, SYNC_MEDIA_TYPE)], bytes))
 }

@@ -131,14 +131,15 @@ impl SessionRecord {
     /// The caller this session stands for, if it is still valid at `now_ms`; otherwise an
     /// [`Error::Unauthenticated`] saying why.
     pub fn check(self, now_ms: i64) -> Result<Caller> {
-        if self.revoked_at.is_some() {
-            return Err(Error::Unauthenticated("token was revoked: log in again".into()));
-        }
+        // The most specific reason first: disabling a user also revokes their sessions.
         if self.user_disabled_at.is_some() {
             return Err(Error::Unauthenticated(format!("user {} is disabled", self.username)));
         }
         if self.device_revoked_at.is_some() {
             return Err(Error::Unauthenticated(format!("device {} was revoked: log in again", self.device_id)));
+        }
+        if self.revoked_at.is_some() {
+            return Err(Error::Unauthenticated("token was revoked: log in again".into()));
         }
         if self.expires_at <= now_ms {
             return Err(Error::Unauthenticated("token expired: log in again".into()));

@@ -86,9 +86,25 @@ pub struct FeedPage {
     pub more: bool,
 }
 
+/// One stored write, announced to live connections (of every relay node sharing the storage).
+#[derive(Debug, Clone)]
+pub struct Announcement {
+    /// The tenant.
+    pub tenant_id: i64,
+    /// The feed position of the write.
+    pub seq: u64,
+    /// The document's scope columns.
+    pub meta: DocMeta,
+    /// The device that sent the change; `None` for the relay's own writes.
+    pub origin_device: Option<String>,
+}
+
 /// Documents and the change feed.
 #[async_trait]
 pub trait DocStore {
+    /// Listens to every stored write from now on.
+    fn announcements(&self) -> tokio::sync::broadcast::Receiver<Announcement>;
+
     /// One document, if it exists in the tenant.
     async fn load_doc(&self, tenant_id: i64, id: &DocumentId) -> Result<Option<StoredDoc>>;
 
@@ -105,7 +121,12 @@ pub trait DocStore {
     async fn feed(&self, tenant_id: i64, scope: &Scope, cursor: u64, device: &str, budget: usize) -> Result<FeedPage>;
 
     /// Every document in `scope` with its heads, leaving out `excluded`.
-    async fn manifest(&self, tenant_id: i64, scope: &Scope, excluded: &[DocumentId]) -> Result<Vec<(DocumentId, Vec<Head>)>>;
+    async fn manifest(
+        &self,
+        tenant_id: i64,
+        scope: &Scope,
+        excluded: &[DocumentId],
+    ) -> Result<Vec<(DocumentId, Vec<Head>)>>;
 
     /// The tenant's last feed position.
     async fn feed_position(&self, tenant_id: i64) -> Result<u64>;

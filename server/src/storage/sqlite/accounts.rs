@@ -178,7 +178,15 @@ impl AccountStore for SqliteStorage {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
                 params![id, tenant_id, user_id, name, now_ms],
             )?;
-            Ok(Device { id, tenant_id, user_id, name, created_at: now_ms, last_seen_at: Some(now_ms), revoked_at: None })
+            Ok(Device {
+                id,
+                tenant_id,
+                user_id,
+                name,
+                created_at: now_ms,
+                last_seen_at: Some(now_ms),
+                revoked_at: None,
+            })
         })
         .await
     }
@@ -334,7 +342,12 @@ mod tests {
     }
 
     fn new_user(username: &str) -> NewUser {
-        NewUser { username: username.into(), password_hash: "hash".into(), role: Role::Rep, region: Some("north".into()) }
+        NewUser {
+            username: username.into(),
+            password_hash: "hash".into(),
+            role: Role::Rep,
+            region: Some("north".into()),
+        }
     }
 
     #[tokio::test]

@@ -7,6 +7,10 @@ use super::SqliteStorage;
 use crate::error::{Error, Result};
 use crate::storage::{BlobMeta, BlobStore, CompletedBlob};
 
+fn from_sql_size(size: i64) -> u64 {
+    u64::try_from(size).unwrap_or(0)
+}
+
 fn to_sql_size(size: u64) -> Result<i64> {
     i64::try_from(size).map_err(|_| Error::Storage(format!("blob size {size} does not fit the database")))
 }
@@ -25,8 +29,8 @@ impl BlobStore for SqliteStorage {
                         Ok(BlobMeta {
                             tenant_id: row.get(0)?,
                             sha256: row.get(1)?,
-                            size: row.get(2)?,
-                            received: row.get(3)?,
+                            size: from_sql_size(row.get(2)?),
+                            received: from_sql_size(row.get(3)?),
                             complete: row.get(4)?,
                             width: row.get(5)?,
                             height: row.get(6)?,
@@ -90,9 +94,10 @@ impl BlobStore for SqliteStorage {
     async fn discard_upload(&self, tenant_id: i64, sha256: &str) -> Result<()> {
         let sha256 = sha256.to_owned();
         self.write(move |conn| {
-            conn.execute("DELETE FROM blobs WHERE tenant_id = ?1 AND sha256 = ?2 AND complete = 0", params![
-                tenant_id, sha256
-            ])?;
+            conn.execute(
+                "DELETE FROM blobs WHERE tenant_id = ?1 AND sha256 = ?2 AND complete = 0",
+                params![tenant_id, sha256],
+            )?;
             Ok(())
         })
         .await

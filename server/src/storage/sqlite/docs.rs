@@ -1,42 +1,318 @@
-//! [`DocStore`] on SQLite (being built).
+//! [`DocStore`] on SQLite.
 
 use async_trait::async_trait;
 use fieldsync_core::sync::protocol::Head;
 use fieldsync_core::{DocKind, DocumentId};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 
 use super::SqliteStorage;
 use crate::error::{Error, Result};
 use crate::scope::Scope;
-use crate::storage::{DocStore, DocWrite, FeedPage, StoredDoc, WriteOutcome};
+use crate::storage::{Announcement, DocMeta, DocStore, DocWrite, FeedPage, StoredDoc, WriteOutcome};
 
-fn building() -> Error {
-    Error::Storage("document storage is being built".into())
-}
+/// Most documents one feed page walks before it is cut, whatever their size.
+const FEED_PAGE_DOCS: i64 = 2_000;
 
 #[async_trait]
 impl DocStore for SqliteStorage {
-    async fn load_doc(&self, _tenant_id: i64, _id: &DocumentId) -> Result<Option<StoredDoc>> {
-        Err(building())
+    async fn load_doc(&self, tenant_id: i64, id: &DocumentId) -> Result<Option<StoredDoc>> {
+        let id = id.clone();
+        self.read(move |conn| {
+            conn.prepare_cached(
+                "SELECT id, kind, owner, store_id, region, subject_id, status, snapshot, heads, created_seq, updated_seq
+                 FROM documents d WHERE tenant_id = ?1 AND id = ?2",
+            )?
+            .query_row(params![tenant_id, id.as_str()], stored_doc)
+            .optional()?
+            .transpose()
+        })
+        .await
     }
-    async fn write_doc(&self, _tenant_id: i64, _write: DocWrite) -> Result<WriteOutcome> {
-        Err(building())
+
+    fn announcements(&self) -> tokio::sync::broadcast::Receiver<Announcement> {
+        self.inner.announcements.subscribe()
     }
-    async fn actor_devices(&self, _tenant_id: i64, _actors: Vec<Vec<u8>>) -> Result<Vec<(Vec<u8>, String)>> {
-        Err(building())
+
+    async fn write_doc(&self, tenant_id: i64, write: DocWrite) -> Result<WriteOutcome> {
+        let (meta, origin_device) = (write.meta.clone(), write.origin_device.clone());
+        let outcome = self.write(move |conn| write_doc(conn, tenant_id, &write)).await?;
+        if let WriteOutcome::Stored(seq) = outcome {
+            // Nobody listening is fine.
+            let _ = self.inner.announcements.send(Announcement { tenant_id, seq, meta, origin_device });
+        }
+        Ok(outcome)
     }
-    async fn feed(&self, _t: i64, _s: &Scope, _c: u64, _d: &str, _b: usize) -> Result<FeedPage> {
-        Err(building())
+
+    async fn actor_devices(&self, tenant_id: i64, actors: Vec<Vec<u8>>) -> Result<Vec<(Vec<u8>, String)>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached("SELECT device_id FROM actors WHERE tenant_id = ?1 AND actor = ?2")?;
+            let mut bound = Vec::new();
+            for actor in actors {
+                if let Some(device) = stmt.query_row(params![tenant_id, actor], |row| row.get(0)).optional()? {
+                    bound.push((actor, device));
+                }
+            }
+            Ok(bound)
+        })
+        .await
     }
-    async fn manifest(&self, _t: i64, _s: &Scope, _e: &[DocumentId]) -> Result<Vec<(DocumentId, Vec<Head>)>> {
-        Err(building())
+
+    async fn feed(&self, tenant_id: i64, scope: &Scope, cursor: u64, device: &str, budget: usize) -> Result<FeedPage> {
+        let (condition, scope_params) = scope.sql_condition();
+        let device = device.to_owned();
+        self.read(move |conn| {
+            // One read transaction: the page and the position it reaches come from one snapshot.
+            let tx = conn.unchecked_transaction()?;
+            let last_seq = feed_position(&tx, tenant_id)?;
+            let sql = format!(
+                "SELECT d.id, d.created_seq, d.creator_device, d.updated_seq FROM documents d
+                 WHERE d.tenant_id = ? AND d.updated_seq > ? AND {condition}
+                 ORDER BY d.updated_seq LIMIT {FEED_PAGE_DOCS}"
+            );
+            let mut args: Vec<Value> = vec![Value::Integer(tenant_id), Value::Integer(seq_value(cursor))];
+            args.extend(scope_params.into_iter().map(Value::Text));
+            let changed: Vec<(String, i64, Option<String>, i64)> = tx
+                .prepare(&sql)?
+                .query_map(params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                .collect::<Result<_, _>>()?;
+            let walked_all = (changed.len() as i64) < FEED_PAGE_DOCS;
+            let mut page = FeedPage::default();
+            let mut bytes = 0usize;
+            let mut reached = None;
+            let mut snapshot_stmt =
+                tx.prepare_cached("SELECT snapshot FROM documents WHERE tenant_id = ?1 AND id = ?2")?;
+            let mut entries_stmt = tx.prepare_cached(
+                "SELECT changes FROM change_log WHERE tenant_id = ?1 AND doc_id = ?2 AND seq > ?3
+                 AND (origin_device IS NULL OR origin_device != ?4) ORDER BY seq",
+            )?;
+            for (id, created_seq, creator, updated_seq) in changed {
+                if bytes >= budget {
+                    page.more = true;
+                    break;
+                }
+                let someone_else_created = creator.as_deref() != Some(device.as_str());
+                let data = if created_seq > seq_value(cursor) && someone_else_created {
+                    snapshot_stmt.query_row(params![tenant_id, id], |r| r.get::<_, Vec<u8>>(0))?
+                } else {
+                    let mut all = Vec::new();
+                    let mut rows = entries_stmt.query(params![tenant_id, id, seq_value(cursor), device])?;
+                    while let Some(row) = rows.next()? {
+                        all.extend_from_slice(&row.get::<_, Vec<u8>>(0)?);
+                    }
+                    all
+                };
+                reached = Some(updated_seq);
+                if !data.is_empty() {
+                    bytes += data.len();
+                    page.updates.push((id.parse()?, data));
+                }
+            }
+            page.cursor = match (page.more || !walked_all, reached) {
+                (true, Some(reached)) => {
+                    page.more = true;
+                    reached as u64
+                }
+                _ => last_seq,
+            };
+            Ok(page)
+        })
+        .await
     }
-    async fn feed_position(&self, _tenant_id: i64) -> Result<u64> {
-        Err(building())
+
+    async fn manifest(
+        &self,
+        tenant_id: i64,
+        scope: &Scope,
+        excluded: &[DocumentId],
+    ) -> Result<Vec<(DocumentId, Vec<Head>)>> {
+        let (condition, scope_params) = scope.sql_condition();
+        let excluded: std::collections::HashSet<String> = excluded.iter().map(|id| id.to_string()).collect();
+        self.read(move |conn| {
+            let sql = format!("SELECT d.id, d.heads FROM documents d WHERE d.tenant_id = ? AND {condition}");
+            let mut args: Vec<Value> = vec![Value::Integer(tenant_id)];
+            args.extend(scope_params.into_iter().map(Value::Text));
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params_from_iter(args))?;
+            let mut entries = Vec::new();
+            while let Some(row) = rows.next()? {
+                let id: String = row.get(0)?;
+                if excluded.contains(&id) {
+                    continue;
+                }
+                entries.push((id.parse()?, heads_from_blob(&row.get::<_, Vec<u8>>(1)?)));
+            }
+            Ok(entries)
+        })
+        .await
     }
-    async fn list_docs(&self, _t: i64, _s: &Scope, _k: DocKind, _l: u32) -> Result<Vec<StoredDoc>> {
-        Err(building())
+
+    async fn feed_position(&self, tenant_id: i64) -> Result<u64> {
+        self.read(move |conn| feed_position(conn, tenant_id)).await
     }
-    async fn blob_visible(&self, _t: i64, _s: &Scope, _sha256: &str) -> Result<bool> {
-        Err(building())
+
+    async fn list_docs(&self, tenant_id: i64, scope: &Scope, kind: DocKind, limit: u32) -> Result<Vec<StoredDoc>> {
+        let (condition, scope_params) = scope.sql_condition();
+        self.read(move |conn| {
+            let sql = format!(
+                "SELECT id, kind, owner, store_id, region, subject_id, status, snapshot, heads, created_seq, updated_seq
+                 FROM documents d WHERE d.tenant_id = ? AND d.kind = ? AND {condition}
+                 ORDER BY d.updated_seq DESC LIMIT ?"
+            );
+            let mut args: Vec<Value> = vec![Value::Integer(tenant_id), Value::Text(kind.as_str().to_owned())];
+            args.extend(scope_params.into_iter().map(Value::Text));
+            args.push(Value::Integer(i64::from(limit)));
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let docs = stmt.query_map(params_from_iter(args), stored_doc)?.collect::<Result<Vec<_>, _>>()?;
+            docs.into_iter().collect()
+        })
+        .await
     }
+
+    async fn blob_visible(&self, tenant_id: i64, scope: &Scope, sha256: &str) -> Result<bool> {
+        let (condition, scope_params) = scope.sql_condition();
+        let sha256 = sha256.to_owned();
+        self.read(move |conn| {
+            let sql = format!(
+                "SELECT 1 FROM doc_blobs b JOIN documents d ON d.tenant_id = b.tenant_id AND d.id = b.doc_id
+                 WHERE b.tenant_id = ? AND b.sha256 = ? AND {condition} LIMIT 1"
+            );
+            let mut args: Vec<Value> = vec![Value::Integer(tenant_id), Value::Text(sha256)];
+            args.extend(scope_params.into_iter().map(Value::Text));
+            Ok(conn.prepare_cached(&sql)?.exists(params_from_iter(args))?)
+        })
+        .await
+    }
+}
+
+fn write_doc(conn: &mut Connection, tenant_id: i64, write: &DocWrite) -> Result<WriteOutcome> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let id = write.id.as_str();
+    let current: Option<Vec<u8>> = tx
+        .prepare_cached("SELECT heads FROM documents WHERE tenant_id = ?1 AND id = ?2")?
+        .query_row(params![tenant_id, id], |r| r.get(0))
+        .optional()?;
+    let expected = heads_to_blob(&write.expected_heads);
+    let matches = match &current {
+        Some(heads) => !write.expected_heads.is_empty() && *heads == expected,
+        None => write.expected_heads.is_empty(),
+    };
+    if !matches {
+        return Ok(WriteOutcome::Conflict);
+    }
+    let seq = feed_position(&tx, tenant_id)? + 1;
+    let seq_db = seq_value(seq);
+    tx.prepare_cached(
+        "INSERT INTO feed_positions (tenant_id, last_seq) VALUES (?1, ?2)
+         ON CONFLICT(tenant_id) DO UPDATE SET last_seq = excluded.last_seq",
+    )?
+    .execute(params![tenant_id, seq_db])?;
+    let m = &write.meta;
+    let now = fieldsync_core::clock::now_ms();
+    tx.prepare_cached(
+        "INSERT INTO documents (tenant_id, id, kind, owner, store_id, region, subject_id, status, snapshot, heads,
+                                created_seq, updated_seq, creator_device, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13)
+         ON CONFLICT(tenant_id, id) DO UPDATE SET kind = excluded.kind, owner = excluded.owner,
+             store_id = excluded.store_id, region = excluded.region, subject_id = excluded.subject_id,
+             status = excluded.status, snapshot = excluded.snapshot, heads = excluded.heads,
+             updated_seq = excluded.updated_seq, updated_at = excluded.updated_at",
+    )?
+    .execute(params![
+        tenant_id,
+        id,
+        m.kind.as_str(),
+        m.owner,
+        m.store_id,
+        m.region,
+        m.subject_id,
+        m.status,
+        write.snapshot,
+        heads_to_blob(&write.heads),
+        seq_db,
+        write.origin_device,
+        now
+    ])?;
+    tx.prepare_cached(
+        "INSERT INTO change_log (tenant_id, seq, doc_id, origin_device, changes) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![tenant_id, seq_db, id, write.origin_device, write.changes])?;
+    if let Some(device) = &write.origin_device {
+        for actor in &write.new_actors {
+            let bound: Option<String> = tx
+                .prepare_cached("SELECT device_id FROM actors WHERE tenant_id = ?1 AND actor = ?2")?
+                .query_row(params![tenant_id, actor], |r| r.get(0))
+                .optional()?;
+            match bound {
+                None => {
+                    tx.prepare_cached("INSERT INTO actors (tenant_id, actor, device_id) VALUES (?1, ?2, ?3)")?
+                        .execute(params![tenant_id, actor, device])?;
+                }
+                Some(owner) if owner == *device => {}
+                Some(_) => {
+                    return Err(Error::Forbidden(format!("actor {} belongs to another device", hex::encode(actor))));
+                }
+            }
+        }
+    }
+    tx.prepare_cached("DELETE FROM doc_blobs WHERE tenant_id = ?1 AND doc_id = ?2")?.execute(params![tenant_id, id])?;
+    for sha in &write.blobs {
+        tx.prepare_cached("INSERT OR IGNORE INTO doc_blobs (tenant_id, doc_id, sha256) VALUES (?1, ?2, ?3)")?
+            .execute(params![tenant_id, id, sha])?;
+    }
+    tx.commit()?;
+    Ok(WriteOutcome::Stored(seq))
+}
+
+fn feed_position(conn: &Connection, tenant_id: i64) -> Result<u64> {
+    let last: Option<i64> = conn
+        .prepare_cached("SELECT last_seq FROM feed_positions WHERE tenant_id = ?1")?
+        .query_row([tenant_id], |r| r.get(0))
+        .optional()?;
+    Ok(last.unwrap_or(0).max(0) as u64)
+}
+
+/// Feed positions are stored as SQLite integers (i64); they never come near the limit.
+fn seq_value(seq: u64) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
+}
+
+fn stored_doc(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredDoc>> {
+    let id: String = row.get(0)?;
+    let kind: String = row.get(1)?;
+    let meta = (|| -> Result<DocMeta> {
+        Ok(DocMeta {
+            kind: kind.parse()?,
+            owner: row.get(2)?,
+            store_id: row.get(3)?,
+            region: row.get(4)?,
+            subject_id: row.get(5)?,
+            status: row.get(6)?,
+        })
+    })();
+    let snapshot: Vec<u8> = row.get(7)?;
+    let heads: Vec<u8> = row.get(8)?;
+    let created_seq: i64 = row.get(9)?;
+    let updated_seq: i64 = row.get(10)?;
+    Ok((|| {
+        Ok(StoredDoc {
+            id: id.parse()?,
+            meta: meta?,
+            snapshot,
+            heads: heads_from_blob(&heads),
+            created_seq: created_seq.max(0) as u64,
+            updated_seq: updated_seq.max(0) as u64,
+        })
+    })())
+}
+
+/// Heads are stored sorted and concatenated, 32 bytes each.
+pub(crate) fn heads_to_blob(heads: &[Head]) -> Vec<u8> {
+    let mut sorted = heads.to_vec();
+    sorted.sort_unstable();
+    sorted.concat()
+}
+
+pub(crate) fn heads_from_blob(blob: &[u8]) -> Vec<Head> {
+    blob.chunks_exact(32).filter_map(|chunk| chunk.try_into().ok()).collect()
 }

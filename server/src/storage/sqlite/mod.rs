@@ -27,6 +27,7 @@ pub struct SqliteStorage {
 
 struct Inner {
     path: PathBuf,
+    announcements: tokio::sync::broadcast::Sender<crate::storage::Announcement>,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
 }
@@ -38,7 +39,9 @@ impl SqliteStorage {
         let mut writer = connect(&path)?;
         migrations::migrate(&mut writer)?;
         let readers = (0..READERS).map(|_| connect(&path)).collect::<Result<Vec<_>>>()?;
-        Ok(Self { inner: Arc::new(Inner { path, writer: Mutex::new(writer), readers: Mutex::new(readers) }) })
+        let (announcements, _) = tokio::sync::broadcast::channel(4096);
+        let inner = Inner { path, announcements, writer: Mutex::new(writer), readers: Mutex::new(readers) };
+        Ok(Self { inner: Arc::new(inner) })
     }
 
     /// The database file.

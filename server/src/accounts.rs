@@ -1,0 +1,582 @@
+//! Accounts: passwords, tokens, logins and the administration of tenants and users.
+//!
+//! - Passwords are hashed with argon2id (PHC strings, so the cost travels with each hash and can
+//!   be raised later without breaking old hashes).
+//! - A token is 32 random bytes, base64url; only its SHA-256 is stored, so a copy of the database
+//!   holds no usable token. Tokens expire ([`Config::token_ttl`]) and can be revoked one by one,
+//!   per device or per user.
+//! - Logins are rate limited in memory per account and per client address ([`LoginLimiter`]);
+//!   a wrong tenant, username or password all answer the same [`Error::BadCredentials`], after
+//!   the same amount of hashing work.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use fieldsync_core::Role;
+use fieldsync_core::clock::now_ms;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::auth::Caller;
+use crate::config::{Config, LoginLimits, PasswordCost};
+use crate::error::{Error, Result};
+use crate::storage::{NewSession, NewUser, Storage, Tenant, User};
+
+/// Longest accepted password, in bytes.
+pub const MAX_PASSWORD_BYTES: usize = 256;
+/// Shortest accepted password, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// A device's `last_seen_at` is written at most this often.
+const TOUCH_INTERVAL_MS: i64 = 60_000;
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.')
+}
+
+fn validate_name(field: &'static str, value: &str, max: usize) -> Result<()> {
+    let invalid = |reason: String| Error::bad_request("invalid-input", format!("invalid {field} {value:?}: {reason}"));
+    if value.is_empty() || value.len() > max {
+        return Err(invalid(format!("must be 1 to {max} characters")));
+    }
+    if !value.chars().all(is_name_char) {
+        return Err(invalid("use lowercase letters, digits, '-', '_' or '.'".into()));
+    }
+    if !value.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(invalid("must start with a letter or a digit".into()));
+    }
+    Ok(())
+}
+
+/// Checks a tenant name: 1 to 64 of `a-z 0-9 - _ .`, starting with a letter or digit.
+pub fn validate_tenant_name(name: &str) -> Result<()> {
+    validate_name("tenant name", name, 64)
+}
+
+/// Checks a username: 1 to 64 of `a-z 0-9 - _ .`, starting with a letter or digit.
+pub fn validate_username(username: &str) -> Result<()> {
+    validate_name("username", username, 64)
+}
+
+/// Checks a region name: 1 to 64 of `a-z 0-9 - _ .`, starting with a letter or digit.
+pub fn validate_region(region: &str) -> Result<()> {
+    validate_name("region", region, 64)
+}
+
+/// Checks a new password: at least 8 characters, at most 256 bytes, no control characters.
+pub fn validate_password(password: &str) -> Result<()> {
+    let invalid = |reason: &str| Error::bad_request("invalid-input", format!("invalid password: {reason}"));
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(invalid("must be at least 8 characters"));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(invalid("must be at most 256 bytes"));
+    }
+    if password.chars().any(char::is_control) {
+        return Err(invalid("must not contain control characters"));
+    }
+    Ok(())
+}
+
+/// Checks a device name given at login: 1 to 100 characters, no control characters.
+pub fn validate_device_name(name: &str) -> Result<()> {
+    let count = name.chars().count();
+    if name.trim().is_empty() || count > 100 || name.chars().any(char::is_control) {
+        return Err(Error::bad_request(
+            "invalid-input",
+            format!("invalid device_name {name:?}: must be 1 to 100 characters without control characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Parses a role name (`rep`, `supervisor`, `manager`, `hq`).
+pub fn parse_role(role: &str) -> Result<Role> {
+    role.parse::<Role>().map_err(|_| {
+        Error::bad_request("invalid-input", format!("unknown role {role:?}: expected rep, supervisor, manager or hq"))
+    })
+}
+
+/// Checks that a role and a region go together: reps, supervisors and managers work in a
+/// region (their scope is computed from it); HQ sees the whole tenant and has none.
+pub fn validate_role_region(role: Role, region: Option<&str>) -> Result<()> {
+    match (role, region) {
+        (Role::Hq, Some(region)) => Err(Error::bad_request(
+            "invalid-input",
+            format!("hq users see the whole tenant and take no region, got region {region:?}"),
+        )),
+        (Role::Hq, None) => Ok(()),
+        (_, Some(region)) => validate_region(region),
+        (role, None) => Err(Error::bad_request("invalid-input", format!("a {role} needs a region (--region)"))),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Passwords and tokens
+
+fn argon2(cost: PasswordCost) -> Result<Argon2<'static>> {
+    let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
+        .map_err(|e| Error::Storage(format!("invalid argon2 parameters {cost:?}: {e}")))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+/// Hashes a password with argon2id and a fresh random salt; returns the PHC string.
+pub fn hash_password(password: &str, cost: PasswordCost) -> Result<String> {
+    let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
+        .map_err(|e| Error::Storage(format!("cannot encode password salt: {e}")))?;
+    let hash = argon2(cost)?
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| Error::Storage(format!("cannot hash password: {e}")))?;
+    Ok(hash.to_string())
+}
+
+/// Whether `password` matches the PHC string `hash` (the cost is read from the hash).
+pub fn verify_password(password: &str, hash: &str) -> Result<bool> {
+    let parsed =
+        PasswordHash::new(hash).map_err(|e| Error::Storage(format!("stored password hash is unreadable: {e}")))?;
+    match Argon2::default().verify_password(password.as_bytes(), &parsed) {
+        Ok(()) => Ok(true),
+        Err(argon2::password_hash::Error::Password) => Ok(false),
+        Err(e) => Err(Error::Storage(format!("cannot verify password: {e}"))),
+    }
+}
+
+async fn blocking<R: Send + 'static>(f: impl FnOnce() -> Result<R> + Send + 'static) -> Result<R> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Error::Storage(format!("password hashing task failed: {e}")))?
+}
+
+/// A new bearer token: 32 random bytes, base64url without padding (43 characters).
+pub fn new_token() -> String {
+    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+}
+
+/// What is stored for a token: its SHA-256 as lowercase hex.
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rate limiting
+
+/// In-memory login rate limiting: failed attempts per account and per client address in a
+/// sliding window ([`LoginLimits`]). A successful login clears its account's failures (not the
+/// address's: one good password must not reopen a guessing spree from the same address).
+///
+/// Memory stays bounded: entries whose failures all left the window are dropped as the maps grow.
+#[derive(Debug)]
+pub struct LoginLimiter {
+    limits: LoginLimits,
+    failures: Mutex<Failures>,
+}
+
+#[derive(Debug, Default)]
+struct Failures {
+    accounts: HashMap<String, VecDeque<Instant>>,
+    addresses: HashMap<IpAddr, VecDeque<Instant>>,
+}
+
+const PRUNE_ABOVE: usize = 10_000;
+
+fn expire(times: &mut VecDeque<Instant>, now: Instant, window: Duration) {
+    while times.front().is_some_and(|t| now.saturating_duration_since(*t) >= window) {
+        times.pop_front();
+    }
+}
+
+/// Seconds until the failure count in `times` drops below `limit`, if it is at the limit.
+fn wait_for(times: Option<&VecDeque<Instant>>, limit: usize, now: Instant, window: Duration) -> Option<u64> {
+    let times = times?;
+    let live: Vec<&Instant> = times.iter().filter(|t| now.saturating_duration_since(**t) < window).collect();
+    if live.len() < limit {
+        return None;
+    }
+    let freeing = live.get(live.len() - limit)?;
+    let left = window.saturating_sub(now.saturating_duration_since(**freeing));
+    Some(left.as_secs() + u64::from(left.subsec_nanos() > 0)).map(|s| s.max(1))
+}
+
+impl LoginLimiter {
+    /// A limiter with these limits.
+    pub fn new(limits: LoginLimits) -> Self {
+        Self { limits, failures: Mutex::new(Failures::default()) }
+    }
+
+    /// The key of an account in the limiter.
+    pub fn account_key(tenant: &str, username: &str) -> String {
+        format!("{tenant}\u{0}{username}")
+    }
+
+    /// [`Error::RateLimited`] if the account or the address used up its failures in the window.
+    pub fn check(&self, account: &str, address: Option<IpAddr>) -> Result<()> {
+        self.check_at(account, address, Instant::now())
+    }
+
+    /// [`LoginLimiter::check`] at a given instant.
+    pub fn check_at(&self, account: &str, address: Option<IpAddr>, now: Instant) -> Result<()> {
+        let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let window = self.limits.window;
+        let by_account = wait_for(failures.accounts.get(account), self.limits.per_account, now, window);
+        let by_address =
+            address.and_then(|a| wait_for(failures.addresses.get(&a), self.limits.per_address, now, window));
+        match by_account.into_iter().chain(by_address).max() {
+            Some(retry_after_secs) => Err(Error::RateLimited { retry_after_secs }),
+            None => Ok(()),
+        }
+    }
+
+    /// Records a failed attempt.
+    pub fn record_failure(&self, account: &str, address: Option<IpAddr>) {
+        self.record_failure_at(account, address, Instant::now());
+    }
+
+    /// [`LoginLimiter::record_failure`] at a given instant.
+    pub fn record_failure_at(&self, account: &str, address: Option<IpAddr>, now: Instant) {
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let window = self.limits.window;
+        let Failures { accounts, addresses } = &mut *failures;
+        if accounts.len() > PRUNE_ABOVE {
+            accounts.retain(|_, times| {
+                expire(times, now, window);
+                !times.is_empty()
+            });
+        }
+        if addresses.len() > PRUNE_ABOVE {
+            addresses.retain(|_, times| {
+                expire(times, now, window);
+                !times.is_empty()
+            });
+        }
+        let times = accounts.entry(account.to_owned()).or_default();
+        expire(times, now, window);
+        times.push_back(now);
+        if let Some(address) = address {
+            let times = addresses.entry(address).or_default();
+            expire(times, now, window);
+            times.push_back(now);
+        }
+    }
+
+    /// Clears an account's failures after a successful login.
+    pub fn record_success(&self, account: &str) {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).accounts.remove(account);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login, logout, authentication
+
+/// `POST /v1/auth/login` body.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct LoginRequest {
+    /// Tenant name.
+    pub tenant: String,
+    /// Username.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// A name for the device, shown to admins ("Pixel 7 of Anna").
+    pub device_name: String,
+}
+
+/// `POST /v1/auth/login` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    /// The bearer token; shown once, stored only hashed.
+    pub token: String,
+    /// The user's id (the owner named in their documents).
+    pub user_id: String,
+    /// The user's role.
+    pub role: String,
+    /// The user's region, if any.
+    pub region: Option<String>,
+    /// The device registered by this login.
+    pub device_id: String,
+    /// When the token expires, ms since the Unix epoch.
+    pub expires_at: i64,
+}
+
+/// Logs a user in: checks the rate limits, the credentials, registers the device and issues a
+/// token. Wrong tenant, username or password all answer [`Error::BadCredentials`] and count as a
+/// failure; a disabled user cannot log in.
+pub async fn login(
+    storage: &dyn Storage,
+    limiter: &LoginLimiter,
+    config: &Config,
+    request: &LoginRequest,
+    client: Option<IpAddr>,
+) -> Result<LoginResponse> {
+    validate_device_name(&request.device_name)?;
+    let account = LoginLimiter::account_key(&request.tenant, &request.username);
+    limiter.check(&account, client)?;
+
+    let user = match storage.find_tenant(&request.tenant).await? {
+        Some(tenant) => storage.find_user_by_username(tenant.id, &request.username).await?,
+        None => None,
+    };
+    let password = request.password.clone();
+    let cost = config.password_cost;
+    let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
+    let matches = blocking(move || match stored_hash {
+        Some(hash) if password.len() <= MAX_PASSWORD_BYTES => verify_password(&password, &hash),
+        // Same work as a real check, so timing does not tell which usernames exist.
+        _ => hash_password(&password, cost).map(|_| false),
+    })
+    .await?;
+
+    let user = match user {
+        Some(user) if matches && user.disabled_at.is_none() => user,
+        _ => {
+            limiter.record_failure(&account, client);
+            tracing::info!(tenant = %request.tenant, username = %request.username, "login refused");
+            return Err(Error::BadCredentials);
+        }
+    };
+    limiter.record_success(&account);
+
+    let now = now_ms();
+    let device = storage.register_device(user.tenant_id, &user.id, request.device_name.trim(), now).await?;
+    let token = new_token();
+    let ttl = i64::try_from(config.token_ttl.as_millis()).unwrap_or(i64::MAX);
+    let expires_at = now.saturating_add(ttl);
+    storage
+        .create_session(NewSession {
+            token_hash: hash_token(&token),
+            tenant_id: user.tenant_id,
+            user_id: user.id.clone(),
+            device_id: device.id.clone(),
+            created_at: now,
+            expires_at,
+        })
+        .await?;
+    tracing::info!(tenant = %request.tenant, username = %user.username, device = %device.id, "login");
+    Ok(LoginResponse {
+        token,
+        user_id: user.id,
+        role: user.role.as_str().to_owned(),
+        region: user.region,
+        device_id: device.id,
+        expires_at,
+    })
+}
+
+/// The caller a bearer token stands for now. Unknown, expired or revoked tokens, disabled users
+/// and revoked devices are [`Error::Unauthenticated`] with the reason. Records the device as seen
+/// (at most once a minute).
+pub async fn authenticate(storage: &dyn Storage, token: &str) -> Result<Caller> {
+    if token.is_empty() || token.len() > 512 {
+        return Err(Error::Unauthenticated("malformed bearer token".into()));
+    }
+    let record = storage
+        .find_session(&hash_token(token))
+        .await?
+        .ok_or_else(|| Error::Unauthenticated("unknown token: log in again".into()))?;
+    let now = now_ms();
+    let last_seen = record.device_last_seen_at;
+    let caller = record.check(now)?;
+    if last_seen.is_none_or(|seen| now.saturating_sub(seen) >= TOUCH_INTERVAL_MS)
+        && let Err(error) = storage.touch_device(caller.tenant_id, &caller.device_id, now).await
+    {
+        // Bookkeeping only: the request itself is authenticated.
+        tracing::warn!(%error, device = %caller.device_id, "cannot record device as seen");
+    }
+    Ok(caller)
+}
+
+/// Revokes the session of a token (logout). Unknown or already revoked tokens are refused
+/// like any unauthenticated request, so logging out twice answers 401 the second time.
+pub async fn logout(storage: &dyn Storage, token: &str) -> Result<()> {
+    authenticate(storage, token).await?;
+    storage.revoke_session(&hash_token(token), now_ms()).await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Administration (the `admin` commands)
+
+/// The tenant with this name, or [`Error::NotFound`].
+pub async fn tenant_named(storage: &dyn Storage, name: &str) -> Result<Tenant> {
+    storage.find_tenant(name).await?.ok_or_else(|| Error::not_found(format!("tenant {name}")))
+}
+
+async fn user_named(storage: &dyn Storage, tenant: &Tenant, username: &str) -> Result<User> {
+    storage
+        .find_user_by_username(tenant.id, username)
+        .await?
+        .ok_or_else(|| Error::not_found(format!("user {username} in tenant {}", tenant.name)))
+}
+
+/// Creates a tenant after validating its name.
+pub async fn create_tenant(storage: &dyn Storage, name: &str) -> Result<Tenant> {
+    validate_tenant_name(name)?;
+    storage.create_tenant(name, now_ms()).await
+}
+
+/// A user to create with [`create_user`].
+#[derive(Debug, Clone)]
+pub struct NewAccount<'a> {
+    /// Tenant name.
+    pub tenant: &'a str,
+    /// Username.
+    pub username: &'a str,
+    /// Password in clear; hashed before it is stored.
+    pub password: &'a str,
+    /// Role.
+    pub role: Role,
+    /// Region (required for rep, supervisor and manager; refused for hq).
+    pub region: Option<&'a str>,
+}
+
+/// Creates a user after validating every value; the password is stored argon2id-hashed.
+pub async fn create_user(storage: &dyn Storage, cost: PasswordCost, account: NewAccount<'_>) -> Result<User> {
+    validate_username(account.username)?;
+    validate_password(account.password)?;
+    validate_role_region(account.role, account.region)?;
+    let tenant = tenant_named(storage, account.tenant).await?;
+    let password = account.password.to_owned();
+    let password_hash = blocking(move || hash_password(&password, cost)).await?;
+    let user = NewUser {
+        username: account.username.to_owned(),
+        password_hash,
+        role: account.role,
+        region: account.region.map(str::to_owned),
+    };
+    storage.create_user(tenant.id, user, now_ms()).await
+}
+
+/// Sets a new password. Existing sessions stay valid (revoke them with [`revoke_user`]): a rep
+/// who forgot their password should not lose the sync of an unsynced phone.
+pub async fn reset_password(
+    storage: &dyn Storage,
+    cost: PasswordCost,
+    tenant: &str,
+    username: &str,
+    password: &str,
+) -> Result<()> {
+    validate_password(password)?;
+    let tenant = tenant_named(storage, tenant).await?;
+    let user = user_named(storage, &tenant, username).await?;
+    let password = password.to_owned();
+    let hash = blocking(move || hash_password(&password, cost)).await?;
+    storage.set_password_hash(tenant.id, &user.id, &hash).await
+}
+
+/// Disables a user and revokes all their sessions.
+pub async fn revoke_user(storage: &dyn Storage, tenant: &str, username: &str) -> Result<User> {
+    let tenant = tenant_named(storage, tenant).await?;
+    let user = user_named(storage, &tenant, username).await?;
+    storage.disable_user(tenant.id, &user.id, now_ms()).await?;
+    Ok(user)
+}
+
+/// Revokes a device and all its sessions.
+pub async fn revoke_device(storage: &dyn Storage, tenant: &str, device_id: &str) -> Result<()> {
+    let tenant = tenant_named(storage, tenant).await?;
+    storage.revoke_device(tenant.id, device_id, now_ms()).await
+}
+
+/// Every user of a tenant, by username.
+pub async fn list_users(storage: &dyn Storage, tenant: &str) -> Result<Vec<User>> {
+    let tenant = tenant_named(storage, tenant).await?;
+    storage.list_users(tenant.id).await
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const FAST: PasswordCost = PasswordCost { memory_kib: 8, iterations: 1, parallelism: 1 };
+
+    #[test]
+    fn a_password_verifies_against_its_hash_and_a_wrong_one_does_not() {
+        let hash = hash_password("correct horse", FAST).unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(verify_password("correct horse", &hash).unwrap());
+        assert!(!verify_password("correct horsf", &hash).unwrap());
+        assert_ne!(hash, hash_password("correct horse", FAST).unwrap(), "salts must differ");
+    }
+
+    #[test]
+    fn a_garbled_stored_hash_is_an_error_not_a_match() {
+        assert!(verify_password("whatever", "not-a-phc-string").is_err());
+    }
+
+    #[test]
+    fn tokens_are_random_url_safe_and_stored_as_sha256_hex() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        let hashed = hash_token(&a);
+        assert_eq!(hashed.len(), 64);
+        assert_eq!(hashed, hash_token(&a));
+        assert_ne!(hashed, hash_token(&b));
+        assert_eq!(hash_token("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn names_passwords_roles_and_regions_are_validated_naming_the_value() {
+        assert!(validate_username("rep-01").is_ok());
+        for bad in ["", "Anna", "../x", "a b", "-lead", &"a".repeat(65)] {
+            let error = validate_username(bad).unwrap_err().to_string();
+            assert!(error.contains("username"), "{error}");
+        }
+        assert!(validate_password("short").unwrap_err().to_string().contains("at least 8"));
+        assert!(validate_password(&"x".repeat(300)).is_err());
+        assert!(validate_password("tab\tinside").is_err());
+        assert!(validate_password("long enough").is_ok());
+        assert!(parse_role("boss").unwrap_err().to_string().contains("\"boss\""));
+        assert_eq!(parse_role("supervisor").unwrap(), Role::Supervisor);
+        assert!(validate_role_region(Role::Rep, None).is_err());
+        assert!(validate_role_region(Role::Rep, Some("North")).is_err());
+        assert!(validate_role_region(Role::Hq, Some("north")).is_err());
+        assert!(validate_role_region(Role::Manager, Some("north")).is_ok());
+        assert!(validate_role_region(Role::Hq, None).is_ok());
+        assert!(validate_device_name("Pixel 7").is_ok());
+        assert!(validate_device_name("  ").is_err());
+    }
+
+    fn limiter() -> LoginLimiter {
+        LoginLimiter::new(LoginLimits { per_account: 3, per_address: 5, window: Duration::from_secs(60) })
+    }
+
+    #[test]
+    fn an_account_is_limited_after_its_failures_until_the_oldest_leaves_the_window() {
+        let limiter = limiter();
+        let start = Instant::now();
+        for i in 0..3 {
+            limiter.check_at("acme/anna", None, start + Duration::from_secs(i)).unwrap();
+            limiter.record_failure_at("acme/anna", None, start + Duration::from_secs(i));
+        }
+        match limiter.check_at("acme/anna", None, start + Duration::from_secs(10)) {
+            Err(Error::RateLimited { retry_after_secs }) => assert_eq!(retry_after_secs, 50),
+            other => panic!("expected rate limited, got {other:?}"),
+        }
+        assert!(limiter.check_at("acme/bob", None, start + Duration::from_secs(10)).is_ok());
+        // The first failure leaves the window at 60 s: one more attempt is allowed.
+        assert!(limiter.check_at("acme/anna", None, start + Duration::from_secs(60)).is_ok());
+    }
+
+    #[test]
+    fn a_success_clears_the_account_but_not_the_address() {
+        let limiter = limiter();
+        let now = Instant::now();
+        let address: IpAddr = [10, 0, 0, 1].into();
+        for i in 0..5 {
+            limiter.record_failure_at(if i < 2 { "acme/anna" } else { "acme/other" }, Some(address), now);
+        }
+        assert!(matches!(limiter.check_at("acme/anna", Some(address), now), Err(Error::RateLimited { .. })));
+        limiter.record_success("acme/anna");
+        assert!(limiter.check_at("acme/anna", None, now).is_ok());
+        assert!(limiter.check_at("acme/anna", Some(address), now).is_err());
+        assert!(limiter.check_at("acme/anna", Some([10, 0, 0, 2].into()), now).is_ok());
+    }
+}

@@ -1,0 +1,212 @@
+//! `PUT`, `HEAD`, `GET /v1/blobs/{sha256}`: photo upload (resumable), existence check and
+//! download.
+//!
+//! - `PUT` without `Content-Range` carries the whole photo; with `Content-Range: bytes
+//!   START-END/TOTAL` one part of it, where START must equal the bytes the relay holds (else 409
+//!   with `Upload-Offset`). Answers: 201 stored (last byte arrived and the photo verified), 202 a
+//!   part was kept (`Upload-Offset` says how many bytes are held), 200 already stored.
+//! - `HEAD` answers 200 with `Content-Length` for a stored photo, else 404 with `Upload-Offset`:
+//!   how many bytes of a partial upload the relay holds (0 if none). Callers who may not upload
+//!   learn only about photos they may read.
+//! - `GET` (`?thumb=1` for a thumbnail) serves a photo only to callers whose scope holds a
+//!   document referencing it; everyone else gets 404, so existence is never revealed.
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::auth::Caller;
+use crate::blobs::{self, UploadContext, UploadOutcome, UploadRange, may_upload, validate_sha256};
+use crate::error::Error;
+use crate::http::error::ApiError;
+use crate::state::AppState;
+
+/// The header that tells a client where to resume an upload.
+pub const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
+
+fn sha_from(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    let Path(sha256) =
+        path.map_err(|e| Error::bad_request("invalid-id", format!("invalid blob id in the path: {}", e.body_text())))?;
+    validate_sha256(&sha256)?;
+    Ok(sha256)
+}
+
+fn context(state: &AppState) -> UploadContext<'_> {
+    UploadContext {
+        storage: state.storage.as_ref(),
+        folder: &state.blobs,
+        metrics: &state.metrics,
+        max_bytes: state.config.max_blob_bytes,
+    }
+}
+
+fn with_offset(mut response: Response, offset: u64) -> Response {
+    response.headers_mut().insert(UPLOAD_OFFSET, HeaderValue::from(offset));
+    response
+}
+
+/// Uploads a photo or one part of it.
+pub async fn put_blob(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let sha256 = sha_from(path)?;
+    let range = match headers.get(header::CONTENT_RANGE) {
+        None => UploadRange::Whole,
+        Some(value) => blobs::parse_content_range(value.to_str().map_err(|_| {
+            Error::bad_request("invalid-range", "invalid Content-Range: not visible ASCII".to_owned())
+        })?)?,
+    };
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            let size = headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            Error::TooLarge { size, limit: crate::http::BLOB_BODY_LIMIT as u64 }
+        } else {
+            Error::bad_request("unreadable-body", format!("cannot read the upload body: {}", rejection.body_text()))
+        }
+    })?;
+    let outcome = blobs::upload(context(&state), &caller, &sha256, range, &body).await?;
+    Ok(match outcome {
+        UploadOutcome::AlreadyComplete { size } => {
+            (StatusCode::OK, Json(json!({ "sha256": sha256, "size": size, "complete": true }))).into_response()
+        }
+        UploadOutcome::Stored { size, width, height } => (
+            StatusCode::CREATED,
+            Json(json!({ "sha256": sha256, "size": size, "width": width, "height": height, "complete": true })),
+        )
+            .into_response(),
+        UploadOutcome::Partial { received, total } => with_offset(
+            (
+                StatusCode::ACCEPTED,
+                Json(json!({ "sha256": sha256, "received": received, "total": total, "complete": false })),
+            )
+                .into_response(),
+            received,
+        ),
+        UploadOutcome::WrongOffset { held, start } => with_offset(
+            ApiError(Error::Conflict(format!(
+                "upload of blob {sha256} must resume at byte {held}, not {start}: see Upload-Offset"
+            )))
+            .into_response(),
+            held,
+        ),
+    })
+}
+
+/// Whether the photo is stored, or how much of it is.
+pub async fn head_blob(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let sha256 = sha_from(path)?;
+    let tenant_id = caller.tenant_id;
+    let complete = blobs::complete_size(context(&state), tenant_id, &sha256).await?;
+    let uploader = may_upload(caller.role);
+    let size = match complete {
+        Some(size) if uploader || state.storage.blob_visible(tenant_id, &caller.scope(), &sha256).await? => Some(size),
+        _ => None,
+    };
+    let response = match size {
+        Some(size) => {
+            let mut response = StatusCode::OK.into_response();
+            response.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(size));
+            response
+        }
+        None => {
+            let held = if uploader { state.blobs.held(tenant_id, &sha256).await? } else { 0 };
+            with_offset(StatusCode::NOT_FOUND.into_response(), held)
+        }
+    };
+    Ok(response)
+}
+
+fn wants_thumbnail(query: Option<&str>) -> Result<bool, Error> {
+    let mut thumb = false;
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if key == "thumb" {
+            thumb = match value {
+                "1" | "true" => true,
+                "0" | "false" => false,
+                other => {
+                    return Err(Error::bad_request(
+                        "invalid-input",
+                        format!("invalid thumb {other:?}: expected 1 or 0"),
+                    ));
+                }
+            };
+        }
+    }
+    Ok(thumb)
+}
+
+fn content_type(bytes: &[u8]) -> &'static str {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        "image/jpeg"
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        "image/png"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+/// Downloads a photo (or its thumbnail) the caller may read.
+pub async fn get_blob(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let sha256 = sha_from(path)?;
+    let thumb = wants_thumbnail(query.as_deref())?;
+    let tenant_id = caller.tenant_id;
+    let not_found = || Error::not_found(format!("blob {sha256}"));
+    if !state.storage.blob_visible(tenant_id, &caller.scope(), &sha256).await?
+        || blobs::complete_size(context(&state), tenant_id, &sha256).await?.is_none()
+    {
+        return Err(not_found().into());
+    }
+    let bytes = if thumb {
+        state.blobs.thumbnail(tenant_id, &sha256).await?
+    } else {
+        state.blobs.read(tenant_id, &sha256).await?
+    };
+    let bytes = bytes.ok_or_else(not_found)?;
+    let etag = if thumb { format!("\"{sha256}-thumb\"") } else { format!("\"{sha256}\"") };
+    let kind = content_type(&bytes);
+    let mut response = Response::new(Body::from(bytes));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, etag);
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_thumb_query_is_a_flag_and_nonsense_is_refused() {
+        assert!(!wants_thumbnail(None).unwrap());
+        assert!(wants_thumbnail(Some("thumb=1")).unwrap());
+        assert!(wants_thumbnail(Some("x=2&thumb=true")).unwrap());
+        assert!(!wants_thumbnail(Some("thumb=0")).unwrap());
+        assert!(wants_thumbnail(Some("thumb=yes")).is_err());
+    }
+}

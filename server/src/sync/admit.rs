@@ -1,0 +1,206 @@
+//! Admission of a device's changes to one document: decode, check every rule, store — or refuse
+//! the whole message for that document and store nothing.
+//!
+//! The changes are applied to a copy of the stored document first; the copy is checked (its kind,
+//! owner, store and actors) and only then written, conditional on the stored heads not having
+//! moved meanwhile. A refusal concerns one document: the rest of the request goes on.
+
+use std::collections::BTreeSet;
+
+use automerge::sync::{self, SyncDoc};
+use automerge::{ActorId, Automerge, ReadDoc};
+use fieldsync_core::doc::{self, DocKind, WriterRole};
+use fieldsync_core::{DocumentId, Role};
+
+use crate::auth::Caller;
+use crate::documents::{self, heads_of, relay_actor};
+use crate::error::{Error, Result};
+use crate::state::AppState;
+use crate::storage::{DocMeta, DocWrite, StoredDoc, WriteOutcome};
+
+/// How often admission retries when another writer moved the document meanwhile.
+const ATTEMPTS: usize = 8;
+
+/// What the device sent for one document.
+pub enum Incoming<'a> {
+    /// automerge changes (`save_after` output or a whole saved document).
+    Changes(&'a [u8]),
+    /// An encoded automerge sync message.
+    SyncMessage(&'a [u8]),
+}
+
+/// The verdict on one document's incoming changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Stored (or nothing new). For a sync message: the reply to send, if any.
+    Accepted {
+        /// The relay's reply to a sync message.
+        reply: Option<Vec<u8>>,
+    },
+    /// Refused; nothing was stored.
+    Rejected {
+        /// `forbidden`, `invalid`, `actor-taken`.
+        code: &'static str,
+        /// Why, for the app to show.
+        reason: String,
+    },
+    /// The changes build on changes the relay lacks: repair with sync messages.
+    Resync,
+}
+
+fn reject(code: &'static str, reason: impl Into<String>) -> Verdict {
+    Verdict::Rejected { code, reason: reason.into() }
+}
+
+/// Admits what the device sent for document `id`.
+pub async fn admit(state: &AppState, caller: &Caller, id: &DocumentId, incoming: Incoming<'_>) -> Result<Verdict> {
+    for _ in 0..ATTEMPTS {
+        let stored = state.storage.load_doc(caller.tenant_id, id).await?;
+        if let Some(stored) = &stored
+            && !caller.scope().contains(&stored.meta)
+        {
+            // Indistinguishable from a document that does not exist, as for reads.
+            return Ok(reject("forbidden", format!("document {id} is not in your scope")));
+        }
+        let base = match &stored {
+            Some(stored) => documents::load(stored)?,
+            None => Automerge::new(),
+        };
+        let before = base.get_heads();
+        let mut candidate = base.clone();
+        let mut sync_state = sync::State::new();
+        let applied = match incoming {
+            Incoming::Changes(bytes) => candidate.load_incremental(bytes).map(|_| ()).map_err(|e| e.to_string()),
+            Incoming::SyncMessage(bytes) => sync::Message::decode(bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|m| candidate.receive_sync_message(&mut sync_state, m).map_err(|e| e.to_string())),
+        };
+        if let Err(reason) = applied {
+            return Ok(reject("invalid", format!("changes to document {id} do not decode: {reason}")));
+        }
+        let reply = |doc: &Automerge, sync_state: &mut sync::State| match incoming {
+            Incoming::SyncMessage(_) => doc.generate_sync_message(sync_state).map(sync::Message::encode),
+            Incoming::Changes(_) => None,
+        };
+        if candidate.get_heads() == before {
+            return Ok(Verdict::Accepted { reply: reply(&base, &mut sync_state) });
+        }
+        if !candidate.get_missing_deps(&[]).is_empty() {
+            return Ok(match incoming {
+                Incoming::Changes(_) => Verdict::Resync,
+                // Mid-conversation: the next message brings the missing changes.
+                Incoming::SyncMessage(_) => Verdict::Accepted { reply: reply(&base, &mut sync_state) },
+            });
+        }
+        let new_actors = match check_actors(state, caller, &candidate, &before).await? {
+            Ok(new_actors) => new_actors,
+            Err(verdict) => return Ok(verdict),
+        };
+        let meta = match check_content(state, caller, id, stored.as_ref(), &candidate).await? {
+            Ok(meta) => meta,
+            Err(verdict) => return Ok(verdict),
+        };
+        let write = DocWrite {
+            id: id.clone(),
+            meta,
+            expected_heads: stored.as_ref().map(|s| s.heads.clone()).unwrap_or_default(),
+            snapshot: candidate.save(),
+            heads: heads_of(&candidate),
+            changes: candidate.save_after(&before),
+            origin_device: Some(caller.device_id.clone()),
+            new_actors,
+            blobs: documents::photo_refs(id, &candidate),
+        };
+        match state.storage.write_doc(caller.tenant_id, write).await {
+            Ok(WriteOutcome::Stored(_)) => return Ok(Verdict::Accepted { reply: reply(&candidate, &mut sync_state) }),
+            Ok(WriteOutcome::Conflict) => continue,
+            Err(Error::Forbidden(reason)) => return Ok(reject("actor-taken", reason)),
+            Err(error) => return Err(error),
+        }
+    }
+    Err(Error::Conflict(format!("document {id} kept changing; try again")))
+}
+
+/// Every actor of the new changes must be this device's or new; the relay's actor is never a
+/// device's. Returns the actors to bind to this device.
+async fn check_actors(
+    state: &AppState,
+    caller: &Caller,
+    candidate: &Automerge,
+    before: &[automerge::ChangeHash],
+) -> Result<Result<Vec<Vec<u8>>, Verdict>> {
+    let actors: BTreeSet<ActorId> = candidate.get_changes(before).iter().map(|c| c.actor_id().clone()).collect();
+    if actors.contains(&relay_actor(caller.tenant_id)) {
+        return Ok(Err(reject("forbidden", "changes carry the relay's own actor id")));
+    }
+    let actors: Vec<Vec<u8>> = actors.into_iter().map(|a| a.to_bytes().to_vec()).collect();
+    let bound = state.storage.actor_devices(caller.tenant_id, actors.clone()).await?;
+    if let Some((actor, _)) = bound.iter().find(|(_, device)| *device != caller.device_id) {
+        return Ok(Err(reject("actor-taken", format!("actor {} belongs to another device", hex::encode(actor)))));
+    }
+    Ok(Ok(actors.into_iter().filter(|a| !bound.iter().any(|(b, _)| b == a)).collect()))
+}
+
+/// The one-writer-role rule and the shape of the document after the change. Returns the
+/// document's scope columns.
+async fn check_content(
+    state: &AppState,
+    caller: &Caller,
+    id: &DocumentId,
+    stored: Option<&StoredDoc>,
+    candidate: &Automerge,
+) -> Result<Result<DocMeta, Verdict>> {
+    let invalid = |reason: String| Ok(Err(reject("invalid", reason)));
+    let forbidden = |reason: String| Ok(Err(reject("forbidden", reason)));
+    // A typed read of every kind: malformed documents and unknown or newer schemas stop here.
+    match doc::index_fields_of(id, candidate) {
+        Ok(Some(_)) => {}
+        Ok(None) => return invalid(format!("document {id} has a kind or schema version this relay does not know")),
+        Err(error) => return invalid(error.to_string()),
+    }
+    let meta = match documents::meta_of(state.storage.as_ref(), caller.tenant_id, id, candidate).await {
+        Ok(meta) => meta,
+        Err(error) => return invalid(error.to_string()),
+    };
+    if let Some(stored) = stored {
+        if stored.meta.kind != meta.kind {
+            return forbidden(format!("document {id} is a {}; it cannot become a {}", stored.meta.kind, meta.kind));
+        }
+        if stored.meta.owner != meta.owner && meta.kind.writer() != WriterRole::Hq {
+            return forbidden(format!("the owner of {} {id} cannot change", meta.kind));
+        }
+    }
+    let kind = meta.kind;
+    let is_mine = meta.owner.as_deref() == Some(caller.user_id.as_str());
+    let allowed = match kind.writer() {
+        WriterRole::Server => return forbidden(format!("{kind} documents are written by the relay only")),
+        WriterRole::Hq => caller.role == Role::Hq,
+        WriterRole::Approver => matches!(caller.role, Role::Manager | Role::Hq) && is_mine,
+        WriterRole::Owner => {
+            let role_ok = match kind {
+                DocKind::Order => caller.role == Role::Rep,
+                _ => caller.role == Role::Supervisor,
+            };
+            role_ok && is_mine
+        }
+    };
+    if !allowed {
+        return forbidden(format!("a {} may not write {kind} {id}", caller.role));
+    }
+    if let Some(store_id) = &meta.store_id
+        && kind != DocKind::Store
+    {
+        let store = match store_id.parse::<DocumentId>() {
+            Ok(store_id) => state.storage.load_doc(caller.tenant_id, &store_id).await?,
+            Err(_) => None,
+        };
+        match store {
+            Some(store) if store.meta.kind == DocKind::Store && caller.scope().contains(&store.meta) => {}
+            _ => return forbidden(format!("store {store_id} is not one of yours")),
+        }
+    }
+    if !caller.scope().contains(&meta) {
+        return forbidden(format!("{kind} {id} would be outside your scope"));
+    }
+    Ok(Ok(meta))
+}

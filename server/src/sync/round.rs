@@ -1,0 +1,117 @@
+//! One sync round trip, the same over `POST /v1/sync` and the live channel.
+
+use std::collections::HashSet;
+
+use fieldsync_core::sync::protocol::{DocMessage, Rejection, SyncRequest, SyncResponse, Update};
+use fieldsync_core::sync::scope_digest;
+
+use super::admit::{Incoming, Verdict, admit};
+use crate::auth::Caller;
+use crate::error::{Error, Result};
+use crate::state::AppState;
+
+/// Most documents one request may push, ask for or repair.
+pub const MAX_DOCS_PER_REQUEST: usize = 2_000;
+/// Largest changes for one document in one request.
+pub const MAX_CHANGES_BYTES: usize = 2 * 1024 * 1024;
+/// Bytes of updates after which a response is cut (`more` tells the device to ask again).
+pub const RESPONSE_BUDGET: usize = 4 * 1024 * 1024;
+
+/// Serves one round trip for `caller`.
+pub async fn round(state: &AppState, caller: &Caller, request: SyncRequest) -> Result<SyncResponse> {
+    validate(&request)?;
+    let mut response = SyncResponse::default();
+    let scope = caller.scope();
+
+    let mut seen = HashSet::new();
+    for push in &request.pushes {
+        if !seen.insert(push.doc.clone()) {
+            return Err(Error::bad_request("malformed-sync", format!("document {} is pushed twice", push.doc)));
+        }
+        match admit(state, caller, &push.doc, Incoming::Changes(&push.changes)).await? {
+            Verdict::Accepted { .. } => response.accepted.push(push.doc.clone()),
+            Verdict::Rejected { code, reason } => {
+                tracing::info!(doc = %push.doc, user = %caller.username, code, %reason, "push refused");
+                response.rejected.push(Rejection { doc: push.doc.clone(), code: code.to_owned(), reason });
+            }
+            Verdict::Resync => response.resync.push(push.doc.clone()),
+        }
+    }
+    for message in &request.sync {
+        match admit(state, caller, &message.doc, Incoming::SyncMessage(&message.message)).await? {
+            Verdict::Accepted { reply: Some(reply) } => {
+                response.sync.push(DocMessage { doc: message.doc.clone(), message: reply });
+            }
+            Verdict::Accepted { reply: None } | Verdict::Resync => {}
+            Verdict::Rejected { code, reason } => {
+                response.rejected.push(Rejection { doc: message.doc.clone(), code: code.to_owned(), reason });
+            }
+        }
+    }
+    state.metrics.docs_accepted(response.accepted.len() as u64);
+    state.metrics.docs_rejected(response.rejected.len() as u64);
+
+    let mut budget = RESPONSE_BUDGET;
+    for id in &request.want {
+        // A document out of scope (or of another tenant) is simply not sent; the manifest tells
+        // the device what it may hold.
+        if let Some(stored) = state.storage.load_doc(caller.tenant_id, id).await?
+            && scope.contains(&stored.meta)
+        {
+            budget = budget.saturating_sub(stored.snapshot.len());
+            response.updates.push(Update { doc: id.clone(), changes: stored.snapshot });
+        }
+    }
+
+    let page = state.storage.feed(caller.tenant_id, &scope, request.cursor, &caller.device_id, budget).await?;
+    response.cursor = page.cursor;
+    response.more = page.more;
+    response.updates.extend(page.updates.into_iter().map(|(doc, changes)| Update { doc, changes }));
+
+    // The digest is compared only once the device is caught up: before that the two sides
+    // legitimately differ by the updates on their way.
+    if response.updates.is_empty() && !response.more && response.sync.is_empty() {
+        let mut excluded = request.excluded.clone();
+        excluded.extend(request.pushes.iter().map(|p| p.doc.clone()));
+        excluded.extend(request.sync.iter().map(|m| m.doc.clone()));
+        let manifest = state.storage.manifest(caller.tenant_id, &scope, &excluded).await?;
+        let digest = scope_digest(manifest.iter().map(|(id, heads)| (id, heads.as_slice())));
+        if digest != request.digest {
+            response.manifest = Some(
+                manifest
+                    .into_iter()
+                    .map(|(doc, heads)| fieldsync_core::sync::protocol::ManifestEntry { doc, heads })
+                    .collect(),
+            );
+        }
+    }
+    Ok(response)
+}
+
+fn validate(request: &SyncRequest) -> Result<()> {
+    let too_many = |what: &str, n: usize| {
+        Error::bad_request("too-many-documents", format!("{n} {what} in one request; at most {MAX_DOCS_PER_REQUEST}"))
+    };
+    for (what, n) in [
+        ("pushes", request.pushes.len()),
+        ("wanted documents", request.want.len()),
+        ("sync messages", request.sync.len()),
+    ] {
+        if n > MAX_DOCS_PER_REQUEST {
+            return Err(too_many(what, n));
+        }
+    }
+    if request.excluded.len() > 10 * MAX_DOCS_PER_REQUEST {
+        return Err(too_many("excluded documents", request.excluded.len()));
+    }
+    let sizes = request.pushes.iter().map(|p| (&p.doc, p.changes.len()));
+    for (doc, size) in sizes.chain(request.sync.iter().map(|m| (&m.doc, m.message.len()))) {
+        if size > MAX_CHANGES_BYTES {
+            return Err(Error::bad_request(
+                "too-large",
+                format!("changes to document {doc} are {size} bytes; at most {MAX_CHANGES_BYTES}"),
+            ));
+        }
+    }
+    Ok(())
+}
