@@ -66,8 +66,23 @@ CREATE TABLE photo_outbox (
 );
 ";
 
+/// Migration 3: sync state. The heads the relay is known to hold per document (a push sends only
+/// what came after them), and documents the relay refused, kept aside until the user acts.
+const V3: &str = "
+CREATE TABLE synced_heads (
+    doc_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+    heads TEXT NOT NULL
+);
+CREATE TABLE quarantine (
+    doc_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+    code TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    quarantined_at INTEGER NOT NULL
+);
+";
+
 /// Every migration, in order; the database version is the number applied.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// The schema version this code writes.
 pub const LATEST: u32 = MIGRATIONS.len() as u32;

@@ -18,6 +18,7 @@ mod inspections;
 pub mod migrations;
 mod orders;
 mod reference;
+mod sync_state;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -35,6 +36,7 @@ use cache::DocCache;
 pub use feed::{ChangeOrigin, DocChange};
 pub use inspections::{AddedPhoto, CheckIn, InspectionFilter, InspectionSummary, PhotoCapture};
 pub use orders::{LineInput, NewOrder, OrderFilter, OrderSummary};
+pub use sync_state::{PendingPhoto, Quarantined};
 
 /// How many documents stay loaded in memory; the rest are read from SQLite on demand.
 const DEFAULT_CACHE_CAPACITY: usize = 256;

@@ -9,7 +9,14 @@
 //! relay lists its scope so the device can fetch what it lacks, purge what it may no longer hold,
 //! and repair differing documents with automerge sync messages.
 
+pub mod engine;
+pub mod http;
 pub mod protocol;
+pub mod transport;
+
+pub use engine::{BackgroundSync, SyncEngine, SyncError, SyncListener, SyncOptions, SyncReport, SyncStatus};
+pub use http::{HttpTransport, Session, login, logout};
+pub use transport::{BlobState, Transport, TransportError};
 
 use sha2::{Digest, Sha256};
 

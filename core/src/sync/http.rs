@@ -1,0 +1,170 @@
+//! The relay over HTTP: login, sync round trips, resumable photo uploads.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::transport::{BlobState, Transport, TransportError};
+
+/// Largest sync response the device accepts.
+const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
+const SYNC_MEDIA_TYPE: &str = "application/x-fieldsync-sync";
+
+/// A signed-in session, as the relay answered the login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// The bearer token.
+    pub token: String,
+    /// The user's id.
+    pub user_id: String,
+    /// The user's role (`rep`, `supervisor`, `manager`, `hq`).
+    pub role: String,
+    /// The user's region, if any.
+    pub region: Option<String>,
+    /// The device id the relay registered.
+    pub device_id: String,
+    /// When the token expires, ms since the Unix epoch.
+    pub expires_at: i64,
+}
+
+#[derive(Serialize)]
+struct LoginBody<'a> {
+    tenant: &'a str,
+    username: &'a str,
+    password: &'a str,
+    device_name: &'a str,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    code: String,
+    message: String,
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+fn unreachable(error: ureq::Error) -> TransportError {
+    TransportError::Unreachable(error.to_string())
+}
+
+/// Turns a non-success answer into an error, reading the relay's JSON error body.
+fn failure(mut response: ureq::http::Response<ureq::Body>) -> TransportError {
+    let status = response.status().as_u16();
+    let (code, reason) = match response.body_mut().with_config().limit(64 * 1024).read_json::<ErrorBody>() {
+        Ok(body) => (body.error.code, body.error.message),
+        Err(_) => ("unknown".to_owned(), format!("http status {status}")),
+    };
+    match status {
+        401 => TransportError::Unauthenticated(reason),
+        400..=499 => TransportError::Refused { status, code, reason },
+        _ => TransportError::Server { status, reason },
+    }
+}
+
+/// Signs in: `POST /v1/auth/login`.
+pub fn login(
+    base_url: &str,
+    tenant: &str,
+    username: &str,
+    password: &str,
+    device_name: &str,
+) -> Result<Session, TransportError> {
+    let url = format!("{}/v1/auth/login", base_url.trim_end_matches('/'));
+    let mut response =
+        agent().post(&url).send_json(LoginBody { tenant, username, password, device_name }).map_err(unreachable)?;
+    if !response.status().is_success() {
+        return Err(failure(response));
+    }
+    response.body_mut().read_json::<Session>().map_err(unreachable)
+}
+
+/// Signs out: `POST /v1/auth/logout` revokes the token.
+pub fn logout(base_url: &str, token: &str) -> Result<(), TransportError> {
+    let url = format!("{}/v1/auth/logout", base_url.trim_end_matches('/'));
+    let response = agent().post(&url).header("authorization", format!("Bearer {token}")).send_empty();
+    let response = response.map_err(unreachable)?;
+    if response.status().is_success() { Ok(()) } else { Err(failure(response)) }
+}
+
+/// The relay at a base URL, with a session's token.
+pub struct HttpTransport {
+    base_url: String,
+    token: String,
+    agent: ureq::Agent,
+}
+
+impl HttpTransport {
+    /// A transport to `base_url` (e.g. `http://127.0.0.1:8080`) using `token`.
+    pub fn new(base_url: &str, token: &str) -> Self {
+        Self { base_url: base_url.trim_end_matches('/').to_owned(), token: token.to_owned(), agent: agent() }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    fn bearer(&self) -> String {
+        format!("Bearer {}", self.token)
+    }
+}
+
+fn upload_offset(response: &ureq::http::Response<ureq::Body>) -> u64 {
+    response.headers().get("upload-offset").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+impl Transport for HttpTransport {
+    fn round_trip(&self, request: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+        let mut response = self
+            .agent
+            .post(&self.url("/v1/sync"))
+            .header("authorization", self.bearer())
+            .content_type(SYNC_MEDIA_TYPE)
+            .send(&request[..])
+            .map_err(unreachable)?;
+        if !response.status().is_success() {
+            return Err(failure(response));
+        }
+        response.body_mut().with_config().limit(MAX_RESPONSE_BYTES).read_to_vec().map_err(unreachable)
+    }
+
+    fn blob_state(&self, sha256: &str) -> Result<BlobState, TransportError> {
+        let response = self
+            .agent
+            .head(&self.url(&format!("/v1/blobs/{sha256}")))
+            .header("authorization", self.bearer())
+            .call()
+            .map_err(unreachable)?;
+        match response.status().as_u16() {
+            200 => Ok(BlobState::Complete),
+            404 => Ok(BlobState::Partial(upload_offset(&response))),
+            _ => Err(failure(response)),
+        }
+    }
+
+    fn upload_blob(&self, sha256: &str, offset: u64, total: u64, chunk: &[u8]) -> Result<BlobState, TransportError> {
+        let end = offset + chunk.len() as u64;
+        let mut request =
+            self.agent.put(&self.url(&format!("/v1/blobs/{sha256}"))).header("authorization", self.bearer());
+        if !(offset == 0 && end == total) {
+            request = request.header("content-range", format!("bytes {offset}-{}/{total}", end.saturating_sub(1)));
+        }
+        let response = request.content_type("image/jpeg").send(chunk).map_err(unreachable)?;
+        match response.status().as_u16() {
+            200 | 201 => Ok(BlobState::Complete),
+            202 => Ok(BlobState::Partial(upload_offset(&response))),
+            409 => Ok(BlobState::Partial(upload_offset(&response))),
+            _ => Err(failure(response)),
+        }
+    }
+}
