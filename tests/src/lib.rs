@@ -7,6 +7,9 @@
 //! Nothing here is mocked: tests that need to lose a response wrap the real HTTP transport
 //! ([`FlakyTransport`]) so the request still reaches the relay.
 
+// A test harness: failing loudly at the first broken step is what it is for.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
