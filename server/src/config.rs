@@ -130,6 +130,7 @@ impl Config {
             metrics: Arc::new(Metrics::default()),
             login_limiter: Arc::new(LoginLimiter::new(self.login_limits)),
             config: Arc::new(self),
+            shutdown: Default::default(),
         })
     }
 }

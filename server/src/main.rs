@@ -188,6 +188,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
     let listen = config.listen;
     let data_dir = config.data_dir.clone();
     let state = config.open_state()?;
+    let state_shutdown = state.shutdown.clone();
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| Failure { code: 1, message: format!("cannot listen on {listen}: {e}") })?;
@@ -198,7 +199,14 @@ async fn serve(config: Config) -> Result<(), Failure> {
     let _ = writeln!(stdout, "listening on http://{address}");
     let _ = stdout.flush();
     axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown({
+            let shutdown = state_shutdown.clone();
+            async move {
+                shutdown_signal().await;
+                // Live connections end too, or the graceful shutdown would wait for them forever.
+                shutdown.trigger();
+            }
+        })
         .await
         .map_err(|e| Failure { code: 1, message: format!("server failed: {e}") })?;
     tracing::info!("relay stopped");

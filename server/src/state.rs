@@ -21,4 +21,30 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     /// Settings.
     pub config: Arc<Config>,
+    /// Tells long-lived connections (the live channel) that the relay is stopping.
+    pub shutdown: Shutdown,
+}
+
+/// A one-way "the relay is stopping" signal.
+#[derive(Clone)]
+pub struct Shutdown(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Self(Arc::new(tokio::sync::watch::channel(false).0))
+    }
+}
+
+impl Shutdown {
+    /// Signals every waiter.
+    pub fn trigger(&self) {
+        self.0.send_replace(true);
+    }
+
+    /// Resolves once [`Shutdown::trigger`] was called.
+    pub async fn wait(&self) {
+        let mut receiver = self.0.subscribe();
+        // An error means the sender is gone, which cannot happen while `self` holds it.
+        let _ = receiver.wait_for(|stopping| *stopping).await;
+    }
 }

@@ -10,16 +10,23 @@
 // A test harness: failing loudly at the first broken step is what it is for.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use fieldsync_core::sync::{BlobState, HttpTransport, Session, SyncEngine, Transport, TransportError, login};
-use fieldsync_core::{Identity, LocalStore, Role};
+use fieldsync_core::sync::{
+    BlobState, HttpTransport, Session, SyncEngine, SyncOptions, Transport, TransportError, login,
+};
+use fieldsync_core::{DocumentId, Identity, LocalStore, Role};
 use fieldsync_server::AppState;
 use fieldsync_server::config::{Config, PasswordCost};
+use fieldsync_server::scope::Scope;
 use fieldsync_server::seed::{DemoLogin, seed_demo};
+use fieldsync_server::storage::StoredDoc;
 
 /// A relay serving on a loopback port, with the demo tenant seeded.
 pub struct Relay {
@@ -77,7 +84,50 @@ impl Relay {
 
     /// Signs a new phone in as `username`.
     pub fn phone(&self, username: &str) -> Phone {
-        Phone::sign_in(self, username, self.dir.path())
+        self.phone_with(username, SyncOptions::default())
+    }
+
+    /// Signs a new phone in as `username`, its engine tuned with `options`.
+    pub fn phone_with(&self, username: &str, options: SyncOptions) -> Phone {
+        let demo = self.login_of(username);
+        Phone::sign_in_at(&self.base_url, &demo.tenant, username, &demo.password, self.dir.path(), options)
+    }
+
+    /// The demo tenant's numeric id.
+    pub fn tenant_id(&self) -> i64 {
+        self.block_on(self.state.storage.find_tenant(fieldsync_server::seed::DEMO_TENANT))
+            .expect("find tenant")
+            .expect("demo tenant exists")
+            .id
+    }
+
+    /// A document as the relay stores it in the demo tenant.
+    pub fn stored(&self, id: &DocumentId) -> Option<StoredDoc> {
+        self.block_on(self.state.storage.load_doc(self.tenant_id(), id)).expect("load doc")
+    }
+
+    /// The demo tenant's change-feed position.
+    pub fn feed_position(&self) -> u64 {
+        self.block_on(self.state.storage.feed_position(self.tenant_id())).expect("feed position")
+    }
+
+    /// The ids the relay would let a demo user's devices hold.
+    pub fn scope_ids(&self, username: &str) -> Vec<DocumentId> {
+        let demo = self.login_of(username);
+        let scope = Scope { role: demo.role, user_id: demo.user_id.clone(), region: demo.region.clone() };
+        let mut ids: Vec<DocumentId> = self
+            .block_on(self.state.storage.manifest(self.tenant_id(), &scope, &[]))
+            .expect("manifest")
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        ids
+    }
+
+    /// The relay's data directory's parent (phones keep their files there too).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     /// Runs a future on the relay's runtime (for direct storage checks).
@@ -103,26 +153,51 @@ pub struct Phone {
 }
 
 impl Phone {
-    fn sign_in(relay: &Relay, username: &str, dir: &Path) -> Self {
-        let demo = relay.login_of(username);
+    /// Signs a new phone in to the relay at `base_url`, keeping its database in `dir`.
+    pub fn sign_in_at(
+        base_url: &str,
+        tenant: &str,
+        username: &str,
+        password: &str,
+        dir: &Path,
+        options: SyncOptions,
+    ) -> Self {
         let n = PHONES.fetch_add(1, Ordering::SeqCst);
         let device = format!("{username} phone {n}");
-        let session = login(&relay.base_url, &demo.tenant, username, &demo.password, &device).expect("login");
+        let session = login(base_url, tenant, username, password, &device).expect("login");
         let path = dir.join(format!("phone-{n}.db"));
         let store = Arc::new(LocalStore::open(&path).expect("open phone store"));
         let role: Role = session.role.parse().expect("role");
         store
-            .set_identity(&Identity { tenant: demo.tenant.clone(), user_id: session.user_id.clone(), role })
+            .set_identity(&Identity { tenant: tenant.to_owned(), user_id: session.user_id.clone(), role })
             .expect("identity");
-        let network = Arc::new(FlakyTransport::new(HttpTransport::new(&relay.base_url, &session.token)));
-        let engine = Arc::new(SyncEngine::new(store.clone(), network.clone()));
+        let network = Arc::new(FlakyTransport::new(HttpTransport::new(base_url, &session.token)));
+        let engine = Arc::new(SyncEngine::with_options(store.clone(), network.clone(), options));
         Self { store, engine, network, session, path }
+    }
+
+    /// Every document this phone holds, by id, as plain values (automerge's hydrate).
+    pub fn documents(&self) -> Vec<(DocumentId, automerge::hydrate::Value)> {
+        let mut held: Vec<DocumentId> =
+            self.store.held_heads(&Default::default()).expect("held heads").into_iter().map(|(id, _)| id).collect();
+        held.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        held.into_iter()
+            .map(|id| {
+                let bytes = self.store.document_bytes(&id).expect("document bytes");
+                (id, hydrate(&bytes))
+            })
+            .collect()
     }
 
     /// Syncs now, panicking on failure (for tests where the network is up).
     pub fn sync(&self) -> fieldsync_core::sync::SyncReport {
         self.engine.sync_now().unwrap_or_else(|e| panic!("sync failed: {e}"))
     }
+}
+
+/// A saved automerge document as plain values.
+pub fn hydrate(bytes: &[u8]) -> automerge::hydrate::Value {
+    automerge::Automerge::load(bytes).expect("a loadable automerge document").hydrate(None)
 }
 
 /// What the network does to the next requests.
@@ -141,6 +216,9 @@ pub enum Weather {
 pub struct FlakyTransport {
     inner: HttpTransport,
     weather: Mutex<Weather>,
+    /// Photo calls (`blob_state` and `upload_blob`) still allowed before the photo link drops;
+    /// `None`: no limit.
+    photo_calls_left: Mutex<Option<u64>>,
     /// Photo bytes that actually reached the relay.
     pub photo_bytes_delivered: AtomicU64,
     /// Round trips that reached the relay.
@@ -153,6 +231,7 @@ impl FlakyTransport {
         Self {
             inner,
             weather: Mutex::new(Weather::Clear),
+            photo_calls_left: Mutex::new(None),
             photo_bytes_delivered: AtomicU64::new(0),
             round_trips: AtomicU64::new(0),
         }
@@ -161,6 +240,24 @@ impl FlakyTransport {
     /// Sets the weather for the next requests.
     pub fn set(&self, weather: Weather) {
         *self.weather.lock().unwrap_or_else(|p| p.into_inner()) = weather;
+    }
+
+    /// Lets `calls` more photo requests through, then drops every photo request (an upload that
+    /// breaks off mid-way); sync round trips are not affected. `None` lifts the limit.
+    pub fn photo_calls_allowed(&self, calls: Option<u64>) {
+        *self.photo_calls_left.lock().unwrap_or_else(|p| p.into_inner()) = calls;
+    }
+
+    fn photo_call(&self) -> Result<(), TransportError> {
+        let mut left = self.photo_calls_left.lock().unwrap_or_else(|p| p.into_inner());
+        match left.as_mut() {
+            None => Ok(()),
+            Some(0) => Err(TransportError::Unreachable("photo upload cut off".to_owned())),
+            Some(n) => {
+                *n -= 1;
+                Ok(())
+            }
+        }
     }
 
     fn weather(&self) -> Weather {
@@ -189,10 +286,12 @@ impl Transport for FlakyTransport {
     }
 
     fn blob_state(&self, sha256: &str) -> Result<BlobState, TransportError> {
+        self.photo_call()?;
         self.pass(|| self.inner.blob_state(sha256))
     }
 
     fn upload_blob(&self, sha256: &str, offset: u64, total: u64, chunk: &[u8]) -> Result<BlobState, TransportError> {
+        self.photo_call()?;
         self.pass(|| {
             let answer = self.inner.upload_blob(sha256, offset, total, chunk);
             if answer.is_ok() {
@@ -201,4 +300,208 @@ impl Transport for FlakyTransport {
             answer
         })
     }
+}
+
+/// One raw HTTP exchange, for tests that send what no phone would.
+#[derive(Debug)]
+pub struct HttpAnswer {
+    /// Status code.
+    pub status: u16,
+    /// Response headers.
+    pub headers: ureq::http::HeaderMap,
+    /// Response body.
+    pub body: Vec<u8>,
+}
+
+impl HttpAnswer {
+    /// The body as JSON (panics with the body shown when it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!("status {} body is not JSON ({e}): {:?}", self.status, String::from_utf8_lossy(&self.body))
+        })
+    }
+
+    /// The `error.code` of a JSON error body, after checking the body has the `{error: {code,
+    /// message}}` shape.
+    pub fn error_code(&self) -> String {
+        let json = self.json();
+        let message = json["error"]["message"].as_str();
+        assert!(message.is_some_and(|m| !m.is_empty()), "error without a message: {json}");
+        json["error"]["code"].as_str().unwrap_or_else(|| panic!("error without a code: {json}")).to_owned()
+    }
+
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+}
+
+/// Sends one request: `method url`, with a bearer token, extra headers and a body.
+pub fn http(method: &str, url: &str, token: Option<&str>, headers: &[(&str, &str)], body: Vec<u8>) -> HttpAnswer {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .allow_non_standard_methods(true)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let mut request = ureq::http::Request::builder().method(method).uri(url);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = if body.is_empty() && matches!(method, "GET" | "HEAD") {
+        agent.run(request.body(()).expect("a well-formed request"))
+    } else {
+        agent.run(request.body(body).expect("a well-formed request"))
+    };
+    let mut response = response.unwrap_or_else(|e| panic!("{method} {url} failed: {e}"));
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response.body_mut().with_config().limit(64 * 1024 * 1024).read_to_vec().unwrap_or_default();
+    HttpAnswer { status, headers, body }
+}
+
+/// The `fieldsync-server` binary, built next to this test executable (built now if missing).
+pub fn server_binary() -> PathBuf {
+    // target/debug/deps/<test> -> target/debug/fieldsync-server
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target profile directory");
+    let binary = profile_dir.join(format!("fieldsync-server{}", std::env::consts::EXE_SUFFIX));
+    if !binary.exists() {
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+            .args(["build", "-p", "fieldsync-server", "--bin", "fieldsync-server"])
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "cargo build of fieldsync-server failed");
+    }
+    assert!(binary.exists(), "no relay binary at {}", binary.display());
+    binary
+}
+
+/// A login printed by `fieldsync-server admin seed-demo`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintedLogin {
+    /// Tenant name.
+    pub tenant: String,
+    /// Username.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// Role.
+    pub role: String,
+    /// Region, if any.
+    pub region: Option<String>,
+}
+
+/// The relay as a separate process of the real binary, on a data directory that outlives it.
+pub struct RelayProcess {
+    /// `http://127.0.0.1:PORT` of the running process.
+    pub base_url: String,
+    /// The logins `seed-demo` printed.
+    pub logins: Vec<PrintedLogin>,
+    /// The data directory.
+    pub data: PathBuf,
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+}
+
+impl RelayProcess {
+    /// Seeds the demo tenant with `admin seed-demo` into a fresh data directory and serves it.
+    pub fn seed_and_serve() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("relay");
+        let output = Command::new(server_binary())
+            .args(["admin", "--data"])
+            .arg(&data)
+            .arg("seed-demo")
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run seed-demo");
+        assert!(output.status.success(), "seed-demo failed: {}", String::from_utf8_lossy(&output.stderr));
+        let logins = parse_logins(&String::from_utf8_lossy(&output.stdout));
+        assert!(!logins.is_empty(), "seed-demo printed no logins");
+        let mut relay = Self { base_url: String::new(), logins, data, child: None, dir };
+        relay.serve();
+        relay
+    }
+
+    /// Starts `serve` on the data directory (on a new port) and waits until it listens.
+    pub fn serve(&mut self) {
+        assert!(self.child.is_none(), "the relay is already running");
+        let mut child = Command::new(server_binary())
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(&self.data)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the relay");
+        let stdout = child.stdout.take().expect("relay stdout");
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let address = loop {
+            let line = lines.next().expect("the relay exited before it listened").expect("read relay stdout");
+            if let Some(address) = line.trim().strip_prefix("listening on ") {
+                break address.to_owned();
+            }
+        };
+        // Keep draining stdout so the relay never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        self.base_url = address;
+        self.child = Some(child);
+    }
+
+    /// Kills the relay with SIGKILL (no shutdown code runs) and waits for it to be gone.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("kill the relay");
+            child.wait().expect("reap the relay");
+        }
+    }
+
+    /// A printed login.
+    pub fn login_of(&self, username: &str) -> &PrintedLogin {
+        self.logins.iter().find(|l| l.username == username).unwrap_or_else(|| panic!("no demo user {username}"))
+    }
+
+    /// Usernames with a role, sorted.
+    pub fn users(&self, role: &str) -> Vec<String> {
+        let mut users: Vec<String> =
+            self.logins.iter().filter(|l| l.role == role).map(|l| l.username.clone()).collect();
+        users.sort();
+        users
+    }
+
+    /// Signs a new phone in (against the currently running process).
+    pub fn phone(&self, username: &str) -> Phone {
+        let login = self.login_of(username);
+        let dir = self.dir.path();
+        Phone::sign_in_at(&self.base_url, &login.tenant, username, &login.password, dir, SyncOptions::default())
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Parses the logins table `seed-demo` prints (`tenant username password role region`).
+pub fn parse_logins(stdout: &str) -> Vec<PrintedLogin> {
+    let mut rows = stdout.lines().skip_while(|line| !line.starts_with("tenant ")).skip(1);
+    let mut logins = Vec::new();
+    for line in rows.by_ref() {
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        if let [tenant, username, password, role, region] = cells[..] {
+            logins.push(PrintedLogin {
+                tenant: tenant.to_owned(),
+                username: username.to_owned(),
+                password: password.to_owned(),
+                role: role.to_owned(),
+                region: (region != "-").then(|| region.to_owned()),
+            });
+        }
+    }
+    logins
 }

@@ -231,15 +231,13 @@ impl SyncEngine {
                 want: std::mem::take(&mut want),
                 sync,
             };
-            let asked_for_work = !request.pushes.is_empty() || !request.want.is_empty() || !request.sync.is_empty();
             let bytes = protocol::encode(&request);
             report.bytes_sent += bytes.len() as u64;
             let answer = self.transport.round_trip(bytes)?;
             report.bytes_received += answer.len() as u64;
             report.rounds += 1;
             let response: SyncResponse = protocol::decode(&answer)?;
-            let more_to_do =
-                self.apply(response, &pushed_heads, &held, &mut repairing, &mut want, report)? || asked_for_work;
+            let more_to_do = self.apply(response, &pushed_heads, &held, &mut repairing, &mut want, report)?;
             if let Some(listener) = lock(&self.listener).clone() {
                 listener.on_round(report);
             }

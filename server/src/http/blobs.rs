@@ -22,7 +22,7 @@ use serde_json::json;
 use crate::auth::Caller;
 use crate::blobs::{self, UploadContext, UploadOutcome, UploadRange, may_upload, validate_sha256};
 use crate::error::Error;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, body_error};
 use crate::state::AppState;
 
 /// The header that tells a client where to resume an upload.
@@ -64,18 +64,7 @@ pub async fn put_blob(
             Error::bad_request("invalid-range", "invalid Content-Range: not visible ASCII".to_owned())
         })?)?,
     };
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            let size = headers
-                .get(header::CONTENT_LENGTH)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            Error::TooLarge { size, limit: crate::http::BLOB_BODY_LIMIT as u64 }
-        } else {
-            Error::bad_request("unreadable-body", format!("cannot read the upload body: {}", rejection.body_text()))
-        }
-    })?;
+    let body = body.map_err(|rejection| body_error(&rejection, &headers, crate::http::BLOB_BODY_LIMIT))?;
     let outcome = blobs::upload(context(&state), &caller, &sha256, range, &body).await?;
     Ok(match outcome {
         UploadOutcome::AlreadyComplete { size } => {

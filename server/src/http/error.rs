@@ -59,3 +59,19 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// A body that could not be read, as a relay error: too large (413, naming the limit) or
+/// unreadable (400).
+pub fn body_error(
+    rejection: &axum::extract::rejection::BytesRejection,
+    headers: &axum::http::HeaderMap,
+    limit: usize,
+) -> Error {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        let size =
+            headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
+        Error::TooLarge { size, limit: limit as u64 }
+    } else {
+        Error::bad_request("unreadable-body", format!("cannot read the request body: {}", rejection.body_text()))
+    }
+}

@@ -2,20 +2,28 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::header;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use fieldsync_core::sync::protocol::{self, SyncRequest};
 
 use crate::auth::Caller;
 use crate::error::Error;
-use crate::http::error::ApiError;
+use crate::http::SYNC_BODY_LIMIT;
+use crate::http::error::{ApiError, body_error};
 use crate::state::AppState;
 
 /// The media type of sync bodies.
 pub const SYNC_MEDIA_TYPE: &str = "application/x-fieldsync-sync";
 
 /// One sync round trip.
-pub async fn sync(State(state): State<AppState>, caller: Caller, body: Bytes) -> Result<impl IntoResponse, ApiError> {
+pub async fn sync(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let body = body.map_err(|rejection| body_error(&rejection, &headers, SYNC_BODY_LIMIT))?;
     let request: SyncRequest =
         protocol::decode(&body).map_err(|e| Error::bad_request("malformed-sync", e.to_string()))?;
     let response = crate::sync::round(&state, &caller, request).await?;

@@ -15,6 +15,7 @@ pub async fn session(state: AppState, caller: Caller, mut socket: WebSocket) {
     let scope = caller.scope();
     loop {
         let frame = tokio::select! {
+            () = state.shutdown.wait() => break,
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Binary(bytes))) => Some(answer(&state, &caller, &bytes).await),
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,

@@ -1,0 +1,272 @@
+//! # fieldsync-mobile-demo
+//!
+//! A field day you can run: the relay starts on 127.0.0.1 with its embedded SQLite data
+//! directory and the demo tenant, and simulated phones work through the same library a real
+//! phone uses (`fieldsync-core`: a local SQLite store and the sync engine over HTTP). Reps take
+//! orders in shops with no signal, a supervisor audits stores with real shelf photos, devices
+//! reconnect at different times, and HQ sees the result. Every step is narrated.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use fieldsync_core::doc::{AnswerValue, GeoFix};
+use fieldsync_core::local_store::{CheckIn, LineInput, NewOrder, OrderFilter, PhotoCapture};
+use fieldsync_core::sync::{HttpTransport, SyncEngine, SyncReport, login};
+use fieldsync_core::{DocumentId, Identity, LocalStore, Role, clock};
+use fieldsync_server::config::Config;
+use fieldsync_server::seed::{DemoLogin, seed_demo};
+
+/// Shelf photos the supervisor takes (public-domain sample photos, see
+/// `core/tests/fixtures/photos/README.md`).
+const SHELF_PHOTOS: [(&str, &[u8]); 3] = [
+    ("coffee.jpg", include_bytes!("../../core/tests/fixtures/photos/coffee.jpg")),
+    ("astronaut.jpg", include_bytes!("../../core/tests/fixtures/photos/astronaut.jpg")),
+    ("clock_motion.png", include_bytes!("../../core/tests/fixtures/photos/clock_motion.png")),
+];
+
+/// What the field day did, for the closing summary.
+#[derive(Debug, Clone, Default)]
+pub struct DaySummary {
+    /// Orders the reps submitted.
+    pub orders_submitted: usize,
+    /// Orders HQ holds after everyone synced.
+    pub orders_at_hq: usize,
+    /// Inspections HQ holds.
+    pub inspections_at_hq: usize,
+    /// Photos uploaded.
+    pub photos_uploaded: u32,
+    /// Sync round trips made by all phones.
+    pub round_trips: u32,
+    /// Bytes sent and received by all phones' sync (documents and photos).
+    pub bytes_synced: u64,
+}
+
+/// A simulated phone.
+pub struct Phone {
+    /// Who is signed in.
+    pub username: String,
+    /// The phone's local store.
+    pub store: Arc<LocalStore>,
+    engine: SyncEngine,
+}
+
+impl Phone {
+    /// Signs in on a fresh phone whose local store lives in `dir`.
+    pub fn sign_in(base_url: &str, demo: &DemoLogin, dir: &Path) -> Result<Self, String> {
+        let session =
+            login(base_url, &demo.tenant, &demo.username, &demo.password, &format!("{} (demo)", demo.username))
+                .map_err(|e| format!("login of {} failed: {e}", demo.username))?;
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let store = Arc::new(
+            LocalStore::open(dir.join(format!("{}.db", demo.username))).map_err(|e| format!("phone store: {e}"))?,
+        );
+        let role: Role = session.role.parse().map_err(|e| format!("{e}"))?;
+        store
+            .set_identity(&Identity { tenant: demo.tenant.clone(), user_id: session.user_id.clone(), role })
+            .map_err(|e| e.to_string())?;
+        let engine = SyncEngine::new(store.clone(), Arc::new(HttpTransport::new(base_url, &session.token)));
+        Ok(Self { username: demo.username.clone(), store, engine })
+    }
+
+    /// Syncs and narrates what moved.
+    pub fn sync(&self, summary: &mut DaySummary) -> Result<SyncReport, String> {
+        let report = self.engine.sync_now().map_err(|e| format!("{} could not sync: {e}", self.username))?;
+        summary.round_trips += report.rounds;
+        summary.bytes_synced += report.bytes_sent + report.bytes_received + report.photo_bytes_sent;
+        summary.photos_uploaded += report.photos_uploaded;
+        say(&format!(
+            "{:<16} synced: {} round trip(s), {} sent, {} received, {} document(s) in, {} accepted{}",
+            self.username,
+            report.rounds,
+            kb(report.bytes_sent + report.photo_bytes_sent),
+            kb(report.bytes_received),
+            report.received,
+            report.accepted,
+            if report.photos_uploaded > 0 {
+                format!(", {} photo(s) uploaded", report.photos_uploaded)
+            } else {
+                String::new()
+            }
+        ));
+        Ok(report)
+    }
+}
+
+fn kb(bytes: u64) -> String {
+    if bytes < 10_240 { format!("{bytes} B") } else { format!("{} KB", bytes / 1024) }
+}
+
+fn say(line: &str) {
+    println!("  {line}");
+}
+
+fn step(title: &str) {
+    println!("\n== {title}");
+}
+
+/// Starts the relay for `data_dir` on `listen` inside this process and seeds the demo tenant if
+/// it is empty. Returns the base URL and the demo logins; the relay runs on `runtime`.
+pub fn start_relay(
+    runtime: &tokio::runtime::Runtime,
+    data_dir: &Path,
+    listen: SocketAddr,
+) -> Result<(String, Vec<DemoLogin>), String> {
+    let config = Config::new(data_dir.join("relay"));
+    let password_cost = config.password_cost;
+    let state = config.open_state().map_err(|e| format!("cannot open the relay's data: {e}"))?;
+    let seeded = runtime.block_on(seed_demo(state.storage.as_ref(), password_cost)).map_err(|e| e.to_string())?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(listen))
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let app = fieldsync_server::app(state);
+    runtime.spawn(async move {
+        let service = app.into_make_service_with_connect_info::<SocketAddr>();
+        if let Err(error) = axum::serve(listener, service).await {
+            tracing::error!(%error, "relay stopped");
+        }
+    });
+    Ok((format!("http://{address}"), seeded.logins))
+}
+
+/// Runs the field day against the relay at `base_url`; phones keep their stores under `phones`.
+pub fn field_day(base_url: &str, logins: &[DemoLogin], phones: &Path) -> Result<DaySummary, String> {
+    let mut summary = DaySummary::default();
+    let user = |role: Role, region: Option<&str>, nth: usize| {
+        logins
+            .iter()
+            .filter(|l| l.role == role && (region.is_none() || l.region.as_deref() == region))
+            .nth(nth)
+            .ok_or_else(|| format!("the demo tenant has no {role} number {nth}"))
+    };
+    // Each run is a new day with new phones, so the demo can run again on the same data.
+    let day = phones.join(format!("day-{}", clock::now_ms()));
+
+    step("Morning: everyone signs in and syncs while the office Wi-Fi works");
+    let anna = Phone::sign_in(base_url, user(Role::Rep, Some("north"), 0)?, &day)?;
+    let ben = Phone::sign_in(base_url, user(Role::Rep, Some("north"), 1)?, &day)?;
+    let carla = Phone::sign_in(base_url, user(Role::Rep, Some("south"), 0)?, &day)?;
+    let sam = Phone::sign_in(base_url, user(Role::Supervisor, Some("north"), 0)?, &day)?;
+    let hq = Phone::sign_in(base_url, user(Role::Hq, None, 0)?, &day)?;
+    for phone in [&anna, &ben, &carla, &sam, &hq] {
+        phone.sync(&mut summary)?;
+    }
+    for phone in [&anna, &ben, &carla] {
+        let stores = phone.store.stores().map_err(|e| e.to_string())?;
+        let products = phone.store.catalog().map_err(|e| e.to_string())?.products.len();
+        say(&format!(
+            "{:<16} holds {} of its own stores and a {products}-product catalog",
+            phone.username,
+            stores.len()
+        ));
+    }
+
+    step("In the field, no signal: reps take orders offline");
+    for (phone, visits) in [(&anna, 3), (&ben, 2), (&carla, 2)] {
+        summary.orders_submitted += take_orders(phone, visits)?;
+    }
+
+    step("A supervisor audits two stores offline, with shelf photos");
+    let inspections = audit_stores(&sam)?;
+
+    step("Signal returns at different times");
+    for phone in [&ben, &sam, &carla, &anna] {
+        phone.sync(&mut summary)?;
+    }
+
+    step("HQ sees what the field synced");
+    hq.sync(&mut summary)?;
+    let orders = hq.store.list_orders(&OrderFilter::default()).map_err(|e| e.to_string())?;
+    summary.orders_at_hq = orders.len();
+    let value: i64 = orders.iter().map(|o| o.total_cents).sum();
+    say(&format!("HQ holds {} orders worth {}.{:02}", orders.len(), value / 100, value % 100));
+    summary.inspections_at_hq = hq.store.list_inspections(&Default::default()).map_err(|e| e.to_string())?.len();
+    for id in &inspections {
+        let inspection = hq.store.inspection(id).map_err(|e| e.to_string())?;
+        say(&format!(
+            "inspection {id}: {} answers, {} photo reference(s), checked out: {}",
+            inspection.answers.len(),
+            inspection.photos.len(),
+            inspection.check_out.is_some()
+        ));
+    }
+    Ok(summary)
+}
+
+fn take_orders(phone: &Phone, visits: usize) -> Result<usize, String> {
+    let stores = phone.store.stores().map_err(|e| e.to_string())?;
+    let catalog = phone.store.catalog().map_err(|e| e.to_string())?;
+    let products: Vec<_> = catalog.products.iter().filter(|(_, p)| p.active).collect();
+    let mut submitted = 0;
+    for (visit, (store_id, store)) in stores.iter().take(visits).enumerate() {
+        let lines = (0..3)
+            .map(|i| {
+                let (sku, product) = products[(visit * 7 + i * 13) % products.len()];
+                LineInput {
+                    sku: sku.clone(),
+                    qty: 2 + (visit as i64 + i as i64) % 5,
+                    unit_price_cents: product.base_price_cents,
+                    discount_bp: if i == 0 { 500 } else { 0 },
+                }
+            })
+            .collect();
+        let id = phone
+            .store
+            .create_order(NewOrder { store_id: store_id.to_string(), lines, notes: "taken offline".into() })
+            .map_err(|e| e.to_string())?;
+        phone.store.submit_order(&id).map_err(|e| e.to_string())?;
+        let order = phone.store.order(&id).map_err(|e| e.to_string())?;
+        let total = order.total_cents();
+        say(&format!(
+            "{:<16} at {:<28} order of {} lines, {}.{:02}, saved on the phone",
+            phone.username,
+            store.name,
+            order.lines.len(),
+            total / 100,
+            total % 100
+        ));
+        submitted += 1;
+    }
+    Ok(submitted)
+}
+
+fn audit_stores(phone: &Phone) -> Result<Vec<DocumentId>, String> {
+    let stores = phone.store.stores().map_err(|e| e.to_string())?;
+    let (template_id, template) =
+        phone.store.templates().map_err(|e| e.to_string())?.into_iter().next().ok_or("no checklist template")?;
+    let items = template.items_in_order();
+    let mut done = Vec::new();
+    let now = clock::now_ms();
+    for (n, (store_id, store)) in stores.iter().take(2).enumerate() {
+        let at = GeoFix { latitude: store.latitude, longitude: store.longitude, accuracy_m: 8.0 };
+        let id = phone
+            .store
+            .check_in(CheckIn {
+                store_id: store_id.to_string(),
+                template_id: template_id.to_string(),
+                at: now,
+                position: at,
+            })
+            .map_err(|e| e.to_string())?;
+        say(&format!("{:<16} checked in at {}", phone.username, store.name));
+        for (i, (item_id, item)) in items.iter().enumerate() {
+            let value = if (i + n) % 3 == 2 { AnswerValue::No } else { AnswerValue::Yes };
+            phone.store.answer(&id, item_id, value, None, "").map_err(|e| e.to_string())?;
+            if item.requires_photo {
+                let (name, bytes) = SHELF_PHOTOS[(i + n * 2) % SHELF_PHOTOS.len()];
+                let capture = PhotoCapture { captured_at: now + 60_000 * (i as i64 + 1), position: Some(at) };
+                let added = phone.store.add_photo(&id, item_id, bytes, capture).map_err(|e| e.to_string())?;
+                say(&format!("{:<16} photo {name} for \"{}\": {}", phone.username, item.text, added.preview.summary()));
+            }
+        }
+        phone.store.check_out(&id, now + 30 * 60_000, at).map_err(|e| e.to_string())?;
+        done.push(id);
+    }
+    Ok(done)
+}
+
+/// Where the demo keeps its data by default.
+pub fn default_data_dir() -> PathBuf {
+    PathBuf::from(".fieldsync-data")
+}
