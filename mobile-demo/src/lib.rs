@@ -120,6 +120,7 @@ pub fn start_relay(
         .block_on(tokio::net::TcpListener::bind(listen))
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
+    runtime.spawn(fieldsync_server::jobs::run_queue(state.clone()));
     let app = fieldsync_server::app(state);
     runtime.spawn(async move {
         let service = app.into_make_service_with_connect_info::<SocketAddr>();

@@ -131,6 +131,7 @@ impl Config {
             login_limiter: Arc::new(LoginLimiter::new(self.login_limits)),
             config: Arc::new(self),
             shutdown: Default::default(),
+            jobs: Default::default(),
         })
     }
 }

@@ -19,6 +19,7 @@ pub mod config;
 pub mod documents;
 pub mod error;
 pub mod http;
+pub mod jobs;
 pub mod metrics;
 pub mod scope;
 pub mod seed;

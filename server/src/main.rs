@@ -189,6 +189,7 @@ async fn serve(config: Config) -> Result<(), Failure> {
     let data_dir = config.data_dir.clone();
     let state = config.open_state()?;
     let state_shutdown = state.shutdown.clone();
+    tokio::spawn(fieldsync_server::jobs::run_queue(state.clone()));
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| Failure { code: 1, message: format!("cannot listen on {listen}: {e}") })?;

@@ -23,6 +23,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Tells long-lived connections (the live channel) that the relay is stopping.
     pub shutdown: Shutdown,
+    /// Wakes the job runner when work is queued.
+    pub jobs: crate::jobs::JobSignal,
 }
 
 /// A one-way "the relay is stopping" signal.

@@ -41,28 +41,31 @@ pub struct Relay {
 }
 
 impl Relay {
-    /// Starts a relay in this process on a real socket, with a fresh data directory.
+    /// Starts a relay in this process on a real socket, with a fresh data directory holding the
+    /// seeded demo tenant. The tenant is seeded once per test process and copied for each relay,
+    /// so every relay starts from the same documents (and the same ids).
     pub fn start() -> Self {
+        let template = seeded_template();
         let dir = tempfile::tempdir().expect("temp dir");
+        write_tree(&dir.path().join("relay"), &template.files);
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
         let mut config = Config::new(dir.path().join("relay"));
         config.password_cost = PasswordCost::insecure_for_tests();
         let state = config.open_state().expect("relay state");
-        let report =
-            runtime.block_on(seed_demo(state.storage.as_ref(), PasswordCost::insecure_for_tests())).expect("seed");
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))))
             .expect("bind loopback");
         let address = listener.local_addr().expect("bound address");
         let app = fieldsync_server::app(state.clone());
+        runtime.spawn(fieldsync_server::jobs::run_queue(state.clone()));
         runtime.spawn(async move {
             let service = app.into_make_service_with_connect_info::<SocketAddr>();
             if let Err(error) = axum::serve(listener, service).await {
                 tracing::error!(%error, "test relay stopped");
             }
         });
-        Self { base_url: format!("http://{address}"), state, logins: report.logins, runtime, dir }
+        Self { base_url: format!("http://{address}"), state, logins: template.logins.clone(), runtime, dir }
     }
 
     /// The demo login of a username.
@@ -137,6 +140,55 @@ impl Relay {
 }
 
 static PHONES: AtomicU64 = AtomicU64::new(0);
+
+/// The files of a relay data directory with the demo tenant seeded (relative path, bytes), and
+/// its logins: seeded once per test process, kept in memory, written out for each relay.
+struct Template {
+    files: Vec<(PathBuf, Vec<u8>)>,
+    logins: Vec<DemoLogin>,
+}
+
+fn seeded_template() -> &'static Template {
+    static TEMPLATE: std::sync::OnceLock<Template> = std::sync::OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+        let mut config = Config::new(dir.path());
+        config.password_cost = PasswordCost::insecure_for_tests();
+        let state = config.open_state().expect("relay state");
+        let report =
+            runtime.block_on(seed_demo(state.storage.as_ref(), PasswordCost::insecure_for_tests())).expect("seed");
+        drop(state);
+        let mut files = Vec::new();
+        read_tree(dir.path(), Path::new(""), &mut files);
+        Template { files, logins: report.logins }
+    })
+}
+
+/// Reads every file under `root/relative`, leaving out SQLite's shared-memory index (rebuilt
+/// from the write-ahead log when the copy is opened).
+fn read_tree(root: &Path, relative: &Path, files: &mut Vec<(PathBuf, Vec<u8>)>) {
+    for entry in std::fs::read_dir(root.join(relative)).expect("read directory") {
+        let entry = entry.expect("directory entry");
+        let path = relative.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            read_tree(root, &path, files);
+        } else if !entry.file_name().to_string_lossy().ends_with("-shm") {
+            files.push((path, std::fs::read(entry.path()).expect("read file")));
+        }
+    }
+}
+
+fn write_tree(root: &Path, files: &[(PathBuf, Vec<u8>)]) {
+    std::fs::create_dir_all(root).expect("create directory");
+    for (path, bytes) in files {
+        let target = root.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).expect("create directory");
+        }
+        std::fs::write(target, bytes).expect("write file");
+    }
+}
 
 /// A simulated phone: its own SQLite file and sync engine.
 pub struct Phone {

@@ -111,8 +111,12 @@ pub async fn admit(state: &AppState, caller: &Caller, id: &DocumentId, incoming:
             new_actors,
             blobs: documents::photo_refs(id, &candidate),
         };
+        let (meta, heads) = (write.meta.clone(), write.heads.clone());
         match state.storage.write_doc(caller.tenant_id, write).await {
-            Ok(WriteOutcome::Stored(_)) => return Ok(Verdict::Accepted { reply: reply(&candidate, &mut sync_state) }),
+            Ok(WriteOutcome::Stored(_)) => {
+                crate::jobs::on_document_stored(state, caller.tenant_id, id, &meta, &heads).await?;
+                return Ok(Verdict::Accepted { reply: reply(&candidate, &mut sync_state) });
+            }
             Ok(WriteOutcome::Conflict) => continue,
             Err(Error::Forbidden(reason)) => return Ok(reject("actor-taken", reason)),
             Err(error) => return Err(error),

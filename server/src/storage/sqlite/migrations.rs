@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_accounts.sql"),
     include_str!("migrations/0002_documents.sql"),
     include_str!("migrations/0003_blobs.sql"),
+    include_str!("migrations/0004_jobs.sql"),
 ];
 
 /// The schema version this code writes.

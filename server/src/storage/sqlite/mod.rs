@@ -7,6 +7,7 @@
 mod accounts;
 mod blobs;
 mod docs;
+mod jobs;
 mod migrations;
 
 use std::path::{Path, PathBuf};

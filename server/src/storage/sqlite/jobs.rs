@@ -1,0 +1,112 @@
+//! [`JobStore`] on SQLite.
+
+use async_trait::async_trait;
+use rusqlite::{TransactionBehavior, params};
+
+use super::SqliteStorage;
+use crate::error::Result;
+use crate::storage::{Job, JobCounts, JobStore};
+
+#[async_trait]
+impl JobStore for SqliteStorage {
+    async fn enqueue_job(&self, tenant_id: i64, kind: &str, key: &str, payload: &str, run_after: i64) -> Result<bool> {
+        let (kind, key, payload) = (kind.to_owned(), key.to_owned(), payload.to_owned());
+        self.write(move |conn| {
+            let inserted = conn
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO jobs (tenant_id, kind, key, payload, run_after, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                )?
+                .execute(params![tenant_id, kind, key, payload, run_after])?;
+            Ok(inserted == 1)
+        })
+        .await
+    }
+
+    async fn claim_jobs(&self, worker: &str, limit: u32, now: i64, lease_ms: i64) -> Result<Vec<Job>> {
+        let worker = worker.to_owned();
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let jobs: Vec<Job> = tx
+                .prepare_cached(
+                    "SELECT id, tenant_id, kind, key, payload, attempts FROM jobs
+                     WHERE (state = 'queued' AND run_after <= ?1) OR (state = 'running' AND leased_until <= ?1)
+                     ORDER BY run_after, id LIMIT ?2",
+                )?
+                .query_map(params![now, i64::from(limit)], |r| {
+                    Ok(Job {
+                        id: r.get(0)?,
+                        tenant_id: r.get(1)?,
+                        kind: r.get(2)?,
+                        key: r.get(3)?,
+                        payload: r.get(4)?,
+                        attempts: r.get::<_, i64>(5)?.max(0) as u32,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            for job in &jobs {
+                tx.prepare_cached(
+                    "UPDATE jobs SET state = 'running', leased_by = ?2, leased_until = ?3, attempts = attempts + 1
+                     WHERE id = ?1",
+                )?
+                .execute(params![job.id, worker, now + lease_ms])?;
+            }
+            tx.commit()?;
+            Ok(jobs)
+        })
+        .await
+    }
+
+    async fn complete_job(&self, id: i64, now: i64) -> Result<()> {
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "UPDATE jobs SET state = 'done', finished_at = ?2, leased_by = NULL, leased_until = NULL WHERE id = ?1",
+            )?
+            .execute(params![id, now])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn fail_job(&self, id: i64, error: &str, retry_at: Option<i64>, now: i64) -> Result<()> {
+        let error = error.to_owned();
+        self.write(move |conn| {
+            match retry_at {
+                Some(at) => conn
+                    .prepare_cached(
+                        "UPDATE jobs SET state = 'queued', run_after = ?2, last_error = ?3, leased_by = NULL,
+                         leased_until = NULL WHERE id = ?1",
+                    )?
+                    .execute(params![id, at, error])?,
+                None => conn
+                    .prepare_cached(
+                        "UPDATE jobs SET state = 'failed', finished_at = ?2, last_error = ?3, leased_by = NULL,
+                         leased_until = NULL WHERE id = ?1",
+                    )?
+                    .execute(params![id, now, error])?,
+            };
+            Ok(())
+        })
+        .await
+    }
+
+    async fn job_counts(&self) -> Result<JobCounts> {
+        self.read(|conn| {
+            let mut counts = JobCounts::default();
+            let mut stmt = conn.prepare_cached("SELECT state, COUNT(*) FROM jobs GROUP BY state")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            for row in rows {
+                let (state, n) = row?;
+                let n = n.max(0) as u64;
+                match state.as_str() {
+                    "queued" => counts.queued = n,
+                    "running" => counts.running = n,
+                    "done" => counts.done = n,
+                    _ => counts.failed += n,
+                }
+            }
+            Ok(counts)
+        })
+        .await
+    }
+}
