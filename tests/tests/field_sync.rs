@@ -86,3 +86,34 @@ fn a_lost_response_creates_no_duplicates() {
     assert_eq!(orders.len(), 1);
     assert_eq!(hq.store.order(&id).unwrap(), rep.store.order(&id).unwrap());
 }
+
+#[test]
+fn a_phone_with_background_sync_and_the_live_channel_receives_an_order_without_asking() {
+    let relay = Relay::start();
+    let rep = relay.phone(&relay.users(Role::Rep, None)[0]);
+    let hq = relay.phone(&relay.users(Role::Hq, None)[0]);
+    rep.sync();
+    hq.sync();
+    // A long interval: only the live notice can make HQ sync in time.
+    let background = hq.engine.start_background(std::time::Duration::from_secs(3600));
+    let waker = std::sync::Arc::new(std::sync::Mutex::new(Some(background)));
+    let wake = waker.clone();
+    let live = fieldsync_core::sync::watch(&relay.base_url, &hq.session.token, move |_| {
+        if let Some(background) = wake.lock().unwrap().as_ref() {
+            background.wake();
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let id = order_at_first_store(&rep, 4);
+    rep.sync();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while hq.store.order(&id).is_err() {
+        assert!(std::time::Instant::now() < deadline, "hq did not receive the order live");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(hq.store.order(&id).unwrap(), rep.store.order(&id).unwrap());
+    live.stop();
+    if let Some(background) = waker.lock().unwrap().take() {
+        background.stop();
+    }
+}

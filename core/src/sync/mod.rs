@@ -11,11 +11,13 @@
 
 pub mod engine;
 pub mod http;
+pub mod live;
 pub mod protocol;
 pub mod transport;
 
 pub use engine::{BackgroundSync, SyncEngine, SyncError, SyncListener, SyncOptions, SyncReport, SyncStatus};
 pub use http::{HttpTransport, Session, login, logout};
+pub use live::{LiveWatch, watch};
 pub use transport::{BlobState, Transport, TransportError};
 
 use sha2::{Digest, Sha256};

@@ -1,0 +1,113 @@
+//! The device's end of the live channel (`GET /v1/ws`): it listens for the relay's `Changed`
+//! notices and calls back, so the app syncs as soon as something in its scope changes instead of
+//! waiting for the next interval. It reconnects by itself with backoff.
+//!
+//! Only notices travel here; the data still moves through the sync engine's round trips, so a
+//! missed notice costs a little latency, never a change.
+
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tungstenite::client::IntoClientRequest;
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Message, WebSocket};
+
+use super::engine::backoff;
+use super::protocol::{self, LiveFrame};
+
+/// How often a blocked read wakes up to check whether the watch was stopped.
+const READ_SLICE: Duration = Duration::from_millis(250);
+
+/// A running live watch. Dropping it closes the connection and stops the thread.
+pub struct LiveWatch {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl LiveWatch {
+    /// Stops watching and waits for the thread.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for LiveWatch {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Connects to the relay's live channel at `base_url` (`http://…`; the WebSocket URL is derived)
+/// with `token`, and calls `on_changed` with the feed position of every notice.
+pub fn watch(base_url: &str, token: &str, on_changed: impl Fn(u64) + Send + 'static) -> LiveWatch {
+    let url = format!("{}/v1/ws", base_url.trim_end_matches('/').replacen("http", "ws", 1));
+    let bearer = format!("Bearer {token}");
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopping = Arc::clone(&stop);
+    let thread = std::thread::Builder::new()
+        .name("fieldsync-live".to_owned())
+        .spawn(move || {
+            let mut failures = 0;
+            while !stopping.load(Ordering::SeqCst) {
+                match connect(&url, &bearer) {
+                    Ok(mut socket) => {
+                        failures = 0;
+                        // Whatever happened while disconnected: one sync catches up.
+                        on_changed(0);
+                        listen(&mut socket, &on_changed, &stopping);
+                        let _ = socket.close(None);
+                    }
+                    Err(error) => tracing::debug!(%error, "live channel unavailable"),
+                }
+                failures += 1;
+                let wait = backoff(failures, Duration::from_secs(1));
+                let mut waited = Duration::ZERO;
+                while waited < wait && !stopping.load(Ordering::SeqCst) {
+                    std::thread::sleep(READ_SLICE);
+                    waited += READ_SLICE;
+                }
+            }
+        })
+        .ok();
+    LiveWatch { stop, thread }
+}
+
+type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
+
+fn connect(url: &str, bearer: &str) -> Result<Socket, String> {
+    let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+    let value = bearer.parse().map_err(|_| "the token is not a valid header value".to_owned())?;
+    request.headers_mut().insert("authorization", value);
+    let (socket, _) = tungstenite::connect(request).map_err(|e| e.to_string())?;
+    if let MaybeTlsStream::Plain(stream) = socket.get_ref() {
+        stream.set_read_timeout(Some(READ_SLICE)).map_err(|e| e.to_string())?;
+    }
+    Ok(socket)
+}
+
+fn listen(socket: &mut Socket, on_changed: &impl Fn(u64), stop: &AtomicBool) {
+    while !stop.load(Ordering::SeqCst) {
+        match socket.read() {
+            Ok(Message::Binary(bytes)) => match protocol::decode::<LiveFrame>(&bytes) {
+                Ok(LiveFrame::Changed(seq)) => on_changed(seq),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "unreadable live frame"),
+            },
+            Ok(Message::Close(_)) => return,
+            Ok(_) => {}
+            Err(tungstenite::Error::Io(error))
+                if matches!(error.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(_) => return,
+        }
+    }
+}
