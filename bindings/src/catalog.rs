@@ -111,9 +111,17 @@ impl FieldSyncPhone {
 }
 
 /// The price preview rule, kept in this one function until core has a pricing engine.
-fn preview_price(sku: String, product: &CoreProduct, qty: i64, discount_bp: i64) -> Result<PricePreview, FieldSyncError> {
+fn preview_price(
+    sku: String,
+    product: &CoreProduct,
+    qty: i64,
+    discount_bp: i64,
+) -> Result<PricePreview, FieldSyncError> {
     if qty < 1 {
-        return Err(FieldSyncError::InvalidInput { field: "qty".to_owned(), reason: format!("quantity {qty} is below 1") });
+        return Err(FieldSyncError::InvalidInput {
+            field: "qty".to_owned(),
+            reason: format!("quantity {qty} is below 1"),
+        });
     }
     if !(0..=10_000).contains(&discount_bp) {
         return Err(FieldSyncError::InvalidInput {

@@ -94,7 +94,9 @@ impl From<fieldsync_core::Error> for FieldSyncError {
             E::NotFound { kind, id } => {
                 FieldSyncError::NotFound { kind: kind.map_or("document", |k| k.as_str()).to_owned(), id }
             }
-            E::WrongKind { .. } | E::InvalidId { .. } => FieldSyncError::InvalidInput { field: "id".to_owned(), reason },
+            E::WrongKind { .. } | E::InvalidId { .. } => {
+                FieldSyncError::InvalidInput { field: "id".to_owned(), reason }
+            }
             E::InvalidInput { field, reason } => FieldSyncError::InvalidInput { field: field.to_owned(), reason },
             E::InvalidState { .. } => FieldSyncError::InvalidState { reason },
             E::NotOwner { .. } => FieldSyncError::NotAllowed { reason },

@@ -81,12 +81,7 @@ impl FieldSyncPhone {
         let store = Arc::new(LocalStore::open(&path)?);
         let listener = Arc::new(ListenerSlot::default());
         forward_document_changes(&store, &listener);
-        Ok(Arc::new(Self {
-            store,
-            listener,
-            connection: Mutex::new(None),
-            background: Mutex::new(None),
-        }))
+        Ok(Arc::new(Self { store, listener, connection: Mutex::new(None), background: Mutex::new(None) }))
     }
 
     /// The user signed in on this phone (kept across restarts), if any.
@@ -151,8 +146,7 @@ impl FieldSyncPhone {
         self.stop_background_sync();
         let engine = Arc::new(SyncEngine::new(self.store.clone(), Arc::new(HttpTransport::new(base_url, token))));
         engine.set_listener(Some(Arc::new(ListenerBridge::new(&self.listener))));
-        *lock(&self.connection) =
-            Some(Connection { base_url: base_url.to_owned(), token: token.to_owned(), engine });
+        *lock(&self.connection) = Some(Connection { base_url: base_url.to_owned(), token: token.to_owned(), engine });
     }
 
     /// The sync engine, or `NotSignedIn`. The lock is released before the caller uses it.
@@ -164,9 +158,10 @@ impl FieldSyncPhone {
 
     /// The signed-in user's id, or `NotSignedIn`.
     pub(crate) fn user_id(&self) -> Result<String, FieldSyncError> {
-        self.store.identity().map(|identity| identity.user_id).ok_or_else(|| FieldSyncError::NotSignedIn {
-            reason: "no user has signed in on this phone yet".to_owned(),
-        })
+        self.store
+            .identity()
+            .map(|identity| identity.user_id)
+            .ok_or_else(|| FieldSyncError::NotSignedIn { reason: "no user has signed in on this phone yet".to_owned() })
     }
 }
 

@@ -44,6 +44,8 @@ pub mod id;
 mod identity;
 pub mod local_store;
 pub mod photo;
+pub mod rules;
+pub mod scoring;
 pub mod sync;
 
 pub use doc::{DocKind, DocumentModel};

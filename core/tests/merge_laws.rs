@@ -777,6 +777,7 @@ impl Model for Template {
             .into_iter()
             .map(|(id, item)| (id.to_owned(), item))
             .collect(),
+            trust: None,
         }
     }
 

@@ -517,6 +517,7 @@ fn build_templates() -> Vec<Template> {
                 ("cooler", "The cooler is clean, working and stocked", 1.5, true),
                 ("no-expired", "No expired products on the shelf", 2.0, false),
             ]),
+            trust: None,
         },
         Template {
             name: "Promotion compliance".to_owned(),
@@ -528,6 +529,7 @@ fn build_templates() -> Vec<Template> {
                 ("pos-material", "Posters and shelf talkers are up", 1.0, true),
                 ("staff-aware", "Store staff know the promotion", 1.0, false),
             ]),
+            trust: None,
         },
     ]
 }

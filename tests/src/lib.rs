@@ -46,7 +46,7 @@ impl Relay {
     /// so every relay starts from the same documents (and the same ids).
     pub fn start() -> Self {
         let template = seeded_template();
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = temp_dir();
         write_tree(&dir.path().join("relay"), &template.files);
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
@@ -96,6 +96,43 @@ impl Relay {
         Phone::sign_in_at(&self.base_url, &demo.tenant, username, &demo.password, self.dir.path(), options)
     }
 
+    /// Signs a new phone in as `username` that holds what a first sync with a freshly started
+    /// relay brings. The first such phone per user syncs for real and its database files are
+    /// kept; later ones start from a copy (a first sync downloads the whole scope, which would
+    /// dominate a simulation of many short runs). Only for a relay nobody has changed yet.
+    pub fn synced_phone(&self, username: &str) -> Phone {
+        static SYNCED: Mutex<Vec<(String, Vec<(PathBuf, Vec<u8>)>)>> = Mutex::new(Vec::new());
+        assert_eq!(
+            self.feed_position(),
+            seeded_template().feed_position,
+            "synced_phone is only for a relay nobody has changed yet"
+        );
+        let known = SYNCED.lock().unwrap().iter().find(|(u, _)| u == username).map(|(_, files)| files.clone());
+        let demo = self.login_of(username);
+        match known {
+            Some(files) => {
+                Phone::sign_in_with_files(&self.base_url, demo, self.dir.path(), &files, SyncOptions::default())
+            }
+            None => {
+                let phone = self.phone(username);
+                phone.sync();
+                let mut files = Vec::new();
+                let name = phone.path.file_name().expect("file name").to_string_lossy().into_owned();
+                for entry in std::fs::read_dir(self.dir.path()).expect("read directory") {
+                    let entry = entry.expect("directory entry");
+                    let file = entry.file_name().to_string_lossy().into_owned();
+                    if let Some(suffix) = file.strip_prefix(&name)
+                        && suffix != "-shm"
+                    {
+                        files.push((PathBuf::from(suffix), std::fs::read(entry.path()).expect("read file")));
+                    }
+                }
+                SYNCED.lock().unwrap().push((username.to_owned(), files));
+                phone
+            }
+        }
+    }
+
     /// The demo tenant's numeric id.
     pub fn tenant_id(&self) -> i64 {
         self.block_on(self.state.storage.find_tenant(fieldsync_server::seed::DEMO_TENANT))
@@ -141,27 +178,49 @@ impl Relay {
 
 static PHONES: AtomicU64 = AtomicU64::new(0);
 
+/// A fresh temporary directory: under `FIELDSYNC_TEST_TMPDIR` when set, else in `/dev/shm` when
+/// the machine has one (the relay and the phones fsync every commit; on a virtual disk that is
+/// most of a test's time, and no test here is about power loss), else in the system's temp dir.
+pub fn temp_dir() -> tempfile::TempDir {
+    let base = match std::env::var_os("FIELDSYNC_TEST_TMPDIR") {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => Some(PathBuf::from("/dev/shm")).filter(|dir| dir.is_dir()),
+    };
+    match base {
+        Some(base) => tempfile::tempdir_in(&base)
+            .or_else(|_| tempfile::tempdir())
+            .expect("temp dir"),
+        None => tempfile::tempdir().expect("temp dir"),
+    }
+}
+
 /// The files of a relay data directory with the demo tenant seeded (relative path, bytes), and
 /// its logins: seeded once per test process, kept in memory, written out for each relay.
 struct Template {
     files: Vec<(PathBuf, Vec<u8>)>,
     logins: Vec<DemoLogin>,
+    feed_position: u64,
 }
 
 fn seeded_template() -> &'static Template {
     static TEMPLATE: std::sync::OnceLock<Template> = std::sync::OnceLock::new();
     TEMPLATE.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = temp_dir();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
         let mut config = Config::new(dir.path());
         config.password_cost = PasswordCost::insecure_for_tests();
         let state = config.open_state().expect("relay state");
         let report =
             runtime.block_on(seed_demo(state.storage.as_ref(), PasswordCost::insecure_for_tests())).expect("seed");
+        let tenant = runtime
+            .block_on(state.storage.find_tenant(fieldsync_server::seed::DEMO_TENANT))
+            .expect("find tenant")
+            .expect("demo tenant");
+        let feed_position = runtime.block_on(state.storage.feed_position(tenant.id)).expect("feed position");
         drop(state);
         let mut files = Vec::new();
         read_tree(dir.path(), Path::new(""), &mut files);
-        Template { files, logins: report.logins }
+        Template { files, logins: report.logins, feed_position }
     })
 }
 
@@ -223,6 +282,29 @@ impl Phone {
         store
             .set_identity(&Identity { tenant: tenant.to_owned(), user_id: session.user_id.clone(), role })
             .expect("identity");
+        let network = Arc::new(FlakyTransport::new(HttpTransport::new(base_url, &session.token)));
+        let engine = Arc::new(SyncEngine::with_options(store.clone(), network.clone(), options));
+        Self { store, engine, network, session, path }
+    }
+
+    fn sign_in_with_files(
+        base_url: &str,
+        demo: &DemoLogin,
+        dir: &Path,
+        files: &[(PathBuf, Vec<u8>)],
+        options: SyncOptions,
+    ) -> Self {
+        // Write the database before opening it: log in first only to learn the file name.
+        let n = PHONES.fetch_add(1, Ordering::SeqCst);
+        let device = format!("{} phone {n}", demo.username);
+        let session = login(base_url, &demo.tenant, &demo.username, &demo.password, &device).expect("login");
+        let path = dir.join(format!("phone-{n}.db"));
+        for (suffix, bytes) in files {
+            let mut target = path.clone().into_os_string();
+            target.push(suffix);
+            std::fs::write(target, bytes).expect("write phone database");
+        }
+        let store = Arc::new(LocalStore::open(&path).expect("open phone store"));
         let network = Arc::new(FlakyTransport::new(HttpTransport::new(base_url, &session.token)));
         let engine = Arc::new(SyncEngine::with_options(store.clone(), network.clone(), options));
         Self { store, engine, network, session, path }
@@ -462,7 +544,7 @@ pub struct RelayProcess {
 impl RelayProcess {
     /// Seeds the demo tenant with `admin seed-demo` into a fresh data directory and serves it.
     pub fn seed_and_serve() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = temp_dir();
         let data = dir.path().join("relay");
         let output = Command::new(server_binary())
             .args(["admin", "--data"])

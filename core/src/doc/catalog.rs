@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile};
 
-use super::{DocKind, DocumentModel, IndexFields};
+use super::{ApprovalPolicy, DocKind, DocumentModel, IndexFields};
 
 /// A product.
 #[derive(Debug, Clone, PartialEq, Hydrate, Reconcile)]
@@ -92,6 +92,9 @@ pub struct Catalog {
     pub promotions: BTreeMap<String, Promotion>,
     /// Discount limits.
     pub discount_policy: DiscountPolicy,
+    /// Which orders need whose approval; `None` (and catalogs written before the field existed):
+    /// orders need approval only when validation finds them out of policy.
+    pub approval_policy: Option<ApprovalPolicy>,
     /// Bumped by HQ on each published change.
     pub version: u64,
     /// Last change, ms since the Unix epoch.

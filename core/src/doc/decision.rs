@@ -1,12 +1,17 @@
 //! `decision`: one approver's decision on one approval step of one order.
 //!
-//! Written only by the approver named in that step. Two devices of the same approver deciding
-//! differently merge last-writer-wins inside automerge; the relay then applies whatever the merged
-//! document says, which every replica agrees on.
+//! Written only by the approver named in that step. The document id is derived from the order,
+//! submission, step and approver ([`Decision::id_for`]), so every device of one approver writes
+//! the *same* document: two devices deciding differently offline merge last-writer-wins inside
+//! automerge (both create the document with the same sequence of operations, so one device's
+//! whole decision wins, by actor id), and the relay applies whatever the merged document says,
+//! which every replica agrees on.
 
 use autosurgeon::{Hydrate, Reconcile};
+use sha2::{Digest, Sha256};
 
 use super::{DocKind, DocumentModel, IndexFields};
+use crate::id::DocumentId;
 
 /// Approve or reject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hydrate, Reconcile)]
@@ -24,6 +29,10 @@ pub struct Decision {
     pub order_id: String,
     /// The index of the approval step in the order review.
     pub step: u64,
+    /// The order's submission number the decided review is for; a decision on an earlier
+    /// submission is never applied to a later one. 0: not recorded (older decisions).
+    #[autosurgeon(missing = "Default::default")]
+    pub submission: u64,
     /// The approver's user id (the document's only writer).
     pub approver: String,
     /// Approve or reject.
@@ -32,6 +41,24 @@ pub struct Decision {
     pub reason: String,
     /// When the approver decided, ms since the Unix epoch.
     pub decided_at: i64,
+}
+
+impl Decision {
+    /// The id of the decision document of `approver` on step `step` of submission `submission`
+    /// of order `order_id`: the same on every device, so one approver's devices share it.
+    pub fn id_for(order_id: &str, submission: u64, step: u64, approver: &str) -> DocumentId {
+        let digest = Sha256::new()
+            .chain_update(b"fieldsync decision\0")
+            .chain_update(order_id.as_bytes())
+            .chain_update(b"\0")
+            .chain_update(submission.to_be_bytes())
+            .chain_update(step.to_be_bytes())
+            .chain_update(approver.as_bytes())
+            .finalize();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        DocumentId::from_bytes(bytes)
+    }
 }
 
 impl DocumentModel for Decision {

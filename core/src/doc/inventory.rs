@@ -39,6 +39,39 @@ pub struct Inventory {
     pub levels: BTreeMap<String, StockLevel>,
     /// The time the levels were true, ms since the Unix epoch (the phone shows it).
     pub as_of: i64,
+    /// Units the relay's order review reserved, by order id then SKU. They are included in each
+    /// level's `reserved`; keeping them per order makes reserving and releasing an idempotent
+    /// "set this order's reservation", so a review job that runs twice never reserves twice.
+    #[autosurgeon(missing = "Default::default")]
+    pub reservations: BTreeMap<String, BTreeMap<String, i64>>,
+}
+
+impl Inventory {
+    /// Sets the units reserved for `order_id` to `units` (SKU → quantity; empty releases it),
+    /// adjusting each level's `reserved` by the difference. Running it twice changes nothing.
+    pub fn set_reservation(&mut self, order_id: &str, units: &BTreeMap<String, i64>) {
+        let previous = self.reservations.remove(order_id).unwrap_or_default();
+        for (sku, qty) in &previous {
+            if let Some(level) = self.levels.get_mut(sku) {
+                level.reserved = (level.reserved - qty).max(0);
+            }
+        }
+        let mut kept = BTreeMap::new();
+        for (sku, qty) in units.iter().filter(|(_, qty)| **qty > 0) {
+            if let Some(level) = self.levels.get_mut(sku) {
+                level.reserved += qty;
+                kept.insert(sku.clone(), *qty);
+            }
+        }
+        if !kept.is_empty() {
+            self.reservations.insert(order_id.to_owned(), kept);
+        }
+    }
+
+    /// Units reserved for one order, by SKU.
+    pub fn reservation_of(&self, order_id: &str) -> BTreeMap<String, i64> {
+        self.reservations.get(order_id).cloned().unwrap_or_default()
+    }
 }
 
 impl DocumentModel for Inventory {

@@ -9,6 +9,7 @@
 //! Each kind has exactly one writer role ([`DocKind::writer`]): the relay enforces it, and business
 //! verdicts therefore live in separate documents (an order's review is not in the order).
 
+mod approval_policy;
 mod catalog;
 mod decision;
 mod inbox;
@@ -27,6 +28,7 @@ use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ROOT, ReadDoc, ScalarValue, Value};
 use autosurgeon::{Hydrate, Reconcile};
 
+pub use approval_policy::{ApprovalPolicy, ApprovalRule, ApproverRole};
 pub use catalog::{Catalog, DiscountPolicy, PriceBreak, PriceList, Product, Promotion};
 pub use decision::{Decision, Verdict};
 pub use inbox::{Alert, AlertState, Inbox};

@@ -103,6 +103,9 @@ pub struct OrderReview {
     pub steps: Vec<ApprovalStep>,
     /// The order total as the relay priced it, in cents.
     pub total_cents: i64,
+    /// When the rep submitted the reviewed submission (the order's `submitted_at`), ms since the
+    /// Unix epoch; with `decided_at` it gives the submitted-to-decided time for the dashboard.
+    pub submitted_at: Option<i64>,
     /// When the review was written, ms since the Unix epoch.
     pub reviewed_at: i64,
     /// When the outcome became final (approved or rejected), ms since the Unix epoch.
@@ -116,6 +119,11 @@ impl OrderReview {
             return None;
         }
         self.steps.iter().position(|s| s.state == StepState::Pending)
+    }
+
+    /// Milliseconds from submission to the final outcome, once there is one.
+    pub fn time_to_decision_ms(&self) -> Option<i64> {
+        Some(self.decided_at? - self.submitted_at?)
     }
 }
 

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use autosurgeon::{Hydrate, Reconcile};
 
 use super::{DocKind, DocumentModel, IndexFields};
+use crate::scoring::TrustThresholds;
 
 /// One checklist item.
 #[derive(Debug, Clone, PartialEq, Hydrate, Reconcile)]
@@ -33,6 +34,9 @@ pub struct Template {
     pub version: u64,
     /// The checklist, by item id.
     pub items: BTreeMap<String, TemplateItem>,
+    /// Evidence-trust thresholds for inspections with this checklist; `None` (and documents
+    /// written before the field existed) means [`TrustThresholds::default`].
+    pub trust: Option<TrustThresholds>,
 }
 
 impl Template {

@@ -23,6 +23,7 @@
 //! # Ok(()) }
 //! ```
 
+mod analysis;
 mod decode;
 mod downscale;
 mod error;
@@ -38,6 +39,7 @@ use image::{DynamicImage, ExtendedColorType, GenericImageView, ImageEncoder};
 use image_hasher::{HashAlg, HasherConfig};
 use sha2::{Digest, Sha256};
 
+pub use analysis::{PhotoAnalysis, analyze};
 pub use error::PhotoError;
 pub use metadata::{ExifFacts, GpsPosition};
 pub use quality::{QualityMetrics, QualityPreview, QualityProblem, measure};

@@ -140,8 +140,13 @@ impl QualityPreview {
 /// Measures sharpness, exposure and contrast of an image.
 pub fn measure(image: &DynamicImage) -> QualityMetrics {
     let (width, height) = image.dimensions();
-    let luma = measuring_luma(image);
-    let histogram = histogram(&luma);
+    measure_reduced(&measuring_luma(image), width, height)
+}
+
+/// Measures luma already reduced to the measuring scale; `width` and `height` are the size of the
+/// image it was reduced from.
+pub(crate) fn measure_reduced(luma: &GrayImage, width: u32, height: u32) -> QualityMetrics {
+    let histogram = histogram(luma);
     let count: u64 = histogram.iter().sum();
     let share = |range: std::ops::RangeInclusive<u8>| -> f64 {
         if count == 0 {
@@ -156,7 +161,7 @@ pub fn measure(image: &DynamicImage) -> QualityMetrics {
         histogram.iter().enumerate().map(|(v, &n)| v as f64 * n as f64).sum::<f64>() / count as f64
     };
     QualityMetrics {
-        sharpness: laplacian_variance(&luma),
+        sharpness: laplacian_variance(luma),
         mean_luminance,
         dark_clipped_share: share(0..=DARK_CLIP_LUMA),
         bright_clipped_share: share(BRIGHT_CLIP_LUMA..=255),

@@ -261,10 +261,14 @@ impl SyncEngine {
     ) -> Result<bool, SyncError> {
         let mut more = response.more || !response.updates.is_empty();
         for update in &response.updates {
-            match self.store.receive_changes(&update.doc, &update.changes) {
-                Ok(_) => {
-                    report.received += 1;
-                    self.store.mark_in_sync(&update.doc)?;
+            match self.store.receive_from_relay(&update.doc, &update.changes) {
+                Ok(true) => report.received += 1,
+                // Changes to a document this device never received (the feed page that would
+                // have carried it whole was cut before it): ask for the whole document.
+                Ok(false) => {
+                    tracing::info!(doc = %update.doc, "update builds on a document this device lacks; asking for it");
+                    want.push(update.doc.clone());
+                    more = true;
                 }
                 // One broken document must not stop the others: repair it with sync messages.
                 Err(error) => {

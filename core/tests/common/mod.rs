@@ -101,6 +101,7 @@ pub fn template() -> Template {
                 (id.to_owned(), TemplateItem { text: text.into(), weight, requires_photo, position: position as i64 })
             })
             .collect(),
+        trust: None,
     }
 }
 

@@ -1,0 +1,60 @@
+//! Photo analysis for scoring: the quality metrics and the perceptual hash of an uploaded or
+//! stored photo, without producing a re-encoded copy.
+//!
+//! This is what the relay runs on every photo of an inspection (and the phone on its own photos
+//! for the score preview), so it is built to cost little more than decoding: the decoded photo is
+//! reduced once to luma at [`MEASURE_LONG_SIDE`](super::quality::MEASURE_LONG_SIDE), and both the
+//! metrics and the hash are computed from that small image. The EXIF orientation is applied to
+//! the reduced image (area averaging commutes with it), so the hash matches that of the oriented
+//! photo.
+
+use image::metadata::Orientation;
+use image::{DynamicImage, GenericImageView, GrayImage};
+
+use super::quality::{self, MEASURE_LONG_SIDE, QualityMetrics};
+use super::{ImageHeader, PhotoError, PhotoLimits, decode, downscale, metadata, perceptual_hash};
+
+/// What scoring needs to know about one photo's pixels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhotoAnalysis {
+    /// Sharpness, exposure, contrast and the oriented size.
+    pub metrics: QualityMetrics,
+    /// Perceptual hash of the oriented photo (16 lowercase hex digits); compare with
+    /// [`phash_distance`](super::phash_distance).
+    pub phash: String,
+    /// The photo's header (format and stored size).
+    pub header: ImageHeader,
+}
+
+/// Vets, decodes (under `limits`) and measures a photo; see the module docs.
+pub fn analyze(input: &[u8], limits: &PhotoLimits) -> Result<PhotoAnalysis, PhotoError> {
+    let header = decode::read_header(input, limits)?;
+    let orientation = metadata::read_exif(input).orientation.and_then(Orientation::from_exif);
+    let decoded = decode::decode(input, &header, limits)?;
+    let (mut width, mut height) = decoded.dimensions();
+    let small = downscale::fit_luma_within(luma_of(decoded), MEASURE_LONG_SIDE);
+    let mut oriented = DynamicImage::ImageLuma8(small);
+    if let Some(orientation) = orientation {
+        oriented.apply_orientation(orientation);
+        if matches!(
+            orientation,
+            Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH
+        ) {
+            std::mem::swap(&mut width, &mut height);
+        }
+    }
+    let phash = perceptual_hash(&oriented);
+    let luma = match oriented {
+        DynamicImage::ImageLuma8(luma) => luma,
+        other => other.to_luma8(),
+    };
+    Ok(PhotoAnalysis { metrics: quality::measure_reduced(&luma, width, height), phash, header })
+}
+
+/// Luma of a decoded photo, taking the buffer over when it already is 8-bit grey.
+fn luma_of(image: DynamicImage) -> GrayImage {
+    match image {
+        DynamicImage::ImageLuma8(luma) => luma,
+        other => other.to_luma8(),
+    }
+}

@@ -1,0 +1,406 @@
+//! Evidence trust: is a photo evidence of *this* visit? Kept apart from the audit score on
+//! purpose (a well-kept shelf photographed from the car park is a trust problem, not a
+//! compliance one).
+//!
+//! Checks, each giving a [`Finding`] with a reason a supervisor understands:
+//! - capture time inside the visit window, check-in − slack to check-out + slack;
+//! - GPS distance to the store: within max(minimum radius, factor × reported accuracy) passes, up
+//!   to the review distance needs review, beyond is rejected; an accuracy so coarse that the pass
+//!   radius would reach the review distance needs review too (a reported accuracy is not proof);
+//! - reuse: the same file (SHA-256) or a near-duplicate (perceptual hash within a few bits) of a
+//!   photo from another visit of the tenant, at this store or another, is rejected;
+//! - identical GPS on every photo of a visit (a fixed or spoofed position) needs review.
+//!
+//! The photo's trust is the worst of its findings.
+
+use autosurgeon::{Hydrate, Reconcile};
+
+use super::{format_duration, format_utc};
+use crate::doc::{GeoFix, Trust};
+use crate::photo::phash_distance;
+
+/// Trust thresholds; a template may carry its own ([`crate::doc::Template::trust`]).
+#[derive(Debug, Clone, Copy, PartialEq, Hydrate, Reconcile)]
+pub struct TrustThresholds {
+    /// Photos may be taken this long before check-in or after check-out, ms.
+    pub window_slack_ms: i64,
+    /// Smallest pass radius around the store, metres.
+    pub geofence_min_m: f64,
+    /// The pass radius is at least this many times the reported GPS accuracy.
+    pub accuracy_factor: f64,
+    /// Beyond the pass radius and up to this distance a photo needs review; further, rejected.
+    pub review_within_m: f64,
+    /// Perceptual hashes at most this many bits apart are the same picture.
+    pub near_duplicate_bits: u64,
+    /// A visit with at least this many photos, all at exactly the same GPS position, needs review.
+    pub identical_gps_min_photos: u64,
+}
+
+impl Default for TrustThresholds {
+    /// 15 min slack; pass within max(150 m, 2× accuracy), review up to 500 m; near-duplicates
+    /// within 8 bits; identical GPS flagged from 3 photos.
+    ///
+    /// Why: phone GPS in a shop is typically good to 5–50 m but a large store's car park or a
+    /// mall reaches 150 m; 500 m is "the next street". Re-encoding, resizing or brightening moves
+    /// the perceptual hash 0–2 bits (6 at worst on the samples) while different photos differ by
+    /// 16 or more (24+ typically), so 8 bits sits between with margin on both sides. Two photos
+    /// from a phone standing still may share a cached fix; three or more rarely do.
+    fn default() -> Self {
+        Self {
+            window_slack_ms: 15 * 60 * 1000,
+            geofence_min_m: 150.0,
+            accuracy_factor: 2.0,
+            review_within_m: 500.0,
+            near_duplicate_bits: 8,
+            identical_gps_min_photos: 3,
+        }
+    }
+}
+
+/// A place on Earth, degrees (WGS 84).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Location {
+    /// Latitude, -90..=90.
+    pub latitude: f64,
+    /// Longitude, -180..=180.
+    pub longitude: f64,
+}
+
+impl Location {
+    fn is_valid(&self) -> bool {
+        self.latitude.is_finite()
+            && self.longitude.is_finite()
+            && (-90.0..=90.0).contains(&self.latitude)
+            && (-180.0..=180.0).contains(&self.longitude)
+    }
+}
+
+/// A photo of another visit of the tenant, as the reuse check needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlierPhoto {
+    /// SHA-256 of the stored JPEG.
+    pub sha256: String,
+    /// Perceptual hash (16 hex digits).
+    pub phash: String,
+    /// The inspection it was submitted with.
+    pub inspection_id: String,
+    /// The store of that inspection.
+    pub store_id: String,
+    /// Its capture time, ms since the Unix epoch.
+    pub captured_at: i64,
+}
+
+/// One check's outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// What the check concluded.
+    pub trust: Trust,
+    /// Why, in words a supervisor understands.
+    pub reason: String,
+}
+
+impl Finding {
+    fn new(trust: Trust, reason: String) -> Self {
+        Self { trust, reason }
+    }
+}
+
+/// The worse of two trust levels (Pass < Review < Rejected).
+pub fn worst(a: Trust, b: Trust) -> Trust {
+    let rank = |t: Trust| match t {
+        Trust::Pass => 0,
+        Trust::Review => 1,
+        Trust::Rejected => 2,
+    };
+    if rank(b) > rank(a) { b } else { a }
+}
+
+/// Great-circle distance in metres (haversine, mean Earth radius).
+pub fn distance_m(a: Location, b: Location) -> f64 {
+    const EARTH_RADIUS_M: f64 = 6_371_008.8;
+    let (lat1, lat2) = (a.latitude.to_radians(), b.latitude.to_radians());
+    let dlat = lat2 - lat1;
+    let dlon = (b.longitude - a.longitude).to_radians();
+    let h = (dlat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (dlon / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_M * h.sqrt().min(1.0).asin()
+}
+
+/// Whether the capture time lies in the visit window.
+pub fn check_capture_time(captured_at: i64, check_in: i64, check_out: Option<i64>, t: &TrustThresholds) -> Finding {
+    let slack = format_duration(t.window_slack_ms);
+    let opens = check_in.saturating_sub(t.window_slack_ms);
+    if captured_at < opens {
+        return Finding::new(
+            Trust::Rejected,
+            format!(
+                "taken {} before check-in (at {}); photos count from {slack} before check-in",
+                format_duration(check_in.saturating_sub(captured_at)),
+                format_utc(captured_at)
+            ),
+        );
+    }
+    let Some(check_out) = check_out else {
+        return Finding::new(Trust::Review, "the visit has no check-out, so the end of the visit is unknown".into());
+    };
+    if captured_at > check_out.saturating_add(t.window_slack_ms) {
+        return Finding::new(
+            Trust::Rejected,
+            format!(
+                "taken {} after check-out (at {}); photos count until {slack} after check-out",
+                format_duration(captured_at.saturating_sub(check_out)),
+                format_utc(captured_at)
+            ),
+        );
+    }
+    Finding::new(Trust::Pass, "taken during the visit".into())
+}
+
+/// Whether the photo was taken at the store.
+pub fn check_position(position: Option<GeoFix>, store: Location, t: &TrustThresholds) -> Vec<Finding> {
+    if !store.is_valid() {
+        return vec![Finding::new(Trust::Review, "the store has no valid location to compare with".into())];
+    }
+    let Some(fix) = position else {
+        return vec![Finding::new(Trust::Review, "no GPS position was recorded with the photo".into())];
+    };
+    let here = Location { latitude: fix.latitude, longitude: fix.longitude };
+    if !here.is_valid() || !fix.accuracy_m.is_finite() || fix.accuracy_m < 0.0 {
+        return vec![Finding::new(Trust::Review, "the photo's GPS position is not a valid position".into())];
+    }
+    let distance = distance_m(here, store);
+    let pass_radius = t.geofence_min_m.max(t.accuracy_factor * fix.accuracy_m);
+    let mut findings = Vec::new();
+    if distance <= pass_radius {
+        findings.push(Finding::new(
+            Trust::Pass,
+            format!("taken {} from the store (allowed {})", format_distance(distance), format_distance(pass_radius)),
+        ));
+    } else if distance <= t.review_within_m {
+        findings.push(Finding::new(
+            Trust::Review,
+            format!(
+                "taken {} from the store, outside the {} allowed: check it was taken at the store",
+                format_distance(distance),
+                format_distance(pass_radius)
+            ),
+        ));
+    } else {
+        findings.push(Finding::new(
+            Trust::Rejected,
+            format!(
+                "taken {} from the store, more than {} away: not at the store",
+                format_distance(distance),
+                format_distance(t.review_within_m)
+            ),
+        ));
+    }
+    if t.accuracy_factor * fix.accuracy_m > t.review_within_m {
+        findings.push(Finding::new(
+            Trust::Review,
+            format!("GPS accuracy ±{} is too coarse to place the photo at the store", format_distance(fix.accuracy_m)),
+        ));
+    }
+    findings
+}
+
+/// Whether the photo (by file or by picture) was already submitted with another visit.
+///
+/// `phash` is the photo's perceptual hash, when its pixels could be read.
+pub fn check_reuse(
+    sha256: &str,
+    phash: Option<&str>,
+    inspection_id: &str,
+    store_id: &str,
+    earlier: &[EarlierPhoto],
+    t: &TrustThresholds,
+) -> Option<Finding> {
+    let others = || earlier.iter().filter(|e| e.inspection_id != inspection_id);
+    let place = |e: &EarlierPhoto| {
+        if e.store_id == store_id { "in another visit to this store" } else { "at another store" }
+    };
+    if let Some(e) = others().find(|e| e.sha256 == sha256) {
+        return Some(Finding::new(
+            Trust::Rejected,
+            format!(
+                "reused: the same photo file was already submitted {} (taken {})",
+                place(e),
+                format_utc(e.captured_at)
+            ),
+        ));
+    }
+    let phash = phash?;
+    let nearest = others()
+        .filter_map(|e| phash_distance(phash, &e.phash).ok().map(|d| (d, e)))
+        .filter(|(d, _)| u64::from(*d) <= t.near_duplicate_bits)
+        .min_by_key(|(d, e)| (*d, e.captured_at));
+    nearest.map(|(bits, e)| {
+        Finding::new(
+            Trust::Rejected,
+            format!(
+                "reused: a copy of a photo already submitted {} (taken {}; pictures {bits} of 64 bits apart, \
+                 the same picture re-saved or resized)",
+                place(e),
+                format_utc(e.captured_at)
+            ),
+        )
+    })
+}
+
+/// A visit-level finding when every photo of the visit carries exactly the same GPS position.
+pub fn check_identical_gps(positions: &[Option<GeoFix>], t: &TrustThresholds) -> Option<Finding> {
+    let enough = u64::try_from(positions.len()).unwrap_or(u64::MAX) >= t.identical_gps_min_photos.max(2);
+    let first = positions.first().copied().flatten()?;
+    let same = |p: &Option<GeoFix>| {
+        p.is_some_and(|p| {
+            p.latitude.to_bits() == first.latitude.to_bits() && p.longitude.to_bits() == first.longitude.to_bits()
+        })
+    };
+    (enough && positions.iter().all(same)).then(|| {
+        Finding::new(
+            Trust::Review,
+            format!(
+                "all {} photos carry exactly the same GPS position ({:.6}, {:.6}): a real phone's position moves a \
+                 little between photos; check for a fixed or faked location",
+                positions.len(),
+                first.latitude,
+                first.longitude
+            ),
+        )
+    })
+}
+
+/// Metres as `35 m` or `2.3 km`.
+pub fn format_distance(metres: f64) -> String {
+    if metres >= 1000.0 { format!("{:.1} km", metres / 1000.0) } else { format!("{metres:.0} m") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STORE: Location = Location { latitude: 52.370_000, longitude: 4.890_000 };
+    const MIN: i64 = 60_000;
+    const CHECK_IN: i64 = 1_750_000_000_000;
+    const CHECK_OUT: i64 = CHECK_IN + 45 * MIN;
+
+    /// A fix `north_m` metres north of the store.
+    fn north(north_m: f64, accuracy_m: f64) -> GeoFix {
+        GeoFix { latitude: STORE.latitude + north_m / 111_195.0, longitude: STORE.longitude, accuracy_m }
+    }
+
+    #[test]
+    fn distance_matches_known_values() {
+        let one_degree_lat = distance_m(Location { latitude: 0.0, longitude: 0.0 }, Location { latitude: 1.0, longitude: 0.0 });
+        assert!((one_degree_lat - 111_195.0).abs() < 10.0, "{one_degree_lat}");
+        assert!((distance_m(STORE, Location { latitude: north(300.0, 0.0).latitude, ..STORE }) - 300.0).abs() < 0.5);
+        assert_eq!(distance_m(STORE, STORE), 0.0);
+    }
+
+    #[test]
+    fn geofence_boundaries() {
+        let t = TrustThresholds::default();
+        // (metres north, accuracy, expected trust)
+        let table = [
+            (0.0, 10.0, Trust::Pass),
+            (149.0, 10.0, Trust::Pass),
+            (151.0, 10.0, Trust::Review),
+            (199.0, 100.0, Trust::Pass), // 2 x 100 m accuracy widens the pass radius to 200 m
+            (201.0, 100.0, Trust::Review),
+            (499.0, 10.0, Trust::Review),
+            (501.0, 10.0, Trust::Rejected),
+            (5_000.0, 10.0, Trust::Rejected),
+            (100.0, 300.0, Trust::Review), // inside, but ±300 m cannot place it at the store
+        ];
+        for (metres, accuracy, expected) in table {
+            let findings = check_position(Some(north(metres, accuracy)), STORE, &t);
+            let trust = findings.iter().fold(Trust::Pass, |acc, f| worst(acc, f.trust));
+            assert_eq!(trust, expected, "{metres} m ±{accuracy}: {findings:?}");
+            assert!(findings.iter().all(|f| f.reason.contains(" m") || f.reason.contains("km")));
+        }
+    }
+
+    #[test]
+    fn a_photo_without_gps_or_a_store_without_location_needs_review() {
+        let t = TrustThresholds::default();
+        assert_eq!(check_position(None, STORE, &t)[0].trust, Trust::Review);
+        let nowhere = Location { latitude: f64::NAN, longitude: 0.0 };
+        assert_eq!(check_position(Some(north(0.0, 5.0)), nowhere, &t)[0].trust, Trust::Review);
+        let broken = GeoFix { latitude: 95.0, longitude: 0.0, accuracy_m: 5.0 };
+        assert_eq!(check_position(Some(broken), STORE, &t)[0].trust, Trust::Review);
+    }
+
+    #[test]
+    fn visit_window_boundaries() {
+        let t = TrustThresholds::default();
+        let table = [
+            (CHECK_IN - 15 * MIN, Trust::Pass),
+            (CHECK_IN - 15 * MIN - 1, Trust::Rejected),
+            (CHECK_IN, Trust::Pass),
+            (CHECK_OUT + 15 * MIN, Trust::Pass),
+            (CHECK_OUT + 15 * MIN + 1, Trust::Rejected),
+            (CHECK_IN - 3 * 24 * 60 * MIN, Trust::Rejected),
+        ];
+        for (at, expected) in table {
+            let finding = check_capture_time(at, CHECK_IN, Some(CHECK_OUT), &t);
+            assert_eq!(finding.trust, expected, "{at}: {}", finding.reason);
+        }
+        let early = check_capture_time(CHECK_IN - 2 * 60 * MIN - 5 * MIN, CHECK_IN, Some(CHECK_OUT), &t);
+        assert!(early.reason.starts_with("taken 2 h 5 min before check-in"), "{}", early.reason);
+        let open = check_capture_time(CHECK_IN, CHECK_IN, None, &t);
+        assert_eq!(open.trust, Trust::Review);
+    }
+
+    #[test]
+    fn per_template_thresholds_move_the_boundaries() {
+        let strict = TrustThresholds { window_slack_ms: 0, geofence_min_m: 50.0, ..TrustThresholds::default() };
+        assert_eq!(check_capture_time(CHECK_IN - 1, CHECK_IN, Some(CHECK_OUT), &strict).trust, Trust::Rejected);
+        assert_eq!(check_position(Some(north(100.0, 5.0)), STORE, &strict)[0].trust, Trust::Review);
+    }
+
+    fn earlier(sha: &str, phash: &str, inspection: &str, store: &str) -> EarlierPhoto {
+        EarlierPhoto {
+            sha256: sha.into(),
+            phash: phash.into(),
+            inspection_id: inspection.into(),
+            store_id: store.into(),
+            captured_at: CHECK_IN - 7 * 24 * 60 * MIN,
+        }
+    }
+
+    #[test]
+    fn reuse_is_caught_by_file_or_by_picture_but_not_within_the_same_visit() {
+        let t = TrustThresholds::default();
+        let seen = [earlier("aaa", "00000000000000ff", "visit-1", "store-1")];
+        let exact = check_reuse("aaa", Some("ffffffffffffffff"), "visit-2", "store-2", &seen, &t).unwrap();
+        assert_eq!(exact.trust, Trust::Rejected);
+        assert!(exact.reason.contains("same photo file") && exact.reason.contains("another store"), "{}", exact.reason);
+        // 3 bits apart: a re-saved copy, at the same store.
+        let near = check_reuse("bbb", Some("00000000000000f8"), "visit-2", "store-1", &seen, &t).unwrap();
+        assert!(near.reason.contains("3 of 64 bits") && near.reason.contains("this store"), "{}", near.reason);
+        // 8 bits: still a copy; 9 bits: a different picture.
+        assert!(check_reuse("ccc", Some("0000000000000000"), "visit-2", "store-1", &seen, &t).is_some());
+        assert!(check_reuse("ccc", Some("0000000000000100"), "visit-2", "store-1", &seen, &t).is_none());
+        // The same visit's own photos are not reuse.
+        assert!(check_reuse("aaa", Some("00000000000000ff"), "visit-1", "store-1", &seen, &t).is_none());
+        // No pixels: only the file check applies.
+        assert!(check_reuse("ddd", None, "visit-2", "store-1", &seen, &t).is_none());
+    }
+
+    #[test]
+    fn identical_gps_on_every_photo_is_flagged() {
+        let t = TrustThresholds::default();
+        let fix = Some(north(10.0, 5.0));
+        assert!(check_identical_gps(&[fix, fix, fix], &t).is_some_and(|f| f.trust == Trust::Review));
+        assert!(check_identical_gps(&[fix, fix], &t).is_none(), "two photos may share a cached fix");
+        assert!(check_identical_gps(&[fix, fix, Some(north(11.0, 5.0))], &t).is_none());
+        assert!(check_identical_gps(&[fix, fix, None], &t).is_none());
+        assert!(check_identical_gps(&[None, None, None], &t).is_none());
+    }
+
+    #[test]
+    fn worst_orders_trust() {
+        assert_eq!(worst(Trust::Pass, Trust::Review), Trust::Review);
+        assert_eq!(worst(Trust::Rejected, Trust::Review), Trust::Rejected);
+        assert_eq!(worst(Trust::Pass, Trust::Pass), Trust::Pass);
+    }
+}

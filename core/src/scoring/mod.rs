@@ -1,0 +1,364 @@
+//! Inspection scoring, shared by the phone's preview and the relay's verdict.
+//!
+//! Pure functions over plain inputs: the [`Inspection`], its [`Template`], the store's location,
+//! what the photos' pixels showed ([`PhotoPixels`], from [`crate::photo::analyze`]) and the
+//! tenant's photos of other visits ([`EarlierPhoto`]). [`score_inspection`] puts together:
+//!
+//! - per photo, a quality score 0–100 with hard-fail reasons ([`photo_quality`]);
+//! - per photo, the evidence trust with its reasons ([`evidence`]), kept apart from the score;
+//! - per item, weighted checklist compliance, and the audit score 0–100 ([`audit`]).
+//!
+//! The result is the [`InspectionScore`] document the relay writes. [`SCORING_VERSION`] is
+//! stored with it: bump it whenever a rule or threshold changes what a score would be, so a
+//! report always says which rules produced it.
+
+pub mod audit;
+pub mod evidence;
+pub mod photo_quality;
+
+use std::collections::BTreeMap;
+
+pub use audit::{Audit, PhotoUse, audit};
+pub use evidence::{EarlierPhoto, Finding, Location, TrustThresholds, distance_m, worst};
+pub use photo_quality::{PhotoQuality, score_photo};
+
+use crate::doc::{Inspection, InspectionScore, PhotoAssessment, PhotoRef, Template, Trust};
+use crate::photo::QualityMetrics;
+
+/// The version of the scoring rules; stored in every [`InspectionScore`].
+pub const SCORING_VERSION: u64 = 1;
+
+/// What reading one photo's pixels gave.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PhotoPixels {
+    /// Decoded and measured.
+    Measured {
+        /// Sharpness, exposure, contrast, size.
+        metrics: QualityMetrics,
+        /// Perceptual hash computed from the pixels (16 hex digits).
+        phash: String,
+    },
+    /// The bytes could not be used (corrupt, a pixel bomb, too slow, missing).
+    Unreadable {
+        /// Why, in words a supervisor understands.
+        reason: String,
+    },
+}
+
+/// Everything one scoring run reads.
+#[derive(Debug, Clone, Copy)]
+pub struct ScoringInput<'a> {
+    /// The inspection's document id.
+    pub inspection_id: &'a str,
+    /// The inspection.
+    pub inspection: &'a Inspection,
+    /// Its checklist template.
+    pub template: &'a Template,
+    /// The inspected store's location.
+    pub store: Location,
+    /// Per photo SHA-256, what its pixels showed; a photo missing here counts as unreadable.
+    pub pixels: &'a BTreeMap<String, PhotoPixels>,
+    /// The tenant's photos of other visits (photos of this inspection are ignored).
+    pub earlier: &'a [EarlierPhoto],
+    /// The inspection heads being scored (hex).
+    pub scored_heads: &'a [String],
+    /// When, ms since the Unix epoch.
+    pub scored_at: i64,
+}
+
+/// Scores an inspection; see the module docs. Deterministic: the same input gives the same
+/// document.
+pub fn score_inspection(input: &ScoringInput<'_>) -> InspectionScore {
+    let inspection = input.inspection;
+    let thresholds = input.template.trust.unwrap_or_default();
+    let photos = ordered_photos(inspection, input.template);
+
+    let mut assessments = Vec::new();
+    let mut uses: BTreeMap<String, Vec<PhotoUse>> = BTreeMap::new();
+    let mut visit_reasons = Vec::new();
+    for photo in &photos {
+        let (quality, mut reasons, phash) = match input.pixels.get(&photo.sha256) {
+            Some(PhotoPixels::Measured { metrics, phash }) => {
+                let quality = score_photo(metrics);
+                let reasons = quality.reasons.clone();
+                (Some(quality), reasons, Some(phash.as_str()))
+            }
+            Some(PhotoPixels::Unreadable { reason }) => (None, vec![format!("cannot be used: {reason}")], None),
+            None => (None, vec!["cannot be used: the photo has not arrived".to_owned()], None),
+        };
+        let usable = quality.as_ref().is_some_and(PhotoQuality::usable);
+        if usable && reasons.is_empty() {
+            reasons.push("good quality".to_owned());
+        }
+        if input.template.item(&photo.item_id).is_none() {
+            reasons.push(format!("taken for item {:?}, which is not on this checklist", photo.item_id));
+        }
+        let why_not = (!usable).then(|| reasons.first().cloned().unwrap_or_default());
+        uses.entry(photo.item_id.clone()).or_default().push(PhotoUse {
+            sha256: photo.sha256.clone(),
+            usable,
+            why_not,
+        });
+
+        let mut findings = vec![evidence::check_capture_time(
+            photo.captured_at,
+            inspection.check_in.at,
+            inspection.check_out.map(|v| v.at),
+            &thresholds,
+        )];
+        findings.extend(evidence::check_position(photo.position, input.store, &thresholds));
+        // The relay's own hash when the pixels were read; the phone's only when they were not.
+        let phash = phash.or(Some(photo.phash.as_str()).filter(|h| !h.is_empty()));
+        findings.extend(evidence::check_reuse(
+            &photo.sha256,
+            phash,
+            input.inspection_id,
+            &inspection.store_id,
+            input.earlier,
+            &thresholds,
+        ));
+        let trust = findings.iter().fold(Trust::Pass, |acc, f| worst(acc, f.trust));
+        reasons.extend(findings.into_iter().map(|f| f.reason));
+        assessments.push(PhotoAssessment {
+            sha256: photo.sha256.clone(),
+            quality: quality.map_or(0.0, |q| q.score),
+            trust,
+            reasons,
+        });
+    }
+
+    let positions: Vec<_> = photos.iter().map(|p| p.position).collect();
+    if let Some(finding) = evidence::check_identical_gps(&positions, &thresholds) {
+        for assessment in &mut assessments {
+            assessment.trust = worst(assessment.trust, finding.trust);
+            assessment.reasons.push("same GPS position as every other photo of the visit".to_owned());
+        }
+        visit_reasons.push(finding.reason);
+    }
+
+    let audit = audit(input.template, inspection, &uses);
+    visit_reasons.insert(
+        0,
+        format!(
+            "audit score {:.1} of 100: {} of {} checklist points",
+            audit.score,
+            trim(audit.earned),
+            trim(audit.possible)
+        ),
+    );
+    visit_reasons.push(evidence_summary(&assessments));
+
+    InspectionScore {
+        inspection_id: input.inspection_id.to_owned(),
+        owner: inspection.owner.clone(),
+        store_id: inspection.store_id.clone(),
+        scored_heads: input.scored_heads.to_vec(),
+        scoring_version: SCORING_VERSION,
+        score: audit.score,
+        items: audit.items,
+        photos: assessments,
+        reasons: visit_reasons,
+        scored_at: input.scored_at,
+    }
+}
+
+/// Photos in checklist order (by item position), then by capture time, then by SHA-256.
+fn ordered_photos<'a>(inspection: &'a Inspection, template: &Template) -> Vec<&'a PhotoRef> {
+    let mut photos: Vec<&PhotoRef> = inspection.photos.values().collect();
+    photos.sort_by_key(|p| {
+        let position = template.item(&p.item_id).map_or(i64::MAX, |i| i.position);
+        (position, p.item_id.clone(), p.captured_at, p.sha256.clone())
+    });
+    photos
+}
+
+fn evidence_summary(assessments: &[PhotoAssessment]) -> String {
+    if assessments.is_empty() {
+        return "evidence: no photos".to_owned();
+    }
+    let count = |trust: Trust| assessments.iter().filter(|a| a.trust == trust).count();
+    let (pass, review, rejected) = (count(Trust::Pass), count(Trust::Review), count(Trust::Rejected));
+    format!("evidence: {pass} photo(s) trusted, {review} to review, {rejected} rejected")
+}
+
+/// `7.5` stays `7.5`, `10.0` shows as `10`.
+fn trim(value: f64) -> String {
+    let text = format!("{:.2}", photo_quality::round1(value * 10.0) / 10.0);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// A duration as `2 h 5 min`, `12 min`, `40 s` or `3 d 4 h`.
+pub fn format_duration(ms: i64) -> String {
+    let secs = ms.unsigned_abs() / 1000;
+    let (days, hours, mins) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60);
+    match (days, hours, mins) {
+        (0, 0, 0) => format!("{secs} s"),
+        (0, 0, m) => format!("{m} min"),
+        (0, h, 0) => format!("{h} h"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, 0, _) => format!("{d} d"),
+        (d, h, _) => format!("{d} d {h} h"),
+    }
+}
+
+/// Milliseconds since the Unix epoch as `YYYY-MM-DD HH:MM UTC`.
+pub fn format_utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (days, of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", of_day / 3600, of_day / 60 % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::{Answer, AnswerValue, GeoFix, InspectionStatus, TemplateItem, Visit};
+
+    #[test]
+    fn times_and_durations_read_naturally() {
+        assert_eq!(format_utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_utc(1_709_294_400_000), "2024-03-01 12:00 UTC");
+        assert_eq!(format_utc(951_782_400_000), "2000-02-29 00:00 UTC");
+        assert_eq!(format_duration(40_000), "40 s");
+        assert_eq!(format_duration(12 * 60_000), "12 min");
+        assert_eq!(format_duration(125 * 60_000), "2 h 5 min");
+        assert_eq!(format_duration(3 * 86_400_000 + 4 * 3_600_000), "3 d 4 h");
+    }
+
+    const AT: i64 = 1_750_000_000_000;
+
+    fn fix(lat: f64) -> GeoFix {
+        GeoFix { latitude: lat, longitude: 4.89, accuracy_m: 8.0 }
+    }
+
+    fn fixture() -> (Inspection, Template, BTreeMap<String, PhotoPixels>) {
+        let template = Template {
+            name: "Shelf".into(),
+            version: 1,
+            items: [("shelf", 2.0, true), ("labels", 1.0, false)]
+                .into_iter()
+                .zip(0..)
+                .map(|((id, weight, requires_photo), position)| {
+                    (id.to_owned(), TemplateItem { text: id.into(), weight, requires_photo, position })
+                })
+                .collect(),
+            trust: None,
+        };
+        let photo = |sha: &str, lat: f64, at: i64| PhotoRef {
+            sha256: sha.into(),
+            item_id: "shelf".into(),
+            byte_size: 1,
+            width: 1600,
+            height: 1200,
+            captured_at: at,
+            position: Some(fix(lat)),
+            phash: String::new(),
+        };
+        let answer = |value| Answer { id: "x".into(), value, count: None, note: String::new(), answered_at: AT };
+        let inspection = Inspection {
+            owner: "sup".into(),
+            store_id: "store-1".into(),
+            template_id: "tpl".into(),
+            status: InspectionStatus::CheckedOut,
+            check_in: Visit { at: AT, position: fix(52.37) },
+            check_out: Some(Visit { at: AT + 3_600_000, position: fix(52.37) }),
+            answers: [("shelf".to_owned(), answer(AnswerValue::Yes)), ("labels".to_owned(), answer(AnswerValue::Yes))]
+                .into_iter()
+                .collect(),
+            photos: [
+                ("good".to_owned(), photo("good", 52.3701, AT + 60_000)),
+                ("late".to_owned(), photo("late", 52.3702, AT + 5 * 3_600_000)),
+                ("far".to_owned(), photo("far", 52.40, AT + 120_000)),
+            ]
+            .into_iter()
+            .collect(),
+            updated_at: AT,
+        };
+        let sharp = QualityMetrics {
+            sharpness: 900.0,
+            mean_luminance: 120.0,
+            dark_clipped_share: 0.0,
+            bright_clipped_share: 0.0,
+            contrast: 150.0,
+            width: 1600,
+            height: 1200,
+        };
+        let pixels = ["good", "late", "far"]
+            .into_iter()
+            .zip(["0000000000000000", "ffffffffffffffff", "00000000ffffffff"])
+            .map(|(sha, phash)| (sha.to_owned(), PhotoPixels::Measured { metrics: sharp, phash: phash.into() }))
+            .collect();
+        (inspection, template, pixels)
+    }
+
+    fn input<'a>(
+        inspection: &'a Inspection,
+        template: &'a Template,
+        pixels: &'a BTreeMap<String, PhotoPixels>,
+        earlier: &'a [EarlierPhoto],
+    ) -> ScoringInput<'a> {
+        ScoringInput {
+            inspection_id: "insp-1",
+            inspection,
+            template,
+            store: Location { latitude: 52.37, longitude: 4.89 },
+            pixels,
+            earlier,
+            scored_heads: &[],
+            scored_at: AT,
+        }
+    }
+
+    #[test]
+    fn trust_is_reported_per_photo_and_kept_out_of_the_audit_score() {
+        let (inspection, template, pixels) = fixture();
+        let score = score_inspection(&input(&inspection, &template, &pixels, &[]));
+        assert_eq!(score.score, 100.0, "{:?}", score.reasons);
+        assert_eq!(score.scoring_version, SCORING_VERSION);
+        let trust: BTreeMap<&str, Trust> = score.photos.iter().map(|p| (p.sha256.as_str(), p.trust)).collect();
+        assert_eq!(trust["good"], Trust::Pass);
+        assert_eq!(trust["late"], Trust::Rejected);
+        assert_eq!(trust["far"], Trust::Rejected);
+        let far = score.photos.iter().find(|p| p.sha256 == "far").unwrap_or_else(|| panic!("far"));
+        assert!(far.reasons.iter().any(|r| r.contains("km from the store")), "{:?}", far.reasons);
+        assert!(score.reasons.iter().any(|r| r.contains("1 photo(s) trusted, 0 to review, 2 rejected")));
+    }
+
+    #[test]
+    fn an_unreadable_photo_fails_alone_and_the_item_needs_another() {
+        let (mut inspection, template, mut pixels) = fixture();
+        inspection.photos.retain(|sha, _| sha == "good");
+        pixels.insert("good".into(), PhotoPixels::Unreadable { reason: "image is corrupt: junk".into() });
+        let score = score_inspection(&input(&inspection, &template, &pixels, &[]));
+        assert_eq!(score.photos[0].quality, 0.0);
+        assert!(score.photos[0].reasons[0].contains("corrupt"));
+        assert_eq!(score.score, 33.3);
+    }
+
+    #[test]
+    fn scoring_is_deterministic_and_catches_reuse_from_earlier_visits() {
+        let (inspection, template, pixels) = fixture();
+        let earlier = [EarlierPhoto {
+            sha256: "elsewhere".into(),
+            phash: "0000000000000001".into(),
+            inspection_id: "insp-0".into(),
+            store_id: "store-2".into(),
+            captured_at: AT - 86_400_000,
+        }];
+        let a = score_inspection(&input(&inspection, &template, &pixels, &earlier));
+        let b = score_inspection(&input(&inspection, &template, &pixels, &earlier));
+        assert_eq!(a, b);
+        let good = a.photos.iter().find(|p| p.sha256 == "good").unwrap_or_else(|| panic!("good"));
+        assert_eq!(good.trust, Trust::Rejected);
+        assert!(good.reasons.iter().any(|r| r.starts_with("reused") && r.contains("another store")));
+    }
+}
