@@ -1,14 +1,21 @@
-//! Approvals for managers: the approval steps waiting for the signed-in user.
-//!
-//! Deciding a step (approve, or reject with a reason) needs core to write a `decision` document,
-//! which it cannot do yet; until then this module only lists what waits.
+//! Approvals for managers: the approval steps waiting for the signed-in user, and deciding
+//! them — offline too: a decision is a `decision` document that syncs like an order.
 
 use fieldsync_core::DocKind;
-use fieldsync_core::doc::OrderReview as CoreReview;
+use fieldsync_core::doc::{OrderReview as CoreReview, Verdict as CoreVerdict};
 
 use crate::error::FieldSyncError;
 use crate::order::{ApprovalStep, Finding};
-use crate::phone::FieldSyncPhone;
+use crate::phone::{FieldSyncPhone, document_id};
+
+/// An approver's decision on a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Verdict {
+    /// The step is approved.
+    Approve,
+    /// The step is rejected; a reason is required.
+    Reject,
+}
 
 /// An approval step waiting for the signed-in user, with what they need to decide it.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -53,5 +60,23 @@ impl FieldSyncPhone {
         }
         pending.sort_by_key(|p| p.reviewed_at);
         Ok(pending)
+    }
+
+    /// Decides step `step` of an order as the signed-in manager or HQ user, on the phone (it
+    /// syncs with the next sync; the relay checks it again). The order's review must be on the
+    /// phone and `step` its current step, for this user; a rejection needs a `reason`. Deciding
+    /// again replaces the decision. Returns the decision document's id.
+    pub fn decide(
+        &self,
+        order_id: String,
+        step: u32,
+        verdict: Verdict,
+        reason: String,
+    ) -> Result<String, FieldSyncError> {
+        let verdict = match verdict {
+            Verdict::Approve => CoreVerdict::Approve,
+            Verdict::Reject => CoreVerdict::Reject,
+        };
+        Ok(self.store.decide(&document_id(&order_id)?, u64::from(step), verdict, &reason)?.to_string())
     }
 }

@@ -45,7 +45,7 @@ mod order;
 mod phone;
 mod sync;
 
-pub use approval::PendingApproval;
+pub use approval::{PendingApproval, Verdict};
 pub use catalog::{PricePreview, Product, RetailStore};
 pub use error::FieldSyncError;
 pub use inbox::{Alert, AlertState};

@@ -22,7 +22,7 @@ use crate::sync::{QuarantinedDocument, SyncOutcome, SyncReport};
 /// Callbacks run on FieldSync's threads (the background sync thread, the change-feed thread) or
 /// on the thread that called `sync_now`: move to the UI thread before touching views, and return
 /// quickly. An exception thrown by a callback is dropped; it never stops syncing.
-#[uniffi::export(with_foreign)]
+#[uniffi::export(foreign)]
 pub trait FieldSyncListener: Send + Sync {
     /// A sync round trip completed; `progress` counts what the current sync has done so far.
     fn on_sync_progress(&self, progress: SyncReport);

@@ -479,6 +479,7 @@ mod tests {
             findings: vec![],
             steps: vec![],
             total_cents: 0,
+            submitted_at: None,
             reviewed_at: 0,
             decided_at: None,
         }

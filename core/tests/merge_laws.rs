@@ -369,6 +369,7 @@ impl Model for OrderReview {
             findings: vec![finding(&mut rng)],
             steps: vec![approval_step(&mut rng), approval_step(&mut rng)],
             total_cents: 12_000,
+            submitted_at: Some(T0),
             reviewed_at: T0,
             decided_at: None,
         }
@@ -412,6 +413,7 @@ impl Model for Decision {
         Decision {
             order_id: "order-1".into(),
             step: 0,
+            submission: 1,
             approver: "mgr-1".into(),
             verdict: Verdict::Approve,
             reason: String::new(),
@@ -571,6 +573,7 @@ impl Model for Inventory {
                 ("SKU-1".into(), StockLevel { on_hand: 5, reserved: 0, safety: 10 }),
             ]),
             as_of: T0,
+            reservations: BTreeMap::new(),
         }
     }
 
@@ -640,6 +643,7 @@ impl Model for Catalog {
                 max_discount_bp: BTreeMap::from([("*/*".into(), 1500)]),
                 min_order_cents: 0,
             },
+            approval_policy: None,
             version: 1,
             updated_at: T0,
         }

@@ -20,7 +20,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fieldsync_core::Role;
 use fieldsync_core::clock::now_ms;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::auth::Caller;
@@ -273,35 +272,9 @@ impl LoginLimiter {
 // ---------------------------------------------------------------------------------------------
 // Login, logout, authentication
 
-/// `POST /v1/auth/login` body.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct LoginRequest {
-    /// Tenant name.
-    pub tenant: String,
-    /// Username.
-    pub username: String,
-    /// Password.
-    pub password: String,
-    /// A name for the device, shown to admins ("Pixel 7 of Anna").
-    pub device_name: String,
-}
-
-/// `POST /v1/auth/login` answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LoginResponse {
-    /// The bearer token; shown once, stored only hashed.
-    pub token: String,
-    /// The user's id (the owner named in their documents).
-    pub user_id: String,
-    /// The user's role.
-    pub role: String,
-    /// The user's region, if any.
-    pub region: Option<String>,
-    /// The device registered by this login.
-    pub device_id: String,
-    /// When the token expires, ms since the Unix epoch.
-    pub expires_at: i64,
-}
+/// The login contract (`POST /v1/auth/login` body and answer) is defined once, in core, and shared
+/// by the phone and the relay.
+pub use fieldsync_core::sync::{LoginRequest, Session as LoginResponse};
 
 /// Logs a user in: checks the rate limits, the credentials, registers the device and issues a
 /// token. Wrong tenant, username or password all answer [`Error::BadCredentials`] and count as a

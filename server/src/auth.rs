@@ -3,8 +3,10 @@
 //! Handlers take a [`Caller`] argument; the extractor reads `Authorization: Bearer <token>`,
 //! resolves it through storage ([`crate::accounts::authenticate`]) and refuses the request with a
 //! 401 JSON error naming the reason when the token is missing, malformed, unknown, expired or
-//! revoked. The WebSocket upgrade of `/v1/ws` is an ordinary GET, so the same extractor
-//! authenticates it before the upgrade.
+//! revoked. `GET` and `HEAD` requests without the header may present the HQ dashboard's session
+//! cookie instead ([`crate::dashboard::session`]), so its pages can show photos. The WebSocket
+//! upgrade of `/v1/ws` is an ordinary GET, so the same extractor authenticates it before the
+//! upgrade.
 
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
@@ -65,7 +67,14 @@ impl FromRequestParts<AppState> for Caller {
         if let Some(caller) = parts.extensions.get::<Caller>() {
             return Ok(caller.clone());
         }
-        let token = bearer_token(&parts.headers)?;
+        // Reads (photos in the HQ dashboard) may also present the dashboard's session cookie;
+        // writes always need the header, so a cookie alone can never change anything.
+        let reading = parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD;
+        let token = match (bearer_token(&parts.headers), crate::dashboard::session::session_token(&parts.headers)) {
+            (Ok(token), _) => token,
+            (Err(_), Some(token)) if reading => token,
+            (Err(error), _) => return Err(error.into()),
+        };
         let caller = crate::accounts::authenticate(state.storage.as_ref(), token).await?;
         parts.extensions.insert(caller.clone());
         Ok(caller)

@@ -116,11 +116,23 @@ pub async fn create_as_relay<T: DocumentModel + Sync>(
     value: &T,
 ) -> Result<DocumentId> {
     let id = DocumentId::random();
-    let am = doc::create(&id, relay_actor(tenant_id), value)?;
-    let meta = meta_of(storage, tenant_id, &id, &am).await?;
+    create_as_relay_with_id(storage, tenant_id, &id, value).await?;
+    Ok(id)
+}
+
+/// Creates a document written by the relay under a chosen id (one derived from what it is
+/// about, so that relay nodes agree on it); a [`Error::Conflict`] if it already exists.
+pub async fn create_as_relay_with_id<T: DocumentModel + Sync>(
+    storage: &dyn Storage,
+    tenant_id: i64,
+    id: &DocumentId,
+    value: &T,
+) -> Result<()> {
+    let am = doc::create(id, relay_actor(tenant_id), value)?;
+    let meta = meta_of(storage, tenant_id, id, &am).await?;
     let write = relay_write(id.clone(), meta, Vec::new(), &am, &[]);
     match storage.write_doc(tenant_id, write).await? {
-        WriteOutcome::Stored(_) => Ok(id),
+        WriteOutcome::Stored(_) => Ok(()),
         WriteOutcome::Conflict => Err(Error::Conflict(format!("document {id} already exists"))),
     }
 }

@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod auth;
 pub mod blobs;
 pub mod config;
+pub mod dashboard;
 pub mod documents;
 pub mod error;
 pub mod http;

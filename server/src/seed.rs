@@ -17,8 +17,8 @@ use std::fmt::Write as _;
 use fieldsync_core::Role;
 use fieldsync_core::clock::now_ms;
 use fieldsync_core::doc::{
-    Catalog, DiscountPolicy, DocKind, Inventory, PriceBreak, PriceList, Product, Promotion, RetailStore, StockLevel,
-    Template, TemplateItem,
+    ApprovalPolicy, ApprovalRule, ApproverRole, Catalog, DiscountPolicy, DocKind, Inventory, PriceBreak, PriceList,
+    Product, Promotion, RetailStore, StockLevel, Template, TemplateItem,
 };
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
@@ -424,9 +424,50 @@ fn build_catalog(rng: &mut StdRng, now: i64) -> Catalog {
         customer_prices: BTreeMap::new(),
         promotions,
         discount_policy: DiscountPolicy { max_discount_bp, min_order_cents: 5_000 },
+        approval_policy: Some(demo_approval_policy()),
         version: 1,
         updated_at: now,
     }
+}
+
+/// The demo approval policy (the worked example of `docs/approval-policy.md`).
+pub fn demo_approval_policy() -> ApprovalPolicy {
+    let rule = |name: &str, f: &dyn Fn(&mut ApprovalRule)| {
+        let mut rule = ApprovalRule { name: name.to_owned(), ..ApprovalRule::default() };
+        f(&mut rule);
+        rule
+    };
+    let mut rules = BTreeMap::new();
+    rules.insert(
+        "large-order".to_owned(),
+        rule("orders of 400.00 or more", &|r| {
+            r.min_total_cents = Some(40_000);
+            r.approvers = vec![ApproverRole::Manager];
+        }),
+    );
+    rules.insert(
+        "very-large-order".to_owned(),
+        rule("orders of 2,000.00 or more", &|r| {
+            r.min_total_cents = Some(200_000);
+            r.approvers = vec![ApproverRole::Manager, ApproverRole::Hq];
+        }),
+    );
+    rules.insert(
+        "discount-over-policy".to_owned(),
+        rule("a discount above the discount policy", &|r| {
+            r.over_discount_limit = true;
+            r.approvers = vec![ApproverRole::Manager];
+        }),
+    );
+    rules.insert(
+        "tier-c-deep-discount".to_owned(),
+        rule("tier C customers with a discount of 10% or more", &|r| {
+            r.tiers = vec!["C".to_owned()];
+            r.min_discount_bp = Some(1_000);
+            r.approvers = vec![ApproverRole::Manager, ApproverRole::Hq];
+        }),
+    );
+    ApprovalPolicy { version: 1, rules }
 }
 
 fn build_stores(rng: &mut StdRng, users: &[User]) -> Vec<RetailStore> {
@@ -490,6 +531,7 @@ fn build_inventories(rng: &mut StdRng, skus: &[String], now: i64) -> Vec<Invento
                 region: region.name.to_owned(),
                 levels,
                 as_of: now,
+                reservations: BTreeMap::new(),
             }
         })
         .collect()

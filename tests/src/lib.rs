@@ -187,9 +187,7 @@ pub fn temp_dir() -> tempfile::TempDir {
         None => Some(PathBuf::from("/dev/shm")).filter(|dir| dir.is_dir()),
     };
     match base {
-        Some(base) => tempfile::tempdir_in(&base)
-            .or_else(|_| tempfile::tempdir())
-            .expect("temp dir"),
+        Some(base) => tempfile::tempdir_in(&base).or_else(|_| tempfile::tempdir()).expect("temp dir"),
         None => tempfile::tempdir().expect("temp dir"),
     }
 }
@@ -261,6 +259,8 @@ pub struct Phone {
     pub session: Session,
     /// The database file.
     pub path: PathBuf,
+    /// The user signed in.
+    pub username: String,
 }
 
 impl Phone {
@@ -284,7 +284,7 @@ impl Phone {
             .expect("identity");
         let network = Arc::new(FlakyTransport::new(HttpTransport::new(base_url, &session.token)));
         let engine = Arc::new(SyncEngine::with_options(store.clone(), network.clone(), options));
-        Self { store, engine, network, session, path }
+        Self { store, engine, network, session, path, username: username.to_owned() }
     }
 
     fn sign_in_with_files(
@@ -307,7 +307,7 @@ impl Phone {
         let store = Arc::new(LocalStore::open(&path).expect("open phone store"));
         let network = Arc::new(FlakyTransport::new(HttpTransport::new(base_url, &session.token)));
         let engine = Arc::new(SyncEngine::with_options(store.clone(), network.clone(), options));
-        Self { store, engine, network, session, path }
+        Self { store, engine, network, session, path, username: demo.username.clone() }
     }
 
     /// Every document this phone holds, by id, as plain values (automerge's hydrate).
@@ -638,4 +638,27 @@ pub fn parse_logins(stdout: &str) -> Vec<PrintedLogin> {
         }
     }
     logins
+}
+
+/// `POST /v1/sync` with raw bytes and a token (the body need not be a valid request).
+pub fn post_sync(base_url: &str, token: &str, body: Vec<u8>) -> HttpAnswer {
+    let content_type = [("content-type", "application/x-fieldsync-sync")];
+    http("POST", &format!("{base_url}/v1/sync"), Some(token), &content_type, body)
+}
+
+/// One sync round trip sent by hand (what no honest phone would send), answered 200.
+pub fn sync_round(
+    base_url: &str,
+    token: &str,
+    request: &fieldsync_core::sync::protocol::SyncRequest,
+) -> fieldsync_core::sync::protocol::SyncResponse {
+    let answer = post_sync(base_url, token, fieldsync_core::sync::protocol::encode(request));
+    assert_eq!(answer.status, 200, "sync answered {}: {}", answer.status, String::from_utf8_lossy(&answer.body));
+    fieldsync_core::sync::protocol::decode(&answer.body).expect("a sync response")
+}
+
+/// A photo fixture of the core crate (`core/tests/fixtures/photos/NAME`).
+pub fn photo_fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/photos").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }

@@ -127,9 +127,7 @@ fn seeded_field_days_with_offline_phones_and_lost_responses_converge_and_lose_no
 
 fn run(seed: u64) {
     let mut rng = StdRng::seed_from_u64(seed);
-    let t0 = std::time::Instant::now();
     let relay = Relay::start();
-    eprintln!("TIMING start {:?}", t0.elapsed());
     let reps = relay.users(Role::Rep, Some("north"));
     let supervisor = relay.users(Role::Supervisor, Some("north"))[0].clone();
     let hq = relay.users(Role::Hq, None)[0].clone();
@@ -150,8 +148,6 @@ fn run(seed: u64) {
             weather: Weather::Clear,
         })
         .collect();
-    eprintln!("TIMING logins {:?}", t0.elapsed());
-    eprintln!("TIMING phones {:?}", t0.elapsed());
     let mut ledger = Ledger::default();
     let mut log = Vec::new();
 
@@ -171,7 +167,6 @@ fn run(seed: u64) {
         log.push(format!("{step}: {} {action}", devices[d].name));
     }
 
-    eprintln!("TIMING steps {:?}", t0.elapsed());
     for device in &mut devices {
         device.weather = Weather::Clear;
         device.phone.network.set(Weather::Clear);
@@ -184,9 +179,7 @@ fn run(seed: u64) {
     for device in &devices {
         sync_clear(seed, device);
     }
-    eprintln!("TIMING final sync {:?}", t0.elapsed());
     check(seed, &relay, &devices, &ledger, &log);
-    eprintln!("TIMING check {:?}", t0.elapsed());
 }
 
 fn sync_clear(seed: u64, device: &Device) {

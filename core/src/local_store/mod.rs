@@ -13,10 +13,12 @@
 //! thread and the sync engine share one instance.
 
 mod cache;
+mod decisions;
 mod feed;
 mod inspections;
 pub mod migrations;
 mod orders;
+mod pricing;
 mod reference;
 mod sync_state;
 

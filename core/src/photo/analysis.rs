@@ -32,7 +32,10 @@ pub fn analyze(input: &[u8], limits: &PhotoLimits) -> Result<PhotoAnalysis, Phot
     let orientation = metadata::read_exif(input).orientation.and_then(Orientation::from_exif);
     let decoded = decode::decode(input, &header, limits)?;
     let (mut width, mut height) = decoded.dimensions();
-    let small = downscale::fit_luma_within(luma_of(decoded), MEASURE_LONG_SIDE);
+    let small = match decoded {
+        DynamicImage::ImageRgb8(rgb) => downscale::fit_rgb_to_luma_within(&rgb, MEASURE_LONG_SIDE),
+        other => downscale::fit_luma_within(luma_of(other), MEASURE_LONG_SIDE),
+    };
     let mut oriented = DynamicImage::ImageLuma8(small);
     if let Some(orientation) = orientation {
         oriented.apply_orientation(orientation);

@@ -392,7 +392,10 @@ mod tests {
         let mut review = review(&[P]);
         let old = DecisionInput { submission: 1, ..decision(0, "manager-north", Approve, "") };
         let refused = apply_decision(&mut review, "rep-01", &old, Revision::Allowed, NOW).unwrap_err();
-        assert_eq!(refused.to_string(), "decision is for submission 1 of order order-1, but submission 2 is under review");
+        assert_eq!(
+            refused.to_string(),
+            "decision is for submission 1 of order order-1, but submission 2 is under review"
+        );
         let unrecorded = DecisionInput { submission: 0, ..old };
         assert_eq!(apply_decision(&mut review, "rep-01", &unrecorded, Revision::Allowed, NOW), Ok(Applied::Decided));
     }

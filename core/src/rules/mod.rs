@@ -40,7 +40,7 @@ pub struct StockView<'a> {
 }
 
 /// What the rules conclude about one order, before approvers are named.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Assessment {
     /// The lines, priced, in display order.
     pub lines: Vec<PricedLine>,

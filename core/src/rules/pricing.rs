@@ -174,8 +174,11 @@ pub fn promotions_for(
     active.sort_by_key(|(id, p)| (Reverse(p.priority), (*id).clone()));
     let mut applied = active.into_iter();
     let Some((first_id, first)) = applied.next() else { return Vec::new() };
-    let as_applied =
-        |id: &String, p: &crate::doc::Promotion| AppliedPromotion { id: id.clone(), name: p.name.clone(), discount_bp: p.discount_bp };
+    let as_applied = |id: &String, p: &crate::doc::Promotion| AppliedPromotion {
+        id: id.clone(),
+        name: p.name.clone(),
+        discount_bp: p.discount_bp,
+    };
     let mut result = vec![as_applied(first_id, first)];
     if first.stackable {
         result.extend(applied.filter(|(_, p)| p.stackable).map(|(id, p)| as_applied(id, p)));
@@ -283,7 +286,10 @@ mod tests {
                 ("DAI-1".into(), product("dairy", 500)),
             ]),
             price_lists: BTreeMap::from([
-                ("tier-b".into(), list("B", "", &[("BEV-1", &[(1, 950), (10, 900), (50, 850)]), ("SNK-1", &[(5, 1800)])])),
+                (
+                    "tier-b".into(),
+                    list("B", "", &[("BEV-1", &[(1, 950), (10, 900), (50, 850)]), ("SNK-1", &[(5, 1800)])]),
+                ),
                 ("south".into(), list("", "south", &[("BEV-1", &[(1, 920)])])),
                 ("b-south".into(), list("B", "south", &[("SNK-1", &[(1, 1700)])])),
                 ("a-lists".into(), list("A", "", &[("BEV-1", &[(1, 800)])])),
@@ -370,7 +376,9 @@ mod tests {
             PriceBreak { min_qty: 1, unit_price_cents: 100 },
             PriceBreak { min_qty: 100, unit_price_cents: 80 },
         ];
-        for (qty, expected) in [(0, None), (1, Some(100)), (9, Some(100)), (10, Some(90)), (99, Some(90)), (100, Some(80))] {
+        for (qty, expected) in
+            [(0, None), (1, Some(100)), (9, Some(100)), (10, Some(90)), (99, Some(90)), (100, Some(80))]
+        {
             assert_eq!(break_price(&breaks, qty), expected, "qty {qty}");
         }
         assert_eq!(break_price(&[], 5), None);
@@ -405,7 +413,11 @@ mod tests {
             ),
             (
                 "stackable first: the other stackable ones follow by priority",
-                vec![("a", promotion(5, 1000, true)), ("b", promotion(3, 1000, true)), ("c", promotion(4, 3000, false))],
+                vec![
+                    ("a", promotion(5, 1000, true)),
+                    ("b", promotion(3, 1000, true)),
+                    ("c", promotion(4, 3000, false)),
+                ],
                 vec!["a", "b"],
                 1900,
             ),
@@ -415,7 +427,12 @@ mod tests {
                 vec!["m"],
                 300,
             ),
-            ("zero discount ignored", vec![("a", promotion(9, 0, false)), ("b", promotion(1, 100, false))], vec!["b"], 100),
+            (
+                "zero discount ignored",
+                vec![("a", promotion(9, 0, false)), ("b", promotion(1, 100, false))],
+                vec!["b"],
+                100,
+            ),
         ];
         for (case, promotions, expected, bp) in cases {
             let mut catalog = catalog();
@@ -472,7 +489,8 @@ mod tests {
             discount_bp: 500,
             position,
         };
-        let lines = vec![("z".to_owned(), line("BEV-1", 0)), ("a".to_owned(), line("DAI-1", 1)), ("b".into(), line("X", 0))];
+        let lines =
+            vec![("z".to_owned(), line("BEV-1", 0)), ("a".to_owned(), line("DAI-1", 1)), ("b".into(), line("X", 0))];
         let priced = price_lines(&catalog, "s", &store("B", "north", "C-1"), &lines, NOW);
         let summary: Vec<(usize, &str, i64, i64)> =
             priced.iter().map(|l| (l.number, l.sku.as_str(), l.promotion_bp, l.discount_limit_bp)).collect();

@@ -52,7 +52,12 @@ pub fn validate_lines(catalog: &Catalog, tier: &str, lines: &[PricedLine]) -> Ve
     let mut findings = Vec::new();
     for line in lines {
         let Some(product) = catalog.products.get(&line.sku) else {
-            findings.push(finding(code::UNKNOWN_PRODUCT, Some(line), Severity::Error, format!("unknown product {}", line.sku)));
+            findings.push(finding(
+                code::UNKNOWN_PRODUCT,
+                Some(line),
+                Severity::Error,
+                format!("unknown product {}", line.sku),
+            ));
             continue;
         };
         if !product.active {
@@ -136,15 +141,11 @@ pub fn check_stock(lines: &[PricedLine], inventory: &Inventory, order_id: &str) 
     let own = inventory.reservation_of(order_id);
     let mut findings = Vec::new();
     for (sku, wanted) in units_by_sku(lines) {
-        let available = inventory.levels.get(&sku).map_or(0, |level| level.available())
-            + own.get(&sku).copied().unwrap_or(0);
+        let available =
+            inventory.levels.get(&sku).map_or(0, |level| level.available()) + own.get(&sku).copied().unwrap_or(0);
         if wanted > available {
             let first = lines.iter().find(|l| l.sku == sku);
-            let text = format!(
-                "{wanted} × {sku} ordered, {} available in {}",
-                available.max(0),
-                inventory.warehouse
-            );
+            let text = format!("{wanted} × {sku} ordered, {} available in {}", available.max(0), inventory.warehouse);
             findings.push(finding(code::INSUFFICIENT_STOCK, first, Severity::Error, text));
         }
     }
@@ -248,7 +249,11 @@ mod tests {
             (
                 "above the list price",
                 ("DAI-1", 20, 520, 0),
-                &[("price-above-list", Severity::Info, "line 1: unit price 5.20 above list price 5.00 from the base price")],
+                &[(
+                    "price-above-list",
+                    Severity::Info,
+                    "line 1: unit price 5.20 above list price 5.00 from the base price",
+                )],
             ),
             (
                 "discount over the category limit",
@@ -283,9 +288,7 @@ mod tests {
             (
                 "zero quantity",
                 ("DAI-1", 0, 500, 0),
-                &[
-                    ("invalid-quantity", Severity::Error, "line 1: quantity 0 of DAI-1 must be at least 1"),
-                ],
+                &[("invalid-quantity", Severity::Error, "line 1: quantity 0 of DAI-1 must be at least 1")],
             ),
             (
                 "negative discount",
@@ -322,7 +325,11 @@ mod tests {
         let cases: &[(&str, &[(&str, i64, i64, i64)], Option<&str>)] = &[
             ("no lines", &[], Some("the order has no lines")),
             ("below the minimum", &[("DAI-1", 9, 500, 0)], Some("order total 45.00 below the minimum order 50.00")),
-            ("discount takes it below", &[("DAI-1", 10, 500, 100)], Some("order total 49.50 below the minimum order 50.00")),
+            (
+                "discount takes it below",
+                &[("DAI-1", 10, 500, 100)],
+                Some("order total 49.50 below the minimum order 50.00"),
+            ),
             ("exactly the minimum", &[("DAI-1", 10, 500, 0)], None),
         ];
         for (case, lines, expected) in cases {
@@ -355,7 +362,8 @@ mod tests {
             ("not stocked at all", &[("OLD-1", 1, 500, 0)], &["line 1: 1 × OLD-1 ordered, 0 available in WH-N"]),
         ];
         for (case, lines, expected) in cases {
-            let texts: Vec<String> = check_stock(&priced(lines), &inventory, "order-1").into_iter().map(|f| f.text).collect();
+            let texts: Vec<String> =
+                check_stock(&priced(lines), &inventory, "order-1").into_iter().map(|f| f.text).collect();
             assert_eq!(texts, *expected, "{case}");
         }
         // Reserving the order's own 30 units leaves 0 for others but still 30 for it.

@@ -230,7 +230,7 @@ pub fn check_reuse(
     }
     let phash = phash?;
     let nearest = others()
-        .filter_map(|e| phash_distance(phash, &e.phash).ok().map(|d| (d, e)))
+        .filter_map(|e| bits_apart(phash, &e.phash).map(|d| (d, e)))
         .filter(|(d, _)| u64::from(*d) <= t.near_duplicate_bits)
         .min_by_key(|(d, e)| (*d, e.captured_at));
     nearest.map(|(bits, e)| {
@@ -244,6 +244,18 @@ pub fn check_reuse(
             ),
         )
     })
+}
+
+/// Bits between two perceptual hashes; `None` when either is not a hash. 64-bit hashes (all
+/// that [`crate::photo`] makes) take a fast path: a tenant's whole history is compared per photo.
+fn bits_apart(a: &str, b: &str) -> Option<u32> {
+    let as_u64 = |h: &str| {
+        (h.len() == 16 && h.bytes().all(|c| c.is_ascii_hexdigit())).then(|| u64::from_str_radix(h, 16).ok()).flatten()
+    };
+    match (as_u64(a), as_u64(b)) {
+        (Some(x), Some(y)) => Some((x ^ y).count_ones()),
+        _ => phash_distance(a, b).ok(),
+    }
 }
 
 /// A visit-level finding when every photo of the visit carries exactly the same GPS position.
@@ -290,7 +302,8 @@ mod tests {
 
     #[test]
     fn distance_matches_known_values() {
-        let one_degree_lat = distance_m(Location { latitude: 0.0, longitude: 0.0 }, Location { latitude: 1.0, longitude: 0.0 });
+        let one_degree_lat =
+            distance_m(Location { latitude: 0.0, longitude: 0.0 }, Location { latitude: 1.0, longitude: 0.0 });
         assert!((one_degree_lat - 111_195.0).abs() < 10.0, "{one_degree_lat}");
         assert!((distance_m(STORE, Location { latitude: north(300.0, 0.0).latitude, ..STORE }) - 300.0).abs() < 0.5);
         assert_eq!(distance_m(STORE, STORE), 0.0);

@@ -94,11 +94,7 @@ pub fn score_inspection(input: &ScoringInput<'_>) -> InspectionScore {
             reasons.push(format!("taken for item {:?}, which is not on this checklist", photo.item_id));
         }
         let why_not = (!usable).then(|| reasons.first().cloned().unwrap_or_default());
-        uses.entry(photo.item_id.clone()).or_default().push(PhotoUse {
-            sha256: photo.sha256.clone(),
-            usable,
-            why_not,
-        });
+        uses.entry(photo.item_id.clone()).or_default().push(PhotoUse { sha256: photo.sha256.clone(), usable, why_not });
 
         let mut findings = vec![evidence::check_capture_time(
             photo.captured_at,

@@ -10,7 +10,7 @@ use super::transport::{BlobState, Transport, TransportError};
 const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 const SYNC_MEDIA_TYPE: &str = "application/x-fieldsync-sync";
 
-/// A signed-in session, as the relay answered the login.
+/// A signed-in session: the `POST /v1/auth/login` answer (the relay serialises this same type).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     /// The bearer token.
@@ -27,12 +27,17 @@ pub struct Session {
     pub expires_at: i64,
 }
 
-#[derive(Serialize)]
-struct LoginBody<'a> {
-    tenant: &'a str,
-    username: &'a str,
-    password: &'a str,
-    device_name: &'a str,
+/// `POST /v1/auth/login` body. The relay deserialises this same type: it is the contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    /// Tenant name.
+    pub tenant: String,
+    /// Username.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// A name for the device, shown to admins ("Pixel 7 of Anna").
+    pub device_name: String,
 }
 
 #[derive(Deserialize)]
@@ -81,8 +86,15 @@ pub fn login(
     device_name: &str,
 ) -> Result<Session, TransportError> {
     let url = format!("{}/v1/auth/login", base_url.trim_end_matches('/'));
-    let mut response =
-        agent().post(&url).send_json(LoginBody { tenant, username, password, device_name }).map_err(unreachable)?;
+    let mut response = agent()
+        .post(&url)
+        .send_json(LoginRequest {
+            tenant: tenant.to_owned(),
+            username: username.to_owned(),
+            password: password.to_owned(),
+            device_name: device_name.to_owned(),
+        })
+        .map_err(unreachable)?;
     if !response.status().is_success() {
         return Err(failure(response));
     }

@@ -16,7 +16,7 @@ pub mod protocol;
 pub mod transport;
 
 pub use engine::{BackgroundSync, SyncEngine, SyncError, SyncListener, SyncOptions, SyncReport, SyncStatus};
-pub use http::{HttpTransport, Session, login, logout};
+pub use http::{HttpTransport, LoginRequest, Session, login, logout};
 pub use live::{LiveWatch, watch};
 pub use transport::{BlobState, Transport, TransportError};
 

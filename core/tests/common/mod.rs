@@ -65,6 +65,7 @@ pub fn catalog() -> Catalog {
         customer_prices: BTreeMap::new(),
         promotions: BTreeMap::new(),
         discount_policy: DiscountPolicy::default(),
+        approval_policy: None,
         version: 1,
         updated_at: 1_700_000_000_000,
     }

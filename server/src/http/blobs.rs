@@ -66,6 +66,9 @@ pub async fn put_blob(
     };
     let body = body.map_err(|rejection| body_error(&rejection, &headers, crate::http::BLOB_BODY_LIMIT))?;
     let outcome = blobs::upload(context(&state), &caller, &sha256, range, &body).await?;
+    if let UploadOutcome::Stored { .. } = outcome {
+        crate::jobs::score_inspection::on_photo_stored(&state, caller.tenant_id, &sha256).await;
+    }
     Ok(match outcome {
         UploadOutcome::AlreadyComplete { size } => {
             (StatusCode::OK, Json(json!({ "sha256": sha256, "size": size, "complete": true }))).into_response()

@@ -3,9 +3,11 @@
 
 pub mod auth;
 pub mod blobs;
+pub mod decisions;
 pub mod docs;
 pub mod error;
 pub mod health;
+pub mod inspection_report;
 pub mod live;
 pub mod sync;
 
@@ -41,7 +43,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/v1/docs/{id}", get(docs::get_doc))
         .route("/v1/orders", get(docs::list_orders))
+        .route("/v1/orders/{id}/decision", post(decisions::decide).layer(json))
         .route("/v1/inspections", get(docs::list_inspections))
+        .merge(crate::dashboard::routes())
+        .route("/v1/inspections/{id}/report", get(inspection_report::report))
         .layer(axum::middleware::from_fn_with_state(state.clone(), health::track))
         .with_state(state)
 }

@@ -6,6 +6,10 @@
 //! [`on_document_stored`] decides what a stored document calls for; [`run_queue`] runs the
 //! queue; [`run_job`] dispatches a job to its handler by kind.
 
+pub mod apply_decision;
+pub mod review_order;
+pub mod score_inspection;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -64,14 +68,26 @@ pub async fn on_document_stored(
 /// The job kind a document calls for, if any. Kinds are added here with their handler in
 /// [`run_job`].
 fn job_for(meta: &DocMeta) -> Option<&'static str> {
-    let _ = meta;
+    if score_inspection::wants(meta) {
+        return Some(score_inspection::KIND);
+    }
+    if review_order::wants(meta) {
+        return Some(review_order::KIND);
+    }
+    if apply_decision::wants(meta) {
+        return Some(apply_decision::KIND);
+    }
     None
 }
 
 /// Runs one job.
 pub async fn run_job(state: &AppState, job: &Job) -> Result<()> {
-    let _ = state;
-    Err(Error::bad_request("unknown-job", format!("no handler for job kind {}", job.kind)))
+    match job.kind.as_str() {
+        score_inspection::KIND => score_inspection::run(state, job).await,
+        review_order::KIND => review_order::run(state, job).await,
+        apply_decision::KIND => apply_decision::run(state, job).await,
+        _ => Err(Error::bad_request("unknown-job", format!("no handler for job kind {}", job.kind))),
+    }
 }
 
 /// Runs the queue until the relay shuts down (spawn it on the relay's runtime).

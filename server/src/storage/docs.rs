@@ -1,6 +1,7 @@
 //! Documents and the per-tenant change feed.
 
 use async_trait::async_trait;
+use fieldsync_core::scoring::EarlierPhoto;
 use fieldsync_core::sync::protocol::Head;
 use fieldsync_core::{DocKind, DocumentId};
 
@@ -136,4 +137,23 @@ pub trait DocStore {
 
     /// Whether a document in `scope` references the photo `sha256`.
     async fn blob_visible(&self, tenant_id: i64, scope: &Scope, sha256: &str) -> Result<bool>;
+
+    // Inspection scoring (`jobs::score_inspection`): the three methods below are all it needs
+    // beyond documents and blobs.
+
+    /// Checked-out inspections that reference the photo `sha256`, so that its arrival can
+    /// trigger their scoring.
+    async fn inspections_with_photo(&self, tenant_id: i64, sha256: &str) -> Result<Vec<DocumentId>>;
+
+    /// Perceptual hashes the relay computed for photos of the tenant's scored inspections,
+    /// leaving out those of `except_inspection` (reuse is about *other* visits).
+    async fn photo_hashes(&self, tenant_id: i64, except_inspection: &DocumentId) -> Result<Vec<EarlierPhoto>>;
+
+    /// Replaces the recorded photo hashes of one inspection (each scoring run records its own).
+    async fn record_photo_hashes(
+        &self,
+        tenant_id: i64,
+        inspection_id: &DocumentId,
+        photos: Vec<EarlierPhoto>,
+    ) -> Result<()>;
 }

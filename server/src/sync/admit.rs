@@ -82,15 +82,17 @@ pub async fn admit(state: &AppState, caller: &Caller, id: &DocumentId, incoming:
             Incoming::SyncMessage(_) => doc.generate_sync_message(sync_state).map(sync::Message::encode),
             Incoming::Changes(_) => None,
         };
-        if candidate.get_heads() == before {
-            return Ok(Verdict::Accepted { reply: reply(&base, &mut sync_state) });
-        }
+        // Before the "nothing new" check: changes whose dependencies the relay lacks are queued
+        // by automerge without moving the heads, and must not be acknowledged as stored.
         if !candidate.get_missing_deps(&[]).is_empty() {
             return Ok(match incoming {
                 Incoming::Changes(_) => Verdict::Resync,
                 // Mid-conversation: the next message brings the missing changes.
                 Incoming::SyncMessage(_) => Verdict::Accepted { reply: reply(&base, &mut sync_state) },
             });
+        }
+        if candidate.get_heads() == before {
+            return Ok(Verdict::Accepted { reply: reply(&base, &mut sync_state) });
         }
         let new_actors = match check_actors(state, caller, &candidate, &before).await? {
             Ok(new_actors) => new_actors,

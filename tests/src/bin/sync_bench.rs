@@ -37,7 +37,9 @@ use automerge::Automerge;
 use automerge::sync::{self, SyncDoc};
 use clap::Parser;
 use fieldsync_core::local_store::{LineInput, NewOrder};
-use fieldsync_core::sync::{HttpTransport, Session, SyncEngine, SyncListener, SyncReport, login};
+use fieldsync_core::sync::{
+    BlobState, HttpTransport, Session, SyncEngine, SyncReport, Transport, TransportError, login,
+};
 use fieldsync_core::{DocumentId, Identity, LocalStore, Role};
 
 type BenchResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
@@ -79,6 +81,11 @@ struct Cli {
     /// The relay binary (default: `fieldsync-server` next to this executable).
     #[arg(long)]
     server: Option<PathBuf>,
+    /// Phase d: where the fleet's phone databases go (default: a temporary directory in /dev/shm
+    /// when it exists, so 200 simulated phones do not share the relay's disk; each real phone
+    /// has its own flash).
+    #[arg(long)]
+    fleet_dir: Option<PathBuf>,
     /// Keep the temporary directory (relay data, relay log, phone databases) and print its path.
     #[arg(long)]
     keep: bool,
@@ -645,7 +652,12 @@ fn run(cli: &Cli) -> BenchResult<()> {
 
     // --- d) Many devices pushing at once. ------------------------------------------------------
     if phases.contains('d') && cli.devices > 0 {
-        phase_d(cli, &relay, &reps[1..], &phones_dir, &mut rows)?;
+        let shm = Path::new("/dev/shm");
+        let base =
+            cli.fleet_dir.clone().unwrap_or_else(|| if shm.is_dir() { shm.to_path_buf() } else { phones_dir.clone() });
+        let fleet = tempfile::Builder::new().prefix("fieldsync-fleet-").tempdir_in(&base)?;
+        println!("d) fleet phone databases in {}", fleet.path().display());
+        phase_d(cli, &relay, &reps[1..], fleet.path(), &mut rows)?;
     }
 
     let memory = relay.memory()?;
@@ -710,17 +722,14 @@ fn phase_d(cli: &Cli, relay: &RelayProcess, reps: &[DemoLogin], dir: &Path, rows
     );
 
     // The fleet syncs at once.
-    let engines: Vec<(SyncEngine, Arc<AcceptClock>)> = phones
+    let engines: Vec<(SyncEngine, Arc<TimedTransport>, Mutex<Option<Instant>>)> = phones
         .iter()
         .map(|(_, phone)| {
-            let engine = phone.engine();
-            let clock = Arc::new(AcceptClock {
-                start: Mutex::new(None),
-                pushes: cli.orders_per_device as u32,
-                accepted_after: Mutex::new(None),
+            let transport = Arc::new(TimedTransport {
+                inner: HttpTransport::new(&phone.base_url, &phone.session.token),
+                first_answer: Mutex::new(None),
             });
-            engine.set_listener(Some(clock.clone()));
-            (engine, clock)
+            (SyncEngine::new(phone.store.clone(), transport.clone()), transport, Mutex::new(None))
         })
         .collect();
     let threads = if cli.threads == 0 { engines.len() } else { cli.threads.min(engines.len()) }.max(1);
@@ -741,9 +750,9 @@ fn phase_d(cli: &Cli, relay: &RelayProcess, reps: &[DemoLogin], dir: &Path, rows
                 barrier.wait();
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some((engine, clock)) = engines.get(i) else { break };
+                    let Some((engine, _, started)) = engines.get(i) else { break };
                     let t = Instant::now();
-                    *lock(&clock.start) = Some(t);
+                    *lock(started) = Some(t);
                     let result = engine.sync_now().map_err(|e| e.to_string());
                     lock(&results).push((t.elapsed().as_secs_f64(), result));
                 }
@@ -764,11 +773,10 @@ fn phase_d(cli: &Cli, relay: &RelayProcess, reps: &[DemoLogin], dir: &Path, rows
     // When the relay had acknowledged every order: the latest acknowledgement, from the release.
     let mut accept_latencies: Vec<f64> = Vec::new();
     let mut all_accepted_at: f64 = 0.0;
-    for (_, clock) in &engines {
-        let started = lock(&clock.start).map(|s| s.duration_since(t0).as_secs_f64()).unwrap_or(0.0);
-        if let Some(after) = *lock(&clock.accepted_after) {
-            accept_latencies.push(after);
-            all_accepted_at = all_accepted_at.max(started + after);
+    for (_, transport, started) in &engines {
+        if let (Some(started), Some(answered)) = (*lock(started), *lock(&transport.first_answer)) {
+            accept_latencies.push(answered.duration_since(started).as_secs_f64());
+            all_accepted_at = all_accepted_at.max(answered.duration_since(t0).as_secs_f64());
         }
     }
     accept_latencies.sort_by(f64::total_cmp);
@@ -835,22 +843,29 @@ fn phase_d(cli: &Cli, relay: &RelayProcess, reps: &[DemoLogin], dir: &Path, rows
     Ok(())
 }
 
-/// Notes when a device's pushes were all acknowledged (the round that accepted the last one).
-struct AcceptClock {
-    start: Mutex<Option<Instant>>,
-    pushes: u32,
-    accepted_after: Mutex<Option<f64>>,
+/// The real HTTP transport, noting when the first round trip came back: the fleet's pushes (at
+/// most `pushes_per_round` each) are all acknowledged in that first answer.
+struct TimedTransport {
+    inner: HttpTransport,
+    first_answer: Mutex<Option<Instant>>,
 }
 
-impl SyncListener for AcceptClock {
-    fn on_round(&self, report: &SyncReport) {
-        let mut at = lock(&self.accepted_after);
-        if at.is_none()
-            && report.accepted >= self.pushes
-            && let Some(start) = *lock(&self.start)
-        {
-            *at = Some(start.elapsed().as_secs_f64());
+impl Transport for TimedTransport {
+    fn round_trip(&self, request: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+        let answer = self.inner.round_trip(request);
+        let mut first = lock(&self.first_answer);
+        if first.is_none() {
+            *first = Some(Instant::now());
         }
+        answer
+    }
+
+    fn blob_state(&self, sha256: &str) -> Result<BlobState, TransportError> {
+        self.inner.blob_state(sha256)
+    }
+
+    fn upload_blob(&self, sha256: &str, offset: u64, total: u64, chunk: &[u8]) -> Result<BlobState, TransportError> {
+        self.inner.upload_blob(sha256, offset, total, chunk)
     }
 }
 

@@ -1,6 +1,7 @@
 //! [`DocStore`] on SQLite.
 
 use async_trait::async_trait;
+use fieldsync_core::scoring::EarlierPhoto;
 use fieldsync_core::sync::protocol::Head;
 use fieldsync_core::{DocKind, DocumentId};
 use rusqlite::types::Value;
@@ -180,6 +181,69 @@ impl DocStore for SqliteStorage {
             let mut args: Vec<Value> = vec![Value::Integer(tenant_id), Value::Text(sha256)];
             args.extend(scope_params.into_iter().map(Value::Text));
             Ok(conn.prepare_cached(&sql)?.exists(params_from_iter(args))?)
+        })
+        .await
+    }
+
+    async fn inspections_with_photo(&self, tenant_id: i64, sha256: &str) -> Result<Vec<DocumentId>> {
+        let sha256 = sha256.to_owned();
+        self.read(move |conn| {
+            let ids: Vec<String> = conn
+                .prepare_cached(
+                    "SELECT d.id FROM doc_blobs b JOIN documents d ON d.tenant_id = b.tenant_id AND d.id = b.doc_id
+                     WHERE b.tenant_id = ?1 AND b.sha256 = ?2 AND d.kind = 'inspection' AND d.status = 'checked-out'
+                     ORDER BY d.id",
+                )?
+                .query_map(params![tenant_id, sha256], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            ids.iter().map(|id| Ok(id.parse()?)).collect()
+        })
+        .await
+    }
+
+    async fn photo_hashes(&self, tenant_id: i64, except_inspection: &DocumentId) -> Result<Vec<EarlierPhoto>> {
+        let except = except_inspection.to_string();
+        self.read(move |conn| {
+            let rows = conn
+                .prepare_cached(
+                    "SELECT sha256, phash, inspection_id, store_id, captured_at FROM photo_hashes
+                     WHERE tenant_id = ?1 AND inspection_id != ?2 ORDER BY captured_at, inspection_id, sha256",
+                )?
+                .query_map(params![tenant_id, except], |r| {
+                    Ok(EarlierPhoto {
+                        sha256: r.get(0)?,
+                        phash: r.get(1)?,
+                        inspection_id: r.get(2)?,
+                        store_id: r.get(3)?,
+                        captured_at: r.get(4)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn record_photo_hashes(
+        &self,
+        tenant_id: i64,
+        inspection_id: &DocumentId,
+        photos: Vec<EarlierPhoto>,
+    ) -> Result<()> {
+        let inspection_id = inspection_id.to_string();
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.prepare_cached("DELETE FROM photo_hashes WHERE tenant_id = ?1 AND inspection_id = ?2")?
+                .execute(params![tenant_id, inspection_id])?;
+            for photo in &photos {
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO photo_hashes (tenant_id, inspection_id, sha256, phash, store_id, captured_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![tenant_id, inspection_id, photo.sha256, photo.phash, photo.store_id, photo.captured_at])?;
+            }
+            tx.commit()?;
+            Ok(())
         })
         .await
     }

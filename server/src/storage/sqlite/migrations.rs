@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_documents.sql"),
     include_str!("migrations/0003_blobs.sql"),
     include_str!("migrations/0004_jobs.sql"),
+    include_str!("migrations/0005_photo_hashes.sql"),
 ];
 
 /// The schema version this code writes.

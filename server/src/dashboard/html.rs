@@ -1,0 +1,222 @@
+//! HTML building blocks: escaping, the page frame (inline CSS and the live-update script under a
+//! per-response CSP nonce), and the formats of times, money and coordinates.
+
+use std::fmt::Write;
+
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::session::random_token;
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Percent-encodes a query parameter value.
+pub fn url_param(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
+/// A (year, month, day) from days since 1970-01-01 (proleptic Gregorian).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let month = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Milliseconds in a day.
+pub const DAY_MS: i64 = 86_400_000;
+
+/// `2026-11-30` (UTC) of a time in ms since the Unix epoch.
+pub fn date(ms: i64) -> String {
+    let (y, m, d) = civil_from_days(ms.div_euclid(DAY_MS));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// `2026-11-30 14:05 UTC` of a time in ms since the Unix epoch.
+pub fn datetime(ms: i64) -> String {
+    let minutes = ms.rem_euclid(DAY_MS) / 60_000;
+    format!("{} {:02}:{:02} UTC", date(ms), minutes / 60, minutes % 60)
+}
+
+/// `1,234.50` of an amount in cents.
+pub fn money(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    let abs = cents.unsigned_abs();
+    let units = (abs / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}{grouped}.{:02}", abs % 100)
+}
+
+/// "3 h ago" style age of a time, relative to `now`.
+pub fn age(ms: i64, now: i64) -> String {
+    let minutes = now.saturating_sub(ms) / 60_000;
+    match minutes {
+        i64::MIN..=0 => "just now".to_owned(),
+        1..=59 => format!("{minutes} min ago"),
+        60..=2879 => format!("{} h ago", minutes / 60),
+        _ => format!("{} days ago", minutes / 1440),
+    }
+}
+
+const CSS: &str = "
+*{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1f2933;background:#f4f6f8}
+header{background:#12355b;color:#fff;padding:10px 24px;display:flex;align-items:center;gap:24px;flex-wrap:wrap}
+header a{color:#dbe7f3;text-decoration:none;font-weight:500}header a.on,header a:hover{color:#fff;text-decoration:underline}
+header .brand{font-weight:700;font-size:16px;color:#fff}header .who{margin-left:auto;font-size:13px;color:#dbe7f3}
+header form{display:inline}header button{background:none;border:1px solid #dbe7f3;color:#fff;border-radius:4px;padding:2px 10px;cursor:pointer}
+main{padding:20px 24px;max-width:1200px}h1{font-size:22px;margin:0 0 16px}h2{font-size:17px;margin:24px 0 8px}
+.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:12px}
+.kpi{background:#fff;border-radius:8px;padding:12px 16px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+.kpi .v{font-size:24px;font-weight:700}.kpi .l{color:#52606d;font-size:12px;text-transform:uppercase;letter-spacing:.04em}
+table{border-collapse:collapse;width:100%;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.08);border-radius:8px;overflow:hidden}
+th,td{text-align:left;padding:7px 10px;border-bottom:1px solid #e4e7eb;vertical-align:top}th{background:#eef2f6;font-size:12px;color:#3e4c59}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}tr.new td{animation:flash 3s}
+@keyframes flash{from{background:#fff3c4}to{background:#fff}}
+.tag{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;background:#e4e7eb}
+.tag.ok{background:#d3f5e0;color:#135c33}.tag.warn{background:#fff3c4;color:#7c5e10}.tag.bad{background:#fde0e0;color:#8a1c1c}
+.filters{margin:0 0 12px;display:flex;gap:10px;align-items:end;flex-wrap:wrap}.filters label{font-size:12px;color:#52606d;display:flex;flex-direction:column}
+select,input{font:inherit;padding:4px 6px;border:1px solid #cbd2d9;border-radius:4px}
+button.primary{background:#12355b;color:#fff;border:0;border-radius:4px;padding:6px 14px;font:inherit;cursor:pointer}
+.photos{display:flex;flex-wrap:wrap;gap:12px}.photos figure{margin:0;background:#fff;padding:6px;border-radius:6px;box-shadow:0 1px 2px rgba(0,0,0,.1)}
+.photos img{display:block;width:160px;height:120px;object-fit:cover;cursor:zoom-in}.photos figcaption{font-size:12px;color:#52606d;max-width:160px}
+dialog{border:0;padding:0;background:#000;max-width:95vw;max-height:95vh}dialog img{display:block;max-width:95vw;max-height:90vh}
+dialog form{position:absolute;top:6px;right:6px}.note{color:#52606d;font-size:13px}.muted{color:#7b8794}
+.login{max-width:340px;margin:60px auto;background:#fff;padding:24px;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.1)}
+.login label{display:block;margin:10px 0 2px;font-size:13px}.login input{width:100%}.error{color:#8a1c1c;background:#fde0e0;padding:8px;border-radius:4px}
+.chart{background:#fff;border-radius:8px;padding:8px;box-shadow:0 1px 2px rgba(0,0,0,.08)}.chart svg{display:block;max-width:860px}
+#live-state{font-size:12px}
+";
+
+// Refreshes every element marked data-live-region from a fresh copy of the page when the relay
+// announces a change in the viewer's scope; changes that arrive during a refresh trigger one more.
+const LIVE_JS: &str = "
+(function(){
+  var busy=false,again=false,known=new Set();
+  document.querySelectorAll('tr[data-id]').forEach(function(r){known.add(r.dataset.id);});
+  function state(s){document.body.dataset.live=s;var e=document.getElementById('live-state');if(e)e.textContent=s==='connected'?'\\u25cf live':'\\u25cb reconnecting';}
+  async function refresh(){
+    if(busy){again=true;return;}busy=true;
+    try{
+      var r=await fetch(location.href,{credentials:'same-origin',headers:{'Accept':'text/html'}});
+      if(r.ok){var doc=new DOMParser().parseFromString(await r.text(),'text/html');
+        document.querySelectorAll('[data-live-region]').forEach(function(el){var n=doc.getElementById(el.id);if(n)el.innerHTML=n.innerHTML;});
+        document.querySelectorAll('tr[data-id]').forEach(function(r){if(!known.has(r.dataset.id)){r.classList.add('new');known.add(r.dataset.id);}});}
+    }catch(e){}finally{busy=false;if(again){again=false;refresh();}}
+  }
+  var es=new EventSource('/dashboard/events');
+  es.onopen=function(){state('connected');};
+  es.onerror=function(){state('reconnecting');};
+  es.addEventListener('change',refresh);
+  var dlg=document.getElementById('photo-dialog');
+  document.querySelectorAll('a.photo').forEach(function(a){a.addEventListener('click',function(ev){
+    if(!dlg)return;ev.preventDefault();dlg.querySelector('img').src=a.href;dlg.showModal();});});
+})();
+";
+
+/// A navigation entry: path, label, whether it is the current page.
+pub struct NavItem {
+    /// Where it links.
+    pub href: &'static str,
+    /// What it says.
+    pub label: &'static str,
+}
+
+/// A whole page: frame, navigation, CSS, live script; `body` is already escaped HTML.
+pub fn page(title: &str, nav: &[NavItem], current: &str, who: Option<(&str, &str)>, body: &str) -> Response {
+    let nonce = random_token();
+    let mut links = String::new();
+    for item in nav {
+        let on = if item.href == current { " class=\"on\"" } else { "" };
+        let _ = write!(links, "<a href=\"{}\"{on}>{}</a>", item.href, esc(item.label));
+    }
+    let who = match who {
+        Some((name, csrf)) => format!(
+            "<span class=\"who\"><span id=\"live-state\"></span> {} · <form method=\"post\" action=\"/dashboard/logout\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">Log out</button></form></span>",
+            esc(name),
+            esc(csrf)
+        ),
+        None => String::new(),
+    };
+    let script = if nav.is_empty() { String::new() } else { format!("<script nonce=\"{nonce}\">{LIVE_JS}</script>") };
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>{} · FieldSync HQ</title><style nonce=\"{nonce}\">{CSS}</style></head><body data-live=\"off\">\
+         <header><span class=\"brand\">FieldSync HQ</span>{links}{who}</header><main>{body}</main>\
+         <dialog id=\"photo-dialog\"><form method=\"dialog\"><button>Close</button></form><img alt=\"photo\"></dialog>{script}</body></html>",
+        esc(title)
+    );
+    let csp = format!(
+        "default-src 'none'; img-src 'self'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; connect-src 'self'; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    );
+    let mut response = Html(html).into_response();
+    secure_headers(&mut response, &csp);
+    response
+}
+
+/// Headers every dashboard response carries: CSP, no framing, no sniffing, no caching.
+pub fn secure_headers(response: &mut Response, csp: &str) {
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_and_quotes_are_escaped() {
+        assert_eq!(esc("<b a=\"x\">'&'</b>"), "&lt;b a=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/b&gt;");
+    }
+
+    #[test]
+    fn dates_money_and_params_format_plainly() {
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(datetime(1_700_000_000_000), "2023-11-14 22:13 UTC");
+        assert_eq!(date(951_782_400_000), "2000-02-29");
+        assert_eq!(money(123_456_789), "1,234,567.89");
+        assert_eq!(money(-5), "-0.05");
+        assert_eq!(url_param("a b&c"), "a%20b%26c");
+    }
+}

@@ -1,0 +1,167 @@
+//! The HQ dashboard: server-rendered pages served by the relay at `/` and under `/dashboard/`,
+//! for HQ, managers and supervisors (reps are refused: they use phones).
+//!
+//! - [`session`]: login with a relay session kept in an `HttpOnly`, `SameSite=Strict` cookie;
+//!   CSRF tokens on every form.
+//! - [`pages`]: overview, orders, inspections, devices; every page and every call behind it
+//!   checks the section ([`Section::allows`]) and reads only through the viewer's scope
+//!   ([`records`]).
+//! - [`live`]: server-sent events fed by the storage's announcements, so new orders appear
+//!   without a reload.
+//! - [`csv`]: exports; [`svg`]: the orders-per-day chart, rendered on the server.
+//!
+//! No external assets: the CSS and a few lines of JavaScript are inlined under a per-response
+//! CSP nonce.
+
+pub mod csv;
+pub mod html;
+pub mod live;
+pub mod pages;
+pub mod records;
+pub mod session;
+pub mod svg;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use fieldsync_core::Role;
+
+use crate::auth::Caller;
+use crate::error::Error;
+use crate::state::AppState;
+
+/// The dashboard's routes, merged into the relay's router by [`crate::http::app`].
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::overview))
+        .route(
+            "/dashboard/login",
+            get(pages::login_form).post(pages::login).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
+        .route("/dashboard/logout", post(pages::logout).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)))
+        .route("/dashboard/orders", get(pages::orders))
+        .route("/dashboard/orders.csv", get(csv::orders))
+        .route("/dashboard/orders/{id}", get(pages::order))
+        .route("/dashboard/inspections", get(pages::inspections))
+        .route("/dashboard/inspections.csv", get(csv::inspections))
+        .route("/dashboard/inspections/{id}", get(pages::inspection))
+        .route("/dashboard/devices", get(pages::devices))
+        .route("/dashboard/orders-per-day.svg", get(svg::orders_per_day))
+        .route("/dashboard/events", get(live::events))
+}
+
+/// A part of the dashboard, with the roles that may open it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    /// The overview (`/`).
+    Overview,
+    /// Orders, their reviews, the CSV export and the chart: roles whose scope holds orders.
+    Orders,
+    /// Inspections, photos and scores.
+    Inspections,
+    /// Devices and their sync health: HQ and managers.
+    Devices,
+}
+
+impl Section {
+    /// Whether `role` may open this section.
+    pub fn allows(self, role: Role) -> bool {
+        match self {
+            Section::Overview | Section::Inspections => matches!(role, Role::Hq | Role::Manager | Role::Supervisor),
+            Section::Orders | Section::Devices => matches!(role, Role::Hq | Role::Manager),
+        }
+    }
+
+    /// `Ok` if the caller may open this section, else a [`DashError::Forbidden`] naming it.
+    pub fn check(self, caller: &Caller) -> Result<(), DashError> {
+        if self.allows(caller.role) {
+            return Ok(());
+        }
+        let what = match self {
+            Section::Overview => "the overview",
+            Section::Orders => "orders",
+            Section::Inspections => "inspections",
+            Section::Devices => "devices",
+        };
+        Err(DashError::Forbidden(format!("{what} are for HQ and managers; a {} cannot open this page", caller.role)))
+    }
+}
+
+/// Why a dashboard request failed, as an HTML page (or a redirect to the login).
+#[derive(Debug)]
+pub enum DashError {
+    /// No valid session: go to the login page.
+    LoginRequired,
+    /// Logged in, but not allowed here (403 page).
+    Forbidden(String),
+    /// Anything else from the relay.
+    Relay(Error),
+}
+
+impl From<Error> for DashError {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Unauthenticated(_) => DashError::LoginRequired,
+            Error::Forbidden(reason) => DashError::Forbidden(reason),
+            other => DashError::Relay(other),
+        }
+    }
+}
+
+impl From<fieldsync_core::Error> for DashError {
+    fn from(error: fieldsync_core::Error) -> Self {
+        DashError::Relay(error.into())
+    }
+}
+
+impl IntoResponse for DashError {
+    fn into_response(self) -> Response {
+        let (status, title, text) = match self {
+            DashError::LoginRequired => {
+                let mut response = Redirect::to("/dashboard/login").into_response();
+                response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+                return response;
+            }
+            DashError::Forbidden(reason) => (StatusCode::FORBIDDEN, "Not allowed", reason),
+            DashError::Relay(error) => {
+                let api = crate::http::error::ApiError(error);
+                let (status, _) = api.status_and_code();
+                if status == StatusCode::INTERNAL_SERVER_ERROR {
+                    tracing::error!(error = %api.0, "dashboard request failed");
+                    (status, "Something went wrong", "internal error; the relay log has the details".to_owned())
+                } else if status == StatusCode::NOT_FOUND {
+                    (status, "Not found", api.0.to_string())
+                } else {
+                    (status, "Cannot do that", api.0.to_string())
+                }
+            }
+        };
+        let body = format!(
+            "<h1 id=\"error-title\">{}</h1><p class=\"error\" id=\"error-text\">{}</p><p><a href=\"/\">Back to the overview</a></p>",
+            html::esc(title),
+            html::esc(&text)
+        );
+        let mut response = html::page(title, &[], "", None, &body);
+        *response.status_mut() = status;
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn supervisors_see_inspections_but_not_orders_or_devices_and_reps_see_nothing() {
+        for section in [Section::Overview, Section::Orders, Section::Inspections, Section::Devices] {
+            assert!(section.allows(Role::Hq));
+            assert!(section.allows(Role::Manager));
+            assert!(!section.allows(Role::Rep));
+        }
+        assert!(Section::Inspections.allows(Role::Supervisor));
+        assert!(!Section::Devices.allows(Role::Supervisor));
+        assert!(!Section::Orders.allows(Role::Supervisor));
+    }
+}

@@ -1,0 +1,131 @@
+//! Dashboard sessions: the relay's own bearer token kept in an `HttpOnly`, `SameSite=Strict`
+//! cookie, and the CSRF tokens that every form carries.
+//!
+//! - A login goes through [`crate::accounts::login`] like a phone's, so the session is an ordinary
+//!   relay session: it expires, can be revoked, and shows up as a device named
+//!   [`DEVICE_NAME`].
+//! - Forms of a logged-in user carry a CSRF token derived from the session token (SHA-256 under
+//!   a fixed label): an attacker who cannot read the `HttpOnly` cookie cannot compute it, and the
+//!   relay keeps no extra state. `SameSite=Strict` is the second fence.
+//! - The login form, before any session exists, uses a double-submit token: a random value in a
+//!   short-lived cookie and the same value in the form.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+use super::DashError;
+use crate::auth::Caller;
+use crate::state::AppState;
+
+/// The cookie that holds the session token.
+pub const SESSION_COOKIE: &str = "fieldsync_session";
+/// The cookie that holds the login form's double-submit token.
+pub const LOGIN_CSRF_COOKIE: &str = "fieldsync_login_csrf";
+/// The device name a dashboard login registers.
+pub const DEVICE_NAME: &str = "HQ dashboard (browser)";
+
+/// The value of cookie `name` in a request, if present.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim())
+        .filter(|value| !value.is_empty())
+}
+
+/// The session token of a dashboard request, from its cookie.
+pub fn session_token(headers: &HeaderMap) -> Option<&str> {
+    cookie(headers, SESSION_COOKIE)
+}
+
+/// The CSRF token of a session: SHA-256 of a label and the session token, base64url.
+pub fn csrf_token(session_token: &str) -> String {
+    let digest = Sha256::new().chain_update(b"fieldsync dashboard csrf\0").chain_update(session_token).finalize();
+    URL_SAFE_NO_PAD.encode(digest)
+}
+
+/// Compares two secrets in time independent of where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A fresh random token (login CSRF, CSP nonces).
+pub fn random_token() -> String {
+    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>())
+}
+
+/// `Set-Cookie` value for a session that lasts `max_age_secs`.
+pub fn session_cookie(token: &str, max_age_secs: i64) -> String {
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}", max_age_secs.max(0))
+}
+
+/// `Set-Cookie` value that removes the session cookie.
+pub fn clear_session_cookie() -> String {
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+}
+
+/// `Set-Cookie` value for the login form's double-submit token (ten minutes).
+pub fn login_csrf_cookie(token: &str) -> String {
+    format!("{LOGIN_CSRF_COOKIE}={token}; Path=/dashboard/login; HttpOnly; SameSite=Strict; Max-Age=600")
+}
+
+/// A logged-in dashboard user: HQ, a manager or a supervisor. Reps are refused (they use phones).
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    /// Who is logged in, resolved like any bearer token.
+    pub caller: Caller,
+    /// The CSRF token their forms carry.
+    pub csrf: String,
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = DashError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = session_token(&parts.headers).ok_or(DashError::LoginRequired)?;
+        let caller = match crate::accounts::authenticate(state.storage.as_ref(), token).await {
+            Ok(caller) => caller,
+            Err(crate::Error::Unauthenticated(_)) => return Err(DashError::LoginRequired),
+            Err(other) => return Err(other.into()),
+        };
+        if caller.role == fieldsync_core::Role::Rep {
+            return Err(DashError::Forbidden(
+                "reps use the FieldSync phone app; the dashboard is for HQ, managers and supervisors".into(),
+            ));
+        }
+        Ok(Viewer { csrf: csrf_token(token), caller })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_by_exact_name_among_several() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; fieldsync_session_x=2; fieldsync_session=tok"));
+        assert_eq!(session_token(&headers), Some("tok"));
+        assert_eq!(cookie(&headers, "b"), None);
+    }
+
+    #[test]
+    fn csrf_tokens_differ_per_session_and_compare_exactly() {
+        let (a, b) = (csrf_token("one"), csrf_token("two"));
+        assert_ne!(a, b);
+        assert!(same_secret(&a, &csrf_token("one")));
+        assert!(!same_secret(&a, &b));
+        assert!(!same_secret(&a, ""));
+    }
+}

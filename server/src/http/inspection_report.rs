@@ -1,0 +1,192 @@
+//! `GET /v1/inspections/{id}/report`: the score of one inspection as a readable HTML page — the
+//! audit score, each checklist item with its points and reasons, and each photo with a
+//! thumbnail, its quality and its evidence trust with reasons.
+//!
+//! Readable by whoever may read the inspection (its supervisor, the region's manager, HQ);
+//! anyone else, and an inspection not yet scored, gets the same JSON 404 as any other unknown
+//! document. Thumbnails are inlined as `data:` URLs so the page is one self-contained file that
+//! can be saved or mailed.
+
+use std::fmt::Write;
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use fieldsync_core::DocumentId;
+use fieldsync_core::doc::{Inspection, InspectionScore, RetailStore, Template, Trust};
+use fieldsync_core::scoring::format_utc;
+
+use crate::auth::Caller;
+use crate::documents;
+use crate::error::Error;
+use crate::http::error::ApiError;
+use crate::jobs::score_inspection::score_id;
+use crate::state::AppState;
+
+/// The report page of one inspection.
+pub async fn report(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(text) = path.map_err(|e| {
+        Error::bad_request("invalid-id", format!("invalid inspection id in the path: {}", e.body_text()))
+    })?;
+    let id: DocumentId =
+        text.parse().map_err(|e: fieldsync_core::Error| Error::bad_request("invalid-id", e.to_string()))?;
+    let tenant_id = caller.tenant_id;
+    let storage = state.storage.as_ref();
+    let not_found = || Error::not_found(format!("inspection {id}"));
+    let stored = storage.load_doc(tenant_id, &id).await?.ok_or_else(not_found)?;
+    if stored.meta.kind != fieldsync_core::DocKind::Inspection || !caller.scope().contains(&stored.meta) {
+        return Err(not_found().into());
+    }
+    let inspection: Inspection = fieldsync_core::doc::read(&id, &documents::load(&stored)?)?;
+    let score: InspectionScore = documents::read(storage, tenant_id, &score_id(&id))
+        .await
+        .map_err(|_| Error::not_found(format!("score report of inspection {id} (not scored yet)")))?;
+    // Names make the page readable; without them it still shows ids.
+    let template: Option<Template> = match inspection.template_id.parse() {
+        Ok(template_id) => documents::read(storage, tenant_id, &template_id).await.ok(),
+        Err(_) => None,
+    };
+    let store: Option<RetailStore> = match inspection.store_id.parse() {
+        Ok(store_id) => documents::read(storage, tenant_id, &store_id).await.ok(),
+        Err(_) => None,
+    };
+    let mut thumbnails = Vec::new();
+    for photo in &score.photos {
+        let thumb = state.blobs.thumbnail(tenant_id, &photo.sha256).await.ok().flatten();
+        thumbnails.push(thumb.map(|bytes| STANDARD.encode(bytes)));
+    }
+    let page = render(&id, &inspection, &score, template.as_ref(), store.as_ref(), &thumbnails);
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response())
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn trust_badge(trust: Trust) -> &'static str {
+    match trust {
+        Trust::Pass => r#"<span class="badge pass">trusted</span>"#,
+        Trust::Review => r#"<span class="badge review">review</span>"#,
+        Trust::Rejected => r#"<span class="badge rejected">rejected</span>"#,
+    }
+}
+
+fn reasons_list(reasons: &[String]) -> String {
+    let items: String = reasons.iter().map(|r| format!("<li>{}</li>", escape(r))).collect();
+    format!("<ul>{items}</ul>")
+}
+
+/// Renders the page (pure, so it is tested without a relay).
+pub fn render(
+    id: &DocumentId,
+    inspection: &Inspection,
+    score: &InspectionScore,
+    template: Option<&Template>,
+    store: Option<&RetailStore>,
+    thumbnails: &[Option<String>],
+) -> String {
+    let store_name = store.map_or_else(|| inspection.store_id.clone(), |s| format!("{} — {}", s.name, s.address));
+    let checklist = template.map_or_else(|| inspection.template_id.clone(), |t| format!("{} v{}", t.name, t.version));
+    let item_text = |item_id: &str| {
+        template.and_then(|t| t.item(item_id)).map_or_else(|| item_id.to_owned(), |item| item.text.clone())
+    };
+    let mut html = String::new();
+    let _ = write!(
+        html,
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Inspection report: {title}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
+table {{ border-collapse: collapse; width: 100%; margin-bottom: 2rem; }}
+th, td {{ border-bottom: 1px solid #ddd; padding: .5rem; text-align: left; vertical-align: top; }}
+.score {{ font-size: 3rem; font-weight: bold; }}
+.badge {{ padding: .1rem .5rem; border-radius: .5rem; color: #fff; }}
+.pass {{ background: #2e7d32; }} .review {{ background: #ef6c00; }} .rejected {{ background: #c62828; }}
+img {{ max-width: 200px; max-height: 200px; }}
+ul {{ margin: 0; padding-left: 1.2rem; }}
+</style></head><body>
+<h1>Inspection report</h1>
+<p><strong>Store:</strong> {store}<br><strong>Checklist:</strong> {checklist}<br>
+<strong>Supervisor:</strong> {owner}<br><strong>Visit:</strong> {check_in} to {check_out}<br>
+<strong>Inspection:</strong> <code>{id}</code></p>
+<p class="score" id="score">{score:.1} / 100</p>
+{visit_reasons}
+<p><small>Scored {scored_at} with scoring rules version {version}, inspection heads {heads}.</small></p>
+<h2>Checklist</h2>
+<table><thead><tr><th>Item</th><th>Points</th><th>Why</th></tr></thead><tbody>
+"#,
+        title = escape(&store_name),
+        store = escape(&store_name),
+        checklist = escape(&checklist),
+        owner = escape(&inspection.owner),
+        check_in = format_utc(inspection.check_in.at),
+        check_out = inspection.check_out.map_or_else(|| "(not checked out)".to_owned(), |v| format_utc(v.at)),
+        id = escape(id.as_str()),
+        score = score.score,
+        visit_reasons = reasons_list(&score.reasons),
+        scored_at = format_utc(score.scored_at),
+        version = score.scoring_version,
+        heads = escape(&score.scored_heads.iter().map(|h| h.get(..8).unwrap_or(h)).collect::<Vec<_>>().join(", ")),
+    );
+    for item in &score.items {
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{} / {}</td><td>{}</td></tr>\n",
+            escape(&item_text(&item.item_id)),
+            item.earned,
+            item.weight,
+            reasons_list(&item.reasons)
+        );
+    }
+    html.push_str(
+        "</tbody></table>\n<h2>Photos</h2>\n<table><thead><tr><th>Photo</th><th>Item</th><th>Quality</th>\
+         <th>Evidence</th><th>Why</th></tr></thead><tbody>\n",
+    );
+    for (index, photo) in score.photos.iter().enumerate() {
+        let image = match thumbnails.get(index).cloned().flatten() {
+            Some(data) => format!(r#"<img alt="photo {}" src="data:image/jpeg;base64,{data}">"#, escape(&photo.sha256)),
+            None => "(no thumbnail)".to_owned(),
+        };
+        let item = inspection.photos.get(&photo.sha256).map_or_else(String::new, |p| item_text(&p.item_id));
+        let _ = write!(
+            html,
+            "<tr><td>{image}<br><code>{}</code></td><td>{}</td><td>{:.1} / 100</td><td>{}</td><td>{}</td></tr>\n",
+            escape(photo.sha256.get(..12).unwrap_or(&photo.sha256)),
+            escape(&item),
+            photo.quality,
+            trust_badge(photo.trust),
+            reasons_list(&photo.reasons)
+        );
+    }
+    html.push_str("</tbody></table>\n</body></html>\n");
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(escape(r#"<b>"Tom's" & co</b>"#), "&lt;b&gt;&quot;Tom&#39;s&quot; &amp; co&lt;/b&gt;");
+    }
+}

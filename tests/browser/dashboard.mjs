@@ -1,0 +1,190 @@
+// Drives the FieldSync HQ dashboard in a real headless Chromium (Debian's /usr/bin/chromium)
+// with playwright-core. Started by tests/tests/dashboard_browser.rs, which passes the relay URL
+// as the first argument and logins, document ids and the artifact folder in FS_* variables.
+//
+// Protocol with the Rust test, one line each way: this script prints READY-FOR-ORDER once the
+// overview is loaded and its event stream connected; the test then syncs a new order from a
+// phone and answers "ORDER <id>"; the script waits for that row to appear without a reload.
+// It prints DONE at the end and exits 0, or prints the failure and exits 1.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+
+const base = process.argv[2];
+const env = process.env;
+const artifacts = env.FS_ARTIFACTS || 'target/browser-artifacts';
+// Generous: a loaded 2-core machine, a debug-build relay.
+const TIMEOUT = 90_000;
+const FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
+];
+
+const input = readline.createInterface({ input: process.stdin });
+const pending = [];
+const waiters = [];
+input.on('line', (line) => (waiters.length ? waiters.shift()(line) : pending.push(line)));
+function nextLine(ms) {
+  if (pending.length) return Promise.resolve(pending.shift());
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer from the test within ${ms} ms`)), ms);
+    waiters.push((line) => { clearTimeout(timer); resolve(line); });
+  });
+}
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function browser() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fieldsync-chromium-'));
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: env.FS_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    chromiumSandbox: false,
+    args: FLAGS,
+    viewport: { width: 1280, height: 900 },
+    timeout: TIMEOUT,
+  });
+  context.setDefaultTimeout(TIMEOUT);
+  context.setDefaultNavigationTimeout(TIMEOUT);
+  return { context, dir };
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+  console.log(`screenshot ${name}.png`);
+}
+
+async function login(page, username, password) {
+  await page.goto(`${base}/`);
+  await page.waitForSelector('form.login');
+  await page.fill('#tenant', env.FS_TENANT);
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL(`${base}/`), page.click('#sign-in')]);
+  await page.waitForSelector('h1:text("Overview")');
+}
+
+let current;
+const opened = [];
+try {
+  fs.mkdirSync(artifacts, { recursive: true });
+
+  // --- HQ -------------------------------------------------------------------------------------
+  const hq = await browser();
+  opened.push(hq);
+  const page = hq.context.pages()[0] || (await hq.context.newPage());
+  current = page;
+  await page.goto(`${base}/`);
+  check(page.url().startsWith(`${base}/dashboard/login`), `without a session / must redirect to the login, got ${page.url()}`);
+  await page.waitForSelector('form.login');
+  await shot(page, 'login');
+
+  // A wrong password is refused on the page, not with a crash.
+  await page.fill('#tenant', env.FS_TENANT);
+  await page.fill('#username', env.FS_HQ_USER);
+  await page.fill('#password', 'not-the-password');
+  await page.click('#sign-in');
+  await page.waitForSelector('#login-error');
+
+  await login(page, env.FS_HQ_USER, env.FS_HQ_PASSWORD);
+  await page.waitForSelector('#kpi-orders-today');
+  await page.waitForSelector(`#live-orders tr[data-id="${env.FS_FIRST_ORDER}"]`);
+  check(await page.locator('#orders-per-day rect').count() === 14, 'the chart has one bar per day');
+  await page.waitForSelector('body[data-live="connected"]');
+  await page.evaluate(() => { window.__noReload = 'still here'; });
+  await shot(page, 'overview');
+
+  console.log('READY-FOR-ORDER');
+  const answer = await nextLine(TIMEOUT * 2);
+  const match = /^ORDER (\S+)$/.exec(answer);
+  check(match, `expected "ORDER <id>", got ${answer}`);
+  const liveId = match[1];
+  await page.waitForSelector(`#live-orders tr[data-id="${liveId}"]`, { timeout: TIMEOUT * 2 });
+  check(await page.evaluate(() => window.__noReload) === 'still here', 'the page reloaded instead of updating live');
+  await shot(page, 'overview-live-order');
+
+  // Orders list, filter and CSV.
+  await page.goto(`${base}/dashboard/orders`);
+  await page.waitForSelector(`tr[data-id="${liveId}"]`);
+  await page.selectOption('#filter-status', 'draft');
+  await Promise.all([page.waitForURL(/status=draft/), page.click('button:text("Filter")')]);
+  check(await page.locator(`tr[data-id="${liveId}"]`).count() === 0, 'the draft filter must hide submitted orders');
+  await page.goto(`${base}/dashboard/orders`);
+  await page.waitForSelector(`tr[data-id="${liveId}"]`);
+  await shot(page, 'orders');
+  const csv = await page.request.get(`${base}/dashboard/orders.csv`);
+  check(csv.status() === 200, `orders.csv answered ${csv.status()}`);
+  const csvText = await csv.text();
+  check(csvText.startsWith('order_id,') && csvText.includes(liveId), 'orders.csv lists the live order');
+  const inspCsv = await page.request.get(`${base}/dashboard/inspections.csv`);
+  check(inspCsv.status() === 200 && (await inspCsv.text()).includes(env.FS_INSPECTION), 'inspections.csv lists the inspection');
+
+  // One order: lines, the rep's notes shown as text (escaped), review.
+  await page.goto(`${base}/dashboard/orders/${env.FS_FIRST_ORDER}`);
+  await page.waitForSelector('#order-lines');
+  check((await page.textContent('main')).includes('<b>ring twice</b>'), 'notes must be shown escaped, as text');
+  check(await page.locator('main b:text-is("ring twice")').count() === 0, 'notes must not become markup');
+  await shot(page, 'order');
+
+  // An inspection: thumbnails load through /v1/blobs with the session cookie; a click shows the full photo.
+  await page.goto(`${base}/dashboard/inspections/${env.FS_INSPECTION}`);
+  await page.waitForSelector('#photos img');
+  await page.waitForFunction(() => {
+    const images = [...document.querySelectorAll('#photos img')];
+    return images.length === 2 && images.every((img) => img.complete && img.naturalWidth > 0);
+  });
+  check(await page.locator('#answers tbody tr').count() > 0, 'the answers are listed');
+  await shot(page, 'inspection');
+  await page.click('#photos a.photo >> nth=0');
+  await page.waitForFunction(() => {
+    const img = document.querySelector('#photo-dialog img');
+    return document.querySelector('#photo-dialog').open && img.complete && img.naturalWidth > 0;
+  });
+  await shot(page, 'inspection-photo');
+  await page.keyboard.press('Escape');
+
+  await page.goto(`${base}/dashboard/devices`);
+  await page.waitForSelector('#devices tbody tr');
+  await shot(page, 'devices');
+
+  // Logout ends the session: the next visit goes to the login.
+  await Promise.all([page.waitForURL(`${base}/dashboard/login`), page.click('header button:text("Log out")')]);
+  await page.goto(`${base}/`);
+  check(page.url().startsWith(`${base}/dashboard/login`), 'after logout the session must be gone');
+
+  // --- A supervisor -----------------------------------------------------------------------------
+  const sup = await browser();
+  opened.push(sup);
+  const spage = sup.context.pages()[0] || (await sup.context.newPage());
+  current = spage;
+  await login(spage, env.FS_SUPERVISOR_USER, env.FS_SUPERVISOR_PASSWORD);
+  check(await spage.locator('header a:text("Devices")').count() === 0, 'supervisors get no Devices link');
+  for (const hqOnly of ['/dashboard/devices', '/dashboard/orders', '/dashboard/orders.csv', `/dashboard/orders/${liveId}`]) {
+    const response = await spage.goto(`${base}${hqOnly}`);
+    check(response.status() === 403, `a supervisor must be refused ${hqOnly}, got ${response.status()}`);
+  }
+  await spage.goto(`${base}/dashboard/devices`);
+  await spage.waitForSelector('#error-title:text("Not allowed")');
+  await shot(spage, 'supervisor-refused');
+  // Their own inspection they do see.
+  const own = await spage.goto(`${base}/dashboard/inspections/${env.FS_INSPECTION}`);
+  check(own.status() === 200, `a supervisor sees their own inspection, got ${own.status()}`);
+
+  console.log('DONE');
+} catch (error) {
+  console.log(`FAILED: ${error.stack || error}`);
+  if (current) {
+    await current.screenshot({ path: path.join(artifacts, 'failure.png'), fullPage: true }).catch(() => {});
+  }
+  process.exitCode = 1;
+} finally {
+  for (const { context, dir } of opened) {
+    await context.close().catch(() => {});
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  input.close();
+}

@@ -1,0 +1,260 @@
+//! `order_review_bench`: orders reviewed per second with a 2,000-product catalog. It measures and
+//! prints; it never asserts on a timing.
+//!
+//! ```text
+//! cargo run --release -p fieldsync-tests --bin order_review_bench [-- --orders 300 --lines 10]
+//! ```
+//!
+//! Two figures:
+//! - **rules**: [`fieldsync_core::rules::assess`] alone (price, validate, stock, route) on
+//!   in-memory inputs — what a phone preview costs and the floor of the relay's cost;
+//! - **relay job**: [`review_order`], the `review-order` job's work against the real SQLite
+//!   storage — load the order, the catalog (hydrated from its automerge document), the store and
+//!   the region's inventory, reserve stock (an inventory write), name approvers, write the review.
+//!   Sequential, as the relay's job runner runs jobs.
+
+use std::collections::BTreeMap;
+use std::error::Error;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use fieldsync_core::Role;
+use fieldsync_core::clock::now_ms;
+use fieldsync_core::doc::{
+    Catalog, DiscountPolicy, Inventory, Order, OrderLine, OrderStatus, PriceBreak, PriceList, Product, RetailStore,
+    StockLevel,
+};
+use fieldsync_core::rules::{self, StockView};
+use fieldsync_server::accounts::{self, NewAccount};
+use fieldsync_server::config::{Config, PasswordCost};
+use fieldsync_server::documents::create_as_relay;
+use fieldsync_server::jobs::review_order::review_order;
+use fieldsync_server::seed::demo_approval_policy;
+
+/// Orders reviewed per second with a 2,000-product catalog.
+#[derive(Parser, Debug)]
+struct Args {
+    /// Products in the catalog.
+    #[arg(long, default_value_t = 2_000)]
+    products: usize,
+    /// Orders reviewed by the relay job.
+    #[arg(long, default_value_t = 300)]
+    orders: usize,
+    /// Lines per order.
+    #[arg(long, default_value_t = 10)]
+    lines: usize,
+}
+
+const CATEGORIES: [&str; 8] =
+    ["beverages", "snacks", "dairy", "bakery", "household", "personal-care", "frozen", "confectionery"];
+
+fn catalog(products: usize, now: i64) -> Catalog {
+    let products: BTreeMap<String, Product> = (0..products)
+        .map(|i| {
+            let product = Product {
+                name: format!("Product {i}"),
+                category: CATEGORIES[i % CATEGORIES.len()].to_owned(),
+                unit: "case".to_owned(),
+                base_price_cents: 500 + (i as i64 * 37) % 4_000,
+                active: true,
+            };
+            (format!("SKU-{i:05}"), product)
+        })
+        .collect();
+    let list = |tier: &str, bp: i64| PriceList {
+        tier: tier.to_owned(),
+        region: String::new(),
+        prices: products
+            .iter()
+            .map(|(sku, p)| {
+                let unit = p.base_price_cents * (10_000 - bp) / 10_000;
+                let volume = unit * 97 / 100;
+                let breaks = vec![
+                    PriceBreak { min_qty: 1, unit_price_cents: unit },
+                    PriceBreak { min_qty: 10, unit_price_cents: volume },
+                ];
+                (sku.clone(), breaks)
+            })
+            .collect(),
+    };
+    let price_lists =
+        BTreeMap::from([("tier-a".into(), list("A", 800)), ("tier-b".into(), list("B", 400)), ("tier-c".into(), list("C", 0))]);
+    let max_discount_bp = BTreeMap::from([("A/*".into(), 1500), ("B/*".into(), 1000), ("*/*".into(), 500)]);
+    Catalog {
+        products,
+        price_lists,
+        customer_prices: BTreeMap::new(),
+        promotions: BTreeMap::new(),
+        discount_policy: DiscountPolicy { max_discount_bp, min_order_cents: 5_000 },
+        approval_policy: Some(demo_approval_policy()),
+        version: 1,
+        updated_at: now,
+    }
+}
+
+fn order_lines(catalog: &Catalog, tier: &str, n: usize, lines: usize) -> Vec<(String, OrderLine)> {
+    let skus: Vec<&String> = catalog.products.keys().collect();
+    (0..lines)
+        .map(|j| {
+            let sku = skus[(n * 131 + j * 17) % skus.len()];
+            let qty = 1 + ((n + j) % 12) as i64;
+            let store = RetailStore {
+                name: String::new(),
+                address: String::new(),
+                customer_id: String::new(),
+                region: "north".into(),
+                tier: tier.into(),
+                latitude: 0.0,
+                longitude: 0.0,
+                rep: String::new(),
+                supervisor: String::new(),
+                active: true,
+            };
+            let list = rules::list_price(catalog, &store, sku, qty).map_or(0, |p| p.unit_price_cents);
+            // Every fifth order has a line below the floor, every third a discount above policy.
+            let under = if n % 5 == 0 && j == 0 { 10 } else { 0 };
+            let discount_bp = if n % 3 == 0 && j == 1 { 1_800 } else { 0 };
+            let line = OrderLine { sku: sku.clone(), qty, unit_price_cents: list - under, discount_bp, position: j as i64 };
+            (format!("line-{j}"), line)
+        })
+        .collect()
+}
+
+fn per_second(count: usize, elapsed: Duration) -> f64 {
+    count as f64 / elapsed.as_secs_f64().max(f64::EPSILON)
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let args = Args::parse();
+    let now = now_ms();
+    let catalog = catalog(args.products, now);
+    let store = RetailStore {
+        name: "Bench Market".into(),
+        address: "1 Bench Street".into(),
+        customer_id: "C-1".into(),
+        region: "north".into(),
+        tier: "B".into(),
+        latitude: 53.55,
+        longitude: 9.99,
+        rep: String::new(),
+        supervisor: String::new(),
+        active: true,
+    };
+    let inventory = Inventory {
+        warehouse: "WH-NORTH".into(),
+        region: "north".into(),
+        levels: catalog
+            .products
+            .keys()
+            .map(|sku| (sku.clone(), StockLevel { on_hand: 1_000_000, reserved: 0, safety: 10 }))
+            .collect(),
+        as_of: now,
+        reservations: BTreeMap::new(),
+    };
+
+    // Rules alone.
+    let rule_orders = 2_000;
+    let orders: Vec<Vec<(String, OrderLine)>> =
+        (0..rule_orders).map(|n| order_lines(&catalog, "B", n, args.lines)).collect();
+    let started = Instant::now();
+    let mut outcomes = BTreeMap::new();
+    for (n, lines) in orders.iter().enumerate() {
+        let id = format!("order-{n}");
+        let stock = Some(StockView { inventory: &inventory, order_id: &id });
+        let assessment = rules::assess(&catalog, "store", &store, lines, stock, now);
+        *outcomes.entry(assessment.outcome().as_str()).or_insert(0) += 1;
+    }
+    let rules_elapsed = started.elapsed();
+
+    // The relay job against real storage.
+    let dir = tempfile::tempdir()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let mut config = Config::new(dir.path());
+    config.password_cost = PasswordCost::insecure_for_tests();
+    let state = config.open_state()?;
+    let storage = state.storage.as_ref();
+    let (job_elapsed, job_outcomes) = runtime.block_on(async {
+        let tenant = accounts::create_tenant(storage, "bench").await?;
+        let cost = PasswordCost::insecure_for_tests();
+        let account = |username: &'static str, role, region| NewAccount {
+            tenant: "bench",
+            username,
+            password: "bench-password-1",
+            role,
+            region,
+        };
+        let rep = accounts::create_user(storage, cost, account("rep-01", Role::Rep, Some("north"))).await?;
+        accounts::create_user(storage, cost, account("manager-north", Role::Manager, Some("north"))).await?;
+        accounts::create_user(storage, cost, account("hq-admin", Role::Hq, None)).await?;
+        create_as_relay(storage, tenant.id, &catalog).await?;
+        let store_id = create_as_relay(storage, tenant.id, &RetailStore { rep: rep.id.clone(), ..store.clone() }).await?;
+        create_as_relay(storage, tenant.id, &inventory).await?;
+        let mut ids = Vec::new();
+        for n in 0..args.orders {
+            let order = Order {
+                owner: rep.id.clone(),
+                store_id: store_id.to_string(),
+                customer_id: "C-1".into(),
+                status: OrderStatus::Submitted,
+                lines: order_lines(&catalog, "B", n, args.lines).into_iter().collect(),
+                notes: String::new(),
+                created_at: now,
+                updated_at: now,
+                submitted_at: Some(now),
+                submission: 1,
+            };
+            ids.push(create_as_relay(storage, tenant.id, &order).await?);
+        }
+        if std::env::var("PROBE").is_ok() {
+            let t = Instant::now();
+            let c = fieldsync_server::jobs::review_order::tenant_catalog(storage, tenant.id).await?;
+            eprintln!("catalog load+hydrate {:?} ({} products)", t.elapsed(), c.products.len());
+            let t = Instant::now();
+            let inv = fieldsync_server::jobs::review_order::region_inventory(storage, tenant.id, "north").await?;
+            eprintln!("inventory find {:?}", t.elapsed());
+            let inv = inv.ok_or("no inventory")?;
+            for i in 0..3 {
+                let t = Instant::now();
+                fieldsync_server::documents::edit_as_relay(storage, tenant.id, &inv, |x: &mut Inventory| {
+                    x.set_reservation(&format!("o{i}"), &BTreeMap::from([("SKU-00001".to_owned(), 1)]));
+                    Ok(())
+                })
+                .await?;
+                eprintln!("inventory edit {:?}", t.elapsed());
+            }
+            let t = Instant::now();
+            let stored = storage.load_doc(tenant.id, &inv).await?.ok_or("x")?;
+            eprintln!("inventory load_doc {:?} {} bytes", t.elapsed(), stored.snapshot.len());
+            let t = Instant::now();
+            let am = fieldsync_server::documents::load(&stored)?;
+            eprintln!("inventory am load {:?}", t.elapsed());
+            let t = Instant::now();
+            let x: Inventory = fieldsync_core::doc::read(&inv, &am)?;
+            eprintln!("inventory hydrate {:?} {}", t.elapsed(), x.levels.len());
+            let t = Instant::now();
+            let _ = am.save();
+            eprintln!("inventory save {:?}", t.elapsed());
+        }
+        let started = Instant::now();
+        let mut outcomes = BTreeMap::new();
+        for id in &ids {
+            let done = review_order(storage, tenant.id, id, now_ms()).await?;
+            *outcomes.entry(format!("{done:?}")).or_insert(0) += 1;
+        }
+        Ok::<_, Box<dyn Error>>((started.elapsed(), outcomes))
+    })?;
+
+    println!("order review, {} products, {} lines per order", args.products, args.lines);
+    println!(
+        "  rules (assess: price, validate, stock, route): {rule_orders} orders in {:.1} ms = {:.0} orders/s  {outcomes:?}",
+        rules_elapsed.as_secs_f64() * 1e3,
+        per_second(rule_orders, rules_elapsed)
+    );
+    println!(
+        "  relay review-order job (SQLite, sequential):   {} orders in {:.1} ms = {:.0} orders/s  {job_outcomes:?}",
+        args.orders,
+        job_elapsed.as_secs_f64() * 1e3,
+        per_second(args.orders, job_elapsed)
+    );
+    Ok(())
+}

@@ -1,0 +1,346 @@
+//! Orders end to end: a rep submits offline, the relay reviews with the shared rules (price,
+//! discount, minimum order, stock, routing), approvers decide from their phones or over HTTP, and
+//! the verdicts sync back.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::time::{Duration, Instant};
+
+use fieldsync_core::doc::{Inventory, OrderReview, ReviewOutcome, StepState, Verdict};
+use fieldsync_core::local_store::{LineInput, NewOrder};
+use fieldsync_core::rules::{Assessment, code};
+use fieldsync_core::{DocumentId, Role};
+use fieldsync_server::config::{Config, PasswordCost};
+use fieldsync_server::documents::{self, create_as_relay};
+use fieldsync_server::jobs;
+use fieldsync_server::jobs::review_order::review_id;
+use fieldsync_server::seed::seed_demo;
+use fieldsync_tests::{Phone, Relay, Weather, http};
+
+/// A SKU of the rep's region with plenty of stock, and the rep's first store.
+struct Shop {
+    store_id: String,
+    sku: String,
+}
+
+fn shop(phone: &Phone) -> Shop {
+    let (store_id, store) = phone.store.stores().unwrap().into_iter().next().expect("the rep has stores");
+    let catalog = phone.store.catalog().unwrap();
+    let inventories = phone.store.inventories().unwrap();
+    let inventory: &Inventory = &inventories.iter().find(|(_, i)| i.region == store.region).expect("region stock").1;
+    let sku = catalog
+        .products
+        .iter()
+        .filter(|(_, p)| p.active)
+        .max_by_key(|(sku, _)| inventory.levels.get(*sku).map_or(0, |l| l.available()))
+        .map(|(sku, _)| sku.clone())
+        .unwrap();
+    Shop { store_id: store_id.to_string(), sku }
+}
+
+/// A line of `qty` units at the list price (minus `under_cents`), priced by the phone's preview.
+fn line(phone: &Phone, shop: &Shop, qty: i64, under_cents: i64) -> LineInput {
+    let probe = LineInput { sku: shop.sku.clone(), qty, unit_price_cents: 0, discount_bp: 0 };
+    let preview = phone.store.price_preview(&shop.store_id, &[probe]).unwrap();
+    let list = preview.lines[0].list_price.as_ref().expect("a list price").unit_price_cents;
+    LineInput { sku: shop.sku.clone(), qty, unit_price_cents: list - under_cents, discount_bp: 0 }
+}
+
+/// The smallest quantity whose order total reaches `cents`.
+fn qty_for_total(phone: &Phone, shop: &Shop, cents: i64) -> i64 {
+    (1..10_000)
+        .find(|qty| {
+            let line = line(phone, shop, *qty, 0);
+            line.qty * line.unit_price_cents >= cents
+        })
+        .unwrap()
+}
+
+fn submit(phone: &Phone, shop: &Shop, line: LineInput) -> DocumentId {
+    let id = phone
+        .store
+        .create_order(NewOrder { store_id: shop.store_id.clone(), lines: vec![line], notes: String::new() })
+        .unwrap();
+    phone.store.submit_order(&id).unwrap();
+    id
+}
+
+/// Syncs until the review of `order` on `phone` satisfies `ready` (up to 10 s).
+fn wait_for_review(phone: &Phone, order: &DocumentId, ready: impl Fn(&OrderReview) -> bool) -> OrderReview {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        phone.sync();
+        if let Some((_, review)) = phone.store.order_review(order).unwrap()
+            && ready(&review)
+        {
+            return review;
+        }
+        assert!(Instant::now() < deadline, "no matching review of {order} arrived within 10 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn outcome(phone: &Phone, order: &DocumentId) -> ReviewOutcome {
+    wait_for_review(phone, order, |_| true).outcome
+}
+
+fn codes(review: &OrderReview) -> Vec<&str> {
+    review.findings.iter().map(|f| f.code.as_str()).collect()
+}
+
+fn decide_over_http(relay: &Relay, token: &str, order: &DocumentId, body: &str) -> fieldsync_tests::HttpAnswer {
+    let url = format!("{}/v1/orders/{order}/decision", relay.base_url);
+    http("POST", &url, Some(token), &[("content-type", "application/json")], body.as_bytes().to_vec())
+}
+
+#[test]
+fn a_rep_offline_submits_three_orders_receives_three_verdicts_and_sees_the_managers_approval() {
+    let relay = Relay::start();
+    let rep = relay.phone("rep-01");
+    let manager = relay.phone("manager-north");
+    rep.sync();
+    manager.sync();
+    let shop = shop(&rep);
+
+    rep.network.set(Weather::Offline);
+    let inside = line(&rep, &shop, qty_for_total(&rep, &shop, 6_000), 0);
+    let large = line(&rep, &shop, qty_for_total(&rep, &shop, 40_000), 0);
+    let below_floor = line(&rep, &shop, 2 * inside.qty, 10);
+    // The phone previews what the relay will decide.
+    let preview =
+        |line: &LineInput| -> Assessment { rep.store.price_preview(&shop.store_id, &[line.clone()]).unwrap() };
+    assert_eq!(preview(&inside).outcome(), ReviewOutcome::Approved);
+    assert_eq!(preview(&large).outcome(), ReviewOutcome::NeedsApproval);
+    assert_eq!(preview(&below_floor).outcome(), ReviewOutcome::Rejected);
+    let inside = submit(&rep, &shop, inside);
+    let large = submit(&rep, &shop, large);
+    let below_floor = submit(&rep, &shop, below_floor);
+    assert!(rep.engine.sync_now().is_err(), "offline");
+
+    rep.network.set(Weather::Clear);
+    let approved = wait_for_review(&rep, &inside, |_| true);
+    assert_eq!(approved.outcome, ReviewOutcome::Approved, "{approved:?}");
+    assert!(approved.steps.is_empty() && approved.decided_at.is_some());
+    assert_eq!(approved.reviewed_heads, heads_hex(&rep, &inside));
+
+    let waiting = wait_for_review(&rep, &large, |_| true);
+    assert_eq!(waiting.outcome, ReviewOutcome::NeedsApproval, "{waiting:?}");
+    assert_eq!(waiting.steps.len(), 1);
+    assert_eq!(waiting.steps[0].approver, relay.login_of("manager-north").user_id);
+    assert!(waiting.steps[0].rule.starts_with("large-order"), "{}", waiting.steps[0].rule);
+
+    let rejected = wait_for_review(&rep, &below_floor, |_| true);
+    assert_eq!(rejected.outcome, ReviewOutcome::Rejected);
+    let floor = rejected.findings.iter().find(|f| f.code == code::PRICE_BELOW_FLOOR).expect("a floor finding");
+    assert!(floor.text.starts_with("line 1: unit price ") && floor.text.contains(" below floor "), "{}", floor.text);
+    assert!(rejected.steps.is_empty());
+
+    // The manager, on another device, sees the pending step and approves it offline.
+    let pending = wait_for_review(&manager, &large, |r| r.current_step() == Some(0));
+    assert_eq!(pending.steps[0].state, StepState::Pending);
+    manager.network.set(Weather::Offline);
+    manager.store.decide(&large, 0, Verdict::Approve, "").unwrap();
+    manager.network.set(Weather::Clear);
+    manager.sync();
+
+    let decided = wait_for_review(&rep, &large, |r| r.outcome != ReviewOutcome::NeedsApproval);
+    assert_eq!(decided.outcome, ReviewOutcome::Approved, "{decided:?}");
+    assert_eq!(decided.steps[0].state, StepState::Approved);
+    assert!(decided.time_to_decision_ms().is_some_and(|ms| ms >= 0));
+    // Stock is reserved for the two accepted orders, not for the rejected one.
+    let inventory = region_inventory(&relay, &rep);
+    assert_eq!(
+        inventory.reservation_of(inside.as_str()).get(&shop.sku).copied(),
+        Some(rep.store.order(&inside).unwrap().lines.values().next().unwrap().qty)
+    );
+    assert!(inventory.reservation_of(large.as_str()).contains_key(&shop.sku));
+    assert!(inventory.reservation_of(below_floor.as_str()).is_empty());
+}
+
+fn heads_hex(phone: &Phone, id: &DocumentId) -> Vec<String> {
+    let mut heads: Vec<String> = phone.store.heads(id).unwrap().iter().map(ToString::to_string).collect();
+    heads.sort();
+    heads
+}
+
+fn region_inventory(relay: &Relay, rep: &Phone) -> Inventory {
+    let (_, store) = rep.store.stores().unwrap().into_iter().next().unwrap();
+    let (id, _) = rep.store.inventories().unwrap().into_iter().find(|(_, i)| i.region == store.region).unwrap();
+    let stored = relay.stored(&id).unwrap();
+    fieldsync_core::doc::read(&id, &documents::load(&stored).unwrap()).unwrap()
+}
+
+#[test]
+fn decisions_over_http_belong_to_the_steps_approver_and_never_to_the_orders_rep() {
+    let relay = Relay::start();
+    let rep = relay.phone("rep-01");
+    rep.sync();
+    let shop = shop(&rep);
+    let order = submit(&rep, &shop, line(&rep, &shop, qty_for_total(&rep, &shop, 40_000), 0));
+    assert_eq!(outcome(&rep, &order), ReviewOutcome::NeedsApproval);
+
+    let token = |username: &str| relay.phone(username).session.token;
+    let approve = r#"{"step": 0, "verdict": "approve"}"#;
+    // (who, body, status, error code)
+    let refusals: &[(&str, &str, u16, &str)] = &[
+        ("rep-01", approve, 403, "forbidden"),
+        ("rep-02", approve, 404, "not-found"),
+        ("hq-admin", approve, 403, "forbidden"),
+        ("manager-north", r#"{"step": 0, "verdict": "reject"}"#, 400, "invalid-input"),
+        ("manager-north", r#"{"step": 0, "verdict": "maybe"}"#, 400, "invalid-input"),
+        ("manager-north", r#"{"step": 3, "verdict": "approve"}"#, 400, "invalid-input"),
+        ("manager-north", "not json", 400, "invalid-input"),
+    ];
+    for (who, body, status, error) in refusals {
+        let answer = decide_over_http(&relay, &token(who), &order, body);
+        assert_eq!((answer.status, answer.error_code().as_str()), (*status, *error), "{who} {body}");
+    }
+    assert_eq!(outcome(&rep, &order), ReviewOutcome::NeedsApproval, "a refused decision changes nothing");
+
+    let manager = token("manager-north");
+    let answer = decide_over_http(&relay, &manager, &order, approve);
+    assert_eq!(answer.status, 200, "{:?}", String::from_utf8_lossy(&answer.body));
+    assert_eq!(answer.json()["review"]["outcome"], "approved");
+    let again = decide_over_http(&relay, &manager, &order, approve);
+    assert_eq!((again.status, again.error_code().as_str()), (409, "conflict"));
+    let seen = wait_for_review(&rep, &order, |r| r.outcome != ReviewOutcome::NeedsApproval);
+    assert_eq!(seen.outcome, ReviewOutcome::Approved);
+}
+
+#[test]
+fn a_rejection_needs_a_reason_releases_the_stock_and_reaches_the_rep() {
+    let relay = Relay::start();
+    let rep = relay.phone("rep-01");
+    rep.sync();
+    let shop = shop(&rep);
+    let order = submit(&rep, &shop, line(&rep, &shop, qty_for_total(&rep, &shop, 40_000), 0));
+    assert_eq!(outcome(&rep, &order), ReviewOutcome::NeedsApproval);
+    assert!(!region_inventory(&relay, &rep).reservation_of(order.as_str()).is_empty());
+
+    let manager = relay.phone("manager-north");
+    wait_for_review(&manager, &order, |r| r.current_step() == Some(0));
+    let no_reason = manager.store.decide(&order, 0, Verdict::Reject, " ").unwrap_err();
+    assert!(no_reason.to_string().contains("needs a reason"), "{no_reason}");
+    manager.store.decide(&order, 0, Verdict::Reject, "price agreement expired").unwrap();
+    manager.sync();
+
+    let seen = wait_for_review(&rep, &order, |r| r.outcome != ReviewOutcome::NeedsApproval);
+    assert_eq!(seen.outcome, ReviewOutcome::Rejected);
+    assert_eq!(seen.steps[0].reason, "price agreement expired");
+    assert!(region_inventory(&relay, &rep).reservation_of(order.as_str()).is_empty());
+}
+
+#[test]
+fn an_edited_and_resubmitted_order_is_reviewed_again_pinning_its_new_heads() {
+    let relay = Relay::start();
+    let rep = relay.phone("rep-01");
+    rep.sync();
+    let shop = shop(&rep);
+    let qty = qty_for_total(&rep, &shop, 6_000);
+    let order = submit(&rep, &shop, line(&rep, &shop, qty, 25));
+    let first = wait_for_review(&rep, &order, |_| true);
+    assert_eq!((first.outcome, first.submission), (ReviewOutcome::Rejected, 1));
+    assert!(codes(&first).contains(&code::PRICE_BELOW_FLOOR));
+
+    rep.store.reopen_order(&order).unwrap();
+    let line_id = rep.store.order(&order).unwrap().lines.keys().next().unwrap().clone();
+    rep.store.update_line(&order, &line_id, line(&rep, &shop, qty, 0)).unwrap();
+    rep.store.submit_order(&order).unwrap();
+    let second = wait_for_review(&rep, &order, |r| r.submission == 2);
+    assert_eq!(second.outcome, ReviewOutcome::Approved, "{second:?}");
+    assert!(!codes(&second).contains(&code::PRICE_BELOW_FLOOR));
+    assert_eq!(second.reviewed_heads, heads_hex(&rep, &order));
+    assert_ne!(second.reviewed_heads, first.reviewed_heads);
+    assert_eq!(region_inventory(&relay, &rep).reservation_of(order.as_str()).get(&shop.sku), Some(&qty));
+}
+
+#[test]
+fn two_phones_of_one_manager_deciding_differently_offline_end_in_the_same_verdict_everywhere() {
+    let relay = Relay::start();
+    let rep = relay.phone("rep-01");
+    rep.sync();
+    let shop = shop(&rep);
+    let order = submit(&rep, &shop, line(&rep, &shop, qty_for_total(&rep, &shop, 40_000), 0));
+    assert_eq!(outcome(&rep, &order), ReviewOutcome::NeedsApproval);
+    let (phone_a, phone_b) = (relay.phone("manager-north"), relay.phone("manager-north"));
+    for phone in [&phone_a, &phone_b] {
+        wait_for_review(phone, &order, |r| r.current_step() == Some(0));
+        phone.network.set(Weather::Offline);
+    }
+    let a = phone_a.store.decide(&order, 0, Verdict::Approve, "").unwrap();
+    let b = phone_b.store.decide(&order, 0, Verdict::Reject, "duplicate of last week's order").unwrap();
+    assert_eq!(a, b, "one approver's devices write one decision document");
+    for phone in [&phone_a, &phone_b, &phone_a] {
+        phone.network.set(Weather::Clear);
+        phone.sync();
+    }
+    let merged: fieldsync_core::doc::Decision = phone_a.store.get(&a).unwrap();
+    assert_eq!(merged, phone_b.store.get(&b).unwrap(), "both phones hold the same merged decision");
+    let expected = match merged.verdict {
+        Verdict::Approve => StepState::Approved,
+        Verdict::Reject => StepState::Rejected,
+    };
+    for phone in [&rep, &phone_a, &phone_b] {
+        let review = wait_for_review(phone, &order, |r| r.steps[0].state == expected);
+        assert_eq!(review.steps[0].state, expected);
+    }
+}
+
+#[test]
+fn a_review_job_queued_before_a_relay_restart_runs_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let open = || {
+        let mut config = Config::new(dir.path());
+        config.password_cost = PasswordCost::insecure_for_tests();
+        config.open_state().unwrap()
+    };
+    let state = open();
+    runtime.block_on(seed_demo(state.storage.as_ref(), PasswordCost::insecure_for_tests())).unwrap();
+    let tenant = runtime.block_on(state.storage.find_tenant("demo")).unwrap().unwrap().id;
+    let scope = fieldsync_server::scope::Scope { role: Role::Hq, user_id: String::new(), region: None };
+    let stores =
+        runtime.block_on(state.storage.list_docs(tenant, &scope, fieldsync_core::DocKind::Store, 100)).unwrap();
+    let store = &stores[0];
+    let rep = store.meta.owner.clone().unwrap();
+    let catalog = runtime.block_on(jobs::review_order::tenant_catalog(state.storage.as_ref(), tenant)).unwrap();
+    let (sku, product) = catalog.products.iter().find(|(_, p)| p.active).unwrap();
+    let order = fieldsync_core::doc::Order {
+        owner: rep,
+        store_id: store.id.to_string(),
+        customer_id: "C".into(),
+        status: fieldsync_core::doc::OrderStatus::Submitted,
+        lines: [(
+            "l1".to_owned(),
+            fieldsync_core::doc::OrderLine {
+                sku: sku.clone(),
+                qty: 1,
+                unit_price_cents: product.base_price_cents,
+                discount_bp: 0,
+                position: 0,
+            },
+        )]
+        .into(),
+        notes: String::new(),
+        created_at: 0,
+        updated_at: 0,
+        submitted_at: Some(0),
+        submission: 1,
+    };
+    let order_id = runtime.block_on(create_as_relay(state.storage.as_ref(), tenant, &order)).unwrap();
+    let stored = runtime.block_on(state.storage.load_doc(tenant, &order_id)).unwrap().unwrap();
+    runtime.block_on(jobs::on_document_stored(&state, tenant, &order_id, &stored.meta, &stored.heads)).unwrap();
+    // The relay stops before its runner ever looked at the queue.
+    drop(state);
+
+    let state = open();
+    let claimed = runtime.block_on(state.storage.claim_jobs("after-restart", 8, i64::MAX / 2, 1_000)).unwrap();
+    let job = claimed.iter().find(|j| j.kind == jobs::review_order::KIND).expect("the review job survived");
+    runtime.block_on(jobs::run_job(&state, job)).unwrap();
+    let review: OrderReview =
+        runtime.block_on(documents::read(state.storage.as_ref(), tenant, &review_id(order_id.as_str()))).unwrap();
+    assert_eq!(review.order_id, order_id.to_string());
+    // Running it again (a lease that ran out) writes nothing new.
+    let before = runtime.block_on(state.storage.feed_position(tenant)).unwrap();
+    runtime.block_on(jobs::run_job(&state, job)).unwrap();
+    assert_eq!(runtime.block_on(state.storage.feed_position(tenant)).unwrap(), before);
+}
