@@ -2,7 +2,7 @@
 //! from the local store's change feed, forwarded by a Rust thread.
 //!
 //! No lock is held while the app's code runs: the listener is cloned out of its slot first, so a
-//! callback may call back into the phone (except `sync_now`, which would wait for itself).
+//! callback may read from the phone (but not start or stop a sync, which would wait for itself).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::RecvTimeoutError;
@@ -21,7 +21,9 @@ use crate::sync::{QuarantinedDocument, SyncOutcome, SyncReport};
 ///
 /// Callbacks run on FieldSync's threads (the background sync thread, the change-feed thread) or
 /// on the thread that called `sync_now`: move to the UI thread before touching views, and return
-/// quickly. An exception thrown by a callback is dropped; it never stops syncing.
+/// quickly. A callback may read from the phone, but must not call `sync_now`,
+/// `start_background_sync`, `stop_background_sync` or `logout`: they wait for the sync that is
+/// calling it. An exception thrown by a callback is dropped; it never stops syncing.
 #[uniffi::export(foreign)]
 pub trait FieldSyncListener: Send + Sync {
     /// A sync round trip completed; `progress` counts what the current sync has done so far.

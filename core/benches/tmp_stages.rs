@@ -13,15 +13,14 @@ fn main() {
     });
     let mut jpeg = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90).encode_image(&image).unwrap();
-    let mut d = vec![]; let mut a = vec![];
+    let img = image::ImageReader::with_format(Cursor::new(&jpeg), image::ImageFormat::Jpeg).decode().unwrap().to_rgb8();
+    let (mut a, mut b, mut c) = (vec![], vec![], vec![]);
     for _ in 0..15 {
-        let t = Instant::now();
-        std::hint::black_box(image::ImageReader::with_format(Cursor::new(&jpeg), image::ImageFormat::Jpeg).decode().unwrap());
-        d.push(t.elapsed());
-        let t = Instant::now();
-        std::hint::black_box(fieldsync_core::photo::analyze(&jpeg, &Default::default()).unwrap());
-        a.push(t.elapsed());
+        let t = Instant::now(); std::hint::black_box(fieldsync_core::photo::tmp_reduce_a(&img)); a.push(t.elapsed());
+        let t = Instant::now(); std::hint::black_box(fieldsync_core::photo::tmp_reduce_b(&img)); b.push(t.elapsed());
+        let copy = img.clone();
+        let t = Instant::now(); std::hint::black_box(fieldsync_core::photo::tmp_reduce_c(copy)); c.push(t.elapsed());
     }
-    d.sort(); a.sort();
-    println!("min decode {:?} analyze {:?} | median {:?} {:?}", d[0], a[0], d[7], a[7]);
+    a.sort(); b.sort(); c.sort();
+    println!("min a {:?} b(with clone) {:?} c {:?}", a[0], b[0], c[0]);
 }

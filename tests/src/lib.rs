@@ -561,29 +561,41 @@ impl RelayProcess {
         relay
     }
 
-    /// Starts `serve` on the data directory (on a new port) and waits until it listens.
+    /// Starts `serve` on the data directory and waits until it listens: on a free port the first
+    /// time, then on the same port again (so phones signed in before a restart reach it).
     pub fn serve(&mut self) {
         assert!(self.child.is_none(), "the relay is already running");
-        let mut child = Command::new(server_binary())
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(&self.data)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the relay");
-        let stdout = child.stdout.take().expect("relay stdout");
-        let mut lines = std::io::BufReader::new(stdout).lines();
-        let address = loop {
-            let line = lines.next().expect("the relay exited before it listened").expect("read relay stdout");
-            if let Some(address) = line.trim().strip_prefix("listening on ") {
-                break address.to_owned();
+        let listen = self.base_url.strip_prefix("http://").unwrap_or("127.0.0.1:0").to_owned();
+        // The old process's port can take a moment to be free again.
+        for attempt in 0.. {
+            let mut child = Command::new(server_binary())
+                .args(["serve", "--listen", &listen, "--data"])
+                .arg(&self.data)
+                .env("RUST_LOG", "warn")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start the relay");
+            let stdout = child.stdout.take().expect("relay stdout");
+            let mut lines = std::io::BufReader::new(stdout).lines();
+            let address = lines.find_map(|line| {
+                line.ok().and_then(|line| line.trim().strip_prefix("listening on ").map(str::to_owned))
+            });
+            match address {
+                Some(address) => {
+                    // Keep draining stdout so the relay never blocks on a full pipe.
+                    std::thread::spawn(move || lines.for_each(drop));
+                    self.base_url = address;
+                    self.child = Some(child);
+                    return;
+                }
+                None => {
+                    let status = child.wait().expect("reap the relay");
+                    assert!(attempt < 50, "the relay did not start on {listen}: {status}");
+                    std::thread::sleep(Duration::from_millis(100));
+                }
             }
-        };
-        // Keep draining stdout so the relay never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        self.base_url = address;
-        self.child = Some(child);
+        }
     }
 
     /// Kills the relay with SIGKILL (no shutdown code runs) and waits for it to be gone.
@@ -609,9 +621,18 @@ impl RelayProcess {
 
     /// Signs a new phone in (against the currently running process).
     pub fn phone(&self, username: &str) -> Phone {
+        self.phone_with(username, SyncOptions::default())
+    }
+
+    /// Signs a new phone in, its engine tuned with `options`.
+    pub fn phone_with(&self, username: &str, options: SyncOptions) -> Phone {
         let login = self.login_of(username);
-        let dir = self.dir.path();
-        Phone::sign_in_at(&self.base_url, &login.tenant, username, &login.password, dir, SyncOptions::default())
+        Phone::sign_in_at(&self.base_url, &login.tenant, username, &login.password, self.dir.path(), options)
+    }
+
+    /// Whether the process is running.
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
     }
 }
 

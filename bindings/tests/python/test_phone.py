@@ -249,6 +249,7 @@ class RepTest(unittest.TestCase):
         self.assertFalse(rep.sync_status().background)
 
     def test_a_listener_that_raises_does_not_stop_syncing(self):
+        # uniffi reports the exception as a panic message on stderr; the sync goes on.
         class Broken(Recorder):
             def on_sync_progress(self, progress):
                 raise RuntimeError("a bug in the app's listener")

@@ -61,3 +61,9 @@ fn luma_of(image: DynamicImage) -> GrayImage {
         other => other.to_luma8(),
     }
 }
+#[allow(missing_docs)]
+pub fn tmp_reduce_a(rgb: &image::RgbImage) -> GrayImage { downscale::fit_rgb_to_luma_within(rgb, 512) }
+#[allow(missing_docs)]
+pub fn tmp_reduce_b(rgb: &image::RgbImage) -> GrayImage { downscale::fit_within(DynamicImage::ImageRgb8(rgb.clone()), 512).to_luma8() }
+#[allow(missing_docs)]
+pub fn tmp_reduce_c(rgb: image::RgbImage) -> GrayImage { downscale::fit_within(DynamicImage::ImageRgb8(rgb), 512).to_luma8() }

@@ -205,36 +205,6 @@ fn main() -> Result<(), Box<dyn Error>> {
             };
             ids.push(create_as_relay(storage, tenant.id, &order).await?);
         }
-        if std::env::var("PROBE").is_ok() {
-            let t = Instant::now();
-            let c = fieldsync_server::jobs::review_order::tenant_catalog(storage, tenant.id).await?;
-            eprintln!("catalog load+hydrate {:?} ({} products)", t.elapsed(), c.products.len());
-            let t = Instant::now();
-            let inv = fieldsync_server::jobs::review_order::region_inventory(storage, tenant.id, "north").await?;
-            eprintln!("inventory find {:?}", t.elapsed());
-            let inv = inv.ok_or("no inventory")?;
-            for i in 0..3 {
-                let t = Instant::now();
-                fieldsync_server::documents::edit_as_relay(storage, tenant.id, &inv, |x: &mut Inventory| {
-                    x.set_reservation(&format!("o{i}"), &BTreeMap::from([("SKU-00001".to_owned(), 1)]));
-                    Ok(())
-                })
-                .await?;
-                eprintln!("inventory edit {:?}", t.elapsed());
-            }
-            let t = Instant::now();
-            let stored = storage.load_doc(tenant.id, &inv).await?.ok_or("x")?;
-            eprintln!("inventory load_doc {:?} {} bytes", t.elapsed(), stored.snapshot.len());
-            let t = Instant::now();
-            let am = fieldsync_server::documents::load(&stored)?;
-            eprintln!("inventory am load {:?}", t.elapsed());
-            let t = Instant::now();
-            let x: Inventory = fieldsync_core::doc::read(&inv, &am)?;
-            eprintln!("inventory hydrate {:?} {}", t.elapsed(), x.levels.len());
-            let t = Instant::now();
-            let _ = am.save();
-            eprintln!("inventory save {:?}", t.elapsed());
-        }
         let started = Instant::now();
         let mut outcomes = BTreeMap::new();
         for id in &ids {
