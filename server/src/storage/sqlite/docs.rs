@@ -1,5 +1,7 @@
 //! [`DocStore`] on SQLite.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use fieldsync_core::scoring::EarlierPhoto;
 use fieldsync_core::sync::protocol::Head;
@@ -12,8 +14,19 @@ use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::storage::{Announcement, DocMeta, DocStore, DocWrite, FeedPage, StoredDoc, WriteOutcome};
 
-/// Most documents one feed page walks before it is cut, whatever their size.
-const FEED_PAGE_DOCS: i64 = 2_000;
+/// Most feed entries one page walks before it is cut, whatever their size.
+const FEED_PAGE_ENTRIES: i64 = 5_000;
+
+/// One change-feed entry with what the page needs to decide how to send its document.
+struct FeedEntry {
+    seq: i64,
+    doc: String,
+    origin: Option<String>,
+    len: i64,
+    created_seq: i64,
+    creator: Option<String>,
+    snapshot_len: i64,
+}
 
 #[async_trait]
 impl DocStore for SqliteStorage {
@@ -66,56 +79,90 @@ impl DocStore for SqliteStorage {
             // One read transaction: the page and the position it reaches come from one snapshot.
             let tx = conn.unchecked_transaction()?;
             let last_seq = feed_position(&tx, tenant_id)?;
+            // Walk the feed itself in order, so that a page is always a prefix: every change in
+            // scope up to the position it reaches is in it (or in a whole document it carries).
+            // Cutting a walk over documents instead would skip early changes of late documents.
             let sql = format!(
-                "SELECT d.id, d.created_seq, d.creator_device, d.updated_seq FROM documents d
-                 WHERE d.tenant_id = ? AND d.updated_seq > ? AND {condition}
-                 ORDER BY d.updated_seq LIMIT {FEED_PAGE_DOCS}"
+                "SELECT c.seq, c.doc_id, c.origin_device, length(c.changes), d.created_seq, d.creator_device,
+                        length(d.snapshot)
+                 FROM change_log c JOIN documents d ON d.tenant_id = c.tenant_id AND d.id = c.doc_id
+                 WHERE c.tenant_id = ? AND c.seq > ? AND {condition}
+                 ORDER BY c.seq LIMIT {FEED_PAGE_ENTRIES}"
             );
             let mut args: Vec<Value> = vec![Value::Integer(tenant_id), Value::Integer(seq_value(cursor))];
             args.extend(scope_params.into_iter().map(Value::Text));
-            let changed: Vec<(String, i64, Option<String>, i64)> = tx
-                .prepare(&sql)?
-                .query_map(params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            let mut stmt = tx.prepare(&sql)?;
+            let entries: Vec<FeedEntry> = stmt
+                .query_map(params_from_iter(args), |r| {
+                    Ok(FeedEntry {
+                        seq: r.get(0)?,
+                        doc: r.get(1)?,
+                        origin: r.get(2)?,
+                        len: r.get(3)?,
+                        created_seq: r.get(4)?,
+                        creator: r.get(5)?,
+                        snapshot_len: r.get(6)?,
+                    })
+                })?
                 .collect::<Result<_, _>>()?;
-            let walked_all = (changed.len() as i64) < FEED_PAGE_DOCS;
-            let mut page = FeedPage::default();
-            let mut bytes = 0usize;
-            let mut reached = None;
-            let mut snapshot_stmt =
-                tx.prepare_cached("SELECT snapshot FROM documents WHERE tenant_id = ?1 AND id = ?2")?;
-            let mut entries_stmt = tx.prepare_cached(
-                "SELECT changes FROM change_log WHERE tenant_id = ?1 AND doc_id = ?2 AND seq > ?3
-                 AND (origin_device IS NULL OR origin_device != ?4) ORDER BY seq",
-            )?;
-            for (id, created_seq, creator, updated_seq) in changed {
-                if bytes >= budget {
-                    page.more = true;
+            let walked_all = (entries.len() as i64) < FEED_PAGE_ENTRIES;
+
+            // Per document, in order of first appearance: the whole document, or the seqs to send.
+            let mut plan: Vec<(String, Option<Vec<i64>>)> = Vec::new();
+            let mut index: HashMap<String, usize> = HashMap::new();
+            let (mut bytes, mut reached, mut cut) = (0usize, seq_value(cursor), false);
+            for entry in entries {
+                if bytes >= budget && reached > seq_value(cursor) {
+                    cut = true;
                     break;
                 }
-                let someone_else_created = creator.as_deref() != Some(device.as_str());
-                let data = if created_seq > seq_value(cursor) && someone_else_created {
-                    snapshot_stmt.query_row(params![tenant_id, id], |r| r.get::<_, Vec<u8>>(0))?
-                } else {
-                    let mut all = Vec::new();
-                    let mut rows = entries_stmt.query(params![tenant_id, id, seq_value(cursor), device])?;
-                    while let Some(row) = rows.next()? {
-                        all.extend_from_slice(&row.get::<_, Vec<u8>>(0)?);
+                reached = entry.seq;
+                let slot = match index.get(&entry.doc) {
+                    Some(slot) => *slot,
+                    None => {
+                        let someone_else_created = entry.creator.as_deref() != Some(device.as_str());
+                        let whole = entry.created_seq > seq_value(cursor) && someone_else_created;
+                        if whole {
+                            bytes += entry.snapshot_len.max(0) as usize;
+                        }
+                        plan.push((entry.doc.clone(), (!whole).then(Vec::new)));
+                        index.insert(entry.doc.clone(), plan.len() - 1);
+                        plan.len() - 1
                     }
-                    all
                 };
-                reached = Some(updated_seq);
-                if !data.is_empty() {
-                    bytes += data.len();
-                    page.updates.push((id.parse()?, data));
+                if let Some(seqs) = &mut plan[slot].1
+                    && entry.origin.as_deref() != Some(device.as_str())
+                {
+                    seqs.push(entry.seq);
+                    bytes += entry.len.max(0) as usize;
                 }
             }
-            page.cursor = match (page.more || !walked_all, reached) {
-                (true, Some(reached)) => {
-                    page.more = true;
-                    reached as u64
+
+            let mut page = FeedPage::default();
+            let mut snapshot_stmt =
+                tx.prepare_cached("SELECT snapshot FROM documents WHERE tenant_id = ?1 AND id = ?2")?;
+            let mut entry_stmt = tx.prepare_cached("SELECT changes FROM change_log WHERE tenant_id = ?1 AND seq = ?2")?;
+            for (doc, seqs) in plan {
+                let data = match seqs {
+                    None => snapshot_stmt.query_row(params![tenant_id, doc], |r| r.get::<_, Vec<u8>>(0))?,
+                    Some(seqs) => {
+                        let mut all = Vec::new();
+                        for seq in seqs {
+                            all.extend_from_slice(&entry_stmt.query_row(params![tenant_id, seq], |r| r.get::<_, Vec<u8>>(0))?);
+                        }
+                        all
+                    }
+                };
+                if !data.is_empty() {
+                    page.updates.push((doc.parse()?, data));
                 }
-                _ => last_seq,
-            };
+            }
+            if cut || !walked_all {
+                page.more = true;
+                page.cursor = reached.max(0) as u64;
+            } else {
+                page.cursor = last_seq;
+            }
             Ok(page)
         })
         .await
