@@ -20,6 +20,7 @@ pub mod migrations;
 mod orders;
 mod pricing;
 mod reference;
+mod score_preview;
 mod sync_state;
 
 use std::path::{Path, PathBuf};
@@ -38,7 +39,7 @@ use cache::DocCache;
 pub use feed::{ChangeOrigin, DocChange};
 pub use inspections::{AddedPhoto, CheckIn, InspectionFilter, InspectionSummary, PhotoCapture};
 pub use orders::{LineInput, NewOrder, OrderFilter, OrderSummary};
-pub use sync_state::{PendingPhoto, Quarantined};
+pub use sync_state::{PendingPhoto, Quarantined, Received};
 
 /// How many documents stay loaded in memory; the rest are read from SQLite on demand.
 const DEFAULT_CACHE_CAPACITY: usize = 256;
@@ -380,76 +381,84 @@ impl Inner {
         origin: ChangeOrigin,
         extra: impl FnOnce(&Transaction<'_>) -> Result<()>,
     ) -> Result<Option<DocKind>> {
-        let indexed = match doc::index_fields_of(id, &doc) {
-            Ok(indexed) => indexed,
-            // A remote document may arrive in pieces; keep what arrived and index it later.
-            Err(Error::Malformed { .. }) if origin == ChangeOrigin::Remote => None,
-            Err(error) => return Err(error),
-        };
-        let kind_text = match &indexed {
-            Some((kind, _)) => kind.as_str().to_owned(),
-            None => doc::header(id, &doc).map(|h| h.kind).unwrap_or_default(),
-        };
-        let heads = heads_text(&doc.get_heads());
-        let now = crate::clock::now_ms();
-
         let tx = self.conn.transaction()?;
-        let existing: Option<(i64, i64)> = tx
-            .prepare_cached("SELECT snapshot_len, chunks_len FROM documents WHERE id = ?1")?
-            .query_row([id.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
-            .optional()?;
-        match existing {
-            None => {
-                let snapshot = doc.save();
-                tx.prepare_cached(
-                    "INSERT INTO documents (id, kind, snapshot, snapshot_len, chunks_len, heads)
-                     VALUES (?1, ?2, ?3, ?4, 0, ?5)",
-                )?
-                .execute(params![id.as_str(), kind_text, snapshot, snapshot.len() as i64, heads])?;
-            }
-            Some((snapshot_len, chunks_len)) => {
-                let chunk = doc.save_after(before);
-                let chunks_len = chunks_len + chunk.len() as i64;
-                if chunks_len > snapshot_len {
-                    let snapshot = doc.save();
-                    tx.prepare_cached("DELETE FROM chunks WHERE doc_id = ?1")?.execute([id.as_str()])?;
-                    tx.prepare_cached(
-                        "UPDATE documents SET kind = ?2, snapshot = ?3, snapshot_len = ?4, chunks_len = 0, heads = ?5
-                         WHERE id = ?1",
-                    )?
-                    .execute(params![
-                        id.as_str(),
-                        kind_text,
-                        snapshot,
-                        snapshot.len() as i64,
-                        heads
-                    ])?;
-                } else {
-                    tx.prepare_cached("INSERT INTO chunks (doc_id, data) VALUES (?1, ?2)")?
-                        .execute(params![id.as_str(), chunk])?;
-                    tx.prepare_cached("UPDATE documents SET kind = ?2, chunks_len = ?3, heads = ?4 WHERE id = ?1")?
-                        .execute(params![id.as_str(), kind_text, chunks_len, heads])?;
-                }
-            }
-        }
-        match &indexed {
-            Some((kind, fields)) => write_index(&tx, id, *kind, fields)?,
-            None => {
-                tx.prepare_cached("DELETE FROM doc_index WHERE id = ?1")?.execute([id.as_str()])?;
-            }
-        }
-        if origin == ChangeOrigin::Local {
-            tx.prepare_cached(
-                "INSERT INTO doc_outbox (doc_id, changed_at) VALUES (?1, ?2)
-                 ON CONFLICT(doc_id) DO UPDATE SET changed_at = excluded.changed_at",
-            )?
-            .execute(params![id.as_str(), now])?;
-        }
+        let kind = stage(&tx, id, &doc, before, origin)?;
         extra(&tx)?;
         tx.commit()?;
         self.cache.put(id.clone(), doc);
-        Ok(indexed.map(|(kind, _)| kind))
+        Ok(kind)
     }
+}
+
+/// Writes what changed in `doc` since `before` inside `tx`: the incremental chunk (or a new
+/// snapshot when the chunks outgrow the last one), the index row, and the outbox entry for a local
+/// change. Returns the document's kind when this code knows it.
+fn stage(
+    tx: &Transaction<'_>,
+    id: &DocumentId,
+    doc: &Automerge,
+    before: &[ChangeHash],
+    origin: ChangeOrigin,
+) -> Result<Option<DocKind>> {
+    let indexed = match doc::index_fields_of(id, doc) {
+        Ok(indexed) => indexed,
+        // A remote document may arrive in pieces; keep what arrived and index it later.
+        Err(Error::Malformed { .. }) if origin == ChangeOrigin::Remote => None,
+        Err(error) => return Err(error),
+    };
+    let kind_text = match &indexed {
+        Some((kind, _)) => kind.as_str().to_owned(),
+        None => doc::header(id, doc).map(|h| h.kind).unwrap_or_default(),
+    };
+    let heads = heads_text(&doc.get_heads());
+    let now = crate::clock::now_ms();
+
+    let existing: Option<(i64, i64)> = tx
+        .prepare_cached("SELECT snapshot_len, chunks_len FROM documents WHERE id = ?1")?
+        .query_row([id.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    match existing {
+        None => {
+            let snapshot = doc.save();
+            tx.prepare_cached(
+                "INSERT INTO documents (id, kind, snapshot, snapshot_len, chunks_len, heads)
+                 VALUES (?1, ?2, ?3, ?4, 0, ?5)",
+            )?
+            .execute(params![id.as_str(), kind_text, snapshot, snapshot.len() as i64, heads])?;
+        }
+        Some((snapshot_len, chunks_len)) => {
+            let chunk = doc.save_after(before);
+            let chunks_len = chunks_len + chunk.len() as i64;
+            if chunks_len > snapshot_len {
+                let snapshot = doc.save();
+                tx.prepare_cached("DELETE FROM chunks WHERE doc_id = ?1")?.execute([id.as_str()])?;
+                tx.prepare_cached(
+                    "UPDATE documents SET kind = ?2, snapshot = ?3, snapshot_len = ?4, chunks_len = 0, heads = ?5
+                     WHERE id = ?1",
+                )?
+                .execute(params![id.as_str(), kind_text, snapshot, snapshot.len() as i64, heads])?;
+            } else {
+                tx.prepare_cached("INSERT INTO chunks (doc_id, data) VALUES (?1, ?2)")?
+                    .execute(params![id.as_str(), chunk])?;
+                tx.prepare_cached("UPDATE documents SET kind = ?2, chunks_len = ?3, heads = ?4 WHERE id = ?1")?
+                    .execute(params![id.as_str(), kind_text, chunks_len, heads])?;
+            }
+        }
+    }
+    match &indexed {
+        Some((kind, fields)) => write_index(tx, id, *kind, fields)?,
+        None => {
+            tx.prepare_cached("DELETE FROM doc_index WHERE id = ?1")?.execute([id.as_str()])?;
+        }
+    }
+    if origin == ChangeOrigin::Local {
+        tx.prepare_cached(
+            "INSERT INTO doc_outbox (doc_id, changed_at) VALUES (?1, ?2)
+             ON CONFLICT(doc_id) DO UPDATE SET changed_at = excluded.changed_at",
+        )?
+        .execute(params![id.as_str(), now])?;
+    }
+    Ok(indexed.map(|(kind, _)| kind))
 }
 
 fn write_index(tx: &Transaction<'_>, id: &DocumentId, kind: DocKind, f: &IndexFields) -> Result<()> {

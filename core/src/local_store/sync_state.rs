@@ -27,6 +27,19 @@ pub struct Quarantined {
     pub at: i64,
 }
 
+/// What became of one update from the relay.
+#[derive(Debug)]
+pub enum Received {
+    /// Stored.
+    Applied,
+    /// The device already had all of it.
+    Unchanged,
+    /// It builds on a document this device never received: ask the relay for it whole.
+    Missing,
+    /// It did not decode; nothing was stored.
+    Broken(Error),
+}
+
 /// A photo waiting for upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PendingPhoto {
@@ -110,70 +123,83 @@ impl LocalStore {
         Ok(())
     }
 
-    /// Records that the relay holds a document as it is now (after applying the relay's updates
-    /// to a document with no local changes pending).
-    pub fn mark_in_sync(&self, id: &DocumentId) -> Result<()> {
-        let pending = self.pending_documents()?.contains(id);
-        if pending {
-            return Ok(());
-        }
-        let heads = self.heads(id)?;
-        self.mark_pushed(id, &heads)
-    }
-
-    /// Applies changes the relay sent (an update of the change feed) and, when the document has
-    /// no local changes waiting for upload, records in the same transaction that the relay holds
-    /// it as it now is: what [`receive_changes`](Self::receive_changes) followed by
-    /// [`mark_in_sync`](Self::mark_in_sync) do, with one durable write instead of two.
+    /// Applies the relay's updates — whole documents or feed entries — and records that the
+    /// relay holds each document as it now is (unless it has local changes waiting), all in one
+    /// durable transaction: a first sync of thousands of documents pays for one disk sync, not
+    /// thousands.
     ///
-    /// Returns whether the device holds the document afterwards: `false` when the changes build
-    /// on a document this device never received (the caller asks the relay for it whole). On
-    /// error nothing is stored.
-    pub fn receive_from_relay(&self, id: &DocumentId, changes: &[u8]) -> Result<bool> {
+    /// Returns one outcome per update, in order. A broken update or one that builds on a document
+    /// this device never received changes nothing and does not stop the others.
+    pub fn receive_from_relay(&self, updates: &[(DocumentId, &[u8])]) -> Result<Vec<Received>> {
         let mut inner = self.lock();
-        let exists = inner.exists(id)?;
-        let mut doc = if exists { inner.take(id)? } else { Automerge::new() };
-        let before = doc.get_heads();
-        if let Err(source) = doc.load_incremental(changes) {
-            return Err(Error::Automerge { id: id.clone(), source: Box::new(source) });
-        }
-        let heads = doc.get_heads();
-        let pending = inner.conn.prepare_cached("SELECT 1 FROM doc_outbox WHERE doc_id = ?1")?.exists([id.as_str()])?;
-        if heads == before {
-            if !exists {
-                return Ok(false);
-            }
-            inner.cache.put(id.clone(), doc);
-            if !pending {
-                let synced: Option<String> = inner
-                    .conn
-                    .prepare_cached("SELECT heads FROM synced_heads WHERE doc_id = ?1")?
-                    .query_row([id.as_str()], |r| r.get(0))
-                    .optional()?;
-                // Nothing to write when the relay is already known to hold these heads.
-                if synced.as_deref() != Some(heads_text(&heads).as_str()) {
-                    drop(inner);
-                    self.mark_pushed(id, &heads)?;
+        let mut outcomes = Vec::with_capacity(updates.len());
+        // Documents are changed in memory first; `staged` holds each changed document once.
+        let mut staged: Vec<(DocumentId, Automerge, Vec<ChangeHash>)> = Vec::new();
+        let mut unchanged: Vec<(DocumentId, Vec<ChangeHash>)> = Vec::new();
+        for (id, changes) in updates {
+            if let Some((_, doc, _)) = staged.iter_mut().find(|(staged_id, _, _)| staged_id == id) {
+                match doc.load_incremental(changes) {
+                    Ok(_) => outcomes.push(Received::Applied),
+                    Err(source) => {
+                        outcomes.push(Received::Broken(Error::Automerge { id: id.clone(), source: Box::new(source) }))
+                    }
                 }
+                continue;
             }
-            return Ok(true);
+            let exists = inner.exists(id)?;
+            let mut doc = if exists { inner.take(id)? } else { Automerge::new() };
+            let before = doc.get_heads();
+            if let Err(source) = doc.load_incremental(changes) {
+                // `doc` is dropped, not cached: the next read reloads what is durable.
+                outcomes.push(Received::Broken(Error::Automerge { id: id.clone(), source: Box::new(source) }));
+                continue;
+            }
+            if doc.get_heads() == before {
+                if exists {
+                    unchanged.push((id.clone(), before));
+                    inner.cache.put(id.clone(), doc);
+                    outcomes.push(Received::Unchanged);
+                } else {
+                    outcomes.push(Received::Missing);
+                }
+                continue;
+            }
+            staged.push((id.clone(), doc, before));
+            outcomes.push(Received::Applied);
         }
-        let synced = heads_text(&heads);
-        let kind = inner.commit(id, doc, &before, ChangeOrigin::Remote, |tx| {
+        if staged.is_empty() && unchanged.is_empty() {
+            return Ok(outcomes);
+        }
+        let tx = inner.conn.transaction()?;
+        let mut kinds = Vec::with_capacity(staged.len());
+        // Documents first: the synced heads refer to them.
+        for (id, doc, before) in &staged {
+            kinds.push(super::stage(&tx, id, doc, before, ChangeOrigin::Remote)?);
+        }
+        let held = staged.iter().map(|(id, doc, _)| (id, doc.get_heads()));
+        for (id, heads) in held.chain(unchanged.iter().map(|(id, heads)| (id, heads.clone()))) {
+            let pending = tx.prepare_cached("SELECT 1 FROM doc_outbox WHERE doc_id = ?1")?.exists([id.as_str()])?;
             if !pending {
                 tx.prepare_cached(
                     "INSERT INTO synced_heads (doc_id, heads) VALUES (?1, ?2)
                      ON CONFLICT(doc_id) DO UPDATE SET heads = excluded.heads",
                 )?
-                .execute(params![id.as_str(), synced])?;
+                .execute(params![id.as_str(), heads_text(&heads)])?;
             }
-            Ok(())
-        })?;
-        drop(inner);
-        if let Some(kind) = kind {
-            self.feed.publish(DocChange { id: id.clone(), kind, origin: ChangeOrigin::Remote });
         }
-        Ok(true)
+        tx.commit()?;
+        let mut changes = Vec::new();
+        for ((id, doc, _), kind) in staged.into_iter().zip(kinds) {
+            if let Some(kind) = kind {
+                changes.push(DocChange { id: id.clone(), kind, origin: ChangeOrigin::Remote });
+            }
+            inner.cache.put(id, doc);
+        }
+        drop(inner);
+        for change in changes {
+            self.feed.publish(change);
+        }
+        Ok(outcomes)
     }
 
     /// Sets a refused document aside: it leaves the outbox (so it never blocks or loops) and is

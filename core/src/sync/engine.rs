@@ -21,7 +21,7 @@ use super::scope_digest;
 use super::transport::{BlobState, Transport, TransportError};
 use crate::clock::now_ms;
 use crate::id::DocumentId;
-use crate::local_store::{LocalStore, Quarantined};
+use crate::local_store::{LocalStore, Quarantined, Received};
 
 /// Why a sync did not complete.
 #[derive(Debug, thiserror::Error)]
@@ -260,20 +260,22 @@ impl SyncEngine {
         report: &mut SyncReport,
     ) -> Result<bool, SyncError> {
         let mut more = response.more || !response.updates.is_empty();
-        for update in &response.updates {
-            match self.store.receive_from_relay(&update.doc, &update.changes) {
-                Ok(true) => report.received += 1,
-                // Changes to a document this device never received (the feed page that would
-                // have carried it whole was cut before it): ask for the whole document.
-                Ok(false) => {
-                    tracing::info!(doc = %update.doc, "update builds on a document this device lacks; asking for it");
-                    want.push(update.doc.clone());
+        let updates: Vec<(DocumentId, &[u8])> =
+            response.updates.iter().map(|u| (u.doc.clone(), u.changes.as_slice())).collect();
+        for ((id, _), outcome) in updates.iter().zip(self.store.receive_from_relay(&updates)?) {
+            match outcome {
+                Received::Applied | Received::Unchanged => report.received += 1,
+                // Changes to a document this device never received (a restored backup): ask for
+                // the whole document.
+                Received::Missing => {
+                    tracing::info!(doc = %id, "update builds on a document this device lacks; asking for it");
+                    want.push(id.clone());
                     more = true;
                 }
                 // One broken document must not stop the others: repair it with sync messages.
-                Err(error) => {
-                    tracing::warn!(doc = %update.doc, %error, "update from the relay did not apply");
-                    repairing.entry(update.doc.clone()).or_insert_with(|| (State::new(), 0));
+                Received::Broken(error) => {
+                    tracing::warn!(doc = %id, %error, "update from the relay did not apply");
+                    repairing.entry(id.clone()).or_insert_with(|| (State::new(), 0));
                 }
             }
         }
