@@ -313,3 +313,45 @@ fn identical_gps_on_every_photo_of_a_visit_is_flagged_for_review() {
     assert!(report.photos.iter().all(|p| p.trust == Trust::Review), "{:#?}", report.photos);
     assert!(report.reasons.iter().any(|r| r.contains("exactly the same GPS position")), "{:?}", report.reasons);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The phone's preview
+
+#[test]
+fn the_phone_previews_the_score_with_the_relays_rules_before_leaving_the_store() {
+    use fieldsync_core::local_store::{CheckIn, PhotoCapture};
+
+    let dir = tempfile::tempdir().unwrap();
+    let f = common::fixture_at(&dir.path().join("phone.db"), common::SUPERVISOR, fieldsync_core::Role::Supervisor);
+    let shop = common::shop("Corner Market");
+    let at =
+        |lat_offset: f64| GeoFix { latitude: shop.latitude + lat_offset, longitude: shop.longitude, accuracy_m: 5.0 };
+    let now = fieldsync_core::clock::now_ms();
+    let id = f
+        .store
+        .check_in(CheckIn {
+            store_id: f.shop_id.to_string(),
+            template_id: f.template_id.to_string(),
+            at: now,
+            position: at(0.0),
+        })
+        .unwrap();
+    for item in ["facings", "price-tags", "promo-display"] {
+        f.store.answer(&id, item, AnswerValue::Yes, None, "").unwrap();
+    }
+    let photo = |name: &str, item: &str, lat_offset: f64| {
+        let capture = PhotoCapture { captured_at: now + 60_000, position: Some(at(lat_offset)) };
+        f.store.add_photo(&id, item, &fixture(name), capture).unwrap().reference.sha256
+    };
+    let good = photo("coffee.jpg", "facings", 0.0001);
+    let blurred = photo("clock_motion.png", "promo-display", 0.0002);
+
+    let preview = f.store.preview_inspection_score(&id).unwrap();
+    // facings (3) and price-tags (2, no photo needed) earn; promo-display's only photo is blurry.
+    assert_eq!(preview.score, 83.3, "{:#?}", preview.items);
+    let blurry = preview.photos.iter().find(|p| p.sha256 == blurred).unwrap();
+    assert!(blurry.reasons[0].starts_with("blurry"), "{:?}", blurry.reasons);
+    let fine = preview.photos.iter().find(|p| p.sha256 == good).unwrap();
+    assert_eq!(fine.trust, Trust::Review, "no check-out yet: {:?}", fine.reasons);
+    assert!(preview.reasons.iter().any(|r| r.starts_with("preview on this phone")));
+}

@@ -49,9 +49,8 @@ async fn pages_cut_by_a_small_budget_still_deliver_every_change_of_every_documen
             .unwrap();
         }
     }
-    let inbox = create_as_relay(storage, tenant, &Inbox { owner: "rep-b".into(), alerts: Default::default() })
-        .await
-        .unwrap();
+    let inbox =
+        create_as_relay(storage, tenant, &Inbox { owner: "rep-b".into(), alerts: Default::default() }).await.unwrap();
     let scope = Scope { role: Role::Rep, user_id: "rep-a".into(), region: Some("north".into()) };
 
     for budget in [1, 300, 2_000, usize::MAX] {

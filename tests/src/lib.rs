@@ -101,7 +101,7 @@ impl Relay {
     /// kept; later ones start from a copy (a first sync downloads the whole scope, which would
     /// dominate a simulation of many short runs). Only for a relay nobody has changed yet.
     pub fn synced_phone(&self, username: &str) -> Phone {
-        static SYNCED: Mutex<Vec<(String, Vec<(PathBuf, Vec<u8>)>)>> = Mutex::new(Vec::new());
+        static SYNCED: Mutex<Vec<(String, Files)>> = Mutex::new(Vec::new());
         assert_eq!(
             self.feed_position(),
             seeded_template().feed_position,
@@ -130,6 +130,23 @@ impl Relay {
                 SYNCED.lock().unwrap().push((username.to_owned(), files));
                 phone
             }
+        }
+    }
+
+    /// Waits (up to `limit`) until the relay's job queue has nothing queued or running, so the
+    /// documents the relay writes after a change (reviews, scores) are stored before a check.
+    /// Returns whether it became idle.
+    pub fn wait_for_jobs(&self, limit: Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            let counts = self.block_on(self.state.storage.job_counts()).expect("job counts");
+            if counts.queued == 0 && counts.running == 0 {
+                return true;
+            }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -191,6 +208,9 @@ pub fn temp_dir() -> tempfile::TempDir {
         None => tempfile::tempdir().expect("temp dir"),
     }
 }
+
+/// Files of a directory: relative path (or file-name suffix) and bytes.
+type Files = Vec<(PathBuf, Vec<u8>)>;
 
 /// The files of a relay data directory with the demo tenant seeded (relative path, bytes), and
 /// its logins: seeded once per test process, kept in memory, written out for each relay.
@@ -353,6 +373,8 @@ pub struct FlakyTransport {
     /// Photo calls (`blob_state` and `upload_blob`) still allowed before the photo link drops;
     /// `None`: no limit.
     photo_calls_left: Mutex<Option<u64>>,
+    /// Upload requests reach the relay but their answers are lost.
+    lose_upload_answers: std::sync::atomic::AtomicBool,
     /// Photo bytes that actually reached the relay.
     pub photo_bytes_delivered: AtomicU64,
     /// Round trips that reached the relay.
@@ -366,6 +388,7 @@ impl FlakyTransport {
             inner,
             weather: Mutex::new(Weather::Clear),
             photo_calls_left: Mutex::new(None),
+            lose_upload_answers: std::sync::atomic::AtomicBool::new(false),
             photo_bytes_delivered: AtomicU64::new(0),
             round_trips: AtomicU64::new(0),
         }
@@ -380,6 +403,12 @@ impl FlakyTransport {
     /// breaks off mid-way); sync round trips are not affected. `None` lifts the limit.
     pub fn photo_calls_allowed(&self, calls: Option<u64>) {
         *self.photo_calls_left.lock().unwrap_or_else(|p| p.into_inner()) = calls;
+    }
+
+    /// Photo uploads reach the relay but their answers are lost (existence checks and sync
+    /// round trips are unaffected): a weak signal that breaks just after sending.
+    pub fn lose_upload_answers(&self, lose: bool) {
+        self.lose_upload_answers.store(lose, Ordering::SeqCst);
     }
 
     fn photo_call(&self) -> Result<(), TransportError> {
@@ -426,13 +455,17 @@ impl Transport for FlakyTransport {
 
     fn upload_blob(&self, sha256: &str, offset: u64, total: u64, chunk: &[u8]) -> Result<BlobState, TransportError> {
         self.photo_call()?;
-        self.pass(|| {
+        let answer = self.pass(|| {
             let answer = self.inner.upload_blob(sha256, offset, total, chunk);
             if answer.is_ok() {
                 self.photo_bytes_delivered.fetch_add(chunk.len() as u64, Ordering::SeqCst);
             }
             answer
-        })
+        })?;
+        if self.lose_upload_answers.load(Ordering::SeqCst) {
+            return Err(TransportError::Unreachable("response lost".to_owned()));
+        }
+        Ok(answer)
     }
 }
 

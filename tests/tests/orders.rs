@@ -107,7 +107,7 @@ fn a_rep_offline_submits_three_orders_receives_three_verdicts_and_sees_the_manag
     let below_floor = line(&rep, &shop, 2 * inside.qty, 10);
     // The phone previews what the relay will decide.
     let preview =
-        |line: &LineInput| -> Assessment { rep.store.price_preview(&shop.store_id, &[line.clone()]).unwrap() };
+        |line: &LineInput| -> Assessment { rep.store.price_preview(&shop.store_id, std::slice::from_ref(line)).unwrap() };
     assert_eq!(preview(&inside).outcome(), ReviewOutcome::Approved);
     assert_eq!(preview(&large).outcome(), ReviewOutcome::NeedsApproval);
     assert_eq!(preview(&below_floor).outcome(), ReviewOutcome::Rejected);

@@ -1,10 +1,10 @@
 //! Photos never block orders, and a dropped upload resumes without resending what arrived.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+use fieldsync_core::Role;
 use fieldsync_core::doc::GeoFix;
 use fieldsync_core::local_store::{CheckIn, LineInput, NewOrder, PhotoCapture};
 use fieldsync_core::sync::SyncOptions;
-use fieldsync_core::Role;
 use fieldsync_tests::{Relay, http, photo_fixture};
 
 #[test]
@@ -109,19 +109,23 @@ fn an_upload_whose_answer_was_lost_is_not_sent_again() {
         })
         .unwrap();
     let capture = PhotoCapture { captured_at: fieldsync_core::clock::now_ms(), position: None };
-    let added =
-        sue.store.add_photo(&inspection, template.items_in_order()[0].0, &photo_fixture("hopper.jpg"), capture).unwrap();
-    sue.network.photo_calls_allowed(Some(0));
-    assert!(sue.engine.sync_now().is_err());
-    // Every part reaches the relay, every answer is lost.
-    sue.network.photo_calls_allowed(None);
-    sue.network.set(fieldsync_tests::Weather::LoseResponses);
+    let added = sue
+        .store
+        .add_photo(&inspection, template.items_in_order()[0].0, &photo_fixture("hopper.jpg"), capture)
+        .unwrap();
+    // Every part reaches the relay and its answer is lost; the documents sync meanwhile.
+    sue.network.lose_upload_answers(true);
     let size = added.reference.byte_size;
     let url = format!("{}/v1/blobs/{}", relay.base_url, added.reference.sha256);
-    for _ in 0..size.div_ceil(4096) + 2 {
-        let _ = sue.engine.sync_now();
+    let mut attempts = 0;
+    while sue.network.photo_bytes_delivered.load(std::sync::atomic::Ordering::SeqCst) < size {
+        assert!(sue.engine.sync_now().is_err(), "an upload whose answers are lost cannot succeed");
+        assert!(sue.store.pending_documents().unwrap().is_empty());
+        attempts += 1;
+        assert!(attempts < 100, "the upload makes no progress when answers are lost");
     }
-    sue.network.set(fieldsync_tests::Weather::Clear);
+    assert!(attempts > 1, "the photo went up in one part; the test needs several");
+    sue.network.lose_upload_answers(false);
     let report = sue.sync();
     assert_eq!(report.photos_uploaded, 1, "{report:?}");
     assert_eq!(http("HEAD", &url, Some(&sue.session.token), &[], vec![]).status, 200);

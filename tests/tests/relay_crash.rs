@@ -26,7 +26,8 @@ fn create_orders(phone: &Phone, n: usize, rng: &mut StdRng) -> Vec<DocumentId> {
     (0..n)
         .map(|_| {
             let (store_id, _) = &stores[rng.random_range(0..stores.len())];
-            let line = LineInput { sku: sku.clone(), qty: rng.random_range(1..20), unit_price_cents: price, discount_bp: 0 };
+            let line =
+                LineInput { sku: sku.clone(), qty: rng.random_range(1..20), unit_price_cents: price, discount_bp: 0 };
             let new = NewOrder { store_id: store_id.to_string(), lines: vec![line], notes: String::new() };
             phone.store.create_order(new).unwrap()
         })

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use fieldsync_core::doc::{AnswerValue, GeoFix, Inspection, Order, OrderStatus};
 use fieldsync_core::local_store::{CheckIn, LineInput, NewOrder};
@@ -176,6 +177,8 @@ fn run(seed: u64) {
             sync_clear(seed, device);
         }
     }
+    // What the relay writes in reply (order reviews) must be stored before the last pass.
+    assert!(relay.wait_for_jobs(Duration::from_secs(10)), "seed {seed}: the relay's job queue never emptied");
     for device in &devices {
         sync_clear(seed, device);
     }

@@ -61,3 +61,102 @@ pub struct ApprovalPolicy {
     /// Rules by id.
     pub rules: BTreeMap<String, ApprovalRule>,
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::collections::BTreeMap;
+
+    use automerge::transaction::Transactable;
+    use automerge::{ActorId, ROOT};
+
+    use super::*;
+    use crate::doc::{self, Catalog, Decision, DiscountPolicy, Inventory, OrderReview, ReviewOutcome, Verdict};
+    use crate::id::DocumentId;
+
+    /// Creates `value`, deletes `field` (as a document written before the field existed), reads back.
+    fn without_field<T: doc::DocumentModel>(value: &T, field: &str) -> T {
+        let id = DocumentId::random();
+        let mut am = doc::create(&id, ActorId::random(), value).unwrap();
+        am.transact::<_, _, automerge::AutomergeError>(|tx| tx.delete(ROOT, field)).unwrap();
+        doc::read(&id, &am).unwrap()
+    }
+
+    #[test]
+    fn documents_written_before_the_new_fields_existed_still_read() {
+        let catalog = Catalog {
+            products: BTreeMap::new(),
+            price_lists: BTreeMap::new(),
+            customer_prices: BTreeMap::new(),
+            promotions: BTreeMap::new(),
+            discount_policy: DiscountPolicy::default(),
+            approval_policy: Some(ApprovalPolicy { version: 2, rules: BTreeMap::new() }),
+            version: 1,
+            updated_at: 0,
+        };
+        assert_eq!(without_field(&catalog, "approval_policy").approval_policy, None);
+        let inventory = Inventory {
+            warehouse: "WH".into(),
+            region: "north".into(),
+            levels: BTreeMap::new(),
+            as_of: 0,
+            reservations: BTreeMap::from([("o".into(), BTreeMap::from([("A".into(), 1)]))]),
+        };
+        assert!(without_field(&inventory, "reservations").reservations.is_empty());
+        let review = OrderReview {
+            order_id: "o".into(),
+            owner: "rep".into(),
+            store_id: "s".into(),
+            submission: 1,
+            reviewed_heads: Vec::new(),
+            outcome: ReviewOutcome::Approved,
+            findings: Vec::new(),
+            steps: Vec::new(),
+            total_cents: 0,
+            submitted_at: Some(5),
+            reviewed_at: 6,
+            decided_at: Some(6),
+        };
+        assert_eq!(without_field(&review, "submitted_at").submitted_at, None);
+        let decision = Decision {
+            order_id: "o".into(),
+            step: 0,
+            submission: 3,
+            approver: "m".into(),
+            verdict: Verdict::Approve,
+            reason: String::new(),
+            decided_at: 0,
+        };
+        assert_eq!(without_field(&decision, "submission").submission, 0);
+    }
+
+    #[test]
+    fn a_policy_round_trips_through_the_catalog_document() {
+        let policy = ApprovalPolicy {
+            version: 4,
+            rules: BTreeMap::from([(
+                "big".to_owned(),
+                ApprovalRule {
+                    name: "big".into(),
+                    tiers: vec!["C".into()],
+                    min_total_cents: Some(100),
+                    approvers: vec![ApproverRole::Manager, ApproverRole::Hq],
+                    ..ApprovalRule::default()
+                },
+            )]),
+        };
+        let id = DocumentId::random();
+        let catalog = Catalog {
+            products: BTreeMap::new(),
+            price_lists: BTreeMap::new(),
+            customer_prices: BTreeMap::new(),
+            promotions: BTreeMap::new(),
+            discount_policy: DiscountPolicy::default(),
+            approval_policy: Some(policy.clone()),
+            version: 1,
+            updated_at: 0,
+        };
+        let am = doc::create(&id, ActorId::random(), &catalog).unwrap();
+        assert_eq!(doc::read::<Catalog>(&id, &am).unwrap().approval_policy, Some(policy));
+    }
+}

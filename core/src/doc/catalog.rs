@@ -94,6 +94,7 @@ pub struct Catalog {
     pub discount_policy: DiscountPolicy,
     /// Which orders need whose approval; `None` (and catalogs written before the field existed):
     /// orders need approval only when validation finds them out of policy.
+    #[autosurgeon(missing = "Default::default")]
     pub approval_policy: Option<ApprovalPolicy>,
     /// Bumped by HQ on each published change.
     pub version: u64,

@@ -105,6 +105,7 @@ pub struct OrderReview {
     pub total_cents: i64,
     /// When the rep submitted the reviewed submission (the order's `submitted_at`), ms since the
     /// Unix epoch; with `decided_at` it gives the submitted-to-decided time for the dashboard.
+    #[autosurgeon(missing = "Default::default")]
     pub submitted_at: Option<i64>,
     /// When the review was written, ms since the Unix epoch.
     pub reviewed_at: i64,

@@ -32,9 +32,12 @@ pub fn analyze(input: &[u8], limits: &PhotoLimits) -> Result<PhotoAnalysis, Phot
     let orientation = metadata::read_exif(input).orientation.and_then(Orientation::from_exif);
     let decoded = decode::decode(input, &header, limits)?;
     let (mut width, mut height) = decoded.dimensions();
+    // Colour first, luma second: averaging interleaved RGB samples vectorises well, while a
+    // full-size `to_luma8` alone takes about 40 ms on a 12 MP photo. Luma is linear, so the order
+    // changes each value by at most its rounding.
     let small = match decoded {
-        DynamicImage::ImageRgb8(rgb) => downscale::fit_rgb_to_luma_within(&rgb, MEASURE_LONG_SIDE),
-        other => downscale::fit_luma_within(luma_of(other), MEASURE_LONG_SIDE),
+        DynamicImage::ImageLuma8(luma) => downscale::fit_luma_within(luma, MEASURE_LONG_SIDE),
+        other => luma_of(downscale::fit_within(other, MEASURE_LONG_SIDE)),
     };
     let mut oriented = DynamicImage::ImageLuma8(small);
     if let Some(orientation) = orientation {
@@ -61,9 +64,3 @@ fn luma_of(image: DynamicImage) -> GrayImage {
         other => other.to_luma8(),
     }
 }
-#[allow(missing_docs)]
-pub fn tmp_reduce_a(rgb: &image::RgbImage) -> GrayImage { downscale::fit_rgb_to_luma_within(rgb, 512) }
-#[allow(missing_docs)]
-pub fn tmp_reduce_b(rgb: &image::RgbImage) -> GrayImage { downscale::fit_within(DynamicImage::ImageRgb8(rgb.clone()), 512).to_luma8() }
-#[allow(missing_docs)]
-pub fn tmp_reduce_c(rgb: image::RgbImage) -> GrayImage { downscale::fit_within(DynamicImage::ImageRgb8(rgb), 512).to_luma8() }

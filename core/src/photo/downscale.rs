@@ -54,53 +54,6 @@ pub(super) fn fit_luma_within(luma: GrayImage, long_side: u32) -> GrayImage {
     GrayImage::from_raw(new_width, new_height, samples).unwrap_or(luma)
 }
 
-/// Area-average reduction of an RGB image straight to luma, long side at most `long_side`.
-///
-/// Each source pixel's luma is exactly `to_luma8`'s (integer Rec. 709 weights, truncated), but no
-/// full-size luma copy is made: converting a 12 MP photo with `to_luma8` alone takes about
-/// 40 ms, this whole reduction about a quarter of that.
-pub(super) fn fit_rgb_to_luma_within(rgb: &RgbImage, long_side: u32) -> GrayImage {
-    let (width, height) = rgb.dimensions();
-    let Some((new_width, new_height)) = reduced_size(width, height, long_side) else {
-        return DynamicImage::ImageRgb8(rgb.clone()).to_luma8();
-    };
-    let rows: Vec<&[u8]> = rgb.as_raw().chunks_exact((width as usize * 3).max(1)).collect();
-    let columns = spans(width as usize, new_width as usize);
-    let mut out = Vec::with_capacity(new_width as usize * new_height as usize);
-    let mut acc = vec![0f32; width as usize];
-    // The luma of the source row last converted: a row shared by two output rows is converted once.
-    let mut luma_row = vec![0f32; width as usize];
-    let mut converted = None;
-    for span in spans(height as usize, new_height as usize) {
-        acc.fill(0.0);
-        for (offset, &weight) in span.weights.iter().enumerate() {
-            let index = span.first + offset;
-            let Some(row) = rows.get(index) else { break };
-            if converted != Some(index) {
-                for (l, px) in luma_row.iter_mut().zip(row.chunks_exact(3)) {
-                    // `as` rather than `From`: this loop runs per pixel in debug test builds too.
-                    *l = ((2126 * px[0] as u32 + 7152 * px[1] as u32 + 722 * px[2] as u32) / 10_000) as f32;
-                }
-                converted = Some(index);
-            }
-            for (a, &l) in acc.iter_mut().zip(&luma_row) {
-                *a += weight * l;
-            }
-        }
-        for column in &columns {
-            let value: f32 = column
-                .weights
-                .iter()
-                .enumerate()
-                .map(|(k, &weight)| weight * acc.get(column.first + k).copied().unwrap_or(0.0))
-                .sum();
-            out.push(value.round().clamp(0.0, 255.0) as u8);
-        }
-    }
-    GrayImage::from_raw(new_width, new_height, out)
-        .unwrap_or_else(|| DynamicImage::ImageRgb8(rgb.clone()).to_luma8())
-}
-
 /// Target size for a reduction to `long_side`, or `None` when the image already fits.
 fn reduced_size(width: u32, height: u32, long_side: u32) -> Option<(u32, u32)> {
     let long_side = long_side.max(1);
@@ -250,18 +203,6 @@ mod tests {
         assert_eq!(fit_within(img, 100).dimensions(), (100, 1));
         let img = DynamicImage::new_rgba16(300, 30);
         assert!(matches!(fit_within(img, 100), DynamicImage::ImageRgb8(_)));
-    }
-
-    #[test]
-    fn reducing_rgb_straight_to_luma_matches_converting_first() {
-        let img = RgbImage::from_fn(97, 61, |x, y| Rgb([(x * 7 + y) as u8, (x * y) as u8, (x ^ y) as u8 * 3]));
-        let direct = fit_rgb_to_luma_within(&img, 23);
-        let two_step = fit_luma_within(DynamicImage::ImageRgb8(img.clone()).to_luma8(), 23);
-        assert_eq!(direct.dimensions(), two_step.dimensions());
-        let worst = direct.iter().zip(two_step.iter()).map(|(a, b)| a.abs_diff(*b)).max();
-        assert!(worst <= Some(1), "{worst:?}");
-        let small = RgbImage::from_pixel(5, 4, Rgb([10, 200, 30]));
-        assert_eq!(fit_rgb_to_luma_within(&small, 23), DynamicImage::ImageRgb8(small).to_luma8());
     }
 
     #[test]

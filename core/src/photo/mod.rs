@@ -39,7 +39,7 @@ use image::{DynamicImage, ExtendedColorType, GenericImageView, ImageEncoder};
 use image_hasher::{HashAlg, HasherConfig};
 use sha2::{Digest, Sha256};
 
-pub use analysis::{PhotoAnalysis, analyze, tmp_reduce_a, tmp_reduce_b, tmp_reduce_c};
+pub use analysis::{PhotoAnalysis, analyze};
 pub use error::PhotoError;
 pub use metadata::{ExifFacts, GpsPosition};
 pub use quality::{QualityMetrics, QualityPreview, QualityProblem, measure};

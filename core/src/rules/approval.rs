@@ -200,6 +200,7 @@ pub fn settle(review: &mut OrderReview, now: i64) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
     use super::*;
     use crate::doc::ApprovalStep;
 

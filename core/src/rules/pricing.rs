@@ -251,6 +251,7 @@ pub fn price_lines(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
     use std::collections::BTreeMap;
 
     use super::*;

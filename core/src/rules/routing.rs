@@ -77,6 +77,7 @@ pub fn route(policy: Option<&ApprovalPolicy>, facts: &RoutingFacts) -> Vec<Route
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
     use super::*;
 
     fn facts() -> RoutingFacts {

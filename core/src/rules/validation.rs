@@ -154,6 +154,7 @@ pub fn check_stock(lines: &[PricedLine], inventory: &Inventory, order_id: &str) 
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)]
     use std::collections::BTreeMap;
 
     use super::*;

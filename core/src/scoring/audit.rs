@@ -148,7 +148,8 @@ mod tests {
         use AnswerValue::{No, NotApplicable, Yes};
         let t = template(&[("a", 3.0, true), ("b", 2.0, false), ("c", 1.0, true)]);
         // (answers, photos: item -> usable, expected score)
-        let table: Vec<(Vec<(&str, AnswerValue)>, Vec<(&str, bool)>, f64)> = vec![
+        type Case = (Vec<(&'static str, AnswerValue)>, Vec<(&'static str, bool)>, f64);
+        let table: Vec<Case> = vec![
             (vec![("a", Yes), ("b", Yes), ("c", Yes)], vec![("a", true), ("c", true)], 100.0),
             (vec![("a", Yes), ("b", Yes), ("c", Yes)], vec![("a", true)], 83.3), // c has no photo
             (vec![("a", Yes), ("b", Yes), ("c", Yes)], vec![("a", false), ("c", true)], 50.0), // a's is blurry

@@ -288,6 +288,7 @@ pub fn format_distance(metres: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     const STORE: Location = Location { latitude: 52.370_000, longitude: 4.890_000 };

@@ -107,7 +107,9 @@ pub async fn head_blob(
     let complete = blobs::complete_size(context(&state), tenant_id, &sha256).await?;
     let uploader = may_upload(caller.role);
     let size = match complete {
-        Some(size) if uploader || state.storage.blob_visible(tenant_id, &caller.scope(), &sha256).await? => Some(size),
+        // A stored photo exists, for a caller, only if a document they may read references it;
+        // an uploader who may not read it re-sends it and gets "already stored" from the PUT.
+        Some(size) if state.storage.blob_visible(tenant_id, &caller.scope(), &sha256).await? => Some(size),
         _ => None,
     };
     let response = match size {

@@ -148,9 +148,9 @@ ul {{ margin: 0; padding-left: 1.2rem; }}
         heads = escape(&score.scored_heads.iter().map(|h| h.get(..8).unwrap_or(h)).collect::<Vec<_>>().join(", ")),
     );
     for item in &score.items {
-        let _ = write!(
+        let _ = writeln!(
             html,
-            "<tr><td>{}</td><td>{} / {}</td><td>{}</td></tr>\n",
+            "<tr><td>{}</td><td>{} / {}</td><td>{}</td></tr>",
             escape(&item_text(&item.item_id)),
             item.earned,
             item.weight,
@@ -167,9 +167,9 @@ ul {{ margin: 0; padding-left: 1.2rem; }}
             None => "(no thumbnail)".to_owned(),
         };
         let item = inspection.photos.get(&photo.sha256).map_or_else(String::new, |p| item_text(&p.item_id));
-        let _ = write!(
+        let _ = writeln!(
             html,
-            "<tr><td>{image}<br><code>{}</code></td><td>{}</td><td>{:.1} / 100</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td>{image}<br><code>{}</code></td><td>{}</td><td>{:.1} / 100</td><td>{}</td><td>{}</td></tr>",
             escape(photo.sha256.get(..12).unwrap_or(&photo.sha256)),
             escape(&item),
             photo.quality,

@@ -29,8 +29,8 @@ use fieldsync_core::doc::{
     self, ApprovalStep, ApproverRole, Catalog, DocKind, Finding, Inventory, Order, OrderReview, OrderStatus,
     RetailStore, ReviewOutcome, Severity, StepState, StockLevel,
 };
-use fieldsync_core::sync::protocol::Head;
 use fieldsync_core::rules::{self, Assessment, code};
+use fieldsync_core::sync::protocol::Head;
 use fieldsync_core::{DocumentId, Role};
 use sha2::{Digest, Sha256};
 
@@ -121,7 +121,8 @@ pub async fn review_order(
             let priced = &assessment.lines;
             let key = order_id.as_str();
             let stock = edit_reservation(storage, tenant_id, &inventory_id, key, &units, |inventory| {
-                let findings = if blocked { Vec::new() } else { rules::validation::check_stock(priced, inventory, key) };
+                let findings =
+                    if blocked { Vec::new() } else { rules::validation::check_stock(priced, inventory, key) };
                 let reserved = if !blocked && findings.is_empty() { units.clone() } else { BTreeMap::new() };
                 (reserved, findings)
             })
@@ -355,11 +356,12 @@ pub async fn edit_reservation<R>(
             Some((Value::Object(ObjType::Map), obj)) => Some(obj),
             _ => None,
         };
+        let present = |obj: &automerge::ObjId, key: &str| am.get(obj, key).map(|v| v.is_some());
         let previous: BTreeMap<String, i64> = match &reservations_obj {
-            Some(obj) => autosurgeon::hydrate_prop::<_, Option<BTreeMap<String, i64>>, _, _>(&am, obj, order_id)
-                .map_err(|e| corrupt(e.to_string()))?
-                .unwrap_or_default(),
-            None => BTreeMap::new(),
+            Some(obj) if present(obj, order_id).map_err(|e| corrupt(e.to_string()))? => {
+                autosurgeon::hydrate_prop(&am, obj, order_id).map_err(|e| corrupt(e.to_string()))?
+            }
+            _ => BTreeMap::new(),
         };
         let mut partial = Inventory {
             warehouse: String::new(),
@@ -369,9 +371,9 @@ pub async fn edit_reservation<R>(
             reservations: BTreeMap::new(),
         };
         for sku in skus.keys().chain(previous.keys()) {
-            let level: Option<StockLevel> =
-                autosurgeon::hydrate_prop(&am, &levels_obj, sku.as_str()).map_err(|e| corrupt(e.to_string()))?;
-            if let Some(level) = level {
+            if present(&levels_obj, sku).map_err(|e| corrupt(e.to_string()))? {
+                let level: StockLevel =
+                    autosurgeon::hydrate_prop(&am, &levels_obj, sku.as_str()).map_err(|e| corrupt(e.to_string()))?;
                 partial.levels.insert(sku.clone(), level);
             }
         }

@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use automerge::sync::{self, SyncDoc};
-use automerge::{ActorId, Automerge, ReadDoc};
+use automerge::{ActorId, Automerge, LoadOptions, OnPartialLoad, ReadDoc};
 use fieldsync_core::doc::{self, DocKind, WriterRole};
 use fieldsync_core::{DocumentId, Role};
 
@@ -92,6 +92,14 @@ pub async fn admit(state: &AppState, caller: &Caller, id: &DocumentId, incoming:
             });
         }
         if candidate.get_heads() == before {
+            // Nothing new: a retry of changes the relay holds — or bytes automerge skipped
+            // because they are not changes at all. Only the first may be acknowledged.
+            if let Incoming::Changes(bytes) = incoming
+                && !bytes.is_empty()
+                && !known_changes(&base, bytes)
+            {
+                return Ok(reject("invalid", format!("changes to document {id} are not whole automerge changes")));
+            }
             return Ok(Verdict::Accepted { reply: reply(&base, &mut sync_state) });
         }
         let new_actors = match check_actors(state, caller, &candidate, &before).await? {
@@ -125,6 +133,15 @@ pub async fn admit(state: &AppState, caller: &Caller, id: &DocumentId, incoming:
         }
     }
     Err(Error::Conflict(format!("document {id} kept changing; try again")))
+}
+
+/// Whether `bytes` are well-formed automerge data that `base` already contains: loading the
+/// document followed by them, refusing anything that does not parse, gives the same heads.
+fn known_changes(base: &Automerge, bytes: &[u8]) -> bool {
+    let mut data = base.save();
+    data.extend_from_slice(bytes);
+    let options = LoadOptions::new().on_partial_load(OnPartialLoad::Error);
+    matches!(Automerge::load_with_options(&data, options), Ok(loaded) if loaded.get_heads() == base.get_heads())
 }
 
 /// Every actor of the new changes must be this device's or new; the relay's actor is never a

@@ -77,8 +77,11 @@ fn catalog(products: usize, now: i64) -> Catalog {
             })
             .collect(),
     };
-    let price_lists =
-        BTreeMap::from([("tier-a".into(), list("A", 800)), ("tier-b".into(), list("B", 400)), ("tier-c".into(), list("C", 0))]);
+    let price_lists = BTreeMap::from([
+        ("tier-a".into(), list("A", 800)),
+        ("tier-b".into(), list("B", 400)),
+        ("tier-c".into(), list("C", 0)),
+    ]);
     let max_discount_bp = BTreeMap::from([("A/*".into(), 1500), ("B/*".into(), 1000), ("*/*".into(), 500)]);
     Catalog {
         products,
@@ -114,7 +117,8 @@ fn order_lines(catalog: &Catalog, tier: &str, n: usize, lines: usize) -> Vec<(St
             // Every fifth order has a line below the floor, every third a discount above policy.
             let under = if n % 5 == 0 && j == 0 { 10 } else { 0 };
             let discount_bp = if n % 3 == 0 && j == 1 { 1_800 } else { 0 };
-            let line = OrderLine { sku: sku.clone(), qty, unit_price_cents: list - under, discount_bp, position: j as i64 };
+            let line =
+                OrderLine { sku: sku.clone(), qty, unit_price_cents: list - under, discount_bp, position: j as i64 };
             (format!("line-{j}"), line)
         })
         .collect()
@@ -187,7 +191,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         accounts::create_user(storage, cost, account("manager-north", Role::Manager, Some("north"))).await?;
         accounts::create_user(storage, cost, account("hq-admin", Role::Hq, None)).await?;
         create_as_relay(storage, tenant.id, &catalog).await?;
-        let store_id = create_as_relay(storage, tenant.id, &RetailStore { rep: rep.id.clone(), ..store.clone() }).await?;
+        let store_id =
+            create_as_relay(storage, tenant.id, &RetailStore { rep: rep.id.clone(), ..store.clone() }).await?;
         create_as_relay(storage, tenant.id, &inventory).await?;
         let mut ids = Vec::new();
         for n in 0..args.orders {

@@ -141,14 +141,17 @@ impl DocStore for SqliteStorage {
             let mut page = FeedPage::default();
             let mut snapshot_stmt =
                 tx.prepare_cached("SELECT snapshot FROM documents WHERE tenant_id = ?1 AND id = ?2")?;
-            let mut entry_stmt = tx.prepare_cached("SELECT changes FROM change_log WHERE tenant_id = ?1 AND seq = ?2")?;
+            let mut entry_stmt =
+                tx.prepare_cached("SELECT changes FROM change_log WHERE tenant_id = ?1 AND seq = ?2")?;
             for (doc, seqs) in plan {
                 let data = match seqs {
                     None => snapshot_stmt.query_row(params![tenant_id, doc], |r| r.get::<_, Vec<u8>>(0))?,
                     Some(seqs) => {
                         let mut all = Vec::new();
                         for seq in seqs {
-                            all.extend_from_slice(&entry_stmt.query_row(params![tenant_id, seq], |r| r.get::<_, Vec<u8>>(0))?);
+                            all.extend_from_slice(
+                                &entry_stmt.query_row(params![tenant_id, seq], |r| r.get::<_, Vec<u8>>(0))?,
+                            );
                         }
                         all
                     }

@@ -1,0 +1,165 @@
+//! The live channel (`GET /v1/ws`): a `Changed` notice for changes in the device's scope, none
+//! for others, and sync round trips over the socket that answer like `POST /v1/sync`.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use fieldsync_core::local_store::{LineInput, NewOrder};
+use fieldsync_core::sync::protocol::{self, LiveFrame, Push, SyncRequest};
+use fieldsync_core::{DocumentId, Role};
+use fieldsync_tests::{Phone, Relay, http, sync_round};
+use tungstenite::client::IntoClientRequest;
+use tungstenite::stream::MaybeTlsStream;
+use tungstenite::{Message, WebSocket};
+
+type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
+
+fn connect(relay: &Relay, token: &str) -> Socket {
+    let url = format!("{}/v1/ws", relay.base_url.replacen("http://", "ws://", 1));
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (socket, _) = tungstenite::connect(request).expect("live channel");
+    socket
+}
+
+/// The next binary frame within `wait`, or `None`.
+fn next_frame(socket: &mut Socket, wait: Duration) -> Option<LiveFrame> {
+    let deadline = Instant::now() + wait;
+    loop {
+        let left = deadline.checked_duration_since(Instant::now())?;
+        if let MaybeTlsStream::Plain(stream) = socket.get_mut() {
+            stream.set_read_timeout(Some(left.max(Duration::from_millis(1)))).unwrap();
+        }
+        match socket.read() {
+            Ok(Message::Binary(bytes)) => return Some(protocol::decode(&bytes).expect("a live frame")),
+            Ok(_) => continue,
+            Err(tungstenite::Error::Io(e))
+                if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
+            {
+                return None;
+            }
+            Err(e) => panic!("live channel failed: {e}"),
+        }
+    }
+}
+
+fn send(socket: &mut Socket, frame: &LiveFrame) {
+    socket.send(Message::Binary(protocol::encode(frame).into())).unwrap();
+}
+
+fn order_by(phone: &Phone) -> DocumentId {
+    let (store_id, _) = phone.store.stores().unwrap().into_iter().next().unwrap();
+    let sku = phone.store.catalog().unwrap().products.iter().find(|(_, p)| p.active).unwrap().0.clone();
+    let price = phone.store.product(&sku).unwrap().base_price_cents;
+    let line = LineInput { sku, qty: 3, unit_price_cents: price, discount_bp: 0 };
+    let id = phone
+        .store
+        .create_order(NewOrder { store_id: store_id.to_string(), lines: vec![line], notes: String::new() })
+        .unwrap();
+    phone.sync();
+    id
+}
+
+#[test]
+fn a_live_device_hears_within_seconds_of_an_order_in_its_scope_and_nothing_of_orders_outside_it() {
+    let relay = Relay::start();
+    let north = relay.users(Role::Rep, Some("north"));
+    let anna = relay.phone(&north[0]);
+    let anna_tablet = relay.phone(&north[0]);
+    let ben = relay.phone(&north[1]);
+    let south = relay.phone(&relay.users(Role::Rep, Some("south"))[0]);
+    for phone in [&anna, &anna_tablet, &ben, &south] {
+        phone.sync();
+    }
+    let mut live = connect(&relay, &anna_tablet.session.token);
+
+    // Other reps' orders are none of the tablet's business; its own push needs no notice.
+    order_by(&ben);
+    order_by(&south);
+    order_by(&anna_tablet);
+    assert_eq!(next_frame(&mut live, Duration::from_millis(1500)), None, "a notice for something outside the scope");
+
+    let sent = Instant::now();
+    let id = order_by(&anna);
+    let position = relay.feed_position();
+    match next_frame(&mut live, Duration::from_secs(5)) {
+        Some(LiveFrame::Changed(seq)) => assert!(seq > 0 && seq <= position, "notice at {seq}, feed at {position}"),
+        other => panic!("expected a Changed notice within 5 s, got {other:?} after {:?}", sent.elapsed()),
+    }
+    // Acting on the notice brings the order.
+    anna_tablet.sync();
+    assert_eq!(anna_tablet.store.order(&id).unwrap(), anna.store.order(&id).unwrap());
+}
+
+#[test]
+fn a_request_over_the_live_channel_is_answered_like_post_sync() {
+    let relay = Relay::start();
+    let rep = relay.users(Role::Rep, Some("north"))[0].clone();
+    let anna = relay.phone(&rep);
+    anna.sync();
+    let mut live = connect(&relay, &anna.session.token);
+    let token = anna.session.token.clone();
+
+    // A first sync from nothing: the same updates, cursor and manifest either way.
+    let fresh = SyncRequest::default();
+    send(&mut live, &LiveFrame::Request(fresh.clone()));
+    let over_live = match next_frame(&mut live, Duration::from_secs(10)) {
+        Some(LiveFrame::Response(response)) => response,
+        other => panic!("expected a response, got {other:?}"),
+    };
+    assert_eq!(over_live, sync_round(&relay.base_url, &token, &fresh));
+    assert!(!over_live.updates.is_empty());
+
+    // A push over the socket is stored, and pushing it again over HTTP is a no-op.
+    let id = anna
+        .store
+        .create_order(NewOrder {
+            store_id: anna.store.stores().unwrap()[0].0.to_string(),
+            lines: vec![],
+            notes: "over the socket".to_owned(),
+        })
+        .unwrap();
+    let (changes, _) = anna.store.push_payload(&id).unwrap();
+    let position = relay.feed_position();
+    let push = SyncRequest { cursor: position, pushes: vec![Push { doc: id.clone(), changes }], ..Default::default() };
+    send(&mut live, &LiveFrame::Request(push.clone()));
+    let over_live = match next_frame(&mut live, Duration::from_secs(10)) {
+        Some(LiveFrame::Response(response)) => response,
+        other => panic!("expected a response, got {other:?}"),
+    };
+    assert_eq!(over_live.accepted, vec![id.clone()]);
+    assert!(relay.stored(&id).is_some());
+    let after = relay.feed_position();
+    let over_http = sync_round(&relay.base_url, &token, &push);
+    assert_eq!(over_http.accepted, vec![id.clone()]);
+    assert_eq!(relay.feed_position(), after, "the same push stored twice");
+    assert_eq!(over_live.cursor, over_http.cursor);
+
+    // A frame that is not a request gets an error frame, and the channel stays usable.
+    live.send(Message::Binary(vec![b'F', 1, 0xFF, 0xFF].into())).unwrap();
+    assert!(matches!(next_frame(&mut live, Duration::from_secs(5)), Some(LiveFrame::Error(_))));
+    send(&mut live, &LiveFrame::Changed(1));
+    assert!(matches!(next_frame(&mut live, Duration::from_secs(5)), Some(LiveFrame::Error(_))));
+    send(&mut live, &LiveFrame::Request(SyncRequest { cursor: after, ..Default::default() }));
+    assert!(matches!(next_frame(&mut live, Duration::from_secs(5)), Some(LiveFrame::Response(_))));
+}
+
+#[test]
+fn the_live_channel_refuses_a_missing_or_revoked_token() {
+    let relay = Relay::start();
+    let anna = relay.phone(&relay.users(Role::Rep, None)[0]);
+    let url = format!("{}/v1/ws", relay.base_url.replacen("http://", "ws://", 1));
+    match tungstenite::connect(url.as_str()) {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 401),
+        other => panic!("expected 401, got {other:?}"),
+    }
+    fieldsync_core::sync::logout(&relay.base_url, &anna.session.token).unwrap();
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert("authorization", format!("Bearer {}", anna.session.token).parse().unwrap());
+    match tungstenite::connect(request) {
+        Err(tungstenite::Error::Http(response)) => assert_eq!(response.status(), 401),
+        other => panic!("expected 401, got {other:?}"),
+    }
+    assert_eq!(http("GET", &format!("{}/healthz", relay.base_url), None, &[], vec![]).status, 200);
+}
