@@ -1,7 +1,7 @@
 //! Orders end to end: a rep submits offline, the relay reviews with the shared rules (price,
 //! discount, minimum order, stock, routing), approvers decide from their phones or over HTTP, and
 //! the verdicts sync back.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity, missing_docs)]
 
 use std::time::{Duration, Instant};
 
@@ -106,8 +106,9 @@ fn a_rep_offline_submits_three_orders_receives_three_verdicts_and_sees_the_manag
     let large = line(&rep, &shop, qty_for_total(&rep, &shop, 40_000), 0);
     let below_floor = line(&rep, &shop, 2 * inside.qty, 10);
     // The phone previews what the relay will decide.
-    let preview =
-        |line: &LineInput| -> Assessment { rep.store.price_preview(&shop.store_id, std::slice::from_ref(line)).unwrap() };
+    let preview = |line: &LineInput| -> Assessment {
+        rep.store.price_preview(&shop.store_id, std::slice::from_ref(line)).unwrap()
+    };
     assert_eq!(preview(&inside).outcome(), ReviewOutcome::Approved);
     assert_eq!(preview(&large).outcome(), ReviewOutcome::NeedsApproval);
     assert_eq!(preview(&below_floor).outcome(), ReviewOutcome::Rejected);
@@ -343,4 +344,126 @@ fn a_review_job_queued_before_a_relay_restart_runs_after_it() {
     let before = runtime.block_on(state.storage.feed_position(tenant)).unwrap();
     runtime.block_on(jobs::run_job(&state, job)).unwrap();
     assert_eq!(runtime.block_on(state.storage.feed_position(tenant)).unwrap(), before);
+}
+
+#[test]
+fn the_worked_example_of_the_approval_policy_doc_holds() {
+    use std::collections::BTreeMap;
+
+    use fieldsync_core::doc::{
+        ApproverRole, Catalog, DiscountPolicy, OrderLine, PriceBreak, PriceList, Product, Promotion, RetailStore,
+    };
+    use fieldsync_core::rules;
+
+    let now = 1_750_000_000_000;
+    let mut max_discount_bp = BTreeMap::from([
+        ("A/*".to_owned(), 1500),
+        ("B/*".to_owned(), 1000),
+        ("C/*".to_owned(), 500),
+        ("*/*".to_owned(), 500),
+    ]);
+    for tier in ["A", "B", "C"] {
+        max_discount_bp.insert(format!("{tier}/dairy"), 300);
+        max_discount_bp.insert(format!("{tier}/frozen"), 500);
+    }
+    let breaks =
+        vec![PriceBreak { min_qty: 1, unit_price_cents: 1920 }, PriceBreak { min_qty: 10, unit_price_cents: 1880 }];
+    let catalog = Catalog {
+        products: BTreeMap::from([(
+            "BEV-1".to_owned(),
+            Product {
+                name: "Cola".into(),
+                category: "beverages".into(),
+                unit: "case".into(),
+                base_price_cents: 2000,
+                active: true,
+            },
+        )]),
+        price_lists: BTreeMap::from([(
+            "tier-b".to_owned(),
+            PriceList {
+                tier: "B".into(),
+                region: String::new(),
+                prices: BTreeMap::from([("BEV-1".to_owned(), breaks)]),
+            },
+        )]),
+        customer_prices: BTreeMap::new(),
+        promotions: BTreeMap::from([(
+            "summer-drinks".to_owned(),
+            Promotion {
+                name: "Summer drinks".into(),
+                starts_at: now - 1,
+                ends_at: now + 1,
+                skus: Vec::new(),
+                categories: vec!["beverages".into()],
+                stores: Vec::new(),
+                regions: Vec::new(),
+                discount_bp: 1000,
+                priority: 10,
+                stackable: false,
+            },
+        )]),
+        discount_policy: DiscountPolicy { max_discount_bp, min_order_cents: 5_000 },
+        approval_policy: Some(fieldsync_server::seed::demo_approval_policy()),
+        version: 1,
+        updated_at: now,
+    };
+    let store = |tier: &str| RetailStore {
+        name: "Shop".into(),
+        address: String::new(),
+        customer_id: "C-1".into(),
+        region: "north".into(),
+        tier: tier.into(),
+        latitude: 0.0,
+        longitude: 0.0,
+        rep: "rep".into(),
+        supervisor: "sup".into(),
+        active: true,
+    };
+    // (tier, qty, unit price, discount, outcome, total, roles, finding that explains it)
+    let cases: &[(&str, i64, i64, i64, ReviewOutcome, i64, &[ApproverRole], &str)] = &[
+        ("B", 5, 1920, 0, ReviewOutcome::Approved, 9_600, &[], "line 1: promotion \"Summer drinks\" allows 10.00%"),
+        ("B", 25, 1880, 0, ReviewOutcome::NeedsApproval, 47_000, &[ApproverRole::Manager], ""),
+        ("B", 5, 1800, 0, ReviewOutcome::Rejected, 9_000, &[], "line 1: unit price 18.00 below floor 19.20 for tier B"),
+        (
+            "B",
+            5,
+            1920,
+            2500,
+            ReviewOutcome::NeedsApproval,
+            7_200,
+            &[ApproverRole::Manager],
+            "line 1: discount 25.00% above the limit 20.00% for tier B, category beverages (including promotions 10.00%)",
+        ),
+        ("C", 5, 2000, 2500, ReviewOutcome::NeedsApproval, 7_500, &[ApproverRole::Manager, ApproverRole::Hq], ""),
+    ];
+    for (tier, qty, unit, discount, outcome, total, roles, text) in cases {
+        let line =
+            OrderLine { sku: "BEV-1".into(), qty: *qty, unit_price_cents: *unit, discount_bp: *discount, position: 0 };
+        let assessment = rules::assess(&catalog, "s", &store(tier), &[("l".to_owned(), line)], None, now);
+        let case = format!("{tier} {qty} x {unit} at {discount} bp");
+        assert_eq!(assessment.outcome(), *outcome, "{case}: {assessment:?}");
+        assert_eq!(assessment.total_cents, *total, "{case}");
+        assert_eq!(assessment.steps.iter().map(|s| s.role).collect::<Vec<_>>(), *roles, "{case}");
+        assert!(
+            text.is_empty() || assessment.findings.iter().any(|f| f.text == *text),
+            "{case}: {:?}",
+            assessment.findings
+        );
+    }
+    let tier_c = rules::assess(
+        &catalog,
+        "s",
+        &store("C"),
+        &[(
+            "l".to_owned(),
+            OrderLine { sku: "BEV-1".into(), qty: 5, unit_price_cents: 2000, discount_bp: 2500, position: 0 },
+        )],
+        None,
+        now,
+    );
+    assert!(
+        tier_c.steps[0].rule.contains("discount-over-policy") && tier_c.steps[0].rule.contains("tier-c-deep-discount")
+    );
+    assert!(tier_c.steps[1].rule.starts_with("tier-c-deep-discount"), "{}", tier_c.steps[1].rule);
 }

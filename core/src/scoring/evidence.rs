@@ -229,8 +229,12 @@ pub fn check_reuse(
         ));
     }
     let phash = phash?;
+    let mine = hash_u64(phash);
     let nearest = others()
-        .filter_map(|e| bits_apart(phash, &e.phash).map(|d| (d, e)))
+        .filter_map(|e| match (mine, hash_u64(&e.phash)) {
+            (Some(x), Some(y)) => Some(((x ^ y).count_ones(), e)),
+            _ => phash_distance(phash, &e.phash).ok().map(|d| (d, e)),
+        })
         .filter(|(d, _)| u64::from(*d) <= t.near_duplicate_bits)
         .min_by_key(|(d, e)| (*d, e.captured_at));
     nearest.map(|(bits, e)| {
@@ -246,16 +250,11 @@ pub fn check_reuse(
     })
 }
 
-/// Bits between two perceptual hashes; `None` when either is not a hash. 64-bit hashes (all
-/// that [`crate::photo`] makes) take a fast path: a tenant's whole history is compared per photo.
-fn bits_apart(a: &str, b: &str) -> Option<u32> {
-    let as_u64 = |h: &str| {
-        (h.len() == 16 && h.bytes().all(|c| c.is_ascii_hexdigit())).then(|| u64::from_str_radix(h, 16).ok()).flatten()
-    };
-    match (as_u64(a), as_u64(b)) {
-        (Some(x), Some(y)) => Some((x ^ y).count_ones()),
-        _ => phash_distance(a, b).ok(),
-    }
+/// A 64-bit perceptual hash (all that [`crate::photo`] makes) as a number, for the fast path of
+/// the reuse check: a tenant's whole history is compared with every photo. Other lengths go
+/// through [`phash_distance`].
+fn hash_u64(hash: &str) -> Option<u64> {
+    (hash.len() == 16 && hash.bytes().all(|c| c.is_ascii_hexdigit())).then(|| u64::from_str_radix(hash, 16).ok())?
 }
 
 /// A visit-level finding when every photo of the visit carries exactly the same GPS position.

@@ -115,8 +115,8 @@ fn order_lines(catalog: &Catalog, tier: &str, n: usize, lines: usize) -> Vec<(St
             };
             let list = rules::list_price(catalog, &store, sku, qty).map_or(0, |p| p.unit_price_cents);
             // Every fifth order has a line below the floor, every third a discount above policy.
-            let under = if n % 5 == 0 && j == 0 { 10 } else { 0 };
-            let discount_bp = if n % 3 == 0 && j == 1 { 1_800 } else { 0 };
+            let under = if n.is_multiple_of(5) && j == 0 { 10 } else { 0 };
+            let discount_bp = if n.is_multiple_of(3) && j == 1 { 1_800 } else { 0 };
             let line =
                 OrderLine { sku: sku.clone(), qty, unit_price_cents: list - under, discount_bp, position: j as i64 };
             (format!("line-{j}"), line)
