@@ -36,6 +36,7 @@ pub struct Template {
     pub items: BTreeMap<String, TemplateItem>,
     /// Evidence-trust thresholds for inspections with this checklist; `None` (and documents
     /// written before the field existed) means [`TrustThresholds::default`].
+    #[autosurgeon(missing = "Default::default")]
     pub trust: Option<TrustThresholds>,
 }
 
@@ -63,5 +64,25 @@ impl DocumentModel for Template {
             item_count: i64::try_from(self.items.len()).ok(),
             ..IndexFields::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use automerge::transaction::Transactable;
+    use automerge::{ActorId, ROOT};
+
+    use super::*;
+    use crate::doc;
+    use crate::id::DocumentId;
+
+    #[test]
+    fn a_template_written_before_trust_thresholds_existed_still_reads() {
+        let id = DocumentId::random();
+        let template = Template { name: "Shelf".into(), version: 1, items: BTreeMap::new(), trust: None };
+        let mut am = doc::create(&id, ActorId::random(), &template).unwrap();
+        am.transact(|tx| tx.delete(ROOT, "trust")).unwrap();
+        assert_eq!(doc::read::<Template>(&id, &am).unwrap(), template);
     }
 }
