@@ -10,20 +10,29 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use fieldsync_core::doc::{AnswerValue, GeoFix};
+use fieldsync_core::doc::{AnswerValue, DocKind, GeoFix, OrderReview, ReviewOutcome, StepState, Trust, Verdict};
 use fieldsync_core::local_store::{CheckIn, LineInput, NewOrder, OrderFilter, PhotoCapture};
 use fieldsync_core::sync::{HttpTransport, SyncEngine, SyncReport, login};
 use fieldsync_core::{DocumentId, Identity, LocalStore, Role, clock};
 use fieldsync_server::config::Config;
 use fieldsync_server::seed::{DemoLogin, seed_demo};
 
-/// Shelf photos the supervisor takes (public-domain sample photos, see
+/// A good set of shelf photos for the first audit (public-domain sample photos, see
 /// `core/tests/fixtures/photos/README.md`).
-const SHELF_PHOTOS: [(&str, &[u8]); 3] = [
+const GOOD_PHOTOS: [(&str, &[u8]); 5] = [
     ("coffee.jpg", include_bytes!("../../core/tests/fixtures/photos/coffee.jpg")),
     ("astronaut.jpg", include_bytes!("../../core/tests/fixtures/photos/astronaut.jpg")),
-    ("clock_motion.png", include_bytes!("../../core/tests/fixtures/photos/clock_motion.png")),
+    ("chelsea.jpg", include_bytes!("../../core/tests/fixtures/photos/chelsea.jpg")),
+    ("camera.png", include_bytes!("../../core/tests/fixtures/photos/camera.png")),
+    ("hopper.jpg", include_bytes!("../../core/tests/fixtures/photos/hopper.jpg")),
 ];
+/// The second audit's photos: a motion-blurred one, and one reused from the first audit.
+const DOUBTFUL_PHOTOS: [(&str, &[u8]); 2] = [
+    ("clock_motion.png", include_bytes!("../../core/tests/fixtures/photos/clock_motion.png")),
+    ("coffee.jpg (reused)", include_bytes!("../../core/tests/fixtures/photos/coffee.jpg")),
+];
+/// How long the demo waits for the relay's jobs (reviews, scores) to reach a phone.
+const JOB_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What the field day did, for the closing summary.
 #[derive(Debug, Clone, Default)]
@@ -34,6 +43,12 @@ pub struct DaySummary {
     pub orders_at_hq: usize,
     /// Inspections HQ holds.
     pub inspections_at_hq: usize,
+    /// The relay's verdicts on the reps' orders: approved, needing approval, rejected.
+    pub verdicts: (usize, usize, usize),
+    /// Approval steps the manager approved.
+    pub approvals: usize,
+    /// The relay's scores of the supervisor's inspections.
+    pub scores: Vec<f64>,
     /// Photos uploaded.
     pub photos_uploaded: u32,
     /// Sync round trips made by all phones.
@@ -163,9 +178,15 @@ pub fn field_day(base_url: &str, logins: &[DemoLogin], phones: &Path) -> Result<
         ));
     }
 
+    let manager = Phone::sign_in(base_url, user(Role::Manager, Some("north"), 0)?, &day)?;
+    manager.sync(&mut summary)?;
+
     step("In the field, no signal: reps take orders offline");
+    let mut submitted = Vec::new();
     for (phone, visits) in [(&anna, 3), (&ben, 2), (&carla, 2)] {
-        summary.orders_submitted += take_orders(phone, visits)?;
+        let ids = take_orders(phone, visits)?;
+        summary.orders_submitted += ids.len();
+        submitted.push((phone, ids));
     }
 
     step("A supervisor audits two stores offline, with shelf photos");
@@ -174,6 +195,91 @@ pub fn field_day(base_url: &str, logins: &[DemoLogin], phones: &Path) -> Result<
     step("Signal returns at different times");
     for phone in [&ben, &sam, &carla, &anna] {
         phone.sync(&mut summary)?;
+    }
+
+    step("The relay reviews every order; the verdicts come back to the reps");
+    for (phone, ids) in &submitted {
+        let reviews = wait_for(phone, &mut summary, |store| {
+            ids.iter().map(|id| store.order_review(id).ok().flatten().map(|(_, review)| review)).collect()
+        })?;
+        for (id, review) in ids.iter().zip(reviews) {
+            let findings: Vec<String> = review.findings.iter().map(|f| f.text.clone()).collect();
+            say(&format!(
+                "{:<16} order {id}: {}{}",
+                phone.username,
+                review.outcome.as_str(),
+                if findings.is_empty() { String::new() } else { format!(" — {}", findings.join("; ")) }
+            ));
+            match review.outcome {
+                ReviewOutcome::Approved => summary.verdicts.0 += 1,
+                ReviewOutcome::NeedsApproval => summary.verdicts.1 += 1,
+                ReviewOutcome::Rejected => summary.verdicts.2 += 1,
+            }
+        }
+    }
+
+    step("The regional manager approves from their phone (offline), then syncs");
+    manager.sync(&mut summary)?;
+    let mine = manager.store.identity().map(|i| i.user_id).unwrap_or_default();
+    let waiting: Vec<(DocumentId, usize)> = manager
+        .store
+        .ids_of_kind(DocKind::OrderReview)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter_map(|id| manager.store.get::<OrderReview>(&id).ok())
+        .filter_map(|review| {
+            let step = review.current_step()?;
+            let order: DocumentId = review.order_id.parse().ok()?;
+            (review.steps[step].approver == mine).then_some((order, step))
+        })
+        .collect();
+    for (order, step) in &waiting {
+        manager
+            .store
+            .decide(order, *step as u64, Verdict::Approve, "volume agreed with the customer")
+            .map_err(|e| e.to_string())?;
+        summary.approvals += 1;
+        say(&format!("{:<16} approved step {} of order {order}", manager.username, step + 1));
+    }
+    manager.sync(&mut summary)?;
+    for (phone, ids) in &submitted {
+        let approved: Vec<&DocumentId> = ids.iter().filter(|id| waiting.iter().any(|(o, _)| o == *id)).collect();
+        if approved.is_empty() {
+            continue;
+        }
+        wait_for(phone, &mut summary, |store| {
+            approved
+                .iter()
+                .map(|id| {
+                    store
+                        .order_review(id)
+                        .ok()
+                        .flatten()
+                        .filter(|(_, r)| r.steps.first().is_some_and(|step| step.state == StepState::Approved))
+                        .map(|(_, r)| r)
+                })
+                .collect()
+        })?;
+        say(&format!("{:<16} sees the manager's approval of {} order(s)", phone.username, approved.len()));
+    }
+
+    step("The relay scores the audits from the checklist and the photos");
+    let scores = wait_for(&sam, &mut summary, |store| {
+        inspections.iter().map(|id| store.inspection_score(id).ok().flatten().map(|(_, score)| score)).collect()
+    })?;
+    for score in scores {
+        let rejected = score.photos.iter().filter(|p| p.trust == Trust::Rejected).count();
+        say(&format!(
+            "inspection {}: score {:.1}, {} photo(s) assessed, {} rejected as evidence",
+            score.inspection_id,
+            score.score,
+            score.photos.len(),
+            rejected
+        ));
+        for reason in score.photos.iter().flat_map(|p| p.reasons.iter()).take(4) {
+            say(&format!("    {reason}"));
+        }
+        summary.scores.push(score.score);
     }
 
     step("HQ sees what the field synced");
@@ -195,23 +301,59 @@ pub fn field_day(base_url: &str, logins: &[DemoLogin], phones: &Path) -> Result<
     Ok(summary)
 }
 
-fn take_orders(phone: &Phone, visits: usize) -> Result<usize, String> {
+/// Syncs `phone` until `ready` finds every value it looks for (or gives up after [`JOB_WAIT`]):
+/// reviews and scores are written by the relay's jobs a moment after the sync that triggered them.
+fn wait_for<T>(
+    phone: &Phone,
+    summary: &mut DaySummary,
+    ready: impl Fn(&LocalStore) -> Vec<Option<T>>,
+) -> Result<Vec<T>, String> {
+    let deadline = std::time::Instant::now() + JOB_WAIT;
+    loop {
+        let found = ready(&phone.store);
+        if found.iter().all(Option::is_some) {
+            return Ok(found.into_iter().flatten().collect());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("{} waited {} s for the relay's verdicts", phone.username, JOB_WAIT.as_secs()));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        phone.engine.sync_now().map_err(|e| format!("{} could not sync: {e}", phone.username))?;
+        summary.round_trips += 1;
+    }
+}
+
+fn take_orders(phone: &Phone, visits: usize) -> Result<Vec<DocumentId>, String> {
     let stores = phone.store.stores().map_err(|e| e.to_string())?;
     let catalog = phone.store.catalog().map_err(|e| e.to_string())?;
     let products: Vec<_> = catalog.products.iter().filter(|(_, p)| p.active).collect();
-    let mut submitted = 0;
+    let mut submitted = Vec::new();
     for (visit, (store_id, store)) in stores.iter().take(visits).enumerate() {
-        let lines = (0..3)
+        let mut lines: Vec<LineInput> = (0..3)
             .map(|i| {
-                let (sku, product) = products[(visit * 7 + i * 13) % products.len()];
+                let (sku, _) = products[(visit * 7 + i * 13) % products.len()];
                 LineInput {
                     sku: sku.clone(),
                     qty: 2 + (visit as i64 + i as i64) % 5,
-                    unit_price_cents: product.base_price_cents,
-                    discount_bp: if i == 0 { 500 } else { 0 },
+                    unit_price_cents: 0,
+                    discount_bp: 0,
                 }
             })
             .collect();
+        if visit == 2 {
+            // A big order for a party: beyond what a rep may sell without the manager.
+            lines[0].qty = 40;
+        }
+        // The phone prices the lines offline with the same rules the relay checks.
+        let preview = phone.store.price_preview(&store_id.to_string(), &lines).map_err(|e| e.to_string())?;
+        for (line, priced) in lines.iter_mut().zip(&preview.lines) {
+            line.unit_price_cents = priced.list_price.as_ref().map_or(0, |list| list.unit_price_cents);
+            line.discount_bp = priced.promotion_bp;
+        }
+        if visit == 1 && phone.username.ends_with("02") {
+            // A price typed by hand, below the list price.
+            lines[1].unit_price_cents = lines[1].unit_price_cents * 7 / 10;
+        }
         let id = phone
             .store
             .create_order(NewOrder { store_id: store_id.to_string(), lines, notes: "taken offline".into() })
@@ -227,7 +369,7 @@ fn take_orders(phone: &Phone, visits: usize) -> Result<usize, String> {
             total / 100,
             total % 100
         ));
-        submitted += 1;
+        submitted.push(id);
     }
     Ok(submitted)
 }
@@ -251,15 +393,20 @@ fn audit_stores(phone: &Phone) -> Result<Vec<DocumentId>, String> {
             })
             .map_err(|e| e.to_string())?;
         say(&format!("{:<16} checked in at {}", phone.username, store.name));
+        let mut photos = if n == 0 { GOOD_PHOTOS.iter() } else { DOUBTFUL_PHOTOS.iter() };
         for (i, (item_id, item)) in items.iter().enumerate() {
             let value = if (i + n) % 3 == 2 { AnswerValue::No } else { AnswerValue::Yes };
             phone.store.answer(&id, item_id, value, None, "").map_err(|e| e.to_string())?;
-            if item.requires_photo {
-                let (name, bytes) = SHELF_PHOTOS[(i + n * 2) % SHELF_PHOTOS.len()];
-                let capture = PhotoCapture { captured_at: now + 60_000 * (i as i64 + 1), position: Some(at) };
-                let added = phone.store.add_photo(&id, item_id, bytes, capture).map_err(|e| e.to_string())?;
-                say(&format!("{:<16} photo {name} for \"{}\": {}", phone.username, item.text, added.preview.summary()));
+            if !item.requires_photo {
+                continue;
             }
+            let Some((name, bytes)) = photos.next() else {
+                say(&format!("{:<16} no photo for \"{}\"", phone.username, item.text));
+                continue;
+            };
+            let capture = PhotoCapture { captured_at: now + 60_000 * (i as i64 + 1), position: Some(at) };
+            let added = phone.store.add_photo(&id, item_id, bytes, capture).map_err(|e| e.to_string())?;
+            say(&format!("{:<16} photo {name} for \"{}\": {}", phone.username, item.text, added.preview.summary()));
         }
         phone.store.check_out(&id, now + 30 * 60_000, at).map_err(|e| e.to_string())?;
         done.push(id);

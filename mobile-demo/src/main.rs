@@ -24,7 +24,7 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    tracing_subscriber::fmt().with_env_filter("warn").with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt().with_env_filter("error").with_writer(std::io::stderr).init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -51,6 +51,11 @@ fn main() -> ExitCode {
     println!("\n== Summary");
     println!("  orders submitted offline: {}", summary.orders_submitted);
     println!("  orders at HQ:             {}", summary.orders_at_hq);
+    let (approved, waiting, rejected) = summary.verdicts;
+    println!("  verdicts:                 {approved} approved, {waiting} needing approval, {rejected} rejected");
+    println!("  approved by the manager:  {}", summary.approvals);
+    let scores: Vec<String> = summary.scores.iter().map(|s| format!("{s:.1}")).collect();
+    println!("  inspection scores:        {}", scores.join(", "));
     println!("  inspections at HQ:        {}", summary.inspections_at_hq);
     println!("  photos uploaded:          {}", summary.photos_uploaded);
     println!("  sync round trips:         {}", summary.round_trips);
@@ -58,7 +63,8 @@ fn main() -> ExitCode {
     if args.exit {
         return ExitCode::SUCCESS;
     }
-    println!("\nThe relay keeps running at {base_url} (Ctrl-C to stop). Demo logins:");
+    println!("\nThe relay keeps running at {base_url} (Ctrl-C to stop).");
+    println!("HQ dashboard: {base_url}/ — demo logins:");
     for login in &logins {
         println!(
             "  tenant {:<6} user {:<18} password {:<24} {}{}",

@@ -15,6 +15,12 @@ fn the_field_day_runs_end_to_end_and_hq_sees_every_order_and_inspection() {
     assert_eq!(summary.orders_at_hq, 7);
     assert_eq!(summary.inspections_at_hq, 2);
     assert!(summary.photos_uploaded >= 2, "{summary:?}");
+    let (approved, waiting, rejected) = summary.verdicts;
+    assert_eq!(approved + waiting + rejected, 7, "every order got a verdict: {summary:?}");
+    assert!(rejected >= 1, "the order priced below the floor is rejected: {summary:?}");
+    assert!(summary.approvals >= 1, "{summary:?}");
+    assert_eq!(summary.scores.len(), 2, "{summary:?}");
+    assert!(summary.scores[0] > summary.scores[1], "the doubtful audit scores lower: {summary:?}");
     // A second day on the same data works too (the demo can be run again).
     let again = field_day(&base_url, &logins, &dir.path().join("phones")).unwrap();
     assert_eq!(again.orders_at_hq, 14);

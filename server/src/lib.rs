@@ -20,6 +20,7 @@ pub mod dashboard;
 pub mod documents;
 pub mod error;
 pub mod http;
+pub mod imports;
 pub mod jobs;
 pub mod metrics;
 pub mod scope;

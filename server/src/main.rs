@@ -9,6 +9,7 @@
 //! fieldsync-server admin --data DIR revoke-device --tenant T --device ID
 //! fieldsync-server admin --data DIR list-users --tenant T
 //! fieldsync-server admin --data DIR seed-demo
+//! fieldsync-server import --data DIR --tenant T stock|stores FILE.csv
 //! ```
 //!
 //! `--data`, `--listen` and `--database` also come from `FIELDSYNC_DATA`, `FIELDSYNC_LISTEN` and
@@ -23,6 +24,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use fieldsync_server::accounts::{self, NewAccount};
 use fieldsync_server::config::Config;
+use fieldsync_server::imports::{self, Dataset, Progress};
 use fieldsync_server::{AppState, Error, app, seed};
 use tracing_subscriber::EnvFilter;
 
@@ -49,6 +51,18 @@ enum Command {
         storage: StorageArgs,
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// Import a CSV file of stock levels or stores into a tenant (formats: docs/imports.md).
+    Import {
+        #[command(flatten)]
+        storage: StorageArgs,
+        /// Tenant name.
+        #[arg(long)]
+        tenant: String,
+        /// What the file holds: stock or stores.
+        dataset: String,
+        /// The CSV file.
+        file: PathBuf,
     },
 }
 
@@ -180,6 +194,21 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Admin { storage, command } => {
             let state = open(&storage)?;
             admin(&state, command).await
+        }
+        Command::Import { storage, tenant, dataset, file } => {
+            let dataset: Dataset = dataset.parse()?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", file.display())))?;
+            let state = open(&storage)?;
+            let storage = state.storage.as_ref();
+            let tenant = accounts::tenant_named(storage, &tenant).await?;
+            let mut show = |progress: Progress| match progress {
+                Progress::Validated(rows) => eprintln!("validated {rows} rows"),
+                Progress::Written { done, total } => eprintln!("wrote {done} of {total} documents"),
+            };
+            let report = imports::import(storage, tenant.id, dataset, &text, &mut show).await?;
+            println!("{report} in tenant {}", tenant.name);
+            Ok(())
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod decisions;
 pub mod docs;
 pub mod error;
 pub mod health;
+pub mod imports;
 pub mod inspection_report;
 pub mod live;
 pub mod sync;
@@ -45,6 +46,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/orders", get(docs::list_orders))
         .route("/v1/orders/{id}/decision", post(decisions::decide).layer(json))
         .route("/v1/inspections", get(docs::list_inspections))
+        .route("/v1/import/{dataset}", post(imports::import).layer(DefaultBodyLimit::max(imports::IMPORT_BODY_LIMIT)))
         .merge(crate::dashboard::routes())
         .route("/v1/inspections/{id}/report", get(inspection_report::report))
         .layer(axum::middleware::from_fn_with_state(state.clone(), health::track))
