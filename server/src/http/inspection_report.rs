@@ -7,6 +7,7 @@
 //! document. Thumbnails are inlined as `data:` URLs so the page is one self-contained file that
 //! can be saved or mailed.
 
+use crate::dashboard::html::esc;
 use std::fmt::Write;
 
 use axum::extract::rejection::PathRejection;
@@ -66,22 +67,6 @@ pub async fn report(
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response())
 }
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn trust_badge(trust: Trust) -> &'static str {
     match trust {
         Trust::Pass => r#"<span class="badge pass">trusted</span>"#,
@@ -91,7 +76,7 @@ fn trust_badge(trust: Trust) -> &'static str {
 }
 
 fn reasons_list(reasons: &[String]) -> String {
-    let items: String = reasons.iter().map(|r| format!("<li>{}</li>", escape(r))).collect();
+    let items: String = reasons.iter().map(|r| format!("<li>{}</li>", esc(r))).collect();
     format!("<ul>{items}</ul>")
 }
 
@@ -134,24 +119,24 @@ ul {{ margin: 0; padding-left: 1.2rem; }}
 <h2>Checklist</h2>
 <table><thead><tr><th>Item</th><th>Points</th><th>Why</th></tr></thead><tbody>
 "#,
-        title = escape(&store_name),
-        store = escape(&store_name),
-        checklist = escape(&checklist),
-        owner = escape(&inspection.owner),
+        title = esc(&store_name),
+        store = esc(&store_name),
+        checklist = esc(&checklist),
+        owner = esc(&inspection.owner),
         check_in = format_utc(inspection.check_in.at),
         check_out = inspection.check_out.map_or_else(|| "(not checked out)".to_owned(), |v| format_utc(v.at)),
-        id = escape(id.as_str()),
+        id = esc(id.as_str()),
         score = score.score,
         visit_reasons = reasons_list(&score.reasons),
         scored_at = format_utc(score.scored_at),
         version = score.scoring_version,
-        heads = escape(&score.scored_heads.iter().map(|h| h.get(..8).unwrap_or(h)).collect::<Vec<_>>().join(", ")),
+        heads = esc(&score.scored_heads.iter().map(|h| h.get(..8).unwrap_or(h)).collect::<Vec<_>>().join(", ")),
     );
     for item in &score.items {
         let _ = writeln!(
             html,
             "<tr><td>{}</td><td>{} / {}</td><td>{}</td></tr>",
-            escape(&item_text(&item.item_id)),
+            esc(&item_text(&item.item_id)),
             item.earned,
             item.weight,
             reasons_list(&item.reasons)
@@ -163,15 +148,15 @@ ul {{ margin: 0; padding-left: 1.2rem; }}
     );
     for (index, photo) in score.photos.iter().enumerate() {
         let image = match thumbnails.get(index).cloned().flatten() {
-            Some(data) => format!(r#"<img alt="photo {}" src="data:image/jpeg;base64,{data}">"#, escape(&photo.sha256)),
+            Some(data) => format!(r#"<img alt="photo {}" src="data:image/jpeg;base64,{data}">"#, esc(&photo.sha256)),
             None => "(no thumbnail)".to_owned(),
         };
         let item = inspection.photos.get(&photo.sha256).map_or_else(String::new, |p| item_text(&p.item_id));
         let _ = writeln!(
             html,
             "<tr><td>{image}<br><code>{}</code></td><td>{}</td><td>{:.1} / 100</td><td>{}</td><td>{}</td></tr>",
-            escape(photo.sha256.get(..12).unwrap_or(&photo.sha256)),
-            escape(&item),
+            esc(photo.sha256.get(..12).unwrap_or(&photo.sha256)),
+            esc(&item),
             photo.quality,
             trust_badge(photo.trust),
             reasons_list(&photo.reasons)
@@ -187,6 +172,6 @@ mod tests {
 
     #[test]
     fn text_is_escaped() {
-        assert_eq!(escape(r#"<b>"Tom's" & co</b>"#), "&lt;b&gt;&quot;Tom&#39;s&quot; &amp; co&lt;/b&gt;");
+        assert_eq!(esc(r#"<b>"Tom's" & co</b>"#), "&lt;b&gt;&quot;Tom&#39;s&quot; &amp; co&lt;/b&gt;");
     }
 }
