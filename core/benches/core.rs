@@ -6,6 +6,7 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::time::{Duration, Instant};
 
@@ -50,30 +51,11 @@ fn main() {
     });
     report("open a store holding 5,000 orders", &open, "200 ms");
 
-    let jpeg = twelve_megapixel_jpeg();
+    let jpeg = support::twelve_megapixel_jpeg();
     let ingest = measure(15, || {
         std::hint::black_box(photo::ingest(&jpeg, &PhotoLimits::default()).unwrap());
     });
     report(&format!("ingest a 12 MP JPEG ({} KB)", jpeg.len() / 1024), &ingest, "400 ms");
-}
-
-/// A 4000x3000 JPEG with photo-like content: gradients, edges and noise, so that neither the
-/// decoder nor the encoder gets an easy flat image.
-fn twelve_megapixel_jpeg() -> Vec<u8> {
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let image = image::RgbImage::from_fn(4000, 3000, |x, y| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        let noise = (state & 0x1f) as u32;
-        let shelf = if (y / 150) % 2 == 0 { 60 } else { 0 };
-        let product = if (x / 90 + y / 150) % 3 == 0 { 90 } else { 20 };
-        let px = |base: u32| (base + noise).min(255) as u8;
-        image::Rgb([px(x * 200 / 4000 + shelf), px(y * 180 / 3000 + product), px(((x + y) / 40) % 120 + 30)])
-    });
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(&image).expect("encode");
-    out
 }
 
 fn measure(runs: usize, mut op: impl FnMut()) -> Vec<Duration> {

@@ -6,6 +6,8 @@
 //! per second with one thread per core. Figures, not assertions: the machines are shared.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod support;
+
 use std::io::Cursor;
 use std::time::{Duration, Instant};
 
@@ -14,7 +16,7 @@ use fieldsync_core::photo::{self, PhotoLimits};
 use fieldsync_core::scoring::{self, EarlierPhoto, Location, TrustThresholds, evidence};
 
 fn main() {
-    let jpeg = twelve_megapixel_jpeg();
+    let jpeg = support::twelve_megapixel_jpeg();
     let stored = photo::ingest(&jpeg, &PhotoLimits::default()).unwrap().jpeg;
     let earlier = earlier_photos(10_000);
     println!("12 MP JPEG: {} KB; stored 1600 px copy: {} KB", jpeg.len() / 1024, stored.len() / 1024);
@@ -90,24 +92,6 @@ fn earlier_photos(n: usize) -> Vec<EarlierPhoto> {
             }
         })
         .collect()
-}
-
-/// A 4000x3000 JPEG with photo-like content (the same generator as the `core` bench).
-fn twelve_megapixel_jpeg() -> Vec<u8> {
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let image = image::RgbImage::from_fn(4000, 3000, |x, y| {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        let noise = (state & 0x1f) as u32;
-        let shelf = if (y / 150) % 2 == 0 { 60 } else { 0 };
-        let product = if (x / 90 + y / 150) % 3 == 0 { 90 } else { 20 };
-        let px = |base: u32| (base + noise).min(255) as u8;
-        image::Rgb([px(x * 200 / 4000 + shelf), px(y * 180 / 3000 + product), px(((x + y) / 40) % 120 + 30)])
-    });
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(&image).expect("encode");
-    out
 }
 
 fn time(op: impl FnOnce()) -> Duration {
