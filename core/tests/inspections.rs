@@ -11,10 +11,6 @@ use fieldsync_core::{DocumentId, Error, LocalStore, Role};
 const T0: i64 = 1_764_460_800_000; // 2025-11-30 00:00 UTC
 const AT_SHOP: GeoFix = GeoFix { latitude: 52.37, longitude: 4.89, accuracy_m: 6.0 };
 
-fn fixture_photo(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/fixtures/photos/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
-}
-
 fn supervisor(dir: &tempfile::TempDir) -> common::Fixture {
     common::fixture_at(&dir.path().join("supervisor.db"), common::SUPERVISOR, Role::Supervisor)
 }
@@ -45,7 +41,7 @@ fn a_supervisor_checks_in_answers_photographs_and_checks_out_offline() {
     let f = supervisor(&dir);
     let id = check_in(&f);
     f.store.answer(&id, "price-tags", AnswerValue::No, Some(2), "two tags missing").unwrap();
-    let added = f.store.add_photo(&id, "facings", &fixture_photo("coffee.jpg"), capture(3)).unwrap();
+    let added = f.store.add_photo(&id, "facings", &common::fixture("coffee.jpg"), capture(3)).unwrap();
     assert!(added.preview.is_acceptable(), "{}", added.preview.summary());
     f.store.check_out(&id, T0 + 20 * 60_000, AT_SHOP).unwrap();
 
@@ -71,7 +67,7 @@ fn a_blurry_photo_gets_a_retake_preview_in_plain_words() {
     let dir = tempfile::tempdir().unwrap();
     let f = supervisor(&dir);
     let id = check_in(&f);
-    let added = f.store.add_photo(&id, "facings", &fixture_photo("clock_motion.png"), capture(1)).unwrap();
+    let added = f.store.add_photo(&id, "facings", &common::fixture("clock_motion.png"), capture(1)).unwrap();
     assert!(!added.preview.is_acceptable());
     assert!(added.preview.summary().contains("blurry"), "{}", added.preview.summary());
 }
@@ -81,10 +77,10 @@ fn bad_photo_input_is_a_clear_error_and_leaves_the_store_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let f = supervisor(&dir);
     let id = check_in(&f);
-    f.store.add_photo(&id, "facings", &fixture_photo("chelsea.jpg"), capture(1)).unwrap();
+    f.store.add_photo(&id, "facings", &common::fixture("chelsea.jpg"), capture(1)).unwrap();
     let before = snapshot(&f.store, &id);
 
-    let good = fixture_photo("astronaut.jpg");
+    let good = common::fixture("astronaut.jpg");
     let truncated = good[..good.len() / 2].to_vec();
     let mut junk_header = b"\xff\xd8\xff\xe0 this is not a jpeg at all".to_vec();
     junk_header.extend(std::iter::repeat_n(0u8, 200));
@@ -121,7 +117,7 @@ fn answers_and_photos_need_an_open_inspection_and_a_real_checklist_item() {
     let before = snapshot(&f.store, &id);
     let err = f.store.answer(&id, "facings", AnswerValue::Yes, None, "").unwrap_err();
     assert!(matches!(err, Error::InvalidState { .. }), "{err}");
-    let err = f.store.add_photo(&id, "facings", &fixture_photo("coffee.jpg"), capture(1)).unwrap_err();
+    let err = f.store.add_photo(&id, "facings", &common::fixture("coffee.jpg"), capture(1)).unwrap_err();
     assert!(matches!(err, Error::InvalidState { .. }), "{err}");
     assert_eq!(snapshot(&f.store, &id), before, "a refused photo must not reach the blob table or the queue");
 }

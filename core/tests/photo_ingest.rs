@@ -5,43 +5,17 @@
 
 mod common;
 
-use std::io::Cursor;
-
 use fieldsync_core::photo::{self, ImageHeader, IngestedPhoto, PhotoError, PhotoFormat, PhotoLimits, QualityProblem};
 use image::{DynamicImage, GenericImageView, ImageFormat};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/photos/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
-}
-
 /// Sharp, well-exposed photos of ordinary scenes (scikit-image samples, CC0 / public domain).
 const SHARP: [&str; 4] = ["astronaut.jpg", "camera.png", "chelsea.jpg", "coffee.jpg"];
 
 fn ingest(bytes: &[u8]) -> IngestedPhoto {
     photo::ingest(bytes, &PhotoLimits::default()).expect("ingest")
-}
-
-fn decode(bytes: &[u8]) -> DynamicImage {
-    image::load_from_memory(bytes).expect("decode")
-}
-
-fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
-    let mut out = Cursor::new(Vec::new());
-    image.to_rgb8().write_to(&mut out, format).expect("encode");
-    out.into_inner()
-}
-
-/// Multiplies every channel by `gain`, clipping at 255 like a sensor does.
-fn exposure(image: &DynamicImage, gain: f32) -> DynamicImage {
-    let mut rgb = image.to_rgb8();
-    for channel in rgb.iter_mut() {
-        *channel = (f32::from(*channel) * gain).round().clamp(0.0, 255.0) as u8;
-    }
-    DynamicImage::ImageRgb8(rgb)
 }
 
 fn distance(a: &IngestedPhoto, b: &IngestedPhoto) -> u32 {
@@ -65,7 +39,7 @@ fn jpeg_segment(jpeg: &[u8], marker: u8) -> Option<usize> {
 
 /// A small real JPEG whose SOF header is rewritten to claim `width` x `height`.
 fn jpeg_claiming(width: u16, height: u16) -> Vec<u8> {
-    let mut jpeg = encode(&DynamicImage::new_rgb8(16, 16), ImageFormat::Jpeg);
+    let mut jpeg = common::encode(&DynamicImage::new_rgb8(16, 16), ImageFormat::Jpeg);
     let sof = jpeg_segment(&jpeg, 0xC0).expect("baseline SOF0");
     jpeg[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
     jpeg[sof + 7..sof + 9].copy_from_slice(&width.to_be_bytes());
@@ -128,7 +102,7 @@ fn with_exif(jpeg: &[u8], orientation: u16) -> Vec<u8> {
 #[test]
 fn sharp_well_exposed_photos_are_acceptable() {
     for name in SHARP {
-        let photo = ingest(&fixture(name));
+        let photo = ingest(&common::fixture(name));
         assert!(photo.quality.is_acceptable(), "{name}: {} {:?}", photo.quality.summary(), photo.quality.metrics);
         assert_eq!(photo.quality.summary(), "ok");
     }
@@ -137,7 +111,7 @@ fn sharp_well_exposed_photos_are_acceptable() {
 #[test]
 fn the_stored_jpeg_is_addressed_by_its_sha256_and_ingest_is_deterministic() {
     use sha2::{Digest, Sha256};
-    let bytes = fixture("chelsea.jpg");
+    let bytes = common::fixture("chelsea.jpg");
     let first = ingest(&bytes);
     let again = ingest(&bytes);
     let expected: String = Sha256::digest(&first.jpeg).iter().map(|b| format!("{b:02x}")).collect();
@@ -149,31 +123,32 @@ fn the_stored_jpeg_is_addressed_by_its_sha256_and_ingest_is_deterministic() {
 
 #[test]
 fn a_large_photo_is_downscaled_to_the_output_size_and_thumbnailed() {
-    let big = decode(&fixture("coffee.jpg")).resize_exact(2000, 1000, image::imageops::FilterType::Triangle);
-    let photo = ingest(&encode(&big, ImageFormat::Jpeg));
+    let big =
+        common::decode(&common::fixture("coffee.jpg")).resize_exact(2000, 1000, image::imageops::FilterType::Triangle);
+    let photo = ingest(&common::encode(&big, ImageFormat::Jpeg));
     assert_eq!(photo.source, ImageHeader { format: PhotoFormat::Jpeg, width: 2000, height: 1000 });
     assert_eq!((photo.width, photo.height), (1600, 800));
-    assert_eq!(decode(&photo.jpeg).dimensions(), (1600, 800));
-    assert_eq!(decode(&photo.thumbnail_jpeg).dimensions(), (256, 128));
+    assert_eq!(common::decode(&photo.jpeg).dimensions(), (1600, 800));
+    assert_eq!(common::decode(&photo.thumbnail_jpeg).dimensions(), (256, 128));
 }
 
 #[test]
 fn a_small_photo_is_not_enlarged() {
-    let photo = ingest(&fixture("chelsea.jpg"));
+    let photo = ingest(&common::fixture("chelsea.jpg"));
     assert_eq!((photo.width, photo.height), (451, 300));
-    assert_eq!(decode(&photo.thumbnail_jpeg).dimensions(), (256, 170));
+    assert_eq!(common::decode(&photo.thumbnail_jpeg).dimensions(), (256, 170));
 }
 
 #[test]
 fn png_uploads_are_re_encoded_as_jpeg() {
-    let photo = ingest(&fixture("camera.png"));
+    let photo = ingest(&common::fixture("camera.png"));
     assert_eq!(photo.source.format, PhotoFormat::Png);
     assert_eq!(image::guess_format(&photo.jpeg).unwrap(), ImageFormat::Jpeg);
 }
 
 #[test]
 fn camera_exif_is_read_but_not_copied_into_the_stored_jpeg() {
-    let original = fixture("exif.jpg");
+    let original = common::fixture("exif.jpg");
     assert!(jpeg_segment(&original, 0xE1).is_some());
     let photo = ingest(&original);
     assert_eq!(photo.exif.orientation, None);
@@ -188,13 +163,13 @@ fn camera_exif_is_read_but_not_copied_into_the_stored_jpeg() {
 fn every_exif_orientation_is_applied_before_hashing() {
     // Pillow's hopper_orientation_N.jpg files store the same portrait transformed N ways, each
     // with the EXIF orientation that undoes it.
-    let upright = ingest(&fixture("hopper.jpg"));
+    let upright = ingest(&common::fixture("hopper.jpg"));
     for n in 2..=8u8 {
-        let bytes = fixture(&format!("hopper_orientation_{n}.jpg"));
+        let bytes = common::fixture(&format!("hopper_orientation_{n}.jpg"));
         let photo = ingest(&bytes);
         assert_eq!(photo.exif.orientation, Some(n));
         let oriented = distance(&upright, &photo);
-        let stored_pixels = photo::perceptual_hash(&decode(&bytes));
+        let stored_pixels = photo::perceptual_hash(&common::decode(&bytes));
         let unoriented = photo::phash_distance(&upright.phash, &stored_pixels).unwrap();
         assert!(oriented <= 6, "orientation {n}: {oriented} bits from upright");
         assert!(unoriented >= 16, "orientation {n}: raw pixels only {unoriented} bits away");
@@ -203,7 +178,7 @@ fn every_exif_orientation_is_applied_before_hashing() {
 
 #[test]
 fn a_camera_orientation_tag_turns_a_landscape_photo_portrait_and_its_facts_are_kept() {
-    let plain = fixture("chelsea.jpg");
+    let plain = common::fixture("chelsea.jpg");
     let photo = ingest(&with_exif(&plain, 6));
     assert_eq!((photo.source.width, photo.source.height), (451, 300));
     assert_eq!((photo.width, photo.height), (300, 451));
@@ -214,7 +189,7 @@ fn a_camera_orientation_tag_turns_a_landscape_photo_portrait_and_its_facts_are_k
     assert!((gps.longitude - 151.21).abs() < 1e-9, "{gps:?}");
 
     // Orientation 6 means "rotate 90 degrees clockwise to view".
-    let turned = photo::perceptual_hash(&decode(&plain).rotate90());
+    let turned = photo::perceptual_hash(&common::decode(&plain).rotate90());
     assert!(photo::phash_distance(&photo.phash, &turned).unwrap() <= 4);
     assert!(photo::phash_distance(&photo.phash, &ingest(&plain).phash).unwrap() >= 16);
     assert!(!photo.jpeg.windows(6).any(|w| w == b"Exif\0\0"), "gps must not leak");
@@ -226,9 +201,9 @@ fn a_camera_orientation_tag_turns_a_landscape_photo_portrait_and_its_facts_are_k
 #[test]
 fn sharp_photos_score_higher_than_their_blurred_copies_and_the_copies_are_flagged_blurry() {
     for name in SHARP {
-        let original = decode(&fixture(name));
-        let sharp = ingest(&fixture(name)).quality;
-        let blurred = ingest(&encode(&original.blur(2.0), ImageFormat::Png)).quality;
+        let original = common::decode(&common::fixture(name));
+        let sharp = ingest(&common::fixture(name)).quality;
+        let blurred = ingest(&common::encode(&original.blur(2.0), ImageFormat::Png)).quality;
         assert!(
             blurred.metrics.sharpness * 4.0 < sharp.metrics.sharpness,
             "{name}: {} vs {}",
@@ -242,11 +217,11 @@ fn sharp_photos_score_higher_than_their_blurred_copies_and_the_copies_are_flagge
 
 #[test]
 fn a_real_motion_blurred_photo_is_flagged_blurry() {
-    let clock = ingest(&fixture("clock_motion.png")).quality;
+    let clock = ingest(&common::fixture("clock_motion.png")).quality;
     assert_eq!(clock.problems, vec![QualityProblem::Blurry], "{:?}", clock.metrics);
     assert_eq!(clock.summary(), "blurry: retake");
     for name in SHARP {
-        let sharp = ingest(&fixture(name)).quality.metrics.sharpness;
+        let sharp = ingest(&common::fixture(name)).quality.metrics.sharpness;
         assert!(clock.metrics.sharpness * 4.0 < sharp, "{name}");
     }
 }
@@ -254,8 +229,8 @@ fn a_real_motion_blurred_photo_is_flagged_blurry() {
 #[test]
 fn darkened_copies_are_flagged_too_dark() {
     for name in SHARP {
-        let dark = exposure(&decode(&fixture(name)), 0.3);
-        let quality = ingest(&encode(&dark, ImageFormat::Png)).quality;
+        let dark = common::exposure(&common::decode(&common::fixture(name)), 0.3);
+        let quality = ingest(&common::encode(&dark, ImageFormat::Png)).quality;
         assert!(quality.problems.contains(&QualityProblem::TooDark), "{name}: {:?}", quality.metrics);
         assert!(!quality.problems.contains(&QualityProblem::Overexposed));
     }
@@ -264,8 +239,8 @@ fn darkened_copies_are_flagged_too_dark() {
 #[test]
 fn overexposed_copies_are_flagged_overexposed() {
     for name in SHARP {
-        let blown = exposure(&decode(&fixture(name)), 2.5);
-        let quality = ingest(&encode(&blown, ImageFormat::Png)).quality;
+        let blown = common::exposure(&common::decode(&common::fixture(name)), 2.5);
+        let quality = ingest(&common::encode(&blown, ImageFormat::Png)).quality;
         assert!(quality.problems.contains(&QualityProblem::Overexposed), "{name}: {:?}", quality.metrics);
         assert!(!quality.problems.contains(&QualityProblem::TooDark));
     }
@@ -273,8 +248,8 @@ fn overexposed_copies_are_flagged_overexposed() {
 
 #[test]
 fn a_tiny_photo_is_flagged_too_small() {
-    let tiny = decode(&fixture("coffee.jpg")).thumbnail(300, 300);
-    let quality = ingest(&encode(&tiny, ImageFormat::Png)).quality;
+    let tiny = common::decode(&common::fixture("coffee.jpg")).thumbnail(300, 300);
+    let quality = ingest(&common::encode(&tiny, ImageFormat::Png)).quality;
     assert!(quality.problems.contains(&QualityProblem::TooSmall));
 }
 
@@ -284,13 +259,13 @@ fn a_tiny_photo_is_flagged_too_small() {
 #[test]
 fn re_encoding_resizing_or_brightening_changes_the_phash_by_only_a_few_bits() {
     for name in SHARP {
-        let original = ingest(&fixture(name));
-        let image = decode(&fixture(name));
+        let original = ingest(&common::fixture(name));
+        let image = common::decode(&common::fixture(name));
         let (w, h) = image.dimensions();
         let copies = [
-            encode(&image, ImageFormat::Jpeg),
-            encode(&image.resize(w / 2, h / 2, image::imageops::FilterType::Triangle), ImageFormat::Png),
-            encode(&exposure(&image, 1.2), ImageFormat::Png),
+            common::encode(&image, ImageFormat::Jpeg),
+            common::encode(&image.resize(w / 2, h / 2, image::imageops::FilterType::Triangle), ImageFormat::Png),
+            common::encode(&common::exposure(&image, 1.2), ImageFormat::Png),
         ];
         for copy in copies {
             let d = distance(&original, &ingest(&copy));
@@ -303,7 +278,7 @@ fn re_encoding_resizing_or_brightening_changes_the_phash_by_only_a_few_bits() {
 fn different_photos_differ_by_at_least_16_phash_bits() {
     let mut names: Vec<&str> = SHARP.to_vec();
     names.extend(["clock_motion.png", "hopper.jpg"]);
-    let photos: Vec<IngestedPhoto> = names.iter().map(|n| ingest(&fixture(n))).collect();
+    let photos: Vec<IngestedPhoto> = names.iter().map(|n| ingest(&common::fixture(n))).collect();
     for (i, a) in photos.iter().enumerate() {
         for (j, b) in photos.iter().enumerate().skip(i + 1) {
             let d = distance(a, b);
@@ -314,7 +289,7 @@ fn different_photos_differ_by_at_least_16_phash_bits() {
 
 #[test]
 fn phash_distance_rejects_strings_that_are_not_hashes() {
-    let good = ingest(&fixture("chelsea.jpg")).phash;
+    let good = ingest(&common::fixture("chelsea.jpg")).phash;
     for bad in ["", "xyz!", "abc", "00ff"] {
         assert!(matches!(photo::phash_distance(&good, bad), Err(PhotoError::InvalidHash { .. })), "{bad:?}");
     }
@@ -355,7 +330,7 @@ fn a_jpeg_signature_followed_by_junk_is_corrupt() {
 
 #[test]
 fn a_truncated_jpeg_is_corrupt_even_though_the_decoder_would_fill_it_with_grey() {
-    let full = fixture("chelsea.jpg");
+    let full = common::fixture("chelsea.jpg");
     let cut = &full[..full.len() * 2 / 3];
     // The header is intact, so vetting passes; only decoding can tell.
     assert!(photo::read_header(cut, &PhotoLimits::default()).is_ok());
@@ -366,14 +341,14 @@ fn a_truncated_jpeg_is_corrupt_even_though_the_decoder_would_fill_it_with_grey()
 #[test]
 fn a_truncated_jpeg_is_corrupt_even_when_its_exif_thumbnail_is_complete() {
     // exif.jpg carries a whole JPEG thumbnail (with its own end marker) inside APP1.
-    let full = fixture("exif.jpg");
+    let full = common::fixture("exif.jpg");
     let err = photo::ingest(&full[..full.len() - 40], &PhotoLimits::default()).unwrap_err();
     assert!(matches!(err, PhotoError::Corrupt { .. }), "{err:?}");
 }
 
 #[test]
 fn a_truncated_png_is_corrupt() {
-    let full = fixture("camera.png");
+    let full = common::fixture("camera.png");
     let err = photo::ingest(&full[..full.len() / 2], &PhotoLimits::default()).unwrap_err();
     assert!(matches!(err, PhotoError::Corrupt { .. }), "{err:?}");
 }
@@ -423,7 +398,7 @@ fn a_side_longer_than_the_limit_is_rejected() {
 #[test]
 fn an_upload_over_the_byte_limit_is_rejected_without_parsing() {
     let limits = PhotoLimits { max_input_bytes: 1000, ..PhotoLimits::default() };
-    let bytes = fixture("chelsea.jpg");
+    let bytes = common::fixture("chelsea.jpg");
     let err = photo::ingest(&bytes, &limits).unwrap_err();
     assert!(matches!(err, PhotoError::TooLarge { limit: 1000, .. }), "{err:?}");
     assert_eq!(err.to_string(), format!("image is {} bytes, more than the 1000-byte limit", bytes.len()));
@@ -431,15 +406,15 @@ fn an_upload_over_the_byte_limit_is_rejected_without_parsing() {
 
 #[test]
 fn read_header_reports_format_and_stored_size_without_decoding() {
-    let header = photo::read_header(&fixture("chelsea.jpg"), &PhotoLimits::default()).unwrap();
+    let header = photo::read_header(&common::fixture("chelsea.jpg"), &PhotoLimits::default()).unwrap();
     assert_eq!(header, ImageHeader { format: PhotoFormat::Jpeg, width: 451, height: 300 });
-    let header = photo::read_header(&fixture("camera.png"), &PhotoLimits::default()).unwrap();
+    let header = photo::read_header(&common::fixture("camera.png"), &PhotoLimits::default()).unwrap();
     assert_eq!(header, ImageHeader { format: PhotoFormat::Png, width: 512, height: 512 });
 }
 
 #[test]
 fn every_truncation_of_a_jpeg_is_an_error_not_a_panic_or_a_grey_photo() {
-    let full = fixture("hopper.jpg");
+    let full = common::fixture("hopper.jpg");
     for len in (0..full.len() - 1).step_by(61) {
         assert!(photo::ingest(&full[..len], &PhotoLimits::default()).is_err(), "{len} bytes");
     }
@@ -449,7 +424,7 @@ fn every_truncation_of_a_jpeg_is_an_error_not_a_panic_or_a_grey_photo() {
 fn corrupted_photos_give_errors_or_photos_but_never_panic() {
     // Seeded byte flips in a real JPEG (with EXIF) and a real PNG; deterministic, so a failure
     // reproduces. The decoder may accept some mutants (a flipped pixel is still a photo).
-    let small_png = encode(&decode(&fixture("camera.png")).thumbnail(64, 64), ImageFormat::Png);
+    let small_png = common::encode(&common::decode(&common::fixture("camera.png")).thumbnail(64, 64), ImageFormat::Png);
     let mut state = 0x2545_f491_4f6c_dd1du64;
     let mut next = move || {
         state ^= state << 13;
@@ -457,7 +432,7 @@ fn corrupted_photos_give_errors_or_photos_but_never_panic() {
         state ^= state << 17;
         state
     };
-    for original in [fixture("hopper_orientation_6.jpg"), small_png] {
+    for original in [common::fixture("hopper_orientation_6.jpg"), small_png] {
         for _ in 0..150 {
             let mut mutant = original.clone();
             for _ in 0..1 + next() % 4 {

@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Cursor;
 
 use fieldsync_core::doc::{
     Answer, AnswerValue, GeoFix, Inspection, InspectionStatus, PhotoRef, Template, TemplateItem, Trust, Visit,
@@ -14,38 +13,15 @@ use fieldsync_core::photo::{self, PhotoAnalysis, PhotoLimits, QualityProblem};
 use fieldsync_core::scoring::{
     self, EarlierPhoto, Location, PhotoPixels, ScoringInput, TrustThresholds, evidence, score_photo,
 };
-use image::{DynamicImage, GenericImageView, ImageFormat};
+use image::{GenericImageView, ImageFormat};
 
 const SHARP: [&str; 4] = ["astronaut.jpg", "camera.png", "chelsea.jpg", "coffee.jpg"];
 const STORE: Location = Location { latitude: 52.370_000, longitude: 4.890_000 };
 const CHECK_IN: i64 = 1_750_000_000_000;
 const MIN: i64 = 60_000;
 
-fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/fixtures/photos/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
-}
-
 fn analyze(bytes: &[u8]) -> PhotoAnalysis {
     photo::analyze(bytes, &PhotoLimits::default()).expect("analyze")
-}
-
-fn decode(bytes: &[u8]) -> DynamicImage {
-    image::load_from_memory(bytes).expect("decode")
-}
-
-fn encode(image: &DynamicImage, format: ImageFormat) -> Vec<u8> {
-    let mut out = Cursor::new(Vec::new());
-    image.to_rgb8().write_to(&mut out, format).expect("encode");
-    out.into_inner()
-}
-
-fn exposure(image: &DynamicImage, gain: f32) -> DynamicImage {
-    let mut rgb = image.to_rgb8();
-    for channel in rgb.iter_mut() {
-        *channel = (f32::from(*channel) * gain).round().clamp(0.0, 255.0) as u8;
-    }
-    DynamicImage::ImageRgb8(rgb)
 }
 
 fn quality_of(bytes: &[u8]) -> scoring::PhotoQuality {
@@ -63,15 +39,27 @@ fn north(north_m: f64) -> GeoFix {
 #[test]
 fn sharp_originals_score_above_their_blurred_darkened_overexposed_and_downscaled_copies() {
     for name in SHARP {
-        let original = decode(&fixture(name));
-        let sharp = quality_of(&fixture(name));
+        let original = common::decode(&common::fixture(name));
+        let sharp = quality_of(&common::fixture(name));
         assert!(sharp.usable(), "{name}: {:?}", sharp.reasons);
         let (w, h) = original.dimensions();
         let copies = [
-            ("blurred", encode(&original.blur(2.0), ImageFormat::Png), Some(QualityProblem::Blurry)),
-            ("darkened", encode(&exposure(&original, 0.3), ImageFormat::Png), Some(QualityProblem::TooDark)),
-            ("overexposed", encode(&exposure(&original, 2.5), ImageFormat::Png), Some(QualityProblem::Overexposed)),
-            ("downscaled", encode(&original.thumbnail(w / 2, h / 2), ImageFormat::Png), Some(QualityProblem::TooSmall)),
+            ("blurred", common::encode(&original.blur(2.0), ImageFormat::Png), Some(QualityProblem::Blurry)),
+            (
+                "darkened",
+                common::encode(&common::exposure(&original, 0.3), ImageFormat::Png),
+                Some(QualityProblem::TooDark),
+            ),
+            (
+                "overexposed",
+                common::encode(&common::exposure(&original, 2.5), ImageFormat::Png),
+                Some(QualityProblem::Overexposed),
+            ),
+            (
+                "downscaled",
+                common::encode(&original.thumbnail(w / 2, h / 2), ImageFormat::Png),
+                Some(QualityProblem::TooSmall),
+            ),
         ];
         for (what, bytes, failure) in copies {
             let copy = quality_of(&bytes);
@@ -87,19 +75,19 @@ fn sharp_originals_score_above_their_blurred_darkened_overexposed_and_downscaled
 
 #[test]
 fn a_real_motion_blurred_photo_fails_sharpness() {
-    let clock = quality_of(&fixture("clock_motion.png"));
+    let clock = quality_of(&common::fixture("clock_motion.png"));
     assert_eq!(clock.failures, vec![QualityProblem::Blurry], "{:?}", clock.reasons);
     assert!(clock.reasons[0].starts_with("blurry: sharpness"), "{:?}", clock.reasons);
     for name in SHARP {
-        assert!(clock.score < quality_of(&fixture(name)).score, "{name}");
+        assert!(clock.score < quality_of(&common::fixture(name)).score, "{name}");
     }
 }
 
 #[test]
 fn the_relay_analysis_agrees_with_the_phone_ingest() {
     for name in SHARP.iter().chain(&["hopper_orientation_6.jpg"]) {
-        let ingested = photo::ingest(&fixture(name), &PhotoLimits::default()).unwrap();
-        let analysed = analyze(&fixture(name));
+        let ingested = photo::ingest(&common::fixture(name), &PhotoLimits::default()).unwrap();
+        let analysed = analyze(&common::fixture(name));
         let bits = photo::phash_distance(&ingested.phash, &analysed.phash).unwrap();
         assert!(bits <= 4, "{name}: phone and relay hashes {bits} bits apart");
         assert_eq!(ingested.quality.problems.is_empty(), score_photo(&analysed.metrics).failures.is_empty(), "{name}");
@@ -114,7 +102,7 @@ fn the_relay_analysis_agrees_with_the_phone_ingest() {
 // Reuse
 
 fn earlier_of(name: &str, inspection: &str, store: &str) -> EarlierPhoto {
-    let bytes = photo::ingest(&fixture(name), &PhotoLimits::default()).unwrap().jpeg;
+    let bytes = photo::ingest(&common::fixture(name), &PhotoLimits::default()).unwrap().jpeg;
     EarlierPhoto {
         sha256: format!("{name}-sha"),
         phash: analyze(&bytes).phash,
@@ -130,15 +118,18 @@ fn a_re_encoded_or_resized_copy_of_an_earlier_photo_is_caught_as_reused_and_diff
     let earlier: Vec<EarlierPhoto> =
         ["astronaut.jpg", "chelsea.jpg"].iter().map(|n| earlier_of(n, "last-week", "store-a")).collect();
     for name in ["astronaut.jpg", "chelsea.jpg"] {
-        let image = decode(&fixture(name));
+        let image = common::decode(&common::fixture(name));
         let (w, h) = image.dimensions();
         let copies = [
-            ("re-encoded", encode(&image, ImageFormat::Jpeg)),
+            ("re-encoded", common::encode(&image, ImageFormat::Jpeg)),
             (
                 "resized",
-                encode(&image.resize(w * 3 / 4, h * 3 / 4, image::imageops::FilterType::Triangle), ImageFormat::Jpeg),
+                common::encode(
+                    &image.resize(w * 3 / 4, h * 3 / 4, image::imageops::FilterType::Triangle),
+                    ImageFormat::Jpeg,
+                ),
             ),
-            ("brightened", encode(&exposure(&image, 1.15), ImageFormat::Jpeg)),
+            ("brightened", common::encode(&common::exposure(&image, 1.15), ImageFormat::Jpeg)),
         ];
         for (what, bytes) in copies {
             let phash = analyze(&bytes).phash;
@@ -153,7 +144,7 @@ fn a_re_encoded_or_resized_copy_of_an_earlier_photo_is_caught_as_reused_and_diff
         }
     }
     for name in ["camera.png", "coffee.jpg", "clock_motion.png", "hopper.jpg"] {
-        let phash = analyze(&fixture(name)).phash;
+        let phash = analyze(&common::fixture(name)).phash;
         let finding = evidence::check_reuse("new-sha", Some(&phash), "today", "store-b", &earlier, &t);
         assert!(finding.is_none(), "{name} taken for reuse: {finding:?}");
     }
@@ -241,20 +232,30 @@ fn score(inspection: &Inspection, pixels: &BTreeMap<String, PhotoPixels>) -> fie
 #[test]
 fn out_of_window_and_out_of_geofence_photos_are_flagged_with_reasons() {
     let shots = [
-        Shot { bytes: fixture("coffee.jpg"), item: "shelf", captured_at: CHECK_IN + 5 * MIN, position: north(20.0) },
         Shot {
-            bytes: fixture("chelsea.jpg"),
+            bytes: common::fixture("coffee.jpg"),
+            item: "shelf",
+            captured_at: CHECK_IN + 5 * MIN,
+            position: north(20.0),
+        },
+        Shot {
+            bytes: common::fixture("chelsea.jpg"),
             item: "cooler",
             captured_at: CHECK_IN - 3 * 60 * MIN,
             position: north(25.0),
         },
         Shot {
-            bytes: fixture("astronaut.jpg"),
+            bytes: common::fixture("astronaut.jpg"),
             item: "cooler",
             captured_at: CHECK_IN + 10 * MIN,
             position: north(2_400.0),
         },
-        Shot { bytes: fixture("camera.png"), item: "cooler", captured_at: CHECK_IN + 12 * MIN, position: north(300.0) },
+        Shot {
+            bytes: common::fixture("camera.png"),
+            item: "cooler",
+            captured_at: CHECK_IN + 12 * MIN,
+            position: north(300.0),
+        },
     ];
     let (inspection, pixels) = inspect(&shots);
     let report = score(&inspection, &pixels);
@@ -271,10 +272,15 @@ fn out_of_window_and_out_of_geofence_photos_are_flagged_with_reasons() {
 
 #[test]
 fn a_corrupt_or_bomb_photo_fails_that_photo_alone_with_a_reason() {
-    let mut truncated = fixture("coffee.jpg");
+    let mut truncated = common::fixture("coffee.jpg");
     truncated.truncate(truncated.len() / 2);
     let shots = [
-        Shot { bytes: fixture("coffee.jpg"), item: "shelf", captured_at: CHECK_IN + 5 * MIN, position: north(20.0) },
+        Shot {
+            bytes: common::fixture("coffee.jpg"),
+            item: "shelf",
+            captured_at: CHECK_IN + 5 * MIN,
+            position: north(20.0),
+        },
         Shot {
             bytes: common::png_claiming(60_000, 60_000),
             item: "cooler",
@@ -302,7 +308,7 @@ fn identical_gps_on_every_photo_of_a_visit_is_flagged_for_review() {
         .into_iter()
         .zip(0..)
         .map(|(name, i)| Shot {
-            bytes: fixture(name),
+            bytes: common::fixture(name),
             item: "shelf",
             captured_at: CHECK_IN + i * MIN,
             position: north(10.0),
@@ -341,7 +347,7 @@ fn the_phone_previews_the_score_with_the_relays_rules_before_leaving_the_store()
     }
     let photo = |name: &str, item: &str, lat_offset: f64| {
         let capture = PhotoCapture { captured_at: now + 60_000, position: Some(at(lat_offset)) };
-        f.store.add_photo(&id, item, &fixture(name), capture).unwrap().reference.sha256
+        f.store.add_photo(&id, item, &common::fixture(name), capture).unwrap().reference.sha256
     };
     let good = photo("coffee.jpg", "facings", 0.0001);
     let blurred = photo("clock_motion.png", "promo-display", 0.0002);

@@ -151,3 +151,30 @@ fn crc32(bytes: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// The bytes of a photo under `tests/fixtures/photos/`.
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/fixtures/photos/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"))
+}
+
+/// Decodes an image, for making degraded copies.
+pub fn decode(bytes: &[u8]) -> image::DynamicImage {
+    image::load_from_memory(bytes).expect("decode")
+}
+
+/// Encodes an image (as RGB) in `format`.
+pub fn encode(image: &image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    image.to_rgb8().write_to(&mut out, format).expect("encode");
+    out.into_inner()
+}
+
+/// Multiplies every channel by `gain`, clipping at 255 like a sensor does.
+pub fn exposure(image: &image::DynamicImage, gain: f32) -> image::DynamicImage {
+    let mut rgb = image.to_rgb8();
+    for channel in rgb.iter_mut() {
+        *channel = (f32::from(*channel) * gain).round().clamp(0.0, 255.0) as u8;
+    }
+    image::DynamicImage::ImageRgb8(rgb)
+}
