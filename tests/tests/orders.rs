@@ -467,3 +467,25 @@ fn the_worked_example_of_the_approval_policy_doc_holds() {
     );
     assert!(tier_c.steps[1].rule.starts_with("tier-c-deep-discount"), "{}", tier_c.steps[1].rule);
 }
+
+#[test]
+fn an_order_for_more_than_the_stock_is_rejected_with_a_finding_naming_the_warehouse() {
+    let relay = Relay::start();
+    let rep = relay.phone("rep-01");
+    rep.sync();
+    let shop = shop(&rep);
+    let (_, store) = rep.store.stores().unwrap().into_iter().next().unwrap();
+    let inventories = rep.store.inventories().unwrap();
+    let inventory = &inventories.iter().find(|(_, i)| i.region == store.region).unwrap().1;
+    let available = inventory.levels[&shop.sku].available();
+    let order = submit(&rep, &shop, line(&rep, &shop, available + 1, 0));
+    let review = wait_for_review(&rep, &order, |_| true);
+    assert_eq!(review.outcome, ReviewOutcome::Rejected);
+    let expected =
+        format!("{} × {} ordered, {available} available in {}", available + 1, shop.sku, inventory.warehouse);
+    assert!(
+        review.findings.iter().any(|f| f.text.ends_with(&expected)),
+        "no finding says {expected:?}: {:?}",
+        review.findings
+    );
+}

@@ -363,8 +363,11 @@ pub async fn edit_reservation<R>(
             }
             _ => BTreeMap::new(),
         };
+        // Only the levels this order touches are read; the warehouse names it in findings.
+        let warehouse: String =
+            autosurgeon::hydrate_prop(&am, &ROOT, "warehouse").map_err(|e| corrupt(e.to_string()))?;
         let mut partial = Inventory {
-            warehouse: String::new(),
+            warehouse,
             region: String::new(),
             levels: BTreeMap::new(),
             as_of: 0,
