@@ -474,9 +474,7 @@ fn an_order_for_more_than_the_stock_is_rejected_with_a_finding_naming_the_wareho
     let rep = relay.phone("rep-01");
     rep.sync();
     let shop = shop(&rep);
-    let (_, store) = rep.store.stores().unwrap().into_iter().next().unwrap();
-    let inventories = rep.store.inventories().unwrap();
-    let inventory = &inventories.iter().find(|(_, i)| i.region == store.region).unwrap().1;
+    let inventory = region_inventory(&relay, &rep);
     let available = inventory.levels[&shop.sku].available();
     let order = submit(&rep, &shop, line(&rep, &shop, available + 1, 0));
     let review = wait_for_review(&rep, &order, |_| true);

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use fieldsync_core::doc::{Inspection, InspectionScore};
 
 use super::html::{datetime, secure_headers};
-use super::pages::{ORDER_STATUSES, OrderQuery, order_rows};
+use super::pages::{OrderQuery, order_rows};
 use super::records::{GpsPrecision, Names, by_subject, gps_precision, load_kind};
 use super::session::Viewer;
 use super::{DashError, Section};
@@ -51,20 +51,14 @@ pub async fn orders(
     query: Result<Query<OrderQuery>, QueryRejection>,
 ) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
-    let Query(query) = query.unwrap_or_default();
-    let status = query.status.filter(|s| ORDER_STATUSES.contains(&s.as_str()));
-    let store = query.store.filter(|s| !s.is_empty());
+    let filter = OrderQuery::from_request(query);
     let names = Names::load(&state, &viewer.caller).await?;
     let rows = order_rows(&state, &viewer).await?;
     let mut out = line(
         &["order_id", "submitted_or_created_at", "status", "store_id", "store", "rep", "lines", "total"]
             .map(String::from),
     );
-    for row in rows
-        .iter()
-        .filter(|r| status.as_deref().is_none_or(|s| r.status() == s))
-        .filter(|r| store.as_deref().is_none_or(|s| r.order.value.store_id == s))
-    {
+    for row in rows.iter().filter(|r| filter.keeps(r)) {
         let o = &row.order.value;
         out.push_str(&line(&[
             row.order.id.to_string(),

@@ -387,6 +387,23 @@ pub struct OrderQuery {
     pub store: Option<String>,
 }
 
+impl OrderQuery {
+    /// The filters of a request; an unknown status or an empty store filters nothing.
+    pub fn from_request(query: Result<Query<OrderQuery>, QueryRejection>) -> Self {
+        let Query(query) = query.unwrap_or_default();
+        Self {
+            status: query.status.filter(|s| ORDER_STATUSES.contains(&s.as_str())),
+            store: query.store.filter(|s| !s.is_empty()),
+        }
+    }
+
+    /// Whether an order row passes the filters.
+    pub fn keeps(&self, row: &OrderRow) -> bool {
+        self.status.as_deref().is_none_or(|s| row.status() == s)
+            && self.store.as_deref().is_none_or(|s| row.order.value.store_id == s)
+    }
+}
+
 /// `GET /dashboard/orders?status=&store=`.
 pub async fn orders(
     State(state): State<AppState>,
@@ -394,16 +411,11 @@ pub async fn orders(
     query: Result<Query<OrderQuery>, QueryRejection>,
 ) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
-    let Query(query) = query.unwrap_or_default();
-    let status = query.status.filter(|s| ORDER_STATUSES.contains(&s.as_str()));
-    let store = query.store.filter(|s| !s.is_empty());
+    let filter = OrderQuery::from_request(query);
     let names = Names::load(&state, &viewer.caller).await?;
     let rows = order_rows(&state, &viewer).await?;
-    let shown: Vec<&OrderRow> = rows
-        .iter()
-        .filter(|r| status.as_deref().is_none_or(|s| r.status() == s))
-        .filter(|r| store.as_deref().is_none_or(|s| r.order.value.store_id == s))
-        .collect();
+    let shown: Vec<&OrderRow> = rows.iter().filter(|r| filter.keeps(r)).collect();
+    let OrderQuery { status, store } = filter;
     let mut status_options = String::from("<option value=\"\">any</option>");
     for s in ORDER_STATUSES {
         let selected = if status.as_deref() == Some(s) { " selected" } else { "" };
