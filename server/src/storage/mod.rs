@@ -3,21 +3,37 @@
 //!
 //! [`Storage`] is everything the relay persists: accounts and sessions ([`AccountStore`]),
 //! documents and the change feed ([`DocStore`]), photo metadata ([`BlobStore`]), the job queue
-//! ([`JobStore`]). Photo bytes live
+//! ([`JobStore`]), imported sales and purchases ([`SalesStore`]), per-tenant settings
+//! ([`TenantSettingsStore`]). Photo bytes live
 //! in a content-addressed folder ([`crate::blobs`]).
+//!
+//! Backends: [`sqlite`] (the embedded default, one file) and [`postgres`] (several relay nodes on
+//! one database). Both mirror each other exactly; `server/tests/storage_contract.rs` runs the
+//! same checks against each.
 
 mod accounts;
 mod blobs;
 mod docs;
 mod jobs;
+pub mod postgres;
+mod sales;
+mod settings;
 pub mod sqlite;
 
 pub use accounts::*;
 pub use blobs::*;
 pub use docs::*;
 pub use jobs::*;
+pub use sales::*;
+pub use settings::*;
 
 /// Everything the relay persists.
-pub trait Storage: AccountStore + DocStore + BlobStore + JobStore + Send + Sync + 'static {}
+pub trait Storage:
+    AccountStore + DocStore + BlobStore + JobStore + SalesStore + TenantSettingsStore + Send + Sync + 'static
+{
+}
 
-impl<T: AccountStore + DocStore + BlobStore + JobStore + Send + Sync + 'static> Storage for T {}
+impl<T: AccountStore + DocStore + BlobStore + JobStore + SalesStore + TenantSettingsStore + Send + Sync + 'static>
+    Storage for T
+{
+}

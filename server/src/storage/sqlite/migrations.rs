@@ -11,6 +11,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_blobs.sql"),
     include_str!("migrations/0004_jobs.sql"),
     include_str!("migrations/0005_photo_hashes.sql"),
+    include_str!("migrations/0006_sales.sql"),
+    include_str!("migrations/0007_settings.sql"),
 ];
 
 /// The schema version this code writes.

@@ -1,14 +1,16 @@
 //! The embedded storage: one SQLite file in the data directory (WAL, `synchronous=FULL`).
 //!
-//! One writer connection behind a mutex (SQLite has one writer at a time anyway) and a few
-//! reader connections; every call runs on tokio's blocking pool so no async worker waits on
-//! disk.
+//! One writer connection behind a mutex (SQLite has one writer at a time anyway; document writes
+//! are group-committed, see `docs.rs`) and a few reader connections that callers queue for;
+//! every call runs on tokio's blocking pool so no async worker waits on disk.
 
 mod accounts;
 mod blobs;
 mod docs;
 mod jobs;
 mod migrations;
+mod sales;
+mod settings;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -31,6 +33,11 @@ struct Inner {
     announcements: tokio::sync::broadcast::Sender<crate::storage::Announcement>,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// Document writes waiting for the next group commit.
+    write_queue: docs::WriteQueue,
+    /// One permit per pooled reader: a burst of reads waits for a pooled connection instead of
+    /// opening (and throwing away) connections of its own, each with its own page cache.
+    read_permits: tokio::sync::Semaphore,
 }
 
 impl SqliteStorage {
@@ -41,7 +48,14 @@ impl SqliteStorage {
         migrations::migrate(&mut writer)?;
         let readers = (0..READERS).map(|_| connect(&path)).collect::<Result<Vec<_>>>()?;
         let (announcements, _) = tokio::sync::broadcast::channel(4096);
-        let inner = Inner { path, announcements, writer: Mutex::new(writer), readers: Mutex::new(readers) };
+        let inner = Inner {
+            path,
+            announcements,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(readers),
+            write_queue: docs::WriteQueue::default(),
+            read_permits: tokio::sync::Semaphore::new(READERS),
+        };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -70,6 +84,12 @@ impl SqliteStorage {
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R> + Send + 'static,
     {
+        let _permit = self
+            .inner
+            .read_permits
+            .acquire()
+            .await
+            .map_err(|e| Error::Storage(format!("no reader connection available: {e}")))?;
         let inner = self.inner.clone();
         run_blocking(move || {
             let taken = inner.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();

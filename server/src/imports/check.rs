@@ -1,0 +1,255 @@
+//! Row validation: each value is checked and converted, and every failure is recorded with its
+//! line, so one pass reports all the bad rows of a file.
+
+use crate::accounts;
+
+/// Customer tiers a store or a price list may name.
+pub const TIERS: &[&str] = &["A", "B", "C"];
+
+/// The failures of a file: the first `keep` messages and a count of all of them.
+#[derive(Debug)]
+pub struct Errors {
+    messages: Vec<(usize, String)>,
+    count: usize,
+    keep: usize,
+}
+
+impl Errors {
+    /// Keeps at most `keep` messages (memory stays bounded on a file where every row is bad).
+    pub fn new(keep: usize) -> Self {
+        Self { messages: Vec::new(), count: 0, keep }
+    }
+
+    /// Records a failure on `line` (0 for the file as a whole).
+    pub fn push(&mut self, line: usize, message: String) {
+        self.count += 1;
+        if self.messages.len() < self.keep {
+            self.messages.push((line, message));
+        } else if let Some(last) = self.messages.iter().map(|(l, _)| *l).max()
+            && line < last
+        {
+            // Keep the earliest lines when failures arrive out of order (duplicates found late).
+            if let Some(at) = self.messages.iter().position(|(l, _)| *l == last) {
+                self.messages[at] = (line, message);
+            }
+        }
+    }
+
+    /// Whether nothing failed.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// How many failures there were.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// The kept messages, by line.
+    pub fn into_messages(mut self) -> Vec<String> {
+        self.messages.sort_by_key(|(line, _)| *line);
+        self.messages.into_iter().map(|(_, message)| message).collect()
+    }
+}
+
+/// Collects the errors of one row, each prefixed with its line.
+pub struct RowCheck<'a> {
+    line: usize,
+    errors: &'a mut Errors,
+    failed: bool,
+}
+
+impl<'a> RowCheck<'a> {
+    /// Checks the row on `line`.
+    pub fn new(line: usize, errors: &'a mut Errors) -> Self {
+        Self { line, errors, failed: false }
+    }
+
+    /// Records a failure of this row.
+    pub fn fail(&mut self, reason: String) {
+        self.failed = true;
+        self.errors.push(self.line, format!("line {}: {reason}", self.line));
+    }
+
+    /// Whether every check passed.
+    pub fn ok(&self) -> bool {
+        !self.failed
+    }
+
+    /// A value that must not be empty.
+    pub fn text(&mut self, value: &str, column: &str) -> String {
+        let value = value.trim();
+        if value.is_empty() {
+            self.fail(format!("{column} is empty"));
+        }
+        value.to_owned()
+    }
+
+    /// A region name (as user regions are named).
+    pub fn region(&mut self, value: &str) -> String {
+        let value = value.trim();
+        if let Err(error) = accounts::validate_region(value) {
+            self.fail(format!("region {value:?}: {error}"));
+        }
+        value.to_owned()
+    }
+
+    /// A region name, or empty for "any region".
+    pub fn region_or_any(&mut self, value: &str) -> String {
+        if value.trim().is_empty() { String::new() } else { self.region(value) }
+    }
+
+    /// A customer tier (`A`, `B`, `C`), or empty for "any tier" when `any` allows it.
+    pub fn tier(&mut self, value: &str, any: bool) -> String {
+        let value = value.trim();
+        if value.is_empty() && any {
+            return String::new();
+        }
+        if !TIERS.contains(&value) {
+            let also = if any { " or empty for any tier" } else { "" };
+            self.fail(format!("tier {value:?} must be one of A, B, C{also}"));
+        }
+        value.to_owned()
+    }
+
+    /// A whole number ≥ `min`.
+    pub fn whole_from(&mut self, value: &str, column: &str, min: i64) -> i64 {
+        match value.trim().parse::<i64>() {
+            Ok(n) if n >= min => n,
+            _ => {
+                self.fail(format!("{column} {value:?} must be a whole number ≥ {min}"));
+                min
+            }
+        }
+    }
+
+    /// A whole number ≥ 0.
+    pub fn whole(&mut self, value: &str, column: &str) -> i64 {
+        self.whole_from(value, column, 0)
+    }
+
+    /// Degrees within ±`limit`.
+    pub fn degrees(&mut self, value: &str, column: &str, limit: f64) -> f64 {
+        match value.trim().parse::<f64>() {
+            Ok(n) if n.is_finite() && (-limit..=limit).contains(&n) => n,
+            _ => {
+                self.fail(format!("{column} {value:?} must be a number of degrees from -{limit} to {limit}"));
+                0.0
+            }
+        }
+    }
+
+    /// A money value ≥ 0 with at most two decimals (`12`, `12.4`, `12.40`), in cents.
+    pub fn cents(&mut self, value: &str, column: &str) -> i64 {
+        match parse_cents(value.trim()) {
+            Some(cents) => cents,
+            None => {
+                self.fail(format!("{column} {value:?} must be an amount ≥ 0 with at most 2 decimals, like 12.40"));
+                0
+            }
+        }
+    }
+
+    /// A calendar day `YYYY-MM-DD`, and its number `YYYYMMDD` (which orders like the day).
+    pub fn day(&mut self, value: &str) -> (String, u32) {
+        let value = value.trim();
+        match parse_day(value) {
+            Some(number) => (value.to_owned(), number),
+            None => {
+                self.fail(format!("day {value:?} must be a date written YYYY-MM-DD"));
+                (value.to_owned(), 0)
+            }
+        }
+    }
+
+    /// A yes/no flag: `true`/`false`, `yes`/`no`, `1`/`0` (any case).
+    pub fn flag(&mut self, value: &str, column: &str) -> bool {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" => true,
+            "false" | "no" | "0" => false,
+            _ => {
+                self.fail(format!("{column} {value:?} must be true or false"));
+                false
+            }
+        }
+    }
+}
+
+/// `D+(.D{1,2})?` as cents; `None` if malformed or too large.
+pub fn parse_cents(value: &str) -> Option<i64> {
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if value.contains('.') && (fraction.is_empty() || fraction.len() > 2) {
+        return None;
+    }
+    if !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let units: i64 = whole.parse().ok()?;
+    let mut cents: i64 = if fraction.is_empty() { 0 } else { fraction.parse().ok()? };
+    if fraction.len() == 1 {
+        cents *= 10;
+    }
+    units.checked_mul(100)?.checked_add(cents)
+}
+
+/// A real calendar day `YYYY-MM-DD` (years 1900 to 9999) as the number `YYYYMMDD`.
+pub fn parse_day(value: &str) -> Option<u32> {
+    let bytes = value.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = value.get(range)?;
+        if part.bytes().all(|b| b.is_ascii_digit()) { part.parse().ok() } else { None }
+    };
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if year < 1900 || day == 0 || day > days_in_month {
+        return None;
+    }
+    Some(year * 10_000 + month * 100 + day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_values_become_cents() {
+        for (text, cents) in [("12", Some(1200)), ("12.4", Some(1240)), ("12.40", Some(1240)), ("0.05", Some(5))] {
+            assert_eq!(parse_cents(text), cents, "{text}");
+        }
+        for text in ["", "-1", "1.", ".5", "1.234", "1,20", "1e3", "12.4a", "99999999999999999999"] {
+            assert_eq!(parse_cents(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn only_real_days_are_days() {
+        assert_eq!(parse_day("2024-02-29"), Some(20_240_229));
+        assert_eq!(parse_day("2000-02-29"), Some(20_000_229));
+        for text in ["2023-02-29", "1900-02-29", "2024-13-01", "2024-04-31", "2024-1-01", "24-01-01", "2024/01/01"] {
+            assert_eq!(parse_day(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn errors_keep_the_earliest_lines_and_count_them_all() {
+        let mut errors = Errors::new(2);
+        for line in [5, 9, 3, 7] {
+            errors.push(line, format!("line {line}"));
+        }
+        assert_eq!(errors.count(), 4);
+        assert_eq!(errors.into_messages(), vec!["line 3", "line 5"]);
+    }
+}
