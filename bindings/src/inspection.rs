@@ -315,6 +315,18 @@ impl FieldSyncPhone {
         Ok(self.store.check_out(&document_id(&inspection_id)?, at, position.into())?)
     }
 
+    /// Records, during an open visit, that catalog promotion `promotion_id` runs in the inspected
+    /// store (seen at `at`, ms since the Unix epoch); once synced, the relay closes the store's
+    /// "promotion not started" alert. Confirming again keeps the first time.
+    pub fn confirm_promotion_started(
+        &self,
+        inspection_id: String,
+        promotion_id: String,
+        at: i64,
+    ) -> Result<(), FieldSyncError> {
+        Ok(self.store.confirm_promotion_started(&document_id(&inspection_id)?, &promotion_id, at)?)
+    }
+
     /// One inspection with its answers and photos.
     pub fn inspection(&self, inspection_id: String) -> Result<Inspection, FieldSyncError> {
         let inspection = self.store.inspection(&document_id(&inspection_id)?)?;

@@ -469,6 +469,7 @@ impl Model for Inspection {
             answers: BTreeMap::from([("item-0".into(), answer(&mut rng))]),
             photos: BTreeMap::new(),
             updated_at: T0,
+            promotions_started: Default::default(),
         }
     }
 

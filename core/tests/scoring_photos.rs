@@ -212,6 +212,7 @@ fn inspect(shots: &[Shot]) -> (Inspection, BTreeMap<String, PhotoPixels>) {
         answers: [("shelf".to_owned(), answer()), ("cooler".to_owned(), answer())].into_iter().collect(),
         photos,
         updated_at: CHECK_IN,
+        promotions_started: Default::default(),
     };
     (inspection, pixels)
 }

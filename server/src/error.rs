@@ -60,6 +60,9 @@ pub enum Error {
     /// Reading or writing the blob folder failed.
     #[error("blob storage error: {0}")]
     Io(#[from] std::io::Error),
+    /// A delivery to a remote endpoint (an alert webhook) failed; the job queue retries it.
+    #[error("{0}")]
+    Delivery(String),
     /// A core rule or document failed.
     #[error(transparent)]
     Core(#[from] fieldsync_core::Error),

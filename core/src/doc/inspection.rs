@@ -5,8 +5,9 @@
 //! An answer is replaced whole, never merged field by field: each answer carries a fresh `id`
 //! key, so two devices answering the same item keep one device's whole answer (last writer
 //! wins), never a mix nobody gave. Check-in and
-//! check-out are last-writer-wins registers. The document holds photo references only, never
-//! photo bytes.
+//! check-out are last-writer-wins registers. `promotions_started` is a map keyed by promotion id
+//! (the supervisor's confirmations that a promotion runs in the store). The document holds photo
+//! references only, never photo bytes.
 
 use std::collections::BTreeMap;
 
@@ -122,6 +123,13 @@ pub struct Inspection {
     pub photos: BTreeMap<String, PhotoRef>,
     /// Last edit, ms since the Unix epoch.
     pub updated_at: i64,
+    /// Promotions the supervisor saw running in the store during this visit: catalog promotion id
+    /// → when confirmed, ms since the Unix epoch. A map keyed by promotion id, so confirmations
+    /// made on two devices all survive. The relay closes a store's "promotion not started" alert
+    /// once any inspection of the store confirms the promotion. Absent in documents written
+    /// before it existed, which load with no confirmations.
+    #[autosurgeon(missing = "Default::default")]
+    pub promotions_started: BTreeMap<String, i64>,
 }
 
 impl DocumentModel for Inspection {

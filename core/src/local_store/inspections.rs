@@ -92,6 +92,7 @@ impl LocalStore {
             answers: Default::default(),
             photos: Default::default(),
             updated_at: now_ms(),
+            promotions_started: Default::default(),
         };
         self.create_doc(&inspection, |_| Ok(()))
     }
@@ -188,6 +189,36 @@ impl LocalStore {
             inspection.check_out = Some(Visit { at, position });
             inspection.status = InspectionStatus::CheckedOut;
             inspection.updated_at = now_ms();
+            Ok(())
+        })
+    }
+
+    /// Records, during an open visit, that the supervisor saw promotion `promotion_id` (a key of
+    /// the catalog's promotions) running in the inspected store at `at`. The relay closes the
+    /// store's "promotion not started" alert once this syncs. The promotion must be in the
+    /// catalog on the phone and cover the store; confirming it again keeps the first time.
+    pub fn confirm_promotion_started(&self, id: &DocumentId, promotion_id: &str, at: i64) -> Result<()> {
+        validate_time("at", at)?;
+        let inspection: Inspection = self.get(id)?;
+        let catalog = self.catalog()?;
+        let promotion = catalog.promotions.get(promotion_id).ok_or_else(|| Error::InvalidInput {
+            field: "promotion_id",
+            reason: format!("promotion {promotion_id} is not in the catalog"),
+        })?;
+        let store_id: DocumentId = inspection.store_id.parse()?;
+        let store: RetailStore = self.get(&store_id)?;
+        let covers = |list: &[String], value: &str| list.is_empty() || list.iter().any(|v| v == value);
+        if !covers(&promotion.stores, store_id.as_str()) || !covers(&promotion.regions, &store.region) {
+            return Err(Error::InvalidInput {
+                field: "promotion_id",
+                reason: format!("promotion {promotion_id} does not run in store {}", store.name),
+            });
+        }
+        self.edit_open(id, "confirm a promotion", |inspection| {
+            if !inspection.promotions_started.contains_key(promotion_id) {
+                inspection.promotions_started.insert(promotion_id.to_owned(), at);
+                inspection.updated_at = now_ms();
+            }
             Ok(())
         })
     }

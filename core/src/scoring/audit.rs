@@ -135,6 +135,7 @@ mod tests {
                 .collect(),
             photos: BTreeMap::new(),
             updated_at: 0,
+            promotions_started: Default::default(),
         }
     }
 

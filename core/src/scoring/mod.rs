@@ -278,6 +278,7 @@ mod tests {
             .into_iter()
             .collect(),
             updated_at: AT,
+            promotions_started: Default::default(),
         };
         let sharp = QualityMetrics {
             sharpness: 900.0,

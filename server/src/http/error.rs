@@ -30,6 +30,7 @@ impl ApiError {
             Error::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Error::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
+            Error::Delivery(_) => (StatusCode::BAD_GATEWAY, "delivery-failed"),
             Error::Core(fieldsync_core::Error::InvalidId { .. }) => (StatusCode::BAD_REQUEST, "invalid-id"),
             Error::Core(fieldsync_core::Error::InvalidInput { .. }) => (StatusCode::BAD_REQUEST, "invalid-input"),
             Error::Core(fieldsync_core::Error::Photo(_)) => (StatusCode::BAD_REQUEST, "invalid-image"),

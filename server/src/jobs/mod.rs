@@ -3,8 +3,8 @@
 //! again when its lease expires, and a job is keyed by the document and the heads it works on, so
 //! the same work is never queued twice.
 //!
-//! [`on_document_stored`] decides what a stored document calls for; [`run_queue`] runs the
-//! queue; [`run_job`] dispatches a job to its handler by kind.
+//! [`job_for`] decides what a stored document calls for (queued in the write's own transaction);
+//! [`run_queue`] runs the queue; [`run_job`] dispatches a job to its handler by kind.
 
 pub mod apply_decision;
 pub mod review_order;
@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use crate::storage::{DocMeta, Job};
+use crate::storage::{DocMeta, Job, NewJob};
 
 /// How long a worker holds a job before another may take it over.
 const LEASE_MS: i64 = 60_000;
@@ -49,7 +49,23 @@ pub fn key_for(id: &DocumentId, heads: &[Head]) -> String {
     format!("{id}@{}", heads.join(","))
 }
 
-/// Queues the work a stored document calls for. Called after every stored write from a device.
+/// The job a device's write of a document calls for, if any, to be queued in the same
+/// transaction as the write ([`crate::storage::DocWrite::job`]): a stored change never misses
+/// its job, even when the relay dies right after the commit. Wake the runner
+/// ([`JobSignal::wake`]) once the write is stored.
+pub fn job_for(id: &DocumentId, meta: &DocMeta, heads: &[Head]) -> Option<NewJob> {
+    let kind = job_kind(meta)?;
+    Some(NewJob {
+        kind: kind.to_owned(),
+        key: key_for(id, heads),
+        payload: serde_json::json!({ "doc": id.to_string() }).to_string(),
+        run_after: now_ms(),
+    })
+}
+
+/// Queues the work a stored document calls for, outside any write (a device's write queues it
+/// in its own transaction, see [`job_for`]): for re-queuing work by hand. Queuing twice is
+/// harmless, the job is keyed by the document and its heads.
 pub async fn on_document_stored(
     state: &AppState,
     tenant_id: i64,
@@ -57,9 +73,8 @@ pub async fn on_document_stored(
     meta: &DocMeta,
     heads: &[Head],
 ) -> Result<()> {
-    let Some(kind) = job_for(meta) else { return Ok(()) };
-    let payload = serde_json::json!({ "doc": id.to_string() }).to_string();
-    if state.storage.enqueue_job(tenant_id, kind, &key_for(id, heads), &payload, now_ms()).await? {
+    let Some(job) = job_for(id, meta, heads) else { return Ok(()) };
+    if state.storage.enqueue_job(tenant_id, &job.kind, &job.key, &job.payload, job.run_after).await? {
         state.jobs.wake();
     }
     Ok(())
@@ -67,7 +82,7 @@ pub async fn on_document_stored(
 
 /// The job kind a document calls for, if any. Kinds are added here with their handler in
 /// [`run_job`].
-fn job_for(meta: &DocMeta) -> Option<&'static str> {
+fn job_kind(meta: &DocMeta) -> Option<&'static str> {
     if score_inspection::wants(meta) {
         return Some(score_inspection::KIND);
     }
@@ -86,6 +101,8 @@ pub async fn run_job(state: &AppState, job: &Job) -> Result<()> {
         score_inspection::KIND => score_inspection::run(state, job).await,
         review_order::KIND => review_order::run(state, job).await,
         apply_decision::KIND => apply_decision::run(state, job).await,
+        crate::alerts::KIND => crate::alerts::run(state, job).await,
+        crate::alerts::webhook::KIND => crate::alerts::webhook::run(state, job).await,
         _ => Err(Error::bad_request("unknown-job", format!("no handler for job kind {}", job.kind))),
     }
 }

@@ -128,6 +128,8 @@ pub async fn review_order(
             })
             .await?;
             assessment.findings.extend(stock);
+            // Reserving moves available stock: low-stock alerts may open or close.
+            crate::alerts::queue_evaluation(storage, None, tenant_id, "stock reserved").await?;
         }
         None => assessment.findings.push(Finding {
             code: code::STOCK_UNKNOWN.to_owned(),
@@ -320,7 +322,9 @@ pub async fn sync_reservation(storage: &dyn Storage, tenant_id: i64, review: &Or
     } else {
         units_at(storage, tenant_id, &review.order_id.parse()?, &review.reviewed_heads).await?
     };
-    edit_reservation(storage, tenant_id, &inventory_id, &review.order_id, &units, |_| (units.clone(), ())).await
+    edit_reservation(storage, tenant_id, &inventory_id, &review.order_id, &units, |_| (units.clone(), ())).await?;
+    crate::alerts::queue_evaluation(storage, None, tenant_id, "stock reservation changed").await?;
+    Ok(())
 }
 
 /// Sets the reservation of `order_id` in an inventory document to what `decide` returns, given
@@ -425,6 +429,7 @@ pub async fn edit_reservation<R>(
             origin_device: None,
             new_actors: Vec::new(),
             blobs: Vec::new(),
+            job: None,
         };
         if let WriteOutcome::Stored(_) = storage.write_doc(tenant_id, write).await? {
             return Ok(result);

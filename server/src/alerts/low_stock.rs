@@ -1,0 +1,126 @@
+//! Low stock: a SKU of a warehouse whose available units (on hand minus reserved) are below its
+//! safety level. Reserved units are already promised to orders under review or approved, so they
+//! do not protect the shelf: an alert fires as soon as what can still be sold drops below safety.
+//! One cause per warehouse, region and SKU: `low-stock:{warehouse}/{region}:{sku}`.
+
+use fieldsync_core::doc::Inventory;
+
+use super::{AlertKind, Cause};
+
+/// One SKU of one warehouse below its safety level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LowStock {
+    /// The warehouse code.
+    pub warehouse: String,
+    /// The region the warehouse serves.
+    pub region: String,
+    /// The product.
+    pub sku: String,
+    /// Units on hand.
+    pub on_hand: i64,
+    /// Units reserved by orders.
+    pub reserved: i64,
+    /// The safety level.
+    pub safety: i64,
+}
+
+impl LowStock {
+    /// Units that can still be promised.
+    pub fn available(&self) -> i64 {
+        self.on_hand - self.reserved
+    }
+
+    /// The alert this finding raises.
+    pub fn cause(&self) -> Cause {
+        Cause {
+            key: format!("{}:{}/{}:{}", AlertKind::LowStock.as_str(), self.warehouse, self.region, self.sku),
+            kind: AlertKind::LowStock,
+            title: format!("Low stock: {} at {}", self.sku, self.warehouse),
+            detail: format!(
+                "{} at warehouse {} ({}): {} available ({} on hand, {} reserved), below the safety level of {}",
+                self.sku,
+                self.warehouse,
+                self.region,
+                self.available(),
+                self.on_hand,
+                self.reserved,
+                self.safety
+            ),
+            store_id: None,
+            sku: Some(self.sku.clone()),
+        }
+    }
+}
+
+/// Every SKU of every inventory whose available units are below its safety level, in inventory
+/// then SKU order.
+pub fn detect(inventories: &[Inventory]) -> Vec<LowStock> {
+    inventories
+        .iter()
+        .flat_map(|inventory| {
+            inventory.levels.iter().filter(|(_, level)| level.available() < level.safety).map(|(sku, level)| LowStock {
+                warehouse: inventory.warehouse.clone(),
+                region: inventory.region.clone(),
+                sku: sku.clone(),
+                on_hand: level.on_hand,
+                reserved: level.reserved,
+                safety: level.safety,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use fieldsync_core::doc::StockLevel;
+
+    use super::*;
+
+    fn inventory(levels: &[(&str, i64, i64, i64)]) -> Inventory {
+        Inventory {
+            warehouse: "WH-N".into(),
+            region: "north".into(),
+            levels: levels
+                .iter()
+                .map(|&(sku, on_hand, reserved, safety)| (sku.to_owned(), StockLevel { on_hand, reserved, safety }))
+                .collect(),
+            as_of: 0,
+            reservations: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_sku_is_low_when_what_can_still_be_sold_is_below_safety() {
+        // (case, on_hand, reserved, safety, low?)
+        let cases = [
+            ("well above", 100, 0, 20, false),
+            ("exactly at safety", 20, 0, 20, false),
+            ("one below safety", 19, 0, 20, true),
+            ("reservations eat into safety", 30, 15, 20, true),
+            ("reservations leave exactly safety", 35, 15, 20, false),
+            ("no safety level, in stock", 0, 0, 0, false),
+            ("no safety level, over-reserved", 2, 3, 0, true),
+        ];
+        for (case, on_hand, reserved, safety, low) in cases {
+            let found = detect(&[inventory(&[("SKU-1", on_hand, reserved, safety)])]);
+            assert_eq!(found.len(), usize::from(low), "{case}");
+            if let Some(found) = found.first() {
+                assert_eq!(found.available(), on_hand - reserved, "{case}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_cause_key_names_warehouse_region_and_sku_and_the_detail_gives_the_figures() {
+        let found = detect(&[inventory(&[("SKU-1", 5, 2, 10), ("SKU-2", 50, 0, 10)])]);
+        assert_eq!(found.len(), 1);
+        let cause = found[0].cause();
+        assert_eq!(cause.key, "low-stock:WH-N/north:SKU-1");
+        assert_eq!(cause.kind, AlertKind::LowStock);
+        assert_eq!(cause.sku.as_deref(), Some("SKU-1"));
+        assert!(cause.detail.contains("3 available (5 on hand, 2 reserved)"), "{}", cause.detail);
+        assert!(cause.detail.contains("safety level of 10"), "{}", cause.detail);
+    }
+}

@@ -1,0 +1,246 @@
+//! Sales falling: a store's sales falling three days in a row, in total or for one SKU.
+//!
+//! Precisely, per store: take the last [`RUN_DAYS`] (4) days on which the store reported any
+//! sales. They must be consecutive calendar days (a gap means the series is broken and nothing is
+//! said). Over those days:
+//! - **total**: the store's sales value (sum of `amount_cents` over its SKUs) is strictly
+//!   decreasing → cause `sales-falling:{store}`;
+//! - **per SKU**: the units of a SKU (0 on a day the store reported without that SKU) are strictly
+//!   decreasing → cause `sales-falling:{store}:{sku}`.
+//!
+//! Only the dates in the data count, never the wall clock, so the same data always gives the same
+//! answer. The alert closes when a later day breaks the fall (a rise, an equal day, or a gap).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{AlertKind, Cause};
+use crate::dashboard::html::money;
+use crate::storage::DailySale;
+
+/// Days in a falling run: three falls need four days.
+pub const RUN_DAYS: usize = 4;
+
+/// A store's sales (or one SKU's) falling over [`RUN_DAYS`] consecutive days.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SalesFall {
+    /// The store's document id.
+    pub store_id: String,
+    /// The SKU, or `None` for the store's total.
+    pub sku: Option<String>,
+    /// The days, oldest first (`YYYY-MM-DD`).
+    pub days: Vec<String>,
+    /// The figure of each day: sales value in cents for the total, units for a SKU.
+    pub values: Vec<i64>,
+}
+
+impl SalesFall {
+    /// The alert this finding raises; `store_name` names the store in the text.
+    pub fn cause(&self, store_name: &str) -> Cause {
+        let figures: Vec<String> = match &self.sku {
+            None => self.days.iter().zip(&self.values).map(|(d, v)| format!("{d}: {}", money(*v))).collect(),
+            Some(_) => self.days.iter().zip(&self.values).map(|(d, v)| format!("{d}: {v} units")).collect(),
+        };
+        let (key, title, what) = match &self.sku {
+            None => (
+                format!("{}:{}", AlertKind::SalesFalling.as_str(), self.store_id),
+                format!("Sales falling: {store_name}"),
+                "total sales".to_owned(),
+            ),
+            Some(sku) => (
+                format!("{}:{}:{sku}", AlertKind::SalesFalling.as_str(), self.store_id),
+                format!("Sales falling: {sku} at {store_name}"),
+                format!("sales of {sku}"),
+            ),
+        };
+        Cause {
+            key,
+            kind: AlertKind::SalesFalling,
+            title,
+            detail: format!("{what} at {store_name} fell {} days in a row: {}", RUN_DAYS - 1, figures.join(", ")),
+            store_id: Some(self.store_id.clone()),
+            sku: self.sku.clone(),
+        }
+    }
+}
+
+/// One store's sales of one day: SKU → (units, value in cents).
+type DaySales<'a> = BTreeMap<&'a str, (i64, i64)>;
+
+/// Every falling total and SKU of every store in `sales` (any order), in store order, the total
+/// before the SKUs. Rows with an unreadable day are ignored.
+pub fn detect(sales: &[DailySale]) -> Vec<SalesFall> {
+    let mut by_store: BTreeMap<&str, BTreeMap<i64, DaySales<'_>>> = BTreeMap::new();
+    let mut day_names: BTreeMap<i64, &str> = BTreeMap::new();
+    for sale in sales {
+        let Some(day) = day_number(&sale.day) else { continue };
+        day_names.insert(day, &sale.day);
+        let entry = by_store.entry(&sale.store_id).or_default().entry(day).or_default().entry(&sale.sku).or_default();
+        entry.0 += sale.units;
+        entry.1 += sale.amount_cents;
+    }
+    let mut found = Vec::new();
+    for (store_id, days) in by_store {
+        let window: Vec<(&i64, &DaySales<'_>)> = days.iter().rev().take(RUN_DAYS).rev().collect();
+        if window.len() < RUN_DAYS || window.windows(2).any(|pair| *pair[1].0 != *pair[0].0 + 1) {
+            continue;
+        }
+        let names: Vec<String> =
+            window.iter().map(|(day, _)| day_names.get(day).map(|n| (*n).to_owned()).unwrap_or_default()).collect();
+        let totals: Vec<i64> = window.iter().map(|(_, skus)| skus.values().map(|(_, amount)| amount).sum()).collect();
+        if strictly_decreasing(&totals) {
+            found.push(SalesFall { store_id: store_id.to_owned(), sku: None, days: names.clone(), values: totals });
+        }
+        let skus: BTreeSet<&str> = window.iter().flat_map(|(_, skus)| skus.keys().copied()).collect();
+        for sku in skus {
+            let units: Vec<i64> =
+                window.iter().map(|(_, skus)| skus.get(sku).map(|(units, _)| *units).unwrap_or(0)).collect();
+            if strictly_decreasing(&units) {
+                found.push(SalesFall {
+                    store_id: store_id.to_owned(),
+                    sku: Some(sku.to_owned()),
+                    days: names.clone(),
+                    values: units,
+                });
+            }
+        }
+    }
+    found
+}
+
+fn strictly_decreasing(values: &[i64]) -> bool {
+    values.windows(2).all(|pair| pair[1] < pair[0])
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date, if it is one.
+pub fn day_number(day: &str) -> Option<i64> {
+    let bytes = day.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let year: i64 = day.get(0..4)?.parse().ok()?;
+    let month: i64 = day.get(5..7)?.parse().ok()?;
+    let dom: i64 = day.get(8..10)?.parse().ok()?;
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    if !(1..=12).contains(&month) || dom < 1 || dom > month_days[usize::try_from(month - 1).ok()?] {
+        return None;
+    }
+    // Howard Hinnant's days-from-civil algorithm.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + dom - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (case, days and figures of one store's only SKU, falling?)
+    type Case = (&'static str, Vec<(&'static str, i64)>, bool);
+
+    fn sale(store: &str, sku: &str, day: &str, units: i64, amount_cents: i64) -> DailySale {
+        DailySale { store_id: store.into(), sku: sku.into(), day: day.into(), units, amount_cents }
+    }
+
+    /// One SKU's series: the same figure for units and value.
+    fn series(store: &str, sku: &str, days: &[(&str, i64)]) -> Vec<DailySale> {
+        days.iter().map(|&(day, v)| sale(store, sku, day, v, v * 100)).collect()
+    }
+
+    fn keys(found: &[SalesFall]) -> Vec<String> {
+        found.iter().map(|f| f.cause("Shop").key).collect()
+    }
+
+    #[test]
+    fn day_numbers_follow_the_calendar() {
+        assert_eq!(day_number("1970-01-01"), Some(0));
+        assert_eq!(day_number("2024-03-01").zip(day_number("2024-02-29")).map(|(a, b)| a - b), Some(1));
+        assert_eq!(day_number("2025-03-01").zip(day_number("2025-02-28")).map(|(a, b)| a - b), Some(1));
+        assert_eq!(day_number("2026-01-01").zip(day_number("2025-12-31")).map(|(a, b)| a - b), Some(1));
+        for bad in ["2025-02-29", "2025-13-01", "2025-00-10", "2025-1-01", "yesterday", "2025/01/01", ""] {
+            assert_eq!(day_number(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_fall_needs_four_consecutive_days_each_strictly_below_the_one_before() {
+        // (case, days and figures of one store's only SKU, falling?)
+        let cases: Vec<Case> = vec![
+            ("three falls", vec![("2026-03-01", 40), ("2026-03-02", 30), ("2026-03-03", 20), ("2026-03-04", 10)], true),
+            ("only two falls", vec![("2026-03-02", 30), ("2026-03-03", 20), ("2026-03-04", 10)], false),
+            ("a flat day", vec![("2026-03-01", 40), ("2026-03-02", 30), ("2026-03-03", 30), ("2026-03-04", 10)], false),
+            (
+                "a rise at the end",
+                vec![("2026-03-01", 40), ("2026-03-02", 30), ("2026-03-03", 20), ("2026-03-04", 25)],
+                false,
+            ),
+            ("a gap", vec![("2026-03-01", 40), ("2026-03-02", 30), ("2026-03-04", 20), ("2026-03-05", 10)], false),
+            (
+                "earlier rise, last four falling",
+                vec![("2026-02-28", 5), ("2026-03-01", 40), ("2026-03-02", 30), ("2026-03-03", 20), ("2026-03-04", 10)],
+                true,
+            ),
+            (
+                "falling, then a later day breaks it",
+                vec![
+                    ("2026-03-01", 40),
+                    ("2026-03-02", 30),
+                    ("2026-03-03", 20),
+                    ("2026-03-04", 10),
+                    ("2026-03-05", 50),
+                ],
+                false,
+            ),
+            (
+                "across a month end",
+                vec![("2026-02-26", 9), ("2026-02-27", 8), ("2026-02-28", 7), ("2026-03-01", 6)],
+                true,
+            ),
+            ("down to zero", vec![("2026-03-01", 3), ("2026-03-02", 2), ("2026-03-03", 1), ("2026-03-04", 0)], true),
+        ];
+        for (case, days, falling) in cases {
+            let found = detect(&series("s1", "SKU-1", &days));
+            let expected: Vec<String> =
+                if falling { vec!["sales-falling:s1".into(), "sales-falling:s1:SKU-1".into()] } else { Vec::new() };
+            assert_eq!(keys(&found), expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn total_and_skus_fall_independently_and_a_missing_sku_row_counts_as_zero() {
+        let mut sales =
+            series("s1", "SKU-1", &[("2026-03-01", 10), ("2026-03-02", 20), ("2026-03-03", 30), ("2026-03-04", 40)]);
+        // SKU-2 falls to nothing: no row on the last day (the store reported SKU-1 that day).
+        sales.extend(series("s1", "SKU-2", &[("2026-03-01", 9), ("2026-03-02", 6), ("2026-03-03", 3)]));
+        // Total: 1900, 2600, 3300, 4000 cents: rising.
+        assert_eq!(keys(&detect(&sales)), vec!["sales-falling:s1:SKU-2".to_owned()]);
+        let found = detect(&sales);
+        assert_eq!(found[0].values, vec![9, 6, 3, 0]);
+        assert_eq!(found[0].days.first().map(String::as_str), Some("2026-03-01"));
+    }
+
+    #[test]
+    fn the_total_is_the_sales_value_summed_over_skus_and_stores_are_separate() {
+        let mut sales = vec![
+            sale("s1", "A", "2026-03-01", 1, 900),
+            sale("s1", "B", "2026-03-01", 1, 300),
+            sale("s1", "A", "2026-03-02", 1, 600),
+            sale("s1", "B", "2026-03-02", 1, 500),
+            sale("s1", "A", "2026-03-03", 1, 1000),
+            sale("s1", "A", "2026-03-04", 1, 100),
+        ];
+        sales.extend(series("s2", "A", &[("2026-03-01", 4), ("2026-03-02", 3), ("2026-03-03", 2), ("2026-03-04", 1)]));
+        // s1 totals 1200, 1100, 1000, 100: falling, while its SKUs do not fall in units.
+        let found = detect(&sales);
+        assert_eq!(keys(&found), vec!["sales-falling:s1", "sales-falling:s2", "sales-falling:s2:A"]);
+        let cause = found[0].cause("Corner Shop");
+        assert_eq!(cause.title, "Sales falling: Corner Shop");
+        assert!(cause.detail.contains("2026-03-04: 1.00"), "{}", cause.detail);
+        assert_eq!(cause.sku, None);
+        assert_eq!(found[2].cause("Kiosk").sku.as_deref(), Some("A"));
+    }
+}

@@ -1,0 +1,49 @@
+//! Per-tenant settings the relay keeps beside the documents: the optional alert webhook
+//! (`fieldsync-server admin set-webhook`) and the alert-evaluation round that lets
+//! [`crate::alerts::queue_evaluation`] coalesce requests.
+
+use async_trait::async_trait;
+
+use crate::error::Result;
+
+/// Where a tenant's alert events are posted, and the secret that signs them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// The tenant's name, as events carry it.
+    pub tenant: String,
+    /// An `http://` or `https://` URL (validated by [`crate::alerts::webhook::validate`]).
+    pub url: String,
+    /// The HMAC-SHA256 key of the `X-FieldSync-Signature` header.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for WebhookSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookSettings")
+            .field("tenant", &self.tenant)
+            .field("url", &self.url)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Per-tenant settings.
+#[async_trait]
+pub trait TenantSettingsStore {
+    /// The tenant's webhook, if one is set.
+    async fn webhook(&self, tenant_id: i64) -> Result<Option<WebhookSettings>>;
+
+    /// Sets (`Some`) or clears (`None`) the tenant's webhook.
+    async fn set_webhook(&self, tenant_id: i64, webhook: Option<WebhookSettings>, now: i64) -> Result<()>;
+
+    /// The tenant's current alert-evaluation round (0 until the first evaluation ran). A request
+    /// for an evaluation queues the job of the current round; an evaluation that starts moves
+    /// the round on, so requests made while it runs queue the next one.
+    async fn alert_round(&self, tenant_id: i64) -> Result<i64>;
+
+    /// Moves the tenant's round past `round` (to `round + 1`, never backwards).
+    async fn advance_alert_round(&self, tenant_id: i64, round: i64) -> Result<()>;
+
+    /// The ids of tenants that hold at least one document (the periodic evaluation visits them).
+    async fn tenants_with_documents(&self) -> Result<Vec<i64>>;
+}

@@ -1,0 +1,10 @@
+-- Per-tenant settings: the optional alert webhook (URL and signing secret) and the round of
+-- alert evaluations, which coalesces evaluation requests into one queued job per round.
+CREATE TABLE tenant_settings (
+    tenant_id INTEGER PRIMARY KEY REFERENCES tenants(id),
+    webhook_tenant TEXT,
+    webhook_url TEXT,
+    webhook_secret TEXT,
+    alert_round INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL
+);
