@@ -3,9 +3,11 @@
 // as the first argument and logins, document ids and the artifact folder in FS_* variables.
 //
 // Protocol with the Rust test, one line each way: this script prints READY-FOR-ORDER once the
-// overview is loaded and its event stream connected; the test then syncs a new order from a
-// phone and answers "ORDER <id>"; the script waits for that row to appear without a reload.
-// It prints DONE at the end and exits 0, or prints the failure and exits 1.
+// approver's overview is loaded and its event stream connected; the test then syncs a new order
+// that needs this approver from a phone and answers "ORDER <id>"; the script waits for that row
+// to appear without a reload, opens it and clicks Approve, then prints "APPROVED <id>"; the test
+// syncs the phone, checks that the phone holds the approval, and answers "PHONE-APPROVED".
+// The script prints DONE at the end and exits 0, or prints the failure and exits 1.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -90,22 +92,44 @@ try {
   await page.click('#sign-in');
   await page.waitForSelector('#login-error');
 
-  await login(page, env.FS_HQ_USER, env.FS_HQ_PASSWORD);
+  // The approver of the live order's step (the north manager) works through the day.
+  await login(page, env.FS_APPROVER_USER, env.FS_APPROVER_PASSWORD);
   await page.waitForSelector('#kpi-orders-today');
   await page.waitForSelector(`#live-orders tr[data-id="${env.FS_FIRST_ORDER}"]`);
   check(await page.locator('#orders-per-day rect').count() === 14, 'the chart has one bar per day');
+  check(await page.locator('#score-distribution rect').count() === 10, 'the score chart has ten buckets');
+  check(await page.locator('#approval-times title').count() > 0, 'the approval-time chart has a title');
+  check(await page.locator('header a:text("Stores")').count() === 1, 'the nav links the stores page');
   await page.waitForSelector('body[data-live="connected"]');
   await page.evaluate(() => { window.__noReload = 'still here'; });
   await shot(page, 'overview');
 
   console.log('READY-FOR-ORDER');
   const answer = await nextLine(TIMEOUT * 2);
-  const match = /^ORDER (\S+)$/.exec(answer);
-  check(match, `expected "ORDER <id>", got ${answer}`);
+  const match = /^ORDER (\S+) (\S+)$/.exec(answer);
+  check(match, `expected "ORDER <id> <sku>", got ${answer}`);
   const liveId = match[1];
-  await page.waitForSelector(`#live-orders tr[data-id="${liveId}"]`, { timeout: TIMEOUT * 2 });
+  const liveSku = match[2];
+  const liveRow = `#live-orders tr[data-id="${liveId}"]`;
+  await page.waitForSelector(liveRow, { timeout: TIMEOUT * 2 });
+  // The relay's review arrives a moment later, also live.
+  await page.waitForSelector(`${liveRow} .tag:text-is("needs-approval")`, { timeout: TIMEOUT * 2 });
   check(await page.evaluate(() => window.__noReload) === 'still here', 'the page reloaded instead of updating live');
   await shot(page, 'overview-live-order');
+
+  // Approve it in the browser: open the order from the live row, click Approve.
+  await Promise.all([page.waitForURL(`${base}/dashboard/orders/${liveId}`), page.click(`${liveRow} a`)]);
+  await page.waitForSelector('#approve');
+  check(await page.locator('#reject').count() === 1, 'the approver also gets a reject button');
+  await shot(page, 'order-to-approve');
+  await Promise.all([page.waitForURL(/decided=approved/), page.click('#approve')]);
+  await page.waitForSelector('#notice');
+  check((await page.textContent('#order-status')).includes('approved'), 'the order shows its new state');
+  check(await page.locator('#approve').count() === 0, 'a decided step offers no buttons');
+  await shot(page, 'order-approved');
+  console.log(`APPROVED ${liveId}`);
+  const phone = await nextLine(TIMEOUT * 2);
+  check(phone === 'PHONE-APPROVED', `expected PHONE-APPROVED from the test, got ${phone}`);
 
   // Orders list, filter and CSV.
   await page.goto(`${base}/dashboard/orders`);
@@ -147,14 +171,52 @@ try {
   await shot(page, 'inspection-photo');
   await page.keyboard.press('Escape');
 
+  check(await page.locator('#score b').count() === 1, 'the inspection shows its score');
+  check(await page.locator('#score-items tbody tr').count() > 0, 'the score is broken down per item');
+
+  await page.goto(`${base}/dashboard/inspections`);
+  await page.waitForSelector(`tr[data-id="${env.FS_INSPECTION}"]`);
+  check(await page.locator('#score-distribution rect').count() === 10, 'the inspections page draws the score distribution');
+  await shot(page, 'inspections');
+
   await page.goto(`${base}/dashboard/devices`);
   await page.waitForSelector('#devices tbody tr');
   await shot(page, 'devices');
+
+  // Stores: the manager's region, coverage and the rollout of the newest product.
+  await page.click('header a:text("Stores")');
+  await page.waitForSelector('#stores tbody tr[data-store]');
+  await page.waitForSelector('#coverage-total');
+  await page.waitForSelector('#rollout-share');
+  const managerStores = await page.locator('#stores tbody tr[data-store]').count();
+  check(await page.locator('#coverage tbody tr[data-region]').count() === 1, 'a manager sees one region');
+  await page.selectOption('#filter-days', '30');
+  await Promise.all([page.waitForURL(/days=30/), page.click('button:text("Show")')]);
+  await page.waitForSelector('#coverage-total');
+  await shot(page, 'stores');
+  // The approved order's product has reached the rep's store.
+  await page.goto(`${base}/dashboard/stores?sku=${encodeURIComponent(liveSku)}`);
+  await page.waitForSelector('#rollout-share');
+  check((await page.textContent('h2:has-text("Rollout of")')).includes(liveSku), 'the chosen SKU is shown');
+  check(await page.locator('#stores td.reached').count() >= 1, `the rollout of ${liveSku} shows the store that ordered it`);
+  check(!(await page.textContent('#rollout-share')).startsWith('0 of'), 'the rollout share counts the order');
 
   // Logout ends the session: the next visit goes to the login.
   await Promise.all([page.waitForURL(`${base}/dashboard/login`), page.click('header button:text("Log out")')]);
   await page.goto(`${base}/`);
   check(page.url().startsWith(`${base}/dashboard/login`), 'after logout the session must be gone');
+
+  // --- HQ: every region's stores; no buttons on a step that is not theirs -------------------------
+  await login(page, env.FS_HQ_USER, env.FS_HQ_PASSWORD);
+  await page.goto(`${base}/dashboard/stores`);
+  await page.waitForSelector('#coverage-total');
+  const hqStores = await page.locator('#stores tbody tr[data-store]').count();
+  check(hqStores > managerStores, `HQ sees every region's stores (${hqStores}), more than the manager (${managerStores})`);
+  await shot(page, 'stores-hq');
+  await page.goto(`${base}/dashboard/orders/${liveId}`);
+  check((await page.textContent('#order-status')).includes('approved') && await page.locator('#approve').count() === 0,
+    'HQ sees the approved order without buttons');
+  await Promise.all([page.waitForURL(`${base}/dashboard/login`), page.click('header button:text("Log out")')]);
 
   // --- A supervisor -----------------------------------------------------------------------------
   const sup = await browser();
@@ -170,6 +232,13 @@ try {
   await spage.goto(`${base}/dashboard/devices`);
   await spage.waitForSelector('#error-title:text("Not allowed")');
   await shot(spage, 'supervisor-refused');
+  const post = await spage.request.post(`${base}/dashboard/orders/${liveId}/decision`, {
+    form: { csrf: 'guess', step: '0', submission: '1', verdict: 'reject', reason: 'no' },
+  });
+  check(post.status() === 403, `a supervisor's decision must be refused, got ${post.status()}`);
+  const stores = await spage.goto(`${base}/dashboard/stores`);
+  check(stores.status() === 200, `a supervisor sees their stores, got ${stores.status()}`);
+  check(await spage.locator('#rollout-share').count() === 0, 'supervisors get no rollout (it reads orders)');
   // Their own inspection they do see.
   const own = await spage.goto(`${base}/dashboard/inspections/${env.FS_INSPECTION}`);
   check(own.status() === 200, `a supervisor sees their own inspection, got ${own.status()}`);

@@ -1,6 +1,9 @@
-//! The HQ dashboard in a real headless Chromium: HQ logs in, sees an order that a phone syncs
-//! while the page is open appear without a reload, opens an inspection and its photos; a
-//! supervisor is refused the HQ pages. Screenshots land in `target/browser-artifacts/`.
+//! The HQ dashboard in a real headless Chromium: the north manager logs in, sees an order that
+//! needs their approval appear without a reload as a phone syncs it, approves it with a click,
+//! and the rep's phone then syncs and holds the approval; they open an inspection with its photos
+//! and score, the charts and the stores page; HQ sees every region's stores; a supervisor is
+//! refused the HQ pages and the approval. Screenshots of each page land in
+//! `target/browser-artifacts/`.
 //!
 //! Needs Debian's `/usr/bin/chromium` and `tests/browser/node_modules` (`scripts/test-browser`
 //! installs both). Without them the test fails, unless `FIELDSYNC_SKIP_BROWSER=1`.
@@ -13,7 +16,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use fieldsync_core::Role;
-use fieldsync_core::doc::{AnswerValue, GeoFix};
+use fieldsync_core::doc::{AnswerValue, GeoFix, ReviewOutcome, StepState};
 use fieldsync_core::local_store::{CheckIn, LineInput, NewOrder, PhotoCapture};
 use fieldsync_tests::{Phone, Relay};
 
@@ -56,6 +59,35 @@ fn submit_order(phone: &Phone, qty: i64) -> fieldsync_core::DocumentId {
     id
 }
 
+/// An order at list price that the demo policy routes to the region's manager: 450.00 or more
+/// (`large-order`) and under 2,000.00 (which would add an HQ step), of the product with the most
+/// stock in the rep's region, so the stock check passes.
+fn submit_order_needing_approval(phone: &Phone) -> fieldsync_core::DocumentId {
+    let (store_id, store) = phone.store.stores().unwrap().into_iter().next().expect("the rep has stores");
+    let catalog = phone.store.catalog().unwrap();
+    let inventories = phone.store.inventories().unwrap();
+    let inventory = &inventories.iter().find(|(_, i)| i.region == store.region).expect("region stock").1;
+    let sku = catalog
+        .products
+        .iter()
+        .filter(|(_, p)| p.active)
+        .max_by_key(|(sku, _)| inventory.levels.get(*sku).map_or(0, |l| l.available()))
+        .map(|(sku, _)| sku.clone())
+        .unwrap();
+    let probe = LineInput { sku: sku.clone(), qty: 1, unit_price_cents: 0, discount_bp: 0 };
+    let preview = phone.store.price_preview(store_id.as_str(), &[probe]).unwrap();
+    let list = preview.lines[0].list_price.as_ref().expect("a list price").unit_price_cents;
+    let qty = (45_000 + list - 1) / list;
+    assert!(qty * list < 200_000, "the order must stay under the HQ threshold");
+    let line = LineInput { sku, qty, unit_price_cents: list, discount_bp: 0 };
+    let id = phone
+        .store
+        .create_order(NewOrder { store_id: store_id.to_string(), lines: vec![line], notes: String::new() })
+        .unwrap();
+    phone.store.submit_order(&id).unwrap();
+    id
+}
+
 fn photo(name: &str) -> Vec<u8> {
     std::fs::read(workspace().join("core/tests/fixtures/photos").join(name)).unwrap()
 }
@@ -90,7 +122,7 @@ fn synced_inspection(supervisor: &Phone) -> fieldsync_core::DocumentId {
 }
 
 #[test]
-fn hq_sees_a_phone_order_live_opens_inspection_photos_and_a_supervisor_is_refused_hq_pages() {
+fn the_approver_sees_a_phone_order_live_approves_it_in_the_browser_and_the_phone_receives_the_approval() {
     if let Some(missing) = missing_tools() {
         if std::env::var("FIELDSYNC_SKIP_BROWSER").as_deref() == Ok("1") {
             eprintln!("skipping the browser test (FIELDSYNC_SKIP_BROWSER=1): {missing}");
@@ -109,17 +141,23 @@ fn hq_sees_a_phone_order_live_opens_inspection_photos_and_a_supervisor_is_refuse
     let first = submit_order(&rep, 3);
     rep.sync();
     let inspection = synced_inspection(&supervisor);
+    // The relay reviews the first order and scores the inspection before the browser looks.
+    assert!(relay.wait_for_jobs(Duration::from_secs(120)), "the relay's jobs did not finish");
 
     let artifacts = workspace().join("target/browser-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
     let hq = relay.login_of("hq-admin");
     let sup = relay.login_of(&supervisor_name);
+    // The demo policy routes a north order to the north manager first by username.
+    let approver = relay.login_of(&relay.users(Role::Manager, Some("north"))[0]);
     let mut child = Command::new("node")
         .arg(workspace().join("tests/browser/dashboard.mjs"))
         .arg(&relay.base_url)
         .env("FS_TENANT", &hq.tenant)
         .env("FS_HQ_USER", &hq.username)
         .env("FS_HQ_PASSWORD", &hq.password)
+        .env("FS_APPROVER_USER", &approver.username)
+        .env("FS_APPROVER_PASSWORD", &approver.password)
         .env("FS_SUPERVISOR_USER", &sup.username)
         .env("FS_SUPERVISOR_PASSWORD", &sup.password)
         .env("FS_FIRST_ORDER", first.as_str())
@@ -145,6 +183,7 @@ fn hq_sees_a_phone_order_live_opens_inspection_photos_and_a_supervisor_is_refuse
 
     let deadline = Instant::now() + BROWSER_DEADLINE;
     let mut live_order = None;
+    let mut phone_saw = None;
     let mut done = false;
     while !done {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -152,17 +191,37 @@ fn hq_sees_a_phone_order_live_opens_inspection_photos_and_a_supervisor_is_refuse
             Ok(line) => line,
             Err(_) => break,
         };
-        match line.as_str() {
+        let mut answer = |text: String| {
+            writeln!(to_browser, "{text}").unwrap();
+            to_browser.flush().unwrap();
+        };
+        if line == "READY-FOR-ORDER" {
             // The page is loaded and its event stream connected: only now does the phone sync.
-            "READY-FOR-ORDER" => {
-                let id = submit_order(&rep, 11);
+            let id = submit_order_needing_approval(&rep);
+            rep.sync();
+            let sku = rep.store.order(&id).unwrap().lines.values().next().unwrap().sku.clone();
+            answer(format!("ORDER {id} {sku}"));
+            live_order = Some(id);
+        } else if let Some(id) = line.strip_prefix("APPROVED ") {
+            assert_eq!(Some(id), live_order.as_ref().map(|o| o.as_str()), "the browser approved another order");
+            let order = live_order.clone().unwrap();
+            // The phone's side: sync until the review the relay rewrote arrives.
+            let until = Instant::now() + Duration::from_secs(60);
+            let review = loop {
                 rep.sync();
-                writeln!(to_browser, "ORDER {id}").unwrap();
-                to_browser.flush().unwrap();
-                live_order = Some(id);
-            }
-            "DONE" => done = true,
-            _ => {}
+                match rep.store.order_review(&order).unwrap() {
+                    Some((_, review)) if review.outcome != ReviewOutcome::NeedsApproval => break review,
+                    _ if Instant::now() > until => panic!("the phone never received the decision on {order}"),
+                    _ => std::thread::sleep(Duration::from_millis(100)),
+                }
+            };
+            assert_eq!(review.outcome, ReviewOutcome::Approved, "{review:?}");
+            assert_eq!(review.steps[0].state, StepState::Approved);
+            assert_eq!(review.steps[0].approver, approver.user_id);
+            phone_saw = Some(review);
+            answer("PHONE-APPROVED".to_owned());
+        } else if line == "DONE" {
+            done = true;
         }
     }
     if !done {
@@ -170,16 +229,22 @@ fn hq_sees_a_phone_order_live_opens_inspection_photos_and_a_supervisor_is_refuse
     }
     let status = child.wait().expect("node exit status");
     assert!(live_order.is_some(), "the browser never reported the overview ready");
+    assert!(phone_saw.is_some(), "the browser never approved the live order");
     assert!(done && status.success(), "the browser script failed ({status}); see its output above");
     for shot in [
         "login",
         "overview",
         "overview-live-order",
+        "order-to-approve",
+        "order-approved",
         "orders",
         "order",
         "inspection",
         "inspection-photo",
+        "inspections",
         "devices",
+        "stores",
+        "stores-hq",
         "supervisor-refused",
     ] {
         let path = artifacts.join(format!("{shot}.png"));

@@ -81,6 +81,16 @@ pub fn money(cents: i64) -> String {
     format!("{sign}{grouped}.{:02}", abs % 100)
 }
 
+/// `45 min`, `5 h 20 min`, `3 d 4 h` of a duration in ms (negative durations count as zero).
+pub fn duration(ms: i64) -> String {
+    let minutes = ms.max(0) / 60_000;
+    match minutes {
+        0..=59 => format!("{minutes} min"),
+        60..=2879 => format!("{} h {} min", minutes / 60, minutes % 60),
+        _ => format!("{} d {} h", minutes / 1440, minutes % 1440 / 60),
+    }
+}
+
 /// "3 h ago" style age of a time, relative to `now`.
 pub fn age(ms: i64, now: i64) -> String {
     let minutes = now.saturating_sub(ms) / 60_000;
@@ -119,6 +129,10 @@ dialog form{position:absolute;top:6px;right:6px}.note{color:#52606d;font-size:13
 .login label{display:block;margin:10px 0 2px;font-size:13px}.login input{width:100%}.error{color:#8a1c1c;background:#fde0e0;padding:8px;border-radius:4px}
 .chart{background:#fff;border-radius:8px;padding:8px;box-shadow:0 1px 2px rgba(0,0,0,.08)}.chart svg{display:block;max-width:860px}
 #live-state{font-size:12px}
+.decide{display:flex;gap:16px;flex-wrap:wrap;align-items:flex-start;background:#fff;padding:12px 16px;border-radius:8px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+.decide form{display:flex;flex-direction:column;gap:6px}.decide textarea{font:inherit;width:320px;height:56px;padding:4px 6px;border:1px solid #cbd2d9;border-radius:4px}
+button.danger{background:#8a1c1c;color:#fff;border:0;border-radius:4px;padding:6px 14px;font:inherit;cursor:pointer}
+.notice{padding:8px;border-radius:4px;background:#d3f5e0;color:#135c33}
 ";
 
 // Refreshes every element marked data-live-region from a fresh copy of the page when the relay
@@ -218,5 +232,9 @@ mod tests {
         assert_eq!(money(123_456_789), "1,234,567.89");
         assert_eq!(money(-5), "-0.05");
         assert_eq!(url_param("a b&c"), "a%20b%26c");
+        assert_eq!(duration(59 * 60_000), "59 min");
+        assert_eq!(duration(-5), "0 min");
+        assert_eq!(duration(5 * 3_600_000 + 20 * 60_000), "5 h 20 min");
+        assert_eq!(duration(3 * DAY_MS + 4 * 3_600_000), "3 d 4 h");
     }
 }

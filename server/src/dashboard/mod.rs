@@ -6,19 +6,25 @@
 //! - [`pages`]: overview, orders, inspections, devices; every page and every call behind it
 //!   checks the section ([`Section::allows`]) and reads only through the viewer's scope
 //!   ([`records`]).
+//! - [`decisions`]: approve / reject on an order's page for the approver of the current step,
+//!   through the same decision path as `POST /v1/orders/{id}/decision`.
+//! - [`stores`]: last visit and score per store, coverage per region, product rollout.
 //! - [`live`]: server-sent events fed by the storage's announcements, so new orders appear
 //!   without a reload.
-//! - [`csv`]: exports; [`svg`]: the orders-per-day chart, rendered on the server.
+//! - [`csv`]: exports; [`svg`]: the charts (orders per day, score distribution, approval
+//!   times), rendered on the server.
 //!
 //! No external assets: the CSS and a few lines of JavaScript are inlined under a per-response
 //! CSP nonce.
 
 pub mod csv;
+pub mod decisions;
 pub mod html;
 pub mod live;
 pub mod pages;
 pub mod records;
 pub mod session;
+pub mod stores;
 pub mod svg;
 
 use axum::Router;
@@ -44,6 +50,12 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/orders", get(pages::orders))
         .route("/dashboard/orders.csv", get(csv::orders))
         .route("/dashboard/orders/{id}", get(pages::order))
+        .route(
+            "/dashboard/orders/{id}/decision",
+            post(decisions::decide).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
+        .route("/dashboard/stores", get(stores::stores))
+        .route("/stores", get(stores::stores))
         .route("/dashboard/inspections", get(pages::inspections))
         .route("/dashboard/inspections.csv", get(csv::inspections))
         .route("/dashboard/inspections/{id}", get(pages::inspection))
@@ -63,13 +75,17 @@ pub enum Section {
     Inspections,
     /// Devices and their sync health: HQ and managers.
     Devices,
+    /// Stores, coverage and product rollout: everyone on the dashboard, each in their scope.
+    Stores,
 }
 
 impl Section {
     /// Whether `role` may open this section.
     pub fn allows(self, role: Role) -> bool {
         match self {
-            Section::Overview | Section::Inspections => matches!(role, Role::Hq | Role::Manager | Role::Supervisor),
+            Section::Overview | Section::Inspections | Section::Stores => {
+                matches!(role, Role::Hq | Role::Manager | Role::Supervisor)
+            }
             Section::Orders | Section::Devices => matches!(role, Role::Hq | Role::Manager),
         }
     }
@@ -84,6 +100,7 @@ impl Section {
             Section::Orders => "orders",
             Section::Inspections => "inspections",
             Section::Devices => "devices",
+            Section::Stores => "stores",
         };
         Err(DashError::Forbidden(format!("{what} are for HQ and managers; a {} cannot open this page", caller.role)))
     }
@@ -155,12 +172,13 @@ mod tests {
 
     #[test]
     fn supervisors_see_inspections_but_not_orders_or_devices_and_reps_see_nothing() {
-        for section in [Section::Overview, Section::Orders, Section::Inspections, Section::Devices] {
+        for section in [Section::Overview, Section::Orders, Section::Inspections, Section::Devices, Section::Stores] {
             assert!(section.allows(Role::Hq));
             assert!(section.allows(Role::Manager));
             assert!(!section.allows(Role::Rep));
         }
         assert!(Section::Inspections.allows(Role::Supervisor));
+        assert!(Section::Stores.allows(Role::Supervisor));
         assert!(!Section::Devices.allows(Role::Supervisor));
         assert!(!Section::Orders.allows(Role::Supervisor));
     }

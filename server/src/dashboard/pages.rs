@@ -1,10 +1,11 @@
-//! The dashboard pages: login and logout, overview, orders, inspections, devices.
+//! The dashboard pages: login and logout, overview, orders (with the approve / reject forms of
+//! [`super::decisions`]), inspections, devices. The stores page is in [`super::stores`].
 //!
 //! Every handler takes a [`Viewer`] (a valid dashboard session of a non-rep), checks its
 //! [`Section`], and reads documents only through [`records`], i.e. the viewer's scope. Every
 //! user-provided string goes through [`esc`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 use std::net::SocketAddr;
 
@@ -22,7 +23,7 @@ use fieldsync_core::doc::{
 
 use serde::Deserialize;
 
-use super::html::{DAY_MS, NavItem, age, datetime, esc, money, page, url_param};
+use super::html::{DAY_MS, NavItem, age, datetime, duration, esc, money, page, url_param};
 use super::records::{self, GpsPrecision, Names, Record, by_subject, gps_precision, load_kind, load_one, show_fix};
 use super::session::{self, Viewer};
 use super::{DashError, Section};
@@ -33,6 +34,9 @@ use crate::state::AppState;
 pub const STALE_AFTER_MS: i64 = 4 * 3_600_000;
 /// The overview's period for coverage and inspections, in days.
 pub const PERIOD_DAYS: i64 = 7;
+/// Most rows the orders page lists (the summary, the chart and the CSV cover every filtered
+/// order): a page of a thousand rows is slow to render and to refresh live, and nobody reads it.
+pub const ORDERS_SHOWN: usize = 200;
 
 fn nav(role: Role) -> Vec<NavItem> {
     let mut items = vec![NavItem { href: "/", label: "Overview" }];
@@ -42,13 +46,17 @@ fn nav(role: Role) -> Vec<NavItem> {
     if Section::Inspections.allows(role) {
         items.push(NavItem { href: "/dashboard/inspections", label: "Inspections" });
     }
+    if Section::Stores.allows(role) {
+        items.push(NavItem { href: "/dashboard/stores", label: "Stores" });
+    }
     if Section::Devices.allows(role) {
         items.push(NavItem { href: "/dashboard/devices", label: "Devices" });
     }
     items
 }
 
-fn frame(viewer: &Viewer, title: &str, current: &str, body: &str) -> Response {
+/// A page in the dashboard's frame: the viewer's navigation, name and logout form around `body`.
+pub fn frame(viewer: &Viewer, title: &str, current: &str, body: &str) -> Response {
     let who = format!("{} ({})", viewer.caller.username, viewer.caller.role);
     page(title, &nav(viewer.caller.role), current, Some((&who, &viewer.csrf)), body)
 }
@@ -326,15 +334,22 @@ pub async fn overview(State(state): State<AppState>, viewer: Viewer) -> Result<R
         let average = scored.iter().sum::<f64>() / scored.len() as f64;
         kpi("kpi-score", format!("{average:.1}"), &format!("average score ({} scored)", scored.len()));
     }
-    let stores: BTreeSet<&String> = names.stores.keys().collect();
-    if !stores.is_empty() {
-        let mut visited: BTreeSet<&str> = recent.iter().map(|i| i.value.store_id.as_str()).collect();
-        visited.extend(rows.iter().filter(|r| r.at() >= period_start).map(|r| r.order.value.store_id.as_str()));
-        let covered = stores.iter().filter(|s| visited.contains(s.as_str())).count();
+    if sees_orders {
+        let times = super::svg::approval_times(&rows);
+        if let Some(median) = super::svg::median(&times) {
+            kpi("kpi-approval-time", duration(median), &format!("median approval time ({} decided)", times.len()));
+        }
+    }
+    // Coverage as the stores page counts it: the stores the viewer looks after, visited by an
+    // inspection in the period.
+    let looked_after = super::stores::stores_in_view(&state, &viewer.caller).await?;
+    if !looked_after.is_empty() {
+        let visits = super::stores::visits_by_store(&inspections, &scores, period_start);
+        let (_, total) = super::stores::coverage(&looked_after, &visits);
         kpi(
             "kpi-coverage",
-            format!("{}%", covered * 100 / stores.len()),
-            &format!("store coverage: {covered} of {} visited, {PERIOD_DAYS} days", stores.len()),
+            format!("{}%", total.percent()),
+            &format!("store coverage: {} of {} visited, {PERIOD_DAYS} days", total.visited, total.stores),
         );
     }
     let open_alerts: Vec<_> =
@@ -356,6 +371,18 @@ pub async fn overview(State(state): State<AppState>, viewer: Viewer) -> Result<R
              <h2>Latest orders <a class=\"note\" href=\"/dashboard/orders.csv\">CSV</a></h2>{}",
             super::svg::bar_chart(&days),
             orders_table("live-orders", &rows.iter().take(15).collect::<Vec<_>>(), &names)
+        );
+    }
+    let _ = write!(
+        body,
+        "<h2>Inspection scores, {PERIOD_DAYS} days</h2><div class=\"chart\" id=\"score-chart\" data-live-region>{}</div>",
+        super::svg::score_chart(&scored, &format!("last {PERIOD_DAYS} days"))
+    );
+    if sees_orders {
+        let _ = write!(
+            body,
+            "<h2>Approval times</h2><div class=\"chart\" id=\"approval-chart\" data-live-region>{}</div>",
+            super::svg::approval_chart(&super::svg::approval_times(&rows))
         );
     }
     if !open_alerts.is_empty() {
@@ -439,31 +466,87 @@ pub async fn orders(
         "<h1>Orders</h1><form class=\"filters\" method=\"get\"><label>Status<select name=\"status\" id=\"filter-status\">{status_options}</select></label>\
          <label>Store<select name=\"store\" id=\"filter-store\">{store_options}</select></label><button class=\"primary\" type=\"submit\">Filter</button>\
          <a href=\"{}\" id=\"orders-csv\">Export CSV</a></form>\
-         <p class=\"note\" id=\"orders-summary\">{} orders, {} in total (the newest {} in your scope are considered).</p>{}",
+         <p class=\"note\" id=\"orders-summary\">{} orders, {} in total (the newest {} in your scope are considered; \
+         the table lists the newest {ORDERS_SHOWN}, the CSV all of them).</p>{}\
+         <h2>Approval times of these orders</h2><div class=\"chart\" id=\"approval-chart\" data-live-region>{}</div>",
         esc(&csv_link),
         shown.len(),
         money(total),
         records::LIST_LIMIT,
-        orders_table("live-orders", &shown, &names)
+        orders_table("live-orders", shown.get(..ORDERS_SHOWN).unwrap_or(&shown), &names),
+        super::svg::approval_chart(&super::svg::approval_times(shown.iter().copied()))
     );
     Ok(frame(&viewer, "Orders", "/dashboard/orders", &body))
 }
 
-/// `GET /dashboard/orders/{id}`: lines, verdict findings and approval steps.
+/// A message shown at the top of a page after a form was posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// What was done.
+    Done(String),
+    /// Why it was refused (nothing changed).
+    Error(String),
+}
+
+impl Notice {
+    fn html(&self) -> String {
+        match self {
+            Notice::Done(text) => format!("<p class=\"notice\" id=\"notice\">{}</p>", esc(text)),
+            Notice::Error(text) => format!("<p class=\"error\" id=\"decision-error\">{}</p>", esc(text)),
+        }
+    }
+}
+
+/// The query of an order's page: `decided` names the outcome after the viewer's decision.
+#[derive(Debug, Default, Deserialize)]
+pub struct OrderPageQuery {
+    /// The review's outcome after a decision made on this page.
+    pub decided: Option<String>,
+}
+
+/// `GET /dashboard/orders/{id}`: lines, verdict findings, approval steps, and the approve /
+/// reject forms for the approver of the current step.
 pub async fn order(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<String>,
+    query: Result<Query<OrderPageQuery>, QueryRejection>,
+) -> Result<Response, DashError> {
+    let Query(query) = query.unwrap_or_default();
+    let notice = query.decided.and_then(|outcome| match outcome.as_str() {
+        "approved" => Some(Notice::Done("Your decision is recorded: the order is approved.".to_owned())),
+        "rejected" => Some(Notice::Done("Your decision is recorded: the order is rejected.".to_owned())),
+        "needs-approval" => {
+            Some(Notice::Done("Your approval is recorded: the next step waits for its approver.".to_owned()))
+        }
+        _ => None,
+    });
+    order_page(&state, &viewer, &id, notice).await
+}
+
+/// An order's page, with `notice` on top (see [`order`]). The review is loaded by its derived
+/// id, not by listing reviews, so the page costs the same with a million orders.
+pub async fn order_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    notice: Option<Notice>,
 ) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
-    let order = load_one::<Order>(&state, &viewer.caller, &id).await?;
-    let names = Names::load(&state, &viewer.caller).await?;
-    let review = by_subject(load_kind::<OrderReview>(&state, &viewer.caller).await?).remove(order.id.as_str());
+    let order = load_one::<Order>(state, &viewer.caller, id).await?;
+    let names = Names::load(state, &viewer.caller).await?;
+    let review_id = crate::jobs::review_order::review_id(order.id.as_str());
+    let review = match load_one::<OrderReview>(state, &viewer.caller, review_id.as_str()).await {
+        Ok(review) => Some(review),
+        Err(crate::Error::NotFound { .. }) => None,
+        Err(other) => return Err(other.into()),
+    };
     let row = OrderRow { order, review };
     let o = &row.order.value;
     let mut body = format!(
-        "<h1>Order for {}</h1><p>Rep <b>{}</b> · created {} · {} · submission {} · status {}</p>",
+        "<h1>Order for {}</h1>{}<p>Rep <b>{}</b> · created {} · {} · submission {} · status <span id=\"order-status\">{}</span></p>",
         esc(&names.store(&o.store_id)),
+        notice.as_ref().map(Notice::html).unwrap_or_default(),
         esc(&names.user(&o.owner)),
         esc(&datetime(o.created_at)),
         o.submitted_at.map_or_else(|| "not submitted".to_owned(), |t| format!("submitted {}", datetime(t))),
@@ -547,9 +630,12 @@ pub async fn order(
                 );
             }
             body.push_str("</tbody></table>");
+            if row.status() == "needs-approval" {
+                body.push_str(&super::decisions::forms(viewer, row.order.id.as_str(), r));
+            }
         }
     }
-    Ok(frame(&viewer, "Order", "/dashboard/orders", &body))
+    Ok(frame(viewer, "Order", "/dashboard/orders", &body))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -588,6 +674,12 @@ pub async fn inspections(State(state): State<AppState>, viewer: Viewer) -> Resul
         );
     }
     body.push_str("</tbody></table>");
+    let all_scores: Vec<f64> = list.iter().filter_map(|i| scores.get(i.id.as_str())).map(|s| s.value.score).collect();
+    let _ = write!(
+        body,
+        "<h2>Score distribution</h2><div class=\"chart\" id=\"score-chart\" data-live-region>{}</div>",
+        super::svg::score_chart(&all_scores, "all inspections in your scope")
+    );
     Ok(frame(&viewer, "Inspections", "/dashboard/inspections", &body))
 }
 

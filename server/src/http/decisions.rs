@@ -6,6 +6,9 @@
 //! write, [`Decision::id_for`]) and applies it to the review at once; the answer is the review's
 //! new state. An order the caller may not read answers 404; a caller who is not the step's
 //! approver (a rep, another manager, the order's own rep) 403; a step that is not waiting 409.
+//!
+//! [`decide_order`] is the one decision path behind this endpoint and the dashboard's approve /
+//! reject form (`dashboard::pages::decide`): both get the same checks and the same refusals.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
@@ -83,6 +86,70 @@ fn refused(refusal: DecisionRefused) -> Error {
     }
 }
 
+/// A decision asked for by an approver, from any client (JSON API or dashboard form).
+#[derive(Debug, Clone)]
+pub struct DecisionRequest {
+    /// The approval step's index.
+    pub step: u64,
+    /// Approve or reject.
+    pub verdict: Verdict,
+    /// Why; required to reject.
+    pub reason: String,
+    /// The submission the approver saw, when the client knows it (the dashboard's form does):
+    /// a decision on a page that went stale because the order was resubmitted is refused
+    /// instead of landing on the new submission. `None`: the submission under review.
+    pub submission: Option<u64>,
+}
+
+/// Parses `approve` or `reject`.
+pub fn parse_verdict(text: &str) -> Result<Verdict, Error> {
+    match text {
+        "approve" => Ok(Verdict::Approve),
+        "reject" => Ok(Verdict::Reject),
+        other => {
+            Err(Error::bad_request("invalid-input", format!("invalid verdict {other:?}: expected approve or reject")))
+        }
+    }
+}
+
+/// The one decision path of the relay's HTTP surface, shared by `POST /v1/orders/{id}/decision`
+/// and the dashboard's approve / reject form: the order must be in the caller's scope (else
+/// `NotFound`), the caller a manager or HQ (else `Forbidden`), the order reviewed (else
+/// `Conflict`), and core's rules decide the rest through [`decide_for`]: only the current step's
+/// approver, never the order's own rep, a reason to reject. Anything refused changes nothing.
+/// Returns the decision document's id and the review's new state.
+pub async fn decide_order(
+    state: &AppState,
+    caller: &Caller,
+    order_id: &DocumentId,
+    request: &DecisionRequest,
+) -> Result<(DocumentId, OrderReview), Error> {
+    let storage = state.storage.as_ref();
+    let not_found = || Error::not_found(format!("order {order_id}"));
+    let order = storage.load_doc(caller.tenant_id, order_id).await?.ok_or_else(not_found)?;
+    if order.meta.kind != DocKind::Order || !caller.scope().contains(&order.meta) {
+        return Err(not_found());
+    }
+    if !matches!(caller.role, Role::Manager | Role::Hq) {
+        return Err(Error::Forbidden(format!("a {} cannot decide approval steps; managers and hq can", caller.role)));
+    }
+    let review_id = review_id(order_id.as_str());
+    let review: OrderReview = match storage.load_doc(caller.tenant_id, &review_id).await? {
+        Some(stored) => fieldsync_core::doc::read(&review_id, &documents::load(&stored)?)?,
+        None => return Err(Error::Conflict(format!("order {order_id} has not been reviewed yet"))),
+    };
+    let decision = Decision {
+        order_id: order_id.to_string(),
+        step: request.step,
+        submission: request.submission.unwrap_or(review.submission),
+        approver: caller.user_id.clone(),
+        verdict: request.verdict,
+        reason: request.reason.trim().to_owned(),
+        decided_at: now_ms(),
+    };
+    decide_for(storage, caller.tenant_id, &review, &decision, now_ms()).await?.map_err(refused)
+}
+
 /// Decides an approval step (see the module docs).
 pub async fn decide(
     State(state): State<AppState>,
@@ -94,46 +161,15 @@ pub async fn decide(
         path.map_err(|e| Error::bad_request("invalid-id", format!("invalid order id in the path: {}", e.body_text())))?;
     let order_id: DocumentId =
         text.parse().map_err(|e: fieldsync_core::Error| Error::bad_request("invalid-id", e.to_string()))?;
-    let storage = state.storage.as_ref();
-    let not_found = || Error::not_found(format!("order {order_id}"));
-    let order = storage.load_doc(caller.tenant_id, &order_id).await?.ok_or_else(not_found)?;
-    if order.meta.kind != DocKind::Order || !caller.scope().contains(&order.meta) {
-        return Err(not_found().into());
-    }
-    if !matches!(caller.role, Role::Manager | Role::Hq) {
-        return Err(
-            Error::Forbidden(format!("a {} cannot decide approval steps; managers and hq can", caller.role)).into()
-        );
-    }
     let Json(body) =
         body.map_err(|e| Error::bad_request("invalid-input", format!("invalid decision: {}", e.body_text())))?;
-    let verdict = match body.verdict.as_str() {
-        "approve" => Verdict::Approve,
-        "reject" => Verdict::Reject,
-        other => {
-            return Err(Error::bad_request(
-                "invalid-input",
-                format!("invalid verdict {other:?}: expected approve or reject"),
-            )
-            .into());
-        }
-    };
-    let review_id = review_id(order_id.as_str());
-    let review: OrderReview = match storage.load_doc(caller.tenant_id, &review_id).await? {
-        Some(stored) => fieldsync_core::doc::read(&review_id, &documents::load(&stored)?)?,
-        None => return Err(Error::Conflict(format!("order {order_id} has not been reviewed yet")).into()),
-    };
-    let decision = Decision {
-        order_id: order_id.to_string(),
+    let request = DecisionRequest {
         step: body.step,
-        submission: review.submission,
-        approver: caller.user_id.clone(),
-        verdict,
-        reason: body.reason.trim().to_owned(),
-        decided_at: now_ms(),
+        verdict: parse_verdict(&body.verdict)?,
+        reason: body.reason,
+        submission: None,
     };
-    let (decision_id, review) =
-        decide_for(storage, caller.tenant_id, &review, &decision, now_ms()).await?.map_err(refused)?;
+    let (decision_id, review) = decide_order(&state, &caller, &order_id, &request).await?;
     Ok(Json(json!({
         "decision_id": decision_id.as_str(),
         "step": body.step,

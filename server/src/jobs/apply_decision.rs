@@ -9,7 +9,8 @@
 //! phone for no fault of theirs; instead the relay ignores it, logs why, and the review (which
 //! the approver's phone holds) shows the truth. An ignored decision changes nothing.
 //!
-//! The same function serves `POST /v1/orders/{id}/decision` ([`decide_for`]), with the one
+//! The same function serves `POST /v1/orders/{id}/decision` and the dashboard's approve /
+//! reject form ([`decide_for`], called by `http::decisions::decide_order`), with the one
 //! difference that over HTTP only the current step can be decided (no revision of a decided
 //! step, see [`Revision`]).
 
