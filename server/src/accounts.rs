@@ -5,17 +5,19 @@
 //! - A token is 32 random bytes, base64url; only its SHA-256 is stored, so a copy of the database
 //!   holds no usable token. Tokens expire ([`Config::token_ttl`]) and can be revoked one by one,
 //!   per device or per user.
-//! - Logins are rate limited in memory per account and per client address ([`LoginLimiter`]);
-//!   a wrong tenant, username or password all answer the same [`Error::BadCredentials`], after
-//!   the same amount of hashing work.
+//! - Logins are rate limited per account and per client address ([`LoginLimiter`]): in memory
+//!   for a single SQLite relay, in the database ([`LoginFailureStore`]) when several PostgreSQL
+//!   nodes share it, so a limit reached on one node holds on all. A wrong tenant, username or
+//!   password all answer the same [`Error::BadCredentials`], after the same amount of hashing work.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fieldsync_core::Role;
@@ -148,8 +150,54 @@ pub fn verify_password(password: &str, hash: &str) -> Result<bool> {
     }
 }
 
+/// Threads that compute password hashes, relay-wide.
+const HASHING_THREADS: usize = 2;
+
+type HashingJob = Box<dyn FnOnce() + Send>;
+
+/// The queue of the password-hashing threads. Each argon2 hash takes its whole memory cost
+/// (19 MiB by default) from the allocator of the thread that computes it, and the allocator
+/// keeps it for that thread afterwards: hashed on tokio's blocking pool (hundreds of threads), a
+/// burst of logins left hundreds of MB behind. A few dedicated threads reuse the same memory,
+/// and a burst of logins queues here (more hashes at once than cores finish no sooner).
+fn hashing_queue() -> Result<&'static Mutex<std::sync::mpsc::Sender<HashingJob>>> {
+    static QUEUE: std::sync::OnceLock<Option<Mutex<std::sync::mpsc::Sender<HashingJob>>>> = std::sync::OnceLock::new();
+    QUEUE
+        .get_or_init(|| {
+            let (sender, receiver) = std::sync::mpsc::channel::<HashingJob>();
+            let receiver = std::sync::Arc::new(Mutex::new(receiver));
+            let mut started = 0;
+            for n in 0..HASHING_THREADS {
+                let receiver = receiver.clone();
+                let spawned = std::thread::Builder::new().name(format!("password-hashing-{n}")).spawn(move || {
+                    loop {
+                        let job = receiver.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                });
+                started += usize::from(spawned.is_ok());
+            }
+            (started > 0).then(|| Mutex::new(sender))
+        })
+        .as_ref()
+        .ok_or_else(|| Error::Storage("cannot start the password hashing threads".into()))
+}
+
 async fn blocking<R: Send + 'static>(f: impl FnOnce() -> Result<R> + Send + 'static) -> Result<R> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| Error::Storage(format!("password hashing task failed: {e}")))?
+    let (answer, outcome) = tokio::sync::oneshot::channel();
+    let job: HashingJob = Box::new(move || {
+        // The requester may have gone away.
+        let _ = answer.send(f());
+    });
+    hashing_queue()?
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .send(job)
+        .map_err(|_| Error::Storage("the password hashing threads stopped".into()))?;
+    outcome.await.map_err(|_| Error::Storage("password hashing task failed".into()))?
 }
 
 /// A new bearer token: 32 random bytes, base64url without padding (43 characters).
@@ -165,15 +213,59 @@ pub fn hash_token(token: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Rate limiting
 
-/// In-memory login rate limiting: failed attempts per account and per client address in a
-/// sliding window ([`LoginLimits`]). A successful login clears its account's failures (not the
-/// address's: one good password must not reopen a guessing spree from the same address).
+/// Login rate limiting: failed attempts per account and per client address in a sliding window
+/// ([`LoginLimits`]). A successful login clears its account's failures (not the address's: one
+/// good password must not reopen a guessing spree from the same address).
 ///
-/// Memory stays bounded: entries whose failures all left the window are dropped as the maps grow.
-#[derive(Debug)]
+/// Counted in memory ([`LoginLimiter::new`]; memory stays bounded: entries whose failures all
+/// left the window are dropped as the maps grow), or in storage shared by every relay node
+/// ([`LoginLimiter::shared`]), with the same rules.
 pub struct LoginLimiter {
     limits: LoginLimits,
     failures: Mutex<Failures>,
+    shared: Option<Arc<dyn LoginFailureStore>>,
+}
+
+impl std::fmt::Debug for LoginLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginLimiter").field("limits", &self.limits).field("shared", &self.shared.is_some()).finish()
+    }
+}
+
+/// Failed logins kept in storage, so that every relay node sharing it counts the same failures.
+/// Keys are opaque (`account:…`, `address:…`); times are ms since the Unix epoch.
+#[async_trait]
+pub trait LoginFailureStore: Send + Sync {
+    /// Records one failure of each key at `now_ms`, and forgets every failure before
+    /// `forget_before_ms` (they no longer count anywhere).
+    async fn record_login_failure(&self, keys: &[String], now_ms: i64, forget_before_ms: i64) -> Result<()>;
+
+    /// Times of the failures of `key` at or after `since_ms`, oldest first.
+    async fn login_failures_since(&self, key: &str, since_ms: i64) -> Result<Vec<i64>>;
+
+    /// Forgets every failure of `key`.
+    async fn clear_login_failures(&self, key: &str) -> Result<()>;
+}
+
+/// Seconds until the failure count drops below `limit`, from failure times in ms (oldest first,
+/// all inside the window ending at `now_ms`).
+fn wait_for_ms(times: &[i64], limit: usize, now_ms: i64, window_ms: i64) -> Option<u64> {
+    if limit == 0 || times.len() < limit {
+        return None;
+    }
+    let freeing = times.get(times.len() - limit)?;
+    let left_ms = window_ms.saturating_sub(now_ms.saturating_sub(*freeing)).max(0);
+    Some(u64::try_from((left_ms + 999) / 1000).unwrap_or(u64::MAX).max(1))
+}
+
+/// The shared store's key of an account: hashed, so any tenant or username (even one with a NUL)
+/// makes a valid key of fixed length.
+fn shared_account_key(account: &str) -> String {
+    format!("account:{}", hex::encode(Sha256::digest(account.as_bytes())))
+}
+
+fn shared_address_key(address: IpAddr) -> String {
+    format!("address:{address}")
 }
 
 #[derive(Debug, Default)]
@@ -203,9 +295,18 @@ fn wait_for(times: Option<&VecDeque<Instant>>, limit: usize, now: Instant, windo
 }
 
 impl LoginLimiter {
-    /// A limiter with these limits.
+    /// A limiter with these limits, counting in memory (one relay process).
     pub fn new(limits: LoginLimits) -> Self {
-        Self { limits, failures: Mutex::new(Failures::default()) }
+        Self { limits, failures: Mutex::new(Failures::default()), shared: None }
+    }
+
+    /// A limiter with these limits, counting in `store`, shared by every relay node using it.
+    pub fn shared(limits: LoginLimits, store: Arc<dyn LoginFailureStore>) -> Self {
+        Self { limits, failures: Mutex::new(Failures::default()), shared: Some(store) }
+    }
+
+    fn window_ms(&self) -> i64 {
+        i64::try_from(self.limits.window.as_millis()).unwrap_or(i64::MAX)
     }
 
     /// The key of an account in the limiter.
@@ -214,8 +315,20 @@ impl LoginLimiter {
     }
 
     /// [`Error::RateLimited`] if the account or the address used up its failures in the window.
-    pub fn check(&self, account: &str, address: Option<IpAddr>) -> Result<()> {
-        self.check_at(account, address, Instant::now())
+    pub async fn check(&self, account: &str, address: Option<IpAddr>) -> Result<()> {
+        let Some(store) = &self.shared else { return self.check_at(account, address, Instant::now()) };
+        let (now, window) = (now_ms(), self.window_ms());
+        let since = now.saturating_sub(window).saturating_add(1);
+        let times = store.login_failures_since(&shared_account_key(account), since).await?;
+        let mut waits = vec![wait_for_ms(&times, self.limits.per_account, now, window)];
+        if let Some(address) = address {
+            let times = store.login_failures_since(&shared_address_key(address), since).await?;
+            waits.push(wait_for_ms(&times, self.limits.per_address, now, window));
+        }
+        match waits.into_iter().flatten().max() {
+            Some(retry_after_secs) => Err(Error::RateLimited { retry_after_secs }),
+            None => Ok(()),
+        }
     }
 
     /// [`LoginLimiter::check`] at a given instant.
@@ -232,8 +345,15 @@ impl LoginLimiter {
     }
 
     /// Records a failed attempt.
-    pub fn record_failure(&self, account: &str, address: Option<IpAddr>) {
-        self.record_failure_at(account, address, Instant::now());
+    pub async fn record_failure(&self, account: &str, address: Option<IpAddr>) -> Result<()> {
+        let Some(store) = &self.shared else {
+            self.record_failure_at(account, address, Instant::now());
+            return Ok(());
+        };
+        let mut keys = vec![shared_account_key(account)];
+        keys.extend(address.map(shared_address_key));
+        let now = now_ms();
+        store.record_login_failure(&keys, now, now.saturating_sub(self.window_ms())).await
     }
 
     /// [`LoginLimiter::record_failure`] at a given instant.
@@ -264,8 +384,14 @@ impl LoginLimiter {
     }
 
     /// Clears an account's failures after a successful login.
-    pub fn record_success(&self, account: &str) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).accounts.remove(account);
+    pub async fn record_success(&self, account: &str) -> Result<()> {
+        match &self.shared {
+            Some(store) => store.clear_login_failures(&shared_account_key(account)).await,
+            None => {
+                self.failures.lock().unwrap_or_else(|p| p.into_inner()).accounts.remove(account);
+                Ok(())
+            }
+        }
     }
 }
 
@@ -288,7 +414,7 @@ pub async fn login(
 ) -> Result<LoginResponse> {
     validate_device_name(&request.device_name)?;
     let account = LoginLimiter::account_key(&request.tenant, &request.username);
-    limiter.check(&account, client)?;
+    limiter.check(&account, client).await?;
 
     let user = match storage.find_tenant(&request.tenant).await? {
         Some(tenant) => storage.find_user_by_username(tenant.id, &request.username).await?,
@@ -307,12 +433,12 @@ pub async fn login(
     let user = match user {
         Some(user) if matches && user.disabled_at.is_none() => user,
         _ => {
-            limiter.record_failure(&account, client);
+            limiter.record_failure(&account, client).await?;
             tracing::info!(tenant = %request.tenant, username = %request.username, "login refused");
             return Err(Error::BadCredentials);
         }
     };
-    limiter.record_success(&account);
+    limiter.record_success(&account).await?;
 
     let now = now_ms();
     let device = storage.register_device(user.tenant_id, &user.id, request.device_name.trim(), now).await?;
@@ -539,7 +665,17 @@ mod tests {
     }
 
     #[test]
-    fn a_success_clears_the_account_but_not_the_address() {
+    fn shared_counts_wait_like_memory_counts() {
+        // The same failures as above, in ms: limited for 50 s, free once the first leaves.
+        assert_eq!(wait_for_ms(&[0, 1_000, 2_000], 3, 10_000, 60_000), Some(50));
+        assert_eq!(wait_for_ms(&[1_000, 2_000], 3, 60_000, 60_000), None);
+        assert_eq!(wait_for_ms(&[0, 1_000, 2_000], 3, 59_999, 60_000), Some(1));
+        assert_ne!(shared_account_key("acme\u{0}anna"), shared_account_key("acme\u{0}bob"));
+        assert!(!shared_account_key("acme\u{0}anna").contains('\u{0}'));
+    }
+
+    #[tokio::test]
+    async fn a_success_clears_the_account_but_not_the_address() {
         let limiter = limiter();
         let now = Instant::now();
         let address: IpAddr = [10, 0, 0, 1].into();
@@ -547,7 +683,7 @@ mod tests {
             limiter.record_failure_at(if i < 2 { "acme/anna" } else { "acme/other" }, Some(address), now);
         }
         assert!(matches!(limiter.check_at("acme/anna", Some(address), now), Err(Error::RateLimited { .. })));
-        limiter.record_success("acme/anna");
+        limiter.record_success("acme/anna").await.unwrap();
         assert!(limiter.check_at("acme/anna", None, now).is_ok());
         assert!(limiter.check_at("acme/anna", Some(address), now).is_err());
         assert!(limiter.check_at("acme/anna", Some([10, 0, 0, 2].into()), now).is_ok());

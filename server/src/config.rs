@@ -11,6 +11,8 @@ use crate::blobs::BlobFolder;
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 use crate::state::AppState;
+use crate::storage::Storage;
+use crate::storage::postgres::{self, PostgresStorage};
 use crate::storage::sqlite::SqliteStorage;
 
 /// Name of the SQLite file in the data directory.
@@ -63,8 +65,12 @@ impl Default for LoginLimits {
 /// The relay's settings.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Config {
-    /// The data directory: the SQLite file and the blob folder.
+    /// The data directory: the SQLite file and the blob folder (with PostgreSQL, only the blob
+    /// folder, which every node must share: `docs/deployment.md`).
     pub data_dir: PathBuf,
+    /// A PostgreSQL URL (`postgres://…`): when set, everything but photo bytes is stored there
+    /// instead of the SQLite file, and several relay nodes may share it.
+    pub database_url: Option<String>,
     /// Where `serve` listens.
     pub listen: SocketAddr,
     /// How long a login token is valid.
@@ -77,18 +83,26 @@ pub struct Config {
     pub max_blob_bytes: u64,
     /// A bearer token for Prometheus scrapers on `GET /metrics` (HQ users' tokens work too).
     pub metrics_token: Option<String>,
+    /// How often every tenant's alerts are evaluated even when nothing asked for it (promotions
+    /// start as time passes): `crate::alerts::run_schedule`.
+    pub alert_interval: Duration,
+    /// How long one webhook delivery attempt may take before it counts as failed and is retried.
+    pub webhook_timeout: Duration,
 }
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_deref().map(postgres::redact))
             .field("listen", &self.listen)
             .field("token_ttl", &self.token_ttl)
             .field("password_cost", &self.password_cost)
             .field("login_limits", &self.login_limits)
             .field("max_blob_bytes", &self.max_blob_bytes)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
+            .field("alert_interval", &self.alert_interval)
+            .field("webhook_timeout", &self.webhook_timeout)
             .finish()
     }
 }
@@ -98,12 +112,15 @@ impl Config {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         Self {
             data_dir: data_dir.into(),
+            database_url: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             token_ttl: Duration::from_secs(30 * 24 * 60 * 60),
             password_cost: PasswordCost::default(),
             login_limits: LoginLimits::default(),
             max_blob_bytes: 15 * 1024 * 1024,
             metrics_token: None,
+            alert_interval: Duration::from_secs(5 * 60),
+            webhook_timeout: Duration::from_secs(10),
         }
     }
 
@@ -118,17 +135,45 @@ impl Config {
     }
 
     /// Opens the embedded storage in the data directory (creating the directory, the database and
-    /// the blob folder as needed) and assembles the relay's shared state.
+    /// the blob folder as needed) and assembles the relay's shared state. With a
+    /// [`Config::database_url`], use [`Config::open`].
     pub fn open_state(self) -> Result<AppState> {
-        std::fs::create_dir_all(&self.data_dir)
-            .map_err(|e| Error::Storage(format!("cannot create data directory {}: {e}", self.data_dir.display())))?;
+        if let Some(url) = &self.database_url {
+            return Err(Error::Storage(format!(
+                "{} is a PostgreSQL database: open it with Config::open",
+                postgres::redact(url)
+            )));
+        }
+        self.create_data_dir()?;
         let storage = SqliteStorage::open(self.database_path())?;
+        let limiter = LoginLimiter::new(self.login_limits);
+        self.assemble(Arc::new(storage), limiter)
+    }
+
+    /// Opens the configured storage — PostgreSQL when [`Config::database_url`] is set (migrating
+    /// it and joining the other nodes' notifications), else the embedded SQLite file — and
+    /// assembles the relay's shared state. Must run inside a tokio runtime.
+    pub async fn open(self) -> Result<AppState> {
+        let Some(url) = self.database_url.clone() else { return self.open_state() };
+        self.create_data_dir()?;
+        let storage = Arc::new(PostgresStorage::connect(&url).await?);
+        // Failed logins are counted in the database, so limits hold across nodes.
+        let limiter = LoginLimiter::shared(self.login_limits, storage.clone());
+        self.assemble(storage, limiter)
+    }
+
+    fn create_data_dir(&self) -> Result<()> {
+        std::fs::create_dir_all(&self.data_dir)
+            .map_err(|e| Error::Storage(format!("cannot create data directory {}: {e}", self.data_dir.display())))
+    }
+
+    fn assemble(self, storage: Arc<dyn Storage>, limiter: LoginLimiter) -> Result<AppState> {
         let blobs = BlobFolder::open(self.blob_dir())?;
         Ok(AppState {
-            storage: Arc::new(storage),
+            storage,
             blobs,
             metrics: Arc::new(Metrics::default()),
-            login_limiter: Arc::new(LoginLimiter::new(self.login_limits)),
+            login_limiter: Arc::new(limiter),
             config: Arc::new(self),
             shutdown: Default::default(),
             jobs: Default::default(),

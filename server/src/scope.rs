@@ -70,8 +70,21 @@ impl Scope {
     }
 
     /// The scope as a SQL condition over a `documents` row aliased `d`, with its parameters
-    /// (positional `?`). Every backend uses it, so the rule table above is the only one.
+    /// (positional `?`, SQLite's dialect). Every backend uses [`Scope::condition`], so the rule
+    /// table above is the only one.
     pub fn sql_condition(&self) -> (String, Vec<String>) {
+        self.condition(|_| "?".to_owned(), "0")
+    }
+
+    /// The same condition in PostgreSQL's dialect: numbered placeholders starting at
+    /// `$first_param` (the query's own parameters come before it).
+    pub fn pg_condition(&self, first_param: usize) -> (String, Vec<String>) {
+        self.condition(|n| format!("${}", first_param + n), "FALSE")
+    }
+
+    /// Builds the condition: `placeholder(n)` names the `n`th scope parameter (from 0); `never`
+    /// is the dialect's false.
+    fn condition(&self, placeholder: impl Fn(usize) -> String, never: &str) -> (String, Vec<String>) {
         let mut parts = Vec::new();
         let mut params = Vec::new();
         for kind in DocKind::ALL {
@@ -79,12 +92,12 @@ impl Scope {
             match self.access(kind) {
                 Some(Access::Any) => parts.push(format!("({kind_is})")),
                 Some(Access::Mine) => {
-                    parts.push(format!("({kind_is} AND d.owner = ?)"));
+                    parts.push(format!("({kind_is} AND d.owner = {})", placeholder(params.len())));
                     params.push(self.user_id.clone());
                 }
                 Some(Access::Region) => {
                     if let Some(region) = &self.region {
-                        parts.push(format!("({kind_is} AND d.region = ?)"));
+                        parts.push(format!("({kind_is} AND d.region = {})", placeholder(params.len())));
                         params.push(region.clone());
                     }
                 }
@@ -92,8 +105,28 @@ impl Scope {
             }
         }
         if parts.is_empty() {
-            return ("0".to_owned(), params);
+            return (never.to_owned(), params);
         }
         (format!("({})", parts.join(" OR ")), params)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_dialects_carry_the_same_rules_and_parameters() {
+        for role in [Role::Rep, Role::Supervisor, Role::Manager, Role::Hq] {
+            let scope = Scope { role, user_id: "u1".into(), region: Some("north".into()) };
+            let (sqlite, sqlite_params) = scope.sql_condition();
+            let (pg, pg_params) = scope.pg_condition(3);
+            assert_eq!(sqlite_params, pg_params);
+            let mut numbered = sqlite.clone();
+            for n in 0..sqlite_params.len() {
+                numbered = numbered.replacen('?', &format!("${}", n + 3), 1);
+            }
+            assert_eq!(numbered, pg, "{role:?}");
+        }
     }
 }

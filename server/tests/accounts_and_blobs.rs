@@ -563,6 +563,7 @@ async fn a_photo_is_readable_only_through_a_document_in_scope_and_never_across_t
         answers: BTreeMap::new(),
         photos,
         updated_at: now_ms(),
+        promotions_started: Default::default(),
     };
     documents::create_as_relay(storage, relay.tenant.id, &inspection).await.unwrap();
 

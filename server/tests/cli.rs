@@ -77,10 +77,14 @@ fn admin_commands_create_and_list_users_and_refuse_bad_values_with_exit_code_2()
 }
 
 #[test]
-fn postgres_urls_and_a_missing_data_dir_are_refused_clearly() {
+fn unsupported_database_urls_and_a_missing_data_dir_are_refused_clearly() {
+    let output = relay_bin().args(["serve", "--data", "x", "--database", "mysql://app:pw@db/x"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("unsupported --database"), "{}", stderr(&output));
+    assert!(!stderr(&output).contains(":pw@"), "the password is shown: {}", stderr(&output));
     let output = relay_bin().args(["serve", "--database", "postgres://localhost/fieldsync"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("PostgreSQL storage is not available yet; use --data DIR"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("missing --data DIR"), "{}", stderr(&output));
     let output = relay_bin().args(["admin", "create-tenant", "acme"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("missing --data DIR"), "{}", stderr(&output));

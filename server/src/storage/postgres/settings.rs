@@ -1,0 +1,73 @@
+//! [`TenantSettingsStore`] on PostgreSQL: one `tenant_settings` row per tenant, created on first
+//! use (migration `0007_settings.sql`).
+
+use async_trait::async_trait;
+
+use super::PostgresStorage;
+use crate::error::Result;
+use crate::storage::{TenantSettingsStore, WebhookSettings};
+
+#[async_trait]
+impl TenantSettingsStore for PostgresStorage {
+    async fn webhook(&self, tenant_id: i64) -> Result<Option<WebhookSettings>> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(
+                "SELECT webhook_tenant, webhook_url, webhook_secret FROM tenant_settings WHERE tenant_id = $1",
+            )
+            .await?;
+        let Some(row) = client.query_opt(&statement, &[&tenant_id]).await? else { return Ok(None) };
+        let values: (Option<String>, Option<String>, Option<String>) =
+            (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        Ok(match values {
+            (Some(tenant), Some(url), Some(secret)) => Some(WebhookSettings { tenant, url, secret }),
+            _ => None,
+        })
+    }
+
+    async fn set_webhook(&self, tenant_id: i64, webhook: Option<WebhookSettings>, now: i64) -> Result<()> {
+        let (tenant, url, secret) = match webhook {
+            Some(w) => (Some(w.tenant), Some(w.url), Some(w.secret)),
+            None => (None, None, None),
+        };
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO tenant_settings (tenant_id, webhook_tenant, webhook_url, webhook_secret, updated_at)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (tenant_id) DO UPDATE
+                 SET webhook_tenant = $2, webhook_url = $3, webhook_secret = $4, updated_at = $5",
+                &[&tenant_id, &tenant, &url, &secret, &now],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn alert_round(&self, tenant_id: i64) -> Result<i64> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached("SELECT alert_round FROM tenant_settings WHERE tenant_id = $1").await?;
+        match client.query_opt(&statement, &[&tenant_id]).await? {
+            Some(row) => Ok(row.try_get(0)?),
+            None => Ok(0),
+        }
+    }
+
+    async fn advance_alert_round(&self, tenant_id: i64, round: i64) -> Result<()> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(
+                "INSERT INTO tenant_settings (tenant_id, alert_round, updated_at) VALUES ($1, $2::bigint + 1, 0)
+                 ON CONFLICT (tenant_id) DO UPDATE
+                 SET alert_round = GREATEST(tenant_settings.alert_round, excluded.alert_round)",
+            )
+            .await?;
+        client.execute(&statement, &[&tenant_id, &round]).await?;
+        Ok(())
+    }
+
+    async fn tenants_with_documents(&self) -> Result<Vec<i64>> {
+        let rows =
+            self.client().await?.query("SELECT DISTINCT tenant_id FROM documents ORDER BY tenant_id", &[]).await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+}

@@ -1,0 +1,760 @@
+//! The storage contract: one test body per behaviour, run against SQLite and against PostgreSQL,
+//! so the two backends cannot drift apart. Then what only several PostgreSQL nodes can show:
+//! writes heard across nodes (also after the `LISTEN` connection dropped), jobs leased once,
+//! one winner when two nodes write one document, migrations run once when nodes start together,
+//! login limits shared.
+//!
+//! PostgreSQL: `FIELDSYNC_TEST_DATABASE` (a server URL; each test creates and drops a database of
+//! its own there), else `postgres://postgres@127.0.0.1:5432/postgres`. When that default server
+//! cannot be reached, the PostgreSQL variants say SKIPPED loudly and pass; when the variable is
+//! set, an unreachable server fails them.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use automerge::Automerge;
+use fieldsync_core::doc::{Inbox, RetailStore};
+use fieldsync_core::scoring::EarlierPhoto;
+use fieldsync_core::sync::protocol::Head;
+use fieldsync_core::{DocKind, DocumentId, Role};
+use fieldsync_server::Error;
+use fieldsync_server::accounts::{LoginFailureStore, LoginLimiter};
+use fieldsync_server::config::LoginLimits;
+use fieldsync_server::documents::{create_as_relay, edit_as_relay};
+use fieldsync_server::scope::Scope;
+use fieldsync_server::storage::postgres::{PostgresStorage, SCHEMA_VERSION, admin};
+use fieldsync_server::storage::sqlite::SqliteStorage;
+use fieldsync_server::storage::{
+    CompletedBlob, DailySale, DocMeta, DocStore, DocWrite, JobStore, NewJob, NewSession, NewUser, RowBatch, Storage,
+    WebhookSettings, WriteOutcome,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Backends
+
+const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A database of one test on the PostgreSQL server, dropped with it.
+struct PgDatabase {
+    server: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    /// A fresh empty database, or `None` (after a loud notice) when no server is configured and
+    /// the default one is unreachable.
+    async fn create(test: &str) -> Option<Self> {
+        let configured = std::env::var("FIELDSYNC_TEST_DATABASE").ok().filter(|u| !u.trim().is_empty());
+        let server = configured.clone().unwrap_or_else(|| DEFAULT_SERVER.to_owned());
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        // The e2e harness's prefix: its sweep drops what a crashed test process left behind.
+        let name = format!("fieldsync_t_{}_c{n}", std::process::id());
+        match admin::create_database(&server, &name, None).await {
+            Ok(()) => {}
+            Err(error) if configured.is_none() => {
+                eprintln!(
+                    "\n*** SKIPPED {test} on PostgreSQL: no server at {DEFAULT_SERVER} ({error}); \
+                     set FIELDSYNC_TEST_DATABASE ***\n"
+                );
+                return None;
+            }
+            Err(error) => panic!("cannot create a test database on FIELDSYNC_TEST_DATABASE: {error}"),
+        }
+        let url = admin::with_database(&server, &name).unwrap();
+        Some(Self { server, name, url })
+    }
+
+    async fn connect(&self) -> PostgresStorage {
+        PostgresStorage::connect(&self.url).await.unwrap()
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (server, name) = (self.server.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(admin::drop_database(&server, &name))
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("cannot drop test database {}", self.name);
+        }
+    }
+}
+
+/// Runs a contract body on SQLite and on PostgreSQL.
+macro_rules! contract {
+    ($name:ident) => {
+        mod $name {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                let dir = tempfile::tempdir().unwrap();
+                let storage = SqliteStorage::open(dir.path().join("relay.db")).unwrap();
+                super::$name(&storage).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                let Some(database) = PgDatabase::create(stringify!($name)).await else { return };
+                let storage = database.connect().await;
+                super::$name(&storage).await;
+            }
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn head(n: u8) -> Head {
+    [n; 32]
+}
+
+fn meta(kind: DocKind, owner: Option<&str>, region: Option<&str>) -> DocMeta {
+    DocMeta {
+        kind,
+        owner: owner.map(str::to_owned),
+        store_id: None,
+        region: region.map(str::to_owned),
+        subject_id: None,
+        status: None,
+    }
+}
+
+/// A write with opaque bytes: storage never reads a snapshot or changes.
+fn write(id: &DocumentId, meta: DocMeta, expected: Vec<Head>, heads: Vec<Head>, changes: &[u8]) -> DocWrite {
+    DocWrite {
+        id: id.clone(),
+        meta,
+        expected_heads: expected,
+        snapshot: [b"snapshot:".as_slice(), changes].concat(),
+        heads,
+        changes: changes.to_vec(),
+        origin_device: None,
+        new_actors: Vec::new(),
+        blobs: Vec::new(),
+        job: None,
+    }
+}
+
+fn from_device(mut write: DocWrite, device: &str) -> DocWrite {
+    write.origin_device = Some(device.to_owned());
+    write
+}
+
+async fn tenant(storage: &dyn Storage, name: &str) -> i64 {
+    storage.create_tenant(name, 1).await.unwrap().id
+}
+
+fn new_user(username: &str) -> NewUser {
+    NewUser { username: username.into(), password_hash: "hash".into(), role: Role::Rep, region: Some("north".into()) }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The contract
+
+contract!(tenants_users_devices_and_sessions);
+async fn tenants_users_devices_and_sessions(storage: &dyn Storage) {
+    storage.ping().await.unwrap();
+    let acme = storage.create_tenant("acme", 1).await.unwrap();
+    assert!(matches!(storage.create_tenant("acme", 2).await, Err(Error::Conflict(_))));
+    assert_eq!(storage.find_tenant("acme").await.unwrap(), Some(acme.clone()));
+    assert!(storage.find_tenant("nobody").await.unwrap().is_none());
+    let ben = storage.create_user(acme.id, new_user("ben"), 3).await.unwrap();
+    let anna = storage.create_user(acme.id, new_user("anna"), 3).await.unwrap();
+    assert!(matches!(storage.create_user(acme.id, new_user("anna"), 4).await, Err(Error::Conflict(_))));
+    assert_eq!(storage.find_user(acme.id, &anna.id).await.unwrap(), Some(anna.clone()));
+    assert_eq!(storage.find_user_by_username(acme.id, "anna").await.unwrap(), Some(anna.clone()));
+    let names: Vec<String> = storage.list_users(acme.id).await.unwrap().into_iter().map(|u| u.username).collect();
+    assert_eq!(names, ["anna", "ben"]);
+    let globex = storage.create_tenant("globex", 5).await.unwrap();
+    assert!(storage.find_user_by_username(globex.id, "anna").await.unwrap().is_none());
+    assert!(matches!(storage.set_password_hash(acme.id, "nope", "h").await, Err(Error::NotFound { .. })));
+    storage.set_password_hash(acme.id, &anna.id, "h2").await.unwrap();
+    assert_eq!(storage.find_user(acme.id, &anna.id).await.unwrap().unwrap().password_hash, "h2");
+
+    let phone = storage.register_device(acme.id, &anna.id, "phone", 10).await.unwrap();
+    let tablet = storage.register_device(acme.id, &anna.id, "tablet", 20).await.unwrap();
+    let session = |hash: &str, device: &str| NewSession {
+        token_hash: hash.into(),
+        tenant_id: acme.id,
+        user_id: anna.id.clone(),
+        device_id: device.into(),
+        created_at: 1,
+        expires_at: 100,
+    };
+    storage.create_session(session("h1", &phone.id)).await.unwrap();
+    storage.create_session(session("h2", &tablet.id)).await.unwrap();
+    storage.create_session(session("h3", &tablet.id)).await.unwrap();
+    let caller = storage.resolve_session("h1", 50).await.unwrap();
+    assert_eq!((caller.tenant.as_str(), caller.user_id.as_str()), ("acme", anna.id.as_str()));
+    assert!(matches!(storage.resolve_session("h1", 100).await, Err(Error::Unauthenticated(_))));
+    assert!(matches!(storage.resolve_session("unknown", 1).await, Err(Error::Unauthenticated(_))));
+
+    storage.touch_device(acme.id, &phone.id, 42).await.unwrap();
+    let devices = storage.list_devices(acme.id, &anna.id).await.unwrap();
+    assert_eq!(devices.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["tablet", "phone"]);
+    assert_eq!(devices[1].last_seen_at, Some(42));
+
+    assert!(storage.revoke_session("h3", 60).await.unwrap());
+    assert!(!storage.revoke_session("h3", 61).await.unwrap(), "revoking twice revokes nothing");
+    assert_eq!(storage.revoke_device_sessions(acme.id, &tablet.id, 62).await.unwrap(), 1);
+    storage.revoke_device(acme.id, &phone.id, 63).await.unwrap();
+    storage.revoke_device(acme.id, &phone.id, 99).await.unwrap();
+    assert!(matches!(storage.resolve_session("h1", 64).await, Err(Error::Unauthenticated(_))));
+    let phone_now = storage.list_devices(acme.id, &anna.id).await.unwrap().into_iter().find(|d| d.id == phone.id);
+    assert_eq!(phone_now.unwrap().revoked_at, Some(63), "the first revocation time stays");
+    assert!(matches!(storage.revoke_device(acme.id, "nope", 1).await, Err(Error::NotFound { .. })));
+    assert!(matches!(storage.revoke_device(globex.id, &tablet.id, 1).await, Err(Error::NotFound { .. })));
+
+    let ben_phone = storage.register_device(acme.id, &ben.id, "phone", 1).await.unwrap();
+    let mut ben_session = session("h4", &ben_phone.id);
+    ben_session.user_id = ben.id.clone();
+    storage.create_session(ben_session).await.unwrap();
+    storage.disable_user(acme.id, &ben.id, 70).await.unwrap();
+    assert!(
+        matches!(storage.resolve_session("h4", 71).await, Err(Error::Unauthenticated(r)) if r.contains("disabled"))
+    );
+    assert_eq!(storage.revoke_user_sessions(acme.id, &ben.id, 72).await.unwrap(), 0, "disabling revoked them");
+    assert!(matches!(storage.disable_user(acme.id, "nope", 1).await, Err(Error::NotFound { .. })));
+}
+
+contract!(a_write_on_stale_heads_conflicts_and_changes_nothing);
+async fn a_write_on_stale_heads_conflicts_and_changes_nothing(storage: &dyn Storage) {
+    let t = tenant(storage, "acme").await;
+    let other = tenant(storage, "globex").await;
+    let (id, fresh) = (DocumentId::random(), DocumentId::random());
+    let order = || meta(DocKind::Order, Some("u1"), Some("north"));
+    let mut first = from_device(write(&id, order(), vec![], vec![head(1)], b"c1"), "dev-a");
+    first.new_actors = vec![b"actor-1".to_vec()];
+    assert_eq!(storage.write_doc(t, first).await.unwrap(), WriteOutcome::Stored(1));
+
+    // Created twice, written on heads it never had, or with no heads at all: conflicts.
+    let conflicts = [
+        write(&id, order(), vec![], vec![head(9)], b"x"),
+        write(&id, order(), vec![head(7)], vec![head(9)], b"x"),
+        write(&fresh, order(), vec![head(1)], vec![head(9)], b"x"),
+    ];
+    for conflict in conflicts {
+        assert_eq!(storage.write_doc(t, conflict).await.unwrap(), WriteOutcome::Conflict);
+    }
+    assert_eq!(storage.feed_position(t).await.unwrap(), 1, "a conflict takes no feed position");
+    assert!(storage.load_doc(t, &fresh).await.unwrap().is_none());
+
+    let second = from_device(write(&id, order(), vec![head(1)], vec![head(3), head(2)], b"c2"), "dev-b");
+    assert_eq!(storage.write_doc(t, second).await.unwrap(), WriteOutcome::Stored(2));
+    let stored = storage.load_doc(t, &id).await.unwrap().unwrap();
+    assert_eq!(stored.heads, vec![head(2), head(3)], "heads come back sorted");
+    assert_eq!((stored.created_seq, stored.updated_seq), (1, 2));
+    assert_eq!(stored.snapshot, b"snapshot:c2");
+    assert_eq!(stored.meta, order());
+    // Heads compare as a set: the order the writer lists them in does not matter.
+    let third = write(&id, order(), vec![head(3), head(2)], vec![head(4)], b"c3");
+    assert_eq!(storage.write_doc(t, third).await.unwrap(), WriteOutcome::Stored(3));
+
+    // An actor belongs to the device that first used it: another device's write is refused whole.
+    let mut stolen = from_device(write(&fresh, order(), vec![], vec![head(5)], b"c4"), "dev-b");
+    stolen.new_actors = vec![b"actor-1".to_vec()];
+    assert!(matches!(storage.write_doc(t, stolen).await, Err(Error::Forbidden(_))));
+    assert!(storage.load_doc(t, &fresh).await.unwrap().is_none());
+    assert_eq!(storage.feed_position(t).await.unwrap(), 3);
+    let bound = storage.actor_devices(t, vec![b"unknown".to_vec(), b"actor-1".to_vec()]).await.unwrap();
+    assert_eq!(bound, vec![(b"actor-1".to_vec(), "dev-a".to_owned())]);
+    assert!(storage.actor_devices(other, vec![b"actor-1".to_vec()]).await.unwrap().is_empty());
+
+    // Tenants are apart: positions, documents.
+    assert!(storage.load_doc(other, &id).await.unwrap().is_none());
+    assert_eq!(storage.feed_position(other).await.unwrap(), 0);
+    let elsewhere = write(&id, order(), vec![], vec![head(1)], b"o1");
+    assert_eq!(storage.write_doc(other, elsewhere).await.unwrap(), WriteOutcome::Stored(1));
+}
+
+contract!(the_feed_leaves_out_a_devices_own_changes_and_sends_new_documents_whole);
+async fn the_feed_leaves_out_a_devices_own_changes_and_sends_new_documents_whole(storage: &dyn Storage) {
+    let t = tenant(storage, "acme").await;
+    let id = DocumentId::random();
+    let m = || meta(DocKind::Catalog, None, None);
+    storage.write_doc(t, from_device(write(&id, m(), vec![], vec![head(1)], b"c1"), "dev-a")).await.unwrap();
+    storage.write_doc(t, from_device(write(&id, m(), vec![head(1)], vec![head(2)], b"c2"), "dev-b")).await.unwrap();
+    storage.write_doc(t, from_device(write(&id, m(), vec![head(2)], vec![head(3)], b"c3"), "dev-a")).await.unwrap();
+    let hq = Scope { role: Role::Hq, user_id: "hq".into(), region: None };
+
+    let page = storage.feed(t, &hq, 0, "dev-a", usize::MAX).await.unwrap();
+    assert_eq!(page.updates, vec![(id.clone(), b"c2".to_vec())], "dev-a created it: only others' changes");
+    assert_eq!((page.cursor, page.more), (3, false));
+    let page = storage.feed(t, &hq, 0, "dev-b", usize::MAX).await.unwrap();
+    assert_eq!(page.updates, vec![(id.clone(), b"snapshot:c3".to_vec())], "new to dev-b: the whole document");
+    let page = storage.feed(t, &hq, 1, "dev-b", usize::MAX).await.unwrap();
+    assert_eq!(page.updates, vec![(id.clone(), b"c3".to_vec())]);
+    let page = storage.feed(t, &hq, 1, "dev-c", usize::MAX).await.unwrap();
+    assert_eq!(page.updates, vec![(id.clone(), b"c2c3".to_vec())], "changes concatenated in feed order");
+    let page = storage.feed(t, &hq, 3, "dev-c", usize::MAX).await.unwrap();
+    assert!(page.updates.is_empty());
+    assert_eq!((page.cursor, page.more), (3, false));
+    // A budget of one byte still makes progress, one entry at a time.
+    let page = storage.feed(t, &hq, 0, "dev-c", 1).await.unwrap();
+    assert_eq!((page.cursor, page.more), (1, true));
+}
+
+contract!(feed_pages_cut_by_any_budget_still_deliver_every_change_of_every_document);
+async fn feed_pages_cut_by_any_budget_still_deliver_every_change_of_every_document(storage: &dyn Storage) {
+    let store = |n: usize| RetailStore {
+        name: format!("Shop {n}"),
+        address: "Main St".into(),
+        customer_id: format!("C{n}"),
+        region: "north".into(),
+        tier: "B".into(),
+        latitude: 52.0,
+        longitude: 4.0,
+        rep: "rep-a".into(),
+        supervisor: "sup".into(),
+        active: true,
+    };
+    let tenant = tenant(storage, "acme").await;
+    let mut ids: Vec<DocumentId> = Vec::new();
+    for n in 0..8 {
+        ids.push(create_as_relay(storage, tenant, &store(n)).await.unwrap());
+    }
+    for round in 0..2 {
+        for (n, id) in ids.iter().enumerate().rev() {
+            edit_as_relay(storage, tenant, id, |s: &mut RetailStore| {
+                s.address = format!("{round} Market Square {n}");
+                Ok(())
+            })
+            .await
+            .unwrap();
+        }
+    }
+    let inbox =
+        create_as_relay(storage, tenant, &Inbox { owner: "rep-b".into(), alerts: Default::default() }).await.unwrap();
+    let scope = Scope { role: Role::Rep, user_id: "rep-a".into(), region: Some("north".into()) };
+    for budget in [1, 300, usize::MAX] {
+        let mut device: HashMap<DocumentId, Automerge> = HashMap::new();
+        let mut cursor = 0;
+        for _ in 0..500 {
+            let page = storage.feed(tenant, &scope, cursor, "some-device", budget).await.unwrap();
+            for (id, bytes) in page.updates {
+                device.entry(id).or_default().load_incremental(&bytes).unwrap();
+            }
+            assert!(page.cursor >= cursor, "the cursor went back");
+            cursor = page.cursor;
+            if !page.more {
+                break;
+            }
+        }
+        assert_eq!(cursor, storage.feed_position(tenant).await.unwrap(), "budget {budget}");
+        assert!(!device.contains_key(&inbox), "another user's inbox was sent");
+        for id in &ids {
+            let stored = storage.load_doc(tenant, id).await.unwrap().unwrap();
+            let relay = Automerge::load(&stored.snapshot).unwrap();
+            let held = device.get(id).unwrap_or_else(|| panic!("budget {budget}: document {id} never arrived"));
+            assert_eq!(held.get_heads(), relay.get_heads(), "budget {budget}: document {id} is incomplete");
+        }
+    }
+}
+
+contract!(scope_queries_answer_what_scope_contains_for_every_role);
+async fn scope_queries_answer_what_scope_contains_for_every_role(storage: &dyn Storage) {
+    let t = tenant(storage, "acme").await;
+    let sha = "ab".repeat(32);
+    let docs: Vec<(DocumentId, DocMeta)> = [
+        meta(DocKind::Order, Some("u1"), Some("north")),
+        meta(DocKind::Order, Some("u2"), Some("south")),
+        meta(DocKind::OrderReview, Some("u1"), Some("north")),
+        meta(DocKind::Inventory, None, Some("north")),
+        meta(DocKind::Inventory, None, Some("south")),
+        meta(DocKind::Catalog, None, None),
+        meta(DocKind::Inbox, Some("u2"), None),
+        meta(DocKind::Inspection, Some("s1"), Some("north")),
+        meta(DocKind::Decision, Some("m1"), Some("north")),
+        meta(DocKind::Store, Some("u1"), Some("north")),
+    ]
+    .into_iter()
+    .map(|m| (DocumentId::random(), m))
+    .collect();
+    for (n, (id, m)) in docs.iter().enumerate() {
+        let mut w = write(id, m.clone(), vec![], vec![head(n as u8 + 1)], b"c");
+        if m.kind == DocKind::Order && m.owner.as_deref() == Some("u1") {
+            w.blobs = vec![sha.clone()];
+        }
+        storage.write_doc(t, w).await.unwrap();
+    }
+    let scopes = [
+        Scope { role: Role::Rep, user_id: "u1".into(), region: Some("north".into()) },
+        Scope { role: Role::Rep, user_id: "u2".into(), region: Some("south".into()) },
+        Scope { role: Role::Supervisor, user_id: "s1".into(), region: Some("north".into()) },
+        Scope { role: Role::Manager, user_id: "m1".into(), region: Some("north".into()) },
+        Scope { role: Role::Manager, user_id: "m2".into(), region: None },
+        Scope { role: Role::Hq, user_id: "hq".into(), region: None },
+    ];
+    for scope in &scopes {
+        let expected: BTreeSet<String> =
+            docs.iter().filter(|(_, m)| scope.contains(m)).map(|(id, _)| id.to_string()).collect();
+        let manifest: BTreeSet<String> =
+            storage.manifest(t, scope, &[]).await.unwrap().into_iter().map(|(id, _)| id.to_string()).collect();
+        assert_eq!(manifest, expected, "{scope:?}");
+        let excluded: Vec<DocumentId> = docs.iter().map(|(id, _)| id.clone()).take(3).collect();
+        let without = storage.manifest(t, scope, &excluded).await.unwrap();
+        assert!(without.iter().all(|(id, _)| !excluded.contains(id)));
+        let orders: BTreeSet<String> = storage
+            .list_docs(t, scope, DocKind::Order, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| d.id.to_string())
+            .collect();
+        let expected_orders: BTreeSet<String> = docs
+            .iter()
+            .filter(|(_, m)| m.kind == DocKind::Order && scope.contains(m))
+            .map(|(id, _)| id.to_string())
+            .collect();
+        assert_eq!(orders, expected_orders, "{scope:?}");
+        let u1_order = &docs[0].1;
+        assert_eq!(storage.blob_visible(t, scope, &sha).await.unwrap(), scope.contains(u1_order), "{scope:?}");
+    }
+    // Newest first, at most `limit`.
+    let newest = storage.list_docs(t, &scopes[5], DocKind::Inventory, 1).await.unwrap();
+    assert_eq!(newest.iter().map(|d| d.id.clone()).collect::<Vec<_>>(), vec![docs[4].0.clone()]);
+    let other = tenant(storage, "globex").await;
+    assert!(storage.manifest(other, &scopes[5], &[]).await.unwrap().is_empty());
+    assert!(!storage.blob_visible(other, &scopes[5], &sha).await.unwrap());
+}
+
+contract!(jobs_are_queued_once_leased_retried_and_counted);
+async fn jobs_are_queued_once_leased_retried_and_counted(storage: &dyn Storage) {
+    let t = tenant(storage, "acme").await;
+    assert!(storage.enqueue_job(t, "review-order", "d1@h", "{}", 10).await.unwrap());
+    assert!(!storage.enqueue_job(t, "review-order", "d1@h", "{\"again\":1}", 10).await.unwrap());
+    assert!(storage.enqueue_job(t, "score-inspection", "d1@h", "{}", 5).await.unwrap());
+    assert!(storage.enqueue_job(t, "review-order", "later", "{}", 1_000).await.unwrap());
+    let claimed = storage.claim_jobs("w1", 10, 100, 50).await.unwrap();
+    let keys: Vec<(&str, &str, u32)> = claimed.iter().map(|j| (j.kind.as_str(), j.key.as_str(), j.attempts)).collect();
+    assert_eq!(keys, [("score-inspection", "d1@h", 0), ("review-order", "d1@h", 0)], "due jobs, oldest first");
+    assert_eq!(claimed[1].payload, "{}", "the first enqueue's payload stays");
+    assert!(storage.claim_jobs("w2", 10, 120, 50).await.unwrap().is_empty(), "leased jobs are not handed out");
+    // The lease ran out (the worker died): another worker takes them over.
+    let again = storage.claim_jobs("w2", 1, 150, 50).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!((again[0].id, again[0].attempts), (claimed[0].id, 1));
+    storage.complete_job(again[0].id, 160).await.unwrap();
+    storage.fail_job(claimed[1].id, "boom", Some(500), 160).await.unwrap();
+    let counts = storage.job_counts().await.unwrap();
+    assert_eq!((counts.queued, counts.running, counts.done, counts.failed), (2, 0, 1, 0));
+    assert!(storage.claim_jobs("w3", 10, 400, 50).await.unwrap().is_empty(), "not before its retry time");
+    let retried = storage.claim_jobs("w3", 10, 500, 50).await.unwrap();
+    assert_eq!(retried.iter().map(|j| j.attempts).collect::<Vec<_>>(), [1]);
+    storage.fail_job(retried[0].id, "boom again", None, 510).await.unwrap();
+
+    // A document write queues its job in its own transaction, once.
+    let id = DocumentId::random();
+    let job = NewJob { kind: "review-order".into(), key: "with-write".into(), payload: "{}".into(), run_after: 0 };
+    let mut first = write(&id, meta(DocKind::Order, Some("u1"), Some("north")), vec![], vec![head(1)], b"c");
+    first.job = Some(job.clone());
+    storage.write_doc(t, first).await.unwrap();
+    let mut stale = write(&id, meta(DocKind::Order, Some("u1"), Some("north")), vec![], vec![head(2)], b"c");
+    stale.job = Some(NewJob { key: "conflicted".into(), ..job.clone() });
+    assert_eq!(storage.write_doc(t, stale).await.unwrap(), WriteOutcome::Conflict);
+    let mut second = write(&id, meta(DocKind::Order, Some("u1"), Some("north")), vec![head(1)], vec![head(2)], b"c");
+    second.job = Some(job);
+    storage.write_doc(t, second).await.unwrap();
+    let counts = storage.job_counts().await.unwrap();
+    assert_eq!(
+        (counts.queued, counts.done, counts.failed),
+        (2, 1, 1),
+        "one job for the two writes, none for the conflict"
+    );
+}
+
+contract!(an_upload_advances_completes_and_is_never_discarded_once_complete);
+async fn an_upload_advances_completes_and_is_never_discarded_once_complete(storage: &dyn Storage) {
+    let t = tenant(storage, "acme").await;
+    let sha = "ab".repeat(32);
+    assert!(storage.get_blob(t, &sha).await.unwrap().is_none());
+    storage.begin_upload(t, &sha, 10, "d1", 1).await.unwrap();
+    storage.advance_upload(t, &sha, 4).await.unwrap();
+    let meta = storage.get_blob(t, &sha).await.unwrap().unwrap();
+    assert_eq!((meta.size, meta.received, meta.complete, meta.width), (10, 4, false, None));
+    storage.begin_upload(t, &sha, 12, "d1", 2).await.unwrap();
+    let meta = storage.get_blob(t, &sha).await.unwrap().unwrap();
+    assert_eq!((meta.size, meta.received), (12, 0), "beginning again starts from byte 0");
+    storage.discard_upload(t, &sha).await.unwrap();
+    assert!(storage.get_blob(t, &sha).await.unwrap().is_none());
+    let done = CompletedBlob { size: 10, width: 3, height: 2, device_id: "d1".into(), now_ms: 2 };
+    storage.complete_blob(t, &sha, done).await.unwrap();
+    storage.discard_upload(t, &sha).await.unwrap();
+    storage.begin_upload(t, &sha, 99, "d2", 3).await.unwrap();
+    storage.advance_upload(t, &sha, 50).await.unwrap();
+    let meta = storage.get_blob(t, &sha).await.unwrap().unwrap();
+    assert_eq!((meta.size, meta.received, meta.complete, meta.width, meta.height), (10, 10, true, Some(3), Some(2)));
+    assert_eq!(meta.uploaded_by_device.as_deref(), Some("d1"));
+    let other = tenant(storage, "globex").await;
+    assert!(storage.get_blob(other, &sha).await.unwrap().is_none());
+}
+
+contract!(a_sales_import_is_one_transaction_and_importing_twice_changes_nothing);
+async fn a_sales_import_is_one_transaction_and_importing_twice_changes_nothing(storage: &dyn Storage) {
+    let t = tenant(storage, "acme").await;
+    let sale = |store: &str, sku: &str, day: &str, units: i64| DailySale {
+        store_id: store.into(),
+        sku: sku.into(),
+        day: day.into(),
+        units,
+        amount_cents: units * 100,
+    };
+    let import = |rows: Vec<DailySale>, commit: bool| async move {
+        let (sender, receiver) = tokio::sync::mpsc::channel(4);
+        let running = storage.upsert_daily_sales(t, receiver, 7);
+        let feeding = async move {
+            for chunk in rows.chunks(2) {
+                sender.send(RowBatch::Rows(chunk.to_vec())).await.unwrap();
+            }
+            if commit {
+                sender.send(RowBatch::Commit).await.unwrap();
+            }
+        };
+        let (result, ()) = tokio::join!(running, feeding);
+        result
+    };
+    let rows =
+        vec![sale("s2", "a", "2026-01-02", 1), sale("s1", "b", "2026-01-01", 2), sale("s1", "a", "2026-01-03", 3)];
+    let counts = import(rows.clone(), true).await.unwrap();
+    assert_eq!((counts.created, counts.updated, counts.unchanged), (3, 0, 0));
+    let counts = import(rows.clone(), true).await.unwrap();
+    assert_eq!((counts.created, counts.updated, counts.unchanged), (0, 0, 3));
+    let mut changed = rows.clone();
+    changed[0].units = 9;
+    changed.push(sale("s3", "a", "2026-01-05", 1));
+    // An import that never commits writes nothing.
+    assert!(import(changed.clone(), false).await.is_err());
+    assert_eq!(storage.daily_sales_since(t, "2026-01-01").await.unwrap().len(), 3);
+    let counts = import(changed, true).await.unwrap();
+    assert_eq!((counts.created, counts.updated, counts.unchanged), (1, 1, 2));
+    let since: Vec<(String, String, String)> = storage
+        .daily_sales_since(t, "2026-01-02")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.store_id, s.sku, s.day))
+        .collect();
+    let expected = [("s1", "a", "2026-01-03"), ("s2", "a", "2026-01-02"), ("s3", "a", "2026-01-05")]
+        .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()));
+    assert_eq!(since, expected, "ordered by store, sku, day");
+    assert!(storage.purchases_since(t, "2026-01-01").await.unwrap().is_empty());
+}
+
+contract!(settings_keep_a_webhook_and_an_alert_round_that_never_goes_back);
+async fn settings_keep_a_webhook_and_an_alert_round_that_never_goes_back(storage: &dyn Storage) {
+    let t = tenant(storage, "acme").await;
+    assert!(storage.webhook(t).await.unwrap().is_none());
+    let hook = WebhookSettings { tenant: "acme".into(), url: "https://example.test/h".into(), secret: "s".into() };
+    storage.set_webhook(t, Some(hook.clone()), 1).await.unwrap();
+    assert_eq!(storage.webhook(t).await.unwrap(), Some(hook));
+    storage.set_webhook(t, None, 2).await.unwrap();
+    assert!(storage.webhook(t).await.unwrap().is_none());
+    assert_eq!(storage.alert_round(t).await.unwrap(), 0);
+    storage.advance_alert_round(t, 0).await.unwrap();
+    storage.advance_alert_round(t, 0).await.unwrap();
+    assert_eq!(storage.alert_round(t).await.unwrap(), 1);
+    storage.advance_alert_round(t, 4).await.unwrap();
+    storage.advance_alert_round(t, 2).await.unwrap();
+    assert_eq!(storage.alert_round(t).await.unwrap(), 5);
+    assert!(storage.tenants_with_documents().await.unwrap().is_empty());
+    let id = DocumentId::random();
+    storage.write_doc(t, write(&id, meta(DocKind::Catalog, None, None), vec![], vec![head(1)], b"c")).await.unwrap();
+    assert_eq!(storage.tenants_with_documents().await.unwrap(), vec![t]);
+}
+
+contract!(photo_hashes_are_replaced_per_inspection_and_read_without_the_asking_one);
+async fn photo_hashes_are_replaced_per_inspection_and_read_without_the_asking_one(storage: &dyn Storage) {
+    let t = tenant(storage, "acme").await;
+    let (a, b) = (DocumentId::random(), DocumentId::random());
+    let photo = |sha: &str, inspection: &DocumentId, at: i64| EarlierPhoto {
+        sha256: sha.into(),
+        phash: "0123456789abcdef".into(),
+        inspection_id: inspection.to_string(),
+        store_id: "s1".into(),
+        captured_at: at,
+    };
+    storage.record_photo_hashes(t, &a, vec![photo("p2", &a, 2), photo("p1", &a, 1)]).await.unwrap();
+    storage.record_photo_hashes(t, &b, vec![photo("p3", &b, 3)]).await.unwrap();
+    let seen_by_b: Vec<String> = storage.photo_hashes(t, &b).await.unwrap().into_iter().map(|p| p.sha256).collect();
+    assert_eq!(seen_by_b, ["p1", "p2"], "oldest first, without b's own");
+    storage.record_photo_hashes(t, &a, vec![photo("p4", &a, 4)]).await.unwrap();
+    let seen_by_b: Vec<String> = storage.photo_hashes(t, &b).await.unwrap().into_iter().map(|p| p.sha256).collect();
+    assert_eq!(seen_by_b, ["p4"], "a's earlier hashes were replaced");
+    assert!(storage.inspections_with_photo(t, "p4").await.unwrap().is_empty(), "no document references it");
+}
+
+contract!(every_stored_write_is_announced_once_with_its_columns);
+async fn every_stored_write_is_announced_once_with_its_columns(storage: &dyn Storage) {
+    let t = tenant(storage, "acme").await;
+    let mut announcements = storage.announcements();
+    let id = DocumentId::random();
+    let m = meta(DocKind::Order, Some("u1"), Some("north"));
+    storage.write_doc(t, from_device(write(&id, m.clone(), vec![], vec![head(1)], b"c"), "dev-a")).await.unwrap();
+    assert_eq!(
+        storage.write_doc(t, write(&id, m.clone(), vec![], vec![head(2)], b"c")).await.unwrap(),
+        WriteOutcome::Conflict
+    );
+    storage.write_doc(t, write(&id, m.clone(), vec![head(1)], vec![head(2)], b"c")).await.unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(30), announcements.recv()).await.unwrap().unwrap();
+    assert_eq!((first.tenant_id, first.seq, &first.meta, first.origin_device.as_deref()), (t, 1, &m, Some("dev-a")));
+    let second = tokio::time::timeout(Duration::from_secs(30), announcements.recv()).await.unwrap().unwrap();
+    assert_eq!((second.seq, second.origin_device), (2, None), "the conflict was not announced");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Several PostgreSQL nodes
+
+async fn two_nodes(test: &str) -> Option<(PgDatabase, PostgresStorage, PostgresStorage)> {
+    let database = PgDatabase::create(test).await?;
+    // Started together: each migrates under the advisory lock, so both succeed.
+    let (a, b) = tokio::join!(PostgresStorage::connect(&database.url), PostgresStorage::connect(&database.url));
+    Some((database, a.unwrap(), b.unwrap()))
+}
+
+async fn raw_client(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_starting_together_migrate_the_database_once() {
+    let Some((database, _a, _b)) = two_nodes("migrations").await else { return };
+    let client = raw_client(&database.url).await;
+    let versions: Vec<i64> = client
+        .query("SELECT version FROM schema_version ORDER BY version", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(versions, (1..=SCHEMA_VERSION).collect::<Vec<_>>());
+    // A third node finds the schema ready.
+    PostgresStorage::connect(&database.url).await.unwrap();
+    let count: i64 = client.query_one("SELECT COUNT(*) FROM schema_version", &[]).await.unwrap().get(0);
+    assert_eq!(count, SCHEMA_VERSION);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_on_one_node_is_announced_on_the_other_with_its_columns() {
+    let Some((_database, a, b)) = two_nodes("announcements").await else { return };
+    let t = tenant(&a, "acme").await;
+    let mut heard_on_b = b.announcements();
+    let id = DocumentId::random();
+    let m = meta(DocKind::Order, Some("u1"), Some("north"));
+    a.write_doc(t, from_device(write(&id, m.clone(), vec![], vec![head(1)], b"c"), "dev-a")).await.unwrap();
+    let heard = tokio::time::timeout(Duration::from_secs(30), heard_on_b.recv()).await.unwrap().unwrap();
+    assert_eq!((heard.tenant_id, heard.seq, &heard.meta, heard.origin_device.as_deref()), (t, 1, &m, Some("dev-a")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_whose_listen_connection_dropped_reconnects_and_announces_what_it_missed() {
+    let Some((database, a, b)) = two_nodes("listener reconnect").await else { return };
+    let t = tenant(&a, "acme").await;
+    let mut heard_on_b = b.announcements();
+    let admin = raw_client(&database.url).await;
+    let killed: i64 = admin
+        .query_one(
+            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name LIKE 'fieldsync-listener-%'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(killed, 2, "each node keeps one LISTEN connection");
+    // Written while B is (probably) not listening: B replays it from the feed once it is back.
+    let id = DocumentId::random();
+    let m = meta(DocKind::Catalog, None, None);
+    a.write_doc(t, write(&id, m.clone(), vec![], vec![head(1)], b"c")).await.unwrap();
+    let heard = tokio::time::timeout(Duration::from_secs(60), heard_on_b.recv()).await.unwrap().unwrap();
+    assert_eq!((heard.tenant_id, heard.seq, heard.meta), (t, 1, m.clone()));
+    // And it hears new writes again.
+    a.write_doc(t, write(&id, m, vec![head(1)], vec![head(2)], b"c")).await.unwrap();
+    let heard = tokio::time::timeout(Duration::from_secs(60), heard_on_b.recv()).await.unwrap().unwrap();
+    assert_eq!(heard.seq, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_claiming_at_once_lease_every_job_to_exactly_one_of_them() {
+    let Some((_database, a, b)) = two_nodes("job claims").await else { return };
+    let t = tenant(&a, "acme").await;
+    for n in 0..120 {
+        a.enqueue_job(t, "review-order", &format!("doc-{n}"), "{}", 0).await.unwrap();
+    }
+    let claim_all = |storage: PostgresStorage, worker: &'static str| async move {
+        let mut ids = Vec::new();
+        loop {
+            let jobs = storage.claim_jobs(worker, 7, 10, 60_000).await.unwrap();
+            if jobs.is_empty() {
+                return ids;
+            }
+            ids.extend(jobs.iter().map(|j| j.id));
+        }
+    };
+    let (on_a, on_b, on_a2) = tokio::join!(
+        tokio::spawn(claim_all(a.clone(), "a")),
+        tokio::spawn(claim_all(b.clone(), "b")),
+        tokio::spawn(claim_all(a.clone(), "a2"))
+    );
+    let all: Vec<i64> = [on_a.unwrap(), on_b.unwrap(), on_a2.unwrap()].concat();
+    let distinct: HashSet<i64> = all.iter().copied().collect();
+    assert_eq!(all.len(), 120, "every job leased");
+    assert_eq!(distinct.len(), 120, "no job leased twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_writing_one_document_on_the_same_heads_store_exactly_one_write() {
+    let Some((_database, a, b)) = two_nodes("write race").await else { return };
+    let t = tenant(&a, "acme").await;
+    let id = DocumentId::random();
+    let m = || meta(DocKind::Order, Some("u1"), Some("north"));
+    a.write_doc(t, write(&id, m(), vec![], vec![head(0)], b"c")).await.unwrap();
+    let mut current = head(0);
+    for round in 1..=20u8 {
+        let on_a = a.write_doc(t, write(&id, m(), vec![current], vec![[round; 32]], b"a"));
+        let mut theirs = [round; 32];
+        theirs[0] = 255;
+        let on_b = b.write_doc(t, write(&id, m(), vec![current], vec![theirs], b"b"));
+        let (on_a, on_b) = tokio::join!(on_a, on_b);
+        let outcomes = [on_a.unwrap(), on_b.unwrap()];
+        let stored = outcomes.iter().filter(|o| matches!(o, WriteOutcome::Stored(_))).count();
+        assert_eq!(stored, 1, "round {round}: {outcomes:?}");
+        current = a.load_doc(t, &id).await.unwrap().unwrap().heads[0];
+    }
+    assert_eq!(a.feed_position(t).await.unwrap(), 21);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_limit_reached_through_one_node_holds_on_the_other() {
+    let Some((_database, a, b)) = two_nodes("login limits").await else { return };
+    let limits = LoginLimits { per_account: 3, per_address: 5, window: Duration::from_secs(300) };
+    let on_a = LoginLimiter::shared(limits, Arc::new(a.clone()) as Arc<dyn LoginFailureStore>);
+    let on_b = LoginLimiter::shared(limits, Arc::new(b.clone()) as Arc<dyn LoginFailureStore>);
+    let account = LoginLimiter::account_key("acme", "anna");
+    let address: std::net::IpAddr = [10, 0, 0, 1].into();
+    for _ in 0..3 {
+        on_a.check(&account, Some(address)).await.unwrap();
+        on_a.record_failure(&account, Some(address)).await.unwrap();
+    }
+    assert!(
+        matches!(on_b.check(&account, None).await, Err(Error::RateLimited { retry_after_secs }) if retry_after_secs > 0)
+    );
+    on_b.check(&LoginLimiter::account_key("acme", "ben"), None).await.unwrap();
+    // A success on B clears the account on A, not the address.
+    on_b.record_success(&account).await.unwrap();
+    on_a.check(&account, None).await.unwrap();
+    for _ in 0..2 {
+        on_b.record_failure(&LoginLimiter::account_key("acme", "carl"), Some(address)).await.unwrap();
+    }
+    assert!(matches!(on_a.check(&account, Some(address)).await, Err(Error::RateLimited { .. })));
+}
