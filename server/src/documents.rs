@@ -1,6 +1,9 @@
-//! Documents as the relay sees them: the scope columns of any document ([`meta_of`]), and the
-//! relay's own writes — master data it seeds or imports, and the kinds only it may write
-//! (reviews, scores, inventory, inboxes).
+//! Documents as the relay sees them: the scope columns of any document ([`meta_of`],
+//! [`content_meta`]), and the relay's own writes — master data it seeds or imports, and the
+//! kinds only it may write (reviews, scores, inventory, inboxes).
+//!
+//! Nothing here keeps a document in memory: each call loads what it needs from storage and drops
+//! it when done, so the relay holds only the documents of requests in flight.
 
 use automerge::{ActorId, Automerge};
 use fieldsync_core::doc::{
@@ -38,6 +41,19 @@ pub fn load(stored: &StoredDoc) -> Result<Automerge> {
 /// The scope columns of a document, read from its content. Documents about a store take the
 /// store's region.
 pub async fn meta_of(storage: &dyn Storage, tenant_id: i64, id: &DocumentId, am: &Automerge) -> Result<DocMeta> {
+    let mut meta = content_meta(id, am)?;
+    if meta.region.is_none()
+        && let Some(store_id) = &meta.store_id
+    {
+        meta.region = store_region(storage, tenant_id, store_id).await?;
+    }
+    Ok(meta)
+}
+
+/// The scope columns a document's own content gives. A document about a store (an order, an
+/// inspection, …) has no region of its own: [`meta_of`] takes it from the store, or the caller
+/// does when it holds the store already.
+pub fn content_meta(id: &DocumentId, am: &Automerge) -> Result<DocMeta> {
     let header = doc::header(id, am)?;
     let kind: DocKind = header.kind.parse()?;
     let mut meta = DocMeta { kind, owner: None, store_id: None, region: None, subject_id: None, status: None };
@@ -90,11 +106,6 @@ pub async fn meta_of(storage: &dyn Storage, tenant_id: i64, id: &DocumentId, am:
             meta.owner = Some(inbox.owner);
         }
         DocKind::Catalog | DocKind::Template => {}
-    }
-    if meta.region.is_none()
-        && let Some(store_id) = &meta.store_id
-    {
-        meta.region = store_region(storage, tenant_id, store_id).await?;
     }
     Ok(meta)
 }
@@ -192,6 +203,7 @@ fn relay_write(
         origin_device: None,
         new_actors: Vec::new(),
         blobs,
+        job: None,
     }
 }
 

@@ -6,6 +6,11 @@
 //!
 //! Nothing here is mocked: tests that need to lose a response wrap the real HTTP transport
 //! ([`FlakyTransport`]) so the request still reaches the relay.
+//!
+//! Backends: SQLite by default. With `FIELDSYNC_TEST_DATABASE=postgres://…` (see
+//! [`test_database_url`]) every relay the harness starts — in process or as a process — gets a
+//! PostgreSQL database of its own on that server, created for it and dropped with it
+//! ([`TestDatabase`]); [`Relay::second_node`] starts another node on the same database.
 
 // A test harness: failing loudly at the first broken step is what it is for.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -38,21 +43,48 @@ pub struct Relay {
     pub logins: Vec<DemoLogin>,
     runtime: tokio::runtime::Runtime,
     dir: tempfile::TempDir,
+    /// The relay's PostgreSQL database (dropped after the runtime, so its connections are gone).
+    database: Option<TestDatabase>,
 }
 
 impl Relay {
     /// Starts a relay in this process on a real socket, with a fresh data directory holding the
     /// seeded demo tenant. The tenant is seeded once per test process and copied for each relay,
     /// so every relay starts from the same documents (and the same ids).
+    ///
+    /// With [`test_database_url`] set, the relay's database is a PostgreSQL copy of a template
+    /// seeded once per process (`CREATE DATABASE … TEMPLATE`, a file-level copy).
     pub fn start() -> Self {
         let template = seeded_template();
         let dir = temp_dir();
         write_tree(&dir.path().join("relay"), &template.files);
+        let database = template.database.as_ref().map(|t| TestDatabase::create(&t.server, Some(&t.name)));
+        let data = dir.path().join("relay");
+        Self::serve(dir, data, database.as_ref().map(|d| d.url.clone()), database, template)
+    }
+
+    /// Starts another relay node on this relay's PostgreSQL database and photo folder, as a
+    /// second machine of a scale-out deployment would run: its own runtime, connection pool,
+    /// `LISTEN` connection, job runner and socket. Panics on SQLite (one node only).
+    pub fn second_node(&self) -> Relay {
+        let url = self.database.as_ref().map(|d| d.url.clone()).expect("a second node needs PostgreSQL");
+        // The same photo folder: nodes share photo bytes through it (docs/deployment.md).
+        Self::serve(temp_dir(), self.dir.path().join("relay"), Some(url), None, seeded_template())
+    }
+
+    fn serve(
+        dir: tempfile::TempDir,
+        data: PathBuf,
+        url: Option<String>,
+        database: Option<TestDatabase>,
+        template: &Template,
+    ) -> Self {
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
-        let mut config = Config::new(dir.path().join("relay"));
+        let mut config = Config::new(data);
         config.password_cost = PasswordCost::insecure_for_tests();
-        let state = config.open_state().expect("relay state");
+        config.database_url = url;
+        let state = runtime.block_on(config.open()).expect("relay state");
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))))
             .expect("bind loopback");
@@ -65,7 +97,7 @@ impl Relay {
                 tracing::error!(%error, "test relay stopped");
             }
         });
-        Self { base_url: format!("http://{address}"), state, logins: template.logins.clone(), runtime, dir }
+        Self { base_url: format!("http://{address}"), state, logins: template.logins.clone(), runtime, dir, database }
     }
 
     /// The demo login of a username.
@@ -218,6 +250,14 @@ struct Template {
     files: Vec<(PathBuf, Vec<u8>)>,
     logins: Vec<DemoLogin>,
     feed_position: u64,
+    /// On PostgreSQL: the seeded database every relay of the process copies. Never dropped by
+    /// the process that made it (statics are not dropped): the next test process sweeps it.
+    database: Option<TemplateDatabase>,
+}
+
+struct TemplateDatabase {
+    server: String,
+    name: String,
 }
 
 fn seeded_template() -> &'static Template {
@@ -227,7 +267,19 @@ fn seeded_template() -> &'static Template {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
         let mut config = Config::new(dir.path());
         config.password_cost = PasswordCost::insecure_for_tests();
-        let state = config.open_state().expect("relay state");
+        let database = test_database_url().map(|server| {
+            sweep_stale_databases(&server);
+            let name = unique_database_name("tpl");
+            run_blocking_async(async {
+                use fieldsync_server::storage::postgres::admin;
+                admin::create_database(&server, &name, None).await?;
+                admin::relax_durability(&server, &name).await
+            })
+            .unwrap_or_else(|e| panic!("cannot create the template database {name}: {e}"));
+            TemplateDatabase { server, name }
+        });
+        config.database_url = database.as_ref().map(|t| database_url(&t.server, &t.name));
+        let state = runtime.block_on(config.open()).expect("relay state");
         let report =
             runtime.block_on(seed_demo(state.storage.as_ref(), PasswordCost::insecure_for_tests())).expect("seed");
         let tenant = runtime
@@ -236,9 +288,112 @@ fn seeded_template() -> &'static Template {
             .expect("demo tenant");
         let feed_position = runtime.block_on(state.storage.feed_position(tenant.id)).expect("feed position");
         drop(state);
+        // Closes the template's connections: PostgreSQL copies only a database nobody is using.
+        drop(runtime);
         let mut files = Vec::new();
         read_tree(dir.path(), Path::new(""), &mut files);
-        Template { files, logins: report.logins, feed_position }
+        Template { files, logins: report.logins, feed_position, database }
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backend selection
+
+/// The variable that points the suite at a PostgreSQL server.
+pub const TEST_DATABASE_VAR: &str = "FIELDSYNC_TEST_DATABASE";
+
+/// The PostgreSQL server (`postgres://user@host:port/db`; the database named is only used to
+/// create and drop others) that every relay of this test process uses, from
+/// `FIELDSYNC_TEST_DATABASE`; `None`: SQLite.
+pub fn test_database_url() -> Option<String> {
+    std::env::var(TEST_DATABASE_VAR).ok().filter(|url| !url.trim().is_empty())
+}
+
+/// `sqlite` or `postgres`, for messages.
+pub fn backend_name() -> &'static str {
+    if test_database_url().is_some() { "postgres" } else { "sqlite" }
+}
+
+/// A PostgreSQL database of one relay: created empty or as a copy of a template, dropped (with
+/// any connection still open) when this is dropped.
+pub struct TestDatabase {
+    server: String,
+    name: String,
+    /// Its URL, for `--database` or [`Config::database_url`].
+    pub url: String,
+}
+
+impl TestDatabase {
+    /// Creates a database with a unique name on `server`, as a copy of `template` when given.
+    pub fn create(server: &str, template: Option<&str>) -> Self {
+        let name = unique_database_name("r");
+        run_blocking_async(async {
+            use fieldsync_server::storage::postgres::admin;
+            admin::create_database(server, &name, template).await?;
+            // Tests kill relays, never the PostgreSQL server: commits need not wait for the disk.
+            admin::relax_durability(server, &name).await
+        })
+        .unwrap_or_else(|e| panic!("cannot create test database {name}: {e}"));
+        Self { server: server.to_owned(), url: database_url(server, &name), name }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let dropped =
+            run_blocking_async(fieldsync_server::storage::postgres::admin::drop_database(&self.server, &self.name));
+        if let Err(error) = dropped {
+            eprintln!("cannot drop test database {}: {error}", self.name);
+        }
+    }
+}
+
+/// Prefix of every database the harness creates: `fieldsync_t_<pid>_…`.
+const DATABASE_PREFIX: &str = "fieldsync_t_";
+
+fn unique_database_name(tag: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!("{DATABASE_PREFIX}{}_{tag}{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst))
+}
+
+fn database_url(server: &str, name: &str) -> String {
+    fieldsync_server::storage::postgres::admin::with_database(server, name)
+        .unwrap_or_else(|e| panic!("{TEST_DATABASE_VAR} is not a usable PostgreSQL URL: {e}"))
+}
+
+/// Drops the databases of test processes that are gone (templates outlive their process, and a
+/// killed test leaves its relays' databases behind).
+fn sweep_stale_databases(server: &str) {
+    use fieldsync_server::storage::postgres::admin;
+    let names = run_blocking_async(admin::databases_with_prefix(server, DATABASE_PREFIX))
+        .unwrap_or_else(|e| panic!("cannot reach the PostgreSQL server of {TEST_DATABASE_VAR}: {e}"));
+    for name in names {
+        let pid = name.strip_prefix(DATABASE_PREFIX).and_then(|rest| rest.split('_').next());
+        let alive = pid.is_some_and(|pid| Path::new("/proc").join(pid).exists());
+        if !alive && let Err(error) = run_blocking_async(admin::drop_database(server, &name)) {
+            eprintln!("cannot drop stale test database {name}: {error}");
+        }
+    }
+}
+
+/// Runs a future to completion on a runtime of its own, on a thread of its own (callers may be
+/// inside another runtime, or in a `Drop`).
+fn run_blocking_async<F>(future: F) -> F::Output
+where
+    F: std::future::Future + Send,
+    F::Output: Send,
+{
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("tokio runtime")
+                    .block_on(future)
+            })
+            .join()
+            .expect("database administration thread")
     })
 }
 
@@ -570,26 +725,35 @@ pub struct RelayProcess {
     pub logins: Vec<PrintedLogin>,
     /// The data directory.
     pub data: PathBuf,
+    /// `--database` of the process, on PostgreSQL.
+    pub database_url: Option<String>,
     child: Option<Child>,
     dir: tempfile::TempDir,
+    /// Held to be dropped after the process is killed.
+    _database: Option<TestDatabase>,
 }
 
 impl RelayProcess {
     /// Seeds the demo tenant with `admin seed-demo` into a fresh data directory and serves it.
+    /// With [`test_database_url`] set, on a fresh PostgreSQL database of its own.
     pub fn seed_and_serve() -> Self {
         let dir = temp_dir();
         let data = dir.path().join("relay");
+        let database = test_database_url().map(|server| TestDatabase::create(&server, None));
+        let database_url = database.as_ref().map(|d| d.url.clone());
         let output = Command::new(server_binary())
             .args(["admin", "--data"])
             .arg(&data)
             .arg("seed-demo")
             .env("RUST_LOG", "warn")
+            .env("FIELDSYNC_DATABASE", database_url.as_deref().unwrap_or(""))
             .output()
             .expect("run seed-demo");
         assert!(output.status.success(), "seed-demo failed: {}", String::from_utf8_lossy(&output.stderr));
         let logins = parse_logins(&String::from_utf8_lossy(&output.stdout));
         assert!(!logins.is_empty(), "seed-demo printed no logins");
-        let mut relay = Self { base_url: String::new(), logins, data, child: None, dir };
+        let mut relay =
+            Self { base_url: String::new(), logins, data, database_url, child: None, dir, _database: database };
         relay.serve();
         relay
     }
@@ -605,6 +769,7 @@ impl RelayProcess {
                 .args(["serve", "--listen", &listen, "--data"])
                 .arg(&self.data)
                 .env("RUST_LOG", "warn")
+                .env("FIELDSYNC_DATABASE", self.database_url.as_deref().unwrap_or(""))
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
                 .spawn()
@@ -715,4 +880,85 @@ pub fn sync_round(
 pub fn photo_fixture(name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/photos").join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// Creates `count` reps `{prefix}-{i}` (password `pw-{prefix}-{i}`) in `region` of the demo
+/// tenant through the relay's command line, each with a store of its own (one `stores` import),
+/// so that each rep's phone holds and pulls only its own orders. `storage` are the command's
+/// storage arguments (`["--data", DIR]` or `["--database", URL]`); `supervisor` is the region's
+/// supervisor, whom the stores name. Existing users of the same name are an error.
+pub fn create_field_reps(
+    server: &Path,
+    storage: &[String],
+    region: &str,
+    supervisor: &str,
+    prefix: &str,
+    count: usize,
+) -> Result<Vec<PrintedLogin>, String> {
+    let tenant = fieldsync_server::seed::DEMO_TENANT;
+    let run = |args: &[String]| -> Result<(), String> {
+        let output = Command::new(server)
+            .args(args)
+            .args(storage)
+            .env("RUST_LOG", "warn")
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", server.display()))?;
+        if output.status.success() {
+            Ok(())
+        } else {
+            Err(format!("{} failed: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim()))
+        }
+    };
+    // A few at a time: each creation hashes a password (argon2, tens of milliseconds).
+    let next = AtomicU64::new(0);
+    let failures: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst) as usize;
+                    if i >= count {
+                        break;
+                    }
+                    let username = format!("{prefix}-{i}");
+                    let password = format!("pw-{username}");
+                    let args: Vec<String> =
+                        ["admin", "create-user", "--tenant", tenant, "--username", &username, "--password"]
+                            .iter()
+                            .map(|s| (*s).to_owned())
+                            .chain([password, "--role".into(), "rep".into(), "--region".into(), region.to_owned()])
+                            .collect();
+                    if let Err(error) = run(&args) {
+                        failures.lock().unwrap_or_else(|p| p.into_inner()).push(error);
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    if let Some(error) = failures.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().next() {
+        return Err(error);
+    }
+    let mut logins = Vec::with_capacity(count);
+    let mut csv = String::from("name,address,customer_id,region,tier,latitude,longitude,rep,supervisor\n");
+    for i in 0..count {
+        let username = format!("{prefix}-{i}");
+        let password = format!("pw-{username}");
+        let latitude = 53.0 + (i % 1000) as f64 / 10_000.0;
+        csv.push_str(&format!(
+            "Store of {username},{i} Load Street,C-{username},{region},B,{latitude:.4},10.0000,{username},{supervisor}\n"
+        ));
+        logins.push(PrintedLogin {
+            tenant: tenant.to_owned(),
+            username,
+            password,
+            role: "rep".to_owned(),
+            region: Some(region.to_owned()),
+        });
+    }
+    let file = tempfile::NamedTempFile::new().map_err(|e| format!("cannot create the stores file: {e}"))?;
+    std::fs::write(file.path(), csv).map_err(|e| format!("cannot write the stores file: {e}"))?;
+    let path = file.path().to_string_lossy().into_owned();
+    run(&["import".into(), "--tenant".into(), tenant.to_owned(), "stores".into(), path])?;
+    Ok(logins)
 }

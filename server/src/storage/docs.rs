@@ -65,6 +65,23 @@ pub struct DocWrite {
     pub new_actors: Vec<Vec<u8>>,
     /// SHA-256 ids of the photos the document references.
     pub blobs: Vec<String>,
+    /// Work the write calls for ([`crate::jobs::job_for`]), queued in the same transaction so a
+    /// stored change never misses its job; skipped when a job of the same tenant, kind and key
+    /// exists (as [`crate::storage::JobStore::enqueue_job`]).
+    pub job: Option<NewJob>,
+}
+
+/// A job to queue together with a [`DocWrite`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewJob {
+    /// What to do (`review-order`, …).
+    pub kind: String,
+    /// What it works on; unique per tenant and kind.
+    pub key: String,
+    /// Job-specific input, JSON.
+    pub payload: String,
+    /// Not before this time, ms since the Unix epoch.
+    pub run_after: i64,
 }
 
 /// What a write reported back.

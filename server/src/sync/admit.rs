@@ -110,21 +110,40 @@ pub async fn admit(state: &AppState, caller: &Caller, id: &DocumentId, incoming:
             Ok(meta) => meta,
             Err(verdict) => return Ok(verdict),
         };
+        let heads = heads_of(&candidate);
         let write = DocWrite {
             id: id.clone(),
-            meta,
             expected_heads: stored.as_ref().map(|s| s.heads.clone()).unwrap_or_default(),
             snapshot: candidate.save(),
-            heads: heads_of(&candidate),
             changes: candidate.save_after(&before),
             origin_device: Some(caller.device_id.clone()),
             new_actors,
             blobs: documents::photo_refs(id, &candidate),
+            // Queued in the write's own transaction: one commit, and no stored change without
+            // its job even if the relay dies right after the commit.
+            job: crate::jobs::job_for(id, &meta, &heads),
+            meta,
+            heads,
         };
-        let (meta, heads) = (write.meta.clone(), write.heads.clone());
+        let queues_job = write.job.is_some();
+        let confirms_promotions = crate::alerts::confirms_promotions(id, write.meta.kind, &base, &candidate);
         match state.storage.write_doc(caller.tenant_id, write).await {
             Ok(WriteOutcome::Stored(_)) => {
-                crate::jobs::on_document_stored(state, caller.tenant_id, id, &meta, &heads).await?;
+                if queues_job {
+                    state.jobs.wake();
+                }
+                if confirms_promotions {
+                    // Not in the write's transaction: if this fails, the periodic evaluation catches up.
+                    let queued = crate::alerts::queue_evaluation(
+                        state.storage.as_ref(),
+                        Some(&state.jobs),
+                        caller.tenant_id,
+                        "promotion confirmed",
+                    );
+                    if let Err(error) = queued.await {
+                        tracing::warn!(%error, "cannot queue an alert evaluation");
+                    }
+                }
                 return Ok(Verdict::Accepted { reply: reply(&candidate, &mut sync_state) });
             }
             Ok(WriteOutcome::Conflict) => continue,
@@ -181,10 +200,25 @@ async fn check_content(
         Ok(None) => return invalid(format!("document {id} has a kind or schema version this relay does not know")),
         Err(error) => return invalid(error.to_string()),
     }
-    let meta = match documents::meta_of(state.storage.as_ref(), caller.tenant_id, id, candidate).await {
+    let mut meta = match documents::content_meta(id, candidate) {
         Ok(meta) => meta,
         Err(error) => return invalid(error.to_string()),
     };
+    // The store a document is about, loaded once: it gives the document its region and must be
+    // one of the caller's stores.
+    let store = match &meta.store_id {
+        Some(store_id) if meta.kind != DocKind::Store => match store_id.parse::<DocumentId>() {
+            Ok(store_id) => state.storage.load_doc(caller.tenant_id, &store_id).await?,
+            Err(_) => None,
+        }
+        .filter(|store| store.meta.kind == DocKind::Store),
+        _ => None,
+    };
+    if meta.region.is_none()
+        && let Some(store) = &store
+    {
+        meta.region = store.meta.region.clone();
+    }
     if let Some(stored) = stored {
         if stored.meta.kind != meta.kind {
             return forbidden(format!("document {id} is a {}; it cannot become a {}", stored.meta.kind, meta.kind));
@@ -213,12 +247,8 @@ async fn check_content(
     if let Some(store_id) = &meta.store_id
         && kind != DocKind::Store
     {
-        let store = match store_id.parse::<DocumentId>() {
-            Ok(store_id) => state.storage.load_doc(caller.tenant_id, &store_id).await?,
-            Err(_) => None,
-        };
-        match store {
-            Some(store) if store.meta.kind == DocKind::Store && caller.scope().contains(&store.meta) => {}
+        match &store {
+            Some(store) if caller.scope().contains(&store.meta) => {}
             _ => return forbidden(format!("store {store_id} is not one of yours")),
         }
     }

@@ -66,9 +66,16 @@ struct Cli {
     /// Phase b: how many times edit-then-reconnect is measured (the median is reported).
     #[arg(long, default_value_t = 5)]
     edit_repeats: usize,
-    /// Phase d: devices syncing at once (spread over the demo reps other than the phase a-c rep).
+    /// Phase d: devices syncing at once.
     #[arg(long, default_value_t = 200)]
     devices: usize,
+    /// Phase d: whose devices they are. `distinct`: one new rep per device, each with a store of
+    /// its own, so a device pushes its orders and pulls nothing back (the figure is the relay's
+    /// write path). `demo`: spread over the demo reps other than the phase a-c rep (about 22
+    /// devices per rep), so each device also pulls its rep's other devices' orders (the
+    /// figure then includes that fan-out, on the phones' side too).
+    #[arg(long, default_value = "distinct", value_parser = ["distinct", "demo"])]
+    fleet_reps: String,
     /// Phase d: orders each device creates offline and pushes.
     #[arg(long, default_value_t = 10)]
     orders_per_device: usize,
@@ -657,7 +664,26 @@ fn run(cli: &Cli) -> BenchResult<()> {
             cli.fleet_dir.clone().unwrap_or_else(|| if shm.is_dir() { shm.to_path_buf() } else { phones_dir.clone() });
         let fleet = tempfile::Builder::new().prefix("fieldsync-fleet-").tempdir_in(&base)?;
         println!("d) fleet phone databases in {}", fleet.path().display());
-        phase_d(cli, &relay, &reps[1..], fleet.path(), &mut rows)?;
+        let fleet_reps: Vec<DemoLogin> = if cli.fleet_reps == "distinct" {
+            let t = Instant::now();
+            let storage = ["--data".to_owned(), data.to_string_lossy().into_owned()];
+            let created = fieldsync_tests::create_field_reps(
+                &server,
+                &storage,
+                "north",
+                "supervisor-north",
+                "fleet",
+                cli.devices,
+            )?;
+            println!("d) created {} reps with a store each in {:.1} s", created.len(), t.elapsed().as_secs_f64());
+            created
+                .into_iter()
+                .map(|l| DemoLogin { tenant: l.tenant, username: l.username, password: l.password, role: l.role })
+                .collect()
+        } else {
+            reps[1..].to_vec()
+        };
+        phase_d(cli, &relay, &fleet_reps, fleet.path(), &mut rows)?;
     }
 
     let memory = relay.memory()?;
@@ -792,10 +818,15 @@ fn phase_d(cli: &Cli, relay: &RelayProcess, reps: &[DemoLogin], dir: &Path, rows
     let rate = accepted as f64 / all_accepted_at;
     println!(
         "d) {} devices on {threads} threads: {accepted}/{expected} orders accepted, the last {all_accepted_at:.2} s \
-         after the start; every sync_now done after {wall:.2} s ({rounds} rounds, each device also pulls its rep's \
-         other devices' orders); {} errors{}; relay CPU {} ms (ticks) / {:.0} ms (schedstat); phones' CPU {} ms; \
+         after the start; every sync_now done after {wall:.2} s ({rounds} rounds; {} reps: {}); {} errors{}; relay CPU {} ms (ticks) / {:.0} ms (schedstat); phones' CPU {} ms; \
          relay VmRSS {:.1} MB before",
         engines.len(),
+        reps.len().min(engines.len()),
+        if reps.len() >= engines.len() {
+            "one per device, nothing to pull back"
+        } else {
+            "each device also pulls its rep's other devices' orders"
+        },
         errors.len(),
         errors.first().map(|e| format!(" (first: {e})")).unwrap_or_default(),
         cpu.tick_ms,
@@ -818,7 +849,7 @@ fn phase_d(cli: &Cli, relay: &RelayProcess, reps: &[DemoLogin], dir: &Path, rows
         "-",
     ));
     rows.push(row(
-        "d) a device's whole sync_now (pulls the rep's others too): p50 / p99",
+        "d) a device's whole sync_now: p50 / p99",
         format!("{:.2} / {:.2} s", percentile(&latencies, 50.0), percentile(&latencies, 99.0)),
         "-",
         None,

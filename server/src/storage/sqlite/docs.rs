@@ -1,6 +1,11 @@
 //! [`DocStore`] on SQLite.
+//!
+//! Writes are group-committed: concurrent [`DocStore::write_doc`] calls queue up and one
+//! flusher commits them together, each in its own savepoint, so a busy relay pays one
+//! transaction and one fsync for many documents ([`WriteQueue`]).
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use async_trait::async_trait;
 use fieldsync_core::scoring::EarlierPhoto;
@@ -8,10 +13,11 @@ use fieldsync_core::sync::protocol::Head;
 use fieldsync_core::{DocKind, DocumentId};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
+use tokio::sync::oneshot;
 
 use super::SqliteStorage;
 use crate::error::{Error, Result};
-use crate::scope::Scope;
+use crate::scope::{Access, Scope};
 use crate::storage::{Announcement, DocMeta, DocStore, DocWrite, FeedPage, StoredDoc, WriteOutcome};
 
 /// Most feed entries one page walks before it is cut, whatever their size.
@@ -49,13 +55,17 @@ impl DocStore for SqliteStorage {
     }
 
     async fn write_doc(&self, tenant_id: i64, write: DocWrite) -> Result<WriteOutcome> {
-        let (meta, origin_device) = (write.meta.clone(), write.origin_device.clone());
-        let outcome = self.write(move |conn| write_doc(conn, tenant_id, &write)).await?;
-        if let WriteOutcome::Stored(seq) = outcome {
-            // Nobody listening is fine.
-            let _ = self.inner.announcements.send(Announcement { tenant_id, seq, meta, origin_device });
+        let (answer, outcome) = tokio::sync::oneshot::channel();
+        let lead = {
+            let mut queue = lock(&self.inner.write_queue.state);
+            queue.pending.push(PendingWrite { tenant_id, write, answer });
+            !std::mem::replace(&mut queue.flushing, true)
+        };
+        if lead {
+            // Detached, so that a request that goes away never leaves writes without a flusher.
+            tokio::spawn(self.clone().flush_writes());
         }
-        Ok(outcome)
+        outcome.await.map_err(|_| Error::Storage("the write was dropped before it was committed".into()))?
     }
 
     async fn actor_devices(&self, tenant_id: i64, actors: Vec<Vec<u8>>) -> Result<Vec<(Vec<u8>, String)>> {
@@ -177,21 +187,43 @@ impl DocStore for SqliteStorage {
         scope: &Scope,
         excluded: &[DocumentId],
     ) -> Result<Vec<(DocumentId, Vec<Head>)>> {
-        let (condition, scope_params) = scope.sql_condition();
         let excluded: std::collections::HashSet<String> = excluded.iter().map(|id| id.to_string()).collect();
+        // One index lookup per kind the scope covers (the same rules as `Scope::sql_condition`):
+        // SQLite does not split `tenant_id = ? AND (a OR b OR …)` into index lookups, and would
+        // walk every document of the tenant on each caught-up round trip.
+        let lookups: Vec<(DocKind, Access)> =
+            DocKind::ALL.iter().filter_map(|kind| Some((*kind, scope.access(*kind)?))).collect();
+        let scope = scope.clone();
         self.read(move |conn| {
-            let sql = format!("SELECT d.id, d.heads FROM documents d WHERE d.tenant_id = ? AND {condition}");
-            let mut args: Vec<Value> = vec![Value::Integer(tenant_id)];
-            args.extend(scope_params.into_iter().map(Value::Text));
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let mut rows = stmt.query(params_from_iter(args))?;
+            let tx = conn.unchecked_transaction()?;
             let mut entries = Vec::new();
-            while let Some(row) = rows.next()? {
-                let id: String = row.get(0)?;
-                if excluded.contains(&id) {
-                    continue;
+            for (kind, access) in lookups {
+                let (sql, value) = match access {
+                    Access::Any => ("SELECT id, heads FROM documents WHERE tenant_id = ?1 AND kind = ?2", None),
+                    Access::Mine => (
+                        "SELECT id, heads FROM documents WHERE tenant_id = ?1 AND kind = ?2 AND owner = ?3",
+                        Some(scope.user_id.clone()),
+                    ),
+                    Access::Region => match &scope.region {
+                        Some(region) => (
+                            "SELECT id, heads FROM documents WHERE tenant_id = ?1 AND kind = ?2 AND region = ?3",
+                            Some(region.clone()),
+                        ),
+                        None => continue,
+                    },
+                };
+                let mut stmt = tx.prepare_cached(sql)?;
+                let mut rows = match &value {
+                    Some(value) => stmt.query(params![tenant_id, kind.as_str(), value])?,
+                    None => stmt.query(params![tenant_id, kind.as_str()])?,
+                };
+                while let Some(row) = rows.next()? {
+                    let id: String = row.get(0)?;
+                    if excluded.contains(&id) {
+                        continue;
+                    }
+                    entries.push((id.parse()?, heads_from_blob(&row.get::<_, Vec<u8>>(1)?)));
                 }
-                entries.push((id.parse()?, heads_from_blob(&row.get::<_, Vec<u8>>(1)?)));
             }
             Ok(entries)
         })
@@ -299,8 +331,127 @@ impl DocStore for SqliteStorage {
     }
 }
 
-fn write_doc(conn: &mut Connection, tenant_id: i64, write: &DocWrite) -> Result<WriteOutcome> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+/// Most writes committed in one transaction.
+const MAX_GROUP: usize = 256;
+
+/// Document writes waiting for the next group commit.
+#[derive(Default)]
+pub(super) struct WriteQueue {
+    state: Mutex<QueueState>,
+}
+
+#[derive(Default)]
+struct QueueState {
+    pending: Vec<PendingWrite>,
+    /// A flusher is running and will take what is pending.
+    flushing: bool,
+}
+
+struct PendingWrite {
+    tenant_id: i64,
+    write: DocWrite,
+    answer: oneshot::Sender<Result<WriteOutcome>>,
+}
+
+impl SqliteStorage {
+    /// Commits what is queued, group by group, until the queue is empty. Writes that arrive while
+    /// a group is being committed wait for the next group: under load, many writes share one
+    /// transaction and one fsync; alone, a write is committed at once.
+    async fn flush_writes(self) {
+        loop {
+            let queue = self.clone();
+            let committed = self
+                .write(move |conn| {
+                    let group: Vec<PendingWrite> = {
+                        let mut state = lock(&queue.inner.write_queue.state);
+                        if state.pending.is_empty() {
+                            state.flushing = false;
+                            return Ok(false);
+                        }
+                        let n = state.pending.len().min(MAX_GROUP);
+                        state.pending.drain(..n).collect()
+                    };
+                    queue.commit_group(conn, group);
+                    Ok(true)
+                })
+                .await;
+            match committed {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(error) => {
+                    // The blocking pool refused the work (the runtime is stopping): answer
+                    // everyone still waiting rather than spinning.
+                    let mut state = lock(&self.inner.write_queue.state);
+                    state.flushing = false;
+                    for pending in state.pending.drain(..) {
+                        let _ = pending.answer.send(Err(Error::Storage(format!("write not committed: {error}"))));
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    /// One transaction for a group of writes, each in its own savepoint: a write that conflicts
+    /// or is refused changes nothing and the others go on. Nobody hears "stored" before the
+    /// commit is durable; if the commit fails, every write of the group reports the failure.
+    fn commit_group(&self, conn: &mut Connection, group: Vec<PendingWrite>) {
+        let mut outcomes: Vec<Result<WriteOutcome>> = Vec::with_capacity(group.len());
+        let committed = (|| -> Result<()> {
+            let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for pending in &group {
+                let outcome = (|| {
+                    let savepoint = tx.savepoint()?;
+                    let outcome = apply_write(&savepoint, pending.tenant_id, &pending.write)?;
+                    if let WriteOutcome::Stored(_) = outcome {
+                        savepoint.commit()?;
+                    }
+                    // Otherwise the savepoint rolls back as it is dropped.
+                    Ok(outcome)
+                })();
+                outcomes.push(outcome);
+                if tx.is_autocommit() {
+                    // SQLite abandoned the transaction (disk full, I/O error): stop here.
+                    return Err(Error::Storage("the write transaction was rolled back".into()));
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })();
+        match committed {
+            Ok(()) => {
+                for (pending, outcome) in group.into_iter().zip(outcomes) {
+                    if let Ok(WriteOutcome::Stored(seq)) = outcome {
+                        let PendingWrite { tenant_id, write, .. } = &pending;
+                        let announcement = Announcement {
+                            tenant_id: *tenant_id,
+                            seq,
+                            meta: write.meta.clone(),
+                            origin_device: write.origin_device.clone(),
+                        };
+                        // Nobody listening is fine.
+                        let _ = self.inner.announcements.send(announcement);
+                    }
+                    // The requester may have gone away; the write stands.
+                    let _ = pending.answer.send(outcome);
+                }
+            }
+            Err(error) => {
+                let reason = error.to_string();
+                for pending in group {
+                    let _ = pending.answer.send(Err(Error::Storage(format!("write not committed: {reason}"))));
+                }
+            }
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Applies one write inside the caller's transaction (a savepoint of the group commit).
+fn apply_write(tx: &Connection, tenant_id: i64, write: &DocWrite) -> Result<WriteOutcome> {
     let id = write.id.as_str();
     let current: Option<Vec<u8>> = tx
         .prepare_cached("SELECT heads FROM documents WHERE tenant_id = ?1 AND id = ?2")?
@@ -314,7 +465,7 @@ fn write_doc(conn: &mut Connection, tenant_id: i64, write: &DocWrite) -> Result<
     if !matches {
         return Ok(WriteOutcome::Conflict);
     }
-    let seq = feed_position(&tx, tenant_id)? + 1;
+    let seq = feed_position(tx, tenant_id)? + 1;
     let seq_db = seq_value(seq);
     tx.prepare_cached(
         "INSERT INTO feed_positions (tenant_id, last_seq) VALUES (?1, ?2)
@@ -374,7 +525,9 @@ fn write_doc(conn: &mut Connection, tenant_id: i64, write: &DocWrite) -> Result<
         tx.prepare_cached("INSERT OR IGNORE INTO doc_blobs (tenant_id, doc_id, sha256) VALUES (?1, ?2, ?3)")?
             .execute(params![tenant_id, id, sha])?;
     }
-    tx.commit()?;
+    if let Some(job) = &write.job {
+        super::jobs::insert_job(tx, tenant_id, &job.kind, &job.key, &job.payload, job.run_after)?;
+    }
     Ok(WriteOutcome::Stored(seq))
 }
 

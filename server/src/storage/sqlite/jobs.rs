@@ -1,7 +1,7 @@
 //! [`JobStore`] on SQLite.
 
 use async_trait::async_trait;
-use rusqlite::{TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::SqliteStorage;
 use crate::error::Result;
@@ -11,16 +11,7 @@ use crate::storage::{Job, JobCounts, JobStore};
 impl JobStore for SqliteStorage {
     async fn enqueue_job(&self, tenant_id: i64, kind: &str, key: &str, payload: &str, run_after: i64) -> Result<bool> {
         let (kind, key, payload) = (kind.to_owned(), key.to_owned(), payload.to_owned());
-        self.write(move |conn| {
-            let inserted = conn
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO jobs (tenant_id, kind, key, payload, run_after, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                )?
-                .execute(params![tenant_id, kind, key, payload, run_after])?;
-            Ok(inserted == 1)
-        })
-        .await
+        self.write(move |conn| insert_job(conn, tenant_id, &kind, &key, &payload, run_after)).await
     }
 
     async fn claim_jobs(&self, worker: &str, limit: u32, now: i64, lease_ms: i64) -> Result<Vec<Job>> {
@@ -109,4 +100,24 @@ impl JobStore for SqliteStorage {
         })
         .await
     }
+}
+
+/// Queues a job unless one with the same tenant, kind and key exists; returns whether it was
+/// queued. Runs on the caller's connection, so a document write can queue its job in its own
+/// transaction.
+pub(super) fn insert_job(
+    conn: &Connection,
+    tenant_id: i64,
+    kind: &str,
+    key: &str,
+    payload: &str,
+    run_after: i64,
+) -> Result<bool> {
+    let inserted = conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO jobs (tenant_id, kind, key, payload, run_after, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        )?
+        .execute(params![tenant_id, kind, key, payload, run_after])?;
+    Ok(inserted == 1)
 }
