@@ -55,6 +55,10 @@ pub struct DaySummary {
     pub round_trips: u32,
     /// Bytes sent and received by all phones' sync (documents and photos).
     pub bytes_synced: u64,
+    /// Alerts the stock import raised, as their titles.
+    pub alerts_raised: Vec<String>,
+    /// Alerts open in the regional manager's inbox at the end of the day.
+    pub alerts_open: usize,
 }
 
 /// A simulated phone.
@@ -64,6 +68,8 @@ pub struct Phone {
     /// The phone's local store.
     pub store: Arc<LocalStore>,
     engine: SyncEngine,
+    base_url: String,
+    token: String,
 }
 
 impl Phone {
@@ -81,7 +87,7 @@ impl Phone {
             .set_identity(&Identity { tenant: demo.tenant.clone(), user_id: session.user_id.clone(), role })
             .map_err(|e| e.to_string())?;
         let engine = SyncEngine::new(store.clone(), Arc::new(HttpTransport::new(base_url, &session.token)));
-        Ok(Self { username: demo.username.clone(), store, engine })
+        Ok(Self { username: demo.username.clone(), store, engine, base_url: base_url.to_owned(), token: session.token })
     }
 
     /// Syncs and narrates what moved.
@@ -105,6 +111,28 @@ impl Phone {
             }
         ));
         Ok(report)
+    }
+}
+
+impl Phone {
+    /// Uploads a CSV file to the relay's import endpoint as this user (HQ) and returns the
+    /// relay's answer.
+    pub fn import_csv(&self, dataset: &str, csv: &str) -> Result<String, String> {
+        let url = format!("{}/v1/import/{dataset}", self.base_url);
+        let mut response = ureq::post(&url)
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .header("Content-Type", "text/csv")
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .send(csv)
+            .map_err(|e| format!("the {dataset} import could not reach the relay: {e}"))?;
+        let status = response.status();
+        let body = response.body_mut().read_to_string().map_err(|e| e.to_string())?;
+        if !status.is_success() {
+            return Err(format!("the relay refused the {dataset} import ({status}): {body}"));
+        }
+        Ok(body)
     }
 }
 
@@ -135,7 +163,7 @@ pub fn start_relay(
         .block_on(tokio::net::TcpListener::bind(listen))
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
-    runtime.spawn(fieldsync_server::jobs::run_queue(state.clone()));
+    runtime.block_on(async { fieldsync_server::spawn_workers(&state) });
     let app = fieldsync_server::app(state);
     runtime.spawn(async move {
         let service = app.into_make_service_with_connect_info::<SocketAddr>();
@@ -282,6 +310,9 @@ pub fn field_day(base_url: &str, logins: &[DemoLogin], phones: &Path) -> Result<
         summary.scores.push(score.score);
     }
 
+    step("Afternoon: HQ imports the warehouse stock count; the relay raises an alert");
+    import_low_stock(&hq, &anna, &manager, &mut summary)?;
+
     step("HQ sees what the field synced");
     hq.sync(&mut summary)?;
     let orders = hq.store.list_orders(&OrderFilter::default()).map_err(|e| e.to_string())?;
@@ -315,12 +346,53 @@ fn wait_for<T>(
             return Ok(found.into_iter().flatten().collect());
         }
         if std::time::Instant::now() > deadline {
-            return Err(format!("{} waited {} s for the relay's verdicts", phone.username, JOB_WAIT.as_secs()));
+            return Err(format!("{} waited {} s for the relay's jobs", phone.username, JOB_WAIT.as_secs()));
         }
         std::thread::sleep(std::time::Duration::from_millis(300));
         phone.engine.sync_now().map_err(|e| format!("{} could not sync: {e}", phone.username))?;
         summary.round_trips += 1;
     }
+}
+
+/// HQ imports a stock count that takes one of the region's SKUs below its safety level; the
+/// relay's alert evaluation puts a low-stock alert in the regional manager's inbox.
+fn import_low_stock(hq: &Phone, rep: &Phone, manager: &Phone, summary: &mut DaySummary) -> Result<(), String> {
+    let inventories = rep.store.inventories().map_err(|e| e.to_string())?;
+    let (inventory, sku, level) = inventories
+        .iter()
+        .flat_map(|(_, inventory)| inventory.levels.iter().map(move |(sku, level)| (inventory, sku, level)))
+        .find(|(_, _, level)| level.on_hand - level.reserved >= level.safety && level.safety > 0)
+        .ok_or("the rep's region holds no stock level above its safety stock")?;
+    // What is left for new orders (on hand minus reserved) drops to a quarter of the safety level.
+    let on_hand = level.reserved + level.safety / 4;
+    let csv = format!(
+        "warehouse,region,sku,on_hand,safety\n{},{},{sku},{on_hand},{}\n",
+        inventory.warehouse, inventory.region, level.safety
+    );
+    let answer = hq.import_csv("stock", &csv)?;
+    say(&format!(
+        "{:<16} imported a stock count: {sku} at {} down from {} to {on_hand} (safety {})",
+        hq.username, inventory.warehouse, level.on_hand, level.safety
+    ));
+    say(&format!("{:<16} answered {answer}", "relay"));
+    let raised = wait_for(manager, summary, |store| {
+        let inbox = store.inbox().ok().flatten();
+        let alert = inbox.and_then(|inbox| {
+            inbox
+                .open_alerts()
+                .find(|(_, a)| a.kind == "low-stock" && a.sku.as_deref() == Some(sku))
+                .map(|(_, a)| a.clone())
+        });
+        vec![alert]
+    })?;
+    for alert in raised {
+        say(&format!("{:<16} inbox: {} — {}", manager.username, alert.title, alert.detail));
+        summary.alerts_raised.push(alert.title);
+    }
+    summary.alerts_open =
+        manager.store.inbox().map_err(|e| e.to_string())?.map(|inbox| inbox.open_alerts().count()).unwrap_or(0);
+    say(&format!("{:<16} has {} open alert(s) in the inbox", manager.username, summary.alerts_open));
+    Ok(())
 }
 
 fn take_orders(phone: &Phone, visits: usize) -> Result<Vec<DocumentId>, String> {

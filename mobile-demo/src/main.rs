@@ -57,6 +57,8 @@ fn main() -> ExitCode {
     let scores: Vec<String> = summary.scores.iter().map(|s| format!("{s:.1}")).collect();
     println!("  inspection scores:        {}", scores.join(", "));
     println!("  inspections at HQ:        {}", summary.inspections_at_hq);
+    println!("  alerts raised by imports: {}", summary.alerts_raised.join("; "));
+    println!("  open alerts (manager):    {}", summary.alerts_open);
     println!("  photos uploaded:          {}", summary.photos_uploaded);
     println!("  sync round trips:         {}", summary.round_trips);
     println!("  bytes synced:             {}", summary.bytes_synced);

@@ -21,6 +21,9 @@ fn the_field_day_runs_end_to_end_and_hq_sees_every_order_and_inspection() {
     assert!(summary.approvals >= 1, "{summary:?}");
     assert_eq!(summary.scores.len(), 2, "{summary:?}");
     assert!(summary.scores[0] > summary.scores[1], "the doubtful audit scores lower: {summary:?}");
+    assert_eq!(summary.alerts_raised.len(), 1, "the stock import raised one low-stock alert: {summary:?}");
+    assert!(summary.alerts_raised[0].to_lowercase().contains("stock"), "{summary:?}");
+    assert!(summary.alerts_open >= 1, "{summary:?}");
     // A second day on the same data works too (the demo can be run again).
     let again = field_day(&base_url, &logins, &dir.path().join("phones")).unwrap();
     assert_eq!(again.orders_at_hq, 14);

@@ -7,12 +7,14 @@
 //! API ([`http`]) that integrations and the HQ dashboard use.
 //!
 //! Storage sits behind the [`storage::Storage`] trait: the embedded default is one SQLite file
-//! plus a blob folder in a data directory.
+//! plus a blob folder in a data directory; [`storage::postgres`] lets several relay nodes share
+//! one PostgreSQL database and a photo folder (`docs/deployment.md`).
 //!
 //! `fn app(state) -> Router` ([`http::app`]) is kept apart from `main`, so tests drive the
 //! router directly or on a real socket.
 
 pub mod accounts;
+pub mod alerts;
 pub mod auth;
 pub mod blobs;
 pub mod config;
@@ -32,3 +34,11 @@ pub mod sync;
 pub use error::{Error, Result};
 pub use http::app;
 pub use state::AppState;
+
+/// Starts the relay's background work on the current tokio runtime: the job queue
+/// ([`jobs::run_queue`]) and the alert schedule ([`alerts::run_schedule`]). Both stop when
+/// [`AppState::shutdown`] is triggered.
+pub fn spawn_workers(state: &AppState) {
+    tokio::spawn(jobs::run_queue(state.clone()));
+    tokio::spawn(alerts::run_schedule(state.clone()));
+}

@@ -9,12 +9,17 @@
 //! fieldsync-server admin --data DIR revoke-device --tenant T --device ID
 //! fieldsync-server admin --data DIR list-users --tenant T
 //! fieldsync-server admin --data DIR seed-demo
-//! fieldsync-server import --data DIR --tenant T stock|stores FILE.csv
+//! fieldsync-server admin --data DIR set-webhook --tenant T --url URL --secret S
+//! fieldsync-server admin --data DIR clear-webhook --tenant T
+//! fieldsync-server import --data DIR --tenant T stock|stores|products|prices|sales|purchases FILE.csv
 //! ```
 //!
 //! `--data`, `--listen` and `--database` also come from `FIELDSYNC_DATA`, `FIELDSYNC_LISTEN` and
 //! `FIELDSYNC_DATABASE`. Exit codes: 0 done, 1 the relay failed (storage, I/O), 2 usage or
 //! validation error, with a one-line message on stderr.
+//!
+//! `--database postgres://…` stores everything but photo bytes in PostgreSQL (migrated at start),
+//! so several `serve` nodes can share it; `--data` then names the photo folder they all mount.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -24,7 +29,9 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use fieldsync_server::accounts::{self, NewAccount};
 use fieldsync_server::config::Config;
-use fieldsync_server::imports::{self, Dataset, Progress};
+use fieldsync_server::imports::display::ProgressDisplay;
+use fieldsync_server::imports::{self, Dataset};
+use fieldsync_server::storage::postgres;
 use fieldsync_server::{AppState, Error, app, seed};
 use tracing_subscriber::EnvFilter;
 
@@ -52,14 +59,15 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Import a CSV file of stock levels or stores into a tenant (formats: docs/imports.md).
+    /// Import a CSV file into a tenant: stock, stores, products, prices, sales or purchases
+    /// (formats: docs/imports.md).
     Import {
         #[command(flatten)]
         storage: StorageArgs,
         /// Tenant name.
         #[arg(long)]
         tenant: String,
-        /// What the file holds: stock or stores.
+        /// What the file holds: stock, stores, products, prices, sales or purchases.
         dataset: String,
         /// The CSV file.
         file: PathBuf,
@@ -71,7 +79,9 @@ struct StorageArgs {
     /// Data directory (SQLite file and photo folder); created if missing.
     #[arg(long, env = "FIELDSYNC_DATA", global = true)]
     data: Option<PathBuf>,
-    /// Database URL (PostgreSQL is not available yet).
+    /// PostgreSQL URL (postgres://user@host:port/db): store everything but photos there, so that
+    /// several relay nodes can share it; --data then holds only the photo folder, which the
+    /// nodes must share too (docs/deployment.md).
     #[arg(long, env = "FIELDSYNC_DATABASE", global = true)]
     database: Option<String>,
 }
@@ -139,6 +149,24 @@ enum AdminCommand {
     },
     /// Create the demo tenant with realistic data and print its logins.
     SeedDemo,
+    /// Post the tenant's alert events to a URL, signed with a secret (docs/alerts.md).
+    SetWebhook {
+        /// Tenant name.
+        #[arg(long)]
+        tenant: String,
+        /// An http:// or https:// URL.
+        #[arg(long)]
+        url: String,
+        /// The HMAC-SHA256 signing secret (at least 16 characters).
+        #[arg(long)]
+        secret: String,
+    },
+    /// Stop posting the tenant's alert events.
+    ClearWebhook {
+        /// Tenant name.
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
 /// A failure and its exit code.
@@ -167,21 +195,29 @@ impl From<Error> for Failure {
 }
 
 fn config_from(storage: &StorageArgs) -> Result<Config, Failure> {
-    if let Some(url) = &storage.database {
-        return Err(if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Failure::usage("PostgreSQL storage is not available yet; use --data DIR")
-        } else {
-            Failure::usage(format!("unsupported --database {url:?}: use --data DIR"))
-        });
+    let database = storage.database.clone().filter(|url| !url.is_empty());
+    if let Some(url) = &database
+        && !postgres::is_postgres_url(url)
+    {
+        return Err(Failure::usage(format!(
+            "unsupported --database {:?}: expected postgres://user@host:port/db",
+            postgres::redact(url)
+        )));
     }
-    let data = storage.data.clone().ok_or_else(|| Failure::usage("missing --data DIR (or FIELDSYNC_DATA)"))?;
+    let data = storage.data.clone().ok_or_else(|| {
+        Failure::usage(match database {
+            Some(_) => "missing --data DIR (or FIELDSYNC_DATA): the photo folder, shared by every node",
+            None => "missing --data DIR (or FIELDSYNC_DATA)",
+        })
+    })?;
     let mut config = Config::new(data);
+    config.database_url = database;
     config.metrics_token = std::env::var("FIELDSYNC_METRICS_TOKEN").ok().filter(|t| !t.is_empty());
     Ok(config)
 }
 
-fn open(storage: &StorageArgs) -> Result<AppState, Failure> {
-    Ok(config_from(storage)?.open_state()?)
+async fn open(storage: &StorageArgs) -> Result<AppState, Failure> {
+    Ok(config_from(storage)?.open().await?)
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
@@ -192,22 +228,22 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             serve(config).await
         }
         Command::Admin { storage, command } => {
-            let state = open(&storage)?;
+            let state = open(&storage).await?;
             admin(&state, command).await
         }
         Command::Import { storage, tenant, dataset, file } => {
             let dataset: Dataset = dataset.parse()?;
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", file.display())))?;
-            let state = open(&storage)?;
+            let size = std::fs::File::open(&file)
+                .and_then(|f| f.metadata())
+                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", file.display())))?
+                .len();
+            let state = open(&storage).await?;
             let storage = state.storage.as_ref();
             let tenant = accounts::tenant_named(storage, &tenant).await?;
-            let mut show = |progress: Progress| match progress {
-                Progress::Validated(rows) => eprintln!("validated {rows} rows"),
-                Progress::Written { done, total } => eprintln!("wrote {done} of {total} documents"),
-            };
-            let report = imports::import(storage, tenant.id, dataset, &text, &mut show).await?;
-            println!("{report} in tenant {}", tenant.name);
+            let display = ProgressDisplay::on_stderr(dataset, size);
+            let imported = imports::import_file(storage, tenant.id, dataset, &file, display.sink()).await;
+            display.finish();
+            println!("{} in tenant {}", imported?, tenant.name);
             Ok(())
         }
     }
@@ -216,14 +252,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 async fn serve(config: Config) -> Result<(), Failure> {
     let listen = config.listen;
     let data_dir = config.data_dir.clone();
-    let state = config.open_state()?;
+    let database = config.database_url.as_deref().map(postgres::redact).unwrap_or_else(|| "sqlite".to_owned());
+    let state = config.open().await?;
     let state_shutdown = state.shutdown.clone();
-    tokio::spawn(fieldsync_server::jobs::run_queue(state.clone()));
+    fieldsync_server::spawn_workers(&state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| Failure { code: 1, message: format!("cannot listen on {listen}: {e}") })?;
     let address = listener.local_addr().map_err(|e| Failure { code: 1, message: format!("no local address: {e}") })?;
-    tracing::info!(%address, data = %data_dir.display(), "relay started");
+    tracing::info!(%address, data = %data_dir.display(), %database, "relay started");
     // Tests and scripts read this line to find the port.
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "listening on http://{address}");
@@ -328,6 +365,14 @@ async fn admin(state: &AppState, command: AdminCommand) -> Result<(), Failure> {
                 println!("created {count} {kind} document(s)");
             }
             print!("{}", report.logins_table());
+        }
+        AdminCommand::SetWebhook { tenant, url, secret } => {
+            fieldsync_server::alerts::webhook::set_webhook(storage, &tenant, &url, &secret).await?;
+            println!("alert events of tenant {tenant} will be posted to {url}");
+        }
+        AdminCommand::ClearWebhook { tenant } => {
+            fieldsync_server::alerts::webhook::clear_webhook(storage, &tenant).await?;
+            println!("alert events of tenant {tenant} are no longer posted");
         }
     }
     Ok(())
