@@ -78,6 +78,11 @@ pub async fn round(state: &AppState, caller: &Caller, request: SyncRequest) -> R
         }
     }
 
+    if let Some(first) = first_sync(state, caller, &request, budget).await? {
+        response.cursor = first.cursor;
+        response.updates.extend(first.updates);
+        return Ok(response);
+    }
     let page = state.storage.feed(caller.tenant_id, &scope, request.cursor, &caller.device_id, budget).await?;
     response.cursor = page.cursor;
     response.more = page.more;
@@ -101,6 +106,48 @@ pub async fn round(state: &AppState, caller: &Caller, request: SyncRequest) -> R
         }
     }
     Ok(response)
+}
+
+/// The answer to a new device's first sync, when it fits in one response.
+struct FirstSync {
+    /// Every document of the scope, whole.
+    updates: Vec<Update>,
+    /// The feed position the device reaches.
+    cursor: u64,
+}
+
+/// A device that has seen nothing of the feed (cursor 0) and pushes nothing gets its whole scope
+/// as saved documents, found through the scope's index lookups ([`crate::storage::DocStore::manifest`]),
+/// instead of a walk of the tenant's whole change log, whose cost grows with everything the
+/// tenant ever wrote rather than with what the device may hold. `None` when the scope does not
+/// fit in `budget` (the paged feed walk serves it) or the request is not a first sync.
+async fn first_sync(
+    state: &AppState,
+    caller: &Caller,
+    request: &SyncRequest,
+    budget: usize,
+) -> Result<Option<FirstSync>> {
+    if request.cursor != 0 || !request.pushes.is_empty() || !request.sync.is_empty() {
+        return Ok(None);
+    }
+    // The position is read first: every change up to it is in the documents loaded after it,
+    // and anything written meanwhile comes again with the feed after it (merging is idempotent).
+    let cursor = state.storage.feed_position(caller.tenant_id).await?;
+    let mut excluded = request.excluded.clone();
+    excluded.extend(request.want.iter().cloned());
+    let scope = caller.scope();
+    let manifest = state.storage.manifest(caller.tenant_id, &scope, &excluded).await?;
+    let mut updates = Vec::with_capacity(manifest.len());
+    let mut bytes = 0usize;
+    for (id, _) in manifest {
+        let Some(stored) = state.storage.load_doc(caller.tenant_id, &id).await? else { continue };
+        bytes += stored.snapshot.len();
+        if bytes > budget {
+            return Ok(None);
+        }
+        updates.push(Update { doc: id, changes: stored.snapshot });
+    }
+    Ok(Some(FirstSync { updates, cursor }))
 }
 
 fn validate(request: &SyncRequest) -> Result<()> {
