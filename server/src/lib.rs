@@ -21,6 +21,7 @@ pub mod config;
 pub mod dashboard;
 pub mod documents;
 pub mod error;
+pub mod format;
 pub mod http;
 pub mod imports;
 pub mod jobs;

@@ -39,9 +39,9 @@ use fieldsync_core::clock::now_ms;
 use fieldsync_core::doc::{self, DocKind, DocumentModel, Inbox, Inspection, Inventory, RetailStore};
 use fieldsync_core::{DocumentId, Role};
 
-use crate::dashboard::html::{DAY_MS, date};
 use crate::documents;
 use crate::error::{Error, Result};
+use crate::format::{DAY_MS, date};
 use crate::jobs::JobSignal;
 use crate::jobs::review_order::tenant_catalog;
 use crate::scope::Scope;

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use fieldsync_core::doc::{Promotion, RetailStore};
 
 use super::{AlertKind, Cause};
-use crate::dashboard::html::datetime;
+use crate::format::datetime;
 
 /// A running promotion a store has not confirmed.
 #[derive(Debug, Clone, PartialEq, Eq)]

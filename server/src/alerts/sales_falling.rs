@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{AlertKind, Cause};
-use crate::dashboard::html::money;
+use crate::format::money;
 use crate::storage::DailySale;
 
 /// Days in a falling run: three falls need four days.
