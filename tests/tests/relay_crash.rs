@@ -112,7 +112,18 @@ fn orders_the_relay_acknowledged_survive_kill_9_mid_sync_and_phones_converge_aft
         for id in ids {
             assert_eq!(hq.store.order(id).unwrap(), phone.store.order(id).unwrap(), "seed {seed}: order {id}");
         }
-        let report = phone.sync();
-        assert_eq!((report.rounds, report.accepted), (1, 0), "seed {seed}: not quiet after converging: {report:?}");
+        // The relay's own jobs (order reviews, alert evaluations) may still be writing documents
+        // for this phone; once they settle its sync must be quiet: one round, nothing either way.
+        let mut quiet = false;
+        for _ in 0..50 {
+            let report = phone.sync();
+            assert_eq!(report.accepted, 0, "seed {seed}: sent changes again after converging: {report:?}");
+            if report.rounds == 1 && report.received == 0 {
+                quiet = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        assert!(quiet, "seed {seed}: the phone never became quiet after converging");
     }
 }

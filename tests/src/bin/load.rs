@@ -12,8 +12,9 @@
 //! executable, or `--server`) on `127.0.0.1:0` in a temporary data directory seeded with
 //! `admin seed-demo`, and creates the reps the fleet needs (`--devices-per-rep` devices each, a
 //! store of its own per rep). With `--relay URL` (repeatable; devices are spread over the relays
-//! round-robin), the tenant must be prepared already: pass the relays' shared storage with
-//! `--data DIR` or `--database postgres://…` and the reps are created through it, or
+//! round-robin), the tenant must be prepared already: pass the relays' storage with `--data DIR`
+//! (SQLite) or `--database postgres://… --data DIR` (PostgreSQL and the nodes' shared photo
+//! folder) and the reps are created through it, or
 //! `--demo-reps` to spread the devices over the ten demo reps (passwords `demo-<username>`).
 //! Only loopback relays are accepted: this tool sends load, and only to this machine.
 //!
@@ -512,6 +513,22 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 // ---------------------------------------------------------------------------------------------
 // The run.
 
+/// The storage arguments of `fieldsync-server admin` for the relays given with `--relay`.
+fn storage_args(cli: &Cli) -> LoadResult<Vec<String>> {
+    let folder = |dir: &PathBuf| ["--data".to_owned(), dir.to_string_lossy().into_owned()];
+    match (&cli.data, &cli.database) {
+        // PostgreSQL nodes still name their shared photo folder with --data.
+        (Some(dir), Some(url)) => Ok([vec!["--database".to_owned(), url.clone()], folder(dir).to_vec()].concat()),
+        (None, Some(_)) => Err("--database needs the relays' shared photo folder too: pass --data DIR".into()),
+        (Some(dir), None) => Ok(folder(dir).to_vec()),
+        (None, None) => {
+            Err("with --relay, pass the relays' --data DIR or --database URL (to create the fleet's reps), or \
+                 --demo-reps"
+                .into())
+        }
+    }
+}
+
 fn run(cli: &Cli) -> LoadResult<()> {
     if cli.devices == 0 || cli.devices_per_rep == 0 {
         return Err("--devices and --devices-per-rep must be at least 1".into());
@@ -568,15 +585,7 @@ fn run(cli: &Cli) -> LoadResult<()> {
             let reps = if cli.demo_reps {
                 demo.iter().filter(|l| l.role == "rep").cloned().collect()
             } else {
-                let storage = match (&cli.data, &cli.database) {
-                    (_, Some(url)) => vec!["--database".to_owned(), url.clone()],
-                    (Some(dir), None) => vec!["--data".to_owned(), dir.to_string_lossy().into_owned()],
-                    (None, None) => {
-                        return Err("with --relay, pass the relays' --data DIR or --database URL (to create the \
-                                    fleet's reps), or --demo-reps"
-                            .into());
-                    }
-                };
+                let storage = storage_args(cli)?;
                 let t = Instant::now();
                 let server = server_binary(cli)?;
                 let reps = fieldsync_tests::create_field_reps(
