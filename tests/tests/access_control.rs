@@ -535,6 +535,11 @@ fn reassigning_a_store_purges_it_from_the_old_reps_phone_and_delivers_it_to_the_
     ben.sync();
     assert_eq!(ben.store.get::<RetailStore>(&store_id).unwrap().rep, ben.session.user_id);
     assert_eq!(ben.store.stores().unwrap().len(), ben_stores + 1);
+    // The relay's own writes (the order's review, the alert evaluation it queues) settle first.
+    assert!(relay.wait_for_jobs(std::time::Duration::from_secs(30)), "the relay's jobs did not finish");
+    for phone in [&anna, &ben] {
+        phone.sync();
+    }
     for phone in [&anna, &ben] {
         let held: Vec<DocumentId> = phone.documents().into_iter().map(|(id, _)| id).collect();
         assert_eq!(held, relay.scope_ids(&phone.username));
