@@ -87,21 +87,14 @@ impl Scope {
     fn condition(&self, placeholder: impl Fn(usize) -> String, never: &str) -> (String, Vec<String>) {
         let mut parts = Vec::new();
         let mut params = Vec::new();
-        for kind in DocKind::ALL {
-            let kind_is = format!("d.kind = '{}'", kind.as_str());
-            match self.access(kind) {
-                Some(Access::Any) => parts.push(format!("({kind_is})")),
-                Some(Access::Mine) => {
-                    parts.push(format!("({kind_is} AND d.owner = {})", placeholder(params.len())));
-                    params.push(self.user_id.clone());
+        for lookup in self.lookups() {
+            let kind_is = format!("d.kind = '{}'", lookup.kind.as_str());
+            match lookup.column {
+                None => parts.push(format!("({kind_is})")),
+                Some((column, value)) => {
+                    parts.push(format!("({kind_is} AND d.{column} = {})", placeholder(params.len())));
+                    params.push(value);
                 }
-                Some(Access::Region) => {
-                    if let Some(region) = &self.region {
-                        parts.push(format!("({kind_is} AND d.region = {})", placeholder(params.len())));
-                        params.push(region.clone());
-                    }
-                }
-                None => {}
             }
         }
         if parts.is_empty() {
@@ -109,6 +102,35 @@ impl Scope {
         }
         (format!("({})", parts.join(" OR ")), params)
     }
+
+    /// The scope as one index lookup per kind it reaches, in [`DocKind::ALL`] order. Queries
+    /// whose cost must follow the scope rather than the tenant (the manifest, the change feed)
+    /// run one lookup each: SQLite does not split `kind = a OR kind = b …` into index lookups.
+    pub fn lookups(&self) -> Vec<Lookup> {
+        DocKind::ALL
+            .iter()
+            .filter_map(|&kind| {
+                let column = match self.access(kind)? {
+                    Access::Any => None,
+                    Access::Mine => Some(("owner", self.user_id.clone())),
+                    // A role that reaches a kind by region reaches none of it without a region.
+                    Access::Region => Some(("region", self.region.clone()?)),
+                };
+                Some(Lookup { kind, column })
+            })
+            .collect()
+    }
+}
+
+/// The documents of one kind a scope reaches: all of them, or those whose `owner` or `region`
+/// column has a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    /// The kind.
+    pub kind: DocKind,
+    /// The column (`owner` or `region`) and the value it must have; `None` for every document
+    /// of the kind.
+    pub column: Option<(&'static str, String)>,
 }
 
 #[cfg(test)]

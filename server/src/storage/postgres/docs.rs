@@ -16,23 +16,17 @@ use tokio_postgres::types::ToSql;
 use super::{Params, PostgresStorage, notify, to_i64, to_u64};
 use crate::error::{Error, Result};
 use crate::scope::Scope;
+use crate::storage::docs::{Dialect, FeedEntry, SendAs, feed_query, plan_feed};
 use crate::storage::{Announcement, DocMeta, DocStore, DocWrite, FeedPage, StoredDoc, WriteOutcome};
 
-/// Most feed entries one page walks before it is cut, whatever their size (as on SQLite).
-const FEED_PAGE_ENTRIES: i64 = 5_000;
+/// How the shared queries ([`crate::storage::feed_query`]) are spelled here.
+const POSTGRES: Dialect = Dialect { placeholder: numbered, length: "octet_length" };
+
+fn numbered(n: usize) -> String {
+    format!("${n}")
+}
 
 const DOC_COLUMNS: &str = "d.id, d.kind, d.owner, d.store_id, d.region, d.subject_id, d.status, d.snapshot, d.heads, d.created_seq, d.updated_seq";
-
-/// One change-feed entry with what the page needs to decide how to send its document.
-struct FeedEntry {
-    seq: i64,
-    doc: String,
-    origin: Option<String>,
-    len: i64,
-    created_seq: i64,
-    creator: Option<String>,
-    snapshot_len: i64,
-}
 
 fn stored_doc(row: &Row) -> Result<StoredDoc> {
     let id: String = row.try_get(0)?;
@@ -101,10 +95,6 @@ impl DocStore for PostgresStorage {
     }
 
     async fn feed(&self, tenant_id: i64, scope: &Scope, cursor: u64, device: &str, budget: usize) -> Result<FeedPage> {
-        let cursor_db = to_i64(cursor);
-        let mut own = Params::default();
-        own.push(tenant_id).push(cursor_db);
-        let (condition, params) = with_scope(scope, own);
         let mut client = self.client().await?;
         // One snapshot: the page and the position it reaches agree. Positions commit in order
         // (the feed row lock), so a snapshot always holds a prefix of the feed.
@@ -115,64 +105,34 @@ impl DocStore for PostgresStorage {
             .start()
             .await?;
         let last_seq = feed_position(&tx, tenant_id).await?;
-        let sql = format!(
-            "SELECT c.seq, c.doc_id, c.origin_device, octet_length(c.changes), d.created_seq, d.creator_device,
-                    octet_length(d.snapshot)
-             FROM change_log c JOIN documents d ON d.tenant_id = c.tenant_id AND d.id = c.doc_id
-             WHERE c.tenant_id = $1 AND c.seq > $2 AND {condition}
-             ORDER BY c.seq LIMIT {FEED_PAGE_ENTRIES}"
-        );
+        let Some((sql, values)) = feed_query(scope, &POSTGRES) else {
+            return Ok(FeedPage { cursor: last_seq, ..FeedPage::default() });
+        };
+        let mut params = Params::default();
+        params.push(tenant_id).push(to_i64(cursor));
+        for value in values {
+            params.push(value);
+        }
         let statement = tx.prepare_cached(&sql).await?;
         let rows = tx.query(&statement, &params.refs()).await?;
         let mut entries = Vec::with_capacity(rows.len());
         for r in &rows {
             entries.push(FeedEntry {
-                seq: r.try_get(0)?,
+                seq: to_u64(r.try_get(0)?),
                 doc: r.try_get(1)?,
                 origin: r.try_get(2)?,
-                len: i64::from(r.try_get::<_, i32>(3)?),
-                created_seq: r.try_get(4)?,
+                len: usize::try_from(r.try_get::<_, i32>(3)?).unwrap_or(0),
+                created_seq: to_u64(r.try_get(4)?),
                 creator: r.try_get(5)?,
-                snapshot_len: i64::from(r.try_get::<_, i32>(6)?),
+                snapshot_len: usize::try_from(r.try_get::<_, i32>(6)?).unwrap_or(0),
             });
         }
-        let walked_all = (entries.len() as i64) < FEED_PAGE_ENTRIES;
-
-        // Per document, in order of first appearance: the whole document, or the seqs to send.
-        let mut plan: Vec<(String, Option<Vec<i64>>)> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        let (mut bytes, mut reached, mut cut) = (0usize, cursor_db, false);
-        for entry in entries {
-            if bytes >= budget && reached > cursor_db {
-                cut = true;
-                break;
-            }
-            reached = entry.seq;
-            let slot = match index.get(&entry.doc) {
-                Some(slot) => *slot,
-                None => {
-                    let someone_else_created = entry.creator.as_deref() != Some(device);
-                    let whole = entry.created_seq > cursor_db && someone_else_created;
-                    if whole {
-                        bytes += entry.snapshot_len.max(0) as usize;
-                    }
-                    plan.push((entry.doc.clone(), (!whole).then(Vec::new)));
-                    index.insert(entry.doc.clone(), plan.len() - 1);
-                    plan.len() - 1
-                }
-            };
-            if let Some(seqs) = &mut plan[slot].1
-                && entry.origin.as_deref() != Some(device)
-            {
-                seqs.push(entry.seq);
-                bytes += entry.len.max(0) as usize;
-            }
-        }
+        let plan = plan_feed(entries, cursor, device, budget);
 
         // Fetch the bytes in two queries, not one per document.
-        let whole_ids: Vec<&str> = plan.iter().filter(|(_, s)| s.is_none()).map(|(d, _)| d.as_str()).collect();
-        let seqs: Vec<i64> = plan.iter().filter_map(|(_, s)| s.as_ref()).flatten().copied().collect();
-        let snapshots: HashMap<String, Vec<u8>> = if whole_ids.is_empty() {
+        let whole_ids = plan.whole_docs();
+        let seqs: Vec<i64> = plan.change_seqs().into_iter().map(to_i64).collect();
+        let mut snapshots: HashMap<String, Vec<u8>> = if whole_ids.is_empty() {
             HashMap::new()
         } else {
             let statement =
@@ -180,39 +140,26 @@ impl DocStore for PostgresStorage {
             let rows = tx.query(&statement, &[&tenant_id, &whole_ids]).await?;
             rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<_>>()?
         };
-        let changes: HashMap<i64, Vec<u8>> = if seqs.is_empty() {
+        let changes: HashMap<u64, Vec<u8>> = if seqs.is_empty() {
             HashMap::new()
         } else {
             let statement =
                 tx.prepare_cached("SELECT seq, changes FROM change_log WHERE tenant_id = $1 AND seq = ANY($2)").await?;
             let rows = tx.query(&statement, &[&tenant_id, &seqs]).await?;
-            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<_>>()?
+            rows.iter().map(|r| Ok((to_u64(r.try_get(0)?), r.try_get(1)?))).collect::<Result<_>>()?
         };
         tx.commit().await?;
 
-        let mut page = FeedPage::default();
-        for (doc, seqs) in plan {
-            let data = match seqs {
-                None => snapshots.get(&doc).cloned().ok_or_else(|| missing(&doc))?,
-                Some(seqs) => {
-                    let mut all = Vec::new();
-                    for seq in seqs {
-                        all.extend_from_slice(changes.get(&seq).ok_or_else(|| missing(&doc))?);
-                    }
-                    all
+        plan.into_page(last_seq, |doc, send| match send {
+            SendAs::Whole => snapshots.remove(doc).ok_or_else(|| missing(doc)),
+            SendAs::Changes(seqs) => {
+                let mut all = Vec::new();
+                for seq in seqs {
+                    all.extend_from_slice(changes.get(seq).ok_or_else(|| missing(doc))?);
                 }
-            };
-            if !data.is_empty() {
-                page.updates.push((doc.parse()?, data));
+                Ok(all)
             }
-        }
-        if cut || !walked_all {
-            page.more = true;
-            page.cursor = to_u64(reached);
-        } else {
-            page.cursor = last_seq;
-        }
-        Ok(page)
+        })
     }
 
     async fn manifest(

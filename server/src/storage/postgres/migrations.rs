@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_sales.sql"),
     include_str!("migrations/0007_settings.sql"),
     include_str!("migrations/0008_login_failures.sql"),
+    include_str!("migrations/0009_feed_indexes.sql"),
 ];
 
 /// The schema version this code writes.

@@ -4,7 +4,6 @@
 //! flusher commits them together, each in its own savepoint, so a busy relay pays one
 //! transaction and one fsync for many documents ([`WriteQueue`]).
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -17,21 +16,15 @@ use tokio::sync::oneshot;
 
 use super::SqliteStorage;
 use crate::error::{Error, Result};
-use crate::scope::{Access, Scope};
+use crate::scope::Scope;
+use crate::storage::docs::{Dialect, FeedEntry, SendAs, feed_query, plan_feed};
 use crate::storage::{Announcement, DocMeta, DocStore, DocWrite, FeedPage, StoredDoc, WriteOutcome};
 
-/// Most feed entries one page walks before it is cut, whatever their size.
-const FEED_PAGE_ENTRIES: i64 = 5_000;
+/// How the shared queries ([`crate::storage::feed_query`]) are spelled here.
+const SQLITE: Dialect = Dialect { placeholder: numbered, length: "length" };
 
-/// One change-feed entry with what the page needs to decide how to send its document.
-struct FeedEntry {
-    seq: i64,
-    doc: String,
-    origin: Option<String>,
-    len: i64,
-    created_seq: i64,
-    creator: Option<String>,
-    snapshot_len: i64,
+fn numbered(n: usize) -> String {
+    format!("?{n}")
 }
 
 #[async_trait]
@@ -83,100 +76,46 @@ impl DocStore for SqliteStorage {
     }
 
     async fn feed(&self, tenant_id: i64, scope: &Scope, cursor: u64, device: &str, budget: usize) -> Result<FeedPage> {
-        let (condition, scope_params) = scope.sql_condition();
+        let query = feed_query(scope, &SQLITE);
         let device = device.to_owned();
         self.read(move |conn| {
             // One read transaction: the page and the position it reaches come from one snapshot.
             let tx = conn.unchecked_transaction()?;
             let last_seq = feed_position(&tx, tenant_id)?;
-            // Walk the feed itself in order, so that a page is always a prefix: every change in
-            // scope up to the position it reaches is in it (or in a whole document it carries).
-            // Cutting a walk over documents instead would skip early changes of late documents.
-            let sql = format!(
-                "SELECT c.seq, c.doc_id, c.origin_device, length(c.changes), d.created_seq, d.creator_device,
-                        length(d.snapshot)
-                 FROM change_log c JOIN documents d ON d.tenant_id = c.tenant_id AND d.id = c.doc_id
-                 WHERE c.tenant_id = ? AND c.seq > ? AND {condition}
-                 ORDER BY c.seq LIMIT {FEED_PAGE_ENTRIES}"
-            );
+            let Some((sql, values)) = query else { return Ok(FeedPage { cursor: last_seq, ..FeedPage::default() }) };
             let mut args: Vec<Value> = vec![Value::Integer(tenant_id), Value::Integer(seq_value(cursor))];
-            args.extend(scope_params.into_iter().map(Value::Text));
-            let mut stmt = tx.prepare(&sql)?;
-            let entries: Vec<FeedEntry> = stmt
+            args.extend(values.into_iter().map(Value::Text));
+            let entries: Vec<FeedEntry> = tx
+                .prepare_cached(&sql)?
                 .query_map(params_from_iter(args), |r| {
                     Ok(FeedEntry {
-                        seq: r.get(0)?,
+                        seq: r.get::<_, i64>(0)?.max(0) as u64,
                         doc: r.get(1)?,
                         origin: r.get(2)?,
-                        len: r.get(3)?,
-                        created_seq: r.get(4)?,
+                        len: r.get::<_, i64>(3)?.max(0) as usize,
+                        created_seq: r.get::<_, i64>(4)?.max(0) as u64,
                         creator: r.get(5)?,
-                        snapshot_len: r.get(6)?,
+                        snapshot_len: r.get::<_, i64>(6)?.max(0) as usize,
                     })
                 })?
                 .collect::<Result<_, _>>()?;
-            let walked_all = (entries.len() as i64) < FEED_PAGE_ENTRIES;
-
-            // Per document, in order of first appearance: the whole document, or the seqs to send.
-            let mut plan: Vec<(String, Option<Vec<i64>>)> = Vec::new();
-            let mut index: HashMap<String, usize> = HashMap::new();
-            let (mut bytes, mut reached, mut cut) = (0usize, seq_value(cursor), false);
-            for entry in entries {
-                if bytes >= budget && reached > seq_value(cursor) {
-                    cut = true;
-                    break;
-                }
-                reached = entry.seq;
-                let slot = match index.get(&entry.doc) {
-                    Some(slot) => *slot,
-                    None => {
-                        let someone_else_created = entry.creator.as_deref() != Some(device.as_str());
-                        let whole = entry.created_seq > seq_value(cursor) && someone_else_created;
-                        if whole {
-                            bytes += entry.snapshot_len.max(0) as usize;
-                        }
-                        plan.push((entry.doc.clone(), (!whole).then(Vec::new)));
-                        index.insert(entry.doc.clone(), plan.len() - 1);
-                        plan.len() - 1
-                    }
-                };
-                if let Some(seqs) = &mut plan[slot].1
-                    && entry.origin.as_deref() != Some(device.as_str())
-                {
-                    seqs.push(entry.seq);
-                    bytes += entry.len.max(0) as usize;
-                }
-            }
-
-            let mut page = FeedPage::default();
+            let plan = plan_feed(entries, cursor, &device, budget);
             let mut snapshot_stmt =
                 tx.prepare_cached("SELECT snapshot FROM documents WHERE tenant_id = ?1 AND id = ?2")?;
             let mut entry_stmt =
                 tx.prepare_cached("SELECT changes FROM change_log WHERE tenant_id = ?1 AND seq = ?2")?;
-            for (doc, seqs) in plan {
-                let data = match seqs {
-                    None => snapshot_stmt.query_row(params![tenant_id, doc], |r| r.get::<_, Vec<u8>>(0))?,
-                    Some(seqs) => {
-                        let mut all = Vec::new();
-                        for seq in seqs {
-                            all.extend_from_slice(
-                                &entry_stmt.query_row(params![tenant_id, seq], |r| r.get::<_, Vec<u8>>(0))?,
-                            );
-                        }
-                        all
+            plan.into_page(last_seq, |doc, send| match send {
+                SendAs::Whole => Ok(snapshot_stmt.query_row(params![tenant_id, doc], |r| r.get(0))?),
+                SendAs::Changes(seqs) => {
+                    let mut all = Vec::new();
+                    for seq in seqs {
+                        let changes: Vec<u8> =
+                            entry_stmt.query_row(params![tenant_id, seq_value(*seq)], |r| r.get(0))?;
+                        all.extend_from_slice(&changes);
                     }
-                };
-                if !data.is_empty() {
-                    page.updates.push((doc.parse()?, data));
+                    Ok(all)
                 }
-            }
-            if cut || !walked_all {
-                page.more = true;
-                page.cursor = reached.max(0) as u64;
-            } else {
-                page.cursor = last_seq;
-            }
-            Ok(page)
+            })
         })
         .await
     }
@@ -188,34 +127,27 @@ impl DocStore for SqliteStorage {
         excluded: &[DocumentId],
     ) -> Result<Vec<(DocumentId, Vec<Head>)>> {
         let excluded: std::collections::HashSet<String> = excluded.iter().map(|id| id.to_string()).collect();
-        // One index lookup per kind the scope covers (the same rules as `Scope::sql_condition`):
-        // SQLite does not split `tenant_id = ? AND (a OR b OR …)` into index lookups, and would
-        // walk every document of the tenant on each caught-up round trip.
-        let lookups: Vec<(DocKind, Access)> =
-            DocKind::ALL.iter().filter_map(|kind| Some((*kind, scope.access(*kind)?))).collect();
-        let scope = scope.clone();
+        // One index lookup per kind the scope covers: SQLite does not split
+        // `tenant_id = ? AND (a OR b OR …)` into index lookups, and would walk every document of
+        // the tenant on each caught-up round trip.
+        let lookups = scope.lookups();
         self.read(move |conn| {
             let tx = conn.unchecked_transaction()?;
             let mut entries = Vec::new();
-            for (kind, access) in lookups {
-                let (sql, value) = match access {
-                    Access::Any => ("SELECT id, heads FROM documents WHERE tenant_id = ?1 AND kind = ?2", None),
-                    Access::Mine => (
-                        "SELECT id, heads FROM documents WHERE tenant_id = ?1 AND kind = ?2 AND owner = ?3",
-                        Some(scope.user_id.clone()),
-                    ),
-                    Access::Region => match &scope.region {
-                        Some(region) => (
-                            "SELECT id, heads FROM documents WHERE tenant_id = ?1 AND kind = ?2 AND region = ?3",
-                            Some(region.clone()),
-                        ),
-                        None => continue,
-                    },
-                };
-                let mut stmt = tx.prepare_cached(sql)?;
-                let mut rows = match &value {
-                    Some(value) => stmt.query(params![tenant_id, kind.as_str(), value])?,
-                    None => stmt.query(params![tenant_id, kind.as_str()])?,
+            for lookup in lookups {
+                let mut stmt;
+                let mut rows = match &lookup.column {
+                    None => {
+                        stmt =
+                            tx.prepare_cached("SELECT id, heads FROM documents WHERE tenant_id = ?1 AND kind = ?2")?;
+                        stmt.query(params![tenant_id, lookup.kind.as_str()])?
+                    }
+                    Some((column, value)) => {
+                        stmt = tx.prepare_cached(&format!(
+                            "SELECT id, heads FROM documents WHERE tenant_id = ?1 AND kind = ?2 AND {column} = ?3"
+                        ))?;
+                        stmt.query(params![tenant_id, lookup.kind.as_str(), value])?
+                    }
                 };
                 while let Some(row) = rows.next()? {
                     let id: String = row.get(0)?;

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_photo_hashes.sql"),
     include_str!("migrations/0006_sales.sql"),
     include_str!("migrations/0007_settings.sql"),
+    include_str!("migrations/0008_feed_indexes.sql"),
 ];
 
 /// The schema version this code writes.
