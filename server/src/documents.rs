@@ -2,8 +2,13 @@
 //! [`content_meta`]), and the relay's own writes — master data it seeds or imports, and the
 //! kinds only it may write (reviews, scores, inventory, inboxes).
 //!
-//! Nothing here keeps a document in memory: each call loads what it needs from storage and drops
-//! it when done, so the relay holds only the documents of requests in flight.
+//! Documents are loaded from storage for each call and dropped when done, so the relay holds
+//! only the documents of requests in flight — with one exception: [`take_loaded`] and
+//! [`keep_loaded`] keep a few documents the relay itself edits over and over (a region's
+//! inventory takes a reservation per order review) loaded between edits.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 use automerge::{ActorId, Automerge};
 use fieldsync_core::doc::{
@@ -36,6 +41,49 @@ pub fn heads_of(doc: &Automerge) -> Vec<Head> {
 pub fn load(stored: &StoredDoc) -> Result<Automerge> {
     Automerge::load(&stored.snapshot)
         .map_err(|e| Error::CorruptDocument { id: stored.id.clone(), reason: e.to_string() })
+}
+
+/// Most documents [`keep_loaded`] holds.
+const KEPT_LOADED: usize = 32;
+
+/// Documents kept loaded between the relay's own edits, by tenant and id.
+type Loaded = Mutex<HashMap<(i64, DocumentId), Automerge>>;
+
+fn loaded() -> &'static Loaded {
+    static LOADED: OnceLock<Loaded> = OnceLock::new();
+    LOADED.get_or_init(Loaded::default)
+}
+
+/// A stored document ready to edit: the one [`keep_loaded`] kept, when it is at exactly the
+/// stored heads, otherwise loaded from its bytes. Loading costs more as a document's history
+/// grows (a region's inventory after thousands of reservations); a kept document costs nothing.
+/// Heads are hashes of the whole history, so equal heads mean the same document, whichever
+/// node or process wrote it last. The entry is taken out: two editors never share one.
+pub fn take_loaded(tenant_id: i64, stored: &StoredDoc) -> Result<Automerge> {
+    let kept = loaded().lock().unwrap_or_else(|p| p.into_inner()).remove(&(tenant_id, stored.id.clone()));
+    match kept {
+        Some(doc) if same_heads(&heads_of(&doc), &stored.heads) => Ok(doc),
+        _ => load(stored),
+    }
+}
+
+/// Keeps `doc`, just stored, for the next [`take_loaded`] of it (at most [`KEPT_LOADED`]
+/// documents; one makes room for another).
+pub fn keep_loaded(tenant_id: i64, id: &DocumentId, doc: Automerge) {
+    let mut kept = loaded().lock().unwrap_or_else(|p| p.into_inner());
+    if kept.len() >= KEPT_LOADED
+        && let Some(any) = kept.keys().next().cloned()
+    {
+        kept.remove(&any);
+    }
+    kept.insert((tenant_id, id.clone()), doc);
+}
+
+fn same_heads(a: &[Head], b: &[Head]) -> bool {
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    a.sort_unstable();
+    b.sort_unstable();
+    a == b
 }
 
 /// The scope columns of a document, read from its content. Documents about a store take the

@@ -348,7 +348,7 @@ pub async fn edit_reservation<R>(
             .load_doc(tenant_id, inventory_id)
             .await?
             .ok_or_else(|| Error::not_found(format!("inventory {inventory_id}")))?;
-        let mut am = documents::load(&stored)?;
+        let mut am = documents::take_loaded(tenant_id, &stored)?;
         am.set_actor(documents::relay_actor(tenant_id));
         let corrupt = |reason: String| Error::CorruptDocument { id: inventory_id.clone(), reason };
         doc::check_header::<Inventory>(inventory_id, &am)?;
@@ -393,6 +393,7 @@ pub async fn edit_reservation<R>(
         partial.set_reservation(order_id, &units);
         let after_reservation = partial.reservation_of(order_id);
         if partial.levels == before_levels && after_reservation == before_reservation {
+            documents::keep_loaded(tenant_id, inventory_id, am);
             return Ok(result);
         }
         let before = am.get_heads();
@@ -432,6 +433,7 @@ pub async fn edit_reservation<R>(
             job: None,
         };
         if let WriteOutcome::Stored(_) = storage.write_doc(tenant_id, write).await? {
+            documents::keep_loaded(tenant_id, inventory_id, am);
             return Ok(result);
         }
     }
