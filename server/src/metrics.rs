@@ -27,6 +27,8 @@ pub struct Metrics {
     blob_uploads_refused: AtomicU64,
     logins_ok: AtomicU64,
     logins_failed: AtomicU64,
+    /// Finished job runs by kind and outcome (`done`, `failed`).
+    jobs: Mutex<BTreeMap<(String, &'static str), u64>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -120,6 +122,12 @@ impl Metrics {
     pub fn login(&self, ok: bool) {
         let counter = if ok { &self.logins_ok } else { &self.logins_failed };
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts one finished run of a background job (`review-order`, …).
+    pub fn job_run(&self, kind: &str, ok: bool) {
+        let outcome = if ok { "done" } else { "failed" };
+        *self.jobs.lock().unwrap_or_else(|p| p.into_inner()).entry((kind.to_owned(), outcome)).or_default() += 1;
     }
 
     /// The current live-connection gauge.
@@ -229,6 +237,10 @@ impl Metrics {
         header(&mut out, "fieldsync_logins_total", "counter", "Login attempts by outcome.");
         let _ = writeln!(out, "fieldsync_logins_total{{outcome=\"ok\"}} {}", get(&self.logins_ok));
         let _ = writeln!(out, "fieldsync_logins_total{{outcome=\"failed\"}} {}", get(&self.logins_failed));
+        header(&mut out, "fieldsync_jobs_total", "counter", "Background job runs by kind and outcome.");
+        for ((kind, outcome), count) in self.jobs.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(out, "fieldsync_jobs_total{{kind=\"{}\",outcome=\"{outcome}\"}} {count}", label(kind));
+        }
         out
     }
 }
@@ -248,6 +260,9 @@ mod tests {
         metrics.live_connections(2);
         metrics.live_connections(-1);
         metrics.error("weird\"kind");
+        metrics.job_run("review-order", true);
+        metrics.job_run("review-order", false);
+        metrics.job_run("review-order", true);
         let text = metrics.render();
         assert!(
             text.contains("fieldsync_http_requests_total{method=\"GET\",route=\"/v1/docs/{id}\",status=\"2xx\"} 2")
@@ -258,5 +273,7 @@ mod tests {
         assert!(text.contains("fieldsync_live_connections 1"));
         assert!(text.contains("fieldsync_errors_total{kind=\"weird\\\"kind\"} 1"));
         assert!(text.contains("# TYPE fieldsync_live_connections gauge"));
+        assert!(text.contains("fieldsync_jobs_total{kind=\"review-order\",outcome=\"done\"} 2"));
+        assert!(text.contains("fieldsync_jobs_total{kind=\"review-order\",outcome=\"failed\"} 1"));
     }
 }

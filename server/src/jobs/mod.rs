@@ -122,6 +122,7 @@ pub async fn run_queue(state: AppState) {
         let idle = jobs.is_empty();
         for job in jobs {
             let outcome = run_job(&state, &job).await;
+            state.metrics.job_run(&job.kind, outcome.is_ok());
             let recorded = match outcome {
                 Ok(()) => state.storage.complete_job(job.id, now_ms()).await,
                 Err(error) => {
