@@ -76,7 +76,7 @@ struct Cli {
     /// figure then includes that fan-out, on the phones' side too).
     #[arg(long, default_value = "distinct", value_parser = ["distinct", "demo"])]
     fleet_reps: String,
-    /// Phase d: orders each device creates offline and pushes.
+    /// Phase d: orders each device creates and submits offline, then pushes (the relay reviews each).
     #[arg(long, default_value_t = 10)]
     orders_per_device: usize,
     /// Phase d: threads driving the devices (0: one thread per device, all released at once).
@@ -126,6 +126,7 @@ impl RelayProcess {
         let mut child = Command::new(server)
             .args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
+            .env("FIELDSYNC_METRICS_TOKEN", METRICS_TOKEN)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(stderr))
@@ -723,7 +724,10 @@ fn phase_d(cli: &Cli, relay: &RelayProcess, reps: &[DemoLogin], dir: &Path, rows
                         let db = dir.join(format!("device-{i}.db"));
                         let phone = BenchPhone::sign_in(&relay.base_url, who, &format!("fleet device {i}"), &db)?;
                         phone.sync()?;
-                        phone.create_orders(cli.orders_per_device, cli.lines, i + 1)?;
+                        // Submitted, as a rep sends them: each is also reviewed by the relay.
+                        for order in phone.create_orders(cli.orders_per_device, cli.lines, i + 1)? {
+                            phone.store.submit_order(&order)?;
+                        }
                         Ok(phone)
                     };
                     match prepare() {
@@ -738,7 +742,7 @@ fn phase_d(cli: &Cli, relay: &RelayProcess, reps: &[DemoLogin], dir: &Path, rows
     phones.sort_by_key(|(i, _)| *i);
     let prep_failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
     println!(
-        "d) prepared {} devices ({} reps, {} orders each, created offline) in {:.1} s; {} failed{}",
+        "d) prepared {} devices ({} reps, {} orders each, created and submitted offline) in {:.1} s; {} failed{}",
         phones.len(),
         reps.len().min(cli.devices),
         cli.orders_per_device,
@@ -759,6 +763,8 @@ fn phase_d(cli: &Cli, relay: &RelayProcess, reps: &[DemoLogin], dir: &Path, rows
         })
         .collect();
     let threads = if cli.threads == 0 { engines.len() } else { cli.threads.min(engines.len()) }.max(1);
+    // The relay starts idle: earlier phases' orders are reviewed by now.
+    let reviews_before = wait_for_quiet_reviews(&relay.base_url)?;
     let reset = relay.reset_peak_rss();
     let memory_before = relay.memory()?;
     let own_before = CpuSample::of(std::process::id())?;
@@ -796,22 +802,30 @@ fn phase_d(cli: &Cli, relay: &RelayProcess, reps: &[DemoLogin], dir: &Path, rows
         wall = t0.elapsed().as_secs_f64();
     });
     let own = CpuSample::of(std::process::id())?.since(&own_before);
-    // When the relay had acknowledged every order: the latest acknowledgement, from the release.
+    // When the relay had acknowledged every order: the latest acknowledgement, counted from the
+    // first device's start (the released threads may run before this thread notes the release).
+    let first_start = engines.iter().filter_map(|(_, _, started)| *lock(started)).min().unwrap_or(t0).min(t0);
+    wall += t0.duration_since(first_start).as_secs_f64();
     let mut accept_latencies: Vec<f64> = Vec::new();
     let mut all_accepted_at: f64 = 0.0;
     for (_, transport, started) in &engines {
         if let (Some(started), Some(answered)) = (*lock(started), *lock(&transport.first_answer)) {
             accept_latencies.push(answered.duration_since(started).as_secs_f64());
-            all_accepted_at = all_accepted_at.max(answered.duration_since(t0).as_secs_f64());
+            all_accepted_at = all_accepted_at.max(answered.duration_since(first_start).as_secs_f64());
         }
     }
     accept_latencies.sort_by(f64::total_cmp);
     let cpu = relay.cpu()?.since(&before);
     let memory = relay.memory()?;
     let results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    let accepted: u64 = results.iter().filter_map(|(_, r)| r.as_ref().ok()).map(|r| u64::from(r.accepted)).sum();
+    // The relay reviews each order after acknowledging it (prices, stock, approval route): the
+    // time until the last review shows what the whole pipeline sustains.
+    let reviewed = wait_for_reviews(&relay.base_url, reviews_before + accepted)?;
+    let reviewed_at = first_start.elapsed().as_secs_f64();
+    let review_cpu = relay.cpu()?.since(&before);
     let mut latencies: Vec<f64> = results.iter().map(|(s, _)| *s).collect();
     latencies.sort_by(f64::total_cmp);
-    let accepted: u64 = results.iter().filter_map(|(_, r)| r.as_ref().ok()).map(|r| u64::from(r.accepted)).sum();
     let rounds: u64 = results.iter().filter_map(|(_, r)| r.as_ref().ok()).map(|r| u64::from(r.rounds)).sum();
     let errors: Vec<&String> = results.iter().filter_map(|(_, r)| r.as_ref().err()).collect();
     let expected = (engines.len() * cli.orders_per_device) as u64;
@@ -865,6 +879,20 @@ fn phase_d(cli: &Cli, relay: &RelayProcess, reps: &[DemoLogin], dir: &Path, rows
     ));
     rows.push(row("d) relay CPU (ticks)", format!("{} ms", cpu.tick_ms), "-", None, "-"));
     rows.push(row(
+        "d) every order also reviewed (prices, stock, route): after",
+        match reviewed {
+            true => format!(
+                "{reviewed_at:.2} s ({:.0} orders/s; relay CPU {} ms)",
+                accepted as f64 / reviewed_at,
+                review_cpu.tick_ms
+            ),
+            false => format!("not within {} s", REVIEW_WAIT.as_secs()),
+        },
+        "-",
+        None,
+        "-",
+    ));
+    rows.push(row(
         "d) errors (sync_now failures / orders not accepted)",
         format!("{} / {}", errors.len(), expected.saturating_sub(accepted)),
         "0",
@@ -872,6 +900,56 @@ fn phase_d(cli: &Cli, relay: &RelayProcess, reps: &[DemoLogin], dir: &Path, rows
         "-",
     ));
     Ok(())
+}
+
+/// The relay's Prometheus token for this run (`FIELDSYNC_METRICS_TOKEN`).
+const METRICS_TOKEN: &str = "sync-bench-metrics";
+
+/// Longest wait for the relay's order reviews.
+const REVIEW_WAIT: Duration = Duration::from_secs(300);
+
+/// Order reviews the relay has run (`fieldsync_jobs_total` of kind `review-order` on `/metrics`).
+fn review_runs(base_url: &str) -> BenchResult<u64> {
+    let answer = fieldsync_tests::http("GET", &format!("{base_url}/metrics"), Some(METRICS_TOKEN), &[], Vec::new());
+    if answer.status != 200 {
+        return Err(format!("GET /metrics answered {}", answer.status).into());
+    }
+    let text = String::from_utf8_lossy(&answer.body).into_owned();
+    Ok(text
+        .lines()
+        .filter(|line| line.starts_with("fieldsync_jobs_total{kind=\"review-order\""))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum())
+}
+
+/// Waits until the relay's review count has stood still for two seconds; returns it.
+fn wait_for_quiet_reviews(base_url: &str) -> BenchResult<u64> {
+    let deadline = Instant::now() + REVIEW_WAIT;
+    let mut last = review_runs(base_url)?;
+    let mut still_since = Instant::now();
+    while Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(250));
+        let now = review_runs(base_url)?;
+        if now != last {
+            (last, still_since) = (now, Instant::now());
+        } else if still_since.elapsed() >= Duration::from_secs(2) {
+            break;
+        }
+    }
+    Ok(last)
+}
+
+/// Waits until the relay has run `target` reviews in all; false if it did not within [`REVIEW_WAIT`].
+fn wait_for_reviews(base_url: &str, target: u64) -> BenchResult<bool> {
+    let deadline = Instant::now() + REVIEW_WAIT;
+    while Instant::now() < deadline {
+        if review_runs(base_url)? >= target {
+            return Ok(true);
+        }
+        // Not faster: each poll costs the relay a request.
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(false)
 }
 
 /// The real HTTP transport, noting when the first round trip came back: the fleet's pushes (at
