@@ -11,9 +11,15 @@
 //! [`test_database_url`]) every relay the harness starts — in process or as a process — gets a
 //! PostgreSQL database of its own on that server, created for it and dropped with it
 //! ([`TestDatabase`]); [`Relay::second_node`] starts another node on the same database.
+//!
+//! The bench binaries (`sync_bench`, `load`) share [`process`]: the release relay as a child
+//! process and its memory and CPU from `/proc`.
 
 // A test harness: failing loudly at the first broken step is what it is for.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
+
+pub mod live;
+pub mod process;
 
 use std::io::BufRead;
 use std::net::SocketAddr;

@@ -2,51 +2,15 @@
 //! for others, and sync round trips over the socket that answer like `POST /v1/sync`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use fieldsync_core::local_store::{LineInput, NewOrder};
-use fieldsync_core::sync::protocol::{self, LiveFrame, Push, SyncRequest};
+use fieldsync_core::sync::protocol::{LiveFrame, Push, SyncRequest};
 use fieldsync_core::{DocumentId, Role};
+use fieldsync_tests::live::{connect, next_frame, send};
 use fieldsync_tests::{Phone, Relay, http, sync_round};
+use tungstenite::Message;
 use tungstenite::client::IntoClientRequest;
-use tungstenite::stream::MaybeTlsStream;
-use tungstenite::{Message, WebSocket};
-
-type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
-
-fn connect(relay: &Relay, token: &str) -> Socket {
-    let url = format!("{}/v1/ws", relay.base_url.replacen("http://", "ws://", 1));
-    let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
-    let (socket, _) = tungstenite::connect(request).expect("live channel");
-    socket
-}
-
-/// The next binary frame within `wait`, or `None`.
-fn next_frame(socket: &mut Socket, wait: Duration) -> Option<LiveFrame> {
-    let deadline = Instant::now() + wait;
-    loop {
-        let left = deadline.checked_duration_since(Instant::now())?;
-        if let MaybeTlsStream::Plain(stream) = socket.get_mut() {
-            stream.set_read_timeout(Some(left.max(Duration::from_millis(1)))).unwrap();
-        }
-        match socket.read() {
-            Ok(Message::Binary(bytes)) => return Some(protocol::decode(&bytes).expect("a live frame")),
-            Ok(_) => continue,
-            Err(tungstenite::Error::Io(e))
-                if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
-            {
-                return None;
-            }
-            Err(e) => panic!("live channel failed: {e}"),
-        }
-    }
-}
-
-fn send(socket: &mut Socket, frame: &LiveFrame) {
-    socket.send(Message::Binary(protocol::encode(frame).into())).unwrap();
-}
 
 fn order_by(phone: &Phone) -> DocumentId {
     let (store_id, _) = phone.store.stores().unwrap().into_iter().next().unwrap();
@@ -72,7 +36,7 @@ fn a_live_device_hears_within_seconds_of_an_order_in_its_scope_and_nothing_of_or
     for phone in [&anna, &anna_tablet, &ben, &south] {
         phone.sync();
     }
-    let mut live = connect(&relay, &anna_tablet.session.token);
+    let mut live = connect(&relay.base_url, &anna_tablet.session.token);
 
     // Other reps' orders are none of the tablet's business; its own push needs no notice.
     order_by(&ben);
@@ -98,7 +62,7 @@ fn a_request_over_the_live_channel_is_answered_like_post_sync() {
     let rep = relay.users(Role::Rep, Some("north"))[0].clone();
     let anna = relay.phone(&rep);
     anna.sync();
-    let mut live = connect(&relay, &anna.session.token);
+    let mut live = connect(&relay.base_url, &anna.session.token);
     let token = anna.session.token.clone();
 
     // A first sync from nothing: the same updates, cursor and manifest either way.

@@ -8,18 +8,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::collections::BTreeMap;
-use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fieldsync_core::DocumentId;
 use fieldsync_core::local_store::{LineInput, NewOrder};
-use fieldsync_core::sync::protocol::{self, LiveFrame};
+use fieldsync_tests::live::{connect, next_change};
 use fieldsync_tests::{Phone, Relay, http, test_database_url};
-use tungstenite::client::IntoClientRequest;
-use tungstenite::stream::MaybeTlsStream;
-use tungstenite::{Message, WebSocket};
-
-type Socket = WebSocket<MaybeTlsStream<TcpStream>>;
 
 /// Two nodes on one fresh database, or `None` on SQLite.
 fn two_nodes(test: &str) -> Option<(Relay, Relay)> {
@@ -30,39 +24,6 @@ fn two_nodes(test: &str) -> Option<(Relay, Relay)> {
     let a = Relay::start();
     let b = a.second_node();
     Some((a, b))
-}
-
-fn connect(relay: &Relay, token: &str) -> Socket {
-    let url = format!("{}/v1/ws", relay.base_url.replacen("http://", "ws://", 1));
-    let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
-    let (socket, _) = tungstenite::connect(request).expect("live channel");
-    socket
-}
-
-/// The next `Changed` notice within `wait`, or `None`.
-fn next_change(socket: &mut Socket, wait: Duration) -> Option<u64> {
-    let deadline = Instant::now() + wait;
-    loop {
-        let left = deadline.checked_duration_since(Instant::now())?;
-        if let MaybeTlsStream::Plain(stream) = socket.get_mut() {
-            stream.set_read_timeout(Some(left.max(Duration::from_millis(1)))).unwrap();
-        }
-        match socket.read() {
-            Ok(Message::Binary(bytes)) => {
-                if let LiveFrame::Changed(seq) = protocol::decode(&bytes).expect("a live frame") {
-                    return Some(seq);
-                }
-            }
-            Ok(_) => continue,
-            Err(tungstenite::Error::Io(e))
-                if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) =>
-            {
-                return None;
-            }
-            Err(e) => panic!("live channel failed: {e}"),
-        }
-    }
 }
 
 /// Submits an order of one line at the list price in the rep's first store (not synced).
@@ -110,7 +71,7 @@ fn a_device_live_on_node_b_hears_an_order_pushed_through_node_a_and_both_nodes_d
     let tablet_on_b = b.phone(rep);
     phone_on_a.sync();
     tablet_on_b.sync();
-    let mut live_on_b = connect(&b, &tablet_on_b.session.token);
+    let mut live_on_b = connect(&b.base_url, &tablet_on_b.session.token);
 
     let order = submit_order(&phone_on_a);
     phone_on_a.sync();

@@ -351,6 +351,8 @@ impl FeedPlan {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     fn entry(seq: u64, doc: &str, origin: &str, created_seq: u64, creator: &str) -> FeedEntry {

@@ -37,10 +37,8 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::error::Error;
-use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -51,6 +49,7 @@ use fieldsync_core::local_store::{CheckIn, LineInput, NewOrder, PhotoCapture};
 use fieldsync_core::sync::{HttpTransport, Session, SyncEngine, SyncError, TransportError, login};
 use fieldsync_core::{DocKind, DocumentId, Identity, LocalStore, Role};
 use fieldsync_tests::PrintedLogin;
+use fieldsync_tests::process::{ChildRelay, CpuSample, bench_server_binary, mb, memory, seed_demo};
 
 type LoadResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
 
@@ -127,54 +126,6 @@ fn main() {
 // ---------------------------------------------------------------------------------------------
 // Relays.
 
-/// A relay started here, killed when dropped.
-struct StartedRelay {
-    child: Arc<Mutex<Option<Child>>>,
-    pid: u32,
-    base_url: String,
-}
-
-impl StartedRelay {
-    fn start(server: &Path, data: &Path) -> LoadResult<Self> {
-        let log = data.with_extension("log");
-        let mut child = Command::new(server)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(std::fs::File::create(&log)?))
-            .spawn()?;
-        let pid = child.id();
-        let stdout = child.stdout.take().ok_or("relay stdout not captured")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let address =
-            lines.by_ref().map_while(Result::ok).find_map(|l| l.strip_prefix("listening on ").map(str::to_owned));
-        // Keep draining stdout so the relay never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        let relay = Self { child: Arc::new(Mutex::new(Some(child))), pid, base_url: address.unwrap_or_default() };
-        if relay.base_url.is_empty() {
-            let log = std::fs::read_to_string(&log).unwrap_or_default();
-            return Err(format!("the relay did not start; its log:\n{log}").into());
-        }
-        Ok(relay)
-    }
-}
-
-fn kill(child: &Mutex<Option<Child>>) {
-    if let Some(mut child) = lock(child).take() {
-        // Our own child, by its handle.
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-}
-
-impl Drop for StartedRelay {
-    fn drop(&mut self) {
-        kill(&self.child);
-    }
-}
-
 /// Refuses anything but `http://` URLs whose host resolves only to loopback addresses.
 fn loopback_url(url: &str) -> LoadResult<String> {
     let url = url.trim_end_matches('/');
@@ -196,65 +147,13 @@ fn loopback_url(url: &str) -> LoadResult<String> {
     Ok(url.to_owned())
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-struct Memory {
-    rss_kib: u64,
-    hwm_kib: u64,
-}
-
-fn memory(pid: u32) -> Option<Memory> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| -> u64 {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|kb| kb.parse().ok())
-            .unwrap_or(0)
-    };
-    Some(Memory { rss_kib: field("VmRSS:"), hwm_kib: field("VmHWM:") })
-}
-
-fn mb(kib: u64) -> String {
-    format!("{:.1} MB", kib as f64 / 1024.0)
-}
-
-/// CPU time (user + system) of a process, in ms (clock ticks assumed 100 per second).
+/// CPU time of a process so far, in ms (0 when it cannot be read).
 fn cpu_ms(pid: u32) -> u64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0 };
-    let Some((_, after)) = stat.rsplit_once(')') else { return 0 };
-    let fields: Vec<u64> = after.split_whitespace().skip(11).take(2).filter_map(|v| v.parse().ok()).collect();
-    fields.iter().sum::<u64>() * 10
+    CpuSample::of(pid).map(|sample| sample.total_ms()).unwrap_or(0)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Preparing the tenant.
-
-fn server_binary(cli: &Cli) -> LoadResult<PathBuf> {
-    if let Some(path) = &cli.server {
-        return Ok(path.clone());
-    }
-    let exe = std::env::current_exe()?;
-    let server = exe.parent().ok_or("this executable has no directory")?.join("fieldsync-server");
-    if !server.exists() {
-        return Err(format!(
-            "the relay binary {} is missing: build it with `cargo build --release -p fieldsync-server` \
-             (or pass --server PATH)",
-            server.display()
-        )
-        .into());
-    }
-    Ok(server)
-}
-
-fn seed(server: &Path, data: &Path) -> LoadResult<Vec<PrintedLogin>> {
-    let output =
-        Command::new(server).args(["admin", "seed-demo", "--data"]).arg(data).env("RUST_LOG", "warn").output()?;
-    if !output.status.success() {
-        return Err(format!("seed-demo failed: {}", String::from_utf8_lossy(&output.stderr)).into());
-    }
-    Ok(fieldsync_tests::parse_logins(&String::from_utf8_lossy(&output.stdout)))
-}
 
 /// Stores `count` order documents owned by nobody in the fleet, straight into the relay's
 /// SQLite file (before the relay starts), many writes at a time (they share group commits).
@@ -548,13 +447,13 @@ fn run(cli: &Cli) -> LoadResult<()> {
     let rep_count = rep_devices.div_ceil(cli.devices_per_rep);
 
     // Relays, and the users the fleet signs in as.
-    let mut started: Option<StartedRelay> = None;
+    let mut started: Option<ChildRelay> = None;
     let (relays, pids, demo, fleet_reps): (Vec<String>, Vec<u32>, Vec<PrintedLogin>, Vec<PrintedLogin>) =
         if cli.relays.is_empty() {
-            let server = server_binary(cli)?;
+            let server = bench_server_binary(cli.server.as_deref())?;
             let data = tmp.path().join("relay");
             let t = Instant::now();
-            let demo = seed(&server, &data)?;
+            let demo = seed_demo(&server, &data)?;
             let storage = ["--data".to_owned(), data.to_string_lossy().into_owned()];
             let reps = fieldsync_tests::create_field_reps(
                 &server,
@@ -571,7 +470,7 @@ fn run(cli: &Cli) -> LoadResult<()> {
             if cli.stored_docs > 0 {
                 store_documents(&data, cli.stored_docs)?;
             }
-            let relay = StartedRelay::start(&server, &data)?;
+            let relay = ChildRelay::start(&server, &data, &[("RUST_LOG", "warn")])?;
             println!("relay pid {} at {} (SQLite in {})", relay.pid, relay.base_url, data.display());
             let out = (vec![relay.base_url.clone()], vec![relay.pid], demo, reps);
             started = Some(relay);
@@ -587,7 +486,7 @@ fn run(cli: &Cli) -> LoadResult<()> {
             } else {
                 let storage = storage_args(cli)?;
                 let t = Instant::now();
-                let server = server_binary(cli)?;
+                let server = bench_server_binary(cli.server.as_deref())?;
                 let reps = fieldsync_tests::create_field_reps(
                     &server,
                     &storage,
@@ -609,7 +508,7 @@ fn run(cli: &Cli) -> LoadResult<()> {
     // The watchdog: the run ends by the hard stop whatever happens.
     let stopping = Arc::new(AtomicBool::new(false));
     {
-        let child = started.as_ref().map(|r| r.child.clone());
+        let kill_relay = started.as_ref().map(ChildRelay::killer);
         let stopping = stopping.clone();
         let connect_allowance = 600.0;
         let limit = Duration::from_secs_f64(connect_allowance + cli.duration + cli.hard_stop);
@@ -620,8 +519,8 @@ fn run(cli: &Cli) -> LoadResult<()> {
             }
             stopping.store(true, Ordering::SeqCst);
             eprintln!("load: hard stop after {:.0} s", limit.as_secs_f64());
-            if let Some(child) = child {
-                kill(&child);
+            if let Some(kill_relay) = kill_relay {
+                kill_relay();
             }
             std::process::exit(2);
         });

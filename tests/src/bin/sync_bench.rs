@@ -26,9 +26,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::error::Error;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
@@ -41,11 +39,10 @@ use fieldsync_core::sync::{
     BlobState, HttpTransport, Session, SyncEngine, SyncReport, Transport, TransportError, login,
 };
 use fieldsync_core::{DocumentId, Identity, LocalStore, Role};
+use fieldsync_tests::PrintedLogin;
+use fieldsync_tests::process::{ChildRelay, CpuSample, bench_server_binary, seed_demo};
 
 type BenchResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
-
-/// Clock ticks per second of `/proc/<pid>/stat` (`getconf CLK_TCK`; 100 on Linux x86-64/arm64).
-const CLOCK_TICKS_PER_SECOND: u64 = 100;
 
 /// Sync figures of phones against the real relay, printed next to the targets.
 #[derive(Debug, Parser)]
@@ -110,148 +107,7 @@ fn main() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The relay as a child process, and what /proc says about it.
-
-struct RelayProcess {
-    child: Child,
-    pid: u32,
-    base_url: String,
-    log: PathBuf,
-}
-
-impl RelayProcess {
-    fn start(server: &Path, data: &Path) -> BenchResult<Self> {
-        let log = data.with_extension("log");
-        let stderr = std::fs::File::create(&log)?;
-        let mut child = Command::new(server)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
-            .env("FIELDSYNC_METRICS_TOKEN", METRICS_TOKEN)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(stderr))
-            .spawn()?;
-        let pid = child.id();
-        let stdout = child.stdout.take().ok_or("relay stdout not captured")?;
-        let mut lines = BufReader::new(stdout).lines();
-        let mut base_url = None;
-        for line in lines.by_ref() {
-            let line = line?;
-            if let Some(url) = line.strip_prefix("listening on ") {
-                base_url = Some(url.trim().to_owned());
-                break;
-            }
-        }
-        // Keep draining stdout so the relay never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        let mut relay = Self { child, pid, base_url: String::new(), log };
-        match base_url {
-            Some(url) if url.starts_with("http://127.0.0.1:") => relay.base_url = url,
-            other => {
-                let log = std::fs::read_to_string(&relay.log).unwrap_or_default();
-                return Err(format!("relay did not print a loopback address ({other:?}); its log:\n{log}").into());
-            }
-        }
-        Ok(relay)
-    }
-
-    fn cpu(&self) -> BenchResult<CpuSample> {
-        CpuSample::of(self.pid)
-    }
-
-    fn memory(&self) -> BenchResult<Memory> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid))?;
-        let field = |name: &str| -> u64 {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|kb| kb.parse().ok())
-                .unwrap_or(0)
-        };
-        Ok(Memory { hwm_kib: field("VmHWM:"), rss_kib: field("VmRSS:") })
-    }
-
-    /// Resets the peak RSS (`VmHWM`) to the current RSS; false when the kernel refuses.
-    fn reset_peak_rss(&self) -> bool {
-        std::fs::write(format!("/proc/{}/clear_refs", self.pid), "5").is_ok()
-    }
-}
-
-impl Drop for RelayProcess {
-    fn drop(&mut self) {
-        // Our own child, by its handle.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Memory {
-    hwm_kib: u64,
-    rss_kib: u64,
-}
-
-/// The relay's CPU time at one moment: process ticks and per-thread nanoseconds.
-#[derive(Debug, Clone)]
-struct CpuSample {
-    ticks: u64,
-    threads_ns: HashMap<u32, u64>,
-}
-
-impl CpuSample {
-    fn of(pid: u32) -> BenchResult<Self> {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-        // Fields after the command name (which may hold spaces) start at field 3 (state);
-        // utime and stime are fields 14 and 15.
-        let after = stat.rsplit_once(')').map(|(_, rest)| rest).ok_or("malformed /proc/pid/stat")?;
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        let tick = |i: usize| -> BenchResult<u64> { Ok(fields.get(i).ok_or("short /proc/pid/stat")?.parse()?) };
-        let ticks = tick(11)? + tick(12)?;
-        let mut threads_ns = HashMap::new();
-        for entry in std::fs::read_dir(format!("/proc/{pid}/task"))? {
-            let entry = entry?;
-            let Ok(tid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-            // A thread may exit between listing and reading.
-            if let Ok(text) = std::fs::read_to_string(entry.path().join("schedstat"))
-                && let Some(ns) = text.split_whitespace().next().and_then(|v| v.parse().ok())
-            {
-                threads_ns.insert(tid, ns);
-            }
-        }
-        Ok(Self { ticks, threads_ns })
-    }
-
-    /// CPU used since `earlier`: (ms from ticks, ms from per-thread nanoseconds). Threads that
-    /// exited in between are missing from the fine figure (tokio's idle blocking threads exit
-    /// after 10 s), never counted negative.
-    fn since(&self, earlier: &CpuSample) -> Cpu {
-        let ticks = self.ticks.saturating_sub(earlier.ticks);
-        let ns: u64 = self
-            .threads_ns
-            .iter()
-            .map(|(tid, now)| now.saturating_sub(earlier.threads_ns.get(tid).copied().unwrap_or(0)))
-            .sum();
-        Cpu { tick_ms: ticks * 1000 / CLOCK_TICKS_PER_SECOND, fine_ms: ns as f64 / 1e6 }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Cpu {
-    tick_ms: u64,
-    fine_ms: f64,
-}
-
-// ---------------------------------------------------------------------------------------------
 // Phones.
-
-#[derive(Debug, Clone)]
-struct DemoLogin {
-    tenant: String,
-    username: String,
-    password: String,
-    role: String,
-}
 
 struct BenchPhone {
     store: Arc<LocalStore>,
@@ -260,7 +116,7 @@ struct BenchPhone {
 }
 
 impl BenchPhone {
-    fn sign_in(base_url: &str, who: &DemoLogin, device: &str, db: &Path) -> BenchResult<Self> {
+    fn sign_in(base_url: &str, who: &PrintedLogin, device: &str, db: &Path) -> BenchResult<Self> {
         let session = login(base_url, &who.tenant, &who.username, &who.password, device)?;
         let store = Arc::new(LocalStore::open(db)?);
         let role: Role = session.role.parse()?;
@@ -357,56 +213,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-fn server_binary(cli: &Cli) -> BenchResult<PathBuf> {
-    if let Some(path) = &cli.server {
-        return Ok(path.clone());
-    }
-    let exe = std::env::current_exe()?;
-    let dir = exe.parent().ok_or("this executable has no directory")?;
-    let server = dir.join("fieldsync-server");
-    if !server.exists() {
-        return Err(format!(
-            "the relay binary {} is missing: build it with `cargo build --release -p fieldsync-server` \
-             (or pass --server PATH)",
-            server.display()
-        )
-        .into());
-    }
-    Ok(server)
-}
-
-fn seed(server: &Path, data: &Path) -> BenchResult<Vec<DemoLogin>> {
-    let output = Command::new(server).args(["admin", "seed-demo", "--data"]).arg(data).output()?;
-    if !output.status.success() {
-        return Err(format!("seed-demo failed: {}", String::from_utf8_lossy(&output.stderr)).into());
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    // The logins table: `tenant username password role region`, after its header line.
-    let logins: Vec<DemoLogin> = stdout
-        .lines()
-        .skip_while(|l| !l.starts_with("tenant"))
-        .skip(1)
-        .filter_map(|l| {
-            let cells: Vec<&str> = l.split_whitespace().collect();
-            match cells.as_slice() {
-                [tenant, username, password, role, _region] => Some(DemoLogin {
-                    tenant: (*tenant).to_owned(),
-                    username: (*username).to_owned(),
-                    password: (*password).to_owned(),
-                    role: (*role).to_owned(),
-                }),
-                _ => None,
-            }
-        })
-        .collect();
-    if logins.is_empty() {
-        return Err(format!("seed-demo printed no logins:\n{stdout}").into());
-    }
-    Ok(logins)
-}
-
 fn run(cli: &Cli) -> BenchResult<()> {
-    let server = server_binary(cli)?;
+    let server = bench_server_binary(cli.server.as_deref())?;
     let age = std::fs::metadata(&server)?.modified()?.elapsed().unwrap_or_default();
     let tmp = tempfile::Builder::new().prefix("fieldsync-bench-").tempdir()?;
     let data = tmp.path().join("relay");
@@ -415,12 +223,12 @@ fn run(cli: &Cli) -> BenchResult<()> {
     println!("relay binary: {} (built {} s ago)", server.display(), age.as_secs());
 
     let started = Instant::now();
-    let logins = seed(&server, &data)?;
+    let logins = seed_demo(&server, &data)?;
     println!("seeded the demo tenant in {:.1} s ({} logins)", started.elapsed().as_secs_f64(), logins.len());
-    let relay = RelayProcess::start(&server, &data)?;
+    let relay = ChildRelay::start(&server, &data, &[("FIELDSYNC_METRICS_TOKEN", METRICS_TOKEN)])?;
     println!("relay pid {} at {} (log: {})", relay.pid, relay.base_url, relay.log.display());
 
-    let mut reps: Vec<DemoLogin> = logins.iter().filter(|l| l.role == "rep").cloned().collect();
+    let mut reps: Vec<PrintedLogin> = logins.iter().filter(|l| l.role == "rep").cloned().collect();
     reps.sort_by(|a, b| a.username.cmp(&b.username));
     let holder = reps.first().cloned().ok_or("the demo tenant has no rep")?;
     let mut rows: Vec<Row> = Vec::new();
@@ -665,7 +473,7 @@ fn run(cli: &Cli) -> BenchResult<()> {
             cli.fleet_dir.clone().unwrap_or_else(|| if shm.is_dir() { shm.to_path_buf() } else { phones_dir.clone() });
         let fleet = tempfile::Builder::new().prefix("fieldsync-fleet-").tempdir_in(&base)?;
         println!("d) fleet phone databases in {}", fleet.path().display());
-        let fleet_reps: Vec<DemoLogin> = if cli.fleet_reps == "distinct" {
+        let fleet_reps: Vec<PrintedLogin> = if cli.fleet_reps == "distinct" {
             let t = Instant::now();
             let storage = ["--data".to_owned(), data.to_string_lossy().into_owned()];
             let created = fieldsync_tests::create_field_reps(
@@ -678,9 +486,6 @@ fn run(cli: &Cli) -> BenchResult<()> {
             )?;
             println!("d) created {} reps with a store each in {:.1} s", created.len(), t.elapsed().as_secs_f64());
             created
-                .into_iter()
-                .map(|l| DemoLogin { tenant: l.tenant, username: l.username, password: l.password, role: l.role })
-                .collect()
         } else {
             reps[1..].to_vec()
         };
@@ -702,7 +507,7 @@ fn run(cli: &Cli) -> BenchResult<()> {
     Ok(())
 }
 
-fn phase_d(cli: &Cli, relay: &RelayProcess, reps: &[DemoLogin], dir: &Path, rows: &mut Vec<Row>) -> BenchResult<()> {
+fn phase_d(cli: &Cli, relay: &ChildRelay, reps: &[PrintedLogin], dir: &Path, rows: &mut Vec<Row>) -> BenchResult<()> {
     if reps.is_empty() {
         return Err("phase d needs a second demo rep".into());
     }
