@@ -225,27 +225,33 @@ async fn a_stores_import_creates_stores_then_updates_them_by_customer_id() {
     assert!(body["error"]["message"].as_str().unwrap().contains(r#"line 2: rep "bob" is not a user"#), "{body}");
 }
 
-#[test]
-fn the_import_command_imports_a_file_once_and_refuses_a_bad_one_with_exit_code_2() {
-    use std::process::Command;
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let relay = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_fieldsync-server"))
-            .env_remove("FIELDSYNC_DATA")
-            .env_remove("FIELDSYNC_DATABASE")
-            .args(args)
-            .arg("--data")
-            .arg(&data)
-            .output()
-            .unwrap()
-    };
+/// Runs `fieldsync-server ARGS --data DATA` (the environment's relay settings left out).
+fn relay_command(data: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_fieldsync-server"))
+        .env_remove("FIELDSYNC_DATA")
+        .env_remove("FIELDSYNC_DATABASE")
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .output()
+        .unwrap()
+}
+
+/// Creates tenant `acme` and these users (username, role) of region north through the command line.
+fn create_tenant_with(relay: impl Fn(&[&str]) -> std::process::Output, users: &[(&str, &str)]) {
     assert!(relay(&["admin", "create-tenant", "acme"]).status.success());
-    for (username, role) in [("ravi", "rep"), ("sofia", "supervisor")] {
+    for (username, role) in users {
         let args = ["admin", "create-user", "--tenant", "acme", "--username", username, "--password", PASSWORD];
         let created = relay(&[&args[..], &["--role", role, "--region", "north"]].concat());
         assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
     }
+}
+
+#[test]
+fn the_import_command_imports_a_file_once_and_refuses_a_bad_one_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = |args: &[&str]| relay_command(&dir.path().join("data"), args);
+    create_tenant_with(relay, &[("ravi", "rep"), ("sofia", "supervisor")]);
     let file = dir.path().join("stores.csv");
     std::fs::write(
         &file,
@@ -745,19 +751,8 @@ async fn an_unknown_dataset_names_the_known_ones() {
 
 #[test]
 fn the_import_command_streams_catalog_and_sales_files_and_reports_progress_in_plain_lines() {
-    use std::process::Command;
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let relay = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_fieldsync-server"))
-            .env_remove("FIELDSYNC_DATA")
-            .env_remove("FIELDSYNC_DATABASE")
-            .args(args)
-            .arg("--data")
-            .arg(&data)
-            .output()
-            .unwrap()
-    };
+    let relay = |args: &[&str]| relay_command(&dir.path().join("data"), args);
     let import = |dataset: &str, csv: &str| {
         let file = dir.path().join(format!("{dataset}.csv"));
         std::fs::write(&file, csv).unwrap();
@@ -769,9 +764,7 @@ fn the_import_command_streams_catalog_and_sales_files_and_reports_progress_in_pl
         assert!(output.status.success(), "{stderr}");
         (stdout, stderr)
     };
-    assert!(relay(&["admin", "create-tenant", "acme"]).status.success());
-    let args = ["admin", "create-user", "--tenant", "acme", "--username", "ravi", "--password", PASSWORD];
-    assert!(relay(&[&args[..], &["--role", "rep", "--region", "north"]].concat()).status.success());
+    create_tenant_with(relay, &[("ravi", "rep")]);
 
     // The tenant has no catalog yet: the products import creates it.
     let mut products = String::from("sku,name,category,unit,base_price,active\n");

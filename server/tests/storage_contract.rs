@@ -318,11 +318,13 @@ async fn feed_pages_cut_by_any_budget_still_deliver_every_change_of_every_docume
         active: true,
     };
     let tenant = tenant(storage, "acme").await;
+    // Documents created early and edited late, interleaved, so that a page cut anywhere falls
+    // between a document's creation and its later edits.
     let mut ids: Vec<DocumentId> = Vec::new();
-    for n in 0..8 {
+    for n in 0..12 {
         ids.push(create_as_relay(storage, tenant, &store(n)).await.unwrap());
     }
-    for round in 0..2 {
+    for round in 0..3 {
         for (n, id) in ids.iter().enumerate().rev() {
             edit_as_relay(storage, tenant, id, |s: &mut RetailStore| {
                 s.address = format!("{round} Market Square {n}");
@@ -335,7 +337,7 @@ async fn feed_pages_cut_by_any_budget_still_deliver_every_change_of_every_docume
     let inbox =
         create_as_relay(storage, tenant, &Inbox { owner: "rep-b".into(), alerts: Default::default() }).await.unwrap();
     let scope = Scope { role: Role::Rep, user_id: "rep-a".into(), region: Some("north".into()) };
-    for budget in [1, 300, usize::MAX] {
+    for budget in [1, 300, 2_000, usize::MAX] {
         let mut device: HashMap<DocumentId, Automerge> = HashMap::new();
         let mut cursor = 0;
         for _ in 0..500 {
