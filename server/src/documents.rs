@@ -67,7 +67,7 @@ pub fn take_loaded(tenant_id: i64, stored: &StoredDoc) -> Result<Automerge> {
     }
 }
 
-/// Keeps `doc`, just stored, for the next [`take_loaded`] of it (at most [`KEPT_LOADED`]
+/// Keeps `doc`, just stored, for the next [`take_loaded`] of it (at most `KEPT_LOADED`
 /// documents; one makes room for another).
 pub fn keep_loaded(tenant_id: i64, id: &DocumentId, doc: Automerge) {
     let mut kept = loaded().lock().unwrap_or_else(|p| p.into_inner());
@@ -260,5 +260,65 @@ pub fn photo_refs(id: &DocumentId, am: &Automerge) -> Vec<String> {
     match doc::read::<Inspection>(id, am) {
         Ok(inspection) => inspection.photos.into_keys().collect(),
         Err(_) => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use automerge::transaction::Transactable;
+
+    use super::*;
+
+    fn stored(id: &DocumentId, am: &Automerge) -> StoredDoc {
+        StoredDoc {
+            id: id.clone(),
+            meta: DocMeta {
+                kind: DocKind::Inventory,
+                owner: None,
+                store_id: None,
+                region: None,
+                subject_id: None,
+                status: None,
+            },
+            snapshot: am.save(),
+            heads: heads_of(am),
+            created_seq: 1,
+            updated_seq: 1,
+        }
+    }
+
+    fn edited(am: &Automerge, value: i64) -> Automerge {
+        let mut next = am.clone();
+        next.transact(|tx| tx.put(automerge::ROOT, "n", value)).unwrap();
+        next
+    }
+
+    #[test]
+    fn a_kept_document_serves_only_its_exact_heads_and_only_once() {
+        // A tenant id no other test uses: the kept documents are process-wide.
+        let tenant = -4242;
+        let id = DocumentId::random();
+        let first = edited(&Automerge::new(), 1);
+        let at_first = stored(&id, &first);
+
+        // Kept at other heads (another node wrote since): the stored bytes win.
+        keep_loaded(tenant, &id, edited(&first, 2));
+        let taken = take_loaded(tenant, &at_first).unwrap();
+        assert_eq!(heads_of(&taken), at_first.heads);
+
+        // Kept at the stored heads: that very document comes back, with its actor.
+        let mut kept = edited(&first, 3);
+        kept.set_actor(ActorId::from(&[7u8; 16][..]));
+        let at_kept = stored(&id, &kept);
+        keep_loaded(tenant, &id, kept);
+        let taken = take_loaded(tenant, &at_kept).unwrap();
+        assert_eq!(heads_of(&taken), at_kept.heads);
+        assert_eq!(taken.get_actor(), &ActorId::from(&[7u8; 16][..]));
+        // Taken out: the next editor loads from the bytes (a fresh actor).
+        let again = take_loaded(tenant, &at_kept).unwrap();
+        assert_eq!(heads_of(&again), at_kept.heads);
+        assert_ne!(again.get_actor(), &ActorId::from(&[7u8; 16][..]));
     }
 }

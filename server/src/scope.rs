@@ -9,9 +9,11 @@
 //!   scores), the catalog and templates, decisions they made, their own inbox;
 //! - hq: everything in the tenant.
 //!
-//! The same rules exist twice, on purpose: [`Scope::contains`] in memory (live notifications,
-//! single-document checks) and a SQL filter in each storage backend (lists and the feed). A test
-//! holds the two to the same answers.
+//! The rule table is [`Scope::access`]. It is read twice, on purpose: [`Scope::contains`] in
+//! memory (live notifications, single-document checks), and [`Scope::lookups`] for SQL — one
+//! index lookup per kind (the manifest, the change feed) or one filter made of them
+//! ([`Scope::sql_condition`]: lists, photo visibility). A storage contract test holds the two
+//! to the same answers on every backend.
 
 use fieldsync_core::{DocKind, Role};
 

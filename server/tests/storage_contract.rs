@@ -420,6 +420,21 @@ async fn scope_queries_answer_what_scope_contains_for_every_role(storage: &dyn S
         assert_eq!(orders, expected_orders, "{scope:?}");
         let u1_order = &docs[0].1;
         assert_eq!(storage.blob_visible(t, scope, &sha).await.unwrap(), scope.contains(u1_order), "{scope:?}");
+        // The feed, from the start and from midway (document n was written at position n + 1),
+        // sends exactly the documents in scope written after the cursor, whole.
+        for cursor in [0u64, 5] {
+            let page = storage.feed(t, scope, cursor, "a-device", usize::MAX).await.unwrap();
+            let fed: BTreeSet<String> = page.updates.iter().map(|(id, _)| id.to_string()).collect();
+            let expected: BTreeSet<String> = docs
+                .iter()
+                .skip(cursor as usize)
+                .filter(|(_, m)| scope.contains(m))
+                .map(|(id, _)| id.to_string())
+                .collect();
+            assert_eq!(fed, expected, "{scope:?} after {cursor}");
+            assert!(page.updates.iter().all(|(_, bytes)| bytes.starts_with(b"snapshot:")), "{scope:?}");
+            assert_eq!((page.cursor, page.more), (storage.feed_position(t).await.unwrap(), false), "{scope:?}");
+        }
     }
     // Newest first, at most `limit`.
     let newest = storage.list_docs(t, &scopes[5], DocKind::Inventory, 1).await.unwrap();
@@ -427,6 +442,16 @@ async fn scope_queries_answer_what_scope_contains_for_every_role(storage: &dyn S
     let other = tenant(storage, "globex").await;
     assert!(storage.manifest(other, &scopes[5], &[]).await.unwrap().is_empty());
     assert!(!storage.blob_visible(other, &scopes[5], &sha).await.unwrap());
+    // A later change to a document goes, as that change only, to the scopes holding it.
+    let (inventory, inventory_meta) = &docs[3];
+    let edit = write(inventory, inventory_meta.clone(), vec![head(4)], vec![head(11)], b"edit");
+    storage.write_doc(t, edit).await.unwrap();
+    for scope in &scopes {
+        let page = storage.feed(t, scope, docs.len() as u64, "a-device", usize::MAX).await.unwrap();
+        let expected =
+            if scope.contains(inventory_meta) { vec![(inventory.clone(), b"edit".to_vec())] } else { vec![] };
+        assert_eq!(page.updates, expected, "{scope:?}");
+    }
 }
 
 contract!(jobs_are_queued_once_leased_retried_and_counted);
