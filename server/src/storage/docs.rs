@@ -178,6 +178,18 @@ pub trait DocStore {
     ) -> Result<()>;
 }
 
+/// Heads are stored sorted and concatenated, 32 bytes each, on every backend.
+pub(crate) fn heads_to_blob(heads: &[Head]) -> Vec<u8> {
+    let mut sorted = heads.to_vec();
+    sorted.sort_unstable();
+    sorted.concat()
+}
+
+/// The heads of a stored heads column.
+pub(crate) fn heads_from_blob(blob: &[u8]) -> Vec<Head> {
+    blob.chunks_exact(32).filter_map(|chunk| chunk.try_into().ok()).collect()
+}
+
 // The change feed's shared part: both backends fetch entries with [`feed_query`], decide with
 // [`plan_feed`] and fill the page with [`FeedPlan::into_page`]; only fetching bytes differs.
 

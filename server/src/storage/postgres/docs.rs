@@ -16,7 +16,7 @@ use tokio_postgres::types::ToSql;
 use super::{Params, PostgresStorage, notify, to_i64, to_u64};
 use crate::error::{Error, Result};
 use crate::scope::Scope;
-use crate::storage::docs::{Dialect, FeedEntry, SendAs, feed_query, plan_feed};
+use crate::storage::docs::{Dialect, FeedEntry, SendAs, feed_query, heads_from_blob, heads_to_blob, plan_feed};
 use crate::storage::{Announcement, DocMeta, DocStore, DocWrite, FeedPage, StoredDoc, WriteOutcome};
 
 /// How the shared queries ([`crate::storage::feed_query`]) are spelled here.
@@ -417,15 +417,4 @@ async fn write_doc(storage: &PostgresStorage, tenant_id: i64, write: &DocWrite) 
     tx.execute("SELECT pg_notify($1, $2)", &[&notify::CHANNEL, &payload]).await?;
     tx.commit().await?;
     Ok(WriteOutcome::Stored(seq))
-}
-
-/// Heads are stored sorted and concatenated, 32 bytes each (as on SQLite).
-fn heads_to_blob(heads: &[Head]) -> Vec<u8> {
-    let mut sorted = heads.to_vec();
-    sorted.sort_unstable();
-    sorted.concat()
-}
-
-fn heads_from_blob(blob: &[u8]) -> Vec<Head> {
-    blob.chunks_exact(32).filter_map(|chunk| chunk.try_into().ok()).collect()
 }

@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 use super::SqliteStorage;
 use crate::error::{Error, Result};
 use crate::scope::Scope;
-use crate::storage::docs::{Dialect, FeedEntry, SendAs, feed_query, plan_feed};
+use crate::storage::docs::{Dialect, FeedEntry, SendAs, feed_query, heads_from_blob, heads_to_blob, plan_feed};
 use crate::storage::{Announcement, DocMeta, DocStore, DocWrite, FeedPage, StoredDoc, WriteOutcome};
 
 /// How the shared queries ([`crate::storage::feed_query`]) are spelled here.
@@ -503,15 +503,4 @@ fn stored_doc(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredDoc>> {
             updated_seq: updated_seq.max(0) as u64,
         })
     })())
-}
-
-/// Heads are stored sorted and concatenated, 32 bytes each.
-pub(crate) fn heads_to_blob(heads: &[Head]) -> Vec<u8> {
-    let mut sorted = heads.to_vec();
-    sorted.sort_unstable();
-    sorted.concat()
-}
-
-pub(crate) fn heads_from_blob(blob: &[u8]) -> Vec<Head> {
-    blob.chunks_exact(32).filter_map(|chunk| chunk.try_into().ok()).collect()
 }
