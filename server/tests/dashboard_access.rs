@@ -302,16 +302,7 @@ mod world {
                 .await
                 .unwrap();
         let now = now_ms();
-        let mut catalog = Catalog {
-            products: BTreeMap::from([("OLD-1".to_owned(), product("Old cola"))]),
-            price_lists: BTreeMap::new(),
-            customer_prices: BTreeMap::new(),
-            promotions: BTreeMap::new(),
-            discount_policy: Default::default(),
-            approval_policy: None,
-            version: 1,
-            updated_at: now,
-        };
+        let mut catalog = Catalog::with_products(BTreeMap::from([("OLD-1".to_owned(), product("Old cola"))]), now);
         let catalog_id = create_as_relay(storage, tenant_id, &catalog).await.unwrap();
         catalog.products.insert("NEW-9".to_owned(), product("New lemonade"));
         let added = catalog.products.clone();

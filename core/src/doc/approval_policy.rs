@@ -71,7 +71,7 @@ mod tests {
     use automerge::{ActorId, ROOT};
 
     use super::*;
-    use crate::doc::{self, Catalog, Decision, DiscountPolicy, Inventory, OrderReview, ReviewOutcome, Verdict};
+    use crate::doc::{self, Catalog, Decision, Inventory, OrderReview, ReviewOutcome, Verdict};
     use crate::id::DocumentId;
 
     /// Creates `value`, deletes `field` (as a document written before the field existed), reads back.
@@ -85,14 +85,8 @@ mod tests {
     #[test]
     fn documents_written_before_the_new_fields_existed_still_read() {
         let catalog = Catalog {
-            products: BTreeMap::new(),
-            price_lists: BTreeMap::new(),
-            customer_prices: BTreeMap::new(),
-            promotions: BTreeMap::new(),
-            discount_policy: DiscountPolicy::default(),
             approval_policy: Some(ApprovalPolicy { version: 2, rules: BTreeMap::new() }),
-            version: 1,
-            updated_at: 0,
+            ..Catalog::with_products(BTreeMap::new(), 0)
         };
         assert_eq!(without_field(&catalog, "approval_policy").approval_policy, None);
         let inventory = Inventory {
@@ -146,16 +140,7 @@ mod tests {
             )]),
         };
         let id = DocumentId::random();
-        let catalog = Catalog {
-            products: BTreeMap::new(),
-            price_lists: BTreeMap::new(),
-            customer_prices: BTreeMap::new(),
-            promotions: BTreeMap::new(),
-            discount_policy: DiscountPolicy::default(),
-            approval_policy: Some(policy.clone()),
-            version: 1,
-            updated_at: 0,
-        };
+        let catalog = Catalog { approval_policy: Some(policy.clone()), ..Catalog::with_products(BTreeMap::new(), 0) };
         let am = doc::create(&id, ActorId::random(), &catalog).unwrap();
         assert_eq!(doc::read::<Catalog>(&id, &am).unwrap().approval_policy, Some(policy));
     }

@@ -102,6 +102,23 @@ pub struct Catalog {
     pub updated_at: i64,
 }
 
+impl Catalog {
+    /// A first catalog (version 1) of these products: no price lists, customer prices or
+    /// promotions, the default discount limits and no approval policy.
+    pub fn with_products(products: BTreeMap<String, Product>, updated_at: i64) -> Self {
+        Self {
+            products,
+            price_lists: BTreeMap::new(),
+            customer_prices: BTreeMap::new(),
+            promotions: BTreeMap::new(),
+            discount_policy: DiscountPolicy::default(),
+            approval_policy: None,
+            version: 1,
+            updated_at,
+        }
+    }
+}
+
 impl DocumentModel for Catalog {
     const KIND: DocKind = DocKind::Catalog;
     const SCHEMA: u64 = 1;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use automerge::ActorId;
-use fieldsync_core::doc::{self, Catalog, DiscountPolicy, Product, RetailStore, Template, TemplateItem};
+use fieldsync_core::doc::{self, Catalog, Product, RetailStore, Template, TemplateItem};
 use fieldsync_core::local_store::LineInput;
 use fieldsync_core::{DocumentId, DocumentModel, Identity, LocalStore, Role};
 
@@ -59,16 +59,7 @@ pub fn catalog() -> Catalog {
             active: false,
         },
     );
-    Catalog {
-        products,
-        price_lists: BTreeMap::new(),
-        customer_prices: BTreeMap::new(),
-        promotions: BTreeMap::new(),
-        discount_policy: DiscountPolicy::default(),
-        approval_policy: None,
-        version: 1,
-        updated_at: 1_700_000_000_000,
-    }
+    Catalog::with_products(products, 1_700_000_000_000)
 }
 
 pub fn shop(name: &str) -> RetailStore {

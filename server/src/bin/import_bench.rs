@@ -11,13 +11,12 @@
 //! import; the high-water mark is reset before each import (through `/proc/self/clear_refs`) where
 //! the kernel allows it, so the figure after an import is that import's own peak.
 
-use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use fieldsync_core::doc::{Catalog, DiscountPolicy, Product, RetailStore};
+use fieldsync_core::doc::{Catalog, Product, RetailStore};
 use fieldsync_server::config::{Config, PasswordCost};
 use fieldsync_server::imports::{self, Dataset, Pass, Progress, ProgressFn};
 use fieldsync_server::{accounts, documents};
@@ -73,16 +72,7 @@ async fn run(rows: usize) -> Result<(), Box<dyn std::error::Error>> {
             (sku(n), product)
         })
         .collect();
-    let catalog = Catalog {
-        products,
-        price_lists: BTreeMap::new(),
-        customer_prices: BTreeMap::new(),
-        promotions: BTreeMap::new(),
-        discount_policy: DiscountPolicy::default(),
-        approval_policy: None,
-        version: 1,
-        updated_at: 0,
-    };
+    let catalog = Catalog::with_products(products, 0);
     documents::create_as_relay(storage, tenant.id, &catalog).await?;
     for n in 0..STORES {
         let store = RetailStore {

@@ -445,16 +445,10 @@ mod tests {
             active: true,
         };
         let id = DocumentId::random();
-        let mut catalog = Catalog {
-            products: BTreeMap::from([("ZZZ-1".to_owned(), product("old")), ("MMM-1".to_owned(), product("older"))]),
-            price_lists: BTreeMap::new(),
-            customer_prices: BTreeMap::new(),
-            promotions: BTreeMap::new(),
-            discount_policy: Default::default(),
-            approval_policy: None,
-            version: 1,
-            updated_at: 1,
-        };
+        let mut catalog = Catalog::with_products(
+            BTreeMap::from([("ZZZ-1".to_owned(), product("old")), ("MMM-1".to_owned(), product("older"))]),
+            1,
+        );
         let mut am = doc::create(&id, ActorId::random(), &catalog).unwrap();
         catalog.products.insert("AAA-9".to_owned(), product("new"));
         // Editing an old product later does not make it new.

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use fieldsync_core::DocumentId;
 use fieldsync_core::clock::now_ms;
-use fieldsync_core::doc::{Catalog, DiscountPolicy, DocKind, PriceBreak, PriceList, Product};
+use fieldsync_core::doc::{Catalog, DocKind, PriceBreak, PriceList, Product};
 
 use super::check::RowCheck;
 use super::{Dataset, ImportReport, Progress, ProgressFn, everything, invalid, read_records};
@@ -99,16 +99,7 @@ pub async fn import_products(
         }
         None => {
             let created = products.len();
-            let catalog = Catalog {
-                products,
-                price_lists: BTreeMap::new(),
-                customer_prices: BTreeMap::new(),
-                promotions: BTreeMap::new(),
-                discount_policy: DiscountPolicy::default(),
-                approval_policy: None,
-                version: 1,
-                updated_at: now,
-            };
+            let catalog = Catalog::with_products(products, now);
             documents::create_as_relay(storage, tenant_id, &catalog).await?;
             Counts { created, ..Counts::default() }
         }
