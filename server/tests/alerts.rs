@@ -5,16 +5,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use fieldsync_core::clock::now_ms;
 use fieldsync_core::doc::{
-    AlertState, Catalog, DiscountPolicy, GeoFix, Inbox, Product, Promotion, RetailStore, Template, TemplateItem,
+    AlertState, Catalog, GeoFix, Inbox, Product, Promotion, RetailStore, Template, TemplateItem,
 };
 use fieldsync_core::local_store::CheckIn;
 use fieldsync_core::sync::engine::SyncEngine;
@@ -26,9 +27,8 @@ use fieldsync_server::dashboard::html::{DAY_MS, date};
 use fieldsync_server::storage::{Tenant, User};
 use fieldsync_server::{AppState, Error, accounts, app, documents};
 use hmac::{Hmac, Mac};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::Sha256;
-use tower::ServiceExt;
 
 const PASSWORD: &str = "correct horse battery";
 const SECRET: &str = "a-webhook-secret-of-some-length";
@@ -74,36 +74,13 @@ impl Relay {
 
     async fn import(&self, dataset: &str, csv: &str) -> Value {
         let token = self.token("hana").await;
-        let request = Request::builder()
-            .method(Method::POST)
-            .uri(format!("/v1/import/{dataset}"))
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .header(header::CONTENT_TYPE, "text/csv")
-            .body(Body::from(csv.to_owned()))
-            .unwrap();
-        let (status, body) = self.send(request).await;
+        let (status, body) = common::import(&self.state, &token, dataset, csv).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body
     }
 
     async fn token(&self, username: &str) -> String {
-        let body = json!({ "tenant": "acme", "username": username, "password": PASSWORD, "device_name": "laptop" });
-        let request = Request::builder()
-            .method(Method::POST)
-            .uri("/v1/auth/login")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(serde_json::to_vec(&body).unwrap()))
-            .unwrap();
-        let (status, body) = self.send(request).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body["token"].as_str().unwrap().to_owned()
-    }
-
-    async fn send(&self, request: Request<Body>) -> (StatusCode, Value) {
-        let response = app(self.state.clone()).oneshot(request).await.unwrap();
-        let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        common::login(&self.state, username, PASSWORD).await
     }
 }
 
@@ -147,14 +124,11 @@ async fn relay_with(promotions: BTreeMap<String, Promotion>) -> Relay {
         ids.insert(username, user.id);
     }
     let catalog = Catalog {
-        products: BTreeMap::from([("SKU-1".to_owned(), product("Cola")), ("SKU-2".to_owned(), product("Lemonade"))]),
-        price_lists: BTreeMap::new(),
-        customer_prices: BTreeMap::new(),
         promotions,
-        discount_policy: DiscountPolicy::default(),
-        approval_policy: None,
-        version: 1,
-        updated_at: 0,
+        ..Catalog::with_products(
+            BTreeMap::from([("SKU-1".to_owned(), product("Cola")), ("SKU-2".to_owned(), product("Lemonade"))]),
+            0,
+        )
     };
     documents::create_as_relay(storage, tenant.id, &catalog).await.unwrap();
     let store = RetailStore {

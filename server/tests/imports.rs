@@ -4,22 +4,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use fieldsync_core::DocumentId;
 use fieldsync_core::Role;
-use fieldsync_core::doc::{
-    Catalog, DiscountPolicy, DocKind, Inventory, PriceBreak, PriceList, Product, RetailStore, StockLevel,
-};
+use fieldsync_core::doc::{Catalog, DocKind, Inventory, PriceBreak, PriceList, Product, RetailStore, StockLevel};
 use fieldsync_server::accounts::{self, NewAccount};
 use fieldsync_server::config::{Config, PasswordCost};
 use fieldsync_server::scope::Scope;
 use fieldsync_server::storage::{DailySale, DistributorPurchase, RowBatch, Tenant};
 use fieldsync_server::{AppState, app, documents};
-use serde_json::{Value, json};
-use tower::ServiceExt;
+use serde_json::Value;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -49,49 +48,24 @@ async fn relay() -> Relay {
         base_price_cents: 1200,
         active: true,
     };
-    let catalog = Catalog {
-        products: BTreeMap::from([("SKU-1".to_owned(), product("Cola")), ("SKU-2".to_owned(), product("Lemonade"))]),
-        price_lists: BTreeMap::new(),
-        customer_prices: BTreeMap::new(),
-        promotions: BTreeMap::new(),
-        discount_policy: DiscountPolicy::default(),
-        approval_policy: None,
-        version: 1,
-        updated_at: 0,
-    };
+    let catalog = Catalog::with_products(
+        BTreeMap::from([("SKU-1".to_owned(), product("Cola")), ("SKU-2".to_owned(), product("Lemonade"))]),
+        0,
+    );
     documents::create_as_relay(storage, tenant.id, &catalog).await.unwrap();
     Relay { _dir: dir, state, tenant }
 }
 
 async fn login(relay: &Relay, username: &str) -> String {
-    let body = json!({ "tenant": "acme", "username": username, "password": PASSWORD, "device_name": "laptop" });
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri("/v1/auth/login")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(serde_json::to_vec(&body).unwrap()))
-        .unwrap();
-    let (status, body) = send(relay, request).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["token"].as_str().unwrap().to_owned()
+    common::login(&relay.state, username, PASSWORD).await
 }
 
 async fn send(relay: &Relay, request: Request<Body>) -> (StatusCode, Value) {
-    let response = app(relay.state.clone()).oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    common::send(&relay.state, request).await
 }
 
 async fn import(relay: &Relay, token: &str, dataset: &str, csv: &str) -> (StatusCode, Value) {
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri(format!("/v1/import/{dataset}"))
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "text/csv")
-        .body(Body::from(csv.to_owned()))
-        .unwrap();
-    send(relay, request).await
+    common::import(&relay.state, token, dataset, csv).await
 }
 
 fn hq() -> Scope {
