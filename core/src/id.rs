@@ -3,6 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
+use sha2::{Digest, Sha256};
+
+use crate::doc::DocKind;
 use crate::error::Error;
 
 /// The id of one FieldSync document.
@@ -16,9 +19,41 @@ pub struct DocumentId {
 }
 
 impl DocumentId {
-    /// A new random id.
+    /// A new random id, never one of the ids reserved for derived documents ([`Self::derived`]).
     pub fn random() -> Self {
-        Self::from_bytes(rand::random())
+        loop {
+            let id = Self::from_bytes(rand::random());
+            // One draw in about a billion lands on a reserved tag.
+            if id.reserved_for().is_none() {
+                return id;
+            }
+        }
+    }
+
+    /// The id of a document derived from others (an order's review, an inspection's score, a
+    /// user's inbox, an approver's decision), the same on every device and relay node.
+    ///
+    /// The id is bound to its kind: its last four bytes are a tag computed from the kind and the
+    /// first twelve, so [`Self::reserved_for`] tells from the id alone which kind it is reserved
+    /// for. The relay refuses a device's document of any other kind under such an id, so nobody
+    /// can squat the id of a review, score, inbox or decision before it is written.
+    pub fn derived(kind: DocKind, parts: &[&[u8]]) -> Self {
+        let mut hasher = Sha256::new().chain_update(b"fieldsync derived id\0").chain_update(kind.as_str());
+        for part in parts {
+            hasher.update((part.len() as u64).to_be_bytes());
+            hasher.update(part);
+        }
+        let digest = hasher.finalize();
+        let mut bytes = [0u8; 16];
+        bytes[..12].copy_from_slice(&digest[..12]);
+        let tag = reserved_tag(kind, &bytes[..12]);
+        bytes[12..].copy_from_slice(&tag);
+        Self::from_bytes(bytes)
+    }
+
+    /// The kind this id is reserved for, if it is a derived id ([`Self::derived`]).
+    pub fn reserved_for(&self) -> Option<DocKind> {
+        DERIVED_KINDS.into_iter().find(|kind| reserved_tag(*kind, &self.bytes[..12]) == self.bytes[12..])
     }
 
     /// The id for these 16 bytes.
@@ -41,6 +76,19 @@ impl DocumentId {
     pub fn url(&self) -> String {
         format!("automerge:{}", self.text)
     }
+}
+
+/// The kinds whose documents have derived ids.
+const DERIVED_KINDS: [DocKind; 4] = [DocKind::OrderReview, DocKind::InspectionScore, DocKind::Inbox, DocKind::Decision];
+
+fn reserved_tag(kind: DocKind, prefix: &[u8]) -> [u8; 4] {
+    let digest = Sha256::new()
+        .chain_update(b"fieldsync reserved id\0")
+        .chain_update(kind.as_str())
+        .chain_update(b"\0")
+        .chain_update(prefix)
+        .finalize();
+    [digest[0], digest[1], digest[2], digest[3]]
 }
 
 /// A short random id for items inside a document (order lines, answers): 8 random bytes in bs58.
@@ -108,6 +156,20 @@ mod tests {
         let last = text.pop().unwrap();
         text.push(if last == '2' { '3' } else { '2' });
         assert!(matches!(text.parse::<DocumentId>(), Err(Error::InvalidId { .. })));
+    }
+
+    #[test]
+    fn a_derived_id_is_reserved_for_its_kind_only_and_random_ids_never_are() {
+        let review = DocumentId::derived(DocKind::OrderReview, &[b"order-1"]);
+        assert_eq!(review, DocumentId::derived(DocKind::OrderReview, &[b"order-1"]));
+        assert_ne!(review, DocumentId::derived(DocKind::InspectionScore, &[b"order-1"]));
+        assert_ne!(review, DocumentId::derived(DocKind::OrderReview, &[b"order-", b"1"]));
+        assert_eq!(review.reserved_for(), Some(DocKind::OrderReview));
+        let inbox = DocumentId::derived(DocKind::Inbox, &[b"user-1"]);
+        assert_eq!(inbox.reserved_for(), Some(DocKind::Inbox));
+        for _ in 0..1_000 {
+            assert_eq!(DocumentId::random().reserved_for(), None);
+        }
     }
 
     #[test]

@@ -158,6 +158,26 @@ pub fn content_meta(id: &DocumentId, am: &Automerge) -> Result<DocMeta> {
     Ok(meta)
 }
 
+/// The id of a derived document (an order's review, an inspection's score, a user's inbox):
+/// `current`, unless only a document of `kind` stored under its `legacy` id exists — derived
+/// ids written before they were bound to their kind keep working. Anything else at the legacy
+/// id (a device's document squatting it) is ignored.
+pub async fn resolve_derived(
+    storage: &dyn Storage,
+    tenant_id: i64,
+    kind: DocKind,
+    current: DocumentId,
+    legacy: DocumentId,
+) -> Result<DocumentId> {
+    if storage.load_doc(tenant_id, &current).await?.is_some() {
+        return Ok(current);
+    }
+    match storage.load_doc(tenant_id, &legacy).await? {
+        Some(stored) if stored.meta.kind == kind => Ok(legacy),
+        _ => Ok(current),
+    }
+}
+
 /// The region of a store document, if the store exists.
 pub async fn store_region(storage: &dyn Storage, tenant_id: i64, store_id: &str) -> Result<Option<String>> {
     let Ok(store_id) = store_id.parse::<DocumentId>() else { return Ok(None) };

@@ -8,7 +8,6 @@
 //! which every replica agrees on.
 
 use autosurgeon::{Hydrate, Reconcile};
-use sha2::{Digest, Sha256};
 
 use super::{DocKind, DocumentModel, IndexFields};
 use crate::id::DocumentId;
@@ -47,17 +46,10 @@ impl Decision {
     /// The id of the decision document of `approver` on step `step` of submission `submission`
     /// of order `order_id`: the same on every device, so one approver's devices share it.
     pub fn id_for(order_id: &str, submission: u64, step: u64, approver: &str) -> DocumentId {
-        let digest = Sha256::new()
-            .chain_update(b"fieldsync decision\0")
-            .chain_update(order_id.as_bytes())
-            .chain_update(b"\0")
-            .chain_update(submission.to_be_bytes())
-            .chain_update(step.to_be_bytes())
-            .chain_update(approver.as_bytes())
-            .finalize();
-        let mut bytes = [0u8; 16];
-        bytes.copy_from_slice(&digest[..16]);
-        DocumentId::from_bytes(bytes)
+        DocumentId::derived(
+            DocKind::Decision,
+            &[order_id.as_bytes(), &submission.to_be_bytes(), &step.to_be_bytes(), approver.as_bytes()],
+        )
     }
 }
 

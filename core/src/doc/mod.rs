@@ -16,6 +16,7 @@ mod inbox;
 mod inspection;
 mod inspection_score;
 mod inventory;
+pub mod limits;
 mod order;
 mod order_review;
 mod retail_store;
@@ -42,6 +43,7 @@ pub use template::{Template, TemplateItem};
 
 use crate::error::{Error, Result};
 use crate::id::DocumentId;
+use crate::identity::Role;
 
 /// The kinds of document FieldSync knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -119,6 +121,20 @@ impl DocKind {
             DocKind::Decision => WriterRole::Approver,
             DocKind::Catalog | DocKind::Store | DocKind::Template => WriterRole::Hq,
             DocKind::OrderReview | DocKind::InspectionScore | DocKind::Inventory | DocKind::Inbox => WriterRole::Server,
+        }
+    }
+
+    /// Whether a user in `role` may write some documents of this kind (the relay also checks
+    /// that the document is theirs: an owner's, an approver's).
+    pub fn writable_by(self, role: Role) -> bool {
+        match self.writer() {
+            WriterRole::Owner => match self {
+                DocKind::Order => role == Role::Rep,
+                _ => role == Role::Supervisor,
+            },
+            WriterRole::Approver => matches!(role, Role::Manager | Role::Hq),
+            WriterRole::Hq => role == Role::Hq,
+            WriterRole::Server => false,
         }
     }
 }

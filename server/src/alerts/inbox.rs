@@ -12,8 +12,8 @@
 use std::collections::BTreeMap;
 
 use fieldsync_core::DocumentId;
+use fieldsync_core::doc::DocKind;
 use fieldsync_core::doc::{Alert, AlertState, Inbox};
-use sha2::{Digest, Sha256};
 
 use super::{AlertKind, Cause};
 
@@ -39,12 +39,11 @@ pub struct Transition {
     pub alert: Alert,
 }
 
-/// The id of a user's inbox, derived from the user's id so every relay node writes the same one.
+/// The id of a user's inbox, derived from the user's id so every relay node writes the same one,
+/// and reserved for inboxes ([`DocumentId::derived`]). An inbox stored before derived ids were
+/// bound to their kind keeps its old id: the alerts find inboxes by their owner.
 pub fn inbox_id(user_id: &str) -> DocumentId {
-    let digest = Sha256::new().chain_update(b"fieldsync inbox\0").chain_update(user_id.as_bytes()).finalize();
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    DocumentId::from_bytes(bytes)
+    DocumentId::derived(DocKind::Inbox, &[user_id.as_bytes()])
 }
 
 /// Brings `inbox` in line with `causes` (the causes that hold for its owner, by key) at `now`,

@@ -535,7 +535,9 @@ pub async fn order_page(
     Section::Orders.check(&viewer.caller)?;
     let order = load_one::<Order>(state, &viewer.caller, id).await?;
     let names = Names::load(state, &viewer.caller).await?;
-    let review_id = crate::jobs::review_order::review_id(order.id.as_str());
+    let review_id =
+        crate::jobs::review_order::find_review_id(state.storage.as_ref(), viewer.caller.tenant_id, order.id.as_str())
+            .await?;
     let review = match load_one::<OrderReview>(state, &viewer.caller, review_id.as_str()).await {
         Ok(review) => Some(review),
         Err(crate::Error::NotFound { .. }) => None,

@@ -24,7 +24,7 @@ use crate::auth::Caller;
 use crate::documents;
 use crate::error::Error;
 use crate::http::error::ApiError;
-use crate::jobs::score_inspection::score_id;
+use crate::jobs::score_inspection::find_score_id;
 use crate::state::AppState;
 
 /// The report page of one inspection.
@@ -46,7 +46,7 @@ pub async fn report(
         return Err(not_found().into());
     }
     let inspection: Inspection = fieldsync_core::doc::read(&id, &documents::load(&stored)?)?;
-    let score: InspectionScore = documents::read(storage, tenant_id, &score_id(&id))
+    let score: InspectionScore = documents::read(storage, tenant_id, &find_score_id(storage, tenant_id, &id).await?)
         .await
         .map_err(|_| Error::not_found(format!("score report of inspection {id} (not scored yet)")))?;
     // Names make the page readable; without them it still shows ids.

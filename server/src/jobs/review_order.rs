@@ -51,12 +51,32 @@ pub fn wants(meta: &DocMeta) -> bool {
     meta.kind == DocKind::Order && meta.status.as_deref() == Some(OrderStatus::Submitted.as_str())
 }
 
-/// The id of an order's review document, derived from the order's id.
+/// The id of an order's review document, derived from the order's id and reserved for reviews
+/// ([`DocumentId::derived`]). A review stored before derived ids were bound to their kind keeps
+/// its [`legacy_review_id`]: find an order's review with [`find_review_id`].
 pub fn review_id(order_id: &str) -> DocumentId {
+    DocumentId::derived(DocKind::OrderReview, &[order_id.as_bytes()])
+}
+
+/// The id of an order's review before derived ids were bound to their kind.
+pub fn legacy_review_id(order_id: &str) -> DocumentId {
     let digest = Sha256::new().chain_update(b"fieldsync order-review\0").chain_update(order_id.as_bytes()).finalize();
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     DocumentId::from_bytes(bytes)
+}
+
+/// The id of the order's review document: [`review_id`], or the legacy id of a review stored
+/// before derived ids were bound to their kind.
+pub async fn find_review_id(storage: &dyn Storage, tenant_id: i64, order_id: &str) -> Result<DocumentId> {
+    crate::documents::resolve_derived(
+        storage,
+        tenant_id,
+        DocKind::OrderReview,
+        review_id(order_id),
+        legacy_review_id(order_id),
+    )
+    .await
 }
 
 /// The document a job works on (`{"doc": id}`).
@@ -100,7 +120,7 @@ pub async fn review_order(
         return Ok(ReviewDone::NotSubmitted);
     }
     let heads = heads_hex(&am);
-    let review_id = review_id(order_id.as_str());
+    let review_id = find_review_id(storage, tenant_id, order_id.as_str()).await?;
     let existing = match storage.load_doc(tenant_id, &review_id).await? {
         Some(stored) => Some(doc::read::<OrderReview>(&review_id, &documents::load(&stored)?)?),
         None => None,

@@ -32,7 +32,7 @@ use tokio::sync::Semaphore;
 use crate::documents;
 use crate::error::{Error, Result};
 use crate::state::AppState;
-use crate::storage::{DocMeta, Job};
+use crate::storage::{DocMeta, Job, Storage};
 
 /// The job kind.
 pub const KIND: &str = "score-inspection";
@@ -47,13 +47,32 @@ pub fn wants(meta: &DocMeta) -> bool {
 }
 
 /// The id of an inspection's score document, derived from the inspection's id so every relay
-/// node writes the same document.
+/// node writes the same document, and reserved for scores ([`DocumentId::derived`]). A score
+/// stored before keeps its [`legacy_score_id`]: find it with [`find_score_id`].
 pub fn score_id(inspection_id: &DocumentId) -> DocumentId {
+    DocumentId::derived(DocKind::InspectionScore, &[inspection_id.as_bytes()])
+}
+
+/// The id of an inspection's score before derived ids were bound to their kind.
+pub fn legacy_score_id(inspection_id: &DocumentId) -> DocumentId {
     let digest =
         Sha256::new().chain_update(b"fieldsync inspection-score").chain_update(inspection_id.as_bytes()).finalize();
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     DocumentId::from_bytes(bytes)
+}
+
+/// The id of the inspection's score document: [`score_id`], or the legacy id of a score stored
+/// before derived ids were bound to their kind.
+pub async fn find_score_id(storage: &dyn Storage, tenant_id: i64, inspection_id: &DocumentId) -> Result<DocumentId> {
+    crate::documents::resolve_derived(
+        storage,
+        tenant_id,
+        DocKind::InspectionScore,
+        score_id(inspection_id),
+        legacy_score_id(inspection_id),
+    )
+    .await
 }
 
 /// Decode limits for scoring: the upload limits, with the decoder's memory capped at
@@ -112,7 +131,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
     let mut heads: Vec<String> = stored.heads.iter().map(hex::encode).collect();
     heads.sort();
 
-    let score_id = score_id(&id);
+    let score_id = find_score_id(storage, tenant_id, &id).await?;
     let existing = match storage.load_doc(tenant_id, &score_id).await? {
         Some(doc) => Some(fieldsync_core::doc::read::<InspectionScore>(&score_id, &documents::load(&doc)?)?),
         None => None,

@@ -9,8 +9,9 @@ use std::collections::BTreeSet;
 
 use automerge::sync::{self, SyncDoc};
 use automerge::{ActorId, Automerge, LoadOptions, OnPartialLoad, ReadDoc};
+use fieldsync_core::DocumentId;
+use fieldsync_core::doc::limits::{self, LimitError, Limits};
 use fieldsync_core::doc::{self, DocKind, WriterRole};
-use fieldsync_core::{DocumentId, Role};
 
 use crate::auth::Caller;
 use crate::documents::{self, heads_of, relay_actor};
@@ -54,6 +55,26 @@ fn reject(code: &'static str, reason: impl Into<String>) -> Verdict {
 
 /// Admits what the device sent for document `id`.
 pub async fn admit(state: &AppState, caller: &Caller, id: &DocumentId, incoming: Incoming<'_>) -> Result<Verdict> {
+    // A derived id (a review's, a score's, an inbox's, a decision's) is reserved for its kind:
+    // the relay's own kinds are never a device's to write, whatever the document claims to be.
+    if let Some(reserved) = id.reserved_for()
+        && !reserved.writable_by(caller.role)
+    {
+        return Ok(reject("reserved-id", format!("document id {id} is reserved for a {reserved}")));
+    }
+    // Decoded once, before anything is applied: the limits are checked on the encoded changes.
+    let (message, changes) = match incoming {
+        Incoming::Changes(bytes) => (None, std::borrow::Cow::Borrowed(bytes)),
+        Incoming::SyncMessage(bytes) => match sync::Message::decode(bytes) {
+            Ok(message) => {
+                let changes = message.changes.iter().flatten().copied().collect::<Vec<u8>>();
+                (Some(message), std::borrow::Cow::Owned(changes))
+            }
+            Err(error) => {
+                return Ok(reject("invalid", format!("sync message for document {id} does not decode: {error}")));
+            }
+        },
+    };
     for _ in 0..ATTEMPTS {
         let stored = state.storage.load_doc(caller.tenant_id, id).await?;
         if let Some(stored) = &stored
@@ -62,6 +83,9 @@ pub async fn admit(state: &AppState, caller: &Caller, id: &DocumentId, incoming:
             // Indistinguishable from a document that does not exist, as for reads.
             return Ok(reject("forbidden", format!("document {id} is not in your scope")));
         }
+        if let Err(verdict) = check_cost(caller, id, stored.as_ref(), &changes) {
+            return Ok(verdict);
+        }
         let base = match &stored {
             Some(stored) => documents::load(stored)?,
             None => Automerge::new(),
@@ -69,11 +93,11 @@ pub async fn admit(state: &AppState, caller: &Caller, id: &DocumentId, incoming:
         let before = base.get_heads();
         let mut candidate = base.clone();
         let mut sync_state = sync::State::new();
-        let applied = match incoming {
-            Incoming::Changes(bytes) => candidate.load_incremental(bytes).map(|_| ()).map_err(|e| e.to_string()),
-            Incoming::SyncMessage(bytes) => sync::Message::decode(bytes)
-                .map_err(|e| e.to_string())
-                .and_then(|m| candidate.receive_sync_message(&mut sync_state, m).map_err(|e| e.to_string())),
+        let applied = match &message {
+            Some(message) => {
+                candidate.receive_sync_message(&mut sync_state, message.clone()).map_err(|e| e.to_string())
+            }
+            None => candidate.load_incremental(&changes).map(|_| ()).map_err(|e| e.to_string()),
         };
         if let Err(reason) = applied {
             return Ok(reject("invalid", format!("changes to document {id} do not decode: {reason}")));
@@ -101,6 +125,9 @@ pub async fn admit(state: &AppState, caller: &Caller, id: &DocumentId, incoming:
                 return Ok(reject("invalid", format!("changes to document {id} are not whole automerge changes")));
             }
             return Ok(Verdict::Accepted { reply: reply(&base, &mut sync_state) });
+        }
+        if let Err(verdict) = check_shape(id, &candidate) {
+            return Ok(verdict);
         }
         let new_actors = match check_actors(state, caller, &candidate, &before).await? {
             Ok(new_actors) => new_actors,
@@ -152,6 +179,48 @@ pub async fn admit(state: &AppState, caller: &Caller, id: &DocumentId, incoming:
         }
     }
     Err(Error::Conflict(format!("document {id} kept changing; try again")))
+}
+
+/// The limits on what the changes add, measured on their encoding before anything is applied
+/// ([`limits::measure`]): operations in this push, and in the document once it is applied.
+fn check_cost(caller: &Caller, id: &DocumentId, stored: Option<&StoredDoc>, incoming: &[u8]) -> Result<(), Verdict> {
+    let refuse = |error: LimitError| reject(error.code(), format!("changes to document {id} are refused: {error}"));
+    let (max_push, max_doc) = match stored {
+        Some(stored) => {
+            let limits = Limits::for_kind(stored.meta.kind);
+            (limits.max_ops_per_push, limits.max_ops_per_doc)
+        }
+        None => {
+            let max = Limits::max_ops_per_push_for(caller.role);
+            (max, max)
+        }
+    };
+    let pushed = limits::measure(incoming, max_push).map_err(refuse)?.ops;
+    if let Some(stored) = stored
+        && max_doc != u64::MAX
+    {
+        let held = limits::measure(&stored.snapshot, u64::MAX).map_err(refuse)?.ops;
+        if held.saturating_add(pushed) > max_doc {
+            return Err(refuse(LimitError::TooManyOps { what: "the document", max: max_doc }));
+        }
+    }
+    Ok(())
+}
+
+/// The limits on the document the changes build: nesting, entries, text; and, for a document
+/// the device creates, the kind's own limit on operations and that a reserved id is used only
+/// for its kind.
+fn check_shape(id: &DocumentId, candidate: &Automerge) -> Result<(), Verdict> {
+    let refuse = |error: LimitError| reject(error.code(), format!("document {id} is refused: {error}"));
+    let kind = doc::header(id, candidate).ok().and_then(|header| header.known_kind());
+    if let Some(reserved) = id.reserved_for()
+        && kind != Some(reserved)
+    {
+        return Err(reject("reserved-id", format!("document id {id} is reserved for a {reserved}")));
+    }
+    // An unknown kind is refused by the content check; its shape is held to the strictest limits.
+    let limits = Limits::for_kind(kind.unwrap_or(DocKind::Decision));
+    limits::check_shape(candidate, &limits).map_err(refuse)
 }
 
 /// Whether `bytes` are well-formed automerge data that `base` already contains: loading the
@@ -231,15 +300,8 @@ async fn check_content(
     let is_mine = meta.owner.as_deref() == Some(caller.user_id.as_str());
     let allowed = match kind.writer() {
         WriterRole::Server => return forbidden(format!("{kind} documents are written by the relay only")),
-        WriterRole::Hq => caller.role == Role::Hq,
-        WriterRole::Approver => matches!(caller.role, Role::Manager | Role::Hq) && is_mine,
-        WriterRole::Owner => {
-            let role_ok = match kind {
-                DocKind::Order => caller.role == Role::Rep,
-                _ => caller.role == Role::Supervisor,
-            };
-            role_ok && is_mine
-        }
+        WriterRole::Hq => kind.writable_by(caller.role),
+        WriterRole::Approver | WriterRole::Owner => kind.writable_by(caller.role) && is_mine,
     };
     if !allowed {
         return forbidden(format!("a {} may not write {kind} {id}", caller.role));
