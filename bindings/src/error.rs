@@ -98,6 +98,8 @@ impl From<fieldsync_core::Error> for FieldSyncError {
                 FieldSyncError::InvalidInput { field: "id".to_owned(), reason }
             }
             E::InvalidInput { field, reason } => FieldSyncError::InvalidInput { field: field.to_owned(), reason },
+            E::OverLimit { .. } => FieldSyncError::InvalidInput { field: "document".to_owned(), reason },
+            E::ReservedId { .. } => FieldSyncError::InvalidInput { field: "id".to_owned(), reason },
             E::InvalidState { .. } => FieldSyncError::InvalidState { reason },
             E::NotOwner { .. } => FieldSyncError::NotAllowed { reason },
             E::NotSignedIn => FieldSyncError::NotSignedIn { reason },

@@ -68,6 +68,26 @@ pub enum Error {
         /// What was attempted.
         action: &'static str,
     },
+    /// A change would make a document break the limits on what it may become
+    /// ([`crate::doc::limits`]); nothing was kept. The relay would refuse it, so the phone
+    /// refuses it first.
+    #[error("{kind} {id} cannot be changed so: {limit}")]
+    OverLimit {
+        /// The document.
+        id: DocumentId,
+        /// Its kind.
+        kind: DocKind,
+        /// The limit it would break.
+        limit: crate::doc::limits::LimitError,
+    },
+    /// A document is written under an id reserved for another kind ([`DocumentId::derived`]).
+    #[error("document id {id} is reserved for a {reserved}")]
+    ReservedId {
+        /// The document.
+        id: DocumentId,
+        /// The kind the id is reserved for.
+        reserved: DocKind,
+    },
     /// An input value is out of range or empty.
     #[error("invalid {field}: {reason}")]
     InvalidInput {

@@ -26,6 +26,7 @@ pub mod http;
 pub mod imports;
 pub mod jobs;
 pub mod metrics;
+pub mod quarantine;
 pub mod scope;
 pub mod seed;
 pub mod state;

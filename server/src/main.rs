@@ -93,6 +93,13 @@ enum AdminCommand {
         /// Tenant name (lowercase letters, digits, '-', '_', '.').
         name: String,
     },
+    /// Check every stored document against the limits on what a document may become, and
+    /// quarantine those that break them (a migration queues the same check as a job).
+    CheckDocuments {
+        /// Tenant name.
+        #[arg(long)]
+        tenant: String,
+    },
     /// Create a user.
     CreateUser {
         /// Tenant name.
@@ -315,6 +322,15 @@ async fn admin(state: &AppState, command: AdminCommand) -> Result<(), Failure> {
         AdminCommand::CreateTenant { name } => {
             let tenant = accounts::create_tenant(storage, &name).await?;
             println!("created tenant {} (id {})", tenant.name, tenant.id);
+        }
+        AdminCommand::CheckDocuments { tenant } => {
+            let found = accounts::tenant_named(storage, &tenant).await?;
+            let report = fieldsync_server::quarantine::check_tenant(storage, found.id).await?;
+            println!("checked {} document(s) of tenant {tenant}", report.checked);
+            for (id, reason) in &report.quarantined {
+                println!("quarantined {id}: {reason}");
+            }
+            println!("{} document(s) quarantined", report.quarantined.len());
         }
         AdminCommand::CreateUser { tenant, username, password, role, region } => {
             let role = accounts::parse_role(&role)?;

@@ -390,6 +390,21 @@ impl Inner {
     }
 }
 
+/// The limits the relay holds a device's change to ([`doc::limits`]), checked before the
+/// change is kept: a change the relay would refuse never leaves the phone, and the app tells
+/// its user at once instead of after the next sync.
+fn check_limits(id: &DocumentId, kind: DocKind, doc: &Automerge, before: &[ChangeHash]) -> Result<()> {
+    let over = |limit| Error::OverLimit { id: id.clone(), kind, limit };
+    if let Some(reserved) = id.reserved_for()
+        && reserved != kind
+    {
+        return Err(Error::ReservedId { id: id.clone(), reserved });
+    }
+    let limits = doc::limits::Limits::for_kind(kind);
+    doc::limits::measure(&doc.save_after(before), limits.max_ops_per_push).map_err(over)?;
+    doc::limits::check_shape(doc, &limits).map_err(over)
+}
+
 /// Writes what changed in `doc` since `before` inside `tx`: the incremental chunk (or a new
 /// snapshot when the chunks outgrow the last one), the index row, and the outbox entry for a local
 /// change. Returns the document's kind when this code knows it.
@@ -406,6 +421,11 @@ fn stage(
         Err(Error::Malformed { .. }) if origin == ChangeOrigin::Remote => None,
         Err(error) => return Err(error),
     };
+    if origin == ChangeOrigin::Local
+        && let Some((kind, _)) = &indexed
+    {
+        check_limits(id, *kind, doc, before)?;
+    }
     let kind_text = match &indexed {
         Some((kind, _)) => kind.as_str().to_owned(),
         None => doc::header(id, doc).map(|h| h.kind).unwrap_or_default(),

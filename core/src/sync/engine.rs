@@ -228,7 +228,8 @@ impl SyncEngine {
                 digest: scope_digest(held.iter().map(|(id, heads)| (id, heads.as_slice()))),
                 excluded: excluded.iter().cloned().collect(),
                 pushes,
-                want: std::mem::take(&mut want),
+                // The rest of a long list (a restored phone's whole scope) goes in later rounds.
+                want: want.drain(..want.len().min(protocol::MAX_DOCS_PER_REQUEST)).collect(),
                 sync,
             };
             let bytes = protocol::encode(&request);

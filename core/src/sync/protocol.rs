@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::id::DocumentId;
 
+/// Most documents one request may push, ask for (`want`) or repair: the relay refuses a
+/// request with more, and the device's sync engine sends at most this many per round.
+pub const MAX_DOCS_PER_REQUEST: usize = 2_000;
+
 /// The protocol version this code speaks.
 pub const PROTOCOL_VERSION: u8 = 1;
 const MAGIC: u8 = b'F';

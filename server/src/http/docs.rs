@@ -5,8 +5,7 @@
 //! same 404. The document itself is the automerge document hydrated to JSON: maps, lists, text
 //! and scalars; bytes as base64, counters and timestamps as numbers.
 
-use automerge::hydrate;
-use automerge::{Automerge, ScalarValue};
+use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
@@ -25,8 +24,9 @@ use crate::storage::StoredDoc;
 pub const DEFAULT_LIMIT: u32 = 100;
 /// Most documents in one list.
 pub const MAX_LIMIT: u32 = 1000;
-/// Deeper nesting is cut (rendered as null): FieldSync documents are a few levels deep.
-const MAX_DEPTH: usize = 64;
+/// Deeper nesting is cut (rendered as null): FieldSync documents are a few levels deep, and
+/// admission refuses anything deeper than [`fieldsync_core::doc::limits::MAX_DEPTH`].
+const MAX_DEPTH: usize = fieldsync_core::doc::limits::MAX_DEPTH;
 
 /// An automerge scalar as JSON.
 pub fn scalar_to_json(value: &ScalarValue) -> Value {
@@ -42,22 +42,28 @@ pub fn scalar_to_json(value: &ScalarValue) -> Value {
     }
 }
 
-/// A hydrated automerge value as JSON.
-pub fn hydrated_to_json(value: &hydrate::Value) -> Value {
-    to_json(value, 0)
+/// A whole automerge document as JSON, read straight from the document: maps, lists, text and
+/// scalars, with nesting below [`MAX_DEPTH`] cut to `null`.
+///
+/// Never through automerge's own `hydrate`, which recurses once per level: a stored document
+/// nested a hundred thousand levels deep (refused at admission since, but possibly stored
+/// before) would overflow the reader's stack. Here the recursion stops at [`MAX_DEPTH`].
+pub fn automerge_to_json(doc: &Automerge) -> Value {
+    object_json(doc, &ROOT, ObjType::Map, 0)
 }
 
-fn to_json(value: &hydrate::Value, depth: usize) -> Value {
-    if depth > MAX_DEPTH {
-        return Value::Null;
-    }
-    match value {
-        hydrate::Value::Scalar(scalar) => scalar_to_json(scalar),
-        hydrate::Value::Map(map) => {
-            Value::Object(map.iter().map(|(key, entry)| (key.clone(), to_json(&entry.value, depth + 1))).collect())
-        }
-        hydrate::Value::List(list) => Value::Array(list.iter().map(|entry| to_json(&entry.value, depth + 1)).collect()),
-        hydrate::Value::Text(text) => Value::String(text.to_string()),
+fn object_json(doc: &Automerge, obj: &ObjId, kind: ObjType, depth: usize) -> Value {
+    let value = |entry: Option<(automerge::Value<'_>, ObjId)>| match entry {
+        Some((automerge::Value::Scalar(scalar), _)) => scalar_to_json(&scalar),
+        Some((automerge::Value::Object(kind), child)) if depth < MAX_DEPTH => object_json(doc, &child, kind, depth + 1),
+        Some((automerge::Value::Object(_), _)) | None => Value::Null,
+    };
+    match kind {
+        ObjType::Map | ObjType::Table => Value::Object(
+            doc.keys(obj).map(|key| (key.clone(), value(doc.get(obj, key.as_str()).ok().flatten()))).collect(),
+        ),
+        ObjType::List => Value::Array((0..doc.length(obj)).map(|i| value(doc.get(obj, i).ok().flatten())).collect()),
+        ObjType::Text => Value::String(doc.text(obj).unwrap_or_default()),
     }
 }
 
@@ -65,7 +71,7 @@ fn to_json(value: &hydrate::Value, depth: usize) -> Value {
 pub fn document_json(doc: &StoredDoc) -> Result<Value> {
     let loaded = Automerge::load(&doc.snapshot)
         .map_err(|e| Error::CorruptDocument { id: doc.id.clone(), reason: e.to_string() })?;
-    Ok(hydrated_to_json(&loaded.hydrate(None)))
+    Ok(automerge_to_json(&loaded))
 }
 
 fn heads_json(doc: &StoredDoc) -> Vec<String> {
@@ -169,9 +175,32 @@ pub async fn list_inspections(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use automerge::transaction::Transactable;
-    use automerge::{ObjType, ROOT};
 
     use super::*;
+
+    #[test]
+    fn a_document_nested_a_hundred_thousand_levels_renders_cut_at_the_limit_without_overflowing() {
+        let mut doc = automerge::AutoCommit::new();
+        let mut obj = ROOT;
+        for _ in 0..100_000 {
+            obj = doc.put_object(&obj, "x", ObjType::Map).unwrap();
+        }
+        // On a small stack, as a tokio blocking thread has: the old recursive reader overflowed.
+        let value = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || automerge_to_json(doc.document()))
+            .unwrap()
+            .join()
+            .unwrap();
+        let mut depth = 0;
+        let mut cursor = &value;
+        while let Some(next) = cursor.get("x") {
+            cursor = next;
+            depth += 1;
+        }
+        assert_eq!(depth, MAX_DEPTH + 1);
+        assert_eq!(cursor, &Value::Null);
+    }
 
     #[test]
     fn a_document_hydrates_to_plain_json() {
@@ -192,7 +221,7 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        let value = hydrated_to_json(&doc.hydrate(None));
+        let value = automerge_to_json(&doc);
         assert_eq!(
             value,
             json!({

@@ -176,6 +176,16 @@ pub trait DocStore {
         inspection_id: &DocumentId,
         photos: Vec<EarlierPhoto>,
     ) -> Result<()>;
+
+    // Quarantine (`documents::check_stored`): documents that break the limits leave service.
+
+    /// Ids of the tenant's documents after `after` in id order, at most `limit`.
+    async fn doc_ids_after(&self, tenant_id: i64, after: Option<&DocumentId>, limit: u32) -> Result<Vec<DocumentId>>;
+
+    /// Moves a document out of service into the quarantine, with `reason`: it leaves the
+    /// documents, the change feed and the photo references in one transaction, so no reader
+    /// loads it again. False when no such document exists.
+    async fn quarantine_doc(&self, tenant_id: i64, id: &DocumentId, reason: &str, now_ms: i64) -> Result<bool>;
 }
 
 /// Heads are stored sorted and concatenated, 32 bytes each, on every backend.

@@ -3,6 +3,7 @@
 //! its cursor (the change feed) and, once it is caught up, a manifest when the digests differ.
 
 use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 use fieldsync_core::sync::protocol::{DocMessage, Rejection, SyncRequest, SyncResponse, Update};
 use fieldsync_core::sync::scope_digest;
@@ -14,17 +15,23 @@ use crate::error::{Error, Result};
 use crate::state::AppState;
 
 /// Most documents one request may push, ask for or repair.
-pub const MAX_DOCS_PER_REQUEST: usize = 2_000;
+pub const MAX_DOCS_PER_REQUEST: usize = fieldsync_core::sync::protocol::MAX_DOCS_PER_REQUEST;
 /// Largest changes for one document in one request.
 pub const MAX_CHANGES_BYTES: usize = 2 * 1024 * 1024;
 /// Bytes of updates after which a response is cut (`more` tells the device to ask again).
 pub const RESPONSE_BUDGET: usize = 4 * 1024 * 1024;
 /// Pushes of one request admitted at the same time.
 const PUSHES_IN_FLIGHT: usize = 16;
+/// Time one round trip may take before the relay stops starting new work for it and answers
+/// with `more`: pushes not yet started are neither accepted nor refused (the device sends them
+/// again), wanted documents not yet loaded come in a later round. A hostile request therefore
+/// holds the relay for about this long, not for as long as it likes.
+pub const ROUND_TIME_BUDGET: Duration = Duration::from_secs(2);
 
 /// Serves one round trip for `caller`.
 pub async fn round(state: &AppState, caller: &Caller, request: SyncRequest) -> Result<SyncResponse> {
     validate(&request)?;
+    let deadline = Instant::now() + ROUND_TIME_BUDGET;
     let mut response = SyncResponse::default();
     let scope = caller.scope();
 
@@ -38,12 +45,25 @@ pub async fn round(state: &AppState, caller: &Caller, request: SyncRequest) -> R
     // land in the same group commit instead of paying one commit each. Verdicts keep the
     // request's order.
     // (Built as a list first: a closure inside the stream would not be `Send` for every lifetime.)
-    let admissions: Vec<_> =
-        request.pushes.iter().map(|push| admit(state, caller, &push.doc, Incoming::Changes(&push.changes))).collect();
-    let verdicts: Vec<Result<Verdict>> =
+    let admissions: Vec<_> = request
+        .pushes
+        .iter()
+        .map(|push| async move {
+            if Instant::now() > deadline {
+                return Ok(None);
+            }
+            admit(state, caller, &push.doc, Incoming::Changes(&push.changes)).await.map(Some)
+        })
+        .collect();
+    let verdicts: Vec<Result<Option<Verdict>>> =
         futures_util::stream::iter(admissions).buffered(PUSHES_IN_FLIGHT).collect().await;
     for (push, verdict) in request.pushes.iter().zip(verdicts) {
-        match verdict? {
+        let Some(verdict) = verdict? else {
+            // Out of time: not started, so neither stored nor refused. The device sends it again.
+            response.more = true;
+            continue;
+        };
+        match verdict {
             Verdict::Accepted { .. } => response.accepted.push(push.doc.clone()),
             Verdict::Rejected { code, reason } => {
                 tracing::info!(doc = %push.doc, user = %caller.username, code, %reason, "push refused");
@@ -53,6 +73,10 @@ pub async fn round(state: &AppState, caller: &Caller, request: SyncRequest) -> R
         }
     }
     for message in &request.sync {
+        if Instant::now() > deadline {
+            response.more = true;
+            break;
+        }
         match admit(state, caller, &message.doc, Incoming::SyncMessage(&message.message)).await? {
             Verdict::Accepted { reply: Some(reply) } => {
                 response.sync.push(DocMessage { doc: message.doc.clone(), message: reply });
@@ -66,16 +90,33 @@ pub async fn round(state: &AppState, caller: &Caller, request: SyncRequest) -> R
     state.metrics.docs_accepted(response.accepted.len() as u64);
     state.metrics.docs_rejected(response.rejected.len() as u64);
 
+    // Wanted documents count in the response's byte budget like the feed's: once it is spent
+    // (or the round's time is), the rest waits for a later round (`more`), and the device finds
+    // what it still lacks through the manifest. Each document is sent once, however often asked.
     let mut budget = RESPONSE_BUDGET;
-    for id in &request.want {
+    let mut wanted = HashSet::new();
+    for id in request.want.iter().filter(|id| wanted.insert(*id)) {
+        if budget == 0 || Instant::now() > deadline {
+            response.more = true;
+            break;
+        }
         // A document out of scope (or of another tenant) is simply not sent; the manifest tells
         // the device what it may hold.
         if let Some(stored) = state.storage.load_doc(caller.tenant_id, id).await?
             && scope.contains(&stored.meta)
         {
+            if stored.snapshot.len() > budget && !response.updates.is_empty() {
+                response.more = true;
+                break;
+            }
             budget = budget.saturating_sub(stored.snapshot.len());
             response.updates.push(Update { doc: id.clone(), changes: stored.snapshot });
         }
+    }
+    if response.more {
+        // The feed waits too: the device comes back for it.
+        response.cursor = request.cursor;
+        return Ok(response);
     }
 
     if let Some(first) = first_sync(state, caller, &request, budget).await? {

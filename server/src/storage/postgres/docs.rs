@@ -294,6 +294,44 @@ impl DocStore for PostgresStorage {
         tx.commit().await?;
         Ok(())
     }
+
+    async fn doc_ids_after(&self, tenant_id: i64, after: Option<&DocumentId>, limit: u32) -> Result<Vec<DocumentId>> {
+        let client = self.client().await?;
+        let after = after.map(|id| id.to_string()).unwrap_or_default();
+        // `COLLATE "C"`: byte order, as SQLite sorts text, so both page alike.
+        let statement = client
+            .prepare_cached(
+                r#"SELECT id FROM documents WHERE tenant_id = $1 AND id COLLATE "C" > $2
+                   ORDER BY id COLLATE "C" LIMIT $3"#,
+            )
+            .await?;
+        let rows = client.query(&statement, &[&tenant_id, &after, &i64::from(limit)]).await?;
+        rows.iter().map(|r| Ok(r.try_get::<_, String>(0)?.parse()?)).collect()
+    }
+
+    async fn quarantine_doc(&self, tenant_id: i64, id: &DocumentId, reason: &str, now_ms: i64) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let moved = tx
+            .execute(
+                "INSERT INTO quarantined_documents (tenant_id, id, kind, owner, snapshot, reason, quarantined_at)
+                 SELECT tenant_id, id, kind, owner, snapshot, $3, $4 FROM documents WHERE tenant_id = $1 AND id = $2
+                 ON CONFLICT (tenant_id, id) DO UPDATE
+                 SET kind = excluded.kind, owner = excluded.owner, snapshot = excluded.snapshot,
+                     reason = excluded.reason, quarantined_at = excluded.quarantined_at",
+                &[&tenant_id, &id.as_str(), &reason, &now_ms],
+            )
+            .await?;
+        for sql in [
+            "DELETE FROM documents WHERE tenant_id = $1 AND id = $2",
+            "DELETE FROM change_log WHERE tenant_id = $1 AND doc_id = $2",
+            "DELETE FROM doc_blobs WHERE tenant_id = $1 AND doc_id = $2",
+        ] {
+            tx.execute(sql, &[&tenant_id, &id.as_str()]).await?;
+        }
+        tx.commit().await?;
+        Ok(moved > 0)
+    }
 }
 
 fn missing(doc: &str) -> Error {

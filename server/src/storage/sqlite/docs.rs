@@ -261,6 +261,42 @@ impl DocStore for SqliteStorage {
         })
         .await
     }
+
+    async fn doc_ids_after(&self, tenant_id: i64, after: Option<&DocumentId>, limit: u32) -> Result<Vec<DocumentId>> {
+        let after = after.map(|id| id.to_string()).unwrap_or_default();
+        self.read(move |conn| {
+            let ids: Vec<String> = conn
+                .prepare_cached("SELECT id FROM documents WHERE tenant_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3")?
+                .query_map(params![tenant_id, after, limit], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            ids.iter().map(|id| Ok(id.parse()?)).collect()
+        })
+        .await
+    }
+
+    async fn quarantine_doc(&self, tenant_id: i64, id: &DocumentId, reason: &str, now_ms: i64) -> Result<bool> {
+        let (id, reason) = (id.to_string(), reason.to_owned());
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let moved = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO quarantined_documents
+                         (tenant_id, id, kind, owner, snapshot, reason, quarantined_at)
+                     SELECT tenant_id, id, kind, owner, snapshot, ?3, ?4 FROM documents WHERE tenant_id = ?1 AND id = ?2",
+                )?
+                .execute(params![tenant_id, id, reason, now_ms])?;
+            for sql in [
+                "DELETE FROM documents WHERE tenant_id = ?1 AND id = ?2",
+                "DELETE FROM change_log WHERE tenant_id = ?1 AND doc_id = ?2",
+                "DELETE FROM doc_blobs WHERE tenant_id = ?1 AND doc_id = ?2",
+            ] {
+                tx.prepare_cached(sql)?.execute(params![tenant_id, id])?;
+            }
+            tx.commit()?;
+            Ok(moved > 0)
+        })
+        .await
+    }
 }
 
 /// Most writes committed in one transaction.
