@@ -1,0 +1,245 @@
+//! A hostile phone against the real socket: changes that build documents nested a hundred
+//! thousand levels deep or expand to millions of operations, requests that ask for the same
+//! document thousands of times, documents squatting ids the relay derives for its own. Each is
+//! refused before anything is stored (or, for what was stored before the limits existed, read
+//! safely and quarantined), and the relay keeps serving everybody else.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::time::{Duration, Instant};
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, Automerge, ObjType, ROOT};
+use fieldsync_core::doc::{self, Order};
+use fieldsync_core::local_store::{LineInput, NewOrder};
+use fieldsync_core::sync::protocol::{Push, SyncRequest};
+use fieldsync_core::{DocKind, DocumentId, Role};
+use fieldsync_server::documents::{heads_of, meta_of};
+use fieldsync_server::jobs::review_order::{legacy_review_id, review_id};
+use fieldsync_server::storage::{DocWrite, WriteOutcome};
+use fieldsync_tests::{Phone, Relay, http, sync_round};
+
+fn new_order(phone: &Phone, notes: &str) -> fieldsync_core::Result<DocumentId> {
+    let (store_id, _) = phone.store.stores().unwrap().into_iter().next().expect("the rep has stores");
+    let sku = phone.store.catalog().unwrap().products.iter().find(|(_, p)| p.active).unwrap().0.clone();
+    let price = phone.store.product(&sku).unwrap().base_price_cents;
+    let line = LineInput { sku, qty: 1, unit_price_cents: price, discount_bp: 0 };
+    phone.store.create_order(NewOrder { store_id: store_id.to_string(), lines: vec![line], notes: notes.to_owned() })
+}
+
+/// The relay's copy of `id`, changed by `edit` with a fresh actor; the push of that change.
+fn hostile_edit(relay: &Relay, id: &DocumentId, edit: impl FnOnce(&mut automerge::transaction::Transaction<'_>)) -> Push {
+    let mut am = Automerge::load(&relay.stored(id).unwrap().snapshot).unwrap();
+    am.set_actor(ActorId::random());
+    let before = am.get_heads();
+    am.transact::<_, _, automerge::AutomergeError>(|tx| {
+        edit(tx);
+        Ok(())
+    })
+    .unwrap();
+    Push { doc: id.clone(), changes: am.save_after(&before) }
+}
+
+fn deep_chain(tx: &mut automerge::transaction::Transaction<'_>, levels: usize) {
+    let mut obj = tx.put_object(ROOT, "x", ObjType::Map).unwrap();
+    for _ in 1..levels {
+        obj = tx.put_object(&obj, "x", ObjType::Map).unwrap();
+    }
+}
+
+/// A synced rep's phone with one synced order.
+fn rep_with_order(relay: &Relay) -> (Phone, DocumentId) {
+    let rep = &relay.users(Role::Rep, Some("north"))[0];
+    let phone = relay.phone(rep);
+    phone.sync();
+    let order = new_order(&phone, "").unwrap();
+    phone.sync();
+    (phone, order)
+}
+
+#[test]
+fn a_change_nesting_maps_a_hundred_thousand_levels_deep_is_refused_and_stores_nothing() {
+    let relay = Relay::start();
+    let (phone, order) = rep_with_order(&relay);
+    let before = relay.stored(&order).unwrap().snapshot;
+    let position = relay.feed_position();
+
+    let push = hostile_edit(&relay, &order, |tx| deep_chain(tx, 100_000));
+    let request = SyncRequest { cursor: position, pushes: vec![push], ..Default::default() };
+    let response = sync_round(&relay.base_url, &phone.session.token, &request);
+    assert_eq!(response.rejected.len(), 1, "{response:?}");
+    assert_eq!(response.rejected[0].code, "too-deep", "{response:?}");
+    assert_eq!(relay.stored(&order).unwrap().snapshot, before);
+    assert_eq!(relay.feed_position(), position);
+
+    // Reading the order back, as HQ lists it, still works.
+    let hq = relay.login_of("hq-admin");
+    let hq_phone = relay.phone(&hq.username);
+    let listed = http("GET", &format!("{}/v1/orders?limit=1000", relay.base_url), Some(&hq_phone.session.token), &[], vec![]);
+    assert_eq!(listed.status, 200);
+}
+
+#[test]
+fn a_document_stored_deep_before_the_limits_is_read_safely_then_quarantined() {
+    let relay = Relay::start();
+    let (phone, order) = rep_with_order(&relay);
+    let tenant = relay.tenant_id();
+    let stored = relay.stored(&order).unwrap();
+
+    // Written straight to storage, as a relay without the limits would have stored it.
+    let mut am = Automerge::load(&stored.snapshot).unwrap();
+    am.set_actor(ActorId::random());
+    let before = am.get_heads();
+    am.transact::<_, _, automerge::AutomergeError>(|tx| {
+        deep_chain(tx, 100_000);
+        Ok(())
+    })
+    .unwrap();
+    let meta = relay.block_on(meta_of(relay.state.storage.as_ref(), tenant, &order, &am)).unwrap();
+    let write = DocWrite {
+        id: order.clone(),
+        meta,
+        expected_heads: stored.heads.clone(),
+        snapshot: am.save(),
+        heads: heads_of(&am),
+        changes: am.save_after(&before),
+        origin_device: None,
+        new_actors: Vec::new(),
+        blobs: Vec::new(),
+        job: None,
+    };
+    let outcome = relay.block_on(relay.state.storage.write_doc(tenant, write)).unwrap();
+    assert!(matches!(outcome, WriteOutcome::Stored(_)));
+
+    // The JSON view cuts it at the limit instead of overflowing the relay's stack.
+    let url = format!("{}/v1/docs/{order}", relay.base_url);
+    let view = http("GET", &url, Some(&phone.session.token), &[], vec![]);
+    assert_eq!(view.status, 200, "{}", String::from_utf8_lossy(&view.body));
+    let hq = relay.phone(&relay.login_of("hq-admin").username);
+    let listed = http("GET", &format!("{}/v1/orders?limit=1000", relay.base_url), Some(&hq.session.token), &[], vec![]);
+    assert_eq!(listed.status, 200);
+
+    let report = relay.block_on(fieldsync_server::quarantine::check_tenant(relay.state.storage.as_ref(), tenant)).unwrap();
+    assert_eq!(report.quarantined.len(), 1, "{report:?}");
+    assert_eq!(report.quarantined[0].0, order);
+    assert!(report.checked > 1);
+    assert!(relay.stored(&order).is_none(), "a quarantined document is never served again");
+    assert_eq!(http("GET", &url, Some(&phone.session.token), &[], vec![]).status, 404);
+    // A second check finds nothing more.
+    let again = relay.block_on(fieldsync_server::quarantine::check_tenant(relay.state.storage.as_ref(), tenant)).unwrap();
+    assert!(again.quarantined.is_empty());
+}
+
+#[test]
+fn a_few_kilobytes_expanding_to_millions_of_operations_are_refused_before_they_are_applied() {
+    let relay = Relay::start();
+    let (phone, order) = rep_with_order(&relay);
+    let position = relay.feed_position();
+    let push = hostile_edit(&relay, &order, |tx| {
+        let text = tx.put_object(ROOT, "padding", ObjType::Text).unwrap();
+        tx.splice_text(&text, 0, 0, &"a".repeat(2_000_000)).unwrap();
+    });
+    assert!(push.changes.len() < 64 * 1024, "{} bytes", push.changes.len());
+    let started = Instant::now();
+    let request = SyncRequest { cursor: position, pushes: vec![push], ..Default::default() };
+    let response = sync_round(&relay.base_url, &phone.session.token, &request);
+    println!("2,000,000 operations in a {} byte push refused in {:?}", request.pushes[0].changes.len(), started.elapsed());
+    assert_eq!(response.rejected.len(), 1, "{response:?}");
+    assert_eq!(response.rejected[0].code, "too-many-ops", "{response:?}");
+    assert_eq!(relay.feed_position(), position);
+}
+
+#[test]
+fn asking_for_one_document_two_thousand_times_returns_it_once_and_answers_stay_within_the_budget() {
+    let relay = Relay::start();
+    let hq = relay.phone(&relay.login_of("hq-admin").username);
+    hq.sync();
+    let catalog = relay
+        .scope_ids(&relay.login_of("hq-admin").username)
+        .into_iter()
+        .max_by_key(|id| relay.stored(id).map(|d| d.snapshot.len()).unwrap_or(0))
+        .unwrap();
+    let request = SyncRequest { cursor: relay.feed_position(), want: vec![catalog.clone(); 2_000], ..Default::default() };
+    let bytes = fieldsync_core::sync::protocol::encode(&request).len();
+    let response = sync_round(&relay.base_url, &hq.session.token, &request);
+    assert_eq!(response.updates.len(), 1, "one copy, however often it is asked for");
+    assert_eq!(response.updates[0].doc, catalog);
+    let answer: usize = response.updates.iter().map(|u| u.changes.len()).sum();
+    println!("a {bytes} byte request got {answer} bytes of documents");
+
+    // Every document of the scope at once: the answer stops at the budget and says `more`.
+    let everything = relay.scope_ids(&relay.login_of("hq-admin").username);
+    let request = SyncRequest { cursor: relay.feed_position(), want: everything.clone(), ..Default::default() };
+    let response = sync_round(&relay.base_url, &hq.session.token, &request);
+    let answer: usize = response.updates.iter().map(|u| u.changes.len()).sum();
+    assert!(answer <= fieldsync_server::sync::round::RESPONSE_BUDGET, "{answer} bytes");
+    assert!(!response.updates.is_empty());
+    assert_eq!(response.more, response.updates.len() < everything.len());
+}
+
+#[test]
+fn a_document_under_an_id_reserved_for_a_review_is_refused_on_the_phone_and_on_the_relay() {
+    let relay = Relay::start();
+    let (phone, order) = rep_with_order(&relay);
+    let squatted = review_id(order.as_str());
+    assert_eq!(squatted.reserved_for(), Some(DocKind::OrderReview));
+    let position = relay.feed_position();
+
+    // A hand-made order under the review's id.
+    let mut value: Order = doc::read(&order, &Automerge::load(&relay.stored(&order).unwrap().snapshot).unwrap()).unwrap();
+    value.notes = "squatting".to_owned();
+    let mut am = doc::create(&squatted, ActorId::random(), &value).unwrap();
+    let request = SyncRequest {
+        cursor: position,
+        pushes: vec![Push { doc: squatted.clone(), changes: am.save() }],
+        ..Default::default()
+    };
+    let response = sync_round(&relay.base_url, &phone.session.token, &request);
+    assert_eq!(response.rejected.len(), 1, "{response:?}");
+    assert_eq!(response.rejected[0].code, "reserved-id", "{response:?}");
+    assert!(relay.stored(&squatted).is_none());
+    am.set_actor(ActorId::random());
+    assert_eq!(relay.feed_position(), position);
+}
+
+#[test]
+fn an_order_squatting_a_legacy_review_id_cannot_block_the_review() {
+    let relay = Relay::start();
+    let rep = &relay.users(Role::Rep, Some("north"))[0];
+    let phone = relay.phone(rep);
+    phone.sync();
+    let victim = new_order(&phone, "").unwrap();
+    // Before the victim order reaches the relay, another order takes the id its review had
+    // before derived ids were bound to their kind (such ids are not reserved).
+    let legacy = legacy_review_id(victim.as_str());
+    let mut value: Order = phone.store.order(&victim).unwrap();
+    value.notes = "squatting".to_owned();
+    let am = doc::create(&legacy, ActorId::random(), &value).unwrap();
+    let request = SyncRequest {
+        cursor: relay.feed_position(),
+        pushes: vec![Push { doc: legacy.clone(), changes: am.save() }],
+        ..Default::default()
+    };
+    let response = sync_round(&relay.base_url, &phone.session.token, &request);
+    assert_eq!(response.accepted, vec![legacy.clone()], "{response:?}");
+
+    phone.store.submit_order(&victim).unwrap();
+    phone.sync();
+    assert!(relay.wait_for_jobs(Duration::from_secs(30)));
+    let review = relay.stored(&review_id(victim.as_str())).expect("the victim order was reviewed");
+    assert_eq!(review.meta.kind, DocKind::OrderReview);
+}
+
+#[test]
+fn the_phone_refuses_a_change_the_relay_would_refuse() {
+    let relay = Relay::start();
+    let rep = &relay.users(Role::Rep, Some("north"))[0];
+    let phone = relay.phone(rep);
+    phone.sync();
+    let limit = fieldsync_core::doc::limits::Limits::for_kind(DocKind::Order).max_text_chars;
+    match new_order(&phone, &"n".repeat(limit + 1)) {
+        Err(fieldsync_core::Error::OverLimit { limit: reason, .. }) => assert_eq!(reason.code(), "text-too-long"),
+        other => panic!("expected an over-limit error, got {other:?}"),
+    }
+    assert!(phone.store.pending_documents().unwrap().is_empty(), "nothing was kept");
+    assert!(new_order(&phone, &"n".repeat(limit)).is_ok());
+}
