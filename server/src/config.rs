@@ -88,6 +88,10 @@ pub struct Config {
     pub alert_interval: Duration,
     /// How long one webhook delivery attempt may take before it counts as failed and is retried.
     pub webhook_timeout: Duration,
+    /// Browsers reach the relay over HTTPS through a reverse proxy that terminates TLS
+    /// (`serve --behind-https`): the session cookie is marked `Secure` and every response carries
+    /// `Strict-Transport-Security` (`docs/deployment.md`).
+    pub behind_https: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -103,6 +107,7 @@ impl std::fmt::Debug for Config {
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
             .field("alert_interval", &self.alert_interval)
             .field("webhook_timeout", &self.webhook_timeout)
+            .field("behind_https", &self.behind_https)
             .finish()
     }
 }
@@ -121,6 +126,7 @@ impl Config {
             metrics_token: None,
             alert_interval: Duration::from_secs(5 * 60),
             webhook_timeout: Duration::from_secs(10),
+            behind_https: false,
         }
     }
 

@@ -51,6 +51,10 @@ enum Command {
         /// Address to listen on (port 0 picks a free port; the real one is printed).
         #[arg(long, env = "FIELDSYNC_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Browsers reach the relay over HTTPS through a reverse proxy that terminates TLS: mark
+        /// the session cookie Secure and send Strict-Transport-Security (docs/deployment.md).
+        #[arg(long, env = "FIELDSYNC_BEHIND_HTTPS")]
+        behind_https: bool,
     },
     /// Administer tenants and users.
     Admin {
@@ -222,9 +226,10 @@ async fn open(storage: &StorageArgs) -> Result<AppState, Failure> {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Serve { storage, listen } => {
+        Command::Serve { storage, listen, behind_https } => {
             let mut config = config_from(&storage)?;
             config.listen = listen;
+            config.behind_https = behind_https;
             serve(config).await
         }
         Command::Admin { storage, command } => {
