@@ -45,20 +45,37 @@ impl PasswordCost {
     }
 }
 
-/// How many failed logins are tolerated before [`Error::RateLimited`].
+/// How failed logins slow further attempts ([`crate::accounts::LoginLimiter`]): per account and
+/// client address with growing delays, and a cap per client address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginLimits {
-    /// Failures per account (tenant and username) in the window.
-    pub per_account: usize,
-    /// Failures per client address in the window.
+    /// Failures of one account (tenant and username) from one client address before each
+    /// further attempt from there must wait.
+    pub free_failures: usize,
+    /// The wait after the first failure beyond the free ones; it doubles with every further one.
+    pub first_delay: Duration,
+    /// The longest wait.
+    pub max_delay: Duration,
+    /// How long a failure counts against an account and address.
+    pub failure_memory: Duration,
+    /// Failures per client address, whatever the accounts, in [`LoginLimits::window`].
     pub per_address: usize,
-    /// The sliding window.
+    /// The sliding window of the per-address limit.
     pub window: Duration,
 }
 
 impl Default for LoginLimits {
+    /// 5 free failures, then 1 s, 2 s, 4 s … at most 5 min between attempts, for failures of the
+    /// last hour; 20 failures per address in 5 minutes.
     fn default() -> Self {
-        Self { per_account: 5, per_address: 20, window: Duration::from_secs(5 * 60) }
+        Self {
+            free_failures: 5,
+            first_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(5 * 60),
+            failure_memory: Duration::from_secs(60 * 60),
+            per_address: 20,
+            window: Duration::from_secs(5 * 60),
+        }
     }
 }
 

@@ -764,7 +764,14 @@ async fn two_nodes_writing_one_document_on_the_same_heads_store_exactly_one_writ
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_limit_reached_through_one_node_holds_on_the_other() {
     let Some((_database, a, b)) = two_nodes("login limits").await else { return };
-    let limits = LoginLimits { per_account: 3, per_address: 5, window: Duration::from_secs(300) };
+    let limits = LoginLimits {
+        free_failures: 3,
+        first_delay: Duration::from_secs(60),
+        max_delay: Duration::from_secs(300),
+        failure_memory: Duration::from_secs(3600),
+        per_address: 5,
+        window: Duration::from_secs(300),
+    };
     let on_a = LoginLimiter::shared(limits, Arc::new(a.clone()) as Arc<dyn LoginFailureStore>);
     let on_b = LoginLimiter::shared(limits, Arc::new(b.clone()) as Arc<dyn LoginFailureStore>);
     let account = LoginLimiter::account_key("acme", "anna");
@@ -774,14 +781,34 @@ async fn a_login_limit_reached_through_one_node_holds_on_the_other() {
         on_a.record_failure(&account, Some(address)).await.unwrap();
     }
     assert!(
-        matches!(on_b.check(&account, None).await, Err(Error::RateLimited { retry_after_secs }) if retry_after_secs > 0)
+        matches!(on_b.check(&account, Some(address)).await, Err(Error::RateLimited { retry_after_secs }) if retry_after_secs > 0)
     );
-    on_b.check(&LoginLimiter::account_key("acme", "ben"), None).await.unwrap();
-    // A success on B clears the account on A, not the address.
-    on_b.record_success(&account).await.unwrap();
-    on_a.check(&account, None).await.unwrap();
+    on_b.check(&LoginLimiter::account_key("acme", "ben"), Some(address)).await.unwrap();
+    // A success on B at that address clears the account there on A, not the address's count.
+    on_b.record_success(&account, Some(address)).await.unwrap();
+    on_a.check(&account, Some(address)).await.unwrap();
     for _ in 0..2 {
         on_b.record_failure(&LoginLimiter::account_key("acme", "carl"), Some(address)).await.unwrap();
     }
     assert!(matches!(on_a.check(&account, Some(address)).await, Err(Error::RateLimited { .. })));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guesser_at_one_address_slows_only_that_address_on_every_node_and_never_the_user_elsewhere() {
+    let Some((_database, a, b)) = two_nodes("login backoff").await else { return };
+    let limits = LoginLimits { per_address: 1000, ..LoginLimits::default() };
+    let on_a = LoginLimiter::shared(limits, Arc::new(a.clone()) as Arc<dyn LoginFailureStore>);
+    let on_b = LoginLimiter::shared(limits, Arc::new(b.clone()) as Arc<dyn LoginFailureStore>);
+    let account = LoginLimiter::account_key("acme", "anna");
+    let attacker: std::net::IpAddr = [203, 0, 113, 9].into();
+    for _ in 0..40 {
+        on_a.record_failure(&account, Some(attacker)).await.unwrap();
+    }
+    // 35 failures beyond the free ones: the wait is capped at max_delay, not grown without end.
+    match on_b.check(&account, Some(attacker)).await {
+        Err(Error::RateLimited { retry_after_secs }) => assert_eq!(retry_after_secs, 300),
+        other => panic!("expected the attacker to wait, got {other:?}"),
+    }
+    on_a.check(&account, Some([198, 51, 100, 7].into())).await.unwrap();
+    on_b.check(&account, Some([198, 51, 100, 7].into())).await.unwrap();
 }
