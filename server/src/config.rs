@@ -98,6 +98,12 @@ pub struct Config {
     pub login_limits: LoginLimits,
     /// Largest photo accepted, in bytes (whole, across the parts of a resumable upload).
     pub max_blob_bytes: u64,
+    /// Most bytes a user's unfinished resumable uploads may declare together (each counts its
+    /// whole size from its first part until it completes or expires).
+    pub max_unfinished_upload_bytes: u64,
+    /// An unfinished upload that received nothing for this long is abandoned: its part and its
+    /// record are deleted ([`crate::blobs::run_upload_expiry`]).
+    pub unfinished_upload_ttl: Duration,
     /// A bearer token for Prometheus scrapers on `GET /metrics` (HQ users' tokens work too).
     pub metrics_token: Option<String>,
     /// How often every tenant's alerts are evaluated even when nothing asked for it (promotions
@@ -121,6 +127,8 @@ impl std::fmt::Debug for Config {
             .field("password_cost", &self.password_cost)
             .field("login_limits", &self.login_limits)
             .field("max_blob_bytes", &self.max_blob_bytes)
+            .field("max_unfinished_upload_bytes", &self.max_unfinished_upload_bytes)
+            .field("unfinished_upload_ttl", &self.unfinished_upload_ttl)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
             .field("alert_interval", &self.alert_interval)
             .field("webhook_timeout", &self.webhook_timeout)
@@ -140,6 +148,8 @@ impl Config {
             password_cost: PasswordCost::default(),
             login_limits: LoginLimits::default(),
             max_blob_bytes: 15 * 1024 * 1024,
+            max_unfinished_upload_bytes: 64 * 1024 * 1024,
+            unfinished_upload_ttl: Duration::from_secs(24 * 60 * 60),
             metrics_token: None,
             alert_interval: Duration::from_secs(5 * 60),
             webhook_timeout: Duration::from_secs(10),

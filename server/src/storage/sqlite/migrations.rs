@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_sales.sql"),
     include_str!("migrations/0007_settings.sql"),
     include_str!("migrations/0008_feed_indexes.sql"),
+    include_str!("migrations/0009_blob_uploaders.sql"),
 ];
 
 /// The schema version this code writes.
