@@ -1,7 +1,7 @@
 //! The relay's settings, with defaults suitable for production, and the assembly of an
 //! [`AppState`] from them.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -115,6 +115,10 @@ pub struct Config {
     /// (`serve --behind-https`): the session cookie is marked `Secure` and every response carries
     /// `Strict-Transport-Security` (`docs/deployment.md`).
     pub behind_https: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`serve --trusted-proxy`): login
+    /// throttling then counts the forwarded client address, not the proxy's
+    /// ([`crate::http::client_address`]).
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl std::fmt::Debug for Config {
@@ -133,6 +137,7 @@ impl std::fmt::Debug for Config {
             .field("alert_interval", &self.alert_interval)
             .field("webhook_timeout", &self.webhook_timeout)
             .field("behind_https", &self.behind_https)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -154,6 +159,7 @@ impl Config {
             alert_interval: Duration::from_secs(5 * 60),
             webhook_timeout: Duration::from_secs(10),
             behind_https: false,
+            trusted_proxies: Vec::new(),
         }
     }
 

@@ -299,6 +299,41 @@ async fn a_guesser_hammering_from_one_address_never_keeps_the_user_out_from_anot
 }
 
 #[tokio::test]
+async fn behind_a_trusted_proxy_logins_are_throttled_by_the_forwarded_address_and_a_forged_one_is_ignored() {
+    let mut relay = relay().await;
+    let proxy: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    let mut config = (*relay.state.config).clone();
+    config.trusted_proxies = vec![proxy.ip()];
+    relay.state.config = Arc::new(config);
+    let attempt = |peer: SocketAddr, forwarded: &str, password: &str| {
+        let body = json!({ "tenant": "acme", "username": "sofia", "password": password, "device_name": "x" });
+        let request = request(
+            Method::POST,
+            "/v1/auth/login",
+            None,
+            &[("content-type", "application/json"), ("x-forwarded-for", forwarded)],
+            serde_json::to_vec(&body).unwrap(),
+        );
+        send_to(app(relay.state.clone()).layer(MockConnectInfo(peer)), request)
+    };
+    // The attacker, through the proxy, with a forged left-most entry that changes every time.
+    for n in 0..3 {
+        let forwarded = format!("10.9.9.{n}, 203.0.113.9");
+        assert_eq!(attempt(proxy, &forwarded, "guess guess").await.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(attempt(proxy, "10.9.9.9, 203.0.113.9", "guess guess").await.status, StatusCode::TOO_MANY_REQUESTS);
+    // The user, through the same proxy from elsewhere, gets in.
+    assert_eq!(attempt(proxy, "198.51.100.7", PASSWORD).await.status, StatusCode::OK);
+    // A client that reaches the relay directly cannot pick its address with the header.
+    let direct: SocketAddr = "192.0.2.50:5000".parse().unwrap();
+    for n in 0..3 {
+        let status = attempt(direct, &format!("198.51.100.{n}"), "guess guess").await.status;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(attempt(direct, "198.51.100.99", "guess guess").await.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
 async fn an_expired_token_is_refused_with_401() {
     let relay = relay().await;
     let storage = relay.state.storage.as_ref();

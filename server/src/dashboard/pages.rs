@@ -142,7 +142,8 @@ pub async fn login(
         password: form.password,
         device_name: session::DEVICE_NAME.to_owned(),
     };
-    let client = connect.ok().map(|ConnectInfo(address)| address.ip());
+    let peer = connect.ok().map(|ConnectInfo(address)| address);
+    let client = crate::http::client_address::client_address(peer, &headers, &state.config.trusted_proxies);
     let result = accounts::login(state.storage.as_ref(), &state.login_limiter, &state.config, &request, client).await;
     state.metrics.login(result.is_ok());
     let answer = match result {
