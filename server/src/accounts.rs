@@ -5,9 +5,11 @@
 //! - A token is 32 random bytes, base64url; only its SHA-256 is stored, so a copy of the database
 //!   holds no usable token. Tokens expire ([`Config::token_ttl`]) and can be revoked one by one,
 //!   per device or per user.
-//! - Logins are rate limited per account and per client address ([`LoginLimiter`]): in memory
-//!   for a single SQLite relay, in the database ([`LoginFailureStore`]) when several PostgreSQL
-//!   nodes share it, so a limit reached on one node holds on all. A wrong tenant, username or
+//! - Failed logins slow down further attempts per account and client address, with growing
+//!   delays, and are limited per client address ([`LoginLimiter`]); an account is never locked
+//!   for everyone. Counted in memory for a single SQLite relay, in the database
+//!   ([`LoginFailureStore`]) when several PostgreSQL nodes share it, so a limit reached on one
+//!   node holds on all. A wrong tenant, username or
 //!   password all answer the same [`Error::BadCredentials`], after the same amount of hashing work.
 
 use std::collections::{HashMap, VecDeque};
@@ -213,12 +215,23 @@ pub fn hash_token(token: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Rate limiting
 
-/// Login rate limiting: failed attempts per account and per client address in a sliding window
-/// ([`LoginLimits`]). A successful login clears its account's failures (not the address's: one
-/// good password must not reopen a guessing spree from the same address).
+/// Login throttling that slows a guesser without locking out the account's owner.
+///
+/// - Per account and client address: the first [`LoginLimits::free_failures`] failures cost
+///   nothing; after that each attempt from that address for that account must wait, starting at
+///   [`LoginLimits::first_delay`] and doubling with each further failure up to
+///   [`LoginLimits::max_delay`]. Failures count for [`LoginLimits::failure_memory`]. The same
+///   account from another address is not slowed, so someone guessing a user's password from one
+///   place never keeps the user out.
+/// - Per client address, whatever the account: at most [`LoginLimits::per_address`] failures in
+///   the sliding [`LoginLimits::window`], so one address cannot spray guesses over many accounts.
+///
+/// A successful login clears its account and address (not the address's own count: one good
+/// password must not reopen a guessing spree from the same address). Attempts refused while
+/// waiting cost no hashing and are not counted.
 ///
 /// Counted in memory ([`LoginLimiter::new`]; memory stays bounded: entries whose failures all
-/// left the window are dropped as the maps grow), or in storage shared by every relay node
+/// expired are dropped as the maps grow), or in storage shared by every relay node
 /// ([`LoginLimiter::shared`]), with the same rules.
 pub struct LoginLimiter {
     limits: LoginLimits,
@@ -233,7 +246,7 @@ impl std::fmt::Debug for LoginLimiter {
 }
 
 /// Failed logins kept in storage, so that every relay node sharing it counts the same failures.
-/// Keys are opaque (`account:…`, `address:…`); times are ms since the Unix epoch.
+/// Keys are opaque (`pair:…`, `address:…`); times are ms since the Unix epoch.
 #[async_trait]
 pub trait LoginFailureStore: Send + Sync {
     /// Records one failure of each key at `now_ms`, and forgets every failure before
@@ -247,6 +260,14 @@ pub trait LoginFailureStore: Send + Sync {
     async fn clear_login_failures(&self, key: &str) -> Result<()>;
 }
 
+fn ms(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn whole_seconds(left_ms: i64) -> u64 {
+    u64::try_from(left_ms.saturating_add(999) / 1000).unwrap_or(u64::MAX).max(1)
+}
+
 /// Seconds until the failure count drops below `limit`, from failure times in ms (oldest first,
 /// all inside the window ending at `now_ms`).
 fn wait_for_ms(times: &[i64], limit: usize, now_ms: i64, window_ms: i64) -> Option<u64> {
@@ -254,14 +275,32 @@ fn wait_for_ms(times: &[i64], limit: usize, now_ms: i64, window_ms: i64) -> Opti
         return None;
     }
     let freeing = times.get(times.len() - limit)?;
-    let left_ms = window_ms.saturating_sub(now_ms.saturating_sub(*freeing)).max(0);
-    Some(u64::try_from((left_ms + 999) / 1000).unwrap_or(u64::MAX).max(1))
+    let left_ms = window_ms.saturating_sub(now_ms.saturating_sub(*freeing));
+    (left_ms > 0).then(|| whole_seconds(left_ms))
 }
 
-/// The shared store's key of an account: hashed, so any tenant or username (even one with a NUL)
-/// makes a valid key of fixed length.
-fn shared_account_key(account: &str) -> String {
-    format!("account:{}", hex::encode(Sha256::digest(account.as_bytes())))
+/// The wait after `failures` failures of one account from one address: none for the free ones,
+/// then `first_delay` doubling per further failure, at most `max_delay`.
+fn backoff_ms(failures: usize, limits: &LoginLimits) -> i64 {
+    let Some(excess) = failures.checked_sub(limits.free_failures) else { return 0 };
+    let doublings = u32::try_from(excess).unwrap_or(u32::MAX).min(40);
+    ms(limits.first_delay).saturating_mul(1_i64 << doublings).min(ms(limits.max_delay))
+}
+
+/// Seconds an account must wait at an address, from its failure times there in ms (oldest
+/// first, all within the failure memory ending at `now_ms`).
+fn backoff_wait_ms(times: &[i64], limits: &LoginLimits, now_ms: i64) -> Option<u64> {
+    let last = times.last()?;
+    let left_ms = last.saturating_add(backoff_ms(times.len(), limits)).saturating_sub(now_ms);
+    (left_ms > 0).then(|| whole_seconds(left_ms))
+}
+
+/// The shared store's key of an account at an address: hashed, so any tenant or username (even
+/// one with a NUL) makes a valid key of fixed length.
+fn shared_pair_key(account: &str, address: Option<IpAddr>) -> String {
+    let address = address.map_or_else(|| "-".to_owned(), |a| a.to_string());
+    let digest = Sha256::new().chain_update(account.as_bytes()).chain_update([0]).chain_update(address).finalize();
+    format!("pair:{}", hex::encode(digest))
 }
 
 fn shared_address_key(address: IpAddr) -> String {
@@ -270,28 +309,37 @@ fn shared_address_key(address: IpAddr) -> String {
 
 #[derive(Debug, Default)]
 struct Failures {
-    accounts: HashMap<String, VecDeque<Instant>>,
+    pairs: HashMap<(String, Option<IpAddr>), VecDeque<Instant>>,
     addresses: HashMap<IpAddr, VecDeque<Instant>>,
 }
 
 const PRUNE_ABOVE: usize = 10_000;
 
-fn expire(times: &mut VecDeque<Instant>, now: Instant, window: Duration) {
-    while times.front().is_some_and(|t| now.saturating_duration_since(*t) >= window) {
+fn expire(times: &mut VecDeque<Instant>, now: Instant, memory: Duration) {
+    while times.front().is_some_and(|t| now.saturating_duration_since(*t) >= memory) {
         times.pop_front();
     }
 }
 
-/// Seconds until the failure count in `times` drops below `limit`, if it is at the limit.
-fn wait_for(times: Option<&VecDeque<Instant>>, limit: usize, now: Instant, window: Duration) -> Option<u64> {
-    let times = times?;
-    let live: Vec<&Instant> = times.iter().filter(|t| now.saturating_duration_since(**t) < window).collect();
-    if live.len() < limit {
-        return None;
+fn prune<K: Eq + std::hash::Hash>(map: &mut HashMap<K, VecDeque<Instant>>, now: Instant, memory: Duration) {
+    if map.len() > PRUNE_ABOVE {
+        map.retain(|_, times| {
+            expire(times, now, memory);
+            !times.is_empty()
+        });
     }
-    let freeing = live.get(live.len() - limit)?;
-    let left = window.saturating_sub(now.saturating_duration_since(**freeing));
-    Some(left.as_secs() + u64::from(left.subsec_nanos() > 0)).map(|s| s.max(1))
+}
+
+/// In-memory failure times still within `memory`, as ms relative to `now` (which is 0), oldest
+/// first: the shape the shared store answers in, so both use the same arithmetic.
+fn relative_ms(times: Option<&VecDeque<Instant>>, now: Instant, memory: Duration) -> Vec<i64> {
+    times
+        .into_iter()
+        .flatten()
+        .map(|t| now.saturating_duration_since(*t))
+        .filter(|age| *age < memory)
+        .map(|age| -ms(age))
+        .collect()
 }
 
 impl LoginLimiter {
@@ -305,43 +353,48 @@ impl LoginLimiter {
         Self { limits, failures: Mutex::new(Failures::default()), shared: Some(store) }
     }
 
-    fn window_ms(&self) -> i64 {
-        i64::try_from(self.limits.window.as_millis()).unwrap_or(i64::MAX)
-    }
-
     /// The key of an account in the limiter.
     pub fn account_key(tenant: &str, username: &str) -> String {
         format!("{tenant}\u{0}{username}")
     }
 
-    /// [`Error::RateLimited`] if the account or the address used up its failures in the window.
-    pub async fn check(&self, account: &str, address: Option<IpAddr>) -> Result<()> {
-        let Some(store) = &self.shared else { return self.check_at(account, address, Instant::now()) };
-        let (now, window) = (now_ms(), self.window_ms());
-        let since = now.saturating_sub(window).saturating_add(1);
-        let times = store.login_failures_since(&shared_account_key(account), since).await?;
-        let mut waits = vec![wait_for_ms(&times, self.limits.per_account, now, window)];
-        if let Some(address) = address {
-            let times = store.login_failures_since(&shared_address_key(address), since).await?;
-            waits.push(wait_for_ms(&times, self.limits.per_address, now, window));
-        }
-        match waits.into_iter().flatten().max() {
+    fn refuse(&self, by_pair: Option<u64>, by_address: Option<u64>) -> Result<()> {
+        match by_pair.into_iter().chain(by_address).max() {
             Some(retry_after_secs) => Err(Error::RateLimited { retry_after_secs }),
             None => Ok(()),
         }
     }
 
+    /// [`Error::RateLimited`] if the account must still wait at this address, or the address
+    /// used up its failures in the window.
+    pub async fn check(&self, account: &str, address: Option<IpAddr>) -> Result<()> {
+        let Some(store) = &self.shared else { return self.check_at(account, address, Instant::now()) };
+        let now = now_ms();
+        let since = |memory: Duration| now.saturating_sub(ms(memory)).saturating_add(1);
+        let pair = shared_pair_key(account, address);
+        let times = store.login_failures_since(&pair, since(self.limits.failure_memory)).await?;
+        let by_pair = backoff_wait_ms(&times, &self.limits, now);
+        let by_address = match address {
+            Some(address) => {
+                let times = store.login_failures_since(&shared_address_key(address), since(self.limits.window)).await?;
+                wait_for_ms(&times, self.limits.per_address, now, ms(self.limits.window))
+            }
+            None => None,
+        };
+        self.refuse(by_pair, by_address)
+    }
+
     /// [`LoginLimiter::check`] at a given instant.
     pub fn check_at(&self, account: &str, address: Option<IpAddr>, now: Instant) -> Result<()> {
         let failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let window = self.limits.window;
-        let by_account = wait_for(failures.accounts.get(account), self.limits.per_account, now, window);
-        let by_address =
-            address.and_then(|a| wait_for(failures.addresses.get(&a), self.limits.per_address, now, window));
-        match by_account.into_iter().chain(by_address).max() {
-            Some(retry_after_secs) => Err(Error::RateLimited { retry_after_secs }),
-            None => Ok(()),
-        }
+        let limits = &self.limits;
+        let pair = relative_ms(failures.pairs.get(&(account.to_owned(), address)), now, limits.failure_memory);
+        let by_pair = backoff_wait_ms(&pair, limits, 0);
+        let by_address = address.and_then(|a| {
+            let times = relative_ms(failures.addresses.get(&a), now, limits.window);
+            wait_for_ms(&times, limits.per_address, 0, ms(limits.window))
+        });
+        self.refuse(by_pair, by_address)
     }
 
     /// Records a failed attempt.
@@ -350,31 +403,22 @@ impl LoginLimiter {
             self.record_failure_at(account, address, Instant::now());
             return Ok(());
         };
-        let mut keys = vec![shared_account_key(account)];
+        let mut keys = vec![shared_pair_key(account, address)];
         keys.extend(address.map(shared_address_key));
         let now = now_ms();
-        store.record_login_failure(&keys, now, now.saturating_sub(self.window_ms())).await
+        let longest = self.limits.failure_memory.max(self.limits.window);
+        store.record_login_failure(&keys, now, now.saturating_sub(ms(longest))).await
     }
 
     /// [`LoginLimiter::record_failure`] at a given instant.
     pub fn record_failure_at(&self, account: &str, address: Option<IpAddr>, now: Instant) {
         let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let window = self.limits.window;
-        let Failures { accounts, addresses } = &mut *failures;
-        if accounts.len() > PRUNE_ABOVE {
-            accounts.retain(|_, times| {
-                expire(times, now, window);
-                !times.is_empty()
-            });
-        }
-        if addresses.len() > PRUNE_ABOVE {
-            addresses.retain(|_, times| {
-                expire(times, now, window);
-                !times.is_empty()
-            });
-        }
-        let times = accounts.entry(account.to_owned()).or_default();
-        expire(times, now, window);
+        let (memory, window) = (self.limits.failure_memory, self.limits.window);
+        let Failures { pairs, addresses } = &mut *failures;
+        prune(pairs, now, memory);
+        prune(addresses, now, window);
+        let times = pairs.entry((account.to_owned(), address)).or_default();
+        expire(times, now, memory);
         times.push_back(now);
         if let Some(address) = address {
             let times = addresses.entry(address).or_default();
@@ -383,12 +427,13 @@ impl LoginLimiter {
         }
     }
 
-    /// Clears an account's failures after a successful login.
-    pub async fn record_success(&self, account: &str) -> Result<()> {
+    /// Clears the failures of an account at an address after a successful login there.
+    pub async fn record_success(&self, account: &str, address: Option<IpAddr>) -> Result<()> {
         match &self.shared {
-            Some(store) => store.clear_login_failures(&shared_account_key(account)).await,
+            Some(store) => store.clear_login_failures(&shared_pair_key(account, address)).await,
             None => {
-                self.failures.lock().unwrap_or_else(|p| p.into_inner()).accounts.remove(account);
+                let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+                failures.pairs.remove(&(account.to_owned(), address));
                 Ok(())
             }
         }
@@ -438,7 +483,7 @@ pub async fn login(
             return Err(Error::BadCredentials);
         }
     };
-    limiter.record_success(&account).await?;
+    limiter.record_success(&account, client).await?;
 
     let now = now_ms();
     let device = storage.register_device(user.tenant_id, &user.id, request.device_name.trim(), now).await?;
@@ -643,49 +688,103 @@ mod tests {
         assert!(validate_device_name("  ").is_err());
     }
 
-    fn limiter() -> LoginLimiter {
-        LoginLimiter::new(LoginLimits { per_account: 3, per_address: 5, window: Duration::from_secs(60) })
+    fn limits() -> LoginLimits {
+        LoginLimits {
+            free_failures: 3,
+            first_delay: Duration::from_secs(2),
+            max_delay: Duration::from_secs(60),
+            failure_memory: Duration::from_secs(3600),
+            per_address: 5,
+            window: Duration::from_secs(60),
+        }
+    }
+
+    fn refused_for(outcome: Result<()>) -> u64 {
+        match outcome {
+            Err(Error::RateLimited { retry_after_secs }) => retry_after_secs,
+            other => panic!("expected rate limited, got {other:?}"),
+        }
     }
 
     #[test]
-    fn an_account_is_limited_after_its_failures_until_the_oldest_leaves_the_window() {
-        let limiter = limiter();
+    fn failures_of_an_account_at_one_address_wait_longer_each_time_up_to_the_cap() {
+        let limiter = LoginLimiter::new(limits());
         let start = Instant::now();
+        let here: IpAddr = [10, 0, 0, 1].into();
+        let at = |s: u64| start + Duration::from_secs(s);
         for i in 0..3 {
-            limiter.check_at("acme/anna", None, start + Duration::from_secs(i)).unwrap();
-            limiter.record_failure_at("acme/anna", None, start + Duration::from_secs(i));
+            limiter.check_at("acme/anna", Some(here), at(i)).unwrap();
+            limiter.record_failure_at("acme/anna", Some(here), at(i));
         }
-        match limiter.check_at("acme/anna", None, start + Duration::from_secs(10)) {
-            Err(Error::RateLimited { retry_after_secs }) => assert_eq!(retry_after_secs, 50),
-            other => panic!("expected rate limited, got {other:?}"),
+        // The fourth attempt waits 2 s after the third failure, the next 4 s, then 8 s.
+        assert_eq!(refused_for(limiter.check_at("acme/anna", Some(here), at(2))), 2);
+        limiter.check_at("acme/anna", Some(here), at(4)).unwrap();
+        limiter.record_failure_at("acme/anna", Some(here), at(4));
+        assert_eq!(refused_for(limiter.check_at("acme/anna", Some(here), at(5))), 3);
+        limiter.check_at("acme/anna", Some(here), at(8)).unwrap();
+        let mut now = 8;
+        for _ in 0..10 {
+            limiter.record_failure_at("acme/anna", Some([10, 0, 0, 9].into()), at(now));
+            limiter.record_failure_at("acme/anna", Some(here), at(now));
+            now += 60;
         }
-        assert!(limiter.check_at("acme/bob", None, start + Duration::from_secs(10)).is_ok());
-        // The first failure leaves the window at 60 s: one more attempt is allowed.
-        assert!(limiter.check_at("acme/anna", None, start + Duration::from_secs(60)).is_ok());
+        assert_eq!(refused_for(limiter.check_at("acme/anna", Some(here), at(now - 60))), 60, "capped at max_delay");
+    }
+
+    #[test]
+    fn the_same_account_from_another_address_is_not_slowed() {
+        let limiter = LoginLimiter::new(LoginLimits { per_address: 1000, ..limits() });
+        let now = Instant::now();
+        let attacker: IpAddr = [203, 0, 113, 9].into();
+        for _ in 0..50 {
+            limiter.record_failure_at("acme/anna", Some(attacker), now);
+        }
+        assert!(limiter.check_at("acme/anna", Some(attacker), now).is_err());
+        assert!(limiter.check_at("acme/anna", Some([198, 51, 100, 7].into()), now).is_ok());
+        assert!(limiter.check_at("acme/bob", Some(attacker), now).is_ok());
+    }
+
+    #[test]
+    fn failures_older_than_the_memory_no_longer_count() {
+        let limiter = LoginLimiter::new(limits());
+        let start = Instant::now();
+        for _ in 0..6 {
+            limiter.record_failure_at("acme/anna", None, start);
+        }
+        assert_eq!(refused_for(limiter.check_at("acme/anna", None, start + Duration::from_secs(10))), 6);
+        assert!(limiter.check_at("acme/anna", None, start + Duration::from_secs(3600)).is_ok());
     }
 
     #[test]
     fn shared_counts_wait_like_memory_counts() {
-        // The same failures as above, in ms: limited for 50 s, free once the first leaves.
+        let limits = limits();
+        assert_eq!(backoff_wait_ms(&[0, 1_000], &limits, 1_000), None, "free failures");
+        assert_eq!(backoff_wait_ms(&[0, 1_000, 2_000], &limits, 2_000), Some(2));
+        assert_eq!(backoff_wait_ms(&[0, 1_000, 2_000, 3_000], &limits, 3_500), Some(4));
+        assert_eq!(backoff_wait_ms(&[0; 40], &limits, 0), Some(60));
         assert_eq!(wait_for_ms(&[0, 1_000, 2_000], 3, 10_000, 60_000), Some(50));
         assert_eq!(wait_for_ms(&[1_000, 2_000], 3, 60_000, 60_000), None);
         assert_eq!(wait_for_ms(&[0, 1_000, 2_000], 3, 59_999, 60_000), Some(1));
-        assert_ne!(shared_account_key("acme\u{0}anna"), shared_account_key("acme\u{0}bob"));
-        assert!(!shared_account_key("acme\u{0}anna").contains('\u{0}'));
+        let here = Some([10, 0, 0, 1].into());
+        assert_ne!(shared_pair_key("acme\u{0}anna", here), shared_pair_key("acme\u{0}bob", here));
+        assert_ne!(shared_pair_key("acme\u{0}anna", here), shared_pair_key("acme\u{0}anna", None));
+        assert!(!shared_pair_key("acme\u{0}anna", here).contains('\u{0}'));
     }
 
     #[tokio::test]
-    async fn a_success_clears_the_account_but_not_the_address() {
-        let limiter = limiter();
+    async fn a_success_clears_the_account_at_its_address_but_not_the_address() {
+        let limiter = LoginLimiter::new(limits());
         let now = Instant::now();
         let address: IpAddr = [10, 0, 0, 1].into();
         for i in 0..5 {
-            limiter.record_failure_at(if i < 2 { "acme/anna" } else { "acme/other" }, Some(address), now);
+            limiter.record_failure_at(if i < 3 { "acme/anna" } else { "acme/other" }, Some(address), now);
         }
         assert!(matches!(limiter.check_at("acme/anna", Some(address), now), Err(Error::RateLimited { .. })));
-        limiter.record_success("acme/anna").await.unwrap();
+        limiter.record_success("acme/anna", None).await.unwrap();
         assert!(limiter.check_at("acme/anna", None, now).is_ok());
-        assert!(limiter.check_at("acme/anna", Some(address), now).is_err());
+        assert!(limiter.check_at("acme/anna", Some(address), now).is_err(), "another address's success");
+        limiter.record_success("acme/anna", Some(address)).await.unwrap();
+        assert!(limiter.check_at("acme/anna", Some(address), now).is_err(), "the address used its 5 failures");
         assert!(limiter.check_at("acme/anna", Some([10, 0, 0, 2].into()), now).is_ok());
     }
 }

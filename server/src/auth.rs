@@ -4,14 +4,18 @@
 //! resolves it through storage ([`crate::accounts::authenticate`]) and refuses the request with a
 //! 401 JSON error naming the reason when the token is missing, malformed, unknown, expired or
 //! revoked. `GET` and `HEAD` requests without the header may present the HQ dashboard's session
-//! cookie instead ([`crate::dashboard::session`]), so its pages can show photos. The WebSocket
-//! upgrade of `/v1/ws` is an ordinary GET, so the same extractor authenticates it before the
-//! upgrade.
+//! cookie instead ([`crate::dashboard::session`]), so its pages can show photos; those routes
+//! only read.
+//!
+//! A cookie alone never changes anything: every other method needs the header, and so does a
+//! WebSocket upgrade (an ordinary `GET` that opens the live channel, which admits pushes): a page
+//! on another site could otherwise open it with the browser's cookie. The dashboard's own live
+//! updates are a read-only event stream ([`crate::dashboard::live`]).
 
 use axum::extract::FromRequestParts;
-use axum::http::HeaderMap;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, UPGRADE};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
 use fieldsync_core::Role;
 
 use crate::error::Error;
@@ -69,10 +73,18 @@ impl FromRequestParts<AppState> for Caller {
         }
         // Reads (photos in the HQ dashboard) may also present the dashboard's session cookie;
         // writes always need the header, so a cookie alone can never change anything.
-        let reading = parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD;
+        let upgrading = parts.headers.contains_key(UPGRADE);
+        let reading = (parts.method == Method::GET || parts.method == Method::HEAD) && !upgrading;
         let token = match (bearer_token(&parts.headers), crate::dashboard::session::session_token(&parts.headers)) {
             (Ok(token), _) => token,
             (Err(_), Some(token)) if reading => token,
+            (Err(_), Some(_)) if upgrading => {
+                return Err(Error::Unauthenticated(
+                    "the live channel needs Authorization: Bearer <token>; the dashboard session cookie cannot open it"
+                        .into(),
+                )
+                .into());
+            }
             (Err(error), _) => return Err(error.into()),
         };
         let caller = crate::accounts::authenticate(state.storage.as_ref(), token).await?;

@@ -307,6 +307,8 @@ pub struct UploadContext<'a> {
     pub metrics: &'a Metrics,
     /// Largest photo accepted.
     pub max_bytes: u64,
+    /// Most bytes one user's unfinished uploads may declare together.
+    pub max_unfinished_bytes: u64,
 }
 
 /// Checks the complete bytes of a photo against its id: size, SHA-256 and image header (core's
@@ -394,11 +396,15 @@ pub async fn upload(
                     )));
                 }
                 Some(_) if held > 0 => {}
-                _ => ctx.storage.begin_upload(tenant_id, sha256, total, &caller.device_id, now_ms()).await?,
+                _ => {
+                    check_quota(ctx, caller, sha256, total).await?;
+                    let (device, user) = (&caller.device_id, &caller.user_id);
+                    ctx.storage.begin_upload(tenant_id, sha256, total, device, user, now_ms()).await?;
+                }
             }
             let received = ctx.folder.append_part(tenant_id, sha256, body).await?;
             if received < total {
-                ctx.storage.advance_upload(tenant_id, sha256, received).await?;
+                ctx.storage.advance_upload(tenant_id, sha256, received, now_ms()).await?;
                 return Ok(UploadOutcome::Partial { received, total });
             }
             let bytes = ctx.folder.read_part(tenant_id, sha256).await?;
@@ -426,11 +432,84 @@ async fn finish(
     width: u32,
     height: u32,
 ) -> Result<()> {
-    let blob = CompletedBlob { size, width, height, device_id: caller.device_id.clone(), now_ms: now_ms() };
+    let blob = CompletedBlob {
+        size,
+        width,
+        height,
+        device_id: caller.device_id.clone(),
+        user_id: caller.user_id.clone(),
+        now_ms: now_ms(),
+    };
     ctx.storage.complete_blob(caller.tenant_id, sha256, blob).await?;
     ctx.metrics.blob_stored(size);
     tracing::info!(tenant = caller.tenant_id, sha256, size, device = %caller.device_id, "photo stored");
     Ok(())
+}
+
+/// Refuses to begin an upload of `total` bytes when the caller's other unfinished uploads
+/// already declare so much that both together exceed [`UploadContext::max_unfinished_bytes`].
+/// Whole-photo uploads keep no partial state and are not counted.
+async fn check_quota(ctx: UploadContext<'_>, caller: &Caller, sha256: &str, total: u64) -> Result<()> {
+    let unfinished = ctx.storage.unfinished_upload_bytes(caller.tenant_id, &caller.user_id, sha256).await?;
+    let limit = ctx.max_unfinished_bytes;
+    if unfinished.saturating_add(total) > limit {
+        ctx.metrics.blob_refused();
+        tracing::info!(tenant = caller.tenant_id, user = %caller.user_id, unfinished, total, "upload quota reached");
+        return Err(Error::UploadQuota { unfinished, requested: total, limit });
+    }
+    Ok(())
+}
+
+/// How many abandoned uploads one pass of [`expire_abandoned_uploads`] looks at per query.
+const EXPIRY_BATCH: u32 = 500;
+
+/// Deletes every unfinished upload (its part in the folder and its record) that received nothing
+/// since `before_ms`; how many. An upload that advances meanwhile is kept: its record is deleted
+/// only if it is still stale, under the blob's lock, and only then is its part removed.
+pub async fn expire_abandoned_uploads(storage: &dyn Storage, folder: &BlobFolder, before_ms: i64) -> Result<usize> {
+    let mut expired = 0;
+    loop {
+        let stale = storage.stale_uploads(before_ms, EXPIRY_BATCH).await?;
+        let batch = stale.len();
+        let mut kept = 0;
+        for key in stale {
+            let _guard = folder.lock(&key.sha256).await;
+            if storage.expire_upload(key.tenant_id, &key.sha256, before_ms).await? {
+                folder.discard_part(key.tenant_id, &key.sha256).await?;
+                tracing::info!(tenant = key.tenant_id, sha256 = %key.sha256, "abandoned upload expired");
+                expired += 1;
+            } else {
+                kept += 1;
+            }
+        }
+        // A short batch was the last; a batch of uploads that all advanced meanwhile would come
+        // back unchanged, so stop rather than loop.
+        if batch < EXPIRY_BATCH as usize || kept == batch {
+            return Ok(expired);
+        }
+    }
+}
+
+/// Expires abandoned uploads ([`expire_abandoned_uploads`], older than
+/// [`crate::config::Config::unfinished_upload_ttl`]) at start and then every hour (or every ttl,
+/// if shorter), until [`crate::state::AppState::shutdown`]. With several relay nodes each does
+/// it; the deletes are idempotent.
+pub async fn run_upload_expiry(state: crate::state::AppState) {
+    let ttl = state.config.unfinished_upload_ttl;
+    let period = ttl.clamp(std::time::Duration::from_secs(1), std::time::Duration::from_secs(60 * 60));
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = state.shutdown.wait() => return,
+            _ = ticks.tick() => {
+                let before = now_ms().saturating_sub(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
+                if let Err(error) = expire_abandoned_uploads(state.storage.as_ref(), &state.blobs, before).await {
+                    tracing::error!(%error, "cannot expire abandoned uploads");
+                }
+            }
+        }
+    }
 }
 
 /// The size of a blob that is recorded complete and present in the folder.

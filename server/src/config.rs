@@ -1,7 +1,7 @@
 //! The relay's settings, with defaults suitable for production, and the assembly of an
 //! [`AppState`] from them.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,20 +45,37 @@ impl PasswordCost {
     }
 }
 
-/// How many failed logins are tolerated before [`Error::RateLimited`].
+/// How failed logins slow further attempts ([`crate::accounts::LoginLimiter`]): per account and
+/// client address with growing delays, and a cap per client address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginLimits {
-    /// Failures per account (tenant and username) in the window.
-    pub per_account: usize,
-    /// Failures per client address in the window.
+    /// Failures of one account (tenant and username) from one client address before each
+    /// further attempt from there must wait.
+    pub free_failures: usize,
+    /// The wait after the first failure beyond the free ones; it doubles with every further one.
+    pub first_delay: Duration,
+    /// The longest wait.
+    pub max_delay: Duration,
+    /// How long a failure counts against an account and address.
+    pub failure_memory: Duration,
+    /// Failures per client address, whatever the accounts, in [`LoginLimits::window`].
     pub per_address: usize,
-    /// The sliding window.
+    /// The sliding window of the per-address limit.
     pub window: Duration,
 }
 
 impl Default for LoginLimits {
+    /// 5 free failures, then 1 s, 2 s, 4 s … at most 5 min between attempts, for failures of the
+    /// last hour; 20 failures per address in 5 minutes.
     fn default() -> Self {
-        Self { per_account: 5, per_address: 20, window: Duration::from_secs(5 * 60) }
+        Self {
+            free_failures: 5,
+            first_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(5 * 60),
+            failure_memory: Duration::from_secs(60 * 60),
+            per_address: 20,
+            window: Duration::from_secs(5 * 60),
+        }
     }
 }
 
@@ -81,6 +98,12 @@ pub struct Config {
     pub login_limits: LoginLimits,
     /// Largest photo accepted, in bytes (whole, across the parts of a resumable upload).
     pub max_blob_bytes: u64,
+    /// Most bytes a user's unfinished resumable uploads may declare together (each counts its
+    /// whole size from its first part until it completes or expires).
+    pub max_unfinished_upload_bytes: u64,
+    /// An unfinished upload that received nothing for this long is abandoned: its part and its
+    /// record are deleted ([`crate::blobs::run_upload_expiry`]).
+    pub unfinished_upload_ttl: Duration,
     /// A bearer token for Prometheus scrapers on `GET /metrics` (HQ users' tokens work too).
     pub metrics_token: Option<String>,
     /// How often every tenant's alerts are evaluated even when nothing asked for it (promotions
@@ -88,6 +111,14 @@ pub struct Config {
     pub alert_interval: Duration,
     /// How long one webhook delivery attempt may take before it counts as failed and is retried.
     pub webhook_timeout: Duration,
+    /// Browsers reach the relay over HTTPS through a reverse proxy that terminates TLS
+    /// (`serve --behind-https`): the session cookie is marked `Secure` and every response carries
+    /// `Strict-Transport-Security` (`docs/deployment.md`).
+    pub behind_https: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (`serve --trusted-proxy`): login
+    /// throttling then counts the forwarded client address, not the proxy's
+    /// ([`crate::http::client_address`]).
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl std::fmt::Debug for Config {
@@ -100,9 +131,13 @@ impl std::fmt::Debug for Config {
             .field("password_cost", &self.password_cost)
             .field("login_limits", &self.login_limits)
             .field("max_blob_bytes", &self.max_blob_bytes)
+            .field("max_unfinished_upload_bytes", &self.max_unfinished_upload_bytes)
+            .field("unfinished_upload_ttl", &self.unfinished_upload_ttl)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
             .field("alert_interval", &self.alert_interval)
             .field("webhook_timeout", &self.webhook_timeout)
+            .field("behind_https", &self.behind_https)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -118,9 +153,13 @@ impl Config {
             password_cost: PasswordCost::default(),
             login_limits: LoginLimits::default(),
             max_blob_bytes: 15 * 1024 * 1024,
+            max_unfinished_upload_bytes: 64 * 1024 * 1024,
+            unfinished_upload_ttl: Duration::from_secs(24 * 60 * 60),
             metrics_token: None,
             alert_interval: Duration::from_secs(5 * 60),
             webhook_timeout: Duration::from_secs(10),
+            behind_https: false,
+            trusted_proxies: Vec::new(),
         }
     }
 

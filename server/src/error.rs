@@ -46,6 +46,20 @@ pub enum Error {
         /// Bytes accepted.
         limit: u64,
     },
+    /// A user's unfinished photo uploads would exceed their quota; finishing or abandoning
+    /// (expiry) earlier ones frees room.
+    #[error(
+        "unfinished photo uploads of {unfinished} bytes plus this one's {requested} exceed the {limit}-byte quota: \
+         finish the uploads begun earlier, or wait until abandoned ones expire"
+    )]
+    UploadQuota {
+        /// Declared bytes of the user's other unfinished uploads.
+        unfinished: u64,
+        /// Declared size of the refused upload.
+        requested: u64,
+        /// The quota.
+        limit: u64,
+    },
     /// A document in storage could not be decoded.
     #[error("stored document {id} is unreadable: {reason}")]
     CorruptDocument {

@@ -51,6 +51,14 @@ enum Command {
         /// Address to listen on (port 0 picks a free port; the real one is printed).
         #[arg(long, env = "FIELDSYNC_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Browsers reach the relay over HTTPS through a reverse proxy that terminates TLS: mark
+        /// the session cookie Secure and send Strict-Transport-Security (docs/deployment.md).
+        #[arg(long, env = "FIELDSYNC_BEHIND_HTTPS")]
+        behind_https: bool,
+        /// A reverse proxy's address whose X-Forwarded-For names the client, for login
+        /// throttling; repeat it, or comma-separate the list in the variable.
+        #[arg(long = "trusted-proxy", env = "FIELDSYNC_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Administer tenants and users.
     Admin {
@@ -229,9 +237,11 @@ async fn open(storage: &StorageArgs) -> Result<AppState, Failure> {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Serve { storage, listen } => {
+        Command::Serve { storage, listen, behind_https, trusted_proxies } => {
             let mut config = config_from(&storage)?;
             config.listen = listen;
+            config.behind_https = behind_https;
+            config.trusted_proxies = trusted_proxies;
             serve(config).await
         }
         Command::Admin { storage, command } => {

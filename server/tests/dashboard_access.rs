@@ -43,6 +43,7 @@ fn router(state: &AppState) -> Router {
 
 struct Reply {
     status: StatusCode,
+    headers: axum::http::HeaderMap,
     location: Option<String>,
     cookies: Vec<String>,
     body: String,
@@ -62,11 +63,12 @@ async fn send(state: &AppState, method: Method, uri: &str, cookie: Option<&str>,
     };
     let response = router(state).oneshot(builder.body(body).unwrap()).await.unwrap();
     let status = response.status();
+    let headers = response.headers().clone();
     let location = response.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
     let cookies =
         response.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
     let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-    Reply { status, location, cookies, body: String::from_utf8_lossy(&body).into_owned() }
+    Reply { status, headers, location, cookies, body: String::from_utf8_lossy(&body).into_owned() }
 }
 
 fn session_of(reply: &Reply) -> Option<String> {
@@ -213,6 +215,123 @@ async fn the_session_cookie_reads_but_never_writes_through_the_api() {
     let sha = "0".repeat(64);
     let write = send(&state, Method::PUT, &format!("/v1/blobs/{sha}"), Some(&cookie), Some("x")).await;
     assert_eq!(write.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_cookie_alone_changes_nothing_on_any_write_route() {
+    let (_dir, state) = relay().await;
+    let token = session(&state, "hana").await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    let order = fieldsync_core::DocumentId::random();
+    let sha = "0".repeat(64);
+    for (method, uri) in [
+        (Method::POST, "/v1/sync".to_owned()),
+        (Method::POST, format!("/v1/orders/{order}/decision")),
+        (Method::POST, "/v1/import/products".to_owned()),
+        (Method::PUT, format!("/v1/blobs/{sha}")),
+        (Method::POST, "/v1/auth/logout".to_owned()),
+        (Method::DELETE, format!("/v1/blobs/{sha}")),
+    ] {
+        let reply = send(&state, method.clone(), &uri, Some(&cookie), Some("x=1")).await;
+        assert!(
+            matches!(reply.status, StatusCode::UNAUTHORIZED | StatusCode::METHOD_NOT_ALLOWED),
+            "{method} {uri} with only the cookie answered {}",
+            reply.status
+        );
+    }
+    // The dashboard's own forms need the session's CSRF token besides the cookie.
+    for uri in ["/dashboard/logout".to_owned(), format!("/dashboard/orders/{order}/decision")] {
+        let reply = send(&state, Method::POST, &uri, Some(&cookie), Some("csrf=forged&step=0&verdict=approve")).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{uri}");
+    }
+    assert_eq!(send(&state, Method::GET, "/", Some(&cookie), None).await.status, StatusCode::OK, "still signed in");
+}
+
+/// Serves the relay on a real socket bound to 127.0.0.1:0.
+async fn serve(state: &AppState) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let service = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await.unwrap() });
+    address
+}
+
+/// Sends a WebSocket upgrade of `/v1/ws` with these extra headers; the answer's status code.
+async fn upgrade_status(address: SocketAddr, extra: &[(&str, &str)]) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let mut request = format!(
+        "GET /v1/ws HTTP/1.1\r\nHost: {address}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    );
+    for (name, value) in extra {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 512];
+    while !answer.windows(2).any(|w| w == b"\r\n") {
+        let read = stream.read(&mut buffer).await.unwrap();
+        assert!(read > 0, "the relay closed without answering");
+        answer.extend_from_slice(&buffer[..read]);
+    }
+    let line = String::from_utf8_lossy(&answer).lines().next().unwrap().to_owned();
+    line.split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn the_session_cookie_alone_cannot_open_the_live_channel() {
+    let (_dir, state) = relay().await;
+    let token = session(&state, "hana").await;
+    let address = serve(&state).await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    assert_eq!(upgrade_status(address, &[("Cookie", &cookie)]).await, 401);
+    let same_site = format!("http://{address}");
+    assert_eq!(upgrade_status(address, &[("Cookie", &cookie), ("Origin", &same_site)]).await, 401);
+    // The very same session as a bearer token (how a phone presents it) opens it.
+    let bearer = format!("Bearer {token}");
+    assert_eq!(upgrade_status(address, &[("Authorization", &bearer)]).await, 101);
+}
+
+#[tokio::test]
+async fn a_websocket_upgrade_from_another_sites_page_is_refused_whatever_it_presents() {
+    let (_dir, state) = relay().await;
+    let bearer = format!("Bearer {}", session(&state, "hana").await);
+    let address = serve(&state).await;
+    let auth = ("Authorization", bearer.as_str());
+    for origin in ["https://evil.example", "null", &format!("http://{address}.evil.example"), "http://127.0.0.1:1"] {
+        assert_eq!(upgrade_status(address, &[auth, ("Origin", origin)]).await, 403, "origin {origin}");
+    }
+    assert_eq!(upgrade_status(address, &[auth, ("Origin", &format!("http://{address}"))]).await, 101);
+    assert_eq!(upgrade_status(address, &[auth]).await, 101, "phones send no origin");
+}
+
+#[tokio::test]
+async fn behind_https_the_cookies_are_secure_and_browsers_are_told_to_keep_to_https() {
+    let (dir, state) = relay().await;
+    let plain = sign_in(&state, "hana").await;
+    assert!(plain.cookies.iter().all(|c| !c.contains("Secure")), "{:?}", plain.cookies);
+    assert!(plain.headers.get(header::STRICT_TRANSPORT_SECURITY).is_none());
+
+    let mut config = (*state.config).clone();
+    config.behind_https = true;
+    let state = AppState { config: std::sync::Arc::new(config), ..state };
+    let form = send(&state, Method::GET, "/dashboard/login", None, None).await;
+    let signed_in = sign_in(&state, "hana").await;
+    let cookie = format!("{SESSION_COOKIE}={}", session_of(&signed_in).unwrap());
+    let csrf = csrf_token(session_of(&signed_in).as_deref().unwrap());
+    let out = send(&state, Method::POST, "/dashboard/logout", Some(&cookie), Some(&format!("csrf={csrf}"))).await;
+    for reply in [&form, &signed_in, &out] {
+        assert!(!reply.cookies.is_empty());
+        for set in &reply.cookies {
+            assert!(set.contains("; Secure") && set.contains("HttpOnly"), "{set}");
+        }
+        let hsts = reply.headers.get(header::STRICT_TRANSPORT_SECURITY).map(|v| v.to_str().unwrap());
+        assert_eq!(hsts, Some("max-age=31536000"));
+        assert_eq!(reply.headers.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff");
+    }
+    drop(dir);
 }
 
 #[tokio::test]

@@ -366,6 +366,10 @@ contract!(scope_queries_answer_what_scope_contains_for_every_role);
 async fn scope_queries_answer_what_scope_contains_for_every_role(storage: &dyn Storage) {
     let t = tenant(storage, "acme").await;
     let sha = "ab".repeat(32);
+    // Uploaded by u1, who cites it in their order below: readable wherever that order is.
+    let photo =
+        CompletedBlob { size: 10, width: 3, height: 2, device_id: "d1".into(), user_id: "u1".into(), now_ms: 1 };
+    storage.complete_blob(t, &sha, photo).await.unwrap();
     let docs: Vec<(DocumentId, DocMeta)> = [
         meta(DocKind::Order, Some("u1"), Some("north")),
         meta(DocKind::Order, Some("u2"), Some("south")),
@@ -504,25 +508,127 @@ async fn an_upload_advances_completes_and_is_never_discarded_once_complete(stora
     let t = tenant(storage, "acme").await;
     let sha = "ab".repeat(32);
     assert!(storage.get_blob(t, &sha).await.unwrap().is_none());
-    storage.begin_upload(t, &sha, 10, "d1", 1).await.unwrap();
-    storage.advance_upload(t, &sha, 4).await.unwrap();
+    storage.begin_upload(t, &sha, 10, "d1", "u1", 1).await.unwrap();
+    storage.advance_upload(t, &sha, 4, 1).await.unwrap();
     let meta = storage.get_blob(t, &sha).await.unwrap().unwrap();
     assert_eq!((meta.size, meta.received, meta.complete, meta.width), (10, 4, false, None));
-    storage.begin_upload(t, &sha, 12, "d1", 2).await.unwrap();
+    storage.begin_upload(t, &sha, 12, "d1", "u1", 2).await.unwrap();
     let meta = storage.get_blob(t, &sha).await.unwrap().unwrap();
     assert_eq!((meta.size, meta.received), (12, 0), "beginning again starts from byte 0");
     storage.discard_upload(t, &sha).await.unwrap();
     assert!(storage.get_blob(t, &sha).await.unwrap().is_none());
-    let done = CompletedBlob { size: 10, width: 3, height: 2, device_id: "d1".into(), now_ms: 2 };
+    let done = CompletedBlob { size: 10, width: 3, height: 2, device_id: "d1".into(), user_id: "u1".into(), now_ms: 2 };
     storage.complete_blob(t, &sha, done).await.unwrap();
     storage.discard_upload(t, &sha).await.unwrap();
-    storage.begin_upload(t, &sha, 99, "d2", 3).await.unwrap();
-    storage.advance_upload(t, &sha, 50).await.unwrap();
+    storage.begin_upload(t, &sha, 99, "d2", "u2", 3).await.unwrap();
+    storage.advance_upload(t, &sha, 50, 3).await.unwrap();
     let meta = storage.get_blob(t, &sha).await.unwrap().unwrap();
     assert_eq!((meta.size, meta.received, meta.complete, meta.width, meta.height), (10, 10, true, Some(3), Some(2)));
     assert_eq!(meta.uploaded_by_device.as_deref(), Some("d1"));
+    assert_eq!(meta.uploaded_by_user.as_deref(), Some("u1"));
     let other = tenant(storage, "globex").await;
     assert!(storage.get_blob(other, &sha).await.unwrap().is_none());
+}
+
+contract!(unfinished_uploads_are_summed_per_user_and_stale_ones_expire_unless_they_advanced);
+async fn unfinished_uploads_are_summed_per_user_and_stale_ones_expire_unless_they_advanced(storage: &dyn Storage) {
+    let t = tenant(storage, "acme").await;
+    let other = tenant(storage, "globex").await;
+    let (a, b, c, d) = ("aa".repeat(32), "bb".repeat(32), "cc".repeat(32), "dd".repeat(32));
+    storage.begin_upload(t, &a, 10, "d1", "u1", 100).await.unwrap();
+    storage.begin_upload(t, &b, 20, "d1", "u1", 100).await.unwrap();
+    storage.begin_upload(t, &c, 5, "d2", "u2", 100).await.unwrap();
+    storage.begin_upload(other, &c, 7, "d9", "u1", 100).await.unwrap();
+    let done =
+        CompletedBlob { size: 50, width: 3, height: 2, device_id: "d1".into(), user_id: "u1".into(), now_ms: 100 };
+    storage.complete_blob(t, &d, done).await.unwrap();
+
+    assert_eq!(storage.unfinished_upload_bytes(t, "u1", "").await.unwrap(), 30, "complete photos do not count");
+    assert_eq!(storage.unfinished_upload_bytes(t, "u1", &a).await.unwrap(), 20);
+    assert_eq!(storage.unfinished_upload_bytes(t, "u2", "").await.unwrap(), 5);
+    assert_eq!(storage.unfinished_upload_bytes(t, "nobody", "").await.unwrap(), 0);
+    assert_eq!(storage.unfinished_upload_bytes(other, "u1", "").await.unwrap(), 7);
+
+    storage.advance_upload(t, &b, 4, 500).await.unwrap();
+    assert_eq!(storage.get_blob(t, &b).await.unwrap().unwrap().updated_at, 500);
+    let stale: Vec<(i64, String)> =
+        storage.stale_uploads(300, 10).await.unwrap().into_iter().map(|k| (k.tenant_id, k.sha256)).collect();
+    let mut expected = vec![(t, a.clone()), (t, c.clone()), (other, c.clone())];
+    expected.sort();
+    let mut sorted = stale.clone();
+    sorted.sort();
+    assert_eq!(sorted, expected, "the advanced upload and the complete photo are not stale");
+    assert_eq!(storage.stale_uploads(300, 1).await.unwrap().len(), 1);
+    assert!(storage.expire_upload(t, &a, 300).await.unwrap());
+    assert!(!storage.expire_upload(t, &a, 300).await.unwrap(), "already gone");
+    assert!(!storage.expire_upload(t, &b, 300).await.unwrap(), "advanced since the cut-off");
+    assert!(!storage.expire_upload(t, &d, i64::MAX).await.unwrap(), "a complete photo never expires");
+    assert!(storage.get_blob(t, &a).await.unwrap().is_none());
+    assert!(storage.get_blob(t, &b).await.unwrap().is_some());
+    assert!(storage.get_blob(t, &d).await.unwrap().unwrap().complete);
+    assert_eq!(storage.unfinished_upload_bytes(t, "u1", "").await.unwrap(), 20);
+}
+
+contract!(a_photo_is_visible_only_through_documents_its_uploader_or_hq_wrote);
+async fn a_photo_is_visible_only_through_documents_its_uploader_or_hq_wrote(storage: &dyn Storage) {
+    let t = tenant(storage, "acme").await;
+    let user = |name: &str, role: Role, region: Option<&str>| NewUser {
+        username: name.into(),
+        password_hash: "hash".into(),
+        role,
+        region: region.map(str::to_owned),
+    };
+    let sofia = storage.create_user(t, user("sofia", Role::Supervisor, Some("north")), 1).await.unwrap();
+    let sam = storage.create_user(t, user("sam", Role::Supervisor, Some("south")), 1).await.unwrap();
+    let hana = storage.create_user(t, user("hana", Role::Hq, None), 1).await.unwrap();
+    let photo = "ab".repeat(32);
+    let done = |user: &str| CompletedBlob {
+        size: 10,
+        width: 3,
+        height: 2,
+        device_id: "d1".into(),
+        user_id: user.to_owned(),
+        now_ms: 2,
+    };
+    storage.complete_blob(t, &photo, done(&sofia.id)).await.unwrap();
+    let scope = |user: &fieldsync_server::storage::User| Scope {
+        role: user.role,
+        user_id: user.id.clone(),
+        region: user.region.clone(),
+    };
+    let manager = |region: &str| Scope { role: Role::Manager, user_id: "m".into(), region: Some(region.into()) };
+    let cite = |n: u8, owner: &str, region: &str, sha: &str| {
+        let mut w = write(
+            &DocumentId::random(),
+            meta(DocKind::Inspection, Some(owner), Some(region)),
+            vec![],
+            vec![head(n)],
+            &[n],
+        );
+        w.blobs = vec![sha.to_owned()];
+        w
+    };
+
+    // Sam cites Sofia's photo in his own inspection: that grants him (and his region) nothing.
+    storage.write_doc(t, cite(1, &sam.id, "south", &photo)).await.unwrap();
+    assert!(!storage.blob_visible(t, &scope(&sam), &photo).await.unwrap(), "citing a hash grants no read");
+    assert!(!storage.blob_visible(t, &manager("south"), &photo).await.unwrap());
+    assert!(!storage.blob_visible(t, &scope(&hana), &photo).await.unwrap(), "no document of its uploader yet");
+
+    // Sofia's own inspection with it: she, her region's manager and HQ read it; Sam still not.
+    storage.write_doc(t, cite(2, &sofia.id, "north", &photo)).await.unwrap();
+    assert!(storage.blob_visible(t, &scope(&sofia), &photo).await.unwrap());
+    assert!(storage.blob_visible(t, &manager("north"), &photo).await.unwrap());
+    assert!(storage.blob_visible(t, &scope(&hana), &photo).await.unwrap());
+    assert!(!storage.blob_visible(t, &scope(&sam), &photo).await.unwrap());
+    assert!(!storage.blob_visible(t, &manager("south"), &photo).await.unwrap());
+
+    // A document HQ wrote may show any photo of the tenant to those whose scope holds it.
+    let second = "cd".repeat(32);
+    storage.complete_blob(t, &second, done(&sofia.id)).await.unwrap();
+    storage.write_doc(t, cite(3, &hana.id, "south", &second)).await.unwrap();
+    assert!(storage.blob_visible(t, &manager("south"), &second).await.unwrap());
+    assert!(!storage.blob_visible(t, &manager("north"), &second).await.unwrap());
 }
 
 contract!(a_sales_import_is_one_transaction_and_importing_twice_changes_nothing);
@@ -764,7 +870,14 @@ async fn two_nodes_writing_one_document_on_the_same_heads_store_exactly_one_writ
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_login_limit_reached_through_one_node_holds_on_the_other() {
     let Some((_database, a, b)) = two_nodes("login limits").await else { return };
-    let limits = LoginLimits { per_account: 3, per_address: 5, window: Duration::from_secs(300) };
+    let limits = LoginLimits {
+        free_failures: 3,
+        first_delay: Duration::from_secs(60),
+        max_delay: Duration::from_secs(300),
+        failure_memory: Duration::from_secs(3600),
+        per_address: 5,
+        window: Duration::from_secs(300),
+    };
     let on_a = LoginLimiter::shared(limits, Arc::new(a.clone()) as Arc<dyn LoginFailureStore>);
     let on_b = LoginLimiter::shared(limits, Arc::new(b.clone()) as Arc<dyn LoginFailureStore>);
     let account = LoginLimiter::account_key("acme", "anna");
@@ -774,14 +887,34 @@ async fn a_login_limit_reached_through_one_node_holds_on_the_other() {
         on_a.record_failure(&account, Some(address)).await.unwrap();
     }
     assert!(
-        matches!(on_b.check(&account, None).await, Err(Error::RateLimited { retry_after_secs }) if retry_after_secs > 0)
+        matches!(on_b.check(&account, Some(address)).await, Err(Error::RateLimited { retry_after_secs }) if retry_after_secs > 0)
     );
-    on_b.check(&LoginLimiter::account_key("acme", "ben"), None).await.unwrap();
-    // A success on B clears the account on A, not the address.
-    on_b.record_success(&account).await.unwrap();
-    on_a.check(&account, None).await.unwrap();
+    on_b.check(&LoginLimiter::account_key("acme", "ben"), Some(address)).await.unwrap();
+    // A success on B at that address clears the account there on A, not the address's count.
+    on_b.record_success(&account, Some(address)).await.unwrap();
+    on_a.check(&account, Some(address)).await.unwrap();
     for _ in 0..2 {
         on_b.record_failure(&LoginLimiter::account_key("acme", "carl"), Some(address)).await.unwrap();
     }
     assert!(matches!(on_a.check(&account, Some(address)).await, Err(Error::RateLimited { .. })));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guesser_at_one_address_slows_only_that_address_on_every_node_and_never_the_user_elsewhere() {
+    let Some((_database, a, b)) = two_nodes("login backoff").await else { return };
+    let limits = LoginLimits { per_address: 1000, ..LoginLimits::default() };
+    let on_a = LoginLimiter::shared(limits, Arc::new(a.clone()) as Arc<dyn LoginFailureStore>);
+    let on_b = LoginLimiter::shared(limits, Arc::new(b.clone()) as Arc<dyn LoginFailureStore>);
+    let account = LoginLimiter::account_key("acme", "anna");
+    let attacker: std::net::IpAddr = [203, 0, 113, 9].into();
+    for _ in 0..40 {
+        on_a.record_failure(&account, Some(attacker)).await.unwrap();
+    }
+    // 35 failures beyond the free ones: the wait is capped at max_delay, not grown without end.
+    match on_b.check(&account, Some(attacker)).await {
+        Err(Error::RateLimited { retry_after_secs }) => assert_eq!(retry_after_secs, 300),
+        other => panic!("expected the attacker to wait, got {other:?}"),
+    }
+    on_a.check(&account, Some([198, 51, 100, 7].into())).await.unwrap();
+    on_b.check(&account, Some([198, 51, 100, 7].into())).await.unwrap();
 }

@@ -133,7 +133,7 @@ fn a_login_limit_reached_on_node_a_holds_on_node_b_and_a_session_from_a_works_on
             .into_bytes()
     };
     let json = [("content-type", "application/json")];
-    for _ in 0..a.state.config.login_limits.per_account {
+    for _ in 0..a.state.config.login_limits.free_failures {
         let answer = http("POST", &format!("{}/v1/auth/login", a.base_url), None, &json, body("wrong password"));
         assert_eq!(answer.status, 401, "{}", String::from_utf8_lossy(&answer.body));
     }

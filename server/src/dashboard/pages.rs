@@ -77,7 +77,7 @@ pub struct LoginForm {
     pub csrf: String,
 }
 
-fn login_page(status: StatusCode, error: Option<&str>, tenant: &str, username: &str) -> Response {
+fn login_page(secure: bool, status: StatusCode, error: Option<&str>, tenant: &str, username: &str) -> Response {
     let token = session::random_token();
     let error = error.map(|e| format!("<p class=\"error\" id=\"login-error\">{}</p>", esc(e))).unwrap_or_default();
     let body = format!(
@@ -93,7 +93,7 @@ fn login_page(status: StatusCode, error: Option<&str>, tenant: &str, username: &
     );
     let mut response = page("Sign in", &[], "", None, &body);
     *response.status_mut() = status;
-    if let Ok(cookie) = HeaderValue::from_str(&session::login_csrf_cookie(&token)) {
+    if let Ok(cookie) = HeaderValue::from_str(&session::login_csrf_cookie(&token, secure)) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
@@ -106,7 +106,7 @@ pub async fn login_form(State(state): State<AppState>, headers: HeaderMap) -> Re
     {
         return Redirect::to("/").into_response();
     }
-    login_page(StatusCode::OK, None, "", "")
+    login_page(state.config.behind_https, StatusCode::OK, None, "", "")
 }
 
 /// `POST /dashboard/login`: checks the double-submit token and the credentials, refuses reps,
@@ -118,11 +118,18 @@ pub async fn login(
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, DashError> {
     let Ok(Form(form)) = form else {
-        return Ok(login_page(StatusCode::BAD_REQUEST, Some("the form was incomplete; try again"), "", ""));
+        return Ok(login_page(
+            state.config.behind_https,
+            StatusCode::BAD_REQUEST,
+            Some("the form was incomplete; try again"),
+            "",
+            "",
+        ));
     };
     let cookie = session::cookie(&headers, session::LOGIN_CSRF_COOKIE).unwrap_or("");
     if cookie.is_empty() || !session::same_secret(cookie, &form.csrf) {
         return Ok(login_page(
+            state.config.behind_https,
             StatusCode::FORBIDDEN,
             Some("the sign-in form expired; please sign in again"),
             &form.tenant,
@@ -135,13 +142,15 @@ pub async fn login(
         password: form.password,
         device_name: session::DEVICE_NAME.to_owned(),
     };
-    let client = connect.ok().map(|ConnectInfo(address)| address.ip());
+    let peer = connect.ok().map(|ConnectInfo(address)| address);
+    let client = crate::http::client_address::client_address(peer, &headers, &state.config.trusted_proxies);
     let result = accounts::login(state.storage.as_ref(), &state.login_limiter, &state.config, &request, client).await;
     state.metrics.login(result.is_ok());
     let answer = match result {
         Ok(answer) => answer,
         Err(crate::Error::BadCredentials) => {
             return Ok(login_page(
+                state.config.behind_https,
                 StatusCode::UNAUTHORIZED,
                 Some("wrong company, username or password"),
                 &request.tenant,
@@ -150,6 +159,7 @@ pub async fn login(
         }
         Err(crate::Error::RateLimited { retry_after_secs }) => {
             return Ok(login_page(
+                state.config.behind_https,
                 StatusCode::TOO_MANY_REQUESTS,
                 Some(&format!("too many failed sign-ins; try again in {retry_after_secs} s")),
                 &request.tenant,
@@ -168,7 +178,9 @@ pub async fn login(
     let max_age = answer.expires_at.saturating_sub(now_ms()) / 1000;
     let mut response = Redirect::to("/").into_response();
     let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&session::session_cookie(&answer.token, max_age)) {
+    if let Ok(value) =
+        HeaderValue::from_str(&session::session_cookie(&answer.token, max_age, state.config.behind_https))
+    {
         headers.append(header::SET_COOKIE, value);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -197,7 +209,7 @@ pub async fn logout(
         accounts::logout(state.storage.as_ref(), token).await?;
     }
     let mut response = Redirect::to("/dashboard/login").into_response();
-    if let Ok(value) = HeaderValue::from_str(&session::clear_session_cookie()) {
+    if let Ok(value) = HeaderValue::from_str(&session::clear_session_cookie(state.config.behind_https)) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     Ok(response)

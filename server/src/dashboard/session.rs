@@ -62,19 +62,26 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>())
 }
 
+/// The cookie attributes every dashboard cookie carries; `Secure` when browsers reach the relay
+/// over HTTPS ([`crate::config::Config::behind_https`]), so the cookie never travels in clear.
+fn attributes(path: &str, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("Path={path}; HttpOnly; SameSite=Strict{secure}")
+}
+
 /// `Set-Cookie` value for a session that lasts `max_age_secs`.
-pub fn session_cookie(token: &str, max_age_secs: i64) -> String {
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}", max_age_secs.max(0))
+pub fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
+    format!("{SESSION_COOKIE}={token}; {}; Max-Age={}", attributes("/", secure), max_age_secs.max(0))
 }
 
 /// `Set-Cookie` value that removes the session cookie.
-pub fn clear_session_cookie() -> String {
-    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0")
+pub fn clear_session_cookie(secure: bool) -> String {
+    format!("{SESSION_COOKIE}=; {}; Max-Age=0", attributes("/", secure))
 }
 
 /// `Set-Cookie` value for the login form's double-submit token (ten minutes).
-pub fn login_csrf_cookie(token: &str) -> String {
-    format!("{LOGIN_CSRF_COOKIE}={token}; Path=/dashboard/login; HttpOnly; SameSite=Strict; Max-Age=600")
+pub fn login_csrf_cookie(token: &str, secure: bool) -> String {
+    format!("{LOGIN_CSRF_COOKIE}={token}; {}; Max-Age=600", attributes("/dashboard/login", secure))
 }
 
 /// A logged-in dashboard user: HQ, a manager or a supervisor. Reps are refused (they use phones).

@@ -1,8 +1,10 @@
 //! `POST /v1/auth/login` and `POST /v1/auth/logout`.
 //!
 //! Login takes `{tenant, username, password, device_name}` and answers `{token, user_id, role,
-//! region, device_id, expires_at}`, `expires_at` in ms since the Unix epoch. Failed logins are
-//! rate limited per account and per client address (429 with `Retry-After`).
+//! region, device_id, expires_at}`, `expires_at` in ms since the Unix epoch. Failed logins slow
+//! further attempts per account and client address, and are limited per client address (429
+//! with `Retry-After`); behind a trusted proxy the client address is the one it forwarded
+//! ([`crate::http::client_address`]).
 
 use std::net::SocketAddr;
 
@@ -14,6 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use crate::accounts::{self, LoginRequest, LoginResponse};
 use crate::auth::bearer_token;
 use crate::error::Error;
+use crate::http::client_address::client_address;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -21,6 +24,7 @@ use crate::state::AppState;
 pub async fn login(
     State(state): State<AppState>,
     connect: Result<ConnectInfo<SocketAddr>, ExtensionRejection>,
+    headers: HeaderMap,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let Json(request) = body.map_err(|rejection| {
@@ -30,7 +34,8 @@ pub async fn login(
         )
     })?;
     // Served without connect info (tests driving the router directly) the address limit is skipped.
-    let client = connect.ok().map(|ConnectInfo(address)| address.ip());
+    let peer = connect.ok().map(|ConnectInfo(address)| address);
+    let client = client_address(peer, &headers, &state.config.trusted_proxies);
     let result = accounts::login(state.storage.as_ref(), &state.login_limiter, &state.config, &request, client).await;
     match &result {
         Ok(_) => state.metrics.login(true),

@@ -4,12 +4,16 @@
 //! - `PUT` without `Content-Range` carries the whole photo; with `Content-Range: bytes
 //!   START-END/TOTAL` one part of it, where START must equal the bytes the relay holds (else 409
 //!   with `Upload-Offset`). Answers: 201 stored (last byte arrived and the photo verified), 202 a
-//!   part was kept (`Upload-Offset` says how many bytes are held), 200 already stored.
+//!   part was kept (`Upload-Offset` says how many bytes are held), 200 already stored, 507
+//!   `upload-quota` when beginning it would take the user's unfinished uploads over their quota
+//!   (`Config::max_unfinished_upload_bytes`). Unfinished uploads that receive nothing for
+//!   `Config::unfinished_upload_ttl` are deleted.
 //! - `HEAD` answers 200 with `Content-Length` for a stored photo, else 404 with `Upload-Offset`:
 //!   how many bytes of a partial upload the relay holds (0 if none). Callers who may not upload
 //!   learn only about photos they may read.
 //! - `GET` (`?thumb=1` for a thumbnail) serves a photo only to callers whose scope holds a
-//!   document referencing it; everyone else gets 404, so existence is never revealed.
+//!   document referencing it that its uploader (or an HQ user) wrote; everyone else gets 404, so
+//!   existence is never revealed, and citing a photo's hash in one's own document grants nothing.
 
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -41,6 +45,7 @@ fn context(state: &AppState) -> UploadContext<'_> {
         folder: &state.blobs,
         metrics: &state.metrics,
         max_bytes: state.config.max_blob_bytes,
+        max_unfinished_bytes: state.config.max_unfinished_upload_bytes,
     }
 }
 

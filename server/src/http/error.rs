@@ -30,6 +30,9 @@ impl ApiError {
             Error::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Error::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
+            // 507, as WebDAV answers a quota: a 5xx tells the phone to try again later, which
+            // succeeds once earlier uploads finish or expire.
+            Error::UploadQuota { .. } => (StatusCode::INSUFFICIENT_STORAGE, "upload-quota"),
             Error::Delivery(_) => (StatusCode::BAD_GATEWAY, "delivery-failed"),
             Error::Core(fieldsync_core::Error::InvalidId { .. }) => (StatusCode::BAD_REQUEST, "invalid-id"),
             Error::Core(fieldsync_core::Error::InvalidInput { .. }) => (StatusCode::BAD_REQUEST, "invalid-input"),

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod blobs;
+pub mod client_address;
 pub mod decisions;
 pub mod docs;
 pub mod error;
@@ -10,6 +11,7 @@ pub mod health;
 pub mod imports;
 pub mod inspection_report;
 pub mod live;
+pub mod security_headers;
 pub mod sync;
 
 use axum::Router;
@@ -50,5 +52,6 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::dashboard::routes())
         .route("/v1/inspections/{id}/report", get(inspection_report::report))
         .layer(axum::middleware::from_fn_with_state(state.clone(), health::track))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers::add))
         .with_state(state)
 }

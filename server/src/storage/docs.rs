@@ -120,6 +120,12 @@ pub struct Announcement {
     pub origin_device: Option<String>,
 }
 
+/// The SQL condition, over a `doc_blobs` row's document `d` and photo `p`, that the document was
+/// written by someone allowed to take the photo: its uploader, or an HQ user. Shared by every
+/// backend (the same text is valid SQLite and PostgreSQL), so the rule is written once.
+pub const BLOB_CITED_BY_TAKER: &str = "(d.owner = p.uploaded_by_user OR EXISTS (SELECT 1 FROM users u \
+     WHERE u.tenant_id = d.tenant_id AND u.id = d.owner AND u.role = 'hq'))";
+
 /// Documents and the change feed.
 #[async_trait]
 pub trait DocStore {
@@ -155,7 +161,9 @@ pub trait DocStore {
     /// Documents of a kind in `scope`, newest first, at most `limit`.
     async fn list_docs(&self, tenant_id: i64, scope: &Scope, kind: DocKind, limit: u32) -> Result<Vec<StoredDoc>>;
 
-    /// Whether a document in `scope` references the photo `sha256`.
+    /// Whether `scope` may read the photo `sha256`: a document in `scope` references it and was
+    /// written by someone allowed to take it, its uploader or an HQ user
+    /// ([`BLOB_CITED_BY_TAKER`]). Citing a photo's hash in one's own document grants nothing.
     async fn blob_visible(&self, tenant_id: i64, scope: &Scope, sha256: &str) -> Result<bool>;
 
     // Inspection scoring (`jobs::score_inspection`): the three methods below are all it needs

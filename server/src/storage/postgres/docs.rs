@@ -17,7 +17,9 @@ use super::{Params, PostgresStorage, notify, to_i64, to_u64};
 use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::storage::docs::{Dialect, FeedEntry, SendAs, feed_query, heads_from_blob, heads_to_blob, plan_feed};
-use crate::storage::{Announcement, DocMeta, DocStore, DocWrite, FeedPage, StoredDoc, WriteOutcome};
+use crate::storage::{
+    Announcement, BLOB_CITED_BY_TAKER, DocMeta, DocStore, DocWrite, FeedPage, StoredDoc, WriteOutcome,
+};
 
 /// How the shared queries ([`crate::storage::feed_query`]) are spelled here.
 const POSTGRES: Dialect = Dialect { placeholder: numbered, length: "octet_length" };
@@ -212,7 +214,8 @@ impl DocStore for PostgresStorage {
         let (condition, params) = with_scope(scope, own);
         let sql = format!(
             "SELECT 1 FROM doc_blobs b JOIN documents d ON d.tenant_id = b.tenant_id AND d.id = b.doc_id
-             WHERE b.tenant_id = $1 AND b.sha256 = $2 AND {condition} LIMIT 1"
+             JOIN blobs p ON p.tenant_id = b.tenant_id AND p.sha256 = b.sha256
+             WHERE b.tenant_id = $1 AND b.sha256 = $2 AND {condition} AND {BLOB_CITED_BY_TAKER} LIMIT 1"
         );
         let client = self.client().await?;
         let statement = client.prepare_cached(&sql).await?;

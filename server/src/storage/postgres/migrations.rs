@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_login_failures.sql"),
     include_str!("migrations/0009_feed_indexes.sql"),
     include_str!("migrations/0010_quarantine.sql"),
+    include_str!("migrations/0011_blob_uploaders.sql"),
 ];
 
 /// The schema version this code writes.

@@ -18,7 +18,9 @@ use super::SqliteStorage;
 use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::storage::docs::{Dialect, FeedEntry, SendAs, feed_query, heads_from_blob, heads_to_blob, plan_feed};
-use crate::storage::{Announcement, DocMeta, DocStore, DocWrite, FeedPage, StoredDoc, WriteOutcome};
+use crate::storage::{
+    Announcement, BLOB_CITED_BY_TAKER, DocMeta, DocStore, DocWrite, FeedPage, StoredDoc, WriteOutcome,
+};
 
 /// How the shared queries ([`crate::storage::feed_query`]) are spelled here.
 const SQLITE: Dialect = Dialect { placeholder: numbered, length: "length" };
@@ -190,7 +192,8 @@ impl DocStore for SqliteStorage {
         self.read(move |conn| {
             let sql = format!(
                 "SELECT 1 FROM doc_blobs b JOIN documents d ON d.tenant_id = b.tenant_id AND d.id = b.doc_id
-                 WHERE b.tenant_id = ? AND b.sha256 = ? AND {condition} LIMIT 1"
+                 JOIN blobs p ON p.tenant_id = b.tenant_id AND p.sha256 = b.sha256
+                 WHERE b.tenant_id = ? AND b.sha256 = ? AND {condition} AND {BLOB_CITED_BY_TAKER} LIMIT 1"
             );
             let mut args: Vec<Value> = vec![Value::Integer(tenant_id), Value::Text(sha256)];
             args.extend(scope_params.into_iter().map(Value::Text));

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_settings.sql"),
     include_str!("migrations/0008_feed_indexes.sql"),
     include_str!("migrations/0009_quarantine.sql"),
+    include_str!("migrations/0010_blob_uploaders.sql"),
 ];
 
 /// The schema version this code writes.
@@ -35,4 +36,38 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn photos_stored_before_uploaders_were_recorded_get_the_user_of_their_device() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let before = MIGRATIONS.iter().position(|sql| sql.contains("uploaded_by_user")).unwrap();
+        for sql in &MIGRATIONS[..before] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", before as u32).unwrap();
+        conn.execute_batch(
+            "INSERT INTO tenants (id, name, created_at) VALUES (1, 'acme', 1);
+             INSERT INTO users (id, tenant_id, username, password_hash, role, region, created_at)
+                 VALUES ('u1', 1, 'sofia', 'h', 'supervisor', 'north', 1);
+             INSERT INTO devices (id, tenant_id, user_id, name, created_at) VALUES ('d1', 1, 'u1', 'phone', 1);
+             INSERT INTO blobs (tenant_id, sha256, size, received, complete, uploaded_by_device, created_at)
+                 VALUES (1, 'aa', 10, 10, 1, 'd1', 5), (1, 'bb', 10, 3, 0, 'unknown-device', 7);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let rows: Vec<(String, Option<String>, i64)> = conn
+            .prepare("SELECT sha256, uploaded_by_user, updated_at FROM blobs ORDER BY sha256")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows, [("aa".to_owned(), Some("u1".to_owned()), 5), ("bb".to_owned(), None, 7)]);
+    }
 }
