@@ -261,6 +261,7 @@ fn relay_write(
     before: &[automerge::ChangeHash],
 ) -> DocWrite {
     let blobs = photo_refs(&id, am);
+    let read_model = crate::read_model::row_changes(&id, &meta, am);
     DocWrite {
         id,
         meta,
@@ -272,6 +273,7 @@ fn relay_write(
         new_actors: Vec::new(),
         blobs,
         job: None,
+        read_model,
     }
 }
 

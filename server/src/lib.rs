@@ -27,6 +27,7 @@ pub mod imports;
 pub mod jobs;
 pub mod metrics;
 pub mod quarantine;
+pub mod read_model;
 pub mod scope;
 pub mod seed;
 pub mod state;

@@ -108,6 +108,13 @@ enum AdminCommand {
         #[arg(long)]
         tenant: String,
     },
+    /// Derive the read model (the relational tables lists and figures read) again from the
+    /// documents: delete a tenant's rows and project every document anew.
+    RebuildProjections {
+        /// Tenant name; every tenant with documents when left out.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
     /// Create a user.
     CreateUser {
         /// Tenant name.
@@ -341,6 +348,16 @@ async fn admin(state: &AppState, command: AdminCommand) -> Result<(), Failure> {
                 println!("quarantined {id}: {reason}");
             }
             println!("{} document(s) quarantined", report.quarantined.len());
+        }
+        AdminCommand::RebuildProjections { tenant } => {
+            let tenants: Vec<(i64, String)> = match tenant {
+                Some(name) => vec![(accounts::tenant_named(storage, &name).await?.id, name)],
+                None => storage.tenants_with_documents().await?.into_iter().map(|id| (id, format!("#{id}"))).collect(),
+            };
+            for (id, name) in tenants {
+                let report = fieldsync_server::read_model::rebuild_tenant(storage, id).await?;
+                println!("rebuilt the read model of tenant {name} from {} document(s)", report.documents);
+            }
         }
         AdminCommand::CreateUser { tenant, username, password, role, region } => {
             let role = accounts::parse_role(&role)?;

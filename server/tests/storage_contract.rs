@@ -141,6 +141,7 @@ fn write(id: &DocumentId, meta: DocMeta, expected: Vec<Head>, heads: Vec<Head>, 
         new_actors: Vec::new(),
         blobs: Vec::new(),
         job: None,
+        read_model: Vec::new(),
     }
 }
 

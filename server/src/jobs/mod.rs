@@ -104,6 +104,7 @@ pub async fn run_job(state: &AppState, job: &Job) -> Result<()> {
         crate::alerts::KIND => crate::alerts::run(state, job).await,
         crate::alerts::webhook::KIND => crate::alerts::webhook::run(state, job).await,
         crate::quarantine::KIND => crate::quarantine::run(state, job).await,
+        crate::read_model::KIND => crate::read_model::run(state, job).await,
         _ => Err(Error::bad_request("unknown-job", format!("no handler for job kind {}", job.kind))),
     }
 }

@@ -451,6 +451,7 @@ pub async fn edit_reservation<R>(
             new_actors: Vec::new(),
             blobs: Vec::new(),
             job: None,
+            read_model: crate::read_model::row_changes(inventory_id, &stored.meta, &am),
         };
         if let WriteOutcome::Stored(_) = storage.write_doc(tenant_id, write).await? {
             documents::keep_loaded(tenant_id, inventory_id, am);

@@ -72,6 +72,10 @@ pub struct DocWrite {
     /// stored change never misses its job; skipped when a job of the same tenant, kind and key
     /// exists (as [`crate::storage::JobStore::enqueue_job`]).
     pub job: Option<NewJob>,
+    /// What the document contributes to the read model after the change
+    /// ([`crate::read_model::project`]), written in the same transaction so that lists never
+    /// disagree with the documents.
+    pub read_model: Vec<crate::storage::RowChange>,
 }
 
 /// A job to queue together with a [`DocWrite`].

@@ -16,6 +16,7 @@ mod blobs;
 mod docs;
 mod jobs;
 pub mod postgres;
+pub mod read_model;
 mod sales;
 mod settings;
 pub mod sqlite;
@@ -24,16 +25,27 @@ pub use accounts::*;
 pub use blobs::*;
 pub use docs::*;
 pub use jobs::*;
+pub use read_model::{ReadModelStore, RowChange};
 pub use sales::*;
 pub use settings::*;
 
 /// Everything the relay persists.
 pub trait Storage:
-    AccountStore + DocStore + BlobStore + JobStore + SalesStore + TenantSettingsStore + Send + Sync + 'static
+    AccountStore + DocStore + BlobStore + JobStore + SalesStore + TenantSettingsStore + ReadModelStore + Send + Sync + 'static
 {
 }
 
-impl<T: AccountStore + DocStore + BlobStore + JobStore + SalesStore + TenantSettingsStore + Send + Sync + 'static>
-    Storage for T
+impl<
+    T: AccountStore
+        + DocStore
+        + BlobStore
+        + JobStore
+        + SalesStore
+        + TenantSettingsStore
+        + ReadModelStore
+        + Send
+        + Sync
+        + 'static,
+> Storage for T
 {
 }

@@ -149,6 +149,8 @@ pub async fn admit(state: &AppState, caller: &Caller, id: &DocumentId, incoming:
             // Queued in the write's own transaction: one commit, and no stored change without
             // its job even if the relay dies right after the commit.
             job: crate::jobs::job_for(id, &meta, &heads),
+            // The document's rows in the read model, stored with it.
+            read_model: crate::read_model::row_changes(id, &meta, &candidate),
             meta,
             heads,
         };

@@ -25,6 +25,7 @@ mod jobs;
 mod login_failures;
 mod migrations;
 mod notify;
+mod read_model;
 mod sales;
 mod settings;
 

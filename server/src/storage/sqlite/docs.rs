@@ -499,6 +499,7 @@ fn apply_write(tx: &Connection, tenant_id: i64, write: &DocWrite) -> Result<Writ
     if let Some(job) = &write.job {
         super::jobs::insert_job(tx, tenant_id, &job.kind, &job.key, &job.payload, job.run_after)?;
     }
+    super::read_model::apply_changes(tx, tenant_id, &write.read_model)?;
     Ok(WriteOutcome::Stored(seq))
 }
 

@@ -9,6 +9,7 @@ mod blobs;
 mod docs;
 mod jobs;
 mod migrations;
+mod read_model;
 mod sales;
 mod settings;
 

@@ -1,0 +1,553 @@
+//! The read model: what each document contributes to the relational tables that lists and
+//! figures read ([`crate::storage::read_model`] names them).
+//!
+//! [`project`] is a pure function of one document: the rows it contributes, as [`Projection`]
+//! (typed) and then as [`RowChange`]s (what storage writes). Every document write carries them
+//! ([`crate::storage::DocWrite::read_model`]) and storage applies them in the write's own
+//! transaction, so the tables never disagree with the documents. A row fed by two documents
+//! takes from each only the columns it owns: an order's row gets its verdict and current approval
+//! step from the order's review, an inspection's row its score and photo verdicts from the
+//! inspection's score.
+//!
+//! The tables are derived data: [`rebuild_tenant`] deletes a tenant's rows and derives them
+//! again from every document (`fieldsync-server admin rebuild-projections`, and the
+//! `rebuild-projections` job a migration queues for data stored before the tables existed).
+
+use automerge::Automerge;
+use fieldsync_core::DocumentId;
+use fieldsync_core::doc::{self, DocKind, Inbox, Inspection, InspectionScore, Order, OrderReview, StepState, Trust};
+
+use crate::error::Result;
+use crate::state::AppState;
+use crate::storage::read_model::{ALERT_ROWS, Cell, Column, INSPECTION_ROWS, ORDER_LINES, ORDER_ROWS, ORDER_STEPS};
+use crate::storage::{DocMeta, Job, RowChange, Storage};
+
+/// The job kind of a tenant's rebuild.
+pub const KIND: &str = "rebuild-projections";
+/// Documents read per page of a rebuild.
+const PAGE: u32 = 500;
+
+/// An order's own columns of its `order_rows` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRow {
+    /// The order's document id.
+    pub order_id: String,
+    /// The rep who owns it.
+    pub rep: String,
+    /// Its store.
+    pub store_id: String,
+    /// The store's region.
+    pub region: Option<String>,
+    /// The customer billed.
+    pub customer_id: String,
+    /// `draft` or `submitted`.
+    pub status: String,
+    /// Total after line discounts, in cents.
+    pub total_cents: i64,
+    /// Number of lines.
+    pub line_count: i64,
+    /// Creation time.
+    pub created_at: i64,
+    /// Last edit.
+    pub updated_at: i64,
+    /// Last submission.
+    pub submitted_at: Option<i64>,
+    /// How many times it was submitted.
+    pub submission: i64,
+}
+
+/// One `order_lines` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderLineRow {
+    /// The line's id in the order.
+    pub line_id: String,
+    /// Product SKU.
+    pub sku: String,
+    /// Quantity.
+    pub qty: i64,
+    /// Unit price before discount, in cents.
+    pub unit_price_cents: i64,
+    /// Discount in basis points.
+    pub discount_bp: i64,
+    /// Line total after discount, in cents.
+    pub line_total_cents: i64,
+    /// Display position.
+    pub position: i64,
+}
+
+/// A review's columns of its order's `order_rows` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewRow {
+    /// The reviewed order.
+    pub order_id: String,
+    /// `approved`, `needs-approval` or `rejected`.
+    pub outcome: String,
+    /// The submission the verdict is for (older than the order's when it was reopened since).
+    pub reviewed_submission: i64,
+    /// The total as the relay priced it, in cents.
+    pub reviewed_total_cents: i64,
+    /// Validation findings.
+    pub finding_count: i64,
+    /// When the review was written.
+    pub reviewed_at: i64,
+    /// When the outcome became final.
+    pub decided_at: Option<i64>,
+    /// Index of the step waiting for a decision.
+    pub current_step: Option<i64>,
+    /// Role of that step's approver.
+    pub current_role: Option<String>,
+    /// User id of that step's approver.
+    pub current_approver: Option<String>,
+}
+
+/// One `order_steps` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepRow {
+    /// Index of the step, from 0.
+    pub step: i64,
+    /// Approving role.
+    pub role: String,
+    /// Approver's user id.
+    pub approver: String,
+    /// The policy rule that produced it.
+    pub rule: String,
+    /// `pending`, `approved` or `rejected`.
+    pub state: String,
+    /// When it was decided.
+    pub decided_at: Option<i64>,
+    /// The approver's reason.
+    pub reason: String,
+}
+
+/// An inspection's own columns of its `inspection_rows` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InspectionRow {
+    /// The inspection's document id.
+    pub inspection_id: String,
+    /// The supervisor who owns it.
+    pub supervisor: String,
+    /// The store visited.
+    pub store_id: String,
+    /// The store's region.
+    pub region: Option<String>,
+    /// The checklist template.
+    pub template_id: String,
+    /// `open` or `checked-out`.
+    pub status: String,
+    /// Check-in time.
+    pub check_in_at: i64,
+    /// Check-out time.
+    pub check_out_at: Option<i64>,
+    /// Checklist answers given.
+    pub answer_count: i64,
+    /// Photos referenced.
+    pub photo_count: i64,
+    /// Last edit.
+    pub updated_at: i64,
+}
+
+/// A score's columns of its inspection's `inspection_rows` row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreRow {
+    /// The scored inspection.
+    pub inspection_id: String,
+    /// The score, 0–100.
+    pub score: f64,
+    /// The scoring version that computed it.
+    pub scoring_version: i64,
+    /// Photos by trust verdict: pass, review, rejected.
+    pub photos_pass: i64,
+    /// Photos to look at.
+    pub photos_review: i64,
+    /// Photos rejected.
+    pub photos_rejected: i64,
+    /// When it was scored.
+    pub scored_at: i64,
+}
+
+/// One `alert_rows` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertRow {
+    /// The alert's id in the inbox.
+    pub alert_id: String,
+    /// What raised it (`low-stock`, …).
+    pub kind: String,
+    /// Its title.
+    pub title: String,
+    /// The store it is about.
+    pub store_id: Option<String>,
+    /// The product it is about.
+    pub sku: Option<String>,
+    /// `open` or `closed`.
+    pub state: String,
+    /// When it was raised.
+    pub raised_at: i64,
+    /// When it was closed.
+    pub closed_at: Option<i64>,
+}
+
+/// What one document contributes to the read model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Projection {
+    /// An order: its row's own columns and its lines.
+    Order {
+        /// Its row.
+        row: OrderRow,
+        /// Its lines, in display order.
+        lines: Vec<OrderLineRow>,
+    },
+    /// An order's review: the verdict columns of the order's row and the approval steps.
+    Review {
+        /// Its columns of the order's row.
+        row: ReviewRow,
+        /// The approval steps, in order.
+        steps: Vec<StepRow>,
+    },
+    /// An inspection: its row's own columns.
+    Inspection(InspectionRow),
+    /// An inspection's score: the score columns of the inspection's row.
+    Score(ScoreRow),
+    /// A user's inbox: its alerts.
+    Inbox {
+        /// The inbox's document id.
+        inbox_id: String,
+        /// Its user.
+        owner: String,
+        /// Its alerts.
+        alerts: Vec<AlertRow>,
+    },
+    /// Nothing: master data, decisions, or a document that does not read as its kind.
+    None,
+}
+
+/// What document `id` contributes, read from the document itself and its scope columns (the
+/// region comes from its store, as admission computed it). A document that does not read as its
+/// kind contributes nothing — and is logged, for it should never have been admitted.
+pub fn project(id: &DocumentId, meta: &DocMeta, doc: &Automerge) -> Projection {
+    let projected = match meta.kind {
+        DocKind::Order => doc::read::<Order>(id, doc).map(|order| order_projection(id, meta, &order)),
+        DocKind::OrderReview => doc::read::<OrderReview>(id, doc).map(|review| review_projection(&review)),
+        DocKind::Inspection => {
+            doc::read::<Inspection>(id, doc).map(|inspection| inspection_projection(id, meta, &inspection))
+        }
+        DocKind::InspectionScore => doc::read::<InspectionScore>(id, doc).map(|score| score_projection(&score)),
+        DocKind::Inbox => doc::read::<Inbox>(id, doc).map(|inbox| inbox_projection(id, &inbox)),
+        DocKind::Decision
+        | DocKind::Inventory
+        | DocKind::Catalog
+        | DocKind::Store
+        | DocKind::Template => Ok(Projection::None),
+    };
+    projected.unwrap_or_else(|error| {
+        tracing::warn!(doc = %id, kind = %meta.kind, %error, "document left out of the read model");
+        Projection::None
+    })
+}
+
+/// [`project`], as storage writes it.
+pub fn row_changes(id: &DocumentId, meta: &DocMeta, doc: &Automerge) -> Vec<RowChange> {
+    project(id, meta, doc).into_row_changes()
+}
+
+fn order_projection(id: &DocumentId, meta: &DocMeta, order: &Order) -> Projection {
+    let row = OrderRow {
+        order_id: id.to_string(),
+        rep: order.owner.clone(),
+        store_id: order.store_id.clone(),
+        region: meta.region.clone(),
+        customer_id: order.customer_id.clone(),
+        status: order.status.as_str().to_owned(),
+        total_cents: order.total_cents(),
+        line_count: count(order.lines.len()),
+        created_at: order.created_at,
+        updated_at: order.updated_at,
+        submitted_at: order.submitted_at,
+        submission: i64::try_from(order.submission).unwrap_or(i64::MAX),
+    };
+    let lines = order
+        .lines_in_order()
+        .into_iter()
+        .map(|(line_id, line)| OrderLineRow {
+            line_id: line_id.clone(),
+            sku: line.sku.clone(),
+            qty: line.qty,
+            unit_price_cents: line.unit_price_cents,
+            discount_bp: line.discount_bp,
+            line_total_cents: line.total_cents(),
+            position: line.position,
+        })
+        .collect();
+    Projection::Order { row, lines }
+}
+
+fn review_projection(review: &OrderReview) -> Projection {
+    let current = review.current_step().and_then(|index| Some((index, review.steps.get(index)?)));
+    let row = ReviewRow {
+        order_id: review.order_id.clone(),
+        outcome: review.outcome.as_str().to_owned(),
+        reviewed_submission: i64::try_from(review.submission).unwrap_or(i64::MAX),
+        reviewed_total_cents: review.total_cents,
+        finding_count: count(review.findings.len()),
+        reviewed_at: review.reviewed_at,
+        decided_at: review.decided_at,
+        current_step: current.map(|(index, _)| count(index)),
+        current_role: current.map(|(_, step)| step.role.clone()),
+        current_approver: current.map(|(_, step)| step.approver.clone()),
+    };
+    let steps = review
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(index, step)| StepRow {
+            step: count(index),
+            role: step.role.clone(),
+            approver: step.approver.clone(),
+            rule: step.rule.clone(),
+            state: match step.state {
+                StepState::Pending => "pending",
+                StepState::Approved => "approved",
+                StepState::Rejected => "rejected",
+            }
+            .to_owned(),
+            decided_at: step.decided_at,
+            reason: step.reason.clone(),
+        })
+        .collect();
+    Projection::Review { row, steps }
+}
+
+fn inspection_projection(id: &DocumentId, meta: &DocMeta, inspection: &Inspection) -> Projection {
+    Projection::Inspection(InspectionRow {
+        inspection_id: id.to_string(),
+        supervisor: inspection.owner.clone(),
+        store_id: inspection.store_id.clone(),
+        region: meta.region.clone(),
+        template_id: inspection.template_id.clone(),
+        status: inspection.status.as_str().to_owned(),
+        check_in_at: inspection.check_in.at,
+        check_out_at: inspection.check_out.map(|visit| visit.at),
+        answer_count: count(inspection.answers.len()),
+        photo_count: count(inspection.photos.len()),
+        updated_at: inspection.updated_at,
+    })
+}
+
+fn score_projection(score: &InspectionScore) -> Projection {
+    let with = |trust: Trust| count(score.photos.iter().filter(|photo| photo.trust == trust).count());
+    Projection::Score(ScoreRow {
+        inspection_id: score.inspection_id.clone(),
+        score: score.score,
+        scoring_version: i64::try_from(score.scoring_version).unwrap_or(i64::MAX),
+        photos_pass: with(Trust::Pass),
+        photos_review: with(Trust::Review),
+        photos_rejected: with(Trust::Rejected),
+        scored_at: score.scored_at,
+    })
+}
+
+fn inbox_projection(id: &DocumentId, inbox: &Inbox) -> Projection {
+    let alerts = inbox
+        .alerts
+        .iter()
+        .map(|(alert_id, alert)| AlertRow {
+            alert_id: alert_id.clone(),
+            kind: alert.kind.clone(),
+            title: alert.title.clone(),
+            store_id: alert.store_id.clone(),
+            sku: alert.sku.clone(),
+            state: match alert.state {
+                doc::AlertState::Open => "open",
+                doc::AlertState::Closed => "closed",
+            }
+            .to_owned(),
+            raised_at: alert.raised_at,
+            closed_at: alert.closed_at,
+        })
+        .collect();
+    Projection::Inbox { inbox_id: id.to_string(), owner: inbox.owner.clone(), alerts }
+}
+
+fn count(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn text(value: &str) -> Cell {
+    Cell::text(value)
+}
+
+fn opt_text(value: &Option<String>) -> Cell {
+    Cell::Text(value.clone())
+}
+
+impl Projection {
+    /// The writes that put this projection in the tables, replacing what the same document
+    /// contributed before.
+    pub fn into_row_changes(self) -> Vec<RowChange> {
+        match self {
+            Projection::Order { row, lines } => {
+                let order_id = row.order_id.clone();
+                let columns = vec![
+                    ("rep", text(&row.rep)),
+                    ("store_id", text(&row.store_id)),
+                    ("region", opt_text(&row.region)),
+                    ("customer_id", text(&row.customer_id)),
+                    ("status", text(&row.status)),
+                    ("total_cents", Cell::int(row.total_cents)),
+                    ("line_count", Cell::int(row.line_count)),
+                    ("created_at", Cell::int(row.created_at)),
+                    ("updated_at", Cell::int(row.updated_at)),
+                    ("submitted_at", Cell::Int(row.submitted_at)),
+                    ("submission", Cell::int(row.submission)),
+                ];
+                let lines = lines
+                    .into_iter()
+                    .map(|line| -> Vec<Column> {
+                        vec![
+                            ("order_id", text(&order_id)),
+                            ("line_id", Cell::Text(Some(line.line_id))),
+                            ("sku", Cell::Text(Some(line.sku))),
+                            ("qty", Cell::int(line.qty)),
+                            ("unit_price_cents", Cell::int(line.unit_price_cents)),
+                            ("discount_bp", Cell::int(line.discount_bp)),
+                            ("line_total_cents", Cell::int(line.line_total_cents)),
+                            ("position", Cell::int(line.position)),
+                        ]
+                    })
+                    .collect();
+                vec![
+                    RowChange::Upsert { table: ORDER_ROWS.name, key: vec![("order_id", text(&order_id))], columns },
+                    RowChange::Replace { table: ORDER_LINES.name, parent: ("order_id", text(&order_id)), rows: lines },
+                ]
+            }
+            Projection::Review { row, steps } => {
+                let order_id = row.order_id.clone();
+                let columns = vec![
+                    ("outcome", Cell::Text(Some(row.outcome))),
+                    ("reviewed_submission", Cell::int(row.reviewed_submission)),
+                    ("reviewed_total_cents", Cell::int(row.reviewed_total_cents)),
+                    ("finding_count", Cell::int(row.finding_count)),
+                    ("reviewed_at", Cell::int(row.reviewed_at)),
+                    ("decided_at", Cell::Int(row.decided_at)),
+                    ("current_step", Cell::Int(row.current_step)),
+                    ("current_role", Cell::Text(row.current_role)),
+                    ("current_approver", Cell::Text(row.current_approver)),
+                ];
+                let steps = steps
+                    .into_iter()
+                    .map(|step| -> Vec<Column> {
+                        vec![
+                            ("order_id", text(&order_id)),
+                            ("step", Cell::int(step.step)),
+                            ("role", Cell::Text(Some(step.role))),
+                            ("approver", Cell::Text(Some(step.approver))),
+                            ("rule", Cell::Text(Some(step.rule))),
+                            ("state", Cell::Text(Some(step.state))),
+                            ("decided_at", Cell::Int(step.decided_at)),
+                            ("reason", Cell::Text(Some(step.reason))),
+                        ]
+                    })
+                    .collect();
+                vec![
+                    RowChange::Upsert { table: ORDER_ROWS.name, key: vec![("order_id", text(&order_id))], columns },
+                    RowChange::Replace { table: ORDER_STEPS.name, parent: ("order_id", text(&order_id)), rows: steps },
+                ]
+            }
+            Projection::Inspection(row) => {
+                let columns = vec![
+                    ("supervisor", Cell::Text(Some(row.supervisor))),
+                    ("store_id", Cell::Text(Some(row.store_id))),
+                    ("region", Cell::Text(row.region)),
+                    ("template_id", Cell::Text(Some(row.template_id))),
+                    ("status", Cell::Text(Some(row.status))),
+                    ("check_in_at", Cell::int(row.check_in_at)),
+                    ("check_out_at", Cell::Int(row.check_out_at)),
+                    ("answer_count", Cell::int(row.answer_count)),
+                    ("photo_count", Cell::int(row.photo_count)),
+                    ("updated_at", Cell::int(row.updated_at)),
+                ];
+                let key = vec![("inspection_id", Cell::Text(Some(row.inspection_id)))];
+                vec![RowChange::Upsert { table: INSPECTION_ROWS.name, key, columns }]
+            }
+            Projection::Score(row) => {
+                let columns = vec![
+                    ("score", Cell::Real(Some(row.score))),
+                    ("scoring_version", Cell::int(row.scoring_version)),
+                    ("photos_pass", Cell::int(row.photos_pass)),
+                    ("photos_review", Cell::int(row.photos_review)),
+                    ("photos_rejected", Cell::int(row.photos_rejected)),
+                    ("scored_at", Cell::int(row.scored_at)),
+                ];
+                let key = vec![("inspection_id", Cell::Text(Some(row.inspection_id)))];
+                vec![RowChange::Upsert { table: INSPECTION_ROWS.name, key, columns }]
+            }
+            Projection::Inbox { inbox_id, owner, alerts } => {
+                let rows = alerts
+                    .into_iter()
+                    .map(|alert| -> Vec<Column> {
+                        vec![
+                            ("inbox_id", text(&inbox_id)),
+                            ("alert_id", Cell::Text(Some(alert.alert_id))),
+                            ("owner", text(&owner)),
+                            ("kind", Cell::Text(Some(alert.kind))),
+                            ("title", Cell::Text(Some(alert.title))),
+                            ("store_id", Cell::Text(alert.store_id)),
+                            ("sku", Cell::Text(alert.sku)),
+                            ("state", Cell::Text(Some(alert.state))),
+                            ("raised_at", Cell::int(alert.raised_at)),
+                            ("closed_at", Cell::Int(alert.closed_at)),
+                        ]
+                    })
+                    .collect();
+                vec![RowChange::Replace { table: ALERT_ROWS.name, parent: ("inbox_id", text(&inbox_id)), rows }]
+            }
+            Projection::None => Vec::new(),
+        }
+    }
+}
+
+/// What a rebuild did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RebuildReport {
+    /// Documents read.
+    pub documents: u64,
+    /// Documents whose rows were written (the others changed meanwhile and wrote their own).
+    pub applied: u64,
+}
+
+/// Deletes the tenant's read-model rows and derives them again from every document, a page at
+/// a time. Writes may go on meanwhile: each stores its own rows with the document, and a page's
+/// rows are written only for documents still at the heads that were read
+/// ([`crate::storage::ReadModelStore::apply_read_model`]). Until it ends, lists miss rows.
+pub async fn rebuild_tenant(storage: &dyn Storage, tenant_id: i64) -> Result<RebuildReport> {
+    storage.clear_read_model(tenant_id).await?;
+    let mut report = RebuildReport::default();
+    let mut after: Option<DocumentId> = None;
+    loop {
+        let ids = storage.doc_ids_after(tenant_id, after.as_ref(), PAGE).await?;
+        let Some(last) = ids.last().cloned() else { return Ok(report) };
+        let mut page = Vec::with_capacity(ids.len());
+        for id in ids {
+            let Some(stored) = storage.load_doc(tenant_id, &id).await? else { continue };
+            report.documents += 1;
+            let changes = match Automerge::load(&stored.snapshot) {
+                Ok(doc) => row_changes(&id, &stored.meta, &doc),
+                Err(error) => {
+                    tracing::warn!(tenant_id, doc = %id, %error, "document does not load; left out of the read model");
+                    continue;
+                }
+            };
+            if !changes.is_empty() {
+                page.push((id, stored.heads, changes));
+            }
+        }
+        report.applied += storage.apply_read_model(tenant_id, page).await?;
+        after = Some(last);
+    }
+}
+
+/// Runs a `rebuild-projections` job: the whole tenant.
+pub async fn run(state: &AppState, job: &Job) -> Result<()> {
+    let report = rebuild_tenant(state.storage.as_ref(), job.tenant_id).await?;
+    tracing::info!(tenant_id = job.tenant_id, documents = report.documents, "read model rebuilt");
+    Ok(())
+}
