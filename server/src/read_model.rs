@@ -95,7 +95,7 @@ pub struct ReviewRow {
     /// Index of the step waiting for a decision.
     pub current_step: Option<i64>,
     /// Role of that step's approver.
-    pub current_role: Option<String>,
+    pub current_approver_role: Option<String>,
     /// User id of that step's approver.
     pub current_approver: Option<String>,
 }
@@ -291,7 +291,7 @@ fn review_projection(review: &OrderReview) -> Projection {
         reviewed_at: review.reviewed_at,
         decided_at: review.decided_at,
         current_step: current.map(|(index, _)| count(index)),
-        current_role: current.map(|(_, step)| step.role.clone()),
+        current_approver_role: current.map(|(_, step)| step.role.clone()),
         current_approver: current.map(|(_, step)| step.approver.clone()),
     };
     let steps = review
@@ -429,7 +429,7 @@ impl Projection {
                     ("reviewed_at", Cell::int(row.reviewed_at)),
                     ("decided_at", Cell::Int(row.decided_at)),
                     ("current_step", Cell::Int(row.current_step)),
-                    ("current_role", Cell::Text(row.current_role)),
+                    ("current_approver_role", Cell::Text(row.current_approver_role)),
                     ("current_approver", Cell::Text(row.current_approver)),
                 ];
                 let steps = steps

@@ -919,3 +919,236 @@ async fn a_guesser_at_one_address_slows_only_that_address_on_every_node_and_neve
     on_a.check(&account, Some([198, 51, 100, 7].into())).await.unwrap();
     on_b.check(&account, Some([198, 51, 100, 7].into())).await.unwrap();
 }
+
+// ---------------------------------------------------------------------------------------------
+// The read model
+
+/// Orders created, edited, submitted, reviewed by the review job and decided; one reopened;
+/// inspections checked in and out and scored; alerts raised and closed — every write through
+/// `write_doc` with its rows. Then the rows are derived again from the documents: they must be
+/// the same.
+async fn the_read_model_written_with_each_document_equals_the_one_rebuilt_from_the_documents(
+    storage: &dyn Storage,
+) {
+    use fieldsync_core::doc::{
+        Alert, AlertState, Answer, AnswerValue, Decision, GeoFix, Inspection, InspectionScore, InspectionStatus,
+        Order, OrderLine, OrderReview, OrderStatus, PhotoAssessment, PhotoRef, Trust, Verdict, Visit,
+    };
+    use fieldsync_server::config::PasswordCost;
+    use fieldsync_server::documents::{self, create_as_relay_with_id};
+    use fieldsync_server::jobs::{apply_decision, review_order, score_inspection};
+    use fieldsync_server::read_model::rebuild_tenant;
+
+    seed_demo_for_read_model(storage, PasswordCost::insecure_for_tests()).await;
+    let tenant = storage.find_tenant(fieldsync_server::seed::DEMO_TENANT).await.unwrap().unwrap().id;
+    let hq = Scope { role: Role::Hq, user_id: "hq".into(), region: None };
+    let stores = storage.list_docs(tenant, &hq, DocKind::Store, 100).await.unwrap();
+    let catalog = review_order::tenant_catalog(storage, tenant).await.unwrap();
+    let products: Vec<String> =
+        catalog.products.iter().filter(|(_, p)| p.active).take(4).map(|(sku, _)| sku.clone()).collect();
+    // At list price, so that orders pass validation and large ones go to an approver.
+    let price = |store: &RetailStore, sku: &str, qty: i64| {
+        fieldsync_core::rules::list_price(&catalog, store, sku, qty).unwrap().unit_price_cents
+    };
+    let now = fieldsync_core::clock::now_ms();
+
+    let mut orders = Vec::new();
+    for (n, stored) in stores.iter().take(12).enumerate() {
+        let store: RetailStore = documents::read(storage, tenant, &stored.id).await.unwrap();
+        let qty = 1 + (n as i64 * 7) % 40;
+        let lines = products
+            .iter()
+            .take(1 + n % 4)
+            .enumerate()
+            .map(|(i, sku)| {
+                let line = OrderLine {
+                    sku: sku.clone(),
+                    qty,
+                    unit_price_cents: price(&store, sku, qty),
+                    discount_bp: if n % 5 == 0 { 1_500 } else { 0 },
+                    position: i as i64,
+                };
+                (format!("line-{i}"), line)
+            })
+            .collect();
+        let order = Order {
+            owner: store.rep.clone(),
+            store_id: stored.id.to_string(),
+            customer_id: store.customer_id.clone(),
+            status: OrderStatus::Draft,
+            lines,
+            notes: String::new(),
+            created_at: now + n as i64,
+            updated_at: now + n as i64,
+            submitted_at: None,
+            submission: 0,
+        };
+        orders.push((create_as_relay(storage, tenant, &order).await.unwrap(), store));
+    }
+    for (n, (id, store)) in orders.iter().enumerate() {
+        edit_as_relay(storage, tenant, id, |order: &mut Order| {
+            if let Some(line) = order.lines.get_mut("line-0") {
+                line.qty += 3;
+                line.unit_price_cents = price(store, &line.sku, line.qty);
+            }
+            order.lines.remove("line-2");
+            if n % 6 != 5 {
+                order.status = OrderStatus::Submitted;
+                order.submission += 1;
+                order.submitted_at = Some(now + 1_000);
+            }
+            order.updated_at = now + 1_000;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        review_order::review_order(storage, tenant, id, now + 2_000).await.unwrap();
+    }
+    let mut decided = 0;
+    for (id, _) in &orders {
+        let review_id = review_order::find_review_id(storage, tenant, id.as_str()).await.unwrap();
+        if storage.load_doc(tenant, &review_id).await.unwrap().is_none() {
+            continue;
+        }
+        let review: OrderReview = documents::read(storage, tenant, &review_id).await.unwrap();
+        let Some(step) = review.current_step() else { continue };
+        let decision = Decision {
+            order_id: id.to_string(),
+            step: step as u64,
+            submission: review.submission,
+            approver: review.steps[step].approver.clone(),
+            verdict: Verdict::Approve,
+            reason: String::new(),
+            decided_at: now + 3_000,
+        };
+        if apply_decision::decide_for(storage, tenant, &review, &decision, now + 3_000).await.unwrap().is_ok() {
+            decided += 1;
+        }
+    }
+    assert!(decided > 0, "some orders went to an approver");
+    // Reopened after its review: the verdict stays, for the older submission.
+    edit_as_relay(storage, tenant, &orders[1].0, |order: &mut Order| {
+        order.status = OrderStatus::Draft;
+        Ok(())
+    })
+    .await
+    .unwrap();
+
+    let fix = GeoFix { latitude: 53.55, longitude: 9.99, accuracy_m: 8.0 };
+    for (n, stored) in stores.iter().skip(20).take(4).enumerate() {
+        let store: RetailStore = documents::read(storage, tenant, &stored.id).await.unwrap();
+        let photo = |i: usize| PhotoRef {
+            sha256: format!("{:064x}", n * 10 + i),
+            item_id: "shelf".into(),
+            byte_size: 1_000,
+            width: 640,
+            height: 480,
+            captured_at: now + 10,
+            position: Some(fix),
+            phash: String::new(),
+        };
+        let answer = Answer {
+            id: "shelf".into(),
+            value: AnswerValue::Yes,
+            count: Some(3),
+            note: String::new(),
+            answered_at: now + 5,
+        };
+        let inspection = Inspection {
+            owner: store.supervisor.clone(),
+            store_id: stored.id.to_string(),
+            template_id: "template".into(),
+            status: InspectionStatus::Open,
+            check_in: Visit { at: now, position: fix },
+            check_out: None,
+            answers: [("shelf".to_owned(), answer)].into(),
+            photos: (0..=n).map(|i| (photo(i).sha256.clone(), photo(i))).collect(),
+            updated_at: now,
+            promotions_started: Default::default(),
+        };
+        let id = create_as_relay(storage, tenant, &inspection).await.unwrap();
+        if n == 3 {
+            continue; // still open
+        }
+        edit_as_relay(storage, tenant, &id, |inspection: &mut Inspection| {
+            inspection.status = InspectionStatus::CheckedOut;
+            inspection.check_out = Some(Visit { at: now + 600_000, position: fix });
+            inspection.updated_at = now + 600_000;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let trusts = [Trust::Pass, Trust::Review, Trust::Rejected];
+        let score = InspectionScore {
+            inspection_id: id.to_string(),
+            owner: store.supervisor.clone(),
+            store_id: stored.id.to_string(),
+            scored_heads: Vec::new(),
+            scoring_version: 1,
+            score: 62.5 + n as f64,
+            items: Vec::new(),
+            photos: (0..=n)
+                .map(|i| PhotoAssessment {
+                    sha256: photo(i).sha256,
+                    quality: 0.5,
+                    trust: trusts[i % 3],
+                    reasons: Vec::new(),
+                })
+                .collect(),
+            reasons: Vec::new(),
+            scored_at: now + 700_000,
+        };
+        create_as_relay_with_id(storage, tenant, &score_inspection::score_id(&id), &score).await.unwrap();
+    }
+
+    let alert = |kind: &str, at: i64| Alert {
+        kind: kind.into(),
+        title: format!("{kind} at store"),
+        detail: String::new(),
+        store_id: Some(stores[0].id.to_string()),
+        sku: Some(products[0].clone()),
+        state: AlertState::Open,
+        raised_at: at,
+        closed_at: None,
+    };
+    let inbox = Inbox {
+        owner: "someone".into(),
+        alerts: [("a1".to_owned(), alert("low-stock", now)), ("a2".to_owned(), alert("sales-falling", now + 1))]
+            .into(),
+    };
+    let inbox_id = create_as_relay(storage, tenant, &inbox).await.unwrap();
+    edit_as_relay(storage, tenant, &inbox_id, |inbox: &mut Inbox| {
+        if let Some(alert) = inbox.alerts.get_mut("a1") {
+            alert.state = AlertState::Closed;
+            alert.closed_at = Some(now + 50);
+        }
+        Ok(())
+    })
+    .await
+    .unwrap();
+
+    let incremental = storage.dump_read_model(tenant).await.unwrap();
+    let rows = |table: &str| incremental.iter().find(|(name, _)| *name == table).unwrap().1.clone();
+    assert_eq!(rows("order_rows").len(), 12);
+    let lines: usize = (0..12).map(|n| (1 + n % 4).min(2) + usize::from(n % 4 == 3)).sum();
+    assert_eq!(rows("order_lines").len(), lines, "line-2 was removed from every order that had it");
+    assert!(!rows("order_steps").is_empty());
+    assert_eq!(rows("inspection_rows").len(), 4);
+    assert_eq!(rows("alert_rows").len(), 2);
+    // The reopened order: draft, with the verdict of its first submission.
+    let reopened = rows("order_rows").into_iter().find(|row| row[0].as_deref() == Some(orders[1].0.as_str())).unwrap();
+    assert_eq!(reopened[5].as_deref(), Some("draft"));
+    assert!(reopened[12].is_some(), "the review's outcome stays on the row");
+
+    storage.clear_read_model(tenant).await.unwrap();
+    assert!(storage.dump_read_model(tenant).await.unwrap().iter().all(|(_, rows)| rows.is_empty()));
+    let report = rebuild_tenant(storage, tenant).await.unwrap();
+    assert!(report.documents > 40);
+    let rebuilt = storage.dump_read_model(tenant).await.unwrap();
+    assert_eq!(incremental, rebuilt);
+}
+contract!(the_read_model_written_with_each_document_equals_the_one_rebuilt_from_the_documents);
+
+async fn seed_demo_for_read_model(storage: &dyn Storage, cost: fieldsync_server::config::PasswordCost) {
+    fieldsync_server::seed::seed_demo(storage, cost).await.unwrap();
+}

@@ -98,7 +98,7 @@ pub const ORDER_ROWS: Table = Table {
         "reviewed_at",
         "decided_at",
         "current_step",
-        "current_role",
+        "current_approver_role",
         "current_approver",
     ],
 };

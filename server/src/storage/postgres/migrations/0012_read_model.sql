@@ -27,7 +27,7 @@ CREATE TABLE order_rows (
     reviewed_at BIGINT,
     decided_at BIGINT,
     current_step BIGINT,
-    current_role TEXT,
+    current_approver_role TEXT,
     current_approver TEXT,
     PRIMARY KEY (tenant_id, order_id)
 );

@@ -27,7 +27,7 @@ CREATE TABLE order_rows (
     reviewed_at INTEGER,
     decided_at INTEGER,
     current_step INTEGER,
-    current_role TEXT,
+    current_approver_role TEXT,
     current_approver TEXT,
     PRIMARY KEY (tenant_id, order_id)
 );
