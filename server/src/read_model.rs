@@ -551,3 +551,146 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
     tracing::info!(tenant_id = job.tenant_id, documents = report.documents, "read model rebuilt");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::collections::BTreeMap;
+
+    use automerge::ActorId;
+    use fieldsync_core::doc::{
+        ApprovalStep, DocumentModel, OrderLine, OrderStatus, PhotoAssessment, ReviewOutcome, Severity,
+    };
+
+    use super::*;
+
+    fn meta(kind: DocKind, region: Option<&str>) -> DocMeta {
+        DocMeta { kind, owner: None, store_id: None, region: region.map(str::to_owned), subject_id: None, status: None }
+    }
+
+    fn saved<T: DocumentModel>(value: &T) -> (DocumentId, Automerge) {
+        let id = DocumentId::random();
+        let am = doc::create(&id, ActorId::random(), value).unwrap();
+        (id, am)
+    }
+
+    fn line(sku: &str, qty: i64, price: i64, discount_bp: i64, position: i64) -> OrderLine {
+        OrderLine { sku: sku.into(), qty, unit_price_cents: price, discount_bp, position }
+    }
+
+    fn order() -> Order {
+        Order {
+            owner: "rep-1".into(),
+            store_id: "store-1".into(),
+            customer_id: "customer-1".into(),
+            status: OrderStatus::Submitted,
+            lines: BTreeMap::from([
+                ("b".to_owned(), line("SKU-2", 3, 999, 1_250, 0)),
+                ("a".to_owned(), line("SKU-1", 2, 500, 0, 1)),
+            ]),
+            notes: String::new(),
+            created_at: 10,
+            updated_at: 20,
+            submitted_at: Some(30),
+            submission: 2,
+        }
+    }
+
+    #[test]
+    fn an_order_projects_its_row_with_the_discounted_total_and_its_lines_in_display_order() {
+        let (id, am) = saved(&order());
+        let Projection::Order { row, lines } = project(&id, &meta(DocKind::Order, Some("north")), &am) else {
+            panic!("an order projects as an order")
+        };
+        // 3 × 9.99 − 12.5 % = 26.22 (rounded half up), plus 2 × 5.00.
+        assert_eq!(row.total_cents, 2_622 + 1_000);
+        assert_eq!((row.line_count, row.submission, row.submitted_at), (2, 2, Some(30)));
+        assert_eq!((row.status.as_str(), row.region.as_deref(), row.rep.as_str()), ("submitted", Some("north"), "rep-1"));
+        let ids: Vec<&str> = lines.iter().map(|l| l.line_id.as_str()).collect();
+        assert_eq!(ids, ["b", "a"]);
+        assert_eq!(lines[0].line_total_cents, 2_622);
+    }
+
+    #[test]
+    fn a_review_owns_only_the_verdict_columns_of_its_orders_row_and_names_the_current_approver() {
+        let step = |approver: &str, state: StepState| ApprovalStep {
+            role: "manager".into(),
+            approver: approver.into(),
+            rule: "large-order".into(),
+            state,
+            decided_at: (state != StepState::Pending).then_some(40),
+            reason: String::new(),
+        };
+        let review = OrderReview {
+            order_id: "order-1".into(),
+            owner: "rep-1".into(),
+            store_id: "store-1".into(),
+            submission: 1,
+            reviewed_heads: Vec::new(),
+            outcome: ReviewOutcome::NeedsApproval,
+            findings: vec![doc::Finding {
+                code: "x".into(),
+                line_id: None,
+                severity: Severity::Warning,
+                text: String::new(),
+            }],
+            steps: vec![step("manager-1", StepState::Approved), step("hq-1", StepState::Pending)],
+            total_cents: 50_000,
+            submitted_at: Some(30),
+            reviewed_at: 35,
+            decided_at: None,
+        };
+        let (id, am) = saved(&review);
+        let changes = row_changes(&id, &meta(DocKind::OrderReview, None), &am);
+        let RowChange::Upsert { table, key, columns } = &changes[0] else { panic!("the row is upserted") };
+        assert_eq!((*table, key.clone()), ("order_rows", vec![("order_id", Cell::text("order-1"))]));
+        let names: Vec<&str> = columns.iter().map(|(name, _)| *name).collect();
+        assert!(!names.contains(&"status") && !names.contains(&"rep"), "the order's own columns stay the order's");
+        let value = |name: &str| columns.iter().find(|(n, _)| *n == name).unwrap().1.clone();
+        assert_eq!(value("outcome"), Cell::text("needs-approval"));
+        assert_eq!(value("current_step"), Cell::int(1));
+        assert_eq!(value("current_approver"), Cell::text("hq-1"));
+        let RowChange::Replace { table, rows, .. } = &changes[1] else { panic!("the steps are replaced") };
+        assert_eq!((*table, rows.len()), ("order_steps", 2));
+    }
+
+    #[test]
+    fn a_score_counts_the_inspections_photos_by_trust_verdict() {
+        let photo = |trust| PhotoAssessment { sha256: "s".into(), quality: 0.5, trust, reasons: Vec::new() };
+        let score = InspectionScore {
+            inspection_id: "inspection-1".into(),
+            owner: "sup-1".into(),
+            store_id: "store-1".into(),
+            scored_heads: Vec::new(),
+            scoring_version: 3,
+            score: 87.5,
+            items: Vec::new(),
+            photos: vec![photo(Trust::Pass), photo(Trust::Pass), photo(Trust::Rejected)],
+            reasons: Vec::new(),
+            scored_at: 99,
+        };
+        let (id, am) = saved(&score);
+        let Projection::Score(row) = project(&id, &meta(DocKind::InspectionScore, None), &am) else {
+            panic!("a score projects as a score")
+        };
+        assert_eq!((row.photos_pass, row.photos_review, row.photos_rejected), (2, 0, 1));
+        assert_eq!((row.inspection_id.as_str(), row.score, row.scoring_version), ("inspection-1", 87.5, 3));
+    }
+
+    #[test]
+    fn a_document_that_does_not_read_as_its_kind_projects_nothing() {
+        let (id, am) = saved(&order());
+        assert_eq!(project(&id, &meta(DocKind::Inspection, None), &am), Projection::None);
+        assert!(row_changes(&id, &meta(DocKind::OrderReview, None), &am).is_empty());
+        assert!(row_changes(&id, &meta(DocKind::Order, None), &Automerge::new()).is_empty());
+    }
+
+    #[test]
+    fn master_data_and_decisions_project_nothing() {
+        let (id, am) = saved(&order());
+        for kind in [DocKind::Decision, DocKind::Inventory, DocKind::Catalog, DocKind::Store, DocKind::Template] {
+            assert_eq!(project(&id, &meta(kind, None), &am), Projection::None);
+        }
+    }
+}
