@@ -154,3 +154,24 @@ fn serve_prints_its_real_port_and_answers_health_checks_and_logins_on_a_socket()
         http(&address, &format!("HEAD /v1/blobs/{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "a".repeat(64)));
     assert!(head.starts_with("HTTP/1.1 401"), "{head}");
 }
+
+#[test]
+fn rebuild_projections_derives_the_read_model_of_one_tenant_or_of_every_tenant_with_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let seeded = run(&data, &["seed-demo"]);
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+
+    let one = run(&data, &["rebuild-projections", "--tenant", "demo"]);
+    assert!(one.status.success(), "{}", stderr(&one));
+    let text = String::from_utf8_lossy(&one.stdout);
+    assert!(text.contains("rebuilt the read model of tenant demo from"), "{text}");
+
+    let every = run(&data, &["rebuild-projections"]);
+    assert!(every.status.success(), "{}", stderr(&every));
+    assert_eq!(String::from_utf8_lossy(&every.stdout).lines().count(), 1, "one tenant has documents");
+
+    let unknown = run(&data, &["rebuild-projections", "--tenant", "nope"]);
+    assert_eq!(unknown.status.code(), Some(2), "{}", stderr(&unknown));
+    assert!(stderr(&unknown).contains("tenant nope not found"), "{}", stderr(&unknown));
+}

@@ -71,4 +71,34 @@ mod tests {
             .unwrap();
         assert_eq!(rows, [("aa".to_owned(), Some("u1".to_owned()), 5), ("bb".to_owned(), None, 7)]);
     }
+
+    #[test]
+    fn a_database_with_documents_from_before_the_read_model_queues_one_rebuild_per_tenant() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let before = MIGRATIONS.iter().position(|sql| sql.contains("CREATE TABLE order_rows")).unwrap();
+        for sql in &MIGRATIONS[..before] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", before as u32).unwrap();
+        conn.execute_batch("INSERT INTO tenants (id, name, created_at) VALUES (1, 'acme', 1), (2, 'globex', 1), (3, 'empty', 1);")
+            .unwrap();
+        for (tenant, id) in [(1, "a"), (1, "b"), (2, "c")] {
+            conn.execute(
+                "INSERT INTO documents (tenant_id, id, kind, snapshot, heads, created_seq, updated_seq, updated_at)
+                 VALUES (?1, ?2, 'order', x'', x'', 1, 1, 0)",
+                rusqlite::params![tenant, id],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let jobs: Vec<(i64, String)> = conn
+            .prepare("SELECT tenant_id, kind FROM jobs WHERE kind = 'rebuild-projections' ORDER BY tenant_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let rebuild = "rebuild-projections".to_owned();
+        assert_eq!(jobs, [(1, rebuild.clone()), (2, rebuild)]);
+    }
 }
