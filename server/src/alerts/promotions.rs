@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use fieldsync_core::doc::{Promotion, RetailStore};
 
 use super::{AlertKind, Cause};
-use crate::format::datetime;
+use crate::locale::Locale;
 
 /// A running promotion a store has not confirmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,8 +29,8 @@ pub struct PromotionNotStarted {
 }
 
 impl PromotionNotStarted {
-    /// The alert this finding raises.
-    pub fn cause(&self) -> Cause {
+    /// The alert this finding raises; `locale` writes the start time in the tenant's zone.
+    pub fn cause(&self, locale: &Locale) -> Cause {
         Cause {
             key: format!("{}:{}:{}", AlertKind::PromotionNotStarted.as_str(), self.promotion_id, self.store_id),
             kind: AlertKind::PromotionNotStarted,
@@ -39,7 +39,7 @@ impl PromotionNotStarted {
                 "promotion {} ({}) started {} but no visit to {} has confirmed it is running",
                 self.promotion_name,
                 self.promotion_id,
-                datetime(self.starts_at),
+                locale.datetime(self.starts_at),
                 self.store_name
             ),
             store_id: Some(self.store_id.clone()),
@@ -158,7 +158,7 @@ mod tests {
         let confirmed = BTreeSet::from([("s-north".to_owned(), "other".to_owned())]);
         let found = detect(&promotions, &stores(), &confirmed, NOW);
         assert_eq!(found.len(), 1);
-        let cause = found[0].cause();
+        let cause = found[0].cause(&Locale::default());
         assert_eq!(cause.key, "promotion-not-started:p:s-north");
         assert_eq!(cause.store_id.as_deref(), Some("s-north"));
         assert!(cause.detail.contains("no visit to North"), "{}", cause.detail);

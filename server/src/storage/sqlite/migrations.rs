@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_feed_indexes.sql"),
     include_str!("migrations/0009_quarantine.sql"),
     include_str!("migrations/0010_blob_uploaders.sql"),
+    include_str!("migrations/0011_tenant_locale.sql"),
 ];
 
 /// The schema version this code writes.
