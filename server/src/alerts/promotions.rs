@@ -78,6 +78,7 @@ pub fn detect(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     /// (case, promotion, confirmations, stores alerted)
@@ -150,6 +151,20 @@ mod tests {
             let alerted: Vec<&str> = found.iter().map(|f| f.store_id.as_str()).collect();
             assert_eq!(alerted, expected, "{case}");
         }
+    }
+
+    #[test]
+    fn a_promotion_starting_at_local_midnight_in_shanghai_runs_from_16_00_utc_the_day_before() {
+        let shanghai = Locale::new("Asia/Shanghai", "CNY").unwrap();
+        // Midnight of 5 March 2026 in Shanghai is 16:00 UTC on 4 March.
+        let starts_at = 1_772_640_000_000;
+        assert_eq!(shanghai.datetime(starts_at), "2026-03-05 00:00 +08:00");
+        let promotions = BTreeMap::from([("p".to_owned(), promotion(starts_at, starts_at + DAY, &["s-north"], &[]))]);
+        assert!(detect(&promotions, &stores(), &BTreeSet::new(), starts_at - 1).is_empty(), "23:59 local: not yet");
+        let found = detect(&promotions, &stores(), &BTreeSet::new(), starts_at + 30 * 60_000);
+        assert_eq!(found.len(), 1, "half an hour into the local day it runs");
+        let detail = found[0].cause(&shanghai).detail;
+        assert!(detail.contains("started 2026-03-05 00:00 +08:00"), "{detail}");
     }
 
     #[test]
