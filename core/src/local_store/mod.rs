@@ -528,18 +528,7 @@ mod tests {
     use crate::doc::{RetailStore, limits::LimitError};
 
     fn store_doc(id: &DocumentId, name: &str) -> Automerge {
-        let store = RetailStore {
-            name: name.to_owned(),
-            address: "1 Main St".into(),
-            customer_id: "C-1".into(),
-            region: "north".into(),
-            tier: "B".into(),
-            latitude: 52.1,
-            longitude: 4.3,
-            rep: "rep-1".into(),
-            supervisor: "sup-1".into(),
-            active: true,
-        };
+        let store = RetailStore::sample(name);
         doc::create(id, ActorId::random(), &store).unwrap()
     }
 

@@ -18,7 +18,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_feed_indexes.sql"),
     include_str!("migrations/0010_quarantine.sql"),
     include_str!("migrations/0011_blob_uploaders.sql"),
-    include_str!("migrations/0012_read_model.sql"),
+    include_str!("migrations/0012_tenant_locale.sql"),
+    include_str!("migrations/0013_read_model.sql"),
 ];
 
 /// The schema version this code writes.
