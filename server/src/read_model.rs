@@ -232,11 +232,9 @@ pub fn project(id: &DocumentId, meta: &DocMeta, doc: &Automerge) -> Projection {
         }
         DocKind::InspectionScore => doc::read::<InspectionScore>(id, doc).map(|score| score_projection(&score)),
         DocKind::Inbox => doc::read::<Inbox>(id, doc).map(|inbox| inbox_projection(id, &inbox)),
-        DocKind::Decision
-        | DocKind::Inventory
-        | DocKind::Catalog
-        | DocKind::Store
-        | DocKind::Template => Ok(Projection::None),
+        DocKind::Decision | DocKind::Inventory | DocKind::Catalog | DocKind::Store | DocKind::Template => {
+            Ok(Projection::None)
+        }
     };
     projected.unwrap_or_else(|error| {
         tracing::warn!(doc = %id, kind = %meta.kind, %error, "document left out of the read model");
@@ -606,7 +604,10 @@ mod tests {
         // 3 × 9.99 − 12.5 % = 26.22 (rounded half up), plus 2 × 5.00.
         assert_eq!(row.total_cents, 2_622 + 1_000);
         assert_eq!((row.line_count, row.submission, row.submitted_at), (2, 2, Some(30)));
-        assert_eq!((row.status.as_str(), row.region.as_deref(), row.rep.as_str()), ("submitted", Some("north"), "rep-1"));
+        assert_eq!(
+            (row.status.as_str(), row.region.as_deref(), row.rep.as_str()),
+            ("submitted", Some("north"), "rep-1")
+        );
         let ids: Vec<&str> = lines.iter().map(|l| l.line_id.as_str()).collect();
         assert_eq!(ids, ["b", "a"]);
         assert_eq!(lines[0].line_total_cents, 2_622);

@@ -936,12 +936,10 @@ async fn a_guesser_at_one_address_slows_only_that_address_on_every_node_and_neve
 /// inspections checked in and out and scored; alerts raised and closed — every write through
 /// `write_doc` with its rows. Then the rows are derived again from the documents: they must be
 /// the same.
-async fn the_read_model_written_with_each_document_equals_the_one_rebuilt_from_the_documents(
-    storage: &dyn Storage,
-) {
+async fn the_read_model_written_with_each_document_equals_the_one_rebuilt_from_the_documents(storage: &dyn Storage) {
     use fieldsync_core::doc::{
-        Alert, AlertState, Answer, AnswerValue, Decision, GeoFix, Inspection, InspectionScore, InspectionStatus,
-        Order, OrderLine, OrderReview, OrderStatus, PhotoAssessment, PhotoRef, Trust, Verdict, Visit,
+        Alert, AlertState, Answer, AnswerValue, Decision, GeoFix, Inspection, InspectionScore, InspectionStatus, Order,
+        OrderLine, OrderReview, OrderStatus, PhotoAssessment, PhotoRef, Trust, Verdict, Visit,
     };
     use fieldsync_server::config::PasswordCost;
     use fieldsync_server::documents::{self, create_as_relay_with_id};
@@ -1122,8 +1120,7 @@ async fn the_read_model_written_with_each_document_equals_the_one_rebuilt_from_t
     };
     let inbox = Inbox {
         owner: "someone".into(),
-        alerts: [("a1".to_owned(), alert("low-stock", now)), ("a2".to_owned(), alert("sales-falling", now + 1))]
-            .into(),
+        alerts: [("a1".to_owned(), alert("low-stock", now)), ("a2".to_owned(), alert("sales-falling", now + 1))].into(),
     };
     let inbox_id = create_as_relay(storage, tenant, &inbox).await.unwrap();
     edit_as_relay(storage, tenant, &inbox_id, |inbox: &mut Inbox| {

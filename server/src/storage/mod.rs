@@ -31,7 +31,16 @@ pub use settings::*;
 
 /// Everything the relay persists.
 pub trait Storage:
-    AccountStore + DocStore + BlobStore + JobStore + SalesStore + TenantSettingsStore + ReadModelStore + Send + Sync + 'static
+    AccountStore
+    + DocStore
+    + BlobStore
+    + JobStore
+    + SalesStore
+    + TenantSettingsStore
+    + ReadModelStore
+    + Send
+    + Sync
+    + 'static
 {
 }
 

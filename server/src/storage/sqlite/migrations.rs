@@ -97,8 +97,10 @@ mod tests {
             conn.execute_batch(sql).unwrap();
         }
         conn.pragma_update(None, "user_version", before as u32).unwrap();
-        conn.execute_batch("INSERT INTO tenants (id, name, created_at) VALUES (1, 'acme', 1), (2, 'globex', 1), (3, 'empty', 1);")
-            .unwrap();
+        conn.execute_batch(
+            "INSERT INTO tenants (id, name, created_at) VALUES (1, 'acme', 1), (2, 'globex', 1), (3, 'empty', 1);",
+        )
+        .unwrap();
         for (tenant, id) in [(1, "a"), (1, "b"), (2, "c")] {
             conn.execute(
                 "INSERT INTO documents (tenant_id, id, kind, snapshot, heads, created_seq, updated_seq, updated_at)

@@ -38,7 +38,8 @@ pub(super) fn apply_changes(tx: &Connection, tenant_id: i64, changes: &[RowChang
                 tx.prepare_cached(&delete_sql(table, parent.0, numbered))?
                     .execute(params![tenant_id, value(&parent.1)])?;
                 for row in rows {
-                    let args = std::iter::once(Value::Integer(tenant_id)).chain(row.iter().map(|(_, cell)| value(cell)));
+                    let args =
+                        std::iter::once(Value::Integer(tenant_id)).chain(row.iter().map(|(_, cell)| value(cell)));
                     tx.prepare_cached(&insert_sql(table, row, numbered))?.execute(params_from_iter(args))?;
                 }
             }
