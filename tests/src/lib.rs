@@ -18,6 +18,7 @@
 // A test harness: failing loudly at the first broken step is what it is for.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod fuzzing;
 pub mod live;
 pub mod process;
 
