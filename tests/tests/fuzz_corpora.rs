@@ -65,20 +65,41 @@ fn the_checked_in_seeds_are_what_the_encoders_make_now() {
 }
 
 /// `fuzz/open-crashes/<target>/` holds crashes found whose fix lies outside the fuzzing work
-/// (each is described in `fuzz/README.md`). They must still panic: once one is fixed this fails,
-/// and its file moves to `fuzz/regressions/<target>/`, where it is replayed as a past crash.
+/// (each is described in `fuzz/README.md`). Each must still crash — a panic or an abort, so it
+/// runs in a child process (this test binary, running [`one_input_named_by_the_environment`]).
+/// Once one is fixed this fails, and its file moves to `fuzz/regressions/<target>/`, where it is
+/// replayed as a past crash.
 #[test]
-fn every_open_crash_still_panics_until_its_fix_moves_it_to_regressions() {
+fn every_open_crash_still_crashes_until_its_fix_moves_it_to_regressions() {
+    let this_binary = std::env::current_exe().expect("the test binary");
     for target in TARGETS {
         for path in files("open-crashes", target) {
-            let bytes = std::fs::read(&path).expect("read a crash file");
-            let outcome = std::panic::catch_unwind(|| (target.run)(&bytes));
+            let status = std::process::Command::new(&this_binary)
+                .args(["--exact", "one_input_named_by_the_environment", "--test-threads=1"])
+                .env(REPLAY_TARGET, target.name)
+                .env(REPLAY_FILE, &path)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .expect("run the test binary");
             assert!(
-                outcome.is_err(),
-                "{} no longer panics: move it to fuzz/regressions/{}/ and its note in fuzz/README.md",
+                !status.success(),
+                "{} no longer crashes: move it to fuzz/regressions/{}/ and its note in fuzz/README.md",
                 path.display(),
                 target.name
             );
         }
     }
+}
+
+const REPLAY_TARGET: &str = "FIELDSYNC_FUZZ_REPLAY_TARGET";
+const REPLAY_FILE: &str = "FIELDSYNC_FUZZ_REPLAY_FILE";
+
+/// Runs the one input that [`every_open_crash_still_crashes_until_its_fix_moves_it_to_regressions`]
+/// names in the environment; nothing otherwise.
+#[test]
+fn one_input_named_by_the_environment() {
+    let (Ok(name), Ok(path)) = (std::env::var(REPLAY_TARGET), std::env::var(REPLAY_FILE)) else { return };
+    let target = TARGETS.iter().find(|t| t.name == name).expect("a fuzz target");
+    (target.run)(&std::fs::read(path).expect("read the input"));
 }
