@@ -3,6 +3,8 @@
 //! (`fieldsync_tests::fuzzing`), on stable, in every test run. A panic here is a bug that the
 //! fuzzer found once, back again.
 
+#![allow(clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use fieldsync_tests::fuzzing::{TARGETS, Target, seeds};

@@ -185,7 +185,7 @@ fn scalar(kind: u8, n: u8) -> ScalarValue {
         1 => ScalarValue::Int(int),
         2 => ScalarValue::Uint(u64::from(n)),
         3 => ScalarValue::F64(f64::from(n) / 3.0),
-        4 => ScalarValue::Boolean(n % 2 == 0),
+        4 => ScalarValue::Boolean(n.is_multiple_of(2)),
         5 => ScalarValue::Null,
         6 => ScalarValue::Timestamp(int),
         7 => ScalarValue::counter(int),
