@@ -207,12 +207,14 @@ fn scalar(kind: u8, n: u8) -> ScalarValue {
 /// | 6 | go back to the parent object | the same |
 /// | 7 | nest `(b + 1) * 64` maps under the key and enter the deepest | the same, inserted |
 ///
-/// Operations that do not apply (wrong type, index out of range) are skipped.
+/// Operations that do not apply (wrong type, index out of range) are skipped. A script nests at
+/// most [`MAX_NESTED_MAPS`] maps in all, so that one input stays fast.
 pub fn edit_script(doc: &mut Automerge, script: &[u8]) {
     let _ = doc.transact_with(
         |_| CommitOptions::default().with_time(relay::CHANGE_TIME),
         |tx| {
             let mut path: Vec<ObjId> = vec![ROOT];
+            let mut nesting_left = MAX_NESTED_MAPS;
             for step in script.chunks(3) {
                 let [op, a, b] = [0, 1, 2].map(|i| step.get(i).copied().unwrap_or(0));
                 let current = path.last().cloned().unwrap_or(ROOT);
@@ -222,7 +224,7 @@ pub fn edit_script(doc: &mut Automerge, script: &[u8]) {
                     }
                     continue;
                 }
-                if let Some(entered) = edit_step(tx, &current, op % 8, a, b) {
+                if let Some(entered) = edit_step(tx, &current, op % 8, a, b, &mut nesting_left) {
                     path.extend(entered);
                 }
             }
@@ -232,7 +234,14 @@ pub fn edit_script(doc: &mut Automerge, script: &[u8]) {
 }
 
 /// One step of [`edit_script`]; the objects it entered, outermost first.
-fn edit_step(tx: &mut Transaction<'_>, obj: &ObjId, op: u8, a: u8, b: u8) -> Option<Vec<ObjId>> {
+fn edit_step(
+    tx: &mut Transaction<'_>,
+    obj: &ObjId,
+    op: u8,
+    a: u8,
+    b: u8,
+    nesting_left: &mut usize,
+) -> Option<Vec<ObjId>> {
     let made = |kind| match kind {
         1 => Some(ObjType::Map),
         2 => Some(ObjType::List),
@@ -252,7 +261,7 @@ fn edit_step(tx: &mut Transaction<'_>, obj: &ObjId, op: u8, a: u8, b: u8) -> Opt
                 },
                 _ => {
                     let first = tx.put_object(obj, key, ObjType::Map).ok()?;
-                    Some(nest(tx, first, b))
+                    Some(nest(tx, first, b, nesting_left))
                 }
             }
         }
@@ -270,7 +279,7 @@ fn edit_step(tx: &mut Transaction<'_>, obj: &ObjId, op: u8, a: u8, b: u8) -> Opt
                 },
                 7 if !is_text => {
                     let first = tx.insert_object(obj, index, ObjType::Map).ok()?;
-                    Some(nest(tx, first, b))
+                    Some(nest(tx, first, b, nesting_left))
                 }
                 _ => None,
             }
@@ -278,10 +287,16 @@ fn edit_step(tx: &mut Transaction<'_>, obj: &ObjId, op: u8, a: u8, b: u8) -> Opt
     }
 }
 
-/// Nests `(b + 1) * 64` maps under `first` (key `x`); the innermost, to enter.
-fn nest(tx: &mut Transaction<'_>, first: ObjId, b: u8) -> Vec<ObjId> {
+/// Most maps one edit script nests (the reader's stack gives out well before).
+pub const MAX_NESTED_MAPS: usize = 32 * 1024;
+
+/// Nests `(b + 1) * 64` maps under `first` (key `x`), within what is left of the script's
+/// nesting; the innermost, to enter.
+fn nest(tx: &mut Transaction<'_>, first: ObjId, b: u8, nesting_left: &mut usize) -> Vec<ObjId> {
+    let count = ((usize::from(b) + 1) * 64).min(*nesting_left);
+    *nesting_left -= count;
     let mut innermost = first;
-    for _ in 0..(usize::from(b) + 1) * 64 {
+    for _ in 0..count {
         match tx.put_object(&innermost, "x", ObjType::Map) {
             Ok(inner) => innermost = inner,
             Err(_) => break,
