@@ -121,7 +121,8 @@ pub fn admission(data: &[u8]) {
     match verdict {
         Err(error) => panic!("admission answered an error, not a verdict (a 500 for the device): {error}"),
         Ok(Verdict::Accepted { .. }) => {
-            let stored = after.expect("an accepted document is stored");
+            // Accepting nothing new (a retry, an empty push) stores nothing, even for a new id.
+            let Some(stored) = after.filter(|stored| Some(&stored.heads) != before.as_ref()) else { return };
             let loaded = fieldsync_server::documents::load(&stored).expect("an accepted document loads");
             match doc::index_fields_of(&id, &loaded) {
                 Ok(Some(_)) => {}
