@@ -206,7 +206,7 @@ fn scalar(kind: u8, n: u8) -> ScalarValue {
 /// | 4 | delete the key | delete the element |
 /// | 5 | enter the object at the key, if any | enter the object at the index, if any |
 /// | 6 | go back to the parent object | the same |
-/// | 7 | nest `(b + 1) * 64` maps under the key and enter the deepest | the same, inserted |
+/// | 7 | nest `(b + 1) * 32` maps under the key and enter the deepest | the same, inserted |
 ///
 /// Operations that do not apply (wrong type, index out of range) are skipped. A script nests at
 /// most [`MAX_NESTED_MAPS`] maps in all, so that one input stays fast.
@@ -289,12 +289,12 @@ fn edit_step(
 }
 
 /// Most maps one edit script nests (the reader's stack gives out well before).
-pub const MAX_NESTED_MAPS: usize = 32 * 1024;
+pub const MAX_NESTED_MAPS: usize = 8 * 1024;
 
-/// Nests `(b + 1) * 64` maps under `first` (key `x`), within what is left of the script's
+/// Nests `(b + 1) * 32` maps under `first` (key `x`), within what is left of the script's
 /// nesting; the innermost, to enter.
 fn nest(tx: &mut Transaction<'_>, first: ObjId, b: u8, nesting_left: &mut usize) -> Vec<ObjId> {
-    let count = ((usize::from(b) + 1) * 64).min(*nesting_left);
+    let count = ((usize::from(b) + 1) * 32).min(*nesting_left);
     *nesting_left -= count;
     let mut innermost = first;
     for _ in 0..count {

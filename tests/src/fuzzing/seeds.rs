@@ -142,7 +142,7 @@ fn admission() -> Vec<Seed> {
     let notes_text = [3, 7, 0, 3, 0, 11, 6, 0, 0];
     // A new `line-1`: sku SKU-1, qty 1, unit price 1200, discount 0, position 1.
     let new_line = [5, 6, 0, 1, 12, 0, 0, 32, 0, 0, 33, 1, 0, 148, 1, 0, 16, 1, 0, 17, 1];
-    let nested_64 = [7, 18, 0];
+    let nested_32 = [7, 18, 0];
     let kind_to_store = [0, 38, 0];
     vec![
         ("order_line_added", push(OrderChanges, &line_added)),
@@ -157,7 +157,7 @@ fn admission() -> Vec<Seed> {
         ("new_order_as_the_relay", push(NewDocument, &new_doc(relay_actor, &new_order))),
         ("script_notes_text", push(OrderEdits, &notes_text)),
         ("script_new_line", push(OrderEdits, &new_line)),
-        ("script_nested_maps", push(OrderEdits, &nested_64)),
+        ("script_nested_maps", push(OrderEdits, &nested_32)),
         ("script_kind_to_store", push(OrderEdits, &kind_to_store)),
         ("broken_owner_changed", push(OrderChanges, &owner_changed)),
         ("broken_truncated", push(OrderChanges, &line_added[..line_added.len() / 2])),
