@@ -163,7 +163,14 @@ pub async fn review_order(
     }
 
     let users = storage.list_users(tenant_id).await?;
-    let review = build_review(order_id, &order, &store, heads, assessment, &users, now);
+    let mut review = build_review(order_id, &order, &store, heads, assessment, &users, now);
+    // The first review gives the order its readable number; resubmissions keep it. Taken
+    // before the write: should the write fail, the number is skipped (numbers may have gaps,
+    // never duplicates).
+    review.number = match existing.as_ref().map(|r| r.number.clone()).filter(|n| !n.is_empty()) {
+        Some(number) => number,
+        None => order_number(storage.next_order_number(tenant_id).await?),
+    };
     let outcome = review.outcome;
     if existing.is_some() {
         edit_as_relay(storage, tenant_id, &review_id, |current: &mut OrderReview| {
@@ -175,6 +182,11 @@ pub async fn review_order(
         create_as_relay_with_id(storage, tenant_id, &review_id, &review).await?;
     }
     Ok(ReviewDone::Reviewed(outcome))
+}
+
+/// An order's readable number as people see it: `N-000123`.
+pub fn order_number(n: u64) -> String {
+    format!("N-{n:06}")
 }
 
 /// The review of an assessed order: its steps get their approvers, and a step nobody can approve
@@ -224,6 +236,7 @@ pub fn build_review(
         ReviewOutcome::NeedsApproval
     };
     OrderReview {
+        number: String::new(),
         order_id: order_id.to_string(),
         owner: order.owner.clone(),
         store_id: order.store_id.clone(),

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_quarantine.sql"),
     include_str!("migrations/0011_blob_uploaders.sql"),
     include_str!("migrations/0012_tenant_locale.sql"),
+    include_str!("migrations/0014_order_numbers.sql"),
 ];
 
 /// The schema version this code writes.
