@@ -7,7 +7,7 @@
 //! | `products`, `prices` | the tenant's `catalog` document | [`catalog`] |
 //! | `sales`, `purchases` | relay tables ([`crate::storage::SalesStore`]), never synced to phones | [`sales`] |
 //!
-//! Every import reads a file twice with the streaming reader of [`csv`]: a first pass validates
+//! Every import reads a file twice with the streaming reader of [`csv`] (over the `csv` crate): a first pass validates
 //! every row and writes nothing; only a file without a bad row gets the second, writing pass. The
 //! refusal lists the first [`MAX_REPORTED_ERRORS`] failures by line number. Sales and purchases
 //! are never held whole: the validating pass keeps a few bytes per row (to find duplicate keys),
@@ -31,7 +31,6 @@ pub mod stores;
 
 use std::fmt;
 use std::fs::File;
-use std::io::BufReader;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -305,7 +304,7 @@ fn scan(
 ) -> Result<(Columns, usize)> {
     let file = File::open(path)?;
     let total = file.metadata()?.len();
-    let mut reader = CsvReader::new(BufReader::with_capacity(READ_BUFFER, file));
+    let mut reader = CsvReader::with_capacity(file, READ_BUFFER).map_err(unreadable)?;
     let header = Columns::read(&mut reader, columns).map_err(unreadable)?;
     let mut record = Record::default();
     let mut rows = 0;
