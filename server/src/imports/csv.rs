@@ -41,11 +41,9 @@ impl From<csv::Error> for CsvError {
         let line = error.position().map(csv::Position::line);
         match error.into_kind() {
             csv::ErrorKind::Io(error) => CsvError::Io(error),
-            csv::ErrorKind::Utf8 { err, .. } => CsvError::Format(format!(
-                "line {}: field {} is not UTF-8 text",
-                line.unwrap_or(0),
-                err.field() + 1
-            )),
+            csv::ErrorKind::Utf8 { err, .. } => {
+                CsvError::Format(format!("line {}: field {} is not UTF-8 text", line.unwrap_or(0), err.field() + 1))
+            }
             other => CsvError::Format(match line {
                 Some(line) => format!("line {line}: {other:?}"),
                 None => format!("{other:?}"),
@@ -116,7 +114,12 @@ impl<R: Read> CsvReader<R> {
             // the `\r` of a CRLF is cut from the last field in `read_record`.
             .terminator(csv::Terminator::Any(b'\n'))
             .buffer_capacity(capacity)
-            .from_reader(Terminated { input: io::Cursor::new(start).chain(input), passed: 0, last: None, ended: false });
+            .from_reader(Terminated {
+                input: io::Cursor::new(start).chain(input),
+                passed: 0,
+                last: None,
+                ended: false,
+            });
         Ok(Self { inner, skipped, last: String::new() })
     }
 

@@ -42,6 +42,7 @@ use self::csv::{Columns, CsvError, CsvReader, Record};
 use crate::alerts;
 use crate::error::{Error, Result};
 use crate::scope::Scope;
+use crate::state::Caches;
 use crate::storage::Storage;
 
 /// Row errors listed in a refused import's message; the rest are counted.
@@ -243,18 +244,19 @@ impl fmt::Display for ImportReport {
 /// writing anything; a refused import is an [`Error::BadRequest`] with code `invalid-import`.
 pub async fn import_file(
     storage: &dyn Storage,
+    caches: &Caches,
     tenant_id: i64,
     dataset: Dataset,
     path: &Path,
     progress: ProgressFn,
 ) -> Result<ImportReport> {
     let report = match dataset {
-        Dataset::Stock => stock::import(storage, tenant_id, path, progress).await,
+        Dataset::Stock => stock::import(storage, caches, tenant_id, path, progress).await,
         Dataset::Stores => stores::import(storage, tenant_id, path, progress).await,
         Dataset::Products => catalog::import_products(storage, tenant_id, path, progress).await,
-        Dataset::Prices => catalog::import_prices(storage, tenant_id, path, progress).await,
-        Dataset::Sales => sales::import_sales(storage, tenant_id, path, progress).await,
-        Dataset::Purchases => sales::import_purchases(storage, tenant_id, path, progress).await,
+        Dataset::Prices => catalog::import_prices(storage, caches, tenant_id, path, progress).await,
+        Dataset::Sales => sales::import_sales(storage, caches, tenant_id, path, progress).await,
+        Dataset::Purchases => sales::import_purchases(storage, caches, tenant_id, path, progress).await,
     }?;
     if report.created + report.updated > 0 && dataset.feeds_alerts() {
         // The evaluation is a persisted job: a CLI import leaves it queued for the relay.
