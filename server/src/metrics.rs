@@ -272,7 +272,7 @@ mod tests {
         has("fieldsync_http_request_seconds_sum{method=\"GET\",route=\"/v1/docs/{id}\",status=\"2xx\"} 0.01\n");
         has("fieldsync_http_request_seconds_count{method=\"GET\",route=\"/v1/docs/{id}\",status=\"2xx\"} 2\n");
         has(
-            "fieldsync_http_request_seconds_bucket{le=\"0.008\",method=\"GET\",route=\"/v1/docs/{id}\",status=\"2xx\"} 2\n",
+            "fieldsync_http_request_seconds_bucket{method=\"GET\",route=\"/v1/docs/{id}\",status=\"2xx\",le=\"0.008\"} 2\n",
         );
         has("fieldsync_sync_rounds_total 1\n");
         has("fieldsync_sync_bytes_out_total 250\n");
