@@ -10,8 +10,10 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use fieldsync_core::DocKind;
 use fieldsync_core::LocalStore;
 use fieldsync_core::doc::OrderStatus;
+use fieldsync_core::doc::limits::{self, Limits};
 use fieldsync_core::local_store::{NewOrder, OrderFilter};
 use fieldsync_core::photo::{self, PhotoLimits};
 
@@ -30,6 +32,23 @@ fn main() {
         std::hint::black_box(id);
     });
     report("create a 5-line order and commit it (synchronous=FULL)", &create, "5 ms");
+
+    // What the limits add to every admission, side by side with loading the same order: the
+    // relay measures the pushed bytes and the stored snapshot, then walks the built document.
+    let order_id = f.store.create_order(new_order()).unwrap();
+    let saved = f.store.document_bytes(&order_id).unwrap();
+    let limits = Limits::for_kind(DocKind::Order);
+    let load = measure(2_000, || {
+        std::hint::black_box(automerge::Automerge::load(&saved).unwrap());
+    });
+    report(&format!("load a 5-line order ({} bytes)", saved.len()), &load, "-");
+    let counted = measure(2_000, || {
+        std::hint::black_box(limits::measure(&saved, limits.max_ops_per_push).unwrap());
+    });
+    report("count its operations without applying them (limits::measure)", &counted, "-");
+    let loaded = automerge::Automerge::load(&saved).unwrap();
+    let walked = measure(2_000, || limits::check_shape(&loaded, &limits).unwrap());
+    report("walk its shape (limits::check_shape)", &walked, "-");
 
     // Fill to 5,000 orders, a third of them submitted.
     let existing = f.store.list_orders(&OrderFilter::default()).unwrap().len();

@@ -174,6 +174,11 @@ pub fn start_relay(
     Ok((format!("http://{address}"), seeded.logins))
 }
 
+/// An amount in the demo tenant's currency: `1,234.50 EUR`.
+fn money(cents: i64) -> String {
+    format!("{} {}", fieldsync_server::format::amount(cents), fieldsync_server::seed::DEMO_CURRENCY)
+}
+
 /// Runs the field day against the relay at `base_url`; phones keep their stores under `phones`.
 pub fn field_day(base_url: &str, logins: &[DemoLogin], phones: &Path) -> Result<DaySummary, String> {
     let mut summary = DaySummary::default();
@@ -318,7 +323,7 @@ pub fn field_day(base_url: &str, logins: &[DemoLogin], phones: &Path) -> Result<
     let orders = hq.store.list_orders(&OrderFilter::default()).map_err(|e| e.to_string())?;
     summary.orders_at_hq = orders.len();
     let value: i64 = orders.iter().map(|o| o.total_cents).sum();
-    say(&format!("HQ holds {} orders worth {}.{:02}", orders.len(), value / 100, value % 100));
+    say(&format!("HQ holds {} orders worth {}", orders.len(), money(value)));
     summary.inspections_at_hq = hq.store.list_inspections(&Default::default()).map_err(|e| e.to_string())?.len();
     for id in &inspections {
         let inspection = hq.store.inspection(id).map_err(|e| e.to_string())?;
@@ -434,12 +439,11 @@ fn take_orders(phone: &Phone, visits: usize) -> Result<Vec<DocumentId>, String> 
         let order = phone.store.order(&id).map_err(|e| e.to_string())?;
         let total = order.total_cents();
         say(&format!(
-            "{:<16} at {:<28} order of {} lines, {}.{:02}, saved on the phone",
+            "{:<16} at {:<28} order of {} lines, {}, saved on the phone",
             phone.username,
             store.name,
             order.lines.len(),
-            total / 100,
-            total % 100
+            money(total)
         ));
         submitted.push(id);
     }

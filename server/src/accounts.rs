@@ -29,6 +29,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::Caller;
 use crate::config::{Config, LoginLimits, PasswordCost};
 use crate::error::{Error, Result};
+use crate::locale::Locale;
 use crate::storage::{NewSession, NewUser, Storage, Tenant, User};
 
 /// Longest accepted password, in bytes.
@@ -557,10 +558,29 @@ async fn user_named(storage: &dyn Storage, tenant: &Tenant, username: &str) -> R
         .ok_or_else(|| Error::not_found(format!("user {username} in tenant {}", tenant.name)))
 }
 
-/// Creates a tenant after validating its name.
+/// Creates a tenant in UTC, with amounts in US dollars, after validating its name.
 pub async fn create_tenant(storage: &dyn Storage, name: &str) -> Result<Tenant> {
+    create_tenant_in(storage, name, &Locale::default()).await
+}
+
+/// Creates a tenant with its time zone and currency, after validating its name.
+pub async fn create_tenant_in(storage: &dyn Storage, name: &str, locale: &Locale) -> Result<Tenant> {
     validate_tenant_name(name)?;
-    storage.create_tenant(name, now_ms()).await
+    storage.create_tenant(name, locale.time_zone(), locale.currency(), now_ms()).await
+}
+
+/// Changes a tenant's time zone, currency or both (`None` keeps it). Both are validated before
+/// anything is written, so a bad value changes nothing. Returns the tenant as stored now.
+pub async fn set_tenant_locale(
+    storage: &dyn Storage,
+    name: &str,
+    time_zone: Option<&str>,
+    currency: Option<&str>,
+) -> Result<Tenant> {
+    let tenant = tenant_named(storage, name).await?;
+    let locale = Locale::new(time_zone.unwrap_or(&tenant.time_zone), currency.unwrap_or(&tenant.currency))?;
+    storage.set_tenant_locale(tenant.id, locale.time_zone(), locale.currency()).await?;
+    tenant_named(storage, name).await
 }
 
 /// A user to create with [`create_user`].

@@ -25,6 +25,7 @@ pub mod format;
 pub mod http;
 pub mod imports;
 pub mod jobs;
+pub mod locale;
 pub mod metrics;
 pub mod quarantine;
 pub mod scope;

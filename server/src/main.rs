@@ -100,6 +100,24 @@ enum AdminCommand {
     CreateTenant {
         /// Tenant name (lowercase letters, digits, '-', '_', '.').
         name: String,
+        /// IANA time zone in which the tenant's days are counted and times shown (Europe/Berlin).
+        #[arg(long, default_value = fieldsync_server::locale::DEFAULT_TIME_ZONE)]
+        time_zone: String,
+        /// ISO 4217 code of the currency of the tenant's amounts (two decimal places: EUR, CNY).
+        #[arg(long, default_value = fieldsync_server::locale::DEFAULT_CURRENCY)]
+        currency: String,
+    },
+    /// Change a tenant's time zone or currency.
+    #[command(group = clap::ArgGroup::new("locale").required(true).multiple(true).args(["time_zone", "currency"]))]
+    SetTenant {
+        /// Tenant name.
+        name: String,
+        /// IANA time zone (Europe/Berlin).
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// ISO 4217 currency code (EUR).
+        #[arg(long)]
+        currency: Option<String>,
     },
     /// Check every stored document against the limits on what a document may become, and
     /// quarantine those that break them (a migration queues the same check as a job).
@@ -330,9 +348,17 @@ async fn admin(state: &AppState, command: AdminCommand) -> Result<(), Failure> {
     let storage = state.storage.as_ref();
     let cost = state.config.password_cost;
     match command {
-        AdminCommand::CreateTenant { name } => {
-            let tenant = accounts::create_tenant(storage, &name).await?;
-            println!("created tenant {} (id {})", tenant.name, tenant.id);
+        AdminCommand::CreateTenant { name, time_zone, currency } => {
+            let locale = fieldsync_server::locale::Locale::new(&time_zone, &currency)?;
+            let tenant = accounts::create_tenant_in(storage, &name, &locale).await?;
+            println!(
+                "created tenant {} (id {}), time zone {}, currency {}",
+                tenant.name, tenant.id, tenant.time_zone, tenant.currency
+            );
+        }
+        AdminCommand::SetTenant { name, time_zone, currency } => {
+            let tenant = accounts::set_tenant_locale(storage, &name, time_zone.as_deref(), currency.as_deref()).await?;
+            println!("tenant {}: time zone {}, currency {}", tenant.name, tenant.time_zone, tenant.currency);
         }
         AdminCommand::CheckDocuments { tenant } => {
             let found = accounts::tenant_named(storage, &tenant).await?;

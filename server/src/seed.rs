@@ -1,6 +1,6 @@
 //! `admin seed-demo`: a demo tenant with realistic data, generated from a fixed seed.
 //!
-//! Tenant `demo`: three regions around real cities (north: Hamburg, south: Munich, west:
+//! Tenant `demo`, in Europe/Berlin with amounts in euros: three regions around real cities (north: Hamburg, south: Munich, west:
 //! Cologne), 60 stores in tiers A/B/C each with a rep of its region and the region's supervisor,
 //! a catalog of 200 products in 8 categories with tier price lists (A cheapest), a regional list
 //! for the south, a discount policy and 2 promotions, one inventory document per regional
@@ -28,13 +28,17 @@ use crate::accounts::{self, NewAccount};
 use crate::config::PasswordCost;
 use crate::documents::create_as_relay;
 use crate::error::Result;
+use crate::locale::Locale;
 use crate::scope::Scope;
 use crate::storage::{Storage, Tenant, User};
 
 /// The demo tenant's name.
 pub const DEMO_TENANT: &str = "demo";
 const SEED: u64 = 0x0F1E_1D5E_ED00_2026;
-const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+/// The demo tenant's time zone: its stores are in Germany.
+pub const DEMO_TIME_ZONE: &str = "Europe/Berlin";
+/// The demo tenant's currency.
+pub const DEMO_CURRENCY: &str = "EUR";
 
 /// One demo login, as printed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -248,8 +252,12 @@ fn demo_password(username: &str) -> String {
 pub async fn seed_demo(storage: &dyn Storage, cost: PasswordCost) -> Result<SeedReport> {
     let (tenant, created_tenant) = match storage.find_tenant(DEMO_TENANT).await? {
         Some(tenant) => (tenant, false),
-        None => (accounts::create_tenant(storage, DEMO_TENANT).await?, true),
+        None => {
+            let locale = Locale::new(DEMO_TIME_ZONE, DEMO_CURRENCY)?;
+            (accounts::create_tenant_in(storage, DEMO_TENANT, &locale).await?, true)
+        }
     };
+    let locale = Locale::of(&tenant);
 
     let mut users: Vec<User> = Vec::new();
     let mut logins = Vec::new();
@@ -277,7 +285,7 @@ pub async fn seed_demo(storage: &dyn Storage, cost: PasswordCost) -> Result<Seed
     let mut rng = StdRng::seed_from_u64(SEED);
     let now = now_ms();
     let mut documents_created = BTreeMap::new();
-    let catalog = build_catalog(&mut rng, now);
+    let catalog = build_catalog(&mut rng, now, &locale);
     let skus: Vec<String> = catalog.products.keys().cloned().collect();
 
     if !has_documents(storage, &tenant, DocKind::Catalog).await? {
@@ -317,7 +325,7 @@ fn round_to(cents: i64, step: i64) -> i64 {
     (cents / step).max(1) * step - 1
 }
 
-fn build_catalog(rng: &mut StdRng, now: i64) -> Catalog {
+fn build_catalog(rng: &mut StdRng, now: i64, locale: &Locale) -> Catalog {
     let mut products = BTreeMap::new();
     let mut n = 0;
     'fill: loop {
@@ -386,13 +394,15 @@ fn build_catalog(rng: &mut StdRng, now: i64) -> Catalog {
     }
     max_discount_bp.insert("*/*".to_owned(), 500);
 
+    // Promotions start and end at midnight, in the tenant's zone.
+    let midnight = |days_back: i64| locale.start_of_days_back(now, days_back);
     let mut promotions = BTreeMap::new();
     promotions.insert(
         "summer-drinks".to_owned(),
         Promotion {
             name: "Summer drinks: 10% off beverages".to_owned(),
-            starts_at: now - 7 * DAY_MS,
-            ends_at: now + 30 * DAY_MS,
+            starts_at: midnight(7),
+            ends_at: midnight(-30),
             skus: Vec::new(),
             categories: vec!["beverages".to_owned()],
             stores: Vec::new(),
@@ -406,8 +416,8 @@ fn build_catalog(rng: &mut StdRng, now: i64) -> Catalog {
         "snack-week-south".to_owned(),
         Promotion {
             name: "Snack week in the south: 15% off snacks".to_owned(),
-            starts_at: now - DAY_MS,
-            ends_at: now + 6 * DAY_MS,
+            starts_at: midnight(1),
+            ends_at: midnight(-6),
             skus: Vec::new(),
             categories: vec!["snacks".to_owned()],
             stores: Vec::new(),
@@ -583,7 +593,7 @@ mod tests {
     #[test]
     fn the_demo_data_has_the_promised_shape() {
         let mut rng = StdRng::seed_from_u64(SEED);
-        let catalog = build_catalog(&mut rng, 0);
+        let catalog = build_catalog(&mut rng, 0, &Locale::default());
         assert_eq!(catalog.products.len(), PRODUCTS);
         let categories: std::collections::BTreeSet<_> =
             catalog.products.values().map(|p| p.category.as_str()).collect();

@@ -902,7 +902,8 @@ async fn a_document_is_served_as_json_only_inside_the_callers_scope_and_tenant()
 
     let reply = call(&relay, Method::GET, "/v1/orders?limit=10", Some(&hq), Vec::new()).await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.json(), json!({ "items": [], "limit": 10 }));
+    // The tenant's currency and time zone name the units of amounts and days.
+    assert_eq!(reply.json(), json!({ "items": [], "limit": 10, "currency": "USD", "time_zone": "UTC" }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -930,6 +931,11 @@ async fn seeding_the_demo_twice_creates_everything_once_and_its_logins_work() {
     assert!(table.contains("rep-01") && table.contains("demo-hq-admin"), "{table}");
 
     let demo = storage.find_tenant("demo").await.unwrap().unwrap();
+    assert_eq!(
+        (demo.time_zone.as_str(), demo.currency.as_str()),
+        ("Europe/Berlin", "EUR"),
+        "its stores are in Germany"
+    );
     assert_eq!(storage.list_users(demo.id).await.unwrap().len(), 15);
     for login in &first.logins {
         let reply = login_reply(&relay, "demo", &login.username, &login.password).await;

@@ -23,7 +23,7 @@ use fieldsync_core::sync::http::{HttpTransport, login};
 use fieldsync_core::{DocumentId, Identity, LocalStore, Role};
 use fieldsync_server::alerts::{self, inbox::inbox_id, webhook};
 use fieldsync_server::config::{Config, PasswordCost};
-use fieldsync_server::dashboard::html::{DAY_MS, date};
+use fieldsync_server::locale::Locale;
 use fieldsync_server::storage::{Tenant, User};
 use fieldsync_server::{AppState, Error, accounts, app, documents};
 use hmac::{Hmac, Mac};
@@ -31,6 +31,7 @@ use serde_json::Value;
 use sha2::Sha256;
 
 const PASSWORD: &str = "correct horse battery";
+const DAY_MS: i64 = 86_400_000;
 const SECRET: &str = "a-webhook-secret-of-some-length";
 
 struct Relay {
@@ -288,7 +289,8 @@ async fn a_promotion_not_started_is_raised_for_the_store_staff_and_closed_by_the
 #[tokio::test]
 async fn falling_sales_from_an_import_are_raised_for_the_rep_and_manager_and_closed_by_a_better_day() {
     let relay = relay().await;
-    let day = |back: i64| date(now_ms() - back * DAY_MS);
+    // Tenant acme is in UTC.
+    let day = |back: i64| Locale::default().date(now_ms() - back * DAY_MS);
     // Totals 40.00, 30.00, 20.00, 10.00 over four consecutive days; SKU-1 units 4, 3, 2, 1.
     let mut csv = "day,customer_id,sku,units,amount\n".to_owned();
     for (back, units) in [(4, 4), (3, 3), (2, 2), (1, 1)] {
@@ -303,7 +305,7 @@ async fn falling_sales_from_an_import_are_raised_for_the_rep_and_manager_and_clo
     }
     assert!(relay.inbox("sofia").await.is_none());
     let detail = &relay.inbox("mia").await.unwrap().alerts[&total].detail;
-    assert!(detail.contains(&format!("{}: 10.00", day(1))), "{detail}");
+    assert!(detail.contains(&format!("{}: 10.00 USD", day(1))), "{detail}");
 
     let position = relay.feed_position().await;
     relay.evaluate().await;

@@ -77,6 +77,39 @@ fn admin_commands_create_and_list_users_and_refuse_bad_values_with_exit_code_2()
 }
 
 #[test]
+fn tenants_get_a_time_zone_and_currency_at_creation_or_later_and_bad_ones_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let stdout = |output: &Output| {
+        assert!(output.status.success(), "{}", stderr(output));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let created = run(&data, &["create-tenant", "acme", "--time-zone", "Asia/Shanghai", "--currency", "cny"]);
+    assert!(stdout(&created).contains("time zone Asia/Shanghai, currency CNY"), "{}", stdout(&created));
+    let plain = run(&data, &["create-tenant", "plain"]);
+    assert!(stdout(&plain).contains("time zone UTC, currency USD"), "{}", stdout(&plain));
+
+    for (args, expected) in [
+        (vec!["create-tenant", "mars", "--time-zone", "Mars/Olympus"], "unknown time zone \"Mars/Olympus\""),
+        (vec!["set-tenant", "acme", "--time-zone", "Europe/Berlin", "--currency", "JPY"], "JPY has 0 decimal places"),
+        (vec!["set-tenant", "acme", "--currency", "EURO"], "unknown currency \"EURO\""),
+        (vec!["set-tenant", "nope", "--currency", "EUR"], "tenant nope not found"),
+        (vec!["set-tenant", "acme"], "--time-zone"),
+    ] {
+        let output = run(&data, &args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert!(stderr(&output).contains(expected), "{args:?}: {}", stderr(&output));
+    }
+    // Nothing was changed or created by the refused commands.
+    let again = run(&data, &["create-tenant", "mars"]);
+    assert!(stdout(&again).contains("created tenant mars"));
+    let kept = run(&data, &["set-tenant", "acme", "--currency", "CNY"]);
+    assert!(stdout(&kept).contains("tenant acme: time zone Asia/Shanghai, currency CNY"), "{}", stdout(&kept));
+    let moved = run(&data, &["set-tenant", "acme", "--time-zone", "Europe/Berlin"]);
+    assert!(stdout(&moved).contains("tenant acme: time zone Europe/Berlin, currency CNY"), "{}", stdout(&moved));
+}
+
+#[test]
 fn unsupported_database_urls_and_a_missing_data_dir_are_refused_clearly() {
     let output = relay_bin().args(["serve", "--data", "x", "--database", "mysql://app:pw@db/x"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));

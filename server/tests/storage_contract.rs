@@ -150,7 +150,7 @@ fn from_device(mut write: DocWrite, device: &str) -> DocWrite {
 }
 
 async fn tenant(storage: &dyn Storage, name: &str) -> i64 {
-    storage.create_tenant(name, 1).await.unwrap().id
+    storage.create_tenant(name, "UTC", "USD", 1).await.unwrap().id
 }
 
 fn new_user(username: &str) -> NewUser {
@@ -163,8 +163,8 @@ fn new_user(username: &str) -> NewUser {
 contract!(tenants_users_devices_and_sessions);
 async fn tenants_users_devices_and_sessions(storage: &dyn Storage) {
     storage.ping().await.unwrap();
-    let acme = storage.create_tenant("acme", 1).await.unwrap();
-    assert!(matches!(storage.create_tenant("acme", 2).await, Err(Error::Conflict(_))));
+    let acme = storage.create_tenant("acme", "Europe/Berlin", "EUR", 1).await.unwrap();
+    assert!(matches!(storage.create_tenant("acme", "UTC", "USD", 2).await, Err(Error::Conflict(_))));
     assert_eq!(storage.find_tenant("acme").await.unwrap(), Some(acme.clone()));
     assert!(storage.find_tenant("nobody").await.unwrap().is_none());
     let ben = storage.create_user(acme.id, new_user("ben"), 3).await.unwrap();
@@ -174,8 +174,17 @@ async fn tenants_users_devices_and_sessions(storage: &dyn Storage) {
     assert_eq!(storage.find_user_by_username(acme.id, "anna").await.unwrap(), Some(anna.clone()));
     let names: Vec<String> = storage.list_users(acme.id).await.unwrap().into_iter().map(|u| u.username).collect();
     assert_eq!(names, ["anna", "ben"]);
-    let globex = storage.create_tenant("globex", 5).await.unwrap();
+    let globex = storage.create_tenant("globex", "UTC", "USD", 5).await.unwrap();
     assert!(storage.find_user_by_username(globex.id, "anna").await.unwrap().is_none());
+    // A tenant keeps its time zone and currency, found by name or id, and changes them in place.
+    assert_eq!((acme.time_zone.as_str(), acme.currency.as_str()), ("Europe/Berlin", "EUR"));
+    assert_eq!(storage.find_tenant_by_id(acme.id).await.unwrap(), Some(acme.clone()));
+    storage.set_tenant_locale(globex.id, "Asia/Shanghai", "CNY").await.unwrap();
+    let moved = storage.find_tenant("globex").await.unwrap().unwrap();
+    assert_eq!((moved.time_zone.as_str(), moved.currency.as_str()), ("Asia/Shanghai", "CNY"));
+    assert_eq!(storage.find_tenant("acme").await.unwrap(), Some(acme.clone()), "other tenants keep theirs");
+    assert!(matches!(storage.set_tenant_locale(999_999, "UTC", "USD").await, Err(Error::NotFound { .. })));
+    assert!(storage.find_tenant_by_id(999_999).await.unwrap().is_none());
     assert!(matches!(storage.set_password_hash(acme.id, "nope", "h").await, Err(Error::NotFound { .. })));
     storage.set_password_hash(acme.id, &anna.id, "h2").await.unwrap();
     assert_eq!(storage.find_user(acme.id, &anna.id).await.unwrap().unwrap().password_hash, "h2");

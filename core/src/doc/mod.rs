@@ -309,18 +309,7 @@ mod tests {
     use super::*;
 
     fn sample_store() -> RetailStore {
-        RetailStore {
-            name: "Corner Market".into(),
-            address: "1 Main St".into(),
-            customer_id: "C-1".into(),
-            region: "north".into(),
-            tier: "B".into(),
-            latitude: 52.1,
-            longitude: 4.3,
-            rep: "rep-1".into(),
-            supervisor: "sup-1".into(),
-            active: true,
-        }
+        RetailStore::sample("Corner Market")
     }
 
     #[test]

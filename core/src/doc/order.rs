@@ -53,10 +53,14 @@ pub struct OrderLine {
 
 impl OrderLine {
     /// The line total after discount, in cents, rounded half up.
+    ///
+    /// Saturates instead of overflowing: a line is a device's input, and absurd values (refused
+    /// by the review's validation) must still total without a panic.
     pub fn total_cents(&self) -> i64 {
         let gross = i128::from(self.qty) * i128::from(self.unit_price_cents);
-        let net = (gross * i128::from(10_000 - self.discount_bp) + 5_000) / 10_000;
-        i64::try_from(net).unwrap_or(i64::MAX)
+        let kept = 10_000 - i128::from(self.discount_bp);
+        let net = gross.saturating_mul(kept).saturating_add(5_000) / 10_000;
+        i64::try_from(net).unwrap_or(if net < 0 { i64::MIN } else { i64::MAX })
     }
 }
 
@@ -120,6 +124,20 @@ impl DocumentModel for Order {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_of_absurd_numbers_totals_saturated_instead_of_overflowing() {
+        let line = |qty, unit_price_cents, discount_bp| OrderLine {
+            sku: "X".into(),
+            qty,
+            unit_price_cents,
+            discount_bp,
+            position: 0,
+        };
+        assert_eq!(line(i64::MAX, i64::MAX, i64::MIN).total_cents(), i64::MAX);
+        assert_eq!(line(i64::MAX, i64::MIN, i64::MIN).total_cents(), i64::MIN);
+        assert_eq!(line(3, 1_000, 1_000).total_cents(), 2_700);
+    }
 
     #[test]
     fn line_totals_apply_the_discount_and_round_half_up() {

@@ -44,3 +44,22 @@ impl DocumentModel for RetailStore {
         }
     }
 }
+
+#[cfg(test)]
+impl RetailStore {
+    /// A store of region `north` for tests.
+    pub(crate) fn sample(name: &str) -> RetailStore {
+        RetailStore {
+            name: name.into(),
+            address: "1 Main St".into(),
+            customer_id: "C-1".into(),
+            region: "north".into(),
+            tier: "B".into(),
+            latitude: 52.1,
+            longitude: 4.3,
+            rep: "rep-1".into(),
+            supervisor: "sup-1".into(),
+            active: true,
+        }
+    }
+}

@@ -518,3 +518,32 @@ fn read_identity(conn: &Connection) -> Result<Option<Identity>> {
     let role: Role = role.parse()?;
     Ok(Some(Identity { tenant, user_id, role }))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use automerge::ActorId;
+
+    use super::*;
+    use crate::doc::{RetailStore, limits::LimitError};
+
+    fn store_doc(id: &DocumentId, name: &str) -> Automerge {
+        let store = RetailStore::sample(name);
+        doc::create(id, ActorId::random(), &store).unwrap()
+    }
+
+    #[test]
+    fn a_local_change_under_an_id_reserved_for_another_kind_or_past_a_limit_is_refused() {
+        let reserved = DocumentId::derived(DocKind::OrderReview, &[b"order-1"]);
+        let doc = store_doc(&reserved, "Corner Market");
+        assert!(matches!(check_limits(&reserved, DocKind::Store, &doc, &[]), Err(Error::ReservedId { .. })));
+
+        let id = DocumentId::random();
+        assert!(check_limits(&id, DocKind::Store, &store_doc(&id, "Corner Market"), &[]).is_ok());
+        let long = "n".repeat(doc::limits::Limits::for_kind(DocKind::Store).max_text_chars + 1);
+        match check_limits(&id, DocKind::Store, &store_doc(&id, &long), &[]) {
+            Err(Error::OverLimit { limit: LimitError::TextTooLong { .. }, .. }) => {}
+            other => panic!("expected text-too-long, got {other:?}"),
+        }
+    }
+}

@@ -197,21 +197,13 @@ pub fn format_duration(ms: i64) -> String {
     }
 }
 
-/// Milliseconds since the Unix epoch as `YYYY-MM-DD HH:MM UTC`.
+/// Milliseconds since the Unix epoch as `YYYY-MM-DD HH:MM UTC` (the evidence texts stay the same
+/// wherever they are read; pages show times in their tenant's zone).
 pub fn format_utc(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, of_day) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", of_day / 3600, of_day / 60 % 60)
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(at) => at.strftime("%Y-%m-%d %H:%M UTC").to_string(),
+        Err(_) => format!("{ms} ms after 1970-01-01 UTC"),
+    }
 }
 
 #[cfg(test)]

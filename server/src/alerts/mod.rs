@@ -41,9 +41,9 @@ use fieldsync_core::{DocumentId, Role};
 
 use crate::documents;
 use crate::error::{Error, Result};
-use crate::format::{DAY_MS, date};
 use crate::jobs::JobSignal;
 use crate::jobs::review_order::tenant_catalog;
+use crate::locale::{self, Locale};
 use crate::scope::Scope;
 use crate::state::AppState;
 use crate::state::Caches;
@@ -54,7 +54,8 @@ pub const KIND: &str = "evaluate-alerts";
 /// How long a requested evaluation waits before it runs, so that a burst of requests (an order
 /// review per second, an inspection being filled in) becomes one evaluation.
 pub const COALESCE_MS: i64 = 1_000;
-/// Days of sales an evaluation reads (counted back from today); older figures raise nothing.
+/// Days of sales an evaluation reads (local days of the tenant, counted back from today); older
+/// figures raise nothing.
 pub const SALES_LOOKBACK_DAYS: i64 = 28;
 /// Most documents of one kind an evaluation reads.
 const MAX_DOCS: u32 = 100_000;
@@ -166,7 +167,8 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
 }
 
 /// Evaluates a tenant's alerts from its current data at `now` and reconciles the inboxes (see the
-/// module docs). `jobs` wakes the runner for webhook deliveries.
+/// module docs). Days are the tenant's local days ([`Locale`]). `jobs` wakes the runner for
+/// webhook deliveries.
 pub async fn evaluate(
     storage: &dyn Storage,
     caches: &Caches,
@@ -174,6 +176,7 @@ pub async fn evaluate(
     tenant_id: i64,
     now: i64,
 ) -> Result<Evaluation> {
+    let locale = locale::of_tenant(storage, tenant_id).await?;
     let users = storage.list_users(tenant_id).await?;
     let stores: Vec<(String, RetailStore)> =
         load_all::<RetailStore>(storage, tenant_id).await?.into_iter().map(|(id, s)| (id.to_string(), s)).collect();
@@ -194,7 +197,7 @@ pub async fn evaluate(
             confirmed.extend(inspection.promotions_started.into_keys().map(|promotion| (store.clone(), promotion)));
         }
     }
-    let first_day = date(now - SALES_LOOKBACK_DAYS * DAY_MS);
+    let first_day = Locale::days_before(locale.day_of(now), SALES_LOOKBACK_DAYS).to_string();
     let sales = storage.daily_sales_since(tenant_id, &first_day).await?;
 
     // user → key → cause
@@ -212,14 +215,14 @@ pub async fn evaluate(
     if let Some(catalog) = &catalog {
         for missing in promotions::detect(&catalog.promotions, &stores, &confirmed, now) {
             if let Some(store) = store_by_id.get(missing.store_id.as_str()) {
-                address(missing.cause(), recipients::store_staff(&users, store));
+                address(missing.cause(&locale), recipients::store_staff(&users, store));
             }
         }
     }
     for fall in sales_falling::detect(&sales) {
         // Sales of a store that no longer exists raise nothing.
         if let Some(store) = store_by_id.get(fall.store_id.as_str()) {
-            address(fall.cause(&store.name), recipients::store_rep_and_managers(&users, store));
+            address(fall.cause(&store.name, &locale), recipients::store_rep_and_managers(&users, store));
         }
     }
 

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use fieldsync_core::doc::{Promotion, RetailStore};
 
 use super::{AlertKind, Cause};
-use crate::format::datetime;
+use crate::locale::Locale;
 
 /// A running promotion a store has not confirmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,8 +29,8 @@ pub struct PromotionNotStarted {
 }
 
 impl PromotionNotStarted {
-    /// The alert this finding raises.
-    pub fn cause(&self) -> Cause {
+    /// The alert this finding raises; `locale` writes the start time in the tenant's zone.
+    pub fn cause(&self, locale: &Locale) -> Cause {
         Cause {
             key: format!("{}:{}:{}", AlertKind::PromotionNotStarted.as_str(), self.promotion_id, self.store_id),
             kind: AlertKind::PromotionNotStarted,
@@ -39,7 +39,7 @@ impl PromotionNotStarted {
                 "promotion {} ({}) started {} but no visit to {} has confirmed it is running",
                 self.promotion_name,
                 self.promotion_id,
-                datetime(self.starts_at),
+                locale.datetime(self.starts_at),
                 self.store_name
             ),
             store_id: Some(self.store_id.clone()),
@@ -78,6 +78,7 @@ pub fn detect(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     /// (case, promotion, confirmations, stores alerted)
@@ -153,12 +154,26 @@ mod tests {
     }
 
     #[test]
+    fn a_promotion_starting_at_local_midnight_in_shanghai_runs_from_16_00_utc_the_day_before() {
+        let shanghai = Locale::new("Asia/Shanghai", "CNY").unwrap();
+        // Midnight of 5 March 2026 in Shanghai is 16:00 UTC on 4 March.
+        let starts_at = 1_772_640_000_000;
+        assert_eq!(shanghai.datetime(starts_at), "2026-03-05 00:00 +08:00");
+        let promotions = BTreeMap::from([("p".to_owned(), promotion(starts_at, starts_at + DAY, &["s-north"], &[]))]);
+        assert!(detect(&promotions, &stores(), &BTreeSet::new(), starts_at - 1).is_empty(), "23:59 local: not yet");
+        let found = detect(&promotions, &stores(), &BTreeSet::new(), starts_at + 30 * 60_000);
+        assert_eq!(found.len(), 1, "half an hour into the local day it runs");
+        let detail = found[0].cause(&shanghai).detail;
+        assert!(detail.contains("started 2026-03-05 00:00 +08:00"), "{detail}");
+    }
+
+    #[test]
     fn a_confirmation_of_another_promotion_does_not_count() {
         let promotions = BTreeMap::from([("p".to_owned(), promotion(NOW - DAY, NOW + DAY, &["s-north"], &[]))]);
         let confirmed = BTreeSet::from([("s-north".to_owned(), "other".to_owned())]);
         let found = detect(&promotions, &stores(), &confirmed, NOW);
         assert_eq!(found.len(), 1);
-        let cause = found[0].cause();
+        let cause = found[0].cause(&Locale::default());
         assert_eq!(cause.key, "promotion-not-started:p:s-north");
         assert_eq!(cause.store_id.as_deref(), Some("s-north"));
         assert!(cause.detail.contains("no visit to North"), "{}", cause.detail);

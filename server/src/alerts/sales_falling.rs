@@ -2,7 +2,9 @@
 //!
 //! Precisely, per store: take the last [`RUN_DAYS`] (4) days on which the store reported any
 //! sales. They must be consecutive calendar days (a gap means the series is broken and nothing is
-//! said). Over those days:
+//! said). A day is a day of the sales figures as imported, i.e. a local day of the tenant
+//! (`docs/imports.md`): a day across a daylight-saving change is one day like any other, and
+//! the evaluation's look-back counts local days too. Over those days:
 //! - **total**: the store's sales value (sum of `amount_cents` over its SKUs) is strictly
 //!   decreasing → cause `sales-falling:{store}`;
 //! - **per SKU**: the units of a SKU (0 on a day the store reported without that SKU) are strictly
@@ -13,8 +15,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use jiff::civil::Date;
+
 use super::{AlertKind, Cause};
-use crate::format::money;
+use crate::locale::Locale;
 use crate::storage::DailySale;
 
 /// Days in a falling run: three falls need four days.
@@ -34,10 +38,11 @@ pub struct SalesFall {
 }
 
 impl SalesFall {
-    /// The alert this finding raises; `store_name` names the store in the text.
-    pub fn cause(&self, store_name: &str) -> Cause {
+    /// The alert this finding raises; `store_name` names the store in the text, `locale` gives
+    /// the currency of the amounts.
+    pub fn cause(&self, store_name: &str, locale: &Locale) -> Cause {
         let figures: Vec<String> = match &self.sku {
-            None => self.days.iter().zip(&self.values).map(|(d, v)| format!("{d}: {}", money(*v))).collect(),
+            None => self.days.iter().zip(&self.values).map(|(d, v)| format!("{d}: {}", locale.money(*v))).collect(),
             Some(_) => self.days.iter().zip(&self.values).map(|(d, v)| format!("{d}: {v} units")).collect(),
         };
         let (key, title, what) = match &self.sku {
@@ -69,23 +74,20 @@ type DaySales<'a> = BTreeMap<&'a str, (i64, i64)>;
 /// Every falling total and SKU of every store in `sales` (any order), in store order, the total
 /// before the SKUs. Rows with an unreadable day are ignored.
 pub fn detect(sales: &[DailySale]) -> Vec<SalesFall> {
-    let mut by_store: BTreeMap<&str, BTreeMap<i64, DaySales<'_>>> = BTreeMap::new();
-    let mut day_names: BTreeMap<i64, &str> = BTreeMap::new();
+    let mut by_store: BTreeMap<&str, BTreeMap<Date, DaySales<'_>>> = BTreeMap::new();
     for sale in sales {
-        let Some(day) = day_number(&sale.day) else { continue };
-        day_names.insert(day, &sale.day);
+        let Some(day) = parse_day(&sale.day) else { continue };
         let entry = by_store.entry(&sale.store_id).or_default().entry(day).or_default().entry(&sale.sku).or_default();
         entry.0 += sale.units;
         entry.1 += sale.amount_cents;
     }
     let mut found = Vec::new();
     for (store_id, days) in by_store {
-        let window: Vec<(&i64, &DaySales<'_>)> = days.iter().rev().take(RUN_DAYS).rev().collect();
-        if window.len() < RUN_DAYS || window.windows(2).any(|pair| *pair[1].0 != *pair[0].0 + 1) {
+        let window: Vec<(&Date, &DaySales<'_>)> = days.iter().rev().take(RUN_DAYS).rev().collect();
+        if window.len() < RUN_DAYS || window.windows(2).any(|pair| pair[0].0.tomorrow().ok() != Some(*pair[1].0)) {
             continue;
         }
-        let names: Vec<String> =
-            window.iter().map(|(day, _)| day_names.get(day).map(|n| (*n).to_owned()).unwrap_or_default()).collect();
+        let names: Vec<String> = window.iter().map(|(day, _)| day.to_string()).collect();
         let totals: Vec<i64> = window.iter().map(|(_, skus)| skus.values().map(|(_, amount)| amount).sum()).collect();
         if strictly_decreasing(&totals) {
             found.push(SalesFall { store_id: store_id.to_owned(), sku: None, days: names.clone(), values: totals });
@@ -111,32 +113,18 @@ fn strictly_decreasing(values: &[i64]) -> bool {
     values.windows(2).all(|pair| pair[1] < pair[0])
 }
 
-/// Days since 1970-01-01 of a `YYYY-MM-DD` date, if it is one.
-pub fn day_number(day: &str) -> Option<i64> {
-    let bytes = day.as_bytes();
-    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+/// The calendar day of a `YYYY-MM-DD` text, if it is one.
+pub fn parse_day(day: &str) -> Option<Date> {
+    // jiff also reads other ISO 8601 forms; the imports write exactly this one.
+    if day.len() != 10 {
         return None;
     }
-    let year: i64 = day.get(0..4)?.parse().ok()?;
-    let month: i64 = day.get(5..7)?.parse().ok()?;
-    let dom: i64 = day.get(8..10)?.parse().ok()?;
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    if !(1..=12).contains(&month) || dom < 1 || dom > month_days[usize::try_from(month - 1).ok()?] {
-        return None;
-    }
-    // Howard Hinnant's days-from-civil algorithm.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + dom - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
+    day.parse().ok()
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     /// (case, days and figures of one store's only SKU, falling?)
@@ -152,17 +140,17 @@ mod tests {
     }
 
     fn keys(found: &[SalesFall]) -> Vec<String> {
-        found.iter().map(|f| f.cause("Shop").key).collect()
+        found.iter().map(|f| f.cause("Shop", &Locale::default()).key).collect()
     }
 
     #[test]
-    fn day_numbers_follow_the_calendar() {
-        assert_eq!(day_number("1970-01-01"), Some(0));
-        assert_eq!(day_number("2024-03-01").zip(day_number("2024-02-29")).map(|(a, b)| a - b), Some(1));
-        assert_eq!(day_number("2025-03-01").zip(day_number("2025-02-28")).map(|(a, b)| a - b), Some(1));
-        assert_eq!(day_number("2026-01-01").zip(day_number("2025-12-31")).map(|(a, b)| a - b), Some(1));
-        for bad in ["2025-02-29", "2025-13-01", "2025-00-10", "2025-1-01", "yesterday", "2025/01/01", ""] {
-            assert_eq!(day_number(bad), None, "{bad}");
+    fn days_are_calendar_days() {
+        let next = |a: &str, b: &str| parse_day(a).and_then(|d| d.tomorrow().ok()) == parse_day(b);
+        assert!(next("2024-02-29", "2024-03-01"));
+        assert!(next("2025-02-28", "2025-03-01"));
+        assert!(next("2025-12-31", "2026-01-01"));
+        for bad in ["2025-02-29", "2025-13-01", "2025-00-10", "2025-1-01", "yesterday", "2025/01/01", "20250101", ""] {
+            assert_eq!(parse_day(bad), None, "{bad}");
         }
     }
 
@@ -237,10 +225,10 @@ mod tests {
         // s1 totals 1200, 1100, 1000, 100: falling, while its SKUs do not fall in units.
         let found = detect(&sales);
         assert_eq!(keys(&found), vec!["sales-falling:s1", "sales-falling:s2", "sales-falling:s2:A"]);
-        let cause = found[0].cause("Corner Shop");
+        let cause = found[0].cause("Corner Shop", &Locale::new("Europe/Berlin", "EUR").unwrap());
         assert_eq!(cause.title, "Sales falling: Corner Shop");
-        assert!(cause.detail.contains("2026-03-04: 1.00"), "{}", cause.detail);
+        assert!(cause.detail.contains("2026-03-04: 1.00 EUR"), "{}", cause.detail);
         assert_eq!(cause.sku, None);
-        assert_eq!(found[2].cause("Kiosk").sku.as_deref(), Some("A"));
+        assert_eq!(found[2].cause("Kiosk", &Locale::default()).sku.as_deref(), Some("A"));
     }
 }

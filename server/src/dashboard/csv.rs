@@ -1,5 +1,6 @@
 //! CSV exports of orders and inspections, in the viewer's scope and with the same GPS rule as
-//! the pages. Cells are quoted per RFC 4180, and text that a spreadsheet would run as a formula
+//! the pages. Times are RFC 3339 with the tenant's offset (`2026-03-29T09:15:00+02:00`), totals
+//! plain decimals beside a `currency` column. Cells are quoted per RFC 4180, and text that a spreadsheet would run as a formula
 //! (`=`, `+`, `-`, `@`, tab, CR) is prefixed with `'`.
 
 use std::fmt::Write;
@@ -10,11 +11,12 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use fieldsync_core::doc::{Inspection, InspectionScore};
 
-use super::html::{datetime, secure_headers};
+use super::html::secure_headers;
 use super::pages::{OrderQuery, order_rows};
 use super::records::{GpsPrecision, Names, by_subject, gps_precision, load_kind};
 use super::session::Viewer;
 use super::{DashError, Section};
+use crate::locale;
 use crate::state::AppState;
 
 /// One CSV cell.
@@ -52,23 +54,25 @@ pub async fn orders(
 ) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
     let filter = OrderQuery::from_request(query);
+    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
     let names = Names::load(&state, &viewer.caller).await?;
     let rows = order_rows(&state, &viewer).await?;
     let mut out = line(
-        &["order_id", "submitted_or_created_at", "status", "store_id", "store", "rep", "lines", "total"]
+        &["order_id", "submitted_or_created_at", "status", "store_id", "store", "rep", "lines", "total", "currency"]
             .map(String::from),
     );
     for row in rows.iter().filter(|r| filter.keeps(r)) {
         let o = &row.order.value;
         out.push_str(&line(&[
             row.order.id.to_string(),
-            datetime(row.at()),
+            locale.timestamp(row.at()),
             row.status().to_owned(),
             o.store_id.clone(),
             names.store(&o.store_id),
             names.user(&o.owner),
             o.lines.len().to_string(),
             cents(o.total_cents()),
+            locale.currency().to_owned(),
         ]));
     }
     Ok(attachment("orders.csv", out))
@@ -77,6 +81,7 @@ pub async fn orders(
 /// `GET /dashboard/inspections.csv`: one row per inspection, coordinates as the viewer may see them.
 pub async fn inspections(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
     Section::Inspections.check(&viewer.caller)?;
+    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
     let names = Names::load(&state, &viewer.caller).await?;
     let list = load_kind::<Inspection>(&state, &viewer.caller).await?;
     let scores = by_subject(load_kind::<InspectionScore>(&state, &viewer.caller).await?);
@@ -109,7 +114,7 @@ pub async fn inspections(State(state): State<AppState>, viewer: Viewer) -> Resul
         }
         out.push_str(&line(&[
             i.id.to_string(),
-            datetime(v.check_in.at),
+            locale.timestamp(v.check_in.at),
             v.status.as_str().to_owned(),
             v.store_id.clone(),
             names.store(&v.store_id),

@@ -38,8 +38,9 @@ pub fn url_param(text: &str) -> String {
     out
 }
 
-// The plain-text formats (dates, money, durations) are shared with alerts and imports.
-pub use crate::format::{DAY_MS, age, civil_from_days, date, datetime, duration, money};
+// The plain-text formats (amounts, durations) are shared with alerts and imports; days, times and
+// the currency are the tenant's (`crate::locale::Locale`).
+pub use crate::format::{age, amount, duration};
 
 const CSS: &str = "
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1f2933;background:#f4f6f8}
@@ -164,16 +165,13 @@ mod tests {
     }
 
     #[test]
-    fn dates_money_and_params_format_plainly() {
-        assert_eq!(date(0), "1970-01-01");
-        assert_eq!(datetime(1_700_000_000_000), "2023-11-14 22:13 UTC");
-        assert_eq!(date(951_782_400_000), "2000-02-29");
-        assert_eq!(money(123_456_789), "1,234,567.89");
-        assert_eq!(money(-5), "-0.05");
+    fn amounts_durations_and_params_format_plainly() {
+        assert_eq!(amount(123_456_789), "1,234,567.89");
+        assert_eq!(amount(-5), "-0.05");
         assert_eq!(url_param("a b&c"), "a%20b%26c");
         assert_eq!(duration(59 * 60_000), "59 min");
         assert_eq!(duration(-5), "0 min");
         assert_eq!(duration(5 * 3_600_000 + 20 * 60_000), "5 h 20 min");
-        assert_eq!(duration(3 * DAY_MS + 4 * 3_600_000), "3 d 4 h");
+        assert_eq!(duration(3 * 86_400_000 + 4 * 3_600_000), "3 d 4 h");
     }
 }

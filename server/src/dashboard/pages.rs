@@ -23,11 +23,12 @@ use fieldsync_core::doc::{
 
 use serde::Deserialize;
 
-use super::html::{DAY_MS, NavItem, age, datetime, duration, esc, money, page, url_param};
+use super::html::{NavItem, age, duration, esc, page, url_param};
 use super::records::{self, GpsPrecision, Names, Record, by_subject, gps_precision, load_kind, load_one, show_fix};
 use super::session::{self, Viewer};
 use super::{DashError, Section};
 use crate::accounts::{self, LoginRequest};
+use crate::locale::{self, Locale};
 use crate::state::AppState;
 
 /// A device that has not synced for this long may hold work the relay has not seen.
@@ -273,7 +274,7 @@ fn status_tag(status: &str) -> String {
     format!("<span class=\"tag {class}\">{}</span>", esc(status))
 }
 
-fn orders_table(id: &str, rows: &[&OrderRow], names: &Names) -> String {
+fn orders_table(id: &str, rows: &[&OrderRow], names: &Names, locale: &Locale) -> String {
     let mut html = format!(
         "<table id=\"{id}\" data-live-region><thead><tr><th>When</th><th>Store</th><th>Rep</th><th>Status</th>\
          <th class=\"n\">Lines</th><th class=\"n\">Value</th></tr></thead><tbody>"
@@ -288,12 +289,12 @@ fn orders_table(id: &str, rows: &[&OrderRow], names: &Names) -> String {
             "<tr data-id=\"{id}\"><td><a href=\"/dashboard/orders/{id}\">{when}</a></td><td>{store}</td><td>{rep}</td>\
              <td>{status}</td><td class=\"n\">{lines}</td><td class=\"n\">{value}</td></tr>",
             id = esc(row.order.id.as_str()),
-            when = esc(&datetime(row.at())),
+            when = esc(&locale.datetime(row.at())),
             store = esc(&names.store(&order.store_id)),
             rep = esc(&names.user(&order.owner)),
             status = status_tag(row.status()),
             lines = order.lines.len(),
-            value = money(order.total_cents()),
+            value = locale.money(order.total_cents()),
         );
     }
     html.push_str("</tbody></table>");
@@ -303,23 +304,25 @@ fn orders_table(id: &str, rows: &[&OrderRow], names: &Names) -> String {
 // ---------------------------------------------------------------------------------------------
 // Overview
 
-fn start_of_day(now: i64) -> i64 {
-    now.div_euclid(DAY_MS) * DAY_MS
-}
-
 /// `GET /`: today's orders, approvals pending, inspections and their score, store coverage,
 /// open alerts, the orders-per-day chart and the latest orders (live).
 pub async fn overview(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
+    overview_at(&state, &viewer, now_ms()).await
+}
+
+/// The overview as it reads at `now`: "today" and the period are local days of the tenant.
+pub async fn overview_at(state: &AppState, viewer: &Viewer, now: i64) -> Result<Response, DashError> {
     Section::Overview.check(&viewer.caller)?;
-    let now = now_ms();
-    let today = start_of_day(now);
-    let period_start = today - (PERIOD_DAYS - 1) * DAY_MS;
-    let names = Names::load(&state, &viewer.caller).await?;
+    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
+    let today = locale.start_of_days_back(now, 0);
+    let tomorrow = locale.start_of_days_back(now, -1);
+    let period_start = locale.start_of_days_back(now, PERIOD_DAYS - 1);
+    let names = Names::load(state, &viewer.caller).await?;
     let sees_orders = Section::Orders.allows(viewer.caller.role);
-    let rows = if sees_orders { order_rows(&state, &viewer).await? } else { Vec::new() };
-    let inspections = load_kind::<Inspection>(&state, &viewer.caller).await?;
-    let scores = by_subject(load_kind::<InspectionScore>(&state, &viewer.caller).await?);
-    let inboxes = load_kind::<Inbox>(&state, &viewer.caller).await?;
+    let rows = if sees_orders { order_rows(state, viewer).await? } else { Vec::new() };
+    let inspections = load_kind::<Inspection>(state, &viewer.caller).await?;
+    let scores = by_subject(load_kind::<InspectionScore>(state, &viewer.caller).await?);
+    let inboxes = load_kind::<Inbox>(state, &viewer.caller).await?;
 
     let mut kpis = String::new();
     let mut kpi = |id: &str, value: String, label: &str| {
@@ -331,11 +334,13 @@ pub async fn overview(State(state): State<AppState>, viewer: Viewer) -> Result<R
         );
     };
     if sees_orders {
-        let todays: Vec<&OrderRow> =
-            rows.iter().filter(|r| r.order.value.status == OrderStatus::Submitted && r.at() >= today).collect();
+        let todays: Vec<&OrderRow> = rows
+            .iter()
+            .filter(|r| r.order.value.status == OrderStatus::Submitted && (today..tomorrow).contains(&r.at()))
+            .collect();
         let value: i64 = todays.iter().map(|r| r.order.value.total_cents()).fold(0, i64::saturating_add);
         kpi("kpi-orders-today", todays.len().to_string(), "orders today");
-        kpi("kpi-value-today", money(value), "value today");
+        kpi("kpi-value-today", locale.money(value), "value today");
         let pending = rows.iter().filter(|r| r.status() == "needs-approval").count();
         kpi("kpi-approvals", pending.to_string(), "approvals pending");
     }
@@ -354,7 +359,7 @@ pub async fn overview(State(state): State<AppState>, viewer: Viewer) -> Result<R
     }
     // Coverage as the stores page counts it: the stores the viewer looks after, visited by an
     // inspection in the period.
-    let looked_after = super::stores::stores_in_view(&state, &viewer.caller).await?;
+    let looked_after = super::stores::stores_in_view(state, &viewer.caller).await?;
     if !looked_after.is_empty() {
         let visits = super::stores::visits_by_store(&inspections, &scores, period_start);
         let (_, total) = super::stores::coverage(&looked_after, &visits);
@@ -371,18 +376,20 @@ pub async fn overview(State(state): State<AppState>, viewer: Viewer) -> Result<R
     }
 
     let mut body = format!(
-        "<h1>Overview</h1><p class=\"note\">Times in UTC. Today started {}.</p>\
+        "<h1>Overview</h1><p class=\"note\">Times in {}; amounts in {}. Today started {}.</p>\
          <div class=\"kpis\" id=\"kpis\" data-live-region>{kpis}</div>",
-        esc(&datetime(today))
+        esc(&locale.zone_label(now)),
+        esc(locale.currency()),
+        esc(&locale.datetime(today))
     );
     if sees_orders {
-        let days = super::svg::orders_per_day_counts(&rows, now, super::svg::CHART_DAYS);
+        let days = super::svg::orders_per_day_counts(&rows, now, super::svg::CHART_DAYS, &locale);
         let _ = write!(
             body,
             "<h2>Orders per day</h2><div class=\"chart\" id=\"orders-chart\" data-live-region>{}</div>\
              <h2>Latest orders <a class=\"note\" href=\"/dashboard/orders.csv\">CSV</a></h2>{}",
-            super::svg::bar_chart(&days),
-            orders_table("live-orders", &rows.iter().take(15).collect::<Vec<_>>(), &names)
+            super::svg::bar_chart(&days, locale.time_zone()),
+            orders_table("live-orders", &rows.iter().take(15).collect::<Vec<_>>(), &names, &locale)
         );
     }
     let _ = write!(
@@ -403,7 +410,7 @@ pub async fn overview(State(state): State<AppState>, viewer: Viewer) -> Result<R
             let _ = write!(
                 body,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&datetime(alert.raised_at)),
+                esc(&locale.datetime(alert.raised_at)),
                 esc(&names.user(owner)),
                 esc(&alert.title),
                 esc(&alert.detail)
@@ -411,7 +418,7 @@ pub async fn overview(State(state): State<AppState>, viewer: Viewer) -> Result<R
         }
         body.push_str("</tbody></table>");
     }
-    Ok(frame(&viewer, "Overview", "/", &body))
+    Ok(frame(viewer, "Overview", "/", &body))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -451,6 +458,7 @@ pub async fn orders(
 ) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
     let filter = OrderQuery::from_request(query);
+    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
     let names = Names::load(&state, &viewer.caller).await?;
     let rows = order_rows(&state, &viewer).await?;
     let shown: Vec<&OrderRow> = rows.iter().filter(|r| filter.keeps(r)).collect();
@@ -483,9 +491,9 @@ pub async fn orders(
          <h2>Approval times of these orders</h2><div class=\"chart\" id=\"approval-chart\" data-live-region>{}</div>",
         esc(&csv_link),
         shown.len(),
-        money(total),
+        locale.money(total),
         records::LIST_LIMIT,
-        orders_table("live-orders", shown.get(..ORDERS_SHOWN).unwrap_or(&shown), &names),
+        orders_table("live-orders", shown.get(..ORDERS_SHOWN).unwrap_or(&shown), &names, &locale),
         super::svg::approval_chart(&super::svg::approval_times(shown.iter().copied()))
     );
     Ok(frame(&viewer, "Orders", "/dashboard/orders", &body))
@@ -545,6 +553,7 @@ pub async fn order_page(
     notice: Option<Notice>,
 ) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
+    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
     let order = load_one::<Order>(state, &viewer.caller, id).await?;
     let names = Names::load(state, &viewer.caller).await?;
     let review_id =
@@ -562,8 +571,8 @@ pub async fn order_page(
         esc(&names.store(&o.store_id)),
         notice.as_ref().map(Notice::html).unwrap_or_default(),
         esc(&names.user(&o.owner)),
-        esc(&datetime(o.created_at)),
-        o.submitted_at.map_or_else(|| "not submitted".to_owned(), |t| format!("submitted {}", datetime(t))),
+        esc(&locale.datetime(o.created_at)),
+        o.submitted_at.map_or_else(|| "not submitted".to_owned(), |t| format!("submitted {}", locale.datetime(t))),
         o.submission,
         status_tag(row.status())
     );
@@ -580,15 +589,15 @@ pub async fn order_page(
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.2}%</td><td class=\"n\">{}</td></tr>",
             esc(&line.sku),
             line.qty,
-            money(line.unit_price_cents),
+            locale.money(line.unit_price_cents),
             line.discount_bp as f64 / 100.0,
-            money(line.total_cents())
+            locale.money(line.total_cents())
         );
     }
     let _ = write!(
         body,
         "<tr><th colspan=\"4\">Total</th><th class=\"n\">{}</th></tr></tbody></table>",
-        money(o.total_cents())
+        locale.money(o.total_cents())
     );
     match &row.review {
         None => body.push_str("<h2>Review</h2><p class=\"note\">The relay has not reviewed this order yet.</p>"),
@@ -599,8 +608,8 @@ pub async fn order_page(
                 "<h2>Review</h2><p>Outcome {} for submission {} · reviewed {} · priced at {}</p>",
                 status_tag(r.outcome.as_str()),
                 r.submission,
-                esc(&datetime(r.reviewed_at)),
-                money(r.total_cents)
+                esc(&locale.datetime(r.reviewed_at)),
+                locale.money(r.total_cents)
             );
             body.push_str(
                 "<table id=\"findings\"><thead><tr><th>Severity</th><th>Finding</th><th>Code</th></tr></thead><tbody>",
@@ -639,7 +648,7 @@ pub async fn order_page(
                     esc(&step.role),
                     esc(&step.rule),
                     status_tag(if state == "pending" { "needs-approval" } else { state }),
-                    step.decided_at.map(datetime).unwrap_or_default(),
+                    step.decided_at.map(|t| locale.datetime(t)).unwrap_or_default(),
                     esc(&step.reason)
                 );
             }
@@ -658,6 +667,7 @@ pub async fn order_page(
 /// `GET /dashboard/inspections`.
 pub async fn inspections(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
     Section::Inspections.check(&viewer.caller)?;
+    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
     let names = Names::load(&state, &viewer.caller).await?;
     let mut list = load_kind::<Inspection>(&state, &viewer.caller).await?;
     list.sort_by_key(|i| std::cmp::Reverse(i.value.check_in.at));
@@ -677,7 +687,7 @@ pub async fn inspections(State(state): State<AppState>, viewer: Viewer) -> Resul
             body,
             "<tr data-id=\"{id}\"><td><a href=\"/dashboard/inspections/{id}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td>\
              <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            esc(&datetime(v.check_in.at)),
+            esc(&locale.datetime(v.check_in.at)),
             esc(&names.store(&v.store_id)),
             esc(&names.user(&v.owner)),
             status_tag(v.status.as_str()),
@@ -712,6 +722,7 @@ pub async fn inspection(
     Path(id): Path<String>,
 ) -> Result<Response, DashError> {
     Section::Inspections.check(&viewer.caller)?;
+    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
     let record = load_one::<Inspection>(&state, &viewer.caller, &id).await?;
     let names = Names::load(&state, &viewer.caller).await?;
     let template: Option<Template> = match record.value.template_id.parse() {
@@ -732,12 +743,12 @@ pub async fn inspection(
         esc(&names.user(&v.owner)),
         status_tag(v.status.as_str()),
         esc(template.as_ref().map_or("unknown", |t| t.name.as_str())),
-        esc(&datetime(v.check_in.at)),
+        esc(&locale.datetime(v.check_in.at)),
         esc(&show_fix(&v.check_in.position, precision)),
         v.check_out
             .map(|out| format!(
                 " · check-out {} at {}",
-                esc(&datetime(out.at)),
+                esc(&locale.datetime(out.at)),
                 esc(&show_fix(&out.position, precision))
             ))
             .unwrap_or_default()
@@ -760,7 +771,7 @@ pub async fn inspection(
             item = esc(&item_text(&photo.item_id)),
             w = photo.width,
             h = photo.height,
-            at = esc(&datetime(photo.captured_at)),
+            at = esc(&locale.datetime(photo.captured_at)),
             pos = photo.position.map(|p| format!("<br>{}", esc(&show_fix(&p, precision)))).unwrap_or_default(),
         );
     }
@@ -780,7 +791,7 @@ pub async fn inspection(
                     esc(&item_text(item)),
                     answer.count.map(|c| c.to_string()).unwrap_or_default(),
                     esc(&answer.note),
-                    esc(&datetime(answer.answered_at))
+                    esc(&locale.datetime(answer.answered_at))
                 );
             }
             None => {
@@ -802,7 +813,7 @@ pub async fn inspection(
                 "<p id=\"score\"><b>{:.1}</b> (scoring version {}, {})</p>",
                 s.score,
                 s.scoring_version,
-                esc(&datetime(s.scored_at))
+                esc(&locale.datetime(s.scored_at))
             );
             for reason in &s.reasons {
                 let _ = write!(body, "<p class=\"note\">{}</p>", esc(reason));
@@ -846,6 +857,7 @@ pub async fn inspection(
 /// and which ones have not synced for more than four hours.
 pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
     Section::Devices.check(&viewer.caller)?;
+    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
     let now = now_ms();
     let caller = &viewer.caller;
     let users: Vec<_> = state
@@ -898,9 +910,9 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
                 user.role,
                 esc(user.region.as_deref().unwrap_or("—")),
                 esc(&device.name),
-                esc(&datetime(seen)),
+                esc(&locale.datetime(seen)),
                 esc(&age(seen, now)),
-                last_order.get(&user.id).map(|t| esc(&datetime(*t))).unwrap_or_else(|| "—".into()),
+                last_order.get(&user.id).map(|t| esc(&locale.datetime(*t))).unwrap_or_else(|| "—".into()),
             );
         }
     }
@@ -916,15 +928,4 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
         body.push_str("</ul>");
     }
     Ok(frame(&viewer, "Devices", "/dashboard/devices", &body))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn days_start_at_utc_midnight() {
-        assert_eq!(start_of_day(DAY_MS * 3 + 5), DAY_MS * 3);
-        assert_eq!(super::super::html::date(start_of_day(1_700_000_000_000)), "2023-11-14");
-    }
 }

@@ -26,13 +26,14 @@ use fieldsync_core::doc::{self, Catalog, Inspection, InspectionScore, RetailStor
 use fieldsync_core::{DocKind, Role};
 use serde::Deserialize;
 
-use super::html::{DAY_MS, date, datetime, esc, url_param};
+use super::html::{esc, url_param};
 use super::pages::{OrderRow, frame, order_rows};
 use super::records::{self, Names, Record, by_subject, load_kind};
 use super::session::Viewer;
 use super::{DashError, Section};
 use crate::auth::Caller;
 use crate::error::{Error, Result};
+use crate::locale;
 use crate::state::AppState;
 
 /// The periods the page offers, in days; the first is the default.
@@ -219,8 +220,9 @@ pub async fn stores(
         })?,
     };
     let caller = &viewer.caller;
-    let now = now_ms();
-    let since = now.div_euclid(DAY_MS) * DAY_MS - (days - 1) * DAY_MS;
+    let locale = locale::of_tenant(state.storage.as_ref(), caller.tenant_id).await?;
+    // The period is `days` local days of the tenant, today included.
+    let since = locale.start_of_days_back(now_ms(), days - 1);
     let stores = stores_in_view(&state, caller).await?;
     let names = Names {
         users: state
@@ -291,7 +293,7 @@ pub async fn stores(
         "<h2>Coverage, last {days} days</h2><p class=\"note\">Share of active stores with at least one inspection \
          check-in since {}.</p><table id=\"coverage\"><thead><tr><th>Region</th><th class=\"n\">Stores</th>\
          <th class=\"n\">Visited</th><th class=\"n\">Coverage</th></tr></thead><tbody>",
-        esc(&date(since))
+        esc(&locale.date(since))
     );
     for (region, c) in &regions {
         let _ = write!(
@@ -360,7 +362,7 @@ pub async fn stores(
             esc(&s.tier),
             esc(&names.user(&s.rep)),
             esc(&names.user(&s.supervisor)),
-            v.last_at.map_or_else(|| "never".to_owned(), |t| esc(&datetime(t))),
+            v.last_at.map_or_else(|| "never".to_owned(), |t| esc(&locale.datetime(t))),
             v.last_score.map_or_else(|| "—".to_owned(), |x| format!("{x:.1}")),
             v.in_period,
             id = esc(store.id.as_str()),
@@ -371,7 +373,7 @@ pub async fn stores(
                     let _ = write!(
                         body,
                         "<td class=\"reached\"><span class=\"tag ok\">{}</span></td><td class=\"n\">{}</td>",
-                        esc(&date(r.first_at)),
+                        esc(&locale.date(r.first_at)),
                         r.units
                     );
                 }

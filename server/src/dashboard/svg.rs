@@ -11,10 +11,13 @@ use axum::response::{IntoResponse, Response};
 use fieldsync_core::clock::now_ms;
 use fieldsync_core::doc::{OrderStatus, ReviewOutcome};
 
-use super::html::{DAY_MS, date, esc, secure_headers};
+use jiff::civil::Date;
+
+use super::html::{esc, secure_headers};
 use super::pages::{OrderRow, order_rows};
 use super::session::Viewer;
 use super::{DashError, Section};
+use crate::locale::{self, Locale};
 use crate::state::AppState;
 
 /// How many days the chart shows, today included.
@@ -112,34 +115,36 @@ pub fn render(chart: &BarChart<'_>) -> String {
     svg
 }
 
-/// Submitted orders per UTC day for the last `days` days (oldest first): (day start, count).
-pub fn orders_per_day_counts(rows: &[OrderRow], now: i64, days: usize) -> Vec<(i64, u32)> {
-    let today = now.div_euclid(DAY_MS);
-    let first = today - i64::try_from(days).unwrap_or(0) + 1;
-    let mut counts: Vec<(i64, u32)> = (first..=today).map(|d| (d * DAY_MS, 0)).collect();
+/// Submitted orders per local day of the tenant for the last `days` days, today included
+/// (oldest first): (day, count).
+pub fn orders_per_day_counts(rows: &[OrderRow], now: i64, days: usize, locale: &Locale) -> Vec<(Date, u32)> {
+    let today = locale.day_of(now);
+    let back = i64::try_from(days).unwrap_or(0) - 1;
+    let mut counts: Vec<(Date, u32)> = (0..=back).rev().map(|n| (Locale::days_before(today, n), 0)).collect();
     for row in rows.iter().filter(|r| r.order.value.status == OrderStatus::Submitted) {
-        let day = row.at().div_euclid(DAY_MS);
-        if let Some(slot) = usize::try_from(day - first).ok().and_then(|i| counts.get_mut(i)) {
-            slot.1 += 1;
+        let day = locale.day_of(row.at());
+        if let Ok(i) = counts.binary_search_by_key(&day, |(d, _)| *d) {
+            counts[i].1 += 1;
         }
     }
     counts
 }
 
-/// The orders-per-day chart of `(day start, count)`.
-pub fn bar_chart(days: &[(i64, u32)]) -> String {
+/// The orders-per-day chart of `(day, count)`; `zone` names the time zone of the days.
+pub fn bar_chart(days: &[(Date, u32)], zone: &str) -> String {
     let bars = days
         .iter()
         .map(|(day, count)| {
-            let label = date(*day);
+            let label = day.to_string();
             let short = label.get(5..).unwrap_or(&label).to_owned();
             (short, label, *count)
         })
         .collect();
+    let x_label = format!("Day ({zone})");
     render(&BarChart {
         id: "orders-per-day",
         title: format!("Submitted orders per day, last {} days", days.len()),
-        x_label: "Day (UTC)",
+        x_label: &x_label,
         y_label: "Orders",
         bars,
     })
@@ -237,8 +242,9 @@ pub fn approval_chart(times: &[i64]) -> String {
 /// `GET /dashboard/orders-per-day.svg`: the chart on its own, for reports and e-mails.
 pub async fn orders_per_day(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
+    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
     let rows = order_rows(&state, &viewer).await?;
-    let svg = bar_chart(&orders_per_day_counts(&rows, now_ms(), CHART_DAYS));
+    let svg = bar_chart(&orders_per_day_counts(&rows, now_ms(), CHART_DAYS, &locale), locale.time_zone());
     let mut response = svg.into_response();
     secure_headers(&mut response, "default-src 'none'; style-src 'unsafe-inline'");
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
@@ -251,11 +257,13 @@ mod tests {
 
     #[test]
     fn the_chart_has_one_bar_per_day_and_labels_its_counts_and_axes() {
-        let days: Vec<(i64, u32)> = (0..14).map(|d| (d * DAY_MS, if d == 13 { 5 } else { 1 })).collect();
-        let svg = bar_chart(&days);
+        let first = jiff::civil::date(1970, 1, 1);
+        let days: Vec<(Date, u32)> =
+            (0..14).map(|d| (Locale::days_before(first, -d), if d == 13 { 5 } else { 1 })).collect();
+        let svg = bar_chart(&days, "Europe/Berlin");
         assert_eq!(svg.matches("<rect").count(), 14);
         assert!(svg.contains("1970-01-14: 5 orders"));
-        assert!(svg.contains(">Day (UTC)</text>") && svg.contains(">Orders</text>"));
+        assert!(svg.contains(">Day (Europe/Berlin)</text>") && svg.contains(">Orders</text>"));
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
     }
 

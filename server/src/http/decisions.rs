@@ -49,14 +49,15 @@ fn step_state(state: StepState) -> &'static str {
     }
 }
 
-/// The review as the answer shows it.
-pub fn review_json(review: &OrderReview) -> Value {
+/// The review as the answer shows it; `currency` is the ISO 4217 code of `total_cents`.
+pub fn review_json(review: &OrderReview, currency: &str) -> Value {
     json!({
         "order_id": review.order_id,
         "submission": review.submission,
         "outcome": review.outcome.as_str(),
         "current_step": review.current_step(),
         "total_cents": review.total_cents,
+        "currency": currency,
         "submitted_at": review.submitted_at,
         "decided_at": review.decided_at,
         "steps": review.steps.iter().map(|s| json!({
@@ -170,10 +171,11 @@ pub async fn decide(
         submission: None,
     };
     let (decision_id, review) = decide_order(&state, &caller, &order_id, &request).await?;
+    let locale = crate::locale::of_tenant(state.storage.as_ref(), caller.tenant_id).await?;
     Ok(Json(json!({
         "decision_id": decision_id.as_str(),
         "step": body.step,
         "verdict": body.verdict,
-        "review": review_json(&review),
+        "review": review_json(&review, locale.currency()),
     })))
 }

@@ -3,7 +3,9 @@
 //!
 //! A document outside the caller's scope, of another tenant, or that does not exist answers the
 //! same 404. The document itself is the automerge document hydrated to JSON: maps, lists, text
-//! and scalars; bytes as base64, counters and timestamps as numbers.
+//! and scalars; bytes as base64, counters and timestamps as numbers. Every answer also names the
+//! tenant's `currency` (ISO 4217: amounts are `…_cents`, hundredths of it) and `time_zone` (IANA:
+//! times are ms since the Unix epoch, and days are counted in this zone).
 
 use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
 use axum::Json;
@@ -97,12 +99,15 @@ pub async fn get_doc(
     if !caller.scope().contains(&doc.meta) {
         return Err(not_found().into());
     }
+    let locale = crate::locale::of_tenant(state.storage.as_ref(), caller.tenant_id).await?;
     let body = blocking(move || {
         Ok(json!({
             "id": doc.id.as_str(),
             "kind": doc.meta.kind.as_str(),
             "heads": heads_json(&doc),
             "document": document_json(&doc)?,
+            "currency": locale.currency(),
+            "time_zone": locale.time_zone(),
         }))
     })
     .await?;
@@ -131,6 +136,7 @@ fn parse_limit(query: Option<&str>) -> Result<u32> {
 async fn list(state: AppState, caller: Caller, kind: DocKind, query: Option<String>) -> Result<Json<Value>, ApiError> {
     let limit = parse_limit(query.as_deref())?;
     let docs = state.storage.list_docs(caller.tenant_id, &caller.scope(), kind, limit).await?;
+    let locale = crate::locale::of_tenant(state.storage.as_ref(), caller.tenant_id).await?;
     let items = blocking(move || {
         docs.iter()
             // The storage filter already applied the scope; this keeps a backend bug from leaking.
@@ -150,7 +156,12 @@ async fn list(state: AppState, caller: Caller, kind: DocKind, query: Option<Stri
             .collect::<Result<Vec<_>>>()
     })
     .await?;
-    Ok(Json(json!({ "items": items, "limit": limit })))
+    Ok(Json(json!({
+        "items": items,
+        "limit": limit,
+        "currency": locale.currency(),
+        "time_zone": locale.time_zone(),
+    })))
 }
 
 /// Orders in the caller's scope, newest first (`?limit=`, default 100, at most 1000).

@@ -18,13 +18,13 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use fieldsync_core::DocumentId;
 use fieldsync_core::doc::{Inspection, InspectionScore, RetailStore, Template, Trust};
-use fieldsync_core::scoring::format_utc;
 
 use crate::auth::Caller;
 use crate::documents;
 use crate::error::Error;
 use crate::http::error::ApiError;
 use crate::jobs::score_inspection::find_score_id;
+use crate::locale::{self, Locale};
 use crate::state::AppState;
 
 /// The report page of one inspection.
@@ -63,7 +63,8 @@ pub async fn report(
         let thumb = state.blobs.thumbnail(tenant_id, &photo.sha256).await.ok().flatten();
         thumbnails.push(thumb.map(|bytes| STANDARD.encode(bytes)));
     }
-    let page = render(&id, &inspection, &score, template.as_ref(), store.as_ref(), &thumbnails);
+    let locale = locale::of_tenant(storage, tenant_id).await?;
+    let page = render(&id, &inspection, &score, template.as_ref(), store.as_ref(), &thumbnails, &locale);
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response())
 }
 
@@ -80,7 +81,7 @@ fn reasons_list(reasons: &[String]) -> String {
     format!("<ul>{items}</ul>")
 }
 
-/// Renders the page (pure, so it is tested without a relay).
+/// Renders the page (pure, so it is tested without a relay), times in the tenant's zone.
 pub fn render(
     id: &DocumentId,
     inspection: &Inspection,
@@ -88,6 +89,7 @@ pub fn render(
     template: Option<&Template>,
     store: Option<&RetailStore>,
     thumbnails: &[Option<String>],
+    locale: &Locale,
 ) -> String {
     let store_name = store.map_or_else(|| inspection.store_id.clone(), |s| format!("{} — {}", s.name, s.address));
     let checklist = template.map_or_else(|| inspection.template_id.clone(), |t| format!("{} v{}", t.name, t.version));
@@ -123,12 +125,12 @@ ul {{ margin: 0; padding-left: 1.2rem; }}
         store = esc(&store_name),
         checklist = esc(&checklist),
         owner = esc(&inspection.owner),
-        check_in = format_utc(inspection.check_in.at),
-        check_out = inspection.check_out.map_or_else(|| "(not checked out)".to_owned(), |v| format_utc(v.at)),
+        check_in = locale.datetime(inspection.check_in.at),
+        check_out = inspection.check_out.map_or_else(|| "(not checked out)".to_owned(), |v| locale.datetime(v.at)),
         id = esc(id.as_str()),
         score = score.score,
         visit_reasons = reasons_list(&score.reasons),
-        scored_at = format_utc(score.scored_at),
+        scored_at = locale.datetime(score.scored_at),
         version = score.scoring_version,
         heads = esc(&score.scored_heads.iter().map(|h| h.get(..8).unwrap_or(h)).collect::<Vec<_>>().join(", ")),
     );

@@ -197,27 +197,14 @@ pub fn parse_cents(value: &str) -> Option<i64> {
 
 /// A real calendar day `YYYY-MM-DD` (years 1900 to 9999) as the number `YYYYMMDD`.
 pub fn parse_day(value: &str) -> Option<u32> {
+    // jiff also reads other ISO 8601 forms (`20240229`); the files must use this one.
     let bytes = value.as_bytes();
     if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
         return None;
     }
-    let number = |range: std::ops::Range<usize>| -> Option<u32> {
-        let part = value.get(range)?;
-        if part.bytes().all(|b| b.is_ascii_digit()) { part.parse().ok() } else { None }
-    };
-    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
-    let days_in_month = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if year < 1900 || day == 0 || day > days_in_month {
-        return None;
-    }
-    Some(year * 10_000 + month * 100 + day)
+    let day: jiff::civil::Date = value.parse().ok()?;
+    let year = u32::try_from(day.year()).ok().filter(|y| *y >= 1900)?;
+    Some(year * 10_000 + u32::from(day.month().unsigned_abs()) * 100 + u32::from(day.day().unsigned_abs()))
 }
 
 #[cfg(test)]

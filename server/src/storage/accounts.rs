@@ -23,6 +23,10 @@ pub struct Tenant {
     pub id: i64,
     /// Unique name, typed at login.
     pub name: String,
+    /// IANA time zone in which its days are counted (validated by [`crate::locale::Locale`]).
+    pub time_zone: String,
+    /// ISO 4217 code of the currency of its amounts.
+    pub currency: String,
     /// Creation time, ms since the Unix epoch.
     pub created_at: i64,
 }
@@ -162,11 +166,19 @@ pub trait AccountStore {
     /// A cheap round trip to the database, for health checks.
     async fn ping(&self) -> Result<()>;
 
-    /// Creates a tenant; [`Error::Conflict`] if the name is taken.
-    async fn create_tenant(&self, name: &str, now_ms: i64) -> Result<Tenant>;
+    /// Creates a tenant with its time zone and currency (already validated); [`Error::Conflict`]
+    /// if the name is taken.
+    async fn create_tenant(&self, name: &str, time_zone: &str, currency: &str, now_ms: i64) -> Result<Tenant>;
 
     /// The tenant with this name.
     async fn find_tenant(&self, name: &str) -> Result<Option<Tenant>>;
+
+    /// The tenant with this id.
+    async fn find_tenant_by_id(&self, tenant_id: i64) -> Result<Option<Tenant>>;
+
+    /// Sets a tenant's time zone and currency (already validated); [`Error::NotFound`] if there
+    /// is no such tenant.
+    async fn set_tenant_locale(&self, tenant_id: i64, time_zone: &str, currency: &str) -> Result<()>;
 
     /// Creates a user with a fresh random id; [`Error::Conflict`] if the username is taken in the
     /// tenant.

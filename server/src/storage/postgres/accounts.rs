@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::storage::{AccountStore, Device, NewSession, NewUser, SessionRecord, Tenant, User, random_id};
 
 const USER_COLUMNS: &str = "id, tenant_id, username, password_hash, role, region, disabled_at, created_at";
+const TENANT_SELECT: &str = "SELECT id, name, time_zone, currency, created_at FROM tenants";
 const DEVICE_COLUMNS: &str = "id, tenant_id, user_id, name, created_at, last_seen_at, revoked_at";
 
 fn role_at(row: &Row, index: usize) -> Result<Role> {
@@ -26,6 +27,16 @@ fn user_from(row: &Row) -> Result<User> {
         region: row.try_get(5)?,
         disabled_at: row.try_get(6)?,
         created_at: row.try_get(7)?,
+    })
+}
+
+fn tenant_from(row: &Row) -> Result<Tenant> {
+    Ok(Tenant {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+        time_zone: row.try_get(2)?,
+        currency: row.try_get(3)?,
+        created_at: row.try_get(4)?,
     })
 }
 
@@ -99,13 +110,22 @@ impl AccountStore for PostgresStorage {
         Ok(())
     }
 
-    async fn create_tenant(&self, name: &str, now_ms: i64) -> Result<Tenant> {
+    async fn create_tenant(&self, name: &str, time_zone: &str, currency: &str, now_ms: i64) -> Result<Tenant> {
         let client = self.client().await?;
         match client
-            .query_one("INSERT INTO tenants (name, created_at) VALUES ($1, $2) RETURNING id", &[&name, &now_ms])
+            .query_one(
+                "INSERT INTO tenants (name, time_zone, currency, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+                &[&name, &time_zone, &currency, &now_ms],
+            )
             .await
         {
-            Ok(row) => Ok(Tenant { id: row.try_get(0)?, name: name.to_owned(), created_at: now_ms }),
+            Ok(row) => Ok(Tenant {
+                id: row.try_get(0)?,
+                name: name.to_owned(),
+                time_zone: time_zone.to_owned(),
+                currency: currency.to_owned(),
+                created_at: now_ms,
+            }),
             Err(e) if is_unique_violation(&e) => Err(Error::Conflict(format!("tenant {name} already exists"))),
             Err(e) => Err(e.into()),
         }
@@ -113,10 +133,29 @@ impl AccountStore for PostgresStorage {
 
     async fn find_tenant(&self, name: &str) -> Result<Option<Tenant>> {
         let client = self.client().await?;
-        let statement = client.prepare_cached("SELECT id, name, created_at FROM tenants WHERE name = $1").await?;
-        let row = client.query_opt(&statement, &[&name]).await?;
-        row.map(|row| Ok(Tenant { id: row.try_get(0)?, name: row.try_get(1)?, created_at: row.try_get(2)? }))
-            .transpose()
+        let statement = client.prepare_cached(&format!("{TENANT_SELECT} WHERE name = $1")).await?;
+        client.query_opt(&statement, &[&name]).await?.map(|row| tenant_from(&row)).transpose()
+    }
+
+    async fn find_tenant_by_id(&self, tenant_id: i64) -> Result<Option<Tenant>> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached(&format!("{TENANT_SELECT} WHERE id = $1")).await?;
+        client.query_opt(&statement, &[&tenant_id]).await?.map(|row| tenant_from(&row)).transpose()
+    }
+
+    async fn set_tenant_locale(&self, tenant_id: i64, time_zone: &str, currency: &str) -> Result<()> {
+        let changed = self
+            .client()
+            .await?
+            .execute(
+                "UPDATE tenants SET time_zone = $2, currency = $3 WHERE id = $1",
+                &[&tenant_id, &time_zone, &currency],
+            )
+            .await?;
+        if changed == 0 {
+            return Err(Error::not_found(format!("tenant {tenant_id}")));
+        }
+        Ok(())
     }
 
     async fn create_user(&self, tenant_id: i64, user: NewUser, now_ms: i64) -> Result<User> {

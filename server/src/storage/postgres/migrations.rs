@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_feed_indexes.sql"),
     include_str!("migrations/0010_quarantine.sql"),
     include_str!("migrations/0011_blob_uploaders.sql"),
+    include_str!("migrations/0012_tenant_locale.sql"),
 ];
 
 /// The schema version this code writes.

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::storage::{AccountStore, Device, NewSession, NewUser, SessionRecord, Tenant, User, random_id};
 
 const USER_COLUMNS: &str = "id, tenant_id, username, password_hash, role, region, disabled_at, created_at";
+const TENANT_SELECT: &str = "SELECT id, name, time_zone, currency, created_at FROM tenants";
 const DEVICE_COLUMNS: &str = "id, tenant_id, user_id, name, created_at, last_seen_at, revoked_at";
 
 fn role_at(row: &Row<'_>, index: usize) -> rusqlite::Result<Role> {
@@ -46,6 +47,16 @@ fn is_unique_violation(error: &rusqlite::Error) -> bool {
     matches!(error, rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::ConstraintViolation)
 }
 
+fn tenant_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<Tenant> {
+    Ok(Tenant {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        time_zone: row.get(2)?,
+        currency: row.get(3)?,
+        created_at: row.get(4)?,
+    })
+}
+
 fn find_user_where(conn: &Connection, clause: &str, tenant_id: i64, value: &str) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE tenant_id = ?1 AND {clause} = ?2");
     Ok(conn.query_row(&sql, params![tenant_id, value], user_from).optional()?)
@@ -61,11 +72,14 @@ impl AccountStore for SqliteStorage {
         self.read(|conn| Ok(conn.query_row("SELECT 1", [], |row| row.get::<_, i64>(0)).map(|_| ())?)).await
     }
 
-    async fn create_tenant(&self, name: &str, now_ms: i64) -> Result<Tenant> {
-        let name = name.to_owned();
+    async fn create_tenant(&self, name: &str, time_zone: &str, currency: &str, now_ms: i64) -> Result<Tenant> {
+        let (name, time_zone, currency) = (name.to_owned(), time_zone.to_owned(), currency.to_owned());
         self.write(move |conn| {
-            match conn.execute("INSERT INTO tenants (name, created_at) VALUES (?1, ?2)", params![name, now_ms]) {
-                Ok(_) => Ok(Tenant { id: conn.last_insert_rowid(), name, created_at: now_ms }),
+            match conn.execute(
+                "INSERT INTO tenants (name, time_zone, currency, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![name, time_zone, currency, now_ms],
+            ) {
+                Ok(_) => Ok(Tenant { id: conn.last_insert_rowid(), name, time_zone, currency, created_at: now_ms }),
                 Err(e) if is_unique_violation(&e) => Err(Error::Conflict(format!("tenant {name} already exists"))),
                 Err(e) => Err(e.into()),
             }
@@ -76,11 +90,29 @@ impl AccountStore for SqliteStorage {
     async fn find_tenant(&self, name: &str) -> Result<Option<Tenant>> {
         let name = name.to_owned();
         self.read(move |conn| {
-            Ok(conn
-                .query_row("SELECT id, name, created_at FROM tenants WHERE name = ?1", [name], |row| {
-                    Ok(Tenant { id: row.get(0)?, name: row.get(1)?, created_at: row.get(2)? })
-                })
-                .optional()?)
+            Ok(conn.query_row(&format!("{TENANT_SELECT} WHERE name = ?1"), [name], tenant_from).optional()?)
+        })
+        .await
+    }
+
+    async fn find_tenant_by_id(&self, tenant_id: i64) -> Result<Option<Tenant>> {
+        self.read(move |conn| {
+            Ok(conn.query_row(&format!("{TENANT_SELECT} WHERE id = ?1"), [tenant_id], tenant_from).optional()?)
+        })
+        .await
+    }
+
+    async fn set_tenant_locale(&self, tenant_id: i64, time_zone: &str, currency: &str) -> Result<()> {
+        let (time_zone, currency) = (time_zone.to_owned(), currency.to_owned());
+        self.write(move |conn| {
+            let changed = conn.execute(
+                "UPDATE tenants SET time_zone = ?2, currency = ?3 WHERE id = ?1",
+                params![tenant_id, time_zone, currency],
+            )?;
+            if changed == 0 {
+                return Err(Error::not_found(format!("tenant {tenant_id}")));
+            }
+            Ok(())
         })
         .await
     }
@@ -353,21 +385,21 @@ mod tests {
     #[tokio::test]
     async fn tenants_and_usernames_are_unique() {
         let (_dir, storage) = open();
-        let tenant = storage.create_tenant("acme", 1).await.unwrap();
-        assert!(matches!(storage.create_tenant("acme", 2).await, Err(Error::Conflict(_))));
+        let tenant = storage.create_tenant("acme", "UTC", "USD", 1).await.unwrap();
+        assert!(matches!(storage.create_tenant("acme", "UTC", "USD", 2).await, Err(Error::Conflict(_))));
         assert_eq!(storage.find_tenant("acme").await.unwrap(), Some(tenant.clone()));
         let anna = storage.create_user(tenant.id, new_user("anna"), 3).await.unwrap();
         assert!(matches!(storage.create_user(tenant.id, new_user("anna"), 4).await, Err(Error::Conflict(_))));
         assert_eq!(storage.find_user(tenant.id, &anna.id).await.unwrap(), Some(anna.clone()));
         assert_eq!(storage.find_user_by_username(tenant.id, "anna").await.unwrap(), Some(anna));
-        let other = storage.create_tenant("globex", 5).await.unwrap();
+        let other = storage.create_tenant("globex", "UTC", "USD", 5).await.unwrap();
         assert!(storage.find_user_by_username(other.id, "anna").await.unwrap().is_none());
     }
 
     #[tokio::test]
     async fn a_session_resolves_until_its_device_is_revoked() {
         let (_dir, storage) = open();
-        let tenant = storage.create_tenant("acme", 1).await.unwrap();
+        let tenant = storage.create_tenant("acme", "UTC", "USD", 1).await.unwrap();
         let anna = storage.create_user(tenant.id, new_user("anna"), 1).await.unwrap();
         let device = storage.register_device(tenant.id, &anna.id, "phone", 1).await.unwrap();
         let session = NewSession {

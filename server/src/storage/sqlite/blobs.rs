@@ -171,7 +171,7 @@ mod tests {
     async fn an_upload_advances_completes_and_is_never_discarded_once_complete() {
         let dir = tempfile::tempdir().unwrap();
         let storage = SqliteStorage::open(dir.path().join("relay.db")).unwrap();
-        let tenant = storage.create_tenant("acme", 1).await.unwrap();
+        let tenant = storage.create_tenant("acme", "UTC", "USD", 1).await.unwrap();
         let sha = "ab".repeat(32);
         assert!(storage.get_blob(tenant.id, &sha).await.unwrap().is_none());
         storage.begin_upload(tenant.id, &sha, 10, "d1", "u1", 1).await.unwrap();

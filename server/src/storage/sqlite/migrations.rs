@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_feed_indexes.sql"),
     include_str!("migrations/0009_quarantine.sql"),
     include_str!("migrations/0010_blob_uploaders.sql"),
+    include_str!("migrations/0011_tenant_locale.sql"),
 ];
 
 /// The schema version this code writes.
@@ -42,6 +43,22 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn tenants_created_before_time_zones_existed_count_days_in_utc_and_amounts_in_dollars() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let before = MIGRATIONS.iter().position(|sql| sql.contains("ADD COLUMN time_zone")).unwrap();
+        for sql in &MIGRATIONS[..before] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", before as u32).unwrap();
+        conn.execute_batch("INSERT INTO tenants (id, name, created_at) VALUES (1, 'acme', 1);").unwrap();
+        migrate(&mut conn).unwrap();
+        let (zone, currency): (String, String) = conn
+            .query_row("SELECT time_zone, currency FROM tenants WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert_eq!((zone.as_str(), currency.as_str()), ("UTC", "USD"));
+    }
 
     #[test]
     fn photos_stored_before_uploaders_were_recorded_get_the_user_of_their_device() {

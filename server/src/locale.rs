@@ -1,0 +1,240 @@
+//! A tenant's time zone and currency: what "a day" is, and how times and amounts read.
+//!
+//! Every day the relay counts — today's orders, the orders-per-day chart, the sales-falling run,
+//! visits in the last 7/30/90 days — is a calendar day in the tenant's IANA time zone, so a day
+//! across a daylight-saving change lasts 23 or 25 hours. Times show in that zone with their
+//! offset (`2026-03-29 09:15 +02:00`), amounts with the tenant's ISO 4217 currency
+//! (`1,234.50 EUR`). Elapsed times (approval times, "3 h ago") are durations and do not depend
+//! on the zone. The date arithmetic is jiff's.
+
+use iso_currency::Currency;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, ToSpan, ZonedDateTime};
+
+use crate::error::{Error, Result};
+use crate::format::amount;
+use crate::storage::{Storage, Tenant};
+
+/// The time zone of a tenant created without `--time-zone`.
+pub const DEFAULT_TIME_ZONE: &str = "UTC";
+/// The currency of a tenant created without `--currency`.
+pub const DEFAULT_CURRENCY: &str = "USD";
+
+/// A tenant's time zone and currency, validated.
+#[derive(Debug, Clone)]
+pub struct Locale {
+    zone_name: String,
+    zone: TimeZone,
+    currency: Currency,
+}
+
+impl Default for Locale {
+    /// UTC and US dollars.
+    fn default() -> Self {
+        Self { zone_name: DEFAULT_TIME_ZONE.to_owned(), zone: TimeZone::UTC, currency: Currency::USD }
+    }
+}
+
+impl Locale {
+    /// A validated locale: `time_zone` an IANA name (`Europe/Berlin`, `UTC`), `currency` an
+    /// ISO 4217 code (`EUR`, any case) of a currency with two decimal places. A bad value is
+    /// [`Error::BadRequest`] naming it.
+    pub fn new(time_zone: &str, currency: &str) -> Result<Self> {
+        Ok(Self {
+            zone_name: time_zone.trim().to_owned(),
+            zone: parse_zone(time_zone)?,
+            currency: parse_currency(currency)?,
+        })
+    }
+
+    /// The tenant's stored locale. A value this relay cannot read (a zone missing from its
+    /// time-zone database) falls back to the default, with a warning, rather than failing
+    /// every page of the tenant.
+    pub fn of(tenant: &Tenant) -> Self {
+        let (zone_name, zone) = match parse_zone(&tenant.time_zone) {
+            Ok(zone) => (tenant.time_zone.trim(), zone),
+            Err(error) => {
+                tracing::warn!(tenant = %tenant.name, %error, "time zone unreadable: days are counted in UTC");
+                (DEFAULT_TIME_ZONE, TimeZone::UTC)
+            }
+        };
+        let currency = parse_currency(&tenant.currency).unwrap_or_else(|error| {
+            tracing::warn!(tenant = %tenant.name, %error, "currency unreadable: amounts are shown in USD");
+            Currency::USD
+        });
+        Self { zone_name: zone_name.to_owned(), zone, currency }
+    }
+
+    /// The IANA name of the time zone.
+    pub fn time_zone(&self) -> &str {
+        &self.zone_name
+    }
+
+    /// The ISO 4217 code of the currency.
+    pub fn currency(&self) -> &'static str {
+        self.currency.code()
+    }
+
+    fn zoned(&self, ms: i64) -> ZonedDateTime {
+        // Times outside jiff's range (about ±9999 years) cannot come from a real clock.
+        let at = Timestamp::from_millisecond(ms).unwrap_or(if ms < 0 { Timestamp::MIN } else { Timestamp::MAX });
+        at.to_zoned_datetime(self.zone.clone())
+    }
+
+    /// The local calendar day of a time in ms since the Unix epoch.
+    pub fn day_of(&self, ms: i64) -> Date {
+        self.zoned(ms).date()
+    }
+
+    /// When a local day starts (its first instant, 00:00 or the first time after a gap), in ms
+    /// since the Unix epoch.
+    pub fn start_of(&self, day: Date) -> i64 {
+        day.to_zoned_datetime(self.zone.clone()).map_or(i64::MIN, |z| z.timestamp().as_millisecond())
+    }
+
+    /// The local day `days` days before `day` (after, for a negative count).
+    pub fn days_before(day: Date, days: i64) -> Date {
+        day.saturating_sub(days.days())
+    }
+
+    /// When the local day started that lies `days_back` days before the day of `now` (0: today).
+    pub fn start_of_days_back(&self, now: i64, days_back: i64) -> i64 {
+        self.start_of(Self::days_before(self.day_of(now), days_back))
+    }
+
+    /// `2026-11-30`: the local day of a time.
+    pub fn date(&self, ms: i64) -> String {
+        self.day_of(ms).to_string()
+    }
+
+    /// `2026-11-30 14:05 +01:00`: a time in the zone, with its offset then.
+    pub fn datetime(&self, ms: i64) -> String {
+        self.zoned(ms).strftime("%Y-%m-%d %H:%M %:z").to_string()
+    }
+
+    /// `2026-11-30T14:05:00+01:00`: a time in the zone as RFC 3339, for files other programs read.
+    pub fn timestamp(&self, ms: i64) -> String {
+        self.zoned(ms).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
+    }
+
+    /// `Europe/Berlin (UTC+01:00 now)`: the zone and its offset at `now`, for page notes.
+    pub fn zone_label(&self, now: i64) -> String {
+        format!("{} (UTC{})", self.zone_name, self.zoned(now).strftime("%:z"))
+    }
+
+    /// `1,234.50 EUR`: an amount in hundredths of the currency.
+    pub fn money(&self, cents: i64) -> String {
+        format!("{} {}", amount(cents), self.currency.code())
+    }
+}
+
+/// The locale of a tenant by id ([`Error::NotFound`] if there is none).
+pub async fn of_tenant(storage: &dyn Storage, tenant_id: i64) -> Result<Locale> {
+    let tenant =
+        storage.find_tenant_by_id(tenant_id).await?.ok_or_else(|| Error::not_found(format!("tenant {tenant_id}")))?;
+    Ok(Locale::of(&tenant))
+}
+
+fn parse_zone(name: &str) -> Result<TimeZone> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::bad_request("invalid-input", "time zone is empty: give an IANA name such as Europe/Berlin"));
+    }
+    TimeZone::get(name).map_err(|_| {
+        Error::bad_request(
+            "invalid-input",
+            format!("unknown time zone {name:?}: give an IANA name such as Europe/Berlin, Asia/Shanghai or UTC"),
+        )
+    })
+}
+
+fn parse_currency(code: &str) -> Result<Currency> {
+    let code = code.trim().to_ascii_uppercase();
+    let unknown = || {
+        Error::bad_request(
+            "invalid-input",
+            format!("unknown currency {code:?}: give an ISO 4217 code such as EUR or CNY"),
+        )
+    };
+    let currency = Currency::from_code(&code).ok_or_else(unknown)?;
+    if currency.is_special() || currency.is_fund() {
+        return Err(Error::bad_request(
+            "invalid-input",
+            format!("currency {code} ({}) is not money a customer pays in", currency.name()),
+        ));
+    }
+    if let Some(successor) = currency.is_superseded() {
+        return Err(Error::bad_request(
+            "invalid-input",
+            format!("currency {code} was replaced by {}: use that", successor.code()),
+        ));
+    }
+    match currency.exponent() {
+        Some(2) => Ok(currency),
+        places => Err(Error::bad_request(
+            "invalid-input",
+            format!(
+                "currency {code} has {} decimal places; FieldSync keeps amounts in hundredths, so only currencies \
+                 with two are supported",
+                places.unwrap_or(0)
+            ),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use jiff::civil::date;
+
+    use super::*;
+
+    fn ms(text: &str) -> i64 {
+        text.parse::<Timestamp>().unwrap().as_millisecond()
+    }
+
+    #[test]
+    fn an_order_at_23_30_utc_falls_on_the_next_local_day_in_shanghai() {
+        let shanghai = Locale::new("Asia/Shanghai", "CNY").unwrap();
+        let at = ms("2026-03-04T23:30:00Z");
+        assert_eq!(shanghai.day_of(at), date(2026, 3, 5));
+        assert_eq!(shanghai.datetime(at), "2026-03-05 07:30 +08:00");
+        assert_eq!(shanghai.start_of(date(2026, 3, 5)), ms("2026-03-04T16:00:00Z"));
+        assert_eq!(Locale::default().day_of(at), date(2026, 3, 4));
+    }
+
+    #[test]
+    fn local_days_across_a_daylight_saving_change_last_23_and_25_hours() {
+        let berlin = Locale::new("Europe/Berlin", "EUR").unwrap();
+        let hours = |day: Date| (berlin.start_of(day.tomorrow().unwrap()) - berlin.start_of(day)) / 3_600_000;
+        assert_eq!(hours(date(2026, 3, 29)), 23);
+        assert_eq!(hours(date(2026, 10, 25)), 25);
+        assert_eq!(hours(date(2026, 6, 1)), 24);
+        // Seven local days back from just after midnight on the Monday after the change.
+        let now = ms("2026-03-29T22:30:00Z");
+        assert_eq!(berlin.date(now), "2026-03-30");
+        assert_eq!(berlin.start_of_days_back(now, 7), ms("2026-03-22T23:00:00Z"));
+        assert_eq!(berlin.datetime(ms("2026-03-29T01:30:00Z")), "2026-03-29 03:30 +02:00");
+        assert_eq!(berlin.timestamp(ms("2026-03-29T00:30:00Z")), "2026-03-29T01:30:00+01:00");
+    }
+
+    #[test]
+    fn amounts_carry_the_currency_code() {
+        let locale = Locale::new("UTC", "cny").unwrap();
+        assert_eq!(locale.money(123_456_789), "1,234,567.89 CNY");
+        assert_eq!(locale.currency(), "CNY");
+        assert_eq!(Locale::default().money(-5), "-0.05 USD");
+    }
+
+    #[test]
+    fn unknown_zones_and_currencies_are_refused_with_the_value_named() {
+        let reason = |zone: &str, currency: &str| Locale::new(zone, currency).unwrap_err().to_string();
+        assert!(reason("Mars/Olympus", "EUR").contains("unknown time zone \"Mars/Olympus\""));
+        assert!(reason("", "EUR").contains("time zone is empty"));
+        assert!(reason("UTC", "EURO").contains("unknown currency \"EURO\""));
+        assert!(reason("UTC", "XAU").contains("not money"));
+        assert!(reason("UTC", "HRK").contains("replaced by EUR"));
+        assert!(reason("UTC", "JPY").contains("0 decimal places"));
+    }
+}
