@@ -18,7 +18,6 @@
 pub mod relay;
 pub mod seeds;
 
-
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
 use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
 use fieldsync_core::doc;
