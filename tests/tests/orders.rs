@@ -324,7 +324,8 @@ fn a_review_job_queued_before_a_relay_restart_runs_after_it() {
         runtime.block_on(state.storage.list_docs(tenant, &scope, fieldsync_core::DocKind::Store, 100)).unwrap();
     let store = &stores[0];
     let rep = store.meta.owner.clone().unwrap();
-    let catalog = runtime.block_on(jobs::review_order::tenant_catalog(state.storage.as_ref(), tenant)).unwrap();
+    let catalog =
+        runtime.block_on(jobs::review_order::tenant_catalog(state.storage.as_ref(), &state.caches, tenant)).unwrap();
     let (sku, product) = catalog.products.iter().find(|(_, p)| p.active).unwrap();
     let order = fieldsync_core::doc::Order {
         owner: rep,

@@ -18,8 +18,6 @@
 pub mod relay;
 pub mod seeds;
 
-use std::io::BufReader;
-
 use automerge::transaction::{CommitOptions, Transactable, Transaction};
 use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
 use fieldsync_core::doc;
@@ -364,6 +362,7 @@ pub fn csv_import(data: &[u8]) {
     let before = position();
     let imported = runtime.block_on(imports::import_file(
         relay.state.storage.as_ref(),
+        &relay.state.caches,
         relay.tenant_id,
         dataset,
         &path,
@@ -380,7 +379,11 @@ pub fn csv_import(data: &[u8]) {
 
 /// Every record of `csv` (or the reader's error), read through a buffer of `capacity` bytes.
 fn read_csv(csv: &[u8], capacity: usize) -> Result<Vec<Record>, String> {
-    let mut reader = CsvReader::new(BufReader::with_capacity(capacity, csv));
+    let mut reader = match CsvReader::with_capacity(csv, capacity) {
+        Ok(reader) => reader,
+        Err(CsvError::Format(reason)) => return Err(reason),
+        Err(CsvError::Io(error)) => return Err(error.to_string()),
+    };
     let mut records = Vec::new();
     let mut record = Record::default();
     loop {
