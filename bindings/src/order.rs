@@ -175,6 +175,9 @@ pub struct ApprovalStep {
 /// The relay's review of an order.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct OrderReview {
+    /// The order's readable number in its company (`N-000123`); empty until the relay's first
+    /// review (and for reviews from before numbers existed).
+    pub number: String,
     /// The submission it reviewed (see `Order::submission`).
     pub submission: u64,
     /// The verdict.
@@ -333,6 +336,7 @@ impl Order {
 impl From<CoreReview> for OrderReview {
     fn from(r: CoreReview) -> Self {
         OrderReview {
+            number: r.number,
             submission: r.submission,
             outcome: r.outcome.into(),
             findings: r.findings.into_iter().map(Finding::from).collect(),
@@ -470,6 +474,7 @@ mod tests {
 
     fn review(submission: u64, outcome: CoreOutcome) -> CoreReview {
         CoreReview {
+            number: "N-000001".into(),
             order_id: "o".into(),
             owner: "rep".into(),
             store_id: "s".into(),

@@ -360,6 +360,7 @@ impl Model for OrderReview {
     fn base() -> Self {
         let mut rng = StdRng::seed_from_u64(1);
         OrderReview {
+            number: "N-000001".into(),
             order_id: "order-1".into(),
             owner: "rep-1".into(),
             store_id: "store-1".into(),

@@ -238,8 +238,9 @@ pub fn field_day(base_url: &str, logins: &[DemoLogin], phones: &Path) -> Result<
         for (id, review) in ids.iter().zip(reviews) {
             let findings: Vec<String> = review.findings.iter().map(|f| f.text.clone()).collect();
             say(&format!(
-                "{:<16} order {id}: {}{}",
+                "{:<16} order {}: {}{}",
                 phone.username,
+                if review.number.is_empty() { id.to_string() } else { review.number.clone() },
                 review.outcome.as_str(),
                 if findings.is_empty() { String::new() } else { format!(" — {}", findings.join("; ")) }
             ));

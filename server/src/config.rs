@@ -216,6 +216,7 @@ impl Config {
             config: Arc::new(self),
             shutdown: Default::default(),
             jobs: Default::default(),
+            caches: Default::default(),
         })
     }
 }

@@ -3,12 +3,11 @@
 //! kinds only it may write (reviews, scores, inventory, inboxes).
 //!
 //! Documents are loaded from storage for each call and dropped when done, so the relay holds
-//! only the documents of requests in flight — with one exception: [`take_loaded`] and
-//! [`keep_loaded`] keep a few documents the relay itself edits over and over (a region's
+//! only the documents of requests in flight — with one exception: [`KeptDocuments`] keeps a
+//! few documents the relay itself edits over and over (a region's
 //! inventory takes a reservation per order review) loaded between edits.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use automerge::{ActorId, Automerge};
 use fieldsync_core::doc::{
@@ -43,40 +42,61 @@ pub fn load(stored: &StoredDoc) -> Result<Automerge> {
         .map_err(|e| Error::CorruptDocument { id: stored.id.clone(), reason: e.to_string() })
 }
 
-/// Most documents [`keep_loaded`] holds.
-const KEPT_LOADED: usize = 32;
+/// Most documents [`KeptDocuments`] holds.
+const KEPT_LOADED: u64 = 32;
 
-/// Documents kept loaded between the relay's own edits, by tenant and id.
-type Loaded = Mutex<HashMap<(i64, DocumentId), Automerge>>;
+/// Documents kept loaded between the relay's own edits, by tenant and id (a `moka` cache held in
+/// [`crate::state::Caches`]). At most `KEPT_LOADED`, least recently used out first. Each entry is
+/// a slot its taker empties, so a document is never shared by two editors, even while the cache
+/// still holds the entry it just handed out.
+#[derive(Clone)]
+pub struct KeptDocuments(moka::sync::Cache<(i64, DocumentId), Arc<Mutex<Option<Automerge>>>>);
 
-fn loaded() -> &'static Loaded {
-    static LOADED: OnceLock<Loaded> = OnceLock::new();
-    LOADED.get_or_init(Loaded::default)
-}
-
-/// A stored document ready to edit: the one [`keep_loaded`] kept, when it is at exactly the
-/// stored heads, otherwise loaded from its bytes. Loading costs more as a document's history
-/// grows (a region's inventory after thousands of reservations); a kept document costs nothing.
-/// Heads are hashes of the whole history, so equal heads mean the same document, whichever
-/// node or process wrote it last. The entry is taken out: two editors never share one.
-pub fn take_loaded(tenant_id: i64, stored: &StoredDoc) -> Result<Automerge> {
-    let kept = loaded().lock().unwrap_or_else(|p| p.into_inner()).remove(&(tenant_id, stored.id.clone()));
-    match kept {
-        Some(doc) if same_heads(&heads_of(&doc), &stored.heads) => Ok(doc),
-        _ => load(stored),
+impl Default for KeptDocuments {
+    fn default() -> Self {
+        Self(
+            moka::sync::Cache::builder()
+                .max_capacity(KEPT_LOADED)
+                // Least recently used out: the document just stored is the one to keep.
+                .eviction_policy(moka::policy::EvictionPolicy::lru())
+                .build(),
+        )
     }
 }
 
-/// Keeps `doc`, just stored, for the next [`take_loaded`] of it (at most `KEPT_LOADED`
-/// documents; one makes room for another).
-pub fn keep_loaded(tenant_id: i64, id: &DocumentId, doc: Automerge) {
-    let mut kept = loaded().lock().unwrap_or_else(|p| p.into_inner());
-    if kept.len() >= KEPT_LOADED
-        && let Some(any) = kept.keys().next().cloned()
-    {
-        kept.remove(&any);
+impl KeptDocuments {
+    /// A stored document ready to edit: the one [`KeptDocuments::keep`] kept, when it is at
+    /// exactly the stored heads, otherwise loaded from its bytes. Loading costs more as a
+    /// document's history grows (a region's inventory after thousands of reservations); a kept
+    /// document costs nothing. Heads are hashes of the whole history, so equal heads mean the same
+    /// document, whichever node or process wrote it last. The entry is taken out: two editors
+    /// never share one.
+    pub fn take(&self, tenant_id: i64, stored: &StoredDoc) -> Result<Automerge> {
+        let kept = self
+            .0
+            .remove(&(tenant_id, stored.id.clone()))
+            .and_then(|slot| slot.lock().unwrap_or_else(|p| p.into_inner()).take());
+        match kept {
+            Some(doc) if same_heads(&heads_of(&doc), &stored.heads) => Ok(doc),
+            _ => load(stored),
+        }
     }
-    kept.insert((tenant_id, id.clone()), doc);
+
+    /// Keeps `doc`, just stored, for the next [`KeptDocuments::take`] of it.
+    pub fn keep(&self, tenant_id: i64, id: &DocumentId, doc: Automerge) {
+        self.0.insert((tenant_id, id.clone()), Arc::new(Mutex::new(Some(doc))));
+    }
+
+    /// How many documents are kept (after pending evictions ran).
+    pub fn len(&self) -> u64 {
+        self.0.run_pending_tasks();
+        self.0.entry_count()
+    }
+
+    /// Whether none is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 fn same_heads(a: &[Head], b: &[Head]) -> bool {
@@ -319,28 +339,44 @@ mod tests {
 
     #[test]
     fn a_kept_document_serves_only_its_exact_heads_and_only_once() {
-        // A tenant id no other test uses: the kept documents are process-wide.
-        let tenant = -4242;
+        let kept_documents = KeptDocuments::default();
+        let tenant = 1;
         let id = DocumentId::random();
         let first = edited(&Automerge::new(), 1);
         let at_first = stored(&id, &first);
 
         // Kept at other heads (another node wrote since): the stored bytes win.
-        keep_loaded(tenant, &id, edited(&first, 2));
-        let taken = take_loaded(tenant, &at_first).unwrap();
+        kept_documents.keep(tenant, &id, edited(&first, 2));
+        let taken = kept_documents.take(tenant, &at_first).unwrap();
         assert_eq!(heads_of(&taken), at_first.heads);
 
         // Kept at the stored heads: that very document comes back, with its actor.
         let mut kept = edited(&first, 3);
         kept.set_actor(ActorId::from(&[7u8; 16][..]));
         let at_kept = stored(&id, &kept);
-        keep_loaded(tenant, &id, kept);
-        let taken = take_loaded(tenant, &at_kept).unwrap();
+        kept_documents.keep(tenant, &id, kept);
+        let taken = kept_documents.take(tenant, &at_kept).unwrap();
         assert_eq!(heads_of(&taken), at_kept.heads);
         assert_eq!(taken.get_actor(), &ActorId::from(&[7u8; 16][..]));
         // Taken out: the next editor loads from the bytes (a fresh actor).
-        let again = take_loaded(tenant, &at_kept).unwrap();
+        let again = kept_documents.take(tenant, &at_kept).unwrap();
         assert_eq!(heads_of(&again), at_kept.heads);
         assert_ne!(again.get_actor(), &ActorId::from(&[7u8; 16][..]));
+    }
+
+    #[test]
+    fn at_most_32_documents_are_kept_and_the_newest_stays() {
+        let kept_documents = KeptDocuments::default();
+        let doc = edited(&Automerge::new(), 1);
+        let ids: Vec<DocumentId> = (0..40).map(|_| DocumentId::random()).collect();
+        for id in &ids {
+            kept_documents.keep(1, id, doc.clone());
+        }
+        assert_eq!(kept_documents.len(), 32);
+        let mut newest = doc.clone();
+        newest.set_actor(ActorId::from(&[9u8; 16][..]));
+        let last = ids.last().unwrap();
+        kept_documents.keep(1, last, newest);
+        assert_eq!(kept_documents.take(1, &stored(last, &doc)).unwrap().get_actor(), &ActorId::from(&[9u8; 16][..]));
     }
 }

@@ -283,7 +283,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             let storage = state.storage.as_ref();
             let tenant = accounts::tenant_named(storage, &tenant).await?;
             let display = ProgressDisplay::on_stderr(dataset, size);
-            let imported = imports::import_file(storage, tenant.id, dataset, &file, display.sink()).await;
+            let imported =
+                imports::import_file(storage, &state.caches, tenant.id, dataset, &file, display.sink()).await;
             display.finish();
             println!("{} in tenant {}", imported?, tenant.name);
             Ok(())

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use crate::accounts::LoginLimiter;
 use crate::blobs::BlobFolder;
 use crate::config::Config;
+use crate::documents::KeptDocuments;
+use crate::jobs::review_order::CatalogCache;
 use crate::metrics::Metrics;
 use crate::storage::Storage;
 
@@ -25,6 +27,20 @@ pub struct AppState {
     pub shutdown: Shutdown,
     /// Wakes the job runner when work is queued.
     pub jobs: crate::jobs::JobSignal,
+    /// In-memory caches of derived data.
+    pub caches: Caches,
+}
+
+/// The relay's in-memory caches (`moka`), shared by its handlers and jobs; cheap to clone. Each
+/// is bounded, and each entry is checked against what storage holds before it is used, so a
+/// cache only saves work. Code without an [`AppState`] (the command line, benchmarks) makes its
+/// own with `Caches::default()`.
+#[derive(Clone, Default)]
+pub struct Caches {
+    /// Documents the relay edits over and over, kept loaded between edits.
+    pub documents: KeptDocuments,
+    /// Hydrated catalogs by tenant.
+    pub catalogs: CatalogCache,
 }
 
 /// A one-way "the relay is stopping" signal.

@@ -66,7 +66,9 @@ impl Relay {
     }
 
     async fn evaluate(&self) -> alerts::Evaluation {
-        alerts::evaluate(self.storage(), Some(&self.state.jobs), self.tenant.id, now_ms()).await.unwrap()
+        alerts::evaluate(self.storage(), &self.state.caches, Some(&self.state.jobs), self.tenant.id, now_ms())
+            .await
+            .unwrap()
     }
 
     async fn feed_position(&self) -> u64 {
@@ -479,10 +481,10 @@ async fn the_demo_tenant_evaluates_and_a_second_evaluation_writes_nothing() {
     let storage = state.storage.as_ref();
     fieldsync_server::seed::seed_demo(storage, PasswordCost::insecure_for_tests()).await.unwrap();
     let tenant = accounts::tenant_named(storage, fieldsync_server::seed::DEMO_TENANT).await.unwrap();
-    let first = alerts::evaluate(storage, None, tenant.id, now_ms()).await.unwrap();
+    let first = alerts::evaluate(storage, &state.caches, None, tenant.id, now_ms()).await.unwrap();
     let position = storage.feed_position(tenant.id).await.unwrap();
     let started = std::time::Instant::now();
-    let second = alerts::evaluate(storage, None, tenant.id, now_ms()).await.unwrap();
+    let second = alerts::evaluate(storage, &state.caches, None, tenant.id, now_ms()).await.unwrap();
     println!("demo tenant: an evaluation over unchanged data took {:?}", started.elapsed());
     assert_eq!(second.causes, first.causes);
     assert_eq!((second.opened, second.closed, second.refreshed), (0, 0, 0), "{first:?} then {second:?}");

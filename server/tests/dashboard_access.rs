@@ -472,6 +472,7 @@ mod world {
             let value = order(&users[owner], store, sku, 25);
             let id = create_as_relay(storage, tenant_id, &value).await.unwrap();
             let review = OrderReview {
+                number: String::new(),
                 order_id: id.to_string(),
                 owner: users[owner].clone(),
                 store_id: store.to_string(),

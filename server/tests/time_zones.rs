@@ -264,7 +264,7 @@ async fn a_three_day_sales_fall_across_the_berlin_dst_change_raises_the_alert_co
     // Evaluated at 00:30 on 24 April in Berlin (22:30 UTC the day before): the 28 local days
     // looked back at start on 27 March, so all four days count.
     let now = at("2026-04-23T22:30:00Z");
-    let done = alerts::evaluate(storage, None, relay.tenant_id, now).await.unwrap();
+    let done = alerts::evaluate(storage, &relay.state.caches, None, relay.tenant_id, now).await.unwrap();
     assert!(done.opened >= 1, "{done:?}");
     let inbox = relay.ravis_inbox().await.expect("ravi has an inbox");
     let alert = &inbox.alerts[&key];
@@ -280,7 +280,7 @@ async fn a_three_day_sales_fall_across_the_berlin_dst_change_raises_the_alert_co
     // the short day: only calendar arithmetic gets this right; and in UTC days it would be 27
     // March too.)
     let later = at("2026-04-24T22:30:00Z");
-    let done = alerts::evaluate(storage, None, relay.tenant_id, later).await.unwrap();
+    let done = alerts::evaluate(storage, &relay.state.caches, None, relay.tenant_id, later).await.unwrap();
     assert!(done.closed >= 1, "{done:?}");
     let inbox = relay.ravis_inbox().await.unwrap();
     assert_eq!(inbox.alerts[&key].state, fieldsync_core::doc::AlertState::Closed);

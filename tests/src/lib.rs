@@ -14,10 +14,14 @@
 //!
 //! The bench binaries (`sync_bench`, `load`) share [`process`]: the release relay as a child
 //! process and its memory and CPU from `/proc`.
+//!
+//! [`fuzzing`] holds the bodies of the cargo-fuzz targets in `fuzz/`, so that their seeds and
+//! past crashes replay on stable (`tests/tests/fuzz_corpora.rs`).
 
 // A test harness: failing loudly at the first broken step is what it is for.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod fuzzing;
 pub mod live;
 pub mod process;
 

@@ -102,6 +102,7 @@ fn forged_documents_of_every_other_role_are_rejected_store_nothing_and_the_rest_
     let template_id = anna.store.templates().unwrap()[0].0.clone();
     let inventory_id = ids_of(&relay, DocKind::Inventory)[0].clone();
     let review = |owner: &str| OrderReview {
+        number: String::new(),
         order_id: anna_order.to_string(),
         owner: owner.to_owned(),
         store_id: order_a.store_id.clone(),

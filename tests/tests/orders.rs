@@ -255,6 +255,27 @@ fn an_edited_and_resubmitted_order_is_reviewed_again_pinning_its_new_heads() {
 }
 
 #[test]
+fn every_reviewed_order_gets_its_own_readable_number_and_keeps_it_when_resubmitted() {
+    let relay = Relay::start();
+    let rep = relay.phone("rep-01");
+    rep.sync();
+    let shop = shop(&rep);
+    let first = submit(&rep, &shop, line(&rep, &shop, 1, 0));
+    let second = submit(&rep, &shop, line(&rep, &shop, 1, 0));
+    let number_of =
+        |order: &DocumentId, submission: u64| wait_for_review(&rep, order, |r| r.submission == submission).number;
+    let (a, b) = (number_of(&first, 1), number_of(&second, 1));
+    for number in [&a, &b] {
+        assert!(number.starts_with("N-") && number.len() == 8, "{number}");
+    }
+    assert_ne!(a, b);
+
+    rep.store.reopen_order(&first).unwrap();
+    rep.store.submit_order(&first).unwrap();
+    assert_eq!(number_of(&first, 2), a, "a resubmitted order keeps its number");
+}
+
+#[test]
 fn two_phones_of_one_manager_deciding_differently_offline_end_in_the_same_verdict_everywhere() {
     let relay = Relay::start();
     let rep = relay.phone("rep-01");
@@ -303,7 +324,8 @@ fn a_review_job_queued_before_a_relay_restart_runs_after_it() {
         runtime.block_on(state.storage.list_docs(tenant, &scope, fieldsync_core::DocKind::Store, 100)).unwrap();
     let store = &stores[0];
     let rep = store.meta.owner.clone().unwrap();
-    let catalog = runtime.block_on(jobs::review_order::tenant_catalog(state.storage.as_ref(), tenant)).unwrap();
+    let catalog =
+        runtime.block_on(jobs::review_order::tenant_catalog(state.storage.as_ref(), &state.caches, tenant)).unwrap();
     let (sku, product) = catalog.products.iter().find(|(_, p)| p.active).unwrap();
     let order = fieldsync_core::doc::Order {
         owner: rep,

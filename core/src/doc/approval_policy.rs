@@ -98,6 +98,7 @@ mod tests {
         };
         assert!(without_field(&inventory, "reservations").reservations.is_empty());
         let review = OrderReview {
+            number: String::new(),
             order_id: "o".into(),
             owner: "rep".into(),
             store_id: "s".into(),

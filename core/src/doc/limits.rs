@@ -18,7 +18,7 @@
 
 use std::io::Read;
 
-use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValueRef, ValueRef};
 
 use super::DocKind;
 use crate::identity::Role;
@@ -162,41 +162,38 @@ pub fn measure(bytes: &[u8], max_ops: u64) -> Result<Cost, LimitError> {
 /// Walks with an explicit stack, so a document nested a million levels deep is refused at level
 /// `max_depth + 1` instead of overflowing the reader's stack.
 pub fn check_shape(doc: &Automerge, limits: &Limits) -> Result<(), LimitError> {
+    // Only the visible value of each key or index is walked: that is all any reader sees, and a
+    // value that lost a conflict never becomes visible again.
     let mut stack: Vec<(ObjId, usize)> = vec![(ROOT, 0)];
     while let Some((obj, depth)) = stack.pop() {
-        let mut visit = |value: Value<'_>, child: ObjId| -> Result<(), LimitError> {
+        let mut visit = |value: ValueRef<'_>, child: ObjId| -> Result<(), LimitError> {
             match value {
-                Value::Object(_) => {
+                ValueRef::Object(_) => {
                     if depth + 1 > limits.max_depth {
                         return Err(LimitError::TooDeep { max: limits.max_depth });
                     }
                     stack.push((child, depth + 1));
                 }
-                Value::Scalar(scalar) => {
-                    if let ScalarValue::Str(text) = scalar.as_ref() {
-                        check_text(text.chars().count(), limits)?;
-                    }
-                }
+                ValueRef::Scalar(ScalarValueRef::Str(text)) => check_text(text.chars().count(), limits)?,
+                ValueRef::Scalar(_) => {}
             }
             Ok(())
         };
         match doc.object_type(&obj) {
             Ok(ObjType::Map | ObjType::Table) => {
-                let keys: Vec<String> = doc.keys(&obj).take(limits.max_entries + 1).collect();
-                check_entries(keys.len(), limits)?;
-                for key in keys {
-                    for (value, child) in doc.get_all(&obj, key).map_err(malformed)? {
-                        visit(value, child)?;
-                    }
+                let mut entries = 0;
+                for item in doc.map_range(&obj, ..) {
+                    entries += 1;
+                    check_entries(entries, limits)?;
+                    let child = item.id();
+                    visit(item.value, child)?;
                 }
             }
             Ok(ObjType::List) => {
-                let length = doc.length(&obj);
-                check_entries(length, limits)?;
-                for index in 0..length {
-                    for (value, child) in doc.get_all(&obj, index).map_err(malformed)? {
-                        visit(value, child)?;
-                    }
+                check_entries(doc.length(&obj), limits)?;
+                for item in doc.list_range(&obj, ..) {
+                    let child = item.id();
+                    visit(item.value, child)?;
                 }
             }
             Ok(ObjType::Text) => check_text(doc.length(&obj), limits)?,

@@ -87,6 +87,10 @@ pub struct ApprovalStep {
 pub struct OrderReview {
     /// The reviewed order's document id.
     pub order_id: String,
+    /// The order's readable number in its tenant (`N-000123`), given by the relay at the first
+    /// review and kept through resubmissions; empty for reviews written before numbers existed.
+    #[autosurgeon(missing = "Default::default")]
+    pub number: String,
     /// The order's owner (so the review reaches the rep's device).
     pub owner: String,
     /// The store of the order.

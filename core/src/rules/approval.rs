@@ -221,6 +221,7 @@ mod tests {
             })
             .collect();
         let mut review = OrderReview {
+            number: String::new(),
             order_id: "order-1".into(),
             owner: "rep-01".into(),
             store_id: "store-1".into(),

@@ -46,6 +46,7 @@ use crate::jobs::review_order::tenant_catalog;
 use crate::locale::{self, Locale};
 use crate::scope::Scope;
 use crate::state::AppState;
+use crate::state::Caches;
 use crate::storage::{Job, Storage};
 
 /// The job kind of an evaluation.
@@ -155,7 +156,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
         .map_err(|e| Error::bad_request("invalid-job", format!("job {} has an unreadable payload: {e}", job.id)))?;
     let round = payload["round"].as_i64().unwrap_or(0);
     state.storage.advance_alert_round(job.tenant_id, round).await?;
-    let done = evaluate(state.storage.as_ref(), Some(&state.jobs), job.tenant_id, now_ms()).await?;
+    let done = evaluate(state.storage.as_ref(), &state.caches, Some(&state.jobs), job.tenant_id, now_ms()).await?;
     tracing::info!(
         tenant = job.tenant_id,
         reason = payload["reason"].as_str().unwrap_or(""),
@@ -168,14 +169,20 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
 /// Evaluates a tenant's alerts from its current data at `now` and reconciles the inboxes (see the
 /// module docs). Days are the tenant's local days ([`Locale`]). `jobs` wakes the runner for
 /// webhook deliveries.
-pub async fn evaluate(storage: &dyn Storage, jobs: Option<&JobSignal>, tenant_id: i64, now: i64) -> Result<Evaluation> {
+pub async fn evaluate(
+    storage: &dyn Storage,
+    caches: &Caches,
+    jobs: Option<&JobSignal>,
+    tenant_id: i64,
+    now: i64,
+) -> Result<Evaluation> {
     let locale = locale::of_tenant(storage, tenant_id).await?;
     let users = storage.list_users(tenant_id).await?;
     let stores: Vec<(String, RetailStore)> =
         load_all::<RetailStore>(storage, tenant_id).await?.into_iter().map(|(id, s)| (id.to_string(), s)).collect();
     let store_by_id: BTreeMap<&str, &RetailStore> = stores.iter().map(|(id, s)| (id.as_str(), s)).collect();
     let inventories: Vec<Inventory> = load_all(storage, tenant_id).await?.into_iter().map(|(_, i)| i).collect();
-    let catalog = match tenant_catalog(storage, tenant_id).await {
+    let catalog = match tenant_catalog(storage, caches, tenant_id).await {
         Ok(catalog) => Some(catalog),
         Err(Error::NotFound { .. }) => None,
         Err(error) => return Err(error),

@@ -116,7 +116,7 @@ async fn run(rows: usize) -> Result<(), Box<dyn std::error::Error>> {
                 }
             })
         };
-        let report = imports::import_file(storage, tenant.id, Dataset::Sales, &file, progress).await?;
+        let report = imports::import_file(storage, &state.caches, tenant.id, Dataset::Sales, &file, progress).await?;
         let wall = started.elapsed().as_secs_f64();
         let validated = writing_since
             .lock()

@@ -58,13 +58,25 @@ pub async fn orders(
     let names = Names::load(&state, &viewer.caller).await?;
     let rows = order_rows(&state, &viewer).await?;
     let mut out = line(
-        &["order_id", "submitted_or_created_at", "status", "store_id", "store", "rep", "lines", "total", "currency"]
-            .map(String::from),
+        &[
+            "order_id",
+            "number",
+            "submitted_or_created_at",
+            "status",
+            "store_id",
+            "store",
+            "rep",
+            "lines",
+            "total",
+            "currency",
+        ]
+        .map(String::from),
     );
     for row in rows.iter().filter(|r| filter.keeps(r)) {
         let o = &row.order.value;
         out.push_str(&line(&[
             row.order.id.to_string(),
+            row.number().to_owned(),
             locale.timestamp(row.at()),
             row.status().to_owned(),
             o.store_id.clone(),

@@ -228,6 +228,11 @@ pub struct OrderRow {
 }
 
 impl OrderRow {
+    /// The order's readable number (`N-000123`), once the relay reviewed it; empty before.
+    pub fn number(&self) -> &str {
+        self.review.as_ref().map_or("", |review| review.value.number.as_str())
+    }
+
     /// `draft`, `submitted` (not reviewed yet), or the review's outcome for this submission.
     pub fn status(&self) -> &'static str {
         let order = &self.order.value;
@@ -276,19 +281,20 @@ fn status_tag(status: &str) -> String {
 
 fn orders_table(id: &str, rows: &[&OrderRow], names: &Names, locale: &Locale) -> String {
     let mut html = format!(
-        "<table id=\"{id}\" data-live-region><thead><tr><th>When</th><th>Store</th><th>Rep</th><th>Status</th>\
-         <th class=\"n\">Lines</th><th class=\"n\">Value</th></tr></thead><tbody>"
+        "<table id=\"{id}\" data-live-region><thead><tr><th>Order</th><th>When</th><th>Store</th><th>Rep</th>\
+         <th>Status</th><th class=\"n\">Lines</th><th class=\"n\">Value</th></tr></thead><tbody>"
     );
     if rows.is_empty() {
-        html.push_str("<tr><td colspan=\"6\" class=\"muted\">No orders yet.</td></tr>");
+        html.push_str("<tr><td colspan=\"7\" class=\"muted\">No orders yet.</td></tr>");
     }
     for row in rows {
         let order = &row.order.value;
         let _ = write!(
             html,
-            "<tr data-id=\"{id}\"><td><a href=\"/dashboard/orders/{id}\">{when}</a></td><td>{store}</td><td>{rep}</td>\
-             <td>{status}</td><td class=\"n\">{lines}</td><td class=\"n\">{value}</td></tr>",
+            "<tr data-id=\"{id}\"><td><a href=\"/dashboard/orders/{id}\">{number}</a></td><td>{when}</td><td>{store}</td>\
+             <td>{rep}</td><td>{status}</td><td class=\"n\">{lines}</td><td class=\"n\">{value}</td></tr>",
             id = esc(row.order.id.as_str()),
+            number = if row.number().is_empty() { "not reviewed yet".to_owned() } else { esc(row.number()) },
             when = esc(&locale.datetime(row.at())),
             store = esc(&names.store(&order.store_id)),
             rep = esc(&names.user(&order.owner)),
@@ -566,8 +572,10 @@ pub async fn order_page(
     };
     let row = OrderRow { order, review };
     let o = &row.order.value;
+    let number = if row.number().is_empty() { String::new() } else { format!("{} ", esc(row.number())) };
     let mut body = format!(
-        "<h1>Order for {}</h1>{}<p>Rep <b>{}</b> · created {} · {} · submission {} · status <span id=\"order-status\">{}</span></p>",
+        "<h1>Order {}for {}</h1>{}<p>Rep <b>{}</b> · created {} · {} · submission {} · status <span id=\"order-status\">{}</span></p>",
+        number,
         esc(&names.store(&o.store_id)),
         notice.as_ref().map(Notice::html).unwrap_or_default(),
         esc(&names.user(&o.owner)),

@@ -13,9 +13,11 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
+use axum_extra::extract::cookie::{Cookie, SameSite};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 
 use super::DashError;
 use crate::auth::Caller;
@@ -28,16 +30,17 @@ pub const LOGIN_CSRF_COOKIE: &str = "fieldsync_login_csrf";
 /// The device name a dashboard login registers.
 pub const DEVICE_NAME: &str = "HQ dashboard (browser)";
 
-/// The value of cookie `name` in a request, if present.
+/// The value of cookie `name` in a request, if present (parsed by the `cookie` crate that
+/// `axum-extra` re-exports; malformed pairs are skipped).
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.trim())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == name)
+        .and_then(|cookie| cookie.value_raw())
         .filter(|value| !value.is_empty())
 }
 
@@ -52,9 +55,10 @@ pub fn csrf_token(session_token: &str) -> String {
     URL_SAFE_NO_PAD.encode(digest)
 }
 
-/// Compares two secrets in time independent of where they differ.
+/// Compares two secrets in time independent of where they differ (`subtle`; only the length
+/// may show, and the secrets compared here have a fixed length).
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 /// A fresh random token (login CSRF, CSP nonces).
@@ -62,26 +66,32 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>())
 }
 
-/// The cookie attributes every dashboard cookie carries; `Secure` when browsers reach the relay
+/// A dashboard cookie: `HttpOnly`, `SameSite=Strict`, and `Secure` when browsers reach the relay
 /// over HTTPS ([`crate::config::Config::behind_https`]), so the cookie never travels in clear.
-fn attributes(path: &str, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!("Path={path}; HttpOnly; SameSite=Strict{secure}")
+fn dashboard_cookie(name: &'static str, value: &str, path: &'static str, max_age_secs: i64, secure: bool) -> String {
+    Cookie::build((name, value.to_owned()))
+        .path(path)
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .max_age(cookie::time::Duration::seconds(max_age_secs.max(0)))
+        .build()
+        .to_string()
 }
 
 /// `Set-Cookie` value for a session that lasts `max_age_secs`.
 pub fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
-    format!("{SESSION_COOKIE}={token}; {}; Max-Age={}", attributes("/", secure), max_age_secs.max(0))
+    dashboard_cookie(SESSION_COOKIE, token, "/", max_age_secs, secure)
 }
 
 /// `Set-Cookie` value that removes the session cookie.
 pub fn clear_session_cookie(secure: bool) -> String {
-    format!("{SESSION_COOKIE}=; {}; Max-Age=0", attributes("/", secure))
+    dashboard_cookie(SESSION_COOKIE, "", "/", 0, secure)
 }
 
 /// `Set-Cookie` value for the login form's double-submit token (ten minutes).
 pub fn login_csrf_cookie(token: &str, secure: bool) -> String {
-    format!("{LOGIN_CSRF_COOKIE}={token}; {}; Max-Age=600", attributes("/dashboard/login", secure))
+    dashboard_cookie(LOGIN_CSRF_COOKIE, token, "/dashboard/login", 600, secure)
 }
 
 /// A logged-in dashboard user: HQ, a manager or a supervisor. Reps are refused (they use phones).
@@ -134,5 +144,18 @@ mod tests {
         assert!(same_secret(&a, &csrf_token("one")));
         assert!(!same_secret(&a, &b));
         assert!(!same_secret(&a, ""));
+    }
+
+    #[test]
+    fn dashboard_cookies_are_http_only_strict_and_secure_behind_https() {
+        let cookie = session_cookie("tok", 3600, true);
+        for part in ["fieldsync_session=tok", "HttpOnly", "SameSite=Strict", "Secure", "Path=/", "Max-Age=3600"] {
+            assert!(cookie.contains(part), "{part} missing from {cookie}");
+        }
+        assert!(!session_cookie("tok", 3600, false).contains("Secure"));
+        let cleared = clear_session_cookie(false);
+        assert!(cleared.starts_with("fieldsync_session=;") && cleared.contains("Max-Age=0"), "{cleared}");
+        let login = login_csrf_cookie("x", false);
+        assert!(login.contains("Path=/dashboard/login") && login.contains("Max-Age=600"), "{login}");
     }
 }

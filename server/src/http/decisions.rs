@@ -148,7 +148,7 @@ pub async fn decide_order(
         reason: request.reason.trim().to_owned(),
         decided_at: now_ms(),
     };
-    decide_for(storage, caller.tenant_id, &review, &decision, now_ms()).await?.map_err(refused)
+    decide_for(storage, &state.caches, caller.tenant_id, &review, &decision, now_ms()).await?.map_err(refused)
 }
 
 /// Decides an approval step (see the module docs).

@@ -83,9 +83,15 @@ pub async fn import(
     file.flush().await?;
     drop(file);
 
-    let report =
-        imports::import_file(state.storage.as_ref(), caller.tenant_id, dataset, upload.path(), imports::no_progress())
-            .await?;
+    let report = imports::import_file(
+        state.storage.as_ref(),
+        &state.caches,
+        caller.tenant_id,
+        dataset,
+        upload.path(),
+        imports::no_progress(),
+    )
+    .await?;
     tracing::info!(tenant = %caller.tenant, user = %caller.username, bytes = size, %report, "import done");
     Ok(Json(json!({
         "dataset": report.dataset.as_str(),

@@ -24,10 +24,11 @@ pub async fn sync(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let body = body.map_err(|rejection| body_error(&rejection, &headers, SYNC_BODY_LIMIT))?;
+    let started = std::time::Instant::now();
     let request: SyncRequest =
         protocol::decode(&body).map_err(|e| Error::bad_request("malformed-sync", e.to_string()))?;
     let response = crate::sync::round(&state, &caller, request).await?;
     let bytes = protocol::encode(&response);
-    state.metrics.sync_round(body.len() as u64, bytes.len() as u64);
+    state.metrics.sync_round("http", body.len() as u64, bytes.len() as u64, started.elapsed());
     Ok(([(header::CONTENT_TYPE, SYNC_MEDIA_TYPE)], bytes))
 }

@@ -19,6 +19,7 @@ use super::{Dataset, ImportReport, Progress, ProgressFn, everything, invalid, re
 use crate::documents;
 use crate::error::{Error, Result};
 use crate::jobs::review_order::tenant_catalog;
+use crate::state::Caches;
 use crate::storage::Storage;
 
 /// The columns of a `products` file.
@@ -124,12 +125,13 @@ struct ListHeader {
 /// Imports a `prices` file.
 pub async fn import_prices(
     storage: &dyn Storage,
+    caches: &Caches,
     tenant_id: i64,
     path: &Path,
     progress: ProgressFn,
 ) -> Result<ImportReport> {
     let (columns, records, mut errors) = read_records(path, PRICE_COLUMNS, &progress).await?;
-    let catalog = match tenant_catalog(storage, tenant_id).await {
+    let catalog = match tenant_catalog(storage, caches, tenant_id).await {
         Ok(catalog) => Some(catalog),
         Err(Error::NotFound { .. }) => None,
         Err(error) => return Err(error),

@@ -7,7 +7,7 @@
 //! | `products`, `prices` | the tenant's `catalog` document | [`catalog`] |
 //! | `sales`, `purchases` | relay tables ([`crate::storage::SalesStore`]), never synced to phones | [`sales`] |
 //!
-//! Every import reads a file twice with the streaming reader of [`csv`]: a first pass validates
+//! Every import reads a file twice with the streaming reader of [`csv`] (over the `csv` crate): a first pass validates
 //! every row and writes nothing; only a file without a bad row gets the second, writing pass. The
 //! refusal lists the first [`MAX_REPORTED_ERRORS`] failures by line number. Sales and purchases
 //! are never held whole: the validating pass keeps a few bytes per row (to find duplicate keys),
@@ -31,7 +31,6 @@ pub mod stores;
 
 use std::fmt;
 use std::fs::File;
-use std::io::BufReader;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -43,6 +42,7 @@ use self::csv::{Columns, CsvError, CsvReader, Record};
 use crate::alerts;
 use crate::error::{Error, Result};
 use crate::scope::Scope;
+use crate::state::Caches;
 use crate::storage::Storage;
 
 /// Row errors listed in a refused import's message; the rest are counted.
@@ -244,18 +244,19 @@ impl fmt::Display for ImportReport {
 /// writing anything; a refused import is an [`Error::BadRequest`] with code `invalid-import`.
 pub async fn import_file(
     storage: &dyn Storage,
+    caches: &Caches,
     tenant_id: i64,
     dataset: Dataset,
     path: &Path,
     progress: ProgressFn,
 ) -> Result<ImportReport> {
     let report = match dataset {
-        Dataset::Stock => stock::import(storage, tenant_id, path, progress).await,
+        Dataset::Stock => stock::import(storage, caches, tenant_id, path, progress).await,
         Dataset::Stores => stores::import(storage, tenant_id, path, progress).await,
         Dataset::Products => catalog::import_products(storage, tenant_id, path, progress).await,
-        Dataset::Prices => catalog::import_prices(storage, tenant_id, path, progress).await,
-        Dataset::Sales => sales::import_sales(storage, tenant_id, path, progress).await,
-        Dataset::Purchases => sales::import_purchases(storage, tenant_id, path, progress).await,
+        Dataset::Prices => catalog::import_prices(storage, caches, tenant_id, path, progress).await,
+        Dataset::Sales => sales::import_sales(storage, caches, tenant_id, path, progress).await,
+        Dataset::Purchases => sales::import_purchases(storage, caches, tenant_id, path, progress).await,
     }?;
     if report.created + report.updated > 0 && dataset.feeds_alerts() {
         // The evaluation is a persisted job: a CLI import leaves it queued for the relay.
@@ -305,7 +306,7 @@ fn scan(
 ) -> Result<(Columns, usize)> {
     let file = File::open(path)?;
     let total = file.metadata()?.len();
-    let mut reader = CsvReader::new(BufReader::with_capacity(READ_BUFFER, file));
+    let mut reader = CsvReader::with_capacity(file, READ_BUFFER).map_err(unreadable)?;
     let header = Columns::read(&mut reader, columns).map_err(unreadable)?;
     let mut record = Record::default();
     let mut rows = 0;

@@ -23,6 +23,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::jobs::review_order::tenant_catalog;
+use crate::state::Caches;
 use crate::storage::{DailySale, DistributorPurchase, RowBatch, RowBatches, Storage, UpsertCounts};
 
 /// The columns of a `sales` file.
@@ -205,11 +206,12 @@ impl RowReader for PurchaseReader {
 /// Imports a `sales` file.
 pub async fn import_sales(
     storage: &dyn Storage,
+    caches: &Caches,
     tenant_id: i64,
     path: &Path,
     progress: ProgressFn,
 ) -> Result<ImportReport> {
-    let catalog = catalog_or_none(storage, tenant_id).await?;
+    let catalog = catalog_or_none(storage, caches, tenant_id).await?;
     let mut customers = Interner::default();
     let mut store_ids = Vec::new();
     for (customer_id, store_id) in stores_by_customer_id(storage, tenant_id).await? {
@@ -223,11 +225,12 @@ pub async fn import_sales(
 /// Imports a `purchases` file.
 pub async fn import_purchases(
     storage: &dyn Storage,
+    caches: &Caches,
     tenant_id: i64,
     path: &Path,
     progress: ProgressFn,
 ) -> Result<ImportReport> {
-    let catalog = catalog_or_none(storage, tenant_id).await?;
+    let catalog = catalog_or_none(storage, caches, tenant_id).await?;
     let reader = PurchaseReader {
         skus: skus_of(catalog.as_deref()),
         distributors: Interner::default(),
@@ -238,9 +241,10 @@ pub async fn import_purchases(
 
 async fn catalog_or_none(
     storage: &dyn Storage,
+    caches: &Caches,
     tenant_id: i64,
 ) -> Result<Option<std::sync::Arc<fieldsync_core::doc::Catalog>>> {
-    match tenant_catalog(storage, tenant_id).await {
+    match tenant_catalog(storage, caches, tenant_id).await {
         Ok(catalog) => Ok(Some(catalog)),
         Err(Error::NotFound { .. }) => Ok(None),
         Err(error) => Err(error),

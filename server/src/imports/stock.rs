@@ -13,6 +13,7 @@ use super::{Dataset, ImportReport, MAX_EXISTING_DOCS, ProgressFn, everything, in
 use crate::documents;
 use crate::error::{Error, Result};
 use crate::jobs::review_order::tenant_catalog;
+use crate::state::Caches;
 use crate::storage::Storage;
 
 /// The columns of a `stock` file.
@@ -26,9 +27,15 @@ struct StockRow {
 }
 
 /// Imports a `stock` file.
-pub async fn import(storage: &dyn Storage, tenant_id: i64, path: &Path, progress: ProgressFn) -> Result<ImportReport> {
+pub async fn import(
+    storage: &dyn Storage,
+    caches: &Caches,
+    tenant_id: i64,
+    path: &Path,
+    progress: ProgressFn,
+) -> Result<ImportReport> {
     let (columns, records, mut errors) = read_records(path, COLUMNS, &progress).await?;
-    let skus: BTreeSet<String> = match tenant_catalog(storage, tenant_id).await {
+    let skus: BTreeSet<String> = match tenant_catalog(storage, caches, tenant_id).await {
         Ok(catalog) => catalog.products.keys().cloned().collect(),
         Err(Error::NotFound { .. }) => BTreeSet::new(),
         Err(error) => return Err(error),

@@ -23,6 +23,7 @@ use super::review_order::{find_review_id, job_document, sync_reservation};
 use crate::documents::{self, edit_as_relay};
 use crate::error::Result;
 use crate::state::AppState;
+use crate::state::Caches;
 use crate::storage::{DocMeta, Job, Storage};
 
 /// The job kind.
@@ -37,7 +38,7 @@ pub fn wants(meta: &DocMeta) -> bool {
 pub async fn run(state: &AppState, job: &Job) -> Result<()> {
     let id = job_document(job)?;
     let decision: Decision = documents::read(state.storage.as_ref(), job.tenant_id, &id).await?;
-    match apply(state.storage.as_ref(), job.tenant_id, &decision, Revision::Allowed, now_ms()).await? {
+    match apply(state.storage.as_ref(), &state.caches, job.tenant_id, &decision, Revision::Allowed, now_ms()).await? {
         Ok((applied, review)) => {
             tracing::info!(decision = %id, order = %decision.order_id, ?applied, outcome = review.outcome.as_str(), "decision applied");
         }
@@ -51,6 +52,7 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
 /// changed).
 pub async fn apply(
     storage: &dyn Storage,
+    caches: &Caches,
     tenant_id: i64,
     decision: &Decision,
     revision: Revision,
@@ -78,7 +80,7 @@ pub async fn apply(
     })
     .await?;
     if let Ok((Applied::Decided | Applied::Revised, review)) = &outcome {
-        sync_reservation(storage, tenant_id, review).await?;
+        sync_reservation(storage, caches, tenant_id, review).await?;
     }
     Ok(outcome)
 }
@@ -102,6 +104,7 @@ pub async fn write_decision(storage: &dyn Storage, tenant_id: i64, decision: &De
 /// Checks, writes and applies a decision made over HTTP; only the current step can be decided.
 pub async fn decide_for(
     storage: &dyn Storage,
+    caches: &Caches,
     tenant_id: i64,
     review: &OrderReview,
     decision: &Decision,
@@ -125,5 +128,5 @@ pub async fn decide_for(
         }));
     }
     let id = write_decision(storage, tenant_id, decision).await?;
-    Ok(apply(storage, tenant_id, decision, Revision::Forbidden, now).await?.map(|(_, review)| (id, review)))
+    Ok(apply(storage, caches, tenant_id, decision, Revision::Forbidden, now).await?.map(|(_, review)| (id, review)))
 }

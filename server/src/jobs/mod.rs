@@ -123,8 +123,9 @@ pub async fn run_queue(state: AppState) {
         };
         let idle = jobs.is_empty();
         for job in jobs {
+            let started = std::time::Instant::now();
             let outcome = run_job(&state, &job).await;
-            state.metrics.job_run(&job.kind, outcome.is_ok());
+            state.metrics.job_run(&job.kind, outcome.is_ok(), started.elapsed());
             let recorded = match outcome {
                 Ok(()) => state.storage.complete_job(job.id, now_ms()).await,
                 Err(error) => {

@@ -19,8 +19,8 @@
 //!   username), or to HQ when the region has none; an HQ step goes to the first HQ user by
 //!   username. The order's own rep is never an approver.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ChangeHash, ObjType, ROOT, ReadDoc, Value};
@@ -38,6 +38,7 @@ use crate::documents::{self, create_as_relay_with_id, edit_as_relay};
 use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::state::AppState;
+use crate::state::Caches;
 use crate::storage::{DocMeta, DocWrite, Job, Storage, User, WriteOutcome};
 
 /// The job kind.
@@ -90,7 +91,7 @@ pub fn job_document(job: &Job) -> Result<DocumentId> {
 /// Runs a `review-order` job.
 pub async fn run(state: &AppState, job: &Job) -> Result<()> {
     let order_id = job_document(job)?;
-    let done = review_order(state.storage.as_ref(), job.tenant_id, &order_id, now_ms()).await?;
+    let done = review_order(state.storage.as_ref(), &state.caches, job.tenant_id, &order_id, now_ms()).await?;
     tracing::info!(order = %order_id, ?done, "order reviewed");
     Ok(())
 }
@@ -109,6 +110,7 @@ pub enum ReviewDone {
 /// Reviews an order as it is stored now (see the module docs).
 pub async fn review_order(
     storage: &dyn Storage,
+    caches: &Caches,
     tenant_id: i64,
     order_id: &DocumentId,
     now: i64,
@@ -130,7 +132,7 @@ pub async fn review_order(
     }
 
     let store: RetailStore = documents::read(storage, tenant_id, &order.store_id.parse()?).await?;
-    let catalog = tenant_catalog(storage, tenant_id).await?;
+    let catalog = tenant_catalog(storage, caches, tenant_id).await?;
     let lines: Vec<(String, doc::OrderLine)> = order.lines.clone().into_iter().collect();
     let mut assessment = rules::assess(&catalog, &order.store_id, &store, &lines, None, now);
 
@@ -140,7 +142,7 @@ pub async fn review_order(
             let units = assessment.units_by_sku();
             let priced = &assessment.lines;
             let key = order_id.as_str();
-            let stock = edit_reservation(storage, tenant_id, &inventory_id, key, &units, |inventory| {
+            let stock = edit_reservation(storage, caches, tenant_id, &inventory_id, key, &units, |inventory| {
                 let findings =
                     if blocked { Vec::new() } else { rules::validation::check_stock(priced, inventory, key) };
                 let reserved = if !blocked && findings.is_empty() { units.clone() } else { BTreeMap::new() };
@@ -163,7 +165,14 @@ pub async fn review_order(
     }
 
     let users = storage.list_users(tenant_id).await?;
-    let review = build_review(order_id, &order, &store, heads, assessment, &users, now);
+    let mut review = build_review(order_id, &order, &store, heads, assessment, &users, now);
+    // The first review gives the order its readable number; resubmissions keep it. Taken
+    // before the write: should the write fail, the number is skipped (numbers may have gaps,
+    // never duplicates).
+    review.number = match existing.as_ref().map(|r| r.number.clone()).filter(|n| !n.is_empty()) {
+        Some(number) => number,
+        None => order_number(storage.next_order_number(tenant_id).await?),
+    };
     let outcome = review.outcome;
     if existing.is_some() {
         edit_as_relay(storage, tenant_id, &review_id, |current: &mut OrderReview| {
@@ -175,6 +184,11 @@ pub async fn review_order(
         create_as_relay_with_id(storage, tenant_id, &review_id, &review).await?;
     }
     Ok(ReviewDone::Reviewed(outcome))
+}
+
+/// An order's readable number as people see it: `N-000123`.
+pub fn order_number(n: u64) -> String {
+    format!("N-{n:06}")
 }
 
 /// The review of an assessed order: its steps get their approvers, and a step nobody can approve
@@ -224,6 +238,7 @@ pub fn build_review(
         ReviewOutcome::NeedsApproval
     };
     OrderReview {
+        number: String::new(),
         order_id: order_id.to_string(),
         owner: order.owner.clone(),
         store_id: order.store_id.clone(),
@@ -265,35 +280,36 @@ pub fn heads_hex(am: &Automerge) -> Vec<String> {
     heads
 }
 
-/// Hydrated catalogs by tenant, with the id and heads they were read at. Hydrating a 2,000-product
-/// catalog takes about half a second, and the catalog changes rarely, so a review reads it again
-/// only when its heads moved.
-type CatalogCache = Mutex<HashMap<i64, (DocumentId, Vec<Head>, Arc<Catalog>)>>;
+/// Most tenants whose catalog [`CatalogCache`] holds.
+const CACHED_CATALOGS: u64 = 256;
 
-fn catalog_cache() -> &'static CatalogCache {
-    static CACHE: OnceLock<CatalogCache> = OnceLock::new();
-    CACHE.get_or_init(CatalogCache::default)
+/// Hydrated catalogs by tenant, with the id and heads they were read at (a `moka` cache held in
+/// [`crate::state::Caches`]). Hydrating a 2,000-product catalog takes about half a second, and
+/// the catalog changes rarely, so a review reads it again only when its heads moved.
+#[derive(Clone)]
+pub struct CatalogCache(moka::sync::Cache<i64, (DocumentId, Vec<Head>, Arc<Catalog>)>);
+
+impl Default for CatalogCache {
+    fn default() -> Self {
+        Self(moka::sync::Cache::new(CACHED_CATALOGS))
+    }
 }
 
 /// The tenant's catalog (the one with the smallest id, should there be several).
-pub async fn tenant_catalog(storage: &dyn Storage, tenant_id: i64) -> Result<Arc<Catalog>> {
+pub async fn tenant_catalog(storage: &dyn Storage, caches: &Caches, tenant_id: i64) -> Result<Arc<Catalog>> {
     let everything = Scope { role: Role::Hq, user_id: String::new(), region: None };
     let mut catalogs = storage.list_docs(tenant_id, &everything, DocKind::Catalog, 16).await?;
     catalogs.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
     let stored = catalogs.first().ok_or_else(|| Error::not_found(format!("catalog of tenant {tenant_id}")))?;
-    let cache = catalog_cache();
-    let cached = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&tenant_id).cloned();
-    if let Some((id, heads, catalog)) = cached
+    let cache = &caches.catalogs.0;
+    if let Some((id, heads, catalog)) = cache.get(&tenant_id)
         && id == stored.id
         && heads == stored.heads
     {
         return Ok(catalog);
     }
     let catalog: Arc<Catalog> = Arc::new(doc::read(&stored.id, &documents::load(stored)?)?);
-    cache
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(tenant_id, (stored.id.clone(), stored.heads.clone(), catalog.clone()));
+    cache.insert(tenant_id, (stored.id.clone(), stored.heads.clone(), catalog.clone()));
     Ok(catalog)
 }
 
@@ -334,7 +350,12 @@ pub async fn units_at(
 
 /// Makes the region's reservation for an order match its review: the units it reviewed while the
 /// outcome is not rejected, nothing once it is.
-pub async fn sync_reservation(storage: &dyn Storage, tenant_id: i64, review: &OrderReview) -> Result<()> {
+pub async fn sync_reservation(
+    storage: &dyn Storage,
+    caches: &Caches,
+    tenant_id: i64,
+    review: &OrderReview,
+) -> Result<()> {
     let Some(region) = documents::store_region(storage, tenant_id, &review.store_id).await? else { return Ok(()) };
     let Some(inventory_id) = region_inventory(storage, tenant_id, &region).await? else { return Ok(()) };
     let units = if review.outcome == ReviewOutcome::Rejected {
@@ -342,7 +363,8 @@ pub async fn sync_reservation(storage: &dyn Storage, tenant_id: i64, review: &Or
     } else {
         units_at(storage, tenant_id, &review.order_id.parse()?, &review.reviewed_heads).await?
     };
-    edit_reservation(storage, tenant_id, &inventory_id, &review.order_id, &units, |_| (units.clone(), ())).await?;
+    edit_reservation(storage, caches, tenant_id, &inventory_id, &review.order_id, &units, |_| (units.clone(), ()))
+        .await?;
     crate::alerts::queue_evaluation(storage, None, tenant_id, "stock reservation changed").await?;
     Ok(())
 }
@@ -357,6 +379,7 @@ pub async fn sync_reservation(storage: &dyn Storage, tenant_id: i64, review: &Or
 /// when another writer moved the document meanwhile (so `decide` must be repeatable).
 pub async fn edit_reservation<R>(
     storage: &dyn Storage,
+    caches: &Caches,
     tenant_id: i64,
     inventory_id: &DocumentId,
     order_id: &str,
@@ -368,7 +391,7 @@ pub async fn edit_reservation<R>(
             .load_doc(tenant_id, inventory_id)
             .await?
             .ok_or_else(|| Error::not_found(format!("inventory {inventory_id}")))?;
-        let mut am = documents::take_loaded(tenant_id, &stored)?;
+        let mut am = caches.documents.take(tenant_id, &stored)?;
         am.set_actor(documents::relay_actor(tenant_id));
         let corrupt = |reason: String| Error::CorruptDocument { id: inventory_id.clone(), reason };
         doc::check_header::<Inventory>(inventory_id, &am)?;
@@ -413,7 +436,7 @@ pub async fn edit_reservation<R>(
         partial.set_reservation(order_id, &units);
         let after_reservation = partial.reservation_of(order_id);
         if partial.levels == before_levels && after_reservation == before_reservation {
-            documents::keep_loaded(tenant_id, inventory_id, am);
+            caches.documents.keep(tenant_id, inventory_id, am);
             return Ok(result);
         }
         let before = am.get_heads();
@@ -454,7 +477,7 @@ pub async fn edit_reservation<R>(
             read_model: crate::read_model::row_changes(inventory_id, &stored.meta, &am),
         };
         if let WriteOutcome::Stored(_) = storage.write_doc(tenant_id, write).await? {
-            documents::keep_loaded(tenant_id, inventory_id, am);
+            caches.documents.keep(tenant_id, inventory_id, am);
             return Ok(result);
         }
     }

@@ -46,4 +46,8 @@ pub trait TenantSettingsStore {
 
     /// The ids of tenants that hold at least one document (the periodic evaluation visits them).
     async fn tenants_with_documents(&self) -> Result<Vec<i64>>;
+
+    /// The tenant's next readable order number (1, 2, 3, …), taken atomically: every number is
+    /// handed out once, on every node.
+    async fn next_order_number(&self, tenant_id: i64) -> Result<u64>;
 }

@@ -46,9 +46,10 @@ async fn answer(state: &AppState, caller: &Caller, bytes: &[u8]) -> LiveFrame {
         Ok(_) => return LiveFrame::Error("a device sends only requests on the live channel".to_owned()),
         Err(error) => return LiveFrame::Error(error.to_string()),
     };
+    let started = std::time::Instant::now();
     match crate::sync::round(state, caller, request).await {
         Ok(response) => {
-            state.metrics.sync_round(bytes.len() as u64, 0);
+            state.metrics.sync_round("live", bytes.len() as u64, 0, started.elapsed());
             LiveFrame::Response(response)
         }
         Err(error) => LiveFrame::Error(error.to_string()),

@@ -213,7 +213,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         let started = Instant::now();
         let mut outcomes = BTreeMap::new();
         for id in &ids {
-            let done = review_order(storage, tenant.id, id, now_ms()).await?;
+            let done = review_order(storage, &state.caches, tenant.id, id, now_ms()).await?;
             *outcomes.entry(format!("{done:?}")).or_insert(0) += 1;
         }
         Ok::<_, Box<dyn Error>>((started.elapsed(), outcomes))

@@ -65,6 +65,18 @@ impl TenantSettingsStore for PostgresStorage {
         Ok(())
     }
 
+    async fn next_order_number(&self, tenant_id: i64) -> Result<u64> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(
+                "INSERT INTO order_numbers (tenant_id, last) VALUES ($1, 1)
+                 ON CONFLICT (tenant_id) DO UPDATE SET last = order_numbers.last + 1 RETURNING last",
+            )
+            .await?;
+        let last: i64 = client.query_one(&statement, &[&tenant_id]).await?.try_get(0)?;
+        Ok(u64::try_from(last).unwrap_or_default())
+    }
+
     async fn tenants_with_documents(&self) -> Result<Vec<i64>> {
         let rows =
             self.client().await?.query("SELECT DISTINCT tenant_id FROM documents ORDER BY tenant_id", &[]).await?;

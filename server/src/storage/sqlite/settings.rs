@@ -66,6 +66,19 @@ impl TenantSettingsStore for SqliteStorage {
         .await
     }
 
+    async fn next_order_number(&self, tenant_id: i64) -> Result<u64> {
+        self.write(move |conn| {
+            let last: i64 = conn
+                .prepare_cached(
+                    "INSERT INTO order_numbers (tenant_id, last) VALUES (?1, 1)
+                     ON CONFLICT (tenant_id) DO UPDATE SET last = last + 1 RETURNING last",
+                )?
+                .query_row(params![tenant_id], |row| row.get(0))?;
+            Ok(u64::try_from(last).unwrap_or_default())
+        })
+        .await
+    }
+
     async fn tenants_with_documents(&self) -> Result<Vec<i64>> {
         self.read(|conn| {
             let mut stmt = conn.prepare_cached("SELECT DISTINCT tenant_id FROM documents ORDER BY tenant_id")?;
