@@ -80,6 +80,8 @@ pub struct OrderLineRow {
 pub struct ReviewRow {
     /// The reviewed order.
     pub order_id: String,
+    /// The order's readable number (`N-000123`); empty for reviews from before numbers existed.
+    pub number: String,
     /// `approved`, `needs-approval` or `rejected`.
     pub outcome: String,
     /// The submission the verdict is for (older than the order's when it was reopened since).
@@ -282,6 +284,7 @@ fn review_projection(review: &OrderReview) -> Projection {
     let current = review.current_step().and_then(|index| Some((index, review.steps.get(index)?)));
     let row = ReviewRow {
         order_id: review.order_id.clone(),
+        number: review.number.clone(),
         outcome: review.outcome.as_str().to_owned(),
         reviewed_submission: i64::try_from(review.submission).unwrap_or(i64::MAX),
         reviewed_total_cents: review.total_cents,
@@ -420,6 +423,7 @@ impl Projection {
             Projection::Review { row, steps } => {
                 let order_id = row.order_id.clone();
                 let columns = vec![
+                    ("order_number", Cell::Text(Some(row.number))),
                     ("outcome", Cell::Text(Some(row.outcome))),
                     ("reviewed_submission", Cell::int(row.reviewed_submission)),
                     ("reviewed_total_cents", Cell::int(row.reviewed_total_cents)),
@@ -625,6 +629,7 @@ mod tests {
         };
         let review = OrderReview {
             order_id: "order-1".into(),
+            number: "N-000042".into(),
             owner: "rep-1".into(),
             store_id: "store-1".into(),
             submission: 1,
@@ -650,6 +655,7 @@ mod tests {
         assert!(!names.contains(&"status") && !names.contains(&"rep"), "the order's own columns stay the order's");
         let value = |name: &str| columns.iter().find(|(n, _)| *n == name).unwrap().1.clone();
         assert_eq!(value("outcome"), Cell::text("needs-approval"));
+        assert_eq!(value("order_number"), Cell::text("N-000042"));
         assert_eq!(value("current_step"), Cell::int(1));
         assert_eq!(value("current_approver"), Cell::text("hq-1"));
         let RowChange::Replace { table, rows, .. } = &changes[1] else { panic!("the steps are replaced") };

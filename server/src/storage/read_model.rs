@@ -91,6 +91,7 @@ pub const ORDER_ROWS: Table = Table {
         "updated_at",
         "submitted_at",
         "submission",
+        "order_number",
         "outcome",
         "reviewed_submission",
         "reviewed_total_cents",

@@ -20,6 +20,7 @@ CREATE TABLE order_rows (
     submitted_at INTEGER,
     submission INTEGER,
     -- From its review.
+    order_number TEXT,
     outcome TEXT,
     reviewed_submission INTEGER,
     reviewed_total_cents INTEGER,
@@ -36,6 +37,7 @@ CREATE INDEX order_rows_by_submitted ON order_rows(tenant_id, submitted_at, orde
 CREATE INDEX order_rows_by_rep ON order_rows(tenant_id, rep, created_at);
 CREATE INDEX order_rows_by_store ON order_rows(tenant_id, store_id, created_at);
 CREATE INDEX order_rows_by_region ON order_rows(tenant_id, region, created_at);
+CREATE INDEX order_rows_by_number ON order_rows(tenant_id, order_number);
 CREATE INDEX order_rows_by_approver ON order_rows(tenant_id, current_approver);
 
 CREATE TABLE order_lines (
