@@ -135,12 +135,19 @@ fn a_document_stored_deep_before_the_limits_is_read_safely_then_quarantined() {
     let listed = http("GET", &format!("{}/v1/orders?limit=1000", relay.base_url), Some(&hq.session.token), &[], vec![]);
     assert_eq!(listed.status, 200);
 
+    let in_read_model = || {
+        let dump = relay.block_on(relay.state.storage.dump_read_model(tenant)).unwrap();
+        dump.iter()
+            .any(|(_, rows)| rows.iter().any(|row| row.first().cloned().flatten().as_deref() == Some(order.as_str())))
+    };
+    assert!(in_read_model(), "the order has its read-model rows before the check");
     let report =
         relay.block_on(fieldsync_server::quarantine::check_tenant(relay.state.storage.as_ref(), tenant)).unwrap();
     assert_eq!(report.quarantined.len(), 1, "{report:?}");
     assert_eq!(report.quarantined[0].0, order);
     assert!(report.checked > 1);
     assert!(relay.stored(&order).is_none(), "a quarantined document is never served again");
+    assert!(!in_read_model(), "its read-model rows leave with it");
     assert_eq!(http("GET", &url, Some(&phone.session.token), &[], vec![]).status, 404);
     // A second check finds nothing more.
     let again =

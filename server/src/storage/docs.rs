@@ -195,7 +195,8 @@ pub trait DocStore {
     async fn doc_ids_after(&self, tenant_id: i64, after: Option<&DocumentId>, limit: u32) -> Result<Vec<DocumentId>>;
 
     /// Moves a document out of service into the quarantine, with `reason`: it leaves the
-    /// documents, the change feed and the photo references in one transaction, so no reader
+    /// documents, the change feed, the photo references and the read-model rows it is the
+    /// parent of in one transaction, so no reader
     /// loads it again. False when no such document exists.
     async fn quarantine_doc(&self, tenant_id: i64, id: &DocumentId, reason: &str, now_ms: i64) -> Result<bool>;
 }

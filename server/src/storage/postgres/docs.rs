@@ -17,6 +17,7 @@ use super::{Params, PostgresStorage, notify, to_i64, to_u64};
 use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::storage::docs::{Dialect, FeedEntry, SendAs, feed_query, heads_from_blob, heads_to_blob, plan_feed};
+use crate::storage::read_model::{TABLES, delete_sql};
 use crate::storage::{
     Announcement, BLOB_CITED_BY_TAKER, DocMeta, DocStore, DocWrite, FeedPage, StoredDoc, WriteOutcome,
 };
@@ -331,6 +332,10 @@ impl DocStore for PostgresStorage {
             "DELETE FROM doc_blobs WHERE tenant_id = $1 AND doc_id = $2",
         ] {
             tx.execute(sql, &[&tenant_id, &id.as_str()]).await?;
+        }
+        // The read-model rows the document is the parent of leave with it.
+        for table in TABLES {
+            tx.execute(&delete_sql(table.name, table.key[0], numbered), &[&tenant_id, &id.as_str()]).await?;
         }
         tx.commit().await?;
         Ok(moved > 0)

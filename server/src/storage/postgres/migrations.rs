@@ -19,8 +19,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_quarantine.sql"),
     include_str!("migrations/0011_blob_uploaders.sql"),
     include_str!("migrations/0012_tenant_locale.sql"),
-    include_str!("migrations/0014_order_numbers.sql"),
-    include_str!("migrations/0015_read_model.sql"),
+    include_str!("migrations/0013_order_numbers.sql"),
+    include_str!("migrations/0014_read_model.sql"),
 ];
 
 /// The schema version this code writes.

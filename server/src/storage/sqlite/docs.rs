@@ -18,6 +18,7 @@ use super::SqliteStorage;
 use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::storage::docs::{Dialect, FeedEntry, SendAs, feed_query, heads_from_blob, heads_to_blob, plan_feed};
+use crate::storage::read_model::{TABLES, delete_sql};
 use crate::storage::{
     Announcement, BLOB_CITED_BY_TAKER, DocMeta, DocStore, DocWrite, FeedPage, StoredDoc, WriteOutcome,
 };
@@ -294,6 +295,10 @@ impl DocStore for SqliteStorage {
                 "DELETE FROM doc_blobs WHERE tenant_id = ?1 AND doc_id = ?2",
             ] {
                 tx.prepare_cached(sql)?.execute(params![tenant_id, id])?;
+            }
+            // The read-model rows the document is the parent of leave with it.
+            for table in TABLES {
+                tx.prepare_cached(&delete_sql(table.name, table.key[0], numbered))?.execute(params![tenant_id, id])?;
             }
             tx.commit()?;
             Ok(moved > 0)

@@ -17,8 +17,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_quarantine.sql"),
     include_str!("migrations/0010_blob_uploaders.sql"),
     include_str!("migrations/0011_tenant_locale.sql"),
-    include_str!("migrations/0013_order_numbers.sql"),
-    include_str!("migrations/0014_read_model.sql"),
+    include_str!("migrations/0012_order_numbers.sql"),
+    include_str!("migrations/0013_read_model.sql"),
 ];
 
 /// The schema version this code writes.
