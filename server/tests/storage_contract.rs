@@ -10,6 +10,9 @@
 //! set, an unreachable server fails them.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod common;
+
+use common::PgDatabase;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,7 +27,7 @@ use fieldsync_server::accounts::{LoginFailureStore, LoginLimiter};
 use fieldsync_server::config::LoginLimits;
 use fieldsync_server::documents::{create_as_relay, edit_as_relay};
 use fieldsync_server::scope::Scope;
-use fieldsync_server::storage::postgres::{PostgresStorage, SCHEMA_VERSION, admin};
+use fieldsync_server::storage::postgres::{PostgresStorage, SCHEMA_VERSION};
 use fieldsync_server::storage::sqlite::SqliteStorage;
 use fieldsync_server::storage::{
     CompletedBlob, DailySale, DocMeta, DocStore, DocWrite, JobStore, NewJob, NewSession, NewUser, RowBatch, Storage,
@@ -33,59 +36,6 @@ use fieldsync_server::storage::{
 
 // ---------------------------------------------------------------------------------------------
 // Backends
-
-const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
-/// A database of one test on the PostgreSQL server, dropped with it.
-struct PgDatabase {
-    server: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    /// A fresh empty database, or `None` (after a loud notice) when no server is configured and
-    /// the default one is unreachable.
-    async fn create(test: &str) -> Option<Self> {
-        let configured = std::env::var("FIELDSYNC_TEST_DATABASE").ok().filter(|u| !u.trim().is_empty());
-        let server = configured.clone().unwrap_or_else(|| DEFAULT_SERVER.to_owned());
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        // The e2e harness's prefix: its sweep drops what a crashed test process left behind.
-        let name = format!("fieldsync_t_{}_c{n}", std::process::id());
-        match admin::create_database(&server, &name, None).await {
-            Ok(()) => {}
-            Err(error) if configured.is_none() => {
-                eprintln!(
-                    "\n*** SKIPPED {test} on PostgreSQL: no server at {DEFAULT_SERVER} ({error}); \
-                     set FIELDSYNC_TEST_DATABASE ***\n"
-                );
-                return None;
-            }
-            Err(error) => panic!("cannot create a test database on FIELDSYNC_TEST_DATABASE: {error}"),
-        }
-        let url = admin::with_database(&server, &name).unwrap();
-        Some(Self { server, name, url })
-    }
-
-    async fn connect(&self) -> PostgresStorage {
-        PostgresStorage::connect(&self.url).await.unwrap()
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let (server, name) = (self.server.clone(), self.name.clone());
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(admin::drop_database(&server, &name))
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("cannot drop test database {}", self.name);
-        }
-    }
-}
 
 /// Runs a contract body on SQLite and on PostgreSQL.
 macro_rules! contract {

@@ -10,6 +10,8 @@
 
 mod common;
 
+use common::PgDatabase;
+
 use std::collections::BTreeMap;
 
 use axum::http::StatusCode;
@@ -22,11 +24,9 @@ use fieldsync_server::config::{Config, PasswordCost};
 use fieldsync_server::dashboard::pages::overview_at;
 use fieldsync_server::dashboard::session::Viewer;
 use fieldsync_server::locale::Locale;
-use fieldsync_server::storage::postgres::admin;
 use fieldsync_server::{AppState, documents};
 
 const PASSWORD: &str = "correct horse battery";
-const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// Ms since the Unix epoch of an RFC 3339 time.
 fn at(text: &str) -> i64 {
@@ -35,51 +35,6 @@ fn at(text: &str) -> i64 {
 
 // ---------------------------------------------------------------------------------------------
 // Backends
-
-/// A database of one test on the PostgreSQL server, dropped with it.
-struct PgDatabase {
-    server: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    async fn create(test: &str) -> Option<Self> {
-        let configured = std::env::var("FIELDSYNC_TEST_DATABASE").ok().filter(|u| !u.trim().is_empty());
-        let server = configured.clone().unwrap_or_else(|| DEFAULT_SERVER.to_owned());
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        // The e2e harness's prefix: its sweep drops what a crashed test process left behind.
-        let name = format!("fieldsync_t_{}_z{n}", std::process::id());
-        match admin::create_database(&server, &name, None).await {
-            Ok(()) => {}
-            Err(error) if configured.is_none() => {
-                eprintln!(
-                    "\n*** SKIPPED {test} on PostgreSQL: no server at {DEFAULT_SERVER} ({error}); \
-                     set FIELDSYNC_TEST_DATABASE ***\n"
-                );
-                return None;
-            }
-            Err(error) => panic!("cannot create a test database on FIELDSYNC_TEST_DATABASE: {error}"),
-        }
-        let url = admin::with_database(&server, &name).unwrap();
-        Some(Self { server, name, url })
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let (server, name) = (self.server.clone(), self.name.clone());
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(admin::drop_database(&server, &name))
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("cannot drop test database {}", self.name);
-        }
-    }
-}
 
 /// A relay on either backend with tenant `acme` in `time_zone` and `currency`: HQ (hana), a
 /// north rep (ravi) and the north manager (mia), a catalog with SKU-1, one north store (customer

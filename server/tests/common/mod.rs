@@ -4,6 +4,7 @@
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
+use fieldsync_server::storage::postgres::{PostgresStorage, admin};
 use fieldsync_server::{AppState, app};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -40,4 +41,60 @@ pub async fn import(state: &AppState, token: &str, dataset: &str, csv: &str) -> 
         .body(Body::from(csv.to_owned()))
         .unwrap();
     send(state, request).await
+}
+
+/// The PostgreSQL server the tests use when `FIELDSYNC_TEST_DATABASE` names none.
+pub const DEFAULT_SERVER: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A database of one test on the PostgreSQL server, dropped with it.
+pub struct PgDatabase {
+    server: String,
+    name: String,
+    /// Its connection URL.
+    pub url: String,
+}
+
+impl PgDatabase {
+    /// A fresh empty database, or `None` (after a loud notice) when no server is configured and
+    /// the default one is unreachable.
+    pub async fn create(test: &str) -> Option<Self> {
+        let configured = std::env::var("FIELDSYNC_TEST_DATABASE").ok().filter(|u| !u.trim().is_empty());
+        let server = configured.clone().unwrap_or_else(|| DEFAULT_SERVER.to_owned());
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        // The e2e harness's prefix: its sweep drops what a crashed test process left behind.
+        let name = format!("fieldsync_t_{}_c{n}", std::process::id());
+        match admin::create_database(&server, &name, None).await {
+            Ok(()) => {}
+            Err(error) if configured.is_none() => {
+                eprintln!(
+                    "\n*** SKIPPED {test} on PostgreSQL: no server at {DEFAULT_SERVER} ({error}); \
+                     set FIELDSYNC_TEST_DATABASE ***\n"
+                );
+                return None;
+            }
+            Err(error) => panic!("cannot create a test database on FIELDSYNC_TEST_DATABASE: {error}"),
+        }
+        let url = admin::with_database(&server, &name).unwrap();
+        Some(Self { server, name, url })
+    }
+
+    /// A storage connected to it (migrated).
+    pub async fn connect(&self) -> PostgresStorage {
+        PostgresStorage::connect(&self.url).await.unwrap()
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (server, name) = (self.server.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(admin::drop_database(&server, &name))
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("cannot drop test database {}", self.name);
+        }
+    }
 }
