@@ -1,4 +1,4 @@
-//! The HTTP surface (the contract is in DESIGN.md): routes, body limits, and the one error
+//! The HTTP surface (the contract is in `docs/architecture.md`): routes, body limits, and the one error
 //! mapping ([`error`]).
 
 pub mod auth;
