@@ -178,23 +178,31 @@ pub fn content_meta(id: &DocumentId, am: &Automerge) -> Result<DocMeta> {
     Ok(meta)
 }
 
-/// The id of a derived document (an order's review, an inspection's score, a user's inbox):
-/// `current`, unless only a document of `kind` stored under its `legacy` id exists — derived
-/// ids written before they were bound to their kind keep working. Anything else at the legacy
-/// id (a device's document squatting it) is ignored.
+/// A derived document (an order's review, an inspection's score): its id, and the document when
+/// it is stored, loaded once for the caller.
+pub struct Derived {
+    /// The id the document has, or will have once written.
+    pub id: DocumentId,
+    /// The document, if it is stored.
+    pub stored: Option<StoredDoc>,
+}
+
+/// The derived document of `kind`: under `current`, unless only a document of `kind` is stored
+/// under its `legacy` id — derived ids written before they were bound to their kind keep
+/// working. Anything else at the legacy id (a device's document squatting it) is ignored.
 pub async fn resolve_derived(
     storage: &dyn Storage,
     tenant_id: i64,
     kind: DocKind,
     current: DocumentId,
     legacy: DocumentId,
-) -> Result<DocumentId> {
-    if storage.load_doc(tenant_id, &current).await?.is_some() {
-        return Ok(current);
+) -> Result<Derived> {
+    if let Some(stored) = storage.load_doc(tenant_id, &current).await? {
+        return Ok(Derived { id: current, stored: Some(stored) });
     }
     match storage.load_doc(tenant_id, &legacy).await? {
-        Some(stored) if stored.meta.kind == kind => Ok(legacy),
-        _ => Ok(current),
+        Some(stored) if stored.meta.kind == kind => Ok(Derived { id: legacy, stored: Some(stored) }),
+        _ => Ok(Derived { id: current, stored: None }),
     }
 }
 

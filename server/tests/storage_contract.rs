@@ -964,8 +964,9 @@ async fn the_read_model_written_with_each_document_equals_the_one_rebuilt_from_t
     }
     let mut decided = 0;
     for (id, _) in &orders {
-        let review_id = review_order::find_review_id(storage, tenant, id.as_str()).await.unwrap();
-        if storage.load_doc(tenant, &review_id).await.unwrap().is_none() {
+        let review = review_order::find_review(storage, tenant, id.as_str()).await.unwrap();
+        let review_id = review.id;
+        if review.stored.is_none() {
             continue;
         }
         let review: OrderReview = documents::read(storage, tenant, &review_id).await.unwrap();

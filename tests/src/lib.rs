@@ -972,3 +972,12 @@ pub fn create_field_reps(
     run(&["import".into(), "--tenant".into(), tenant.to_owned(), "stores".into(), path])?;
     Ok(logins)
 }
+
+/// The nearest-rank percentile `p` (0–100) of `sorted` values (NaN when there are none).
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}

@@ -7,16 +7,18 @@
 
 use std::time::{Duration, Instant};
 
+use rand::Rng;
+
 use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ObjType, ROOT};
-use fieldsync_core::doc::{self, Order};
+use fieldsync_core::doc::{self, Order, RetailStore};
 use fieldsync_core::local_store::{LineInput, NewOrder};
 use fieldsync_core::sync::protocol::{Push, SyncRequest};
 use fieldsync_core::{DocKind, DocumentId, Role};
 use fieldsync_server::documents::{heads_of, meta_of};
 use fieldsync_server::jobs::review_order::{legacy_review_id, review_id};
 use fieldsync_server::storage::{DocWrite, WriteOutcome};
-use fieldsync_tests::{Phone, Relay, http, sync_round};
+use fieldsync_tests::{Phone, Relay, http, percentile, sync_round};
 
 fn new_order(phone: &Phone, notes: &str) -> fieldsync_core::Result<DocumentId> {
     let (store_id, _) = phone.store.stores().unwrap().into_iter().next().expect("the rep has stores");
@@ -197,14 +199,55 @@ fn asking_for_one_document_two_thousand_times_returns_it_once_and_answers_stay_w
     let answer: usize = response.updates.iter().map(|u| u.changes.len()).sum();
     println!("a {bytes} byte request got {answer} bytes of documents");
 
-    // Every document of the scope at once: the answer stops at the budget and says `more`.
-    let everything = relay.scope_ids(&relay.login_of("hq-admin").username);
-    let request = SyncRequest { cursor: relay.feed_position(), want: everything.clone(), ..Default::default() };
+    // Documents larger than the budget together: HQ stores eight stores padded with 45 texts of
+    // 20,000 random characters each (about 0.7 MB each, compressed). Asked for all at once, the
+    // answer stops at the budget and says `more`; the next request gets the rest.
+    let store_id = everything_of_kind(&relay, DocKind::Store)[0].clone();
+    let store: RetailStore =
+        doc::read(&store_id, &Automerge::load(&relay.stored(&store_id).unwrap().snapshot).unwrap()).unwrap();
+    let mut rng = rand::rng();
+    let mut big: Vec<DocumentId> = Vec::new();
+    for _ in 0..8 {
+        let id = DocumentId::random();
+        let mut am = doc::create(&id, ActorId::random(), &store).unwrap();
+        am.transact::<_, _, automerge::AutomergeError>(|tx| {
+            for key in 0..45 {
+                let text: String = (0..20_000).map(|_| rng.sample(rand::distr::Alphanumeric) as char).collect();
+                tx.put(ROOT, format!("padding-{key}"), text)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let request = SyncRequest {
+            cursor: relay.feed_position(),
+            pushes: vec![Push { doc: id.clone(), changes: am.save() }],
+            ..Default::default()
+        };
+        assert_eq!(sync_round(&relay.base_url, &hq.session.token, &request).accepted, vec![id.clone()]);
+        big.push(id);
+    }
+    let stored: usize = big.iter().map(|id| relay.stored(id).unwrap().snapshot.len()).sum();
+    assert!(stored > fieldsync_server::sync::round::RESPONSE_BUDGET, "{stored} bytes");
+    let request = SyncRequest { cursor: relay.feed_position(), want: big.clone(), ..Default::default() };
     let response = sync_round(&relay.base_url, &hq.session.token, &request);
     let answer: usize = response.updates.iter().map(|u| u.changes.len()).sum();
     assert!(answer <= fieldsync_server::sync::round::RESPONSE_BUDGET, "{answer} bytes");
-    assert!(!response.updates.is_empty());
-    assert_eq!(response.more, response.updates.len() < everything.len());
+    assert!(
+        response.more && !response.updates.is_empty() && response.updates.len() < big.len(),
+        "{}",
+        response.updates.len()
+    );
+    let got: Vec<DocumentId> = response.updates.iter().map(|u| u.doc.clone()).collect();
+    let rest: Vec<DocumentId> = big.iter().filter(|id| !got.contains(id)).cloned().collect();
+    let request = SyncRequest { cursor: relay.feed_position(), want: rest.clone(), ..Default::default() };
+    let response = sync_round(&relay.base_url, &hq.session.token, &request);
+    assert_eq!(response.updates.iter().map(|u| u.doc.clone()).collect::<Vec<_>>(), rest);
+}
+
+/// The ids of every document of `kind` HQ may hold.
+fn everything_of_kind(relay: &Relay, kind: DocKind) -> Vec<DocumentId> {
+    let hq = relay.login_of("hq-admin").username.clone();
+    relay.scope_ids(&hq).into_iter().filter(|id| relay.stored(id).is_some_and(|d| d.meta.kind == kind)).collect()
 }
 
 #[test]
@@ -278,8 +321,7 @@ fn the_phone_refuses_a_change_the_relay_would_refuse() {
 /// Latencies in ms: (median, 99th percentile, max).
 fn spread(mut samples: Vec<f64>) -> (f64, f64, f64) {
     samples.sort_by(f64::total_cmp);
-    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
-    (at(0.5), at(0.99), at(1.0))
+    (percentile(&samples, 50.0), percentile(&samples, 99.0), percentile(&samples, 100.0))
 }
 
 /// Not a timing assertion (the machines are shared): the figures are printed for the record.

@@ -393,7 +393,7 @@ impl Inner {
 /// The limits the relay holds a device's change to ([`doc::limits`]), checked before the
 /// change is kept: a change the relay would refuse never leaves the phone, and the app tells
 /// its user at once instead of after the next sync.
-fn check_limits(id: &DocumentId, kind: DocKind, doc: &Automerge, before: &[ChangeHash]) -> Result<()> {
+fn check_limits(id: &DocumentId, kind: DocKind, doc: &Automerge, change: &[u8]) -> Result<()> {
     let over = |limit| Error::OverLimit { id: id.clone(), kind, limit };
     if let Some(reserved) = id.reserved_for()
         && reserved != kind
@@ -401,7 +401,7 @@ fn check_limits(id: &DocumentId, kind: DocKind, doc: &Automerge, before: &[Chang
         return Err(Error::ReservedId { id: id.clone(), reserved });
     }
     let limits = doc::limits::Limits::for_kind(kind);
-    doc::limits::measure(&doc.save_after(before), limits.max_ops_per_push).map_err(over)?;
+    doc::limits::measure(change, limits.max_ops_per_push).map_err(over)?;
     doc::limits::check_shape(doc, &limits).map_err(over)
 }
 
@@ -421,11 +421,6 @@ fn stage(
         Err(Error::Malformed { .. }) if origin == ChangeOrigin::Remote => None,
         Err(error) => return Err(error),
     };
-    if origin == ChangeOrigin::Local
-        && let Some((kind, _)) = &indexed
-    {
-        check_limits(id, *kind, doc, before)?;
-    }
     let kind_text = match &indexed {
         Some((kind, _)) => kind.as_str().to_owned(),
         None => doc::header(id, doc).map(|h| h.kind).unwrap_or_default(),
@@ -437,9 +432,16 @@ fn stage(
         .prepare_cached("SELECT snapshot_len, chunks_len FROM documents WHERE id = ?1")?
         .query_row([id.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?;
+    // What this change adds: the whole document when it is new, else the incremental chunk.
+    let written = if existing.is_none() { doc.save() } else { doc.save_after(before) };
+    if origin == ChangeOrigin::Local
+        && let Some((kind, _)) = &indexed
+    {
+        check_limits(id, *kind, doc, &written)?;
+    }
     match existing {
         None => {
-            let snapshot = doc.save();
+            let snapshot = written;
             tx.prepare_cached(
                 "INSERT INTO documents (id, kind, snapshot, snapshot_len, chunks_len, heads)
                  VALUES (?1, ?2, ?3, ?4, 0, ?5)",
@@ -447,7 +449,7 @@ fn stage(
             .execute(params![id.as_str(), kind_text, snapshot, snapshot.len() as i64, heads])?;
         }
         Some((snapshot_len, chunks_len)) => {
-            let chunk = doc.save_after(before);
+            let chunk = written;
             let chunks_len = chunks_len + chunk.len() as i64;
             if chunks_len > snapshot_len {
                 let snapshot = doc.save();
@@ -536,12 +538,14 @@ mod tests {
     fn a_local_change_under_an_id_reserved_for_another_kind_or_past_a_limit_is_refused() {
         let reserved = DocumentId::derived(DocKind::OrderReview, &[b"order-1"]);
         let doc = store_doc(&reserved, "Corner Market");
-        assert!(matches!(check_limits(&reserved, DocKind::Store, &doc, &[]), Err(Error::ReservedId { .. })));
+        assert!(matches!(check_limits(&reserved, DocKind::Store, &doc, &doc.save()), Err(Error::ReservedId { .. })));
 
         let id = DocumentId::random();
-        assert!(check_limits(&id, DocKind::Store, &store_doc(&id, "Corner Market"), &[]).is_ok());
+        let doc = store_doc(&id, "Corner Market");
+        assert!(check_limits(&id, DocKind::Store, &doc, &doc.save()).is_ok());
         let long = "n".repeat(doc::limits::Limits::for_kind(DocKind::Store).max_text_chars + 1);
-        match check_limits(&id, DocKind::Store, &store_doc(&id, &long), &[]) {
+        let doc = store_doc(&id, &long);
+        match check_limits(&id, DocKind::Store, &doc, &doc.save()) {
             Err(Error::OverLimit { limit: LimitError::TextTooLong { .. }, .. }) => {}
             other => panic!("expected text-too-long, got {other:?}"),
         }

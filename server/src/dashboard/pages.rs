@@ -563,8 +563,9 @@ pub async fn order_page(
     let order = load_one::<Order>(state, &viewer.caller, id).await?;
     let names = Names::load(state, &viewer.caller).await?;
     let review_id =
-        crate::jobs::review_order::find_review_id(state.storage.as_ref(), viewer.caller.tenant_id, order.id.as_str())
-            .await?;
+        crate::jobs::review_order::find_review(state.storage.as_ref(), viewer.caller.tenant_id, order.id.as_str())
+            .await?
+            .id;
     let review = match load_one::<OrderReview>(state, &viewer.caller, review_id.as_str()).await {
         Ok(review) => Some(review),
         Err(crate::Error::NotFound { .. }) => None,

@@ -25,7 +25,7 @@ use crate::documents;
 use crate::error::Error;
 use crate::http::error::ApiError;
 use crate::jobs::apply_decision::decide_for;
-use crate::jobs::review_order::find_review_id;
+use crate::jobs::review_order::find_review;
 use crate::state::AppState;
 
 /// The body of a decision.
@@ -134,9 +134,9 @@ pub async fn decide_order(
     if !matches!(caller.role, Role::Manager | Role::Hq) {
         return Err(Error::Forbidden(format!("a {} cannot decide approval steps; managers and hq can", caller.role)));
     }
-    let review_id = find_review_id(storage, caller.tenant_id, order_id.as_str()).await?;
-    let review: OrderReview = match storage.load_doc(caller.tenant_id, &review_id).await? {
-        Some(stored) => fieldsync_core::doc::read(&review_id, &documents::load(&stored)?)?,
+    let review = find_review(storage, caller.tenant_id, order_id.as_str()).await?;
+    let review: OrderReview = match &review.stored {
+        Some(stored) => fieldsync_core::doc::read(&review.id, &documents::load(stored)?)?,
         None => return Err(Error::Conflict(format!("order {order_id} has not been reviewed yet"))),
     };
     let decision = Decision {

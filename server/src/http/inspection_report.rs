@@ -23,7 +23,7 @@ use crate::auth::Caller;
 use crate::documents;
 use crate::error::Error;
 use crate::http::error::ApiError;
-use crate::jobs::score_inspection::find_score_id;
+use crate::jobs::score_inspection::find_score;
 use crate::locale::{self, Locale};
 use crate::state::AppState;
 
@@ -46,9 +46,11 @@ pub async fn report(
         return Err(not_found().into());
     }
     let inspection: Inspection = fieldsync_core::doc::read(&id, &documents::load(&stored)?)?;
-    let score: InspectionScore = documents::read(storage, tenant_id, &find_score_id(storage, tenant_id, &id).await?)
-        .await
-        .map_err(|_| Error::not_found(format!("score report of inspection {id} (not scored yet)")))?;
+    let score = find_score(storage, tenant_id, &id).await?;
+    let score: InspectionScore = match &score.stored {
+        Some(stored) => fieldsync_core::doc::read(&score.id, &documents::load(stored)?)?,
+        None => return Err(Error::not_found(format!("score report of inspection {id} (not scored yet)")).into()),
+    };
     // Names make the page readable; without them it still shows ids.
     let template: Option<Template> = match inspection.template_id.parse() {
         Ok(template_id) => documents::read(storage, tenant_id, &template_id).await.ok(),

@@ -19,7 +19,7 @@ use fieldsync_core::doc::{Decision, OrderReview};
 use fieldsync_core::rules::{Applied, DecisionInput, DecisionRefused, Revision, apply_decision};
 use fieldsync_core::{DocKind, DocumentId};
 
-use super::review_order::{find_review_id, job_document, sync_reservation};
+use super::review_order::{find_review, job_document, sync_reservation};
 use crate::documents::{self, edit_as_relay};
 use crate::error::Result;
 use crate::state::AppState;
@@ -58,15 +58,16 @@ pub async fn apply(
     revision: Revision,
     now: i64,
 ) -> Result<Result<(Applied, OrderReview), DecisionRefused>> {
-    let review_id = find_review_id(storage, tenant_id, &decision.order_id).await?;
+    let review = find_review(storage, tenant_id, &decision.order_id).await?;
     let no_review = || DecisionRefused::NotCurrent {
         order_id: decision.order_id.clone(),
         step: decision.step,
         outcome: "not reviewed",
     };
-    if storage.load_doc(tenant_id, &review_id).await?.is_none() {
+    if review.stored.is_none() {
         return Ok(Err(no_review()));
     }
+    let review_id = review.id;
     let input = DecisionInput {
         step: decision.step,
         approver: &decision.approver,

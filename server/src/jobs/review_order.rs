@@ -34,7 +34,7 @@ use fieldsync_core::sync::protocol::Head;
 use fieldsync_core::{DocumentId, Role};
 use sha2::{Digest, Sha256};
 
-use crate::documents::{self, create_as_relay_with_id, edit_as_relay};
+use crate::documents::{self, Derived, create_as_relay_with_id, edit_as_relay};
 use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::state::AppState;
@@ -54,7 +54,7 @@ pub fn wants(meta: &DocMeta) -> bool {
 
 /// The id of an order's review document, derived from the order's id and reserved for reviews
 /// ([`DocumentId::derived`]). A review stored before derived ids were bound to their kind keeps
-/// its [`legacy_review_id`]: find an order's review with [`find_review_id`].
+/// its [`legacy_review_id`]: find an order's review with [`find_review`].
 pub fn review_id(order_id: &str) -> DocumentId {
     DocumentId::derived(DocKind::OrderReview, &[order_id.as_bytes()])
 }
@@ -67,9 +67,9 @@ pub fn legacy_review_id(order_id: &str) -> DocumentId {
     DocumentId::from_bytes(bytes)
 }
 
-/// The id of the order's review document: [`review_id`], or the legacy id of a review stored
-/// before derived ids were bound to their kind.
-pub async fn find_review_id(storage: &dyn Storage, tenant_id: i64, order_id: &str) -> Result<DocumentId> {
+/// The order's review document, loaded if stored: under [`review_id`], or the legacy id of a
+/// review stored before derived ids were bound to their kind.
+pub async fn find_review(storage: &dyn Storage, tenant_id: i64, order_id: &str) -> Result<Derived> {
     crate::documents::resolve_derived(
         storage,
         tenant_id,
@@ -122,8 +122,8 @@ pub async fn review_order(
         return Ok(ReviewDone::NotSubmitted);
     }
     let heads = heads_hex(&am);
-    let review_id = find_review_id(storage, tenant_id, order_id.as_str()).await?;
-    let existing = match storage.load_doc(tenant_id, &review_id).await? {
+    let Derived { id: review_id, stored: review } = find_review(storage, tenant_id, order_id.as_str()).await?;
+    let existing = match review {
         Some(stored) => Some(doc::read::<OrderReview>(&review_id, &documents::load(&stored)?)?),
         None => None,
     };

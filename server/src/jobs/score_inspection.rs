@@ -48,7 +48,7 @@ pub fn wants(meta: &DocMeta) -> bool {
 
 /// The id of an inspection's score document, derived from the inspection's id so every relay
 /// node writes the same document, and reserved for scores ([`DocumentId::derived`]). A score
-/// stored before keeps its [`legacy_score_id`]: find it with [`find_score_id`].
+/// stored before keeps its [`legacy_score_id`]: find it with [`find_score`].
 pub fn score_id(inspection_id: &DocumentId) -> DocumentId {
     DocumentId::derived(DocKind::InspectionScore, &[inspection_id.as_bytes()])
 }
@@ -62,9 +62,13 @@ pub fn legacy_score_id(inspection_id: &DocumentId) -> DocumentId {
     DocumentId::from_bytes(bytes)
 }
 
-/// The id of the inspection's score document: [`score_id`], or the legacy id of a score stored
-/// before derived ids were bound to their kind.
-pub async fn find_score_id(storage: &dyn Storage, tenant_id: i64, inspection_id: &DocumentId) -> Result<DocumentId> {
+/// The inspection's score document, loaded if stored: under [`score_id`], or the legacy id of a
+/// score stored before derived ids were bound to their kind.
+pub async fn find_score(
+    storage: &dyn Storage,
+    tenant_id: i64,
+    inspection_id: &DocumentId,
+) -> Result<documents::Derived> {
     crate::documents::resolve_derived(
         storage,
         tenant_id,
@@ -131,8 +135,8 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
     let mut heads: Vec<String> = stored.heads.iter().map(hex::encode).collect();
     heads.sort();
 
-    let score_id = find_score_id(storage, tenant_id, &id).await?;
-    let existing = match storage.load_doc(tenant_id, &score_id).await? {
+    let documents::Derived { id: score_id, stored: score } = find_score(storage, tenant_id, &id).await?;
+    let existing = match score {
         Some(doc) => Some(fieldsync_core::doc::read::<InspectionScore>(&score_id, &documents::load(&doc)?)?),
         None => None,
     };

@@ -39,8 +39,8 @@ use fieldsync_core::sync::{
     BlobState, HttpTransport, Session, SyncEngine, SyncReport, Transport, TransportError, login,
 };
 use fieldsync_core::{DocumentId, Identity, LocalStore, Role};
-use fieldsync_tests::PrintedLogin;
 use fieldsync_tests::process::{ChildRelay, CpuSample, bench_server_binary, seed_demo};
+use fieldsync_tests::{PrintedLogin, percentile};
 
 type BenchResult<T> = Result<T, Box<dyn Error + Send + Sync>>;
 
@@ -203,14 +203,6 @@ fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
     if values.len() % 2 == 1 { values[mid] } else { (values[mid - 1] + values[mid]) / 2.0 }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 fn run(cli: &Cli) -> BenchResult<()> {
