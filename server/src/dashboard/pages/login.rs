@@ -1,0 +1,172 @@
+//! Login and logout of the dashboard: the form, the double-submit CSRF check, the session cookie.
+
+use std::net::SocketAddr;
+
+use axum::Form;
+use axum::extract::rejection::{ExtensionRejection, FormRejection};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use fieldsync_core::Role;
+use fieldsync_core::clock::now_ms;
+
+use serde::Deserialize;
+
+use super::super::DashError;
+use super::super::html::{esc, page};
+use super::super::session::{self, Viewer};
+use crate::accounts::{self, LoginRequest};
+use crate::state::AppState;
+
+// Login and logout
+
+/// The login form's fields.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    /// Tenant name.
+    pub tenant: String,
+    /// Username.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// Double-submit token (equal to the login CSRF cookie).
+    pub csrf: String,
+}
+
+fn login_page(secure: bool, status: StatusCode, error: Option<&str>, tenant: &str, username: &str) -> Response {
+    let token = session::random_token();
+    let error = error.map(|e| format!("<p class=\"error\" id=\"login-error\">{}</p>", esc(e))).unwrap_or_default();
+    let body = format!(
+        "<form class=\"login\" method=\"post\" action=\"/dashboard/login\"><h1>Sign in</h1>{error}\
+         <p class=\"note\">For HQ, managers and supervisors. Reps use the phone app.</p>\
+         <input type=\"hidden\" name=\"csrf\" value=\"{token}\">\
+         <label for=\"tenant\">Company</label><input id=\"tenant\" name=\"tenant\" value=\"{}\" required autocomplete=\"organization\">\
+         <label for=\"username\">Username</label><input id=\"username\" name=\"username\" value=\"{}\" required autocomplete=\"username\">\
+         <label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" required autocomplete=\"current-password\">\
+         <p><button class=\"primary\" type=\"submit\" id=\"sign-in\">Sign in</button></p></form>",
+        esc(tenant),
+        esc(username)
+    );
+    let mut response = page("Sign in", &[], "", None, &body);
+    *response.status_mut() = status;
+    if let Ok(cookie) = HeaderValue::from_str(&session::login_csrf_cookie(&token, secure)) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// `GET /dashboard/login`: the form (or the overview, for a logged-in user).
+pub async fn login_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = session::session_token(&headers)
+        && accounts::authenticate(state.storage.as_ref(), token).await.is_ok_and(|c| c.role != Role::Rep)
+    {
+        return Redirect::to("/").into_response();
+    }
+    login_page(state.config.behind_https, StatusCode::OK, None, "", "")
+}
+
+/// `POST /dashboard/login`: checks the double-submit token and the credentials, refuses reps,
+/// and sets the session cookie.
+pub async fn login(
+    State(state): State<AppState>,
+    connect: Result<ConnectInfo<SocketAddr>, ExtensionRejection>,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Result<Response, DashError> {
+    let Ok(Form(form)) = form else {
+        return Ok(login_page(
+            state.config.behind_https,
+            StatusCode::BAD_REQUEST,
+            Some("the form was incomplete; try again"),
+            "",
+            "",
+        ));
+    };
+    let cookie = session::cookie(&headers, session::LOGIN_CSRF_COOKIE).unwrap_or("");
+    if cookie.is_empty() || !session::same_secret(cookie, &form.csrf) {
+        return Ok(login_page(
+            state.config.behind_https,
+            StatusCode::FORBIDDEN,
+            Some("the sign-in form expired; please sign in again"),
+            &form.tenant,
+            &form.username,
+        ));
+    }
+    let request = LoginRequest {
+        tenant: form.tenant.trim().to_owned(),
+        username: form.username.trim().to_owned(),
+        password: form.password,
+        device_name: session::DEVICE_NAME.to_owned(),
+    };
+    let peer = connect.ok().map(|ConnectInfo(address)| address);
+    let client = crate::http::client_address::client_address(peer, &headers, &state.config.trusted_proxies);
+    let result = accounts::login(state.storage.as_ref(), &state.login_limiter, &state.config, &request, client).await;
+    state.metrics.login(result.is_ok());
+    let answer = match result {
+        Ok(answer) => answer,
+        Err(crate::Error::BadCredentials) => {
+            return Ok(login_page(
+                state.config.behind_https,
+                StatusCode::UNAUTHORIZED,
+                Some("wrong company, username or password"),
+                &request.tenant,
+                &request.username,
+            ));
+        }
+        Err(crate::Error::RateLimited { retry_after_secs }) => {
+            return Ok(login_page(
+                state.config.behind_https,
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(&format!("too many failed sign-ins; try again in {retry_after_secs} s")),
+                &request.tenant,
+                &request.username,
+            ));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    if answer.role == Role::Rep.as_str() {
+        // A rep's session has no use here: end it at once.
+        accounts::logout(state.storage.as_ref(), &answer.token).await?;
+        return Err(DashError::Forbidden(
+            "reps use the FieldSync phone app; the dashboard is for HQ, managers and supervisors".into(),
+        ));
+    }
+    let max_age = answer.expires_at.saturating_sub(now_ms()) / 1000;
+    let mut response = Redirect::to("/").into_response();
+    let headers = response.headers_mut();
+    if let Ok(value) =
+        HeaderValue::from_str(&session::session_cookie(&answer.token, max_age, state.config.behind_https))
+    {
+        headers.append(header::SET_COOKIE, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// A form that carries only the CSRF token.
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    /// The session's CSRF token.
+    pub csrf: String,
+}
+
+/// `POST /dashboard/logout`: revokes the session (CSRF-checked) and clears the cookie.
+pub async fn logout(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    form: Result<Form<CsrfForm>, FormRejection>,
+) -> Result<Response, DashError> {
+    let valid = form.is_ok_and(|Form(f)| session::same_secret(&f.csrf, &viewer.csrf));
+    if !valid {
+        return Err(DashError::Forbidden("the form's security token is missing or wrong; reload and try again".into()));
+    }
+    if let Some(token) = session::session_token(&headers) {
+        accounts::logout(state.storage.as_ref(), token).await?;
+    }
+    let mut response = Redirect::to("/dashboard/login").into_response();
+    if let Ok(value) = HeaderValue::from_str(&session::clear_session_cookie(state.config.behind_https)) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}

@@ -1,0 +1,69 @@
+//! The dashboard pages: login and logout, overview, orders (with the approve / reject forms of
+//! [`super::decisions`]), inspections, devices. The stores page is in [`super::stores`].
+//!
+//! Every handler takes a [`Viewer`] (a valid dashboard session of a non-rep), checks its
+//! [`Section`], and reads documents only through [`records`], i.e. the viewer's scope. Every
+//! user-provided string goes through [`esc`].
+
+mod devices;
+mod inspections;
+mod login;
+mod order;
+mod orders;
+mod overview;
+
+pub use devices::*;
+pub use inspections::*;
+pub use login::*;
+pub use order::*;
+pub use orders::*;
+pub use overview::*;
+
+use axum::response::Response;
+use fieldsync_core::Role;
+
+use super::Section;
+use super::html::{NavItem, esc, page};
+use super::session::Viewer;
+
+/// A device that has not synced for this long may hold work the relay has not seen.
+pub const STALE_AFTER_MS: i64 = 4 * 3_600_000;
+/// The overview's period for coverage and inspections, in days.
+pub const PERIOD_DAYS: i64 = 7;
+/// Most rows the orders page lists (the summary, the chart and the CSV cover every filtered
+/// order): a page of a thousand rows is slow to render and to refresh live, and nobody reads it.
+pub const ORDERS_SHOWN: usize = 200;
+
+fn nav(role: Role) -> Vec<NavItem> {
+    let mut items = vec![NavItem { href: "/", label: "Overview" }];
+    if Section::Orders.allows(role) {
+        items.push(NavItem { href: "/dashboard/orders", label: "Orders" });
+    }
+    if Section::Inspections.allows(role) {
+        items.push(NavItem { href: "/dashboard/inspections", label: "Inspections" });
+    }
+    if Section::Stores.allows(role) {
+        items.push(NavItem { href: "/dashboard/stores", label: "Stores" });
+    }
+    if Section::Devices.allows(role) {
+        items.push(NavItem { href: "/dashboard/devices", label: "Devices" });
+    }
+    items
+}
+
+/// A page in the dashboard's frame: the viewer's navigation, name and logout form around `body`.
+pub fn frame(viewer: &Viewer, title: &str, current: &str, body: &str) -> Response {
+    let who = format!("{} ({})", viewer.caller.username, viewer.caller.role);
+    page(title, &nav(viewer.caller.role), current, Some((&who, &viewer.csrf)), body)
+}
+
+/// A status as a coloured tag.
+pub(super) fn status_tag(status: &str) -> String {
+    let class = match status {
+        "approved" => "ok",
+        "needs-approval" | "submitted" => "warn",
+        "rejected" => "bad",
+        _ => "",
+    };
+    format!("<span class=\"tag {class}\">{}</span>", esc(status))
+}
