@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
+pub use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::session::random_token;
 
@@ -109,36 +110,52 @@ pub struct NavItem {
     pub label: &'static str,
 }
 
-/// A whole page: frame, navigation, CSS, live script; `body` is already escaped HTML.
-pub fn page(title: &str, nav: &[NavItem], current: &str, who: Option<(&str, &str)>, body: &str) -> Response {
+/// A whole page: frame, navigation, CSS, live script around `body`. The live script comes only
+/// with a navigation (a signed-in viewer's page).
+pub fn page(title: &str, nav: &[NavItem], current: &str, who: Option<(&str, &str)>, body: Markup) -> Response {
     let nonce = random_token();
-    let mut links = String::new();
-    for item in nav {
-        let on = if item.href == current { " class=\"on\"" } else { "" };
-        let _ = write!(links, "<a href=\"{}\"{on}>{}</a>", item.href, esc(item.label));
-    }
-    let who = match who {
-        Some((name, csrf)) => format!(
-            "<span class=\"who\"><span id=\"live-state\"></span> {} · <form method=\"post\" action=\"/dashboard/logout\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">Log out</button></form></span>",
-            esc(name),
-            esc(csrf)
-        ),
-        None => String::new(),
+    let html = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width";
+                title { (title) " · FieldSync HQ" }
+                style nonce=(nonce) { (PreEscaped(CSS)) }
+            }
+            body data-live="off" {
+                header {
+                    span.brand { "FieldSync HQ" }
+                    @for item in nav {
+                        a href=(item.href) class=[(item.href == current).then_some("on")] { (item.label) }
+                    }
+                    @if let Some((name, csrf)) = who {
+                        span.who {
+                            span #live-state {}
+                            " " (name) " · "
+                            form method="post" action="/dashboard/logout" {
+                                input type="hidden" name="csrf" value=(csrf);
+                                button type="submit" { "Log out" }
+                            }
+                        }
+                    }
+                }
+                main { (body) }
+                dialog #photo-dialog {
+                    form method="dialog" { button { "Close" } }
+                    img alt="photo";
+                }
+                @if !nav.is_empty() {
+                    script nonce=(nonce) { (PreEscaped(LIVE_JS)) }
+                }
+            }
+        }
     };
-    let script = if nav.is_empty() { String::new() } else { format!("<script nonce=\"{nonce}\">{LIVE_JS}</script>") };
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>{} · FieldSync HQ</title><style nonce=\"{nonce}\">{CSS}</style></head><body data-live=\"off\">\
-         <header><span class=\"brand\">FieldSync HQ</span>{links}{who}</header><main>{body}</main>\
-         <dialog id=\"photo-dialog\"><form method=\"dialog\"><button>Close</button></form><img alt=\"photo\"></dialog>{script}</body></html>",
-        esc(title)
-    );
     let csp = format!(
         "default-src 'none'; img-src 'self'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; connect-src 'self'; \
          form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     );
-    let mut response = Html(html).into_response();
+    let mut response = Html(html.into_string()).into_response();
     secure_headers(&mut response, &csp);
     response
 }

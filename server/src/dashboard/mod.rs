@@ -160,7 +160,7 @@ impl IntoResponse for DashError {
             html::esc(title),
             html::esc(&text)
         );
-        let mut response = html::page(title, &[], "", None, &body);
+        let mut response = html::page(title, &[], "", None, html::PreEscaped(body));
         *response.status_mut() = status;
         response
     }

@@ -383,7 +383,7 @@ pub async fn stores(
         body.push_str("</tr>");
     }
     body.push_str("</tbody></table>");
-    Ok(frame(&viewer, "Stores", "/dashboard/stores", &body))
+    Ok(frame(&viewer, "Stores", "/dashboard/stores", super::html::PreEscaped(body)))
 }
 
 #[cfg(test)]

@@ -94,5 +94,5 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
         }
         body.push_str("</ul>");
     }
-    Ok(frame(&viewer, "Devices", "/dashboard/devices", &body))
+    Ok(frame(&viewer, "Devices", "/dashboard/devices", super::super::html::PreEscaped(body)))
 }

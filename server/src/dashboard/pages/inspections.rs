@@ -57,7 +57,7 @@ pub async fn inspections(State(state): State<AppState>, viewer: Viewer) -> Resul
         "<h2>Score distribution</h2><div class=\"chart\" id=\"score-chart\" data-live-region>{}</div>",
         super::super::svg::score_chart(&all_scores, "all inspections in your scope")
     );
-    Ok(frame(&viewer, "Inspections", "/dashboard/inspections", &body))
+    Ok(frame(&viewer, "Inspections", "/dashboard/inspections", super::super::html::PreEscaped(body)))
 }
 
 fn answer_text(value: AnswerValue) -> (&'static str, &'static str) {
@@ -200,5 +200,5 @@ pub async fn inspection(
             body.push_str("</tbody></table>");
         }
     }
-    Ok(frame(&viewer, "Inspection", "/dashboard/inspections", &body))
+    Ok(frame(&viewer, "Inspection", "/dashboard/inspections", super::super::html::PreEscaped(body)))
 }

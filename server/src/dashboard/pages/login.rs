@@ -47,7 +47,7 @@ fn login_page(secure: bool, status: StatusCode, error: Option<&str>, tenant: &st
         esc(tenant),
         esc(username)
     );
-    let mut response = page("Sign in", &[], "", None, &body);
+    let mut response = page("Sign in", &[], "", None, super::super::html::PreEscaped(body));
     *response.status_mut() = status;
     if let Ok(cookie) = HeaderValue::from_str(&session::login_csrf_cookie(&token, secure)) {
         response.headers_mut().append(header::SET_COOKIE, cookie);

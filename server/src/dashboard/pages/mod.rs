@@ -52,7 +52,7 @@ fn nav(role: Role) -> Vec<NavItem> {
 }
 
 /// A page in the dashboard's frame: the viewer's navigation, name and logout form around `body`.
-pub fn frame(viewer: &Viewer, title: &str, current: &str, body: &str) -> Response {
+pub fn frame(viewer: &Viewer, title: &str, current: &str, body: super::html::Markup) -> Response {
     let who = format!("{} ({})", viewer.caller.username, viewer.caller.role);
     page(title, &nav(viewer.caller.role), current, Some((&who, &viewer.csrf)), body)
 }

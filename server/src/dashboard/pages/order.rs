@@ -180,5 +180,5 @@ pub async fn order_page(
             }
         }
     }
-    Ok(frame(viewer, "Order", "/dashboard/orders", &body))
+    Ok(frame(viewer, "Order", "/dashboard/orders", super::super::html::PreEscaped(body)))
 }

@@ -172,5 +172,5 @@ pub async fn orders(
         orders_table("live-orders", shown.get(..ORDERS_SHOWN).unwrap_or(&shown), &names, &locale),
         super::super::svg::approval_chart(&super::super::svg::approval_times(shown.iter().copied()))
     );
-    Ok(frame(&viewer, "Orders", "/dashboard/orders", &body))
+    Ok(frame(&viewer, "Orders", "/dashboard/orders", super::super::html::PreEscaped(body)))
 }

@@ -132,5 +132,5 @@ pub async fn overview_at(state: &AppState, viewer: &Viewer, now: i64) -> Result<
         }
         body.push_str("</tbody></table>");
     }
-    Ok(frame(viewer, "Overview", "/", &body))
+    Ok(frame(viewer, "Overview", "/", super::super::html::PreEscaped(body)))
 }
