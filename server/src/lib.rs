@@ -30,6 +30,7 @@ pub mod metrics;
 pub mod quarantine;
 pub mod read_model;
 pub mod scope;
+pub mod services;
 pub mod seed;
 pub mod state;
 pub mod storage;

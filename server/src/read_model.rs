@@ -15,11 +15,15 @@
 
 use automerge::Automerge;
 use fieldsync_core::DocumentId;
-use fieldsync_core::doc::{self, DocKind, Inbox, Inspection, InspectionScore, Order, OrderReview, StepState, Trust};
+use fieldsync_core::doc::{
+    self, Catalog, DocKind, Inbox, Inspection, InspectionScore, Order, OrderReview, RetailStore, StepState, Trust,
+};
 
 use crate::error::Result;
 use crate::state::AppState;
-use crate::storage::read_model::{ALERT_ROWS, Cell, Column, INSPECTION_ROWS, ORDER_LINES, ORDER_ROWS, ORDER_STEPS};
+use crate::storage::read_model::{
+    ALERT_ROWS, Cell, Column, INSPECTION_ROWS, ORDER_LINES, ORDER_ROWS, ORDER_STEPS, PHOTO_ROWS, PRODUCT_ROWS, STORE_ROWS,
+};
 use crate::storage::{DocMeta, Job, RowChange, Storage};
 
 /// The job kind of a tenant's rebuild.
@@ -165,6 +169,55 @@ pub struct ScoreRow {
     pub photos_rejected: i64,
     /// When it was scored.
     pub scored_at: i64,
+    /// Each photo's verdict.
+    pub photos: Vec<PhotoRow>,
+}
+
+/// One `photo_rows` row: a photo of an inspection as its score judged it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhotoRow {
+    /// The photo's content address.
+    pub sha256: String,
+    /// `pass`, `review` or `rejected`.
+    pub trust: String,
+    /// Quality, 0–1.
+    pub quality: f64,
+    /// Why, in plain words, joined by `; `.
+    pub reasons: String,
+}
+
+/// One `store_rows` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreRow {
+    /// The store's document id.
+    pub store_id: String,
+    /// Its name.
+    pub name: String,
+    /// Its address.
+    pub address: String,
+    /// Its region.
+    pub region: String,
+    /// The customer it bills to.
+    pub customer_id: String,
+    /// Its rep's user id.
+    pub rep: String,
+    /// Its supervisor's user id.
+    pub supervisor: String,
+    /// Whether it is served.
+    pub active: bool,
+}
+
+/// One `product_rows` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProductRow {
+    /// The product's SKU.
+    pub sku: String,
+    /// Its name.
+    pub name: String,
+    /// Its category.
+    pub category: String,
+    /// Whether it can be ordered.
+    pub active: bool,
 }
 
 /// One `alert_rows` row.
@@ -176,6 +229,8 @@ pub struct AlertRow {
     pub kind: String,
     /// Its title.
     pub title: String,
+    /// What it says, in full.
+    pub detail: String,
     /// The store it is about.
     pub store_id: Option<String>,
     /// The product it is about.
@@ -209,6 +264,15 @@ pub enum Projection {
     Inspection(InspectionRow),
     /// An inspection's score: the score columns of the inspection's row.
     Score(ScoreRow),
+    /// A store: its row.
+    Store(StoreRow),
+    /// A catalog: its products.
+    Catalog {
+        /// The catalog's document id.
+        catalog_id: String,
+        /// Its products.
+        products: Vec<ProductRow>,
+    },
     /// A user's inbox: its alerts.
     Inbox {
         /// The inbox's document id.
@@ -234,9 +298,9 @@ pub fn project(id: &DocumentId, meta: &DocMeta, doc: &Automerge) -> Projection {
         }
         DocKind::InspectionScore => doc::read::<InspectionScore>(id, doc).map(|score| score_projection(&score)),
         DocKind::Inbox => doc::read::<Inbox>(id, doc).map(|inbox| inbox_projection(id, &inbox)),
-        DocKind::Decision | DocKind::Inventory | DocKind::Catalog | DocKind::Store | DocKind::Template => {
-            Ok(Projection::None)
-        }
+        DocKind::Store => doc::read::<RetailStore>(id, doc).map(|store| store_projection(id, &store)),
+        DocKind::Catalog => doc::read::<Catalog>(id, doc).map(|catalog| catalog_projection(id, &catalog)),
+        DocKind::Decision | DocKind::Inventory | DocKind::Template => Ok(Projection::None),
     };
     projected.unwrap_or_else(|error| {
         tracing::warn!(doc = %id, kind = %meta.kind, %error, "document left out of the read model");
@@ -343,7 +407,44 @@ fn score_projection(score: &InspectionScore) -> Projection {
         photos_review: with(Trust::Review),
         photos_rejected: with(Trust::Rejected),
         scored_at: score.scored_at,
+        photos: score
+            .photos
+            .iter()
+            .map(|photo| PhotoRow {
+                sha256: photo.sha256.clone(),
+                trust: photo.trust.as_str().to_owned(),
+                quality: photo.quality,
+                reasons: photo.reasons.join("; "),
+            })
+            .collect(),
     })
+}
+
+fn store_projection(id: &DocumentId, store: &RetailStore) -> Projection {
+    Projection::Store(StoreRow {
+        store_id: id.to_string(),
+        name: store.name.clone(),
+        address: store.address.clone(),
+        region: store.region.clone(),
+        customer_id: store.customer_id.clone(),
+        rep: store.rep.clone(),
+        supervisor: store.supervisor.clone(),
+        active: store.active,
+    })
+}
+
+fn catalog_projection(id: &DocumentId, catalog: &Catalog) -> Projection {
+    let products = catalog
+        .products
+        .iter()
+        .map(|(sku, product)| ProductRow {
+            sku: sku.clone(),
+            name: product.name.clone(),
+            category: product.category.clone(),
+            active: product.active,
+        })
+        .collect();
+    Projection::Catalog { catalog_id: id.to_string(), products }
 }
 
 fn inbox_projection(id: &DocumentId, inbox: &Inbox) -> Projection {
@@ -354,6 +455,7 @@ fn inbox_projection(id: &DocumentId, inbox: &Inbox) -> Projection {
             alert_id: alert_id.clone(),
             kind: alert.kind.clone(),
             title: alert.title.clone(),
+            detail: alert.detail.clone(),
             store_id: alert.store_id.clone(),
             sku: alert.sku.clone(),
             state: match alert.state {
@@ -479,8 +581,53 @@ impl Projection {
                     ("photos_rejected", Cell::int(row.photos_rejected)),
                     ("scored_at", Cell::int(row.scored_at)),
                 ];
-                let key = vec![("inspection_id", Cell::Text(Some(row.inspection_id)))];
-                vec![RowChange::Upsert { table: INSPECTION_ROWS.name, key, columns }]
+                let inspection_id = row.inspection_id;
+                let photos = row
+                    .photos
+                    .into_iter()
+                    .map(|photo| -> Vec<Column> {
+                        vec![
+                            ("inspection_id", text(&inspection_id)),
+                            ("sha256", Cell::Text(Some(photo.sha256))),
+                            ("trust", Cell::Text(Some(photo.trust))),
+                            ("quality", Cell::Real(Some(photo.quality))),
+                            ("reasons", Cell::Text(Some(photo.reasons))),
+                        ]
+                    })
+                    .collect();
+                let parent = ("inspection_id", text(&inspection_id));
+                vec![
+                    RowChange::Upsert { table: INSPECTION_ROWS.name, key: vec![parent.clone()], columns },
+                    RowChange::Replace { table: PHOTO_ROWS.name, parent, rows: photos },
+                ]
+            }
+            Projection::Store(row) => {
+                let columns = vec![
+                    ("name", Cell::Text(Some(row.name))),
+                    ("address", Cell::Text(Some(row.address))),
+                    ("region", Cell::Text(Some(row.region))),
+                    ("customer_id", Cell::Text(Some(row.customer_id))),
+                    ("rep", Cell::Text(Some(row.rep))),
+                    ("supervisor", Cell::Text(Some(row.supervisor))),
+                    ("active", Cell::int(i64::from(row.active))),
+                ];
+                let key = vec![("store_id", Cell::Text(Some(row.store_id)))];
+                vec![RowChange::Upsert { table: STORE_ROWS.name, key, columns }]
+            }
+            Projection::Catalog { catalog_id, products } => {
+                let rows = products
+                    .into_iter()
+                    .map(|product| -> Vec<Column> {
+                        vec![
+                            ("catalog_id", text(&catalog_id)),
+                            ("sku", Cell::Text(Some(product.sku))),
+                            ("name", Cell::Text(Some(product.name))),
+                            ("category", Cell::Text(Some(product.category))),
+                            ("active", Cell::int(i64::from(product.active))),
+                        ]
+                    })
+                    .collect();
+                vec![RowChange::Replace { table: PRODUCT_ROWS.name, parent: ("catalog_id", text(&catalog_id)), rows }]
             }
             Projection::Inbox { inbox_id, owner, alerts } => {
                 let rows = alerts
@@ -492,6 +639,7 @@ impl Projection {
                             ("owner", text(&owner)),
                             ("kind", Cell::Text(Some(alert.kind))),
                             ("title", Cell::Text(Some(alert.title))),
+                            ("detail", Cell::Text(Some(alert.detail))),
                             ("store_id", Cell::Text(alert.store_id)),
                             ("sku", Cell::Text(alert.sku)),
                             ("state", Cell::Text(Some(alert.state))),
@@ -694,9 +842,9 @@ mod tests {
     }
 
     #[test]
-    fn master_data_and_decisions_project_nothing() {
+    fn inventories_templates_and_decisions_project_nothing() {
         let (id, am) = saved(&order());
-        for kind in [DocKind::Decision, DocKind::Inventory, DocKind::Catalog, DocKind::Store, DocKind::Template] {
+        for kind in [DocKind::Decision, DocKind::Inventory, DocKind::Template] {
             assert_eq!(project(&id, &meta(kind, None), &am), Projection::None);
         }
     }

@@ -19,6 +19,17 @@ pub enum Trust {
     Rejected,
 }
 
+impl Trust {
+    /// `pass`, `review` or `rejected`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trust::Pass => "pass",
+            Trust::Review => "review",
+            Trust::Rejected => "rejected",
+        }
+    }
+}
+
 /// The score of one checklist item.
 #[derive(Debug, Clone, PartialEq, Hydrate, Reconcile)]
 pub struct ItemScore {

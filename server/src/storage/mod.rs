@@ -16,6 +16,7 @@ mod blobs;
 mod docs;
 mod jobs;
 pub mod postgres;
+pub mod queries;
 pub mod read_model;
 mod sales;
 mod settings;

@@ -35,6 +35,30 @@ impl Cell {
     }
 }
 
+/// The type of a column a [`Select`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellKind {
+    /// An integer.
+    Int,
+    /// A real number.
+    Real,
+    /// Text.
+    Text,
+}
+
+/// A read-only query of the read model ([`crate::storage::queries`] builds them): SQL with `?`
+/// placeholders (numbered by the PostgreSQL backend), its parameters, and the type of each
+/// column it returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Select {
+    /// The statement.
+    pub sql: String,
+    /// Its parameters, in the order of the `?`s.
+    pub params: Vec<Cell>,
+    /// The type of each returned column.
+    pub columns: Vec<CellKind>,
+}
+
 /// One column and its value.
 pub type Column = (&'static str, Cell);
 
@@ -146,11 +170,30 @@ pub const INSPECTION_ROWS: Table = Table {
 pub const ALERT_ROWS: Table = Table {
     name: "alert_rows",
     key: &["inbox_id", "alert_id"],
-    columns: &["owner", "kind", "title", "store_id", "sku", "state", "raised_at", "closed_at"],
+    columns: &["owner", "kind", "title", "store_id", "sku", "state", "raised_at", "closed_at", "detail"],
 };
 
+/// One row per photo an inspection's score judged.
+pub const PHOTO_ROWS: Table = Table {
+    name: "photo_rows",
+    key: &["inspection_id", "sha256"],
+    columns: &["trust", "quality", "reasons"],
+};
+
+/// One row per store.
+pub const STORE_ROWS: Table = Table {
+    name: "store_rows",
+    key: &["store_id"],
+    columns: &["name", "address", "region", "customer_id", "rep", "supervisor", "active"],
+};
+
+/// One row per product of a catalog.
+pub const PRODUCT_ROWS: Table =
+    Table { name: "product_rows", key: &["catalog_id", "sku"], columns: &["name", "category", "active"] };
+
 /// Every read-model table.
-pub const TABLES: [Table; 5] = [ORDER_ROWS, ORDER_LINES, ORDER_STEPS, INSPECTION_ROWS, ALERT_ROWS];
+pub const TABLES: [Table; 8] =
+    [ORDER_ROWS, ORDER_LINES, ORDER_STEPS, INSPECTION_ROWS, ALERT_ROWS, PHOTO_ROWS, STORE_ROWS, PRODUCT_ROWS];
 
 /// The rows of one table as text, in key order (for comparing the read model with a rebuild).
 pub type TableDump = (&'static str, Vec<Vec<Option<String>>>);
@@ -170,6 +213,10 @@ pub trait ReadModelStore {
 
     /// Every read-model row of the tenant, table by table ([`TABLES`]), each column as text.
     async fn dump_read_model(&self, tenant_id: i64) -> Result<Vec<TableDump>>;
+
+    /// Runs a read-only query on a reading connection: every returned row, each column read as
+    /// its [`CellKind`].
+    async fn select(&self, select: Select) -> Result<Vec<Vec<Cell>>>;
 }
 
 /// `INSERT … ON CONFLICT … DO UPDATE` for an [`RowChange::Upsert`]; the same text on both

@@ -7,7 +7,9 @@ use fieldsync_core::sync::protocol::Head;
 use super::{Params, PostgresStorage};
 use crate::error::Result;
 use crate::storage::docs::heads_to_blob;
-use crate::storage::read_model::{Cell, TABLES, TableDump, delete_sql, dump_sql, insert_sql, upsert_sql};
+use crate::storage::read_model::{
+    Cell, CellKind, Select, TABLES, TableDump, delete_sql, dump_sql, insert_sql, upsert_sql,
+};
 use crate::storage::{ReadModelStore, RowChange};
 
 fn numbered(n: usize) -> String {
@@ -123,4 +125,45 @@ impl ReadModelStore for PostgresStorage {
         tx.commit().await?;
         Ok(dump)
     }
+
+    async fn select(&self, select: Select) -> Result<Vec<Vec<Cell>>> {
+        let client = self.client().await?;
+        let mut params = Params::default();
+        for cell in &select.params {
+            push(&mut params, cell);
+        }
+        let statement = client.prepare_cached(&numbered_placeholders(&select.sql)).await?;
+        let rows = client.query(&statement, &params.refs()).await?;
+        rows.iter()
+            .map(|row| {
+                select
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, kind)| {
+                        Ok(match kind {
+                            CellKind::Int => Cell::Int(row.try_get(i)?),
+                            CellKind::Real => Cell::Real(row.try_get(i)?),
+                            CellKind::Text => Cell::Text(row.try_get(i)?),
+                        })
+                    })
+                    .collect::<Result<Vec<Cell>>>()
+            })
+            .collect()
+    }
+}
+
+/// `?` placeholders as PostgreSQL's `$1`, `$2`, …, in order (the queries put no `?` in literals).
+fn numbered_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            n += 1;
+            out.push_str(&format!("${n}"));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

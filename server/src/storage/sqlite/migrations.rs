@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_tenant_locale.sql"),
     include_str!("migrations/0012_order_numbers.sql"),
     include_str!("migrations/0013_read_model.sql"),
+    include_str!("migrations/0014_read_model_queries.sql"),
 ];
 
 /// The schema version this code writes.

@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, param
 use super::SqliteStorage;
 use crate::error::Result;
 use crate::storage::docs::heads_to_blob;
-use crate::storage::read_model::{Cell, TABLES, TableDump, delete_sql, dump_sql, insert_sql, upsert_sql};
+use crate::storage::read_model::{Cell, CellKind, Select, TABLES, TableDump, delete_sql, dump_sql, insert_sql, upsert_sql};
 use crate::storage::{ReadModelStore, RowChange};
 
 fn numbered(n: usize) -> String {
@@ -101,6 +101,39 @@ impl ReadModelStore for SqliteStorage {
                 dump.push((table.name, rows));
             }
             Ok(dump)
+        })
+        .await
+    }
+
+    async fn select(&self, select: Select) -> Result<Vec<Vec<Cell>>> {
+        self.read(move |conn| {
+            let params: Vec<Value> = select
+                .params
+                .iter()
+                .map(|cell| match cell {
+                    Cell::Int(v) => v.map_or(Value::Null, Value::Integer),
+                    Cell::Real(v) => v.map_or(Value::Null, Value::Real),
+                    Cell::Text(v) => v.clone().map_or(Value::Null, Value::Text),
+                })
+                .collect();
+            let mut statement = conn.prepare_cached(&select.sql)?;
+            let rows = statement
+                .query_map(params_from_iter(params), |row| {
+                    select
+                        .columns
+                        .iter()
+                        .enumerate()
+                        .map(|(i, kind)| {
+                            Ok(match kind {
+                                CellKind::Int => Cell::Int(row.get(i)?),
+                                CellKind::Real => Cell::Real(row.get(i)?),
+                                CellKind::Text => Cell::Text(row.get(i)?),
+                            })
+                        })
+                        .collect::<rusqlite::Result<Vec<Cell>>>()
+                })?
+                .collect::<rusqlite::Result<Vec<Vec<Cell>>>>()?;
+            Ok(rows)
         })
         .await
     }

@@ -1,0 +1,3 @@
+//! Alerts raised for users.
+
+pub mod list;

@@ -1,0 +1,4 @@
+//! Store inspections, their scores and store coverage.
+
+pub mod coverage;
+pub mod list;

@@ -1,0 +1,3 @@
+//! Orders and their approvals.
+
+pub mod list;

@@ -1,0 +1,1138 @@
+//! The questions lists and figures ask the read model ([`crate::storage::read_model`]), as SQL
+//! both backends run unchanged through [`ReadModelStore::select`].
+//!
+//! Every question starts from a [`Reach`]: which rows of a table the asker may see, as the
+//! service layer derived it from the asker's scope (the one access rule). Lists are keyset pages
+//! ([`Cursor`]): the next page starts after the last row shown, never with `OFFSET`, so a page
+//! deep in a million orders costs what the first one costs. Figures are aggregates computed by
+//! the database. Nothing here decodes a document.
+
+use serde::{Deserialize, Serialize};
+
+use super::read_model::{Cell, CellKind, ReadModelStore, Select};
+use crate::error::{Error, Result};
+
+/// Which rows of a read-model table the asker may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// Every row of the tenant.
+    All,
+    /// Rows whose owner column (the rep of an order, the supervisor of an inspection, the owner
+    /// of an alert) is this user.
+    Owner(String),
+    /// Rows whose region column is this region.
+    Region(String),
+    /// Rows whose supervisor column is this user (a supervisor's stores; stores only).
+    Supervisor(String),
+    /// None.
+    Nothing,
+}
+
+/// Where a keyset page starts: after the row with this sort key and id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// The sort key of the last row shown (a time or an amount).
+    pub key: i64,
+    /// The id of the last row shown (and the second id of rows keyed by two).
+    pub ids: Vec<String>,
+}
+
+impl Cursor {
+    /// The cursor as an opaque URL-safe token.
+    pub fn encode(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        json.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Reads a token made by [`Cursor::encode`].
+    pub fn decode(token: &str) -> Result<Cursor> {
+        let invalid = || Error::bad_request("invalid-cursor", "the page cursor is not one this relay made; start from the first page");
+        if token.len() % 2 != 0 || token.len() > 2_048 {
+            return Err(invalid());
+        }
+        let bytes = (0..token.len())
+            .step_by(2)
+            .map(|i| token.get(i..i + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+            .collect::<Option<Vec<u8>>>()
+            .ok_or_else(invalid)?;
+        serde_json::from_slice(&bytes).map_err(|_| invalid())
+    }
+}
+
+/// One page of a list, and where the next one starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The rows, in the list's order.
+    pub rows: Vec<T>,
+    /// The cursor of the next page; `None` on the last one.
+    pub next: Option<Cursor>,
+}
+
+/// SQL under construction: text with `?` placeholders and their values in order.
+#[derive(Debug, Default)]
+struct Sql {
+    text: String,
+    params: Vec<Cell>,
+}
+
+impl Sql {
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends `text`, whose `?`s take `values` in order.
+    fn with(&mut self, text: &str, values: impl IntoIterator<Item = Cell>) -> &mut Self {
+        self.text.push_str(text);
+        self.params.extend(values);
+        self
+    }
+
+    fn select(self, columns: Vec<CellKind>) -> Select {
+        Select { sql: self.text, params: self.params, columns }
+    }
+}
+
+fn text(value: &str) -> Cell {
+    Cell::text(value)
+}
+
+/// `%text%` for `LIKE … ESCAPE '\'`, lower-cased, with `%`, `_` and `\` taken literally.
+fn contains_pattern(needle: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in needle.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// The reach as a condition on `alias`'s owner and region columns; `false` for nothing.
+fn reach_condition(sql: &mut Sql, reach: &Reach, owner: &str, region: &str) {
+    match reach {
+        Reach::All => {}
+        Reach::Owner(user) => {
+            sql.with(&format!(" AND {owner} = ?"), [text(user)]);
+        }
+        Reach::Region(value) => {
+            sql.with(&format!(" AND {region} = ?"), [text(value)]);
+        }
+        Reach::Supervisor(user) => {
+            let alias = owner.split('.').next().unwrap_or(owner);
+            sql.with(&format!(" AND {alias}.supervisor = ?"), [text(user)]);
+        }
+        Reach::Nothing => {
+            sql.push(" AND 1 = 0");
+        }
+    }
+}
+
+fn int(cell: &Cell) -> Option<i64> {
+    match cell {
+        Cell::Int(v) => *v,
+        Cell::Real(v) => v.map(|v| v as i64),
+        Cell::Text(_) => None,
+    }
+}
+
+fn real(cell: &Cell) -> Option<f64> {
+    match cell {
+        Cell::Real(v) => *v,
+        Cell::Int(v) => v.map(|v| v as f64),
+        Cell::Text(_) => None,
+    }
+}
+
+fn string(cell: &Cell) -> Option<String> {
+    match cell {
+        Cell::Text(v) => v.clone(),
+        _ => None,
+    }
+}
+
+fn count(cell: &Cell) -> u64 {
+    int(cell).and_then(|n| u64::try_from(n).ok()).unwrap_or(0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orders
+
+/// Which orders a list or a figure covers. Every field narrows; `None` leaves it open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderFilter {
+    /// Who may see which orders.
+    pub reach: Reach,
+    /// `draft`, `submitted` (not reviewed yet), `needs-approval`, `approved` or `rejected`.
+    pub status: Option<String>,
+    /// A store id.
+    pub store_id: Option<String>,
+    /// A rep's user id.
+    pub rep: Option<String>,
+    /// A region.
+    pub region: Option<String>,
+    /// Submitted (or created, for drafts) at or after this time.
+    pub from: Option<i64>,
+    /// Submitted (or created) before this time.
+    pub to: Option<i64>,
+    /// Part of the order number, the store's name, the rep's username, a SKU or a product name.
+    pub text: Option<String>,
+    /// The user whose approval step the order waits on.
+    pub waiting_on: Option<String>,
+    /// Only orders that were submitted (any outcome): drafts left out.
+    pub submitted: bool,
+}
+
+impl OrderFilter {
+    /// Every order the reach gives.
+    pub fn all(reach: Reach) -> Self {
+        Self {
+            reach,
+            status: None,
+            store_id: None,
+            rep: None,
+            region: None,
+            from: None,
+            to: None,
+            text: None,
+            waiting_on: None,
+            submitted: false,
+        }
+    }
+
+    fn condition(&self, sql: &mut Sql) {
+        // A row with only a review's columns (its order not written yet) is not an order.
+        sql.push(" AND o.status IS NOT NULL");
+        reach_condition(sql, &self.reach, "o.rep", "o.region");
+        if let Some(status) = &self.status {
+            sql.with(" AND o.list_status = ?", [text(status)]);
+        }
+        if self.submitted {
+            sql.push(" AND o.status = 'submitted'");
+        }
+        if let Some(store) = &self.store_id {
+            sql.with(" AND o.store_id = ?", [text(store)]);
+        }
+        if let Some(rep) = &self.rep {
+            sql.with(" AND o.rep = ?", [text(rep)]);
+        }
+        if let Some(region) = &self.region {
+            sql.with(" AND o.region = ?", [text(region)]);
+        }
+        if let Some(from) = self.from {
+            sql.with(" AND o.listed_at >= ?", [Cell::int(from)]);
+        }
+        if let Some(to) = self.to {
+            sql.with(" AND o.listed_at < ?", [Cell::int(to)]);
+        }
+        if let Some(user) = &self.waiting_on {
+            sql.with(" AND o.list_status = 'needs-approval' AND o.current_approver = ?", [text(user)]);
+        }
+        if let Some(needle) = self.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            let pattern = contains_pattern(needle);
+            sql.with(
+                " AND (LOWER(o.order_number) LIKE ? ESCAPE '\\' \
+                 OR o.store_id IN (SELECT s2.store_id FROM store_rows s2 WHERE s2.tenant_id = o.tenant_id AND LOWER(s2.name) LIKE ? ESCAPE '\\') \
+                 OR o.rep IN (SELECT u2.id FROM users u2 WHERE u2.tenant_id = o.tenant_id AND LOWER(u2.username) LIKE ? ESCAPE '\\') \
+                 OR o.order_id IN (SELECT l.order_id FROM order_lines l WHERE l.tenant_id = o.tenant_id AND (LOWER(l.sku) LIKE ? ESCAPE '\\' \
+                    OR l.sku IN (SELECT p.sku FROM product_rows p WHERE p.tenant_id = o.tenant_id AND LOWER(p.name) LIKE ? ESCAPE '\\'))))",
+                std::iter::repeat_n(text(&pattern), 5),
+            );
+        }
+    }
+}
+
+/// How an orders list is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OrderSort {
+    /// Newest submission (or creation) first.
+    #[default]
+    Newest,
+    /// Oldest first.
+    Oldest,
+    /// Largest total first.
+    Largest,
+}
+
+impl OrderSort {
+    /// The name a URL uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderSort::Newest => "newest",
+            OrderSort::Oldest => "oldest",
+            OrderSort::Largest => "largest",
+        }
+    }
+
+    /// Every sort, for forms.
+    pub const ALL: [OrderSort; 3] = [OrderSort::Newest, OrderSort::Oldest, OrderSort::Largest];
+
+    /// Reads a URL's sort name.
+    pub fn parse(name: &str) -> Option<OrderSort> {
+        Self::ALL.into_iter().find(|sort| sort.as_str() == name)
+    }
+
+    fn key_column(self) -> &'static str {
+        match self {
+            OrderSort::Newest | OrderSort::Oldest => "o.listed_at",
+            OrderSort::Largest => "o.total_cents",
+        }
+    }
+
+    fn descending(self) -> bool {
+        !matches!(self, OrderSort::Oldest)
+    }
+}
+
+/// One order as a list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderListRow {
+    /// The order's document id.
+    pub id: String,
+    /// Its readable number, once reviewed.
+    pub number: Option<String>,
+    /// `draft`, `submitted`, `needs-approval`, `approved` or `rejected`.
+    pub status: String,
+    /// The rep's user id.
+    pub rep: String,
+    /// The rep's username.
+    pub rep_name: Option<String>,
+    /// The store's id.
+    pub store_id: String,
+    /// The store's name.
+    pub store_name: Option<String>,
+    /// The store's region.
+    pub region: Option<String>,
+    /// Total after line discounts, in cents.
+    pub total_cents: i64,
+    /// Lines.
+    pub line_count: i64,
+    /// When it was submitted (or created, for a draft).
+    pub at: i64,
+    /// When its outcome became final.
+    pub decided_at: Option<i64>,
+    /// The user whose step it waits on.
+    pub waiting_on: Option<String>,
+    /// That user's username.
+    pub waiting_on_name: Option<String>,
+    /// Findings of its review.
+    pub finding_count: Option<i64>,
+}
+
+const ORDER_COLUMNS: &str = "o.order_id, o.order_number, o.list_status, o.rep, u.username, o.store_id, s.name, o.region, \
+     o.total_cents, o.line_count, o.listed_at, o.decided_at, o.current_approver, a.username, o.finding_count";
+
+fn order_kinds() -> Vec<CellKind> {
+    use CellKind::*;
+    vec![Text, Text, Text, Text, Text, Text, Text, Text, Int, Int, Int, Int, Text, Text, Int]
+}
+
+fn order_row(row: &[Cell]) -> Option<OrderListRow> {
+    let needs_approval = string(&row[2]).as_deref() == Some("needs-approval");
+    Some(OrderListRow {
+        id: string(&row[0])?,
+        number: string(&row[1]).filter(|n| !n.is_empty()),
+        status: string(&row[2])?,
+        rep: string(&row[3]).unwrap_or_default(),
+        rep_name: string(&row[4]),
+        store_id: string(&row[5]).unwrap_or_default(),
+        store_name: string(&row[6]),
+        region: string(&row[7]),
+        total_cents: int(&row[8]).unwrap_or(0),
+        line_count: int(&row[9]).unwrap_or(0),
+        at: int(&row[10]).unwrap_or(0),
+        decided_at: int(&row[11]),
+        waiting_on: string(&row[12]).filter(|_| needs_approval),
+        waiting_on_name: string(&row[13]).filter(|_| needs_approval),
+        finding_count: int(&row[14]),
+    })
+}
+
+/// A keyset page of orders: `limit` rows after `after`, in `sort` order.
+pub async fn list_orders(
+    store: &dyn ReadModelStore,
+    tenant_id: i64,
+    filter: &OrderFilter,
+    sort: OrderSort,
+    after: Option<&Cursor>,
+    limit: u32,
+) -> Result<Page<OrderListRow>> {
+    let mut sql = Sql::default();
+    sql.with(
+        &format!(
+            "SELECT {ORDER_COLUMNS} FROM order_rows o \
+             LEFT JOIN users u ON u.tenant_id = o.tenant_id AND u.id = o.rep \
+             LEFT JOIN store_rows s ON s.tenant_id = o.tenant_id AND s.store_id = o.store_id \
+             LEFT JOIN users a ON a.tenant_id = o.tenant_id AND a.id = o.current_approver \
+             WHERE o.tenant_id = ?"
+        ),
+        [Cell::int(tenant_id)],
+    );
+    filter.condition(&mut sql);
+    let key = sort.key_column();
+    let (cmp, dir) = if sort.descending() { ("<", "DESC") } else { (">", "ASC") };
+    if let Some(after) = after {
+        let id = after.ids.first().cloned().unwrap_or_default();
+        sql.with(&format!(" AND ({key}, o.order_id) {cmp} (?, ?)"), [Cell::int(after.key), Cell::text(id)]);
+    }
+    sql.with(&format!(" ORDER BY {key} {dir}, o.order_id {dir} LIMIT ?"), [Cell::int(i64::from(limit) + 1)]);
+    let rows = store.select(sql.select(order_kinds())).await?;
+    let mut rows: Vec<OrderListRow> = rows.iter().filter_map(|row| order_row(row)).collect();
+    let next = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|last| Cursor {
+            key: if sort == OrderSort::Largest { last.total_cents } else { last.at },
+            ids: vec![last.id.clone()],
+        })
+    } else {
+        None
+    };
+    Ok(Page { rows, next })
+}
+
+/// Count and value of the orders a filter covers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct OrderTotals {
+    /// Orders.
+    pub count: u64,
+    /// Their totals added up, in cents.
+    pub total_cents: i64,
+}
+
+/// How many orders `filter` covers and what they add up to.
+pub async fn order_totals(store: &dyn ReadModelStore, tenant_id: i64, filter: &OrderFilter) -> Result<OrderTotals> {
+    let mut sql = Sql::default();
+    sql.with(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(o.total_cents), 0) AS BIGINT) FROM order_rows o WHERE o.tenant_id = ?",
+        [Cell::int(tenant_id)],
+    );
+    filter.condition(&mut sql);
+    let rows = store.select(sql.select(vec![CellKind::Int, CellKind::Int])).await?;
+    Ok(rows
+        .first()
+        .map(|row| OrderTotals { count: count(&row[0]), total_cents: int(&row[1]).unwrap_or(0) })
+        .unwrap_or_default())
+}
+
+/// Orders per period: for each `[bounds[i], bounds[i + 1])` the number of orders `filter`
+/// covers that were submitted (or created) in it.
+pub async fn orders_per_period(
+    store: &dyn ReadModelStore,
+    tenant_id: i64,
+    filter: &OrderFilter,
+    bounds: &[i64],
+) -> Result<Vec<u64>> {
+    let periods = bounds.len().saturating_sub(1);
+    if periods == 0 {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::default();
+    for (i, window) in bounds.windows(2).enumerate() {
+        if i > 0 {
+            sql.push(" UNION ALL ");
+        }
+        sql.with(
+            &format!("SELECT {i}, COUNT(*) FROM order_rows o WHERE o.tenant_id = ? AND o.listed_at >= ? AND o.listed_at < ?"),
+            [Cell::int(tenant_id), Cell::int(window[0]), Cell::int(window[1])],
+        );
+        filter.condition(&mut sql);
+    }
+    let rows = store.select(sql.select(vec![CellKind::Int, CellKind::Int])).await?;
+    let mut counts = vec![0; periods];
+    for row in rows {
+        if let Some(slot) = int(&row[0]).and_then(|i| usize::try_from(i).ok()).and_then(|i| counts.get_mut(i)) {
+            *slot = count(&row[1]);
+        }
+    }
+    Ok(counts)
+}
+
+/// Upper bounds (exclusive) of the approval-time buckets, in ms; the last bucket has none.
+pub const APPROVAL_BOUNDS_MS: [i64; 6] =
+    [3_600_000, 4 * 3_600_000, 8 * 3_600_000, 24 * 3_600_000, 48 * 3_600_000, 7 * 24 * 3_600_000];
+
+/// How long approvals took.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ApprovalTimes {
+    /// Orders decided by an approver.
+    pub decided: u64,
+    /// The median time from submission to decision, in ms.
+    pub median_ms: Option<i64>,
+    /// Counts per bucket of [`APPROVAL_BOUNDS_MS`] (one more than the bounds).
+    pub buckets: Vec<u64>,
+}
+
+/// Times from submission to decision of the orders `filter` covers whose current submission
+/// needed an approver and was decided (approved or rejected) at or after `decided_since`. Orders
+/// decided by the review alone took no one's time and are left out.
+pub async fn approval_times(
+    store: &dyn ReadModelStore,
+    tenant_id: i64,
+    filter: &OrderFilter,
+    decided_since: i64,
+) -> Result<ApprovalTimes> {
+    let base = |sql: &mut Sql| {
+        sql.with(
+            " FROM order_rows o WHERE o.tenant_id = ? AND o.decided_at >= ? \
+             AND o.list_status IN ('approved', 'rejected') AND o.decided_at >= o.submitted_at \
+             AND EXISTS (SELECT 1 FROM order_steps st WHERE st.tenant_id = o.tenant_id AND st.order_id = o.order_id)",
+            [Cell::int(tenant_id), Cell::int(decided_since)],
+        );
+        filter.condition(sql);
+    };
+    let mut sql = Sql::default();
+    sql.push("SELECT COUNT(*)");
+    let mut lower = 0;
+    for bound in APPROVAL_BOUNDS_MS {
+        sql.with(
+            ", CAST(COALESCE(SUM(CASE WHEN o.decided_at - o.submitted_at >= ? AND o.decided_at - o.submitted_at < ? THEN 1 ELSE 0 END), 0) AS BIGINT)",
+            [Cell::int(lower), Cell::int(bound)],
+        );
+        lower = bound;
+    }
+    sql.with(
+        ", CAST(COALESCE(SUM(CASE WHEN o.decided_at - o.submitted_at >= ? THEN 1 ELSE 0 END), 0) AS BIGINT)",
+        [Cell::int(lower)],
+    );
+    base(&mut sql);
+    let rows = store.select(sql.select(vec![CellKind::Int; APPROVAL_BOUNDS_MS.len() + 2])).await?;
+    let Some(row) = rows.first() else { return Ok(ApprovalTimes::default()) };
+    let decided = count(&row[0]);
+    let buckets = row[1..].iter().map(count).collect();
+    if decided == 0 {
+        return Ok(ApprovalTimes { decided, median_ms: None, buckets });
+    }
+    // The middle one or two times, found by the database.
+    let mut sql = Sql::default();
+    sql.push("SELECT o.decided_at - o.submitted_at");
+    base(&mut sql);
+    let (skip, take) = ((decided - 1) / 2, if decided % 2 == 0 { 2 } else { 1 });
+    sql.with(" ORDER BY 1 LIMIT ? OFFSET ?", [Cell::int(take), Cell::int(i64::try_from(skip).unwrap_or(i64::MAX))]);
+    let middle: Vec<i64> = store.select(sql.select(vec![CellKind::Int])).await?.iter().filter_map(|r| int(&r[0])).collect();
+    let median_ms = match middle.as_slice() {
+        [one] => Some(*one),
+        [a, b] => Some(a.saturating_add(*b) / 2),
+        _ => None,
+    };
+    Ok(ApprovalTimes { decided, median_ms, buckets })
+}
+
+/// The newest order time per rep, for the reps given.
+pub async fn newest_order_per_rep(
+    store: &dyn ReadModelStore,
+    tenant_id: i64,
+    reps: &[String],
+) -> Result<Vec<(String, Option<i64>)>> {
+    let mut out = Vec::with_capacity(reps.len());
+    // One index lookup per rep (a max over `order_rows_rep_listed`), in chunks of one query.
+    for chunk in reps.chunks(50) {
+        let mut sql = Sql::default();
+        for (i, rep) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(" UNION ALL ");
+            }
+            sql.with(
+                "SELECT ?, (SELECT MAX(o.listed_at) FROM order_rows o WHERE o.tenant_id = ? AND o.rep = ? AND o.status IS NOT NULL)",
+                [text(rep), Cell::int(tenant_id), text(rep)],
+            );
+        }
+        for row in store.select(sql.select(vec![CellKind::Text, CellKind::Int])).await? {
+            if let Some(rep) = string(&row[0]) {
+                out.push((rep, int(&row[1])));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One order line, with its product's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderLineRow {
+    /// Product SKU.
+    pub sku: String,
+    /// The product's name, when the catalog has it.
+    pub product_name: Option<String>,
+    /// Quantity.
+    pub qty: i64,
+    /// Unit price before discount, in cents.
+    pub unit_price_cents: i64,
+    /// Discount, in basis points.
+    pub discount_bp: i64,
+    /// Line total after discount, in cents.
+    pub line_total_cents: i64,
+}
+
+/// The lines of the orders given, in display order, by order id.
+pub async fn order_lines(
+    store: &dyn ReadModelStore,
+    tenant_id: i64,
+    order_ids: &[String],
+) -> Result<Vec<(String, OrderLineRow)>> {
+    let mut out = Vec::new();
+    for chunk in order_ids.chunks(200) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let mut sql = Sql::default();
+        sql.with(
+            "SELECT l.order_id, l.sku, (SELECT MIN(p.name) FROM product_rows p WHERE p.tenant_id = l.tenant_id AND p.sku = l.sku), \
+             l.qty, l.unit_price_cents, l.discount_bp, l.line_total_cents FROM order_lines l WHERE l.tenant_id = ? AND l.order_id IN (",
+            [Cell::int(tenant_id)],
+        );
+        for (i, id) in chunk.iter().enumerate() {
+            sql.with(if i == 0 { "?" } else { ", ?" }, [text(id)]);
+        }
+        sql.push(") ORDER BY l.order_id, l.position, l.line_id");
+        use CellKind::*;
+        for row in store.select(sql.select(vec![Text, Text, Text, Int, Int, Int, Int])).await? {
+            let (Some(order), Some(sku)) = (string(&row[0]), string(&row[1])) else { continue };
+            out.push((
+                order,
+                OrderLineRow {
+                    sku,
+                    product_name: string(&row[2]),
+                    qty: int(&row[3]).unwrap_or(0),
+                    unit_price_cents: int(&row[4]).unwrap_or(0),
+                    discount_bp: int(&row[5]).unwrap_or(0),
+                    line_total_cents: int(&row[6]).unwrap_or(0),
+                },
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Units of a product ordered per store: orders `filter` covers that were submitted and not
+/// rejected, with a line of `sku`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rollout {
+    /// The store's id.
+    pub store_id: String,
+    /// The first such order's time.
+    pub first_at: i64,
+    /// Units ordered.
+    pub units: i64,
+    /// Orders.
+    pub orders: u64,
+}
+
+/// A product's rollout across stores.
+pub async fn rollout(store: &dyn ReadModelStore, tenant_id: i64, filter: &OrderFilter, sku: &str) -> Result<Vec<Rollout>> {
+    let mut sql = Sql::default();
+    sql.with(
+        "SELECT o.store_id, MIN(o.listed_at), CAST(SUM(l.qty) AS BIGINT), COUNT(DISTINCT o.order_id) \
+         FROM order_lines l JOIN order_rows o ON o.tenant_id = l.tenant_id AND o.order_id = l.order_id \
+         WHERE l.tenant_id = ? AND l.sku = ? AND l.qty > 0 AND o.list_status IN ('submitted', 'needs-approval', 'approved')",
+        [Cell::int(tenant_id), text(sku)],
+    );
+    filter.condition(&mut sql);
+    sql.push(" GROUP BY o.store_id");
+    use CellKind::*;
+    Ok(store
+        .select(sql.select(vec![Text, Int, Int, Int]))
+        .await?
+        .iter()
+        .filter_map(|row| {
+            Some(Rollout {
+                store_id: string(&row[0])?,
+                first_at: int(&row[1]).unwrap_or(0),
+                units: int(&row[2]).unwrap_or(0),
+                orders: count(&row[3]),
+            })
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inspections
+
+/// Which inspections a list or a figure covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InspectionFilter {
+    /// Who may see which inspections.
+    pub reach: Reach,
+    /// `open` or `checked-out`.
+    pub status: Option<String>,
+    /// A store id.
+    pub store_id: Option<String>,
+    /// A supervisor's user id.
+    pub supervisor: Option<String>,
+    /// A region.
+    pub region: Option<String>,
+    /// Checked in at or after this time.
+    pub from: Option<i64>,
+    /// Checked in before this time.
+    pub to: Option<i64>,
+    /// Part of the store's name or the supervisor's username.
+    pub text: Option<String>,
+}
+
+impl InspectionFilter {
+    /// Every inspection the reach gives.
+    pub fn all(reach: Reach) -> Self {
+        Self { reach, status: None, store_id: None, supervisor: None, region: None, from: None, to: None, text: None }
+    }
+
+    fn condition(&self, sql: &mut Sql) {
+        sql.push(" AND i.status IS NOT NULL");
+        reach_condition(sql, &self.reach, "i.supervisor", "i.region");
+        if let Some(status) = &self.status {
+            sql.with(" AND i.status = ?", [text(status)]);
+        }
+        if let Some(store) = &self.store_id {
+            sql.with(" AND i.store_id = ?", [text(store)]);
+        }
+        if let Some(supervisor) = &self.supervisor {
+            sql.with(" AND i.supervisor = ?", [text(supervisor)]);
+        }
+        if let Some(region) = &self.region {
+            sql.with(" AND i.region = ?", [text(region)]);
+        }
+        if let Some(from) = self.from {
+            sql.with(" AND i.check_in_at >= ?", [Cell::int(from)]);
+        }
+        if let Some(to) = self.to {
+            sql.with(" AND i.check_in_at < ?", [Cell::int(to)]);
+        }
+        if let Some(needle) = self.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            let pattern = contains_pattern(needle);
+            sql.with(
+                " AND (i.store_id IN (SELECT s2.store_id FROM store_rows s2 WHERE s2.tenant_id = i.tenant_id AND LOWER(s2.name) LIKE ? ESCAPE '\\') \
+                 OR i.supervisor IN (SELECT u2.id FROM users u2 WHERE u2.tenant_id = i.tenant_id AND LOWER(u2.username) LIKE ? ESCAPE '\\'))",
+                [text(&pattern), text(&pattern)],
+            );
+        }
+    }
+}
+
+/// One inspection as a list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InspectionListRow {
+    /// The inspection's document id.
+    pub id: String,
+    /// `open` or `checked-out`.
+    pub status: String,
+    /// The supervisor's user id.
+    pub supervisor: String,
+    /// The supervisor's username.
+    pub supervisor_name: Option<String>,
+    /// The store's id.
+    pub store_id: String,
+    /// The store's name.
+    pub store_name: Option<String>,
+    /// The store's region.
+    pub region: Option<String>,
+    /// Check-in time.
+    pub check_in_at: i64,
+    /// Check-out time.
+    pub check_out_at: Option<i64>,
+    /// Answers given.
+    pub answer_count: i64,
+    /// Photos taken.
+    pub photo_count: i64,
+    /// The score, once scored.
+    pub score: Option<f64>,
+    /// Photos the score trusted.
+    pub photos_pass: Option<i64>,
+    /// Photos to look at.
+    pub photos_review: Option<i64>,
+    /// Photos rejected.
+    pub photos_rejected: Option<i64>,
+}
+
+/// A keyset page of inspections, newest check-in first.
+pub async fn list_inspections(
+    store: &dyn ReadModelStore,
+    tenant_id: i64,
+    filter: &InspectionFilter,
+    after: Option<&Cursor>,
+    limit: u32,
+) -> Result<Page<InspectionListRow>> {
+    let mut sql = Sql::default();
+    sql.with(
+        "SELECT i.inspection_id, i.status, i.supervisor, u.username, i.store_id, s.name, i.region, i.check_in_at, \
+         i.check_out_at, i.answer_count, i.photo_count, i.score, i.photos_pass, i.photos_review, i.photos_rejected \
+         FROM inspection_rows i \
+         LEFT JOIN users u ON u.tenant_id = i.tenant_id AND u.id = i.supervisor \
+         LEFT JOIN store_rows s ON s.tenant_id = i.tenant_id AND s.store_id = i.store_id \
+         WHERE i.tenant_id = ?",
+        [Cell::int(tenant_id)],
+    );
+    filter.condition(&mut sql);
+    if let Some(after) = after {
+        let id = after.ids.first().cloned().unwrap_or_default();
+        sql.with(" AND (i.check_in_at, i.inspection_id) < (?, ?)", [Cell::int(after.key), Cell::text(id)]);
+    }
+    sql.with(" ORDER BY i.check_in_at DESC, i.inspection_id DESC LIMIT ?", [Cell::int(i64::from(limit) + 1)]);
+    use CellKind::*;
+    let kinds = vec![Text, Text, Text, Text, Text, Text, Text, Int, Int, Int, Int, Real, Int, Int, Int];
+    let mut rows: Vec<InspectionListRow> = store
+        .select(sql.select(kinds))
+        .await?
+        .iter()
+        .filter_map(|row| {
+            Some(InspectionListRow {
+                id: string(&row[0])?,
+                status: string(&row[1])?,
+                supervisor: string(&row[2]).unwrap_or_default(),
+                supervisor_name: string(&row[3]),
+                store_id: string(&row[4]).unwrap_or_default(),
+                store_name: string(&row[5]),
+                region: string(&row[6]),
+                check_in_at: int(&row[7]).unwrap_or(0),
+                check_out_at: int(&row[8]),
+                answer_count: int(&row[9]).unwrap_or(0),
+                photo_count: int(&row[10]).unwrap_or(0),
+                score: real(&row[11]),
+                photos_pass: int(&row[12]),
+                photos_review: int(&row[13]),
+                photos_rejected: int(&row[14]),
+            })
+        })
+        .collect();
+    let next = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|last| Cursor { key: last.check_in_at, ids: vec![last.id.clone()] })
+    } else {
+        None
+    };
+    Ok(Page { rows, next })
+}
+
+/// Width of a score bucket, in points of the 0–100 score.
+pub const SCORE_BUCKET: f64 = 10.0;
+
+/// What the inspections a filter covers add up to.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct InspectionFigures {
+    /// Inspections.
+    pub count: u64,
+    /// Of them, scored.
+    pub scored: u64,
+    /// Their average score.
+    pub average_score: Option<f64>,
+    /// Scored inspections per 10-point bucket: `[0, 10)`, …, `[90, 100]`.
+    pub score_buckets: Vec<u64>,
+}
+
+/// Counts, the average score and the score distribution of the inspections `filter` covers.
+pub async fn inspection_figures(
+    store: &dyn ReadModelStore,
+    tenant_id: i64,
+    filter: &InspectionFilter,
+) -> Result<InspectionFigures> {
+    let mut sql = Sql::default();
+    sql.push("SELECT COUNT(*), COUNT(i.score), AVG(i.score)");
+    for bucket in 0..10 {
+        let (low, high) = (f64::from(bucket) * SCORE_BUCKET, f64::from(bucket + 1) * SCORE_BUCKET);
+        // Scores outside 0–100 count in the nearest bucket; 100 in the last.
+        let condition = match bucket {
+            0 => "i.score < ?".to_owned(),
+            9 => "i.score >= ?".to_owned(),
+            _ => "i.score >= ? AND i.score < ?".to_owned(),
+        };
+        let values = match bucket {
+            0 => vec![Cell::Real(Some(high))],
+            9 => vec![Cell::Real(Some(low))],
+            _ => vec![Cell::Real(Some(low)), Cell::Real(Some(high))],
+        };
+        sql.with(&format!(", CAST(COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0) AS BIGINT)"), values);
+    }
+    sql.with(" FROM inspection_rows i WHERE i.tenant_id = ?", [Cell::int(tenant_id)]);
+    filter.condition(&mut sql);
+    let mut kinds = vec![CellKind::Int, CellKind::Int, CellKind::Real];
+    kinds.extend([CellKind::Int; 10]);
+    let rows = store.select(sql.select(kinds)).await?;
+    let Some(row) = rows.first() else { return Ok(InspectionFigures::default()) };
+    Ok(InspectionFigures {
+        count: count(&row[0]),
+        scored: count(&row[1]),
+        average_score: real(&row[2]),
+        score_buckets: row[3..].iter().map(count).collect(),
+    })
+}
+
+/// The photos an inspection's score judged: (sha256, trust, quality, reasons).
+pub async fn inspection_photos(
+    store: &dyn ReadModelStore,
+    tenant_id: i64,
+    inspection_id: &str,
+) -> Result<Vec<(String, String, f64, String)>> {
+    let mut sql = Sql::default();
+    sql.with(
+        "SELECT p.sha256, p.trust, p.quality, p.reasons FROM photo_rows p WHERE p.tenant_id = ? AND p.inspection_id = ? ORDER BY p.sha256",
+        [Cell::int(tenant_id), text(inspection_id)],
+    );
+    use CellKind::*;
+    Ok(store
+        .select(sql.select(vec![Text, Text, Real, Text]))
+        .await?
+        .iter()
+        .filter_map(|row| {
+            Some((string(&row[0])?, string(&row[1]).unwrap_or_default(), real(&row[2]).unwrap_or(0.0), string(&row[3]).unwrap_or_default()))
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stores
+
+/// A store with its visits.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoreVisitRow {
+    /// The store's id.
+    pub store_id: String,
+    /// Its name.
+    pub name: String,
+    /// Its region.
+    pub region: String,
+    /// Its address.
+    pub address: String,
+    /// The latest check-in the asker can see.
+    pub last_visit_at: Option<i64>,
+    /// The score of the latest scored visit.
+    pub last_score: Option<f64>,
+    /// Check-ins since the period's start.
+    pub visits_in_period: u64,
+}
+
+/// The active stores `stores` reaches, by region then name, with the visits `visits` reaches:
+/// the latest, the latest score, and how many since `since`.
+pub async fn store_visits(
+    store: &dyn ReadModelStore,
+    tenant_id: i64,
+    stores: &Reach,
+    visits: &Reach,
+    since: i64,
+) -> Result<Vec<StoreVisitRow>> {
+    let mut inner = Sql::default();
+    reach_condition(&mut inner, visits, "i.supervisor", "i.region");
+    let visit_reach = inner.text;
+    let visit_params = inner.params;
+    let mut sql = Sql::default();
+    sql.push("SELECT s.store_id, s.name, s.region, s.address, ");
+    sql.with(
+        &format!("(SELECT MAX(i.check_in_at) FROM inspection_rows i WHERE i.tenant_id = s.tenant_id AND i.store_id = s.store_id AND i.status IS NOT NULL{visit_reach}), "),
+        visit_params.clone(),
+    );
+    sql.with(
+        &format!("(SELECT i.score FROM inspection_rows i WHERE i.tenant_id = s.tenant_id AND i.store_id = s.store_id AND i.score IS NOT NULL{visit_reach} ORDER BY i.check_in_at DESC, i.inspection_id DESC LIMIT 1), "),
+        visit_params.clone(),
+    );
+    let mut params = visit_params;
+    params.insert(0, Cell::int(since));
+    sql.with(
+        &format!("(SELECT COUNT(*) FROM inspection_rows i WHERE i.tenant_id = s.tenant_id AND i.store_id = s.store_id AND i.check_in_at >= ? AND i.status IS NOT NULL{visit_reach})"),
+        params,
+    );
+    sql.with(" FROM store_rows s WHERE s.tenant_id = ? AND s.active = 1", [Cell::int(tenant_id)]);
+    reach_condition(&mut sql, stores, "s.rep", "s.region");
+    sql.push(" ORDER BY s.region, s.name, s.store_id");
+    use CellKind::*;
+    Ok(store
+        .select(sql.select(vec![Text, Text, Text, Text, Int, Real, Int]))
+        .await?
+        .iter()
+        .filter_map(|row| {
+            Some(StoreVisitRow {
+                store_id: string(&row[0])?,
+                name: string(&row[1]).unwrap_or_default(),
+                region: string(&row[2]).unwrap_or_default(),
+                address: string(&row[3]).unwrap_or_default(),
+                last_visit_at: int(&row[4]),
+                last_score: real(&row[5]),
+                visits_in_period: count(&row[6]),
+            })
+        })
+        .collect())
+}
+
+/// Names of the stores `stores` reaches (active or not), by name: (id, name, region).
+pub async fn store_names(store: &dyn ReadModelStore, tenant_id: i64, stores: &Reach) -> Result<Vec<(String, String, String)>> {
+    let mut sql = Sql::default();
+    sql.with("SELECT s.store_id, s.name, s.region FROM store_rows s WHERE s.tenant_id = ?", [Cell::int(tenant_id)]);
+    reach_condition(&mut sql, stores, "s.rep", "s.region");
+    sql.push(" ORDER BY s.name, s.region, s.store_id");
+    use CellKind::*;
+    Ok(store
+        .select(sql.select(vec![Text, Text, Text]))
+        .await?
+        .iter()
+        .filter_map(|row| Some((string(&row[0])?, string(&row[1]).unwrap_or_default(), string(&row[2]).unwrap_or_default())))
+        .collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alerts
+
+/// Which alerts a list covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertFilter {
+    /// Whose alerts the asker may see.
+    pub reach: Reach,
+    /// `open` or `closed`.
+    pub state: Option<String>,
+    /// What raised them (`low-stock`, …).
+    pub kind: Option<String>,
+    /// A store id.
+    pub store_id: Option<String>,
+    /// Raised at or after this time.
+    pub from: Option<i64>,
+    /// Raised before this time.
+    pub to: Option<i64>,
+}
+
+impl AlertFilter {
+    /// Every alert the reach gives.
+    pub fn all(reach: Reach) -> Self {
+        Self { reach, state: None, kind: None, store_id: None, from: None, to: None }
+    }
+
+    fn condition(&self, sql: &mut Sql) {
+        reach_condition(sql, &self.reach, "al.owner", "al.owner");
+        if let Some(state) = &self.state {
+            sql.with(" AND al.state = ?", [text(state)]);
+        }
+        if let Some(kind) = &self.kind {
+            sql.with(" AND al.kind = ?", [text(kind)]);
+        }
+        if let Some(store) = &self.store_id {
+            sql.with(" AND al.store_id = ?", [text(store)]);
+        }
+        if let Some(from) = self.from {
+            sql.with(" AND al.raised_at >= ?", [Cell::int(from)]);
+        }
+        if let Some(to) = self.to {
+            sql.with(" AND al.raised_at < ?", [Cell::int(to)]);
+        }
+    }
+}
+
+/// One alert as a list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertListRow {
+    /// The inbox that holds it.
+    pub inbox_id: String,
+    /// Its id in the inbox.
+    pub alert_id: String,
+    /// The user it is for.
+    pub owner: String,
+    /// That user's username.
+    pub owner_name: Option<String>,
+    /// What raised it.
+    pub kind: String,
+    /// Its title.
+    pub title: String,
+    /// What it says in full.
+    pub detail: String,
+    /// The store it is about.
+    pub store_id: Option<String>,
+    /// That store's name.
+    pub store_name: Option<String>,
+    /// The product it is about.
+    pub sku: Option<String>,
+    /// That product's name.
+    pub product_name: Option<String>,
+    /// `open` or `closed`.
+    pub state: String,
+    /// When it was raised.
+    pub raised_at: i64,
+    /// When it was closed.
+    pub closed_at: Option<i64>,
+}
+
+/// A keyset page of alerts, newest first.
+pub async fn list_alerts(
+    store: &dyn ReadModelStore,
+    tenant_id: i64,
+    filter: &AlertFilter,
+    after: Option<&Cursor>,
+    limit: u32,
+) -> Result<Page<AlertListRow>> {
+    let mut sql = Sql::default();
+    sql.with(
+        "SELECT al.inbox_id, al.alert_id, al.owner, u.username, al.kind, al.title, al.detail, al.store_id, s.name, al.sku, \
+         (SELECT MIN(p.name) FROM product_rows p WHERE p.tenant_id = al.tenant_id AND p.sku = al.sku), al.state, al.raised_at, al.closed_at \
+         FROM alert_rows al \
+         LEFT JOIN users u ON u.tenant_id = al.tenant_id AND u.id = al.owner \
+         LEFT JOIN store_rows s ON s.tenant_id = al.tenant_id AND s.store_id = al.store_id \
+         WHERE al.tenant_id = ?",
+        [Cell::int(tenant_id)],
+    );
+    filter.condition(&mut sql);
+    if let Some(after) = after {
+        let inbox = after.ids.first().cloned().unwrap_or_default();
+        let alert = after.ids.get(1).cloned().unwrap_or_default();
+        sql.with(
+            " AND (al.raised_at, al.inbox_id, al.alert_id) < (?, ?, ?)",
+            [Cell::int(after.key), Cell::text(inbox), Cell::text(alert)],
+        );
+    }
+    sql.with(
+        " ORDER BY al.raised_at DESC, al.inbox_id DESC, al.alert_id DESC LIMIT ?",
+        [Cell::int(i64::from(limit) + 1)],
+    );
+    use CellKind::*;
+    let kinds = vec![Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Int, Int];
+    let mut rows: Vec<AlertListRow> = store
+        .select(sql.select(kinds))
+        .await?
+        .iter()
+        .filter_map(|row| {
+            Some(AlertListRow {
+                inbox_id: string(&row[0])?,
+                alert_id: string(&row[1])?,
+                owner: string(&row[2]).unwrap_or_default(),
+                owner_name: string(&row[3]),
+                kind: string(&row[4]).unwrap_or_default(),
+                title: string(&row[5]).unwrap_or_default(),
+                detail: string(&row[6]).unwrap_or_default(),
+                store_id: string(&row[7]),
+                store_name: string(&row[8]),
+                sku: string(&row[9]),
+                product_name: string(&row[10]),
+                state: string(&row[11]).unwrap_or_default(),
+                raised_at: int(&row[12]).unwrap_or(0),
+                closed_at: int(&row[13]),
+            })
+        })
+        .collect();
+    let next = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|last| Cursor { key: last.raised_at, ids: vec![last.inbox_id.clone(), last.alert_id.clone()] })
+    } else {
+        None
+    };
+    Ok(Page { rows, next })
+}
+
+/// How many alerts `filter` covers.
+pub async fn count_alerts(store: &dyn ReadModelStore, tenant_id: i64, filter: &AlertFilter) -> Result<u64> {
+    let mut sql = Sql::default();
+    sql.with("SELECT COUNT(*) FROM alert_rows al WHERE al.tenant_id = ?", [Cell::int(tenant_id)]);
+    filter.condition(&mut sql);
+    let rows = store.select(sql.select(vec![CellKind::Int])).await?;
+    Ok(rows.first().map_or(0, |row| count(&row[0])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_survives_its_token_and_a_forged_token_is_refused() {
+        let cursor = Cursor { key: 1_700_000_000_000, ids: vec!["inbox-1".into(), "a/b~c".into()] };
+        assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
+        for forged in ["zz", "abc", "7b7d", &"0".repeat(4_000)] {
+            assert!(Cursor::decode(forged).is_err(), "{forged}");
+        }
+    }
+
+    #[test]
+    fn search_text_is_matched_literally_and_without_case() {
+        assert_eq!(contains_pattern(" 50%_Off\\ "), "%50\\%\\_off\\\\%");
+        assert_eq!(contains_pattern("上海"), "%上海%");
+    }
+}
