@@ -18,7 +18,7 @@ use fieldsync_core::rules::{DecisionInput, check_decision};
 use fieldsync_core::{DocumentId, Role};
 use serde::Deserialize;
 
-use super::html::{esc, url_param};
+use super::html::{Markup, html, url_param};
 use super::pages::{Notice, order_page};
 use super::session::{self, Viewer};
 use super::{DashError, Section};
@@ -65,26 +65,40 @@ pub fn decidable_step(caller: &Caller, review: &OrderReview) -> Option<u64> {
     check_decision(review, &review.owner, &input).ok().map(|()| step)
 }
 
-/// The approve and reject forms for the viewer, or an empty string when they may not decide.
-pub fn forms(viewer: &Viewer, order_id: &str, review: &OrderReview) -> String {
-    let Some(step) = decidable_step(&viewer.caller, review) else { return String::new() };
-    let action = format!("/dashboard/orders/{}/decision", esc(order_id));
-    let hidden = format!(
-        "<input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"step\" value=\"{step}\">\
-         <input type=\"hidden\" name=\"submission\" value=\"{}\">",
-        esc(&viewer.csrf),
-        review.submission
-    );
-    format!(
-        "<h2>Your decision</h2><div class=\"decide\" id=\"decide\">\
-         <form method=\"post\" action=\"{action}\" id=\"approve-form\">{hidden}<input type=\"hidden\" name=\"verdict\" value=\"approve\">\
-         <span class=\"note\">Step {n} waits for you.</span><button class=\"primary\" type=\"submit\" id=\"approve\">Approve</button></form>\
-         <form method=\"post\" action=\"{action}\" id=\"reject-form\">{hidden}<input type=\"hidden\" name=\"verdict\" value=\"reject\">\
-         <label for=\"reason\" class=\"note\">Reason (required to reject; the rep sees it)</label>\
-         <textarea id=\"reason\" name=\"reason\" maxlength=\"500\"></textarea>\
-         <button class=\"danger\" type=\"submit\" id=\"reject\">Reject</button></form></div>",
-        n = step + 1,
-    )
+/// The approve and reject forms for the viewer, or nothing when they may not decide.
+pub fn forms(viewer: &Viewer, order_id: &str, review: &OrderReview) -> Markup {
+    match decidable_step(&viewer.caller, review) {
+        Some(step) => decision_forms(order_id, &viewer.csrf, step, review.submission),
+        None => html! {},
+    }
+}
+
+/// The approve and reject forms for `step` of `submission`, carrying the session's `csrf` token.
+pub fn decision_forms(order_id: &str, csrf: &str, step: u64, submission: u64) -> Markup {
+    let action = format!("/dashboard/orders/{order_id}/decision");
+    let hidden = html! {
+        input type="hidden" name="csrf" value=(csrf);
+        input type="hidden" name="step" value=(step);
+        input type="hidden" name="submission" value=(submission);
+    };
+    html! {
+        h2 { "Your decision" }
+        div.decide #decide {
+            form method="post" action=(action) #approve-form {
+                (hidden)
+                input type="hidden" name="verdict" value="approve";
+                span.note { "Step " (step + 1) " waits for you." }
+                button.primary type="submit" #approve { "Approve" }
+            }
+            form method="post" action=(action) #reject-form {
+                (hidden)
+                input type="hidden" name="verdict" value="reject";
+                label for="reason" class="note" { "Reason (required to reject; the rep sees it)" }
+                textarea #reason name="reason" maxlength="500" {}
+                button.danger type="submit" #reject { "Reject" }
+            }
+        }
+    }
 }
 
 fn bad(reason: impl Into<String>) -> Error {

@@ -1,6 +1,8 @@
-//! HTML building blocks: escaping, the page frame (inline CSS and the live-update script under a
-//! per-response CSP nonce), and the formats of coordinates
-//! (times and money come from [`crate::format`]).
+//! HTML building blocks: the page frame (inline CSS and the live-update script under a
+//! per-response CSP nonce) and URL parameters. Pages are maud templates (re-exported here):
+//! every spliced value is escaped unless wrapped in `PreEscaped`, which only the frame's own
+//! constant CSS and script use. Times and money come from [`crate::format`] and the tenant's
+//! [`crate::locale::Locale`].
 
 use std::fmt::Write;
 
@@ -9,22 +11,6 @@ use axum::response::{Html, IntoResponse, Response};
 pub use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::session::random_token;
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Percent-encodes a query parameter value.
 pub fn url_param(text: &str) -> String {
@@ -175,11 +161,6 @@ pub fn secure_headers(response: &mut Response, csp: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn markup_and_quotes_are_escaped() {
-        assert_eq!(esc("<b a=\"x\">'&'</b>"), "&lt;b a=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/b&gt;");
-    }
 
     #[test]
     fn amounts_durations_and_params_format_plainly() {

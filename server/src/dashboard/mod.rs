@@ -155,12 +155,12 @@ impl IntoResponse for DashError {
                 }
             }
         };
-        let body = format!(
-            "<h1 id=\"error-title\">{}</h1><p class=\"error\" id=\"error-text\">{}</p><p><a href=\"/\">Back to the overview</a></p>",
-            html::esc(title),
-            html::esc(&text)
-        );
-        let mut response = html::page(title, &[], "", None, html::PreEscaped(body));
+        let body = html::html! {
+            h1 #error-title { (title) }
+            p.error #error-text { (text) }
+            p { a href="/" { "Back to the overview" } }
+        };
+        let mut response = html::page(title, &[], "", None, body);
         *response.status_mut() = status;
         response
     }

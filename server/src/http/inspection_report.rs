@@ -7,9 +7,6 @@
 //! document. Thumbnails are inlined as `data:` URLs so the page is one self-contained file that
 //! can be saved or mailed.
 
-use crate::dashboard::html::esc;
-use std::fmt::Write;
-
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -20,6 +17,7 @@ use fieldsync_core::DocumentId;
 use fieldsync_core::doc::{Inspection, InspectionScore, RetailStore, Template, Trust};
 
 use crate::auth::Caller;
+use crate::dashboard::html::{DOCTYPE, Markup, PreEscaped, html};
 use crate::documents;
 use crate::error::Error;
 use crate::http::error::ApiError;
@@ -70,17 +68,28 @@ pub async fn report(
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response())
 }
 
-fn trust_badge(trust: Trust) -> &'static str {
-    match trust {
-        Trust::Pass => r#"<span class="badge pass">trusted</span>"#,
-        Trust::Review => r#"<span class="badge review">review</span>"#,
-        Trust::Rejected => r#"<span class="badge rejected">rejected</span>"#,
-    }
+const CSS: &str = "
+body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
+table { border-collapse: collapse; width: 100%; margin-bottom: 2rem; }
+th, td { border-bottom: 1px solid #ddd; padding: .5rem; text-align: left; vertical-align: top; }
+.score { font-size: 3rem; font-weight: bold; }
+.badge { padding: .1rem .5rem; border-radius: .5rem; color: #fff; }
+.pass { background: #2e7d32; } .review { background: #ef6c00; } .rejected { background: #c62828; }
+img { max-width: 200px; max-height: 200px; }
+ul { margin: 0; padding-left: 1.2rem; }
+";
+
+fn trust_badge(trust: Trust) -> Markup {
+    let (class, text) = match trust {
+        Trust::Pass => ("pass", "trusted"),
+        Trust::Review => ("review", "review"),
+        Trust::Rejected => ("rejected", "rejected"),
+    };
+    html! { span class={ "badge " (class) } { (text) } }
 }
 
-fn reasons_list(reasons: &[String]) -> String {
-    let items: String = reasons.iter().map(|r| format!("<li>{}</li>", esc(r))).collect();
-    format!("<ul>{items}</ul>")
+fn reasons_list(reasons: &[String]) -> Markup {
+    html! { ul { @for reason in reasons { li { (reason) } } } }
 }
 
 /// Renders the page (pure, so it is tested without a relay), times in the tenant's zone.
@@ -98,84 +107,131 @@ pub fn render(
     let item_text = |item_id: &str| {
         template.and_then(|t| t.item(item_id)).map_or_else(|| item_id.to_owned(), |item| item.text.clone())
     };
-    let mut html = String::new();
-    let _ = write!(
-        html,
-        r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Inspection report: {title}</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem; color: #222; }}
-table {{ border-collapse: collapse; width: 100%; margin-bottom: 2rem; }}
-th, td {{ border-bottom: 1px solid #ddd; padding: .5rem; text-align: left; vertical-align: top; }}
-.score {{ font-size: 3rem; font-weight: bold; }}
-.badge {{ padding: .1rem .5rem; border-radius: .5rem; color: #fff; }}
-.pass {{ background: #2e7d32; }} .review {{ background: #ef6c00; }} .rejected {{ background: #c62828; }}
-img {{ max-width: 200px; max-height: 200px; }}
-ul {{ margin: 0; padding-left: 1.2rem; }}
-</style></head><body>
-<h1>Inspection report</h1>
-<p><strong>Store:</strong> {store}<br><strong>Checklist:</strong> {checklist}<br>
-<strong>Supervisor:</strong> {owner}<br><strong>Visit:</strong> {check_in} to {check_out}<br>
-<strong>Inspection:</strong> <code>{id}</code></p>
-<p class="score" id="score">{score:.1} / 100</p>
-{visit_reasons}
-<p><small>Scored {scored_at} with scoring rules version {version}, inspection heads {heads}.</small></p>
-<h2>Checklist</h2>
-<table><thead><tr><th>Item</th><th>Points</th><th>Why</th></tr></thead><tbody>
-"#,
-        title = esc(&store_name),
-        store = esc(&store_name),
-        checklist = esc(&checklist),
-        owner = esc(&inspection.owner),
-        check_in = locale.datetime(inspection.check_in.at),
-        check_out = inspection.check_out.map_or_else(|| "(not checked out)".to_owned(), |v| locale.datetime(v.at)),
-        id = esc(id.as_str()),
-        score = score.score,
-        visit_reasons = reasons_list(&score.reasons),
-        scored_at = locale.datetime(score.scored_at),
-        version = score.scoring_version,
-        heads = esc(&score.scored_heads.iter().map(|h| h.get(..8).unwrap_or(h)).collect::<Vec<_>>().join(", ")),
-    );
-    for item in &score.items {
-        let _ = writeln!(
-            html,
-            "<tr><td>{}</td><td>{} / {}</td><td>{}</td></tr>",
-            esc(&item_text(&item.item_id)),
-            item.earned,
-            item.weight,
-            reasons_list(&item.reasons)
-        );
-    }
-    html.push_str(
-        "</tbody></table>\n<h2>Photos</h2>\n<table><thead><tr><th>Photo</th><th>Item</th><th>Quality</th>\
-         <th>Evidence</th><th>Why</th></tr></thead><tbody>\n",
-    );
-    for (index, photo) in score.photos.iter().enumerate() {
-        let image = match thumbnails.get(index).cloned().flatten() {
-            Some(data) => format!(r#"<img alt="photo {}" src="data:image/jpeg;base64,{data}">"#, esc(&photo.sha256)),
-            None => "(no thumbnail)".to_owned(),
-        };
-        let item = inspection.photos.get(&photo.sha256).map_or_else(String::new, |p| item_text(&p.item_id));
-        let _ = writeln!(
-            html,
-            "<tr><td>{image}<br><code>{}</code></td><td>{}</td><td>{:.1} / 100</td><td>{}</td><td>{}</td></tr>",
-            esc(photo.sha256.get(..12).unwrap_or(&photo.sha256)),
-            esc(&item),
-            photo.quality,
-            trust_badge(photo.trust),
-            reasons_list(&photo.reasons)
-        );
-    }
-    html.push_str("</tbody></table>\n</body></html>\n");
-    html
+    let heads = score.scored_heads.iter().map(|h| h.get(..8).unwrap_or(h)).collect::<Vec<_>>().join(", ");
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                title { "Inspection report: " (store_name) }
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                h1 { "Inspection report" }
+                p {
+                    strong { "Store:" } " " (store_name) br;
+                    strong { "Checklist:" } " " (checklist) br;
+                    strong { "Supervisor:" } " " (inspection.owner) br;
+                    strong { "Visit:" } " " (locale.datetime(inspection.check_in.at)) " to "
+                    @match inspection.check_out {
+                        Some(out) => (locale.datetime(out.at)),
+                        None => "(not checked out)",
+                    }
+                    br;
+                    strong { "Inspection:" } " " code { (id.as_str()) }
+                }
+                p.score #score { (format!("{:.1}", score.score)) " / 100" }
+                (reasons_list(&score.reasons))
+                p {
+                    small {
+                        "Scored " (locale.datetime(score.scored_at)) " with scoring rules version "
+                        (score.scoring_version) ", inspection heads " (heads) "."
+                    }
+                }
+                h2 { "Checklist" }
+                table {
+                    thead { tr { th { "Item" } th { "Points" } th { "Why" } } }
+                    tbody {
+                        @for item in &score.items {
+                            tr {
+                                td { (item_text(&item.item_id)) }
+                                td { (item.earned) " / " (item.weight) }
+                                td { (reasons_list(&item.reasons)) }
+                            }
+                        }
+                    }
+                }
+                h2 { "Photos" }
+                table {
+                    thead { tr { th { "Photo" } th { "Item" } th { "Quality" } th { "Evidence" } th { "Why" } } }
+                    tbody {
+                        @for (index, photo) in score.photos.iter().enumerate() {
+                            tr {
+                                td {
+                                    @match thumbnails.get(index).and_then(Option::as_ref) {
+                                        Some(data) => {
+                                            img alt={ "photo " (photo.sha256) } src={ "data:image/jpeg;base64," (data) };
+                                        },
+                                        None => "(no thumbnail)",
+                                    }
+                                    br;
+                                    code { (photo.sha256.get(..12).unwrap_or(&photo.sha256)) }
+                                }
+                                td {
+                                    @if let Some(p) = inspection.photos.get(&photo.sha256) { (item_text(&p.item_id)) }
+                                }
+                                td { (format!("{:.1}", photo.quality)) " / 100" }
+                                td { (trust_badge(photo.trust)) }
+                                td { (reasons_list(&photo.reasons)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page.into_string()
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use fieldsync_core::doc::{GeoFix, InspectionStatus, ItemScore, PhotoAssessment, Visit};
+
     use super::*;
 
+    const HOSTILE: &str = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>";
+
     #[test]
-    fn text_is_escaped() {
-        assert_eq!(esc(r#"<b>"Tom's" & co</b>"#), "&lt;b&gt;&quot;Tom&#39;s&quot; &amp; co&lt;/b&gt;");
+    fn text_from_documents_is_escaped() {
+        let position = GeoFix { latitude: 52.52, longitude: 13.40, accuracy_m: 5.0 };
+        let inspection = Inspection {
+            owner: HOSTILE.into(),
+            store_id: HOSTILE.into(),
+            template_id: HOSTILE.into(),
+            status: InspectionStatus::CheckedOut,
+            check_in: Visit { at: 0, position },
+            check_out: None,
+            answers: BTreeMap::new(),
+            photos: BTreeMap::new(),
+            updated_at: 0,
+            promotions_started: BTreeMap::new(),
+        };
+        let score = InspectionScore {
+            inspection_id: "inspection-1".into(),
+            owner: HOSTILE.into(),
+            store_id: HOSTILE.into(),
+            scored_heads: vec![HOSTILE.into()],
+            scoring_version: 1,
+            score: 42.0,
+            items: vec![ItemScore { item_id: HOSTILE.into(), weight: 1.0, earned: 1.0, reasons: vec![HOSTILE.into()] }],
+            photos: vec![PhotoAssessment {
+                sha256: HOSTILE.into(),
+                quality: 10.0,
+                trust: Trust::Rejected,
+                reasons: vec![HOSTILE.into()],
+            }],
+            reasons: vec![HOSTILE.into()],
+            scored_at: 0,
+        };
+        let id = DocumentId::random();
+        let html = render(&id, &inspection, &score, None, None, &[Some(HOSTILE.into())], &Locale::default());
+
+        assert!(!html.contains("<script") && !html.contains("<img src=x"), "{html}");
+        assert!(html.contains("<title>Inspection report: &lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;"), "{html}");
+        assert!(html.contains("src=\"data:image/jpeg;base64,&lt;script&gt;"), "{html}");
+        assert!(html.contains("<p class=\"score\" id=\"score\">42.0 / 100</p>"), "{html}");
+        assert!(html.contains("<span class=\"badge rejected\">rejected</span>"), "{html}");
     }
 }

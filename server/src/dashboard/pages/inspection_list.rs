@@ -10,7 +10,7 @@ use maud::html;
 use super::super::session::Viewer;
 use super::super::svg;
 use super::super::{DashError, Section};
-use super::orders::{MAX_PAGE_ROWS, PAGE_ROWS, link, status_badge};
+use super::orders::{MAX_PAGE_ROWS, PAGE_ROWS, link};
 use crate::locale;
 use crate::services::inspections::list::{InspectionQuery, STATUSES};
 use crate::services::{inspections, listing};
@@ -82,7 +82,7 @@ pub async fn inspections(
                         td { a href={ "/dashboard/inspections/" (row.id) } { (locale.datetime(row.check_in_at)) } }
                         td { (row.store_name.as_deref().unwrap_or(&row.store_id)) }
                         td { (row.supervisor_name.as_deref().unwrap_or(&row.supervisor)) }
-                        td { (status_badge(&row.status)) }
+                        td { (status_tag(&row.status)) }
                         td.n { (row.answer_count) }
                         td.n { (row.photo_count) }
                         td.n { (row.score.map_or_else(|| "—".to_owned(), |s| format!("{s:.1}"))) }

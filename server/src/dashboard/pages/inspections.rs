@@ -1,16 +1,14 @@
 //! One inspection's page: photos, answers, the score breakdown.
 
-use std::fmt::Write;
-
 use axum::extract::{Path, State};
 use axum::response::Response;
 use fieldsync_core::doc::{AnswerValue, Inspection, InspectionScore, Template, Trust};
 
-use super::super::html::esc;
+use super::super::html::{Markup, html};
 use super::super::records::{GpsPrecision, Names, gps_precision, load_one, show_fix};
 use super::super::session::Viewer;
 use super::super::{DashError, Section};
-use crate::locale::{self};
+use crate::locale::{self, Locale};
 use crate::state::AppState;
 
 use super::*;
@@ -48,120 +46,259 @@ pub async fn inspection(
         Err(crate::Error::NotFound { .. }) => None,
         Err(other) => return Err(other.into()),
     };
-    let v = &record.value;
-    let precision = gps_precision(&viewer.caller, &v.owner);
-    let item_text =
-        |item: &str| template.as_ref().and_then(|t| t.item(item)).map_or(item.to_owned(), |i| i.text.clone());
-    let mut body = format!(
-        "<h1>Inspection at {}</h1><p>Supervisor <b>{}</b> · {} · template {}</p>\
-         <p>Check-in {} at {}{}</p>",
-        esc(&names.store(&v.store_id)),
-        esc(&names.user(&v.owner)),
-        status_tag(v.status.as_str()),
-        esc(template.as_ref().map_or("unknown", |t| t.name.as_str())),
-        esc(&locale.datetime(v.check_in.at)),
-        esc(&show_fix(&v.check_in.position, precision)),
-        v.check_out
-            .map(|out| format!(
-                " · check-out {} at {}",
-                esc(&locale.datetime(out.at)),
-                esc(&show_fix(&out.position, precision))
-            ))
-            .unwrap_or_default()
-    );
-    if precision == GpsPrecision::Rounded {
-        body.push_str("<p class=\"note\">Coordinates are rounded for your role.</p>");
+    let view = InspectionView {
+        inspection: &record.value,
+        template: template.as_ref(),
+        score: score.as_ref().map(|score| &score.value),
+        precision: gps_precision(&viewer.caller, &record.value.owner),
+        names: &names,
+        locale: &locale,
+    };
+    Ok(frame(&viewer, "Inspection", "/dashboard/inspections", inspection_body(&view)))
+}
+
+/// Everything one inspection's page shows, loaded and checked by [`inspection`].
+pub struct InspectionView<'a> {
+    /// The inspection.
+    pub inspection: &'a Inspection,
+    /// Its checklist, when it can be read.
+    pub template: Option<&'a Template>,
+    /// Its score, once the relay scored it.
+    pub score: Option<&'a InspectionScore>,
+    /// How precisely the viewer may see where it happened.
+    pub precision: GpsPrecision,
+    /// User and store names.
+    pub names: &'a Names,
+    /// The tenant's time zone and currency.
+    pub locale: &'a Locale,
+}
+
+impl InspectionView<'_> {
+    /// A checklist item's question, or its id when the template does not have it.
+    fn item_text(&self, item: &str) -> String {
+        self.template.and_then(|t| t.item(item)).map_or_else(|| item.to_owned(), |i| i.text.clone())
     }
-    body.push_str("<h2>Photos</h2><div class=\"photos\" id=\"photos\">");
-    if v.photos.is_empty() {
-        body.push_str("<p class=\"muted\">No photos.</p>");
-    }
+}
+
+/// The body of one inspection's page: visit, photos, answers, the score breakdown.
+pub fn inspection_body(view: &InspectionView<'_>) -> Markup {
+    let (v, locale, precision) = (view.inspection, view.locale, view.precision);
     let mut photos: Vec<_> = v.photos.values().collect();
     photos.sort_by_key(|p| p.captured_at);
-    for photo in photos {
-        let sha = esc(&photo.sha256);
-        let _ = write!(
-            body,
-            "<figure><a class=\"photo\" href=\"/v1/blobs/{sha}\"><img src=\"/v1/blobs/{sha}?thumb=1\" alt=\"photo for {item}\" loading=\"lazy\"></a>\
-             <figcaption>{item}<br>{w}×{h} · {at}{pos}</figcaption></figure>",
-            item = esc(&item_text(&photo.item_id)),
-            w = photo.width,
-            h = photo.height,
-            at = esc(&locale.datetime(photo.captured_at)),
-            pos = photo.position.map(|p| format!("<br>{}", esc(&show_fix(&p, precision)))).unwrap_or_default(),
-        );
-    }
-    body.push_str("</div><h2>Answers</h2><table id=\"answers\"><thead><tr><th>Item</th><th>Answer</th><th class=\"n\">Count</th><th>Note</th><th>Answered</th></tr></thead><tbody>");
-    let mut order: Vec<String> = template
-        .as_ref()
-        .map(|t| t.items_in_order().into_iter().map(|(id, _)| id.clone()).collect())
-        .unwrap_or_default();
+    let mut order: Vec<String> =
+        view.template.map(|t| t.items_in_order().into_iter().map(|(id, _)| id.clone()).collect()).unwrap_or_default();
     order.extend(v.answers.keys().filter(|k| !order.contains(k)).cloned().collect::<Vec<_>>());
-    for item in &order {
-        match v.answers.get(item) {
-            Some(answer) => {
-                let (class, text) = answer_text(answer.value);
-                let _ = write!(
-                    body,
-                    "<tr><td>{}</td><td><span class=\"tag {class}\">{text}</span></td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
-                    esc(&item_text(item)),
-                    answer.count.map(|c| c.to_string()).unwrap_or_default(),
-                    esc(&answer.note),
-                    esc(&locale.datetime(answer.answered_at))
-                );
+    html! {
+        h1 { "Inspection at " (view.names.store(&v.store_id)) }
+        p {
+            "Supervisor " b { (view.names.user(&v.owner)) }
+            " · " (status_tag(v.status.as_str()))
+            " · template " (view.template.map_or("unknown", |t| t.name.as_str()))
+        }
+        p {
+            "Check-in " (locale.datetime(v.check_in.at)) " at " (show_fix(&v.check_in.position, precision))
+            @if let Some(out) = v.check_out {
+                " · check-out " (locale.datetime(out.at)) " at " (show_fix(&out.position, precision))
             }
-            None => {
-                let _ = write!(
-                    body,
-                    "<tr><td>{}</td><td class=\"muted\">not answered</td><td></td><td></td><td></td></tr>",
-                    esc(&item_text(item))
-                );
+        }
+        @if precision == GpsPrecision::Rounded {
+            p.note { "Coordinates are rounded for your role." }
+        }
+        h2 { "Photos" }
+        div.photos #photos {
+            @if photos.is_empty() {
+                p.muted { "No photos." }
+            }
+            @for photo in photos {
+                @let item = view.item_text(&photo.item_id);
+                figure {
+                    a.photo href={ "/v1/blobs/" (photo.sha256) } {
+                        img src={ "/v1/blobs/" (photo.sha256) "?thumb=1" } alt={ "photo for " (item) } loading="lazy";
+                    }
+                    figcaption {
+                        (item) br;
+                        (photo.width) "×" (photo.height) " · " (locale.datetime(photo.captured_at))
+                        @if let Some(position) = photo.position {
+                            br; (show_fix(&position, precision))
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Answers" }
+        table #answers {
+            thead { tr { th { "Item" } th { "Answer" } th.n { "Count" } th { "Note" } th { "Answered" } } }
+            tbody {
+                @for item in &order {
+                    tr {
+                        td { (view.item_text(item)) }
+                        @match v.answers.get(item) {
+                            Some(answer) => {
+                                @let (class, text) = answer_text(answer.value);
+                                td { span class={ "tag " (class) } { (text) } }
+                                td.n { @if let Some(count) = answer.count { (count) } }
+                                td { (answer.note) }
+                                td { (locale.datetime(answer.answered_at)) }
+                            },
+                            None => {
+                                td.muted { "not answered" } td {} td {} td {}
+                            },
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Score" }
+        @match view.score {
+            None => p.note #score {
+                "Not scored yet: the relay scores an inspection after check-out, once its photos arrived."
+            },
+            Some(s) => (score(view, s)),
+        }
+    }
+}
+
+/// The score breakdown: total, reasons, points per item, assessment per photo.
+fn score(view: &InspectionView<'_>, s: &InspectionScore) -> Markup {
+    html! {
+        p #score {
+            b { (format!("{:.1}", s.score)) }
+            " (scoring version " (s.scoring_version) ", " (view.locale.datetime(s.scored_at)) ")"
+        }
+        @for reason in &s.reasons {
+            p.note { (reason) }
+        }
+        table #score-items {
+            thead { tr { th { "Item" } th.n { "Earned" } th.n { "Weight" } th { "Why" } } }
+            tbody {
+                @for item in &s.items {
+                    tr {
+                        td { (view.item_text(&item.item_id)) }
+                        td.n { (format!("{:.2}", item.earned)) }
+                        td.n { (format!("{:.2}", item.weight)) }
+                        td { (item.reasons.join("; ")) }
+                    }
+                }
+            }
+        }
+        table #score-photos {
+            thead { tr { th { "Photo" } th.n { "Quality" } th { "Trust" } th { "Why" } } }
+            tbody {
+                @for photo in &s.photos {
+                    @let (class, trust) = match photo.trust {
+                        Trust::Pass => ("ok", "pass"),
+                        Trust::Review => ("warn", "review"),
+                        Trust::Rejected => ("bad", "rejected"),
+                    };
+                    tr {
+                        td { (photo.sha256.get(..12).unwrap_or(&photo.sha256)) "…" }
+                        td.n { (format!("{:.2}", photo.quality)) }
+                        td { span class={ "tag " (class) } { (trust) } }
+                        td { (photo.reasons.join("; ")) }
+                    }
+                }
             }
         }
     }
-    body.push_str("</tbody></table><h2>Score</h2>");
-    match score {
-        None => body.push_str("<p class=\"note\" id=\"score\">Not scored yet: the relay scores an inspection after check-out, once its photos arrived.</p>"),
-        Some(score) => {
-            let s = &score.value;
-            let _ = write!(
-                body,
-                "<p id=\"score\"><b>{:.1}</b> (scoring version {}, {})</p>",
-                s.score,
-                s.scoring_version,
-                esc(&locale.datetime(s.scored_at))
-            );
-            for reason in &s.reasons {
-                let _ = write!(body, "<p class=\"note\">{}</p>", esc(reason));
-            }
-            body.push_str("<table id=\"score-items\"><thead><tr><th>Item</th><th class=\"n\">Earned</th><th class=\"n\">Weight</th><th>Why</th></tr></thead><tbody>");
-            for item in &s.items {
-                let _ = write!(
-                    body,
-                    "<tr><td>{}</td><td class=\"n\">{:.2}</td><td class=\"n\">{:.2}</td><td>{}</td></tr>",
-                    esc(&item_text(&item.item_id)),
-                    item.earned,
-                    item.weight,
-                    esc(&item.reasons.join("; "))
-                );
-            }
-            body.push_str("</tbody></table><table id=\"score-photos\"><thead><tr><th>Photo</th><th class=\"n\">Quality</th><th>Trust</th><th>Why</th></tr></thead><tbody>");
-            for photo in &s.photos {
-                let (class, trust) = match photo.trust {
-                    Trust::Pass => ("ok", "pass"),
-                    Trust::Review => ("warn", "review"),
-                    Trust::Rejected => ("bad", "rejected"),
-                };
-                let _ = write!(
-                    body,
-                    "<tr><td>{}…</td><td class=\"n\">{:.2}</td><td><span class=\"tag {class}\">{trust}</span></td><td>{}</td></tr>",
-                    esc(photo.sha256.get(..12).unwrap_or(&photo.sha256)),
-                    photo.quality,
-                    esc(&photo.reasons.join("; "))
-                );
-            }
-            body.push_str("</tbody></table>");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, HashMap};
+
+    use fieldsync_core::Role;
+    use fieldsync_core::doc::{
+        Answer, GeoFix, InspectionStatus, ItemScore, PhotoAssessment, PhotoRef, TemplateItem, Visit,
+    };
+
+    use super::*;
+
+    const HOSTILE: &str = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>";
+
+    #[test]
+    fn the_inspection_page_escapes_every_user_provided_string() {
+        let position = GeoFix { latitude: 52.52, longitude: 13.40, accuracy_m: 5.0 };
+        let sha = "ab".repeat(32);
+        let template = Template {
+            name: HOSTILE.into(),
+            version: 1,
+            items: BTreeMap::from([(
+                "shelf".to_owned(),
+                TemplateItem { text: HOSTILE.into(), weight: 1.0, requires_photo: true, position: 0 },
+            )]),
+            trust: None,
+        };
+        let inspection = Inspection {
+            owner: "supervisor-1".into(),
+            store_id: "store-1".into(),
+            template_id: "template-1".into(),
+            status: InspectionStatus::CheckedOut,
+            check_in: Visit { at: 0, position },
+            check_out: Some(Visit { at: 60_000, position }),
+            answers: BTreeMap::from([(
+                "shelf".to_owned(),
+                Answer {
+                    id: "a1".into(),
+                    value: AnswerValue::No,
+                    count: Some(3),
+                    note: HOSTILE.into(),
+                    answered_at: 1_000,
+                },
+            )]),
+            photos: BTreeMap::from([(
+                sha.clone(),
+                PhotoRef {
+                    sha256: sha.clone(),
+                    item_id: "shelf".into(),
+                    byte_size: 1,
+                    width: 4,
+                    height: 3,
+                    captured_at: 2_000,
+                    position: None,
+                    phash: String::new(),
+                },
+            )]),
+            updated_at: 60_000,
+            promotions_started: BTreeMap::new(),
+        };
+        let score = InspectionScore {
+            inspection_id: "inspection-1".into(),
+            owner: "supervisor-1".into(),
+            store_id: "store-1".into(),
+            scored_heads: Vec::new(),
+            scoring_version: 1,
+            score: 50.0,
+            items: vec![ItemScore { item_id: "shelf".into(), weight: 1.0, earned: 0.5, reasons: vec![HOSTILE.into()] }],
+            photos: vec![PhotoAssessment {
+                sha256: sha,
+                quality: 70.0,
+                trust: Trust::Review,
+                reasons: vec![HOSTILE.into()],
+            }],
+            reasons: vec![HOSTILE.into()],
+            scored_at: 70_000,
+        };
+        let names = Names {
+            users: HashMap::from([("supervisor-1".to_owned(), (HOSTILE.to_owned(), Role::Supervisor, None))]),
+            stores: BTreeMap::from([("store-1".to_owned(), HOSTILE.to_owned())]),
+        };
+        let locale = Locale::default();
+        let view = InspectionView {
+            inspection: &inspection,
+            template: Some(&template),
+            score: Some(&score),
+            precision: GpsPrecision::Exact,
+            names: &names,
+            locale: &locale,
+        };
+        let html = inspection_body(&view).into_string();
+
+        assert!(!html.contains("<script") && !html.contains("<img src=x"), "{html}");
+        // Store, supervisor, template; the item's text as photo alt, caption, answer row and score
+        // row; the note; the visit, item and photo reasons: each escaped.
+        assert_eq!(html.matches("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x").count(), 11, "{html}");
+        for id in ["photos", "answers", "score", "score-items", "score-photos"] {
+            assert!(html.contains(&format!("id=\"{id}\"")), "{id} missing: {html}");
         }
     }
-    Ok(frame(&viewer, "Inspection", "/dashboard/inspections", super::super::html::PreEscaped(body)))
 }

@@ -13,7 +13,7 @@ use fieldsync_core::clock::now_ms;
 use serde::Deserialize;
 
 use super::super::DashError;
-use super::super::html::{esc, page};
+use super::super::html::{Markup, html, page};
 use super::super::session::{self, Viewer};
 use crate::accounts::{self, LoginRequest};
 use crate::state::AppState;
@@ -33,21 +33,31 @@ pub struct LoginForm {
     pub csrf: String,
 }
 
+/// The sign-in form, with `error` above it and the company and username typed before.
+fn login_body(token: &str, error: Option<&str>, tenant: &str, username: &str) -> Markup {
+    html! {
+        form.login method="post" action="/dashboard/login" {
+            h1 { "Sign in" }
+            @if let Some(error) = error {
+                p.error #login-error { (error) }
+            }
+            p.note { "For HQ, managers and supervisors. Reps use the phone app." }
+            input type="hidden" name="csrf" value=(token);
+            label for="tenant" { "Company" }
+            input #tenant name="tenant" value=(tenant) required autocomplete="organization";
+            label for="username" { "Username" }
+            input #username name="username" value=(username) required autocomplete="username";
+            label for="password" { "Password" }
+            input #password name="password" type="password" required autocomplete="current-password";
+            p { button.primary type="submit" #sign-in { "Sign in" } }
+        }
+    }
+}
+
 fn login_page(secure: bool, status: StatusCode, error: Option<&str>, tenant: &str, username: &str) -> Response {
     let token = session::random_token();
-    let error = error.map(|e| format!("<p class=\"error\" id=\"login-error\">{}</p>", esc(e))).unwrap_or_default();
-    let body = format!(
-        "<form class=\"login\" method=\"post\" action=\"/dashboard/login\"><h1>Sign in</h1>{error}\
-         <p class=\"note\">For HQ, managers and supervisors. Reps use the phone app.</p>\
-         <input type=\"hidden\" name=\"csrf\" value=\"{token}\">\
-         <label for=\"tenant\">Company</label><input id=\"tenant\" name=\"tenant\" value=\"{}\" required autocomplete=\"organization\">\
-         <label for=\"username\">Username</label><input id=\"username\" name=\"username\" value=\"{}\" required autocomplete=\"username\">\
-         <label for=\"password\">Password</label><input id=\"password\" name=\"password\" type=\"password\" required autocomplete=\"current-password\">\
-         <p><button class=\"primary\" type=\"submit\" id=\"sign-in\">Sign in</button></p></form>",
-        esc(tenant),
-        esc(username)
-    );
-    let mut response = page("Sign in", &[], "", None, super::super::html::PreEscaped(body));
+    let body = login_body(&token, error, tenant, username);
+    let mut response = page("Sign in", &[], "", None, body);
     *response.status_mut() = status;
     if let Ok(cookie) = HeaderValue::from_str(&session::login_csrf_cookie(&token, secure)) {
         response.headers_mut().append(header::SET_COOKIE, cookie);

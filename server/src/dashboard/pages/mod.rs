@@ -2,8 +2,10 @@
 //! [`super::decisions`]), inspections, devices. The stores page is in [`super::stores`].
 //!
 //! Every handler takes a [`Viewer`] (a valid dashboard session of a non-rep), checks its
-//! [`Section`], and reads documents only through [`records`], i.e. the viewer's scope. Every
-//! user-provided string goes through [`esc`].
+//! [`Section`], and reads documents only through [`records`], i.e. the viewer's scope. Pages
+//! written as maud templates ([`super::html::html!`]) escape every spliced value by default; the
+//! ones still built with `format!` pass each user-provided string through
+//! [`esc`](super::html::esc).
 
 mod devices;
 mod inspection_list;
@@ -25,7 +27,7 @@ use axum::response::Response;
 use fieldsync_core::Role;
 
 use super::Section;
-use super::html::{NavItem, esc, page};
+use super::html::{Markup, NavItem, html, page};
 use super::session::Viewer;
 
 /// A device that has not synced for this long may hold work the relay has not seen.
@@ -49,18 +51,18 @@ fn nav(role: Role) -> Vec<NavItem> {
 }
 
 /// A page in the dashboard's frame: the viewer's navigation, name and logout form around `body`.
-pub fn frame(viewer: &Viewer, title: &str, current: &str, body: super::html::Markup) -> Response {
+pub fn frame(viewer: &Viewer, title: &str, current: &str, body: Markup) -> Response {
     let who = format!("{} ({})", viewer.caller.username, viewer.caller.role);
     page(title, &nav(viewer.caller.role), current, Some((&who, &viewer.csrf)), body)
 }
 
 /// A status as a coloured tag.
-pub(super) fn status_tag(status: &str) -> String {
+pub fn status_tag(status: &str) -> Markup {
     let class = match status {
         "approved" => "ok",
         "needs-approval" | "submitted" => "warn",
         "rejected" => "bad",
         _ => "",
     };
-    format!("<span class=\"tag {class}\">{}</span>", esc(status))
+    html! { span class={ "tag " (class) } { (status) } }
 }

@@ -1,19 +1,17 @@
 //! One order's page: lines, findings, approval steps and the decision forms.
 
-use std::fmt::Write;
-
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use fieldsync_core::doc::{Order, OrderReview, Severity, StepState};
+use fieldsync_core::doc::{ApprovalStep, Finding, Order, OrderReview, Severity, StepState};
 
 use serde::Deserialize;
 
-use super::super::html::esc;
+use super::super::html::{Markup, html};
 use super::super::records::{Names, load_one};
 use super::super::session::Viewer;
 use super::super::{DashError, Section};
-use crate::locale::{self};
+use crate::locale::{self, Locale};
 use crate::state::AppState;
 
 use super::*;
@@ -28,10 +26,12 @@ pub enum Notice {
 }
 
 impl Notice {
-    fn html(&self) -> String {
-        match self {
-            Notice::Done(text) => format!("<p class=\"notice\" id=\"notice\">{}</p>", esc(text)),
-            Notice::Error(text) => format!("<p class=\"error\" id=\"decision-error\">{}</p>", esc(text)),
+    fn markup(&self) -> Markup {
+        html! {
+            @match self {
+                Notice::Done(text) => p.notice #notice { (text) },
+                Notice::Error(text) => p.error #decision-error { (text) },
+            }
         }
     }
 }
@@ -85,100 +85,263 @@ pub async fn order_page(
         Err(other) => return Err(other.into()),
     };
     let row = OrderRow { order, review };
-    let o = &row.order.value;
-    let number = if row.number().is_empty() { String::new() } else { format!("{} ", esc(row.number())) };
-    let mut body = format!(
-        "<h1>Order {}for {}</h1>{}<p>Rep <b>{}</b> · created {} · {} · submission {} · status <span id=\"order-status\">{}</span></p>",
-        number,
-        esc(&names.store(&o.store_id)),
-        notice.as_ref().map(Notice::html).unwrap_or_default(),
-        esc(&names.user(&o.owner)),
-        esc(&locale.datetime(o.created_at)),
-        o.submitted_at.map_or_else(|| "not submitted".to_owned(), |t| format!("submitted {}", locale.datetime(t))),
-        o.submission,
-        status_tag(row.status())
-    );
-    if !o.notes.is_empty() {
-        let _ = write!(body, "<p class=\"note\">Notes: {}</p>", esc(&o.notes));
-    }
-    body.push_str(
-        "<h2>Lines</h2><table id=\"order-lines\"><thead><tr><th>SKU</th><th class=\"n\">Qty</th><th class=\"n\">Unit price</th>\
-         <th class=\"n\">Discount</th><th class=\"n\">Total</th></tr></thead><tbody>",
-    );
-    for (_, line) in o.lines_in_order() {
-        let _ = write!(
-            body,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.2}%</td><td class=\"n\">{}</td></tr>",
-            esc(&line.sku),
-            line.qty,
-            locale.money(line.unit_price_cents),
-            line.discount_bp as f64 / 100.0,
-            locale.money(line.total_cents())
-        );
-    }
-    let _ = write!(
-        body,
-        "<tr><th colspan=\"4\">Total</th><th class=\"n\">{}</th></tr></tbody></table>",
-        locale.money(o.total_cents())
-    );
-    match &row.review {
-        None => body.push_str("<h2>Review</h2><p class=\"note\">The relay has not reviewed this order yet.</p>"),
-        Some(review) => {
-            let r = &review.value;
-            let _ = write!(
-                body,
-                "<h2>Review</h2><p>Outcome {} for submission {} · reviewed {} · priced at {}</p>",
-                status_tag(r.outcome.as_str()),
-                r.submission,
-                esc(&locale.datetime(r.reviewed_at)),
-                locale.money(r.total_cents)
-            );
-            body.push_str(
-                "<table id=\"findings\"><thead><tr><th>Severity</th><th>Finding</th><th>Code</th></tr></thead><tbody>",
-            );
-            if r.findings.is_empty() {
-                body.push_str("<tr><td colspan=\"3\" class=\"muted\">No findings.</td></tr>");
+    let forms = match &row.review {
+        Some(review) => super::super::decisions::forms(viewer, row.order.id.as_str(), &review.value),
+        None => html! {},
+    };
+    let view = OrderView {
+        order: &row.order.value,
+        review: row.review.as_ref().map(|review| &review.value),
+        status: row.status(),
+        names: &names,
+        locale: &locale,
+        notice: notice.as_ref(),
+        forms,
+    };
+    Ok(frame(viewer, "Order", "/dashboard/orders", order_body(&view)))
+}
+
+/// Everything an order's page shows, loaded and checked by [`order_page`].
+pub struct OrderView<'a> {
+    /// The order.
+    pub order: &'a Order,
+    /// Its review, if the relay wrote one.
+    pub review: Option<&'a OrderReview>,
+    /// Its status as the lists show it ([`OrderRow::status`]).
+    pub status: &'a str,
+    /// User and store names.
+    pub names: &'a Names,
+    /// The tenant's time zone and currency.
+    pub locale: &'a Locale,
+    /// A message on top, after a form was posted.
+    pub notice: Option<&'a Notice>,
+    /// The approve / reject forms for the viewer (empty when they may not decide), shown while
+    /// the order needs approval.
+    pub forms: Markup,
+}
+
+/// The body of an order's page: header, lines, the review's findings and approval steps, and
+/// the decision forms.
+pub fn order_body(view: &OrderView<'_>) -> Markup {
+    let (o, names, locale) = (view.order, view.names, view.locale);
+    let number = view.review.map_or("", |review| review.number.as_str());
+    html! {
+        h1 {
+            "Order "
+            @if !number.is_empty() { (number) " " }
+            "for " (names.store(&o.store_id))
+        }
+        @if let Some(notice) = view.notice { (notice.markup()) }
+        p {
+            "Rep " b { (names.user(&o.owner)) }
+            " · created " (locale.datetime(o.created_at)) " · "
+            @match o.submitted_at {
+                Some(at) => { "submitted " (locale.datetime(at)) },
+                None => "not submitted",
             }
-            for f in &r.findings {
-                let (class, text) = match f.severity {
-                    Severity::Info => ("", "info"),
-                    Severity::Warning => ("warn", "warning"),
-                    Severity::Error => ("bad", "error"),
-                };
-                let _ = write!(
-                    body,
-                    "<tr><td><span class=\"tag {class}\">{text}</span></td><td>{}</td><td>{}</td></tr>",
-                    esc(&f.text),
-                    esc(&f.code)
-                );
+            " · submission " (o.submission)
+            " · status " span #order-status { (status_tag(view.status)) }
+        }
+        @if !o.notes.is_empty() {
+            p.note { "Notes: " (o.notes) }
+        }
+        h2 { "Lines" }
+        table #order-lines {
+            thead { tr { th { "SKU" } th.n { "Qty" } th.n { "Unit price" } th.n { "Discount" } th.n { "Total" } } }
+            tbody {
+                @for (_, line) in o.lines_in_order() {
+                    tr {
+                        td { (line.sku) }
+                        td.n { (line.qty) }
+                        td.n { (locale.money(line.unit_price_cents)) }
+                        td.n { (format!("{:.2}%", line.discount_bp as f64 / 100.0)) }
+                        td.n { (locale.money(line.total_cents())) }
+                    }
+                }
+                tr { th colspan="4" { "Total" } th.n { (locale.money(o.total_cents())) } }
             }
-            body.push_str("</tbody></table><h2>Approval steps</h2><table id=\"steps\"><thead><tr><th>#</th><th>Approver</th><th>Rule</th><th>State</th><th>Decided</th><th>Reason</th></tr></thead><tbody>");
-            if r.steps.is_empty() {
-                body.push_str("<tr><td colspan=\"6\" class=\"muted\">No approval needed.</td></tr>");
-            }
-            for (i, step) in r.steps.iter().enumerate() {
-                let state = match step.state {
-                    StepState::Pending => "pending",
-                    StepState::Approved => "approved",
-                    StepState::Rejected => "rejected",
-                };
-                let _ = write!(
-                    body,
-                    "<tr><td>{}</td><td>{} ({})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    i + 1,
-                    esc(&names.user(&step.approver)),
-                    esc(&step.role),
-                    esc(&step.rule),
-                    status_tag(if state == "pending" { "needs-approval" } else { state }),
-                    step.decided_at.map(|t| locale.datetime(t)).unwrap_or_default(),
-                    esc(&step.reason)
-                );
-            }
-            body.push_str("</tbody></table>");
-            if row.status() == "needs-approval" {
-                body.push_str(&super::super::decisions::forms(viewer, row.order.id.as_str(), r));
+        }
+        h2 { "Review" }
+        @match view.review {
+            None => p.note { "The relay has not reviewed this order yet." },
+            Some(r) => {
+                p {
+                    "Outcome " (status_tag(r.outcome.as_str()))
+                    " for submission " (r.submission)
+                    " · reviewed " (locale.datetime(r.reviewed_at))
+                    " · priced at " (locale.money(r.total_cents))
+                }
+                (findings(&r.findings))
+                h2 { "Approval steps" }
+                (steps(&r.steps, names, locale))
+                @if view.status == "needs-approval" { (view.forms) }
             }
         }
     }
-    Ok(frame(viewer, "Order", "/dashboard/orders", super::super::html::PreEscaped(body)))
+}
+
+fn findings(findings: &[Finding]) -> Markup {
+    html! {
+        table #findings {
+            thead { tr { th { "Severity" } th { "Finding" } th { "Code" } } }
+            tbody {
+                @if findings.is_empty() {
+                    tr { td colspan="3" class="muted" { "No findings." } }
+                }
+                @for f in findings {
+                    @let (class, text) = match f.severity {
+                        Severity::Info => ("", "info"),
+                        Severity::Warning => ("warn", "warning"),
+                        Severity::Error => ("bad", "error"),
+                    };
+                    tr {
+                        td { span class={ "tag " (class) } { (text) } }
+                        td { (f.text) }
+                        td { (f.code) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn steps(steps: &[ApprovalStep], names: &Names, locale: &Locale) -> Markup {
+    html! {
+        table #steps {
+            thead { tr { th { "#" } th { "Approver" } th { "Rule" } th { "State" } th { "Decided" } th { "Reason" } } }
+            tbody {
+                @if steps.is_empty() {
+                    tr { td colspan="6" class="muted" { "No approval needed." } }
+                }
+                @for (i, step) in steps.iter().enumerate() {
+                    @let state = match step.state {
+                        StepState::Pending => "needs-approval",
+                        StepState::Approved => "approved",
+                        StepState::Rejected => "rejected",
+                    };
+                    tr {
+                        td { (i + 1) }
+                        td { (names.user(&step.approver)) " (" (step.role) ")" }
+                        td { (step.rule) }
+                        td { (status_tag(state)) }
+                        td { @if let Some(at) = step.decided_at { (locale.datetime(at)) } }
+                        td { (step.reason) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, HashMap};
+
+    use fieldsync_core::Role;
+    use fieldsync_core::doc::{OrderLine, OrderStatus, ReviewOutcome};
+
+    use super::*;
+
+    const HOSTILE: &str = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>";
+
+    fn hostile_order() -> (Order, OrderReview, Names) {
+        let order = Order {
+            owner: "rep-1".into(),
+            store_id: "store-1".into(),
+            customer_id: "C-1".into(),
+            status: OrderStatus::Submitted,
+            lines: BTreeMap::from([(
+                "l1".to_owned(),
+                OrderLine { sku: HOSTILE.into(), qty: 2, unit_price_cents: 1_000, discount_bp: 0, position: 0 },
+            )]),
+            notes: HOSTILE.into(),
+            created_at: 0,
+            updated_at: 0,
+            submitted_at: Some(60_000),
+            submission: 1,
+        };
+        let review = OrderReview {
+            number: HOSTILE.into(),
+            order_id: "order-1".into(),
+            owner: "rep-1".into(),
+            store_id: "store-1".into(),
+            submission: 1,
+            reviewed_heads: Vec::new(),
+            outcome: ReviewOutcome::NeedsApproval,
+            findings: vec![Finding {
+                code: HOSTILE.into(),
+                line_id: Some("l1".into()),
+                severity: Severity::Warning,
+                text: HOSTILE.into(),
+            }],
+            steps: vec![ApprovalStep {
+                role: "manager".into(),
+                approver: "manager-1".into(),
+                rule: HOSTILE.into(),
+                state: StepState::Rejected,
+                decided_at: Some(120_000),
+                reason: HOSTILE.into(),
+            }],
+            total_cents: 2_000,
+            submitted_at: Some(60_000),
+            reviewed_at: 90_000,
+            decided_at: Some(120_000),
+        };
+        let names = Names {
+            users: HashMap::from([
+                ("rep-1".to_owned(), (HOSTILE.to_owned(), Role::Rep, None)),
+                ("manager-1".to_owned(), ("mia".to_owned(), Role::Manager, None)),
+            ]),
+            stores: BTreeMap::from([("store-1".to_owned(), HOSTILE.to_owned())]),
+        };
+        (order, review, names)
+    }
+
+    #[test]
+    fn the_order_page_escapes_every_user_provided_string() {
+        let (order, review, names) = hostile_order();
+        let locale = Locale::default();
+        let notice = Notice::Error(HOSTILE.into());
+        let view = OrderView {
+            order: &order,
+            review: Some(&review),
+            status: "needs-approval",
+            names: &names,
+            locale: &locale,
+            notice: Some(&notice),
+            forms: super::super::super::decisions::decision_forms(HOSTILE, HOSTILE, 0, 1),
+        };
+        let html = order_body(&view).into_string();
+
+        assert!(!html.contains("<script") && !html.contains("<img"), "{html}");
+        // Store, review number, notice, rep, notes, SKU, finding text and code, rule, reason (10),
+        // and the order id and CSRF token in each of the two forms (4): all escaped.
+        assert_eq!(html.matches("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x").count(), 14, "{html}");
+        // Escaped inside their quoted attributes, too.
+        assert!(html.contains("action=\"/dashboard/orders/&lt;script&gt;"), "{html}");
+        assert!(html.contains("name=\"csrf\" value=\"&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;"), "{html}");
+        for id in ["decision-error", "order-status", "order-lines", "findings", "steps", "decide", "reject-form"] {
+            assert!(html.contains(&format!("id=\"{id}\"")), "{id} missing: {html}");
+        }
+    }
+
+    #[test]
+    fn an_unreviewed_order_says_so_and_offers_no_forms() {
+        let (order, _, names) = hostile_order();
+        let locale = Locale::default();
+        let notice = Notice::Done("Your decision is recorded: the order is approved.".into());
+        let view = OrderView {
+            order: &order,
+            review: None,
+            status: "submitted",
+            names: &names,
+            locale: &locale,
+            notice: Some(&notice),
+            forms: html! { "forms" },
+        };
+        let html = order_body(&view).into_string();
+        assert!(html.contains("<p class=\"notice\" id=\"notice\">Your decision is recorded"), "{html}");
+        assert!(html.contains("The relay has not reviewed this order yet."), "{html}");
+        assert!(!html.contains("forms") && !html.contains("id=\"steps\""), "{html}");
+    }
 }

@@ -59,17 +59,6 @@ pub const PAGE_ROWS: u32 = 50;
 /// Most rows per page a URL may ask for.
 pub const MAX_PAGE_ROWS: u32 = 500;
 
-/// A status as a coloured tag.
-pub fn status_badge(status: &str) -> Markup {
-    let class = match status {
-        "approved" => "tag ok",
-        "needs-approval" | "submitted" => "tag warn",
-        "rejected" => "tag bad",
-        _ => "tag",
-    };
-    html! { span class=(class) { (status) } }
-}
-
 /// A table of orders (the overview's latest orders, a page of the orders list).
 pub fn orders_table(id: &str, rows: &[OrderListRow], locale: &Locale) -> Markup {
     html! {
@@ -88,7 +77,7 @@ pub fn orders_table(id: &str, rows: &[OrderListRow], locale: &Locale) -> Markup 
                         td { (locale.datetime(row.at)) }
                         td { (row.store_name.as_deref().unwrap_or(&row.store_id)) }
                         td { (row.rep_name.as_deref().unwrap_or(&row.rep)) }
-                        td { (status_badge(&row.status)) }
+                        td { (status_tag(&row.status)) }
                         td { (row.waiting_on_name.as_deref().or(row.waiting_on.as_deref()).unwrap_or("")) }
                         td.n { (row.line_count) }
                         td.n { (locale.money(row.total_cents)) }
