@@ -11,7 +11,7 @@ use common::PgDatabase;
 use fieldsync_core::DocKind;
 use fieldsync_core::DocumentId;
 use fieldsync_core::Role;
-use fieldsync_server::read_model::{OrderLineRow, OrderRow, Projection, ReviewRow, StoreRow};
+use fieldsync_server::read_model::{OrderLineRow, OrderRow, Projection, ReviewRow, StepRow, StoreRow};
 use fieldsync_server::storage::queries::{self, Cursor, OrderFilter, OrderListRow, OrderSort, Reach};
 use fieldsync_server::storage::sqlite::SqliteStorage;
 use fieldsync_server::storage::{DocMeta, DocWrite, NewUser, Storage};
@@ -143,6 +143,15 @@ async fn seed(storage: &dyn Storage) -> (i64, Vec<Written>, [String; 3]) {
         } else {
             let outcome = ["approved", "needs-approval", "rejected"][n % 3];
             let number = format!("N-{:06}", n + 1);
+            let step = StepRow {
+                step: 0,
+                role: "manager".into(),
+                approver: manager.clone(),
+                rule: "large-order".into(),
+                state: if outcome == "needs-approval" { "pending" } else { outcome }.to_owned(),
+                decided_at: (outcome != "needs-approval").then_some(at + 2 * 3_600_000),
+                reason: String::new(),
+            };
             let review = ReviewRow {
                 order_id: id.to_string(),
                 number: number.clone(),
@@ -161,7 +170,7 @@ async fn seed(storage: &dyn Storage) -> (i64, Vec<Written>, [String; 3]) {
                 tenant,
                 &DocumentId::random(),
                 DocKind::OrderReview,
-                Projection::Review { row: review, steps: Vec::new() },
+                Projection::Review { row: review, steps: vec![step] },
             )
             .await;
             (outcome, Some(number))
@@ -286,9 +295,12 @@ async fn keyset_pages_filters_and_reach_agree_with_the_rows_written(storage: &dy
     assert_eq!(per_day.len(), 10);
     assert_eq!(per_day.iter().sum::<u64>(), ORDERS as u64, "240 hourly orders fall in ten days");
 
-    // Approval times: every decided order took 2 h from submission; drafts and reviews without
-    // an approver are left out (none of these has steps, so none counts).
+    // Approval times: every order an approver decided took 2 h from submission.
     let times = queries::approval_times(storage, tenant, &hq, 0).await.unwrap();
-    assert_eq!(times.decided, 0);
+    let decided = written.iter().filter(|w| matches!(w.status, "approved" | "rejected")).count() as u64;
+    assert_eq!((times.decided, times.median_ms), (decided, Some(2 * 3_600_000)));
+    assert_eq!(times.buckets, [0, decided, 0, 0, 0, 0, 0], "all in 1–4 h");
+    // Decided since a time after every decision: none.
+    assert_eq!(queries::approval_times(storage, tenant, &hq, BASE + 365 * 86_400_000).await.unwrap().decided, 0);
 }
 on_both_backends!(keyset_pages_filters_and_reach_agree_with_the_rows_written);
