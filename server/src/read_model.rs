@@ -105,6 +105,8 @@ pub struct ReviewRow {
     pub current_approver_role: Option<String>,
     /// User id of that step's approver.
     pub current_approver: Option<String>,
+    /// Approval steps (0: the review decided alone).
+    pub step_count: i64,
 }
 
 /// One `order_steps` row.
@@ -365,6 +367,7 @@ fn review_projection(review: &OrderReview) -> Projection {
         current_step: current.map(|(index, _)| count(index)),
         current_approver_role: current.map(|(_, step)| step.role.clone()),
         current_approver: current.map(|(_, step)| step.approver.clone()),
+        step_count: count(review.steps.len()),
     };
     let steps = review
         .steps
@@ -545,6 +548,7 @@ impl Projection {
                     ("current_step", Cell::Int(row.current_step)),
                     ("current_approver_role", Cell::Text(row.current_approver_role)),
                     ("current_approver", Cell::Text(row.current_approver)),
+                    ("step_count", Cell::int(row.step_count)),
                 ];
                 let steps = steps
                     .into_iter()

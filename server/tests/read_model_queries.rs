@@ -164,6 +164,7 @@ async fn seed(storage: &dyn Storage) -> (i64, Vec<Written>, [String; 3]) {
                 current_step: (outcome == "needs-approval").then_some(0),
                 current_approver_role: (outcome == "needs-approval").then(|| "manager".to_owned()),
                 current_approver: (outcome == "needs-approval").then(|| manager.clone()),
+                step_count: 1,
             };
             write(
                 storage,

@@ -211,14 +211,15 @@ impl OrderFilter {
     }
 
     fn condition(&self, sql: &mut Sql) {
-        // A row with only a review's columns (its order not written yet) is not an order.
-        sql.push(" AND o.status IS NOT NULL");
+        // A row with only a review's columns (its order not written yet) is not an order; the
+        // test is on `listed_at`, which every index holds, so it costs no row lookup.
+        sql.push(" AND o.listed_at IS NOT NULL");
         reach_condition(sql, &self.reach, "o.rep", "o.region");
         if let Some(status) = &self.status {
             sql.with(" AND o.list_status = ?", [text(status)]);
         }
         if self.submitted {
-            sql.push(" AND o.status = 'submitted'");
+            sql.push(" AND o.list_status <> 'draft'");
         }
         if let Some(store) = &self.store_id {
             sql.with(" AND o.store_id = ?", [text(store)]);
@@ -483,11 +484,11 @@ pub async fn approval_times(
     filter: &OrderFilter,
     decided_since: i64,
 ) -> Result<ApprovalTimes> {
+    // `approval_ms` is set only for such orders (a generated column), so the question is one
+    // range of the `(decided_at, approval_ms)` index.
     let base = |sql: &mut Sql| {
         sql.with(
-            " FROM order_rows o WHERE o.tenant_id = ? AND o.decided_at >= ? \
-             AND o.list_status IN ('approved', 'rejected') AND o.decided_at >= o.submitted_at \
-             AND EXISTS (SELECT 1 FROM order_steps st WHERE st.tenant_id = o.tenant_id AND st.order_id = o.order_id)",
+            " FROM order_rows o WHERE o.tenant_id = ? AND o.decided_at >= ? AND o.approval_ms IS NOT NULL",
             [Cell::int(tenant_id), Cell::int(decided_since)],
         );
         filter.condition(sql);
@@ -497,15 +498,12 @@ pub async fn approval_times(
     let mut lower = 0;
     for bound in APPROVAL_BOUNDS_MS {
         sql.with(
-            ", CAST(COALESCE(SUM(CASE WHEN o.decided_at - o.submitted_at >= ? AND o.decided_at - o.submitted_at < ? THEN 1 ELSE 0 END), 0) AS BIGINT)",
+            ", CAST(COALESCE(SUM(CASE WHEN o.approval_ms >= ? AND o.approval_ms < ? THEN 1 ELSE 0 END), 0) AS BIGINT)",
             [Cell::int(lower), Cell::int(bound)],
         );
         lower = bound;
     }
-    sql.with(
-        ", CAST(COALESCE(SUM(CASE WHEN o.decided_at - o.submitted_at >= ? THEN 1 ELSE 0 END), 0) AS BIGINT)",
-        [Cell::int(lower)],
-    );
+    sql.with(", CAST(COALESCE(SUM(CASE WHEN o.approval_ms >= ? THEN 1 ELSE 0 END), 0) AS BIGINT)", [Cell::int(lower)]);
     base(&mut sql);
     let rows = store.select(sql.select(vec![CellKind::Int; APPROVAL_BOUNDS_MS.len() + 2])).await?;
     let Some(row) = rows.first() else { return Ok(ApprovalTimes::default()) };
@@ -516,7 +514,7 @@ pub async fn approval_times(
     }
     // The middle one or two times, found by the database.
     let mut sql = Sql::default();
-    sql.push("SELECT o.decided_at - o.submitted_at");
+    sql.push("SELECT o.approval_ms");
     base(&mut sql);
     let (skip, take) = ((decided - 1) / 2, if decided.is_multiple_of(2) { 2 } else { 1 });
     sql.with(" ORDER BY 1 LIMIT ? OFFSET ?", [Cell::int(take), Cell::int(i64::try_from(skip).unwrap_or(i64::MAX))]);
@@ -545,7 +543,7 @@ pub async fn newest_order_per_rep(
                 sql.push(" UNION ALL ");
             }
             sql.with(
-                "SELECT CAST(? AS TEXT), (SELECT MAX(o.listed_at) FROM order_rows o WHERE o.tenant_id = ? AND o.rep = ? AND o.status IS NOT NULL)",
+                "SELECT CAST(? AS TEXT), (SELECT MAX(o.listed_at) FROM order_rows o WHERE o.tenant_id = ? AND o.rep = ?)",
                 [text(rep), Cell::int(tenant_id), text(rep)],
             );
         }
@@ -683,7 +681,8 @@ impl InspectionFilter {
     }
 
     fn condition(&self, sql: &mut Sql) {
-        sql.push(" AND i.status IS NOT NULL");
+        // A row with only a score's columns is not an inspection (`check_in_at` is in every index).
+        sql.push(" AND i.check_in_at IS NOT NULL");
         reach_condition(sql, &self.reach, "i.supervisor", "i.region");
         if let Some(status) = &self.status {
             sql.with(" AND i.status = ?", [text(status)]);
@@ -938,7 +937,7 @@ pub async fn store_visits(
     let mut sql = Sql::default();
     sql.push("SELECT s.store_id, s.name, s.region, s.address, s.tier, ru.username, su.username, ");
     sql.with(
-        &format!("(SELECT MAX(i.check_in_at) FROM inspection_rows i WHERE i.tenant_id = s.tenant_id AND i.store_id = s.store_id AND i.status IS NOT NULL{visit_reach}), "),
+        &format!("(SELECT MAX(i.check_in_at) FROM inspection_rows i WHERE i.tenant_id = s.tenant_id AND i.store_id = s.store_id AND i.check_in_at IS NOT NULL{visit_reach}), "),
         visit_params.clone(),
     );
     sql.with(
@@ -948,7 +947,7 @@ pub async fn store_visits(
     let mut params = visit_params;
     params.insert(0, Cell::int(since));
     sql.with(
-        &format!("(SELECT COUNT(*) FROM inspection_rows i WHERE i.tenant_id = s.tenant_id AND i.store_id = s.store_id AND i.check_in_at >= ? AND i.status IS NOT NULL{visit_reach})"),
+        &format!("(SELECT COUNT(*) FROM inspection_rows i WHERE i.tenant_id = s.tenant_id AND i.store_id = s.store_id AND i.check_in_at >= ?{visit_reach})"),
         params,
     );
     sql.with(

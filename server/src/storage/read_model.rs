@@ -125,6 +125,7 @@ pub const ORDER_ROWS: Table = Table {
         "current_step",
         "current_approver_role",
         "current_approver",
+        "step_count",
     ],
 };
 

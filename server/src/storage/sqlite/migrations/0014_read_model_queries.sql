@@ -8,18 +8,26 @@ ALTER TABLE order_rows ADD COLUMN listed_at INTEGER
 -- draft, submitted (not reviewed for this submission yet), or the review's outcome.
 ALTER TABLE order_rows ADD COLUMN list_status TEXT
     GENERATED ALWAYS AS (CASE WHEN status = 'submitted' AND reviewed_submission = submission THEN outcome ELSE status END) VIRTUAL;
+-- From the review: how many approval steps it has (0: decided by the review alone).
+ALTER TABLE order_rows ADD COLUMN step_count INTEGER;
+-- Submission to decision, for orders whose current submission an approver decided.
+ALTER TABLE order_rows ADD COLUMN approval_ms INTEGER
+    GENERATED ALWAYS AS (CASE WHEN step_count > 0 AND status = 'submitted' AND reviewed_submission = submission
+        AND outcome IN ('approved', 'rejected') AND decided_at >= submitted_at THEN decided_at - submitted_at END) VIRTUAL;
 DROP INDEX order_rows_by_created;
 DROP INDEX order_rows_by_submitted;
 DROP INDEX order_rows_by_rep;
 DROP INDEX order_rows_by_store;
 DROP INDEX order_rows_by_region;
-CREATE INDEX order_rows_listed ON order_rows(tenant_id, listed_at, order_id);
+-- Covering for today's count and value and the orders per day.
+CREATE INDEX order_rows_listed ON order_rows(tenant_id, listed_at, order_id, list_status, total_cents);
 CREATE INDEX order_rows_status_listed ON order_rows(tenant_id, list_status, listed_at, order_id);
 CREATE INDEX order_rows_rep_listed ON order_rows(tenant_id, rep, listed_at, order_id);
 CREATE INDEX order_rows_store_listed ON order_rows(tenant_id, store_id, listed_at, order_id);
 CREATE INDEX order_rows_region_listed ON order_rows(tenant_id, region, listed_at, order_id);
 CREATE INDEX order_rows_region_status ON order_rows(tenant_id, region, list_status, listed_at);
-CREATE INDEX order_rows_decided ON order_rows(tenant_id, decided_at);
+CREATE INDEX order_rows_decided ON order_rows(tenant_id, decided_at, approval_ms);
+CREATE INDEX order_rows_largest ON order_rows(tenant_id, total_cents, order_id);
 CREATE INDEX order_lines_by_order ON order_lines(tenant_id, order_id, sku);
 
 DROP INDEX inspection_rows_by_check_in;
