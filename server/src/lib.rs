@@ -13,9 +13,6 @@
 //! `fn app(state) -> Router` ([`http::app`]) is kept apart from `main`, so tests drive the
 //! router directly or on a real socket.
 
-pub mod accounts;
-pub mod alerts;
-pub mod auth;
 pub mod blobs;
 pub mod config;
 pub mod dashboard;
@@ -31,6 +28,7 @@ pub mod quarantine;
 pub mod read_model;
 pub mod scope;
 pub mod seed;
+pub mod services;
 pub mod state;
 pub mod storage;
 pub mod sync;
@@ -40,11 +38,11 @@ pub use http::app;
 pub use state::AppState;
 
 /// Starts the relay's background work on the current tokio runtime: the job queue
-/// ([`jobs::run_queue`]), the alert schedule ([`alerts::run_schedule`]) and the expiry of
+/// ([`jobs::run_queue`]), the alert schedule ([`services::alerts::run_schedule`]) and the expiry of
 /// abandoned photo uploads ([`blobs::run_upload_expiry`]). All stop when [`AppState::shutdown`]
 /// is triggered.
 pub fn spawn_workers(state: &AppState) {
     tokio::spawn(jobs::run_queue(state.clone()));
-    tokio::spawn(alerts::run_schedule(state.clone()));
+    tokio::spawn(services::alerts::run_schedule(state.clone()));
     tokio::spawn(blobs::run_upload_expiry(state.clone()));
 }

@@ -16,7 +16,7 @@ use super::pages::{OrderQuery, order_rows};
 use super::records::{GpsPrecision, Names, by_subject, gps_precision, load_kind};
 use super::session::Viewer;
 use super::{DashError, Section};
-use crate::locale;
+use crate::services::accounts;
 use crate::state::AppState;
 
 /// One CSV cell.
@@ -54,7 +54,7 @@ pub async fn orders(
 ) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
     let filter = OrderQuery::from_request(query);
-    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
+    let locale = accounts::tenant_locale(state.storage.as_ref(), viewer.caller.tenant_id).await?;
     let names = Names::load(&state, &viewer.caller).await?;
     let rows = order_rows(&state, &viewer).await?;
     let mut out = line(
@@ -93,7 +93,7 @@ pub async fn orders(
 /// `GET /dashboard/inspections.csv`: one row per inspection, coordinates as the viewer may see them.
 pub async fn inspections(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
     Section::Inspections.check(&viewer.caller)?;
-    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
+    let locale = accounts::tenant_locale(state.storage.as_ref(), viewer.caller.tenant_id).await?;
     let names = Names::load(&state, &viewer.caller).await?;
     let list = load_kind::<Inspection>(&state, &viewer.caller).await?;
     let scores = by_subject(load_kind::<InspectionScore>(&state, &viewer.caller).await?);

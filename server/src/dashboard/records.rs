@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 use fieldsync_core::doc::{self, DocKind, DocumentModel, GeoFix};
 use fieldsync_core::{DocumentId, Role};
 
-use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::scope::Scope;
+use crate::services::accounts::Caller;
 use crate::state::AppState;
 use crate::storage::DocMeta;
 

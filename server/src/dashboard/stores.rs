@@ -31,9 +31,9 @@ use super::pages::{OrderRow, frame, order_rows};
 use super::records::{self, Names, Record, by_subject, load_kind};
 use super::session::Viewer;
 use super::{DashError, Section};
-use crate::auth::Caller;
 use crate::error::{Error, Result};
-use crate::locale;
+use crate::services::accounts;
+use crate::services::accounts::Caller;
 use crate::state::AppState;
 
 /// The periods the page offers, in days; the first is the default.
@@ -220,7 +220,7 @@ pub async fn stores(
         })?,
     };
     let caller = &viewer.caller;
-    let locale = locale::of_tenant(state.storage.as_ref(), caller.tenant_id).await?;
+    let locale = accounts::tenant_locale(state.storage.as_ref(), caller.tenant_id).await?;
     // The period is `days` local days of the tenant, today included.
     let since = locale.start_of_days_back(now_ms(), days - 1);
     let stores = stores_in_view(&state, caller).await?;

@@ -17,7 +17,8 @@ use super::html::{esc, secure_headers};
 use super::pages::{OrderRow, order_rows};
 use super::session::Viewer;
 use super::{DashError, Section};
-use crate::locale::{self, Locale};
+use crate::locale::Locale;
+use crate::services::accounts;
 use crate::state::AppState;
 
 /// How many days the chart shows, today included.
@@ -242,7 +243,7 @@ pub fn approval_chart(times: &[i64]) -> String {
 /// `GET /dashboard/orders-per-day.svg`: the chart on its own, for reports and e-mails.
 pub async fn orders_per_day(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
-    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
+    let locale = accounts::tenant_locale(state.storage.as_ref(), viewer.caller.tenant_id).await?;
     let rows = order_rows(&state, &viewer).await?;
     let svg = bar_chart(&orders_per_day_counts(&rows, now_ms(), CHART_DAYS, &locale), locale.time_zone());
     let mut response = svg.into_response();

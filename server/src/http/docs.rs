@@ -16,9 +16,9 @@ use base64::engine::general_purpose::STANDARD;
 use fieldsync_core::{DocKind, DocumentId};
 use serde_json::{Value, json};
 
-use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::http::error::ApiError;
+use crate::services::accounts::Caller;
 use crate::state::AppState;
 use crate::storage::StoredDoc;
 
@@ -99,7 +99,7 @@ pub async fn get_doc(
     if !caller.scope().contains(&doc.meta) {
         return Err(not_found().into());
     }
-    let locale = crate::locale::of_tenant(state.storage.as_ref(), caller.tenant_id).await?;
+    let locale = crate::services::accounts::tenant_locale(state.storage.as_ref(), caller.tenant_id).await?;
     let body = blocking(move || {
         Ok(json!({
             "id": doc.id.as_str(),
@@ -136,7 +136,7 @@ fn parse_limit(query: Option<&str>) -> Result<u32> {
 async fn list(state: AppState, caller: Caller, kind: DocKind, query: Option<String>) -> Result<Json<Value>, ApiError> {
     let limit = parse_limit(query.as_deref())?;
     let docs = state.storage.list_docs(caller.tenant_id, &caller.scope(), kind, limit).await?;
-    let locale = crate::locale::of_tenant(state.storage.as_ref(), caller.tenant_id).await?;
+    let locale = crate::services::accounts::tenant_locale(state.storage.as_ref(), caller.tenant_id).await?;
     let items = blocking(move || {
         docs.iter()
             // The storage filter already applied the scope; this keeps a backend bug from leaking.

@@ -10,10 +10,10 @@ use axum::http::HeaderMap;
 use axum::http::header::{HOST, ORIGIN};
 use axum::response::Response;
 
-use crate::auth::Caller;
 use crate::error::Error;
 use crate::http::SYNC_BODY_LIMIT;
 use crate::http::error::ApiError;
+use crate::services::accounts::Caller;
 use crate::state::AppState;
 
 /// Upgrades to the live channel.

@@ -22,7 +22,7 @@ use super::{
     scan,
 };
 use crate::error::{Error, Result};
-use crate::jobs::review_order::tenant_catalog;
+use crate::services::catalog::tenant_catalog;
 use crate::state::Caches;
 use crate::storage::{DailySale, DistributorPurchase, RowBatch, RowBatches, Storage, UpsertCounts};
 

@@ -10,7 +10,7 @@ use super::super::html::esc;
 use super::super::records::{GpsPrecision, Names, by_subject, gps_precision, load_kind, load_one, show_fix};
 use super::super::session::Viewer;
 use super::super::{DashError, Section};
-use crate::locale::{self};
+use crate::services::accounts;
 use crate::state::AppState;
 
 use super::*;
@@ -20,7 +20,7 @@ use super::*;
 /// `GET /dashboard/inspections`.
 pub async fn inspections(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
     Section::Inspections.check(&viewer.caller)?;
-    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
+    let locale = accounts::tenant_locale(state.storage.as_ref(), viewer.caller.tenant_id).await?;
     let names = Names::load(&state, &viewer.caller).await?;
     let mut list = load_kind::<Inspection>(&state, &viewer.caller).await?;
     list.sort_by_key(|i| std::cmp::Reverse(i.value.check_in.at));
@@ -75,7 +75,7 @@ pub async fn inspection(
     Path(id): Path<String>,
 ) -> Result<Response, DashError> {
     Section::Inspections.check(&viewer.caller)?;
-    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
+    let locale = accounts::tenant_locale(state.storage.as_ref(), viewer.caller.tenant_id).await?;
     let record = load_one::<Inspection>(&state, &viewer.caller, &id).await?;
     let names = Names::load(&state, &viewer.caller).await?;
     let template: Option<Template> = match record.value.template_id.parse() {

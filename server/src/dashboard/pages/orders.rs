@@ -13,7 +13,8 @@ use super::super::html::{esc, url_param};
 use super::super::records::{self, Names, Record, by_subject, load_kind};
 use super::super::session::Viewer;
 use super::super::{DashError, Section};
-use crate::locale::{self, Locale};
+use crate::locale::Locale;
+use crate::services::accounts;
 use crate::state::AppState;
 
 use super::*;
@@ -134,7 +135,7 @@ pub async fn orders(
 ) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
     let filter = OrderQuery::from_request(query);
-    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
+    let locale = accounts::tenant_locale(state.storage.as_ref(), viewer.caller.tenant_id).await?;
     let names = Names::load(&state, &viewer.caller).await?;
     let rows = order_rows(&state, &viewer).await?;
     let shown: Vec<&OrderRow> = rows.iter().filter(|r| filter.keeps(r)).collect();

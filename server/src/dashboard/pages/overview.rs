@@ -11,7 +11,7 @@ use super::super::html::{duration, esc};
 use super::super::records::{Names, Record, by_subject, load_kind};
 use super::super::session::Viewer;
 use super::super::{DashError, Section};
-use crate::locale::{self};
+use crate::services::accounts;
 use crate::state::AppState;
 
 use super::*;
@@ -27,7 +27,7 @@ pub async fn overview(State(state): State<AppState>, viewer: Viewer) -> Result<R
 /// The overview as it reads at `now`: "today" and the period are local days of the tenant.
 pub async fn overview_at(state: &AppState, viewer: &Viewer, now: i64) -> Result<Response, DashError> {
     Section::Overview.check(&viewer.caller)?;
-    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
+    let locale = accounts::tenant_locale(state.storage.as_ref(), viewer.caller.tenant_id).await?;
     let today = locale.start_of_days_back(now, 0);
     let tomorrow = locale.start_of_days_back(now, -1);
     let period_start = locale.start_of_days_back(now, PERIOD_DAYS - 1);

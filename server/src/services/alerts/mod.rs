@@ -41,10 +41,11 @@ use fieldsync_core::{DocumentId, Role};
 
 use crate::documents;
 use crate::error::{Error, Result};
-use crate::jobs::JobSignal;
-use crate::jobs::review_order::tenant_catalog;
-use crate::locale::{self, Locale};
+use crate::locale::Locale;
 use crate::scope::Scope;
+use crate::services::accounts;
+use crate::services::catalog::tenant_catalog;
+use crate::services::queue::JobSignal;
 use crate::state::AppState;
 use crate::state::Caches;
 use crate::storage::{Job, Storage};
@@ -176,7 +177,7 @@ pub async fn evaluate(
     tenant_id: i64,
     now: i64,
 ) -> Result<Evaluation> {
-    let locale = locale::of_tenant(storage, tenant_id).await?;
+    let locale = accounts::tenant_locale(storage, tenant_id).await?;
     let users = storage.list_users(tenant_id).await?;
     let stores: Vec<(String, RetailStore)> =
         load_all::<RetailStore>(storage, tenant_id).await?.into_iter().map(|(id, s)| (id.to_string(), s)).collect();

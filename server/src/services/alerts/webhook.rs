@@ -17,9 +17,9 @@ use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::accounts;
 use crate::error::{Error, Result};
-use crate::jobs::JobSignal;
+use crate::services::accounts;
+use crate::services::queue::JobSignal;
 use crate::state::AppState;
 use crate::storage::{Job, Storage, WebhookSettings};
 

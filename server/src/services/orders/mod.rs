@@ -1,0 +1,14 @@
+//! Orders, as the relay handles them after a phone submitted one: the review (prices,
+//! validation, stock, approval route; [`review`]), the readable order number ([`number`]), an
+//! approver's decision ([`decide`] for a decision made from a client, [`apply`] for any decision
+//! document), and the stock reservation that follows the review ([`reservation`]).
+
+pub mod apply;
+pub mod decide;
+pub mod number;
+pub mod reservation;
+pub mod review;
+
+pub use decide::{DecisionRequest, decide_order, parse_verdict};
+pub use number::order_number;
+pub use review::{ReviewDone, find_review, legacy_review_id, review_id, review_order};
