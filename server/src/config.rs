@@ -98,7 +98,7 @@ pub struct Config {
     /// A bearer token for Prometheus scrapers on `GET /metrics` (HQ users' tokens work too).
     pub metrics_token: Option<String>,
     /// How often every tenant's alerts are evaluated even when nothing asked for it (promotions
-    /// start as time passes): `services::alerts::run_schedule`.
+    /// start as time passes): `jobs::evaluate_alerts::run_schedule`.
     pub alert_interval: Duration,
     /// How long one webhook delivery attempt may take before it counts as failed and is retried.
     pub webhook_timeout: Duration,

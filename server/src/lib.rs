@@ -38,11 +38,11 @@ pub use http::app;
 pub use state::AppState;
 
 /// Starts the relay's background work on the current tokio runtime: the job queue
-/// ([`jobs::run_queue`]), the alert schedule ([`services::alerts::run_schedule`]) and the expiry of
+/// ([`jobs::run_queue`]), the alert schedule ([`jobs::evaluate_alerts::run_schedule`]) and the expiry of
 /// abandoned photo uploads ([`blobs::run_upload_expiry`]). All stop when [`AppState::shutdown`]
 /// is triggered.
 pub fn spawn_workers(state: &AppState) {
     tokio::spawn(jobs::run_queue(state.clone()));
-    tokio::spawn(services::alerts::run_schedule(state.clone()));
+    tokio::spawn(jobs::evaluate_alerts::run_schedule(state.clone()));
     tokio::spawn(blobs::run_upload_expiry(state.clone()));
 }

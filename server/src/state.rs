@@ -6,11 +6,10 @@ use std::sync::Arc;
 
 use crate::blobs::BlobFolder;
 use crate::config::Config;
-use crate::documents::KeptDocuments;
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
+pub use crate::services::Caches;
 use crate::services::accounts::LoginLimiter;
-use crate::services::catalog::CatalogCache;
 use crate::storage::Storage;
 use crate::storage::postgres::{self, PostgresStorage};
 use crate::storage::sqlite::SqliteStorage;
@@ -34,18 +33,6 @@ pub struct AppState {
     pub jobs: crate::services::queue::JobSignal,
     /// In-memory caches of derived data.
     pub caches: Caches,
-}
-
-/// The relay's in-memory caches (`moka`), shared by its handlers and jobs; cheap to clone. Each
-/// is bounded, and each entry is checked against what storage holds before it is used, so a
-/// cache only saves work. Code without an [`AppState`] (the command line, benchmarks) makes its
-/// own with `Caches::default()`.
-#[derive(Clone, Default)]
-pub struct Caches {
-    /// Documents the relay edits over and over, kept loaded between edits.
-    pub documents: KeptDocuments,
-    /// Hydrated catalogs by tenant.
-    pub catalogs: CatalogCache,
 }
 
 /// A one-way "the relay is stopping" signal.

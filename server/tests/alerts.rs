@@ -340,7 +340,7 @@ async fn evaluation_requests_coalesce_while_one_is_queued() {
     };
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].kind, alerts::KIND);
-    alerts::run(&relay.state, &jobs[0]).await.unwrap();
+    fieldsync_server::jobs::run_job(&relay.state, &jobs[0]).await.unwrap();
     assert!(alerts::queue_evaluation(storage, None, tenant, "third").await.unwrap());
 }
 

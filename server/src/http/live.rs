@@ -1,6 +1,6 @@
 //! `GET /v1/ws`: live sync over WebSocket.
 //!
-//! The upgrade is authenticated by the bearer token only ([`crate::auth`] refuses the dashboard
+//! The upgrade is authenticated by the bearer token only ([`crate::http::caller`] refuses the dashboard
 //! cookie on any upgrade), and a browser's `Origin`, when sent, must be the relay's own host:
 //! phones send none, and a page on another site cannot open the channel.
 

@@ -41,8 +41,8 @@ use self::check::Errors;
 use self::csv::{Columns, CsvError, CsvReader, Record};
 use crate::error::{Error, Result};
 use crate::scope::Scope;
+use crate::services::Caches;
 use crate::services::alerts;
-use crate::state::Caches;
 use crate::storage::Storage;
 
 /// Row errors listed in a refused import's message; the rest are counted.

@@ -9,6 +9,8 @@
 //! the runner are the queue's vocabulary, below the services ([`crate::services::queue`]).
 
 pub mod apply_decision;
+pub mod deliver_webhook;
+pub mod evaluate_alerts;
 pub mod review_order;
 pub mod score_inspection;
 
@@ -45,8 +47,8 @@ pub async fn run_job(state: &AppState, job: &Job) -> Result<()> {
         inspections::scoring::KIND => score_inspection::run(state, job).await,
         orders::review::KIND => review_order::run(state, job).await,
         orders::apply::KIND => apply_decision::run(state, job).await,
-        alerts::KIND => alerts::run(state, job).await,
-        alerts::webhook::KIND => alerts::webhook::run(state, job).await,
+        alerts::KIND => evaluate_alerts::run(state, job).await,
+        alerts::webhook::KIND => deliver_webhook::run(state, job).await,
         crate::quarantine::KIND => crate::quarantine::run(state, job).await,
         crate::read_model::KIND => crate::read_model::run(state, job).await,
         _ => Err(Error::bad_request("unknown-job", format!("no handler for job kind {}", job.kind))),

@@ -10,7 +10,10 @@
 
 pub mod accounts;
 pub mod alerts;
+mod caches;
 pub mod catalog;
 pub mod inspections;
 pub mod orders;
 pub mod queue;
+
+pub use caches::Caches;

@@ -51,7 +51,7 @@ pub struct DocWrite {
     pub new_actors: Vec<Vec<u8>>,
     /// SHA-256 ids of the photos the document references.
     pub blobs: Vec<String>,
-    /// Work the write calls for ([`crate::services::queue::job_for`]), queued in the same transaction so a
+    /// Work the write calls for (decided above storage, by the queue vocabulary), queued in the same transaction so a
     /// stored change never misses its job; skipped when a job of the same tenant, kind and key
     /// exists (as [`crate::storage::JobStore::enqueue_job`]).
     pub job: Option<NewJob>,

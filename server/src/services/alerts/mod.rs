@@ -20,7 +20,7 @@
 //!
 //! Evaluations run as `evaluate-alerts` jobs of the persisted queue, requested with
 //! [`queue_evaluation`]: after an order review reserves stock, after an inspection is stored,
-//! after imports, at relay start and periodically ([`run_schedule`]), because promotions start
+//! after imports, at relay start and periodically ([`queue_all`], from the `jobs` runner's schedule), because promotions start
 //! as time passes. Requests coalesce: while a tenant's evaluation is queued and not yet started,
 //! another request adds nothing.
 
@@ -32,7 +32,6 @@ pub mod sales_falling;
 pub mod webhook;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 use automerge::Automerge;
 use fieldsync_core::clock::now_ms;
@@ -43,12 +42,11 @@ use crate::documents;
 use crate::error::{Error, Result};
 use crate::locale::Locale;
 use crate::scope::Scope;
+use crate::services::Caches;
 use crate::services::accounts;
 use crate::services::catalog::tenant_catalog;
 use crate::services::queue::JobSignal;
-use crate::state::AppState;
-use crate::state::Caches;
-use crate::storage::{Job, Storage};
+use crate::storage::Storage;
 
 /// The job kind of an evaluation.
 pub const KIND: &str = "evaluate-alerts";
@@ -151,20 +149,19 @@ pub fn confirms_promotions(id: &DocumentId, kind: DocKind, before: &Automerge, a
     !now.is_empty() && now != confirmed(before)
 }
 
-/// Runs an `evaluate-alerts` job.
-pub async fn run(state: &AppState, job: &Job) -> Result<()> {
-    let payload: serde_json::Value = serde_json::from_str(&job.payload)
-        .map_err(|e| Error::bad_request("invalid-job", format!("job {} has an unreadable payload: {e}", job.id)))?;
-    let round = payload["round"].as_i64().unwrap_or(0);
-    state.storage.advance_alert_round(job.tenant_id, round).await?;
-    let done = evaluate(state.storage.as_ref(), &state.caches, Some(&state.jobs), job.tenant_id, now_ms()).await?;
-    tracing::info!(
-        tenant = job.tenant_id,
-        reason = payload["reason"].as_str().unwrap_or(""),
-        ?done,
-        "alerts evaluated"
-    );
-    Ok(())
+/// Evaluates the alert round `round` of a tenant (what an `evaluate-alerts` job does): the round
+/// is marked as started, so a request made from now on queues a new one, then the tenant's
+/// alerts are evaluated at `now` ([`evaluate`]).
+pub async fn evaluate_round(
+    storage: &dyn Storage,
+    caches: &Caches,
+    jobs: Option<&JobSignal>,
+    tenant_id: i64,
+    round: i64,
+    now: i64,
+) -> Result<Evaluation> {
+    storage.advance_alert_round(tenant_id, round).await?;
+    evaluate(storage, caches, jobs, tenant_id, now).await
 }
 
 /// Evaluates a tenant's alerts from its current data at `now` and reconciles the inboxes (see the
@@ -310,23 +307,10 @@ async fn load_all<T: DocumentModel>(storage: &dyn Storage, tenant_id: i64) -> Re
     Ok(values)
 }
 
-/// Queues an evaluation of every tenant that holds documents at relay start, then every
-/// `state.config.alert_interval` until the relay stops (spawn it beside the job runner).
-pub async fn run_schedule(state: AppState) {
-    queue_all(&state, "relay start").await;
-    let period = state.config.alert_interval.max(Duration::from_secs(1));
-    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            () = state.shutdown.wait() => return,
-            _ = ticks.tick() => queue_all(&state, "periodic").await,
-        }
-    }
-}
-
-async fn queue_all(state: &AppState, reason: &str) {
-    let tenants = match state.storage.tenants_with_documents().await {
+/// Queues an evaluation of every tenant that holds documents (at relay start, and periodically:
+/// promotions start as time passes). Failures are logged, per tenant.
+pub async fn queue_all(storage: &dyn Storage, jobs: Option<&JobSignal>, reason: &str) {
+    let tenants = match storage.tenants_with_documents().await {
         Ok(tenants) => tenants,
         Err(error) => {
             tracing::error!(%error, "cannot list tenants for alert evaluation");
@@ -334,7 +318,7 @@ async fn queue_all(state: &AppState, reason: &str) {
         }
     };
     for tenant_id in tenants {
-        if let Err(error) = queue_evaluation(state.storage.as_ref(), Some(&state.jobs), tenant_id, reason).await {
+        if let Err(error) = queue_evaluation(storage, jobs, tenant_id, reason).await {
             tracing::error!(tenant = tenant_id, %error, "cannot queue an alert evaluation");
         }
     }

@@ -14,7 +14,7 @@ use fieldsync_core::{DocumentId, Role};
 use crate::documents;
 use crate::error::{Error, Result};
 use crate::scope::Scope;
-use crate::state::Caches;
+use crate::services::Caches;
 use crate::storage::Storage;
 
 pub use stock::{edit_reservation, region_inventory};
@@ -23,7 +23,7 @@ pub use stock::{edit_reservation, region_inventory};
 const CACHED_CATALOGS: u64 = 256;
 
 /// Hydrated catalogs by tenant, with the id and heads they were read at (a `moka` cache held in
-/// [`crate::state::Caches`]). Hydrating a 2,000-product catalog takes about half a second, and
+/// [`crate::services::Caches`]). Hydrating a 2,000-product catalog takes about half a second, and
 /// the catalog changes rarely, so a review reads it again only when its heads moved.
 #[derive(Clone)]
 pub struct CatalogCache(moka::sync::Cache<i64, (DocumentId, Vec<Head>, Arc<Catalog>)>);

@@ -11,7 +11,7 @@ use fieldsync_core::{DocumentId, Role};
 use crate::documents;
 use crate::error::{Error, Result};
 use crate::scope::Scope;
-use crate::state::Caches;
+use crate::services::Caches;
 use crate::storage::{DocWrite, Storage, WriteOutcome};
 
 /// The inventory document of a region (the one with the smallest id, as the phone picks).

@@ -23,7 +23,7 @@ use super::reservation::sync_reservation;
 use super::review::find_review;
 use crate::documents::{self, edit_as_relay};
 use crate::error::Result;
-use crate::state::Caches;
+use crate::services::Caches;
 use crate::storage::{DocMeta, Storage};
 
 /// The job kind.

@@ -18,8 +18,8 @@ use super::apply::apply;
 use super::review::find_review;
 use crate::documents::{self, edit_as_relay};
 use crate::error::{Error, Result};
+use crate::services::Caches;
 use crate::services::accounts::Caller;
-use crate::state::Caches;
 use crate::storage::Storage;
 
 /// A decision asked for by an approver, from any client (JSON API or dashboard form).

@@ -9,8 +9,8 @@ use fieldsync_core::doc::{self, Order, OrderReview, ReviewOutcome};
 
 use crate::documents;
 use crate::error::{Error, Result};
+use crate::services::Caches;
 use crate::services::catalog::{edit_reservation, region_inventory};
-use crate::state::Caches;
 use crate::storage::Storage;
 
 /// Units by SKU of an order as it was at `heads` (hex change hashes): what its review reserved.

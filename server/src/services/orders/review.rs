@@ -33,8 +33,8 @@ use sha2::{Digest, Sha256};
 use super::number::order_number;
 use crate::documents::{self, Derived, create_as_relay_with_id, edit_as_relay};
 use crate::error::Result;
+use crate::services::Caches;
 use crate::services::catalog::{edit_reservation, region_inventory, tenant_catalog};
-use crate::state::Caches;
 use crate::storage::{DocMeta, Storage, User};
 
 /// The job kind.
