@@ -12,6 +12,23 @@
 //!
 //! `fn app(state) -> Router` ([`http::app`]) is kept apart from `main`, so tests drive the
 //! router directly or on a real socket.
+//!
+//! ## Layers
+//!
+//! - **Edges** parse input, call a service and render: [`http`], [`dashboard`], [`jobs`] (the
+//!   queue runner and one handler per job kind) and the command line (`main.rs`, `bin/`).
+//! - **Services** hold the business rules, one module per area under [`services`] (accounts,
+//!   orders, inspections, catalog, alerts, the queue vocabulary), plus the older top-level ones:
+//!   [`documents`], [`read_model`], [`quarantine`], [`imports`], [`seed`], [`sync`], [`blobs`].
+//!   Services never import an edge or axum, and take storage, caches and settings rather than
+//!   the whole [`AppState`].
+//! - **Storage** ([`storage`]) persists and returns plain records; it knows no service, caller
+//!   type, edge or HTTP.
+//! - **Foundations** import only each other: [`error`], [`config`], [`format`], [`locale`],
+//!   [`scope`], [`metrics`].
+//!
+//! [`state`] is the composition root that assembles them. `server/tests/layers.rs` checks these
+//! rules on the source; `docs/architecture.md` explains them.
 
 pub mod blobs;
 pub mod config;

@@ -5,6 +5,7 @@
 //!
 //! A reference is any `crate::module` path in a file, in code or in a doc link (a doc link to a
 //! layer above is a dependency too), including the names in a grouped `use crate::{…}`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
