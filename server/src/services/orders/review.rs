@@ -11,9 +11,9 @@
 //! - **Stock.** Stock is reserved at review time for every order that is not rejected, so two
 //!   pending orders never promise the same units; a rejection (by validation or by an approver)
 //!   releases it. The reservation is kept per order in the inventory document
-//!   ([`Inventory::set_reservation`]), which makes reserving a "set", not an "add": a job that
-//!   crashed between the inventory write and the review write reserves nothing twice when it
-//!   runs again. Only the touched entries are read and written ([`edit_reservation`]).
+//!   ([`Inventory::set_reservation`](fieldsync_core::doc::Inventory::set_reservation)), which
+//!   makes reserving a "set", not an "add": a job that crashed between the inventory write and
+//!   the review write reserves nothing twice when it runs again. Only the touched entries are read and written ([`edit_reservation`]).
 //! - **Cost.** The hydrated catalog is cached per tenant by its heads ([`tenant_catalog`]).
 //! - **Approvers.** A manager step goes to the manager of the store's region (the first by
 //!   username), or to HQ when the region has none; an HQ step goes to the first HQ user by
