@@ -18,9 +18,9 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
+use crate::services::accounts::Caller;
 use crate::storage::{CompletedBlob, Storage};
 
 const LOCK_STRIPES: usize = 64;

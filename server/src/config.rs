@@ -1,19 +1,10 @@
-//! The relay's settings, with defaults suitable for production, and the assembly of an
-//! [`AppState`] from them.
+//! The relay's settings, with defaults suitable for production. A foundation: it imports nothing
+//! of the relay but its error type. Opening the storage a configuration names and assembling the
+//! relay's shared state from it is the composition root's work (`Config::open`, in `state.rs`).
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
-
-use crate::accounts::LoginLimiter;
-use crate::blobs::BlobFolder;
-use crate::error::{Error, Result};
-use crate::metrics::Metrics;
-use crate::state::AppState;
-use crate::storage::Storage;
-use crate::storage::postgres::{self, PostgresStorage};
-use crate::storage::sqlite::SqliteStorage;
 
 /// Name of the SQLite file in the data directory.
 pub const DATABASE_FILE: &str = "fieldsync.db";
@@ -45,7 +36,7 @@ impl PasswordCost {
     }
 }
 
-/// How failed logins slow further attempts ([`crate::accounts::LoginLimiter`]): per account and
+/// How failed logins slow further attempts (the accounts service's `LoginLimiter`): per account and
 /// client address with growing delays, and a cap per client address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginLimits {
@@ -102,12 +93,12 @@ pub struct Config {
     /// whole size from its first part until it completes or expires).
     pub max_unfinished_upload_bytes: u64,
     /// An unfinished upload that received nothing for this long is abandoned: its part and its
-    /// record are deleted ([`crate::blobs::run_upload_expiry`]).
+    /// record are deleted (`blobs::run_upload_expiry`).
     pub unfinished_upload_ttl: Duration,
     /// A bearer token for Prometheus scrapers on `GET /metrics` (HQ users' tokens work too).
     pub metrics_token: Option<String>,
     /// How often every tenant's alerts are evaluated even when nothing asked for it (promotions
-    /// start as time passes): `crate::alerts::run_schedule`.
+    /// start as time passes): `jobs::evaluate_alerts::run_schedule`.
     pub alert_interval: Duration,
     /// How long one webhook delivery attempt may take before it counts as failed and is retried.
     pub webhook_timeout: Duration,
@@ -117,7 +108,7 @@ pub struct Config {
     pub behind_https: bool,
     /// Reverse proxies whose `X-Forwarded-For` names the client (`serve --trusted-proxy`): login
     /// throttling then counts the forwarded client address, not the proxy's
-    /// ([`crate::http::client_address`]).
+    /// (`http::client_address`).
     pub trusted_proxies: Vec<IpAddr>,
 }
 
@@ -125,7 +116,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("data_dir", &self.data_dir)
-            .field("database_url", &self.database_url.as_deref().map(postgres::redact))
+            .field("database_url", &self.database_url.as_deref().map(redact))
             .field("listen", &self.listen)
             .field("token_ttl", &self.token_ttl)
             .field("password_cost", &self.password_cost)
@@ -172,51 +163,20 @@ impl Config {
     pub fn blob_dir(&self) -> PathBuf {
         self.data_dir.join(BLOB_DIR)
     }
+}
 
-    /// Opens the embedded storage in the data directory (creating the directory, the database and
-    /// the blob folder as needed) and assembles the relay's shared state. With a
-    /// [`Config::database_url`], use [`Config::open`].
-    pub fn open_state(self) -> Result<AppState> {
-        if let Some(url) = &self.database_url {
-            return Err(Error::Storage(format!(
-                "{} is a PostgreSQL database: open it with Config::open",
-                postgres::redact(url)
-            )));
-        }
-        self.create_data_dir()?;
-        let storage = SqliteStorage::open(self.database_path())?;
-        let limiter = LoginLimiter::new(self.login_limits);
-        self.assemble(Arc::new(storage), limiter)
-    }
-
-    /// Opens the configured storage — PostgreSQL when [`Config::database_url`] is set (migrating
-    /// it and joining the other nodes' notifications), else the embedded SQLite file — and
-    /// assembles the relay's shared state. Must run inside a tokio runtime.
-    pub async fn open(self) -> Result<AppState> {
-        let Some(url) = self.database_url.clone() else { return self.open_state() };
-        self.create_data_dir()?;
-        let storage = Arc::new(PostgresStorage::connect(&url).await?);
-        // Failed logins are counted in the database, so limits hold across nodes.
-        let limiter = LoginLimiter::shared(self.login_limits, storage.clone());
-        self.assemble(storage, limiter)
-    }
-
-    fn create_data_dir(&self) -> Result<()> {
-        std::fs::create_dir_all(&self.data_dir)
-            .map_err(|e| Error::Storage(format!("cannot create data directory {}: {e}", self.data_dir.display())))
-    }
-
-    fn assemble(self, storage: Arc<dyn Storage>, limiter: LoginLimiter) -> Result<AppState> {
-        let blobs = BlobFolder::open(self.blob_dir())?;
-        Ok(AppState {
-            storage,
-            blobs,
-            metrics: Arc::new(Metrics::default()),
-            login_limiter: Arc::new(limiter),
-            config: Arc::new(self),
-            shutdown: Default::default(),
-            jobs: Default::default(),
-            caches: Default::default(),
-        })
+/// A database URL with its password replaced by `***`, for logs and errors.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (authority, tail) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
     }
 }

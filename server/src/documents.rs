@@ -46,7 +46,7 @@ pub fn load(stored: &StoredDoc) -> Result<Automerge> {
 const KEPT_LOADED: u64 = 32;
 
 /// Documents kept loaded between the relay's own edits, by tenant and id (a `moka` cache held in
-/// [`crate::state::Caches`]). At most `KEPT_LOADED`, least recently used out first. Each entry is
+/// [`crate::services::Caches`]). At most `KEPT_LOADED`, least recently used out first. Each entry is
 /// a slot its taker empties, so a document is never shared by two editors, even while the cache
 /// still holds the entry it just handed out.
 #[derive(Clone)]

@@ -12,10 +12,24 @@
 //!
 //! `fn app(state) -> Router` ([`http::app`]) is kept apart from `main`, so tests drive the
 //! router directly or on a real socket.
+//!
+//! ## Layers
+//!
+//! - **Edges** parse input, call a service and render: [`http`], [`dashboard`], [`jobs`] (the
+//!   queue runner and one handler per job kind) and the command line (`main.rs`, `bin/`).
+//! - **Services** hold the business rules, one module per area under [`services`] (accounts,
+//!   orders, inspections, catalog, alerts, the queue vocabulary), plus the older top-level ones:
+//!   [`documents`], [`read_model`], [`quarantine`], [`imports`], [`seed`], [`sync`], [`blobs`].
+//!   Services never import an edge or axum, and take storage, caches and settings rather than
+//!   the whole [`AppState`].
+//! - **Storage** ([`storage`]) persists and returns plain records; it knows no service, caller
+//!   type, edge or HTTP.
+//! - **Foundations** import only each other: [`error`], [`config`], [`format`], [`locale`],
+//!   [`scope`], [`metrics`].
+//!
+//! [`state`] is the composition root that assembles them. `server/tests/layers.rs` checks these
+//! rules on the source; `docs/architecture.md` explains them.
 
-pub mod accounts;
-pub mod alerts;
-pub mod auth;
 pub mod blobs;
 pub mod config;
 pub mod dashboard;
@@ -41,11 +55,11 @@ pub use http::app;
 pub use state::AppState;
 
 /// Starts the relay's background work on the current tokio runtime: the job queue
-/// ([`jobs::run_queue`]), the alert schedule ([`alerts::run_schedule`]) and the expiry of
+/// ([`jobs::run_queue`]), the alert schedule ([`jobs::evaluate_alerts::run_schedule`]) and the expiry of
 /// abandoned photo uploads ([`blobs::run_upload_expiry`]). All stop when [`AppState::shutdown`]
 /// is triggered.
 pub fn spawn_workers(state: &AppState) {
     tokio::spawn(jobs::run_queue(state.clone()));
-    tokio::spawn(alerts::run_schedule(state.clone()));
+    tokio::spawn(jobs::evaluate_alerts::run_schedule(state.clone()));
     tokio::spawn(blobs::run_upload_expiry(state.clone()));
 }

@@ -14,7 +14,6 @@ use jiff::{Timestamp, ToSpan, ZonedDateTime};
 
 use crate::error::{Error, Result};
 use crate::format::amount;
-use crate::storage::{Storage, Tenant};
 
 /// The time zone of a tenant created without `--time-zone`.
 pub const DEFAULT_TIME_ZONE: &str = "UTC";
@@ -48,19 +47,19 @@ impl Locale {
         })
     }
 
-    /// The tenant's stored locale. A value this relay cannot read (a zone missing from its
-    /// time-zone database) falls back to the default, with a warning, rather than failing
-    /// every page of the tenant.
-    pub fn of(tenant: &Tenant) -> Self {
-        let (zone_name, zone) = match parse_zone(&tenant.time_zone) {
-            Ok(zone) => (tenant.time_zone.trim(), zone),
+    /// A tenant's stored locale (`tenant` names it in warnings). A value this relay cannot read (a
+    /// zone missing from its time-zone database) falls back to the default, with a warning,
+    /// rather than failing every page of the tenant.
+    pub fn stored(tenant: &str, time_zone: &str, currency: &str) -> Self {
+        let (zone_name, zone) = match parse_zone(time_zone) {
+            Ok(zone) => (time_zone.trim(), zone),
             Err(error) => {
-                tracing::warn!(tenant = %tenant.name, %error, "time zone unreadable: days are counted in UTC");
+                tracing::warn!(%tenant, %error, "time zone unreadable: days are counted in UTC");
                 (DEFAULT_TIME_ZONE, TimeZone::UTC)
             }
         };
-        let currency = parse_currency(&tenant.currency).unwrap_or_else(|error| {
-            tracing::warn!(tenant = %tenant.name, %error, "currency unreadable: amounts are shown in USD");
+        let currency = parse_currency(currency).unwrap_or_else(|error| {
+            tracing::warn!(%tenant, %error, "currency unreadable: amounts are shown in USD");
             Currency::USD
         });
         Self { zone_name: zone_name.to_owned(), zone, currency }
@@ -127,13 +126,6 @@ impl Locale {
     pub fn money(&self, cents: i64) -> String {
         format!("{} {}", amount(cents), self.currency.code())
     }
-}
-
-/// The locale of a tenant by id ([`Error::NotFound`] if there is none).
-pub async fn of_tenant(storage: &dyn Storage, tenant_id: i64) -> Result<Locale> {
-    let tenant =
-        storage.find_tenant_by_id(tenant_id).await?.ok_or_else(|| Error::not_found(format!("tenant {tenant_id}")))?;
-    Ok(Locale::of(&tenant))
 }
 
 fn parse_zone(name: &str) -> Result<TimeZone> {

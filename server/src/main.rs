@@ -27,10 +27,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use fieldsync_server::accounts::{self, NewAccount};
 use fieldsync_server::config::Config;
 use fieldsync_server::imports::display::ProgressDisplay;
 use fieldsync_server::imports::{self, Dataset};
+use fieldsync_server::services::accounts::{self, NewAccount};
 use fieldsync_server::storage::postgres;
 use fieldsync_server::{AppState, Error, app, seed};
 use tracing_subscriber::EnvFilter;
@@ -437,11 +437,11 @@ async fn admin(state: &AppState, command: AdminCommand) -> Result<(), Failure> {
             print!("{}", report.logins_table());
         }
         AdminCommand::SetWebhook { tenant, url, secret } => {
-            fieldsync_server::alerts::webhook::set_webhook(storage, &tenant, &url, &secret).await?;
+            fieldsync_server::services::alerts::webhook::set_webhook(storage, &tenant, &url, &secret).await?;
             println!("alert events of tenant {tenant} will be posted to {url}");
         }
         AdminCommand::ClearWebhook { tenant } => {
-            fieldsync_server::alerts::webhook::clear_webhook(storage, &tenant).await?;
+            fieldsync_server::services::alerts::webhook::clear_webhook(storage, &tenant).await?;
             println!("alert events of tenant {tenant} are no longer posted");
         }
     }

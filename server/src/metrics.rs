@@ -1,7 +1,7 @@
 //! Prometheus metrics with `prometheus-client`, rendered in the Prometheus text format (0.0.4) on
 //! `GET /metrics`.
 //!
-//! The HTTP middleware ([`crate::http::health::track`]) counts and times requests; the sync, live,
+//! The HTTP middleware (`http::health::track`) counts and times requests; the sync, live,
 //! job and blob code call the named methods ([`Metrics::sync_round`], [`Metrics::docs_accepted`],
 //! [`Metrics::live_connections`], [`Metrics::job_run`], …). Labels are bounded: routes are axum's
 //! matched templates (`/v1/docs/{id}`), never raw paths; job kinds are the relay's own.

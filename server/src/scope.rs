@@ -17,7 +17,24 @@
 
 use fieldsync_core::{DocKind, Role};
 
-use crate::storage::DocMeta;
+/// The columns of a document that scope and lists are computed from, kept beside its bytes
+/// (storage persists them; the scope reads them, so they are defined here, below storage).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocMeta {
+    /// Its kind.
+    pub kind: DocKind,
+    /// The owning or addressed user: an order's rep, an inspection's supervisor, a store's rep,
+    /// a review's or score's owner, a decision's approver, an inbox's user.
+    pub owner: Option<String>,
+    /// The store it is about.
+    pub store_id: Option<String>,
+    /// The region it belongs to.
+    pub region: Option<String>,
+    /// The document it is about (a review's order, a score's inspection).
+    pub subject_id: Option<String>,
+    /// Kind-specific status, for lists.
+    pub status: Option<String>,
+}
 
 /// How a role reaches the documents of one kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

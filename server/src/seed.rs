@@ -24,12 +24,12 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
-use crate::accounts::{self, NewAccount};
 use crate::config::PasswordCost;
 use crate::documents::create_as_relay;
 use crate::error::Result;
 use crate::locale::Locale;
 use crate::scope::Scope;
+use crate::services::accounts::{self, NewAccount};
 use crate::storage::{Storage, Tenant, User};
 
 /// The demo tenant's name.
@@ -257,7 +257,7 @@ pub async fn seed_demo(storage: &dyn Storage, cost: PasswordCost) -> Result<Seed
             (accounts::create_tenant_in(storage, DEMO_TENANT, &locale).await?, true)
         }
     };
-    let locale = Locale::of(&tenant);
+    let locale = accounts::locale_of(&tenant);
 
     let mut users: Vec<User> = Vec::new();
     let mut logins = Vec::new();

@@ -1,14 +1,18 @@
-//! What every request handler shares.
+//! What every request handler shares, and its assembly: the composition root. Opening the storage
+//! a [`Config`] names (`Config::open`, `Config::open_state`) lives here rather than in `config.rs`,
+//! so that the settings stay a foundation that imports nothing above it.
 
 use std::sync::Arc;
 
-use crate::accounts::LoginLimiter;
 use crate::blobs::BlobFolder;
 use crate::config::Config;
-use crate::documents::KeptDocuments;
-use crate::jobs::review_order::CatalogCache;
+use crate::error::{Error, Result};
 use crate::metrics::Metrics;
+pub use crate::services::Caches;
+use crate::services::accounts::LoginLimiter;
 use crate::storage::Storage;
+use crate::storage::postgres::{self, PostgresStorage};
+use crate::storage::sqlite::SqliteStorage;
 
 /// The relay's shared state; cheap to clone.
 #[derive(Clone)]
@@ -26,21 +30,9 @@ pub struct AppState {
     /// Tells long-lived connections (the live channel) that the relay is stopping.
     pub shutdown: Shutdown,
     /// Wakes the job runner when work is queued.
-    pub jobs: crate::jobs::JobSignal,
+    pub jobs: crate::services::queue::JobSignal,
     /// In-memory caches of derived data.
     pub caches: Caches,
-}
-
-/// The relay's in-memory caches (`moka`), shared by its handlers and jobs; cheap to clone. Each
-/// is bounded, and each entry is checked against what storage holds before it is used, so a
-/// cache only saves work. Code without an [`AppState`] (the command line, benchmarks) makes its
-/// own with `Caches::default()`.
-#[derive(Clone, Default)]
-pub struct Caches {
-    /// Documents the relay edits over and over, kept loaded between edits.
-    pub documents: KeptDocuments,
-    /// Hydrated catalogs by tenant.
-    pub catalogs: CatalogCache,
 }
 
 /// A one-way "the relay is stopping" signal.
@@ -64,5 +56,55 @@ impl Shutdown {
         let mut receiver = self.0.subscribe();
         // An error means the sender is gone, which cannot happen while `self` holds it.
         let _ = receiver.wait_for(|stopping| *stopping).await;
+    }
+}
+
+/// Opening a configuration's storage and assembling the relay's shared state from it.
+impl Config {
+    /// Opens the embedded storage in the data directory (creating the directory, the database and
+    /// the blob folder as needed) and assembles the relay's shared state. With a
+    /// [`Config::database_url`], use [`Config::open`].
+    pub fn open_state(self) -> Result<AppState> {
+        if let Some(url) = &self.database_url {
+            return Err(Error::Storage(format!(
+                "{} is a PostgreSQL database: open it with Config::open",
+                postgres::redact(url)
+            )));
+        }
+        self.create_data_dir()?;
+        let storage = SqliteStorage::open(self.database_path())?;
+        let limiter = LoginLimiter::new(self.login_limits);
+        self.assemble(Arc::new(storage), limiter)
+    }
+
+    /// Opens the configured storage — PostgreSQL when [`Config::database_url`] is set (migrating
+    /// it and joining the other nodes' notifications), else the embedded SQLite file — and
+    /// assembles the relay's shared state. Must run inside a tokio runtime.
+    pub async fn open(self) -> Result<AppState> {
+        let Some(url) = self.database_url.clone() else { return self.open_state() };
+        self.create_data_dir()?;
+        let storage = Arc::new(PostgresStorage::connect(&url).await?);
+        // Failed logins are counted in the database, so limits hold across nodes.
+        let limiter = LoginLimiter::shared(self.login_limits, storage.clone());
+        self.assemble(storage, limiter)
+    }
+
+    fn create_data_dir(&self) -> Result<()> {
+        std::fs::create_dir_all(&self.data_dir)
+            .map_err(|e| Error::Storage(format!("cannot create data directory {}: {e}", self.data_dir.display())))
+    }
+
+    fn assemble(self, storage: Arc<dyn Storage>, limiter: LoginLimiter) -> Result<AppState> {
+        let blobs = BlobFolder::open(self.blob_dir())?;
+        Ok(AppState {
+            storage,
+            blobs,
+            metrics: Arc::new(Metrics::default()),
+            login_limiter: Arc::new(limiter),
+            config: Arc::new(self),
+            shutdown: Default::default(),
+            jobs: Default::default(),
+            caches: Default::default(),
+        })
     }
 }

@@ -21,11 +21,12 @@ use fieldsync_core::local_store::CheckIn;
 use fieldsync_core::sync::engine::SyncEngine;
 use fieldsync_core::sync::http::{HttpTransport, login};
 use fieldsync_core::{DocumentId, Identity, LocalStore, Role};
-use fieldsync_server::alerts::{self, inbox::inbox_id, webhook};
 use fieldsync_server::config::{Config, PasswordCost};
 use fieldsync_server::locale::Locale;
+use fieldsync_server::services::accounts;
+use fieldsync_server::services::alerts::{self, inbox::inbox_id, webhook};
 use fieldsync_server::storage::{Tenant, User};
-use fieldsync_server::{AppState, Error, accounts, app, documents};
+use fieldsync_server::{AppState, Error, app, documents};
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
@@ -339,7 +340,7 @@ async fn evaluation_requests_coalesce_while_one_is_queued() {
     };
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].kind, alerts::KIND);
-    alerts::run(&relay.state, &jobs[0]).await.unwrap();
+    fieldsync_server::jobs::run_job(&relay.state, &jobs[0]).await.unwrap();
     assert!(alerts::queue_evaluation(storage, None, tenant, "third").await.unwrap());
 }
 

@@ -10,9 +10,9 @@ use axum::body::Body;
 use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
 use fieldsync_core::Role;
-use fieldsync_server::accounts::{self, NewAccount};
 use fieldsync_server::config::{Config, PasswordCost};
 use fieldsync_server::dashboard::session::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, csrf_token};
+use fieldsync_server::services::accounts::{self, NewAccount};
 use fieldsync_server::{AppState, app};
 use tower::ServiceExt;
 
@@ -360,7 +360,7 @@ mod world {
         OrderStatus, Product, RetailStore, ReviewOutcome, StepState, Visit,
     };
     use fieldsync_server::documents::{create_as_relay, create_as_relay_with_id, edit_as_relay};
-    use fieldsync_server::jobs::review_order::review_id;
+    use fieldsync_server::services::orders::review_id;
 
     use super::*;
 

@@ -23,10 +23,10 @@ use fieldsync_core::scoring::EarlierPhoto;
 use fieldsync_core::sync::protocol::Head;
 use fieldsync_core::{DocKind, DocumentId, Role};
 use fieldsync_server::Error;
-use fieldsync_server::accounts::{LoginFailureStore, LoginLimiter};
 use fieldsync_server::config::LoginLimits;
 use fieldsync_server::documents::{create_as_relay, edit_as_relay};
 use fieldsync_server::scope::Scope;
+use fieldsync_server::services::accounts::{LoginFailureStore, LoginLimiter, resolve_session};
 use fieldsync_server::storage::postgres::{PostgresStorage, SCHEMA_VERSION};
 use fieldsync_server::storage::sqlite::SqliteStorage;
 use fieldsync_server::storage::{
@@ -153,10 +153,10 @@ async fn tenants_users_devices_and_sessions(storage: &dyn Storage) {
     storage.create_session(session("h1", &phone.id)).await.unwrap();
     storage.create_session(session("h2", &tablet.id)).await.unwrap();
     storage.create_session(session("h3", &tablet.id)).await.unwrap();
-    let caller = storage.resolve_session("h1", 50).await.unwrap();
+    let caller = resolve_session(storage, "h1", 50).await.unwrap();
     assert_eq!((caller.tenant.as_str(), caller.user_id.as_str()), ("acme", anna.id.as_str()));
-    assert!(matches!(storage.resolve_session("h1", 100).await, Err(Error::Unauthenticated(_))));
-    assert!(matches!(storage.resolve_session("unknown", 1).await, Err(Error::Unauthenticated(_))));
+    assert!(matches!(resolve_session(storage, "h1", 100).await, Err(Error::Unauthenticated(_))));
+    assert!(matches!(resolve_session(storage, "unknown", 1).await, Err(Error::Unauthenticated(_))));
 
     storage.touch_device(acme.id, &phone.id, 42).await.unwrap();
     let devices = storage.list_devices(acme.id, &anna.id).await.unwrap();
@@ -168,7 +168,7 @@ async fn tenants_users_devices_and_sessions(storage: &dyn Storage) {
     assert_eq!(storage.revoke_device_sessions(acme.id, &tablet.id, 62).await.unwrap(), 1);
     storage.revoke_device(acme.id, &phone.id, 63).await.unwrap();
     storage.revoke_device(acme.id, &phone.id, 99).await.unwrap();
-    assert!(matches!(storage.resolve_session("h1", 64).await, Err(Error::Unauthenticated(_))));
+    assert!(matches!(resolve_session(storage, "h1", 64).await, Err(Error::Unauthenticated(_))));
     let phone_now = storage.list_devices(acme.id, &anna.id).await.unwrap().into_iter().find(|d| d.id == phone.id);
     assert_eq!(phone_now.unwrap().revoked_at, Some(63), "the first revocation time stays");
     assert!(matches!(storage.revoke_device(acme.id, "nope", 1).await, Err(Error::NotFound { .. })));
@@ -180,7 +180,7 @@ async fn tenants_users_devices_and_sessions(storage: &dyn Storage) {
     storage.create_session(ben_session).await.unwrap();
     storage.disable_user(acme.id, &ben.id, 70).await.unwrap();
     assert!(
-        matches!(storage.resolve_session("h4", 71).await, Err(Error::Unauthenticated(r)) if r.contains("disabled"))
+        matches!(resolve_session(storage, "h4", 71).await, Err(Error::Unauthenticated(r)) if r.contains("disabled"))
     );
     assert_eq!(storage.revoke_user_sessions(acme.id, &ben.id, 72).await.unwrap(), 0, "disabling revoked them");
     assert!(matches!(storage.disable_user(acme.id, "nope", 1).await, Err(Error::NotFound { .. })));
@@ -893,15 +893,17 @@ async fn the_read_model_written_with_each_document_equals_the_one_rebuilt_from_t
     };
     use fieldsync_server::config::PasswordCost;
     use fieldsync_server::documents::{self, create_as_relay_with_id};
-    use fieldsync_server::jobs::{apply_decision, review_order, score_inspection};
     use fieldsync_server::read_model::rebuild_tenant;
+    use fieldsync_server::services::catalog::tenant_catalog;
+    use fieldsync_server::services::inspections::score_id;
+    use fieldsync_server::services::orders::{self, decide::decide_for};
 
     seed_demo_for_read_model(storage, PasswordCost::insecure_for_tests()).await;
     let tenant = storage.find_tenant(fieldsync_server::seed::DEMO_TENANT).await.unwrap().unwrap().id;
     let hq = Scope { role: Role::Hq, user_id: "hq".into(), region: None };
     let stores = storage.list_docs(tenant, &hq, DocKind::Store, 100).await.unwrap();
     let caches = fieldsync_server::state::Caches::default();
-    let catalog = review_order::tenant_catalog(storage, &caches, tenant).await.unwrap();
+    let catalog = tenant_catalog(storage, &caches, tenant).await.unwrap();
     let products: Vec<String> =
         catalog.products.iter().filter(|(_, p)| p.active).take(4).map(|(sku, _)| sku.clone()).collect();
     // At list price, so that orders pass validation and large ones go to an approver.
@@ -960,11 +962,11 @@ async fn the_read_model_written_with_each_document_equals_the_one_rebuilt_from_t
         })
         .await
         .unwrap();
-        review_order::review_order(storage, &caches, tenant, id, now + 2_000).await.unwrap();
+        orders::review_order(storage, &caches, tenant, id, now + 2_000).await.unwrap();
     }
     let mut decided = 0;
     for (id, _) in &orders {
-        let review = review_order::find_review(storage, tenant, id.as_str()).await.unwrap();
+        let review = orders::find_review(storage, tenant, id.as_str()).await.unwrap();
         let review_id = review.id;
         if review.stored.is_none() {
             continue;
@@ -980,8 +982,7 @@ async fn the_read_model_written_with_each_document_equals_the_one_rebuilt_from_t
             reason: String::new(),
             decided_at: now + 3_000,
         };
-        if apply_decision::decide_for(storage, &caches, tenant, &review, &decision, now + 3_000).await.unwrap().is_ok()
-        {
+        if decide_for(storage, &caches, tenant, &review, &decision, now + 3_000).await.unwrap().is_ok() {
             decided += 1;
         }
     }
@@ -1058,7 +1059,7 @@ async fn the_read_model_written_with_each_document_equals_the_one_rebuilt_from_t
             reasons: Vec::new(),
             scored_at: now + 700_000,
         };
-        create_as_relay_with_id(storage, tenant, &score_inspection::score_id(&id), &score).await.unwrap();
+        create_as_relay_with_id(storage, tenant, &score_id(&id), &score).await.unwrap();
     }
 
     let alert = |kind: &str, at: i64| Alert {

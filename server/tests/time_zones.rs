@@ -17,13 +17,13 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use fieldsync_core::Role;
 use fieldsync_core::doc::{Catalog, Inbox, Order, OrderLine, OrderStatus, Product, RetailStore};
-use fieldsync_server::accounts::{self, NewAccount};
-use fieldsync_server::alerts::{self, inbox::inbox_id};
-use fieldsync_server::auth::Caller;
 use fieldsync_server::config::{Config, PasswordCost};
 use fieldsync_server::dashboard::pages::overview_at;
 use fieldsync_server::dashboard::session::Viewer;
 use fieldsync_server::locale::Locale;
+use fieldsync_server::services::accounts::Caller;
+use fieldsync_server::services::accounts::{self, NewAccount};
+use fieldsync_server::services::alerts::{self, inbox::inbox_id};
 use fieldsync_server::{AppState, documents};
 
 const PASSWORD: &str = "correct horse battery";

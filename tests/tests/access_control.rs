@@ -10,9 +10,9 @@ use fieldsync_core::doc::{
 use fieldsync_core::local_store::{CheckIn, LineInput, NewOrder, PhotoCapture};
 use fieldsync_core::sync::protocol::{Push, SyncRequest};
 use fieldsync_core::{DocKind, DocumentId, Identity, Role};
-use fieldsync_server::accounts::{self, NewAccount};
 use fieldsync_server::config::PasswordCost;
 use fieldsync_server::scope::Scope;
+use fieldsync_server::services::accounts::{self, NewAccount};
 use fieldsync_tests::{Phone, Relay, http, hydrate, photo_fixture, sync_round};
 
 fn new_order(phone: &Phone) -> DocumentId {

@@ -8,7 +8,7 @@ use fieldsync_core::doc::{self, Order};
 use fieldsync_core::local_store::{LineInput, NewOrder};
 use fieldsync_core::sync::protocol::{self, Push, SyncRequest};
 use fieldsync_core::{DocumentId, Role};
-use fieldsync_server::accounts::{hash_token, new_token};
+use fieldsync_server::services::accounts::{hash_token, new_token};
 use fieldsync_server::storage::NewSession;
 use fieldsync_tests::{Phone, Relay, http, photo_fixture, post_sync, sync_round};
 use rand::rngs::StdRng;

@@ -16,7 +16,7 @@ use fieldsync_core::local_store::{LineInput, NewOrder};
 use fieldsync_core::sync::protocol::{Push, SyncRequest};
 use fieldsync_core::{DocKind, DocumentId, Role};
 use fieldsync_server::documents::{heads_of, meta_of};
-use fieldsync_server::jobs::review_order::{legacy_review_id, review_id};
+use fieldsync_server::services::orders::{legacy_review_id, review_id};
 use fieldsync_server::storage::{DocWrite, WriteOutcome};
 use fieldsync_tests::{Phone, Relay, http, percentile, sync_round};
 

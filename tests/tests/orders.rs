@@ -12,8 +12,9 @@ use fieldsync_core::{DocumentId, Role};
 use fieldsync_server::config::{Config, PasswordCost};
 use fieldsync_server::documents::{self, create_as_relay};
 use fieldsync_server::jobs;
-use fieldsync_server::jobs::review_order::review_id;
 use fieldsync_server::seed::seed_demo;
+use fieldsync_server::services::orders::review_id;
+use fieldsync_server::services::{catalog, orders, queue};
 use fieldsync_tests::{Phone, Relay, Weather, http};
 
 /// A SKU of the rep's region with plenty of stock, and the rep's first store.
@@ -324,8 +325,7 @@ fn a_review_job_queued_before_a_relay_restart_runs_after_it() {
         runtime.block_on(state.storage.list_docs(tenant, &scope, fieldsync_core::DocKind::Store, 100)).unwrap();
     let store = &stores[0];
     let rep = store.meta.owner.clone().unwrap();
-    let catalog =
-        runtime.block_on(jobs::review_order::tenant_catalog(state.storage.as_ref(), &state.caches, tenant)).unwrap();
+    let catalog = runtime.block_on(catalog::tenant_catalog(state.storage.as_ref(), &state.caches, tenant)).unwrap();
     let (sku, product) = catalog.products.iter().find(|(_, p)| p.active).unwrap();
     let order = fieldsync_core::doc::Order {
         owner: rep,
@@ -351,13 +351,22 @@ fn a_review_job_queued_before_a_relay_restart_runs_after_it() {
     };
     let order_id = runtime.block_on(create_as_relay(state.storage.as_ref(), tenant, &order)).unwrap();
     let stored = runtime.block_on(state.storage.load_doc(tenant, &order_id)).unwrap().unwrap();
-    runtime.block_on(jobs::on_document_stored(&state, tenant, &order_id, &stored.meta, &stored.heads)).unwrap();
+    runtime
+        .block_on(queue::enqueue_for(
+            state.storage.as_ref(),
+            &state.jobs,
+            tenant,
+            &order_id,
+            &stored.meta,
+            &stored.heads,
+        ))
+        .unwrap();
     // The relay stops before its runner ever looked at the queue.
     drop(state);
 
     let state = open();
     let claimed = runtime.block_on(state.storage.claim_jobs("after-restart", 8, i64::MAX / 2, 1_000)).unwrap();
-    let job = claimed.iter().find(|j| j.kind == jobs::review_order::KIND).expect("the review job survived");
+    let job = claimed.iter().find(|j| j.kind == orders::review::KIND).expect("the review job survived");
     runtime.block_on(jobs::run_job(&state, job)).unwrap();
     let review: OrderReview =
         runtime.block_on(documents::read(state.storage.as_ref(), tenant, &review_id(order_id.as_str()))).unwrap();

@@ -13,7 +13,8 @@ use fieldsync_core::doc::{AnswerValue, GeoFix, InspectionScore, RetailStore, Tru
 use fieldsync_core::local_store::{CheckIn, PhotoCapture};
 use fieldsync_core::scoring::SCORING_VERSION;
 use fieldsync_core::{DocumentId, Role};
-use fieldsync_server::jobs::score_inspection;
+use fieldsync_server::jobs;
+use fieldsync_server::services::inspections::scoring;
 use fieldsync_server::storage::Job;
 use fieldsync_tests::{Phone, Relay, http, photo_fixture};
 
@@ -155,7 +156,7 @@ fn a_checked_out_visit_is_scored_by_the_relay_with_reasons_synced_back_and_repor
         score.reasons
     );
     assert_eq!(score.scoring_version, SCORING_VERSION);
-    assert_eq!(score_id, score_inspection::score_id(&today));
+    assert_eq!(score_id, scoring::score_id(&today));
     let mut relay_heads: Vec<String> = relay.stored(&today).unwrap().heads.iter().map(hex_string).collect();
     relay_heads.sort();
     assert_eq!(score.scored_heads, relay_heads);
@@ -165,12 +166,12 @@ fn a_checked_out_visit_is_scored_by_the_relay_with_reasons_synced_back_and_repor
     let job = Job {
         id: 0,
         tenant_id: relay.tenant_id(),
-        kind: score_inspection::KIND.to_owned(),
+        kind: scoring::KIND.to_owned(),
         key: "again".to_owned(),
         payload: serde_json::json!({ "doc": today.to_string() }).to_string(),
         attempts: 0,
     };
-    relay.block_on(score_inspection::run(&relay.state, &job)).unwrap();
+    relay.block_on(jobs::run_job(&relay.state, &job)).unwrap();
     assert_eq!(relay.stored(&score_id).unwrap().heads, before);
 
     // HQ reads the report; a rep and another region's supervisor cannot.
@@ -215,7 +216,7 @@ fn a_visit_whose_photos_arrive_late_is_scored_when_the_last_one_arrives() {
     std::thread::sleep(Duration::from_millis(1500));
     let _ = sue.engine.sync_now();
     assert!(sue.store.inspection_score(&id).unwrap().is_none());
-    assert!(relay.stored(&score_inspection::score_id(&id)).is_none());
+    assert!(relay.stored(&scoring::score_id(&id)).is_none());
 
     sue.network.photo_calls_allowed(None);
     let started = Instant::now();

@@ -18,8 +18,9 @@ use std::time::Instant;
 
 use fieldsync_core::doc::{Catalog, Product, RetailStore};
 use fieldsync_server::config::{Config, PasswordCost};
+use fieldsync_server::documents;
 use fieldsync_server::imports::{self, Dataset, Pass, Progress, ProgressFn};
-use fieldsync_server::{accounts, documents};
+use fieldsync_server::services::accounts;
 
 const PRODUCTS: usize = 2_000;
 const STORES: usize = 200;

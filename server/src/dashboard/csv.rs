@@ -13,7 +13,6 @@ use super::html::secure_headers;
 use super::records::{GpsPrecision, gps_precision};
 use super::session::Viewer;
 use super::{DashError, Section};
-use crate::locale;
 use crate::services::inspections::list::InspectionQuery;
 use crate::services::orders::list::OrderQuery;
 use crate::services::{inspections, orders};
@@ -88,7 +87,7 @@ pub async fn orders(
         DashError::from(crate::Error::bad_request("invalid-input", format!("invalid query: {}", e.body_text())))
     })?;
     let tenant_id = viewer.caller.tenant_id;
-    let locale = locale::of_tenant(state.storage.as_ref(), tenant_id).await?;
+    let locale = crate::services::accounts::tenant_locale(state.storage.as_ref(), tenant_id).await?;
     let mut request = query.parse(&viewer.caller.scope(), &locale, EXPORT_PAGE, EXPORT_PAGE)?;
     request.limit = EXPORT_PAGE;
     let header = [
@@ -142,7 +141,7 @@ pub async fn inspections(
         DashError::from(crate::Error::bad_request("invalid-input", format!("invalid query: {}", e.body_text())))
     })?;
     let caller = viewer.caller.clone();
-    let locale = locale::of_tenant(state.storage.as_ref(), caller.tenant_id).await?;
+    let locale = crate::services::accounts::tenant_locale(state.storage.as_ref(), caller.tenant_id).await?;
     let mut request = query.parse(&caller.scope(), &locale, EXPORT_PAGE, EXPORT_PAGE)?;
     request.limit = EXPORT_PAGE;
     let header = [

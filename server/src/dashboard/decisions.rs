@@ -22,9 +22,9 @@ use super::html::{Markup, html, url_param};
 use super::pages::{Notice, order_page};
 use super::session::{self, Viewer};
 use super::{DashError, Section};
-use crate::auth::Caller;
 use crate::error::Error;
-use crate::http::decisions::{DecisionRequest, decide_order, parse_verdict};
+use crate::services::accounts::Caller;
+use crate::services::orders::{DecisionRequest, decide_order, parse_verdict};
 use crate::state::AppState;
 
 /// The fields of the approve and reject forms. Every field is read as text so that a missing or
@@ -129,7 +129,9 @@ pub async fn decide(
         Ok::<_, Error>(DecisionRequest { step, verdict, reason: form.reason.clone(), submission: Some(submission) })
     })();
     let result = match request {
-        Ok(request) => decide_order(&state, &viewer.caller, &order_id, &request).await.map(|(_, review)| review),
+        Ok(request) => decide_order(state.storage.as_ref(), &state.caches, &viewer.caller, &order_id, &request)
+            .await
+            .map(|(_, review)| review),
         Err(error) => Err(error),
     };
     match result {

@@ -34,8 +34,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use fieldsync_core::Role;
 
-use crate::auth::Caller;
 use crate::error::Error;
+use crate::services::accounts::Caller;
 use crate::state::AppState;
 
 /// The dashboard's routes, merged into the relay's router by [`crate::http::app`].

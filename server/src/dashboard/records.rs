@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashMap};
 use fieldsync_core::doc::{self, DocKind, DocumentModel, GeoFix};
 use fieldsync_core::{DocumentId, Role};
 
-use crate::auth::Caller;
 use crate::error::{Error, Result};
+use crate::services::accounts::Caller;
 use crate::state::AppState;
 use crate::storage::DocMeta;
 

@@ -1,7 +1,7 @@
 //! Dashboard sessions: the relay's own bearer token kept in an `HttpOnly`, `SameSite=Strict`
 //! cookie, and the CSRF tokens that every form carries.
 //!
-//! - A login goes through [`crate::accounts::login`] like a phone's, so the session is an ordinary
+//! - A login goes through [`crate::services::accounts::login`] like a phone's, so the session is an ordinary
 //!   relay session: it expires, can be revoked, and shows up as a device named
 //!   [`DEVICE_NAME`].
 //! - Forms of a logged-in user carry a CSRF token derived from the session token (SHA-256 under
@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::DashError;
-use crate::auth::Caller;
+use crate::services::accounts::Caller;
 use crate::state::AppState;
 
 /// The cookie that holds the session token.
@@ -108,7 +108,7 @@ impl FromRequestParts<AppState> for Viewer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = session_token(&parts.headers).ok_or(DashError::LoginRequired)?;
-        let caller = match crate::accounts::authenticate(state.storage.as_ref(), token).await {
+        let caller = match crate::services::accounts::authenticate(state.storage.as_ref(), token).await {
             Ok(caller) => caller,
             Err(crate::Error::Unauthenticated(_)) => return Err(DashError::LoginRequired),
             Err(other) => return Err(other.into()),

@@ -29,9 +29,8 @@ use super::html::url_param;
 use super::pages::frame;
 use super::session::Viewer;
 use super::{DashError, Section};
-use crate::auth::Caller;
 use crate::error::{Error, Result};
-use crate::locale;
+use crate::services::accounts::Caller;
 use crate::services::inspections::coverage;
 use crate::services::listing;
 use crate::state::AppState;
@@ -104,7 +103,7 @@ pub async fn stores(
     let caller = &viewer.caller;
     let storage = state.storage.as_ref();
     let scope = caller.scope();
-    let locale = locale::of_tenant(storage, caller.tenant_id).await?;
+    let locale = crate::services::accounts::tenant_locale(storage, caller.tenant_id).await?;
     let since = locale.start_of_days_back(now_ms(), days - 1);
     let covered = coverage::since(storage, caller.tenant_id, &scope, since).await?;
 

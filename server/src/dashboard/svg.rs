@@ -148,7 +148,7 @@ pub async fn orders_per_day(State(state): State<AppState>, viewer: Viewer) -> Re
     Section::Orders.check(&viewer.caller)?;
     let caller = &viewer.caller;
     let storage = state.storage.as_ref();
-    let locale = locale::of_tenant(storage, caller.tenant_id).await?;
+    let locale = crate::services::accounts::tenant_locale(storage, caller.tenant_id).await?;
     let now = now_ms();
     let days: Vec<jiff::civil::Date> =
         (0..CHART_DAYS).rev().map(|back| locale::Locale::days_before(locale.day_of(now), back)).collect();

@@ -13,11 +13,11 @@ use axum::extract::rejection::{ExtensionRejection, JsonRejection};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 
-use crate::accounts::{self, LoginRequest, LoginResponse};
-use crate::auth::bearer_token;
 use crate::error::Error;
+use crate::http::caller::bearer_token;
 use crate::http::client_address::client_address;
 use crate::http::error::ApiError;
+use crate::services::accounts::{self, LoginRequest, LoginResponse};
 use crate::state::AppState;
 
 /// Logs in and issues a token for a new device.

@@ -23,10 +23,10 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::auth::Caller;
 use crate::blobs::{self, UploadContext, UploadOutcome, UploadRange, may_upload, validate_sha256};
 use crate::error::Error;
 use crate::http::error::{ApiError, body_error};
+use crate::services::accounts::Caller;
 use crate::state::AppState;
 
 /// The header that tells a client where to resume an upload.
@@ -72,7 +72,13 @@ pub async fn put_blob(
     let body = body.map_err(|rejection| body_error(&rejection, &headers, crate::http::BLOB_BODY_LIMIT))?;
     let outcome = blobs::upload(context(&state), &caller, &sha256, range, &body).await?;
     if let UploadOutcome::Stored { .. } = outcome {
-        crate::jobs::score_inspection::on_photo_stored(&state, caller.tenant_id, &sha256).await;
+        crate::services::inspections::scoring::on_photo_stored(
+            state.storage.as_ref(),
+            &state.jobs,
+            caller.tenant_id,
+            &sha256,
+        )
+        .await;
     }
     Ok(match outcome {
         UploadOutcome::AlreadyComplete { size } => {

@@ -1,4 +1,4 @@
-//! The address a request came from, for login throttling ([`crate::accounts::LoginLimiter`]).
+//! The address a request came from, for login throttling ([`crate::services::accounts::LoginLimiter`]).
 //!
 //! Behind a reverse proxy every connection comes from the proxy, so the relay would count every
 //! user's failures as one address's. When the connection comes from a configured trusted proxy

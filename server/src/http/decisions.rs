@@ -7,25 +7,22 @@
 //! new state. An order the caller may not read answers 404; a caller who is not the step's
 //! approver (a rep, another manager, the order's own rep) 403; a step that is not waiting 409.
 //!
-//! [`decide_order`] is the one decision path behind this endpoint and the dashboard's approve /
-//! reject form (`dashboard::pages::decide`): both get the same checks and the same refusals.
+//! The handler parses the request, calls the orders service's one decision path
+//! ([`orders::decide_order`], shared with the dashboard's approve / reject form) and renders the
+//! review; the service's error variants map to the statuses above.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
-use fieldsync_core::clock::now_ms;
-use fieldsync_core::doc::{Decision, DocKind, OrderReview, StepState, Verdict};
-use fieldsync_core::rules::DecisionRefused;
-use fieldsync_core::{DocumentId, Role};
+use fieldsync_core::DocumentId;
+use fieldsync_core::doc::{OrderReview, StepState};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::Caller;
-use crate::documents;
 use crate::error::Error;
 use crate::http::error::ApiError;
-use crate::jobs::apply_decision::decide_for;
-use crate::jobs::review_order::find_review;
+use crate::services::accounts::{self, Caller};
+use crate::services::orders::{self, DecisionRequest, parse_verdict};
 use crate::state::AppState;
 
 /// The body of a decision.
@@ -76,81 +73,6 @@ pub fn review_json(review: &OrderReview, currency: &str) -> Value {
     })
 }
 
-fn refused(refusal: DecisionRefused) -> Error {
-    let reason = refusal.to_string();
-    match refusal {
-        DecisionRefused::OwnOrder { .. } | DecisionRefused::NotApprover { .. } => Error::Forbidden(reason),
-        DecisionRefused::MissingReason { .. } | DecisionRefused::UnknownStep { .. } => {
-            Error::bad_request("invalid-input", reason)
-        }
-        DecisionRefused::NotCurrent { .. } | DecisionRefused::OtherSubmission { .. } => Error::Conflict(reason),
-    }
-}
-
-/// A decision asked for by an approver, from any client (JSON API or dashboard form).
-#[derive(Debug, Clone)]
-pub struct DecisionRequest {
-    /// The approval step's index.
-    pub step: u64,
-    /// Approve or reject.
-    pub verdict: Verdict,
-    /// Why; required to reject.
-    pub reason: String,
-    /// The submission the approver saw, when the client knows it (the dashboard's form does):
-    /// a decision on a page that went stale because the order was resubmitted is refused
-    /// instead of landing on the new submission. `None`: the submission under review.
-    pub submission: Option<u64>,
-}
-
-/// Parses `approve` or `reject`.
-pub fn parse_verdict(text: &str) -> Result<Verdict, Error> {
-    match text {
-        "approve" => Ok(Verdict::Approve),
-        "reject" => Ok(Verdict::Reject),
-        other => {
-            Err(Error::bad_request("invalid-input", format!("invalid verdict {other:?}: expected approve or reject")))
-        }
-    }
-}
-
-/// The one decision path of the relay's HTTP surface, shared by `POST /v1/orders/{id}/decision`
-/// and the dashboard's approve / reject form: the order must be in the caller's scope (else
-/// `NotFound`), the caller a manager or HQ (else `Forbidden`), the order reviewed (else
-/// `Conflict`), and core's rules decide the rest through [`decide_for`]: only the current step's
-/// approver, never the order's own rep, a reason to reject. Anything refused changes nothing.
-/// Returns the decision document's id and the review's new state.
-pub async fn decide_order(
-    state: &AppState,
-    caller: &Caller,
-    order_id: &DocumentId,
-    request: &DecisionRequest,
-) -> Result<(DocumentId, OrderReview), Error> {
-    let storage = state.storage.as_ref();
-    let not_found = || Error::not_found(format!("order {order_id}"));
-    let order = storage.load_doc(caller.tenant_id, order_id).await?.ok_or_else(not_found)?;
-    if order.meta.kind != DocKind::Order || !caller.scope().contains(&order.meta) {
-        return Err(not_found());
-    }
-    if !matches!(caller.role, Role::Manager | Role::Hq) {
-        return Err(Error::Forbidden(format!("a {} cannot decide approval steps; managers and hq can", caller.role)));
-    }
-    let review = find_review(storage, caller.tenant_id, order_id.as_str()).await?;
-    let review: OrderReview = match &review.stored {
-        Some(stored) => fieldsync_core::doc::read(&review.id, &documents::load(stored)?)?,
-        None => return Err(Error::Conflict(format!("order {order_id} has not been reviewed yet"))),
-    };
-    let decision = Decision {
-        order_id: order_id.to_string(),
-        step: request.step,
-        submission: request.submission.unwrap_or(review.submission),
-        approver: caller.user_id.clone(),
-        verdict: request.verdict,
-        reason: request.reason.trim().to_owned(),
-        decided_at: now_ms(),
-    };
-    decide_for(storage, &state.caches, caller.tenant_id, &review, &decision, now_ms()).await?.map_err(refused)
-}
-
 /// Decides an approval step (see the module docs).
 pub async fn decide(
     State(state): State<AppState>,
@@ -170,8 +92,9 @@ pub async fn decide(
         reason: body.reason,
         submission: None,
     };
-    let (decision_id, review) = decide_order(&state, &caller, &order_id, &request).await?;
-    let locale = crate::locale::of_tenant(state.storage.as_ref(), caller.tenant_id).await?;
+    let (decision_id, review) =
+        orders::decide_order(state.storage.as_ref(), &state.caches, &caller, &order_id, &request).await?;
+    let locale = accounts::tenant_locale(state.storage.as_ref(), caller.tenant_id).await?;
     Ok(Json(json!({
         "decision_id": decision_id.as_str(),
         "step": body.step,

@@ -16,9 +16,9 @@ use base64::engine::general_purpose::STANDARD;
 use fieldsync_core::DocumentId;
 use serde_json::{Value, json};
 
-use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::http::error::ApiError;
+use crate::services::accounts::Caller;
 use crate::state::AppState;
 use crate::storage::StoredDoc;
 
@@ -95,7 +95,7 @@ pub async fn get_doc(
     if !caller.scope().contains(&doc.meta) {
         return Err(not_found().into());
     }
-    let locale = crate::locale::of_tenant(state.storage.as_ref(), caller.tenant_id).await?;
+    let locale = crate::services::accounts::tenant_locale(state.storage.as_ref(), caller.tenant_id).await?;
     let body = blocking(move || {
         Ok(json!({
             "id": doc.id.as_str(),

@@ -12,9 +12,10 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::auth::{Caller, bearer_token};
 use crate::error::Error;
+use crate::http::caller::bearer_token;
 use crate::http::error::ApiError;
+use crate::services::accounts::Caller;
 use crate::state::AppState;
 
 /// 200 `{"status":"ok"}` when storage answers a trivial query, 503 otherwise. No token needed.
@@ -43,7 +44,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Resul
     let token = bearer_token(&headers)?;
     let operator = state.config.metrics_token.as_deref().is_some_and(|secret| same_secret(secret, token));
     if !operator {
-        let caller: Caller = crate::accounts::authenticate(state.storage.as_ref(), token).await?;
+        let caller: Caller = crate::services::accounts::authenticate(state.storage.as_ref(), token).await?;
         if caller.role != Role::Hq {
             return Err(Error::Forbidden(format!("metrics are for hq users, not a {}", caller.role)).into());
         }

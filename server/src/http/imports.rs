@@ -21,10 +21,10 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
-use crate::auth::Caller;
 use crate::error::Error;
 use crate::http::error::ApiError;
 use crate::imports::{self, Dataset};
+use crate::services::accounts::Caller;
 use crate::state::AppState;
 
 /// Largest CSV body of master data (stock, stores, products, prices).

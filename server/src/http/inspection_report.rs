@@ -16,13 +16,13 @@ use base64::engine::general_purpose::STANDARD;
 use fieldsync_core::DocumentId;
 use fieldsync_core::doc::{Inspection, InspectionScore, RetailStore, Template, Trust};
 
-use crate::auth::Caller;
 use crate::dashboard::html::{DOCTYPE, Markup, PreEscaped, html};
 use crate::documents;
 use crate::error::Error;
 use crate::http::error::ApiError;
-use crate::jobs::score_inspection::find_score;
-use crate::locale::{self, Locale};
+use crate::locale::Locale;
+use crate::services::accounts::Caller;
+use crate::services::inspections::find_score;
 use crate::state::AppState;
 
 /// The report page of one inspection.
@@ -63,7 +63,7 @@ pub async fn report(
         let thumb = state.blobs.thumbnail(tenant_id, &photo.sha256).await.ok().flatten();
         thumbnails.push(thumb.map(|bytes| STANDARD.encode(bytes)));
     }
-    let locale = locale::of_tenant(storage, tenant_id).await?;
+    let locale = crate::services::accounts::tenant_locale(storage, tenant_id).await?;
     let page = render(&id, &inspection, &score, template.as_ref(), store.as_ref(), &thumbnails, &locale);
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response())
 }

@@ -12,10 +12,10 @@ use fieldsync_core::clock::now_ms;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::http::error::ApiError;
-use crate::locale::{self, Locale};
+use crate::locale::Locale;
+use crate::services::accounts::Caller;
 use crate::services::alerts::list::AlertQuery;
 use crate::services::inspections::list::InspectionQuery;
 use crate::services::listing::{DEFAULT_LIMIT, MAX_LIMIT};
@@ -60,7 +60,7 @@ pub async fn orders(
     caller: Caller,
     q: Result<Query<OrderQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let locale = locale::of_tenant(state.storage.as_ref(), caller.tenant_id).await?;
+    let locale = crate::services::accounts::tenant_locale(state.storage.as_ref(), caller.tenant_id).await?;
     let request = query(q)?.parse(&caller.scope(), &locale, DEFAULT_LIMIT, MAX_LIMIT)?;
     let page = orders::list::page(state.storage.as_ref(), caller.tenant_id, &request).await?;
     Ok(page_json(page, request.limit, &locale, Some("rep"))?)
@@ -72,7 +72,7 @@ pub async fn inspections(
     caller: Caller,
     q: Result<Query<InspectionQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let locale = locale::of_tenant(state.storage.as_ref(), caller.tenant_id).await?;
+    let locale = crate::services::accounts::tenant_locale(state.storage.as_ref(), caller.tenant_id).await?;
     let request = query(q)?.parse(&caller.scope(), &locale, DEFAULT_LIMIT, MAX_LIMIT)?;
     let page = inspections::list::page(state.storage.as_ref(), caller.tenant_id, &request).await?;
     Ok(page_json(page, request.limit, &locale, Some("supervisor"))?)
@@ -84,7 +84,7 @@ pub async fn alerts(
     caller: Caller,
     q: Result<Query<AlertQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    let locale = locale::of_tenant(state.storage.as_ref(), caller.tenant_id).await?;
+    let locale = crate::services::accounts::tenant_locale(state.storage.as_ref(), caller.tenant_id).await?;
     let request = query(q)?.parse(&caller.scope(), &locale, DEFAULT_LIMIT, MAX_LIMIT)?;
     let page = alerts::list::page(state.storage.as_ref(), caller.tenant_id, &request).await?;
     Ok(page_json(page, request.limit, &locale, None)?)
@@ -92,7 +92,7 @@ pub async fn alerts(
 
 /// `GET /v1/overview`: the overview's figures ([`overview::Overview`]).
 pub async fn overview(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    let locale = locale::of_tenant(state.storage.as_ref(), caller.tenant_id).await?;
+    let locale = crate::services::accounts::tenant_locale(state.storage.as_ref(), caller.tenant_id).await?;
     let figures = overview::at(state.storage.as_ref(), caller.tenant_id, &caller.scope(), &locale, now_ms()).await?;
     Ok(Json(serde_json::to_value(figures).map_err(|e| Error::Storage(format!("overview as JSON: {e}")))?))
 }

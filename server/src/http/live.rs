@@ -1,6 +1,6 @@
 //! `GET /v1/ws`: live sync over WebSocket.
 //!
-//! The upgrade is authenticated by the bearer token only ([`crate::auth`] refuses the dashboard
+//! The upgrade is authenticated by the bearer token only ([`crate::http::caller`] refuses the dashboard
 //! cookie on any upgrade), and a browser's `Origin`, when sent, must be the relay's own host:
 //! phones send none, and a page on another site cannot open the channel.
 
@@ -10,10 +10,10 @@ use axum::http::HeaderMap;
 use axum::http::header::{HOST, ORIGIN};
 use axum::response::Response;
 
-use crate::auth::Caller;
 use crate::error::Error;
 use crate::http::SYNC_BODY_LIMIT;
 use crate::http::error::ApiError;
+use crate::services::accounts::Caller;
 use crate::state::AppState;
 
 /// Upgrades to the live channel.

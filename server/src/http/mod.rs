@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod blobs;
+pub mod caller;
 pub mod client_address;
 pub mod decisions;
 pub mod docs;

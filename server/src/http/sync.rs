@@ -7,10 +7,10 @@ use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use fieldsync_core::sync::protocol::{self, SyncRequest};
 
-use crate::auth::Caller;
 use crate::error::Error;
 use crate::http::SYNC_BODY_LIMIT;
 use crate::http::error::{ApiError, body_error};
+use crate::services::accounts::Caller;
 use crate::state::AppState;
 
 /// The media type of sync bodies.

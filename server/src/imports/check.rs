@@ -1,7 +1,7 @@
 //! Row validation: each value is checked and converted, and every failure is recorded with its
 //! line, so one pass reports all the bad rows of a file.
 
-use crate::accounts;
+use crate::services::accounts;
 
 /// Customer tiers a store or a price list may name.
 pub const TIERS: &[&str] = &["A", "B", "C"];

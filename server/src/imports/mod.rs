@@ -39,10 +39,10 @@ use fieldsync_core::Role;
 
 use self::check::Errors;
 use self::csv::{Columns, CsvError, CsvReader, Record};
-use crate::alerts;
 use crate::error::{Error, Result};
 use crate::scope::Scope;
-use crate::state::Caches;
+use crate::services::Caches;
+use crate::services::alerts;
 use crate::storage::Storage;
 
 /// Row errors listed in a refused import's message; the rest are counted.
@@ -114,7 +114,7 @@ impl Dataset {
         }
     }
 
-    /// Whether a change of this data can raise or clear an alert (`crate::alerts`): stock levels,
+    /// Whether a change of this data can raise or clear an alert (`crate::services::alerts`): stock levels,
     /// stores (recipients, promotion scope), products, sales.
     pub fn feeds_alerts(self) -> bool {
         matches!(self, Dataset::Stock | Dataset::Stores | Dataset::Products | Dataset::Sales)

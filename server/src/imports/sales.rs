@@ -22,8 +22,8 @@ use super::{
     scan,
 };
 use crate::error::{Error, Result};
-use crate::jobs::review_order::tenant_catalog;
-use crate::state::Caches;
+use crate::services::Caches;
+use crate::services::catalog::tenant_catalog;
 use crate::storage::{DailySale, DistributorPurchase, RowBatch, RowBatches, Storage, UpsertCounts};
 
 /// The columns of a `sales` file.

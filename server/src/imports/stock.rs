@@ -12,8 +12,8 @@ use super::check::RowCheck;
 use super::{Dataset, ImportReport, MAX_EXISTING_DOCS, ProgressFn, everything, invalid, read_records, report_written};
 use crate::documents;
 use crate::error::{Error, Result};
-use crate::jobs::review_order::tenant_catalog;
-use crate::state::Caches;
+use crate::services::Caches;
+use crate::services::catalog::tenant_catalog;
 use crate::storage::Storage;
 
 /// The columns of a `stock` file.

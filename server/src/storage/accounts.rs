@@ -1,15 +1,13 @@
 //! Tenants, users, devices and sessions.
 //!
-//! The store only persists; the rules (password checks, token lifetimes, what a revoked device
-//! means for its sessions) live in [`crate::accounts`], except [`AccountStore::resolve_session`],
-//! which every backend shares as a provided method so the answer to "who is this token?" cannot
-//! differ between SQLite and PostgreSQL.
+//! The store only persists and returns plain records ([`SessionRecord`] for a token); the rules
+//! (password checks, token lifetimes, what a revoked device means for its sessions, who a session
+//! stands for) live in the accounts service above it.
 
 use async_trait::async_trait;
 use fieldsync_core::Role;
 
-use crate::auth::Caller;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// A fresh random id for a user or a device: 16 random bytes as lowercase hex.
 pub fn random_id() -> String {
@@ -23,7 +21,7 @@ pub struct Tenant {
     pub id: i64,
     /// Unique name, typed at login.
     pub name: String,
-    /// IANA time zone in which its days are counted (validated by [`crate::locale::Locale`]).
+    /// IANA time zone in which its days are counted (validated by the locale foundation, `Locale::new`).
     pub time_zone: String,
     /// ISO 4217 code of the currency of its amounts.
     pub currency: String,
@@ -131,42 +129,13 @@ pub struct SessionRecord {
     pub device_last_seen_at: Option<i64>,
 }
 
-impl SessionRecord {
-    /// The caller this session stands for, if it is still valid at `now_ms`; otherwise an
-    /// [`Error::Unauthenticated`] saying why.
-    pub fn check(self, now_ms: i64) -> Result<Caller> {
-        // The most specific reason first: disabling a user also revokes their sessions.
-        if self.user_disabled_at.is_some() {
-            return Err(Error::Unauthenticated(format!("user {} is disabled", self.username)));
-        }
-        if self.device_revoked_at.is_some() {
-            return Err(Error::Unauthenticated(format!("device {} was revoked: log in again", self.device_id)));
-        }
-        if self.revoked_at.is_some() {
-            return Err(Error::Unauthenticated("token was revoked: log in again".into()));
-        }
-        if self.expires_at <= now_ms {
-            return Err(Error::Unauthenticated("token expired: log in again".into()));
-        }
-        Ok(Caller {
-            tenant_id: self.tenant_id,
-            tenant: self.tenant,
-            user_id: self.user_id,
-            username: self.username,
-            role: self.role,
-            region: self.region,
-            device_id: self.device_id,
-        })
-    }
-}
-
 /// Tenants, users, devices and sessions.
 #[async_trait]
 pub trait AccountStore {
     /// A cheap round trip to the database, for health checks.
     async fn ping(&self) -> Result<()>;
 
-    /// Creates a tenant with its time zone and currency (already validated); [`Error::Conflict`]
+    /// Creates a tenant with its time zone and currency (already validated); [`Error::Conflict`](crate::error::Error::Conflict)
     /// if the name is taken.
     async fn create_tenant(&self, name: &str, time_zone: &str, currency: &str, now_ms: i64) -> Result<Tenant>;
 
@@ -176,11 +145,11 @@ pub trait AccountStore {
     /// The tenant with this id.
     async fn find_tenant_by_id(&self, tenant_id: i64) -> Result<Option<Tenant>>;
 
-    /// Sets a tenant's time zone and currency (already validated); [`Error::NotFound`] if there
+    /// Sets a tenant's time zone and currency (already validated); [`Error::NotFound`](crate::error::Error::NotFound) if there
     /// is no such tenant.
     async fn set_tenant_locale(&self, tenant_id: i64, time_zone: &str, currency: &str) -> Result<()>;
 
-    /// Creates a user with a fresh random id; [`Error::Conflict`] if the username is taken in the
+    /// Creates a user with a fresh random id; [`Error::Conflict`](crate::error::Error::Conflict) if the username is taken in the
     /// tenant.
     async fn create_user(&self, tenant_id: i64, user: NewUser, now_ms: i64) -> Result<User>;
 
@@ -193,17 +162,17 @@ pub trait AccountStore {
     /// Every user of the tenant, by username.
     async fn list_users(&self, tenant_id: i64) -> Result<Vec<User>>;
 
-    /// Replaces a user's password hash; [`Error::NotFound`] if there is no such user.
+    /// Replaces a user's password hash; [`Error::NotFound`](crate::error::Error::NotFound) if there is no such user.
     async fn set_password_hash(&self, tenant_id: i64, user_id: &str, password_hash: &str) -> Result<()>;
 
-    /// Disables a user and revokes all their sessions, in one transaction; [`Error::NotFound`] if
+    /// Disables a user and revokes all their sessions, in one transaction; [`Error::NotFound`](crate::error::Error::NotFound) if
     /// there is no such user. Disabling twice keeps the first time.
     async fn disable_user(&self, tenant_id: i64, user_id: &str, now_ms: i64) -> Result<()>;
 
     /// Registers a device for a user (at login) with a fresh random id.
     async fn register_device(&self, tenant_id: i64, user_id: &str, name: &str, now_ms: i64) -> Result<Device>;
 
-    /// Revokes a device and all its sessions, in one transaction; [`Error::NotFound`] if there is
+    /// Revokes a device and all its sessions, in one transaction; [`Error::NotFound`](crate::error::Error::NotFound) if there is
     /// no such device in the tenant.
     async fn revoke_device(&self, tenant_id: i64, device_id: &str, now_ms: i64) -> Result<()>;
 
@@ -227,55 +196,20 @@ pub trait AccountStore {
 
     /// Revokes every live session of a device; how many.
     async fn revoke_device_sessions(&self, tenant_id: i64, device_id: &str, now_ms: i64) -> Result<u64>;
-
-    /// The caller a token hash stands for at `now_ms`: unknown, expired or revoked tokens, disabled
-    /// users and revoked devices are [`Error::Unauthenticated`] with the reason.
-    async fn resolve_session(&self, token_hash: &str, now_ms: i64) -> Result<Caller> {
-        match self.find_session(token_hash).await? {
-            Some(record) => record.check(now_ms),
-            None => Err(Error::Unauthenticated("unknown token: log in again".into())),
-        }
-    }
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
+/// Failed logins kept in storage, so that every relay node sharing it counts the same failures
+/// (the accounts service's `LoginLimiter` reads and writes them). Keys are opaque (`pair:…`,
+/// `address:…`); times are ms since the Unix epoch.
+#[async_trait]
+pub trait LoginFailureStore: Send + Sync {
+    /// Records one failure of each key at `now_ms`, and forgets every failure before
+    /// `forget_before_ms` (they no longer count anywhere).
+    async fn record_login_failure(&self, keys: &[String], now_ms: i64, forget_before_ms: i64) -> Result<()>;
 
-    fn record() -> SessionRecord {
-        SessionRecord {
-            tenant_id: 1,
-            tenant: "acme".into(),
-            user_id: "u1".into(),
-            username: "anna".into(),
-            role: Role::Rep,
-            region: Some("north".into()),
-            device_id: "d1".into(),
-            expires_at: 1_000,
-            revoked_at: None,
-            user_disabled_at: None,
-            device_revoked_at: None,
-            device_last_seen_at: None,
-        }
-    }
+    /// Times of the failures of `key` at or after `since_ms`, oldest first.
+    async fn login_failures_since(&self, key: &str, since_ms: i64) -> Result<Vec<i64>>;
 
-    #[test]
-    fn a_live_session_is_its_caller() {
-        let caller = record().check(999).unwrap();
-        assert_eq!(caller.username, "anna");
-        assert_eq!(caller.device_id, "d1");
-    }
-
-    #[test]
-    fn expired_revoked_disabled_and_device_revoked_sessions_are_refused_with_a_reason() {
-        let reason = |r: SessionRecord| match r.check(999) {
-            Err(Error::Unauthenticated(reason)) => reason,
-            other => panic!("expected unauthenticated, got {other:?}"),
-        };
-        assert!(reason(SessionRecord { expires_at: 999, ..record() }).contains("expired"));
-        assert!(reason(SessionRecord { revoked_at: Some(5), ..record() }).contains("revoked"));
-        assert!(reason(SessionRecord { user_disabled_at: Some(5), ..record() }).contains("anna is disabled"));
-        assert!(reason(SessionRecord { device_revoked_at: Some(5), ..record() }).contains("device d1"));
-    }
+    /// Forgets every failure of `key`.
+    async fn clear_login_failures(&self, key: &str) -> Result<()>;
 }

@@ -6,28 +6,11 @@ use fieldsync_core::sync::protocol::Head;
 use fieldsync_core::{DocKind, DocumentId};
 
 use crate::error::Result;
+pub use crate::scope::DocMeta;
 use crate::scope::Scope;
 
 /// Most feed entries one page walks before it is cut, whatever their size.
 pub(crate) const FEED_PAGE_ENTRIES: i64 = 5_000;
-
-/// The columns of a document that scope and lists are computed from, kept beside its bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DocMeta {
-    /// Its kind.
-    pub kind: DocKind,
-    /// The owning or addressed user: an order's rep, an inspection's supervisor, a store's rep,
-    /// a review's or score's owner, a decision's approver, an inbox's user.
-    pub owner: Option<String>,
-    /// The store it is about.
-    pub store_id: Option<String>,
-    /// The region it belongs to.
-    pub region: Option<String>,
-    /// The document it is about (a review's order, a score's inspection).
-    pub subject_id: Option<String>,
-    /// Kind-specific status, for lists.
-    pub status: Option<String>,
-}
 
 /// A document as stored.
 #[derive(Debug, Clone)]
@@ -68,7 +51,7 @@ pub struct DocWrite {
     pub new_actors: Vec<Vec<u8>>,
     /// SHA-256 ids of the photos the document references.
     pub blobs: Vec<String>,
-    /// Work the write calls for ([`crate::jobs::job_for`]), queued in the same transaction so a
+    /// Work the write calls for (decided above storage, by the queue vocabulary), queued in the same transaction so a
     /// stored change never misses its job; skipped when a job of the same tenant, kind and key
     /// exists (as [`crate::storage::JobStore::enqueue_job`]).
     pub job: Option<NewJob>,

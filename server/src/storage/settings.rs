@@ -1,6 +1,6 @@
 //! Per-tenant settings the relay keeps beside the documents: the optional alert webhook
 //! (`fieldsync-server admin set-webhook`) and the alert-evaluation round that lets
-//! [`crate::alerts::queue_evaluation`] coalesce requests.
+//! the alerts service coalesce requests.
 
 use async_trait::async_trait;
 
@@ -11,7 +11,7 @@ use crate::error::Result;
 pub struct WebhookSettings {
     /// The tenant's name, as events carry it.
     pub tenant: String,
-    /// An `http://` or `https://` URL (validated by [`crate::alerts::webhook::validate`]).
+    /// An `http://` or `https://` URL (validated by the alerts service before it is stored).
     pub url: String,
     /// The HMAC-SHA256 key of the `X-FieldSync-Signature` header.
     pub secret: String,

@@ -13,9 +13,9 @@ use fieldsync_core::DocumentId;
 use fieldsync_core::doc::limits::{self, LimitError, Limits};
 use fieldsync_core::doc::{self, DocKind, WriterRole};
 
-use crate::auth::Caller;
 use crate::documents::{self, heads_of, relay_actor};
 use crate::error::{Error, Result};
+use crate::services::accounts::Caller;
 use crate::state::AppState;
 use crate::storage::{DocMeta, DocWrite, StoredDoc, WriteOutcome};
 
@@ -148,14 +148,14 @@ pub async fn admit(state: &AppState, caller: &Caller, id: &DocumentId, incoming:
             blobs: documents::photo_refs(id, &candidate),
             // Queued in the write's own transaction: one commit, and no stored change without
             // its job even if the relay dies right after the commit.
-            job: crate::jobs::job_for(id, &meta, &heads),
+            job: crate::services::queue::job_for(id, &meta, &heads),
             // The document's rows in the read model, stored with it.
             read_model: crate::read_model::row_changes(id, &meta, &candidate),
             meta,
             heads,
         };
         let queues_job = write.job.is_some();
-        let confirms_promotions = crate::alerts::confirms_promotions(id, write.meta.kind, &base, &candidate);
+        let confirms_promotions = crate::services::alerts::confirms_promotions(id, write.meta.kind, &base, &candidate);
         match state.storage.write_doc(caller.tenant_id, write).await {
             Ok(WriteOutcome::Stored(_)) => {
                 if queues_job {
@@ -163,7 +163,7 @@ pub async fn admit(state: &AppState, caller: &Caller, id: &DocumentId, incoming:
                 }
                 if confirms_promotions {
                     // Not in the write's transaction: if this fails, the periodic evaluation catches up.
-                    let queued = crate::alerts::queue_evaluation(
+                    let queued = crate::services::alerts::queue_evaluation(
                         state.storage.as_ref(),
                         Some(&state.jobs),
                         caller.tenant_id,

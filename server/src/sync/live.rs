@@ -5,7 +5,7 @@ use axum::extract::ws::{Message, WebSocket};
 use fieldsync_core::sync::protocol::{self, LiveFrame};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::auth::Caller;
+use crate::services::accounts::Caller;
 use crate::state::AppState;
 
 /// Serves a live connection until the device closes it or the relay shuts down.

@@ -10,8 +10,8 @@ use fieldsync_core::sync::scope_digest;
 use futures_util::StreamExt;
 
 use super::admit::{Incoming, Verdict, admit};
-use crate::auth::Caller;
 use crate::error::{Error, Result};
+use crate::services::accounts::Caller;
 use crate::state::AppState;
 
 /// Most documents one request may push, ask for or repair.

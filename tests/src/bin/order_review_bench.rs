@@ -25,11 +25,11 @@ use fieldsync_core::doc::{
     StockLevel,
 };
 use fieldsync_core::rules::{self, StockView};
-use fieldsync_server::accounts::{self, NewAccount};
 use fieldsync_server::config::{Config, PasswordCost};
 use fieldsync_server::documents::create_as_relay;
-use fieldsync_server::jobs::review_order::review_order;
 use fieldsync_server::seed::demo_approval_policy;
+use fieldsync_server::services::accounts::{self, NewAccount};
+use fieldsync_server::services::orders::review_order;
 
 /// Orders reviewed per second with a 2,000-product catalog.
 #[derive(Parser, Debug)]

@@ -19,10 +19,10 @@ use automerge::{ActorId, Automerge, ROOT, ScalarValue};
 use fieldsync_core::doc::{Catalog, DocKind, DocumentModel, Order, OrderLine, OrderStatus, Product, RetailStore};
 use fieldsync_core::{DocumentId, Role};
 use fieldsync_server::AppState;
-use fieldsync_server::accounts::{self, NewAccount};
-use fieldsync_server::auth::Caller;
 use fieldsync_server::config::{Config, PasswordCost};
 use fieldsync_server::documents;
+use fieldsync_server::services::accounts::Caller;
+use fieldsync_server::services::accounts::{self, NewAccount};
 use fieldsync_server::sync::admit::{Incoming, Verdict, admit};
 
 use crate::{read_tree, temp_dir, write_tree};

@@ -11,7 +11,7 @@ use maud::html;
 use super::super::html::age;
 use super::super::session::{self, Viewer};
 use super::super::{DashError, Section};
-use crate::locale::{self};
+use crate::services::accounts;
 use crate::state::AppState;
 use crate::storage::queries;
 
@@ -23,7 +23,7 @@ use super::*;
 /// and which ones have not synced for more than four hours.
 pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
     Section::Devices.check(&viewer.caller)?;
-    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
+    let locale = accounts::tenant_locale(state.storage.as_ref(), viewer.caller.tenant_id).await?;
     let now = now_ms();
     let caller = &viewer.caller;
     let users: Vec<_> = state

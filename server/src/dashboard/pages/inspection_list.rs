@@ -11,7 +11,6 @@ use super::super::session::Viewer;
 use super::super::svg;
 use super::super::{DashError, Section};
 use super::orders::{MAX_PAGE_ROWS, PAGE_ROWS, link};
-use crate::locale;
 use crate::services::inspections::list::{InspectionQuery, STATUSES};
 use crate::services::{inspections, listing};
 use crate::state::AppState;
@@ -31,7 +30,7 @@ pub async fn inspections(
     })?;
     let caller = &viewer.caller;
     let storage = state.storage.as_ref();
-    let locale = locale::of_tenant(storage, caller.tenant_id).await?;
+    let locale = crate::services::accounts::tenant_locale(storage, caller.tenant_id).await?;
     let scope = caller.scope();
     let request = query.parse(&scope, &locale, PAGE_ROWS, MAX_PAGE_ROWS)?;
     let page = inspections::list::page(storage, caller.tenant_id, &request).await?;

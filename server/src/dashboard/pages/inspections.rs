@@ -8,7 +8,7 @@ use super::super::html::{Markup, html};
 use super::super::records::{GpsPrecision, Names, gps_precision, load_one, show_fix};
 use super::super::session::Viewer;
 use super::super::{DashError, Section};
-use crate::locale::{self, Locale};
+use crate::locale::Locale;
 use crate::state::AppState;
 
 use super::*;
@@ -28,7 +28,7 @@ pub async fn inspection(
     Path(id): Path<String>,
 ) -> Result<Response, DashError> {
     Section::Inspections.check(&viewer.caller)?;
-    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
+    let locale = crate::services::accounts::tenant_locale(state.storage.as_ref(), viewer.caller.tenant_id).await?;
     let record = load_one::<Inspection>(&state, &viewer.caller, &id).await?;
     let names = Names::load(&state, &viewer.caller).await?;
     let template: Option<Template> = match record.value.template_id.parse() {
@@ -38,9 +38,7 @@ pub async fn inspection(
         Err(_) => None,
     };
     let score_id =
-        crate::jobs::score_inspection::find_score(state.storage.as_ref(), viewer.caller.tenant_id, &record.id)
-            .await?
-            .id;
+        crate::services::inspections::find_score(state.storage.as_ref(), viewer.caller.tenant_id, &record.id).await?.id;
     let score = match load_one::<InspectionScore>(&state, &viewer.caller, score_id.as_str()).await {
         Ok(score) => Some(score),
         Err(crate::Error::NotFound { .. }) => None,

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::super::DashError;
 use super::super::html::{Markup, html, page};
 use super::super::session::{self, Viewer};
-use crate::accounts::{self, LoginRequest};
+use crate::services::accounts::{self, LoginRequest};
 use crate::state::AppState;
 
 // Login and logout

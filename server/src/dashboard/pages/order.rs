@@ -11,7 +11,7 @@ use super::super::html::{Markup, html};
 use super::super::records::{Names, load_one};
 use super::super::session::Viewer;
 use super::super::{DashError, Section};
-use crate::locale::{self, Locale};
+use crate::locale::Locale;
 use crate::state::AppState;
 
 use super::*;
@@ -72,11 +72,11 @@ pub async fn order_page(
     notice: Option<Notice>,
 ) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
-    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
+    let locale = crate::services::accounts::tenant_locale(state.storage.as_ref(), viewer.caller.tenant_id).await?;
     let order = load_one::<Order>(state, &viewer.caller, id).await?;
     let names = Names::load(state, &viewer.caller).await?;
     let review_id =
-        crate::jobs::review_order::find_review(state.storage.as_ref(), viewer.caller.tenant_id, order.id.as_str())
+        crate::services::orders::find_review(state.storage.as_ref(), viewer.caller.tenant_id, order.id.as_str())
             .await?
             .id;
     let review = match load_one::<OrderReview>(state, &viewer.caller, review_id.as_str()).await {

@@ -12,7 +12,7 @@ use super::super::html::url_param;
 use super::super::records::Record;
 use super::super::session::Viewer;
 use super::super::{DashError, Section};
-use crate::locale::{self, Locale};
+use crate::locale::Locale;
 use crate::services::orders::list::{OrderQuery, STATUSES};
 use crate::services::{listing, orders};
 use crate::state::AppState;
@@ -110,7 +110,7 @@ pub async fn orders(
     })?;
     let caller = &viewer.caller;
     let storage = state.storage.as_ref();
-    let locale = locale::of_tenant(storage, caller.tenant_id).await?;
+    let locale = crate::services::accounts::tenant_locale(storage, caller.tenant_id).await?;
     let scope = caller.scope();
     let request = query.parse(&scope, &locale, PAGE_ROWS, MAX_PAGE_ROWS)?;
     let page = orders::list::page(storage, caller.tenant_id, &request).await?;

@@ -11,7 +11,6 @@ use super::super::session::Viewer;
 use super::super::svg;
 use super::super::{DashError, Section};
 use super::orders::orders_table;
-use crate::locale;
 use crate::services::overview::{self, APPROVAL_DAYS, PERIOD_DAYS};
 use crate::state::AppState;
 
@@ -31,7 +30,7 @@ pub async fn overview_at(state: &AppState, viewer: &Viewer, now: i64) -> Result<
     Section::Overview.check(&viewer.caller)?;
     let caller = &viewer.caller;
     let storage = state.storage.as_ref();
-    let locale = locale::of_tenant(storage, caller.tenant_id).await?;
+    let locale = crate::services::accounts::tenant_locale(storage, caller.tenant_id).await?;
     let figures = overview::at(storage, caller.tenant_id, &caller.scope(), &locale, now).await?;
     // Orders are for the roles the orders section is for, whatever their scope holds.
     let orders = figures.orders.as_ref().filter(|_| Section::Orders.allows(caller.role));

@@ -1,4 +1,9 @@
-//! Store inspections, their scores and store coverage.
+//! Inspections, as the relay handles them after a supervisor checked one out: scoring with
+//! core's rules once every photo has arrived ([`scoring`]); inspections as lists show them
+//! ([`list`]) and store coverage ([`coverage`]).
 
 pub mod coverage;
 pub mod list;
+pub mod scoring;
+
+pub use scoring::{find_score, legacy_score_id, score_id};

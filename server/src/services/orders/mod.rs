@@ -1,3 +1,16 @@
-//! Orders and their approvals.
+//! Orders, as the relay handles them after a phone submitted one: the review (prices,
+//! validation, stock, approval route; [`review`]), the readable order number ([`number`]), an
+//! approver's decision ([`decide`] for a decision made from a client, [`apply`] for any decision
+//! document), the stock reservation that follows the review ([`reservation`]),
+//! and orders as lists show them ([`list`]).
 
+pub mod apply;
+pub mod decide;
 pub mod list;
+pub mod number;
+pub mod reservation;
+pub mod review;
+
+pub use decide::{DecisionRequest, decide_order, parse_verdict};
+pub use number::order_number;
+pub use review::{ReviewDone, find_review, legacy_review_id, review_id, review_order};

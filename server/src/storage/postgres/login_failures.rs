@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 
 use super::PostgresStorage;
-use crate::accounts::LoginFailureStore;
 use crate::error::Result;
+use crate::storage::LoginFailureStore;
 
 #[async_trait]
 impl LoginFailureStore for PostgresStorage {

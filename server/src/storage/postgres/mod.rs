@@ -9,7 +9,7 @@
 //!   what it missed from the change feed) when it drops.
 //! - Jobs are claimed with `FOR UPDATE SKIP LOCKED`, so each runs on one node.
 //! - Failed logins are counted in a table ([`PostgresStorage`] implements
-//!   [`LoginFailureStore`](crate::accounts::LoginFailureStore)), so rate limits hold across nodes.
+//!   [`LoginFailureStore`](crate::storage::LoginFailureStore)), so rate limits hold across nodes.
 //!
 //! Photo bytes are not in the database: every node mounts the same blob folder
 //! (`docs/deployment.md`).
@@ -111,21 +111,7 @@ pub(crate) fn parse_url(url: &str) -> Result<tokio_postgres::Config> {
         .map_err(|e| Error::bad_request("invalid-input", format!("invalid database URL {:?}: {e}", redact(url))))
 }
 
-/// The URL with any password replaced by `***`, for messages and logs.
-pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let (authority, tail) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    match authority.rsplit_once('@') {
-        Some((credentials, host)) => match credentials.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
-}
+pub use crate::config::redact;
 
 impl From<tokio_postgres::Error> for Error {
     fn from(error: tokio_postgres::Error) -> Self {

@@ -411,10 +411,12 @@ mod tests {
             expires_at: 100,
         };
         storage.create_session(session).await.unwrap();
-        let caller = storage.resolve_session("h1", 50).await.unwrap();
-        assert_eq!((caller.tenant.as_str(), caller.user_id.as_str()), ("acme", anna.id.as_str()));
+        let record = storage.find_session("h1").await.unwrap().unwrap();
+        assert_eq!((record.tenant.as_str(), record.user_id.as_str()), ("acme", anna.id.as_str()));
+        assert_eq!(record.device_revoked_at, None);
         storage.revoke_device(tenant.id, &device.id, 60).await.unwrap();
-        assert!(matches!(storage.resolve_session("h1", 61).await, Err(Error::Unauthenticated(_))));
+        let record = storage.find_session("h1").await.unwrap().unwrap();
+        assert_eq!((record.device_revoked_at, record.revoked_at), (Some(60), Some(60)));
         assert_eq!(storage.list_devices(tenant.id, &anna.id).await.unwrap()[0].revoked_at, Some(60));
         assert!(matches!(storage.revoke_device(tenant.id, "nope", 1).await, Err(Error::NotFound { .. })));
     }

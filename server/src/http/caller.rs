@@ -1,11 +1,9 @@
-//! Who is calling: the bearer token of a request resolved to tenant, user, role and device.
-//!
-//! Handlers take a [`Caller`] argument; the extractor reads `Authorization: Bearer <token>`,
-//! resolves it through storage ([`crate::accounts::authenticate`]) and refuses the request with a
-//! 401 JSON error naming the reason when the token is missing, malformed, unknown, expired or
-//! revoked. `GET` and `HEAD` requests without the header may present the HQ dashboard's session
-//! cookie instead ([`crate::dashboard::session`]), so its pages can show photos; those routes
-//! only read.
+//! Who is calling, at the HTTP edge: the [`Caller`] extractor reads `Authorization: Bearer
+//! <token>`, resolves it through the accounts service ([`accounts::authenticate`]) and refuses
+//! the request with a 401 JSON error naming the reason when the token is missing, malformed,
+//! unknown, expired or revoked. `GET` and `HEAD` requests without the header may present the HQ
+//! dashboard's session cookie instead ([`crate::dashboard::session`]), so its pages can show
+//! photos; those routes only read.
 //!
 //! A cookie alone never changes anything: every other method needs the header, and so does a
 //! WebSocket upgrade (an ordinary `GET` that opens the live channel, which admits pushes): a page
@@ -16,38 +14,11 @@ use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, UPGRADE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
-use fieldsync_core::Role;
 
 use crate::error::Error;
 use crate::http::error::ApiError;
-use crate::scope::Scope;
+use crate::services::accounts::{self, Caller};
 use crate::state::AppState;
-
-/// The authenticated caller of a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    /// The tenant's numeric id.
-    pub tenant_id: i64,
-    /// The tenant's name.
-    pub tenant: String,
-    /// The user's id.
-    pub user_id: String,
-    /// The user's login name.
-    pub username: String,
-    /// The user's role.
-    pub role: Role,
-    /// The user's region, if any.
-    pub region: Option<String>,
-    /// The device the token was issued to.
-    pub device_id: String,
-}
-
-impl Caller {
-    /// What this caller may read.
-    pub fn scope(&self) -> Scope {
-        Scope { role: self.role, user_id: self.user_id.clone(), region: self.region.clone() }
-    }
-}
 
 /// The bearer token of a request: `Authorization: Bearer <token>` (scheme case-insensitive).
 pub fn bearer_token(headers: &HeaderMap) -> Result<&str, Error> {
@@ -87,7 +58,7 @@ impl FromRequestParts<AppState> for Caller {
             }
             (Err(error), _) => return Err(error.into()),
         };
-        let caller = crate::accounts::authenticate(state.storage.as_ref(), token).await?;
+        let caller = accounts::authenticate(state.storage.as_ref(), token).await?;
         parts.extensions.insert(caller.clone());
         Ok(caller)
     }

@@ -19,18 +19,21 @@ use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fieldsync_core::Role;
 use fieldsync_core::clock::now_ms;
 use sha2::{Digest, Sha256};
 
-use crate::auth::Caller;
 use crate::config::{Config, LoginLimits, PasswordCost};
 use crate::error::{Error, Result};
 use crate::locale::Locale;
 use crate::storage::{NewSession, NewUser, Storage, Tenant, User};
+
+mod caller;
+
+pub use crate::storage::LoginFailureStore;
+pub use caller::{Caller, check_session};
 
 /// Longest accepted password, in bytes.
 pub const MAX_PASSWORD_BYTES: usize = 256;
@@ -244,21 +247,6 @@ impl std::fmt::Debug for LoginLimiter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoginLimiter").field("limits", &self.limits).field("shared", &self.shared.is_some()).finish()
     }
-}
-
-/// Failed logins kept in storage, so that every relay node sharing it counts the same failures.
-/// Keys are opaque (`pair:…`, `address:…`); times are ms since the Unix epoch.
-#[async_trait]
-pub trait LoginFailureStore: Send + Sync {
-    /// Records one failure of each key at `now_ms`, and forgets every failure before
-    /// `forget_before_ms` (they no longer count anywhere).
-    async fn record_login_failure(&self, keys: &[String], now_ms: i64, forget_before_ms: i64) -> Result<()>;
-
-    /// Times of the failures of `key` at or after `since_ms`, oldest first.
-    async fn login_failures_since(&self, key: &str, since_ms: i64) -> Result<Vec<i64>>;
-
-    /// Forgets every failure of `key`.
-    async fn clear_login_failures(&self, key: &str) -> Result<()>;
 }
 
 fn ms(duration: Duration) -> i64 {
@@ -525,7 +513,7 @@ pub async fn authenticate(storage: &dyn Storage, token: &str) -> Result<Caller> 
         .ok_or_else(|| Error::Unauthenticated("unknown token: log in again".into()))?;
     let now = now_ms();
     let last_seen = record.device_last_seen_at;
-    let caller = record.check(now)?;
+    let caller = check_session(record, now)?;
     if last_seen.is_none_or(|seen| now.saturating_sub(seen) >= TOUCH_INTERVAL_MS)
         && let Err(error) = storage.touch_device(caller.tenant_id, &caller.device_id, now).await
     {
@@ -533,6 +521,16 @@ pub async fn authenticate(storage: &dyn Storage, token: &str) -> Result<Caller> 
         tracing::warn!(%error, device = %caller.device_id, "cannot record device as seen");
     }
     Ok(caller)
+}
+
+/// The caller a token hash stands for at `now_ms`, without recording the device as seen: unknown,
+/// expired or revoked tokens, disabled users and revoked devices are [`Error::Unauthenticated`]
+/// with the reason.
+pub async fn resolve_session(storage: &dyn Storage, token_hash: &str, now_ms: i64) -> Result<Caller> {
+    match storage.find_session(token_hash).await? {
+        Some(record) => check_session(record, now_ms),
+        None => Err(Error::Unauthenticated("unknown token: log in again".into())),
+    }
 }
 
 /// Revokes the session of a token (logout). Unknown or already revoked tokens are refused
@@ -545,6 +543,20 @@ pub async fn logout(storage: &dyn Storage, token: &str) -> Result<()> {
 
 // ---------------------------------------------------------------------------------------------
 // Administration (the `admin` commands)
+
+/// A tenant's stored locale. A value this relay cannot read (a zone missing from its time-zone
+/// database) falls back to the default, with a warning, rather than failing every page of the
+/// tenant.
+pub fn locale_of(tenant: &Tenant) -> Locale {
+    Locale::stored(&tenant.name, &tenant.time_zone, &tenant.currency)
+}
+
+/// The locale of a tenant by id ([`Error::NotFound`] if there is none).
+pub async fn tenant_locale(storage: &dyn Storage, tenant_id: i64) -> Result<Locale> {
+    let tenant =
+        storage.find_tenant_by_id(tenant_id).await?.ok_or_else(|| Error::not_found(format!("tenant {tenant_id}")))?;
+    Ok(locale_of(&tenant))
+}
 
 /// The tenant with this name, or [`Error::NotFound`].
 pub async fn tenant_named(storage: &dyn Storage, name: &str) -> Result<Tenant> {

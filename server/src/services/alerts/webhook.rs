@@ -17,11 +17,10 @@ use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::accounts;
 use crate::error::{Error, Result};
-use crate::jobs::JobSignal;
-use crate::state::AppState;
-use crate::storage::{Job, Storage, WebhookSettings};
+use crate::services::accounts;
+use crate::services::queue::JobSignal;
+use crate::storage::{Storage, WebhookSettings};
 
 /// The job kind of one delivery.
 pub const KIND: &str = "deliver-webhook";
@@ -151,24 +150,26 @@ pub async fn queue_delivery(
     Ok(queued)
 }
 
-/// Runs a `deliver-webhook` job: one signed POST of the event; an error makes the queue retry.
-pub async fn run(state: &AppState, job: &Job) -> Result<()> {
-    let Some(webhook) = state.storage.webhook(job.tenant_id).await? else {
-        tracing::info!(job = job.id, "webhook cleared; alert event dropped");
+/// Delivers one alert event (what a `deliver-webhook` job does, `job` naming it in logs and
+/// errors): one signed POST of `payload` to the tenant's webhook, which must answer within
+/// `timeout`; an error makes the queue retry. Nothing is sent when the webhook was cleared.
+pub async fn deliver(storage: &dyn Storage, tenant_id: i64, job: i64, payload: &str, timeout: Duration) -> Result<()> {
+    let Some(webhook) = storage.webhook(tenant_id).await? else {
+        tracing::info!(job, "webhook cleared; alert event dropped");
         return Ok(());
     };
-    let event: serde_json::Value = serde_json::from_str(&job.payload)
-        .map_err(|e| Error::bad_request("invalid-job", format!("job {} has an unreadable payload: {e}", job.id)))?;
+    let event: serde_json::Value = serde_json::from_str(payload)
+        .map_err(|e| Error::bad_request("invalid-job", format!("job {job} has an unreadable payload: {e}")))?;
     let name = event["event"].as_str().unwrap_or("alert").to_owned();
     let timestamp = now_ms() / 1000;
-    let signed = signature(&webhook.secret, timestamp, &job.payload)?;
-    let (url, body, timeout) = (webhook.url.clone(), job.payload.clone(), state.config.webhook_timeout);
+    let signed = signature(&webhook.secret, timestamp, payload)?;
+    let (url, body) = (webhook.url.clone(), payload.to_owned());
     let status = tokio::task::spawn_blocking(move || post(&url, &name, timestamp, &signed, body, timeout))
         .await
         .map_err(|e| Error::Delivery(format!("webhook delivery task failed: {e}")))?;
     match status {
         Ok(status) if (200..300).contains(&status) => {
-            tracing::info!(job = job.id, status, "alert event delivered");
+            tracing::info!(job, status, "alert event delivered");
             Ok(())
         }
         Ok(status) => Err(Error::Delivery(format!("webhook {} answered http status {status}", webhook.url))),

@@ -1,0 +1,106 @@
+//! Who is calling: the identity a live session stands for (tenant, user, role, device), and the
+//! rule that decides whether a stored session still stands for anyone ([`check_session`]).
+//!
+//! Storage returns the plain [`SessionRecord`]; this service turns it into a [`Caller`]. The
+//! HTTP extractor that reads the token from a request is an edge (`http/caller.rs`).
+
+use fieldsync_core::Role;
+
+use crate::error::{Error, Result};
+use crate::scope::Scope;
+use crate::storage::SessionRecord;
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The tenant's numeric id.
+    pub tenant_id: i64,
+    /// The tenant's name.
+    pub tenant: String,
+    /// The user's id.
+    pub user_id: String,
+    /// The user's login name.
+    pub username: String,
+    /// The user's role.
+    pub role: Role,
+    /// The user's region, if any.
+    pub region: Option<String>,
+    /// The device the token was issued to.
+    pub device_id: String,
+}
+
+impl Caller {
+    /// What this caller may read.
+    pub fn scope(&self) -> Scope {
+        Scope { role: self.role, user_id: self.user_id.clone(), region: self.region.clone() }
+    }
+}
+
+/// The caller a stored session stands for, if it is still valid at `now_ms`; otherwise an
+/// [`Error::Unauthenticated`] saying why.
+pub fn check_session(record: SessionRecord, now_ms: i64) -> Result<Caller> {
+    // The most specific reason first: disabling a user also revokes their sessions.
+    if record.user_disabled_at.is_some() {
+        return Err(Error::Unauthenticated(format!("user {} is disabled", record.username)));
+    }
+    if record.device_revoked_at.is_some() {
+        return Err(Error::Unauthenticated(format!("device {} was revoked: log in again", record.device_id)));
+    }
+    if record.revoked_at.is_some() {
+        return Err(Error::Unauthenticated("token was revoked: log in again".into()));
+    }
+    if record.expires_at <= now_ms {
+        return Err(Error::Unauthenticated("token expired: log in again".into()));
+    }
+    Ok(Caller {
+        tenant_id: record.tenant_id,
+        tenant: record.tenant,
+        user_id: record.user_id,
+        username: record.username,
+        role: record.role,
+        region: record.region,
+        device_id: record.device_id,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn record() -> SessionRecord {
+        SessionRecord {
+            tenant_id: 1,
+            tenant: "acme".into(),
+            user_id: "u1".into(),
+            username: "anna".into(),
+            role: Role::Rep,
+            region: Some("north".into()),
+            device_id: "d1".into(),
+            expires_at: 1_000,
+            revoked_at: None,
+            user_disabled_at: None,
+            device_revoked_at: None,
+            device_last_seen_at: None,
+        }
+    }
+
+    #[test]
+    fn a_live_session_is_its_caller() {
+        let caller = check_session(record(), 999).unwrap();
+        assert_eq!(caller.username, "anna");
+        assert_eq!(caller.device_id, "d1");
+    }
+
+    #[test]
+    fn expired_revoked_disabled_and_device_revoked_sessions_are_refused_with_a_reason() {
+        let reason = |r: SessionRecord| match check_session(r, 999) {
+            Err(Error::Unauthenticated(reason)) => reason,
+            other => panic!("expected unauthenticated, got {other:?}"),
+        };
+        assert!(reason(SessionRecord { expires_at: 999, ..record() }).contains("expired"));
+        assert!(reason(SessionRecord { revoked_at: Some(5), ..record() }).contains("revoked"));
+        assert!(reason(SessionRecord { user_disabled_at: Some(5), ..record() }).contains("anna is disabled"));
+        assert!(reason(SessionRecord { device_revoked_at: Some(5), ..record() }).contains("device d1"));
+    }
+}

@@ -1,0 +1,17 @@
+//! The relay's in-memory caches, which services take as an argument rather than reaching for
+//! the whole shared state.
+
+use crate::documents::KeptDocuments;
+use crate::services::catalog::CatalogCache;
+
+/// The relay's in-memory caches (`moka`), shared by its handlers and jobs; cheap to clone. Each
+/// is bounded, and each entry is checked against what storage holds before it is used, so a
+/// cache only saves work. Code without the relay's shared state (the command line, benchmarks) makes its
+/// own with `Caches::default()`.
+#[derive(Clone, Default)]
+pub struct Caches {
+    /// Documents the relay edits over and over, kept loaded between edits.
+    pub documents: KeptDocuments,
+    /// Hydrated catalogs by tenant.
+    pub catalogs: CatalogCache,
+}

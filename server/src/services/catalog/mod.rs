@@ -1,0 +1,53 @@
+//! The tenant's catalog and its regions' stock, as the relay's own work reads and writes them:
+//! the hydrated catalog cached per tenant ([`tenant_catalog`]), and the stock reservation of an
+//! order in a region's inventory document ([`stock::edit_reservation`]). Reviews, decisions,
+//! imports and alerts all go through here.
+
+pub mod stock;
+
+use std::sync::Arc;
+
+use fieldsync_core::doc::{self, Catalog, DocKind};
+use fieldsync_core::sync::protocol::Head;
+use fieldsync_core::{DocumentId, Role};
+
+use crate::documents;
+use crate::error::{Error, Result};
+use crate::scope::Scope;
+use crate::services::Caches;
+use crate::storage::Storage;
+
+pub use stock::{edit_reservation, region_inventory};
+
+/// Most tenants whose catalog [`CatalogCache`] holds.
+const CACHED_CATALOGS: u64 = 256;
+
+/// Hydrated catalogs by tenant, with the id and heads they were read at (a `moka` cache held in
+/// [`crate::services::Caches`]). Hydrating a 2,000-product catalog takes about half a second, and
+/// the catalog changes rarely, so a review reads it again only when its heads moved.
+#[derive(Clone)]
+pub struct CatalogCache(moka::sync::Cache<i64, (DocumentId, Vec<Head>, Arc<Catalog>)>);
+
+impl Default for CatalogCache {
+    fn default() -> Self {
+        Self(moka::sync::Cache::new(CACHED_CATALOGS))
+    }
+}
+
+/// The tenant's catalog (the one with the smallest id, should there be several).
+pub async fn tenant_catalog(storage: &dyn Storage, caches: &Caches, tenant_id: i64) -> Result<Arc<Catalog>> {
+    let everything = Scope { role: Role::Hq, user_id: String::new(), region: None };
+    let mut catalogs = storage.list_docs(tenant_id, &everything, DocKind::Catalog, 16).await?;
+    catalogs.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+    let stored = catalogs.first().ok_or_else(|| Error::not_found(format!("catalog of tenant {tenant_id}")))?;
+    let cache = &caches.catalogs.0;
+    if let Some((id, heads, catalog)) = cache.get(&tenant_id)
+        && id == stored.id
+        && heads == stored.heads
+    {
+        return Ok(catalog);
+    }
+    let catalog: Arc<Catalog> = Arc::new(doc::read(&stored.id, &documents::load(stored)?)?);
+    cache.insert(tenant_id, (stored.id.clone(), stored.heads.clone(), catalog.clone()));
+    Ok(catalog)
+}
