@@ -5,38 +5,15 @@
 //! (`DocWrite::read_model`), from projections built here, so each case is exact.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[macro_use]
 mod common;
 
-use common::PgDatabase;
 use fieldsync_core::DocKind;
 use fieldsync_core::DocumentId;
 use fieldsync_core::Role;
 use fieldsync_server::read_model::{OrderLineRow, OrderRow, Projection, ReviewRow, StepRow, StoreRow};
 use fieldsync_server::storage::queries::{self, Cursor, OrderFilter, OrderListRow, OrderSort, Reach};
-use fieldsync_server::storage::sqlite::SqliteStorage;
 use fieldsync_server::storage::{DocMeta, DocWrite, NewUser, Storage};
-
-macro_rules! on_both_backends {
-    ($name:ident) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_sqlite() {
-                let dir = tempfile::tempdir().unwrap();
-                let storage = SqliteStorage::open(dir.path().join("relay.db")).unwrap();
-                super::$name(&storage).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_postgres() {
-                let Some(database) = PgDatabase::create(stringify!($name)).await else { return };
-                let storage = database.connect().await;
-                super::$name(&storage).await;
-            }
-        }
-    };
-}
 
 /// Writes a document whose only content that matters is what it projects.
 async fn write(storage: &dyn Storage, tenant: i64, id: &DocumentId, kind: DocKind, projection: Projection) {

@@ -10,6 +10,7 @@
 //! set, an unreachable server fails them.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+#[macro_use]
 mod common;
 
 use common::PgDatabase;
@@ -28,7 +29,6 @@ use fieldsync_server::documents::{create_as_relay, edit_as_relay};
 use fieldsync_server::scope::Scope;
 use fieldsync_server::services::accounts::{LoginFailureStore, LoginLimiter, resolve_session};
 use fieldsync_server::storage::postgres::{PostgresStorage, SCHEMA_VERSION};
-use fieldsync_server::storage::sqlite::SqliteStorage;
 use fieldsync_server::storage::{
     CompletedBlob, DailySale, DocMeta, DocStore, DocWrite, JobStore, NewJob, NewSession, NewUser, RowBatch, Storage,
     WebhookSettings, WriteOutcome,
@@ -36,29 +36,6 @@ use fieldsync_server::storage::{
 
 // ---------------------------------------------------------------------------------------------
 // Backends
-
-/// Runs a contract body on SQLite and on PostgreSQL.
-macro_rules! contract {
-    ($name:ident) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_sqlite() {
-                let dir = tempfile::tempdir().unwrap();
-                let storage = SqliteStorage::open(dir.path().join("relay.db")).unwrap();
-                super::$name(&storage).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn on_postgres() {
-                let Some(database) = PgDatabase::create(stringify!($name)).await else { return };
-                let storage = database.connect().await;
-                super::$name(&storage).await;
-            }
-        }
-    };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -111,7 +88,7 @@ fn new_user(username: &str) -> NewUser {
 // ---------------------------------------------------------------------------------------------
 // The contract
 
-contract!(tenants_users_devices_and_sessions);
+on_both_backends!(tenants_users_devices_and_sessions);
 async fn tenants_users_devices_and_sessions(storage: &dyn Storage) {
     storage.ping().await.unwrap();
     let acme = storage.create_tenant("acme", "Europe/Berlin", "EUR", 1).await.unwrap();
@@ -186,7 +163,7 @@ async fn tenants_users_devices_and_sessions(storage: &dyn Storage) {
     assert!(matches!(storage.disable_user(acme.id, "nope", 1).await, Err(Error::NotFound { .. })));
 }
 
-contract!(a_write_on_stale_heads_conflicts_and_changes_nothing);
+on_both_backends!(a_write_on_stale_heads_conflicts_and_changes_nothing);
 async fn a_write_on_stale_heads_conflicts_and_changes_nothing(storage: &dyn Storage) {
     let t = tenant(storage, "acme").await;
     let other = tenant(storage, "globex").await;
@@ -236,7 +213,7 @@ async fn a_write_on_stale_heads_conflicts_and_changes_nothing(storage: &dyn Stor
     assert_eq!(storage.write_doc(other, elsewhere).await.unwrap(), WriteOutcome::Stored(1));
 }
 
-contract!(the_feed_leaves_out_a_devices_own_changes_and_sends_new_documents_whole);
+on_both_backends!(the_feed_leaves_out_a_devices_own_changes_and_sends_new_documents_whole);
 async fn the_feed_leaves_out_a_devices_own_changes_and_sends_new_documents_whole(storage: &dyn Storage) {
     let t = tenant(storage, "acme").await;
     let id = DocumentId::random();
@@ -263,7 +240,7 @@ async fn the_feed_leaves_out_a_devices_own_changes_and_sends_new_documents_whole
     assert_eq!((page.cursor, page.more), (1, true));
 }
 
-contract!(feed_pages_cut_by_any_budget_still_deliver_every_change_of_every_document);
+on_both_backends!(feed_pages_cut_by_any_budget_still_deliver_every_change_of_every_document);
 async fn feed_pages_cut_by_any_budget_still_deliver_every_change_of_every_document(storage: &dyn Storage) {
     let store = |n: usize| RetailStore {
         name: format!("Shop {n}"),
@@ -322,7 +299,7 @@ async fn feed_pages_cut_by_any_budget_still_deliver_every_change_of_every_docume
     }
 }
 
-contract!(scope_queries_answer_what_scope_contains_for_every_role);
+on_both_backends!(scope_queries_answer_what_scope_contains_for_every_role);
 async fn scope_queries_answer_what_scope_contains_for_every_role(storage: &dyn Storage) {
     let t = tenant(storage, "acme").await;
     let sha = "ab".repeat(32);
@@ -418,7 +395,7 @@ async fn scope_queries_answer_what_scope_contains_for_every_role(storage: &dyn S
     }
 }
 
-contract!(jobs_are_queued_once_leased_retried_and_counted);
+on_both_backends!(jobs_are_queued_once_leased_retried_and_counted);
 async fn jobs_are_queued_once_leased_retried_and_counted(storage: &dyn Storage) {
     let t = tenant(storage, "acme").await;
     assert!(storage.enqueue_job(t, "review-order", "d1@h", "{}", 10).await.unwrap());
@@ -463,7 +440,7 @@ async fn jobs_are_queued_once_leased_retried_and_counted(storage: &dyn Storage) 
     );
 }
 
-contract!(an_upload_advances_completes_and_is_never_discarded_once_complete);
+on_both_backends!(an_upload_advances_completes_and_is_never_discarded_once_complete);
 async fn an_upload_advances_completes_and_is_never_discarded_once_complete(storage: &dyn Storage) {
     let t = tenant(storage, "acme").await;
     let sha = "ab".repeat(32);
@@ -490,7 +467,7 @@ async fn an_upload_advances_completes_and_is_never_discarded_once_complete(stora
     assert!(storage.get_blob(other, &sha).await.unwrap().is_none());
 }
 
-contract!(unfinished_uploads_are_summed_per_user_and_stale_ones_expire_unless_they_advanced);
+on_both_backends!(unfinished_uploads_are_summed_per_user_and_stale_ones_expire_unless_they_advanced);
 async fn unfinished_uploads_are_summed_per_user_and_stale_ones_expire_unless_they_advanced(storage: &dyn Storage) {
     let t = tenant(storage, "acme").await;
     let other = tenant(storage, "globex").await;
@@ -529,7 +506,7 @@ async fn unfinished_uploads_are_summed_per_user_and_stale_ones_expire_unless_the
     assert_eq!(storage.unfinished_upload_bytes(t, "u1", "").await.unwrap(), 20);
 }
 
-contract!(a_photo_is_visible_only_through_documents_its_uploader_or_hq_wrote);
+on_both_backends!(a_photo_is_visible_only_through_documents_its_uploader_or_hq_wrote);
 async fn a_photo_is_visible_only_through_documents_its_uploader_or_hq_wrote(storage: &dyn Storage) {
     let t = tenant(storage, "acme").await;
     let user = |name: &str, role: Role, region: Option<&str>| NewUser {
@@ -591,7 +568,7 @@ async fn a_photo_is_visible_only_through_documents_its_uploader_or_hq_wrote(stor
     assert!(!storage.blob_visible(t, &manager("north"), &second).await.unwrap());
 }
 
-contract!(a_sales_import_is_one_transaction_and_importing_twice_changes_nothing);
+on_both_backends!(a_sales_import_is_one_transaction_and_importing_twice_changes_nothing);
 async fn a_sales_import_is_one_transaction_and_importing_twice_changes_nothing(storage: &dyn Storage) {
     let t = tenant(storage, "acme").await;
     let sale = |store: &str, sku: &str, day: &str, units: i64| DailySale {
@@ -642,7 +619,7 @@ async fn a_sales_import_is_one_transaction_and_importing_twice_changes_nothing(s
     assert!(storage.purchases_since(t, "2026-01-01").await.unwrap().is_empty());
 }
 
-contract!(settings_keep_a_webhook_and_an_alert_round_that_never_goes_back);
+on_both_backends!(settings_keep_a_webhook_and_an_alert_round_that_never_goes_back);
 async fn settings_keep_a_webhook_and_an_alert_round_that_never_goes_back(storage: &dyn Storage) {
     let t = tenant(storage, "acme").await;
     assert!(storage.webhook(t).await.unwrap().is_none());
@@ -664,7 +641,7 @@ async fn settings_keep_a_webhook_and_an_alert_round_that_never_goes_back(storage
     assert_eq!(storage.tenants_with_documents().await.unwrap(), vec![t]);
 }
 
-contract!(photo_hashes_are_replaced_per_inspection_and_read_without_the_asking_one);
+on_both_backends!(photo_hashes_are_replaced_per_inspection_and_read_without_the_asking_one);
 async fn photo_hashes_are_replaced_per_inspection_and_read_without_the_asking_one(storage: &dyn Storage) {
     let t = tenant(storage, "acme").await;
     let (a, b) = (DocumentId::random(), DocumentId::random());
@@ -685,7 +662,7 @@ async fn photo_hashes_are_replaced_per_inspection_and_read_without_the_asking_on
     assert!(storage.inspections_with_photo(t, "p4").await.unwrap().is_empty(), "no document references it");
 }
 
-contract!(every_stored_write_is_announced_once_with_its_columns);
+on_both_backends!(every_stored_write_is_announced_once_with_its_columns);
 async fn every_stored_write_is_announced_once_with_its_columns(storage: &dyn Storage) {
     let t = tenant(storage, "acme").await;
     let mut announcements = storage.announcements();
@@ -1108,7 +1085,7 @@ async fn the_read_model_written_with_each_document_equals_the_one_rebuilt_from_t
     let rebuilt = storage.dump_read_model(tenant).await.unwrap();
     assert_eq!(incremental, rebuilt);
 }
-contract!(the_read_model_written_with_each_document_equals_the_one_rebuilt_from_the_documents);
+on_both_backends!(the_read_model_written_with_each_document_equals_the_one_rebuilt_from_the_documents);
 
 async fn seed_demo_for_read_model(storage: &dyn Storage, cost: fieldsync_server::config::PasswordCost) {
     fieldsync_server::seed::seed_demo(storage, cost).await.unwrap();

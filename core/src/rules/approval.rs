@@ -11,7 +11,7 @@
 //! the merged value ([`Revision::Allowed`]) as long as no later step was decided since: the
 //! result depends only on the merged document, not on which device reached the relay first.
 
-use crate::doc::{OrderReview, ReviewOutcome, StepState, Verdict};
+use crate::doc::{Decision, OrderReview, ReviewOutcome, StepState, Verdict};
 
 /// A decision to apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +26,19 @@ pub struct DecisionInput<'a> {
     pub reason: &'a str,
     /// The submission the decision is about (0: not recorded).
     pub submission: u64,
+}
+
+impl<'a> From<&'a Decision> for DecisionInput<'a> {
+    /// What a decision document says, as the rules check it.
+    fn from(decision: &'a Decision) -> Self {
+        DecisionInput {
+            step: decision.step,
+            approver: &decision.approver,
+            verdict: decision.verdict,
+            reason: &decision.reason,
+            submission: decision.submission,
+        }
+    }
 }
 
 /// Whether a decided step may take a changed decision of its own approver.

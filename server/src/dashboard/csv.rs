@@ -83,9 +83,7 @@ pub async fn orders(
     query: Result<Query<OrderQuery>, QueryRejection>,
 ) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
-    let Query(query) = query.map_err(|e| {
-        DashError::from(crate::Error::bad_request("invalid-input", format!("invalid query: {}", e.body_text())))
-    })?;
+    let query = crate::http::lists::query(query)?;
     let tenant_id = viewer.caller.tenant_id;
     let locale = crate::services::accounts::tenant_locale(state.storage.as_ref(), tenant_id).await?;
     let mut request = query.parse(&viewer.caller.scope(), &locale, EXPORT_PAGE, EXPORT_PAGE)?;
@@ -137,9 +135,7 @@ pub async fn inspections(
     query: Result<Query<InspectionQuery>, QueryRejection>,
 ) -> Result<Response, DashError> {
     Section::Inspections.check(&viewer.caller)?;
-    let Query(query) = query.map_err(|e| {
-        DashError::from(crate::Error::bad_request("invalid-input", format!("invalid query: {}", e.body_text())))
-    })?;
+    let query = crate::http::lists::query(query)?;
     let caller = viewer.caller.clone();
     let locale = crate::services::accounts::tenant_locale(state.storage.as_ref(), caller.tenant_id).await?;
     let mut request = query.parse(&caller.scope(), &locale, EXPORT_PAGE, EXPORT_PAGE)?;

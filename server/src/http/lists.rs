@@ -24,7 +24,8 @@ use crate::services::{alerts, inspections, orders, overview};
 use crate::state::AppState;
 use crate::storage::queries::Page;
 
-fn query<T: Default>(query: Result<Query<T>, QueryRejection>) -> Result<T> {
+/// A URL's query as `T`, or a 400 naming what is wrong with it (shared with the dashboard).
+pub fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T> {
     query
         .map(|Query(q)| q)
         .map_err(|e| Error::bad_request("invalid-input", format!("invalid query: {}", e.body_text())))

@@ -1,6 +1,6 @@
 //! Requests to the relay's router in process, shared by the integration tests that call its
 //! JSON API (`imports.rs`, `alerts.rs`).
-#![allow(clippy::unwrap_used, dead_code)]
+#![allow(clippy::unwrap_used, dead_code, unused_macros)]
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
@@ -41,6 +41,29 @@ pub async fn import(state: &AppState, token: &str, dataset: &str, csv: &str) -> 
         .body(Body::from(csv.to_owned()))
         .unwrap();
     send(state, request).await
+}
+
+/// Runs a storage test body (`async fn name(storage: &dyn Storage)`) on SQLite and on PostgreSQL:
+/// `on_both_backends!(name)` makes a module `name` with the tests `on_sqlite` and `on_postgres`.
+macro_rules! on_both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                let dir = tempfile::tempdir().unwrap();
+                let storage =
+                    ::fieldsync_server::storage::sqlite::SqliteStorage::open(dir.path().join("relay.db")).unwrap();
+                super::$name(&storage).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                let Some(database) = crate::common::PgDatabase::create(stringify!($name)).await else { return };
+                let storage = database.connect().await;
+                super::$name(&storage).await;
+            }
+        }
+    };
 }
 
 /// The PostgreSQL server the tests use when `FIELDSYNC_TEST_DATABASE` names none.

@@ -10,7 +10,7 @@ use maud::html;
 use super::super::session::Viewer;
 use super::super::svg;
 use super::super::{DashError, Section};
-use super::orders::{MAX_PAGE_ROWS, PAGE_ROWS, link};
+use super::orders::{MAX_PAGE_ROWS, PAGE_ROWS, link, next_link};
 use crate::services::inspections::list::{InspectionQuery, STATUSES};
 use crate::services::{inspections, listing};
 use crate::state::AppState;
@@ -25,9 +25,7 @@ pub async fn inspections(
     query: Result<Query<InspectionQuery>, QueryRejection>,
 ) -> Result<Response, DashError> {
     Section::Inspections.check(&viewer.caller)?;
-    let Query(query) = query.map_err(|e| {
-        DashError::from(crate::Error::bad_request("invalid-input", format!("invalid query: {}", e.body_text())))
-    })?;
+    let query = crate::http::lists::query(query)?;
     let caller = &viewer.caller;
     let storage = state.storage.as_ref();
     let locale = crate::services::accounts::tenant_locale(storage, caller.tenant_id).await?;
@@ -38,11 +36,7 @@ pub async fn inspections(
     let stores = queries::store_names(storage, caller.tenant_id, &listing::reach(&scope, DocKind::Store)).await?;
     let filters = query.filter_params();
     let csv = link("/dashboard/inspections.csv", &filters);
-    let next = page.next.as_ref().map(|cursor| {
-        let mut params = filters.clone();
-        params.push(("after", cursor.encode()));
-        link("/dashboard/inspections", &params)
-    });
+    let next = next_link("/dashboard/inspections", &filters, page.next.as_ref());
     let chosen = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
     let body = html! {
         h1 { "Inspections" }

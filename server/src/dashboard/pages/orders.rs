@@ -16,7 +16,7 @@ use crate::locale::Locale;
 use crate::services::orders::list::{OrderQuery, STATUSES};
 use crate::services::{listing, orders};
 use crate::state::AppState;
-use crate::storage::queries::{self, OrderListRow, OrderSort};
+use crate::storage::queries::{self, Cursor, OrderListRow, OrderSort};
 
 use super::*;
 
@@ -97,6 +97,15 @@ pub fn link(path: &str, params: &[(&'static str, String)]) -> String {
     format!("{path}?{}", query.join("&"))
 }
 
+/// The link to the page after `next` of a list at `path` with these filters.
+pub fn next_link(path: &str, filters: &[(&'static str, String)], next: Option<&Cursor>) -> Option<String> {
+    next.map(|cursor| {
+        let mut params = filters.to_vec();
+        params.push(("after", cursor.encode()));
+        link(path, &params)
+    })
+}
+
 /// `GET /dashboard/orders?status=&store=&rep=&region=&from=&to=&q=&sort=&waiting=&after=`: a page
 /// of orders, the count and value of every order the filters cover, and their approval times.
 pub async fn orders(
@@ -105,9 +114,7 @@ pub async fn orders(
     query: Result<Query<OrderQuery>, QueryRejection>,
 ) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
-    let Query(query) = query.map_err(|e| {
-        DashError::from(crate::Error::bad_request("invalid-input", format!("invalid query: {}", e.body_text())))
-    })?;
+    let query = crate::http::lists::query(query)?;
     let caller = &viewer.caller;
     let storage = state.storage.as_ref();
     let locale = crate::services::accounts::tenant_locale(storage, caller.tenant_id).await?;
@@ -121,11 +128,7 @@ pub async fn orders(
             .await?;
     let filters = query.filter_params();
     let csv = link("/dashboard/orders.csv", &filters);
-    let next = page.next.as_ref().map(|cursor| {
-        let mut params = filters.clone();
-        params.push(("after", cursor.encode()));
-        link("/dashboard/orders", &params)
-    });
+    let next = next_link("/dashboard/orders", &filters, page.next.as_ref());
     let chosen = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
     let body = html! {
         h1 { "Orders" }

@@ -69,13 +69,7 @@ pub async fn apply(
         return Ok(Err(no_review()));
     }
     let review_id = review.id;
-    let input = DecisionInput {
-        step: decision.step,
-        approver: &decision.approver,
-        verdict: decision.verdict,
-        reason: &decision.reason,
-        submission: decision.submission,
-    };
+    let input = DecisionInput::from(decision);
     let outcome = edit_as_relay(storage, tenant_id, &review_id, |review: &mut OrderReview| {
         let owner = review.owner.clone();
         Ok(apply_decision(review, &owner, &input, revision, now).map(|applied| (applied, review.clone())))

@@ -122,13 +122,7 @@ pub async fn decide_for(
     decision: &Decision,
     now: i64,
 ) -> Result<Result<(DocumentId, OrderReview), DecisionRefused>> {
-    let input = DecisionInput {
-        step: decision.step,
-        approver: &decision.approver,
-        verdict: decision.verdict,
-        reason: &decision.reason,
-        submission: decision.submission,
-    };
+    let input = DecisionInput::from(decision);
     if let Err(refused) = fieldsync_core::rules::check_decision(review, &review.owner, &input) {
         return Ok(Err(refused));
     }
