@@ -22,7 +22,8 @@ use fieldsync_core::doc::{
 use crate::error::Result;
 use crate::state::AppState;
 use crate::storage::read_model::{
-    ALERT_ROWS, Cell, Column, INSPECTION_ROWS, ORDER_LINES, ORDER_ROWS, ORDER_STEPS, PHOTO_ROWS, PRODUCT_ROWS, STORE_ROWS,
+    ALERT_ROWS, Cell, Column, INSPECTION_ROWS, ORDER_LINES, ORDER_ROWS, ORDER_STEPS, PHOTO_ROWS, PRODUCT_ROWS,
+    STORE_ROWS,
 };
 use crate::storage::{DocMeta, Job, RowChange, Storage};
 
@@ -126,7 +127,7 @@ pub struct StepRow {
 }
 
 /// An inspection's own columns of its `inspection_rows` row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct InspectionRow {
     /// The inspection's document id.
     pub inspection_id: String,
@@ -142,6 +143,10 @@ pub struct InspectionRow {
     pub status: String,
     /// Check-in time.
     pub check_in_at: i64,
+    /// Where the supervisor checked in: latitude.
+    pub check_in_latitude: f64,
+    /// Where the supervisor checked in: longitude.
+    pub check_in_longitude: f64,
     /// Check-out time.
     pub check_out_at: Option<i64>,
     /// Checklist answers given.
@@ -199,6 +204,8 @@ pub struct StoreRow {
     pub region: String,
     /// The customer it bills to.
     pub customer_id: String,
+    /// Its customer tier (prices and approval rules depend on it).
+    pub tier: String,
     /// Its rep's user id.
     pub rep: String,
     /// Its supervisor's user id.
@@ -390,6 +397,8 @@ fn inspection_projection(id: &DocumentId, meta: &DocMeta, inspection: &Inspectio
         template_id: inspection.template_id.clone(),
         status: inspection.status.as_str().to_owned(),
         check_in_at: inspection.check_in.at,
+        check_in_latitude: inspection.check_in.position.latitude,
+        check_in_longitude: inspection.check_in.position.longitude,
         check_out_at: inspection.check_out.map(|visit| visit.at),
         answer_count: count(inspection.answers.len()),
         photo_count: count(inspection.photos.len()),
@@ -427,6 +436,7 @@ fn store_projection(id: &DocumentId, store: &RetailStore) -> Projection {
         address: store.address.clone(),
         region: store.region.clone(),
         customer_id: store.customer_id.clone(),
+        tier: store.tier.clone(),
         rep: store.rep.clone(),
         supervisor: store.supervisor.clone(),
         active: store.active,
@@ -564,6 +574,8 @@ impl Projection {
                     ("template_id", Cell::Text(Some(row.template_id))),
                     ("status", Cell::Text(Some(row.status))),
                     ("check_in_at", Cell::int(row.check_in_at)),
+                    ("check_in_latitude", Cell::Real(Some(row.check_in_latitude))),
+                    ("check_in_longitude", Cell::Real(Some(row.check_in_longitude))),
                     ("check_out_at", Cell::Int(row.check_out_at)),
                     ("answer_count", Cell::int(row.answer_count)),
                     ("photo_count", Cell::int(row.photo_count)),
@@ -607,6 +619,7 @@ impl Projection {
                     ("address", Cell::Text(Some(row.address))),
                     ("region", Cell::Text(Some(row.region))),
                     ("customer_id", Cell::Text(Some(row.customer_id))),
+                    ("tier", Cell::Text(Some(row.tier))),
                     ("rep", Cell::Text(Some(row.rep))),
                     ("supervisor", Cell::Text(Some(row.supervisor))),
                     ("active", Cell::int(i64::from(row.active))),

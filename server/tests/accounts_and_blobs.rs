@@ -903,7 +903,7 @@ async fn a_document_is_served_as_json_only_inside_the_callers_scope_and_tenant()
     let reply = call(&relay, Method::GET, "/v1/orders?limit=10", Some(&hq), Vec::new()).await;
     assert_eq!(reply.status, StatusCode::OK);
     // The tenant's currency and time zone name the units of amounts and days.
-    assert_eq!(reply.json(), json!({ "items": [], "limit": 10, "currency": "USD", "time_zone": "UTC" }));
+    assert_eq!(reply.json(), json!({ "items": [], "next": null, "limit": 10, "currency": "USD", "time_zone": "UTC" }));
 }
 
 // ---------------------------------------------------------------------------------------------

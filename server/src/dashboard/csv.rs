@@ -1,23 +1,24 @@
-//! CSV exports of orders and inspections, in the viewer's scope and with the same GPS rule as
-//! the pages. Times are RFC 3339 with the tenant's offset (`2026-03-29T09:15:00+02:00`), totals
+//! CSV exports of orders and inspections, in the viewer's scope, with the filters of the list
+//! pages and the same GPS rule, streamed from the read model a page at a time. Times are RFC 3339 with the tenant's offset (`2026-03-29T09:15:00+02:00`), totals
 //! plain decimals beside a `currency` column. Cells are quoted per RFC 4180, and text that a spreadsheet would run as a formula
 //! (`=`, `+`, `-`, `@`, tab, CR) is prefixed with `'`.
 
-use std::fmt::Write;
-
+use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use fieldsync_core::doc::{Inspection, InspectionScore};
 
 use super::html::secure_headers;
-use super::pages::{OrderQuery, order_rows};
-use super::records::{GpsPrecision, Names, by_subject, gps_precision, load_kind};
+use super::records::{GpsPrecision, gps_precision};
 use super::session::Viewer;
 use super::{DashError, Section};
 use crate::locale;
+use crate::services::inspections::list::InspectionQuery;
+use crate::services::orders::list::OrderQuery;
+use crate::services::{inspections, orders};
 use crate::state::AppState;
+use crate::storage::queries::Cursor;
 
 /// One CSV cell.
 pub fn cell(text: &str) -> String {
@@ -31,7 +32,7 @@ fn line(cells: &[String]) -> String {
     out
 }
 
-fn attachment(name: &str, body: String) -> Response {
+fn attachment(name: &str, body: Body) -> Response {
     let mut response = body.into_response();
     secure_headers(&mut response, "default-src 'none'");
     let headers = response.headers_mut();
@@ -46,99 +47,148 @@ fn cents(cents: i64) -> String {
     format!("{}{}.{:02}", if cents < 0 { "-" } else { "" }, cents.unsigned_abs() / 100, cents.unsigned_abs() % 100)
 }
 
-/// `GET /dashboard/orders.csv?status=&store=`: one row per order.
+/// Rows per page read while streaming an export.
+const EXPORT_PAGE: u32 = 1000;
+
+/// A CSV body streamed a page at a time: the header line, then what `next_page` renders for
+/// each cursor until it returns no next cursor. A storage error ends the download early (the
+/// client sees a cut file) and is logged.
+fn streamed<F, Fut>(header: &[&str], next_page: F) -> Body
+where
+    F: Fn(Option<Cursor>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = crate::Result<(String, Option<Cursor>)>> + Send + 'static,
+{
+    let first = line(&header.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>());
+    // State: None = done; Some(cursor) = the page after `cursor` (Some(None): the first).
+    let pages = futures_util::stream::unfold(Some(None), move |state: Option<Option<Cursor>>| {
+        let page = state.map(&next_page);
+        async move {
+            match page?.await {
+                Ok((text, next)) => Some((Ok::<_, std::io::Error>(text), next.map(Some))),
+                Err(error) => {
+                    tracing::error!(%error, "CSV export cut short");
+                    Some((Err(std::io::Error::other(error.to_string())), None))
+                }
+            }
+        }
+    });
+    let head = futures_util::stream::once(async move { Ok::<_, std::io::Error>(first) });
+    Body::from_stream(futures_util::StreamExt::chain(head, pages))
+}
+
+/// `GET /dashboard/orders.csv?…`: one row per order the filters of the orders page cover (every
+/// page of them), streamed.
 pub async fn orders(
     State(state): State<AppState>,
     viewer: Viewer,
     query: Result<Query<OrderQuery>, QueryRejection>,
 ) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
-    let filter = OrderQuery::from_request(query);
-    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
-    let names = Names::load(&state, &viewer.caller).await?;
-    let rows = order_rows(&state, &viewer).await?;
-    let mut out = line(
-        &[
-            "order_id",
-            "number",
-            "submitted_or_created_at",
-            "status",
-            "store_id",
-            "store",
-            "rep",
-            "lines",
-            "total",
-            "currency",
-        ]
-        .map(String::from),
-    );
-    for row in rows.iter().filter(|r| filter.keeps(r)) {
-        let o = &row.order.value;
-        out.push_str(&line(&[
-            row.order.id.to_string(),
-            row.number().to_owned(),
-            locale.timestamp(row.at()),
-            row.status().to_owned(),
-            o.store_id.clone(),
-            names.store(&o.store_id),
-            names.user(&o.owner),
-            o.lines.len().to_string(),
-            cents(o.total_cents()),
-            locale.currency().to_owned(),
-        ]));
-    }
-    Ok(attachment("orders.csv", out))
+    let Query(query) = query.map_err(|e| {
+        DashError::from(crate::Error::bad_request("invalid-input", format!("invalid query: {}", e.body_text())))
+    })?;
+    let tenant_id = viewer.caller.tenant_id;
+    let locale = locale::of_tenant(state.storage.as_ref(), tenant_id).await?;
+    let mut request = query.parse(&viewer.caller.scope(), &locale, EXPORT_PAGE, EXPORT_PAGE)?;
+    request.limit = EXPORT_PAGE;
+    let header = [
+        "order_id",
+        "number",
+        "submitted_or_created_at",
+        "status",
+        "store_id",
+        "store",
+        "rep",
+        "lines",
+        "total",
+        "currency",
+    ];
+    let body = streamed(&header, move |after| {
+        let (state, locale) = (state.clone(), locale.clone());
+        let mut request = request.clone();
+        async move {
+            request.after = after;
+            let page = orders::list::page(state.storage.as_ref(), tenant_id, &request).await?;
+            let mut out = String::new();
+            for row in &page.rows {
+                out.push_str(&line(&[
+                    row.id.clone(),
+                    row.number.clone().unwrap_or_default(),
+                    locale.timestamp(row.at),
+                    row.status.clone(),
+                    row.store_id.clone(),
+                    row.store_name.clone().unwrap_or_default(),
+                    row.rep_name.clone().unwrap_or_else(|| row.rep.clone()),
+                    row.line_count.to_string(),
+                    cents(row.total_cents),
+                    locale.currency().to_owned(),
+                ]));
+            }
+            Ok((out, page.next))
+        }
+    });
+    Ok(attachment("orders.csv", body))
 }
 
-/// `GET /dashboard/inspections.csv`: one row per inspection, coordinates as the viewer may see them.
-pub async fn inspections(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
+/// `GET /dashboard/inspections.csv?…`: one row per inspection the filters cover, coordinates as
+/// the viewer may see them, streamed.
+pub async fn inspections(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    query: Result<Query<InspectionQuery>, QueryRejection>,
+) -> Result<Response, DashError> {
     Section::Inspections.check(&viewer.caller)?;
-    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
-    let names = Names::load(&state, &viewer.caller).await?;
-    let list = load_kind::<Inspection>(&state, &viewer.caller).await?;
-    let scores = by_subject(load_kind::<InspectionScore>(&state, &viewer.caller).await?);
-    let mut out = line(
-        &[
-            "inspection_id",
-            "checked_in_at",
-            "status",
-            "store_id",
-            "store",
-            "supervisor",
-            "latitude",
-            "longitude",
-            "answers",
-            "photos",
-            "score",
-        ]
-        .map(String::from),
-    );
-    for i in &list {
-        let v = &i.value;
-        let fix = &v.check_in.position;
-        let (lat, lon) = match gps_precision(&viewer.caller, &v.owner) {
-            GpsPrecision::Exact => (format!("{:.6}", fix.latitude), format!("{:.6}", fix.longitude)),
-            GpsPrecision::Rounded => (format!("{:.2}", fix.latitude), format!("{:.2}", fix.longitude)),
-        };
-        let mut score = String::new();
-        if let Some(s) = scores.get(i.id.as_str()) {
-            let _ = write!(score, "{:.1}", s.value.score);
+    let Query(query) = query.map_err(|e| {
+        DashError::from(crate::Error::bad_request("invalid-input", format!("invalid query: {}", e.body_text())))
+    })?;
+    let caller = viewer.caller.clone();
+    let locale = locale::of_tenant(state.storage.as_ref(), caller.tenant_id).await?;
+    let mut request = query.parse(&caller.scope(), &locale, EXPORT_PAGE, EXPORT_PAGE)?;
+    request.limit = EXPORT_PAGE;
+    let header = [
+        "inspection_id",
+        "checked_in_at",
+        "status",
+        "store_id",
+        "store",
+        "supervisor",
+        "latitude",
+        "longitude",
+        "answers",
+        "photos",
+        "score",
+    ];
+    let body = streamed(&header, move |after| {
+        let (state, locale, caller) = (state.clone(), locale.clone(), caller.clone());
+        let mut request = request.clone();
+        async move {
+            request.after = after;
+            let page = inspections::list::page(state.storage.as_ref(), caller.tenant_id, &request).await?;
+            let mut out = String::new();
+            for row in &page.rows {
+                let (lat, lon) = match (row.latitude, row.longitude, gps_precision(&caller, &row.supervisor)) {
+                    (Some(lat), Some(lon), GpsPrecision::Exact) => (format!("{lat:.6}"), format!("{lon:.6}")),
+                    (Some(lat), Some(lon), GpsPrecision::Rounded) => (format!("{lat:.2}"), format!("{lon:.2}")),
+                    _ => (String::new(), String::new()),
+                };
+                out.push_str(&line(&[
+                    row.id.clone(),
+                    locale.timestamp(row.check_in_at),
+                    row.status.clone(),
+                    row.store_id.clone(),
+                    row.store_name.clone().unwrap_or_default(),
+                    row.supervisor_name.clone().unwrap_or_else(|| row.supervisor.clone()),
+                    lat,
+                    lon,
+                    row.answer_count.to_string(),
+                    row.photo_count.to_string(),
+                    row.score.map(|s| format!("{s:.1}")).unwrap_or_default(),
+                ]));
+            }
+            Ok((out, page.next))
         }
-        out.push_str(&line(&[
-            i.id.to_string(),
-            locale.timestamp(v.check_in.at),
-            v.status.as_str().to_owned(),
-            v.store_id.clone(),
-            names.store(&v.store_id),
-            names.user(&v.owner),
-            lat,
-            lon,
-            v.answers.len().to_string(),
-            v.photos.len().to_string(),
-            score,
-        ]));
-    }
-    Ok(attachment("inspections.csv", out))
+    });
+    Ok(attachment("inspections.csv", body))
 }
 
 #[cfg(test)]

@@ -1,9 +1,7 @@
-//! What the dashboard shows, loaded in the viewer's scope: typed documents of one kind, the
-//! review of each order, the score of each inspection, names of stores and users, and the
-//! GPS precision a viewer is allowed.
-//!
-//! Every list goes through `storage.list_docs(tenant, &scope, kind, limit)` and is checked again
-//! with [`Scope::contains`], so a backend bug cannot leak a document onto a page.
+//! What a single document's page loads, in the viewer's scope: one typed document
+//! ([`load_one`], `NotFound` outside the scope), names of stores and users, and the GPS
+//! precision a viewer is allowed. Lists read the read model instead
+//! ([`crate::services`]); no page decodes documents to list them.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -12,12 +10,8 @@ use fieldsync_core::{DocumentId, Role};
 
 use crate::auth::Caller;
 use crate::error::{Error, Result};
-use crate::scope::Scope;
 use crate::state::AppState;
 use crate::storage::DocMeta;
-
-/// Most documents of one kind a page looks at (the storage's list limit).
-pub const LIST_LIMIT: u32 = crate::http::docs::MAX_LIMIT;
 
 /// One typed document with its id and scope columns.
 #[derive(Debug, Clone)]
@@ -28,34 +22,6 @@ pub struct Record<T> {
     pub meta: DocMeta,
     /// Its content.
     pub value: T,
-}
-
-/// Documents of `T`'s kind in the caller's scope, newest first. Unreadable documents are logged
-/// and left out, so one bad document cannot take the dashboard down.
-pub async fn load_kind<T: DocumentModel + Send + 'static>(state: &AppState, caller: &Caller) -> Result<Vec<Record<T>>> {
-    let scope = caller.scope();
-    if scope.access(T::KIND).is_none() {
-        return Ok(Vec::new());
-    }
-    let stored = state.storage.list_docs(caller.tenant_id, &scope, T::KIND, LIST_LIMIT).await?;
-    tokio::task::spawn_blocking(move || {
-        stored
-            .into_iter()
-            .filter(|doc| scope.contains(&doc.meta))
-            .filter_map(|doc| {
-                let value = crate::documents::load(&doc).and_then(|am| Ok(doc::read::<T>(&doc.id, &am)?));
-                match value {
-                    Ok(value) => Some(Record { id: doc.id, meta: doc.meta, value }),
-                    Err(error) => {
-                        tracing::warn!(%error, id = %doc.id, "dashboard skips an unreadable document");
-                        None
-                    }
-                }
-            })
-            .collect()
-    })
-    .await
-    .map_err(|e| Error::Storage(format!("dashboard loading task failed: {e}")))
 }
 
 /// One document of `T`'s kind the caller may read; `NotFound` (never `Forbidden`) otherwise.
@@ -75,19 +41,6 @@ pub async fn load_one<T: DocumentModel + Send + 'static>(
     Ok(Record { id, meta: stored.meta, value })
 }
 
-/// Per document id, the newest document of kind `T` that is about it (`subject_id`): the
-/// review of an order, the score of an inspection.
-pub fn by_subject<T>(records: Vec<Record<T>>) -> HashMap<String, Record<T>> {
-    let mut map = HashMap::new();
-    // Lists come newest first: keep the first one seen.
-    for record in records {
-        if let Some(subject) = record.meta.subject_id.clone() {
-            map.entry(subject).or_insert(record);
-        }
-    }
-    map
-}
-
 /// Display names: users by id and stores by id.
 #[derive(Debug, Default, Clone)]
 pub struct Names {
@@ -98,7 +51,8 @@ pub struct Names {
 }
 
 impl Names {
-    /// Loads user names of the tenant and the names of the stores the caller may read.
+    /// Loads user names of the tenant and the names of the stores the caller may read (from
+    /// the read model).
     pub async fn load(state: &AppState, caller: &Caller) -> Result<Self> {
         let users = state
             .storage
@@ -107,10 +61,11 @@ impl Names {
             .into_iter()
             .map(|u| (u.id, (u.username, u.role, u.region)))
             .collect();
-        let stores = load_kind::<doc::RetailStore>(state, caller)
+        let reach = crate::services::listing::reach(&caller.scope(), DocKind::Store);
+        let stores = crate::storage::queries::store_names(state.storage.as_ref(), caller.tenant_id, &reach)
             .await?
             .into_iter()
-            .map(|r| (r.id.to_string(), r.value.name))
+            .map(|(id, name, _)| (id, name))
             .collect();
         Ok(Self { users, stores })
     }
@@ -151,11 +106,6 @@ pub fn show_fix(fix: &GeoFix, precision: GpsPrecision) -> String {
         GpsPrecision::Exact => format!("{:.6}, {:.6} (±{:.0} m)", fix.latitude, fix.longitude, fix.accuracy_m),
         GpsPrecision::Rounded => format!("{:.2}, {:.2} (rounded)", fix.latitude, fix.longitude),
     }
-}
-
-/// Whether the scope reaches any document of `kind`.
-pub fn reaches(scope: &Scope, kind: DocKind) -> bool {
-    scope.access(kind).is_some()
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! JSON views of documents for integrations and the dashboard: `GET /v1/docs/{id}`,
-//! `GET /v1/orders`, `GET /v1/inspections`.
+//! JSON views of documents for integrations: `GET /v1/docs/{id}` (lists are read from the read
+//! model: [`super::lists`]).
 //!
 //! A document outside the caller's scope, of another tenant, or that does not exist answers the
 //! same 404. The document itself is the automerge document hydrated to JSON: maps, lists, text
@@ -10,10 +10,10 @@
 use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, ScalarValue};
 use axum::Json;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use fieldsync_core::{DocKind, DocumentId};
+use fieldsync_core::DocumentId;
 use serde_json::{Value, json};
 
 use crate::auth::Caller;
@@ -22,10 +22,6 @@ use crate::http::error::ApiError;
 use crate::state::AppState;
 use crate::storage::StoredDoc;
 
-/// Default number of documents in a list.
-pub const DEFAULT_LIMIT: u32 = 100;
-/// Most documents in one list.
-pub const MAX_LIMIT: u32 = 1000;
 /// Deeper nesting is cut (rendered as null): FieldSync documents are a few levels deep, and
 /// admission refuses anything deeper than [`fieldsync_core::doc::limits::MAX_DEPTH`].
 const MAX_DEPTH: usize = fieldsync_core::doc::limits::MAX_DEPTH;
@@ -114,74 +110,6 @@ pub async fn get_doc(
     Ok(Json(body))
 }
 
-fn parse_limit(query: Option<&str>) -> Result<u32> {
-    let mut limit = DEFAULT_LIMIT;
-    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if key == "limit" {
-            limit = match value.parse::<u32>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                _ => {
-                    return Err(Error::bad_request(
-                        "invalid-input",
-                        format!("invalid limit {value:?}: expected a number from 1 to {MAX_LIMIT}"),
-                    ));
-                }
-            };
-        }
-    }
-    Ok(limit)
-}
-
-async fn list(state: AppState, caller: Caller, kind: DocKind, query: Option<String>) -> Result<Json<Value>, ApiError> {
-    let limit = parse_limit(query.as_deref())?;
-    let docs = state.storage.list_docs(caller.tenant_id, &caller.scope(), kind, limit).await?;
-    let locale = crate::locale::of_tenant(state.storage.as_ref(), caller.tenant_id).await?;
-    let items = blocking(move || {
-        docs.iter()
-            // The storage filter already applied the scope; this keeps a backend bug from leaking.
-            .filter(|doc| caller.scope().contains(&doc.meta))
-            .map(|doc| {
-                Ok(json!({
-                    "id": doc.id.as_str(),
-                    "kind": doc.meta.kind.as_str(),
-                    "status": doc.meta.status,
-                    "store": doc.meta.store_id,
-                    "owner": doc.meta.owner,
-                    "region": doc.meta.region,
-                    "heads": heads_json(doc),
-                    "document": document_json(doc)?,
-                }))
-            })
-            .collect::<Result<Vec<_>>>()
-    })
-    .await?;
-    Ok(Json(json!({
-        "items": items,
-        "limit": limit,
-        "currency": locale.currency(),
-        "time_zone": locale.time_zone(),
-    })))
-}
-
-/// Orders in the caller's scope, newest first (`?limit=`, default 100, at most 1000).
-pub async fn list_orders(
-    State(state): State<AppState>,
-    caller: Caller,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    list(state, caller, DocKind::Order, query).await
-}
-
-/// Inspections in the caller's scope, newest first (`?limit=`, default 100, at most 1000).
-pub async fn list_inspections(
-    State(state): State<AppState>,
-    caller: Caller,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    list(state, caller, DocKind::Inspection, query).await
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -247,14 +175,5 @@ mod tests {
                 "notes": "ring twice",
             })
         );
-    }
-
-    #[test]
-    fn limits_default_and_are_bounded() {
-        assert_eq!(parse_limit(None).unwrap(), 100);
-        assert_eq!(parse_limit(Some("limit=7")).unwrap(), 7);
-        for bad in ["limit=0", "limit=1001", "limit=x", "limit=-1", "limit="] {
-            assert!(parse_limit(Some(bad)).is_err(), "{bad}");
-        }
     }
 }

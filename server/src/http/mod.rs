@@ -10,6 +10,7 @@ pub mod error;
 pub mod health;
 pub mod imports;
 pub mod inspection_report;
+pub mod lists;
 pub mod live;
 pub mod security_headers;
 pub mod sync;
@@ -45,9 +46,11 @@ pub fn app(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(BLOB_BODY_LIMIT)),
         )
         .route("/v1/docs/{id}", get(docs::get_doc))
-        .route("/v1/orders", get(docs::list_orders))
+        .route("/v1/orders", get(lists::orders))
         .route("/v1/orders/{id}/decision", post(decisions::decide).layer(json))
-        .route("/v1/inspections", get(docs::list_inspections))
+        .route("/v1/inspections", get(lists::inspections))
+        .route("/v1/alerts", get(lists::alerts))
+        .route("/v1/overview", get(lists::overview))
         .route("/v1/import/{dataset}", post(imports::import).layer(DefaultBodyLimit::max(imports::IMPORT_BODY_LIMIT)))
         .merge(crate::dashboard::routes())
         .route("/v1/inspections/{id}/report", get(inspection_report::report))

@@ -110,6 +110,7 @@ pub fn id(what: &str, value: Option<&str>) -> Result<Option<String>> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -117,8 +118,8 @@ mod tests {
         let locale = Locale::new("Asia/Shanghai", "CNY").unwrap();
         let (from, to) = date_range(&locale, Some("2026-12-01"), Some("2026-12-01")).unwrap();
         // 2026-12-01 00:00 +08:00 to 2026-12-02 00:00 +08:00.
-        assert_eq!(from, Some(1_764_518_400_000));
-        assert_eq!(to, Some(1_764_518_400_000 + 86_400_000));
+        assert_eq!(from, Some(1_796_054_400_000));
+        assert_eq!(to, Some(1_796_054_400_000 + 86_400_000));
         assert!(date_range(&locale, Some("2026-12-02"), Some("2026-12-01")).is_err());
         assert!(date_range(&locale, Some("yesterday"), None).is_err());
         assert!(limit(Some("0"), 50, 500).is_err() && limit(Some("501"), 50, 500).is_err());

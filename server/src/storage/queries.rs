@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::read_model::{Cell, CellKind, ReadModelStore, Select};
 use crate::error::{Error, Result};
 
+/// What the questions run on: any storage (the backends are `Send + Sync`).
+pub type Store = dyn ReadModelStore + Send + Sync;
+
 /// Which rows of a read-model table the asker may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reach {
@@ -46,8 +49,13 @@ impl Cursor {
 
     /// Reads a token made by [`Cursor::encode`].
     pub fn decode(token: &str) -> Result<Cursor> {
-        let invalid = || Error::bad_request("invalid-cursor", "the page cursor is not one this relay made; start from the first page");
-        if token.len() % 2 != 0 || token.len() > 2_048 {
+        let invalid = || {
+            Error::bad_request(
+                "invalid-cursor",
+                "the page cursor is not one this relay made; start from the first page",
+            )
+        };
+        if !token.len().is_multiple_of(2) || token.len() > 2_048 {
             return Err(invalid());
         }
         let bytes = (0..token.len())
@@ -352,7 +360,7 @@ fn order_row(row: &[Cell]) -> Option<OrderListRow> {
 
 /// A keyset page of orders: `limit` rows after `after`, in `sort` order.
 pub async fn list_orders(
-    store: &dyn ReadModelStore,
+    store: &Store,
     tenant_id: i64,
     filter: &OrderFilter,
     sort: OrderSort,
@@ -402,7 +410,7 @@ pub struct OrderTotals {
 }
 
 /// How many orders `filter` covers and what they add up to.
-pub async fn order_totals(store: &dyn ReadModelStore, tenant_id: i64, filter: &OrderFilter) -> Result<OrderTotals> {
+pub async fn order_totals(store: &Store, tenant_id: i64, filter: &OrderFilter) -> Result<OrderTotals> {
     let mut sql = Sql::default();
     sql.with(
         "SELECT COUNT(*), CAST(COALESCE(SUM(o.total_cents), 0) AS BIGINT) FROM order_rows o WHERE o.tenant_id = ?",
@@ -419,7 +427,7 @@ pub async fn order_totals(store: &dyn ReadModelStore, tenant_id: i64, filter: &O
 /// Orders per period: for each `[bounds[i], bounds[i + 1])` the number of orders `filter`
 /// covers that were submitted (or created) in it.
 pub async fn orders_per_period(
-    store: &dyn ReadModelStore,
+    store: &Store,
     tenant_id: i64,
     filter: &OrderFilter,
     bounds: &[i64],
@@ -434,7 +442,9 @@ pub async fn orders_per_period(
             sql.push(" UNION ALL ");
         }
         sql.with(
-            &format!("SELECT {i}, COUNT(*) FROM order_rows o WHERE o.tenant_id = ? AND o.listed_at >= ? AND o.listed_at < ?"),
+            &format!(
+                "SELECT CAST({i} AS BIGINT), COUNT(*) FROM order_rows o WHERE o.tenant_id = ? AND o.listed_at >= ? AND o.listed_at < ?"
+            ),
             [Cell::int(tenant_id), Cell::int(window[0]), Cell::int(window[1])],
         );
         filter.condition(&mut sql);
@@ -468,7 +478,7 @@ pub struct ApprovalTimes {
 /// needed an approver and was decided (approved or rejected) at or after `decided_since`. Orders
 /// decided by the review alone took no one's time and are left out.
 pub async fn approval_times(
-    store: &dyn ReadModelStore,
+    store: &Store,
     tenant_id: i64,
     filter: &OrderFilter,
     decided_since: i64,
@@ -508,9 +518,10 @@ pub async fn approval_times(
     let mut sql = Sql::default();
     sql.push("SELECT o.decided_at - o.submitted_at");
     base(&mut sql);
-    let (skip, take) = ((decided - 1) / 2, if decided % 2 == 0 { 2 } else { 1 });
+    let (skip, take) = ((decided - 1) / 2, if decided.is_multiple_of(2) { 2 } else { 1 });
     sql.with(" ORDER BY 1 LIMIT ? OFFSET ?", [Cell::int(take), Cell::int(i64::try_from(skip).unwrap_or(i64::MAX))]);
-    let middle: Vec<i64> = store.select(sql.select(vec![CellKind::Int])).await?.iter().filter_map(|r| int(&r[0])).collect();
+    let middle: Vec<i64> =
+        store.select(sql.select(vec![CellKind::Int])).await?.iter().filter_map(|r| int(&r[0])).collect();
     let median_ms = match middle.as_slice() {
         [one] => Some(*one),
         [a, b] => Some(a.saturating_add(*b) / 2),
@@ -521,7 +532,7 @@ pub async fn approval_times(
 
 /// The newest order time per rep, for the reps given.
 pub async fn newest_order_per_rep(
-    store: &dyn ReadModelStore,
+    store: &Store,
     tenant_id: i64,
     reps: &[String],
 ) -> Result<Vec<(String, Option<i64>)>> {
@@ -534,7 +545,7 @@ pub async fn newest_order_per_rep(
                 sql.push(" UNION ALL ");
             }
             sql.with(
-                "SELECT ?, (SELECT MAX(o.listed_at) FROM order_rows o WHERE o.tenant_id = ? AND o.rep = ? AND o.status IS NOT NULL)",
+                "SELECT CAST(? AS TEXT), (SELECT MAX(o.listed_at) FROM order_rows o WHERE o.tenant_id = ? AND o.rep = ? AND o.status IS NOT NULL)",
                 [text(rep), Cell::int(tenant_id), text(rep)],
             );
         }
@@ -565,11 +576,7 @@ pub struct OrderLineRow {
 }
 
 /// The lines of the orders given, in display order, by order id.
-pub async fn order_lines(
-    store: &dyn ReadModelStore,
-    tenant_id: i64,
-    order_ids: &[String],
-) -> Result<Vec<(String, OrderLineRow)>> {
+pub async fn order_lines(store: &Store, tenant_id: i64, order_ids: &[String]) -> Result<Vec<(String, OrderLineRow)>> {
     let mut out = Vec::new();
     for chunk in order_ids.chunks(200) {
         if chunk.is_empty() {
@@ -619,7 +626,7 @@ pub struct Rollout {
 }
 
 /// A product's rollout across stores.
-pub async fn rollout(store: &dyn ReadModelStore, tenant_id: i64, filter: &OrderFilter, sku: &str) -> Result<Vec<Rollout>> {
+pub async fn rollout(store: &Store, tenant_id: i64, filter: &OrderFilter, sku: &str) -> Result<Vec<Rollout>> {
     let mut sql = Sql::default();
     sql.with(
         "SELECT o.store_id, MIN(o.listed_at), CAST(SUM(l.qty) AS BIGINT), COUNT(DISTINCT o.order_id) \
@@ -740,11 +747,18 @@ pub struct InspectionListRow {
     pub photos_review: Option<i64>,
     /// Photos rejected.
     pub photos_rejected: Option<i64>,
+    /// Check-in latitude, as the phone reported it (the edge rounds it for roles that may not
+    /// see it exactly).
+    #[serde(skip)]
+    pub latitude: Option<f64>,
+    /// Check-in longitude.
+    #[serde(skip)]
+    pub longitude: Option<f64>,
 }
 
 /// A keyset page of inspections, newest check-in first.
 pub async fn list_inspections(
-    store: &dyn ReadModelStore,
+    store: &Store,
     tenant_id: i64,
     filter: &InspectionFilter,
     after: Option<&Cursor>,
@@ -753,7 +767,8 @@ pub async fn list_inspections(
     let mut sql = Sql::default();
     sql.with(
         "SELECT i.inspection_id, i.status, i.supervisor, u.username, i.store_id, s.name, i.region, i.check_in_at, \
-         i.check_out_at, i.answer_count, i.photo_count, i.score, i.photos_pass, i.photos_review, i.photos_rejected \
+         i.check_out_at, i.answer_count, i.photo_count, i.score, i.photos_pass, i.photos_review, i.photos_rejected, \
+         i.check_in_latitude, i.check_in_longitude \
          FROM inspection_rows i \
          LEFT JOIN users u ON u.tenant_id = i.tenant_id AND u.id = i.supervisor \
          LEFT JOIN store_rows s ON s.tenant_id = i.tenant_id AND s.store_id = i.store_id \
@@ -767,7 +782,7 @@ pub async fn list_inspections(
     }
     sql.with(" ORDER BY i.check_in_at DESC, i.inspection_id DESC LIMIT ?", [Cell::int(i64::from(limit) + 1)]);
     use CellKind::*;
-    let kinds = vec![Text, Text, Text, Text, Text, Text, Text, Int, Int, Int, Int, Real, Int, Int, Int];
+    let kinds = vec![Text, Text, Text, Text, Text, Text, Text, Int, Int, Int, Int, Real, Int, Int, Int, Real, Real];
     let mut rows: Vec<InspectionListRow> = store
         .select(sql.select(kinds))
         .await?
@@ -789,6 +804,8 @@ pub async fn list_inspections(
                 photos_pass: int(&row[12]),
                 photos_review: int(&row[13]),
                 photos_rejected: int(&row[14]),
+                latitude: real(&row[15]),
+                longitude: real(&row[16]),
             })
         })
         .collect();
@@ -818,11 +835,7 @@ pub struct InspectionFigures {
 }
 
 /// Counts, the average score and the score distribution of the inspections `filter` covers.
-pub async fn inspection_figures(
-    store: &dyn ReadModelStore,
-    tenant_id: i64,
-    filter: &InspectionFilter,
-) -> Result<InspectionFigures> {
+pub async fn inspection_figures(store: &Store, tenant_id: i64, filter: &InspectionFilter) -> Result<InspectionFigures> {
     let mut sql = Sql::default();
     sql.push("SELECT COUNT(*), COUNT(i.score), AVG(i.score)");
     for bucket in 0..10 {
@@ -856,7 +869,7 @@ pub async fn inspection_figures(
 
 /// The photos an inspection's score judged: (sha256, trust, quality, reasons).
 pub async fn inspection_photos(
-    store: &dyn ReadModelStore,
+    store: &Store,
     tenant_id: i64,
     inspection_id: &str,
 ) -> Result<Vec<(String, String, f64, String)>> {
@@ -871,7 +884,12 @@ pub async fn inspection_photos(
         .await?
         .iter()
         .filter_map(|row| {
-            Some((string(&row[0])?, string(&row[1]).unwrap_or_default(), real(&row[2]).unwrap_or(0.0), string(&row[3]).unwrap_or_default()))
+            Some((
+                string(&row[0])?,
+                string(&row[1]).unwrap_or_default(),
+                real(&row[2]).unwrap_or(0.0),
+                string(&row[3]).unwrap_or_default(),
+            ))
         })
         .collect())
 }
@@ -890,6 +908,12 @@ pub struct StoreVisitRow {
     pub region: String,
     /// Its address.
     pub address: String,
+    /// Its customer tier.
+    pub tier: String,
+    /// Its rep's username.
+    pub rep_name: Option<String>,
+    /// Its supervisor's username.
+    pub supervisor_name: Option<String>,
     /// The latest check-in the asker can see.
     pub last_visit_at: Option<i64>,
     /// The score of the latest scored visit.
@@ -901,7 +925,7 @@ pub struct StoreVisitRow {
 /// The active stores `stores` reaches, by region then name, with the visits `visits` reaches:
 /// the latest, the latest score, and how many since `since`.
 pub async fn store_visits(
-    store: &dyn ReadModelStore,
+    store: &Store,
     tenant_id: i64,
     stores: &Reach,
     visits: &Reach,
@@ -912,7 +936,7 @@ pub async fn store_visits(
     let visit_reach = inner.text;
     let visit_params = inner.params;
     let mut sql = Sql::default();
-    sql.push("SELECT s.store_id, s.name, s.region, s.address, ");
+    sql.push("SELECT s.store_id, s.name, s.region, s.address, s.tier, ru.username, su.username, ");
     sql.with(
         &format!("(SELECT MAX(i.check_in_at) FROM inspection_rows i WHERE i.tenant_id = s.tenant_id AND i.store_id = s.store_id AND i.status IS NOT NULL{visit_reach}), "),
         visit_params.clone(),
@@ -927,12 +951,17 @@ pub async fn store_visits(
         &format!("(SELECT COUNT(*) FROM inspection_rows i WHERE i.tenant_id = s.tenant_id AND i.store_id = s.store_id AND i.check_in_at >= ? AND i.status IS NOT NULL{visit_reach})"),
         params,
     );
-    sql.with(" FROM store_rows s WHERE s.tenant_id = ? AND s.active = 1", [Cell::int(tenant_id)]);
+    sql.with(
+        " FROM store_rows s LEFT JOIN users ru ON ru.tenant_id = s.tenant_id AND ru.id = s.rep \
+         LEFT JOIN users su ON su.tenant_id = s.tenant_id AND su.id = s.supervisor \
+         WHERE s.tenant_id = ? AND s.active = 1",
+        [Cell::int(tenant_id)],
+    );
     reach_condition(&mut sql, stores, "s.rep", "s.region");
     sql.push(" ORDER BY s.region, s.name, s.store_id");
     use CellKind::*;
     Ok(store
-        .select(sql.select(vec![Text, Text, Text, Text, Int, Real, Int]))
+        .select(sql.select(vec![Text, Text, Text, Text, Text, Text, Text, Int, Real, Int]))
         .await?
         .iter()
         .filter_map(|row| {
@@ -941,16 +970,19 @@ pub async fn store_visits(
                 name: string(&row[1]).unwrap_or_default(),
                 region: string(&row[2]).unwrap_or_default(),
                 address: string(&row[3]).unwrap_or_default(),
-                last_visit_at: int(&row[4]),
-                last_score: real(&row[5]),
-                visits_in_period: count(&row[6]),
+                tier: string(&row[4]).unwrap_or_default(),
+                rep_name: string(&row[5]),
+                supervisor_name: string(&row[6]),
+                last_visit_at: int(&row[7]),
+                last_score: real(&row[8]),
+                visits_in_period: count(&row[9]),
             })
         })
         .collect())
 }
 
 /// Names of the stores `stores` reaches (active or not), by name: (id, name, region).
-pub async fn store_names(store: &dyn ReadModelStore, tenant_id: i64, stores: &Reach) -> Result<Vec<(String, String, String)>> {
+pub async fn store_names(store: &Store, tenant_id: i64, stores: &Reach) -> Result<Vec<(String, String, String)>> {
     let mut sql = Sql::default();
     sql.with("SELECT s.store_id, s.name, s.region FROM store_rows s WHERE s.tenant_id = ?", [Cell::int(tenant_id)]);
     reach_condition(&mut sql, stores, "s.rep", "s.region");
@@ -960,7 +992,9 @@ pub async fn store_names(store: &dyn ReadModelStore, tenant_id: i64, stores: &Re
         .select(sql.select(vec![Text, Text, Text]))
         .await?
         .iter()
-        .filter_map(|row| Some((string(&row[0])?, string(&row[1]).unwrap_or_default(), string(&row[2]).unwrap_or_default())))
+        .filter_map(|row| {
+            Some((string(&row[0])?, string(&row[1]).unwrap_or_default(), string(&row[2]).unwrap_or_default()))
+        })
         .collect())
 }
 
@@ -1045,7 +1079,7 @@ pub struct AlertListRow {
 
 /// A keyset page of alerts, newest first.
 pub async fn list_alerts(
-    store: &dyn ReadModelStore,
+    store: &Store,
     tenant_id: i64,
     filter: &AlertFilter,
     after: Option<&Cursor>,
@@ -1109,7 +1143,7 @@ pub async fn list_alerts(
 }
 
 /// How many alerts `filter` covers.
-pub async fn count_alerts(store: &dyn ReadModelStore, tenant_id: i64, filter: &AlertFilter) -> Result<u64> {
+pub async fn count_alerts(store: &Store, tenant_id: i64, filter: &AlertFilter) -> Result<u64> {
     let mut sql = Sql::default();
     sql.with("SELECT COUNT(*) FROM alert_rows al WHERE al.tenant_id = ?", [Cell::int(tenant_id)]);
     filter.condition(&mut sql);
@@ -1119,6 +1153,7 @@ pub async fn count_alerts(store: &dyn ReadModelStore, tenant_id: i64, filter: &A
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

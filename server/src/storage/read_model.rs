@@ -163,6 +163,8 @@ pub const INSPECTION_ROWS: Table = Table {
         "photos_review",
         "photos_rejected",
         "scored_at",
+        "check_in_latitude",
+        "check_in_longitude",
     ],
 };
 
@@ -174,17 +176,14 @@ pub const ALERT_ROWS: Table = Table {
 };
 
 /// One row per photo an inspection's score judged.
-pub const PHOTO_ROWS: Table = Table {
-    name: "photo_rows",
-    key: &["inspection_id", "sha256"],
-    columns: &["trust", "quality", "reasons"],
-};
+pub const PHOTO_ROWS: Table =
+    Table { name: "photo_rows", key: &["inspection_id", "sha256"], columns: &["trust", "quality", "reasons"] };
 
 /// One row per store.
 pub const STORE_ROWS: Table = Table {
     name: "store_rows",
     key: &["store_id"],
-    columns: &["name", "address", "region", "customer_id", "rep", "supervisor", "active"],
+    columns: &["name", "address", "region", "customer_id", "tier", "rep", "supervisor", "active"],
 };
 
 /// One row per product of a catalog.

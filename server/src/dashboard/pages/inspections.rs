@@ -1,4 +1,4 @@
-//! The inspections list and one inspection's page.
+//! One inspection's page: photos, answers, the score breakdown.
 
 use std::fmt::Write;
 
@@ -7,58 +7,13 @@ use axum::response::Response;
 use fieldsync_core::doc::{AnswerValue, Inspection, InspectionScore, Template, Trust};
 
 use super::super::html::esc;
-use super::super::records::{GpsPrecision, Names, by_subject, gps_precision, load_kind, load_one, show_fix};
+use super::super::records::{GpsPrecision, Names, gps_precision, load_one, show_fix};
 use super::super::session::Viewer;
 use super::super::{DashError, Section};
 use crate::locale::{self};
 use crate::state::AppState;
 
 use super::*;
-
-// Inspections
-
-/// `GET /dashboard/inspections`.
-pub async fn inspections(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
-    Section::Inspections.check(&viewer.caller)?;
-    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
-    let names = Names::load(&state, &viewer.caller).await?;
-    let mut list = load_kind::<Inspection>(&state, &viewer.caller).await?;
-    list.sort_by_key(|i| std::cmp::Reverse(i.value.check_in.at));
-    let scores = by_subject(load_kind::<InspectionScore>(&state, &viewer.caller).await?);
-    let mut body = String::from(
-        "<h1>Inspections <a class=\"note\" href=\"/dashboard/inspections.csv\" id=\"inspections-csv\">Export CSV</a></h1>\
-         <table id=\"live-inspections\" data-live-region><thead><tr><th>Checked in</th><th>Store</th><th>Supervisor</th><th>Status</th>\
-         <th class=\"n\">Answers</th><th class=\"n\">Photos</th><th class=\"n\">Score</th></tr></thead><tbody>",
-    );
-    if list.is_empty() {
-        body.push_str("<tr><td colspan=\"7\" class=\"muted\">No inspections yet.</td></tr>");
-    }
-    for i in &list {
-        let v = &i.value;
-        let score = scores.get(i.id.as_str()).map(|s| format!("{:.1}", s.value.score)).unwrap_or_else(|| "—".into());
-        let _ = write!(
-            body,
-            "<tr data-id=\"{id}\"><td><a href=\"/dashboard/inspections/{id}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td>\
-             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            esc(&locale.datetime(v.check_in.at)),
-            esc(&names.store(&v.store_id)),
-            esc(&names.user(&v.owner)),
-            status_tag(v.status.as_str()),
-            v.answers.len(),
-            v.photos.len(),
-            esc(&score),
-            id = esc(i.id.as_str()),
-        );
-    }
-    body.push_str("</tbody></table>");
-    let all_scores: Vec<f64> = list.iter().filter_map(|i| scores.get(i.id.as_str())).map(|s| s.value.score).collect();
-    let _ = write!(
-        body,
-        "<h2>Score distribution</h2><div class=\"chart\" id=\"score-chart\" data-live-region>{}</div>",
-        super::super::svg::score_chart(&all_scores, "all inspections in your scope")
-    );
-    Ok(frame(&viewer, "Inspections", "/dashboard/inspections", super::super::html::PreEscaped(body)))
-}
 
 fn answer_text(value: AnswerValue) -> (&'static str, &'static str) {
     match value {
@@ -84,7 +39,15 @@ pub async fn inspection(
         }
         Err(_) => None,
     };
-    let score = by_subject(load_kind::<InspectionScore>(&state, &viewer.caller).await?).remove(record.id.as_str());
+    let score_id =
+        crate::jobs::score_inspection::find_score(state.storage.as_ref(), viewer.caller.tenant_id, &record.id)
+            .await?
+            .id;
+    let score = match load_one::<InspectionScore>(&state, &viewer.caller, score_id.as_str()).await {
+        Ok(score) => Some(score),
+        Err(crate::Error::NotFound { .. }) => None,
+        Err(other) => return Err(other.into()),
+    };
     let v = &record.value;
     let precision = gps_precision(&viewer.caller, &v.owner);
     let item_text =

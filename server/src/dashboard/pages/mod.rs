@@ -6,6 +6,7 @@
 //! user-provided string goes through [`esc`].
 
 mod devices;
+mod inspection_list;
 mod inspections;
 mod login;
 mod order;
@@ -13,6 +14,7 @@ mod orders;
 mod overview;
 
 pub use devices::*;
+pub use inspection_list::*;
 pub use inspections::*;
 pub use login::*;
 pub use order::*;
@@ -28,11 +30,6 @@ use super::session::Viewer;
 
 /// A device that has not synced for this long may hold work the relay has not seen.
 pub const STALE_AFTER_MS: i64 = 4 * 3_600_000;
-/// The overview's period for coverage and inspections, in days.
-pub const PERIOD_DAYS: i64 = 7;
-/// Most rows the orders page lists (the summary, the chart and the CSV cover every filtered
-/// order): a page of a thousand rows is slow to render and to refresh live, and nobody reads it.
-pub const ORDERS_SHOWN: usize = 200;
 
 fn nav(role: Role) -> Vec<NavItem> {
     let mut items = vec![NavItem { href: "/", label: "Overview" }];

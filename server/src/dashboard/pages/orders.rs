@@ -1,20 +1,22 @@
-//! The orders list: filters, the table, the summary, and the rows shared with the overview.
-
-use std::fmt::Write;
+//! The orders list: filters, search, keyset pages, the summary and the approval-time chart,
+//! all read from the read model through [`crate::services::orders::list`]; and [`OrderRow`],
+//! one order with its review as the order's own page reads them from the documents.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use fieldsync_core::doc::{Order, OrderReview, OrderStatus};
+use maud::{Markup, html};
 
-use serde::Deserialize;
-
-use super::super::html::{esc, url_param};
-use super::super::records::{self, Names, Record, by_subject, load_kind};
+use super::super::html::url_param;
+use super::super::records::Record;
 use super::super::session::Viewer;
 use super::super::{DashError, Section};
 use crate::locale::{self, Locale};
+use crate::services::orders::list::{OrderQuery, STATUSES};
+use crate::services::{listing, orders};
 use crate::state::AppState;
+use crate::storage::queries::{self, OrderListRow, OrderSort};
 
 use super::*;
 
@@ -52,125 +54,126 @@ impl OrderRow {
     }
 }
 
-/// Every status an order row can have, for the filter.
-pub const ORDER_STATUSES: [&str; 5] = ["draft", "submitted", "needs-approval", "approved", "rejected"];
+/// Rows per page of the orders list.
+pub const PAGE_ROWS: u32 = 50;
+/// Most rows per page a URL may ask for.
+pub const MAX_PAGE_ROWS: u32 = 500;
 
-/// Orders in the viewer's scope with their reviews, newest first.
-pub async fn order_rows(state: &AppState, viewer: &Viewer) -> Result<Vec<OrderRow>, DashError> {
-    let orders = load_kind::<Order>(state, &viewer.caller).await?;
-    let mut reviews = by_subject(load_kind::<OrderReview>(state, &viewer.caller).await?);
-    let mut rows: Vec<OrderRow> = orders
-        .into_iter()
-        .map(|order| {
-            let review = reviews.remove(order.id.as_str());
-            OrderRow { order, review }
-        })
-        .collect();
-    rows.sort_by_key(|row| std::cmp::Reverse(row.at()));
-    Ok(rows)
+/// A status as a coloured tag.
+pub fn status_badge(status: &str) -> Markup {
+    let class = match status {
+        "approved" => "tag ok",
+        "needs-approval" | "submitted" => "tag warn",
+        "rejected" => "tag bad",
+        _ => "tag",
+    };
+    html! { span class=(class) { (status) } }
 }
 
-pub(super) fn orders_table(id: &str, rows: &[&OrderRow], names: &Names, locale: &Locale) -> String {
-    let mut html = format!(
-        "<table id=\"{id}\" data-live-region><thead><tr><th>Order</th><th>When</th><th>Store</th><th>Rep</th>\
-         <th>Status</th><th class=\"n\">Lines</th><th class=\"n\">Value</th></tr></thead><tbody>"
-    );
-    if rows.is_empty() {
-        html.push_str("<tr><td colspan=\"7\" class=\"muted\">No orders yet.</td></tr>");
-    }
-    for row in rows {
-        let order = &row.order.value;
-        let _ = write!(
-            html,
-            "<tr data-id=\"{id}\"><td><a href=\"/dashboard/orders/{id}\">{number}</a></td><td>{when}</td><td>{store}</td>\
-             <td>{rep}</td><td>{status}</td><td class=\"n\">{lines}</td><td class=\"n\">{value}</td></tr>",
-            id = esc(row.order.id.as_str()),
-            number = if row.number().is_empty() { "not reviewed yet".to_owned() } else { esc(row.number()) },
-            when = esc(&locale.datetime(row.at())),
-            store = esc(&names.store(&order.store_id)),
-            rep = esc(&names.user(&order.owner)),
-            status = status_tag(row.status()),
-            lines = order.lines.len(),
-            value = locale.money(order.total_cents()),
-        );
-    }
-    html.push_str("</tbody></table>");
-    html
-}
-
-// Orders
-
-/// Filters of the orders page.
-#[derive(Debug, Default, Deserialize)]
-pub struct OrderQuery {
-    /// One of [`ORDER_STATUSES`].
-    pub status: Option<String>,
-    /// A store id.
-    pub store: Option<String>,
-}
-
-impl OrderQuery {
-    /// The filters of a request; an unknown status or an empty store filters nothing.
-    pub fn from_request(query: Result<Query<OrderQuery>, QueryRejection>) -> Self {
-        let Query(query) = query.unwrap_or_default();
-        Self {
-            status: query.status.filter(|s| ORDER_STATUSES.contains(&s.as_str())),
-            store: query.store.filter(|s| !s.is_empty()),
+/// A table of orders (the overview's latest orders, a page of the orders list).
+pub fn orders_table(id: &str, rows: &[OrderListRow], locale: &Locale) -> Markup {
+    html! {
+        table id=(id) data-live-region {
+            thead { tr {
+                th { "Order" } th { "When" } th { "Store" } th { "Rep" } th { "Status" } th { "Waiting on" }
+                th.n { "Lines" } th.n { "Value" }
+            } }
+            tbody {
+                @if rows.is_empty() {
+                    tr { td colspan="8" .muted { "No orders match." } }
+                }
+                @for row in rows {
+                    tr data-id=(row.id) {
+                        td { a href={ "/dashboard/orders/" (row.id) } { (row.number.as_deref().unwrap_or("not reviewed yet")) } }
+                        td { (locale.datetime(row.at)) }
+                        td { (row.store_name.as_deref().unwrap_or(&row.store_id)) }
+                        td { (row.rep_name.as_deref().unwrap_or(&row.rep)) }
+                        td { (status_badge(&row.status)) }
+                        td { (row.waiting_on_name.as_deref().or(row.waiting_on.as_deref()).unwrap_or("")) }
+                        td.n { (row.line_count) }
+                        td.n { (locale.money(row.total_cents)) }
+                    }
+                }
+            }
         }
     }
-
-    /// Whether an order row passes the filters.
-    pub fn keeps(&self, row: &OrderRow) -> bool {
-        self.status.as_deref().is_none_or(|s| row.status() == s)
-            && self.store.as_deref().is_none_or(|s| row.order.value.store_id == s)
-    }
 }
 
-/// `GET /dashboard/orders?status=&store=`.
+/// A link to the same list with these parameters.
+pub fn link(path: &str, params: &[(&'static str, String)]) -> String {
+    if params.is_empty() {
+        return path.to_owned();
+    }
+    let query: Vec<String> = params.iter().map(|(name, value)| format!("{name}={}", url_param(value))).collect();
+    format!("{path}?{}", query.join("&"))
+}
+
+/// `GET /dashboard/orders?status=&store=&rep=&region=&from=&to=&q=&sort=&waiting=&after=`: a page
+/// of orders, the count and value of every order the filters cover, and their approval times.
 pub async fn orders(
     State(state): State<AppState>,
     viewer: Viewer,
     query: Result<Query<OrderQuery>, QueryRejection>,
 ) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
-    let filter = OrderQuery::from_request(query);
-    let locale = locale::of_tenant(state.storage.as_ref(), viewer.caller.tenant_id).await?;
-    let names = Names::load(&state, &viewer.caller).await?;
-    let rows = order_rows(&state, &viewer).await?;
-    let shown: Vec<&OrderRow> = rows.iter().filter(|r| filter.keeps(r)).collect();
-    let OrderQuery { status, store } = filter;
-    let mut status_options = String::from("<option value=\"\">any</option>");
-    for s in ORDER_STATUSES {
-        let selected = if status.as_deref() == Some(s) { " selected" } else { "" };
-        let _ = write!(status_options, "<option{selected}>{s}</option>");
-    }
-    let mut store_options = String::from("<option value=\"\">any</option>");
-    for (id, name) in &names.stores {
-        let selected = if store.as_deref() == Some(id.as_str()) { " selected" } else { "" };
-        let _ = write!(store_options, "<option value=\"{}\"{selected}>{}</option>", esc(id), esc(name));
-    }
-    let mut csv_link = String::from("/dashboard/orders.csv");
-    let params: Vec<String> = [("status", &status), ("store", &store)]
-        .iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", url_param(v))))
-        .collect();
-    if !params.is_empty() {
-        csv_link = format!("{csv_link}?{}", params.join("&"));
-    }
-    let total: i64 = shown.iter().map(|r| r.order.value.total_cents()).fold(0, i64::saturating_add);
-    let body = format!(
-        "<h1>Orders</h1><form class=\"filters\" method=\"get\"><label>Status<select name=\"status\" id=\"filter-status\">{status_options}</select></label>\
-         <label>Store<select name=\"store\" id=\"filter-store\">{store_options}</select></label><button class=\"primary\" type=\"submit\">Filter</button>\
-         <a href=\"{}\" id=\"orders-csv\">Export CSV</a></form>\
-         <p class=\"note\" id=\"orders-summary\">{} orders, {} in total (the newest {} in your scope are considered; \
-         the table lists the newest {ORDERS_SHOWN}, the CSV all of them).</p>{}\
-         <h2>Approval times of these orders</h2><div class=\"chart\" id=\"approval-chart\" data-live-region>{}</div>",
-        esc(&csv_link),
-        shown.len(),
-        locale.money(total),
-        records::LIST_LIMIT,
-        orders_table("live-orders", shown.get(..ORDERS_SHOWN).unwrap_or(&shown), &names, &locale),
-        super::super::svg::approval_chart(&super::super::svg::approval_times(shown.iter().copied()))
-    );
-    Ok(frame(&viewer, "Orders", "/dashboard/orders", super::super::html::PreEscaped(body)))
+    let Query(query) = query.map_err(|e| {
+        DashError::from(crate::Error::bad_request("invalid-input", format!("invalid query: {}", e.body_text())))
+    })?;
+    let caller = &viewer.caller;
+    let storage = state.storage.as_ref();
+    let locale = locale::of_tenant(storage, caller.tenant_id).await?;
+    let scope = caller.scope();
+    let request = query.parse(&scope, &locale, PAGE_ROWS, MAX_PAGE_ROWS)?;
+    let page = orders::list::page(storage, caller.tenant_id, &request).await?;
+    let totals = orders::list::totals(storage, caller.tenant_id, &request).await?;
+    let times = queries::approval_times(storage, caller.tenant_id, &request.filter, i64::MIN).await?;
+    let stores =
+        queries::store_names(storage, caller.tenant_id, &listing::reach(&scope, fieldsync_core::DocKind::Store))
+            .await?;
+    let filters = query.filter_params();
+    let csv = link("/dashboard/orders.csv", &filters);
+    let next = page.next.as_ref().map(|cursor| {
+        let mut params = filters.clone();
+        params.push(("after", cursor.encode()));
+        link("/dashboard/orders", &params)
+    });
+    let chosen = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
+    let body = html! {
+        h1 { "Orders" }
+        form.filters method="get" {
+            label { "Search" input type="search" name="q" id="filter-q" value=[query.q.as_deref()] placeholder="number, store, rep, product"; }
+            label { "Status" select name="status" id="filter-status" {
+                option value="" { "any" }
+                @for status in STATUSES { option selected[chosen(&query.status, status)] { (status) } }
+            } }
+            label { "Store" select name="store" id="filter-store" {
+                option value="" { "any" }
+                @for (id, name, region) in &stores {
+                    option value=(id) selected[chosen(&query.store, id)] { (name) " · " (region) }
+                }
+            } }
+            label { "From" input type="date" name="from" id="filter-from" value=[query.from.as_deref()]; }
+            label { "To" input type="date" name="to" id="filter-to" value=[query.to.as_deref()]; }
+            label { "Sort" select name="sort" id="filter-sort" {
+                @for sort in OrderSort::ALL { option selected[chosen(&query.sort, sort.as_str())] { (sort.as_str()) } }
+            } }
+            label { "Waiting on" select name="waiting" id="filter-waiting" {
+                option value="" { "anyone" }
+                option value="me" selected[chosen(&query.waiting, "me")] { "me" }
+            } }
+            button.primary type="submit" { "Filter" }
+            a href=(csv) id="orders-csv" { "Export CSV" }
+        }
+        p.note id="orders-summary" {
+            (totals.count) " orders, " (locale.money(totals.total_cents)) " in total. Times in " (locale.time_zone()) "."
+            @if request.after.is_some() { " " a href=(link("/dashboard/orders", &filters)) { "Back to the first page" } }
+        }
+        (orders_table("live-orders", &page.rows, &locale))
+        @if let Some(next) = &next {
+            p { a href=(next) id="orders-next" rel="next" { "Next " (request.limit) " orders" } }
+        }
+        h2 { "Approval times of these orders" }
+        div.chart id="approval-chart" data-live-region { (super::super::svg::approval_chart(&times)) }
+    };
+    Ok(frame(&viewer, "Orders", "/dashboard/orders", body))
 }

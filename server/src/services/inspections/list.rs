@@ -50,7 +50,13 @@ pub struct InspectionRequest {
 
 impl InspectionQuery {
     /// The query as a request in `scope`, days counted in `locale`.
-    pub fn parse(&self, scope: &Scope, locale: &Locale, default_limit: u32, max_limit: u32) -> Result<InspectionRequest> {
+    pub fn parse(
+        &self,
+        scope: &Scope,
+        locale: &Locale,
+        default_limit: u32,
+        max_limit: u32,
+    ) -> Result<InspectionRequest> {
         let (from, to) = listing::date_range(locale, self.from.as_deref(), self.to.as_deref())?;
         Ok(InspectionRequest {
             filter: InspectionFilter {
@@ -88,7 +94,11 @@ impl InspectionQuery {
 }
 
 /// One page of the inspections a request asks for.
-pub async fn page(storage: &dyn Storage, tenant_id: i64, request: &InspectionRequest) -> Result<Page<InspectionListRow>> {
+pub async fn page(
+    storage: &dyn Storage,
+    tenant_id: i64,
+    request: &InspectionRequest,
+) -> Result<Page<InspectionListRow>> {
     queries::list_inspections(storage, tenant_id, &request.filter, request.after.as_ref(), request.limit).await
 }
 

@@ -113,7 +113,7 @@ mod tests {
         }
         migrate(&mut conn).unwrap();
         let jobs: Vec<(i64, String)> = conn
-            .prepare("SELECT tenant_id, kind FROM jobs WHERE kind = 'rebuild-projections' ORDER BY tenant_id")
+            .prepare("SELECT DISTINCT tenant_id, kind FROM jobs WHERE kind = 'rebuild-projections' ORDER BY tenant_id")
             .unwrap()
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .unwrap()

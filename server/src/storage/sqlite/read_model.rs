@@ -9,7 +9,9 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, param
 use super::SqliteStorage;
 use crate::error::Result;
 use crate::storage::docs::heads_to_blob;
-use crate::storage::read_model::{Cell, CellKind, Select, TABLES, TableDump, delete_sql, dump_sql, insert_sql, upsert_sql};
+use crate::storage::read_model::{
+    Cell, CellKind, Select, TABLES, TableDump, delete_sql, dump_sql, insert_sql, upsert_sql,
+};
 use crate::storage::{ReadModelStore, RowChange};
 
 fn numbered(n: usize) -> String {

@@ -32,6 +32,8 @@ CREATE INDEX inspection_rows_region_listed ON inspection_rows(tenant_id, region,
 CREATE INDEX inspection_rows_supervisor_listed ON inspection_rows(tenant_id, supervisor, check_in_at, inspection_id);
 
 ALTER TABLE alert_rows ADD COLUMN detail TEXT;
+ALTER TABLE inspection_rows ADD COLUMN check_in_latitude DOUBLE PRECISION;
+ALTER TABLE inspection_rows ADD COLUMN check_in_longitude DOUBLE PRECISION;
 CREATE INDEX alert_rows_state_raised ON alert_rows(tenant_id, state, raised_at, inbox_id, alert_id);
 
 CREATE TABLE photo_rows (
@@ -52,6 +54,7 @@ CREATE TABLE store_rows (
     address TEXT,
     region TEXT,
     customer_id TEXT,
+    tier TEXT,
     rep TEXT,
     supervisor TEXT,
     active BIGINT,

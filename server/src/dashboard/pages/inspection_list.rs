@@ -1,0 +1,105 @@
+//! The inspections list: filters, search, keyset pages and the score distribution of every
+//! inspection the filters cover, from the read model ([`crate::services::inspections::list`]).
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use fieldsync_core::DocKind;
+use maud::html;
+
+use super::super::session::Viewer;
+use super::super::svg;
+use super::super::{DashError, Section};
+use super::orders::{MAX_PAGE_ROWS, PAGE_ROWS, link, status_badge};
+use crate::locale;
+use crate::services::inspections::list::{InspectionQuery, STATUSES};
+use crate::services::{inspections, listing};
+use crate::state::AppState;
+use crate::storage::queries;
+
+use super::*;
+
+/// `GET /dashboard/inspections?status=&store=&supervisor=&region=&from=&to=&q=&after=`.
+pub async fn inspections(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    query: Result<Query<InspectionQuery>, QueryRejection>,
+) -> Result<Response, DashError> {
+    Section::Inspections.check(&viewer.caller)?;
+    let Query(query) = query.map_err(|e| {
+        DashError::from(crate::Error::bad_request("invalid-input", format!("invalid query: {}", e.body_text())))
+    })?;
+    let caller = &viewer.caller;
+    let storage = state.storage.as_ref();
+    let locale = locale::of_tenant(storage, caller.tenant_id).await?;
+    let scope = caller.scope();
+    let request = query.parse(&scope, &locale, PAGE_ROWS, MAX_PAGE_ROWS)?;
+    let page = inspections::list::page(storage, caller.tenant_id, &request).await?;
+    let figures = inspections::list::figures(storage, caller.tenant_id, &request).await?;
+    let stores = queries::store_names(storage, caller.tenant_id, &listing::reach(&scope, DocKind::Store)).await?;
+    let filters = query.filter_params();
+    let csv = link("/dashboard/inspections.csv", &filters);
+    let next = page.next.as_ref().map(|cursor| {
+        let mut params = filters.clone();
+        params.push(("after", cursor.encode()));
+        link("/dashboard/inspections", &params)
+    });
+    let chosen = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
+    let body = html! {
+        h1 { "Inspections" }
+        form.filters method="get" {
+            label { "Search" input type="search" name="q" id="filter-q" value=[query.q.as_deref()] placeholder="store, supervisor"; }
+            label { "Status" select name="status" id="filter-status" {
+                option value="" { "any" }
+                @for status in STATUSES { option selected[chosen(&query.status, status)] { (status) } }
+            } }
+            label { "Store" select name="store" id="filter-store" {
+                option value="" { "any" }
+                @for (id, name, region) in &stores {
+                    option value=(id) selected[chosen(&query.store, id)] { (name) " · " (region) }
+                }
+            } }
+            label { "From" input type="date" name="from" id="filter-from" value=[query.from.as_deref()]; }
+            label { "To" input type="date" name="to" id="filter-to" value=[query.to.as_deref()]; }
+            button.primary type="submit" { "Filter" }
+            a href=(csv) id="inspections-csv" { "Export CSV" }
+        }
+        p.note id="inspections-summary" {
+            (figures.count) " inspections, " (figures.scored) " scored"
+            @if let Some(average) = figures.average_score { ", average score " (format!("{average:.1}")) }
+            ". Times in " (locale.time_zone()) "."
+            @if request.after.is_some() { " " a href=(link("/dashboard/inspections", &filters)) { "Back to the first page" } }
+        }
+        table id="live-inspections" data-live-region {
+            thead { tr {
+                th { "Checked in" } th { "Store" } th { "Supervisor" } th { "Status" }
+                th.n { "Answers" } th.n { "Photos" } th.n { "Score" } th { "Photo verdicts" }
+            } }
+            tbody {
+                @if page.rows.is_empty() { tr { td colspan="8" .muted { "No inspections match." } } }
+                @for row in &page.rows {
+                    tr data-id=(row.id) {
+                        td { a href={ "/dashboard/inspections/" (row.id) } { (locale.datetime(row.check_in_at)) } }
+                        td { (row.store_name.as_deref().unwrap_or(&row.store_id)) }
+                        td { (row.supervisor_name.as_deref().unwrap_or(&row.supervisor)) }
+                        td { (status_badge(&row.status)) }
+                        td.n { (row.answer_count) }
+                        td.n { (row.photo_count) }
+                        td.n { (row.score.map_or_else(|| "—".to_owned(), |s| format!("{s:.1}"))) }
+                        td {
+                            @if let (Some(pass), Some(review), Some(rejected)) = (row.photos_pass, row.photos_review, row.photos_rejected) {
+                                (pass) " pass · " (review) " to review · " (rejected) " rejected"
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(next) = &next {
+            p { a href=(next) id="inspections-next" rel="next" { "Next " (request.limit) " inspections" } }
+        }
+        h2 { "Score distribution" }
+        div.chart id="score-chart" data-live-region { (svg::score_chart(&figures.score_buckets, "the inspections above")) }
+    };
+    Ok(frame(&viewer, "Inspections", "/dashboard/inspections", body))
+}
