@@ -14,7 +14,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use fieldsync_core::doc::{self, DocumentModel, GeoFix, Inbox, Inspection, InspectionScore, Order, OrderReview, RetailStore};
+use fieldsync_core::doc::{
+    self, DocumentModel, GeoFix, Inbox, Inspection, InspectionScore, Order, OrderReview, RetailStore,
+};
 use fieldsync_core::local_store::{CheckIn, LineInput, NewOrder};
 use fieldsync_core::{DocumentId, Role};
 use fieldsync_server::dashboard::session::{LOGIN_CSRF_COOKIE, SESSION_COOKIE};
@@ -51,7 +53,12 @@ fn overview_figures_and_every_page_walk_equal_counts_from_the_documents_beyond_e
     });
     let phase = Instant::now();
     assert!(relay.wait_for_jobs(Duration::from_secs(600)), "the relay did not review every order");
-    eprintln!("[{}] orders synced by {:.1} s, reviewed {:.1} s later", backend_name(), started.elapsed().as_secs_f64() - phase.elapsed().as_secs_f64(), phase.elapsed().as_secs_f64());
+    eprintln!(
+        "[{}] orders synced by {:.1} s, reviewed {:.1} s later",
+        backend_name(),
+        started.elapsed().as_secs_f64() - phase.elapsed().as_secs_f64(),
+        phase.elapsed().as_secs_f64()
+    );
 
     // Inspections: three supervisors, two weeks of visits each, checked out (and so scored).
     let supervisors = relay.users(Role::Supervisor, None);
@@ -149,7 +156,11 @@ fn overview_figures_and_every_page_walk_equal_counts_from_the_documents_beyond_e
 
     // Inspections and open alerts, walked.
     assert_eq!(walk(&relay, &hq_token, "/v1/inspections?").len(), truth.inspections.len(), "inspections listed");
-    assert_eq!(walk(&relay, &hq_token, "/v1/alerts?state=open&").len(), truth.open_alerts as usize, "open alerts listed");
+    assert_eq!(
+        walk(&relay, &hq_token, "/v1/alerts?state=open&").len(),
+        truth.open_alerts as usize,
+        "open alerts listed"
+    );
 
     eprintln!("[{}] read_model_at_scale took {:.1} s", backend_name(), started.elapsed().as_secs_f64());
 }
@@ -327,8 +338,10 @@ impl Truth {
                 (id.to_string(), truth)
             })
             .collect();
-        let scores: HashMap<String, f64> =
-            documents::<InspectionScore>(relay).into_iter().map(|(_, _, s)| (s.inspection_id.clone(), s.score)).collect();
+        let scores: HashMap<String, f64> = documents::<InspectionScore>(relay)
+            .into_iter()
+            .map(|(_, _, s)| (s.inspection_id.clone(), s.score))
+            .collect();
         let inspections = documents::<Inspection>(relay)
             .into_iter()
             .map(|(id, meta, inspection)| InspectionTruth {
@@ -354,7 +367,8 @@ impl Truth {
 
     /// The figures `scope` should see in `overview` (its day boundaries taken from it).
     fn overview(&self, overview: &Value, scope: &Scope) -> Figures {
-        let locale = Locale::new(overview["time_zone"].as_str().unwrap(), overview["currency"].as_str().unwrap()).unwrap();
+        let locale =
+            Locale::new(overview["time_zone"].as_str().unwrap(), overview["currency"].as_str().unwrap()).unwrap();
         let today_start = overview["today_start"].as_i64().unwrap();
         let period_start = overview["period_start"].as_i64().unwrap();
         let today = locale.day_of(today_start);
@@ -365,8 +379,10 @@ impl Truth {
             _ => o.rep == scope.user_id,
         };
         let orders: Vec<&OrderTruth> = self.orders.values().filter(sees_order).collect();
-        let day_bounds: Vec<i64> = (0..=14).rev().map(|back| locale.start_of(Locale::days_before(today, back - 1))).collect();
-        let submitted_in = |from: i64, to: i64| orders.iter().filter(|o| o.submitted && (from..to).contains(&o.at));
+        let day_bounds: Vec<i64> =
+            (0..=14).rev().map(|back| locale.start_of(Locale::days_before(today, back - 1))).collect();
+        let submitted_in =
+            |from: i64, to: i64| orders.iter().filter(move |o| o.submitted && (from..to).contains(&o.at));
         let per_day = day_bounds.windows(2).map(|w| submitted_in(w[0], w[1]).count() as u64).collect();
         let tomorrow = day_bounds[14];
         let pending: Vec<&&OrderTruth> = orders.iter().filter(|o| o.status == "needs-approval").collect();
@@ -397,7 +413,8 @@ impl Truth {
             today_count: submitted_in(today_start, tomorrow).count() as u64,
             today_cents: submitted_in(today_start, tomorrow).map(|o| o.total_cents).sum(),
             approvals_pending: pending.len() as u64,
-            waiting_on_me: pending.iter().filter(|o| o.waiting_on.as_deref() == Some(scope.user_id.as_str())).count() as u64,
+            waiting_on_me: pending.iter().filter(|o| o.waiting_on.as_deref() == Some(scope.user_id.as_str())).count()
+                as u64,
             per_day,
             inspections: inspections.len() as u64,
             scored: scores.len() as u64,
@@ -412,7 +429,8 @@ impl Truth {
 
 fn assert_figures(overview: &Value, expected: &Figures, who: &str) {
     let orders = &overview["orders"];
-    let counts = |value: &Value| -> Vec<u64> { value.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect() };
+    let counts =
+        |value: &Value| -> Vec<u64> { value.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect() };
     let actual = Figures {
         today_count: orders["today"]["count"].as_u64().unwrap(),
         today_cents: orders["today"]["total_cents"].as_i64().unwrap(),
@@ -472,7 +490,8 @@ fn dashboard_page(relay: &Relay, username: &str, password: &str, path: &str) -> 
         .timeout_global(Some(Duration::from_secs(120)))
         .build()
         .into();
-    let form = format!("tenant={}&username={username}&password={password}&csrf=check", fieldsync_server::seed::DEMO_TENANT);
+    let form =
+        format!("tenant={}&username={username}&password={password}&csrf=check", fieldsync_server::seed::DEMO_TENANT);
     let login = agent
         .post(format!("{}/dashboard/login", relay.base_url))
         .header("cookie", format!("{LOGIN_CSRF_COOKIE}=check"))
@@ -484,7 +503,9 @@ fn dashboard_page(relay: &Relay, username: &str, password: &str, path: &str) -> 
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix(&format!("{SESSION_COOKIE}=")).map(|rest| rest.split(';').next().unwrap().to_owned()))
+        .find_map(|c| {
+            c.strip_prefix(&format!("{SESSION_COOKIE}=")).map(|rest| rest.split(';').next().unwrap().to_owned())
+        })
         .filter(|token| !token.is_empty())
         .unwrap_or_else(|| panic!("the dashboard login answered {} without a session", login.status()));
     let mut page = agent
