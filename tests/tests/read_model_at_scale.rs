@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use fieldsync_core::doc::{
-    self, DocumentModel, GeoFix, Inbox, Inspection, InspectionScore, Order, OrderReview, RetailStore,
+    self, AnswerValue, DocumentModel, GeoFix, Inbox, Inspection, InspectionScore, Order, OrderReview, RetailStore,
 };
 use fieldsync_core::local_store::{CheckIn, LineInput, NewOrder};
 use fieldsync_core::{DocumentId, Role};
@@ -105,7 +105,7 @@ fn overview_figures_and_every_page_walk_equal_counts_from_the_documents_beyond_e
     let overview = get(&relay, &hq_token, "/v1/overview");
     let expected = truth.overview(&overview, &hq_scope(&relay));
     assert_figures(&overview, &expected, "HQ");
-    assert!(expected.today_count > 1_000 && expected.inspections > 500, "too few to matter: {expected:?}");
+    assert!(expected.today_count > 1_000 && expected.inspections > 400, "too few to matter: {expected:?}");
     let manager = relay.login_of(&relay.users(Role::Manager, Some("north"))[0]).clone();
     let manager_token =
         fieldsync_core::sync::login(&relay.base_url, &manager.tenant, &manager.username, &manager.password, "checks")
@@ -212,7 +212,7 @@ fn inspect(relay: &Relay, supervisor: &str) {
     let phone = relay.phone(supervisor);
     phone.sync();
     let stores: Vec<(DocumentId, RetailStore)> = phone.store.stores().unwrap();
-    let (template_id, _) = phone.store.templates().unwrap().into_iter().next().expect("a checklist template");
+    let (template_id, template) = phone.store.templates().unwrap().into_iter().next().expect("a checklist template");
     let now = fieldsync_core::clock::now_ms();
     phone.network.set(Weather::Offline);
     for i in 0..INSPECTIONS_PER_SUPERVISOR {
@@ -223,6 +223,12 @@ fn inspect(relay: &Relay, supervisor: &str) {
             .store
             .check_in(CheckIn { store_id: store_id.to_string(), template_id: template_id.to_string(), at, position })
             .unwrap();
+        // One visit in three answered in full, so that scores differ.
+        if i % 3 == 0 {
+            for (item_id, _) in template.items_in_order() {
+                phone.store.answer(&id, item_id, AnswerValue::Yes, None, "").unwrap();
+            }
+        }
         phone.store.check_out(&id, at + 40 * 60_000, position).unwrap();
     }
     phone.network.set(Weather::Clear);
