@@ -145,7 +145,7 @@ fn overview_figures_and_every_page_walk_equal_counts_from_the_documents_beyond_e
 
     // Filtered walks.
     let approved = truth.orders.values().filter(|o| o.status == "approved").count();
-    assert!(approved > 1_000, "{approved} approved orders");
+    assert!(approved > 500, "{approved} approved orders");
     assert_eq!(walk(&relay, &hq_token, "/v1/orders?status=approved&").len(), approved, "approved orders listed");
     let busiest = truth.orders.values().fold(BTreeMap::<&str, usize>::new(), |mut counts, o| {
         *counts.entry(o.store_id.as_str()).or_default() += 1;
