@@ -210,7 +210,8 @@ impl OrderFilter {
         }
     }
 
-    fn condition(&self, sql: &mut Sql) {
+    /// The filter as conditions on `o` (an `order_rows` row of tenant `tenant_id`).
+    fn condition(&self, sql: &mut Sql, tenant_id: i64) {
         // A row with only a review's columns (its order not written yet) is not an order; the
         // test is on `listed_at`, which every index holds, so it costs no row lookup.
         sql.push(" AND o.listed_at IS NOT NULL");
@@ -241,13 +242,27 @@ impl OrderFilter {
         }
         if let Some(needle) = self.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             let pattern = contains_pattern(needle);
+            // The subqueries name the tenant as a value, not as `o.tenant_id`: uncorrelated, each
+            // runs once per query instead of once per order row (which scanned every line of
+            // the tenant for every order).
+            let (tenant, pattern) = (Cell::int(tenant_id), text(&pattern));
             sql.with(
                 " AND (LOWER(o.order_number) LIKE ? ESCAPE '\\' \
-                 OR o.store_id IN (SELECT s2.store_id FROM store_rows s2 WHERE s2.tenant_id = o.tenant_id AND LOWER(s2.name) LIKE ? ESCAPE '\\') \
-                 OR o.rep IN (SELECT u2.id FROM users u2 WHERE u2.tenant_id = o.tenant_id AND LOWER(u2.username) LIKE ? ESCAPE '\\') \
-                 OR o.order_id IN (SELECT l.order_id FROM order_lines l WHERE l.tenant_id = o.tenant_id AND (LOWER(l.sku) LIKE ? ESCAPE '\\' \
-                    OR l.sku IN (SELECT p.sku FROM product_rows p WHERE p.tenant_id = o.tenant_id AND LOWER(p.name) LIKE ? ESCAPE '\\'))))",
-                std::iter::repeat_n(text(&pattern), 5),
+                 OR o.store_id IN (SELECT s2.store_id FROM store_rows s2 WHERE s2.tenant_id = ? AND LOWER(s2.name) LIKE ? ESCAPE '\\') \
+                 OR o.rep IN (SELECT u2.id FROM users u2 WHERE u2.tenant_id = ? AND LOWER(u2.username) LIKE ? ESCAPE '\\') \
+                 OR o.order_id IN (SELECT l.order_id FROM order_lines l WHERE l.tenant_id = ? AND (LOWER(l.sku) LIKE ? ESCAPE '\\' \
+                    OR l.sku IN (SELECT p.sku FROM product_rows p WHERE p.tenant_id = ? AND LOWER(p.name) LIKE ? ESCAPE '\\'))))",
+                [
+                    pattern.clone(),
+                    tenant.clone(),
+                    pattern.clone(),
+                    tenant.clone(),
+                    pattern.clone(),
+                    tenant.clone(),
+                    pattern.clone(),
+                    tenant,
+                    pattern,
+                ],
             );
         }
     }
@@ -379,7 +394,7 @@ pub async fn list_orders(
         ),
         [Cell::int(tenant_id)],
     );
-    filter.condition(&mut sql);
+    filter.condition(&mut sql, tenant_id);
     let key = sort.key_column();
     let (cmp, dir) = if sort.descending() { ("<", "DESC") } else { (">", "ASC") };
     if let Some(after) = after {
@@ -417,7 +432,7 @@ pub async fn order_totals(store: &Store, tenant_id: i64, filter: &OrderFilter) -
         "SELECT COUNT(*), CAST(COALESCE(SUM(o.total_cents), 0) AS BIGINT) FROM order_rows o WHERE o.tenant_id = ?",
         [Cell::int(tenant_id)],
     );
-    filter.condition(&mut sql);
+    filter.condition(&mut sql, tenant_id);
     let rows = store.select(sql.select(vec![CellKind::Int, CellKind::Int])).await?;
     Ok(rows
         .first()
@@ -448,7 +463,7 @@ pub async fn orders_per_period(
             ),
             [Cell::int(tenant_id), Cell::int(window[0]), Cell::int(window[1])],
         );
-        filter.condition(&mut sql);
+        filter.condition(&mut sql, tenant_id);
     }
     let rows = store.select(sql.select(vec![CellKind::Int, CellKind::Int])).await?;
     let mut counts = vec![0; periods];
@@ -491,7 +506,7 @@ pub async fn approval_times(
             " FROM order_rows o WHERE o.tenant_id = ? AND o.decided_at >= ? AND o.approval_ms IS NOT NULL",
             [Cell::int(tenant_id), Cell::int(decided_since)],
         );
-        filter.condition(sql);
+        filter.condition(sql, tenant_id);
     };
     let mut sql = Sql::default();
     sql.push("SELECT COUNT(*)");
@@ -632,7 +647,7 @@ pub async fn rollout(store: &Store, tenant_id: i64, filter: &OrderFilter, sku: &
          WHERE l.tenant_id = ? AND l.sku = ? AND l.qty > 0 AND o.list_status IN ('submitted', 'needs-approval', 'approved')",
         [Cell::int(tenant_id), text(sku)],
     );
-    filter.condition(&mut sql);
+    filter.condition(&mut sql, tenant_id);
     sql.push(" GROUP BY o.store_id");
     use CellKind::*;
     Ok(store
@@ -680,7 +695,8 @@ impl InspectionFilter {
         Self { reach, status: None, store_id: None, supervisor: None, region: None, from: None, to: None, text: None }
     }
 
-    fn condition(&self, sql: &mut Sql) {
+    /// The filter as conditions on `i` (an `inspection_rows` row of tenant `tenant_id`).
+    fn condition(&self, sql: &mut Sql, tenant_id: i64) {
         // A row with only a score's columns is not an inspection (`check_in_at` is in every index).
         sql.push(" AND i.check_in_at IS NOT NULL");
         reach_condition(sql, &self.reach, "i.supervisor", "i.region");
@@ -704,10 +720,11 @@ impl InspectionFilter {
         }
         if let Some(needle) = self.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             let pattern = contains_pattern(needle);
+            // Uncorrelated subqueries (the tenant as a value): each runs once per query.
             sql.with(
-                " AND (i.store_id IN (SELECT s2.store_id FROM store_rows s2 WHERE s2.tenant_id = i.tenant_id AND LOWER(s2.name) LIKE ? ESCAPE '\\') \
-                 OR i.supervisor IN (SELECT u2.id FROM users u2 WHERE u2.tenant_id = i.tenant_id AND LOWER(u2.username) LIKE ? ESCAPE '\\'))",
-                [text(&pattern), text(&pattern)],
+                " AND (i.store_id IN (SELECT s2.store_id FROM store_rows s2 WHERE s2.tenant_id = ? AND LOWER(s2.name) LIKE ? ESCAPE '\\') \
+                 OR i.supervisor IN (SELECT u2.id FROM users u2 WHERE u2.tenant_id = ? AND LOWER(u2.username) LIKE ? ESCAPE '\\'))",
+                [Cell::int(tenant_id), text(&pattern), Cell::int(tenant_id), text(&pattern)],
             );
         }
     }
@@ -774,7 +791,7 @@ pub async fn list_inspections(
          WHERE i.tenant_id = ?",
         [Cell::int(tenant_id)],
     );
-    filter.condition(&mut sql);
+    filter.condition(&mut sql, tenant_id);
     if let Some(after) = after {
         let id = after.ids.first().cloned().unwrap_or_default();
         sql.with(" AND (i.check_in_at, i.inspection_id) < (?, ?)", [Cell::int(after.key), Cell::text(id)]);
@@ -853,7 +870,7 @@ pub async fn inspection_figures(store: &Store, tenant_id: i64, filter: &Inspecti
         sql.with(&format!(", CAST(COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0) AS BIGINT)"), values);
     }
     sql.with(" FROM inspection_rows i WHERE i.tenant_id = ?", [Cell::int(tenant_id)]);
-    filter.condition(&mut sql);
+    filter.condition(&mut sql, tenant_id);
     let mut kinds = vec![CellKind::Int, CellKind::Int, CellKind::Real];
     kinds.extend([CellKind::Int; 10]);
     let rows = store.select(sql.select(kinds)).await?;
