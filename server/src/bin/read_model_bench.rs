@@ -37,7 +37,6 @@ use std::time::{Duration, Instant};
 use fieldsync_core::clock::now_ms;
 use fieldsync_core::doc::{Catalog, Product, RetailStore};
 use fieldsync_core::{DocumentId, Role};
-use fieldsync_server::services::accounts::{self, NewAccount};
 use fieldsync_server::config::{Config, PasswordCost};
 use fieldsync_server::dashboard::session::{LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use fieldsync_server::locale::Locale;
@@ -45,6 +44,7 @@ use fieldsync_server::read_model::{
     AlertRow, InspectionRow, OrderLineRow, OrderRow, PhotoRow, Projection, ReviewRow, ScoreRow, StepRow,
 };
 use fieldsync_server::scope::Scope;
+use fieldsync_server::services::accounts::{self, NewAccount};
 use fieldsync_server::services::orders::list::OrderQuery;
 use fieldsync_server::services::{listing, overview};
 use fieldsync_server::storage::queries::{self, AlertFilter, Cursor, InspectionFilter};
@@ -241,7 +241,8 @@ fn run(orders: usize, inspections: usize) -> Result<(), BoxError> {
 
     println!();
     println!("Services called directly (SQL and decoding, no rendering; {RUNS} runs each):");
-    let locale = runtime.block_on(fieldsync_server::services::accounts::tenant_locale(state.storage.as_ref(), tenant.id))?;
+    let locale =
+        runtime.block_on(fieldsync_server::services::accounts::tenant_locale(state.storage.as_ref(), tenant.id))?;
     let storage = state.storage.as_ref();
     let mut table = Table::default();
     table.time("overview::at (HQ)", Target::Overview, || {

@@ -10,7 +10,7 @@ use maud::html;
 use super::super::session::Viewer;
 use super::super::svg;
 use super::super::{DashError, Section};
-use super::orders::{MAX_PAGE_ROWS, PAGE_ROWS, link, next_link};
+use super::orders::{MAX_PAGE_ROWS, PAGE_ROWS, WINDOW_DAYS, default_window, link, next_link};
 use crate::services::inspections::list::{InspectionQuery, STATUSES};
 use crate::services::{inspections, listing};
 use crate::state::AppState;
@@ -25,10 +25,11 @@ pub async fn inspections(
     query: Result<Query<InspectionQuery>, QueryRejection>,
 ) -> Result<Response, DashError> {
     Section::Inspections.check(&viewer.caller)?;
-    let query = crate::http::lists::query(query)?;
+    let mut query = crate::http::lists::query(query)?;
     let caller = &viewer.caller;
     let storage = state.storage.as_ref();
     let locale = crate::services::accounts::tenant_locale(storage, caller.tenant_id).await?;
+    let windowed = default_window(&mut query.from, &query.to, &locale);
     let scope = caller.scope();
     let request = query.parse(&scope, &locale, PAGE_ROWS, MAX_PAGE_ROWS)?;
     let page = inspections::list::page(storage, caller.tenant_id, &request).await?;
@@ -60,6 +61,7 @@ pub async fn inspections(
         p.note id="inspections-summary" {
             (figures.count) " inspections, " (figures.scored) " scored"
             @if let Some(average) = figures.average_score { ", average score " (format!("{average:.1}")) }
+            @if windowed { ", last " (WINDOW_DAYS) " days (clear the dates for every inspection)" }
             ". Times in " (locale.time_zone()) "."
             @if request.after.is_some() { " " a href=(link("/dashboard/inspections", &filters)) { "Back to the first page" } }
         }

@@ -97,6 +97,21 @@ pub fn link(path: &str, params: &[(&'static str, String)]) -> String {
     format!("{path}?{}", query.join("&"))
 }
 
+/// Days a list page covers when its URL names no dates: what people look at, and what keeps the
+/// page's totals and charts a bounded range of the indexes however many years of data there are.
+pub const WINDOW_DAYS: i64 = 30;
+
+/// Sets `from` to [`WINDOW_DAYS`] ago when the URL names neither date (`from=` present but empty
+/// means every day); whether it did.
+pub fn default_window(from: &mut Option<String>, to: &Option<String>, locale: &Locale) -> bool {
+    if from.is_some() || to.is_some() {
+        return false;
+    }
+    let today = locale.day_of(fieldsync_core::clock::now_ms());
+    *from = Some(Locale::days_before(today, WINDOW_DAYS - 1).to_string());
+    true
+}
+
 /// The link to the page after `next` of a list at `path` with these filters.
 pub fn next_link(path: &str, filters: &[(&'static str, String)], next: Option<&Cursor>) -> Option<String> {
     next.map(|cursor| {
@@ -114,15 +129,18 @@ pub async fn orders(
     query: Result<Query<OrderQuery>, QueryRejection>,
 ) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
-    let query = crate::http::lists::query(query)?;
+    let mut query = crate::http::lists::query(query)?;
     let caller = &viewer.caller;
     let storage = state.storage.as_ref();
     let locale = crate::services::accounts::tenant_locale(storage, caller.tenant_id).await?;
+    let windowed = default_window(&mut query.from, &query.to, &locale);
     let scope = caller.scope();
     let request = query.parse(&scope, &locale, PAGE_ROWS, MAX_PAGE_ROWS)?;
     let page = orders::list::page(storage, caller.tenant_id, &request).await?;
     let totals = orders::list::totals(storage, caller.tenant_id, &request).await?;
-    let times = queries::approval_times(storage, caller.tenant_id, &request.filter, i64::MIN).await?;
+    // Orders listed from `from` on were decided after it.
+    let decided_since = request.filter.from.unwrap_or(i64::MIN);
+    let times = queries::approval_times(storage, caller.tenant_id, &request.filter, decided_since).await?;
     let stores =
         queries::store_names(storage, caller.tenant_id, &listing::reach(&scope, fieldsync_core::DocKind::Store))
             .await?;
@@ -157,7 +175,9 @@ pub async fn orders(
             a href=(csv) id="orders-csv" { "Export CSV" }
         }
         p.note id="orders-summary" {
-            (totals.count) " orders, " (locale.money(totals.total_cents)) " in total. Times in " (locale.time_zone()) "."
+            (totals.count) " orders, " (locale.money(totals.total_cents)) " in total"
+            @if windowed { ", last " (WINDOW_DAYS) " days (clear the dates for every order)" }
+            ". Times in " (locale.time_zone()) "."
             @if request.after.is_some() { " " a href=(link("/dashboard/orders", &filters)) { "Back to the first page" } }
         }
         (orders_table("live-orders", &page.rows, &locale))
