@@ -810,9 +810,12 @@ impl Target {
     }
 }
 
+/// Median and p95 in ms, and the size of the answer; or why the request failed.
+type Timing = Result<(f64, f64, usize), String>;
+
 #[derive(Default)]
 struct Table {
-    rows: Vec<(String, Target, Result<(f64, f64, usize), String>)>,
+    rows: Vec<(String, Target, Timing)>,
 }
 
 impl Table {
