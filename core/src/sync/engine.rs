@@ -259,7 +259,7 @@ impl SyncEngine {
         let documents = self.documents_pass(&mut report);
         let photos = match &documents {
             Err(SyncError::Transport(TransportError::Unauthenticated(_))) => Ok(()),
-            _ => self.photos_pass(&mut report, false).map(|_| ()),
+            _ => self.photos_pass(&mut report, false, None).map(|_| ()),
         };
         let result = documents.and(photos);
         self.finished(&result, &report);
@@ -278,7 +278,7 @@ impl SyncEngine {
     /// aside. Never waits for the documents lane.
     pub fn upload_photos_now(&self) -> Result<SyncReport, SyncError> {
         let mut report = SyncReport::default();
-        self.photos_pass(&mut report, false)?;
+        self.photos_pass(&mut report, false, None)?;
         Ok(report)
     }
 
@@ -335,10 +335,15 @@ impl SyncEngine {
     /// One pass over the photo queue: every photo not set aside and (with `due_only`) whose
     /// retry time has come. Returns what moved; an error only for what stops the lane (the
     /// local store, or a session the relay no longer knows).
-    fn photos_pass(&self, report: &mut SyncReport, due_only: bool) -> Result<PhotoPass, SyncError> {
+    fn photos_pass(
+        &self,
+        report: &mut SyncReport,
+        due_only: bool,
+        stop: Option<&AtomicBool>,
+    ) -> Result<PhotoPass, SyncError> {
         let _one_at_a_time = lock(&self.photos_running);
         lock(&self.photos).running = true;
-        let result = self.upload_photos(report, due_only);
+        let result = self.upload_photos(report, due_only, stop);
         let lane_result = match &result {
             Ok(PhotoPass { error: Some(error), .. }) => Err(SyncError::Transport(error.clone())),
             Ok(_) => Ok(()),
@@ -520,10 +525,18 @@ impl SyncEngine {
         Ok(queue)
     }
 
-    fn upload_photos(&self, report: &mut SyncReport, due_only: bool) -> Result<PhotoPass, SyncError> {
+    fn upload_photos(
+        &self,
+        report: &mut SyncReport,
+        due_only: bool,
+        stop: Option<&AtomicBool>,
+    ) -> Result<PhotoPass, SyncError> {
         let mut pass = PhotoPass::default();
         let aside: HashSet<String> = lock(&self.set_aside).iter().map(|p| p.sha256.clone()).collect();
         for photo in self.photo_queue()? {
+            if stop.is_some_and(|stop| stop.load(Ordering::SeqCst)) {
+                break;
+            }
             if aside.contains(&photo.sha256) {
                 continue;
             }
@@ -799,7 +812,7 @@ fn photos_lane(
     let mut link_failures: u32 = 0;
     while !stop.load(Ordering::SeqCst) {
         let mut report = SyncReport::default();
-        let wait = match engine.photos_pass(&mut report, true) {
+        let wait = match engine.photos_pass(&mut report, true, Some(stop)) {
             Ok(pass) if pass.error.is_some() && !pass.progressed => {
                 link_failures = link_failures.saturating_add(1);
                 backoff(link_failures, Duration::from_secs(1))
