@@ -65,7 +65,8 @@ fn run(args: &Args, kbit: u32, cuts: Option<u64>) {
     let before = shaper.stats().snapshot();
     let started = Instant::now();
     let lanes = sue.engine.start_background(Duration::from_secs(60));
-    while sue.store.pending_photos().unwrap().0 + 1 >= u64::from(args.photos) && started.elapsed() < Duration::from_secs(600)
+    while sue.store.pending_photos().unwrap().0 + 1 >= u64::from(args.photos)
+        && started.elapsed() < Duration::from_secs(600)
     {
         std::thread::sleep(Duration::from_millis(20));
     }
