@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use fieldsync_core::sync::{BackgroundSync, HttpTransport, SyncEngine, login, logout};
+use fieldsync_core::sync::{BackgroundSync, HttpTransport, LiveWatch, SyncEngine, login, logout};
 use fieldsync_core::{DocumentId, Identity, LocalStore};
 
 use crate::error::FieldSyncError;
@@ -69,7 +69,9 @@ pub struct FieldSyncPhone {
     pub(crate) store: Arc<LocalStore>,
     pub(crate) listener: Arc<ListenerSlot>,
     pub(crate) connection: Mutex<Option<Connection>>,
-    pub(crate) background: Mutex<Option<BackgroundSync>>,
+    /// Shared with the live channel's thread, which wakes the documents lane through it.
+    pub(crate) background: Arc<Mutex<Option<BackgroundSync>>>,
+    pub(crate) live: Mutex<Option<LiveWatch>>,
 }
 
 #[uniffi::export]
@@ -81,7 +83,13 @@ impl FieldSyncPhone {
         let store = Arc::new(LocalStore::open(&path)?);
         let listener = Arc::new(ListenerSlot::default());
         forward_document_changes(&store, &listener);
-        Ok(Arc::new(Self { store, listener, connection: Mutex::new(None), background: Mutex::new(None) }))
+        Ok(Arc::new(Self {
+            store,
+            listener,
+            connection: Mutex::new(None),
+            background: Arc::new(Mutex::new(None)),
+            live: Mutex::new(None),
+        }))
     }
 
     /// The user signed in on this phone (kept across restarts), if any.
@@ -128,6 +136,7 @@ impl FieldSyncPhone {
     /// not be reached (the token then simply expires). Unsynced work stays on the phone and
     /// syncs after the next sign-in.
     pub fn logout(&self) -> Result<bool, FieldSyncError> {
+        self.stop_live();
         self.stop_background_sync();
         let Some(connection) = lock(&self.connection).take() else { return Ok(false) };
         match logout(&connection.base_url, &connection.token) {
@@ -143,6 +152,7 @@ impl FieldSyncPhone {
 impl FieldSyncPhone {
     /// Replaces the relay connection (stopping a background sync bound to the old one).
     fn connect(&self, base_url: &str, token: &str) {
+        self.stop_live();
         self.stop_background_sync();
         let engine = Arc::new(SyncEngine::new(self.store.clone(), Arc::new(HttpTransport::new(base_url, token))));
         engine.set_listener(Some(Arc::new(ListenerBridge::new(&self.listener))));
@@ -153,6 +163,13 @@ impl FieldSyncPhone {
     pub(crate) fn engine(&self) -> Result<Arc<SyncEngine>, FieldSyncError> {
         lock(&self.connection).as_ref().map(|c| c.engine.clone()).ok_or_else(|| FieldSyncError::NotSignedIn {
             reason: "sign in (login or resume_session) before syncing".to_owned(),
+        })
+    }
+
+    /// The relay's base URL and the session's token, or `NotSignedIn`.
+    pub(crate) fn relay(&self) -> Result<(String, String), FieldSyncError> {
+        lock(&self.connection).as_ref().map(|c| (c.base_url.clone(), c.token.clone())).ok_or_else(|| {
+            FieldSyncError::NotSignedIn { reason: "sign in (login or resume_session) before going live".to_owned() }
         })
     }
 

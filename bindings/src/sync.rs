@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use fieldsync_core::local_store::Quarantined;
-use fieldsync_core::sync::{SyncReport as CoreReport, SyncStatus as CoreStatus};
+use fieldsync_core::sync::{
+    LaneStatus as CoreLane, SetAsidePhoto as CoreSetAside, SyncReport as CoreReport, SyncStatus as CoreStatus,
+};
 
 use crate::error::FieldSyncError;
 use crate::phone::{FieldSyncPhone, lock};
@@ -29,6 +31,39 @@ pub struct SyncReport {
     pub photos_uploaded: u32,
     /// Photo bytes sent.
     pub photo_bytes_sent: u64,
+    /// Photos the relay refused (set aside; see `SyncStatus.photos_set_aside`).
+    pub photos_set_aside: u32,
+    /// Checks of how much of a photo the relay holds (one per photo after a failed upload).
+    pub photo_state_checks: u32,
+}
+
+/// How one sync lane (documents or photos) is doing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct LaneStatus {
+    /// Whether the lane is working right now.
+    pub running: bool,
+    /// When the lane last completed a pass in this app session, ms since the Unix epoch.
+    pub last_success_at: Option<i64>,
+    /// Why the lane's last pass failed, if it did.
+    pub last_error: Option<String>,
+    /// Passes failed in a row.
+    pub failures: u32,
+}
+
+/// A photo the relay refused: set aside so it never blocks the others. Show it to the user;
+/// `retry_set_aside_photos` puts it back in the queue.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SetAsidePhoto {
+    /// The photo's SHA-256.
+    pub sha256: String,
+    /// The relay's HTTP status.
+    pub status: u16,
+    /// The relay's code (`hash-mismatch`, `too-large`, `invalid-image`, …).
+    pub code: String,
+    /// The relay's reason.
+    pub reason: String,
+    /// When it was set aside, ms since the Unix epoch.
+    pub at: i64,
 }
 
 /// How a sync ended.
@@ -53,6 +88,8 @@ pub struct SyncStatus {
     pub connected: bool,
     /// Whether the background sync runs.
     pub background: bool,
+    /// Whether the live channel runs (`start_live`).
+    pub live: bool,
     /// Documents changed on the phone and not yet acknowledged by the relay.
     pub pending_changes: u64,
     /// Photos not yet uploaded.
@@ -61,10 +98,18 @@ pub struct SyncStatus {
     pub pending_photo_bytes: u64,
     /// Documents the relay refused.
     pub quarantined: u64,
-    /// When a sync last completed in this app session, ms since the Unix epoch.
+    /// When documents last synced completely in this app session, ms since the Unix epoch.
     pub last_success_at: Option<i64>,
-    /// Why the last attempt failed, if it did.
+    /// Why the last attempt failed (documents first, then photos), if it did.
     pub last_error: Option<String>,
+    /// The documents lane: orders, inspections, verdicts.
+    pub documents: LaneStatus,
+    /// The photos lane.
+    pub photos: LaneStatus,
+    /// Photos waiting for their own retry time after a failed upload.
+    pub photos_waiting_retry: u64,
+    /// Photos the relay refused, set aside.
+    pub photos_set_aside: Vec<SetAsidePhoto>,
 }
 
 /// A document the relay refused, kept aside on the phone.
@@ -82,18 +127,84 @@ pub struct QuarantinedDocument {
 
 #[uniffi::export]
 impl FieldSyncPhone {
-    /// Syncs now: documents until both sides are quiet, then photos. Blocks until done; the
-    /// listener hears each round trip and the outcome. Needs a session (`login`).
+    /// Syncs now: documents until both sides are quiet, then every pending photo (ignoring
+    /// their retry times). Blocks until done; the listener hears each round trip and the
+    /// outcome. A photo the relay refuses is set aside, not a failure. Needs a session (`login`).
     pub fn sync_now(&self) -> Result<SyncReport, FieldSyncError> {
         let engine = self.engine()?;
         Ok((&engine.sync_now()?).into())
     }
 
+    /// Syncs documents only (orders, check-ins, verdicts), never waiting for a photo: the call
+    /// for a short background window (iOS `BGAppRefreshTask`, a WorkManager job with little
+    /// time) and for "send it now" after a rep saves an order. Needs a session.
+    pub fn sync_documents_now(&self) -> Result<SyncReport, FieldSyncError> {
+        let engine = self.engine()?;
+        Ok((&engine.sync_documents_now()?).into())
+    }
+
+    /// Uploads pending photos now (ignoring their retry times), never holding the documents
+    /// lane: the call for a long background window on an unmetered network (iOS
+    /// `BGProcessingTask`, a WorkManager job with a network constraint). Needs a session.
+    pub fn upload_photos_now(&self) -> Result<SyncReport, FieldSyncError> {
+        let engine = self.engine()?;
+        Ok((&engine.upload_photos_now()?).into())
+    }
+
+    /// Puts the photos the relay refused back in the queue.
+    pub fn retry_set_aside_photos(&self) -> Result<(), FieldSyncError> {
+        self.engine()?.retry_set_aside_photos();
+        Ok(())
+    }
+
+    /// Uploads the photos of this inspection first (the one the supervisor is finishing). The
+    /// background sync already follows the inspection edited last; `None` goes back to that.
+    pub fn focus_inspection(&self, inspection_id: Option<String>) -> Result<(), FieldSyncError> {
+        let id = inspection_id.as_deref().map(crate::phone::document_id).transpose()?;
+        self.engine()?.focus_inspection(id);
+        Ok(())
+    }
+
+    /// Wakes the background sync now (the app came to the foreground, the network came back).
+    /// Does nothing if none runs.
+    pub fn wake_sync(&self) {
+        if let Some(background) = lock(&self.background).as_ref() {
+            background.wake();
+        }
+    }
+
+    /// Opens the live channel to the relay: each notice that something in the user's scope
+    /// changed (a verdict, an approval) syncs documents at once, so verdicts arrive in seconds
+    /// instead of at the next interval. It reconnects by itself with backoff. Call it while the
+    /// app is in the foreground, `stop_live` when it leaves. Works with or without the
+    /// background sync (without it, each notice runs a documents sync on the live thread).
+    /// Replaces a live channel already open. Needs a session.
+    pub fn start_live(&self) -> Result<(), FieldSyncError> {
+        let (base_url, token) = self.relay()?;
+        let engine = self.engine()?;
+        let background = std::sync::Arc::downgrade(&self.background);
+        let watch = fieldsync_core::sync::watch_and_sync(engine, &base_url, &token, move || {
+            let slot = background.upgrade();
+            let running = slot.as_ref().map(|slot| lock(slot));
+            running.as_ref().and_then(|r| r.as_ref()).map(|r| r.wake_documents()).is_some()
+        });
+        let previous = lock(&self.live).replace(watch);
+        drop(previous);
+        Ok(())
+    }
+
+    /// Closes the live channel (the app left the foreground). Does nothing if none is open.
+    pub fn stop_live(&self) {
+        let running = lock(&self.live).take();
+        drop(running);
+    }
+
     /// What is waiting to sync and how the last attempt went. Works signed out too.
     pub fn sync_status(&self) -> Result<SyncStatus, FieldSyncError> {
         let background = lock(&self.background).is_some();
+        let live = lock(&self.live).is_some();
         match self.engine() {
-            Ok(engine) => Ok(SyncStatus { connected: true, background, ..engine.status()?.into() }),
+            Ok(engine) => Ok(SyncStatus { connected: true, background, live, ..engine.status()?.into() }),
             Err(_) => {
                 // Without an engine there is no last outcome; the queues are in the store.
                 let (pending_photos, pending_photo_bytes) = self.store.pending_photos()?;
@@ -108,9 +219,11 @@ impl FieldSyncPhone {
         }
     }
 
-    /// Starts syncing in the background on FieldSync's own thread: now, then every
-    /// `interval_seconds`, right away after each local change, with backoff after failures.
-    /// Replaces a background sync already running. Needs a session (`login`).
+    /// Starts syncing in the background on FieldSync's own threads, in two lanes that never
+    /// wait for each other: documents now, then every `interval_seconds`, right away after each
+    /// local change (even while backing off after failures); photos in a queue of their own,
+    /// each failed photo retried on its own schedule. Replaces a background sync already
+    /// running. Needs a session (`login`).
     pub fn start_background_sync(&self, interval_seconds: u32) -> Result<(), FieldSyncError> {
         let engine = self.engine()?;
         let started = engine.start_background(Duration::from_secs(u64::from(interval_seconds.max(1))));
@@ -144,7 +257,26 @@ impl From<&CoreReport> for SyncReport {
             bytes_received: r.bytes_received,
             photos_uploaded: r.photos_uploaded,
             photo_bytes_sent: r.photo_bytes_sent,
+            photos_set_aside: r.photos_set_aside,
+            photo_state_checks: r.photo_state_checks,
         }
+    }
+}
+
+impl From<CoreLane> for LaneStatus {
+    fn from(l: CoreLane) -> Self {
+        LaneStatus {
+            running: l.running,
+            last_success_at: l.last_success_at,
+            last_error: l.last_error,
+            failures: l.failures,
+        }
+    }
+}
+
+impl From<CoreSetAside> for SetAsidePhoto {
+    fn from(p: CoreSetAside) -> Self {
+        SetAsidePhoto { sha256: p.sha256, status: p.status, code: p.code, reason: p.reason, at: p.at }
     }
 }
 
@@ -153,12 +285,17 @@ impl From<CoreStatus> for SyncStatus {
         SyncStatus {
             connected: false,
             background: false,
+            live: false,
             pending_changes: s.pending_changes,
             pending_photos: s.pending_photos,
             pending_photo_bytes: s.pending_photo_bytes,
             quarantined: s.quarantined,
             last_success_at: s.last_success_at,
             last_error: s.last_error,
+            documents: s.documents.into(),
+            photos: s.photos.into(),
+            photos_waiting_retry: s.photos_waiting_retry,
+            photos_set_aside: s.photos_set_aside.into_iter().map(SetAsidePhoto::from).collect(),
         }
     }
 }

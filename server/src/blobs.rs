@@ -3,17 +3,22 @@
 //! [`BlobFolder`] keeps each tenant's photos at `ROOT/<tenant_id>/<sha[0..2]>/<sha>`. A resumable
 //! upload grows `<sha>.part` beside it; only when its last byte arrives and the whole file
 //! verifies (SHA-256 equals the id, size within the limit, a sane image header) is it renamed to
-//! `<sha>` and recorded complete. A thumbnail is cached as `<sha>.thumb.jpg`.
+//! `<sha>` and recorded complete. A thumbnail is cached as `<sha>.thumb.jpg`. A part's body is
+//! appended as it arrives ([`upload_part`]), so when a phone's connection drops mid-part the
+//! bytes that arrived are kept and the phone resumes at the next byte.
 //!
 //! Every id is checked by [`validate_sha256`] before any path is built, so `../`, encoded dots,
 //! uppercase or short ids never reach the disk.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::body::Bytes;
 use fieldsync_core::Role;
 use fieldsync_core::clock::now_ms;
 use fieldsync_core::photo::{self, PhotoLimits};
+use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -24,6 +29,10 @@ use crate::services::accounts::Caller;
 use crate::storage::{CompletedBlob, Storage};
 
 const LOCK_STRIPES: usize = 64;
+
+/// How long a part's body may stay silent before the relay keeps what arrived and stops
+/// waiting: a phone that lost its signal mid-part must not hold the upload's lock for long.
+pub const PART_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Checks that `id` is a SHA-256 content address: exactly 64 lowercase hex characters.
 pub fn validate_sha256(id: &str) -> Result<()> {
@@ -132,6 +141,16 @@ impl BlobFolder {
         file.write_all(bytes).await?;
         file.sync_all().await?;
         Ok(file.metadata().await?.len())
+    }
+
+    /// Opens the partial upload for appending (creating it). The caller holds
+    /// [`BlobFolder::lock`] and has checked the offset.
+    pub async fn open_part(&self, tenant_id: i64, sha256: &str) -> Result<tokio::fs::File> {
+        let path = self.part_path(tenant_id, sha256)?;
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        Ok(tokio::fs::OpenOptions::new().create(true).append(true).open(&path).await?)
     }
 
     /// The whole partial upload.
@@ -370,58 +389,143 @@ pub async fn upload(
             Ok(UploadOutcome::Stored { size, width, height })
         }
         UploadRange::Part { start, end, total } => {
-            if total > ctx.max_bytes {
-                return Err(Error::TooLarge { size: total, limit: ctx.max_bytes });
-            }
-            if end - start + 1 != body.len() as u64 {
-                return Err(Error::bad_request(
-                    "invalid-range",
-                    format!(
-                        "Content-Range bytes {start}-{end} is {} bytes but the body has {}",
-                        end - start + 1,
-                        body.len()
-                    ),
-                ));
-            }
-            let held = ctx.folder.held(tenant_id, sha256).await?;
-            if start != held {
-                return Ok(UploadOutcome::WrongOffset { held, start });
-            }
-            let meta = ctx.storage.get_blob(tenant_id, sha256).await?;
-            match meta {
-                Some(meta) if held > 0 && meta.size != total => {
-                    return Err(Error::Conflict(format!(
-                        "upload of blob {sha256} began with a total of {} bytes, not {total}",
-                        meta.size
-                    )));
-                }
-                Some(_) if held > 0 => {}
-                _ => {
-                    check_quota(ctx, caller, sha256, total).await?;
-                    let (device, user) = (&caller.device_id, &caller.user_id);
-                    ctx.storage.begin_upload(tenant_id, sha256, total, device, user, now_ms()).await?;
-                }
-            }
-            let received = ctx.folder.append_part(tenant_id, sha256, body).await?;
-            if received < total {
-                ctx.storage.advance_upload(tenant_id, sha256, received, now_ms()).await?;
-                return Ok(UploadOutcome::Partial { received, total });
-            }
-            let bytes = ctx.folder.read_part(tenant_id, sha256).await?;
-            let (width, height) = match verify_photo(sha256, &bytes, ctx.max_bytes) {
-                Ok(dimensions) => dimensions,
-                Err(error) => {
-                    ctx.metrics.blob_refused();
-                    ctx.folder.discard_part(tenant_id, sha256).await?;
-                    ctx.storage.discard_upload(tenant_id, sha256).await?;
-                    return Err(error);
-                }
-            };
-            ctx.folder.commit_part(tenant_id, sha256).await?;
-            finish(ctx, caller, sha256, received, width, height).await?;
-            Ok(UploadOutcome::Stored { size: received, width, height })
+            drop(_guard);
+            let length = body.len() as u64;
+            let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(Bytes::copy_from_slice(body))]);
+            upload_part(ctx, caller, sha256, PartRange { start, end, total }, Some(length), body).await
         }
     }
+}
+
+/// The bytes a `PUT` with `Content-Range: bytes START-END/TOTAL` carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartRange {
+    /// First byte.
+    pub start: u64,
+    /// Last byte, inclusive.
+    pub end: u64,
+    /// Size of the whole photo.
+    pub total: u64,
+}
+
+/// Handles one `PUT` of a part, appending its body to the partial upload as it arrives.
+///
+/// `length` is the body's declared length (`Content-Length`), when known: a body that declares
+/// another length than its range is refused before anything is written. A body that ends early
+/// because the connection dropped (or stayed silent for [`PART_IDLE_TIMEOUT`]) keeps what
+/// arrived: the phone asks `HEAD` where to resume. A body that ends early without a failure, or
+/// runs past its range, is bad input and changes nothing.
+pub async fn upload_part<S, E>(
+    ctx: UploadContext<'_>,
+    caller: &Caller,
+    sha256: &str,
+    range: PartRange,
+    length: Option<u64>,
+    mut body: S,
+) -> Result<UploadOutcome>
+where
+    S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let PartRange { start, end, total } = range;
+    validate_sha256(sha256)?;
+    if !may_upload(caller.role) {
+        return Err(Error::Forbidden(format!("a {} does not upload photos", caller.role)));
+    }
+    let tenant_id = caller.tenant_id;
+    let _guard = ctx.folder.lock(sha256).await;
+    if let Some(size) = complete_size(ctx, tenant_id, sha256).await? {
+        return Ok(UploadOutcome::AlreadyComplete { size });
+    }
+    if total > ctx.max_bytes {
+        return Err(Error::TooLarge { size: total, limit: ctx.max_bytes });
+    }
+    let declared = end - start + 1;
+    let wrong_length = |body: u64| {
+        Error::bad_request(
+            "invalid-range",
+            format!("Content-Range bytes {start}-{end} is {declared} bytes but the body has {body}"),
+        )
+    };
+    if let Some(length) = length.filter(|&length| length != declared) {
+        return Err(wrong_length(length));
+    }
+    let held = ctx.folder.held(tenant_id, sha256).await?;
+    if start != held {
+        return Ok(UploadOutcome::WrongOffset { held, start });
+    }
+    let meta = ctx.storage.get_blob(tenant_id, sha256).await?;
+    match meta {
+        Some(meta) if held > 0 && meta.size != total => {
+            return Err(Error::Conflict(format!(
+                "upload of blob {sha256} began with a total of {} bytes, not {total}",
+                meta.size
+            )));
+        }
+        Some(_) if held > 0 => {}
+        _ => {
+            check_quota(ctx, caller, sha256, total).await?;
+            let (device, user) = (&caller.device_id, &caller.user_id);
+            ctx.storage.begin_upload(tenant_id, sha256, total, device, user, now_ms()).await?;
+        }
+    }
+    let mut file = ctx.folder.open_part(tenant_id, sha256).await?;
+    let mut written = 0u64;
+    let (mut cut, mut overrun) = (false, false);
+    loop {
+        let chunk = match tokio::time::timeout(PART_IDLE_TIMEOUT, body.next()).await {
+            Ok(Some(Ok(chunk))) => chunk,
+            Ok(None) => break,
+            Ok(Some(Err(error))) => {
+                tracing::info!(sha256, written, %error, "upload part broke off; keeping what arrived");
+                cut = true;
+                break;
+            }
+            Err(_) => {
+                tracing::info!(sha256, written, "upload part went silent; keeping what arrived");
+                cut = true;
+                break;
+            }
+        };
+        if chunk.len() as u64 > declared - written {
+            overrun = true;
+            break;
+        }
+        file.write_all(&chunk).await?;
+        written += chunk.len() as u64;
+    }
+    file.flush().await?;
+    if (written < declared && !cut) || overrun {
+        file.set_len(held).await?;
+        file.sync_all().await?;
+        return Err(if overrun {
+            Error::bad_request("invalid-range", format!("the body runs past Content-Range bytes {start}-{end}"))
+        } else {
+            wrong_length(written)
+        });
+    }
+    file.sync_all().await?;
+    drop(file);
+    let received = held + written;
+    if received < total {
+        if written > 0 {
+            ctx.storage.advance_upload(tenant_id, sha256, received, now_ms()).await?;
+        }
+        return Ok(UploadOutcome::Partial { received, total });
+    }
+    let bytes = ctx.folder.read_part(tenant_id, sha256).await?;
+    let (width, height) = match verify_photo(sha256, &bytes, ctx.max_bytes) {
+        Ok(dimensions) => dimensions,
+        Err(error) => {
+            ctx.metrics.blob_refused();
+            ctx.folder.discard_part(tenant_id, sha256).await?;
+            ctx.storage.discard_upload(tenant_id, sha256).await?;
+            return Err(error);
+        }
+    };
+    ctx.folder.commit_part(tenant_id, sha256).await?;
+    finish(ctx, caller, sha256, received, width, height).await?;
+    Ok(UploadOutcome::Stored { size: received, width, height })
 }
 
 async fn finish(

@@ -12,6 +12,9 @@
 //! PostgreSQL database of its own on that server, created for it and dropped with it
 //! ([`TestDatabase`]); [`Relay::second_node`] starts another node on the same database.
 //!
+//! [`shaper`] is a user-space link shaper (bandwidth, delay, seeded cuts) for the bad-network
+//! tests and the `field_network` bench.
+//!
 //! The bench binaries (`sync_bench`, `load`) share [`process`]: the release relay as a child
 //! process and its memory and CPU from `/proc`.
 //!
@@ -24,6 +27,7 @@
 pub mod fuzzing;
 pub mod live;
 pub mod process;
+pub mod shaper;
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -890,6 +894,75 @@ pub fn sync_round(
 pub fn photo_fixture(name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/photos").join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// A small real JPEG (chelsea.jpg at a long side of 160 to 200 pixels, brightened by `seed`),
+/// about 5 to 10 KB, different for every seed: a phone's photo queue without megabytes.
+pub fn small_photo(seed: u32) -> Vec<u8> {
+    static SOURCE: std::sync::OnceLock<image::DynamicImage> = std::sync::OnceLock::new();
+    let source = SOURCE.get_or_init(|| image::load_from_memory(&photo_fixture("chelsea.jpg")).expect("chelsea.jpg"));
+    let side = 160 + (seed % 5) * 10;
+    let mut small = source.resize(side, side, image::imageops::FilterType::Triangle).to_rgb8();
+    let lift = (seed / 5 % 40) as u8;
+    for pixel in small.pixels_mut() {
+        pixel.0[0] = pixel.0[0].saturating_add(lift);
+    }
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80).encode_image(&small).expect("encode a jpeg");
+    out.into_inner()
+}
+
+/// Checks the phone's supervisor in at the `store`-th store of their scope, with the first
+/// template; the new inspection's id.
+pub fn check_in(phone: &Phone, store: usize) -> DocumentId {
+    let stores = phone.store.stores().expect("stores");
+    let (store_id, place) = &stores[store % stores.len()];
+    let (template_id, _) = phone.store.templates().expect("templates").into_iter().next().expect("a template");
+    let position =
+        fieldsync_core::doc::GeoFix { latitude: place.latitude, longitude: place.longitude, accuracy_m: 6.0 };
+    phone
+        .store
+        .check_in(fieldsync_core::local_store::CheckIn {
+            store_id: store_id.to_string(),
+            template_id: template_id.to_string(),
+            at: fieldsync_core::clock::now_ms(),
+            position,
+        })
+        .expect("check in")
+}
+
+/// Checks in and takes `count` small photos ([`small_photo`]); the inspection and the bytes
+/// queued for upload.
+pub fn queue_photos(phone: &Phone, count: u32) -> (DocumentId, u64) {
+    let inspection = check_in(phone, 0);
+    let (_, template) = phone.store.templates().expect("templates").into_iter().next().expect("a template");
+    let items = template.items_in_order();
+    let mut payload = 0;
+    for i in 0..count {
+        let capture =
+            fieldsync_core::local_store::PhotoCapture { captured_at: fieldsync_core::clock::now_ms(), position: None };
+        let item = items[i as usize % items.len()].0.as_str();
+        let added = phone.store.add_photo(&inspection, item, &small_photo(i), capture).expect("add photo");
+        payload += added.reference.byte_size;
+    }
+    (inspection, payload)
+}
+
+/// A rep's new order of one product at their first store.
+pub fn new_order(phone: &Phone) -> DocumentId {
+    let (store_id, _) = phone.store.stores().expect("stores").into_iter().next().expect("a store");
+    let catalog = phone.store.catalog().expect("catalog");
+    let sku = catalog.products.iter().find(|(_, p)| p.active).expect("an active product").0.clone();
+    let price = phone.store.product(&sku).expect("product").base_price_cents;
+    let line = fieldsync_core::local_store::LineInput { sku, qty: 2, unit_price_cents: price, discount_bp: 0 };
+    phone
+        .store
+        .create_order(fieldsync_core::local_store::NewOrder {
+            store_id: store_id.to_string(),
+            lines: vec![line],
+            notes: String::new(),
+        })
+        .expect("create order")
 }
 
 /// Creates `count` reps `{prefix}-{i}` (password `pw-{prefix}-{i}`) in `region` of the demo

@@ -1,5 +1,6 @@
-//! The device's sync engine: round trips with the relay until both sides are quiet, then the
-//! photo queue; a background loop with backoff; status for the app.
+//! The device's sync engine: round trips with the relay until both sides are quiet, and the
+//! photo queue, in two lanes that never wait for each other; background threads with backoff;
+//! status per lane for the app.
 //!
 //! Documents and photos are separate queues on purpose: a rep's order never waits behind a
 //! supervisor's 2 MB of shelf photos on a weak signal. Every step is safe to interrupt: the
@@ -11,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use automerge::ChangeHash;
 use automerge::sync::State;
@@ -21,7 +22,7 @@ use super::scope_digest;
 use super::transport::{BlobState, Transport, TransportError};
 use crate::clock::now_ms;
 use crate::id::DocumentId;
-use crate::local_store::{LocalStore, Quarantined, Received};
+use crate::local_store::{LocalStore, PendingPhoto, Quarantined, Received};
 
 /// Why a sync did not complete.
 #[derive(Debug, thiserror::Error)]
@@ -44,17 +45,32 @@ pub struct SyncOptions {
     pub max_rounds: usize,
     /// Most documents pushed per round trip.
     pub pushes_per_round: usize,
-    /// Bytes of a photo sent per upload request.
+    /// Most bytes of a photo sent per upload request. Below it the part size follows the
+    /// measured throughput ([`SyncOptions::photo_part_time`]).
     pub photo_chunk_bytes: usize,
+    /// How long one photo part should take at the measured throughput: short enough that a
+    /// cut loses little and progress shows, long enough that round trips do not dominate.
+    pub photo_part_time: Duration,
     /// Most sync-message rounds spent repairing one document in one sync.
     pub repair_rounds: usize,
 }
 
 impl Default for SyncOptions {
     fn default() -> Self {
-        Self { max_rounds: 64, pushes_per_round: 200, photo_chunk_bytes: 256 * 1024, repair_rounds: 8 }
+        Self {
+            max_rounds: 64,
+            pushes_per_round: 200,
+            photo_chunk_bytes: 1024 * 1024,
+            photo_part_time: Duration::from_secs(8),
+            repair_rounds: 8,
+        }
     }
 }
+
+/// Size of the first photo part, before any throughput is measured.
+pub const FIRST_PART_BYTES: usize = 64 * 1024;
+/// Smallest photo part (unless [`SyncOptions::photo_chunk_bytes`] is smaller).
+pub const MIN_PART_BYTES: usize = 16 * 1024;
 
 /// What one `sync_now` did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -77,6 +93,10 @@ pub struct SyncReport {
     pub photos_uploaded: u32,
     /// Photo bytes sent.
     pub photo_bytes_sent: u64,
+    /// Photos the relay refused in this sync (set aside).
+    pub photos_set_aside: u32,
+    /// `HEAD` requests made to learn where to resume (one per photo after a failure).
+    pub photo_state_checks: u32,
 }
 
 /// The engine's state for the app's status line.
@@ -90,10 +110,18 @@ pub struct SyncStatus {
     pub pending_photo_bytes: u64,
     /// Documents the relay refused.
     pub quarantined: u64,
-    /// When a sync last completed, ms since the Unix epoch.
+    /// When the documents lane last completed, ms since the Unix epoch.
     pub last_success_at: Option<i64>,
-    /// The last failure, if the last attempt failed.
+    /// The last failure of the documents lane, else of the photos lane, if its last pass failed.
     pub last_error: Option<String>,
+    /// The documents lane.
+    pub documents: LaneStatus,
+    /// The photos lane.
+    pub photos: LaneStatus,
+    /// Photos waiting for their retry time after a failure.
+    pub photos_waiting_retry: u64,
+    /// Photos the relay refused, set aside.
+    pub photos_set_aside: Vec<SetAsidePhoto>,
 }
 
 /// Progress and events, for an app that wants to show them. Called on the syncing thread.
@@ -104,17 +132,88 @@ pub trait SyncListener: Send + Sync {
     fn on_rejected(&self, _document: &Quarantined) {}
     /// A sync finished (`Ok`) or failed.
     fn on_finished(&self, _result: Result<&SyncReport, &str>) {}
+    /// The relay refused a photo; it is set aside and blocks nothing else.
+    fn on_photo_set_aside(&self, _photo: &SetAsidePhoto) {}
 }
 
-/// Syncs one local store with the relay.
+/// A photo the relay refused (a 4xx answer): set aside so it never blocks the others, and
+/// reported in [`SyncStatus::photos_set_aside`]. [`SyncEngine::retry_set_aside_photos`] puts it
+/// back in the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAsidePhoto {
+    /// The photo's SHA-256.
+    pub sha256: String,
+    /// The relay's HTTP status.
+    pub status: u16,
+    /// The relay's error code (`hash-mismatch`, `too-large`, `invalid-image`, …).
+    pub code: String,
+    /// The relay's reason.
+    pub reason: String,
+    /// When it was set aside, ms since the Unix epoch.
+    pub at: i64,
+}
+
+/// How one lane (documents or photos) is doing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LaneStatus {
+    /// Whether the lane is working right now.
+    pub running: bool,
+    /// When the lane last completed a pass, ms since the Unix epoch.
+    pub last_success_at: Option<i64>,
+    /// Why the lane's last pass failed, if it did.
+    pub last_error: Option<String>,
+    /// Passes failed in a row.
+    pub failures: u32,
+}
+
+/// A photo's own retry schedule after a failed upload.
+#[derive(Debug, Clone)]
+struct PhotoRetry {
+    failures: u32,
+    next_at: Instant,
+}
+
+/// How an upload of one photo ended.
+enum PhotoOutcome {
+    Uploaded,
+    /// The relay refused it; set aside.
+    Refused,
+    /// A transient failure; `progressed`: the relay acknowledged bytes before it.
+    Failed {
+        error: TransportError,
+        progressed: bool,
+    },
+}
+
+/// What a pass of the photo lane saw.
+#[derive(Debug, Clone, Default)]
+struct PhotoPass {
+    /// Some photo moved forward (bytes acknowledged, or completed).
+    progressed: bool,
+    /// The first transient failure.
+    error: Option<TransportError>,
+}
+
+/// Syncs one local store with the relay, in two independent lanes: documents (small, first,
+/// woken by every local change) and photos (in the background, each photo on its own retry
+/// schedule). Neither lane ever waits for the other.
 pub struct SyncEngine {
     store: Arc<LocalStore>,
     transport: Arc<dyn Transport>,
     options: SyncOptions,
     listener: Mutex<Option<Arc<dyn SyncListener>>>,
-    outcome: Mutex<(Option<i64>, Option<String>)>,
-    /// One sync at a time: the background loop and `sync_now` from the app share it.
-    running: Mutex<()>,
+    /// One documents pass at a time: the background lane and `sync_documents_now` share it.
+    documents_running: Mutex<()>,
+    /// One photos pass at a time.
+    photos_running: Mutex<()>,
+    documents: Mutex<LaneStatus>,
+    photos: Mutex<LaneStatus>,
+    retries: Mutex<HashMap<String, PhotoRetry>>,
+    set_aside: Mutex<Vec<SetAsidePhoto>>,
+    /// Photo upload throughput measured so far, bytes per second.
+    throughput: Mutex<Option<f64>>,
+    /// The inspection whose photos go first.
+    focus: Mutex<Option<DocumentId>>,
 }
 
 impl SyncEngine {
@@ -130,8 +229,14 @@ impl SyncEngine {
             transport,
             options,
             listener: Mutex::new(None),
-            outcome: Mutex::new((None, None)),
-            running: Mutex::new(()),
+            documents_running: Mutex::new(()),
+            photos_running: Mutex::new(()),
+            documents: Mutex::new(LaneStatus::default()),
+            photos: Mutex::new(LaneStatus::default()),
+            retries: Mutex::new(HashMap::new()),
+            set_aside: Mutex::new(Vec::new()),
+            throughput: Mutex::new(None),
+            focus: Mutex::new(None),
         }
     }
 
@@ -145,45 +250,114 @@ impl SyncEngine {
         &self.store
     }
 
-    /// Syncs documents until both sides are quiet, then uploads pending photos. Documents never
-    /// wait for photos: a photo failure is reported after the documents are done.
+    /// Syncs documents until both sides are quiet, then uploads every pending photo, ignoring
+    /// their retry schedules (the user asked). A photo failure is reported after the documents
+    /// are done and never stops the other photos; a photo the relay refuses is set aside
+    /// ([`SyncStatus::photos_set_aside`]), not reported as a failure.
     pub fn sync_now(&self) -> Result<SyncReport, SyncError> {
-        let _one_at_a_time = lock(&self.running);
         let mut report = SyncReport::default();
-        let result = self.sync_documents(&mut report).and_then(|()| self.upload_photos(&mut report));
-        let listener = lock(&self.listener).clone();
-        let mut outcome = lock(&self.outcome);
-        match &result {
-            Ok(()) => {
-                *outcome = (Some(now_ms()), None);
-                drop(outcome);
-                if let Some(listener) = listener {
-                    listener.on_finished(Ok(&report));
-                }
-            }
-            Err(error) => {
-                outcome.1 = Some(error.to_string());
-                drop(outcome);
-                if let Some(listener) = listener {
-                    listener.on_finished(Err(&error.to_string()));
-                }
-            }
-        }
+        let documents = self.documents_pass(&mut report);
+        let photos = match &documents {
+            Err(SyncError::Transport(TransportError::Unauthenticated(_))) => Ok(()),
+            _ => self.photos_pass(&mut report, false, None).map(|_| ()),
+        };
+        let result = documents.and(photos);
+        self.finished(&result, &report);
         result.map(|()| report)
     }
 
-    /// Pending work and the last outcome.
+    /// Syncs documents only, until both sides are quiet: never waits for a photo.
+    pub fn sync_documents_now(&self) -> Result<SyncReport, SyncError> {
+        let mut report = SyncReport::default();
+        let result = self.documents_pass(&mut report);
+        self.finished(&result, &report);
+        result.map(|()| report)
+    }
+
+    /// Uploads every pending photo now, ignoring their retry schedules; photos set aside stay
+    /// aside. Never waits for the documents lane.
+    pub fn upload_photos_now(&self) -> Result<SyncReport, SyncError> {
+        let mut report = SyncReport::default();
+        self.photos_pass(&mut report, false, None)?;
+        Ok(report)
+    }
+
+    /// Puts the photos the relay refused back in the queue (after the app fixed what it could,
+    /// or to try again with a newer relay).
+    pub fn retry_set_aside_photos(&self) {
+        lock(&self.set_aside).clear();
+    }
+
+    /// Uploads the photos of `inspection` before the others (the inspection the supervisor is
+    /// finishing). The background lane also follows the inspection last edited on the device.
+    pub fn focus_inspection(&self, inspection: Option<DocumentId>) {
+        *lock(&self.focus) = inspection;
+    }
+
+    fn finished(&self, result: &Result<(), SyncError>, report: &SyncReport) {
+        if let Some(listener) = lock(&self.listener).clone() {
+            match result {
+                Ok(()) => listener.on_finished(Ok(report)),
+                Err(error) => listener.on_finished(Err(&error.to_string())),
+            }
+        }
+    }
+
+    /// Pending work and how each lane is doing.
     pub fn status(&self) -> Result<SyncStatus, SyncError> {
         let (pending_photos, pending_photo_bytes) = self.store.pending_photos()?;
-        let (last_success_at, last_error) = lock(&self.outcome).clone();
+        let documents = lock(&self.documents).clone();
+        let photos = lock(&self.photos).clone();
+        let now = Instant::now();
+        let photos_waiting_retry = lock(&self.retries).values().filter(|r| r.next_at > now).count() as u64;
         Ok(SyncStatus {
             pending_changes: self.store.pending_documents()?.len() as u64,
             pending_photos,
             pending_photo_bytes,
             quarantined: self.store.quarantined()?.len() as u64,
-            last_success_at,
-            last_error,
+            last_success_at: documents.last_success_at,
+            last_error: documents.last_error.clone().or_else(|| photos.last_error.clone()),
+            documents,
+            photos,
+            photos_waiting_retry,
+            photos_set_aside: lock(&self.set_aside).clone(),
         })
+    }
+
+    fn documents_pass(&self, report: &mut SyncReport) -> Result<(), SyncError> {
+        let _one_at_a_time = lock(&self.documents_running);
+        lock(&self.documents).running = true;
+        let result = self.sync_documents(report);
+        record(&self.documents, &result);
+        result
+    }
+
+    /// One pass over the photo queue: every photo not set aside and (with `due_only`) whose
+    /// retry time has come. Returns what moved; an error only for what stops the lane (the
+    /// local store, or a session the relay no longer knows).
+    fn photos_pass(
+        &self,
+        report: &mut SyncReport,
+        due_only: bool,
+        stop: Option<&AtomicBool>,
+    ) -> Result<PhotoPass, SyncError> {
+        let _one_at_a_time = lock(&self.photos_running);
+        lock(&self.photos).running = true;
+        let result = self.upload_photos(report, due_only, stop);
+        let lane_result = match &result {
+            Ok(PhotoPass { error: Some(error), .. }) => Err(SyncError::Transport(error.clone())),
+            Ok(_) => Ok(()),
+            Err(error) => Err(SyncError::Transport(TransportError::Unreachable(error.to_string()))),
+        };
+        record(&self.photos, &lane_result);
+        match result {
+            Ok(pass) => match &pass.error {
+                // A pass that leaves photos to retry is a failure for `sync_now`.
+                Some(error) if !due_only => Err(SyncError::Transport(error.clone())),
+                _ => Ok(pass),
+            },
+            Err(error) => Err(error),
+        }
     }
 
     fn sync_documents(&self, report: &mut SyncReport) -> Result<(), SyncError> {
@@ -337,81 +511,338 @@ impl SyncEngine {
         Ok(more)
     }
 
-    fn upload_photos(&self, report: &mut SyncReport) -> Result<(), SyncError> {
-        for photo in self.store.pending_photo_uploads()? {
-            let bytes = self.store.photo_bytes(&photo.sha256)?;
-            let total = bytes.len() as u64;
-            let mut state = self.transport.blob_state(&photo.sha256)?;
-            // Each request either completes the photo or moves the relay's offset forward; a
-            // relay that does neither is not retried forever.
-            for _ in 0..(bytes.len() / self.options.photo_chunk_bytes.max(1) + 4) {
-                let offset = match state {
-                    BlobState::Complete => break,
-                    BlobState::Partial(held) => held.min(total),
-                };
-                self.store.photo_progress(&photo.sha256, offset)?;
-                let end = (offset as usize + self.options.photo_chunk_bytes).min(bytes.len());
-                let chunk = &bytes[offset as usize..end];
-                report.photo_bytes_sent += chunk.len() as u64;
-                state = self.transport.upload_blob(&photo.sha256, offset, total, chunk)?;
-            }
-            if state == BlobState::Complete {
-                self.store.photo_progress(&photo.sha256, total)?;
-                report.photos_uploaded += 1;
-            }
+    /// The photo queue, the focused inspection's photos first, each group in capture order.
+    fn photo_queue(&self) -> Result<Vec<PendingPhoto>, SyncError> {
+        let mut queue = self.store.pending_photo_uploads()?;
+        let focus = lock(&self.focus).clone();
+        if let Some(id) = focus
+            && let Ok(inspection) = self.store.inspection(&id)
+        {
+            let first: HashSet<String> = inspection.photos.values().map(|p| p.sha256.clone()).collect();
+            // A stable sort keeps the queue order inside each group.
+            queue.sort_by_key(|photo| !first.contains(&photo.sha256));
         }
-        Ok(())
+        Ok(queue)
     }
 
-    /// Starts a background thread that syncs now, then every `interval`, right away when
-    /// [`BackgroundSync::wake`] is called or a local change is committed, and backs off with
-    /// jitter after failures. Dropping the handle stops it.
+    fn upload_photos(
+        &self,
+        report: &mut SyncReport,
+        due_only: bool,
+        stop: Option<&AtomicBool>,
+    ) -> Result<PhotoPass, SyncError> {
+        let mut pass = PhotoPass::default();
+        let aside: HashSet<String> = lock(&self.set_aside).iter().map(|p| p.sha256.clone()).collect();
+        for photo in self.photo_queue()? {
+            if stop.is_some_and(|stop| stop.load(Ordering::SeqCst)) {
+                break;
+            }
+            if aside.contains(&photo.sha256) {
+                continue;
+            }
+            let retry = lock(&self.retries).get(&photo.sha256).cloned();
+            if due_only && retry.as_ref().is_some_and(|r| r.next_at > Instant::now()) {
+                continue;
+            }
+            match self.upload_photo(&photo, retry.is_some(), report)? {
+                PhotoOutcome::Uploaded => {
+                    lock(&self.retries).remove(&photo.sha256);
+                    pass.progressed = true;
+                }
+                PhotoOutcome::Refused => {
+                    lock(&self.retries).remove(&photo.sha256);
+                    report.photos_set_aside += 1;
+                }
+                PhotoOutcome::Failed { error, progressed } => {
+                    pass.progressed |= progressed;
+                    // Progress resets the photo's backoff: it failed once, not n times.
+                    let failures = if progressed { 1 } else { retry.map_or(1, |r| r.failures.saturating_add(1)) };
+                    let next_at = Instant::now() + backoff(failures, Duration::from_secs(1));
+                    lock(&self.retries).insert(photo.sha256.clone(), PhotoRetry { failures, next_at });
+                    tracing::info!(sha256 = %photo.sha256, failures, %error, "photo upload failed; retrying later");
+                    let stop = matches!(error, TransportError::Unauthenticated(_));
+                    // A link that moved nothing is down for the next photo too: end the pass
+                    // rather than wait out a timeout per photo. A relay error is the photo's own.
+                    let link_down = !progressed && matches!(error, TransportError::Unreachable(_));
+                    if stop {
+                        return Err(SyncError::Transport(error));
+                    }
+                    pass.error.get_or_insert(error);
+                    if link_down {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(pass)
+    }
+
+    /// Uploads one photo. After an earlier failure it first asks the relay how many bytes it
+    /// holds (one `HEAD`); otherwise it starts where the relay last acknowledged. A failure after
+    /// acknowledged progress is retried at once (a cut costs what was in flight, not a backoff).
+    fn upload_photo(
+        &self,
+        photo: &PendingPhoto,
+        failed_before: bool,
+        report: &mut SyncReport,
+    ) -> Result<PhotoOutcome, SyncError> {
+        let bytes = self.store.photo_bytes(&photo.sha256)?;
+        let total = bytes.len() as u64;
+        let mut ask = failed_before;
+        let mut offset = photo.uploaded_bytes.min(total);
+        let mut progressed = false;
+        let mut stalled = 0;
+        let mut immediate_retries = 0;
+        loop {
+            let attempt = (|| -> Result<BlobState, TransportError> {
+                if ask {
+                    ask = false;
+                    report.photo_state_checks += 1;
+                    match self.transport.blob_state(&photo.sha256)? {
+                        BlobState::Complete => return Ok(BlobState::Complete),
+                        BlobState::Partial(held) => offset = held.min(total),
+                    }
+                }
+                if offset >= total {
+                    // The relay holds every byte but not the photo: it threw a failed upload away.
+                    offset = 0;
+                }
+                let end = (offset + self.part_bytes() as u64).min(total);
+                let chunk = &bytes[offset as usize..end as usize];
+                report.photo_bytes_sent += chunk.len() as u64;
+                let started = Instant::now();
+                let state = self.transport.upload_blob(&photo.sha256, offset, total, chunk)?;
+                self.measured(chunk.len(), started.elapsed());
+                Ok(state)
+            })();
+            match attempt {
+                Ok(BlobState::Complete) => {
+                    self.store.photo_progress(&photo.sha256, total)?;
+                    report.photos_uploaded += 1;
+                    return Ok(PhotoOutcome::Uploaded);
+                }
+                Ok(BlobState::Partial(held)) => {
+                    let held = held.min(total);
+                    if held > offset {
+                        progressed = true;
+                        stalled = 0;
+                    } else {
+                        // Each request either completes the photo or moves the relay's offset
+                        // forward; a relay that does neither is not retried forever.
+                        stalled += 1;
+                        if stalled > 3 {
+                            let error = TransportError::Unreachable(format!(
+                                "the relay keeps photo {} at byte {held} of {total}",
+                                photo.sha256
+                            ));
+                            return Ok(PhotoOutcome::Failed { error, progressed });
+                        }
+                    }
+                    offset = held;
+                    self.store.photo_progress(&photo.sha256, offset)?;
+                }
+                Err(TransportError::Refused { status, code, reason }) => {
+                    tracing::warn!(sha256 = %photo.sha256, status, %code, %reason, "relay refused a photo; set aside");
+                    let refused = SetAsidePhoto { sha256: photo.sha256.clone(), status, code, reason, at: now_ms() };
+                    lock(&self.set_aside).push(refused.clone());
+                    if let Some(listener) = lock(&self.listener).clone() {
+                        listener.on_photo_set_aside(&refused);
+                    }
+                    return Ok(PhotoOutcome::Refused);
+                }
+                Err(error) => {
+                    if progressed && error.is_transient() && immediate_retries < 3 {
+                        immediate_retries += 1;
+                        progressed = false;
+                        ask = true;
+                        continue;
+                    }
+                    return Ok(PhotoOutcome::Failed { error, progressed: progressed || immediate_retries > 0 });
+                }
+            }
+        }
+    }
+
+    /// Bytes of the next photo part: what the measured throughput moves in
+    /// [`SyncOptions::photo_part_time`], within [`MIN_PART_BYTES`] and
+    /// [`SyncOptions::photo_chunk_bytes`].
+    fn part_bytes(&self) -> usize {
+        let most = self.options.photo_chunk_bytes.max(1);
+        let least = MIN_PART_BYTES.min(most);
+        match *lock(&self.throughput) {
+            None => FIRST_PART_BYTES.clamp(least, most),
+            Some(rate) => ((rate * self.options.photo_part_time.as_secs_f64()) as usize).clamp(least, most),
+        }
+    }
+
+    fn measured(&self, bytes: usize, elapsed: Duration) {
+        if bytes < 1024 {
+            return;
+        }
+        let rate = bytes as f64 / elapsed.as_secs_f64().max(0.001);
+        let mut throughput = lock(&self.throughput);
+        // A moving average: one lucky or unlucky part does not swing the size.
+        *throughput = Some(throughput.map_or(rate, |old| old * 0.7 + rate * 0.3));
+    }
+
+    /// Starts the background lanes: the documents lane syncs now, then every `interval`, at
+    /// once after every local change and every [`BackgroundSync::wake`], backing off after
+    /// failures (a local change still wakes it); the photos lane uploads the queue, each photo
+    /// on its own retry schedule, and never holds the documents lane. Dropping the handle stops
+    /// both.
     pub fn start_background(self: &Arc<Self>, interval: Duration) -> BackgroundSync {
-        let (wake, wakes) = channel();
         let stop = Arc::new(AtomicBool::new(false));
-        let local_changes = self.store.subscribe(&[]);
-        let engine = Arc::clone(self);
-        let stopping = Arc::clone(&stop);
-        let thread = std::thread::Builder::new()
-            .name("fieldsync-sync".to_owned())
-            .spawn(move || background_loop(&engine, interval, &wakes, &local_changes, &stopping))
-            .ok();
-        BackgroundSync { wake, stop, thread }
+        let (wake_documents, documents_wakes) = channel();
+        let (wake_photos, photos_wakes) = channel();
+        let mut threads = Vec::new();
+        let (engine, stopping, local_changes) = (Arc::clone(self), Arc::clone(&stop), self.store.subscribe(&[]));
+        let photos = wake_photos.clone();
+        threads.extend(
+            std::thread::Builder::new()
+                .name("fieldsync-documents".to_owned())
+                .spawn(move || documents_lane(&engine, interval, &documents_wakes, &local_changes, &photos, &stopping))
+                .ok(),
+        );
+        let (engine, stopping, local_changes) = (Arc::clone(self), Arc::clone(&stop), self.store.subscribe(&[]));
+        threads.extend(
+            std::thread::Builder::new()
+                .name("fieldsync-photos".to_owned())
+                .spawn(move || photos_lane(&engine, interval, &photos_wakes, &local_changes, &stopping))
+                .ok(),
+        );
+        BackgroundSync { wake_documents, wake_photos, stop, threads }
+    }
+
+    /// When the next photo retry falls due, if any photo waits for one.
+    fn next_photo_retry(&self) -> Option<Instant> {
+        lock(&self.retries).values().map(|r| r.next_at).min()
     }
 }
 
-fn background_loop(
+/// Records a pass's outcome in a lane's status.
+fn record(lane: &Mutex<LaneStatus>, result: &Result<(), SyncError>) {
+    let mut lane = lock(lane);
+    lane.running = false;
+    match result {
+        Ok(()) => {
+            lane.last_success_at = Some(now_ms());
+            lane.last_error = None;
+            lane.failures = 0;
+        }
+        Err(error) => {
+            lane.last_error = Some(error.to_string());
+            lane.failures = lane.failures.saturating_add(1);
+        }
+    }
+}
+
+/// Waits up to `wait` for a wake-up, a local change (when `on_local_change`) or the stop flag.
+/// Returns false when the handle is gone.
+fn wait_for(
+    wait: Duration,
+    wakes: &Receiver<()>,
+    local_changes: &Receiver<crate::local_store::DocChange>,
+    stop: &AtomicBool,
+    mut on_local_change: impl FnMut(&crate::local_store::DocChange) -> bool,
+) -> bool {
+    // Short slices, so a local change or a wake-up starts the next pass quickly.
+    let slice = Duration::from_millis(50);
+    let deadline = Instant::now() + wait;
+    while Instant::now() < deadline && !stop.load(Ordering::SeqCst) {
+        match wakes.recv_timeout(slice.min(deadline.saturating_duration_since(Instant::now()))) {
+            Ok(()) => return true,
+            Err(RecvTimeoutError::Disconnected) => return false,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        let mut woken = false;
+        for change in local_changes.try_iter() {
+            if change.origin == crate::local_store::ChangeOrigin::Local {
+                woken |= on_local_change(&change);
+            }
+        }
+        if woken {
+            return true;
+        }
+    }
+    true
+}
+
+fn documents_lane(
+    engine: &SyncEngine,
+    interval: Duration,
+    wakes: &Receiver<()>,
+    local_changes: &Receiver<crate::local_store::DocChange>,
+    photos: &Sender<()>,
+    stop: &AtomicBool,
+) {
+    let mut failures: u32 = 0;
+    while !stop.load(Ordering::SeqCst) {
+        // Changes made before this pass are in it.
+        while local_changes.try_recv().is_ok() {}
+        let wait = match engine.sync_documents_now() {
+            Ok(_) => {
+                if failures > 0 {
+                    // The link is back: the photos waiting for it need not wait out their backoff.
+                    let _ = photos.send(());
+                }
+                failures = 0;
+                interval
+            }
+            Err(error) => {
+                failures = failures.saturating_add(1);
+                tracing::info!(%error, failures, "documents sync failed; backing off");
+                backoff(failures, interval)
+            }
+        };
+        // A local change always wakes the lane, even while it backs off: the user just did
+        // something they expect to leave the phone.
+        if !wait_for(wait, wakes, local_changes, stop, |_| true) {
+            return;
+        }
+    }
+}
+
+fn photos_lane(
     engine: &SyncEngine,
     interval: Duration,
     wakes: &Receiver<()>,
     local_changes: &Receiver<crate::local_store::DocChange>,
     stop: &AtomicBool,
 ) {
-    let mut failures: u32 = 0;
+    let mut link_failures: u32 = 0;
     while !stop.load(Ordering::SeqCst) {
-        let wait = match engine.sync_now() {
+        let mut report = SyncReport::default();
+        let wait = match engine.photos_pass(&mut report, true, Some(stop)) {
+            Ok(pass) if pass.error.is_some() && !pass.progressed => {
+                link_failures = link_failures.saturating_add(1);
+                backoff(link_failures, Duration::from_secs(1))
+            }
             Ok(_) => {
-                failures = 0;
-                interval
+                link_failures = 0;
+                match engine.next_photo_retry() {
+                    Some(at) => at.saturating_duration_since(Instant::now()).min(interval),
+                    None if report.photos_uploaded > 0 => Duration::ZERO,
+                    None => interval,
+                }
             }
             Err(error) => {
-                failures = failures.saturating_add(1);
-                tracing::info!(%error, failures, "sync failed; backing off");
-                backoff(failures, interval)
+                link_failures = link_failures.saturating_add(1);
+                tracing::info!(%error, "photo lane stopped; backing off");
+                backoff(link_failures, interval)
             }
         };
-        // Sleep in short slices so a local change or a wake-up starts the next sync quickly.
-        let mut waited = Duration::ZERO;
-        let slice = Duration::from_millis(50);
-        while waited < wait && !stop.load(Ordering::SeqCst) {
-            match wakes.recv_timeout(slice) {
-                Ok(()) => break,
-                Err(RecvTimeoutError::Disconnected) => return,
-                Err(RecvTimeoutError::Timeout) => waited += slice,
+        // A new photo (its inspection changed on the device) wakes the lane; the inspection
+        // edited last is the one the supervisor is finishing: its photos go first.
+        let woken = wait_for(wait, wakes, local_changes, stop, |change| {
+            if change.kind == crate::DocKind::Inspection {
+                engine.focus_inspection(Some(change.id.clone()));
+                true
+            } else {
+                false
             }
-            if local_changes.try_iter().any(|c| c.origin == crate::local_store::ChangeOrigin::Local) && failures == 0 {
-                break;
-            }
+        });
+        if !woken {
+            return;
         }
     }
 }
@@ -425,28 +856,35 @@ pub fn backoff(failures: u32, interval: Duration) -> Duration {
     capped + jitter
 }
 
-/// A running background sync. Dropping it stops the thread (after its current sync).
+/// The running background lanes. Dropping it stops them (after their current pass).
 pub struct BackgroundSync {
-    wake: Sender<()>,
+    wake_documents: Sender<()>,
+    wake_photos: Sender<()>,
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl BackgroundSync {
-    /// Starts a sync now (for example when the live channel says something changed).
+    /// Starts both lanes now (the app came to the foreground, the network came back).
     pub fn wake(&self) {
-        let _ = self.wake.send(());
+        let _ = self.wake_documents.send(());
+        let _ = self.wake_photos.send(());
     }
 
-    /// Stops the thread and waits for it.
+    /// Starts the documents lane now (a live notice: something in scope changed).
+    pub fn wake_documents(&self) {
+        let _ = self.wake_documents.send(());
+    }
+
+    /// Stops the lanes and waits for them.
     pub fn stop(mut self) {
         self.shutdown();
     }
 
     fn shutdown(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        let _ = self.wake.send(());
-        if let Some(thread) = self.thread.take() {
+        self.wake();
+        for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
     }

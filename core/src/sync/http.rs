@@ -1,4 +1,10 @@
 //! The relay over HTTP: login, sync round trips, resumable photo uploads.
+//!
+//! Requests fail by lack of progress, not by total time: a request fails when no byte moved
+//! for [`IDLE_TIMEOUT`] (connecting, sending or receiving), so a 4 MB answer finishes on a
+//! 16 kbit/s link while a dead connection is noticed within seconds. One agent per transport
+//! keeps connections alive between requests (each answer body is read to its end so the
+//! connection goes back to the pool): a sequence of photo parts costs one handshake.
 
 use std::time::Duration;
 
@@ -9,6 +15,8 @@ use super::transport::{BlobState, Transport, TransportError};
 /// Largest sync response the device accepts.
 const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 const SYNC_MEDIA_TYPE: &str = "application/x-fieldsync-sync";
+/// A request fails when no byte moved for this long.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A signed-in session: the `POST /v1/auth/login` answer (the relay serialises this same type).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,7 +62,9 @@ struct ErrorDetail {
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
+        .timeout_connect(Some(IDLE_TIMEOUT))
+        .timeout_per_read(Some(IDLE_TIMEOUT))
+        .timeout_per_write(Some(IDLE_TIMEOUT))
         .build()
         .into()
 }
@@ -166,17 +176,23 @@ impl Transport for HttpTransport {
 
     fn upload_blob(&self, sha256: &str, offset: u64, total: u64, chunk: &[u8]) -> Result<BlobState, TransportError> {
         let end = offset + chunk.len() as u64;
-        let mut request =
-            self.agent.put(&self.url(&format!("/v1/blobs/{sha256}"))).header("authorization", self.bearer());
-        if !(offset == 0 && end == total) {
-            request = request.header("content-range", format!("bytes {offset}-{}/{total}", end.saturating_sub(1)));
-        }
-        let response = request.content_type("image/jpeg").send(chunk).map_err(unreachable)?;
-        match response.status().as_u16() {
-            200 | 201 => Ok(BlobState::Complete),
-            202 => Ok(BlobState::Partial(upload_offset(&response))),
-            409 => Ok(BlobState::Partial(upload_offset(&response))),
-            _ => Err(failure(response)),
-        }
+        // Always a range, even for a whole photo: the relay keeps the bytes of a ranged part
+        // that arrived before a cut, and the next attempt resumes at the byte.
+        let mut response = self
+            .agent
+            .put(&self.url(&format!("/v1/blobs/{sha256}")))
+            .header("authorization", self.bearer())
+            .header("content-range", format!("bytes {offset}-{}/{total}", end.saturating_sub(1)))
+            .content_type("image/jpeg")
+            .send(chunk)
+            .map_err(unreachable)?;
+        let state = match response.status().as_u16() {
+            200 | 201 => BlobState::Complete,
+            202 | 409 => BlobState::Partial(upload_offset(&response)),
+            _ => return Err(failure(response)),
+        };
+        // Read the small JSON answer to its end so the connection is reused for the next part.
+        let _ = response.body_mut().with_config().limit(64 * 1024).read_to_vec();
+        Ok(state)
     }
 }

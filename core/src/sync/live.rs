@@ -15,7 +15,7 @@ use tungstenite::client::IntoClientRequest;
 use tungstenite::stream::MaybeTlsStream;
 use tungstenite::{Message, WebSocket};
 
-use super::engine::backoff;
+use super::engine::{SyncEngine, backoff};
 use super::protocol::{self, LiveFrame};
 
 /// How often a blocked read wakes up to check whether the watch was stopped.
@@ -80,6 +80,24 @@ pub fn watch(base_url: &str, token: &str, on_changed: impl Fn(u64) + Send + 'sta
         })
         .ok();
     LiveWatch { stop, thread }
+}
+
+/// Opens the live channel and syncs documents on every notice: `wake` passes the notice to the
+/// running documents lane (returning whether one runs); without one the documents sync runs on
+/// the live thread itself. A notice never waits for a photo.
+pub fn watch_and_sync(
+    engine: Arc<SyncEngine>,
+    base_url: &str,
+    token: &str,
+    wake: impl Fn() -> bool + Send + 'static,
+) -> LiveWatch {
+    watch(base_url, token, move |_| {
+        if !wake()
+            && let Err(error) = engine.sync_documents_now()
+        {
+            tracing::info!(%error, "documents sync after a live notice failed");
+        }
+    })
 }
 
 type Socket = WebSocket<MaybeTlsStream<TcpStream>>;

@@ -15,9 +15,11 @@ pub mod live;
 pub mod protocol;
 pub mod transport;
 
-pub use engine::{BackgroundSync, SyncEngine, SyncError, SyncListener, SyncOptions, SyncReport, SyncStatus};
+pub use engine::{
+    BackgroundSync, LaneStatus, SetAsidePhoto, SyncEngine, SyncError, SyncListener, SyncOptions, SyncReport, SyncStatus,
+};
 pub use http::{HttpTransport, LoginRequest, Session, login, logout};
-pub use live::{LiveWatch, watch};
+pub use live::{LiveWatch, watch, watch_and_sync};
 pub use transport::{BlobState, Transport, TransportError};
 
 use sha2::{Digest, Sha256};

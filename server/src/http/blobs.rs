@@ -7,7 +7,9 @@
 //!   part was kept (`Upload-Offset` says how many bytes are held), 200 already stored, 507
 //!   `upload-quota` when beginning it would take the user's unfinished uploads over their quota
 //!   (`Config::max_unfinished_upload_bytes`). Unfinished uploads that receive nothing for
-//!   `Config::unfinished_upload_ttl` are deleted.
+//!   `Config::unfinished_upload_ttl` are deleted. A part's body is stored as it arrives: when
+//!   the connection drops mid-part, the bytes that arrived are kept (`HEAD` tells how many) and
+//!   the next part starts there. A whole-photo `PUT` is read completely before anything is kept.
 //! - `HEAD` answers 200 with `Content-Length` for a stored photo, else 404 with `Upload-Offset`:
 //!   how many bytes of a partial upload the relay holds (0 if none). Callers who may not upload
 //!   learn only about photos they may read.
@@ -17,13 +19,13 @@
 
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, Path, RawQuery, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::blobs::{self, UploadContext, UploadOutcome, UploadRange, may_upload, validate_sha256};
+use crate::blobs::{self, PartRange, UploadContext, UploadOutcome, UploadRange, may_upload, validate_sha256};
 use crate::error::Error;
 use crate::http::error::{ApiError, body_error};
 use crate::services::accounts::Caller;
@@ -59,18 +61,30 @@ pub async fn put_blob(
     State(state): State<AppState>,
     caller: Caller,
     path: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: Request,
 ) -> Result<Response, ApiError> {
     let sha256 = sha_from(path)?;
+    let headers = request.headers().clone();
     let range = match headers.get(header::CONTENT_RANGE) {
         None => UploadRange::Whole,
         Some(value) => blobs::parse_content_range(value.to_str().map_err(|_| {
             Error::bad_request("invalid-range", "invalid Content-Range: not visible ASCII".to_owned())
         })?)?,
     };
-    let body = body.map_err(|rejection| body_error(&rejection, &headers, crate::http::BLOB_BODY_LIMIT))?;
-    let outcome = blobs::upload(context(&state), &caller, &sha256, range, &body).await?;
+    let outcome = match range {
+        UploadRange::Whole => {
+            let body = Bytes::from_request(request, &state)
+                .await
+                .map_err(|rejection| body_error(&rejection, &headers, crate::http::BLOB_BODY_LIMIT))?;
+            blobs::upload(context(&state), &caller, &sha256, range, &body).await?
+        }
+        UploadRange::Part { start, end, total } => {
+            let length = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+            let body = request.into_body().into_data_stream();
+            let range = PartRange { start, end, total };
+            blobs::upload_part(context(&state), &caller, &sha256, range, length, body).await?
+        }
+    };
     if let UploadOutcome::Stored { .. } = outcome {
         crate::services::inspections::scoring::on_photo_stored(
             state.storage.as_ref(),

@@ -1,0 +1,100 @@
+//! `field_network`: a supervisor's phone with a queue of photos on a bad field network, through
+//! the user-space link shaper. It measures and prints; it never asserts on a timing.
+//!
+//! ```text
+//! cargo run -p fieldsync-tests --bin field_network [-- --photos 40 --rtt-ms 600 --kbit 16,64,256]
+//! ```
+//!
+//! For each bandwidth, on a fresh relay: the phone's background lanes upload the queue while the
+//! supervisor checks in at another store; then the same queue again with a cut every ~50 KB.
+//! Printed: when the check-in was accepted, when the last photo arrived, bytes each way,
+//! connections and cuts on the link.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use fieldsync_core::sync::SyncOptions;
+use fieldsync_tests::shaper::{LinkConfig, LinkShaper};
+use fieldsync_tests::{Phone, Relay, check_in, queue_photos};
+
+#[derive(Parser)]
+struct Args {
+    /// Photos queued (about 5 to 10 KB each).
+    #[arg(long, default_value_t = 40)]
+    photos: u32,
+    /// Round-trip time the link adds, in ms.
+    #[arg(long, default_value_t = 600)]
+    rtt_ms: u64,
+    /// Bandwidths to measure, in kbit/s.
+    #[arg(long, value_delimiter = ',', default_values_t = [16, 64, 256])]
+    kbit: Vec<u32>,
+    /// Mean upstream bytes between cuts in the second run of each bandwidth.
+    #[arg(long, default_value_t = 50_000)]
+    cut_every: u64,
+}
+
+fn main() {
+    let args = Args::parse();
+    println!("{} photos, {} ms round trip", args.photos, args.rtt_ms);
+    println!("kbit/s  cuts  check-in accepted  all photos  photo bytes  bytes up  bytes down  conns  cuts");
+    for &kbit in &args.kbit {
+        for cuts in [None, Some(args.cut_every)] {
+            run(&args, kbit, cuts);
+        }
+    }
+}
+
+fn run(args: &Args, kbit: u32, cuts: Option<u64>) {
+    let relay = Relay::start();
+    let shaper = LinkShaper::start(&relay.base_url, LinkConfig::new(100_000, 0));
+    let demo = relay.login_of("supervisor-north");
+    let sue = Phone::sign_in_at(
+        &shaper.base_url(),
+        &demo.tenant,
+        "supervisor-north",
+        &demo.password,
+        relay.dir(),
+        SyncOptions::default(),
+    );
+    sue.sync();
+    let (_, payload) = queue_photos(&sue, args.photos);
+    shaper.set_link(kbit, Duration::from_millis(args.rtt_ms));
+    shaper.set_cuts(cuts);
+    let before = shaper.stats().snapshot();
+    let started = Instant::now();
+    let lanes = sue.engine.start_background(Duration::from_secs(60));
+    while sue.store.pending_photos().unwrap().0 + 1 >= u64::from(args.photos)
+        && started.elapsed() < Duration::from_secs(600)
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let made = Instant::now();
+    let visit = check_in(&sue, 1);
+    let mut accepted = None;
+    let limit = Duration::from_secs(1800);
+    while started.elapsed() < limit {
+        if accepted.is_none() && relay.stored(&visit).is_some() {
+            accepted = Some(made.elapsed());
+        }
+        if accepted.is_some() && sue.store.pending_photos().unwrap().0 == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let all = started.elapsed();
+    drop(lanes);
+    let after = shaper.stats().snapshot();
+    let shown = |d: Option<Duration>| d.map_or("never".to_owned(), |d| format!("{:.1} s", d.as_secs_f64()));
+    println!(
+        "{kbit:>6}  {:>4}  {:>17}  {:>10}  {payload:>11}  {:>8}  {:>10}  {:>5}  {:>4}",
+        if cuts.is_some() { "yes" } else { "no" },
+        shown(accepted),
+        if sue.store.pending_photos().unwrap().0 == 0 { shown(Some(all)) } else { "unfinished".to_owned() },
+        after.1 - before.1,
+        after.2 - before.2,
+        after.0 - before.0,
+        after.3 - before.3,
+    );
+}
