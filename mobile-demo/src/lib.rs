@@ -429,7 +429,14 @@ pub fn field_day(
 
     day.step("The relay scores the audits from the checklist and the photos");
     let scores = wait_for(&sam, &mut day, |store| {
-        inspections.iter().map(|id| store.inspection_score(id).ok().flatten().map(|(_, score)| score)).collect()
+        // A score made before every photo arrived is redone when the last one lands: wait for it.
+        inspections
+            .iter()
+            .map(|id| {
+                let photos = store.inspection(id).map(|i| i.photos.len()).unwrap_or(0);
+                store.inspection_score(id).ok().flatten().map(|(_, score)| score).filter(|s| s.photos.len() >= photos)
+            })
+            .collect()
     })?;
     for (n, score) in scores.into_iter().enumerate() {
         let count = |trust| score.photos.iter().filter(|p| p.trust == trust).count();
@@ -693,7 +700,14 @@ fn jittered(latitude: f64, longitude: f64, seed: u64, n: u64) -> GeoFix {
 fn audit_stores(day: &mut Day<'_>, phone: &Phone, seed: u64, first_day: bool) -> Result<Vec<DocumentId>, String> {
     let stores = phone.store.stores().map_err(|e| e.to_string())?;
     let (template_id, template) =
-        phone.store.templates().map_err(|e| e.to_string())?.into_iter().next().ok_or("no checklist template")?;
+        // The shelf audit (the other template checks promotion displays).
+        phone
+            .store
+            .templates()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .find(|(_, t)| t.items_in_order().iter().any(|(id, _)| *id == "shelf-stocked"))
+            .ok_or("no shelf audit checklist")?;
     let catalog = phone.store.catalog().map_err(|e| e.to_string())?;
     let items = template.items_in_order();
     let mut done = Vec::new();
