@@ -465,13 +465,8 @@ pub fn field_day(
     import_sales(&mut day, &hq, &anna)?;
 
     day.step("The alerts reach the people who act on them");
-    let sku_alert = |kind: &'static str| move |a: &Alert| a.kind == kind;
-    narrate_alerts(
-        &mut day,
-        &manager,
-        &[("low-stock", &sku_alert("low-stock")), ("sales-falling", &sku_alert("sales-falling"))],
-    )?;
-    narrate_alerts(&mut day, &sam, &[("promotion-not-started", &sku_alert("promotion-not-started"))])?;
+    narrate_alerts(&mut day, &manager, &["low-stock", "sales-falling"])?;
+    narrate_alerts(&mut day, &sam, &["promotion-not-started"])?;
     day.summary.alerts_open =
         manager.store.inbox().map_err(|e| e.to_string())?.map(|inbox| inbox.open_alerts().count()).unwrap_or(0);
 
@@ -534,18 +529,16 @@ fn wait_for<T>(
 }
 
 /// Waits until `phone`'s inbox holds an open alert of each wanted kind, then narrates them all.
-fn narrate_alerts(day: &mut Day<'_>, phone: &Phone, wanted: &[(&str, &dyn Fn(&Alert) -> bool)]) -> Result<(), String> {
+fn narrate_alerts(day: &mut Day<'_>, phone: &Phone, wanted: &[&str]) -> Result<(), String> {
     wait_for(phone, day, |store| {
         let inbox = store.inbox().ok().flatten();
         wanted
             .iter()
-            .map(|(_, matches)| {
-                inbox.as_ref().and_then(|inbox| inbox.open_alerts().find(|(_, a)| matches(a)).map(|_| ()))
-            })
+            .map(|kind| inbox.as_ref().and_then(|inbox| inbox.open_alerts().find(|(_, a)| a.kind == *kind).map(|_| ())))
             .collect()
     })?;
     let inbox = phone.store.inbox().map_err(|e| e.to_string())?.ok_or("the inbox is gone")?;
-    for (kind, _) in wanted {
+    for kind in wanted {
         let open: Vec<&Alert> = inbox.open_alerts().map(|(_, a)| a).filter(|a| a.kind == *kind).collect();
         let what = match *kind {
             "low-stock" => "stock below the safety level: the warehouse may not deliver what reps sell",

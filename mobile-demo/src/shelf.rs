@@ -127,7 +127,7 @@ pub fn shelf_image(seed: u64, stock: Stock) -> RgbImage {
     let cooler_width = rng.range(220, 480);
     // Consecutive seeds (the photos of one visit) put the cooler and the light on opposite
     // sides, so that their pictures differ in layout, not only in detail.
-    let cooler_left = seed % 2 == 0;
+    let cooler_left = seed.is_multiple_of(2);
     let (cooler_x0, shelves_x0, shelves_x1) = if cooler_left {
         (rng.range(-120, 40), 0, w)
     } else {
@@ -174,7 +174,7 @@ pub fn shelf_image(seed: u64, stock: Stock) -> RgbImage {
                 x += pack_width + rng.range(2, 7);
             }
             // The price tag on the shelf edge under the product's first facing.
-            paint_board_tag(&mut canvas, tag_x, board_y, rng.next() % 4 == 0);
+            paint_board_tag(&mut canvas, tag_x, board_y, rng.next().is_multiple_of(4));
             x += rng.range(4, 16);
         }
         let board = shade([235, 235, 230], rng.float(0.8, 1.0));
@@ -184,7 +184,7 @@ pub fn shelf_image(seed: u64, stock: Stock) -> RgbImage {
         let mut tag_rng = Rng(seed.wrapping_add(row as u64));
         let mut tx = shelves_x0 + 10;
         while tx < shelves_x1 - 40 {
-            paint_board_tag(&mut canvas, tx, board_y, tag_rng.next() % 5 == 0);
+            paint_board_tag(&mut canvas, tx, board_y, tag_rng.next().is_multiple_of(5));
             tx += tag_rng.range(120, 260);
         }
     }
@@ -254,7 +254,7 @@ fn paint_cooler(canvas: &mut Canvas, x0: i64, y0: i64, x1: i64, y1: i64, rng: &m
         }
     }
     // The door handle.
-    let handle_x = if rng.next() % 2 == 0 { gx0 + 12 } else { gx1 - 22 };
+    let handle_x = if rng.next().is_multiple_of(2) { gx0 + 12 } else { gx1 - 22 };
     canvas.rect(handle_x, gy0 + 120, handle_x + 10, gy1 - 120, [200, 200, 205]);
 }
 
@@ -265,7 +265,7 @@ fn warp_light_and_noise(flat: &RgbImage, seed: u64, rng: &mut Rng) -> RgbImage {
     let keystone = rng.float(-0.08, 0.08);
     let tilt = rng.float(-0.03, 0.03);
     let zoom = rng.float(0.92, 0.98);
-    let light_x = rng.float(0.15, 0.45) * if (seed / 2) % 2 == 0 { 1.0 } else { -1.0 };
+    let light_x = rng.float(0.15, 0.45) * if (seed / 2).is_multiple_of(2) { 1.0 } else { -1.0 };
     let light_y = rng.float(-0.25, 0.25);
     let brightness = rng.float(0.9, 1.1);
     let mut noise = Rng(rng.next());

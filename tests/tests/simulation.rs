@@ -470,7 +470,6 @@ fn check(seed: u64, relay: &Relay, devices: &[Device], ledger: &Ledger, log: &[S
 /// day of the same story, and nothing of the first day is held against the second.
 #[test]
 fn the_demo_field_day_runs_twice_on_one_data_directory_without_flagging_the_second_day() {
-    use fieldsync_core::doc::Trust;
     use fieldsync_mobile_demo::{field_day, start_relay};
 
     let dir = tempfile::tempdir().unwrap();
