@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use fieldsync_mobile_demo::{default_data_dir, field_day, start_relay};
+use fieldsync_mobile_demo::{default_data_dir, field_day, remove_data_dir, start_relay, write_logins};
 
 /// A FieldSync field day: reps and a supervisor working offline against a real relay.
 #[derive(Parser)]
@@ -20,6 +20,10 @@ struct Args {
     /// Exit after the summary instead of keeping the relay running.
     #[arg(long)]
     exit: bool,
+    /// Start from an empty data directory: delete it first (only if it holds nothing but a
+    /// FieldSync relay's and phones' data). Without it, each run adds a new day.
+    #[arg(long)]
+    fresh: bool,
 }
 
 fn main() -> ExitCode {
@@ -32,6 +36,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if args.fresh {
+        match remove_data_dir(&args.data) {
+            Ok(true) => println!("--fresh: deleted the earlier data in {}", args.data.display()),
+            Ok(false) => {}
+            Err(error) => {
+                eprintln!("--fresh: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     println!("FieldSync field day — data in {}", args.data.display());
     let (base_url, logins) = match start_relay(&runtime, &args.data, args.listen) {
         Ok(started) => started,
@@ -41,42 +55,22 @@ fn main() -> ExitCode {
         }
     };
     println!("relay listening on {base_url} (embedded SQLite in {})", args.data.join("relay").display());
-    let summary = match field_day(&base_url, &logins, &args.data.join("phones")) {
+    let mut stdout = std::io::stdout();
+    let summary = match field_day(&base_url, &logins, &args.data.join("phones"), &mut stdout) {
         Ok(summary) => summary,
         Err(error) => {
             eprintln!("the field day failed: {error}");
             return ExitCode::FAILURE;
         }
     };
-    println!("\n== Summary");
-    println!("  orders submitted offline: {}", summary.orders_submitted);
-    println!("  orders at HQ:             {}", summary.orders_at_hq);
-    let (approved, waiting, rejected) = summary.verdicts;
-    println!("  verdicts:                 {approved} approved, {waiting} needing approval, {rejected} rejected");
-    println!("  approved by the manager:  {}", summary.approvals);
-    let scores: Vec<String> = summary.scores.iter().map(|s| format!("{s:.1}")).collect();
-    println!("  inspection scores:        {}", scores.join(", "));
-    println!("  inspections at HQ:        {}", summary.inspections_at_hq);
-    println!("  alerts raised by imports: {}", summary.alerts_raised.join("; "));
-    println!("  open alerts (manager):    {}", summary.alerts_open);
-    println!("  photos uploaded:          {}", summary.photos_uploaded);
-    println!("  sync round trips:         {}", summary.round_trips);
-    println!("  bytes synced:             {}", summary.bytes_synced);
+    summary.write_table(&mut stdout);
+    println!();
+    write_logins(&logins, &mut stdout);
+    println!("HQ dashboard: {base_url}/ (sign in with company \"demo\", e.g. hq-admin / demo-hq-admin)");
     if args.exit {
         return ExitCode::SUCCESS;
     }
     println!("\nThe relay keeps running at {base_url} (Ctrl-C to stop).");
-    println!("HQ dashboard: {base_url}/ — demo logins:");
-    for login in &logins {
-        println!(
-            "  tenant {:<6} user {:<18} password {:<24} {}{}",
-            login.tenant,
-            login.username,
-            login.password,
-            login.role,
-            login.region.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
-        );
-    }
     runtime.block_on(async {
         let _ = tokio::signal::ctrl_c().await;
     });

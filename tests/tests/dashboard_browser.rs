@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use fieldsync_core::Role;
 use fieldsync_core::doc::{AnswerValue, GeoFix, ReviewOutcome, StepState};
 use fieldsync_core::local_store::{CheckIn, LineInput, NewOrder, PhotoCapture};
+use fieldsync_mobile_demo::shelf::{Stock, shelf_photo};
 use fieldsync_tests::{Phone, Relay};
 
 /// The whole browser run may take this long on a loaded 2-core machine.
@@ -88,10 +89,6 @@ fn submit_order_needing_approval(phone: &Phone) -> fieldsync_core::DocumentId {
     id
 }
 
-fn photo(name: &str) -> Vec<u8> {
-    std::fs::read(workspace().join("core/tests/fixtures/photos").join(name)).unwrap()
-}
-
 /// A supervisor's checked-out inspection with two photos, synced (photos uploaded).
 fn synced_inspection(supervisor: &Phone) -> fieldsync_core::DocumentId {
     let stores = supervisor.store.stores().unwrap();
@@ -110,10 +107,12 @@ fn synced_inspection(supervisor: &Phone) -> fieldsync_core::DocumentId {
         let value = if n % 3 == 1 { AnswerValue::No } else { AnswerValue::Yes };
         supervisor.store.answer(&id, item_id, value, None, "checked").unwrap();
     }
-    for (n, name) in ["coffee.jpg", "chelsea.jpg"].iter().enumerate() {
+    // The demo's generated shelf photos: a full shelf and one with a gap.
+    for (n, stock) in [Stock::Full, Stock::Gap].into_iter().enumerate() {
         let (item_id, _) = items[n % items.len()];
         let capture = PhotoCapture { captured_at: at + (n as i64 + 1) * 60_000, position: Some(position) };
-        supervisor.store.add_photo(&id, item_id, &photo(name), capture).unwrap();
+        let photo = shelf_photo(20 + n as u64, stock);
+        supervisor.store.add_photo(&id, item_id, &photo, capture).unwrap();
     }
     supervisor.store.check_out(&id, at + 15 * 60_000, position).unwrap();
     supervisor.sync();

@@ -465,3 +465,54 @@ fn check(seed: u64, relay: &Relay, devices: &[Device], ledger: &Ledger, log: &[S
         assert_eq!(inspection.check_out.is_some(), *checked_out, "inspection {id} check-out; {}", context());
     }
 }
+
+/// The README's main job (`./scripts/demo`), run twice on one data directory: each run is a new
+/// day of the same story, and nothing of the first day is held against the second.
+#[test]
+fn the_demo_field_day_runs_twice_on_one_data_directory_without_flagging_the_second_day() {
+    use fieldsync_mobile_demo::{field_day, start_relay};
+
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (base_url, logins) =
+        start_relay(&runtime, dir.path(), std::net::SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
+    for run in 1..=2 {
+        let mut narration = Vec::new();
+        let summary = field_day(&base_url, &logins, &dir.path().join("phones"), &mut narration).unwrap();
+        let narration = String::from_utf8(narration).unwrap();
+        assert_eq!(summary.orders_submitted, 7);
+        assert_eq!(summary.orders_at_hq, 7 * run, "run {run}: every day's orders reach HQ");
+        assert_eq!(summary.inspections_at_hq, 2 * run);
+        let (approved, waiting, rejected) = summary.verdicts;
+        assert_eq!(approved + waiting + rejected, 7, "run {run}: every order got a verdict: {summary:?}");
+        assert!(rejected >= 1, "run {run}: the order priced below the floor is rejected: {summary:?}");
+        assert!(summary.approvals >= 1, "run {run}: {summary:?}");
+        assert_eq!(summary.scores.len(), 2);
+        assert!(
+            summary.scores[0] > summary.scores[1],
+            "run {run}: the audit with a gap and a blurry photo scores lower"
+        );
+        // The story's only doubtful photo is a blurry one; no photo is rejected, none as reused.
+        assert_eq!(summary.photos.len(), 10, "run {run}: {summary:?}");
+        let reused: Vec<_> = summary.photos.iter().filter(|p| p.reasons.iter().any(|r| r.contains("reused"))).collect();
+        assert!(reused.is_empty(), "run {run}: photos flagged as reused: {reused:?}");
+        assert_eq!(summary.photo_trust().2, 0, "run {run}: no photo rejected as evidence: {:?}", summary.photos);
+        assert_eq!(
+            summary.photo_trust().1,
+            0,
+            "run {run}: jittered GPS is not flagged for review: {:?}",
+            summary.photos
+        );
+        assert_eq!(
+            summary.photos.iter().filter(|p| p.quality < 50.0).count(),
+            1,
+            "run {run}: exactly the shaky photo is of poor quality: {:?}",
+            summary.photos
+        );
+        let kinds: Vec<&str> = summary.alert_kinds.iter().map(String::as_str).collect();
+        assert_eq!(kinds, ["low-stock", "promotion-not-started", "sales-falling"], "run {run}");
+        assert!(!narration.contains("{\""), "run {run}: raw JSON in the narration:\n{narration}");
+        assert!(!narration.contains("sees the manager's approval"), "run {run}");
+        assert!(narration.contains("waits for HQ"), "run {run}: the manager's approvals wait for HQ:\n{narration}");
+    }
+}
