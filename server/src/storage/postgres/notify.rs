@@ -98,7 +98,7 @@ pub async fn spawn(
 ) -> Result<ListenerGuard> {
     config.application_name(format!("fieldsync-listener-{node}"));
     config.keepalives(true).keepalives_idle(Duration::from_secs(30));
-    let mut listener = Listener { config, pool, node, sender, known: None };
+    let mut listener = Listener { config, pool, node, sender, known: None, replayed: HashMap::new() };
     let first = listener.listen().await?;
     let task = tokio::spawn(async move {
         let mut connection = Some(first);
@@ -141,6 +141,8 @@ struct Listener {
     /// Last position seen per tenant, to replay from after a reconnect; `None` until the first
     /// connection listens.
     known: Option<HashMap<i64, u64>>,
+    /// Per tenant, the last position the latest replay announced.
+    replayed: HashMap<i64, u64>,
 }
 
 impl Listener {
@@ -192,6 +194,11 @@ impl Listener {
             .map_err(|e| Error::Storage(format!("notification {text:?} is not a change: {e}")))?;
         let seen = self.known.get_or_insert_default().entry(payload.t).or_insert(0);
         *seen = (*seen).max(payload.s);
+        if self.replayed.get(&payload.t).is_some_and(|replayed| payload.s <= *replayed) {
+            // Already announced by the replay after a reconnect: a write committed between
+            // `LISTEN` and the replay is both queued here and read from the feed.
+            return Ok(());
+        }
         if payload.n == self.node {
             // This node announced it when it stored it.
             return Ok(());
@@ -234,6 +241,7 @@ impl Listener {
                 let _ = self.sender.send(announcement);
             }
             self.known.get_or_insert_default().insert(tenant, last);
+            self.replayed.insert(tenant, last);
         }
         if replayed > 0 {
             tracing::info!(replayed, "announced writes missed while the LISTEN connection was down");
