@@ -571,59 +571,6 @@ pub async fn newest_order_per_rep(
     Ok(out)
 }
 
-/// One order line, with its product's name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OrderLineRow {
-    /// Product SKU.
-    pub sku: String,
-    /// The product's name, when the catalog has it.
-    pub product_name: Option<String>,
-    /// Quantity.
-    pub qty: i64,
-    /// Unit price before discount, in cents.
-    pub unit_price_cents: i64,
-    /// Discount, in basis points.
-    pub discount_bp: i64,
-    /// Line total after discount, in cents.
-    pub line_total_cents: i64,
-}
-
-/// The lines of the orders given, in display order, by order id.
-pub async fn order_lines(store: &Store, tenant_id: i64, order_ids: &[String]) -> Result<Vec<(String, OrderLineRow)>> {
-    let mut out = Vec::new();
-    for chunk in order_ids.chunks(200) {
-        if chunk.is_empty() {
-            continue;
-        }
-        let mut sql = Sql::default();
-        sql.with(
-            "SELECT l.order_id, l.sku, (SELECT MIN(p.name) FROM product_rows p WHERE p.tenant_id = l.tenant_id AND p.sku = l.sku), \
-             l.qty, l.unit_price_cents, l.discount_bp, l.line_total_cents FROM order_lines l WHERE l.tenant_id = ? AND l.order_id IN (",
-            [Cell::int(tenant_id)],
-        );
-        for (i, id) in chunk.iter().enumerate() {
-            sql.with(if i == 0 { "?" } else { ", ?" }, [text(id)]);
-        }
-        sql.push(") ORDER BY l.order_id, l.position, l.line_id");
-        use CellKind::*;
-        for row in store.select(sql.select(vec![Text, Text, Text, Int, Int, Int, Int])).await? {
-            let (Some(order), Some(sku)) = (string(&row[0]), string(&row[1])) else { continue };
-            out.push((
-                order,
-                OrderLineRow {
-                    sku,
-                    product_name: string(&row[2]),
-                    qty: int(&row[3]).unwrap_or(0),
-                    unit_price_cents: int(&row[4]).unwrap_or(0),
-                    discount_bp: int(&row[5]).unwrap_or(0),
-                    line_total_cents: int(&row[6]).unwrap_or(0),
-                },
-            ));
-        }
-    }
-    Ok(out)
-}
-
 /// Units of a product ordered per store: orders `filter` covers that were submitted and not
 /// rejected, with a line of `sku`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -881,33 +828,6 @@ pub async fn inspection_figures(store: &Store, tenant_id: i64, filter: &Inspecti
         average_score: real(&row[2]),
         score_buckets: row[3..].iter().map(count).collect(),
     })
-}
-
-/// The photos an inspection's score judged: (sha256, trust, quality, reasons).
-pub async fn inspection_photos(
-    store: &Store,
-    tenant_id: i64,
-    inspection_id: &str,
-) -> Result<Vec<(String, String, f64, String)>> {
-    let mut sql = Sql::default();
-    sql.with(
-        "SELECT p.sha256, p.trust, p.quality, p.reasons FROM photo_rows p WHERE p.tenant_id = ? AND p.inspection_id = ? ORDER BY p.sha256",
-        [Cell::int(tenant_id), text(inspection_id)],
-    );
-    use CellKind::*;
-    Ok(store
-        .select(sql.select(vec![Text, Text, Real, Text]))
-        .await?
-        .iter()
-        .filter_map(|row| {
-            Some((
-                string(&row[0])?,
-                string(&row[1]).unwrap_or_default(),
-                real(&row[2]).unwrap_or(0.0),
-                string(&row[3]).unwrap_or_default(),
-            ))
-        })
-        .collect())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -64,10 +64,3 @@ impl AlertQuery {
 pub async fn page(storage: &dyn Storage, tenant_id: i64, request: &AlertRequest) -> Result<Page<AlertListRow>> {
     queries::list_alerts(storage, tenant_id, &request.filter, request.after.as_ref(), request.limit).await
 }
-
-/// Open alerts in `scope`.
-pub async fn open_count(storage: &dyn Storage, tenant_id: i64, scope: &Scope) -> Result<u64> {
-    let mut filter = AlertFilter::all(listing::reach(scope, DocKind::Inbox));
-    filter.state = Some("open".to_owned());
-    queries::count_alerts(storage, tenant_id, &filter).await
-}
