@@ -25,7 +25,7 @@ pub enum Reach {
     Owner(String),
     /// Rows whose region column is this region.
     Region(String),
-    /// Rows whose supervisor column is this user (a supervisor's stores; stores only).
+    /// Rows whose supervisor column is this user (a supervisor's stores).
     Supervisor(String),
     /// None.
     Nothing,
@@ -113,24 +113,34 @@ fn contains_pattern(needle: &str) -> String {
     pattern
 }
 
-/// The reach as a condition on `alias`'s owner and region columns; `false` for nothing.
-fn reach_condition(sql: &mut Sql, reach: &Reach, owner: &str, region: &str) {
-    match reach {
-        Reach::All => {}
-        Reach::Owner(user) => {
-            sql.with(&format!(" AND {owner} = ?"), [text(user)]);
-        }
-        Reach::Region(value) => {
-            sql.with(&format!(" AND {region} = ?"), [text(value)]);
-        }
-        Reach::Supervisor(user) => {
-            let alias = owner.split('.').next().unwrap_or(owner);
-            sql.with(&format!(" AND {alias}.supervisor = ?"), [text(user)]);
-        }
-        Reach::Nothing => {
-            sql.push(" AND 1 = 0");
-        }
-    }
+/// The columns of a table a [`Reach`] is tested on; a reach whose column the table lacks reaches
+/// no row.
+struct ReachColumns {
+    owner: &'static str,
+    region: Option<&'static str>,
+    supervisor: Option<&'static str>,
+}
+
+const ORDER_REACH: ReachColumns = ReachColumns { owner: "o.rep", region: Some("o.region"), supervisor: None };
+const INSPECTION_REACH: ReachColumns =
+    ReachColumns { owner: "i.supervisor", region: Some("i.region"), supervisor: None };
+const STORE_REACH: ReachColumns =
+    ReachColumns { owner: "s.rep", region: Some("s.region"), supervisor: Some("s.supervisor") };
+const ALERT_REACH: ReachColumns = ReachColumns { owner: "al.owner", region: None, supervisor: None };
+
+/// The reach as a condition on `columns`.
+fn reach_condition(sql: &mut Sql, reach: &Reach, columns: &ReachColumns) {
+    let (column, value) = match reach {
+        Reach::All => return,
+        Reach::Owner(user) => (Some(columns.owner), user),
+        Reach::Region(region) => (columns.region, region),
+        Reach::Supervisor(user) => (columns.supervisor, user),
+        Reach::Nothing => (None, &String::new()),
+    };
+    match column {
+        Some(column) => sql.with(&format!(" AND {column} = ?"), [text(value)]),
+        None => sql.push(" AND 1 = 0"),
+    };
 }
 
 fn int(cell: &Cell) -> Option<i64> {
@@ -210,7 +220,7 @@ impl OrderFilter {
         // A row with only a review's columns (its order not written yet) is not an order; the
         // test is on `listed_at`, which every index holds, so it costs no row lookup.
         sql.push(" AND o.listed_at IS NOT NULL");
-        reach_condition(sql, &self.reach, "o.rep", "o.region");
+        reach_condition(sql, &self.reach, &ORDER_REACH);
         if let Some(status) = &self.status {
             sql.with(" AND o.list_status = ?", [text(status)]);
         }
@@ -641,7 +651,7 @@ impl InspectionFilter {
     fn condition(&self, sql: &mut Sql, tenant_id: i64) {
         // A row with only a score's columns is not an inspection (`check_in_at` is in every index).
         sql.push(" AND i.check_in_at IS NOT NULL");
-        reach_condition(sql, &self.reach, "i.supervisor", "i.region");
+        reach_condition(sql, &self.reach, &INSPECTION_REACH);
         if let Some(status) = &self.status {
             sql.with(" AND i.status = ?", [text(status)]);
         }
@@ -863,7 +873,7 @@ pub async fn store_visits(
     since: i64,
 ) -> Result<Vec<StoreVisitRow>> {
     let mut inner = Sql::default();
-    reach_condition(&mut inner, visits, "i.supervisor", "i.region");
+    reach_condition(&mut inner, visits, &INSPECTION_REACH);
     let visit_reach = inner.text;
     let visit_params = inner.params;
     let mut sql = Sql::default();
@@ -888,7 +898,7 @@ pub async fn store_visits(
          WHERE s.tenant_id = ? AND s.active = 1",
         [Cell::int(tenant_id)],
     );
-    reach_condition(&mut sql, stores, "s.rep", "s.region");
+    reach_condition(&mut sql, stores, &STORE_REACH);
     sql.push(" ORDER BY s.region, s.name, s.store_id");
     use CellKind::*;
     Ok(store
@@ -916,7 +926,7 @@ pub async fn store_visits(
 pub async fn store_names(store: &Store, tenant_id: i64, stores: &Reach) -> Result<Vec<(String, String, String)>> {
     let mut sql = Sql::default();
     sql.with("SELECT s.store_id, s.name, s.region FROM store_rows s WHERE s.tenant_id = ?", [Cell::int(tenant_id)]);
-    reach_condition(&mut sql, stores, "s.rep", "s.region");
+    reach_condition(&mut sql, stores, &STORE_REACH);
     sql.push(" ORDER BY s.name, s.region, s.store_id");
     use CellKind::*;
     Ok(store
@@ -956,7 +966,7 @@ impl AlertFilter {
     }
 
     fn condition(&self, sql: &mut Sql) {
-        reach_condition(sql, &self.reach, "al.owner", "al.owner");
+        reach_condition(sql, &self.reach, &ALERT_REACH);
         if let Some(state) = &self.state {
             sql.with(" AND al.state = ?", [text(state)]);
         }
