@@ -4,18 +4,17 @@
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use fieldsync_core::DocKind;
 use maud::html;
 
 use super::super::session::Viewer;
 use super::super::svg;
 use super::super::{DashError, Section};
 use super::orders::{MAX_PAGE_ROWS, PAGE_ROWS, WINDOW_DAYS, default_window, link, next_link};
+use crate::services::inspections;
 use crate::services::inspections::list::{InspectionQuery, STATUSES};
-use crate::services::{inspections, listing};
 use crate::state::AppState;
-use crate::storage::queries;
 
+use super::filters::{CommonQuery, common_filters, store_choices};
 use super::*;
 
 /// `GET /dashboard/inspections?status=&store=&supervisor=&region=&from=&to=&q=&after=`.
@@ -34,27 +33,25 @@ pub async fn inspections(
     let request = query.parse(&scope, &locale, PAGE_ROWS, MAX_PAGE_ROWS)?;
     let page = inspections::list::page(storage, caller.tenant_id, &request).await?;
     let figures = inspections::list::figures(storage, caller.tenant_id, &request).await?;
-    let stores = queries::store_names(storage, caller.tenant_id, &listing::reach(&scope, DocKind::Store)).await?;
+    let stores = store_choices(storage, caller.tenant_id, &scope).await?;
     let filters = query.filter_params();
     let csv = link("/dashboard/inspections.csv", &filters);
     let next = next_link("/dashboard/inspections", &filters, page.next.as_ref());
-    let chosen = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
     let body = html! {
         h1 { "Inspections" }
         form.filters method="get" {
-            label { "Search" input type="search" name="q" id="filter-q" value=[query.q.as_deref()] placeholder="store, supervisor"; }
-            label { "Status" select name="status" id="filter-status" {
-                option value="" { "any" }
-                @for status in STATUSES { option selected[chosen(&query.status, status)] { (status) } }
-            } }
-            label { "Store" select name="store" id="filter-store" {
-                option value="" { "any" }
-                @for (id, name, region) in &stores {
-                    option value=(id) selected[chosen(&query.store, id)] { (name) " · " (region) }
-                }
-            } }
-            label { "From" input type="date" name="from" id="filter-from" value=[query.from.as_deref()]; }
-            label { "To" input type="date" name="to" id="filter-to" value=[query.to.as_deref()]; }
+            (common_filters(
+                &CommonQuery {
+                    q: query.q.as_deref(),
+                    status: query.status.as_deref(),
+                    store: query.store.as_deref(),
+                    from: query.from.as_deref(),
+                    to: query.to.as_deref(),
+                },
+                "store, supervisor",
+                &STATUSES,
+                &stores,
+            ))
             button.primary type="submit" { "Filter" }
             a href=(csv) id="inspections-csv" { "Export CSV" }
         }

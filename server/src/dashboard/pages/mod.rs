@@ -8,6 +8,7 @@
 //! [`esc`](super::html::esc).
 
 mod devices;
+mod filters;
 mod inspection_list;
 mod inspections;
 mod login;

@@ -13,11 +13,12 @@ use super::super::records::Record;
 use super::super::session::Viewer;
 use super::super::{DashError, Section};
 use crate::locale::Locale;
+use crate::services::orders;
 use crate::services::orders::list::{OrderQuery, STATUSES};
-use crate::services::{listing, orders};
 use crate::state::AppState;
 use crate::storage::queries::{self, Cursor, OrderListRow, OrderSort};
 
+use super::filters::{CommonQuery, common_filters, store_choices};
 use super::*;
 
 // Orders, shared between pages
@@ -141,9 +142,7 @@ pub async fn orders(
     // Orders listed from `from` on were decided after it.
     let decided_since = request.filter.from.unwrap_or(i64::MIN);
     let times = queries::approval_times(storage, caller.tenant_id, &request.filter, decided_since).await?;
-    let stores =
-        queries::store_names(storage, caller.tenant_id, &listing::reach(&scope, fieldsync_core::DocKind::Store))
-            .await?;
+    let stores = store_choices(storage, caller.tenant_id, &scope).await?;
     let filters = query.filter_params();
     let csv = link("/dashboard/orders.csv", &filters);
     let next = next_link("/dashboard/orders", &filters, page.next.as_ref());
@@ -151,19 +150,18 @@ pub async fn orders(
     let body = html! {
         h1 { "Orders" }
         form.filters method="get" {
-            label { "Search" input type="search" name="q" id="filter-q" value=[query.q.as_deref()] placeholder="number, store, rep, product"; }
-            label { "Status" select name="status" id="filter-status" {
-                option value="" { "any" }
-                @for status in STATUSES { option selected[chosen(&query.status, status)] { (status) } }
-            } }
-            label { "Store" select name="store" id="filter-store" {
-                option value="" { "any" }
-                @for (id, name, region) in &stores {
-                    option value=(id) selected[chosen(&query.store, id)] { (name) " · " (region) }
-                }
-            } }
-            label { "From" input type="date" name="from" id="filter-from" value=[query.from.as_deref()]; }
-            label { "To" input type="date" name="to" id="filter-to" value=[query.to.as_deref()]; }
+            (common_filters(
+                &CommonQuery {
+                    q: query.q.as_deref(),
+                    status: query.status.as_deref(),
+                    store: query.store.as_deref(),
+                    from: query.from.as_deref(),
+                    to: query.to.as_deref(),
+                },
+                "number, store, rep, product",
+                &STATUSES,
+                &stores,
+            ))
             label { "Sort" select name="sort" id="filter-sort" {
                 @for sort in OrderSort::ALL { option selected[chosen(&query.sort, sort.as_str())] { (sort.as_str()) } }
             } }
