@@ -99,11 +99,14 @@ pub fn one_of(what: &str, value: Option<&str>, allowed: &[&str]) -> Result<Optio
     }
 }
 
-/// An id filter: trimmed, non-empty, at most 200 characters.
+/// An id filter: trimmed, non-empty, at most 200 bytes.
 pub fn id(what: &str, value: Option<&str>) -> Result<Option<String>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(text) if text.len() > 200 => Err(invalid(what, &text[..20], "longer than 200 characters")),
+        Some(text) if text.len() > 200 => {
+            let start: String = text.chars().take(20).collect();
+            Err(invalid(what, &start, "longer than 200 bytes"))
+        }
         Some(text) => Ok(Some(text.to_owned())),
     }
 }
@@ -126,6 +129,8 @@ mod tests {
         assert_eq!(limit(None, 50, 500).unwrap(), 50);
         assert!(one_of("status", Some("lost"), &["open"]).is_err());
         assert!(search_text(Some(&"x".repeat(101))).is_err());
+        // A long id of multi-byte characters is refused, not cut inside a character.
+        assert!(id("store", Some(&"上".repeat(100))).is_err());
     }
 
     #[test]
