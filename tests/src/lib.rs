@@ -609,9 +609,9 @@ impl FlakyTransport {
 }
 
 impl Transport for FlakyTransport {
-    fn round_trip(&self, request: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+    fn round_trip(&self, request: Vec<u8>, answer_budget: usize) -> Result<Vec<u8>, TransportError> {
         self.pass(|| {
-            let answer = self.inner.round_trip(request);
+            let answer = self.inner.round_trip(request, answer_budget);
             self.round_trips.fetch_add(1, Ordering::SeqCst);
             answer
         })
@@ -1053,4 +1053,23 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     }
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// The bytes of each answer a phone received, noted by its sync listener (set it with
+/// `engine.set_listener`).
+#[derive(Default)]
+pub struct AnswerSizes(Mutex<Vec<u64>>);
+
+impl fieldsync_core::sync::SyncListener for AnswerSizes {
+    fn on_round(&self, report: &fieldsync_core::sync::SyncReport) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(report.bytes_received);
+    }
+}
+
+impl AnswerSizes {
+    /// Each answer's bytes, in order (the listener sees running totals).
+    pub fn each(&self) -> Vec<u64> {
+        let totals = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        totals.iter().scan(0, |before, total| Some(total - std::mem::replace(before, *total))).collect()
+    }
 }

@@ -190,8 +190,9 @@ pub struct OrderFilter {
     pub from: Option<i64>,
     /// Submitted (or created) before this time.
     pub to: Option<i64>,
-    /// Part of the order number, the store's name, the rep's username, a SKU or a product name.
-    pub text: Option<String>,
+    /// A text search: part of the store's name, the rep's username, a SKU or a product name, or
+    /// an order number.
+    pub text: Option<OrderSearch>,
     /// The user whose approval step the order waits on.
     pub waiting_on: Option<String>,
     /// Only orders that were submitted (any outcome): drafts left out.
@@ -215,8 +216,9 @@ impl OrderFilter {
         }
     }
 
-    /// The filter as conditions on `o` (an `order_rows` row of tenant `tenant_id`).
-    fn condition(&self, sql: &mut Sql, tenant_id: i64) {
+    /// The filter as conditions on `o` (an `order_rows` row of tenant `tenant_id`), its text
+    /// search as [`Search::of`] resolved it.
+    fn condition(&self, sql: &mut Sql, tenant_id: i64, search: &Search) {
         // A row with only a review's columns (its order not written yet) is not an order; the
         // test is on `listed_at`, which every index holds, so it costs no row lookup.
         sql.push(" AND o.listed_at IS NOT NULL");
@@ -245,30 +247,128 @@ impl OrderFilter {
         if let Some(user) = &self.waiting_on {
             sql.with(" AND o.list_status = 'needs-approval' AND o.current_approver = ?", [text(user)]);
         }
-        if let Some(needle) = self.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            let pattern = contains_pattern(needle);
-            // The subqueries name the tenant as a value, not as `o.tenant_id`: uncorrelated, each
-            // runs once per query instead of once per order row (which scanned every line of
-            // the tenant for every order).
-            let (tenant, pattern) = (Cell::int(tenant_id), text(&pattern));
-            sql.with(
-                " AND (LOWER(o.order_number) LIKE ? ESCAPE '\\' \
-                 OR o.store_id IN (SELECT s2.store_id FROM store_rows s2 WHERE s2.tenant_id = ? AND LOWER(s2.name) LIKE ? ESCAPE '\\') \
-                 OR o.rep IN (SELECT u2.id FROM users u2 WHERE u2.tenant_id = ? AND LOWER(u2.username) LIKE ? ESCAPE '\\') \
-                 OR o.order_id IN (SELECT l.order_id FROM order_lines l WHERE l.tenant_id = ? AND (LOWER(l.sku) LIKE ? ESCAPE '\\' \
-                    OR l.sku IN (SELECT p.sku FROM product_rows p WHERE p.tenant_id = ? AND LOWER(p.name) LIKE ? ESCAPE '\\'))))",
-                [
-                    pattern.clone(),
-                    tenant.clone(),
-                    pattern.clone(),
-                    tenant.clone(),
-                    pattern.clone(),
-                    tenant.clone(),
-                    pattern.clone(),
-                    tenant,
-                    pattern,
-                ],
+        if let Search::Parts(parts) = search {
+            parts.condition(sql, tenant_id);
+        }
+    }
+}
+
+/// A text search of orders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderSearch {
+    /// Part of a store's name, a rep's username, a SKU or a product name (any case).
+    pub text: String,
+    /// The order number the text names, when it is shaped like one (the service knows the
+    /// shape: `N-000123` for "123"); matched whole.
+    pub number: Option<String>,
+}
+
+impl OrderSearch {
+    /// A search for `text` that names no order number.
+    pub fn text(text: &str) -> Self {
+        Self { text: text.to_owned(), number: None }
+    }
+}
+
+/// An order search, resolved before any order is read. Store names, usernames and the catalog
+/// are small tables, so one query finds which of them the text can match; only those parts
+/// become conditions on the orders, and a text that matches none of them (and names no order
+/// number) answers at once instead of scanning every order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Search {
+    /// No text to search for.
+    Any,
+    /// No order can match.
+    Never,
+    /// The parts that can match.
+    Parts(SearchParts),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SearchParts {
+    number: Option<String>,
+    /// `%text%`, lower-cased, for `LIKE … ESCAPE '\'`.
+    pattern: String,
+    stores: bool,
+    reps: bool,
+    products: bool,
+}
+
+impl Search {
+    async fn of(store: &Store, tenant_id: i64, filter: &OrderFilter) -> Result<Search> {
+        let Some(search) = &filter.text else { return Ok(Search::Any) };
+        let needle = search.text.trim();
+        if needle.is_empty() && search.number.is_none() {
+            return Ok(Search::Any);
+        }
+        let pattern = contains_pattern(needle);
+        let (tenant, like) = (Cell::int(tenant_id), text(&pattern));
+        let mut sql = Sql::default();
+        sql.with(
+            "SELECT \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM store_rows s WHERE s.tenant_id = ? AND LOWER(s.name) LIKE ? ESCAPE '\\') THEN 1 ELSE 0 END AS BIGINT), \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = ? AND LOWER(u.username) LIKE ? ESCAPE '\\') THEN 1 ELSE 0 END AS BIGINT), \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM product_rows p WHERE p.tenant_id = ? \
+                AND (LOWER(p.sku) LIKE ? ESCAPE '\\' OR LOWER(p.name) LIKE ? ESCAPE '\\')) THEN 1 ELSE 0 END AS BIGINT)",
+            [tenant.clone(), like.clone(), tenant.clone(), like.clone(), tenant, like.clone(), like],
+        );
+        let rows = store.select(sql.select(vec![CellKind::Int; 3])).await?;
+        let found = |i: usize| rows.first().and_then(|row| int(&row[i])).unwrap_or(0) != 0;
+        let parts = SearchParts {
+            number: search.number.clone(),
+            pattern,
+            stores: found(0),
+            reps: found(1),
+            products: found(2),
+        };
+        Ok(if parts.number.is_none() && !parts.stores && !parts.reps && !parts.products {
+            Search::Never
+        } else {
+            Search::Parts(parts)
+        })
+    }
+}
+
+impl SearchParts {
+    fn condition(&self, sql: &mut Sql, tenant_id: i64) {
+        let (tenant, pattern) = (Cell::int(tenant_id), text(&self.pattern));
+        let mut first = true;
+        let mut or = |sql: &mut Sql, part: &str, values: Vec<Cell>| {
+            sql.with(if first { " AND (" } else { " OR " }, []);
+            sql.with(part, values);
+            first = false;
+        };
+        if let Some(number) = &self.number {
+            or(sql, "o.order_number = ?", vec![text(number)]);
+        }
+        // The subqueries name the tenant as a value, not as `o.tenant_id`: uncorrelated, each
+        // runs once per query.
+        if self.stores {
+            or(
+                sql,
+                "o.store_id IN (SELECT s2.store_id FROM store_rows s2 WHERE s2.tenant_id = ? AND LOWER(s2.name) LIKE ? ESCAPE '\\')",
+                vec![tenant.clone(), pattern.clone()],
             );
+        }
+        if self.reps {
+            or(
+                sql,
+                "o.rep IN (SELECT u2.id FROM users u2 WHERE u2.tenant_id = ? AND LOWER(u2.username) LIKE ? ESCAPE '\\')",
+                vec![tenant.clone(), pattern.clone()],
+            );
+        }
+        if self.products {
+            // Per order, its own few lines through `order_lines_by_order`: never a scan of
+            // every line of the tenant.
+            or(
+                sql,
+                "EXISTS (SELECT 1 FROM order_lines l WHERE l.tenant_id = o.tenant_id AND l.order_id = o.order_id \
+                 AND (LOWER(l.sku) LIKE ? ESCAPE '\\' OR l.sku IN (SELECT p.sku FROM product_rows p WHERE p.tenant_id = ? AND LOWER(p.name) LIKE ? ESCAPE '\\')))",
+                vec![pattern.clone(), tenant, pattern],
+            );
+        }
+        if !first {
+            sql.push(")");
         }
     }
 }
@@ -388,6 +488,10 @@ pub async fn list_orders(
     after: Option<&Cursor>,
     limit: u32,
 ) -> Result<Page<OrderListRow>> {
+    let search = Search::of(store, tenant_id, filter).await?;
+    if search == Search::Never {
+        return Ok(Page { rows: Vec::new(), next: None });
+    }
     let mut sql = Sql::default();
     sql.with(
         &format!(
@@ -399,7 +503,7 @@ pub async fn list_orders(
         ),
         [Cell::int(tenant_id)],
     );
-    filter.condition(&mut sql, tenant_id);
+    filter.condition(&mut sql, tenant_id, &search);
     let key = sort.key_column();
     let (cmp, dir) = if sort.descending() { ("<", "DESC") } else { (">", "ASC") };
     if let Some(after) = after {
@@ -432,12 +536,16 @@ pub struct OrderTotals {
 
 /// How many orders `filter` covers and what they add up to.
 pub async fn order_totals(store: &Store, tenant_id: i64, filter: &OrderFilter) -> Result<OrderTotals> {
+    let search = Search::of(store, tenant_id, filter).await?;
+    if search == Search::Never {
+        return Ok(OrderTotals::default());
+    }
     let mut sql = Sql::default();
     sql.with(
         "SELECT COUNT(*), CAST(COALESCE(SUM(o.total_cents), 0) AS BIGINT) FROM order_rows o WHERE o.tenant_id = ?",
         [Cell::int(tenant_id)],
     );
-    filter.condition(&mut sql, tenant_id);
+    filter.condition(&mut sql, tenant_id, &search);
     let rows = store.select(sql.select(vec![CellKind::Int, CellKind::Int])).await?;
     Ok(rows
         .first()
@@ -454,8 +562,9 @@ pub async fn orders_per_period(
     bounds: &[i64],
 ) -> Result<Vec<u64>> {
     let periods = bounds.len().saturating_sub(1);
-    if periods == 0 {
-        return Ok(Vec::new());
+    let search = Search::of(store, tenant_id, filter).await?;
+    if periods == 0 || search == Search::Never {
+        return Ok(vec![0; periods]);
     }
     let mut sql = Sql::default();
     for (i, window) in bounds.windows(2).enumerate() {
@@ -468,7 +577,7 @@ pub async fn orders_per_period(
             ),
             [Cell::int(tenant_id), Cell::int(window[0]), Cell::int(window[1])],
         );
-        filter.condition(&mut sql, tenant_id);
+        filter.condition(&mut sql, tenant_id, &search);
     }
     let rows = store.select(sql.select(vec![CellKind::Int, CellKind::Int])).await?;
     let mut counts = vec![0; periods];
@@ -506,12 +615,16 @@ pub async fn approval_times(
 ) -> Result<ApprovalTimes> {
     // `approval_ms` is set only for such orders (a generated column), so the question is one
     // range of the `(decided_at, approval_ms)` index.
+    let search = Search::of(store, tenant_id, filter).await?;
+    if search == Search::Never {
+        return Ok(ApprovalTimes { buckets: vec![0; APPROVAL_BOUNDS_MS.len() + 1], ..Default::default() });
+    }
     let base = |sql: &mut Sql| {
         sql.with(
             " FROM order_rows o WHERE o.tenant_id = ? AND o.decided_at >= ? AND o.approval_ms IS NOT NULL",
             [Cell::int(tenant_id), Cell::int(decided_since)],
         );
-        filter.condition(sql, tenant_id);
+        filter.condition(sql, tenant_id, &search);
     };
     let mut sql = Sql::default();
     sql.push("SELECT COUNT(*)");
@@ -592,6 +705,10 @@ pub struct Rollout {
 
 /// A product's rollout across stores.
 pub async fn rollout(store: &Store, tenant_id: i64, filter: &OrderFilter, sku: &str) -> Result<Vec<Rollout>> {
+    let search = Search::of(store, tenant_id, filter).await?;
+    if search == Search::Never {
+        return Ok(Vec::new());
+    }
     let mut sql = Sql::default();
     sql.with(
         "SELECT o.store_id, MIN(o.listed_at), CAST(SUM(l.qty) AS BIGINT), COUNT(DISTINCT o.order_id) \
@@ -599,7 +716,7 @@ pub async fn rollout(store: &Store, tenant_id: i64, filter: &OrderFilter, sku: &
          WHERE l.tenant_id = ? AND l.sku = ? AND l.qty > 0 AND o.list_status IN ('submitted', 'needs-approval', 'approved')",
         [Cell::int(tenant_id), text(sku)],
     );
-    filter.condition(&mut sql, tenant_id);
+    filter.condition(&mut sql, tenant_id, &search);
     sql.push(" GROUP BY o.store_id");
     use CellKind::*;
     Ok(store

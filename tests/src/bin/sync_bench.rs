@@ -757,8 +757,8 @@ struct TimedTransport {
 }
 
 impl Transport for TimedTransport {
-    fn round_trip(&self, request: Vec<u8>) -> Result<Vec<u8>, TransportError> {
-        let answer = self.inner.round_trip(request);
+    fn round_trip(&self, request: Vec<u8>, answer_budget: usize) -> Result<Vec<u8>, TransportError> {
+        let answer = self.inner.round_trip(request, answer_budget);
         let mut first = lock(&self.first_answer);
         if first.is_none() {
             *first = Some(Instant::now());
