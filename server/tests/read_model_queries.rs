@@ -83,9 +83,11 @@ async fn seed(storage: &dyn Storage) -> (i64, Vec<Written>, [String; 3]) {
     }
     // The catalog: a SKU search finds the catalog's products (by SKU or name) on order lines.
     let catalog = DocumentId::random();
-    let products = [("TEA-GREEN", "Green tea 500 ml"), ("COLA-1L", "Cola 1 l")]
-        .map(|(sku, name)| ProductRow { sku: sku.into(), name: name.into(), category: "drinks".into(), active: true })
-        .to_vec();
+    // Sixty more green teas, on no order: "green tea" matches many products, "tea-green" one.
+    let product = |sku: String, name: String| ProductRow { sku, name, category: "drinks".into(), active: true };
+    let mut products =
+        vec![product("TEA-GREEN".into(), "Green tea 500 ml".into()), product("COLA-1L".into(), "Cola 1 l".into())];
+    products.extend((0..60).map(|n| product(format!("TEA-G{n}"), format!("Green tea variant {n}"))));
     let projection = Projection::Catalog { catalog_id: catalog.to_string(), products };
     write(storage, tenant, &catalog, DocKind::Catalog, projection).await;
     let mut written = Vec::new();
@@ -276,6 +278,7 @@ async fn keyset_pages_filters_and_reach_agree_with_the_rows_written(storage: &dy
     let tea = written.iter().filter(|w| w.sku == "TEA-GREEN").count() as u64;
     assert_eq!(count(search("tea-green")).await, tea);
     assert_eq!(count(search("GREEN TEA")).await, tea, "a product's name finds its SKU's orders");
+    assert_eq!(count(search("tea 500")).await, tea, "one product's name");
 
     // A date range and the per-period counts.
     let mut range = hq.clone();

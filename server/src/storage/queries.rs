@@ -271,9 +271,10 @@ impl OrderSearch {
 }
 
 /// An order search, resolved before any order is read. Store names, usernames and the catalog
-/// are small tables, so one query finds which of them the text can match; only those parts
-/// become conditions on the orders, and a text that matches none of them (and names no order
-/// number) answers at once instead of scanning every order.
+/// are small tables and an order number names one order, so one or two small queries find which
+/// of them the text can match; only those parts become conditions on the orders, each in the form
+/// the indexes answer best, and a text that matches none of them answers at once instead of
+/// scanning every order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Search {
     /// No text to search for.
@@ -286,13 +287,27 @@ enum Search {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct SearchParts {
-    number: Option<String>,
-    /// `%text%`, lower-cased, for `LIKE … ESCAPE '\'`.
+    /// The order the text's number names.
+    order: Option<String>,
+    /// `%text%`, lower-cased, for `LIKE … ESCAPE '\\'`.
     pattern: String,
     stores: bool,
     reps: bool,
-    products: bool,
+    products: Products,
 }
+
+/// How many catalog products (by SKU or name) a search text matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Products {
+    None,
+    /// Up to [`FEW_PRODUCTS`]: their orders are found through the lines' SKU index, once.
+    Few,
+    /// More: each order's own lines are checked (matches are common, so a page fills fast).
+    Many,
+}
+
+/// Most products a search matches for their orders to be collected up front.
+const FEW_PRODUCTS: i64 = 50;
 
 impl Search {
     async fn of(store: &Store, tenant_id: i64, filter: &OrderFilter) -> Result<Search> {
@@ -308,20 +323,35 @@ impl Search {
             "SELECT \
              CAST(CASE WHEN EXISTS (SELECT 1 FROM store_rows s WHERE s.tenant_id = ? AND LOWER(s.name) LIKE ? ESCAPE '\\') THEN 1 ELSE 0 END AS BIGINT), \
              CAST(CASE WHEN EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = ? AND LOWER(u.username) LIKE ? ESCAPE '\\') THEN 1 ELSE 0 END AS BIGINT), \
-             CAST(CASE WHEN EXISTS (SELECT 1 FROM product_rows p WHERE p.tenant_id = ? \
-                AND (LOWER(p.sku) LIKE ? ESCAPE '\\' OR LOWER(p.name) LIKE ? ESCAPE '\\')) THEN 1 ELSE 0 END AS BIGINT)",
-            [tenant.clone(), like.clone(), tenant.clone(), like.clone(), tenant, like.clone(), like],
+             CAST((SELECT COUNT(*) FROM (SELECT 1 FROM product_rows p WHERE p.tenant_id = ? \
+                AND (LOWER(p.sku) LIKE ? ESCAPE '\\' OR LOWER(p.name) LIKE ? ESCAPE '\\') LIMIT ?) AS matched) AS BIGINT)",
+            [tenant.clone(), like.clone(), tenant.clone(), like.clone(), tenant, like.clone(), like, Cell::int(FEW_PRODUCTS + 1)],
         );
         let rows = store.select(sql.select(vec![CellKind::Int; 3])).await?;
-        let found = |i: usize| rows.first().and_then(|row| int(&row[i])).unwrap_or(0) != 0;
-        let parts = SearchParts {
-            number: search.number.clone(),
-            pattern,
-            stores: found(0),
-            reps: found(1),
-            products: found(2),
+        let found = |i: usize| rows.first().and_then(|row| int(&row[i])).unwrap_or(0);
+        let order = match &search.number {
+            None => None,
+            Some(number) => {
+                let mut sql = Sql::default();
+                sql.with(
+                    "SELECT o.order_id FROM order_rows o WHERE o.tenant_id = ? AND o.order_number = ?",
+                    [Cell::int(tenant_id), text(number)],
+                );
+                store.select(sql.select(vec![CellKind::Text])).await?.first().and_then(|row| string(&row[0]))
+            }
         };
-        Ok(if parts.number.is_none() && !parts.stores && !parts.reps && !parts.products {
+        let parts = SearchParts {
+            order,
+            pattern,
+            stores: found(0) > 0,
+            reps: found(1) > 0,
+            products: match found(2) {
+                0 => Products::None,
+                n if n <= FEW_PRODUCTS => Products::Few,
+                _ => Products::Many,
+            },
+        };
+        Ok(if parts.order.is_none() && !parts.stores && !parts.reps && parts.products == Products::None {
             Search::Never
         } else {
             Search::Parts(parts)
@@ -334,12 +364,12 @@ impl SearchParts {
         let (tenant, pattern) = (Cell::int(tenant_id), text(&self.pattern));
         let mut first = true;
         let mut or = |sql: &mut Sql, part: &str, values: Vec<Cell>| {
-            sql.with(if first { " AND (" } else { " OR " }, []);
+            sql.push(if first { " AND (" } else { " OR " });
             sql.with(part, values);
             first = false;
         };
-        if let Some(number) = &self.number {
-            or(sql, "o.order_number = ?", vec![text(number)]);
+        if let Some(order) = &self.order {
+            or(sql, "o.order_id = ?", vec![text(order)]);
         }
         // The subqueries name the tenant as a value, not as `o.tenant_id`: uncorrelated, each
         // runs once per query.
@@ -357,15 +387,27 @@ impl SearchParts {
                 vec![tenant.clone(), pattern.clone()],
             );
         }
-        if self.products {
-            // Per order, its own few lines through `order_lines_by_order`: never a scan of
-            // every line of the tenant.
-            or(
+        let products = "SELECT p.sku FROM product_rows p WHERE p.tenant_id = ? \
+            AND (LOWER(p.sku) LIKE ? ESCAPE '\\' OR LOWER(p.name) LIKE ? ESCAPE '\\')";
+        match self.products {
+            Products::None => {}
+            // The orders of a few SKUs, from `order_lines_by_sku` alone, collected once.
+            Products::Few => or(
                 sql,
-                "EXISTS (SELECT 1 FROM order_lines l WHERE l.tenant_id = o.tenant_id AND l.order_id = o.order_id \
-                 AND (LOWER(l.sku) LIKE ? ESCAPE '\\' OR l.sku IN (SELECT p.sku FROM product_rows p WHERE p.tenant_id = ? AND LOWER(p.name) LIKE ? ESCAPE '\\')))",
-                vec![pattern.clone(), tenant, pattern],
-            );
+                &format!(
+                    "o.order_id IN (SELECT l.order_id FROM order_lines l WHERE l.tenant_id = ? AND l.sku IN ({products}))"
+                ),
+                vec![tenant.clone(), tenant, pattern.clone(), pattern],
+            ),
+            // Per order, its own few lines through `order_lines_by_order`.
+            Products::Many => or(
+                sql,
+                &format!(
+                    "EXISTS (SELECT 1 FROM order_lines l WHERE l.tenant_id = o.tenant_id AND l.order_id = o.order_id \
+                     AND l.sku IN ({products}))"
+                ),
+                vec![tenant, pattern.clone(), pattern],
+            ),
         }
         if !first {
             sql.push(")");

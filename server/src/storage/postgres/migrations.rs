@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0013_order_numbers.sql"),
     include_str!("migrations/0014_read_model.sql"),
     include_str!("migrations/0015_read_model_queries.sql"),
+    include_str!("migrations/0016_read_model_at_scale.sql"),
 ];
 
 /// The schema version this code writes.
