@@ -119,6 +119,42 @@ impl Relay {
         self.logins.iter().find(|l| l.username == username).unwrap_or_else(|| panic!("no demo user {username}"))
     }
 
+    /// A dashboard page as the demo user `username` sees it, signed in with the login form.
+    pub fn dashboard_page(&self, username: &str, path: &str) -> String {
+        use fieldsync_server::dashboard::session::{LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+        let login = self.login_of(username);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(Duration::from_secs(120)))
+            .build()
+            .into();
+        let form = format!("tenant={}&username={username}&password={}&csrf=check", login.tenant, login.password);
+        let answer = agent
+            .post(format!("{}/dashboard/login", self.base_url))
+            .header("cookie", format!("{LOGIN_CSRF_COOKIE}=check"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send(form)
+            .expect("dashboard login");
+        let session = answer
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| {
+                c.strip_prefix(&format!("{SESSION_COOKIE}=")).and_then(|rest| rest.split(';').next()).map(str::to_owned)
+            })
+            .filter(|token| !token.is_empty())
+            .unwrap_or_else(|| panic!("the dashboard login answered {} without a session", answer.status()));
+        let mut page = agent
+            .get(format!("{}{path}", self.base_url))
+            .header("cookie", format!("{SESSION_COOKIE}={session}"))
+            .call()
+            .expect("dashboard page");
+        assert_eq!(page.status().as_u16(), 200, "GET {path}");
+        page.body_mut().with_config().limit(64 * 1024 * 1024).read_to_string().expect("a page of text")
+    }
+
     /// Usernames of the demo users with a role (and region, when given), sorted.
     pub fn users(&self, role: Role, region: Option<&str>) -> Vec<String> {
         let mut users: Vec<String> = self

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use fieldsync_core::DocumentId;
 use fieldsync_core::sync::protocol::{
     ANSWER_BUDGET_HEADER, DocMessage, MIN_ANSWER_BUDGET, Rejection, SyncRequest, SyncResponse, Update,
 };
@@ -32,8 +33,28 @@ const PUSHES_IN_FLIGHT: usize = 16;
 pub const ROUND_TIME_BUDGET: Duration = Duration::from_secs(2);
 
 /// Serves one round trip for `caller`, cutting the updates after about `budget` bytes
-/// ([`answer_budget`]).
+/// ([`answer_budget`]), and records how many documents the device still holds unsynced: those
+/// it pushed or left out of its digest as changed locally (its outbox and quarantine) that this
+/// round did not accept. That is what HQ's devices page shows as unsynced work.
 pub async fn round(state: &AppState, caller: &Caller, request: SyncRequest, budget: usize) -> Result<SyncResponse> {
+    let held_back: HashSet<DocumentId> =
+        request.excluded.iter().chain(request.pushes.iter().map(|push| &push.doc)).cloned().collect();
+    let response = respond(state, caller, request, budget).await?;
+    let accepted: HashSet<&DocumentId> = response.accepted.iter().collect();
+    let unsynced = i64::try_from(held_back.iter().filter(|id| !accepted.contains(id)).count()).unwrap_or(i64::MAX);
+    if caller.device_unsynced_docs != Some(unsynced)
+        && let Err(error) = state
+            .storage
+            .record_unsynced(caller.tenant_id, &caller.device_id, unsynced, fieldsync_core::clock::now_ms())
+            .await
+    {
+        // Bookkeeping only: the round itself is done.
+        tracing::warn!(%error, device = %caller.device_id, "cannot record the device's unsynced documents");
+    }
+    Ok(response)
+}
+
+async fn respond(state: &AppState, caller: &Caller, request: SyncRequest, budget: usize) -> Result<SyncResponse> {
     validate(&request)?;
     let deadline = Instant::now() + ROUND_TIME_BUDGET;
     let mut response = SyncResponse::default();
