@@ -69,12 +69,18 @@ impl Relay {
     /// With [`test_database_url`] set, the relay's database is a PostgreSQL copy of a template
     /// seeded once per process (`CREATE DATABASE … TEMPLATE`, a file-level copy).
     pub fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    /// [`Relay::start`] with its configuration changed by `configure` first (job leases,
+    /// timeouts, …).
+    pub fn start_with(configure: impl Fn(&mut Config)) -> Self {
         let template = seeded_template();
         let dir = temp_dir();
         write_tree(&dir.path().join("relay"), &template.files);
         let database = template.database.as_ref().map(|t| TestDatabase::create(&t.server, Some(&t.name)));
         let data = dir.path().join("relay");
-        Self::serve(dir, data, database.as_ref().map(|d| d.url.clone()), database, template)
+        Self::serve(dir, data, database.as_ref().map(|d| d.url.clone()), database, template, &configure)
     }
 
     /// Starts another relay node on this relay's PostgreSQL database and photo folder, as a
@@ -83,7 +89,7 @@ impl Relay {
     pub fn second_node(&self) -> Relay {
         let url = self.database.as_ref().map(|d| d.url.clone()).expect("a second node needs PostgreSQL");
         // The same photo folder: nodes share photo bytes through it (docs/deployment.md).
-        Self::serve(temp_dir(), self.dir.path().join("relay"), Some(url), None, seeded_template())
+        Self::serve(temp_dir(), self.dir.path().join("relay"), Some(url), None, seeded_template(), &|_| {})
     }
 
     fn serve(
@@ -92,12 +98,14 @@ impl Relay {
         url: Option<String>,
         database: Option<TestDatabase>,
         template: &Template,
+        configure: &dyn Fn(&mut Config),
     ) -> Self {
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
         let mut config = Config::new(data);
         config.password_cost = PasswordCost::insecure_for_tests();
         config.database_url = url;
+        configure(&mut config);
         let state = runtime.block_on(config.open()).expect("relay state");
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))))
@@ -213,6 +221,15 @@ impl Relay {
                 phone
             }
         }
+    }
+
+    /// Runs a task on the relay's runtime: a second job runner on the same queue, as another
+    /// relay node would run.
+    pub fn spawn<F>(&self, future: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.runtime.spawn(future);
     }
 
     /// Waits (up to `limit`) until the relay's job queue has nothing queued or running, so the
