@@ -126,7 +126,7 @@ fn main() {
         t.near_duplicate_bits
     );
 
-    let (mut copies, mut caught) = (0, 0);
+    let (mut copies, mut caught, mut farthest) = (0, 0, 0);
     for (name, bytes) in &photos {
         let Ok(original) = image::load_from_memory(bytes) else { continue };
         let stored = photo::ingest(bytes, &PhotoLimits::default()).unwrap().jpeg;
@@ -145,6 +145,12 @@ fn main() {
             let uploaded = photo::ingest(&png(&copy), &PhotoLimits::default()).unwrap().jpeg;
             let seen = photo::analyze(&uploaded, &PhotoLimits::default()).unwrap();
             copies += 1;
+            let bits = std::iter::once(&seen.phash)
+                .chain(&seen.transformed_phashes)
+                .map(|hash| photo::phash_distance(hash, &before[0].phash).unwrap())
+                .min()
+                .unwrap_or(u32::MAX);
+            farthest = farthest.max(bits);
             let found = evidence::check_reuse(
                 "new",
                 Some(&seen.phash),
@@ -161,7 +167,7 @@ fn main() {
             }
         }
     }
-    println!("reuse, flipped and turned copies: {caught} of {copies} caught");
+    println!("reuse, flipped and turned copies: {caught} of {copies} caught (farthest copy {farthest} bits apart)");
 }
 
 fn join(problems: &[QualityProblem]) -> String {

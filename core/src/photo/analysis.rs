@@ -67,8 +67,14 @@ pub fn analyze(input: &[u8], limits: &PhotoLimits) -> Result<PhotoAnalysis, Phot
     Ok(PhotoAnalysis { metrics: quality::measure_reduced(&luma, width, height), phash, transformed_phashes, header })
 }
 
+/// Long side the luma is area-averaged down to before hashing its flips and turns: the hash
+/// reads a 16x16 reduction anyway, and hashing seven 512 px images cost more than decoding the
+/// stored photo.
+const TRANSFORM_LONG_SIDE: u32 = 64;
+
 /// The hashes of the seven other members of the photo's dihedral group (see the module docs).
 fn transformed_hashes(luma: &GrayImage) -> Vec<String> {
+    let luma = &downscale::fit_luma_within(luma.clone(), TRANSFORM_LONG_SIDE);
     let mirrored = flip_horizontal(luma);
     [rotate90(luma), rotate180(luma), rotate270(luma), rotate90(&mirrored), rotate180(&mirrored), rotate270(&mirrored)]
         .into_iter()
