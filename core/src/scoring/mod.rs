@@ -199,7 +199,7 @@ pub fn score_inspection(input: &ScoringInput<'_>) -> InspectionScore {
         let why_not = match standing {
             Standing::Counts => None,
             Standing::NotCounted if !note.usable => note.quality.clone(),
-            // Rejected by the identical-GPS check alone has no rejected finding of its own.
+            // Trust is rejected only through a finding; the last reason is a fallback.
             Standing::NotCounted => note.rejected.clone().or_else(|| assessment.reasons.last().cloned()),
             Standing::Provisional => note.quality.clone().or_else(|| note.review.clone()).or_else(|| {
                 assessment.trust.eq(&Trust::Review).then(|| "same GPS position as every other photo".to_owned())
