@@ -22,9 +22,10 @@
 //!   figures below a tick;
 //! - relay memory: `VmHWM` and `VmRSS` of `/proc/<pid>/status` (the peak is reset before the
 //!   concurrent phase through `/proc/<pid>/clear_refs` when the kernel allows it);
-//! - phase d's headline, time to verdict: every device holds the relay's live channel open
-//!   (`watch_and_sync`, as an app in the foreground does); per order, from the start of the
-//!   device's push to the end of the sync round that brought the relay's review onto the phone.
+//! - phase d's headline, time to verdict: every device opens the relay's live channel right
+//!   after its push (`watch_and_sync`, as an app in the foreground holds it); per order, from the
+//!   start of the device's push to the end of the sync round that brought the relay's review
+//!   onto the phone (the channel's catch-up sync on connect, or one a notice started).
 //!
 //! No reference column: a comparison with another sync stack is only honest when that stack
 //! runs for real on the same machine, which this binary does not do.
@@ -579,16 +580,9 @@ fn phase_d(cli: &Cli, relay: &ChildRelay, reps: &[PrintedLogin], dir: &Path, row
             Device { engine, transport, started: Mutex::new(None), verdicts }
         })
         .collect();
-    // Every device holds the live channel open, as an app in the foreground does: a notice of
-    // its review makes it sync at once.
-    let live: Vec<LiveWatch> = phones
-        .iter()
-        .zip(&devices)
-        .map(|((_, phone, _), device)| {
-            watch_and_sync(device.engine.clone(), &phone.base_url, &phone.session.token, || false)
-        })
-        .collect();
-    std::thread::sleep(Duration::from_secs(2));
+    // Each device opens the live channel right after its push, as an app in the foreground does:
+    // the connect's catch-up sync and every later notice bring the relay's reviews.
+    let live: Mutex<Vec<LiveWatch>> = Mutex::new(Vec::with_capacity(devices.len()));
     let threads = if cli.threads == 0 { devices.len() } else { cli.threads.min(devices.len()) }.max(1);
     // The relay starts idle: earlier phases' orders are reviewed by now.
     let reviews_before = wait_for_quiet_reviews(&relay.base_url)?;
@@ -615,6 +609,9 @@ fn phase_d(cli: &Cli, relay: &ChildRelay, reps: &[PrintedLogin], dir: &Path, row
                     *lock(&device.verdicts.pushed_at) = Some(t);
                     let result = device.engine.sync_now().map_err(|e| e.to_string());
                     lock(&results).push((t.elapsed().as_secs_f64(), result));
+                    let (_, phone, _) = &phones[i];
+                    let watch = watch_and_sync(device.engine.clone(), &phone.base_url, &phone.session.token, || false);
+                    lock(&live).push(watch);
                 }
                 done.fetch_add(1, Ordering::SeqCst);
             });
@@ -658,7 +655,7 @@ fn phase_d(cli: &Cli, relay: &ChildRelay, reps: &[PrintedLogin], dir: &Path, row
     }
     let held_at = first_start.elapsed().as_secs_f64();
     let memory = relay.memory()?;
-    for watch in live {
+    for watch in live.into_inner().unwrap_or_else(|p| p.into_inner()) {
         watch.stop();
     }
     let mut verdicts: Vec<f64> = devices.iter().flat_map(|d| lock(&d.verdicts.arrived).clone()).collect();
