@@ -9,11 +9,10 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use common::CameraExif;
 use fieldsync_core::clock::now_ms;
 use fieldsync_core::doc::{AnswerValue, GeoFix, InspectionScore, Trust};
 use fieldsync_core::local_store::{CheckIn, PhotoCapture};
-use fieldsync_core::photo::{self, PhotoLimits, QualityProblem};
+use fieldsync_core::photo::{self, CameraExif, PhotoLimits, QualityProblem, with_camera_exif};
 use fieldsync_core::scoring::{
     self, EarlierPhoto, Location, PhotoPixels, REJECTED_VISIT_CAP, ScoringInput, TrustThresholds, evidence, score_photo,
 };
@@ -71,7 +70,7 @@ impl Phone {
             offset: Some("+00:00"),
             position: (self.shop.latitude + 0.0001, self.shop.longitude),
         };
-        common::with_camera_exif(&jpeg_of(name), &exif)
+        with_camera_exif(&jpeg_of(name), &exif)
     }
 }
 
@@ -201,7 +200,7 @@ fn an_exif_time_and_place_contradicting_the_visit_reject_the_photo_though_the_ap
         offset: Some("+01:00"),
         position: (p.shop.latitude + 300_000.0 / 111_195.0, p.shop.longitude),
     };
-    let original = common::with_camera_exif(&common::fixture("coffee.jpg"), &exif);
+    let original = with_camera_exif(&common::fixture("coffee.jpg"), &exif);
     // ...while the app says "now, 7 m from the store".
     let sha = p.add(&id, "facings", &original, now - 20 * MIN, 7.0);
     p.f.store.check_out(&id, now - 10 * MIN, p.north(6.0)).unwrap();

@@ -949,7 +949,7 @@ pub fn photo_fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
-pub use fieldsync_mobile_demo::camera::{CameraExif, with_camera_exif};
+pub use fieldsync_core::photo::{CameraExif, with_camera_exif};
 
 /// A fixture photo as a camera hands it over: a JPEG (PNG fixtures re-encoded) whose EXIF says
 /// it was taken at `at` (ms since the Unix epoch, written with a `+00:00` offset) at `position`.

@@ -44,7 +44,7 @@ use sha2::{Digest, Sha256};
 
 pub use analysis::{PhotoAnalysis, analyze};
 pub use error::PhotoError;
-pub use metadata::{ExifFacts, GpsPosition, parse_offset};
+pub use metadata::{CameraExif, ExifFacts, GpsPosition, parse_offset, with_camera_exif};
 pub use quality::{QualityMetrics, QualityPreview, QualityProblem, Standing, measure};
 
 /// Limits applied before and during decoding, and the sizes of what ingest produces.
