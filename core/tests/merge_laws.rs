@@ -353,6 +353,7 @@ fn approval_step(rng: &mut StdRng) -> ApprovalStep {
         state: StepState::Pending,
         decided_at: None,
         reason: String::new(),
+        sla: None,
     }
 }
 

@@ -791,6 +791,7 @@ mod tests {
             state,
             decided_at: (state != StepState::Pending).then_some(40),
             reason: String::new(),
+            sla: None,
         };
         let review = OrderReview {
             order_id: "order-1".into(),

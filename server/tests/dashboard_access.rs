@@ -454,6 +454,7 @@ mod world {
             state,
             decided_at: (state != StepState::Pending).then_some(now - 3_600_000),
             reason: String::new(),
+            sla: None,
         };
         let mut ids = Vec::new();
         for (owner, store, sku, steps) in [

@@ -238,6 +238,7 @@ mod tests {
                 state: *state,
                 decided_at: (*state != StepState::Pending).then_some(NOW - 10),
                 reason: String::new(),
+                sla: None,
             })
             .collect();
         let mut review = OrderReview {

@@ -130,9 +130,11 @@ pub async fn decide(
         Ok::<_, Error>(DecisionRequest { step, verdict, reason: form.reason.clone(), submission: Some(submission) })
     })();
     let result = match request {
-        Ok(request) => decide_order(state.storage.as_ref(), &state.caches, &viewer.caller, &order_id, &request)
-            .await
-            .map(|(_, review)| review),
+        Ok(request) => {
+            decide_order(state.storage.as_ref(), &state.caches, &viewer.caller, &order_id, &request, state.clock.now())
+                .await
+                .map(|(_, review)| review)
+        }
         Err(error) => Err(error),
     };
     match result {

@@ -93,7 +93,8 @@ pub async fn decide(
         submission: None,
     };
     let (decision_id, review) =
-        orders::decide_order(state.storage.as_ref(), &state.caches, &caller, &order_id, &request).await?;
+        orders::decide_order(state.storage.as_ref(), &state.caches, &caller, &order_id, &request, state.clock.now())
+            .await?;
     let locale = accounts::tenant_locale(state.storage.as_ref(), caller.tenant_id).await?;
     Ok(Json(json!({
         "decision_id": decision_id.as_str(),

@@ -9,6 +9,7 @@
 //! the runner are the queue's vocabulary, below the services ([`crate::services::queue`]).
 
 pub mod apply_decision;
+pub mod approval_deadline;
 pub mod deliver_webhook;
 pub mod evaluate_alerts;
 pub mod review_order;
@@ -17,7 +18,6 @@ pub mod score_inspection;
 use std::time::Duration;
 
 use fieldsync_core::DocumentId;
-use fieldsync_core::clock::now_ms;
 
 use crate::error::{Error, Result};
 use crate::services::{alerts, inspections, orders};
@@ -47,6 +47,7 @@ pub async fn run_job(state: &AppState, job: &Job) -> Result<()> {
         inspections::scoring::KIND => score_inspection::run(state, job).await,
         orders::review::KIND => review_order::run(state, job).await,
         orders::apply::KIND => apply_decision::run(state, job).await,
+        orders::deadline::KIND => approval_deadline::run(state, job).await,
         alerts::KIND => evaluate_alerts::run(state, job).await,
         alerts::webhook::KIND => deliver_webhook::run(state, job).await,
         crate::quarantine::KIND => crate::quarantine::run(state, job).await,
@@ -55,11 +56,13 @@ pub async fn run_job(state: &AppState, job: &Job) -> Result<()> {
     }
 }
 
-/// Runs the queue until the relay shuts down (spawn it on the relay's runtime).
+/// Runs the queue until the relay shuts down (spawn it on the relay's runtime). Jobs are due by
+/// the relay's clock ([`crate::clock::Clock`]), so a clock moved forward runs the deadlines it
+/// passed.
 pub async fn run_queue(state: AppState) {
     let worker = format!("relay-{}", crate::storage::random_id());
     loop {
-        let claimed = state.storage.claim_jobs(&worker, BATCH, now_ms(), LEASE_MS).await;
+        let claimed = state.storage.claim_jobs(&worker, BATCH, state.clock.now(), LEASE_MS).await;
         let jobs = match claimed {
             Ok(jobs) => jobs,
             Err(error) => {
@@ -73,12 +76,13 @@ pub async fn run_queue(state: AppState) {
             let outcome = run_job(&state, &job).await;
             state.metrics.job_run(&job.kind, outcome.is_ok(), started.elapsed());
             let recorded = match outcome {
-                Ok(()) => state.storage.complete_job(job.id, now_ms()).await,
+                Ok(()) => state.storage.complete_job(job.id, state.clock.now()).await,
                 Err(error) => {
                     let attempts = job.attempts + 1;
-                    let retry = (attempts < MAX_ATTEMPTS).then(|| now_ms() + 1_000 * i64::from(attempts * attempts));
+                    let retry =
+                        (attempts < MAX_ATTEMPTS).then(|| state.clock.now() + 1_000 * i64::from(attempts * attempts));
                     tracing::warn!(job = job.id, kind = %job.kind, attempts, %error, "job failed");
-                    state.storage.fail_job(job.id, &error.to_string(), retry, now_ms()).await
+                    state.storage.fail_job(job.id, &error.to_string(), retry, state.clock.now()).await
                 }
             };
             if let Err(error) = recorded {

@@ -281,6 +281,7 @@ mod tests {
                 state: StepState::Rejected,
                 decided_at: Some(120_000),
                 reason: HOSTILE.into(),
+                sla: None,
             }],
             total_cents: 2_000,
             submitted_at: Some(60_000),

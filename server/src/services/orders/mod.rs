@@ -1,10 +1,12 @@
 //! Orders, as the relay handles them after a phone submitted one: the review (prices,
 //! validation, stock, approval route; [`review`]), the readable order number ([`number`]), an
 //! approver's decision ([`decide`] for a decision made from a client, [`apply`] for any decision
-//! document), the stock reservation that follows the review ([`reservation`]),
+//! document), the deadlines of waiting steps ([`deadline`]), the stock reservation that follows
+//! the review ([`reservation`]),
 //! and orders as lists show them ([`list`]).
 
 pub mod apply;
+pub mod deadline;
 pub mod decide;
 pub mod list;
 pub mod number;

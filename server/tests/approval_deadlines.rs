@@ -1,0 +1,298 @@
+//! Deadlines of approval steps through the relay's persisted job queue: a step with a 4 h SLA is
+//! reminded at half of it and escalated to HQ at the deadline, across a relay restart, with the
+//! relay's clock moved forward instead of sleeping; on PostgreSQL, two relay nodes escalate it
+//! once. Real SQLite files in a temporary directory, a real PostgreSQL database.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use fieldsync_core::clock::now_ms;
+use fieldsync_core::doc::{
+    ApprovalPolicy, ApprovalRule, ApproverRole, Catalog, EscalationTarget, Inbox, Order, OrderLine, OrderReview,
+    OrderStatus, Product, RetailStore, ReviewOutcome, StepState, Verdict,
+};
+use fieldsync_core::{DocumentId, Role};
+use fieldsync_server::config::{Config, PasswordCost};
+use fieldsync_server::services::accounts::{self, NewAccount};
+use fieldsync_server::services::alerts::inbox::inbox_id;
+use fieldsync_server::services::orders::deadline::{self, DeadlineDone, ESCALATION_ALERT, REMINDER_ALERT};
+use fieldsync_server::services::orders::{self, DecisionRequest, find_review};
+use fieldsync_server::services::queue;
+use fieldsync_server::storage::Job;
+use fieldsync_server::{AppState, Error, documents, jobs};
+
+const HOUR: i64 = 3_600_000;
+const MINUTE: i64 = 60_000;
+
+struct Seeded {
+    tenant_id: i64,
+    order_id: DocumentId,
+    users: BTreeMap<String, String>,
+}
+
+/// A tenant with a rep, the north manager and two HQ users, a policy whose large-order rule
+/// gives the manager 4 h and escalates to HQ, and one submitted order of 500.00 queued for review.
+async fn seed(state: &AppState) -> Seeded {
+    let storage = state.storage.as_ref();
+    let tenant = accounts::create_tenant(storage, "acme").await.unwrap();
+    for (username, role, region) in [
+        ("ravi", Role::Rep, Some("north")),
+        ("mia", Role::Manager, Some("north")),
+        ("hana", Role::Hq, None),
+        ("hugo", Role::Hq, None),
+    ] {
+        let account = NewAccount { tenant: "acme", username, password: "correct horse battery", role, region };
+        accounts::create_user(storage, PasswordCost::insecure_for_tests(), account).await.unwrap();
+    }
+    let users: BTreeMap<String, String> =
+        storage.list_users(tenant.id).await.unwrap().into_iter().map(|u| (u.username, u.id)).collect();
+    let store = RetailStore {
+        name: "Corner North".into(),
+        address: "Main St 1".into(),
+        customer_id: "C-1".into(),
+        region: "north".into(),
+        tier: "B".into(),
+        latitude: 52.52,
+        longitude: 13.4,
+        rep: users["ravi"].clone(),
+        supervisor: String::new(),
+        active: true,
+    };
+    let store_id = documents::create_as_relay(storage, tenant.id, &store).await.unwrap();
+    let product = Product {
+        name: "Cola".into(),
+        category: "beverages".into(),
+        unit: "case".into(),
+        base_price_cents: 2000,
+        active: true,
+    };
+    let rule = ApprovalRule {
+        name: "orders of 400.00 or more".into(),
+        min_total_cents: Some(40_000),
+        approvers: vec![ApproverRole::Manager],
+        respond_within_minutes: Some(240),
+        escalate_to: Some(EscalationTarget::Hq),
+        ..ApprovalRule::default()
+    };
+    let catalog = Catalog {
+        approval_policy: Some(ApprovalPolicy {
+            version: 1,
+            rules: BTreeMap::from([("large-order".to_owned(), rule)]),
+            reminder_percent: Some(50),
+            working_hours: None,
+        }),
+        ..Catalog::with_products(BTreeMap::from([("COLA".to_owned(), product)]), now_ms())
+    };
+    documents::create_as_relay(storage, tenant.id, &catalog).await.unwrap();
+    let order = Order {
+        owner: users["ravi"].clone(),
+        store_id: store_id.to_string(),
+        customer_id: "C-1".into(),
+        status: OrderStatus::Submitted,
+        lines: BTreeMap::from([(
+            "l1".to_owned(),
+            OrderLine { sku: "COLA".into(), qty: 25, unit_price_cents: 2000, discount_bp: 0, position: 0 },
+        )]),
+        notes: String::new(),
+        created_at: now_ms(),
+        updated_at: now_ms(),
+        submitted_at: Some(now_ms()),
+        submission: 1,
+    };
+    let order_id = documents::create_as_relay(storage, tenant.id, &order).await.unwrap();
+    let stored = storage.load_doc(tenant.id, &order_id).await.unwrap().unwrap();
+    queue::enqueue_for(storage, &state.jobs, tenant.id, &order_id, &stored.meta, &stored.heads).await.unwrap();
+    Seeded { tenant_id: tenant.id, order_id, users }
+}
+
+/// Runs every job due by the relay's clock, as the queue runner would; returns what ran.
+async fn run_due(state: &AppState, worker: &str) -> Vec<Job> {
+    let mut ran = Vec::new();
+    loop {
+        let claimed = state.storage.claim_jobs(worker, 8, state.clock.now(), 60_000).await.unwrap();
+        if claimed.is_empty() {
+            return ran;
+        }
+        for job in claimed {
+            jobs::run_job(state, &job).await.unwrap();
+            state.storage.complete_job(job.id, state.clock.now()).await.unwrap();
+            ran.push(job);
+        }
+    }
+}
+
+fn deadline_jobs(ran: &[Job]) -> Vec<String> {
+    ran.iter().filter(|j| j.kind == deadline::KIND).map(|j| j.key.rsplit('/').next().unwrap().to_owned()).collect()
+}
+
+async fn review(state: &AppState, seeded: &Seeded) -> OrderReview {
+    let found = find_review(state.storage.as_ref(), seeded.tenant_id, seeded.order_id.as_str()).await.unwrap();
+    documents::read(state.storage.as_ref(), seeded.tenant_id, &found.id).await.unwrap()
+}
+
+async fn inbox(state: &AppState, seeded: &Seeded, username: &str) -> Option<Inbox> {
+    let id = inbox_id(&seeded.users[username]);
+    match documents::read::<Inbox>(state.storage.as_ref(), seeded.tenant_id, &id).await {
+        Ok(inbox) => Some(inbox),
+        Err(Error::Core(fieldsync_core::Error::NotFound { .. })) => None,
+        Err(error) => panic!("{error}"),
+    }
+}
+
+fn open_alerts(inbox: Option<Inbox>, kind: &str) -> Vec<String> {
+    inbox
+        .map(|i| i.open_alerts().filter(|(_, a)| a.kind == kind).map(|(_, a)| a.title.clone()).collect())
+        .unwrap_or_default()
+}
+
+fn caller(seeded: &Seeded, username: &str, role: Role, region: Option<&str>) -> accounts::Caller {
+    accounts::Caller {
+        tenant_id: seeded.tenant_id,
+        tenant: "acme".into(),
+        user_id: seeded.users[username].clone(),
+        username: username.into(),
+        role,
+        region: region.map(str::to_owned),
+        device_id: format!("{username}-laptop"),
+    }
+}
+
+fn open_sqlite(dir: &std::path::Path) -> AppState {
+    let mut config = Config::new(dir.join("data"));
+    config.password_cost = PasswordCost::insecure_for_tests();
+    config.open_state().unwrap()
+}
+
+#[tokio::test]
+async fn a_step_with_a_four_hour_sla_is_reminded_then_escalated_to_hq_across_a_relay_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = open_sqlite(dir.path());
+    let seeded = seed(&state).await;
+
+    let ran = run_due(&state, "node").await;
+    assert!(ran.iter().any(|j| j.kind == orders::review::KIND), "the order was reviewed");
+    let reviewed = review(&state, &seeded).await;
+    let sla = reviewed.steps[0].sla.clone().expect("the manager step carries the rule's SLA");
+    let started = sla.started_at.unwrap();
+    assert_eq!(reviewed.steps[0].approver, seeded.users["mia"]);
+    assert_eq!((sla.respond_within_minutes, sla.escalate_to), (240, Some(EscalationTarget::Hq)));
+    assert_eq!((sla.remind_at, sla.due_at), (Some(started + 2 * HOUR), Some(started + 4 * HOUR)));
+    assert!(deadline_jobs(&ran).is_empty(), "nothing is due before the reminder");
+
+    // Two hours and a minute later: the reminder, in mia's inbox, once.
+    state.clock.advance(2 * HOUR + MINUTE);
+    let ran = run_due(&state, "node").await;
+    assert_eq!(deadline_jobs(&ran), vec![format!("remind@{}", started + 2 * HOUR)]);
+    let titles = open_alerts(inbox(&state, &seeded, "mia").await, REMINDER_ALERT);
+    assert_eq!(titles, vec![format!("Order {} waits for your approval", reviewed.number)]);
+    assert!(review(&state, &seeded).await.steps[0].sla.as_ref().unwrap().reminded_at.is_some());
+
+    // The relay stops and starts again; its clock is wall-clock time again, then moved past the
+    // deadline. The escalation job was in the persisted queue.
+    drop(state);
+    let state = open_sqlite(dir.path());
+    state.clock.advance(4 * HOUR + MINUTE);
+    let ran = run_due(&state, "restarted").await;
+    assert_eq!(deadline_jobs(&ran), vec![format!("escalate@{}", started + 4 * HOUR)]);
+
+    let escalated = review(&state, &seeded).await;
+    let step = &escalated.steps[0];
+    let escalation = step.sla.as_ref().unwrap().escalation.clone().expect("the escalation is recorded");
+    assert_eq!((step.approver.as_str(), step.role.as_str()), (seeded.users["hana"].as_str(), "hq"));
+    assert_eq!(
+        (escalation.from.as_str(), escalation.to.as_str()),
+        (seeded.users["mia"].as_str(), seeded.users["hana"].as_str())
+    );
+    assert!(escalation.at >= started + 4 * HOUR, "recorded at the relay's clock");
+    assert!(
+        escalation.reason.starts_with("not decided within 4h (due ")
+            && escalation.reason.ends_with("escalated from mia to hana (hq)"),
+        "{}",
+        escalation.reason
+    );
+    assert_eq!(open_alerts(inbox(&state, &seeded, "hana").await, ESCALATION_ALERT).len(), 1);
+    assert!(open_alerts(inbox(&state, &seeded, "mia").await, REMINDER_ALERT).is_empty(), "mia's reminder closed");
+
+    // The job running again (an expired lease) changes nothing.
+    let job = ran.iter().find(|j| j.kind == deadline::KIND).unwrap();
+    let before = state.storage.feed_position(seeded.tenant_id).await.unwrap();
+    let again =
+        deadline::run(state.storage.as_ref(), &state.caches, seeded.tenant_id, &job.payload, state.clock.now()).await;
+    assert_eq!(again.unwrap(), DeadlineDone::NothingDue);
+    assert_eq!(state.storage.feed_position(seeded.tenant_id).await.unwrap(), before);
+
+    // HQ decides the escalated step through the one decision path; mia no longer can.
+    let hana = caller(&seeded, "hana", Role::Hq, None);
+    let mia = caller(&seeded, "mia", Role::Manager, Some("north"));
+    let approve = DecisionRequest { step: 0, verdict: Verdict::Approve, reason: String::new(), submission: None };
+    let storage = state.storage.as_ref();
+    let refused =
+        orders::decide_order(storage, &state.caches, &mia, &seeded.order_id, &approve, state.clock.now()).await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    let (_, decided) =
+        orders::decide_order(storage, &state.caches, &hana, &seeded.order_id, &approve, state.clock.now())
+            .await
+            .unwrap();
+    assert_eq!((decided.outcome, decided.steps[0].state), (ReviewOutcome::Approved, StepState::Approved));
+    assert!(open_alerts(inbox(&state, &seeded, "hana").await, ESCALATION_ALERT).is_empty(), "decided: closed");
+}
+
+#[tokio::test]
+async fn a_step_decided_before_its_deadline_is_neither_reminded_nor_escalated() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = open_sqlite(dir.path());
+    let seeded = seed(&state).await;
+    run_due(&state, "node").await;
+    let mia = caller(&seeded, "mia", Role::Manager, Some("north"));
+    let approve = DecisionRequest { step: 0, verdict: Verdict::Approve, reason: String::new(), submission: None };
+    orders::decide_order(state.storage.as_ref(), &state.caches, &mia, &seeded.order_id, &approve, state.clock.now())
+        .await
+        .unwrap();
+    state.clock.advance(5 * HOUR);
+    let ran = run_due(&state, "node").await;
+    assert_eq!(deadline_jobs(&ran).len(), 2, "both jobs ran");
+    assert_eq!(inbox(&state, &seeded, "mia").await, None, "and wrote nothing");
+    let step = review(&state, &seeded).await.steps[0].clone();
+    assert_eq!((step.approver, step.sla.unwrap().escalation), (seeded.users["mia"].clone(), None));
+}
+
+#[tokio::test]
+async fn two_relay_nodes_on_postgresql_escalate_an_overdue_step_once() {
+    let Some(database) = common::PgDatabase::create("two_relay_nodes_escalate_once").await else { return };
+    let open = || async {
+        let mut config = Config::new(tempfile::tempdir().unwrap().keep().join("data"));
+        config.database_url = Some(database.url.clone());
+        config.password_cost = PasswordCost::insecure_for_tests();
+        config.open().await.unwrap()
+    };
+    let (a, b) = (open().await, open().await);
+    let seeded = seed(&a).await;
+    run_due(&a, "node-a").await;
+    let started = review(&a, &seeded).await.steps[0].sla.as_ref().unwrap().started_at.unwrap();
+
+    // Both nodes' clocks pass the deadline; both poll the queue at once.
+    a.clock.advance(4 * HOUR + MINUTE);
+    b.clock.advance(4 * HOUR + MINUTE);
+    let (ran_a, ran_b) = tokio::join!(run_due(&a, "node-a"), run_due(&b, "node-b"));
+    let mut ran = deadline_jobs(&ran_a);
+    ran.extend(deadline_jobs(&ran_b));
+    ran.sort();
+    assert_eq!(
+        ran,
+        vec![format!("escalate@{}", started + 4 * HOUR), format!("remind@{}", started + 2 * HOUR)],
+        "each deadline job ran on one node"
+    );
+
+    let step = review(&b, &seeded).await.steps[0].clone();
+    let escalation = step.sla.unwrap().escalation.unwrap();
+    assert_eq!((escalation.from, escalation.to), (seeded.users["mia"].clone(), seeded.users["hana"].clone()));
+    assert_eq!(open_alerts(inbox(&b, &seeded, "hana").await, ESCALATION_ALERT).len(), 1, "one escalation alert");
+
+    // Node B running node A's job again (its lease ran out) changes nothing.
+    let job = ran_a.iter().chain(&ran_b).find(|j| j.key.contains("/escalate@")).unwrap();
+    let outcome = deadline::run(b.storage.as_ref(), &b.caches, seeded.tenant_id, &job.payload, b.clock.now()).await;
+    assert_eq!(outcome.unwrap(), DeadlineDone::NothingDue);
+}
