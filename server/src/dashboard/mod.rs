@@ -54,6 +54,11 @@ pub fn routes() -> Router<AppState> {
             "/dashboard/orders/{id}/decision",
             post(decisions::decide).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
         )
+        .route("/dashboard/approvals", get(pages::approvals))
+        .route(
+            "/dashboard/approvals/approve",
+            post(pages::bulk_approve).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
         .route("/dashboard/stores", get(stores::stores))
         .route("/stores", get(stores::stores))
         .route("/dashboard/inspections", get(pages::inspections))

@@ -421,6 +421,77 @@ pub async fn list_orders(
     Ok(Page { rows, next })
 }
 
+/// One order waiting on an approver, as the approvals queue shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaitingRow {
+    /// The order's document id.
+    pub id: String,
+    /// Its readable number.
+    pub number: Option<String>,
+    /// The step waiting (index, from 0).
+    pub step: i64,
+    /// The submission under review (what a decision names).
+    pub submission: i64,
+    /// The rep's username.
+    pub rep_name: Option<String>,
+    /// The store's name.
+    pub store_name: Option<String>,
+    /// Total after line discounts, in cents.
+    pub total_cents: i64,
+    /// When it was submitted.
+    pub at: i64,
+    /// The step's deadline, if it has an SLA.
+    pub due_at: Option<i64>,
+}
+
+/// Most rows the approvals queue shows: more waiting on one person is a backlog to report, not
+/// to scroll.
+pub const QUEUE_LIMIT: u32 = 500;
+
+/// The orders in `filter` waiting on `approver`: the earliest deadline first (so the overdue
+/// ones lead), steps without a deadline after them, oldest submission first; at most
+/// [`QUEUE_LIMIT`].
+pub async fn waiting_on(
+    store: &Store,
+    tenant_id: i64,
+    filter: &OrderFilter,
+    approver: &str,
+) -> Result<Vec<WaitingRow>> {
+    let mut sql = Sql::default();
+    sql.with(
+        "SELECT o.order_id, o.order_number, o.current_step, o.reviewed_submission, u.username, s.name, \
+         o.total_cents, o.listed_at, o.current_due_at FROM order_rows o \
+         LEFT JOIN users u ON u.tenant_id = o.tenant_id AND u.id = o.rep \
+         LEFT JOIN store_rows s ON s.tenant_id = o.tenant_id AND s.store_id = o.store_id \
+         WHERE o.tenant_id = ?",
+        [Cell::int(tenant_id)],
+    );
+    let filter = OrderFilter { waiting_on: Some(approver.to_owned()), ..filter.clone() };
+    filter.condition(&mut sql, tenant_id);
+    sql.with(
+        " ORDER BY CASE WHEN o.current_due_at IS NULL THEN 1 ELSE 0 END, o.current_due_at, o.listed_at, o.order_id LIMIT ?",
+        [Cell::int(i64::from(QUEUE_LIMIT))],
+    );
+    use CellKind::*;
+    let rows = store.select(sql.select(vec![Text, Text, Int, Int, Text, Text, Int, Int, Int])).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            Some(WaitingRow {
+                id: string(&row[0])?,
+                number: string(&row[1]).filter(|n| !n.is_empty()),
+                step: int(&row[2])?,
+                submission: int(&row[3]).unwrap_or(0),
+                rep_name: string(&row[4]),
+                store_name: string(&row[5]),
+                total_cents: int(&row[6]).unwrap_or(0),
+                at: int(&row[7]).unwrap_or(0),
+                due_at: int(&row[8]),
+            })
+        })
+        .collect())
+}
+
 /// Count and value of the orders a filter covers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct OrderTotals {

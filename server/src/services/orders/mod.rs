@@ -3,9 +3,11 @@
 //! approver's decision ([`decide`] for a decision made from a client, [`apply`] for any decision
 //! document), the deadlines of waiting steps ([`deadline`]), the stock reservation that follows
 //! the review ([`reservation`]),
-//! and orders as lists show them ([`list`]).
+//! orders as lists show them ([`list`]), and the approvals queue with bulk approval
+//! ([`approvals`]).
 
 pub mod apply;
+pub mod approvals;
 pub mod deadline;
 pub mod decide;
 pub mod list;

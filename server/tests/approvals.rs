@@ -1,7 +1,9 @@
-//! Deadlines of approval steps through the relay's persisted job queue: a step with a 4 h SLA is
-//! reminded at half of it and escalated to HQ at the deadline, across a relay restart, with the
-//! relay's clock moved forward instead of sleeping; on PostgreSQL, two relay nodes escalate it
-//! once. Real SQLite files in a temporary directory, a real PostgreSQL database.
+//! Approvals that finish in hours. Deadlines through the relay's persisted job queue: a step with
+//! a 4 h SLA is reminded at half of it and escalated to HQ at the deadline, across a relay
+//! restart, with the relay's clock moved forward instead of sleeping; on PostgreSQL, two relay
+//! nodes escalate it once. The queue of what waits on a manager, overdue first, and bulk approval
+//! from it through the dashboard's router (`tower::ServiceExt::oneshot`). Real SQLite files in a
+//! temporary directory, a real PostgreSQL database.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -31,6 +33,7 @@ struct Seeded {
     tenant_id: i64,
     order_id: DocumentId,
     users: BTreeMap<String, String>,
+    store_id: DocumentId,
 }
 
 /// A tenant with a rep, the north manager and two HQ users, a policy whose large-order rule
@@ -87,25 +90,33 @@ async fn seed(state: &AppState) -> Seeded {
         ..Catalog::with_products(BTreeMap::from([("COLA".to_owned(), product)]), now_ms())
     };
     documents::create_as_relay(storage, tenant.id, &catalog).await.unwrap();
+    let mut seeded = Seeded { tenant_id: tenant.id, order_id: store_id.clone(), users, store_id };
+    seeded.order_id = submit(state, &seeded, 25).await;
+    seeded
+}
+
+/// A submitted order of `qty` × 20.00 from ravi, queued for review.
+async fn submit(state: &AppState, seeded: &Seeded, qty: i64) -> DocumentId {
+    let storage = state.storage.as_ref();
     let order = Order {
-        owner: users["ravi"].clone(),
-        store_id: store_id.to_string(),
+        owner: seeded.users["ravi"].clone(),
+        store_id: seeded.store_id.to_string(),
         customer_id: "C-1".into(),
         status: OrderStatus::Submitted,
         lines: BTreeMap::from([(
             "l1".to_owned(),
-            OrderLine { sku: "COLA".into(), qty: 25, unit_price_cents: 2000, discount_bp: 0, position: 0 },
+            OrderLine { sku: "COLA".into(), qty, unit_price_cents: 2000, discount_bp: 0, position: 0 },
         )]),
         notes: String::new(),
-        created_at: now_ms(),
-        updated_at: now_ms(),
-        submitted_at: Some(now_ms()),
+        created_at: state.clock.now(),
+        updated_at: state.clock.now(),
+        submitted_at: Some(state.clock.now()),
         submission: 1,
     };
-    let order_id = documents::create_as_relay(storage, tenant.id, &order).await.unwrap();
-    let stored = storage.load_doc(tenant.id, &order_id).await.unwrap().unwrap();
-    queue::enqueue_for(storage, &state.jobs, tenant.id, &order_id, &stored.meta, &stored.heads).await.unwrap();
-    Seeded { tenant_id: tenant.id, order_id, users }
+    let order_id = documents::create_as_relay(storage, seeded.tenant_id, &order).await.unwrap();
+    let stored = storage.load_doc(seeded.tenant_id, &order_id).await.unwrap().unwrap();
+    queue::enqueue_for(storage, &state.jobs, seeded.tenant_id, &order_id, &stored.meta, &stored.heads).await.unwrap();
+    order_id
 }
 
 /// Runs every job due by the relay's clock, as the queue runner would; returns what ran.
@@ -295,4 +306,157 @@ async fn two_relay_nodes_on_postgresql_escalate_an_overdue_step_once() {
     let job = ran_a.iter().chain(&ran_b).find(|j| j.key.contains("/escalate@")).unwrap();
     let outcome = deadline::run(b.storage.as_ref(), &b.caches, seeded.tenant_id, &job.payload, b.clock.now()).await;
     assert_eq!(outcome.unwrap(), DeadlineDone::NothingDue);
+}
+
+mod dashboard {
+    use std::net::SocketAddr;
+
+    use axum::body::Body;
+    use axum::extract::connect_info::MockConnectInfo;
+    use axum::http::{Method, Request, StatusCode, header};
+    use fieldsync_server::app;
+    use fieldsync_server::dashboard::session::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, csrf_token};
+    use tower::ServiceExt;
+
+    use super::*;
+
+    pub async fn send(
+        state: &AppState,
+        method: Method,
+        uri: &str,
+        cookie: &str,
+        form: Option<&str>,
+    ) -> (StatusCode, String) {
+        let mut builder = Request::builder().method(method).uri(uri).header(header::COOKIE, cookie);
+        let body = match form {
+            Some(form) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Body::from(form.to_owned())
+            }
+            None => Body::empty(),
+        };
+        let router = app(state.clone()).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000))));
+        let response = router.oneshot(builder.body(body).unwrap()).await.unwrap();
+        let status = response.status();
+        let set_cookies: Vec<String> =
+            response.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        let mut text = String::from_utf8_lossy(&body).into_owned();
+        if text.is_empty() {
+            text = set_cookies.join("\n");
+        }
+        (status, text)
+    }
+
+    /// A dashboard session of `username`: (cookie header, CSRF token).
+    pub async fn session(state: &AppState, username: &str) -> (String, String) {
+        let form = format!("tenant=acme&username={username}&password=correct+horse+battery&csrf=abc123");
+        let (status, cookies) =
+            send(state, Method::POST, "/dashboard/login", &format!("{LOGIN_CSRF_COOKIE}=abc123"), Some(&form)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{cookies}");
+        let token = cookies
+            .lines()
+            .find_map(|c| c.strip_prefix(&format!("{SESSION_COOKIE}=")))
+            .and_then(|rest| rest.split(';').next())
+            .unwrap()
+            .to_owned();
+        (format!("{SESSION_COOKIE}={token}"), csrf_token(&token))
+    }
+}
+
+#[tokio::test]
+async fn the_queue_lists_what_waits_on_the_manager_overdue_first_with_the_time_left() {
+    use axum::http::{Method, StatusCode};
+    let dir = tempfile::tempdir().unwrap();
+    let state = open_sqlite(dir.path());
+    let seeded = seed(&state).await;
+    run_due(&state, "node").await;
+    // A second order an hour later, and one with no step for mia (auto-approved under 400.00).
+    state.clock.advance(HOUR);
+    let later = submit(&state, &seeded, 30).await;
+    let small = submit(&state, &seeded, 5).await;
+    // Reviewed, but the deadline jobs are not run: the first order's step stays with mia, late.
+    let claimed = state.storage.claim_jobs("node", 32, state.clock.now(), 60_000).await.unwrap();
+    for job in claimed.iter().filter(|j| j.kind != deadline::KIND) {
+        jobs::run_job(&state, job).await.unwrap();
+    }
+    state.clock.advance(3 * HOUR + 30 * MINUTE);
+
+    let mia = caller(&seeded, "mia", Role::Manager, Some("north"));
+    let rows = orders::approvals::waiting_on_me(state.storage.as_ref(), &mia).await.unwrap();
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, vec![seeded.order_id.as_str(), later.as_str()], "earliest deadline first; {small} waits on nobody");
+    let ravi = caller(&seeded, "ravi", Role::Rep, Some("north"));
+    assert!(matches!(orders::approvals::waiting_on_me(state.storage.as_ref(), &ravi).await, Err(Error::Forbidden(_))));
+
+    let (cookie, _) = dashboard::session(&state, "mia").await;
+    let (status, page) = dashboard::send(&state, Method::GET, "/dashboard/approvals", &cookie, None).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let first = page.find(seeded.order_id.as_str()).unwrap();
+    let second = page.find(later.as_str()).unwrap();
+    assert!(first < second, "overdue first");
+    assert!(page.contains("2 orders wait for your decision, <b>1 overdue</b>"), "{page}");
+    // Half an hour either side of now, give or take the milliseconds the test itself takes.
+    let (late, left) =
+        (page.find("<span class=\"tag bad\">overdue by ").unwrap(), page.find(" min left</span>").unwrap());
+    assert!(first < late && late < second && second < left, "{page}");
+    let (cookie, _) = dashboard::session(&state, "hana").await;
+    let (_, hq_page) = dashboard::send(&state, Method::GET, "/dashboard/approvals", &cookie, None).await;
+    assert!(hq_page.contains("Nothing waits on you."), "{hq_page}");
+}
+
+#[tokio::test]
+async fn bulk_approval_applies_the_fresh_orders_and_reports_the_stale_one() {
+    use axum::http::{Method, StatusCode};
+    let dir = tempfile::tempdir().unwrap();
+    let state = open_sqlite(dir.path());
+    let seeded = seed(&state).await;
+    let second = submit(&state, &seeded, 30).await;
+    let third = submit(&state, &seeded, 35).await;
+    run_due(&state, "node").await;
+    let (cookie, csrf) = dashboard::session(&state, "mia").await;
+    let (_, page) = dashboard::send(&state, Method::GET, "/dashboard/approvals", &cookie, None).await;
+    assert!(page.contains("3 orders wait for your decision"), "{page}");
+
+    // The third is decided elsewhere (mia's phone, say) after the page was shown.
+    let mia = caller(&seeded, "mia", Role::Manager, Some("north"));
+    let approve = DecisionRequest { step: 0, verdict: Verdict::Approve, reason: String::new(), submission: None };
+    orders::decide_order(state.storage.as_ref(), &state.caches, &mia, &third, &approve, state.clock.now())
+        .await
+        .unwrap();
+
+    let picks: Vec<String> =
+        [&seeded.order_id, &second, &third].iter().map(|id| format!("order={id}%3A0%3A1")).collect();
+    let form = format!("csrf={csrf}&{}", picks.join("&"));
+    let without_token = form.replace(&format!("csrf={csrf}"), "csrf=forged");
+    let (status, _) =
+        dashboard::send(&state, Method::POST, "/dashboard/approvals/approve", &cookie, Some(&without_token)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a forged token changes nothing");
+    assert_eq!(review_of(&state, &seeded, &second).await.outcome, ReviewOutcome::NeedsApproval);
+
+    let (status, page) =
+        dashboard::send(&state, Method::POST, "/dashboard/approvals/approve", &cookie, Some(&form)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{page}");
+    assert!(page.contains("2 of 3 approved."), "{page}");
+    assert!(
+        page.contains(&format!(
+            "{third}: not approved: step 1 of order {third} is not waiting for a decision (order is approved)"
+        )),
+        "{page}"
+    );
+    for id in [&seeded.order_id, &second] {
+        assert_eq!(review_of(&state, &seeded, id).await.outcome, ReviewOutcome::Approved, "{id}");
+    }
+    assert!(page.contains("Nothing waits on you."), "{page}");
+
+    let (status, page) =
+        dashboard::send(&state, Method::POST, "/dashboard/approvals/approve", &cookie, Some(&format!("csrf={csrf}")))
+            .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("no order selected"), "{page}");
+}
+
+async fn review_of(state: &AppState, seeded: &Seeded, order: &DocumentId) -> OrderReview {
+    let found = find_review(state.storage.as_ref(), seeded.tenant_id, order.as_str()).await.unwrap();
+    documents::read(state.storage.as_ref(), seeded.tenant_id, &found.id).await.unwrap()
 }

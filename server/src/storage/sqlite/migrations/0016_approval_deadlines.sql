@@ -1,0 +1,15 @@
+-- Approval deadlines (docs/approval-policy.md): the current step's deadline on its order's row,
+-- for the "waiting on me" queue sorted by time left; when each step started waiting, its
+-- deadline, reminder and escalation, for the approvals report. The job queued at the end
+-- derives the new columns from the stored reviews.
+ALTER TABLE order_rows ADD COLUMN current_due_at INTEGER;
+ALTER TABLE order_steps ADD COLUMN started_at INTEGER;
+ALTER TABLE order_steps ADD COLUMN due_at INTEGER;
+ALTER TABLE order_steps ADD COLUMN reminded_at INTEGER;
+ALTER TABLE order_steps ADD COLUMN escalated_at INTEGER;
+ALTER TABLE order_steps ADD COLUMN escalated_from TEXT;
+CREATE INDEX order_rows_waiting ON order_rows(tenant_id, current_approver, current_due_at);
+CREATE INDEX order_steps_decided ON order_steps(tenant_id, decided_at);
+
+INSERT OR IGNORE INTO jobs (tenant_id, kind, key, payload, run_after, created_at)
+SELECT DISTINCT tenant_id, 'rebuild-projections', 'read-model-approval-deadlines', '{}', 0, 0 FROM documents;
