@@ -76,6 +76,21 @@ impl FieldSyncPhone {
         Ok(waiting.into_iter().filter_map(|(index, review)| PendingApproval::new(index, review)).collect())
     }
 
+    /// Sets the signed-in manager's or HQ user's out-of-office (needs the network): approval
+    /// steps routed to them from `from` until `until` (ms since the Unix epoch, `until`
+    /// excluded) go to the user named `delegate`, who decides on their behalf. The relay refuses
+    /// a delegate of insufficient role and a delegation that loops back (`Refused`).
+    pub fn set_out_of_office(&self, delegate: String, from: i64, until: i64) -> Result<(), FieldSyncError> {
+        let (base_url, token) = self.relay()?;
+        Ok(fieldsync_core::sync::http::set_out_of_office(&base_url, &token, &delegate, from, until)?)
+    }
+
+    /// Ends the signed-in user's out-of-office (needs the network).
+    pub fn end_out_of_office(&self) -> Result<(), FieldSyncError> {
+        let (base_url, token) = self.relay()?;
+        Ok(fieldsync_core::sync::http::end_out_of_office(&base_url, &token)?)
+    }
+
     /// Decides step `step` of an order as the signed-in manager or HQ user, on the phone (it
     /// syncs with the next sync; the relay checks it again). The order's review must be on the
     /// phone and `step` its current step, for this user; a rejection needs a `reason`. Deciding

@@ -253,6 +253,7 @@ fn the_steps_waiting_on_a_manager_come_earliest_deadline_first_and_steps_without
         outcome: ReviewOutcome::NeedsApproval,
         findings: Vec::new(),
         steps: vec![ApprovalStep {
+            on_behalf_of: None,
             role: "manager".into(),
             approver: approver.into(),
             rule: "large-order".into(),

@@ -819,6 +819,7 @@ mod tests {
     #[test]
     fn a_review_owns_only_the_verdict_columns_of_its_orders_row_and_names_the_current_approver() {
         let step = |approver: &str, state: StepState| ApprovalStep {
+            on_behalf_of: None,
             role: "manager".into(),
             approver: approver.into(),
             rule: "large-order".into(),

@@ -46,6 +46,8 @@ async fn seed(state: &AppState) -> Seeded {
         ("mia", Role::Manager, Some("north")),
         ("hana", Role::Hq, None),
         ("hugo", Role::Hq, None),
+        ("nora", Role::Manager, Some("north")),
+        ("otto", Role::Manager, Some("south")),
     ] {
         let account = NewAccount { tenant: "acme", username, password: "correct horse battery", role, region };
         accounts::create_user(storage, PasswordCost::insecure_for_tests(), account).await.unwrap();
@@ -459,4 +461,95 @@ async fn bulk_approval_applies_the_fresh_orders_and_reports_the_stale_one() {
 async fn review_of(state: &AppState, seeded: &Seeded, order: &DocumentId) -> OrderReview {
     let found = find_review(state.storage.as_ref(), seeded.tenant_id, order.as_str()).await.unwrap();
     documents::read(state.storage.as_ref(), seeded.tenant_id, &found.id).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_step_routed_to_an_away_manager_goes_to_their_delegate_who_decides_on_their_behalf() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = open_sqlite(dir.path());
+    let seeded = seed(&state).await;
+    let storage = state.storage.as_ref();
+    let (mia, nora) =
+        (caller(&seeded, "mia", Role::Manager, Some("north")), caller(&seeded, "nora", Role::Manager, Some("north")));
+    let now = state.clock.now();
+    orders::delegation::set_out_of_office(storage, &mia, "nora", now - HOUR, now + 24 * HOUR, now).await.unwrap();
+
+    run_due(&state, "node").await;
+    let routed = review(&state, &seeded).await;
+    assert_eq!(routed.steps[0].approver, seeded.users["nora"], "routed to the delegate");
+    assert_eq!(routed.steps[0].on_behalf_of.as_deref(), Some(seeded.users["mia"].as_str()));
+    assert!(orders::approvals::waiting_on_me(storage, &mia).await.unwrap().is_empty());
+    assert_eq!(orders::approvals::waiting_on_me(storage, &nora).await.unwrap().len(), 1, "in nora's queue");
+
+    let approve = DecisionRequest { step: 0, verdict: Verdict::Approve, reason: String::new(), submission: None };
+    let refused = orders::decide_order(storage, &state.caches, &mia, &seeded.order_id, &approve, now).await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "mia is away: {refused:?}");
+    let (_, decided) =
+        orders::decide_order(storage, &state.caches, &nora, &seeded.order_id, &approve, now).await.unwrap();
+    let step = &decided.steps[0];
+    assert_eq!((decided.outcome, step.state), (ReviewOutcome::Approved, StepState::Approved));
+    assert_eq!(
+        (step.approver.as_str(), step.on_behalf_of.as_deref()),
+        (seeded.users["nora"].as_str(), Some(seeded.users["mia"].as_str()))
+    );
+
+    // Back from leave: the next order is hers again.
+    assert!(orders::delegation::clear_out_of_office(storage, &mia).await.unwrap());
+    let next = submit(&state, &seeded, 30).await;
+    run_due(&state, "node").await;
+    let step = review_of(&state, &seeded, &next).await.steps[0].clone();
+    assert_eq!((step.approver, step.on_behalf_of), (seeded.users["mia"].clone(), None));
+}
+
+#[tokio::test]
+async fn a_delegation_loop_or_a_delegate_of_insufficient_role_is_refused_and_changes_nothing() {
+    use axum::http::{Method, StatusCode};
+    let dir = tempfile::tempdir().unwrap();
+    let state = open_sqlite(dir.path());
+    let seeded = seed(&state).await;
+    let storage = state.storage.as_ref();
+    let now = state.clock.now();
+    let mia = caller(&seeded, "mia", Role::Manager, Some("north"));
+    let hana = caller(&seeded, "hana", Role::Hq, None);
+    orders::delegation::set_out_of_office(storage, &mia, "nora", now, now + 7 * 24 * HOUR, now).await.unwrap();
+    let before = storage.delegations(seeded.tenant_id).await.unwrap();
+
+    let refusals = [
+        (
+            &mia,
+            "ravi",
+            "delegate ravi is a rep of region north and cannot decide for a manager: choose a manager of region north or an hq user",
+        ),
+        (
+            &mia,
+            "otto",
+            "delegate otto is a manager of region south and cannot decide for a manager: choose a manager of region north or an hq user",
+        ),
+        (&hana, "mia", "delegate mia is a manager of region north and cannot decide for a hq: choose an hq user"),
+        (&mia, "mia", "mia cannot be their own delegate"),
+        (&mia, "nobody", "unknown delegate \"nobody\": no such user"),
+    ];
+    for (who, delegate, expected) in refusals {
+        let error =
+            orders::delegation::set_out_of_office(storage, who, delegate, now, now + HOUR, now).await.unwrap_err();
+        assert_eq!(error.to_string(), expected, "{delegate}");
+    }
+    let over = orders::delegation::set_out_of_office(storage, &hana, "hugo", now - 2 * HOUR, now - HOUR, now).await;
+    assert!(over.unwrap_err().to_string().contains("is over already"));
+
+    // nora → mia while mia → nora: refused on the dashboard's form, with the chain.
+    let (cookie, csrf) = dashboard::session(&state, "nora").await;
+    let locale = fieldsync_server::services::accounts::tenant_locale(storage, seeded.tenant_id).await.unwrap();
+    let (from, to) = (locale.date(now), locale.date(now + 2 * 24 * HOUR));
+    let form = format!("csrf={csrf}&action=set&delegate=mia&from={from}&to={to}");
+    let (status, page) = dashboard::send(&state, Method::POST, "/dashboard/out-of-office", &cookie, Some(&form)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
+    assert!(page.contains("delegating to mia would form a loop: nora → mia → nora"), "{page}");
+    assert_eq!(storage.delegations(seeded.tenant_id).await.unwrap(), before, "nothing changed");
+
+    // The same form to HQ is taken.
+    let form = format!("csrf={csrf}&action=set&delegate=hana&from={from}&to={to}");
+    let (status, page) = dashboard::send(&state, Method::POST, "/dashboard/out-of-office", &cookie, Some(&form)).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Out of office set.") && page.contains("go to <b>hana</b>"), "{page}");
 }

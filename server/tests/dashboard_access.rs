@@ -448,6 +448,7 @@ mod world {
             submission: 1,
         };
         let step = |role: &str, approver: &str, state: StepState| ApprovalStep {
+            on_behalf_of: None,
             role: role.into(),
             approver: approver.into(),
             rule: "large-order: orders of 400.00 or more (policy v1)".into(),

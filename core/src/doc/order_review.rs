@@ -83,6 +83,10 @@ pub struct ApprovalStep {
     /// The step's deadline, when a policy rule gives it an SLA.
     #[autosurgeon(missing = "Default::default")]
     pub sla: Option<StepSla>,
+    /// Whom the approver decides for: the user the step was routed to, who was out of office
+    /// and delegated it to `approver`.
+    #[autosurgeon(missing = "Default::default")]
+    pub on_behalf_of: Option<String>,
 }
 
 /// A step's deadline: set when the policy rule behind the step has an SLA; the times are set

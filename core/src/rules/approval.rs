@@ -232,6 +232,7 @@ mod tests {
             .iter()
             .zip(approvers)
             .map(|(state, approver)| ApprovalStep {
+                on_behalf_of: None,
                 role: if approver.starts_with("hq") { "hq".into() } else { "manager".into() },
                 approver: approver.into(),
                 rule: "r".into(),

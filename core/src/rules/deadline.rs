@@ -156,6 +156,7 @@ mod tests {
 
     fn review() -> OrderReview {
         let step = |approver: &str, sla: Option<i64>| ApprovalStep {
+            on_behalf_of: None,
             role: "manager".into(),
             approver: approver.into(),
             rule: "r".into(),

@@ -59,6 +59,12 @@ pub fn routes() -> Router<AppState> {
             "/dashboard/approvals/approve",
             post(pages::bulk_approve).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
         )
+        .route(
+            "/dashboard/out-of-office",
+            get(pages::out_of_office)
+                .post(pages::set_out_of_office)
+                .layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
         .route("/dashboard/stores", get(stores::stores))
         .route("/stores", get(stores::stores))
         .route("/dashboard/inspections", get(pages::inspections))

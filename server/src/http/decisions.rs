@@ -64,6 +64,11 @@ pub fn review_json(review: &OrderReview, currency: &str) -> Value {
             "state": step_state(s.state),
             "decided_at": s.decided_at,
             "reason": s.reason,
+            "on_behalf_of": s.on_behalf_of,
+            "due_at": s.sla.as_ref().and_then(|sla| sla.due_at),
+            "escalation": s.sla.as_ref().and_then(|sla| sla.escalation.as_ref()).map(|e| json!({
+                "from": e.from, "to": e.to, "at": e.at, "reason": e.reason,
+            })),
         })).collect::<Vec<_>>(),
         "findings": review.findings.iter().map(|f| json!({
             "code": f.code,

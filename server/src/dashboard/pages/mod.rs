@@ -15,6 +15,7 @@ mod inspections;
 mod login;
 mod order;
 mod orders;
+mod out_of_office;
 mod overview;
 
 pub use approvals::*;
@@ -24,6 +25,7 @@ pub use inspections::*;
 pub use login::*;
 pub use order::*;
 pub use orders::*;
+pub use out_of_office::*;
 pub use overview::*;
 
 use axum::response::Response;
@@ -41,6 +43,7 @@ fn nav(role: Role) -> Vec<NavItem> {
     if Section::Orders.allows(role) {
         items.push(NavItem { href: "/dashboard/orders", label: "Orders" });
         items.push(NavItem { href: "/dashboard/approvals", label: "Approvals" });
+        items.push(NavItem { href: "/dashboard/out-of-office", label: "Out of office" });
     }
     if Section::Inspections.allows(role) {
         items.push(NavItem { href: "/dashboard/inspections", label: "Inspections" });

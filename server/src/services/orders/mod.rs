@@ -3,13 +3,14 @@
 //! approver's decision ([`decide`] for a decision made from a client, [`apply`] for any decision
 //! document), the deadlines of waiting steps ([`deadline`]), the stock reservation that follows
 //! the review ([`reservation`]),
-//! orders as lists show them ([`list`]), and the approvals queue with bulk approval
-//! ([`approvals`]).
+//! orders as lists show them ([`list`]), the approvals queue with bulk approval
+//! ([`approvals`]), and out-of-office delegation ([`delegation`]).
 
 pub mod apply;
 pub mod approvals;
 pub mod deadline;
 pub mod decide;
+pub mod delegation;
 pub mod list;
 pub mod number;
 pub mod reservation;

@@ -32,8 +32,8 @@ use fieldsync_core::rules::{self, Assessment, code};
 use fieldsync_core::{DocumentId, Role};
 use sha2::{Digest, Sha256};
 
-use super::deadline;
 use super::number::order_number;
+use super::{deadline, delegation};
 use crate::documents::{self, Derived, create_as_relay_with_id, edit_as_relay};
 use crate::error::Result;
 use crate::services::Caches;
@@ -150,7 +150,9 @@ pub async fn review_order(
     }
 
     let users = storage.list_users(tenant_id).await?;
+    let delegations = storage.delegations(tenant_id).await?;
     let mut review = build_review(order_id, &order, &store, heads, assessment, &users, now);
+    delegation::route_to_delegates(&mut review, &delegations, &users, now);
     let locale = crate::services::accounts::tenant_locale(storage, tenant_id).await?;
     let policy = catalog.approval_policy.clone().unwrap_or_default();
     deadline::start_clock(&mut review, &deadline::ClockSettings::of(&policy, locale), now);
@@ -216,6 +218,7 @@ pub fn build_review(
                     continue;
                 }
                 steps.push(ApprovalStep {
+                    on_behalf_of: None,
                     role: user.role.as_str().to_owned(),
                     approver: user.id.clone(),
                     rule,
