@@ -553,3 +553,51 @@ async fn a_delegation_loop_or_a_delegate_of_insufficient_role_is_refused_and_cha
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("Out of office set.") && page.contains("go to <b>hana</b>"), "{page}");
 }
+
+#[tokio::test]
+async fn the_approvals_report_shows_where_time_went_by_step_approver_and_rule_from_the_read_model() {
+    use axum::http::{Method, StatusCode};
+    let dir = tempfile::tempdir().unwrap();
+    let state = open_sqlite(dir.path());
+    let seeded = seed(&state).await;
+    let quick = submit(&state, &seeded, 30).await;
+    run_due(&state, "node").await;
+    // mia approves one order after an hour; the other escalates to hana at 4 h, who approves it
+    // an hour later.
+    state.clock.advance(HOUR);
+    let mia = caller(&seeded, "mia", Role::Manager, Some("north"));
+    let hana = caller(&seeded, "hana", Role::Hq, None);
+    let approve = DecisionRequest { step: 0, verdict: Verdict::Approve, reason: String::new(), submission: None };
+    let storage = state.storage.as_ref();
+    orders::decide_order(storage, &state.caches, &mia, &quick, &approve, state.clock.now()).await.unwrap();
+    state.clock.advance(3 * HOUR + MINUTE);
+    run_due(&state, "node").await;
+    state.clock.advance(HOUR);
+    orders::decide_order(storage, &state.caches, &hana, &seeded.order_id, &approve, state.clock.now()).await.unwrap();
+
+    let report = orders::report::report(storage, &mia, 30, state.clock.now()).await.unwrap();
+    let find =
+        |by: &str, key: &str| report.groups.iter().find(|g| g.by.as_str() == by && g.key == key).cloned().unwrap();
+    let first = find("step", "1");
+    assert_eq!((first.steps, first.decided, first.overdue, first.escalations), (2, 2, 1, 1));
+    let (median, p90) = (first.median_ms.unwrap(), first.p90_ms.unwrap());
+    assert!((HOUR..HOUR + MINUTE).contains(&median), "the quicker of two: {median}");
+    assert!((5 * HOUR..5 * HOUR + 2 * MINUTE).contains(&p90), "the escalated one took 5 h: {p90}");
+    let by_mia = find("approver", "mia");
+    assert_eq!((by_mia.steps, by_mia.overdue, by_mia.escalations), (2, 1, 1), "the escalated step counts for mia");
+    assert_eq!(find("rule", "large-order").steps, 2);
+
+    let (cookie, _) = dashboard::session(&state, "mia").await;
+    let (status, csv) =
+        dashboard::send(&state, Method::GET, "/dashboard/approvals/report.csv?days=90", &cookie, None).await;
+    assert_eq!(status, StatusCode::OK, "{csv}");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "days,by,key,steps,decided,median_ms,p90_ms,overdue,escalations");
+    assert!(lines[1].starts_with(&format!("90,step,1,2,2,{median},{p90},1,1")), "{csv}");
+    assert!(lines.iter().any(|l| l.starts_with("90,approver,mia,2,2,")), "{csv}");
+    let (status, page) = dashboard::send(&state, Method::GET, "/dashboard/approvals/report", &cookie, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"report-approver\"") && page.contains("<td>large-order</td>"), "{page}");
+    let (status, _) = dashboard::send(&state, Method::GET, "/dashboard/approvals/report?days=7", &cookie, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "only 30 or 90 days");
+}

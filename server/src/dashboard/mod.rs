@@ -55,6 +55,8 @@ pub fn routes() -> Router<AppState> {
             post(decisions::decide).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
         )
         .route("/dashboard/approvals", get(pages::approvals))
+        .route("/dashboard/approvals/report", get(pages::approvals_report))
+        .route("/dashboard/approvals/report.csv", get(csv::approvals_report))
         .route(
             "/dashboard/approvals/approve",
             post(pages::bulk_approve).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),

@@ -492,6 +492,72 @@ pub async fn waiting_on(
         .collect())
 }
 
+/// One approval step as the approvals report reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepTiming {
+    /// The step's index (from 0).
+    pub step: i64,
+    /// Who was asked first: the approver it escalated from, else its approver (the delegate,
+    /// for a delegated step).
+    pub approver: String,
+    /// The approver's username.
+    pub approver_name: Option<String>,
+    /// The rules that asked for it (`id: name (policy vN)`, joined by `; `).
+    pub rule: String,
+    /// `pending`, `approved` or `rejected`.
+    pub state: String,
+    /// When it started waiting.
+    pub started_at: i64,
+    /// When it was decided.
+    pub decided_at: Option<i64>,
+    /// Its deadline.
+    pub due_at: Option<i64>,
+    /// When it escalated.
+    pub escalated_at: Option<i64>,
+}
+
+/// Most steps one approvals report reads.
+pub const REPORT_LIMIT: u32 = 500_000;
+
+/// The approval steps of orders in `reach` that started waiting in `[since, until)`, in the
+/// order they started; at most [`REPORT_LIMIT`].
+pub async fn step_timings(
+    store: &Store,
+    tenant_id: i64,
+    reach: &Reach,
+    since: i64,
+    until: i64,
+) -> Result<Vec<StepTiming>> {
+    let mut sql = Sql::default();
+    sql.with(
+        "SELECT s.step, COALESCE(s.escalated_from, s.approver), a.username, s.rule, s.state, s.started_at, s.decided_at, s.due_at, s.escalated_at \
+         FROM order_steps s JOIN order_rows o ON o.tenant_id = s.tenant_id AND o.order_id = s.order_id \
+         LEFT JOIN users a ON a.tenant_id = s.tenant_id AND a.id = COALESCE(s.escalated_from, s.approver) \
+         WHERE s.tenant_id = ? AND s.started_at >= ? AND s.started_at < ?",
+        [Cell::int(tenant_id), Cell::int(since), Cell::int(until)],
+    );
+    reach_condition(&mut sql, reach, &ORDER_REACH);
+    sql.with(" ORDER BY s.started_at, s.order_id, s.step LIMIT ?", [Cell::int(i64::from(REPORT_LIMIT))]);
+    use CellKind::*;
+    let rows = store.select(sql.select(vec![Int, Text, Text, Text, Text, Int, Int, Int, Int])).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            Some(StepTiming {
+                step: int(&row[0])?,
+                approver: string(&row[1]).unwrap_or_default(),
+                approver_name: string(&row[2]),
+                rule: string(&row[3]).unwrap_or_default(),
+                state: string(&row[4]).unwrap_or_default(),
+                started_at: int(&row[5])?,
+                decided_at: int(&row[6]),
+                due_at: int(&row[7]),
+                escalated_at: int(&row[8]),
+            })
+        })
+        .collect())
+}
+
 /// Count and value of the orders a filter covers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct OrderTotals {

@@ -172,3 +172,49 @@ pub async fn bulk_approve(
         Err(other) => Err(other.into()),
     }
 }
+
+/// `GET /dashboard/approvals/report?days=30`: where approval time goes, by step, approver and
+/// rule, for the last 30 or 90 days.
+pub async fn approvals_report(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    query: Result<
+        axum::extract::Query<crate::services::orders::report::ReportQuery>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Result<Response, DashError> {
+    use crate::services::orders::report::{self, Grouping, PERIODS};
+    Section::Orders.check(&viewer.caller)?;
+    let axum::extract::Query(query) = query.unwrap_or_default();
+    let days = report::parse_days(query.days.as_deref())?;
+    let report = report::report(state.storage.as_ref(), &viewer.caller, days, state.clock.now()).await?;
+    let time = |ms: Option<i64>| ms.map(duration).unwrap_or_default();
+    let body = html! {
+        h1 { "Where approval time goes" }
+        p.note {
+            "Approval steps that started waiting in the last " (days) " days, in your scope. "
+            @for period in PERIODS { a href=(format!("/dashboard/approvals/report?days={period}")) { (period) " days" } " " }
+            a href=(format!("/dashboard/approvals/report.csv?days={days}")) { "CSV" }
+        }
+        @for (by, title) in [(Grouping::Step, "By step"), (Grouping::Approver, "By approver"), (Grouping::Rule, "By rule")] {
+            h2 { (title) }
+            table id=(format!("report-{}", by.as_str())) {
+                thead { tr { th { (by.as_str()) } th.n { "Steps" } th.n { "Decided" } th.n { "Median" } th.n { "p90" } th.n { "Overdue" } th.n { "Escalated" } } }
+                tbody {
+                    @for g in report.groups.iter().filter(|g| g.by == by) {
+                        tr {
+                            td { (g.key) }
+                            td.n { (g.steps) }
+                            td.n { (g.decided) }
+                            td.n { (time(g.median_ms)) }
+                            td.n { (time(g.p90_ms)) }
+                            td.n { (g.overdue) }
+                            td.n { (g.escalations) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(frame(&viewer, "Approvals report", "/dashboard/approvals", body))
+}

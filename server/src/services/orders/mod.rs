@@ -4,7 +4,8 @@
 //! document), the deadlines of waiting steps ([`deadline`]), the stock reservation that follows
 //! the review ([`reservation`]),
 //! orders as lists show them ([`list`]), the approvals queue with bulk approval
-//! ([`approvals`]), and out-of-office delegation ([`delegation`]).
+//! ([`approvals`]), out-of-office delegation ([`delegation`]), and where approval time goes
+//! ([`report`]).
 
 pub mod apply;
 pub mod approvals;
@@ -13,6 +14,7 @@ pub mod decide;
 pub mod delegation;
 pub mod list;
 pub mod number;
+pub mod report;
 pub mod reservation;
 pub mod review;
 

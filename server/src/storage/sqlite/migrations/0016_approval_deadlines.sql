@@ -9,7 +9,7 @@ ALTER TABLE order_steps ADD COLUMN reminded_at INTEGER;
 ALTER TABLE order_steps ADD COLUMN escalated_at INTEGER;
 ALTER TABLE order_steps ADD COLUMN escalated_from TEXT;
 CREATE INDEX order_rows_waiting ON order_rows(tenant_id, current_approver, current_due_at);
-CREATE INDEX order_steps_decided ON order_steps(tenant_id, decided_at);
+CREATE INDEX order_steps_started ON order_steps(tenant_id, started_at);
 
 
 -- Out-of-office delegations: while [starts_at, ends_at) holds, steps routed to user_id go to
