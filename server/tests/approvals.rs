@@ -601,3 +601,94 @@ async fn the_approvals_report_shows_where_time_went_by_step_approver_and_rule_fr
     let (status, _) = dashboard::send(&state, Method::GET, "/dashboard/approvals/report?days=7", &cookie, None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "only 30 or 90 days");
 }
+
+/// The draft of the policy tests: large orders start at 1,000.00 and need the manager and HQ.
+fn draft(min_total_cents: i64) -> orders::policy::PolicyText {
+    let text = format!(
+        r#"{{"reminder_percent": 50, "rules": {{"large-order": {{"name": "orders of 1,000.00 or more",
+            "min_total_cents": {min_total_cents}, "approvers": ["manager", "hq"], "respond_within": "8h",
+            "escalate_to": "next-manager-up"}}}}}}"#
+    );
+    orders::policy::PolicyText::parse(&text).unwrap()
+}
+
+#[tokio::test]
+async fn the_what_if_re_routes_the_last_thirty_days_and_counts_routes_automatic_orders_and_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = open_sqlite(dir.path());
+    let seeded = seed(&state).await; // 500.00
+    for qty in [5, 30, 60] {
+        submit(&state, &seeded, qty).await; // 100.00, 600.00, 1,200.00
+    }
+    let hana = caller(&seeded, "hana", Role::Hq, None);
+    let (check, what_if) =
+        orders::policy::preview(state.storage.as_ref(), &state.caches, &hana, &draft(100_000), state.clock.now())
+            .await
+            .unwrap();
+    assert_eq!((check.errors.len(), check.warnings.len()), (0, 0), "{check:?}");
+    let what_if = what_if.unwrap();
+    assert_eq!(what_if.orders, 4);
+    // Now: 100.00 automatic, the three of 400.00 or more to mia. The draft: only 1,200.00 is
+    // routed, to mia then hana.
+    assert_eq!(what_if.current_routes, BTreeMap::from([("automatic".into(), 1), ("manager".into(), 3)]));
+    assert_eq!(what_if.routes, BTreeMap::from([("automatic".into(), 3), ("manager → hq".into(), 1)]));
+    assert_eq!((what_if.current_automatic, what_if.automatic, what_if.changed), (1, 3, 3));
+    assert_eq!(what_if.load, BTreeMap::from([("mia".into(), (3, 1)), ("hana".into(), (0, 1))]));
+
+    let mia = caller(&seeded, "mia", Role::Manager, Some("north"));
+    let refused =
+        orders::policy::preview(state.storage.as_ref(), &state.caches, &mia, &draft(1), state.clock.now()).await;
+    assert!(matches!(refused, Err(Error::Forbidden(_))), "only HQ edits the policy");
+}
+
+#[tokio::test]
+async fn publishing_a_policy_routes_new_orders_with_it_and_leaves_routed_ones_on_their_version() {
+    use axum::http::{Method, StatusCode};
+    let dir = tempfile::tempdir().unwrap();
+    let state = open_sqlite(dir.path());
+    let seeded = seed(&state).await;
+    run_due(&state, "node").await;
+    let before = review(&state, &seeded).await;
+    assert!(before.steps[0].rule.ends_with("(policy v1)"), "{}", before.steps[0].rule);
+
+    // A draft with an unknown tier is refused on the editor's form and publishes nothing.
+    let (cookie, csrf) = dashboard::session(&state, "hana").await;
+    let mut bad = draft(100_000);
+    bad.rules.get_mut("large-order").unwrap().tiers = vec!["Z".into()];
+    bad.rules.get_mut("large-order").unwrap().approvers = vec!["auditor".into()];
+    let form = |action: &str, text: &orders::policy::PolicyText| {
+        let json = serde_json::to_string(text).unwrap();
+        let encoded: String = json.bytes().map(|b| format!("%{b:02X}")).collect();
+        format!("csrf={csrf}&action={action}&policy={encoded}")
+    };
+    let (status, page) =
+        dashboard::send(&state, Method::POST, "/dashboard/policy", &cookie, Some(&form("publish", &bad))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
+    assert!(page.contains("rule large-order: unknown approver &quot;auditor&quot;: expected manager or hq"), "{page}");
+    bad.rules.get_mut("large-order").unwrap().approvers = vec!["hq".into()];
+    let (status, page) =
+        dashboard::send(&state, Method::POST, "/dashboard/policy", &cookie, Some(&form("check", &bad))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{page}");
+    assert!(page.contains("rule large-order: unknown tier &quot;Z&quot;"), "{page}");
+    assert_eq!(
+        orders::policy::current(state.storage.as_ref(), &state.caches, seeded.tenant_id).await.unwrap().version,
+        1
+    );
+
+    let (status, page) =
+        dashboard::send(&state, Method::POST, "/dashboard/policy", &cookie, Some(&form("publish", &draft(100_000))))
+            .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("Published as version 2."), "{page}");
+
+    // The order routed under v1 keeps its step; new ones are routed with v2.
+    let small = submit(&state, &seeded, 30).await; // 600.00: automatic under v2
+    let large = submit(&state, &seeded, 60).await; // 1,200.00: manager then HQ under v2
+    run_due(&state, "node").await;
+    assert_eq!(review(&state, &seeded).await.steps, before.steps, "not re-routed");
+    assert_eq!(review_of(&state, &seeded, &small).await.outcome, ReviewOutcome::Approved);
+    let routed = review_of(&state, &seeded, &large).await;
+    let rules: Vec<&str> = routed.steps.iter().map(|s| s.rule.as_str()).collect();
+    assert_eq!(rules, vec!["large-order: orders of 1,000.00 or more (policy v2)"; 2]);
+    assert_eq!(routed.steps[0].sla.as_ref().unwrap().respond_within_minutes, 480);
+}

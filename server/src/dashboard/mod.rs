@@ -67,6 +67,12 @@ pub fn routes() -> Router<AppState> {
                 .post(pages::set_out_of_office)
                 .layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
         )
+        .route(
+            "/dashboard/policy",
+            get(pages::policy_editor)
+                .post(pages::policy_post)
+                .layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
         .route("/dashboard/stores", get(stores::stores))
         .route("/stores", get(stores::stores))
         .route("/dashboard/inspections", get(pages::inspections))

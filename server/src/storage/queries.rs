@@ -558,6 +558,84 @@ pub async fn step_timings(
         .collect())
 }
 
+/// A submitted order as the policy what-if re-routes it: its store's tier, region and customer,
+/// and its lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderToRoute {
+    /// The order's id.
+    pub order_id: String,
+    /// Its store's id.
+    pub store_id: String,
+    /// The store's region.
+    pub region: String,
+    /// The store's customer tier.
+    pub tier: String,
+    /// The store's customer id.
+    pub customer_id: String,
+    /// When it was submitted.
+    pub at: i64,
+    /// Its lines: id, SKU, quantity, unit price in cents, discount in basis points, position.
+    pub lines: Vec<(String, String, i64, i64, i64, i64)>,
+}
+
+/// Every order (not a draft) submitted in `[since, until)`, with its lines, for the policy
+/// what-if: one query over `order_rows`, `order_lines` and `store_rows`.
+pub async fn orders_to_route(store: &Store, tenant_id: i64, since: i64, until: i64) -> Result<Vec<OrderToRoute>> {
+    let mut sql = Sql::default();
+    sql.with(
+        "SELECT o.order_id, o.store_id, COALESCE(s.region, o.region), s.tier, s.customer_id, o.listed_at, \
+         l.line_id, l.sku, l.qty, l.unit_price_cents, l.discount_bp, l.position \
+         FROM order_rows o JOIN order_lines l ON l.tenant_id = o.tenant_id AND l.order_id = o.order_id \
+         LEFT JOIN store_rows s ON s.tenant_id = o.tenant_id AND s.store_id = o.store_id \
+         WHERE o.tenant_id = ? AND o.listed_at >= ? AND o.listed_at < ? AND o.list_status <> 'draft' \
+         ORDER BY o.order_id, l.position",
+        [Cell::int(tenant_id), Cell::int(since), Cell::int(until)],
+    );
+    use CellKind::*;
+    let rows =
+        store.select(sql.select(vec![Text, Text, Text, Text, Text, Int, Text, Text, Int, Int, Int, Int])).await?;
+    let mut orders: Vec<OrderToRoute> = Vec::new();
+    for row in &rows {
+        let Some(order_id) = string(&row[0]) else { continue };
+        if orders.last().is_none_or(|last| last.order_id != order_id) {
+            orders.push(OrderToRoute {
+                order_id,
+                store_id: string(&row[1]).unwrap_or_default(),
+                region: string(&row[2]).unwrap_or_default(),
+                tier: string(&row[3]).unwrap_or_default(),
+                customer_id: string(&row[4]).unwrap_or_default(),
+                at: int(&row[5]).unwrap_or(0),
+                lines: Vec::new(),
+            });
+        }
+        if let Some(order) = orders.last_mut() {
+            order.lines.push((
+                string(&row[6]).unwrap_or_default(),
+                string(&row[7]).unwrap_or_default(),
+                int(&row[8]).unwrap_or(0),
+                int(&row[9]).unwrap_or(0),
+                int(&row[10]).unwrap_or(0),
+                int(&row[11]).unwrap_or(0),
+            ));
+        }
+    }
+    Ok(orders)
+}
+
+/// The tiers and regions of the tenant's stores (for checking a policy's conditions).
+pub async fn store_tiers_and_regions(store: &Store, tenant_id: i64) -> Result<(Vec<String>, Vec<String>)> {
+    let mut sql = Sql::default();
+    sql.with("SELECT DISTINCT tier, region FROM store_rows WHERE tenant_id = ?", [Cell::int(tenant_id)]);
+    let rows = store.select(sql.select(vec![CellKind::Text, CellKind::Text])).await?;
+    let mut tiers: Vec<String> = rows.iter().filter_map(|r| string(&r[0])).collect();
+    let mut regions: Vec<String> = rows.iter().filter_map(|r| string(&r[1])).collect();
+    tiers.sort();
+    tiers.dedup();
+    regions.sort();
+    regions.dedup();
+    Ok((tiers, regions))
+}
+
 /// Count and value of the orders a filter covers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct OrderTotals {

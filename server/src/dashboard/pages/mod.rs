@@ -17,6 +17,7 @@ mod order;
 mod orders;
 mod out_of_office;
 mod overview;
+mod policy;
 
 pub use approvals::*;
 pub use devices::*;
@@ -27,6 +28,7 @@ pub use order::*;
 pub use orders::*;
 pub use out_of_office::*;
 pub use overview::*;
+pub use policy::*;
 
 use axum::response::Response;
 use fieldsync_core::Role;
@@ -44,6 +46,9 @@ fn nav(role: Role) -> Vec<NavItem> {
         items.push(NavItem { href: "/dashboard/orders", label: "Orders" });
         items.push(NavItem { href: "/dashboard/approvals", label: "Approvals" });
         items.push(NavItem { href: "/dashboard/out-of-office", label: "Out of office" });
+    }
+    if role == Role::Hq {
+        items.push(NavItem { href: "/dashboard/policy", label: "Policy" });
     }
     if Section::Inspections.allows(role) {
         items.push(NavItem { href: "/dashboard/inspections", label: "Inspections" });

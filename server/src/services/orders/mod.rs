@@ -4,8 +4,8 @@
 //! document), the deadlines of waiting steps ([`deadline`]), the stock reservation that follows
 //! the review ([`reservation`]),
 //! orders as lists show them ([`list`]), the approvals queue with bulk approval
-//! ([`approvals`]), out-of-office delegation ([`delegation`]), and where approval time goes
-//! ([`report`]).
+//! ([`approvals`]), out-of-office delegation ([`delegation`]), where approval time goes
+//! ([`report`]), and the policy editor's check, what-if and publishing ([`policy`]).
 
 pub mod apply;
 pub mod approvals;
@@ -14,6 +14,7 @@ pub mod decide;
 pub mod delegation;
 pub mod list;
 pub mod number;
+pub mod policy;
 pub mod report;
 pub mod reservation;
 pub mod review;
