@@ -598,6 +598,13 @@ async fn the_approvals_report_shows_where_time_went_by_step_approver_and_rule_fr
     let (status, page) = dashboard::send(&state, Method::GET, "/dashboard/approvals/report", &cookie, None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("id=\"report-approver\"") && page.contains("<td>large-order</td>"), "{page}");
+    assert!(page.contains("id=\"decision-time\""), "the chart: {page}");
+    assert_eq!(report.median_by_day.len(), 30);
+    let decided_days: Vec<&(String, Option<i64>)> = report.median_by_day.iter().filter(|(_, m)| m.is_some()).collect();
+    assert!(
+        !decided_days.is_empty() && decided_days.len() <= 2,
+        "decided today (or just after midnight): {decided_days:?}"
+    );
     let (status, _) = dashboard::send(&state, Method::GET, "/dashboard/approvals/report?days=7", &cookie, None).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "only 30 or 90 days");
 }

@@ -173,6 +173,24 @@ pub async fn bulk_approve(
     }
 }
 
+/// The median time to decide per day, in minutes, as a bar chart.
+fn decision_time_chart(days: &[(String, Option<i64>)]) -> Markup {
+    let bars = days
+        .iter()
+        .map(|(day, median)| {
+            let minutes = median.map_or(0, |ms| u64::try_from(ms / 60_000).unwrap_or(0));
+            (day.get(5..).unwrap_or(day).to_owned(), format!("{day}: median time to decide"), minutes)
+        })
+        .collect();
+    super::super::svg::shown(&super::super::svg::BarChart {
+        id: "decision-time",
+        title: format!("Median time to decide an approval step, per day, last {} days", days.len()),
+        x_label: "Day decided",
+        y_label: "Minutes",
+        bars,
+    })
+}
+
 /// `GET /dashboard/approvals/report?days=30`: where approval time goes, by step, approver and
 /// rule, for the last 30 or 90 days.
 pub async fn approvals_report(
@@ -196,6 +214,8 @@ pub async fn approvals_report(
             @for period in PERIODS { a href=(format!("/dashboard/approvals/report?days={period}")) { (period) " days" } " " }
             a href=(format!("/dashboard/approvals/report.csv?days={days}")) { "CSV" }
         }
+        h2 { "Median time to decide, per day" }
+        div.chart #decision-time-chart { (decision_time_chart(&report.median_by_day)) }
         @for (by, title) in [(Grouping::Step, "By step"), (Grouping::Approver, "By approver"), (Grouping::Rule, "By rule")] {
             h2 { (title) }
             table id=(format!("report-{}", by.as_str())) {

@@ -10,6 +10,7 @@ use fieldsync_core::DocKind;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::locale::Locale;
 use crate::services::accounts::Caller;
 use crate::services::listing;
 use crate::storage::Storage;
@@ -69,6 +70,9 @@ pub struct ApprovalsReport {
     pub days: i64,
     /// The figures, by step, then by approver, then by rule (keys in order).
     pub groups: Vec<GroupFigures>,
+    /// Per local day of the period (oldest first, `YYYY-MM-DD`): the median time to decide of
+    /// the steps decided that day, in ms (`None`: none decided).
+    pub median_by_day: Vec<(String, Option<i64>)>,
 }
 
 /// The report's query as a URL carries it: `days` is 30 (default) or 90.
@@ -98,7 +102,31 @@ pub async fn report(storage: &dyn Storage, caller: &Caller, days: i64, now: i64)
     let reach = listing::reach(&caller.scope(), DocKind::Order);
     let since = now.saturating_sub(days.saturating_mul(86_400_000));
     let steps = queries::step_timings(storage, caller.tenant_id, &reach, since, now).await?;
-    Ok(ApprovalsReport { days, groups: figures(&steps, now) })
+    let locale = crate::services::accounts::tenant_locale(storage, caller.tenant_id).await?;
+    Ok(ApprovalsReport { days, groups: figures(&steps, now), median_by_day: by_day(&steps, &locale, days, now) })
+}
+
+/// The median time to decide per local day of the last `days` days (see
+/// [`ApprovalsReport::median_by_day`]).
+pub fn by_day(steps: &[StepTiming], locale: &Locale, days: i64, now: i64) -> Vec<(String, Option<i64>)> {
+    let mut decided: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for step in steps.iter().filter(|s| s.state != "pending") {
+        if let Some(at) = step.decided_at {
+            decided.entry(locale.date(at)).or_default().push(at.saturating_sub(step.started_at).max(0));
+        }
+    }
+    let today = locale.day_of(now);
+    (0..days)
+        .rev()
+        .map(|back| {
+            let day = Locale::days_before(today, back).to_string();
+            let median = decided.get_mut(&day).and_then(|times| {
+                times.sort_unstable();
+                percentile(times, 50)
+            });
+            (day, median)
+        })
+        .collect()
 }
 
 /// The figures of `steps` at `now` (see [`GroupFigures`]).
