@@ -415,6 +415,9 @@ async fn jobs_are_queued_once_leased_retried_and_counted(storage: &dyn Storage) 
     storage.fail_job(claimed[1].id, "boom", Some(500), 160).await.unwrap();
     let counts = storage.job_counts().await.unwrap();
     assert_eq!((counts.queued, counts.running, counts.done, counts.failed), (2, 0, 1, 0));
+    // Busy before a time: the retry at 500 counts from then on, the job queued for 1,000 later.
+    let busy = [storage.jobs_before(500).await.unwrap(), storage.jobs_before(501).await.unwrap()];
+    assert_eq!((busy, storage.jobs_before(1_001).await.unwrap()), ([0, 1], 2));
     assert!(storage.claim_jobs("w3", 10, 400, 50).await.unwrap().is_empty(), "not before its retry time");
     let retried = storage.claim_jobs("w3", 10, 500, 50).await.unwrap();
     assert_eq!(retried.iter().map(|j| j.attempts).collect::<Vec<_>>(), [1]);
