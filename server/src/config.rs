@@ -102,6 +102,14 @@ pub struct Config {
     pub alert_interval: Duration,
     /// How long one webhook delivery attempt may take before it counts as failed and is retried.
     pub webhook_timeout: Duration,
+    /// How long a job runner holds a job before another runner (of this relay or another node)
+    /// may take it over; the runner renews the lease while the job runs (`jobs::run_queue`).
+    pub job_lease: Duration,
+    /// Jobs of the work lane (reviews, scoring, alerts) run at the same time: the relay's cores
+    /// by default.
+    pub work_jobs: usize,
+    /// Deliveries to the outside world (webhooks) run at the same time, in their own lane.
+    pub delivery_jobs: usize,
     /// Browsers reach the relay over HTTPS through a reverse proxy that terminates TLS
     /// (`serve --behind-https`): the session cookie is marked `Secure` and every response carries
     /// `Strict-Transport-Security` (`docs/deployment.md`).
@@ -127,6 +135,9 @@ impl std::fmt::Debug for Config {
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
             .field("alert_interval", &self.alert_interval)
             .field("webhook_timeout", &self.webhook_timeout)
+            .field("job_lease", &self.job_lease)
+            .field("work_jobs", &self.work_jobs)
+            .field("delivery_jobs", &self.delivery_jobs)
             .field("behind_https", &self.behind_https)
             .field("trusted_proxies", &self.trusted_proxies)
             .finish()
@@ -149,6 +160,9 @@ impl Config {
             metrics_token: None,
             alert_interval: Duration::from_secs(5 * 60),
             webhook_timeout: Duration::from_secs(10),
+            job_lease: Duration::from_secs(60),
+            work_jobs: std::thread::available_parallelism().map_or(2, usize::from),
+            delivery_jobs: 4,
             behind_https: false,
             trusted_proxies: Vec::new(),
         }

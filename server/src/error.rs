@@ -77,6 +77,16 @@ pub enum Error {
     /// A delivery to a remote endpoint (an alert webhook) failed; the job queue retries it.
     #[error("{0}")]
     Delivery(String),
+    /// A job ran longer than its lane allows; the job queue retries it.
+    #[error("job {id} ({kind}) ran longer than {limit:?}")]
+    JobTimedOut {
+        /// The job's queue id.
+        id: i64,
+        /// Its kind.
+        kind: String,
+        /// The lane's limit.
+        limit: std::time::Duration,
+    },
     /// A core rule or document failed.
     #[error(transparent)]
     Core(#[from] fieldsync_core::Error),

@@ -59,6 +59,12 @@ enum Command {
         /// throttling; repeat it, or comma-separate the list in the variable.
         #[arg(long = "trusted-proxy", env = "FIELDSYNC_TRUSTED_PROXIES", value_delimiter = ',')]
         trusted_proxies: Vec<std::net::IpAddr>,
+        /// Jobs of the work lane (reviews, scoring, alerts) run at once; default: the cores.
+        #[arg(long, env = "FIELDSYNC_WORK_JOBS", value_parser = clap::value_parser!(u16).range(1..=256))]
+        work_jobs: Option<u16>,
+        /// Webhook deliveries run at once, in their own lane.
+        #[arg(long, env = "FIELDSYNC_DELIVERY_JOBS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+        delivery_jobs: u16,
     },
     /// Administer tenants and users.
     Admin {
@@ -262,11 +268,15 @@ async fn open(storage: &StorageArgs) -> Result<AppState, Failure> {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Serve { storage, listen, behind_https, trusted_proxies } => {
+        Command::Serve { storage, listen, behind_https, trusted_proxies, work_jobs, delivery_jobs } => {
             let mut config = config_from(&storage)?;
             config.listen = listen;
             config.behind_https = behind_https;
             config.trusted_proxies = trusted_proxies;
+            if let Some(work_jobs) = work_jobs {
+                config.work_jobs = usize::from(work_jobs);
+            }
+            config.delivery_jobs = usize::from(delivery_jobs);
             serve(config).await
         }
         Command::Admin { storage, command } => {

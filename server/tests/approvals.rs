@@ -170,6 +170,7 @@ fn caller(seeded: &Seeded, username: &str, role: Role, region: Option<&str>) -> 
         role,
         region: region.map(str::to_owned),
         device_id: format!("{username}-laptop"),
+        device_unsynced_docs: None,
     }
 }
 

@@ -11,8 +11,9 @@ mod common;
 use fieldsync_core::DocKind;
 use fieldsync_core::DocumentId;
 use fieldsync_core::Role;
-use fieldsync_server::read_model::{OrderLineRow, OrderRow, Projection, ReviewRow, StepRow, StoreRow};
-use fieldsync_server::storage::queries::{self, Cursor, OrderFilter, OrderListRow, OrderSort, Reach};
+use fieldsync_server::read_model::{OrderLineRow, OrderRow, ProductRow, Projection, ReviewRow, StepRow, StoreRow};
+use fieldsync_server::services::orders::number;
+use fieldsync_server::storage::queries::{self, Cursor, OrderFilter, OrderListRow, OrderSearch, OrderSort, Reach};
 use fieldsync_server::storage::{DocMeta, DocWrite, NewUser, Storage};
 
 /// Writes a document whose only content that matters is what it projects.
@@ -80,6 +81,15 @@ async fn seed(storage: &dyn Storage) -> (i64, Vec<Written>, [String; 3]) {
         write(storage, tenant, &id, DocKind::Store, Projection::Store(row)).await;
         store_ids.push((id.to_string(), region, rep.clone()));
     }
+    // The catalog: a SKU search finds the catalog's products (by SKU or name) on order lines.
+    let catalog = DocumentId::random();
+    // Sixty more green teas, on no order: "green tea" matches many products, "tea-green" one.
+    let product = |sku: String, name: String| ProductRow { sku, name, category: "drinks".into(), active: true };
+    let mut products =
+        vec![product("TEA-GREEN".into(), "Green tea 500 ml".into()), product("COLA-1L".into(), "Cola 1 l".into())];
+    products.extend((0..60).map(|n| product(format!("TEA-G{n}"), format!("Green tea variant {n}"))));
+    let projection = Projection::Catalog { catalog_id: catalog.to_string(), products };
+    write(storage, tenant, &catalog, DocKind::Catalog, projection).await;
     let mut written = Vec::new();
     for n in 0..ORDERS {
         let (store, region, rep) = store_ids[n % 3 % 2].clone();
@@ -250,7 +260,7 @@ async fn keyset_pages_filters_and_reach_agree_with_the_rows_written(storage: &dy
     // Search: a store's name (Chinese included), a number, a rep, a SKU; `%` and `_` literally.
     let search = |text: &str| {
         let mut filter = hq.clone();
-        filter.text = Some(text.into());
+        filter.text = Some(OrderSearch { text: text.to_owned(), number: number::named_in(text) });
         filter
     };
     let count =
@@ -259,12 +269,22 @@ async fn keyset_pages_filters_and_reach_agree_with_the_rows_written(storage: &dy
     assert_eq!(count(search("kiosk NORD")).await, north as u64);
     assert_eq!(count(search("50%_s")).await, (ORDERS - north) as u64);
     assert_eq!(count(search("%")).await, (ORDERS - north) as u64, "% is a character, not a wildcard");
-    let numbered =
-        |part: &str| written.iter().filter(|w| w.number.as_deref().is_some_and(|n| n.contains(part))).count();
-    assert_eq!(count(search("n-000001")).await, 1);
-    assert_eq!(count(search("N-00001")).await, numbered("N-00001") as u64);
+    // An order number, whole, with or without its prefix and zeros.
+    let first = written.iter().filter_map(|w| w.number.clone()).min().expect("a numbered order");
+    for text in [first.to_lowercase(), format!("N-{}", first.trim_start_matches("N-").trim_start_matches('0'))] {
+        let mut found = every_page(storage, tenant, &search(&text), OrderSort::Newest, 50).await;
+        assert_eq!(found.len(), 1, "{text}");
+        assert_eq!(found.pop().and_then(|r| r.number), Some(first.clone()));
+    }
+    // A text nothing can match answers empty at once, lists and figures alike.
+    assert_eq!(count(search("no such thing")).await, 0);
+    assert!(every_page(storage, tenant, &search("no such thing"), OrderSort::Newest, 50).await.is_empty());
+    assert_eq!(queries::approval_times(storage, tenant, &search("no such thing"), 0).await.unwrap().decided, 0);
     assert_eq!(count(search("li.wei")).await, north as u64);
-    assert_eq!(count(search("tea-green")).await, written.iter().filter(|w| w.sku == "TEA-GREEN").count() as u64);
+    let tea = written.iter().filter(|w| w.sku == "TEA-GREEN").count() as u64;
+    assert_eq!(count(search("tea-green")).await, tea);
+    assert_eq!(count(search("GREEN TEA")).await, tea, "a product's name finds its SKU's orders");
+    assert_eq!(count(search("tea 500")).await, tea, "one product's name");
 
     // A date range and the per-period counts.
     let mut range = hq.clone();

@@ -30,8 +30,8 @@ use fieldsync_server::scope::Scope;
 use fieldsync_server::services::accounts::{LoginFailureStore, LoginLimiter, resolve_session};
 use fieldsync_server::storage::postgres::{PostgresStorage, SCHEMA_VERSION};
 use fieldsync_server::storage::{
-    CompletedBlob, DailySale, DocMeta, DocStore, DocWrite, JobStore, NewJob, NewSession, NewUser, RowBatch, Storage,
-    WebhookSettings, WriteOutcome,
+    CompletedBlob, DailySale, DocMeta, DocStore, DocWrite, Job, JobKinds, JobStore, NewJob, NewSession, NewUser,
+    RowBatch, Storage, WebhookSettings, WriteOutcome,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -393,6 +393,30 @@ async fn scope_queries_answer_what_scope_contains_for_every_role(storage: &dyn S
             if scope.contains(inventory_meta) { vec![(inventory.clone(), b"edit".to_vec())] } else { vec![] };
         assert_eq!(page.updates, expected, "{scope:?}");
     }
+}
+
+on_both_backends!(a_lane_takes_only_its_kinds_and_a_renewed_lease_is_not_taken_over);
+async fn a_lane_takes_only_its_kinds_and_a_renewed_lease_is_not_taken_over(storage: &dyn Storage) {
+    let t = tenant(storage, "acme").await;
+    for (kind, key) in [("review-order", "o1"), ("deliver-webhook", "w1"), ("score-inspection", "i1")] {
+        assert!(storage.enqueue_job(t, kind, key, "{}", 10).await.unwrap());
+    }
+    let kinds = |jobs: &[Job]| jobs.iter().map(|j| j.kind.clone()).collect::<Vec<_>>();
+    let deliveries = storage.claim_jobs_of("w1", JobKinds::Only(&["deliver-webhook"]), 10, 100, 50).await.unwrap();
+    assert_eq!(kinds(&deliveries), ["deliver-webhook"]);
+    assert!(storage.claim_jobs_of("w1", JobKinds::Only(&[]), 10, 100, 50).await.unwrap().is_empty());
+    let work = storage.claim_jobs_of("w2", JobKinds::AllBut(&["deliver-webhook"]), 10, 100, 50).await.unwrap();
+    assert_eq!(kinds(&work), ["review-order", "score-inspection"]);
+
+    // w1 renews its delivery's lease past the first one; another worker's renewal changes nothing.
+    storage.renew_job_leases("w1", &[deliveries[0].id], 400).await.unwrap();
+    storage.renew_job_leases("w3", &[work[0].id, work[1].id], 400).await.unwrap();
+    let after_first_lease = storage.claim_jobs("w3", 10, 200, 50).await.unwrap();
+    assert_eq!(kinds(&after_first_lease), ["review-order", "score-inspection"], "only the unrenewed leases ran out");
+    let delivery = JobKinds::Only(&["deliver-webhook"]);
+    assert!(storage.claim_jobs_of("w4", delivery, 10, 399, 50).await.unwrap().is_empty(), "the renewed lease holds");
+    let taken_over = storage.claim_jobs_of("w4", delivery, 10, 400, 50).await.unwrap();
+    assert_eq!((kinds(&taken_over), taken_over[0].attempts), (vec!["deliver-webhook".to_owned()], 1));
 }
 
 on_both_backends!(jobs_are_queued_once_leased_retried_and_counted);
@@ -987,6 +1011,8 @@ async fn the_read_model_written_with_each_document_equals_the_one_rebuilt_from_t
             captured_at: now + 10,
             position: Some(fix),
             phash: String::new(),
+            original: None,
+            measured: None,
         };
         let answer = Answer {
             id: "shelf".into(),
@@ -1027,6 +1053,7 @@ async fn the_read_model_written_with_each_document_equals_the_one_rebuilt_from_t
             scored_heads: Vec::new(),
             scoring_version: 1,
             score: 62.5 + n as f64,
+            verdict: fieldsync_core::doc::Trust::Review,
             items: Vec::new(),
             photos: (0..=n)
                 .map(|i| PhotoAssessment {

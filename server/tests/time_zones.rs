@@ -119,6 +119,7 @@ impl Relay {
             role: Role::Hq,
             region: None,
             device_id: "dashboard".into(),
+            device_unsynced_docs: None,
         };
         let viewer = Viewer { caller, csrf: "csrf".into() };
         let response = overview_at(&self.state, &viewer, now).await.unwrap();

@@ -69,12 +69,18 @@ impl Relay {
     /// With [`test_database_url`] set, the relay's database is a PostgreSQL copy of a template
     /// seeded once per process (`CREATE DATABASE … TEMPLATE`, a file-level copy).
     pub fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    /// [`Relay::start`] with its configuration changed by `configure` first (job leases,
+    /// timeouts, …).
+    pub fn start_with(configure: impl Fn(&mut Config)) -> Self {
         let template = seeded_template();
         let dir = temp_dir();
         write_tree(&dir.path().join("relay"), &template.files);
         let database = template.database.as_ref().map(|t| TestDatabase::create(&t.server, Some(&t.name)));
         let data = dir.path().join("relay");
-        Self::serve(dir, data, database.as_ref().map(|d| d.url.clone()), database, template)
+        Self::serve(dir, data, database.as_ref().map(|d| d.url.clone()), database, template, &configure)
     }
 
     /// Starts another relay node on this relay's PostgreSQL database and photo folder, as a
@@ -83,7 +89,7 @@ impl Relay {
     pub fn second_node(&self) -> Relay {
         let url = self.database.as_ref().map(|d| d.url.clone()).expect("a second node needs PostgreSQL");
         // The same photo folder: nodes share photo bytes through it (docs/deployment.md).
-        Self::serve(temp_dir(), self.dir.path().join("relay"), Some(url), None, seeded_template())
+        Self::serve(temp_dir(), self.dir.path().join("relay"), Some(url), None, seeded_template(), &|_| {})
     }
 
     fn serve(
@@ -92,12 +98,14 @@ impl Relay {
         url: Option<String>,
         database: Option<TestDatabase>,
         template: &Template,
+        configure: &dyn Fn(&mut Config),
     ) -> Self {
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio runtime");
         let mut config = Config::new(data);
         config.password_cost = PasswordCost::insecure_for_tests();
         config.database_url = url;
+        configure(&mut config);
         let state = runtime.block_on(config.open()).expect("relay state");
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))))
@@ -117,6 +125,42 @@ impl Relay {
     /// The demo login of a username.
     pub fn login_of(&self, username: &str) -> &DemoLogin {
         self.logins.iter().find(|l| l.username == username).unwrap_or_else(|| panic!("no demo user {username}"))
+    }
+
+    /// A dashboard page as the demo user `username` sees it, signed in with the login form.
+    pub fn dashboard_page(&self, username: &str, path: &str) -> String {
+        use fieldsync_server::dashboard::session::{LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+        let login = self.login_of(username);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .timeout_global(Some(Duration::from_secs(120)))
+            .build()
+            .into();
+        let form = format!("tenant={}&username={username}&password={}&csrf=check", login.tenant, login.password);
+        let answer = agent
+            .post(format!("{}/dashboard/login", self.base_url))
+            .header("cookie", format!("{LOGIN_CSRF_COOKIE}=check"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send(form)
+            .expect("dashboard login");
+        let session = answer
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| {
+                c.strip_prefix(&format!("{SESSION_COOKIE}=")).and_then(|rest| rest.split(';').next()).map(str::to_owned)
+            })
+            .filter(|token| !token.is_empty())
+            .unwrap_or_else(|| panic!("the dashboard login answered {} without a session", answer.status()));
+        let mut page = agent
+            .get(format!("{}{path}", self.base_url))
+            .header("cookie", format!("{SESSION_COOKIE}={session}"))
+            .call()
+            .expect("dashboard page");
+        assert_eq!(page.status().as_u16(), 200, "GET {path}");
+        page.body_mut().with_config().limit(64 * 1024 * 1024).read_to_string().expect("a page of text")
     }
 
     /// Usernames of the demo users with a role (and region, when given), sorted.
@@ -177,6 +221,15 @@ impl Relay {
                 phone
             }
         }
+    }
+
+    /// Runs a task on the relay's runtime: a second job runner on the same queue, as another
+    /// relay node would run.
+    pub fn spawn<F>(&self, future: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.runtime.spawn(future);
     }
 
     /// Waits (up to `limit`) until the relay's job queue has nothing running or due within a
@@ -611,9 +664,9 @@ impl FlakyTransport {
 }
 
 impl Transport for FlakyTransport {
-    fn round_trip(&self, request: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+    fn round_trip(&self, request: Vec<u8>, answer_budget: usize) -> Result<Vec<u8>, TransportError> {
         self.pass(|| {
-            let answer = self.inner.round_trip(request);
+            let answer = self.inner.round_trip(request, answer_budget);
             self.round_trips.fetch_add(1, Ordering::SeqCst);
             answer
         })
@@ -898,6 +951,27 @@ pub fn photo_fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
+pub use fieldsync_mobile_demo::camera::{CameraExif, with_camera_exif};
+
+/// A fixture photo as a camera hands it over: a JPEG (PNG fixtures re-encoded) whose EXIF says
+/// it was taken at `at` (ms since the Unix epoch, written with a `+00:00` offset) at `position`.
+pub fn camera_photo(name: &str, at: i64, position: (f64, f64)) -> Vec<u8> {
+    let bytes = photo_fixture(name);
+    let jpeg = if name.ends_with(".jpg") {
+        bytes
+    } else {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::load_from_memory(&bytes)
+            .expect("decode")
+            .to_rgb8()
+            .write_to(&mut out, image::ImageFormat::Jpeg)
+            .expect("encode");
+        out.into_inner()
+    };
+    let taken = jiff::Timestamp::from_millisecond(at).expect("time").strftime("%Y:%m:%d %H:%M:%S").to_string();
+    with_camera_exif(&jpeg, &CameraExif { taken_at: &taken, offset: Some("+00:00"), position })
+}
+
 /// A small real JPEG (chelsea.jpg at a long side of 160 to 200 pixels, brightened by `seed`),
 /// about 5 to 10 KB, different for every seed: a phone's photo queue without megabytes.
 pub fn small_photo(seed: u32) -> Vec<u8> {
@@ -1055,4 +1129,23 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     }
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// The bytes of each answer a phone received, noted by its sync listener (set it with
+/// `engine.set_listener`).
+#[derive(Default)]
+pub struct AnswerSizes(Mutex<Vec<u64>>);
+
+impl fieldsync_core::sync::SyncListener for AnswerSizes {
+    fn on_round(&self, report: &fieldsync_core::sync::SyncReport) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(report.bytes_received);
+    }
+}
+
+impl AnswerSizes {
+    /// Each answer's bytes, in order (the listener sees running totals).
+    pub fn each(&self) -> Vec<u64> {
+        let totals = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        totals.iter().scan(0, |before, total| Some(total - std::mem::replace(before, *total))).collect()
+    }
 }

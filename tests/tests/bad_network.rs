@@ -4,12 +4,15 @@
 //! is shared).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fieldsync_core::Role;
+use fieldsync_core::sync::engine::FIRST_ANSWER_BYTES;
+use fieldsync_core::sync::protocol::MIN_ANSWER_BUDGET;
 use fieldsync_core::sync::{SyncOptions, watch_and_sync};
 use fieldsync_tests::shaper::{LinkConfig, LinkShaper};
-use fieldsync_tests::{Phone, Relay, check_in, http, new_order, queue_photos};
+use fieldsync_tests::{AnswerSizes, Phone, Relay, check_in, http, new_order, queue_photos};
 use rand::{Rng, SeedableRng};
 
 /// A phone signed in through `shaper` (its sync and uploads cross the shaped link).
@@ -194,6 +197,46 @@ fn a_verdict_reaches_the_phone_through_the_live_channel_without_a_poll() {
     println!("verdict on the phone {arrived:?} after the push (64 kbit/s, 600 ms)");
     assert!(arrived.is_some(), "the verdict never reached the phone");
     live.stop();
+}
+
+#[test]
+fn on_a_slow_link_the_relay_answers_in_pages_the_link_moves_in_the_time_the_phone_asks_for() {
+    let relay = Relay::start();
+    let shaper = LinkShaper::start(&relay.base_url, LinkConfig::new(100_000, 0));
+    let rep = relay.users(Role::Rep, Some("north"))[0].clone();
+    // The rep's tablet at the office writes 200 orders; the rep's phone, in a shop with a weak
+    // cell, then catches up on all of them.
+    let desk = phone_behind(&relay, &shaper, &rep, SyncOptions::default());
+    desk.sync();
+    let orders: Vec<_> = (0..200).map(|_| new_order(&desk)).collect();
+    desk.sync();
+    // Pages of one second at 64 kbit/s (8 KB) are below the relay's smallest, 16 KiB.
+    let options = SyncOptions { answer_time: Duration::from_secs(1), ..SyncOptions::default() };
+    let phone = phone_behind(&relay, &shaper, &rep, options);
+    shaper.set_link(64, Duration::from_millis(300));
+    let sizes = Arc::new(AnswerSizes::default());
+    phone.engine.set_listener(Some(sizes.clone()));
+    let started = Instant::now();
+    phone.sync();
+    let answers = sizes.each();
+    println!(
+        "64 kbit/s, 300 ms: caught up in {:.1} s, {} answers of {answers:?} bytes; budget now {} bytes",
+        started.elapsed().as_secs_f64(),
+        answers.len(),
+        phone.engine.answer_budget()
+    );
+    for order in &orders {
+        assert!(phone.store.order(order).is_ok(), "order {order} never reached the phone");
+    }
+    assert_eq!(phone.engine.answer_budget(), MIN_ANSWER_BUDGET, "the budget follows the measured link");
+    // The first answer is cut at the first budget; every later one near the link's budget
+    // (a page ends after the entry that reaches it, so one order document more at most).
+    let slack = 8 * 1024;
+    assert!(answers.len() >= 4, "the catch-up came in {} answers: {answers:?}", answers.len());
+    assert!(answers[0] <= (FIRST_ANSWER_BYTES + slack) as u64, "first answer of {} bytes", answers[0]);
+    for (n, bytes) in answers.iter().enumerate().skip(1) {
+        assert!(*bytes <= (MIN_ANSWER_BUDGET + slack) as u64, "answer {n} of {bytes} bytes: {answers:?}");
+    }
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

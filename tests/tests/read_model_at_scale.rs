@@ -19,7 +19,6 @@ use fieldsync_core::doc::{
 };
 use fieldsync_core::local_store::{CheckIn, LineInput, NewOrder};
 use fieldsync_core::{DocumentId, Role};
-use fieldsync_server::dashboard::session::{LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use fieldsync_server::locale::Locale;
 use fieldsync_server::scope::Scope;
 use fieldsync_server::storage::DocMeta;
@@ -116,7 +115,7 @@ fn overview_figures_and_every_page_walk_equal_counts_from_the_documents_beyond_e
     assert_figures(&manager_overview, &truth.overview(&manager_overview, &manager_scope), "manager");
 
     // The same figures on the dashboard's overview page.
-    let page = dashboard_page(&relay, &hq.username, &hq.password, "/");
+    let page = relay.dashboard_page(&hq.username, "/");
     let locale = Locale::new(overview["time_zone"].as_str().unwrap(), overview["currency"].as_str().unwrap()).unwrap();
     assert_eq!(kpi(&page, "kpi-orders-today"), expected.today_count.to_string());
     assert_eq!(kpi(&page, "kpi-value-today"), locale.money(expected.today_cents));
@@ -486,41 +485,6 @@ fn walk(relay: &Relay, token: &str, path: &str) -> Vec<Value> {
         }
     }
     panic!("{path}: more than 10,000 pages");
-}
-
-/// A dashboard page as `username` sees it, signed in with the login form.
-fn dashboard_page(relay: &Relay, username: &str, password: &str, path: &str) -> String {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .timeout_global(Some(Duration::from_secs(120)))
-        .build()
-        .into();
-    let form =
-        format!("tenant={}&username={username}&password={password}&csrf=check", fieldsync_server::seed::DEMO_TENANT);
-    let login = agent
-        .post(format!("{}/dashboard/login", relay.base_url))
-        .header("cookie", format!("{LOGIN_CSRF_COOKIE}=check"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .send(form)
-        .expect("dashboard login");
-    let session = login
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| {
-            c.strip_prefix(&format!("{SESSION_COOKIE}=")).map(|rest| rest.split(';').next().unwrap().to_owned())
-        })
-        .filter(|token| !token.is_empty())
-        .unwrap_or_else(|| panic!("the dashboard login answered {} without a session", login.status()));
-    let mut page = agent
-        .get(format!("{}{path}", relay.base_url))
-        .header("cookie", format!("{SESSION_COOKIE}={session}"))
-        .call()
-        .expect("dashboard page");
-    assert_eq!(page.status().as_u16(), 200, "GET {path}");
-    page.body_mut().with_config().limit(64 * 1024 * 1024).read_to_string().unwrap()
 }
 
 /// The value shown in the KPI element with this id.

@@ -53,6 +53,10 @@ pub struct SyncOptions {
     pub photo_part_time: Duration,
     /// Most sync-message rounds spent repairing one document in one sync.
     pub repair_rounds: usize,
+    /// How long one answer of the relay should take at the measured throughput: the relay is
+    /// asked to cut its answers there ([`protocol::ANSWER_BUDGET_HEADER`]), so on a slow link a
+    /// cut loses one short page and progress shows, and on a fast one pages stay large.
+    pub answer_time: Duration,
 }
 
 impl Default for SyncOptions {
@@ -63,6 +67,7 @@ impl Default for SyncOptions {
             photo_chunk_bytes: 1024 * 1024,
             photo_part_time: Duration::from_secs(8),
             repair_rounds: 8,
+            answer_time: Duration::from_secs(8),
         }
     }
 }
@@ -71,6 +76,12 @@ impl Default for SyncOptions {
 pub const FIRST_PART_BYTES: usize = 64 * 1024;
 /// Smallest photo part (unless [`SyncOptions::photo_chunk_bytes`] is smaller).
 pub const MIN_PART_BYTES: usize = 16 * 1024;
+/// Answer budget of the first round trip, before any throughput is measured: 32 s at 16 kbit/s,
+/// and on a fast link one round before the pages grow to the relay's largest.
+pub const FIRST_ANSWER_BYTES: usize = 64 * 1024;
+/// Round trips moving fewer bytes than this measure the link's latency more than its
+/// throughput, and do not change the answer budget.
+const MEASURED_ROUND_BYTES: usize = 16 * 1024;
 
 /// What one `sync_now` did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -212,6 +223,8 @@ pub struct SyncEngine {
     set_aside: Mutex<Vec<SetAsidePhoto>>,
     /// Photo upload throughput measured so far, bytes per second.
     throughput: Mutex<Option<f64>>,
+    /// Sync round-trip throughput measured so far (bytes sent and received per second).
+    round_throughput: Mutex<Option<f64>>,
     /// The inspection whose photos go first.
     focus: Mutex<Option<DocumentId>>,
 }
@@ -236,6 +249,7 @@ impl SyncEngine {
             retries: Mutex::new(HashMap::new()),
             set_aside: Mutex::new(Vec::new()),
             throughput: Mutex::new(None),
+            round_throughput: Mutex::new(None),
             focus: Mutex::new(None),
         }
     }
@@ -407,8 +421,11 @@ impl SyncEngine {
                 sync,
             };
             let bytes = protocol::encode(&request);
-            report.bytes_sent += bytes.len() as u64;
-            let answer = self.transport.round_trip(bytes)?;
+            let sent = bytes.len();
+            report.bytes_sent += sent as u64;
+            let started = Instant::now();
+            let answer = self.transport.round_trip(bytes, self.answer_budget())?;
+            update_rate(&self.round_throughput, sent + answer.len(), MEASURED_ROUND_BYTES, started.elapsed());
             report.bytes_received += answer.len() as u64;
             report.rounds += 1;
             let response: SyncResponse = protocol::decode(&answer)?;
@@ -676,13 +693,18 @@ impl SyncEngine {
     }
 
     fn measured(&self, bytes: usize, elapsed: Duration) {
-        if bytes < 1024 {
-            return;
+        update_rate(&self.throughput, bytes, 1024, elapsed);
+    }
+
+    /// Bytes of updates the relay should answer with: what the measured round-trip throughput
+    /// moves in [`SyncOptions::answer_time`], within the relay's bounds
+    /// ([`protocol::MIN_ANSWER_BUDGET`], [`protocol::MAX_ANSWER_BUDGET`]).
+    pub fn answer_budget(&self) -> usize {
+        match *lock(&self.round_throughput) {
+            None => FIRST_ANSWER_BYTES,
+            Some(rate) => ((rate * self.options.answer_time.as_secs_f64()) as usize)
+                .clamp(protocol::MIN_ANSWER_BUDGET, protocol::MAX_ANSWER_BUDGET),
         }
-        let rate = bytes as f64 / elapsed.as_secs_f64().max(0.001);
-        let mut throughput = lock(&self.throughput);
-        // A moving average: one lucky or unlucky part does not swing the size.
-        *throughput = Some(throughput.map_or(rate, |old| old * 0.7 + rate * 0.3));
     }
 
     /// Starts the background lanes: the documents lane syncs now, then every `interval`, at
@@ -894,6 +916,18 @@ impl Drop for BackgroundSync {
     fn drop(&mut self) {
         self.shutdown();
     }
+}
+
+/// Folds a transfer of `bytes` in `elapsed` into a throughput estimate, unless it moved fewer
+/// than `least` bytes (then it measured latency, not throughput).
+fn update_rate(estimate: &Mutex<Option<f64>>, bytes: usize, least: usize, elapsed: Duration) {
+    if bytes < least {
+        return;
+    }
+    let rate = bytes as f64 / elapsed.as_secs_f64().max(0.001);
+    let mut estimate = lock(estimate);
+    // A moving average: one lucky or unlucky transfer does not swing the size.
+    *estimate = Some(estimate.map_or(rate, |old| old * 0.7 + rate * 0.3));
 }
 
 fn same_heads(a: &[protocol::Head], b: &[protocol::Head]) -> bool {

@@ -178,11 +178,12 @@ fn upload_offset(response: &ureq::http::Response<ureq::Body>) -> u64 {
 }
 
 impl Transport for HttpTransport {
-    fn round_trip(&self, request: Vec<u8>) -> Result<Vec<u8>, TransportError> {
+    fn round_trip(&self, request: Vec<u8>, answer_budget: usize) -> Result<Vec<u8>, TransportError> {
         let mut response = self
             .agent
             .post(&self.url("/v1/sync"))
             .header("authorization", self.bearer())
+            .header(super::protocol::ANSWER_BUDGET_HEADER, answer_budget.to_string())
             .content_type(SYNC_MEDIA_TYPE)
             .send(&request[..])
             .map_err(unreachable)?;

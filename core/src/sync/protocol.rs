@@ -13,6 +13,17 @@ use crate::id::DocumentId;
 /// request with more, and the device's sync engine sends at most this many per round.
 pub const MAX_DOCS_PER_REQUEST: usize = 2_000;
 
+/// The HTTP header in which a device asks `POST /v1/sync` for answers of at most this many bytes
+/// of updates (a decimal number), sized to what its link moves in a few seconds. The relay
+/// keeps the number within [`MIN_ANSWER_BUDGET`] and [`MAX_ANSWER_BUDGET`]; without the header
+/// it uses [`MAX_ANSWER_BUDGET`]. A transport matter, so a header rather than a field of
+/// [`SyncRequest`]: a device that does not send it speaks the same protocol.
+pub const ANSWER_BUDGET_HEADER: &str = "fieldsync-answer-budget";
+/// Smallest answer budget the relay serves: a page always moves the device on.
+pub const MIN_ANSWER_BUDGET: usize = 16 * 1024;
+/// Largest answer budget, and the relay's default.
+pub const MAX_ANSWER_BUDGET: usize = 4 * 1024 * 1024;
+
 /// The protocol version this code speaks.
 pub const PROTOCOL_VERSION: u8 = 1;
 const MAGIC: u8 = b'F';

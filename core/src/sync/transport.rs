@@ -59,8 +59,9 @@ impl fmt::Display for BlobState {
 
 /// The relay as the sync engine sees it.
 pub trait Transport: Send + Sync {
-    /// One sync round trip: an encoded request in, an encoded response out.
-    fn round_trip(&self, request: Vec<u8>) -> Result<Vec<u8>, TransportError>;
+    /// One sync round trip: an encoded request in, an encoded response out, its updates cut
+    /// after about `answer_budget` bytes ([`super::protocol::ANSWER_BUDGET_HEADER`]).
+    fn round_trip(&self, request: Vec<u8>, answer_budget: usize) -> Result<Vec<u8>, TransportError>;
     /// What the relay holds of a photo.
     fn blob_state(&self, sha256: &str) -> Result<BlobState, TransportError>;
     /// Sends bytes `offset..offset + chunk.len()` of a photo of `total` bytes.

@@ -148,6 +148,7 @@ fn run(orders: usize) -> Result<(), BoxError> {
         role: Role::Hq,
         region: None,
         device_id: "bench".into(),
+        device_unsynced_docs: None,
     };
     // The draft: the demo policy with its large-order threshold moved to 1,000.00 and HQ added.
     let mut draft = PolicyText::of(&catalog.approval_policy.clone().unwrap_or_default());

@@ -2,8 +2,11 @@
 //! and 100,000 inspections (or the numbers given), timed through the relay's real router.
 //!
 //! ```sh
-//! cargo run --release -p fieldsync-server --bin read_model_bench [ORDERS [INSPECTIONS]]
+//! cargo run --release -p fieldsync-server --bin read_model_bench [--keep] [ORDERS [INSPECTIONS]]
 //! ```
+//!
+//! With `--keep` the data directory is kept and its path printed, so the loaded database can be
+//! questioned afterwards (`sqlite3 DIR/data/…`, `EXPLAIN QUERY PLAN`) without loading it again.
 //!
 //! What it loads, in a fresh SQLite data directory: a tenant in Europe/Berlin (EUR) with 50 reps,
 //! 10 managers and 10 supervisors in 5 regions and one HQ user (real accounts), 250 stores and a
@@ -69,7 +72,10 @@ const DAY: i64 = 86_400_000;
 const HOUR: i64 = 3_600_000;
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1).map(|a| a.replace('_', "").parse::<usize>());
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let keep = args.iter().any(|a| a == "--keep");
+    args.retain(|a| a != "--keep");
+    let mut args = args.into_iter().map(|a| a.replace('_', "").parse::<usize>());
     let orders = match args.next() {
         None => 1_000_000,
         Some(Ok(n)) if n > 0 => n,
@@ -80,7 +86,7 @@ fn main() -> ExitCode {
         Some(Ok(n)) => n,
         Some(Err(_)) => return usage(),
     };
-    match run(orders, inspections) {
+    match run(orders, inspections, keep) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
@@ -90,7 +96,7 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> ExitCode {
-    eprintln!("usage: read_model_bench [ORDERS [INSPECTIONS]]");
+    eprintln!("usage: read_model_bench [--keep] [ORDERS [INSPECTIONS]]");
     ExitCode::from(2)
 }
 
@@ -109,9 +115,13 @@ struct Tenant {
     products: Vec<(String, i64)>,
 }
 
-fn run(orders: usize, inspections: usize) -> Result<(), BoxError> {
+fn run(orders: usize, inspections: usize, keep: bool) -> Result<(), BoxError> {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-    let dir = tempfile::tempdir()?;
+    let mut dir = tempfile::tempdir()?;
+    if keep {
+        dir.disable_cleanup(true);
+        println!("data directory kept: {}", dir.path().display());
+    }
     let mut config = Config::new(dir.path().join("data"));
     config.password_cost = PasswordCost::insecure_for_tests();
     let state = runtime.block_on(config.open())?;

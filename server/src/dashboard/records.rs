@@ -121,6 +121,7 @@ mod tests {
             role,
             region: Some("north".into()),
             device_id: "d".into(),
+            device_unsynced_docs: None,
         }
     }
 

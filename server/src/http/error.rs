@@ -38,9 +38,11 @@ impl ApiError {
             Error::Core(fieldsync_core::Error::InvalidInput { .. }) => (StatusCode::BAD_REQUEST, "invalid-input"),
             Error::Core(fieldsync_core::Error::Photo(_)) => (StatusCode::BAD_REQUEST, "invalid-image"),
             Error::Core(fieldsync_core::Error::NotFound { .. }) => (StatusCode::NOT_FOUND, "not-found"),
-            Error::CorruptDocument { .. } | Error::Storage(_) | Error::Io(_) | Error::Core(_) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
-            }
+            Error::CorruptDocument { .. }
+            | Error::Storage(_)
+            | Error::Io(_)
+            | Error::Core(_)
+            | Error::JobTimedOut { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 }

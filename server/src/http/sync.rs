@@ -1,11 +1,12 @@
-//! `POST /v1/sync`: one batched sync round trip (binary body, see `docs/protocol.md`).
+//! `POST /v1/sync`: one batched sync round trip (binary body, see `docs/protocol.md`), its
+//! answer cut at the budget the device names in [`ANSWER_BUDGET_HEADER`].
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
-use fieldsync_core::sync::protocol::{self, SyncRequest};
+use fieldsync_core::sync::protocol::{self, ANSWER_BUDGET_HEADER, SyncRequest};
 
 use crate::error::Error;
 use crate::http::SYNC_BODY_LIMIT;
@@ -27,7 +28,8 @@ pub async fn sync(
     let started = std::time::Instant::now();
     let request: SyncRequest =
         protocol::decode(&body).map_err(|e| Error::bad_request("malformed-sync", e.to_string()))?;
-    let response = crate::sync::round(&state, &caller, request).await?;
+    let budget = crate::sync::answer_budget(headers.get(ANSWER_BUDGET_HEADER).map(|v| v.as_bytes()))?;
+    let response = crate::sync::round(&state, &caller, request, budget).await?;
     let bytes = protocol::encode(&response);
     state.metrics.sync_round("http", body.len() as u64, bytes.len() as u64, started.elapsed());
     Ok(([(header::CONTENT_TYPE, SYNC_MEDIA_TYPE)], bytes))

@@ -15,23 +15,60 @@ pub mod evaluate_alerts;
 pub mod review_order;
 pub mod score_inspection;
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fieldsync_core::DocumentId;
+use tokio::task::JoinSet;
 
 use crate::error::{Error, Result};
 use crate::services::{alerts, inspections, orders};
 use crate::state::AppState;
-use crate::storage::Job;
+use crate::storage::{Job, JobKinds};
 
-/// How long a worker holds a job before another may take it over.
-const LEASE_MS: i64 = 60_000;
-/// Jobs claimed per poll.
-const BATCH: u32 = 8;
 /// Attempts before a job is given up (its last error stays in the queue for an operator).
 const MAX_ATTEMPTS: u32 = 5;
-/// How often the queue is polled when nobody wakes the runner.
+/// How often a lane polls the queue when nobody wakes it (jobs due later, other nodes' work).
 const POLL: Duration = Duration::from_secs(1);
+
+/// Kinds that talk to the outside world: they wait on other people's servers, so they run in
+/// their own lane and never hold up a verdict.
+const DELIVERIES: &[&str] = &[alerts::webhook::KIND];
+
+/// One lane of the runner: the kinds it takes, how many of them run at once, and how long one
+/// may run before it counts as failed (and is retried).
+#[derive(Debug, Clone)]
+pub struct Lane {
+    /// For logs and metrics.
+    pub name: &'static str,
+    /// The kinds it takes.
+    pub kinds: JobKinds<'static>,
+    /// Jobs running at the same time.
+    pub concurrency: usize,
+    /// Longest run of one job.
+    pub timeout: Duration,
+}
+
+/// The runner's lanes: the work behind verdicts (reviews, decisions, scoring, alerts, read-model
+/// rebuilds) on all cores, and deliveries apart, each with its own concurrency and timeout.
+pub fn lanes(config: &crate::config::Config) -> Vec<Lane> {
+    vec![
+        Lane {
+            name: "work",
+            kinds: JobKinds::AllBut(DELIVERIES),
+            concurrency: config.work_jobs.max(1),
+            timeout: Duration::from_secs(300),
+        },
+        Lane {
+            name: "deliveries",
+            kinds: JobKinds::Only(DELIVERIES),
+            concurrency: config.delivery_jobs.max(1),
+            // The delivery's own timeout is the config's; this is the runner's backstop.
+            timeout: config.webhook_timeout + Duration::from_secs(5),
+        },
+    ]
+}
 
 /// The document a job works on (payload `{"doc": id}`).
 pub fn job_document(job: &Job) -> Result<DocumentId> {
@@ -56,45 +93,95 @@ pub async fn run_job(state: &AppState, job: &Job) -> Result<()> {
     }
 }
 
-/// Runs the queue until the relay shuts down (spawn it on the relay's runtime). Jobs are due by
-/// the relay's clock ([`crate::clock::Clock`]), so a clock moved forward runs the deadlines it
-/// passed.
+/// Runs the queue until the relay shuts down (spawn it on the relay's runtime): one task per
+/// [`Lane`], all under one worker name.
+/// Jobs are due, leased and recorded by the relay's clock ([`crate::clock::Clock`]), so a
+/// clock moved forward runs the deadlines it passed.
 pub async fn run_queue(state: AppState) {
     let worker = format!("relay-{}", crate::storage::random_id());
+    let lanes = lanes(&state.config);
+    let runs = lanes.into_iter().map(|lane| run_lane(state.clone(), worker.clone(), lane));
+    futures_util::future::join_all(runs).await;
+}
+
+/// One lane: keeps up to `lane.concurrency` of its jobs running, claims more as they finish or
+/// as work is queued, and renews the leases of the running ones every third of a lease, so a
+/// job that runs long is never taken over by another runner while it still runs.
+async fn run_lane(state: AppState, worker: String, lane: Lane) {
+    let lease = state.config.job_lease.max(Duration::from_millis(300));
+    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+    let running: Arc<Mutex<HashSet<i64>>> = Arc::default();
+    let mut tasks = JoinSet::new();
+    let mut waiter = state.jobs.waiter();
+    let mut renewal = tokio::time::interval(lease / 3);
+    renewal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let claimed = state.storage.claim_jobs(&worker, BATCH, state.clock.now(), LEASE_MS).await;
-        let jobs = match claimed {
-            Ok(jobs) => jobs,
-            Err(error) => {
-                tracing::error!(%error, "cannot read the job queue");
-                Vec::new()
-            }
-        };
-        let idle = jobs.is_empty();
-        for job in jobs {
-            let started = std::time::Instant::now();
-            let outcome = run_job(&state, &job).await;
-            state.metrics.job_run(&job.kind, outcome.is_ok(), started.elapsed());
-            let recorded = match outcome {
-                Ok(()) => state.storage.complete_job(job.id, state.clock.now()).await,
+        let free = lane.concurrency.saturating_sub(tasks.len());
+        let mut claimed_all = false;
+        if free > 0 {
+            let limit = u32::try_from(free).unwrap_or(u32::MAX);
+            let jobs = match state.storage.claim_jobs_of(&worker, lane.kinds, limit, state.clock.now(), lease_ms).await
+            {
+                Ok(jobs) => jobs,
                 Err(error) => {
-                    let attempts = job.attempts + 1;
-                    let retry =
-                        (attempts < MAX_ATTEMPTS).then(|| state.clock.now() + 1_000 * i64::from(attempts * attempts));
-                    tracing::warn!(job = job.id, kind = %job.kind, attempts, %error, "job failed");
-                    state.storage.fail_job(job.id, &error.to_string(), retry, state.clock.now()).await
+                    tracing::error!(%error, lane = lane.name, "cannot read the job queue");
+                    Vec::new()
                 }
             };
-            if let Err(error) = recorded {
-                tracing::error!(job = job.id, %error, "cannot record the job's outcome");
+            // A full batch: more may be due, claim again as soon as a slot frees.
+            claimed_all = jobs.len() < free;
+            for job in jobs {
+                lock(&running).insert(job.id);
+                let (state, running, timeout) = (state.clone(), running.clone(), lane.timeout);
+                tasks.spawn(async move {
+                    run_and_record(&state, &job, timeout).await;
+                    lock(&running).remove(&job.id);
+                });
             }
         }
-        if idle {
-            tokio::select! {
-                () = state.shutdown.wait() => return,
-                () = state.jobs.notified() => {}
-                () = tokio::time::sleep(POLL) => {}
+        tokio::select! {
+            () = state.shutdown.wait() => {
+                // Running jobs stop with the runtime; their leases run out and another runner
+                // (or this relay, restarted) takes them again.
+                return;
             }
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            _ = renewal.tick() => {
+                let ids: Vec<i64> = lock(&running).iter().copied().collect();
+                let until = state.clock.now().saturating_add(lease_ms);
+                if let Err(error) = state.storage.renew_job_leases(&worker, &ids, until).await {
+                    tracing::warn!(%error, lane = lane.name, "cannot renew job leases");
+                }
+            }
+            () = waiter.notified(), if claimed_all && tasks.len() < lane.concurrency => {}
+            () = tokio::time::sleep(POLL), if claimed_all => {}
         }
     }
+}
+
+/// Runs a job within `timeout` and records the outcome: done, or failed and retried later with
+/// a growing delay, or given up after [`MAX_ATTEMPTS`].
+async fn run_and_record(state: &AppState, job: &Job, timeout: Duration) {
+    let started = std::time::Instant::now();
+    let outcome = match tokio::time::timeout(timeout, run_job(state, job)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(Error::JobTimedOut { id: job.id, kind: job.kind.clone(), limit: timeout }),
+    };
+    state.metrics.job_run(&job.kind, outcome.is_ok(), started.elapsed());
+    let recorded = match outcome {
+        Ok(()) => state.storage.complete_job(job.id, state.clock.now()).await,
+        Err(error) => {
+            let attempts = job.attempts + 1;
+            let retry = (attempts < MAX_ATTEMPTS).then(|| state.clock.now() + 1_000 * i64::from(attempts * attempts));
+            tracing::warn!(job = job.id, kind = %job.kind, attempts, %error, "job failed");
+            state.storage.fail_job(job.id, &error.to_string(), retry, state.clock.now()).await
+        }
+    };
+    if let Err(error) = recorded {
+        tracing::error!(job = job.id, %error, "cannot record the job's outcome");
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -10,25 +10,45 @@ use std::sync::Arc;
 use fieldsync_core::DocumentId;
 use fieldsync_core::clock::now_ms;
 use fieldsync_core::sync::protocol::Head;
-use tokio::sync::Notify;
+use tokio::sync::watch;
 
 use crate::error::Result;
 use crate::services::{inspections, orders};
 use crate::storage::{DocMeta, NewJob, Storage};
 
-/// Wakes the job runner when work is queued.
-#[derive(Clone, Default)]
-pub struct JobSignal(Arc<Notify>);
+/// Wakes the job runner's lanes when work is queued. Every lane sees every wake-up (a counter
+/// each lane watches), so none misses work queued while it was busy.
+#[derive(Clone)]
+pub struct JobSignal(Arc<watch::Sender<u64>>);
+
+impl Default for JobSignal {
+    fn default() -> Self {
+        Self(Arc::new(watch::channel(0).0))
+    }
+}
 
 impl JobSignal {
     /// Tells the runner new work is queued.
     pub fn wake(&self) {
-        self.0.notify_one();
+        self.0.send_modify(|n| *n = n.wrapping_add(1));
     }
 
-    /// Resolves when [`JobSignal::wake`] is called (or was, since the last wait).
-    pub async fn notified(&self) {
-        self.0.notified().await;
+    /// A waiter for one lane: [`JobWaiter::notified`] resolves after each wake-up since the last.
+    pub fn waiter(&self) -> JobWaiter {
+        JobWaiter(self.0.subscribe())
+    }
+}
+
+/// One lane's view of the [`JobSignal`].
+pub struct JobWaiter(watch::Receiver<u64>);
+
+impl JobWaiter {
+    /// Resolves once the signal was woken since the last call (at once if it already was).
+    pub async fn notified(&mut self) {
+        if self.0.changed().await.is_err() {
+            // The signal is gone with the relay's state: nothing will wake this lane again.
+            std::future::pending::<()>().await;
+        }
     }
 }
 

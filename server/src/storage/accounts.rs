@@ -80,6 +80,11 @@ pub struct Device {
     pub last_seen_at: Option<i64>,
     /// When the device was revoked, ms since the Unix epoch.
     pub revoked_at: Option<i64>,
+    /// Documents changed on the device that the relay had not accepted at the end of its last
+    /// sync (its outbox and quarantine), as the device reported them; `None` before its first.
+    pub unsynced_docs: Option<i64>,
+    /// When the device last reported them, ms since the Unix epoch.
+    pub unsynced_at: Option<i64>,
 }
 
 /// A session to store: a token (only its hash) issued to a device.
@@ -127,6 +132,8 @@ pub struct SessionRecord {
     pub device_revoked_at: Option<i64>,
     /// The device's last authenticated request.
     pub device_last_seen_at: Option<i64>,
+    /// The device's unsynced documents at its last sync ([`Device::unsynced_docs`]).
+    pub device_unsynced_docs: Option<i64>,
 }
 
 /// Tenants, users, devices and sessions.
@@ -178,6 +185,9 @@ pub trait AccountStore {
 
     /// Records that the device made an authenticated request.
     async fn touch_device(&self, tenant_id: i64, device_id: &str, now_ms: i64) -> Result<()>;
+
+    /// Records how many documents the device still held unsynced at the end of a sync.
+    async fn record_unsynced(&self, tenant_id: i64, device_id: &str, unsynced_docs: i64, now_ms: i64) -> Result<()>;
 
     /// A user's devices, newest first.
     async fn list_devices(&self, tenant_id: i64, user_id: &str) -> Result<Vec<Device>>;

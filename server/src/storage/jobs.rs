@@ -36,6 +36,28 @@ pub struct JobCounts {
     pub failed: u64,
 }
 
+/// Which kinds of job a runner lane takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKinds<'a> {
+    /// Every kind.
+    All,
+    /// Only these kinds.
+    Only(&'a [&'a str]),
+    /// Every kind but these.
+    AllBut(&'a [&'a str]),
+}
+
+impl JobKinds<'_> {
+    /// Whether a job of `kind` belongs here.
+    pub fn includes(&self, kind: &str) -> bool {
+        match self {
+            JobKinds::All => true,
+            JobKinds::Only(kinds) => kinds.contains(&kind),
+            JobKinds::AllBut(kinds) => !kinds.contains(&kind),
+        }
+    }
+}
+
 /// The job queue.
 #[async_trait]
 pub trait JobStore {
@@ -45,7 +67,23 @@ pub trait JobStore {
 
     /// Leases up to `limit` jobs that are due (queued, or running with an expired lease) to
     /// `worker` until `now + lease_ms`.
-    async fn claim_jobs(&self, worker: &str, limit: u32, now: i64, lease_ms: i64) -> Result<Vec<Job>>;
+    async fn claim_jobs(&self, worker: &str, limit: u32, now: i64, lease_ms: i64) -> Result<Vec<Job>> {
+        self.claim_jobs_of(worker, JobKinds::All, limit, now, lease_ms).await
+    }
+
+    /// [`JobStore::claim_jobs`] of the given kinds only: one lane of a runner.
+    async fn claim_jobs_of(
+        &self,
+        worker: &str,
+        kinds: JobKinds<'_>,
+        limit: u32,
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<Job>>;
+
+    /// Extends to `until` the leases `worker` holds on these jobs (those still running under
+    /// its lease): a long job is not taken over by another runner while it runs.
+    async fn renew_job_leases(&self, worker: &str, ids: &[i64], until: i64) -> Result<()>;
 
     /// Marks a job done.
     async fn complete_job(&self, id: i64, now: i64) -> Result<()>;

@@ -190,8 +190,9 @@ pub struct OrderFilter {
     pub from: Option<i64>,
     /// Submitted (or created) before this time.
     pub to: Option<i64>,
-    /// Part of the order number, the store's name, the rep's username, a SKU or a product name.
-    pub text: Option<String>,
+    /// A text search: part of the store's name, the rep's username, a SKU or a product name, or
+    /// an order number.
+    pub text: Option<OrderSearch>,
     /// The user whose approval step the order waits on.
     pub waiting_on: Option<String>,
     /// Only orders that were submitted (any outcome): drafts left out.
@@ -215,11 +216,19 @@ impl OrderFilter {
         }
     }
 
-    /// The filter as conditions on `o` (an `order_rows` row of tenant `tenant_id`).
-    fn condition(&self, sql: &mut Sql, tenant_id: i64) {
+    /// The filter as conditions on `o` (an `order_rows` row of tenant `tenant_id`), its text
+    /// search as [`Search::of`] resolved it.
+    fn condition(&self, sql: &mut Sql, tenant_id: i64, search: &Search) {
+        self.condition_on(sql, tenant_id, search, "o.listed_at");
+    }
+
+    /// [`OrderFilter::condition`] with the submission time tested as `listed_at`: `o.listed_at`,
+    /// or `+o.listed_at` where the question is better answered through another index that holds
+    /// the column (the unary plus keeps the database from choosing an index for that test).
+    fn condition_on(&self, sql: &mut Sql, tenant_id: i64, search: &Search, listed_at: &str) {
         // A row with only a review's columns (its order not written yet) is not an order; the
         // test is on `listed_at`, which every index holds, so it costs no row lookup.
-        sql.push(" AND o.listed_at IS NOT NULL");
+        sql.push(&format!(" AND {listed_at} IS NOT NULL"));
         reach_condition(sql, &self.reach, &ORDER_REACH);
         if let Some(status) = &self.status {
             sql.with(" AND o.list_status = ?", [text(status)]);
@@ -237,38 +246,178 @@ impl OrderFilter {
             sql.with(" AND o.region = ?", [text(region)]);
         }
         if let Some(from) = self.from {
-            sql.with(" AND o.listed_at >= ?", [Cell::int(from)]);
+            sql.with(&format!(" AND {listed_at} >= ?"), [Cell::int(from)]);
         }
         if let Some(to) = self.to {
-            sql.with(" AND o.listed_at < ?", [Cell::int(to)]);
+            sql.with(&format!(" AND {listed_at} < ?"), [Cell::int(to)]);
         }
         if let Some(user) = &self.waiting_on {
             sql.with(" AND o.list_status = 'needs-approval' AND o.current_approver = ?", [text(user)]);
         }
-        if let Some(needle) = self.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            let pattern = contains_pattern(needle);
-            // The subqueries name the tenant as a value, not as `o.tenant_id`: uncorrelated, each
-            // runs once per query instead of once per order row (which scanned every line of
-            // the tenant for every order).
-            let (tenant, pattern) = (Cell::int(tenant_id), text(&pattern));
-            sql.with(
-                " AND (LOWER(o.order_number) LIKE ? ESCAPE '\\' \
-                 OR o.store_id IN (SELECT s2.store_id FROM store_rows s2 WHERE s2.tenant_id = ? AND LOWER(s2.name) LIKE ? ESCAPE '\\') \
-                 OR o.rep IN (SELECT u2.id FROM users u2 WHERE u2.tenant_id = ? AND LOWER(u2.username) LIKE ? ESCAPE '\\') \
-                 OR o.order_id IN (SELECT l.order_id FROM order_lines l WHERE l.tenant_id = ? AND (LOWER(l.sku) LIKE ? ESCAPE '\\' \
-                    OR l.sku IN (SELECT p.sku FROM product_rows p WHERE p.tenant_id = ? AND LOWER(p.name) LIKE ? ESCAPE '\\'))))",
-                [
-                    pattern.clone(),
-                    tenant.clone(),
-                    pattern.clone(),
-                    tenant.clone(),
-                    pattern.clone(),
-                    tenant.clone(),
-                    pattern.clone(),
-                    tenant,
-                    pattern,
-                ],
+        if let Search::Parts(parts) = search {
+            parts.condition(sql, tenant_id);
+        }
+    }
+}
+
+/// A text search of orders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderSearch {
+    /// Part of a store's name, a rep's username, a SKU or a product name (any case).
+    pub text: String,
+    /// The order number the text names, when it is shaped like one (the service knows the
+    /// shape: `N-000123` for "123"); matched whole.
+    pub number: Option<String>,
+}
+
+impl OrderSearch {
+    /// A search for `text` that names no order number.
+    pub fn text(text: &str) -> Self {
+        Self { text: text.to_owned(), number: None }
+    }
+}
+
+/// An order search, resolved before any order is read. Store names, usernames and the catalog
+/// are small tables and an order number names one order, so one or two small queries find which
+/// of them the text can match; only those parts become conditions on the orders, each in the form
+/// the indexes answer best, and a text that matches none of them answers at once instead of
+/// scanning every order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Search {
+    /// No text to search for.
+    Any,
+    /// No order can match.
+    Never,
+    /// The parts that can match.
+    Parts(SearchParts),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SearchParts {
+    /// The order the text's number names.
+    order: Option<String>,
+    /// `%text%`, lower-cased, for `LIKE … ESCAPE '\\'`.
+    pattern: String,
+    stores: bool,
+    reps: bool,
+    products: Products,
+}
+
+/// How many catalog products (by SKU or name) a search text matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Products {
+    None,
+    /// Up to [`FEW_PRODUCTS`]: their orders are found through the lines' SKU index, once.
+    Few,
+    /// More: each order's own lines are checked (matches are common, so a page fills fast).
+    Many,
+}
+
+/// Most products a search matches for their orders to be collected up front.
+const FEW_PRODUCTS: i64 = 50;
+
+impl Search {
+    async fn of(store: &Store, tenant_id: i64, filter: &OrderFilter) -> Result<Search> {
+        let Some(search) = &filter.text else { return Ok(Search::Any) };
+        let needle = search.text.trim();
+        if needle.is_empty() && search.number.is_none() {
+            return Ok(Search::Any);
+        }
+        let pattern = contains_pattern(needle);
+        let (tenant, like) = (Cell::int(tenant_id), text(&pattern));
+        let mut sql = Sql::default();
+        sql.with(
+            "SELECT \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM store_rows s WHERE s.tenant_id = ? AND LOWER(s.name) LIKE ? ESCAPE '\\') THEN 1 ELSE 0 END AS BIGINT), \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = ? AND LOWER(u.username) LIKE ? ESCAPE '\\') THEN 1 ELSE 0 END AS BIGINT), \
+             CAST((SELECT COUNT(*) FROM (SELECT 1 FROM product_rows p WHERE p.tenant_id = ? \
+                AND (LOWER(p.sku) LIKE ? ESCAPE '\\' OR LOWER(p.name) LIKE ? ESCAPE '\\') LIMIT ?) AS matched) AS BIGINT)",
+            [tenant.clone(), like.clone(), tenant.clone(), like.clone(), tenant, like.clone(), like, Cell::int(FEW_PRODUCTS + 1)],
+        );
+        let rows = store.select(sql.select(vec![CellKind::Int; 3])).await?;
+        let found = |i: usize| rows.first().and_then(|row| int(&row[i])).unwrap_or(0);
+        let order = match &search.number {
+            None => None,
+            Some(number) => {
+                let mut sql = Sql::default();
+                sql.with(
+                    "SELECT o.order_id FROM order_rows o WHERE o.tenant_id = ? AND o.order_number = ?",
+                    [Cell::int(tenant_id), text(number)],
+                );
+                store.select(sql.select(vec![CellKind::Text])).await?.first().and_then(|row| string(&row[0]))
+            }
+        };
+        let parts = SearchParts {
+            order,
+            pattern,
+            stores: found(0) > 0,
+            reps: found(1) > 0,
+            products: match found(2) {
+                0 => Products::None,
+                n if n <= FEW_PRODUCTS => Products::Few,
+                _ => Products::Many,
+            },
+        };
+        Ok(if parts.order.is_none() && !parts.stores && !parts.reps && parts.products == Products::None {
+            Search::Never
+        } else {
+            Search::Parts(parts)
+        })
+    }
+}
+
+impl SearchParts {
+    fn condition(&self, sql: &mut Sql, tenant_id: i64) {
+        let (tenant, pattern) = (Cell::int(tenant_id), text(&self.pattern));
+        let mut first = true;
+        let mut or = |sql: &mut Sql, part: &str, values: Vec<Cell>| {
+            sql.push(if first { " AND (" } else { " OR " });
+            sql.with(part, values);
+            first = false;
+        };
+        if let Some(order) = &self.order {
+            or(sql, "o.order_id = ?", vec![text(order)]);
+        }
+        // The subqueries name the tenant as a value, not as `o.tenant_id`: uncorrelated, each
+        // runs once per query.
+        if self.stores {
+            or(
+                sql,
+                "o.store_id IN (SELECT s2.store_id FROM store_rows s2 WHERE s2.tenant_id = ? AND LOWER(s2.name) LIKE ? ESCAPE '\\')",
+                vec![tenant.clone(), pattern.clone()],
             );
+        }
+        if self.reps {
+            or(
+                sql,
+                "o.rep IN (SELECT u2.id FROM users u2 WHERE u2.tenant_id = ? AND LOWER(u2.username) LIKE ? ESCAPE '\\')",
+                vec![tenant.clone(), pattern.clone()],
+            );
+        }
+        let products = "SELECT p.sku FROM product_rows p WHERE p.tenant_id = ? \
+            AND (LOWER(p.sku) LIKE ? ESCAPE '\\' OR LOWER(p.name) LIKE ? ESCAPE '\\')";
+        match self.products {
+            Products::None => {}
+            // The orders of a few SKUs, from `order_lines_by_sku` alone, collected once.
+            Products::Few => or(
+                sql,
+                &format!(
+                    "o.order_id IN (SELECT l.order_id FROM order_lines l WHERE l.tenant_id = ? AND l.sku IN ({products}))"
+                ),
+                vec![tenant.clone(), tenant, pattern.clone(), pattern],
+            ),
+            // Per order, its own few lines through `order_lines_by_order`.
+            Products::Many => or(
+                sql,
+                &format!(
+                    "EXISTS (SELECT 1 FROM order_lines l WHERE l.tenant_id = o.tenant_id AND l.order_id = o.order_id \
+                     AND l.sku IN ({products}))"
+                ),
+                vec![tenant, pattern.clone(), pattern],
+            ),
+        }
+        if !first {
+            sql.push(")");
         }
     }
 }
@@ -388,6 +537,10 @@ pub async fn list_orders(
     after: Option<&Cursor>,
     limit: u32,
 ) -> Result<Page<OrderListRow>> {
+    let search = Search::of(store, tenant_id, filter).await?;
+    if search == Search::Never {
+        return Ok(Page { rows: Vec::new(), next: None });
+    }
     let mut sql = Sql::default();
     sql.with(
         &format!(
@@ -399,7 +552,7 @@ pub async fn list_orders(
         ),
         [Cell::int(tenant_id)],
     );
-    filter.condition(&mut sql, tenant_id);
+    filter.condition(&mut sql, tenant_id, &search);
     let key = sort.key_column();
     let (cmp, dir) = if sort.descending() { ("<", "DESC") } else { (">", "ASC") };
     if let Some(after) = after {
@@ -466,8 +619,9 @@ pub async fn waiting_on(
          WHERE o.tenant_id = ?",
         [Cell::int(tenant_id)],
     );
-    let filter = OrderFilter { waiting_on: Some(approver.to_owned()), ..filter.clone() };
-    filter.condition(&mut sql, tenant_id);
+    // The queue searches no text: the filter's other conditions and the approver.
+    let filter = OrderFilter { waiting_on: Some(approver.to_owned()), text: None, ..filter.clone() };
+    filter.condition(&mut sql, tenant_id, &Search::Any);
     sql.with(
         " ORDER BY CASE WHEN o.current_due_at IS NULL THEN 1 ELSE 0 END, o.current_due_at, o.listed_at, o.order_id LIMIT ?",
         [Cell::int(i64::from(QUEUE_LIMIT))],
@@ -647,12 +801,16 @@ pub struct OrderTotals {
 
 /// How many orders `filter` covers and what they add up to.
 pub async fn order_totals(store: &Store, tenant_id: i64, filter: &OrderFilter) -> Result<OrderTotals> {
+    let search = Search::of(store, tenant_id, filter).await?;
+    if search == Search::Never {
+        return Ok(OrderTotals::default());
+    }
     let mut sql = Sql::default();
     sql.with(
         "SELECT COUNT(*), CAST(COALESCE(SUM(o.total_cents), 0) AS BIGINT) FROM order_rows o WHERE o.tenant_id = ?",
         [Cell::int(tenant_id)],
     );
-    filter.condition(&mut sql, tenant_id);
+    filter.condition(&mut sql, tenant_id, &search);
     let rows = store.select(sql.select(vec![CellKind::Int, CellKind::Int])).await?;
     Ok(rows
         .first()
@@ -669,8 +827,9 @@ pub async fn orders_per_period(
     bounds: &[i64],
 ) -> Result<Vec<u64>> {
     let periods = bounds.len().saturating_sub(1);
-    if periods == 0 {
-        return Ok(Vec::new());
+    let search = Search::of(store, tenant_id, filter).await?;
+    if periods == 0 || search == Search::Never {
+        return Ok(vec![0; periods]);
     }
     let mut sql = Sql::default();
     for (i, window) in bounds.windows(2).enumerate() {
@@ -683,7 +842,7 @@ pub async fn orders_per_period(
             ),
             [Cell::int(tenant_id), Cell::int(window[0]), Cell::int(window[1])],
         );
-        filter.condition(&mut sql, tenant_id);
+        filter.condition(&mut sql, tenant_id, &search);
     }
     let rows = store.select(sql.select(vec![CellKind::Int, CellKind::Int])).await?;
     let mut counts = vec![0; periods];
@@ -720,13 +879,19 @@ pub async fn approval_times(
     decided_since: i64,
 ) -> Result<ApprovalTimes> {
     // `approval_ms` is set only for such orders (a generated column), so the question is one
-    // range of the `(decided_at, approval_ms)` index.
+    // range of `order_rows_approvals`, a partial index of those orders that also holds what the
+    // filters test; a page's window of submission times is tested there too, not used to pick
+    // the submissions' index (whose rows would each need a lookup for `approval_ms`).
+    let search = Search::of(store, tenant_id, filter).await?;
+    if search == Search::Never {
+        return Ok(ApprovalTimes { buckets: vec![0; APPROVAL_BOUNDS_MS.len() + 1], ..Default::default() });
+    }
     let base = |sql: &mut Sql| {
         sql.with(
             " FROM order_rows o WHERE o.tenant_id = ? AND o.decided_at >= ? AND o.approval_ms IS NOT NULL",
             [Cell::int(tenant_id), Cell::int(decided_since)],
         );
-        filter.condition(sql, tenant_id);
+        filter.condition_on(sql, tenant_id, &search, "+o.listed_at");
     };
     let mut sql = Sql::default();
     sql.push("SELECT COUNT(*)");
@@ -807,6 +972,10 @@ pub struct Rollout {
 
 /// A product's rollout across stores.
 pub async fn rollout(store: &Store, tenant_id: i64, filter: &OrderFilter, sku: &str) -> Result<Vec<Rollout>> {
+    let search = Search::of(store, tenant_id, filter).await?;
+    if search == Search::Never {
+        return Ok(Vec::new());
+    }
     let mut sql = Sql::default();
     sql.with(
         "SELECT o.store_id, MIN(o.listed_at), CAST(SUM(l.qty) AS BIGINT), COUNT(DISTINCT o.order_id) \
@@ -814,7 +983,7 @@ pub async fn rollout(store: &Store, tenant_id: i64, filter: &OrderFilter, sku: &
          WHERE l.tenant_id = ? AND l.sku = ? AND l.qty > 0 AND o.list_status IN ('submitted', 'needs-approval', 'approved')",
         [Cell::int(tenant_id), text(sku)],
     );
-    filter.condition(&mut sql, tenant_id);
+    filter.condition(&mut sql, tenant_id, &search);
     sql.push(" GROUP BY o.store_id");
     use CellKind::*;
     Ok(store

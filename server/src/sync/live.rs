@@ -47,7 +47,9 @@ async fn answer(state: &AppState, caller: &Caller, bytes: &[u8]) -> LiveFrame {
         Err(error) => return LiveFrame::Error(error.to_string()),
     };
     let started = std::time::Instant::now();
-    match crate::sync::round(state, caller, request).await {
+    // The live channel carries small rounds (a notice's catch-up); its answers use the default
+    // budget.
+    match crate::sync::round(state, caller, request, crate::sync::round::RESPONSE_BUDGET).await {
         Ok(response) => {
             state.metrics.sync_round("live", bytes.len() as u64, 0, started.elapsed());
             LiveFrame::Response(response)

@@ -6,4 +6,4 @@ pub mod admit;
 pub mod live;
 pub mod round;
 
-pub use round::round;
+pub use round::{answer_budget, round};

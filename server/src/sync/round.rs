@@ -5,7 +5,10 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use fieldsync_core::sync::protocol::{DocMessage, Rejection, SyncRequest, SyncResponse, Update};
+use fieldsync_core::DocumentId;
+use fieldsync_core::sync::protocol::{
+    ANSWER_BUDGET_HEADER, DocMessage, MIN_ANSWER_BUDGET, Rejection, SyncRequest, SyncResponse, Update,
+};
 use fieldsync_core::sync::scope_digest;
 use futures_util::StreamExt;
 
@@ -18,8 +21,9 @@ use crate::state::AppState;
 pub const MAX_DOCS_PER_REQUEST: usize = fieldsync_core::sync::protocol::MAX_DOCS_PER_REQUEST;
 /// Largest changes for one document in one request.
 pub const MAX_CHANGES_BYTES: usize = 2 * 1024 * 1024;
-/// Bytes of updates after which a response is cut (`more` tells the device to ask again).
-pub const RESPONSE_BUDGET: usize = 4 * 1024 * 1024;
+/// Bytes of updates after which a response is cut (`more` tells the device to ask again),
+/// unless the device asks for smaller answers.
+pub const RESPONSE_BUDGET: usize = fieldsync_core::sync::protocol::MAX_ANSWER_BUDGET;
 /// Pushes of one request admitted at the same time.
 const PUSHES_IN_FLIGHT: usize = 16;
 /// Time one round trip may take before the relay stops starting new work for it and answers
@@ -28,8 +32,29 @@ const PUSHES_IN_FLIGHT: usize = 16;
 /// holds the relay for about this long, not for as long as it likes.
 pub const ROUND_TIME_BUDGET: Duration = Duration::from_secs(2);
 
-/// Serves one round trip for `caller`.
-pub async fn round(state: &AppState, caller: &Caller, request: SyncRequest) -> Result<SyncResponse> {
+/// Serves one round trip for `caller`, cutting the updates after about `budget` bytes
+/// ([`answer_budget`]), and records how many documents the device still holds unsynced: those
+/// it pushed or left out of its digest as changed locally (its outbox and quarantine) that this
+/// round did not accept. That is what HQ's devices page shows as unsynced work.
+pub async fn round(state: &AppState, caller: &Caller, request: SyncRequest, budget: usize) -> Result<SyncResponse> {
+    let held_back: HashSet<DocumentId> =
+        request.excluded.iter().chain(request.pushes.iter().map(|push| &push.doc)).cloned().collect();
+    let response = respond(state, caller, request, budget).await?;
+    let accepted: HashSet<&DocumentId> = response.accepted.iter().collect();
+    let unsynced = i64::try_from(held_back.iter().filter(|id| !accepted.contains(id)).count()).unwrap_or(i64::MAX);
+    if caller.device_unsynced_docs != Some(unsynced)
+        && let Err(error) = state
+            .storage
+            .record_unsynced(caller.tenant_id, &caller.device_id, unsynced, fieldsync_core::clock::now_ms())
+            .await
+    {
+        // Bookkeeping only: the round itself is done.
+        tracing::warn!(%error, device = %caller.device_id, "cannot record the device's unsynced documents");
+    }
+    Ok(response)
+}
+
+async fn respond(state: &AppState, caller: &Caller, request: SyncRequest, budget: usize) -> Result<SyncResponse> {
     validate(&request)?;
     let deadline = Instant::now() + ROUND_TIME_BUDGET;
     let mut response = SyncResponse::default();
@@ -93,7 +118,7 @@ pub async fn round(state: &AppState, caller: &Caller, request: SyncRequest) -> R
     // Wanted documents count in the response's byte budget like the feed's: once it is spent
     // (or the round's time is), the rest waits for a later round (`more`), and the device finds
     // what it still lacks through the manifest. Each document is sent once, however often asked.
-    let mut budget = RESPONSE_BUDGET;
+    let mut budget = budget.clamp(MIN_ANSWER_BUDGET, RESPONSE_BUDGET);
     let mut wanted = HashSet::new();
     for id in request.want.iter().filter(|id| wanted.insert(*id)) {
         if budget == 0 || Instant::now() > deadline {
@@ -147,6 +172,30 @@ pub async fn round(state: &AppState, caller: &Caller, request: SyncRequest) -> R
         }
     }
     Ok(response)
+}
+
+/// The answer budget a device asked for in the [`ANSWER_BUDGET_HEADER`] value (`None`: the
+/// header is absent, and answers go up to [`RESPONSE_BUDGET`]). Within
+/// [`MIN_ANSWER_BUDGET`]..=[`RESPONSE_BUDGET`] whatever was asked; a value that is not a number
+/// of bytes is refused.
+pub fn answer_budget(value: Option<&[u8]>) -> Result<usize> {
+    let Some(value) = value else { return Ok(RESPONSE_BUDGET) };
+    let bytes = std::str::from_utf8(value)
+        .ok()
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && v.len() <= 20 && v.bytes().all(|b| b.is_ascii_digit()))
+        // Digits beyond u64 are simply a very large budget.
+        .map(|v| v.parse::<u64>().unwrap_or(u64::MAX))
+        .ok_or_else(|| {
+            Error::bad_request(
+                "invalid-answer-budget",
+                format!(
+                    "{ANSWER_BUDGET_HEADER} {:?} is not a number of bytes",
+                    String::from_utf8_lossy(&value[..value.len().min(40)])
+                ),
+            )
+        })?;
+    Ok(usize::try_from(bytes).unwrap_or(usize::MAX).clamp(MIN_ANSWER_BUDGET, RESPONSE_BUDGET))
 }
 
 /// The answer to a new device's first sync, when it fits in one response.
@@ -217,4 +266,23 @@ fn validate(request: &SyncRequest) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn an_answer_budget_is_a_number_of_bytes_kept_within_the_relays_bounds() {
+        assert_eq!(answer_budget(None).unwrap(), RESPONSE_BUDGET);
+        assert_eq!(answer_budget(Some(b"65536")).unwrap(), 65_536);
+        assert_eq!(answer_budget(Some(b" 20000 ")).unwrap(), 20_000);
+        assert_eq!(answer_budget(Some(b"1")).unwrap(), MIN_ANSWER_BUDGET);
+        assert_eq!(answer_budget(Some(b"99999999999999999999")).unwrap(), RESPONSE_BUDGET);
+        for bad in [&b""[..], b"-5", b"1e6", b"64k", b"\xff\xfe", b"123456789012345678901"] {
+            let error = answer_budget(Some(bad)).unwrap_err().to_string();
+            assert!(error.contains("not a number of bytes"), "{error}");
+        }
+    }
 }

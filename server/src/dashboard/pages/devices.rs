@@ -20,7 +20,8 @@ use super::*;
 // Devices
 
 /// `GET /dashboard/devices`: every device of the users in the viewer's reach, its last sync,
-/// and which ones have not synced for more than four hours.
+/// the documents it still held unsynced at its last sync, and which ones have not synced for
+/// more than four hours or reported unsynced work.
 pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
     Section::Devices.check(&viewer.caller)?;
     let locale = accounts::tenant_locale(state.storage.as_ref(), viewer.caller.tenant_id).await?;
@@ -44,6 +45,8 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
     let stale_hours = STALE_AFTER_MS / 3_600_000;
     let mut rows = Vec::new();
     let mut stale_reps = BTreeMap::new();
+    // Devices that reported documents the relay had not accepted at their last sync.
+    let mut holding = Vec::new();
     for user in &users {
         let devices: Vec<_> = state
             .storage
@@ -65,6 +68,9 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
                 let entry = stale_reps.entry(user.username.clone()).or_insert(Some(seen));
                 *entry = Some(entry.map_or(seen, |t: i64| t.max(seen)));
             }
+            if device.unsynced_docs.is_some_and(|n| n > 0) {
+                holding.push((user, device.clone()));
+            }
             rows.push((user, Some(device)));
         }
     }
@@ -72,14 +78,15 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
     let body = html! {
         h1 { "Devices" }
         p.note {
-            "The relay records a device as seen on every authenticated request (at most once a minute). It cannot see \
-             orders that never reached it: a phone whose last sync is older than " (stale_hours) " h may hold unsynced \
-             orders, and that is what the flag below says, no more."
+            "The relay records a device as seen on every authenticated request (at most once a minute), and at every \
+             sync how many documents the phone still held that the relay had not accepted (its outbox, and any the \
+             relay refused). What a phone did after its last sync the relay cannot know: one whose last sync is older \
+             than " (stale_hours) " h may hold more."
         }
         table id="devices" {
             thead { tr {
                 th { "User" } th { "Role" } th { "Region" } th { "Device" } th { "Last sync" }
-                th { "Newest order at the relay" } th { "Health" }
+                th { "Unsynced at last sync" } th { "Newest order at the relay" } th { "Health" }
             } }
             tbody {
                 @for (user, device) in &rows {
@@ -89,7 +96,7 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
                         td { (user.region.as_deref().unwrap_or("—")) }
                         @match device {
                             None => {
-                                td.muted { "no device" } td { "never" }
+                                td.muted { "no device" } td { "never" } td { "—" }
                                 td { (last_order.get(&user.id).map_or_else(|| "—".to_owned(), |t| locale.datetime(*t))) }
                                 td { span.tag.warn { "never signed in" } }
                             }
@@ -97,6 +104,16 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
                                 @let seen = device.last_seen_at.unwrap_or(device.created_at);
                                 td { (device.name) }
                                 td { (locale.datetime(seen)) " " span.muted { "(" (age(seen, now)) ")" } }
+                                td.unsynced {
+                                    @match (device.unsynced_docs, device.unsynced_at) {
+                                        (Some(0), _) => { "none" }
+                                        (Some(n), at) => {
+                                            span.tag.warn { (n) @if n == 1 { " document" } @else { " documents" } }
+                                            @if let Some(at) = at { " " span.muted { "(" (age(at, now)) ")" } }
+                                        }
+                                        (None, _) => { span.muted { "not reported" } }
+                                    }
+                                }
                                 td { (last_order.get(&user.id).map_or_else(|| "—".to_owned(), |t| locale.datetime(*t))) }
                                 td {
                                     @if device.name == session::DEVICE_NAME { span.tag { "browser" } }
@@ -105,6 +122,19 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
                                 }
                             }
                         }
+                    }
+                }
+            }
+        }
+        h2 { "Devices holding unsynced work" }
+        @if holding.is_empty() {
+            p id="unsynced-devices" { "None: at its last sync every device had handed the relay all its work." }
+        } @else {
+            ul id="unsynced-devices" {
+                @for (user, device) in &holding {
+                    li {
+                        (user.username) " — " (device.name) ": " (device.unsynced_docs.unwrap_or(0)) " unsynced"
+                        @if let Some(at) = device.unsynced_at { " at its last sync, " (age(at, now)) }
                     }
                 }
             }

@@ -27,6 +27,9 @@ pub struct Caller {
     pub region: Option<String>,
     /// The device the token was issued to.
     pub device_id: String,
+    /// The documents the device held unsynced at the end of its last sync, as stored (the sync
+    /// round records a new count only when it differs).
+    pub device_unsynced_docs: Option<i64>,
 }
 
 impl Caller {
@@ -60,6 +63,7 @@ pub fn check_session(record: SessionRecord, now_ms: i64) -> Result<Caller> {
         role: record.role,
         region: record.region,
         device_id: record.device_id,
+        device_unsynced_docs: record.device_unsynced_docs,
     })
 }
 
@@ -82,6 +86,7 @@ mod tests {
             user_disabled_at: None,
             device_revoked_at: None,
             device_last_seen_at: None,
+            device_unsynced_docs: None,
         }
     }
 

@@ -8,8 +8,9 @@ use crate::error::Result;
 use crate::locale::Locale;
 use crate::scope::Scope;
 use crate::services::listing;
+use crate::services::orders::number;
 use crate::storage::Storage;
-use crate::storage::queries::{self, Cursor, OrderFilter, OrderListRow, OrderSort, OrderTotals, Page};
+use crate::storage::queries::{self, Cursor, OrderFilter, OrderListRow, OrderSearch, OrderSort, OrderTotals, Page};
 
 /// Every status an order can have in a list.
 pub const STATUSES: [&str; 5] = ["draft", "submitted", "needs-approval", "approved", "rejected"];
@@ -30,7 +31,7 @@ pub struct OrderQuery {
     pub from: Option<String>,
     /// Last local day, `YYYY-MM-DD` (included).
     pub to: Option<String>,
-    /// Text to find in the order number, store name, rep, SKU or product name.
+    /// Text to find in the store name, rep, SKU or product name, or an order number (whole).
     pub q: Option<String>,
     /// `newest` (default), `oldest` or `largest`.
     pub sort: Option<String>,
@@ -73,7 +74,8 @@ impl OrderQuery {
             region: listing::id("region", self.region.as_deref())?,
             from,
             to,
-            text: listing::search_text(self.q.as_deref())?,
+            text: listing::search_text(self.q.as_deref())?
+                .map(|text| OrderSearch { number: number::named_in(&text), text }),
             waiting_on,
             submitted: false,
         };

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use super::PostgresStorage;
 use crate::error::Result;
-use crate::storage::{Job, JobCounts, JobStore};
+use crate::storage::{Job, JobCounts, JobKinds, JobStore};
 
 #[async_trait]
 impl JobStore for PostgresStorage {
@@ -22,14 +22,28 @@ impl JobStore for PostgresStorage {
         Ok(inserted == 1)
     }
 
-    async fn claim_jobs(&self, worker: &str, limit: u32, now: i64, lease_ms: i64) -> Result<Vec<Job>> {
+    async fn claim_jobs_of(
+        &self,
+        worker: &str,
+        kinds: JobKinds<'_>,
+        limit: u32,
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<Job>> {
+        // `kind = ANY($5)` taken as it is (`$6` true), negated, or not at all (`$6` null).
+        let (names, wanted): (Vec<&str>, Option<bool>) = match kinds {
+            JobKinds::All => (Vec::new(), None),
+            JobKinds::Only(names) => (names.to_vec(), Some(true)),
+            JobKinds::AllBut(names) => (names.to_vec(), Some(false)),
+        };
         let client = self.client().await?;
         // One statement: the rows are locked, skipped by concurrent claimers, and leased at once.
         let statement = client
             .prepare_cached(
                 "WITH due AS (
                      SELECT id FROM jobs
-                     WHERE (state = 'queued' AND run_after <= $1) OR (state = 'running' AND leased_until <= $1)
+                     WHERE ((state = 'queued' AND run_after <= $1) OR (state = 'running' AND leased_until <= $1))
+                       AND ($6::BOOLEAN IS NULL OR (kind = ANY($5::TEXT[])) = $6)
                      ORDER BY run_after, id LIMIT $2
                      FOR UPDATE SKIP LOCKED
                  )
@@ -38,7 +52,8 @@ impl JobStore for PostgresStorage {
                  RETURNING j.id, j.tenant_id, j.kind, j.key, j.payload, j.attempts - 1, j.run_after",
             )
             .await?;
-        let rows = client.query(&statement, &[&now, &i64::from(limit), &worker, &(now + lease_ms)]).await?;
+        let rows =
+            client.query(&statement, &[&now, &i64::from(limit), &worker, &(now + lease_ms), &names, &wanted]).await?;
         let mut jobs = Vec::with_capacity(rows.len());
         for row in rows {
             let run_after: i64 = row.try_get(6)?;
@@ -55,6 +70,20 @@ impl JobStore for PostgresStorage {
         // RETURNING keeps no order: run them in the order SQLite's queue would.
         jobs.sort_by_key(|(run_after, job)| (*run_after, job.id));
         Ok(jobs.into_iter().map(|(_, job)| job).collect())
+    }
+
+    async fn renew_job_leases(&self, worker: &str, ids: &[i64], until: i64) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(
+                "UPDATE jobs SET leased_until = $3 WHERE id = ANY($1) AND leased_by = $2 AND state = 'running'",
+            )
+            .await?;
+        client.execute(&statement, &[&ids, &worker, &until]).await?;
+        Ok(())
     }
 
     async fn complete_job(&self, id: i64, now: i64) -> Result<()> {

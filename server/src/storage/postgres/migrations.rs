@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0014_read_model.sql"),
     include_str!("migrations/0015_read_model_queries.sql"),
     // 0016 is main's (read-model indexes), merged before this one.
+    include_str!("migrations/0016_read_model_at_scale.sql"),
     include_str!("migrations/0017_approval_deadlines.sql"),
 ];
 

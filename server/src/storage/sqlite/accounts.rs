@@ -11,7 +11,8 @@ use crate::storage::{AccountStore, Device, NewSession, NewUser, SessionRecord, T
 
 const USER_COLUMNS: &str = "id, tenant_id, username, password_hash, role, region, disabled_at, created_at";
 const TENANT_SELECT: &str = "SELECT id, name, time_zone, currency, created_at FROM tenants";
-const DEVICE_COLUMNS: &str = "id, tenant_id, user_id, name, created_at, last_seen_at, revoked_at";
+const DEVICE_COLUMNS: &str =
+    "id, tenant_id, user_id, name, created_at, last_seen_at, revoked_at, unsynced_docs, unsynced_at";
 
 fn role_at(row: &Row<'_>, index: usize) -> rusqlite::Result<Role> {
     let text: String = row.get(index)?;
@@ -40,6 +41,8 @@ fn device_from(row: &Row<'_>) -> rusqlite::Result<Device> {
         created_at: row.get(4)?,
         last_seen_at: row.get(5)?,
         revoked_at: row.get(6)?,
+        unsynced_docs: row.get(7)?,
+        unsynced_at: row.get(8)?,
     })
 }
 
@@ -218,6 +221,8 @@ impl AccountStore for SqliteStorage {
                 created_at: now_ms,
                 last_seen_at: Some(now_ms),
                 revoked_at: None,
+                unsynced_docs: None,
+                unsynced_at: None,
             })
         })
         .await
@@ -250,6 +255,18 @@ impl AccountStore for SqliteStorage {
             conn.execute(
                 "UPDATE devices SET last_seen_at = ?3 WHERE tenant_id = ?1 AND id = ?2",
                 params![tenant_id, device_id, now_ms],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn record_unsynced(&self, tenant_id: i64, device_id: &str, unsynced_docs: i64, now_ms: i64) -> Result<()> {
+        let device_id = device_id.to_owned();
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE devices SET unsynced_docs = ?3, unsynced_at = ?4 WHERE tenant_id = ?1 AND id = ?2",
+                params![tenant_id, device_id, unsynced_docs, now_ms],
             )?;
             Ok(())
         })
@@ -296,7 +313,7 @@ impl AccountStore for SqliteStorage {
             Ok(conn
                 .query_row(
                     "SELECT s.tenant_id, t.name, u.id, u.username, u.role, u.region, d.id,
-                            s.expires_at, s.revoked_at, u.disabled_at, d.revoked_at, d.last_seen_at
+                            s.expires_at, s.revoked_at, u.disabled_at, d.revoked_at, d.last_seen_at, d.unsynced_docs
                      FROM sessions s
                      JOIN tenants t ON t.id = s.tenant_id
                      JOIN users u ON u.id = s.user_id AND u.tenant_id = s.tenant_id
@@ -317,6 +334,7 @@ impl AccountStore for SqliteStorage {
                             user_disabled_at: row.get(9)?,
                             device_revoked_at: row.get(10)?,
                             device_last_seen_at: row.get(11)?,
+                            device_unsynced_docs: row.get(12)?,
                         })
                     },
                 )

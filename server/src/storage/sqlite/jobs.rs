@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::SqliteStorage;
 use crate::error::Result;
-use crate::storage::{Job, JobCounts, JobStore};
+use crate::storage::{Job, JobCounts, JobKinds, JobStore};
 
 #[async_trait]
 impl JobStore for SqliteStorage {
@@ -14,17 +14,33 @@ impl JobStore for SqliteStorage {
         self.write(move |conn| insert_job(conn, tenant_id, &kind, &key, &payload, run_after)).await
     }
 
-    async fn claim_jobs(&self, worker: &str, limit: u32, now: i64, lease_ms: i64) -> Result<Vec<Job>> {
+    async fn claim_jobs_of(
+        &self,
+        worker: &str,
+        kinds: JobKinds<'_>,
+        limit: u32,
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<Vec<Job>> {
         let worker = worker.to_owned();
+        let (filter, names): (String, Vec<String>) = match kinds {
+            JobKinds::All | JobKinds::AllBut([]) => (String::new(), Vec::new()),
+            JobKinds::Only([]) => return Ok(Vec::new()),
+            JobKinds::Only(names) => (format!(" AND kind IN ({})", placeholders(3, names.len())), owned(names)),
+            JobKinds::AllBut(names) => (format!(" AND kind NOT IN ({})", placeholders(3, names.len())), owned(names)),
+        };
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let sql = format!(
+                "SELECT id, tenant_id, kind, key, payload, attempts FROM jobs
+                 WHERE ((state = 'queued' AND run_after <= ?1) OR (state = 'running' AND leased_until <= ?1)){filter}
+                 ORDER BY run_after, id LIMIT ?2"
+            );
+            let mut params: Vec<rusqlite::types::Value> = vec![now.into(), i64::from(limit).into()];
+            params.extend(names.into_iter().map(rusqlite::types::Value::from));
             let jobs: Vec<Job> = tx
-                .prepare_cached(
-                    "SELECT id, tenant_id, kind, key, payload, attempts FROM jobs
-                     WHERE (state = 'queued' AND run_after <= ?1) OR (state = 'running' AND leased_until <= ?1)
-                     ORDER BY run_after, id LIMIT ?2",
-                )?
-                .query_map(params![now, i64::from(limit)], |r| {
+                .prepare_cached(&sql)?
+                .query_map(rusqlite::params_from_iter(params), |r| {
                     Ok(Job {
                         id: r.get(0)?,
                         tenant_id: r.get(1)?,
@@ -44,6 +60,25 @@ impl JobStore for SqliteStorage {
             }
             tx.commit()?;
             Ok(jobs)
+        })
+        .await
+    }
+
+    async fn renew_job_leases(&self, worker: &str, ids: &[i64], until: i64) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let (worker, ids) = (worker.to_owned(), ids.to_vec());
+        self.write(move |conn| {
+            let tx = conn.transaction()?;
+            for id in ids {
+                tx.prepare_cached(
+                    "UPDATE jobs SET leased_until = ?3 WHERE id = ?1 AND leased_by = ?2 AND state = 'running'",
+                )?
+                .execute(params![id, worker, until])?;
+            }
+            tx.commit()?;
+            Ok(())
         })
         .await
     }
@@ -132,4 +167,13 @@ pub(super) fn insert_job(
         )?
         .execute(params![tenant_id, kind, key, payload, run_after])?;
     Ok(inserted == 1)
+}
+
+/// `?first, ?first+1, …`: `n` numbered placeholders.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ")
+}
+
+fn owned(names: &[&str]) -> Vec<String> {
+    names.iter().map(|name| (*name).to_owned()).collect()
 }
