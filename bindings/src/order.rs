@@ -170,6 +170,11 @@ pub struct ApprovalStep {
     pub decided_at: Option<i64>,
     /// The approver's reason.
     pub reason: String,
+    /// The deadline, ms since the Unix epoch, when the policy rule gives the step an SLA and the
+    /// step has started waiting.
+    pub due_at: Option<i64>,
+    /// The user the approver decides for (they were out of office and delegated the step).
+    pub on_behalf_of: Option<String>,
 }
 
 /// The relay's review of an order.
@@ -351,6 +356,8 @@ impl From<CoreReview> for OrderReview {
 impl ApprovalStep {
     pub(crate) fn new(index: usize, s: CoreStep) -> Self {
         ApprovalStep {
+            due_at: s.sla.as_ref().and_then(|sla| sla.due_at),
+            on_behalf_of: s.on_behalf_of,
             index: u32::try_from(index).unwrap_or(u32::MAX),
             role: s.role,
             approver: s.approver,

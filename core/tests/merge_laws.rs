@@ -347,12 +347,14 @@ fn finding(rng: &mut StdRng) -> Finding {
 
 fn approval_step(rng: &mut StdRng) -> ApprovalStep {
     ApprovalStep {
+        on_behalf_of: None,
         role: ["manager", "hq"][rng.random_range(0..2)].into(),
         approver: key(rng, "mgr-", 3),
         rule: word(rng),
         state: StepState::Pending,
         decided_at: None,
         reason: String::new(),
+        sla: None,
     }
 }
 

@@ -236,3 +236,55 @@ fn subscribers_hear_local_and_remote_changes_of_their_kinds() {
     assert_eq!(stores.try_recv().unwrap().origin, ChangeOrigin::Remote);
     assert_eq!(orders.try_recv(), Err(TryRecvError::Empty));
 }
+
+#[test]
+fn the_steps_waiting_on_a_manager_come_earliest_deadline_first_and_steps_without_one_last() {
+    use fieldsync_core::doc::{ApprovalStep, OrderReview, ReviewOutcome, StepSla, StepState};
+
+    let dir = tempfile::tempdir().unwrap();
+    let manager = common::fixture_at(&dir.path().join("manager.db"), "mia", Role::Manager);
+    let review = |order: &str, approver: &str, due_at: Option<i64>, reviewed_at: i64| OrderReview {
+        number: String::new(),
+        order_id: order.into(),
+        owner: "rep-1".into(),
+        store_id: manager.shop_id.to_string(),
+        submission: 1,
+        reviewed_heads: Vec::new(),
+        outcome: ReviewOutcome::NeedsApproval,
+        findings: Vec::new(),
+        steps: vec![ApprovalStep {
+            on_behalf_of: None,
+            role: "manager".into(),
+            approver: approver.into(),
+            rule: "large-order".into(),
+            state: StepState::Pending,
+            decided_at: None,
+            reason: String::new(),
+            sla: due_at.map(|due| StepSla {
+                respond_within_minutes: 240,
+                escalate_to: None,
+                started_at: Some(due - 240 * 60_000),
+                remind_at: None,
+                due_at: Some(due),
+                reminded_at: None,
+                escalation: None,
+            }),
+        }],
+        total_cents: 50_000,
+        submitted_at: Some(reviewed_at),
+        reviewed_at,
+        decided_at: None,
+    };
+    for (order, approver, due, reviewed) in [
+        ("no-deadline-old", "mia", None, 1),
+        ("due-late", "mia", Some(9_000_000), 5),
+        ("no-deadline-new", "mia", None, 7),
+        ("due-soon", "mia", Some(5_000_000), 6),
+        ("someone-else", "otto", Some(1), 1),
+    ] {
+        common::deliver(&manager.store, &review(order, approver, due, reviewed));
+    }
+    let waiting: Vec<String> =
+        manager.store.waiting_on("mia").unwrap().into_iter().map(|(_, review)| review.order_id).collect();
+    assert_eq!(waiting, vec!["due-soon", "due-late", "no-deadline-old", "no-deadline-new"]);
+}

@@ -17,12 +17,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use fieldsync_core::doc::{
-    Alert, AnswerValue, DocKind, GeoFix, OrderReview, PhotoAssessment, ReviewOutcome, Severity, StepState, Trust,
-    Verdict,
+    Alert, AnswerValue, GeoFix, OrderReview, PhotoAssessment, ReviewOutcome, Severity, StepState, Trust, Verdict,
 };
 use fieldsync_core::local_store::{CheckIn, LineInput, NewOrder, OrderFilter, PhotoCapture};
 use fieldsync_core::sync::{HttpTransport, SyncEngine, SyncReport, login};
 use fieldsync_core::{DocumentId, Identity, LocalStore, Role, clock};
+use fieldsync_server::clock::Clock;
 use fieldsync_server::config::Config;
 use fieldsync_server::locale::Locale;
 use fieldsync_server::seed::{DEMO_CURRENCY, DEMO_TIME_ZONE, DemoLogin, seed_demo};
@@ -35,6 +35,8 @@ use shelf::Stock;
 const BLURRY_PHOTO: &[u8] = include_bytes!("../../core/tests/fixtures/photos/clock_motion.png");
 /// How long the demo waits for the relay's jobs (reviews, scores) to reach a phone.
 const JOB_WAIT: Duration = Duration::from_secs(30);
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 60 * MINUTE;
 
 /// What the field day did, for the closing summary.
 #[derive(Debug, Clone, Default)]
@@ -51,6 +53,10 @@ pub struct DaySummary {
     pub approvals: usize,
     /// Orders the manager approved that still wait for HQ's step.
     pub waiting_for_hq: usize,
+    /// Approval reminders the manager received (the demo's clock moved forward).
+    pub reminders: usize,
+    /// Approval steps escalated at their deadline, with who they went to.
+    pub escalations: Vec<String>,
     /// The relay's scores of the supervisor's inspections, 0–100.
     pub scores: Vec<f64>,
     /// The relay's assessment of every photo of today's inspections.
@@ -87,6 +93,8 @@ impl DaySummary {
             ("orders taken offline", format!("{} orders", self.orders_submitted)),
             ("relay's verdicts", format!("{approved} approved, {waiting} need approval, {rejected} rejected")),
             ("manager approvals", format!("{} steps ({} orders now wait for HQ)", self.approvals, self.waiting_for_hq)),
+            ("approval reminders", format!("{} reminder(s)", self.reminders)),
+            ("escalations", format!("{} ({})", self.escalations.len(), self.escalations.join(", "))),
             ("orders at HQ (all days)", format!("{} orders", self.orders_at_hq)),
             ("inspection scores", scores.join(", ")),
             ("inspections at HQ (all days)", format!("{} inspections", self.inspections_at_hq)),
@@ -225,12 +233,13 @@ impl Day<'_> {
 }
 
 /// Starts the relay for `data_dir` on `listen` inside this process and seeds the demo tenant if
-/// it is empty. Returns the base URL and the demo logins; the relay runs on `runtime`.
+/// it is empty. Returns the base URL, the demo logins and the relay's clock (which the field day
+/// moves forward to show deadlines); the relay runs on `runtime`.
 pub fn start_relay(
     runtime: &tokio::runtime::Runtime,
     data_dir: &Path,
     listen: SocketAddr,
-) -> Result<(String, Vec<DemoLogin>), String> {
+) -> Result<(String, Vec<DemoLogin>, Clock), String> {
     let config = Config::new(data_dir.join("relay"));
     let password_cost = config.password_cost;
     let state = config.open_state().map_err(|e| format!("cannot open the relay's data: {e}"))?;
@@ -240,6 +249,7 @@ pub fn start_relay(
         .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     runtime.block_on(async { fieldsync_server::spawn_workers(&state) });
+    let clock = state.clock.clone();
     let app = fieldsync_server::app(state);
     runtime.spawn(async move {
         let service = app.into_make_service_with_connect_info::<SocketAddr>();
@@ -247,7 +257,7 @@ pub fn start_relay(
             tracing::error!(%error, "relay stopped");
         }
     });
-    Ok((format!("http://{address}"), seeded.logins))
+    Ok((format!("http://{address}"), seeded.logins, clock))
 }
 
 /// Writes the demo company and its logins (every demo password is `demo-<username>`).
@@ -279,6 +289,7 @@ fn money(cents: i64) -> String {
 pub fn field_day(
     base_url: &str,
     logins: &[DemoLogin],
+    clock: &Clock,
     phones: &Path,
     out: &mut dyn Write,
 ) -> Result<DaySummary, String> {
@@ -358,21 +369,69 @@ pub fn field_day(
         }
     }
 
-    day.step("The regional manager approves from their phone (offline), then syncs");
+    day.step("The regional manager's queue: what waits on them, earliest deadline first");
     manager.sync(&mut day)?;
     let mine = manager.store.identity().map(|i| i.user_id).unwrap_or_default();
     let today_orders: BTreeSet<&DocumentId> = submitted.iter().flat_map(|(_, ids)| ids).collect();
-    let waiting: Vec<(DocumentId, usize)> = manager
+    let queue: Vec<(DocumentId, usize, OrderReview)> = manager
         .store
-        .ids_of_kind(DocKind::OrderReview)
+        .waiting_on(&mine)
         .map_err(|e| e.to_string())?
         .into_iter()
-        .filter_map(|id| manager.store.get::<OrderReview>(&id).ok())
-        .filter_map(|review| {
-            let step = review.current_step()?;
+        .filter_map(|(step, review)| {
             let order: DocumentId = review.order_id.parse().ok()?;
-            (review.steps[step].approver == mine && today_orders.contains(&order)).then_some((order, step))
+            today_orders.contains(&order).then_some((order, step, review))
         })
+        .collect();
+    let due_of = |review: &OrderReview, step: usize| review.steps[step].sla.as_ref().and_then(|sla| sla.due_at);
+    for (order, step, review) in &queue {
+        let due = due_of(review, *step)
+            .map(|due| format!("due in {}", fieldsync_server::format::duration(due - clock.now())))
+            .unwrap_or_else(|| "no deadline".to_owned());
+        day.say(&format!(
+            "{:<16} waiting on me: order {} of {}, step {}, {due}",
+            manager.username,
+            order_name(order, review),
+            money(review.total_cents),
+            step + 1
+        ));
+    }
+
+    day.step("Two hours later (the demo moves the relay's clock forward): a reminder in the manager's inbox");
+    clock.advance(2 * HOUR + MINUTE);
+    let with_deadline: Vec<&DocumentId> =
+        queue.iter().filter(|(_, step, review)| due_of(review, *step).is_some()).map(|(order, _, _)| order).collect();
+    let reminders = wait_for(&manager, &mut day, |store| {
+        let inbox = store.inbox().ok().flatten();
+        with_deadline
+            .iter()
+            .map(|order| {
+                inbox.as_ref().and_then(|inbox| {
+                    inbox
+                        .open_alerts()
+                        .find(|(key, a)| a.kind == "approval-reminder" && key.contains(order.as_str()))
+                        .map(|(_, a)| a.clone())
+                })
+            })
+            .collect()
+    })?;
+    for alert in &reminders {
+        day.say(&format!("{:<16} reminder: {} ({})", manager.username, alert.title, alert.detail));
+    }
+    day.summary.reminders += reminders.len();
+
+    day.step("The manager approves from the queue on their phone (offline), then syncs");
+    // The order with a deadline (the restock) is left for later: the manager runs out of time
+    // for it. With nothing else in the queue, the manager approves it.
+    let left = queue
+        .iter()
+        .filter(|(_, step, review)| queue.len() > 1 && due_of(review, *step).is_some())
+        .min_by_key(|(_, _, review)| review.total_cents);
+    let left = left.map(|(order, _, _)| order.clone());
+    let waiting: Vec<(DocumentId, usize)> = queue
+        .iter()
+        .filter(|(order, _, _)| Some(order) != left.as_ref())
+        .map(|(order, step, _)| (order.clone(), *step))
         .collect();
     for (order, step) in &waiting {
         manager
@@ -425,6 +484,40 @@ pub fn field_day(
                 (ReviewOutcome::NeedsApproval, None) => "approved by the manager, the relay is finishing it".to_owned(),
             };
             day.say(&format!("{:<16} order {}: {now}", phone.username, order_name(id, &review)));
+        }
+    }
+
+    if let Some(order) = &left {
+        day.step("Four hours after the review, the order left in the queue escalates to HQ");
+        clock.advance(2 * HOUR);
+        let escalated = wait_for(&hq, &mut day, |store| {
+            let review = store.order_review(order).ok().flatten().map(|(_, review)| review);
+            vec![review.and_then(|review| {
+                review.steps.iter().find_map(|step| step.sla.as_ref()?.escalation.clone()).map(|e| (review.clone(), e))
+            })]
+        })?;
+        for (review, escalation) in escalated {
+            let to = logins
+                .iter()
+                .find(|l| l.user_id == escalation.to)
+                .map_or(escalation.to.as_str(), |l| l.username.as_str());
+            day.say(&format!("{:<16} order {}: {}", hq.username, order_name(order, &review), escalation.reason));
+            day.summary.escalations.push(format!("{} to {to}", order_name(order, &review)));
+        }
+        // HQ's phone holds every inbox of the tenant: read HQ's own, by its derived id.
+        let hq_id = hq.store.identity().map(|i| i.user_id).unwrap_or_default();
+        let hq_inbox = DocumentId::derived(fieldsync_core::DocKind::Inbox, &[hq_id.as_bytes()]);
+        let told = wait_for(&hq, &mut day, |store| {
+            let inbox = store.get::<fieldsync_core::doc::Inbox>(&hq_inbox).ok();
+            vec![inbox.and_then(|inbox| {
+                inbox
+                    .open_alerts()
+                    .find(|(key, a)| a.kind == "approval-escalated" && key.contains(order.as_str()))
+                    .map(|(_, a)| a.clone())
+            })]
+        })?;
+        for alert in told {
+            day.say(&format!("{:<16} inbox: {}", hq.username, alert.title));
         }
     }
 
@@ -651,6 +744,15 @@ fn take_orders(day: &mut Day<'_>, phone: &Phone, visits: usize) -> Result<Vec<Do
         for (line, priced) in lines.iter_mut().zip(&preview.lines) {
             line.unit_price_cents = priced.list_price.as_ref().map_or(0, |list| list.unit_price_cents);
             line.discount_bp = priced.promotion_bp;
+        }
+        if visit == 0 && phone.username.ends_with("02") {
+            // A restock for a busy week: 400.00 or more, so it needs the manager within 4 h.
+            let total = |lines: &[LineInput]| -> Result<i64, String> {
+                Ok(phone.store.price_preview(&store_id.to_string(), lines).map_err(|e| e.to_string())?.total_cents)
+            };
+            while total(&lines)? < 40_000 && lines[0].qty < 1_000 {
+                lines[0].qty += 5;
+            }
         }
         if visit == 1 && phone.username.ends_with("02") {
             // A price typed by hand, below the list price.

@@ -47,7 +47,7 @@ fn main() -> ExitCode {
         }
     }
     println!("FieldSync field day — data in {}", args.data.display());
-    let (base_url, logins) = match start_relay(&runtime, &args.data, args.listen) {
+    let (base_url, logins, clock) = match start_relay(&runtime, &args.data, args.listen) {
         Ok(started) => started,
         Err(error) => {
             eprintln!("{error}");
@@ -56,7 +56,7 @@ fn main() -> ExitCode {
     };
     println!("relay listening on {base_url} (embedded SQLite in {})", args.data.join("relay").display());
     let mut stdout = std::io::stdout();
-    let summary = match field_day(&base_url, &logins, &args.data.join("phones"), &mut stdout) {
+    let summary = match field_day(&base_url, &logins, &clock, &args.data.join("phones"), &mut stdout) {
         Ok(summary) => summary,
         Err(error) => {
             eprintln!("the field day failed: {error}");

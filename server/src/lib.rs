@@ -31,6 +31,7 @@
 //! rules on the source; `docs/architecture.md` explains them.
 
 pub mod blobs;
+pub mod clock;
 pub mod config;
 pub mod dashboard;
 pub mod documents;

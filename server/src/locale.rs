@@ -12,6 +12,8 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan, ZonedDateTime};
 
+use fieldsync_core::doc::WorkingHours;
+
 use crate::error::{Error, Result};
 use crate::format::amount;
 
@@ -122,6 +124,43 @@ impl Locale {
         format!("{} (UTC{})", self.zone_name, self.zoned(now).strftime("%:z"))
     }
 
+    /// The time `minutes` working minutes after `from` (ms since the Unix epoch), counting only
+    /// the working `days` (ISO numbers, 1 = Monday) between `start_minute` and `end_minute` of
+    /// each local day: an SLA in business hours. Days whose hours fall in a daylight-saving gap
+    /// count what they really have. With no working minute in a week (no days, or an empty
+    /// window), wall-clock minutes.
+    pub fn add_working_minutes(&self, from: i64, minutes: i64, hours: &WorkingHours) -> i64 {
+        let wall = from.saturating_add(minutes.saturating_mul(60_000));
+        let (start, end) = (hours.start_minute.clamp(0, 1440), hours.end_minute.clamp(0, 1440));
+        let works = |day: Date| hours.days.contains(&i64::from(day.weekday().to_monday_one_offset()));
+        if start >= end || !(1..=7).any(|d| hours.days.contains(&d)) {
+            return wall;
+        }
+        let mut left = minutes.saturating_mul(60_000);
+        let mut day = self.day_of(from);
+        // A year of calendar days is more than any SLA needs; beyond it, wall-clock time.
+        for _ in 0..370 {
+            if works(day) {
+                let midnight = self.start_of(day);
+                let at = |minute: i64| {
+                    let local = day.to_datetime(jiff::civil::Time::midnight()).saturating_add(minute.minutes());
+                    local
+                        .to_zoned_datetime(self.zone.clone())
+                        .map_or(midnight + minute * 60_000, |z| z.timestamp().as_millisecond())
+                };
+                let (open, close) = (at(start).max(from), at(end));
+                if close > open {
+                    if left <= close - open {
+                        return open + left;
+                    }
+                    left -= close - open;
+                }
+            }
+            day = day.saturating_add(1.days());
+        }
+        wall
+    }
+
     /// `1,234.50 EUR`: an amount in hundredths of the currency.
     pub fn money(&self, cents: i64) -> String {
         format!("{} {}", amount(cents), self.currency.code())
@@ -184,6 +223,24 @@ mod tests {
 
     fn ms(text: &str) -> i64 {
         text.parse::<Timestamp>().unwrap().as_millisecond()
+    }
+
+    #[test]
+    fn a_four_hour_sla_in_business_hours_skips_the_evening_and_the_weekend_in_the_tenant_zone() {
+        let berlin = Locale::new("Europe/Berlin", "EUR").unwrap();
+        let office = WorkingHours { days: vec![1, 2, 3, 4, 5], start_minute: 9 * 60, end_minute: 17 * 60 };
+        // (from, minutes, expected): Friday 2026-12-04 16:00 +01:00 is 15:00 UTC.
+        let cases = [
+            ("2026-12-04T15:00:00Z", 240, "2026-12-07T11:00:00Z"),
+            ("2026-12-05T10:00:00Z", 240, "2026-12-07T12:00:00Z"),
+            ("2026-12-07T06:00:00Z", 60, "2026-12-07T09:00:00Z"),
+            ("2026-12-07T09:00:00Z", 8 * 60 + 30, "2026-12-08T09:30:00Z"),
+        ];
+        for (from, minutes, expected) in cases {
+            assert_eq!(berlin.add_working_minutes(ms(from), minutes, &office), ms(expected), "{from} + {minutes}m");
+        }
+        let never = WorkingHours { days: vec![], start_minute: 540, end_minute: 1020 };
+        assert_eq!(berlin.add_working_minutes(ms("2026-12-05T10:00:00Z"), 240, &never), ms("2026-12-05T14:00:00Z"));
     }
 
     #[test]

@@ -107,6 +107,8 @@ pub struct ReviewRow {
     pub current_approver: Option<String>,
     /// Approval steps (0: the review decided alone).
     pub step_count: i64,
+    /// The deadline of the step waiting for a decision, if it has an SLA.
+    pub current_due_at: Option<i64>,
 }
 
 /// One `order_steps` row.
@@ -126,6 +128,17 @@ pub struct StepRow {
     pub decided_at: Option<i64>,
     /// The approver's reason.
     pub reason: String,
+    /// When it started waiting for its approver: its clock's start, else the previous step's
+    /// decision (the review, for the first step); `None` while an earlier step waits.
+    pub started_at: Option<i64>,
+    /// Its deadline, if it has an SLA.
+    pub due_at: Option<i64>,
+    /// When its approver was reminded.
+    pub reminded_at: Option<i64>,
+    /// When it escalated.
+    pub escalated_at: Option<i64>,
+    /// Who it escalated from (the approver then).
+    pub escalated_from: Option<String>,
 }
 
 /// An inspection's own columns of its `inspection_rows` row.
@@ -368,12 +381,22 @@ fn review_projection(review: &OrderReview) -> Projection {
         current_approver_role: current.map(|(_, step)| step.role.clone()),
         current_approver: current.map(|(_, step)| step.approver.clone()),
         step_count: count(review.steps.len()),
+        current_due_at: current.and_then(|(_, step)| step.sla.as_ref()?.due_at),
     };
     let steps = review
         .steps
         .iter()
         .enumerate()
-        .map(|(index, step)| StepRow {
+        .map(|(index, step)| {
+            let sla = step.sla.as_ref();
+            let escalation = sla.and_then(|sla| sla.escalation.as_ref());
+            let waited_from = match index.checked_sub(1).and_then(|i| review.steps.get(i)) {
+                None => Some(review.reviewed_at),
+                Some(previous) => previous.decided_at.filter(|_| previous.state == StepState::Approved),
+            };
+            (index, step, sla, escalation, waited_from)
+        })
+        .map(|(index, step, sla, escalation, waited_from)| StepRow {
             step: count(index),
             role: step.role.clone(),
             approver: step.approver.clone(),
@@ -386,6 +409,11 @@ fn review_projection(review: &OrderReview) -> Projection {
             .to_owned(),
             decided_at: step.decided_at,
             reason: step.reason.clone(),
+            started_at: sla.and_then(|sla| sla.started_at).or(waited_from),
+            due_at: sla.and_then(|sla| sla.due_at),
+            reminded_at: sla.and_then(|sla| sla.reminded_at),
+            escalated_at: escalation.map(|e| e.at),
+            escalated_from: escalation.map(|e| e.from.clone()),
         })
         .collect();
     Projection::Review { row, steps }
@@ -549,6 +577,7 @@ impl Projection {
                     ("current_approver_role", Cell::Text(row.current_approver_role)),
                     ("current_approver", Cell::Text(row.current_approver)),
                     ("step_count", Cell::int(row.step_count)),
+                    ("current_due_at", Cell::Int(row.current_due_at)),
                 ];
                 let steps = steps
                     .into_iter()
@@ -562,6 +591,11 @@ impl Projection {
                             ("state", Cell::Text(Some(step.state))),
                             ("decided_at", Cell::Int(step.decided_at)),
                             ("reason", Cell::Text(Some(step.reason))),
+                            ("started_at", Cell::Int(step.started_at)),
+                            ("due_at", Cell::Int(step.due_at)),
+                            ("reminded_at", Cell::Int(step.reminded_at)),
+                            ("escalated_at", Cell::Int(step.escalated_at)),
+                            ("escalated_from", Cell::Text(step.escalated_from)),
                         ]
                     })
                     .collect();
@@ -785,12 +819,14 @@ mod tests {
     #[test]
     fn a_review_owns_only_the_verdict_columns_of_its_orders_row_and_names_the_current_approver() {
         let step = |approver: &str, state: StepState| ApprovalStep {
+            on_behalf_of: None,
             role: "manager".into(),
             approver: approver.into(),
             rule: "large-order".into(),
             state,
             decided_at: (state != StepState::Pending).then_some(40),
             reason: String::new(),
+            sla: None,
         };
         let review = OrderReview {
             order_id: "order-1".into(),

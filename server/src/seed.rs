@@ -17,8 +17,8 @@ use std::fmt::Write as _;
 use fieldsync_core::Role;
 use fieldsync_core::clock::now_ms;
 use fieldsync_core::doc::{
-    ApprovalPolicy, ApprovalRule, ApproverRole, Catalog, DiscountPolicy, DocKind, Inventory, PriceBreak, PriceList,
-    Product, Promotion, RetailStore, StockLevel, Template, TemplateItem,
+    ApprovalPolicy, ApprovalRule, ApproverRole, Catalog, DiscountPolicy, DocKind, EscalationTarget, Inventory,
+    PriceBreak, PriceList, Product, Promotion, RetailStore, StockLevel, Template, TemplateItem,
 };
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
@@ -453,6 +453,8 @@ pub fn demo_approval_policy() -> ApprovalPolicy {
         rule("orders of 400.00 or more", &|r| {
             r.min_total_cents = Some(40_000);
             r.approvers = vec![ApproverRole::Manager];
+            r.respond_within_minutes = Some(4 * 60);
+            r.escalate_to = Some(EscalationTarget::Hq);
         }),
     );
     rules.insert(
@@ -460,6 +462,8 @@ pub fn demo_approval_policy() -> ApprovalPolicy {
         rule("orders of 2,000.00 or more", &|r| {
             r.min_total_cents = Some(200_000);
             r.approvers = vec![ApproverRole::Manager, ApproverRole::Hq];
+            r.respond_within_minutes = Some(8 * 60);
+            r.escalate_to = Some(EscalationTarget::NextManagerUp);
         }),
     );
     rules.insert(
@@ -477,7 +481,7 @@ pub fn demo_approval_policy() -> ApprovalPolicy {
             r.approvers = vec![ApproverRole::Manager, ApproverRole::Hq];
         }),
     );
-    ApprovalPolicy { version: 1, rules }
+    ApprovalPolicy { version: 1, rules, reminder_percent: Some(50), working_hours: None }
 }
 
 fn build_stores(rng: &mut StdRng, users: &[User]) -> Vec<RetailStore> {

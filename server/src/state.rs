@@ -33,6 +33,8 @@ pub struct AppState {
     pub jobs: crate::services::queue::JobSignal,
     /// In-memory caches of derived data.
     pub caches: Caches,
+    /// The relay's clock (wall-clock time, moved forward by tests and the demo).
+    pub clock: crate::clock::Clock,
 }
 
 /// A one-way "the relay is stopping" signal.
@@ -105,6 +107,7 @@ impl Config {
             shutdown: Default::default(),
             jobs: Default::default(),
             caches: Default::default(),
+            clock: Default::default(),
         })
     }
 }

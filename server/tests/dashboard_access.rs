@@ -448,12 +448,14 @@ mod world {
             submission: 1,
         };
         let step = |role: &str, approver: &str, state: StepState| ApprovalStep {
+            on_behalf_of: None,
             role: role.into(),
             approver: approver.into(),
             rule: "large-order: orders of 400.00 or more (policy v1)".into(),
             state,
             decided_at: (state != StepState::Pending).then_some(now - 3_600_000),
             reason: String::new(),
+            sla: None,
         };
         let mut ids = Vec::new();
         for (owner, store, sku, steps) in [
@@ -592,6 +594,12 @@ async fn a_rejection_without_a_reason_is_refused_with_a_clear_error_and_changes_
     let reply = post_decision(&state, &mia, &world.north_order, &decision_form(&mia, 0, "reject", "   ")).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert!(reply.body.contains("needs a reason") && reply.body.contains("id=\"decision-error\""), "{}", reply.body);
+    // The error names the step as the page numbers it.
+    assert!(
+        reply.body.contains("Step 1 waits for you.") && reply.body.contains("rejecting step 1 of order"),
+        "{}",
+        reply.body
+    );
     for bad in [
         format!("csrf={}&step=x&submission=1&verdict=approve", csrf_token(&mia)),
         format!("csrf={}&step=0&submission=1&verdict=maybe", csrf_token(&mia)),

@@ -138,6 +138,11 @@ async fn seed(storage: &dyn Storage) -> (i64, Vec<Written>, [String; 3]) {
                 state: if outcome == "needs-approval" { "pending" } else { outcome }.to_owned(),
                 decided_at: (outcome != "needs-approval").then_some(at + 2 * 3_600_000),
                 reason: String::new(),
+                started_at: Some(at + 1),
+                due_at: None,
+                reminded_at: None,
+                escalated_at: None,
+                escalated_from: None,
             };
             let review = ReviewRow {
                 order_id: id.to_string(),
@@ -152,6 +157,7 @@ async fn seed(storage: &dyn Storage) -> (i64, Vec<Written>, [String; 3]) {
                 current_approver_role: (outcome == "needs-approval").then(|| "manager".to_owned()),
                 current_approver: (outcome == "needs-approval").then(|| manager.clone()),
                 step_count: 1,
+                current_due_at: None,
             };
             write(
                 storage,

@@ -439,6 +439,9 @@ async fn jobs_are_queued_once_leased_retried_and_counted(storage: &dyn Storage) 
     storage.fail_job(claimed[1].id, "boom", Some(500), 160).await.unwrap();
     let counts = storage.job_counts().await.unwrap();
     assert_eq!((counts.queued, counts.running, counts.done, counts.failed), (2, 0, 1, 0));
+    // Busy before a time: the retry at 500 counts from then on, the job queued for 1,000 later.
+    let busy = [storage.jobs_before(500).await.unwrap(), storage.jobs_before(501).await.unwrap()];
+    assert_eq!((busy, storage.jobs_before(1_001).await.unwrap()), ([0, 1], 2));
     assert!(storage.claim_jobs("w3", 10, 400, 50).await.unwrap().is_empty(), "not before its retry time");
     let retried = storage.claim_jobs("w3", 10, 500, 50).await.unwrap();
     assert_eq!(retried.iter().map(|j| j.attempts).collect::<Vec<_>>(), [1]);
@@ -1116,4 +1119,25 @@ on_both_backends!(the_read_model_written_with_each_document_equals_the_one_rebui
 
 async fn seed_demo_for_read_model(storage: &dyn Storage, cost: fieldsync_server::config::PasswordCost) {
     fieldsync_server::seed::seed_demo(storage, cost).await.unwrap();
+}
+
+on_both_backends!(a_users_delegation_is_one_row_replaced_by_the_next_and_cleared_per_tenant);
+async fn a_users_delegation_is_one_row_replaced_by_the_next_and_cleared_per_tenant(storage: &dyn Storage) {
+    use fieldsync_server::storage::Delegation;
+    let (acme, other) = (tenant(storage, "acme").await, tenant(storage, "other").await);
+    let d = |user: &str, delegate: &str, starts_at: i64| Delegation {
+        user_id: user.into(),
+        delegate_id: delegate.into(),
+        starts_at,
+        ends_at: starts_at + 100,
+    };
+    storage.set_delegation(acme, &d("mia", "nora", 10), 1).await.unwrap();
+    storage.set_delegation(acme, &d("mia", "hana", 20), 2).await.unwrap();
+    storage.set_delegation(acme, &d("hana", "hugo", 30), 3).await.unwrap();
+    storage.set_delegation(other, &d("mia", "zed", 40), 4).await.unwrap();
+    assert_eq!(storage.delegations(acme).await.unwrap(), vec![d("hana", "hugo", 30), d("mia", "hana", 20)]);
+    assert!(storage.clear_delegation(acme, "mia").await.unwrap());
+    assert!(!storage.clear_delegation(acme, "mia").await.unwrap(), "nothing left to clear");
+    assert_eq!(storage.delegations(acme).await.unwrap(), vec![d("hana", "hugo", 30)]);
+    assert_eq!(storage.delegations(other).await.unwrap(), vec![d("mia", "zed", 40)], "another tenant's stays");
 }

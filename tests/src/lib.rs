@@ -232,14 +232,16 @@ impl Relay {
         self.runtime.spawn(future);
     }
 
-    /// Waits (up to `limit`) until the relay's job queue has nothing queued or running, so the
-    /// documents the relay writes after a change (reviews, scores) are stored before a check.
-    /// Returns whether it became idle.
+    /// Waits (up to `limit`) until the relay's job queue has nothing running or due within a
+    /// minute (a failed job's retries included; approval deadlines hours ahead are not work to
+    /// wait for), so the documents the relay writes after a change (reviews, scores) are stored
+    /// before a check. Returns whether it became idle.
     pub fn wait_for_jobs(&self, limit: Duration) -> bool {
         let deadline = std::time::Instant::now() + limit;
         loop {
-            let counts = self.block_on(self.state.storage.job_counts()).expect("job counts");
-            if counts.queued == 0 && counts.running == 0 {
+            let soon = self.state.clock.now() + 60_000;
+            let busy = self.block_on(self.state.storage.jobs_before(soon)).expect("job counts");
+            if busy == 0 {
                 return true;
             }
             if std::time::Instant::now() >= deadline {

@@ -518,3 +518,50 @@ fn an_order_for_more_than_the_stock_is_rejected_with_a_finding_naming_the_wareho
         review.findings
     );
 }
+
+#[test]
+fn an_away_manager_delegates_from_the_phone_api_and_hq_decides_on_their_behalf_from_its_phone() {
+    use fieldsync_core::sync::TransportError;
+    use fieldsync_core::sync::http::{end_out_of_office, set_out_of_office};
+
+    let relay = Relay::start();
+    let rep = relay.phone("rep-01");
+    let manager = relay.phone("manager-north");
+    let hq = relay.phone("hq-admin");
+    rep.sync();
+    let now = fieldsync_core::clock::now_ms();
+    let away = set_out_of_office(&relay.base_url, &manager.session.token, "hq-admin", now - 60_000, now + 86_400_000);
+    away.unwrap();
+    // HQ may not hand its steps to a manager: refused by the relay, naming why.
+    let refused = set_out_of_office(&relay.base_url, &hq.session.token, "manager-north", now, now + 86_400_000);
+    match refused {
+        Err(TransportError::Refused { status: 400, reason, .. }) => {
+            assert!(reason.contains("cannot decide for a hq"), "{reason}")
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+
+    let shop = shop(&rep);
+    let order = submit(&rep, &shop, line(&rep, &shop, qty_for_total(&rep, &shop, 40_000), 0));
+    rep.sync();
+    let routed = wait_for_review(&hq, &order, |r| r.current_step() == Some(0));
+    let step = &routed.steps[0];
+    assert_eq!(
+        (step.approver.as_str(), step.on_behalf_of.as_deref()),
+        (hq.session.user_id.as_str(), Some(manager.session.user_id.as_str()))
+    );
+    assert!(step.sla.as_ref().and_then(|sla| sla.due_at).is_some(), "the demo policy's 4 h deadline");
+    let waiting = hq.store.waiting_on(&hq.session.user_id).unwrap();
+    assert!(waiting.iter().any(|(_, r)| r.order_id == order.as_str()), "in HQ's queue on its phone");
+
+    hq.store.decide(&order, 0, Verdict::Approve, "").unwrap();
+    hq.sync();
+    let seen = wait_for_review(&rep, &order, |r| r.outcome != ReviewOutcome::NeedsApproval);
+    assert_eq!(seen.outcome, ReviewOutcome::Approved);
+    assert_eq!(
+        seen.steps[0].on_behalf_of.as_deref(),
+        Some(manager.session.user_id.as_str()),
+        "the rep sees on whose behalf"
+    );
+    end_out_of_office(&relay.base_url, &manager.session.token).unwrap();
+}

@@ -474,11 +474,11 @@ fn the_demo_field_day_runs_twice_on_one_data_directory_without_flagging_the_seco
 
     let dir = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let (base_url, logins) =
+    let (base_url, logins, clock) =
         start_relay(&runtime, dir.path(), std::net::SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
     for run in 1..=2 {
         let mut narration = Vec::new();
-        let summary = field_day(&base_url, &logins, &dir.path().join("phones"), &mut narration).unwrap();
+        let summary = field_day(&base_url, &logins, &clock, &dir.path().join("phones"), &mut narration).unwrap();
         let narration = String::from_utf8(narration).unwrap();
         assert_eq!(summary.orders_submitted, 7);
         assert_eq!(summary.orders_at_hq, 7 * run, "run {run}: every day's orders reach HQ");
@@ -514,5 +514,18 @@ fn the_demo_field_day_runs_twice_on_one_data_directory_without_flagging_the_seco
         assert!(!narration.contains("{\""), "run {run}: raw JSON in the narration:\n{narration}");
         assert!(!narration.contains("sees the manager's approval"), "run {run}");
         assert!(narration.contains("waits for HQ"), "run {run}: the manager's approvals wait for HQ:\n{narration}");
+        // Deadlines, with the relay's clock moved forward: the manager's queue, a reminder for
+        // each order in it, the manager approving from it, and the order left there escalating.
+        assert!(narration.contains("waiting on me: order"), "run {run}:\n{narration}");
+        // Of the manager's queue, only the restock (400.00 or more) has a deadline; the others are
+        // out of policy, routed without one.
+        assert_eq!(summary.reminders, 1, "run {run}: the restock is reminded: {summary:?}");
+        assert!(narration.contains("reminder: Order N-"), "run {run}:\n{narration}");
+        assert_eq!(summary.escalations.len(), 1, "run {run}: {summary:?}");
+        assert!(
+            narration.contains("escalated from manager-north to hq-admin (hq)")
+                && narration.contains("was escalated to you"),
+            "run {run}:\n{narration}"
+        );
     }
 }

@@ -270,10 +270,18 @@ class RepTest(unittest.TestCase):
             self.assertIn(alert.state, (fs.AlertState.OPEN, fs.AlertState.CLOSED))
         # A rep approves nothing; a manager's pending steps all name the manager.
         self.assertEqual(self.rep.pending_approvals(), [])
+        self.assertEqual(self.rep.my_pending_approvals(), [])
         manager, session = signed_in_phone(self.dir.name, "manager-north")
         for pending in manager.pending_approvals():
             self.assertEqual(pending.step.approver, session.user_id)
             self.assertEqual(pending.step.state, fs.StepState.PENDING)
+        # "Waiting on me": the same steps, the earliest deadline first, no deadline last.
+        mine = manager.my_pending_approvals()
+        self.assertEqual(sorted(p.order_id for p in mine), sorted(p.order_id for p in manager.pending_approvals()))
+        deadlines = [p.due_at for p in mine]
+        with_deadline = [d for d in deadlines if d is not None]
+        self.assertEqual(with_deadline, sorted(with_deadline))
+        self.assertEqual(deadlines[:len(with_deadline)], with_deadline)
 
     def test_deciding_needs_an_approver_and_the_orders_review(self):
         order_id = self.rep.create_order(self.store.id, [self.line(self.products[0], 1)], "")

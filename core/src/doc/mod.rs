@@ -29,7 +29,7 @@ use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ROOT, ReadDoc, ScalarValue, Value};
 use autosurgeon::{Hydrate, Reconcile};
 
-pub use approval_policy::{ApprovalPolicy, ApprovalRule, ApproverRole};
+pub use approval_policy::{ApprovalPolicy, ApprovalRule, ApproverRole, EscalationTarget, WorkingHours};
 pub use catalog::{Catalog, DiscountPolicy, PriceBreak, PriceList, Product, Promotion};
 pub use decision::{Decision, Verdict};
 pub use inbox::{Alert, AlertState, Inbox};
@@ -39,7 +39,7 @@ pub use inspection::{
 pub use inspection_score::{InspectionScore, ItemScore, PhotoAssessment, Trust};
 pub use inventory::{Inventory, StockLevel};
 pub use order::{Order, OrderLine, OrderStatus};
-pub use order_review::{ApprovalStep, Finding, OrderReview, ReviewOutcome, Severity, StepState};
+pub use order_review::{ApprovalStep, Escalation, Finding, OrderReview, ReviewOutcome, Severity, StepSla, StepState};
 pub use retail_store::RetailStore;
 pub use template::{Template, TemplateItem};
 

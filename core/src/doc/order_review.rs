@@ -6,7 +6,7 @@
 
 use autosurgeon::{Hydrate, Reconcile};
 
-use super::{DocKind, DocumentModel, IndexFields};
+use super::{DocKind, DocumentModel, EscalationTarget, IndexFields};
 
 /// The verdict on an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hydrate, Reconcile)]
@@ -79,6 +79,46 @@ pub struct ApprovalStep {
     /// When the decision was applied, ms since the Unix epoch.
     pub decided_at: Option<i64>,
     /// The approver's reason (required for a rejection).
+    pub reason: String,
+    /// The step's deadline, when a policy rule gives it an SLA.
+    #[autosurgeon(missing = "Default::default")]
+    pub sla: Option<StepSla>,
+    /// Whom the approver decides for: the user the step was routed to, who was out of office
+    /// and delegated it to `approver`.
+    #[autosurgeon(missing = "Default::default")]
+    pub on_behalf_of: Option<String>,
+}
+
+/// A step's deadline: set when the policy rule behind the step has an SLA; the times are set
+/// when the step starts waiting for its approver.
+#[derive(Debug, Clone, PartialEq, Hydrate, Reconcile)]
+pub struct StepSla {
+    /// The SLA, in minutes (business minutes under a working calendar).
+    pub respond_within_minutes: i64,
+    /// Where the step goes when the deadline passes (`None`: it stays, overdue).
+    pub escalate_to: Option<EscalationTarget>,
+    /// When the step started waiting, ms since the Unix epoch.
+    pub started_at: Option<i64>,
+    /// When the approver is reminded, ms since the Unix epoch.
+    pub remind_at: Option<i64>,
+    /// The deadline, ms since the Unix epoch.
+    pub due_at: Option<i64>,
+    /// When the reminder went to the approver's inbox.
+    pub reminded_at: Option<i64>,
+    /// The escalation at the deadline, once it happened.
+    pub escalation: Option<Escalation>,
+}
+
+/// An overdue step handed to someone else: who, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Hydrate, Reconcile)]
+pub struct Escalation {
+    /// The approver the step was waiting for.
+    pub from: String,
+    /// The approver it went to.
+    pub to: String,
+    /// When, ms since the Unix epoch.
+    pub at: i64,
+    /// Why, readable (`not decided within 4h (due 2026-…): escalated to hq`).
     pub reason: String,
 }
 

@@ -8,7 +8,7 @@
 use super::LocalStore;
 use super::feed::{ChangeOrigin, DocChange};
 use crate::clock::now_ms;
-use crate::doc::{self, Decision, DocKind, DocumentModel, Verdict};
+use crate::doc::{self, Decision, DocKind, DocumentModel, OrderReview, Verdict};
 use crate::error::{Error, Result};
 use crate::id::DocumentId;
 use crate::identity::Role;
@@ -68,6 +68,25 @@ impl LocalStore {
             self.feed.publish(DocChange { id: id.clone(), kind: Decision::KIND, origin: ChangeOrigin::Local });
         }
         Ok(id)
+    }
+
+    /// The reviews on this device whose current step waits on `approver`, with that step's
+    /// index: the earliest deadline first (steps without one last), then the oldest review.
+    pub fn waiting_on(&self, approver: &str) -> Result<Vec<(usize, OrderReview)>> {
+        let mut waiting = Vec::new();
+        for id in self.ids_of_kind(DocKind::OrderReview)? {
+            let review: OrderReview = self.get(&id)?;
+            let current =
+                review.current_step().filter(|i| review.steps.get(*i).is_some_and(|s| s.approver == approver));
+            if let Some(index) = current {
+                waiting.push((index, review));
+            }
+        }
+        let due = |(index, review): &(usize, OrderReview)| {
+            review.steps.get(*index).and_then(|s| s.sla.as_ref()).and_then(|sla| sla.due_at)
+        };
+        waiting.sort_by_key(|entry| (due(entry).is_none(), due(entry), entry.1.reviewed_at));
+        Ok(waiting)
     }
 
     /// The signed-in approver's decisions on this device about an order, newest first.

@@ -61,7 +61,14 @@ pub enum Applied {
     Revised,
 }
 
-/// Why a decision is refused. Messages name the values.
+/// A step as people see it: pages and messages number steps from 1, while a decision's `step`
+/// (the phone API's and `POST /v1/orders/{id}/decision`'s) is the index, from 0.
+pub fn display_step(index: u64) -> u64 {
+    index.saturating_add(1)
+}
+
+/// Why a decision is refused. Messages name the values, and the step as pages number it
+/// ([`display_step`]); the fields keep the index.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecisionRefused {
     /// The rep who owns the order can never approve it.
@@ -73,7 +80,7 @@ pub enum DecisionRefused {
         approver: String,
     },
     /// The review has no such step.
-    #[error("order {order_id} has no approval step {step}")]
+    #[error("order {order_id} has no approval step {}", display_step(*.step))]
     UnknownStep {
         /// The order.
         order_id: String,
@@ -91,7 +98,7 @@ pub enum DecisionRefused {
         review: u64,
     },
     /// Someone other than the step's approver decided.
-    #[error("step {step} of order {order_id} is for {expected}, not for {approver}")]
+    #[error("step {} of order {order_id} is for {expected}, not for {approver}", display_step(*.step))]
     NotApprover {
         /// The order.
         order_id: String,
@@ -103,7 +110,7 @@ pub enum DecisionRefused {
         approver: String,
     },
     /// A rejection without a reason.
-    #[error("rejecting step {step} of order {order_id} needs a reason")]
+    #[error("rejecting step {} of order {order_id} needs a reason", display_step(*.step))]
     MissingReason {
         /// The order.
         order_id: String,
@@ -111,7 +118,7 @@ pub enum DecisionRefused {
         step: u64,
     },
     /// The step is not the one waiting for a decision.
-    #[error("step {step} of order {order_id} is not waiting for a decision (order is {outcome})")]
+    #[error("step {} of order {order_id} is not waiting for a decision (order is {outcome})", display_step(*.step))]
     NotCurrent {
         /// The order.
         order_id: String,
@@ -225,12 +232,14 @@ mod tests {
             .iter()
             .zip(approvers)
             .map(|(state, approver)| ApprovalStep {
+                on_behalf_of: None,
                 role: if approver.starts_with("hq") { "hq".into() } else { "manager".into() },
                 approver: approver.into(),
                 rule: "r".into(),
                 state: *state,
                 decided_at: (*state != StepState::Pending).then_some(NOW - 10),
                 reason: String::new(),
+                sla: None,
             })
             .collect();
         let mut review = OrderReview {
@@ -305,7 +314,7 @@ mod tests {
                 vec![P, P],
                 decision(1, "hq-admin", Approve, ""),
                 f,
-                Err("step 1 of order order-1 is not waiting for a decision (order is needs-approval)"),
+                Err("step 2 of order order-1 is not waiting for a decision (order is needs-approval)"),
                 vec![P, P],
                 ReviewOutcome::NeedsApproval,
             ),
@@ -314,7 +323,7 @@ mod tests {
                 vec![P, P],
                 decision(0, "hq-admin", Approve, ""),
                 f,
-                Err("step 0 of order order-1 is for manager-north, not for hq-admin"),
+                Err("step 1 of order order-1 is for manager-north, not for hq-admin"),
                 vec![P, P],
                 ReviewOutcome::NeedsApproval,
             ),
@@ -332,8 +341,17 @@ mod tests {
                 vec![P],
                 decision(0, "manager-north", Reject, "  "),
                 f,
-                Err("rejecting step 0 of order order-1 needs a reason"),
+                Err("rejecting step 1 of order order-1 needs a reason"),
                 vec![P],
+                ReviewOutcome::NeedsApproval,
+            ),
+            (
+                "a reason is asked for the second step, numbered as pages show it",
+                vec![A, P],
+                decision(1, "hq-admin", Reject, ""),
+                f,
+                Err("rejecting step 2 of order order-1 needs a reason"),
+                vec![A, P],
                 ReviewOutcome::NeedsApproval,
             ),
             (
@@ -341,7 +359,7 @@ mod tests {
                 vec![P],
                 decision(5, "manager-north", Approve, ""),
                 f,
-                Err("order order-1 has no approval step 5"),
+                Err("order order-1 has no approval step 6"),
                 vec![P],
                 ReviewOutcome::NeedsApproval,
             ),
@@ -359,7 +377,7 @@ mod tests {
                 vec![A, P],
                 decision(0, "manager-north", Reject, "no"),
                 f,
-                Err("step 0 of order order-1 is not waiting for a decision (order is needs-approval)"),
+                Err("step 1 of order order-1 is not waiting for a decision (order is needs-approval)"),
                 vec![A, P],
                 ReviewOutcome::NeedsApproval,
             ),
@@ -386,7 +404,7 @@ mod tests {
                 vec![A, A],
                 decision(0, "manager-north", Reject, "too late"),
                 Revision::Allowed,
-                Err("step 0 of order order-1 is not waiting for a decision (order is approved)"),
+                Err("step 1 of order order-1 is not waiting for a decision (order is approved)"),
                 vec![A, A],
                 ReviewOutcome::Approved,
             ),

@@ -10,11 +10,13 @@
 //!   tier B`), the minimum order value, stock;
 //! - [`routing`]: the approval steps the tenant's [`ApprovalPolicy`](crate::doc::ApprovalPolicy)
 //!   asks for;
-//! - [`approval`]: applying an approver's decision to the review.
+//! - [`approval`]: applying an approver's decision to the review;
+//! - [`deadline`]: the SLA of a waiting step, its reminder and escalation.
 //!
 //! [`assess`] runs the first three in order and is what both sides call.
 
 pub mod approval;
+pub mod deadline;
 pub mod pricing;
 pub mod routing;
 pub mod validation;

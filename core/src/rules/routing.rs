@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::doc::{ApprovalPolicy, ApprovalRule, ApproverRole};
+use crate::doc::{ApprovalPolicy, ApprovalRule, ApproverRole, EscalationTarget};
 
 /// The rule named by the step added for an out-of-policy order that no policy rule routes.
 pub const OUT_OF_POLICY_RULE: &str = "out-of-policy: outside the discount policy";
@@ -41,6 +41,8 @@ pub struct RoutedStep {
     pub role: ApproverRole,
     /// The rules that asked for it (`id: name (policy vN)`, joined by `; `).
     pub rule: String,
+    /// The tightest SLA among those rules, in minutes, with where that rule escalates.
+    pub deadline: Option<(i64, Option<EscalationTarget>)>,
 }
 
 /// Whether every condition of `rule` that is set holds for `facts`.
@@ -56,23 +58,29 @@ pub fn rule_matches(rule: &ApprovalRule, facts: &RoutingFacts) -> bool {
 
 /// The approval steps an order needs; empty: approved automatically.
 pub fn route(policy: Option<&ApprovalPolicy>, facts: &RoutingFacts) -> Vec<RoutedStep> {
-    let mut reasons: BTreeMap<ApproverRole, Vec<String>> = BTreeMap::new();
+    type Deadline = Option<(i64, Option<EscalationTarget>)>;
+    let mut reasons: BTreeMap<ApproverRole, (Vec<String>, Deadline)> = BTreeMap::new();
     if let Some(policy) = policy {
         for (id, rule) in policy.rules.iter().filter(|(_, rule)| rule_matches(rule, facts)) {
             for role in &rule.approvers {
                 let why = format!("{id}: {} (policy v{})", rule.name, policy.version);
-                let list = reasons.entry(*role).or_default();
+                let (list, deadline) = reasons.entry(*role).or_default();
                 if !list.contains(&why) {
                     list.push(why);
+                }
+                if let Some(minutes) = rule.respond_within_minutes.filter(|m| *m > 0)
+                    && deadline.is_none_or(|(tightest, _)| minutes < tightest)
+                {
+                    *deadline = Some((minutes, rule.escalate_to));
                 }
             }
         }
     }
     if reasons.is_empty() && facts.out_of_policy {
-        reasons.insert(ApproverRole::Manager, vec![OUT_OF_POLICY_RULE.to_owned()]);
+        reasons.insert(ApproverRole::Manager, (vec![OUT_OF_POLICY_RULE.to_owned()], None));
     }
     // BTreeMap order is the enum order: managers, then HQ.
-    reasons.into_iter().map(|(role, rules)| RoutedStep { role, rule: rules.join("; ") }).collect()
+    reasons.into_iter().map(|(role, (rules, deadline))| RoutedStep { role, rule: rules.join("; "), deadline }).collect()
 }
 
 #[cfg(test)]
@@ -169,6 +177,7 @@ mod tests {
                     }),
                 ),
             ]),
+            ..ApprovalPolicy::default()
         };
         let steps = route(Some(&policy), &facts());
         assert_eq!(
@@ -176,11 +185,40 @@ mod tests {
             vec![
                 RoutedStep {
                     role: ApproverRole::Manager,
-                    rule: "big: big order (policy v3); dairy: fresh goods (policy v3)".into()
+                    rule: "big: big order (policy v3); dairy: fresh goods (policy v3)".into(),
+                    deadline: None,
                 },
-                RoutedStep { role: ApproverRole::Hq, rule: "big: big order (policy v3)".into() },
+                RoutedStep { role: ApproverRole::Hq, rule: "big: big order (policy v3)".into(), deadline: None },
             ]
         );
+    }
+
+    #[test]
+    fn a_step_takes_the_tightest_sla_of_its_rules_with_that_rules_escalation() {
+        let policy = ApprovalPolicy {
+            version: 2,
+            rules: BTreeMap::from([
+                (
+                    "slow".to_owned(),
+                    rule(|r| {
+                        r.respond_within_minutes = Some(480);
+                        r.escalate_to = Some(EscalationTarget::NextManagerUp);
+                    }),
+                ),
+                (
+                    "fast".to_owned(),
+                    rule(|r| {
+                        r.respond_within_minutes = Some(240);
+                        r.escalate_to = Some(EscalationTarget::Hq);
+                    }),
+                ),
+                ("none".to_owned(), rule(|r| r.approvers = vec![ApproverRole::Hq])),
+            ]),
+            ..ApprovalPolicy::default()
+        };
+        let steps = route(Some(&policy), &facts());
+        assert_eq!(steps[0].deadline, Some((240, Some(EscalationTarget::Hq))));
+        assert_eq!(steps[1].deadline, None, "the HQ step's only rule has no SLA");
     }
 
     #[test]
@@ -195,6 +233,7 @@ mod tests {
                     r.approvers = vec![ApproverRole::Hq];
                 }),
             )]),
+            ..ApprovalPolicy::default()
         };
         let out = RoutingFacts { over_discount_limit: true, out_of_policy: true, ..facts() };
         // (case, policy, facts, expected roles)

@@ -119,6 +119,38 @@ pub fn logout(base_url: &str, token: &str) -> Result<(), TransportError> {
     if response.status().is_success() { Ok(()) } else { Err(failure(response)) }
 }
 
+#[derive(Serialize)]
+struct OutOfOffice {
+    delegate: String,
+    from: i64,
+    until: i64,
+}
+
+/// Sets the signed-in approver's out-of-office: `PUT /v1/me/out-of-office` with the delegate's
+/// username and the period (ms since the Unix epoch, `until` excluded). The relay checks the
+/// delegate's role and refuses a loop (`Refused`, naming why).
+pub fn set_out_of_office(
+    base_url: &str,
+    token: &str,
+    delegate: &str,
+    from: i64,
+    until: i64,
+) -> Result<(), TransportError> {
+    let url = format!("{}/v1/me/out-of-office", base_url.trim_end_matches('/'));
+    let body = OutOfOffice { delegate: delegate.to_owned(), from, until };
+    let response =
+        agent().put(&url).header("authorization", format!("Bearer {token}")).send_json(body).map_err(unreachable)?;
+    if response.status().is_success() { Ok(()) } else { Err(failure(response)) }
+}
+
+/// Ends the signed-in approver's out-of-office: `DELETE /v1/me/out-of-office`.
+pub fn end_out_of_office(base_url: &str, token: &str) -> Result<(), TransportError> {
+    let url = format!("{}/v1/me/out-of-office", base_url.trim_end_matches('/'));
+    let response = agent().delete(&url).header("authorization", format!("Bearer {token}")).call();
+    let response = response.map_err(unreachable)?;
+    if response.status().is_success() { Ok(()) } else { Err(failure(response)) }
+}
+
 /// The relay at a base URL, with a session's token.
 pub struct HttpTransport {
     base_url: String,

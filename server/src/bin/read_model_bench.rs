@@ -512,6 +512,11 @@ fn order(rng: &mut StdRng, tenant: &Tenant, n: usize, now: i64, loaded: &mut Loa
         state: state.to_owned(),
         decided_at,
         reason: String::new(),
+        started_at: Some(reviewed_at),
+        due_at: None,
+        reminded_at: None,
+        escalated_at: None,
+        escalated_from: None,
     };
     let roll: f64 = rng.random();
     let decided_by_manager = reviewed_at + rng.random_range(HOUR / 2..72 * HOUR);
@@ -541,6 +546,7 @@ fn order(rng: &mut StdRng, tenant: &Tenant, n: usize, now: i64, loaded: &mut Loa
         current_approver_role: waiting.then(|| "manager".to_owned()),
         current_approver: waiting.then(|| manager.clone()),
         step_count: steps.len() as i64,
+        current_due_at: None,
     };
     changes.extend(Projection::Review { row: review, steps }.into_row_changes());
     changes

@@ -186,6 +186,36 @@ pub async fn inspections(
     Ok(attachment("inspections.csv", body))
 }
 
+/// `GET /dashboard/approvals/report.csv?days=30`: the approvals report, one row per group
+/// (`by` is `step`, `approver` or `rule`); times in ms.
+pub async fn approvals_report(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    query: Result<Query<orders::report::ReportQuery>, QueryRejection>,
+) -> Result<Response, DashError> {
+    Section::Orders.check(&viewer.caller)?;
+    let Query(query) = query.unwrap_or_default();
+    let days = orders::report::parse_days(query.days.as_deref())?;
+    let report = orders::report::report(state.storage.as_ref(), &viewer.caller, days, state.clock.now()).await?;
+    let header = ["days", "by", "key", "steps", "decided", "median_ms", "p90_ms", "overdue", "escalations"];
+    let mut out = line(&header.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>());
+    let ms = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for g in &report.groups {
+        out.push_str(&line(&[
+            report.days.to_string(),
+            g.by.as_str().to_owned(),
+            g.key.clone(),
+            g.steps.to_string(),
+            g.decided.to_string(),
+            ms(g.median_ms),
+            ms(g.p90_ms),
+            g.overdue.to_string(),
+            g.escalations.to_string(),
+        ]));
+    }
+    Ok(attachment(&format!("approvals-{days}-days.csv"), Body::from(out)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

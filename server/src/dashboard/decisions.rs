@@ -14,6 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use fieldsync_core::doc::{OrderReview, Verdict};
+use fieldsync_core::rules::approval::display_step;
 use fieldsync_core::rules::{DecisionInput, check_decision};
 use fieldsync_core::{DocumentId, Role};
 use serde::Deserialize;
@@ -87,7 +88,7 @@ pub fn decision_forms(order_id: &str, csrf: &str, step: u64, submission: u64) ->
             form method="post" action=(action) #approve-form {
                 (hidden)
                 input type="hidden" name="verdict" value="approve";
-                span.note { "Step " (step + 1) " waits for you." }
+                span.note { "Step " (display_step(step)) " waits for you." }
                 button.primary type="submit" #approve { "Approve" }
             }
             form method="post" action=(action) #reject-form {
@@ -129,9 +130,11 @@ pub async fn decide(
         Ok::<_, Error>(DecisionRequest { step, verdict, reason: form.reason.clone(), submission: Some(submission) })
     })();
     let result = match request {
-        Ok(request) => decide_order(state.storage.as_ref(), &state.caches, &viewer.caller, &order_id, &request)
-            .await
-            .map(|(_, review)| review),
+        Ok(request) => {
+            decide_order(state.storage.as_ref(), &state.caches, &viewer.caller, &order_id, &request, state.clock.now())
+                .await
+                .map(|(_, review)| review)
+        }
         Err(error) => Err(error),
     };
     match result {

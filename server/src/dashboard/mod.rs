@@ -54,6 +54,25 @@ pub fn routes() -> Router<AppState> {
             "/dashboard/orders/{id}/decision",
             post(decisions::decide).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
         )
+        .route("/dashboard/approvals", get(pages::approvals))
+        .route("/dashboard/approvals/report", get(pages::approvals_report))
+        .route("/dashboard/approvals/report.csv", get(csv::approvals_report))
+        .route(
+            "/dashboard/approvals/approve",
+            post(pages::bulk_approve).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
+        .route(
+            "/dashboard/out-of-office",
+            get(pages::out_of_office)
+                .post(pages::set_out_of_office)
+                .layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
+        .route(
+            "/dashboard/policy",
+            get(pages::policy_editor)
+                .post(pages::policy_post)
+                .layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
         .route("/dashboard/stores", get(stores::stores))
         .route("/stores", get(stores::stores))
         .route("/dashboard/inspections", get(pages::inspections))

@@ -64,6 +64,11 @@ pub fn review_json(review: &OrderReview, currency: &str) -> Value {
             "state": step_state(s.state),
             "decided_at": s.decided_at,
             "reason": s.reason,
+            "on_behalf_of": s.on_behalf_of,
+            "due_at": s.sla.as_ref().and_then(|sla| sla.due_at),
+            "escalation": s.sla.as_ref().and_then(|sla| sla.escalation.as_ref()).map(|e| json!({
+                "from": e.from, "to": e.to, "at": e.at, "reason": e.reason,
+            })),
         })).collect::<Vec<_>>(),
         "findings": review.findings.iter().map(|f| json!({
             "code": f.code,
@@ -93,7 +98,8 @@ pub async fn decide(
         submission: None,
     };
     let (decision_id, review) =
-        orders::decide_order(state.storage.as_ref(), &state.caches, &caller, &order_id, &request).await?;
+        orders::decide_order(state.storage.as_ref(), &state.caches, &caller, &order_id, &request, state.clock.now())
+            .await?;
     let locale = accounts::tenant_locale(state.storage.as_ref(), caller.tenant_id).await?;
     Ok(Json(json!({
         "decision_id": decision_id.as_str(),

@@ -67,6 +67,19 @@ pub async fn orders(
     Ok(page_json(page, request.limit, &locale, Some("rep"))?)
 }
 
+/// `GET /v1/approvals/report?days=30`: where approval time goes, by step, approver and rule
+/// (`services::orders::report`), as JSON; times in ms.
+pub async fn approvals_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    q: Result<Query<orders::report::ReportQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let q = query(q)?;
+    let days = orders::report::parse_days(q.days.as_deref())?;
+    let report = orders::report::report(state.storage.as_ref(), &caller, days, state.clock.now()).await?;
+    Ok(Json(serde_json::to_value(&report).map_err(|e| Error::Storage(format!("cannot encode the report: {e}")))?))
+}
+
 /// `GET /v1/inspections`: a page of inspections ([`InspectionQuery`] names the filters).
 pub async fn inspections(
     State(state): State<AppState>,

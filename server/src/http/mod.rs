@@ -13,6 +13,7 @@ pub mod imports;
 pub mod inspection_report;
 pub mod lists;
 pub mod live;
+pub mod out_of_office;
 pub mod security_headers;
 pub mod sync;
 
@@ -49,6 +50,11 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/docs/{id}", get(docs::get_doc))
         .route("/v1/orders", get(lists::orders))
         .route("/v1/orders/{id}/decision", post(decisions::decide).layer(json))
+        .route("/v1/approvals/report", get(lists::approvals_report))
+        .route(
+            "/v1/me/out-of-office",
+            get(out_of_office::show).put(out_of_office::set).delete(out_of_office::clear).layer(json),
+        )
         .route("/v1/inspections", get(lists::inspections))
         .route("/v1/alerts", get(lists::alerts))
         .route("/v1/overview", get(lists::overview))

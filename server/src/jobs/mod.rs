@@ -9,6 +9,7 @@
 //! the runner are the queue's vocabulary, below the services ([`crate::services::queue`]).
 
 pub mod apply_decision;
+pub mod approval_deadline;
 pub mod deliver_webhook;
 pub mod evaluate_alerts;
 pub mod review_order;
@@ -19,7 +20,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fieldsync_core::DocumentId;
-use fieldsync_core::clock::now_ms;
 use tokio::task::JoinSet;
 
 use crate::error::{Error, Result};
@@ -84,6 +84,7 @@ pub async fn run_job(state: &AppState, job: &Job) -> Result<()> {
         inspections::scoring::KIND => score_inspection::run(state, job).await,
         orders::review::KIND => review_order::run(state, job).await,
         orders::apply::KIND => apply_decision::run(state, job).await,
+        orders::deadline::KIND => approval_deadline::run(state, job).await,
         alerts::KIND => evaluate_alerts::run(state, job).await,
         alerts::webhook::KIND => deliver_webhook::run(state, job).await,
         crate::quarantine::KIND => crate::quarantine::run(state, job).await,
@@ -94,6 +95,8 @@ pub async fn run_job(state: &AppState, job: &Job) -> Result<()> {
 
 /// Runs the queue until the relay shuts down (spawn it on the relay's runtime): one task per
 /// [`Lane`], all under one worker name.
+/// Jobs are due, leased and recorded by the relay's clock ([`crate::clock::Clock`]), so a
+/// clock moved forward runs the deadlines it passed.
 pub async fn run_queue(state: AppState) {
     let worker = format!("relay-{}", crate::storage::random_id());
     let lanes = lanes(&state.config);
@@ -117,7 +120,8 @@ async fn run_lane(state: AppState, worker: String, lane: Lane) {
         let mut claimed_all = false;
         if free > 0 {
             let limit = u32::try_from(free).unwrap_or(u32::MAX);
-            let jobs = match state.storage.claim_jobs_of(&worker, lane.kinds, limit, now_ms(), lease_ms).await {
+            let jobs = match state.storage.claim_jobs_of(&worker, lane.kinds, limit, state.clock.now(), lease_ms).await
+            {
                 Ok(jobs) => jobs,
                 Err(error) => {
                     tracing::error!(%error, lane = lane.name, "cannot read the job queue");
@@ -144,7 +148,7 @@ async fn run_lane(state: AppState, worker: String, lane: Lane) {
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             _ = renewal.tick() => {
                 let ids: Vec<i64> = lock(&running).iter().copied().collect();
-                let until = now_ms().saturating_add(lease_ms);
+                let until = state.clock.now().saturating_add(lease_ms);
                 if let Err(error) = state.storage.renew_job_leases(&worker, &ids, until).await {
                     tracing::warn!(%error, lane = lane.name, "cannot renew job leases");
                 }
@@ -165,12 +169,12 @@ async fn run_and_record(state: &AppState, job: &Job, timeout: Duration) {
     };
     state.metrics.job_run(&job.kind, outcome.is_ok(), started.elapsed());
     let recorded = match outcome {
-        Ok(()) => state.storage.complete_job(job.id, now_ms()).await,
+        Ok(()) => state.storage.complete_job(job.id, state.clock.now()).await,
         Err(error) => {
             let attempts = job.attempts + 1;
-            let retry = (attempts < MAX_ATTEMPTS).then(|| now_ms() + 1_000 * i64::from(attempts * attempts));
+            let retry = (attempts < MAX_ATTEMPTS).then(|| state.clock.now() + 1_000 * i64::from(attempts * attempts));
             tracing::warn!(job = job.id, kind = %job.kind, attempts, %error, "job failed");
-            state.storage.fail_job(job.id, &error.to_string(), retry, now_ms()).await
+            state.storage.fail_job(job.id, &error.to_string(), retry, state.clock.now()).await
         }
     };
     if let Err(error) = recorded {

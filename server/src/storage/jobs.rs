@@ -93,4 +93,8 @@ pub trait JobStore {
 
     /// Jobs by state.
     async fn job_counts(&self) -> Result<JobCounts>;
+
+    /// Jobs running, or queued to run before `until`: what "the relay is busy" means now that
+    /// some jobs (approval deadlines) are queued hours ahead.
+    async fn jobs_before(&self, until: i64) -> Result<u64>;
 }

@@ -574,6 +574,222 @@ pub async fn list_orders(
     Ok(Page { rows, next })
 }
 
+/// One order waiting on an approver, as the approvals queue shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WaitingRow {
+    /// The order's document id.
+    pub id: String,
+    /// Its readable number.
+    pub number: Option<String>,
+    /// The step waiting (index, from 0).
+    pub step: i64,
+    /// The submission under review (what a decision names).
+    pub submission: i64,
+    /// The rep's username.
+    pub rep_name: Option<String>,
+    /// The store's name.
+    pub store_name: Option<String>,
+    /// Total after line discounts, in cents.
+    pub total_cents: i64,
+    /// When it was submitted.
+    pub at: i64,
+    /// The step's deadline, if it has an SLA.
+    pub due_at: Option<i64>,
+}
+
+/// Most rows the approvals queue shows: more waiting on one person is a backlog to report, not
+/// to scroll.
+pub const QUEUE_LIMIT: u32 = 500;
+
+/// The orders in `filter` waiting on `approver`: the earliest deadline first (so the overdue
+/// ones lead), steps without a deadline after them, oldest submission first; at most
+/// [`QUEUE_LIMIT`].
+pub async fn waiting_on(
+    store: &Store,
+    tenant_id: i64,
+    filter: &OrderFilter,
+    approver: &str,
+) -> Result<Vec<WaitingRow>> {
+    let mut sql = Sql::default();
+    sql.with(
+        "SELECT o.order_id, o.order_number, o.current_step, o.reviewed_submission, u.username, s.name, \
+         o.total_cents, o.listed_at, o.current_due_at FROM order_rows o \
+         LEFT JOIN users u ON u.tenant_id = o.tenant_id AND u.id = o.rep \
+         LEFT JOIN store_rows s ON s.tenant_id = o.tenant_id AND s.store_id = o.store_id \
+         WHERE o.tenant_id = ?",
+        [Cell::int(tenant_id)],
+    );
+    // The queue searches no text: the filter's other conditions and the approver.
+    let filter = OrderFilter { waiting_on: Some(approver.to_owned()), text: None, ..filter.clone() };
+    filter.condition(&mut sql, tenant_id, &Search::Any);
+    sql.with(
+        " ORDER BY CASE WHEN o.current_due_at IS NULL THEN 1 ELSE 0 END, o.current_due_at, o.listed_at, o.order_id LIMIT ?",
+        [Cell::int(i64::from(QUEUE_LIMIT))],
+    );
+    use CellKind::*;
+    let rows = store.select(sql.select(vec![Text, Text, Int, Int, Text, Text, Int, Int, Int])).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            Some(WaitingRow {
+                id: string(&row[0])?,
+                number: string(&row[1]).filter(|n| !n.is_empty()),
+                step: int(&row[2])?,
+                submission: int(&row[3]).unwrap_or(0),
+                rep_name: string(&row[4]),
+                store_name: string(&row[5]),
+                total_cents: int(&row[6]).unwrap_or(0),
+                at: int(&row[7]).unwrap_or(0),
+                due_at: int(&row[8]),
+            })
+        })
+        .collect())
+}
+
+/// One approval step as the approvals report reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepTiming {
+    /// The step's index (from 0).
+    pub step: i64,
+    /// Who was asked first: the approver it escalated from, else its approver (the delegate,
+    /// for a delegated step).
+    pub approver: String,
+    /// The approver's username.
+    pub approver_name: Option<String>,
+    /// The rules that asked for it (`id: name (policy vN)`, joined by `; `).
+    pub rule: String,
+    /// `pending`, `approved` or `rejected`.
+    pub state: String,
+    /// When it started waiting.
+    pub started_at: i64,
+    /// When it was decided.
+    pub decided_at: Option<i64>,
+    /// Its deadline.
+    pub due_at: Option<i64>,
+    /// When it escalated.
+    pub escalated_at: Option<i64>,
+}
+
+/// Most steps one approvals report reads.
+pub const REPORT_LIMIT: u32 = 500_000;
+
+/// The approval steps of orders in `reach` that started waiting in `[since, until)`, in the
+/// order they started; at most [`REPORT_LIMIT`].
+pub async fn step_timings(
+    store: &Store,
+    tenant_id: i64,
+    reach: &Reach,
+    since: i64,
+    until: i64,
+) -> Result<Vec<StepTiming>> {
+    let mut sql = Sql::default();
+    sql.with(
+        "SELECT s.step, COALESCE(s.escalated_from, s.approver), a.username, s.rule, s.state, s.started_at, s.decided_at, s.due_at, s.escalated_at \
+         FROM order_steps s JOIN order_rows o ON o.tenant_id = s.tenant_id AND o.order_id = s.order_id \
+         LEFT JOIN users a ON a.tenant_id = s.tenant_id AND a.id = COALESCE(s.escalated_from, s.approver) \
+         WHERE s.tenant_id = ? AND s.started_at >= ? AND s.started_at < ?",
+        [Cell::int(tenant_id), Cell::int(since), Cell::int(until)],
+    );
+    reach_condition(&mut sql, reach, &ORDER_REACH);
+    sql.with(" ORDER BY s.started_at, s.order_id, s.step LIMIT ?", [Cell::int(i64::from(REPORT_LIMIT))]);
+    use CellKind::*;
+    let rows = store.select(sql.select(vec![Int, Text, Text, Text, Text, Int, Int, Int, Int])).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            Some(StepTiming {
+                step: int(&row[0])?,
+                approver: string(&row[1]).unwrap_or_default(),
+                approver_name: string(&row[2]),
+                rule: string(&row[3]).unwrap_or_default(),
+                state: string(&row[4]).unwrap_or_default(),
+                started_at: int(&row[5])?,
+                decided_at: int(&row[6]),
+                due_at: int(&row[7]),
+                escalated_at: int(&row[8]),
+            })
+        })
+        .collect())
+}
+
+/// A submitted order as the policy what-if re-routes it: its store's tier, region and customer,
+/// and its lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderToRoute {
+    /// The order's id.
+    pub order_id: String,
+    /// Its store's id.
+    pub store_id: String,
+    /// The store's region.
+    pub region: String,
+    /// The store's customer tier.
+    pub tier: String,
+    /// The store's customer id.
+    pub customer_id: String,
+    /// When it was submitted.
+    pub at: i64,
+    /// Its lines: id, SKU, quantity, unit price in cents, discount in basis points, position.
+    pub lines: Vec<(String, String, i64, i64, i64, i64)>,
+}
+
+/// Every order (not a draft) submitted in `[since, until)`, with its lines, for the policy
+/// what-if: one query over `order_rows`, `order_lines` and `store_rows`.
+pub async fn orders_to_route(store: &Store, tenant_id: i64, since: i64, until: i64) -> Result<Vec<OrderToRoute>> {
+    let mut sql = Sql::default();
+    sql.with(
+        "SELECT o.order_id, o.store_id, COALESCE(s.region, o.region), s.tier, s.customer_id, o.listed_at, \
+         l.line_id, l.sku, l.qty, l.unit_price_cents, l.discount_bp, l.position \
+         FROM order_rows o JOIN order_lines l ON l.tenant_id = o.tenant_id AND l.order_id = o.order_id \
+         LEFT JOIN store_rows s ON s.tenant_id = o.tenant_id AND s.store_id = o.store_id \
+         WHERE o.tenant_id = ? AND o.listed_at >= ? AND o.listed_at < ? AND o.list_status <> 'draft' \
+         ORDER BY o.order_id, l.position",
+        [Cell::int(tenant_id), Cell::int(since), Cell::int(until)],
+    );
+    use CellKind::*;
+    let rows =
+        store.select(sql.select(vec![Text, Text, Text, Text, Text, Int, Text, Text, Int, Int, Int, Int])).await?;
+    let mut orders: Vec<OrderToRoute> = Vec::new();
+    for row in &rows {
+        let Some(order_id) = string(&row[0]) else { continue };
+        if orders.last().is_none_or(|last| last.order_id != order_id) {
+            orders.push(OrderToRoute {
+                order_id,
+                store_id: string(&row[1]).unwrap_or_default(),
+                region: string(&row[2]).unwrap_or_default(),
+                tier: string(&row[3]).unwrap_or_default(),
+                customer_id: string(&row[4]).unwrap_or_default(),
+                at: int(&row[5]).unwrap_or(0),
+                lines: Vec::new(),
+            });
+        }
+        if let Some(order) = orders.last_mut() {
+            order.lines.push((
+                string(&row[6]).unwrap_or_default(),
+                string(&row[7]).unwrap_or_default(),
+                int(&row[8]).unwrap_or(0),
+                int(&row[9]).unwrap_or(0),
+                int(&row[10]).unwrap_or(0),
+                int(&row[11]).unwrap_or(0),
+            ));
+        }
+    }
+    Ok(orders)
+}
+
+/// The tiers and regions of the tenant's stores (for checking a policy's conditions).
+pub async fn store_tiers_and_regions(store: &Store, tenant_id: i64) -> Result<(Vec<String>, Vec<String>)> {
+    let mut sql = Sql::default();
+    sql.with("SELECT DISTINCT tier, region FROM store_rows WHERE tenant_id = ?", [Cell::int(tenant_id)]);
+    let rows = store.select(sql.select(vec![CellKind::Text, CellKind::Text])).await?;
+    let mut tiers: Vec<String> = rows.iter().filter_map(|r| string(&r[0])).collect();
+    let mut regions: Vec<String> = rows.iter().filter_map(|r| string(&r[1])).collect();
+    tiers.sort();
+    tiers.dedup();
+    regions.sort();
+    regions.dedup();
+    Ok((tiers, regions))
+}
+
 /// Count and value of the orders a filter covers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct OrderTotals {

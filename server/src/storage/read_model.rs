@@ -126,6 +126,7 @@ pub const ORDER_ROWS: Table = Table {
         "current_approver_role",
         "current_approver",
         "step_count",
+        "current_due_at",
     ],
 };
 
@@ -140,7 +141,19 @@ pub const ORDER_LINES: Table = Table {
 pub const ORDER_STEPS: Table = Table {
     name: "order_steps",
     key: &["order_id", "step"],
-    columns: &["role", "approver", "rule", "state", "decided_at", "reason"],
+    columns: &[
+        "role",
+        "approver",
+        "rule",
+        "state",
+        "decided_at",
+        "reason",
+        "started_at",
+        "due_at",
+        "reminded_at",
+        "escalated_at",
+        "escalated_from",
+    ],
 };
 
 /// One row per inspection: the inspection's own columns and its score's.

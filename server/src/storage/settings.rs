@@ -27,6 +27,32 @@ impl std::fmt::Debug for WebhookSettings {
     }
 }
 
+/// An approver's out-of-office delegation: while `starts_at <= now < ends_at`, approval steps
+/// routed to `user_id` go to `delegate_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delegation {
+    /// Who is away.
+    pub user_id: String,
+    /// Who decides for them.
+    pub delegate_id: String,
+    /// From, ms since the Unix epoch.
+    pub starts_at: i64,
+    /// Until (excluded), ms since the Unix epoch.
+    pub ends_at: i64,
+}
+
+impl Delegation {
+    /// Whether it holds at `now`.
+    pub fn holds_at(&self, now: i64) -> bool {
+        self.starts_at <= now && now < self.ends_at
+    }
+
+    /// Whether its period and `[starts_at, ends_at)` share a moment.
+    pub fn overlaps(&self, starts_at: i64, ends_at: i64) -> bool {
+        self.starts_at < ends_at && starts_at < self.ends_at
+    }
+}
+
 /// Per-tenant settings.
 #[async_trait]
 pub trait TenantSettingsStore {
@@ -46,6 +72,15 @@ pub trait TenantSettingsStore {
 
     /// The ids of tenants that hold at least one document (the periodic evaluation visits them).
     async fn tenants_with_documents(&self) -> Result<Vec<i64>>;
+
+    /// Sets `delegation` as its user's one delegation (replacing theirs, if any).
+    async fn set_delegation(&self, tenant_id: i64, delegation: &Delegation, now: i64) -> Result<()>;
+
+    /// Removes `user_id`'s delegation; returns whether there was one.
+    async fn clear_delegation(&self, tenant_id: i64, user_id: &str) -> Result<bool>;
+
+    /// Every delegation of the tenant, by user id.
+    async fn delegations(&self, tenant_id: i64) -> Result<Vec<Delegation>>;
 
     /// The tenant's next readable order number (1, 2, 3, …), taken atomically: every number is
     /// handed out once, on every node.

@@ -1,5 +1,5 @@
 //! The dashboard pages: login and logout, overview, orders (with the approve / reject forms of
-//! [`super::decisions`]), inspections, devices. The stores page is in [`super::stores`].
+//! [`super::decisions`]), the approvals queue with bulk approval, inspections, devices. The stores page is in [`super::stores`].
 //!
 //! Every handler takes a [`Viewer`] (a valid dashboard session of a non-rep), checks its
 //! [`Section`], and reads documents only through [`records`], i.e. the viewer's scope. Pages
@@ -7,6 +7,7 @@
 //! ones still built with `format!` pass each user-provided string through
 //! [`esc`](super::html::esc).
 
+mod approvals;
 mod devices;
 mod filters;
 mod inspection_list;
@@ -14,15 +15,20 @@ mod inspections;
 mod login;
 mod order;
 mod orders;
+mod out_of_office;
 mod overview;
+mod policy;
 
+pub use approvals::*;
 pub use devices::*;
 pub use inspection_list::*;
 pub use inspections::*;
 pub use login::*;
 pub use order::*;
 pub use orders::*;
+pub use out_of_office::*;
 pub use overview::*;
+pub use policy::*;
 
 use axum::response::Response;
 use fieldsync_core::Role;
@@ -38,6 +44,11 @@ fn nav(role: Role) -> Vec<NavItem> {
     let mut items = vec![NavItem { href: "/", label: "Overview" }];
     if Section::Orders.allows(role) {
         items.push(NavItem { href: "/dashboard/orders", label: "Orders" });
+        items.push(NavItem { href: "/dashboard/approvals", label: "Approvals" });
+        items.push(NavItem { href: "/dashboard/out-of-office", label: "Out of office" });
+    }
+    if role == Role::Hq {
+        items.push(NavItem { href: "/dashboard/policy", label: "Policy" });
     }
     if Section::Inspections.allows(role) {
         items.push(NavItem { href: "/dashboard/inspections", label: "Inspections" });

@@ -221,7 +221,16 @@ fn steps(steps: &[ApprovalStep], names: &Names, locale: &Locale) -> Markup {
                     };
                     tr {
                         td { (i + 1) }
-                        td { (names.user(&step.approver)) " (" (step.role) ")" }
+                        td {
+                            (names.user(&step.approver)) " (" (step.role) ")"
+                            @if let Some(away) = &step.on_behalf_of { br; span.note { "on behalf of " (names.user(away)) } }
+                            @if let Some(escalation) = step.sla.as_ref().and_then(|sla| sla.escalation.as_ref()) {
+                                br; span.note.escalation { "escalated " (locale.datetime(escalation.at)) ": " (escalation.reason) }
+                            }
+                            @if let Some(due) = step.sla.as_ref().and_then(|sla| sla.due_at).filter(|_| step.state == StepState::Pending) {
+                                br; span.note { "due " (locale.datetime(due)) }
+                            }
+                        }
                         td { (step.rule) }
                         td { (status_tag(state)) }
                         td { @if let Some(at) = step.decided_at { (locale.datetime(at)) } }
@@ -275,12 +284,14 @@ mod tests {
                 text: HOSTILE.into(),
             }],
             steps: vec![ApprovalStep {
+                on_behalf_of: None,
                 role: "manager".into(),
                 approver: "manager-1".into(),
                 rule: HOSTILE.into(),
                 state: StepState::Rejected,
                 decided_at: Some(120_000),
                 reason: HOSTILE.into(),
+                sla: None,
             }],
             total_cents: 2_000,
             submitted_at: Some(60_000),

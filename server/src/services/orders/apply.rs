@@ -19,6 +19,7 @@ use fieldsync_core::doc::{Decision, OrderReview};
 use fieldsync_core::rules::{Applied, DecisionInput, DecisionRefused, Revision, apply_decision};
 use fieldsync_core::{DocKind, DocumentId};
 
+use super::deadline::{self, ClockSettings};
 use super::reservation::sync_reservation;
 use super::review::find_review;
 use crate::documents::{self, edit_as_relay};
@@ -70,13 +71,21 @@ pub async fn apply(
     }
     let review_id = review.id;
     let input = DecisionInput::from(decision);
+    let settings = ClockSettings::load(storage, caches, tenant_id).await?;
     let outcome = edit_as_relay(storage, tenant_id, &review_id, |review: &mut OrderReview| {
         let owner = review.owner.clone();
-        Ok(apply_decision(review, &owner, &input, revision, now).map(|applied| (applied, review.clone())))
+        let applied = apply_decision(review, &owner, &input, revision, now);
+        if let Ok(Applied::Decided | Applied::Revised) = applied {
+            // The next step, if one waits now, starts its clock.
+            deadline::start_clock(review, &settings, now);
+        }
+        Ok(applied.map(|applied| (applied, review.clone())))
     })
     .await?;
     if let Ok((Applied::Decided | Applied::Revised, review)) = &outcome {
         sync_reservation(storage, caches, tenant_id, review).await?;
+        deadline::schedule(storage, tenant_id, review).await?;
+        deadline::close_approval_alerts(storage, tenant_id, &decision.approver, &decision.order_id, now).await?;
     }
     Ok(outcome)
 }

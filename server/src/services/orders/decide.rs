@@ -9,7 +9,6 @@
 //! is `NotFound`, a caller who is not the step's approver `Forbidden`, a step that is not waiting
 //! `Conflict`.
 
-use fieldsync_core::clock::now_ms;
 use fieldsync_core::doc::{Decision, DocKind, OrderReview, Verdict};
 use fieldsync_core::rules::{DecisionInput, DecisionRefused, Revision};
 use fieldsync_core::{DocumentId, Role};
@@ -53,13 +52,14 @@ pub fn parse_verdict(text: &str) -> Result<Verdict> {
 /// `NotFound`), the caller a manager or HQ (else `Forbidden`), the order reviewed (else
 /// `Conflict`), and core's rules decide the rest through [`decide_for`]: only the current step's
 /// approver, never the order's own rep, a reason to reject. Anything refused changes nothing.
-/// Returns the decision document's id and the review's new state.
+/// Returns the decision document's id and the review's new state; `now` is the relay's clock.
 pub async fn decide_order(
     storage: &dyn Storage,
     caches: &Caches,
     caller: &Caller,
     order_id: &DocumentId,
     request: &DecisionRequest,
+    now: i64,
 ) -> Result<(DocumentId, OrderReview)> {
     let not_found = || Error::not_found(format!("order {order_id}"));
     let order = storage.load_doc(caller.tenant_id, order_id).await?.ok_or_else(not_found)?;
@@ -81,9 +81,9 @@ pub async fn decide_order(
         approver: caller.user_id.clone(),
         verdict: request.verdict,
         reason: request.reason.trim().to_owned(),
-        decided_at: now_ms(),
+        decided_at: now,
     };
-    decide_for(storage, caches, caller.tenant_id, &review, &decision, now_ms()).await?.map_err(refused)
+    decide_for(storage, caches, caller.tenant_id, &review, &decision, now).await?.map_err(refused)
 }
 
 fn refused(refusal: DecisionRefused) -> Error {

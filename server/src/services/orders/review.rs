@@ -18,19 +18,22 @@
 //! - **Approvers.** A manager step goes to the manager of the store's region (the first by
 //!   username), or to HQ when the region has none; an HQ step goes to the first HQ user by
 //!   username. The order's own rep is never an approver.
+//! - **Deadlines.** A step whose rules give it an SLA carries it; the first step's clock starts
+//!   with the review and its reminder and escalation are queued ([`super::deadline`]).
 
 use std::collections::BTreeMap;
 
 use automerge::Automerge;
 use fieldsync_core::doc::{
-    self, ApprovalStep, ApproverRole, DocKind, Finding, Order, OrderReview, OrderStatus, RetailStore, ReviewOutcome,
-    Severity, StepState,
+    self, ApprovalStep, ApproverRole, DocKind, EscalationTarget, Finding, Order, OrderReview, OrderStatus, RetailStore,
+    ReviewOutcome, Severity, StepSla, StepState,
 };
 use fieldsync_core::rules::{self, Assessment, code};
 use fieldsync_core::{DocumentId, Role};
 use sha2::{Digest, Sha256};
 
 use super::number::order_number;
+use super::{deadline, delegation};
 use crate::documents::{self, Derived, create_as_relay_with_id, edit_as_relay};
 use crate::error::Result;
 use crate::services::Caches;
@@ -107,7 +110,9 @@ pub async fn review_order(
         Some(stored) => Some(doc::read::<OrderReview>(&review_id, &documents::load(&stored)?)?),
         None => None,
     };
-    if existing.as_ref().is_some_and(|review| review.reviewed_heads == heads) {
+    if let Some(review) = existing.as_ref().filter(|review| review.reviewed_heads == heads) {
+        // A run that stopped between the review's write and queuing its deadlines queues them now.
+        deadline::schedule(storage, tenant_id, review).await?;
         return Ok(ReviewDone::AlreadyReviewed);
     }
 
@@ -145,7 +150,12 @@ pub async fn review_order(
     }
 
     let users = storage.list_users(tenant_id).await?;
+    let delegations = storage.delegations(tenant_id).await?;
     let mut review = build_review(order_id, &order, &store, heads, assessment, &users, now);
+    delegation::route_to_delegates(&mut review, &delegations, &users, now);
+    let locale = crate::services::accounts::tenant_locale(storage, tenant_id).await?;
+    let policy = catalog.approval_policy.clone().unwrap_or_default();
+    deadline::start_clock(&mut review, &deadline::ClockSettings::of(&policy, locale), now);
     // The first review gives the order its readable number; resubmissions keep it. Taken
     // before the write: should the write fail, the number is skipped (numbers may have gaps,
     // never duplicates).
@@ -163,7 +173,21 @@ pub async fn review_order(
     } else {
         create_as_relay_with_id(storage, tenant_id, &review_id, &review).await?;
     }
+    deadline::schedule(storage, tenant_id, &review).await?;
     Ok(ReviewDone::Reviewed(outcome))
+}
+
+/// The SLA of a step whose clock has not started.
+fn pending_sla(minutes: i64, escalate_to: Option<EscalationTarget>) -> StepSla {
+    StepSla {
+        respond_within_minutes: minutes,
+        escalate_to,
+        started_at: None,
+        remind_at: None,
+        due_at: None,
+        reminded_at: None,
+        escalation: None,
+    }
 }
 
 /// The review of an assessed order: its steps get their approvers, and a step nobody can approve
@@ -185,15 +209,23 @@ pub fn build_review(
                 // A manager step that fell back to HQ and an HQ step for the same user are one step.
                 if let Some(last) = steps.last_mut().filter(|last| last.approver == user.id) {
                     last.rule = format!("{}; {rule}", last.rule);
+                    // The merged step keeps the tighter SLA.
+                    if let Some((minutes, escalate_to)) = routed.deadline
+                        && last.sla.as_ref().is_none_or(|sla| minutes < sla.respond_within_minutes)
+                    {
+                        last.sla = Some(pending_sla(minutes, escalate_to));
+                    }
                     continue;
                 }
                 steps.push(ApprovalStep {
+                    on_behalf_of: None,
                     role: user.role.as_str().to_owned(),
                     approver: user.id.clone(),
                     rule,
                     state: StepState::Pending,
                     decided_at: None,
                     reason: String::new(),
+                    sla: routed.deadline.map(|(minutes, escalate_to)| pending_sla(minutes, escalate_to)),
                 });
             }
             None => assessment.findings.push(Finding {

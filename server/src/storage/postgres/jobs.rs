@@ -122,6 +122,18 @@ impl JobStore for PostgresStorage {
         Ok(())
     }
 
+    async fn jobs_before(&self, until: i64) -> Result<u64> {
+        let row = self
+            .client()
+            .await?
+            .query_one(
+                "SELECT COUNT(*) FROM jobs WHERE state = 'running' OR (state = 'queued' AND run_after < $1)",
+                &[&until],
+            )
+            .await?;
+        Ok(u64::try_from(row.try_get::<_, i64>(0)?).unwrap_or(0))
+    }
+
     async fn job_counts(&self) -> Result<JobCounts> {
         let rows = self.client().await?.query("SELECT state, COUNT(*) FROM jobs GROUP BY state", &[]).await?;
         let mut counts = JobCounts::default();

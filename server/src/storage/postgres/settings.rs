@@ -5,10 +5,55 @@ use async_trait::async_trait;
 
 use super::PostgresStorage;
 use crate::error::Result;
-use crate::storage::{TenantSettingsStore, WebhookSettings};
+use crate::storage::{Delegation, TenantSettingsStore, WebhookSettings};
 
 #[async_trait]
 impl TenantSettingsStore for PostgresStorage {
+    async fn set_delegation(&self, tenant_id: i64, delegation: &Delegation, now: i64) -> Result<()> {
+        let d = delegation;
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO delegations (tenant_id, user_id, delegate_id, starts_at, ends_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (tenant_id, user_id) DO UPDATE
+                 SET delegate_id = $3, starts_at = $4, ends_at = $5, updated_at = $6",
+                &[&tenant_id, &d.user_id, &d.delegate_id, &d.starts_at, &d.ends_at, &now],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn clear_delegation(&self, tenant_id: i64, user_id: &str) -> Result<bool> {
+        let removed = self
+            .client()
+            .await?
+            .execute("DELETE FROM delegations WHERE tenant_id = $1 AND user_id = $2", &[&tenant_id, &user_id])
+            .await?;
+        Ok(removed > 0)
+    }
+
+    async fn delegations(&self, tenant_id: i64) -> Result<Vec<Delegation>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT user_id, delegate_id, starts_at, ends_at FROM delegations WHERE tenant_id = $1 ORDER BY user_id",
+                &[&tenant_id],
+            )
+            .await?;
+        let mut delegations = Vec::with_capacity(rows.len());
+        for row in rows {
+            delegations.push(Delegation {
+                user_id: row.try_get(0)?,
+                delegate_id: row.try_get(1)?,
+                starts_at: row.try_get(2)?,
+                ends_at: row.try_get(3)?,
+            });
+        }
+        Ok(delegations)
+    }
+
     async fn webhook(&self, tenant_id: i64) -> Result<Option<WebhookSettings>> {
         let client = self.client().await?;
         let statement = client

@@ -116,6 +116,18 @@ impl JobStore for SqliteStorage {
         .await
     }
 
+    async fn jobs_before(&self, until: i64) -> Result<u64> {
+        self.read(move |conn| {
+            let n: i64 = conn
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM jobs WHERE state = 'running' OR (state = 'queued' AND run_after < ?1)",
+                )?
+                .query_row([until], |r| r.get(0))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+        .await
+    }
+
     async fn job_counts(&self) -> Result<JobCounts> {
         self.read(|conn| {
             let mut counts = JobCounts::default();

@@ -20,7 +20,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0012_order_numbers.sql"),
     include_str!("migrations/0013_read_model.sql"),
     include_str!("migrations/0014_read_model_queries.sql"),
+    // 0015 is main's (read-model indexes), merged before this one.
     include_str!("migrations/0015_read_model_at_scale.sql"),
+    include_str!("migrations/0016_approval_deadlines.sql"),
 ];
 
 /// The schema version this code writes.

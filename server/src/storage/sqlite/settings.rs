@@ -5,10 +5,49 @@ use rusqlite::{OptionalExtension, params};
 
 use super::SqliteStorage;
 use crate::error::Result;
-use crate::storage::{TenantSettingsStore, WebhookSettings};
+use crate::storage::{Delegation, TenantSettingsStore, WebhookSettings};
 
 #[async_trait]
 impl TenantSettingsStore for SqliteStorage {
+    async fn set_delegation(&self, tenant_id: i64, delegation: &Delegation, now: i64) -> Result<()> {
+        let d = delegation.clone();
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO delegations (tenant_id, user_id, delegate_id, starts_at, ends_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (tenant_id, user_id) DO UPDATE
+                 SET delegate_id = ?3, starts_at = ?4, ends_at = ?5, updated_at = ?6",
+            )?
+            .execute(params![tenant_id, d.user_id, d.delegate_id, d.starts_at, d.ends_at, now])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn clear_delegation(&self, tenant_id: i64, user_id: &str) -> Result<bool> {
+        let user_id = user_id.to_owned();
+        self.write(move |conn| {
+            let removed = conn
+                .prepare_cached("DELETE FROM delegations WHERE tenant_id = ?1 AND user_id = ?2")?
+                .execute(params![tenant_id, user_id])?;
+            Ok(removed > 0)
+        })
+        .await
+    }
+
+    async fn delegations(&self, tenant_id: i64) -> Result<Vec<Delegation>> {
+        self.read(move |conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT user_id, delegate_id, starts_at, ends_at FROM delegations WHERE tenant_id = ?1 ORDER BY user_id",
+            )?;
+            let rows = statement.query_map([tenant_id], |r| {
+                Ok(Delegation { user_id: r.get(0)?, delegate_id: r.get(1)?, starts_at: r.get(2)?, ends_at: r.get(3)? })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
     async fn webhook(&self, tenant_id: i64) -> Result<Option<WebhookSettings>> {
         self.read(move |conn| {
             let row: Option<(Option<String>, Option<String>, Option<String>)> = conn

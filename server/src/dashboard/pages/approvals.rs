@@ -1,0 +1,240 @@
+//! The approvals queue (`/dashboard/approvals`): the orders waiting on the viewer, a manager or
+//! HQ user, with the time left on each step's deadline, overdue first; and bulk approval of the
+//! ticked ones (`POST /dashboard/approvals/approve`), one CSRF-checked form whose every order
+//! goes through the one decision path, each outcome reported on its own.
+
+use axum::Form;
+use axum::extract::State;
+use axum::extract::rejection::FormRejection;
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{Markup, html};
+
+use super::super::html::{duration, url_param};
+use super::super::session::{self, Viewer};
+use super::super::{DashError, Section};
+use crate::error::Error;
+use crate::locale::Locale;
+use crate::services::orders::approvals::{self, BulkOutcome, Pick};
+use crate::state::AppState;
+use crate::storage::queries::WaitingRow;
+
+use super::*;
+
+/// `GET /dashboard/approvals`: what waits on the viewer.
+pub async fn approvals(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
+    approvals_page(&state, &viewer, None, StatusCode::OK).await
+}
+
+async fn approvals_page(
+    state: &AppState,
+    viewer: &Viewer,
+    report: Option<Markup>,
+    status: StatusCode,
+) -> Result<Response, DashError> {
+    Section::Orders.check(&viewer.caller)?;
+    let storage = state.storage.as_ref();
+    let locale = crate::services::accounts::tenant_locale(storage, viewer.caller.tenant_id).await?;
+    let rows = approvals::waiting_on_me(storage, &viewer.caller).await?;
+    let body = queue_body(&rows, &locale, &viewer.csrf, state.clock.now(), report);
+    let mut response = frame(viewer, "Approvals", "/dashboard/approvals", body);
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+/// `3 h 10 min left`, `overdue by 25 min`, or `no deadline`.
+pub fn time_left_text(due_at: Option<i64>, now: i64) -> String {
+    match due_at.map(|due| approvals::time_left(due, now)) {
+        None => "no deadline".to_owned(),
+        Some(left) if left < 0 => format!("overdue by {}", duration(-left)),
+        Some(left) => format!("{} left", duration(left)),
+    }
+}
+
+/// The queue's body: the bulk-approval form around the table of waiting orders.
+pub fn queue_body(rows: &[WaitingRow], locale: &Locale, csrf: &str, now: i64, report: Option<Markup>) -> Markup {
+    let overdue = rows.iter().filter(|r| r.due_at.is_some_and(|due| due < now)).count();
+    html! {
+        h1 { "Waiting on you" }
+        @if let Some(report) = report { (report) }
+        p.note #queue-summary {
+            (rows.len()) " orders wait for your decision"
+            @if overdue > 0 { ", " b { (overdue) " overdue" } }
+            ". Earliest deadline first; times in " (locale.zone_label(now)) "."
+        }
+        @if rows.is_empty() {
+            p.muted #queue-empty { "Nothing waits on you." }
+        } @else {
+            form method="post" action="/dashboard/approvals/approve" #bulk-form {
+                input type="hidden" name="csrf" value=(csrf);
+                table #queue {
+                    thead { tr { th { "" } th { "Order" } th { "Store" } th { "Rep" } th.n { "Total" } th { "Step" } th { "Submitted" } th { "Due" } th { "Time left" } } }
+                    tbody {
+                        @for row in rows {
+                            @let late = row.due_at.is_some_and(|due| due < now);
+                            tr class=[late.then_some("overdue")] {
+                                td { input type="checkbox" name="order" value=(format!("{}:{}:{}", row.id, row.step, row.submission)); }
+                                td { a href=(format!("/dashboard/orders/{}", url_param(&row.id))) { (row.number.as_deref().unwrap_or(&row.id)) } }
+                                td { (row.store_name.as_deref().unwrap_or("")) }
+                                td { (row.rep_name.as_deref().unwrap_or("")) }
+                                td.n { (locale.money(row.total_cents)) }
+                                td { (fieldsync_core::rules::approval::display_step(u64::try_from(row.step).unwrap_or(0))) }
+                                td { (locale.datetime(row.at)) }
+                                td { @if let Some(due) = row.due_at { (locale.datetime(due)) } }
+                                td { span class={ "tag " (if late { "bad" } else { "" }) } { (time_left_text(row.due_at, now)) } }
+                            }
+                        }
+                    }
+                }
+                button.primary type="submit" #bulk-approve { "Approve selected" }
+            }
+        }
+    }
+}
+
+/// The bulk form: the CSRF token and the ticked orders (`order` repeated, so the form is read
+/// as its list of fields).
+#[derive(Debug, Default)]
+pub struct BulkForm {
+    /// The session's CSRF token.
+    pub csrf: String,
+    /// `order-id:step:submission` of each ticked order.
+    pub order: Vec<String>,
+}
+
+impl BulkForm {
+    /// The form of a posted list of fields; unknown fields are ignored.
+    pub fn of(fields: Vec<(String, String)>) -> Self {
+        let mut form = BulkForm::default();
+        for (name, value) in fields {
+            match name.as_str() {
+                "csrf" => form.csrf = value,
+                "order" => form.order.push(value),
+                _ => {}
+            }
+        }
+        form
+    }
+}
+
+/// The outcome of a bulk approval, one line per order.
+pub fn bulk_report(outcomes: &[BulkOutcome]) -> Markup {
+    let approved = outcomes.iter().filter(|o| o.result.is_ok()).count();
+    html! {
+        div #bulk-report {
+            p class=(if approved == outcomes.len() { "notice" } else { "error" }) {
+                (approved) " of " (outcomes.len()) " approved."
+            }
+            ul {
+                @for outcome in outcomes {
+                    @match &outcome.result {
+                        Ok(review) => li.ok data-order=(outcome.order_id) {
+                            (review.number) ": approved" @if review.outcome.as_str() == "needs-approval" { ", the next step waits for its approver" }
+                        },
+                        Err(error) => li.bad data-order=(outcome.order_id) { (outcome.order_id) ": not approved: " (error.to_string()) },
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /dashboard/approvals/approve`: CSRF-checked bulk approval of the ticked orders. Each
+/// goes through the one decision path; the queue is shown again with a line per order (200
+/// when all were approved, 409 when some were not).
+pub async fn bulk_approve(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Result<Response, DashError> {
+    Section::Orders.check(&viewer.caller)?;
+    let form = form.map(|Form(fields)| BulkForm::of(fields)).unwrap_or_default();
+    if form.csrf.is_empty() || !session::same_secret(&form.csrf, &viewer.csrf) {
+        return Err(DashError::Forbidden("the form's security token is missing or wrong; reload and try again".into()));
+    }
+    let picks: Result<Vec<Pick>, Error> = form.order.iter().map(|text| Pick::parse(text)).collect();
+    let outcomes = match picks {
+        Ok(picks) => {
+            approvals::approve_many(state.storage.as_ref(), &state.caches, &viewer.caller, &picks, state.clock.now())
+                .await
+        }
+        Err(error) => Err(error),
+    };
+    match outcomes {
+        Ok(outcomes) => {
+            let status = if outcomes.iter().all(|o| o.result.is_ok()) { StatusCode::OK } else { StatusCode::CONFLICT };
+            approvals_page(&state, &viewer, Some(bulk_report(&outcomes)), status).await
+        }
+        Err(Error::BadRequest { reason, .. }) => {
+            let report = html! { p.error #bulk-report { (reason) } };
+            approvals_page(&state, &viewer, Some(report), StatusCode::BAD_REQUEST).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The median time to decide per day, in minutes, as a bar chart.
+fn decision_time_chart(days: &[(String, Option<i64>)]) -> Markup {
+    let bars = days
+        .iter()
+        .map(|(day, median)| {
+            let minutes = median.map_or(0, |ms| u64::try_from(ms / 60_000).unwrap_or(0));
+            (day.get(5..).unwrap_or(day).to_owned(), format!("{day}: median time to decide"), minutes)
+        })
+        .collect();
+    super::super::svg::shown(&super::super::svg::BarChart {
+        id: "decision-time",
+        title: format!("Median time to decide an approval step, per day, last {} days", days.len()),
+        x_label: "Day decided",
+        y_label: "Minutes",
+        bars,
+    })
+}
+
+/// `GET /dashboard/approvals/report?days=30`: where approval time goes, by step, approver and
+/// rule, for the last 30 or 90 days.
+pub async fn approvals_report(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    query: Result<
+        axum::extract::Query<crate::services::orders::report::ReportQuery>,
+        axum::extract::rejection::QueryRejection,
+    >,
+) -> Result<Response, DashError> {
+    use crate::services::orders::report::{self, Grouping, PERIODS};
+    Section::Orders.check(&viewer.caller)?;
+    let axum::extract::Query(query) = query.unwrap_or_default();
+    let days = report::parse_days(query.days.as_deref())?;
+    let report = report::report(state.storage.as_ref(), &viewer.caller, days, state.clock.now()).await?;
+    let time = |ms: Option<i64>| ms.map(duration).unwrap_or_default();
+    let body = html! {
+        h1 { "Where approval time goes" }
+        p.note {
+            "Approval steps that started waiting in the last " (days) " days, in your scope. "
+            @for period in PERIODS { a href=(format!("/dashboard/approvals/report?days={period}")) { (period) " days" } " " }
+            a href=(format!("/dashboard/approvals/report.csv?days={days}")) { "CSV" }
+        }
+        h2 { "Median time to decide, per day" }
+        div.chart #decision-time-chart { (decision_time_chart(&report.median_by_day)) }
+        @for (by, title) in [(Grouping::Step, "By step"), (Grouping::Approver, "By approver"), (Grouping::Rule, "By rule")] {
+            h2 { (title) }
+            table id=(format!("report-{}", by.as_str())) {
+                thead { tr { th { (by.as_str()) } th.n { "Steps" } th.n { "Decided" } th.n { "Median" } th.n { "p90" } th.n { "Overdue" } th.n { "Escalated" } } }
+                tbody {
+                    @for g in report.groups.iter().filter(|g| g.by == by) {
+                        tr {
+                            td { (g.key) }
+                            td.n { (g.steps) }
+                            td.n { (g.decided) }
+                            td.n { (time(g.median_ms)) }
+                            td.n { (time(g.p90_ms)) }
+                            td.n { (g.overdue) }
+                            td.n { (g.escalations) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(frame(&viewer, "Approvals report", "/dashboard/approvals", body))
+}

@@ -1,0 +1,158 @@
+//! The approval policy editor (`/dashboard/policy`, HQ): the policy as JSON in one text area,
+//! *Check* (validation and the what-if over the last 30 days) and *Publish* (a new version), one
+//! CSRF-checked form; the rules are the orders service's ([`crate::services::orders::policy`]).
+
+use axum::Form;
+use axum::extract::State;
+use axum::extract::rejection::FormRejection;
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::super::session::{self, Viewer};
+use super::super::{DashError, Section};
+use crate::error::Error;
+use crate::services::orders::policy::{self, Check, PolicyText, WhatIf};
+use crate::state::AppState;
+
+use super::*;
+
+/// `GET /dashboard/policy`: the current policy in the editor.
+pub async fn policy_editor(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
+    Section::Orders.check(&viewer.caller)?;
+    if viewer.caller.role != fieldsync_core::Role::Hq {
+        return Err(DashError::Forbidden("only hq edits the approval policy".into()));
+    }
+    let current = policy::current(state.storage.as_ref(), &state.caches, viewer.caller.tenant_id).await?;
+    let text = serde_json::to_string_pretty(&PolicyText::of(&current)).unwrap_or_default();
+    Ok(editor(&viewer, current.version, &text, html! {}, StatusCode::OK))
+}
+
+fn editor(viewer: &Viewer, version: u64, text: &str, outcome: Markup, status: StatusCode) -> Response {
+    let body = html! {
+        h1 { "Approval policy" }
+        p.note { "Published version " (version) ". Orders already routed keep the version they were routed with." }
+        (outcome)
+        form method="post" action="/dashboard/policy" #policy-form {
+            input type="hidden" name="csrf" value=(viewer.csrf);
+            textarea #policy name="policy" rows="30" cols="100" { (text) }
+            br;
+            button type="submit" name="action" value="check" #policy-check { "Check and what-if" }
+            " "
+            button.primary type="submit" name="action" value="publish" #policy-publish { "Publish" }
+        }
+    };
+    let mut response = frame(viewer, "Approval policy", "/dashboard/policy", body);
+    *response.status_mut() = status;
+    response
+}
+
+fn check_markup(check: &Check) -> Markup {
+    html! {
+        @if check.errors.is_empty() { p.notice #policy-ok { "No errors." } }
+        @if !check.errors.is_empty() {
+            ul.error #policy-errors { @for e in &check.errors { li { (e) } } }
+        }
+        @if !check.warnings.is_empty() {
+            ul.note #policy-warnings { @for w in &check.warnings { li { (w) } } }
+        }
+    }
+}
+
+fn what_if_markup(what_if: &WhatIf) -> Markup {
+    let routes: std::collections::BTreeSet<&String> =
+        what_if.routes.keys().chain(what_if.current_routes.keys()).collect();
+    html! {
+        h2 { "What if: the last " (policy::WHAT_IF_DAYS) " days re-routed" }
+        p #what-if-summary {
+            (what_if.orders) " orders; " (what_if.changed) " change route; approved automatically: "
+            (what_if.current_automatic) " now, " (what_if.automatic) " with the draft."
+        }
+        table #what-if-routes {
+            thead { tr { th { "Route" } th.n { "Now" } th.n { "Draft" } } }
+            tbody {
+                @for route in routes {
+                    tr {
+                        td { (route) }
+                        td.n { (what_if.current_routes.get(route).copied().unwrap_or(0)) }
+                        td.n { (what_if.routes.get(route).copied().unwrap_or(0)) }
+                    }
+                }
+            }
+        }
+        table #what-if-load {
+            thead { tr { th { "Approver" } th.n { "Steps now" } th.n { "With the draft" } th.n { "Added" } } }
+            tbody {
+                @for (who, (now, draft)) in &what_if.load {
+                    tr {
+                        td { (who) }
+                        td.n { (now) }
+                        td.n { (draft) }
+                        td.n { (*draft as i64 - *now as i64) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The editor's form.
+#[derive(Debug, Default, Deserialize)]
+pub struct PolicyForm {
+    /// The session's CSRF token.
+    #[serde(default)]
+    pub csrf: String,
+    /// `check` or `publish`.
+    #[serde(default)]
+    pub action: String,
+    /// The policy, JSON.
+    #[serde(default)]
+    pub policy: String,
+}
+
+/// `POST /dashboard/policy`: checks (with the what-if) or publishes the draft.
+pub async fn policy_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: Result<Form<PolicyForm>, FormRejection>,
+) -> Result<Response, DashError> {
+    Section::Orders.check(&viewer.caller)?;
+    let form = form.map(|Form(form)| form).unwrap_or_default();
+    if form.csrf.is_empty() || !session::same_secret(&form.csrf, &viewer.csrf) {
+        return Err(DashError::Forbidden("the form's security token is missing or wrong; reload and try again".into()));
+    }
+    let storage = state.storage.as_ref();
+    let version = policy::current(storage, &state.caches, viewer.caller.tenant_id).await?.version;
+    let draft = match PolicyText::parse(&form.policy) {
+        Ok(draft) => draft,
+        Err(Error::BadRequest { reason, .. }) => {
+            let outcome = html! { ul.error #policy-errors { li { (reason) } } };
+            return Ok(editor(&viewer, version, &form.policy, outcome, StatusCode::BAD_REQUEST));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    match form.action.as_str() {
+        "publish" => match policy::publish(storage, &state.caches, &viewer.caller, &draft).await {
+            Ok(published) => {
+                let outcome = html! { p.notice #policy-published { "Published as version " (published) "." } };
+                Ok(editor(&viewer, published, &form.policy, outcome, StatusCode::OK))
+            }
+            Err(Error::BadRequest { reason, .. }) => {
+                let outcome = html! { ul.error #policy-errors { li { (reason) } } };
+                Ok(editor(&viewer, version, &form.policy, outcome, StatusCode::BAD_REQUEST))
+            }
+            Err(other) => Err(other.into()),
+        },
+        _ => {
+            let (check, what_if) =
+                policy::preview(storage, &state.caches, &viewer.caller, &draft, state.clock.now()).await?;
+            let status = if check.errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+            let outcome = html! {
+                (check_markup(&check))
+                @if let Some(what_if) = &what_if { (what_if_markup(what_if)) }
+            };
+            Ok(editor(&viewer, version, &form.policy, outcome, status))
+        }
+    }
+}
