@@ -145,6 +145,7 @@ impl From<TransportError> for FieldSyncError {
                 FieldSyncError::Offline { reason: format!("relay error {status}: {reason}") }
             }
             TransportError::Unauthenticated(reason) => FieldSyncError::Unauthenticated { reason },
+            TransportError::Revoked(reason) => FieldSyncError::Revoked { reason },
             TransportError::Refused { status, code, reason } => {
                 FieldSyncError::Refused { code, reason: format!("{reason} (http {status})") }
             }

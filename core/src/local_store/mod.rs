@@ -566,16 +566,16 @@ fn heads_text(heads: &[ChangeHash]) -> String {
 
 /// Opens and keys a connection to `path`, checks its version and brings its schema up to date.
 fn connect(path: &Path, options: &OpenOptions, key: Option<&StoreKey>) -> Result<Connection> {
-    if let Some(key) = key {
-        if encryption::is_plain_file(path)? {
-            // A newer plain database is refused as it is, not converted first.
-            let found = migrations::version(&Connection::open(path).map_err(|e| with_path(e.into(), path))?)
-                .map_err(|e| with_path(e, path))?;
-            if found > migrations::LATEST {
-                return Err(Error::NewerDatabase { found, supported: migrations::LATEST });
-            }
-            encryption::encrypt_plain_file(path, key).map_err(|e| with_path(e, path))?;
+    if let Some(key) = key
+        && encryption::is_plain_file(path)?
+    {
+        // A newer plain database is refused as it is, not converted first.
+        let found = migrations::version(&Connection::open(path).map_err(|e| with_path(e.into(), path))?)
+            .map_err(|e| with_path(e, path))?;
+        if found > migrations::LATEST {
+            return Err(Error::NewerDatabase { found, supported: migrations::LATEST });
         }
+        encryption::encrypt_plain_file(path, key).map_err(|e| with_path(e, path))?;
     }
     let mut conn = Connection::open(path).map_err(|e| with_path(e.into(), path))?;
     let setup = |conn: &mut Connection| -> Result<()> {
