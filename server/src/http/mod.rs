@@ -16,6 +16,7 @@ pub mod live;
 pub mod revocation;
 pub mod security_headers;
 pub mod sync;
+pub mod tls;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
