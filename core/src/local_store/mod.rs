@@ -165,7 +165,11 @@ impl LocalStore {
         let mut inner = self.lock();
         // Close the file before deleting it: an open handle would keep its bytes alive.
         let old = std::mem::replace(&mut inner.conn, Connection::open_in_memory()?);
-        old.close().map_err(|(_, error)| Error::from(error))?;
+        if let Err((old, error)) = old.close() {
+            // Still open: keep using it, and let the next contact try the wipe again.
+            inner.conn = old;
+            return Err(error.into());
+        }
         for suffix in ["", "-wal", "-shm", "-journal"] {
             let file = PathBuf::from(format!("{}{suffix}", self.path.display()));
             match std::fs::remove_file(&file) {
