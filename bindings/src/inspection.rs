@@ -113,7 +113,11 @@ pub struct PhotoPreview {
     pub acceptable: bool,
     /// Problems found, in a fixed order.
     pub problems: Vec<QualityProblem>,
-    /// One line for the capture screen: `ok`, or e.g. `blurry, too dark: retake`.
+    /// Figures within a threshold's band: acceptable, but the relay will mark the photo
+    /// `review`; retaking it is advised if possible.
+    pub borderline: Vec<QualityProblem>,
+    /// One line for the capture screen: `ok`, `ok, but close to blurry: retake if you can`, or
+    /// e.g. `too dark, low contrast: retake`.
     pub summary: String,
     /// Sharpness (variance of the Laplacian at a fixed scale); higher is sharper.
     pub sharpness: f64,
@@ -244,13 +248,16 @@ pub struct PhotoAssessment {
     pub reasons: Vec<String>,
 }
 
-/// The relay's score report of an inspection.
+/// The score report of an inspection: the relay's, or the phone's preview with the same rules.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct ScoreReport {
     /// The inspection's id.
     pub inspection_id: String,
-    /// Audit score 0-100.
+    /// Audit score 0-100: points of items backed by evidence that counts.
     pub score: f64,
+    /// The visit's verdict: pass, review (a person should look) or rejected (not evidence of a
+    /// visit to the store); why is in `reasons`.
+    pub verdict: Trust,
     /// The version of the scoring rules.
     pub scoring_version: u64,
     /// Per item.
@@ -308,6 +315,19 @@ impl FieldSyncPhone {
         let capture = PhotoCapture { captured_at, position: position.map(CoreFix::from) };
         let added = self.store.add_photo(&document_id(&inspection_id)?, &item_id, &photo, capture)?;
         Ok(added.into())
+    }
+
+    /// Removes photo `sha256` from item `item_id` of an open inspection (allowed until check-out);
+    /// its upload is cancelled unless another inspection on this phone holds it.
+    pub fn remove_photo(&self, inspection_id: String, item_id: String, sha256: String) -> Result<(), FieldSyncError> {
+        Ok(self.store.remove_photo(&document_id(&inspection_id)?, &item_id, &sha256)?)
+    }
+
+    /// What the relay will most likely say, computed now on the phone with the relay's rules and
+    /// the photos stored here: score, verdict, per item and per photo, with reasons. Reuse is
+    /// checked against this phone's visits only, which the reasons say.
+    pub fn preview_score(&self, inspection_id: String) -> Result<ScoreReport, FieldSyncError> {
+        Ok(self.store.preview_inspection_score(&document_id(&inspection_id)?)?.into())
     }
 
     /// Checks out of an open inspection; it is then read-only and ready to be scored.
@@ -398,6 +418,7 @@ impl From<AddedPhoto> for PhotoPreview {
             acceptable: preview.is_acceptable(),
             summary: preview.summary(),
             problems: preview.problems.iter().copied().map(QualityProblem::from).collect(),
+            borderline: preview.borderline.iter().copied().map(QualityProblem::from).collect(),
             sharpness: preview.metrics.sharpness,
             mean_luminance: preview.metrics.mean_luminance,
             contrast: preview.metrics.contrast,
@@ -424,6 +445,7 @@ impl From<CoreScore> for ScoreReport {
         ScoreReport {
             inspection_id: s.inspection_id,
             score: s.score,
+            verdict: s.verdict.into(),
             scoring_version: s.scoring_version,
             items: s
                 .items
@@ -436,16 +458,22 @@ impl From<CoreScore> for ScoreReport {
                 .map(|p| PhotoAssessment {
                     sha256: p.sha256,
                     quality: p.quality,
-                    trust: match p.trust {
-                        CoreTrust::Pass => Trust::Pass,
-                        CoreTrust::Review => Trust::Review,
-                        CoreTrust::Rejected => Trust::Rejected,
-                    },
+                    trust: p.trust.into(),
                     reasons: p.reasons,
                 })
                 .collect(),
             reasons: s.reasons,
             scored_at: s.scored_at,
+        }
+    }
+}
+
+impl From<CoreTrust> for Trust {
+    fn from(trust: CoreTrust) -> Self {
+        match trust {
+            CoreTrust::Pass => Trust::Pass,
+            CoreTrust::Review => Trust::Review,
+            CoreTrust::Rejected => Trust::Rejected,
         }
     }
 }

@@ -71,7 +71,15 @@ fn score_one(bytes: &[u8], earlier: &[EarlierPhoto]) {
     let fix = GeoFix { latitude: 52.3701, longitude: 4.89, accuracy_m: 8.0 };
     let window = evidence::check_capture_time(1_000, 0, Some(2_000), &t);
     let place = evidence::check_position(Some(fix), store, &t);
-    let reuse = evidence::check_reuse("sha", Some(&analysis.phash), "today", "store", earlier, &t);
+    let reuse = evidence::check_reuse(
+        "sha",
+        Some(&analysis.phash),
+        &analysis.transformed_phashes,
+        "today",
+        "store",
+        earlier,
+        &t,
+    );
     std::hint::black_box((quality, window, place, reuse));
 }
 

@@ -454,6 +454,8 @@ fn photo(rng: &mut StdRng) -> PhotoRef {
         captured_at: time(rng),
         position: rng.random::<bool>().then(|| fix(rng)),
         phash: format!("{:016x}", rng.random::<u64>()),
+        original: None,
+        measured: None,
     }
 }
 
@@ -511,6 +513,7 @@ impl Model for InspectionScore {
             scored_heads: vec!["bb".into()],
             scoring_version: 1,
             score: 75.0,
+            verdict: fieldsync_core::doc::Trust::Review,
             items: vec![ItemScore { item_id: "item-0".into(), weight: 3.0, earned: 3.0, reasons: vec![] }],
             photos: vec![],
             reasons: vec!["visit shorter than 5 minutes".into()],

@@ -126,7 +126,7 @@ fn a_large_photo_is_downscaled_to_the_output_size_and_thumbnailed() {
     let big =
         common::decode(&common::fixture("coffee.jpg")).resize_exact(2000, 1000, image::imageops::FilterType::Triangle);
     let photo = ingest(&common::encode(&big, ImageFormat::Jpeg));
-    assert_eq!(photo.source, ImageHeader { format: PhotoFormat::Jpeg, width: 2000, height: 1000 });
+    assert_eq!(photo.source, ImageHeader { format: PhotoFormat::Jpeg, width: 2000, height: 1000, bytes_per_pixel: 3 });
     assert_eq!((photo.width, photo.height), (1600, 800));
     assert_eq!(common::decode(&photo.jpeg).dimensions(), (1600, 800));
     assert_eq!(common::decode(&photo.thumbnail_jpeg).dimensions(), (256, 128));
@@ -378,13 +378,45 @@ fn the_decoder_memory_limit_holds_even_when_the_pixel_limits_are_raised() {
     let limits = PhotoLimits {
         max_pixels: u64::MAX,
         max_side: 100_000,
+        max_decoded_bytes: u64::MAX,
         max_alloc_bytes: 16 * 1024 * 1024,
         ..PhotoLimits::default()
     };
-    for bomb in [common::png_claiming(9000, 9000), jpeg_claiming(9000, 9000)] {
-        let err = photo::ingest(&bomb, &limits).unwrap_err();
-        assert!(matches!(err, PhotoError::AllocLimit { limit: 16_777_216, .. }), "{err:?}");
+    let err = photo::ingest(&common::png_claiming(9000, 9000), &limits).unwrap_err();
+    assert!(matches!(err, PhotoError::AllocLimit { limit: 16_777_216, .. }), "{err:?}");
+}
+
+#[test]
+fn a_declared_decoded_size_over_the_memory_budget_is_refused_before_decoding() {
+    let limits = PhotoLimits { max_decoded_bytes: 10_000_000, ..PhotoLimits::default() };
+    let err = photo::read_header(&jpeg_claiming(4000, 3000), &limits).unwrap_err();
+    assert!(
+        matches!(err, PhotoError::DecodedTooLarge { width: 4000, height: 3000, bytes: 36_000_000, limit: 10_000_000 }),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "image is 4000x3000 pixels, 36000000 bytes once decoded, more than the 10000000-byte budget"
+    );
+}
+
+#[test]
+fn a_tiny_jpeg_declaring_8000x6000_pixels_is_refused_at_once_instead_of_decoded_to_grey() {
+    let bomb = jpeg_claiming(8000, 6000);
+    assert!(bomb.len() < 2048, "{} bytes", bomb.len());
+    let started = std::time::Instant::now();
+    let err = photo::ingest(&bomb, &PhotoLimits::default()).unwrap_err();
+    // Refused from the header: no decoding, so no time to speak of even in a debug build.
+    assert!(started.elapsed() < std::time::Duration::from_millis(200), "{:?}", started.elapsed());
+    match err {
+        PhotoError::Corrupt { reason } => {
+            assert!(reason.contains("declares 8000x6000 pixels") && reason.contains("at least 93750 bytes"), "{reason}")
+        }
+        other => panic!("{other:?}"),
     }
+    // A real photo of that size holds far more than the floor.
+    let real = common::fixture("coffee.jpg");
+    assert!(photo::read_header(&real, &PhotoLimits::default()).is_ok());
 }
 
 #[test]
@@ -407,9 +439,9 @@ fn an_upload_over_the_byte_limit_is_rejected_without_parsing() {
 #[test]
 fn read_header_reports_format_and_stored_size_without_decoding() {
     let header = photo::read_header(&common::fixture("chelsea.jpg"), &PhotoLimits::default()).unwrap();
-    assert_eq!(header, ImageHeader { format: PhotoFormat::Jpeg, width: 451, height: 300 });
+    assert_eq!(header, ImageHeader { format: PhotoFormat::Jpeg, width: 451, height: 300, bytes_per_pixel: 3 });
     let header = photo::read_header(&common::fixture("camera.png"), &PhotoLimits::default()).unwrap();
-    assert_eq!(header, ImageHeader { format: PhotoFormat::Png, width: 512, height: 512 });
+    assert_eq!(header, ImageHeader { format: PhotoFormat::Png, width: 512, height: 512, bytes_per_pixel: 1 });
 }
 
 #[test]

@@ -132,8 +132,16 @@ fn a_re_encoded_or_resized_copy_of_an_earlier_photo_is_caught_as_reused_and_diff
             ("brightened", common::encode(&common::exposure(&image, 1.15), ImageFormat::Jpeg)),
         ];
         for (what, bytes) in copies {
-            let phash = analyze(&bytes).phash;
-            let finding = evidence::check_reuse("new-sha", Some(&phash), "today", "store-b", &earlier, &t);
+            let copy = analyze(&bytes);
+            let finding = evidence::check_reuse(
+                "new-sha",
+                Some(&copy.phash),
+                &copy.transformed_phashes,
+                "today",
+                "store-b",
+                &earlier,
+                &t,
+            );
             let finding = finding.unwrap_or_else(|| panic!("{name} {what} was not caught"));
             assert_eq!(finding.trust, Trust::Rejected);
             assert!(
@@ -144,8 +152,16 @@ fn a_re_encoded_or_resized_copy_of_an_earlier_photo_is_caught_as_reused_and_diff
         }
     }
     for name in ["camera.png", "coffee.jpg", "clock_motion.png", "hopper.jpg"] {
-        let phash = analyze(&common::fixture(name)).phash;
-        let finding = evidence::check_reuse("new-sha", Some(&phash), "today", "store-b", &earlier, &t);
+        let other = analyze(&common::fixture(name));
+        let finding = evidence::check_reuse(
+            "new-sha",
+            Some(&other.phash),
+            &other.transformed_phashes,
+            "today",
+            "store-b",
+            &earlier,
+            &t,
+        );
         assert!(finding.is_none(), "{name} taken for reuse: {finding:?}");
     }
 }
@@ -182,7 +198,7 @@ fn inspect(shots: &[Shot]) -> (Inspection, BTreeMap<String, PhotoPixels>) {
     for (i, shot) in shots.iter().enumerate() {
         let sha256 = format!("{i:02}{}", "0".repeat(62));
         let pixel = match photo::analyze(&shot.bytes, &PhotoLimits::default()) {
-            Ok(analysis) => PhotoPixels::Measured { metrics: analysis.metrics, phash: analysis.phash },
+            Ok(analysis) => PhotoPixels::from(analysis),
             Err(error) => PhotoPixels::Unreadable { reason: error.to_string() },
         };
         pixels.insert(sha256.clone(), pixel);
@@ -197,6 +213,8 @@ fn inspect(shots: &[Shot]) -> (Inspection, BTreeMap<String, PhotoPixels>) {
                 captured_at: shot.captured_at,
                 position: Some(shot.position),
                 phash: String::new(),
+                original: None,
+                measured: None,
             },
         );
     }
@@ -267,8 +285,17 @@ fn out_of_window_and_out_of_geofence_photos_are_flagged_with_reasons() {
     assert!(reasons(1).contains("taken 3 h before check-in"), "{}", reasons(1));
     assert!(reasons(2).contains("2.4 km from the store"), "{}", reasons(2));
     assert!(reasons(3).contains("300 m from the store"), "{}", reasons(3));
-    // Trust stays out of the audit score: every item is answered yes with a usable photo.
+    // Evidence enters the score: the shelf photo counts, and the cooler earns its point only
+    // provisionally, on the photo 300 m away (to review); the rejected ones earn nothing.
     assert_eq!(report.score, 100.0, "{:?}", report.items);
+    let cooler = report.items.iter().find(|i| i.item_id == "cooler").unwrap();
+    assert!(
+        cooler.reasons[0].starts_with("answered yes, backed provisionally by 1 photo to review"),
+        "{:?}",
+        cooler.reasons
+    );
+    assert!(cooler.reasons[0].contains("2 rejected or unusable photos not counted"), "{:?}", cooler.reasons);
+    assert_eq!(report.verdict, Trust::Review);
 }
 
 #[test]
@@ -299,7 +326,7 @@ fn a_corrupt_or_bomb_photo_fails_that_photo_alone_with_a_reason() {
     }
     let cooler = report.items.iter().find(|i| i.item_id == "cooler").unwrap();
     assert_eq!(cooler.earned, 0.0);
-    assert!(cooler.reasons.join(" ").contains("requires a usable photo"), "{:?}", cooler.reasons);
+    assert!(cooler.reasons.join(" ").contains("requires a usable, trusted photo"), "{:?}", cooler.reasons);
     assert_eq!(report.score, 75.0);
 }
 

@@ -6,6 +6,7 @@
 //! orders in shops with no signal, a supervisor audits stores with real shelf photos, devices
 //! reconnect at different times, and HQ sees the result. Every step is narrated.
 
+pub mod camera;
 pub mod shelf;
 
 use std::collections::BTreeSet;
@@ -441,9 +442,10 @@ pub fn field_day(
     for (n, score) in scores.into_iter().enumerate() {
         let count = |trust| score.photos.iter().filter(|p| p.trust == trust).count();
         day.say(&format!(
-            "audit {}: score {:.1} / 100; photos: {} trusted, {} to review, {} rejected as evidence",
+            "audit {}: score {:.1} / 100, verdict {}; photos: {} trusted, {} to review, {} rejected as evidence",
             n + 1,
             score.score,
+            score.verdict.as_str(),
             count(Trust::Pass),
             count(Trust::Review),
             count(Trust::Rejected)
@@ -744,6 +746,12 @@ fn audit_stores(day: &mut Day<'_>, phone: &Phone, seed: u64, first_day: bool) ->
                 captured_at: now + 60_000 * (i as i64 + 1),
                 position: Some(jittered(store.latitude, store.longitude, seed, shot)),
             };
+            // The camera writes when and where into the photo, as a phone's camera does.
+            let bytes = camera::camera_jpeg(
+                &bytes,
+                capture.captured_at,
+                capture.position.map_or((store.latitude, store.longitude), |p| (p.latitude, p.longitude)),
+            );
             let added = phone.store.add_photo(&id, item_id, &bytes, capture).map_err(|e| e.to_string())?;
             let quality = added.preview.summary();
             let quality = if quality == "ok" { "sharp and well lit".to_owned() } else { quality };

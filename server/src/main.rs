@@ -61,6 +61,12 @@ enum Command {
         /// throttling; repeat it, or comma-separate the list in the variable.
         #[arg(long = "trusted-proxy", env = "FIELDSYNC_TRUSTED_PROXIES", value_delimiter = ',')]
         trusted_proxies: Vec<std::net::IpAddr>,
+        /// Jobs of the work lane (reviews, scoring, alerts) run at once; default: the cores.
+        #[arg(long, env = "FIELDSYNC_WORK_JOBS", value_parser = clap::value_parser!(u16).range(1..=256))]
+        work_jobs: Option<u16>,
+        /// Webhook deliveries run at once, in their own lane.
+        #[arg(long, env = "FIELDSYNC_DELIVERY_JOBS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+        delivery_jobs: u16,
         /// Serve HTTPS with this certificate chain (PEM, leaf first), read again when it changes;
         /// needs --tls-key. Implies --behind-https (docs/deployment.md).
         #[arg(long, env = "FIELDSYNC_TLS_CERT", requires = "tls_key")]
@@ -271,13 +277,26 @@ async fn open(storage: &StorageArgs) -> Result<AppState, Failure> {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Serve { storage, listen, behind_https, trusted_proxies, tls_cert, tls_key } => {
+        Command::Serve {
+            storage,
+            listen,
+            behind_https,
+            trusted_proxies,
+            work_jobs,
+            delivery_jobs,
+            tls_cert,
+            tls_key,
+        } => {
             let mut config = config_from(&storage)?;
             config.listen = listen;
             let tls = tls_cert.zip(tls_key).map(|(cert, key)| TlsFiles { cert, key });
             // Browsers reach a relay that serves TLS itself over HTTPS, as behind a proxy.
             config.behind_https = behind_https || tls.is_some();
             config.trusted_proxies = trusted_proxies;
+            if let Some(work_jobs) = work_jobs {
+                config.work_jobs = usize::from(work_jobs);
+            }
+            config.delivery_jobs = usize::from(delivery_jobs);
             serve(config, tls).await
         }
         Command::Admin { storage, command } => {

@@ -837,6 +837,7 @@ mod tests {
             scored_heads: Vec::new(),
             scoring_version: 3,
             score: 87.5,
+            verdict: fieldsync_core::doc::Trust::Review,
             items: Vec::new(),
             photos: vec![photo(Trust::Pass), photo(Trust::Pass), photo(Trust::Rejected)],
             reasons: Vec::new(),

@@ -627,6 +627,8 @@ async fn a_photo_is_readable_only_through_a_document_in_scope_and_never_across_t
             captured_at: now_ms(),
             position: Some(here),
             phash: String::new(),
+            original: None,
+            measured: None,
         },
     );
     let inspection = Inspection {
@@ -779,6 +781,8 @@ async fn inspection_citing(relay: &Relay, owner: &str, photo: &[u8]) {
         captured_at: now_ms(),
         position: Some(here),
         phash: String::new(),
+        original: None,
+        measured: None,
     };
     let inspection = Inspection {
         owner: owner.id.clone(),

@@ -512,6 +512,7 @@ mod world {
             scored_heads: Vec::new(),
             scoring_version: 1,
             score: 73.5,
+            verdict: fieldsync_core::doc::Trust::Review,
             items: Vec::new(),
             photos: Vec::new(),
             reasons: Vec::new(),

@@ -1007,6 +1007,8 @@ async fn the_read_model_written_with_each_document_equals_the_one_rebuilt_from_t
             captured_at: now + 10,
             position: Some(fix),
             phash: String::new(),
+            original: None,
+            measured: None,
         };
         let answer = Answer {
             id: "shelf".into(),
@@ -1047,6 +1049,7 @@ async fn the_read_model_written_with_each_document_equals_the_one_rebuilt_from_t
             scored_heads: Vec::new(),
             scoring_version: 1,
             score: 62.5 + n as f64,
+            verdict: fieldsync_core::doc::Trust::Review,
             items: Vec::new(),
             photos: (0..=n)
                 .map(|i| PhotoAssessment {

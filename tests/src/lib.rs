@@ -949,6 +949,27 @@ pub fn photo_fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
+pub use fieldsync_mobile_demo::camera::{CameraExif, with_camera_exif};
+
+/// A fixture photo as a camera hands it over: a JPEG (PNG fixtures re-encoded) whose EXIF says
+/// it was taken at `at` (ms since the Unix epoch, written with a `+00:00` offset) at `position`.
+pub fn camera_photo(name: &str, at: i64, position: (f64, f64)) -> Vec<u8> {
+    let bytes = photo_fixture(name);
+    let jpeg = if name.ends_with(".jpg") {
+        bytes
+    } else {
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::load_from_memory(&bytes)
+            .expect("decode")
+            .to_rgb8()
+            .write_to(&mut out, image::ImageFormat::Jpeg)
+            .expect("encode");
+        out.into_inner()
+    };
+    let taken = jiff::Timestamp::from_millisecond(at).expect("time").strftime("%Y:%m:%d %H:%M:%S").to_string();
+    with_camera_exif(&jpeg, &CameraExif { taken_at: &taken, offset: Some("+00:00"), position })
+}
+
 /// A small real JPEG (chelsea.jpg at a long side of 160 to 200 pixels, brightened by `seed`),
 /// about 5 to 10 KB, different for every seed: a phone's photo queue without megabytes.
 pub fn small_photo(seed: u32) -> Vec<u8> {

@@ -2,23 +2,27 @@
 //
 // scripts/test-bindings compiles this file with the generated bindings and the Android sample's
 // plain-Kotlin part (kotlinc -Werror), starts a relay with the demo tenant, and runs `main` with
-// FIELDSYNC_RELAY_URL set. Each test prints its name and time; any failure exits with status 1.
+// FIELDSYNC_RELAY_URL and FIELDSYNC_TEST_PHOTOS set. Each test prints its name and time; any
+// failure exits with status 1.
 package com.fieldsync.tests
 
 import com.fieldsync.demo.RepPhone
 import java.io.File
 import java.nio.file.Files
 import java.util.Collections
+import uniffi.fieldsync_ffi.AnswerValue
 import uniffi.fieldsync_ffi.ChangeOrigin
 import uniffi.fieldsync_ffi.DocumentChange
 import uniffi.fieldsync_ffi.DocumentKind
 import uniffi.fieldsync_ffi.FieldSyncException
 import uniffi.fieldsync_ffi.FieldSyncPhone
+import uniffi.fieldsync_ffi.GeoFix
 import uniffi.fieldsync_ffi.OrderFilter
 import uniffi.fieldsync_ffi.OrderStatus
 import uniffi.fieldsync_ffi.ReviewState
 import uniffi.fieldsync_ffi.Role
 import uniffi.fieldsync_ffi.SyncOutcome
+import uniffi.fieldsync_ffi.Trust
 
 private const val TENANT = "demo"
 
@@ -125,8 +129,52 @@ fun theAndroidSampleTakesAnOrderOfflineAndHqSeesItAfterSync() {
     }
 }
 
+/** A supervisor previews the score before leaving the store and removes a photo until check-out. */
+fun aSupervisorPreviewsTheScoreAndRemovesAPhotoUntilCheckOut() {
+    val dir = tempDir()
+    try {
+        FieldSyncPhone.open(File(dir, "supervisor.db").path).use { phone ->
+            phone.login(relayUrl(), TENANT, "supervisor-north", "demo-supervisor-north", "supervisor (kotlin test)")
+            phone.syncNow()
+            val template = phone.templates().first()
+            val store = phone.stores().first()
+            val here = GeoFix(store.latitude, store.longitude, 8.0)
+            val start = System.currentTimeMillis()
+            val inspection = phone.checkIn(store.id, template.id, start, here)
+            template.items.forEach { phone.answer(inspection, it.itemId, AnswerValue.YES, null, "") }
+            val item = template.items.first { it.requiresPhoto }
+            // A photo no other test submits: the preview would rightly call a resubmitted one reused.
+            val photos = System.getenv("FIELDSYNC_TEST_PHOTOS") ?: error("FIELDSYNC_TEST_PHOTOS is not set")
+            val photo = File(photos, "astronaut.jpg").readBytes()
+            val added = phone.addPhoto(inspection, item.itemId, photo, start + 1000, here)
+
+            val preview = phone.previewScore(inspection)
+            expectThat(preview.verdict == Trust.REVIEW) { "an open visit's photo needs review: ${preview.reasons}" }
+            val backed = preview.items.first { it.itemId == item.itemId }
+            expectThat(backed.earned == item.weight && backed.reasons[0].contains("provisionally")) { "item: $backed" }
+
+            val wrong = assertThrows<FieldSyncException.InvalidInput> {
+                phone.removePhoto(inspection, template.items.first { it.itemId != item.itemId }.itemId, added.photo.sha256)
+            }
+            expectThat(wrong.field == "item_id") { "the wrong item is named: $wrong" }
+            phone.removePhoto(inspection, item.itemId, added.photo.sha256)
+            expectThat(phone.inspection(inspection).photos.isEmpty()) { "the photo is gone" }
+            expectThat(phone.previewScore(inspection).items.first { it.itemId == item.itemId }.earned == 0.0) {
+                "without its photo the item earns nothing"
+            }
+            phone.addPhoto(inspection, item.itemId, photo, start + 2000, here)
+            phone.checkOut(inspection, start + 60_000, here)
+            assertThrows<FieldSyncException.InvalidState> { phone.removePhoto(inspection, item.itemId, added.photo.sha256) }
+            expectThat(phone.inspection(inspection).photos.size == 1) { "a checked-out visit keeps its photo" }
+        }
+    } finally {
+        dir.deleteRecursively()
+    }
+}
+
 fun main() {
     val tests = listOf(
+        "a supervisor previews the score and removes a photo until check-out" to ::aSupervisorPreviewsTheScoreAndRemovesAPhotoUntilCheckOut,
         "a new phone works offline and failures are typed exceptions" to ::aNewPhoneWorksOfflineAndFailuresAreTypedExceptions,
         "the android sample takes an order offline and hq sees it after sync" to ::theAndroidSampleTakesAnOrderOfflineAndHqSeesItAfterSync,
     )

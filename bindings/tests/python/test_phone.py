@@ -2,7 +2,8 @@
 
 `scripts/test-bindings` builds the library, generates `fieldsync_ffi.py` next to a copy of it,
 starts a relay with the demo tenant and runs these tests with plain `python3 -m unittest`. It
-sets FIELDSYNC_RELAY_URL (the relay) and FIELDSYNC_TEST_PHOTO (a real shelf photo).
+sets FIELDSYNC_RELAY_URL (the relay), FIELDSYNC_TEST_PHOTO (a real shelf photo) and
+FIELDSYNC_TEST_PHOTOS (the folder of real photo fixtures).
 
 Each exported kind is covered once: the object and its constructor, records, enums (plain and
 with data), errors as exceptions with their fields, the listener called from Rust threads, and
@@ -381,6 +382,56 @@ class SupervisorTest(unittest.TestCase):
             self.assertEqual(report.photos_uploaded, 1)
             status = phone.sync_status()
             self.assertEqual((status.pending_changes, status.pending_photos), (0, 0))
+
+    def test_the_score_preview_counts_evidence_and_a_photo_can_be_removed_until_check_out(self):
+        with tempfile.TemporaryDirectory() as directory:
+            phone, _ = signed_in_phone(directory, "supervisor-north")
+            template = phone.templates()[0]
+            store = phone.stores()[0]
+            here = fs.GeoFix(latitude=store.latitude, longitude=store.longitude, accuracy_m=8.0)
+            start = now_ms()
+            inspection_id = phone.check_in(store.id, template.id, start, here)
+            for item in template.items:
+                phone.answer(inspection_id, item.item_id, fs.AnswerValue.YES, None, "")
+            item = next(i for i in template.items if i.requires_photo)
+            # Not FIELDSYNC_TEST_PHOTO: another test's visit syncs it to this phone, and the
+            # preview would rightly reject it as reused.
+            with open(os.path.join(os.environ["FIELDSYNC_TEST_PHOTOS"], "chelsea.jpg"), "rb") as f:
+                photo = f.read()
+            preview = phone.add_photo(inspection_id, item.item_id, photo, start + 1000, here)
+            # The same bytes again: the photo already there, at once.
+            again = phone.add_photo(inspection_id, item.item_id, photo, start + 1000, here)
+            self.assertEqual(again.photo, preview.photo)
+            self.assertIsInstance(preview.borderline, list)
+
+            score = phone.preview_score(inspection_id)
+            self.assertIsInstance(score, fs.ScoreReport)
+            self.assertEqual(score.inspection_id, inspection_id)
+            # Open visit, photo without EXIF: it counts only provisionally, so the verdict is review.
+            self.assertEqual(score.verdict, fs.Trust.REVIEW)
+            self.assertEqual(score.reasons[0], "verdict: review")
+            backed = next(i for i in score.items if i.item_id == item.item_id)
+            self.assertEqual(backed.earned, item.weight)
+            self.assertIn("backed provisionally by 1 photo to review", backed.reasons[0])
+            self.assertEqual([p.sha256 for p in score.photos], [preview.photo.sha256])
+
+            with self.assertRaises(fs.FieldSyncError.InvalidInput) as wrong:
+                other = next(i for i in template.items if i.item_id != item.item_id)
+                phone.remove_photo(inspection_id, other.item_id, preview.photo.sha256)
+            self.assertEqual(wrong.exception.field, "item_id")
+            self.assertEqual(len(phone.inspection(inspection_id).photos), 1)
+            phone.remove_photo(inspection_id, item.item_id, preview.photo.sha256)
+            self.assertEqual(phone.inspection(inspection_id).photos, [])
+            self.assertEqual(phone.sync_status().pending_photos, 0)
+            unbacked = next(i for i in phone.preview_score(inspection_id).items if i.item_id == item.item_id)
+            self.assertEqual(unbacked.earned, 0)
+            self.assertIn("none was taken", unbacked.reasons[0])
+
+            phone.add_photo(inspection_id, item.item_id, photo, start + 2000, here)
+            phone.check_out(inspection_id, start + 60_000, here)
+            with self.assertRaises(fs.FieldSyncError.InvalidState):
+                phone.remove_photo(inspection_id, item.item_id, preview.photo.sha256)
+            self.assertEqual(len(phone.inspection(inspection_id).photos), 1)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use autosurgeon::{Hydrate, Reconcile};
 
 use super::{DocKind, DocumentModel, IndexFields};
+use crate::photo::QualityMetrics;
 
 /// A GPS fix as the phone reported it.
 #[derive(Debug, Clone, Copy, PartialEq, Hydrate, Reconcile)]
@@ -100,6 +101,38 @@ pub struct PhotoRef {
     pub position: Option<GeoFix>,
     /// Perceptual hash (after EXIF orientation), for near-duplicate detection.
     pub phash: String,
+    /// What the camera's original file said about itself (EXIF), read on the phone before the
+    /// stored copy dropped it. Absent in references written before it was recorded.
+    #[autosurgeon(missing = "Default::default")]
+    pub original: Option<OriginalCapture>,
+    /// The phone's quality figures, measured on the stored JPEG with the relay's own code
+    /// ([`crate::photo::analyze`]). Absent in references written before they were recorded.
+    #[autosurgeon(missing = "Default::default")]
+    pub measured: Option<QualityMetrics>,
+}
+
+/// The capture facts of a photo's original file, beside the app's own claims
+/// ([`PhotoRef::captured_at`], [`PhotoRef::position`]).
+#[derive(Debug, Clone, PartialEq, Hydrate, Reconcile)]
+pub struct OriginalCapture {
+    /// Lowercase hex SHA-256 of the original file (the bytes the camera gave the app).
+    pub sha256: String,
+    /// EXIF `DateTimeOriginal` as the camera wrote it (`YYYY:MM:DD HH:MM:SS`, its local time),
+    /// if any.
+    pub taken_at: Option<String>,
+    /// EXIF `OffsetTimeOriginal` in minutes east of UTC, if any: with it, `taken_at` is an instant.
+    pub utc_offset_minutes: Option<i64>,
+    /// EXIF GPS position, if any.
+    pub position: Option<ExifPosition>,
+}
+
+/// A position from a photo's EXIF (no accuracy: EXIF rarely records one).
+#[derive(Debug, Clone, Copy, PartialEq, Hydrate, Reconcile)]
+pub struct ExifPosition {
+    /// Latitude in degrees, -90..=90.
+    pub latitude: f64,
+    /// Longitude in degrees, -180..=180.
+    pub longitude: f64,
 }
 
 /// A supervisor's store visit.

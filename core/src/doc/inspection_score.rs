@@ -20,6 +20,11 @@ pub enum Trust {
 }
 
 impl Trust {
+    /// The verdict of a report scored before verdicts existed: nobody has judged it.
+    pub fn unknown() -> Self {
+        Trust::Review
+    }
+
     /// `pass`, `review` or `rejected`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -69,8 +74,14 @@ pub struct InspectionScore {
     pub scored_heads: Vec<String>,
     /// The version of the scoring rules used.
     pub scoring_version: u64,
-    /// Audit score 0–100.
+    /// Audit score 0–100: the points of items backed by evidence that counts (see
+    /// [`crate::scoring`]), capped when the visit itself is rejected.
     pub score: f64,
+    /// The visit-level trust verdict: `pass`, `review` (a person should look before relying on
+    /// the score) or `rejected` (the visit is not evidence of a visit to the store); why is in
+    /// [`Self::reasons`]. Reports scored before verdicts existed read as `review`.
+    #[autosurgeon(missing = "Trust::unknown")]
+    pub verdict: Trust,
     /// Per item.
     pub items: Vec<ItemScore>,
     /// Per photo.

@@ -33,7 +33,9 @@ pub use approval_policy::{ApprovalPolicy, ApprovalRule, ApproverRole};
 pub use catalog::{Catalog, DiscountPolicy, PriceBreak, PriceList, Product, Promotion};
 pub use decision::{Decision, Verdict};
 pub use inbox::{Alert, AlertState, Inbox};
-pub use inspection::{Answer, AnswerValue, GeoFix, Inspection, InspectionStatus, PhotoRef, Visit};
+pub use inspection::{
+    Answer, AnswerValue, ExifPosition, GeoFix, Inspection, InspectionStatus, OriginalCapture, PhotoRef, Visit,
+};
 pub use inspection_score::{InspectionScore, ItemScore, PhotoAssessment, Trust};
 pub use inventory::{Inventory, StockLevel};
 pub use order::{Order, OrderLine, OrderStatus};
@@ -348,6 +350,29 @@ mod tests {
         moved.region = "south".into();
         assert!(update(&id, &mut doc, &moved).unwrap());
         assert_eq!(read::<RetailStore>(&id, &doc).unwrap().region, "south");
+    }
+
+    #[test]
+    fn a_score_written_before_verdicts_existed_reads_as_review() {
+        let id = DocumentId::random();
+        let score = InspectionScore {
+            inspection_id: "i".into(),
+            owner: "o".into(),
+            store_id: "s".into(),
+            scored_heads: Vec::new(),
+            scoring_version: 1,
+            score: 80.0,
+            verdict: Trust::Pass,
+            items: Vec::new(),
+            photos: Vec::new(),
+            reasons: Vec::new(),
+            scored_at: 0,
+        };
+        let mut doc = create(&id, ActorId::random(), &score).unwrap();
+        doc.transact(|tx| tx.delete(ROOT, "verdict")).unwrap();
+        let old = read::<InspectionScore>(&id, &doc).unwrap();
+        assert_eq!(old.verdict, Trust::Review, "nobody judged an old report");
+        assert_eq!(old.score, 80.0);
     }
 
     #[test]

@@ -5,7 +5,8 @@ use rusqlite::{OptionalExtension, params};
 use super::LocalStore;
 use crate::clock::now_ms;
 use crate::doc::{
-    Answer, AnswerValue, DocKind, GeoFix, Inspection, InspectionStatus, PhotoRef, RetailStore, Template, Visit,
+    Answer, AnswerValue, DocKind, ExifPosition, GeoFix, Inspection, InspectionStatus, OriginalCapture, PhotoRef,
+    RetailStore, Template, Visit,
 };
 use crate::error::{Error, Result};
 use crate::id::DocumentId;
@@ -131,6 +132,9 @@ impl LocalStore {
     /// The photo is decoded under limits, oriented, downscaled, re-encoded and hashed; its bytes
     /// and thumbnail go to the blob table and the upload queue, and only its reference goes into
     /// the inspection — all in one transaction. Bad input changes nothing.
+    ///
+    /// The same original bytes added again for the same item return the photo already there at
+    /// once, without decoding anything (a double tap, or a retry after the app was killed).
     pub fn add_photo(&self, id: &DocumentId, item_id: &str, bytes: &[u8], capture: PhotoCapture) -> Result<AddedPhoto> {
         validate_time("captured_at", capture.captured_at)?;
         if let Some(fix) = &capture.position {
@@ -138,8 +142,18 @@ impl LocalStore {
         }
         self.require_item(id, item_id)?;
         let user = self.require_identity()?.user_id;
+        let original_sha256 = photo::sha256_hex(bytes);
+        let inspection: Inspection = self.get(id)?;
+        check_open_and_owned(&user, id, &inspection, "add a photo")?;
+        let existing = inspection
+            .photos
+            .values()
+            .find(|p| p.item_id == item_id && p.original.as_ref().is_some_and(|o| o.sha256 == original_sha256));
+        if let Some((reference, metrics)) = existing.and_then(|p| p.measured.map(|m| (p, m))) {
+            return Ok(AddedPhoto { reference: reference.clone(), preview: QualityPreview::from_metrics(metrics) });
+        }
         // The expensive part runs before any lock is taken.
-        let ingested = photo::ingest(bytes, &PhotoLimits::default())?;
+        let ingested = photo::ingest_hashed(bytes, original_sha256, &PhotoLimits::default())?;
         let reference = PhotoRef {
             sha256: ingested.sha256.clone(),
             item_id: item_id.to_owned(),
@@ -149,6 +163,16 @@ impl LocalStore {
             captured_at: capture.captured_at,
             position: capture.position,
             phash: ingested.phash.clone(),
+            original: Some(OriginalCapture {
+                sha256: ingested.original_sha256.clone(),
+                taken_at: ingested.exif.date_time_original.clone(),
+                utc_offset_minutes: ingested.exif.utc_offset_minutes.map(i64::from),
+                position: ingested
+                    .exif
+                    .gps
+                    .map(|gps| ExifPosition { latitude: gps.latitude, longitude: gps.longitude }),
+            }),
+            measured: Some(ingested.quality.metrics),
         };
         let added = reference.clone();
         self.edit_doc(
@@ -173,6 +197,53 @@ impl LocalStore {
             },
         )?;
         Ok(AddedPhoto { reference, preview: ingested.quality })
+    }
+
+    /// Removes photo `sha256` from item `item_id` of an open inspection (allowed until check-out).
+    /// Its upload is cancelled when no other inspection on this phone holds it; the relay never
+    /// scores a photo the inspection no longer references.
+    pub fn remove_photo(&self, id: &DocumentId, item_id: &str, sha256: &str) -> Result<()> {
+        let user = self.require_identity()?.user_id;
+        let mut others = Vec::new();
+        for summary in self.list_inspections(&InspectionFilter::default())? {
+            if summary.id != *id && summary.photo_count > 0 {
+                others.push(summary.id);
+            }
+        }
+        let mut held_elsewhere = false;
+        for other in &others {
+            held_elsewhere |= self.inspection(other)?.photos.contains_key(sha256);
+        }
+        self.edit_doc(
+            id,
+            |inspection: &mut Inspection| {
+                check_open_and_owned(&user, id, inspection, "remove a photo")?;
+                match inspection.photos.get(sha256) {
+                    None => {
+                        return Err(Error::InvalidInput {
+                            field: "sha256",
+                            reason: format!("inspection {id} has no photo {sha256}"),
+                        });
+                    }
+                    Some(photo) if photo.item_id != item_id => {
+                        return Err(Error::InvalidInput {
+                            field: "item_id",
+                            reason: format!("photo {sha256} backs item {}, not {item_id}", photo.item_id),
+                        });
+                    }
+                    Some(_) => {}
+                }
+                inspection.photos.remove(sha256);
+                inspection.updated_at = now_ms();
+                Ok(())
+            },
+            |tx| {
+                if !held_elsewhere {
+                    tx.prepare_cached("DELETE FROM photo_outbox WHERE sha256 = ?1")?.execute([sha256])?;
+                }
+                Ok(())
+            },
+        )
     }
 
     /// Checks out of an open inspection; it is then read-only and ready to be scored.

@@ -28,7 +28,7 @@ impl LocalStore {
         for sha256 in inspection.photos.keys() {
             let result = match self.photo_bytes(sha256) {
                 Ok(bytes) => match photo::analyze(&bytes, &PhotoLimits::default()) {
-                    Ok(analysis) => PhotoPixels::Measured { metrics: analysis.metrics, phash: analysis.phash },
+                    Ok(analysis) => PhotoPixels::from(analysis),
                     Err(error) => PhotoPixels::Unreadable { reason: error.to_string() },
                 },
                 Err(_) => PhotoPixels::Unreadable { reason: "the photo is not stored on this phone".to_owned() },

@@ -7,7 +7,13 @@
 //! metrics and the hash are computed from that small image. The EXIF orientation is applied to
 //! the reduced image (area averaging commutes with it), so the hash matches that of the oriented
 //! photo.
+//!
+//! Besides the hash of the photo as it is, the hashes of its seven other flips and quarter turns
+//! are kept ([`PhotoAnalysis::transformed_phashes`]): a mirrored or rotated copy of an earlier
+//! photo has, among them, the earlier photo's own hash (to within a few bits), so the reuse check
+//! compares them all ([`crate::scoring::evidence::check_reuse`]).
 
+use image::imageops::{flip_horizontal, rotate90, rotate180, rotate270};
 use image::metadata::Orientation;
 use image::{DynamicImage, GenericImageView, GrayImage};
 
@@ -22,6 +28,9 @@ pub struct PhotoAnalysis {
     /// Perceptual hash of the oriented photo (16 lowercase hex digits); compare with
     /// [`phash_distance`](super::phash_distance).
     pub phash: String,
+    /// Perceptual hashes of the photo mirrored, turned a quarter, half and three quarters, and
+    /// mirrored then turned, in that order (7 hashes, each 16 hex digits).
+    pub transformed_phashes: Vec<String>,
     /// The photo's header (format and stored size).
     pub header: ImageHeader,
 }
@@ -54,7 +63,25 @@ pub fn analyze(input: &[u8], limits: &PhotoLimits) -> Result<PhotoAnalysis, Phot
         DynamicImage::ImageLuma8(luma) => luma,
         other => other.to_luma8(),
     };
-    Ok(PhotoAnalysis { metrics: quality::measure_reduced(&luma, width, height), phash, header })
+    let transformed_phashes = transformed_hashes(&luma);
+    Ok(PhotoAnalysis { metrics: quality::measure_reduced(&luma, width, height), phash, transformed_phashes, header })
+}
+
+/// Long side the luma is area-averaged down to before hashing its flips and turns: the hash
+/// reads a 16x16 reduction anyway, and hashing seven 512 px images cost more than decoding the
+/// stored photo.
+const TRANSFORM_LONG_SIDE: u32 = 64;
+
+/// The hashes of the seven other members of the photo's dihedral group (see the module docs).
+fn transformed_hashes(luma: &GrayImage) -> Vec<String> {
+    let luma = &downscale::fit_luma_within(luma.clone(), TRANSFORM_LONG_SIDE);
+    let mirrored = flip_horizontal(luma);
+    [rotate90(luma), rotate180(luma), rotate270(luma), rotate90(&mirrored), rotate180(&mirrored), rotate270(&mirrored)]
+        .into_iter()
+        .fold(vec![perceptual_hash(&DynamicImage::ImageLuma8(mirrored.clone()))], |mut hashes, image| {
+            hashes.push(perceptual_hash(&DynamicImage::ImageLuma8(image)));
+            hashes
+        })
 }
 
 /// Luma of a decoded photo, taking the buffer over when it already is 8-bit grey.

@@ -6,7 +6,7 @@
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageError, ImageFormat, ImageReader};
+use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader};
 
 use super::{ImageHeader, PhotoError, PhotoFormat, PhotoLimits};
 
@@ -66,9 +66,12 @@ pub(super) fn read_header(input: &[u8], limits: &PhotoLimits) -> Result<ImageHea
     let format = sniff(input, limits)?;
     // Dimensions are deliberately read without the width/height limits so that an oversized
     // header is reported with its real numbers; only header bytes are parsed here.
-    let (width, height) = reader(input, format, decoder_limits(limits, false))
-        .into_dimensions()
+    let decoder = reader(input, format, decoder_limits(limits, false))
+        .into_decoder()
         .map_err(|e| map_decode_error(format, limits, e))?;
+    let (width, height) = decoder.dimensions();
+    let bytes_per_pixel = decoder.color_type().bytes_per_pixel();
+    drop(decoder);
     if width == 0 || height == 0 {
         return Err(PhotoError::Corrupt { reason: format!("{format} header says {width}x{height} pixels") });
     }
@@ -79,7 +82,33 @@ pub(super) fn read_header(input: &[u8], limits: &PhotoLimits) -> Result<ImageHea
     if width.max(height) > limits.max_side {
         return Err(PhotoError::SideTooLong { width, height, limit: limits.max_side });
     }
-    Ok(ImageHeader { format, width, height })
+    let decoded_bytes = pixels * u64::from(bytes_per_pixel);
+    if decoded_bytes > limits.max_decoded_bytes {
+        return Err(PhotoError::DecodedTooLarge {
+            width,
+            height,
+            bytes: decoded_bytes,
+            limit: limits.max_decoded_bytes,
+        });
+    }
+    if format == PhotoFormat::Jpeg {
+        // Every 8x8 block of the first component codes at least its DC difference, one bit at
+        // the least, in baseline and progressive Huffman JPEG alike: fewer bytes than that
+        // cannot hold the declared picture (a pixel bomb, or a truncated upload the decoder
+        // would fill with grey after seconds of work).
+        let blocks = u64::from(width.div_ceil(8)) * u64::from(height.div_ceil(8));
+        let needed = blocks.div_ceil(8);
+        if (input.len() as u64) < needed {
+            return Err(PhotoError::Corrupt {
+                reason: format!(
+                    "jpeg declares {width}x{height} pixels in {} bytes; coding that many blocks takes at least \
+                     {needed} bytes",
+                    input.len()
+                ),
+            });
+        }
+    }
+    Ok(ImageHeader { format, width, height, bytes_per_pixel })
 }
 
 /// Decodes pixels of an input whose header [`read_header`] has already accepted.

@@ -95,11 +95,20 @@ fn spans(src: usize, dst: usize) -> Vec<Span> {
 /// Area-average resize of interleaved 8-bit samples (`channels` of 1 to 4) to a smaller size.
 /// Rows first (accumulating whole source rows, which vectorises), then columns.
 fn area_resize(src: &[u8], width: u32, height: u32, channels: usize, new_width: u32, new_height: u32) -> Vec<u8> {
-    let channels = channels.clamp(1, 4);
-    let row_len = width as usize * channels;
+    match channels {
+        0 | 1 => area_resize_n::<1>(src, width, height, new_width, new_height),
+        2 => area_resize_n::<2>(src, width, height, new_width, new_height),
+        3 => area_resize_n::<3>(src, width, height, new_width, new_height),
+        _ => area_resize_n::<4>(src, width, height, new_width, new_height),
+    }
+}
+
+/// [`area_resize`] for `C` channels: a constant, so the per-pixel loops unroll.
+fn area_resize_n<const C: usize>(src: &[u8], width: u32, height: u32, new_width: u32, new_height: u32) -> Vec<u8> {
+    let row_len = width as usize * C;
     let rows: Vec<&[u8]> = src.chunks_exact(row_len.max(1)).collect();
     let columns = spans(width as usize, new_width as usize);
-    let mut out = Vec::with_capacity(new_width as usize * new_height as usize * channels);
+    let mut out = Vec::with_capacity(new_width as usize * new_height as usize * C);
     let mut acc = vec![0f32; row_len];
     for span in spans(height as usize, new_height as usize) {
         acc.fill(0.0);
@@ -109,16 +118,17 @@ fn area_resize(src: &[u8], width: u32, height: u32, channels: usize, new_width: 
             }
         }
         for column in &columns {
-            let mut pixel = [0f32; 4];
-            for (k, &weight) in column.weights.iter().enumerate() {
-                let base = (column.first + k) * channels;
-                for (c, p) in pixel.iter_mut().take(channels).enumerate() {
-                    *p += weight * acc.get(base + c).copied().unwrap_or(0.0);
+            let mut pixel = [0f32; C];
+            let start = column.first * C;
+            let window = acc.get(start..start + column.weights.len() * C).unwrap_or(&[]);
+            for (source, &weight) in window.chunks_exact(C).zip(&column.weights) {
+                for (p, &v) in pixel.iter_mut().zip(source) {
+                    *p += weight * v;
                 }
             }
-            for &v in &pixel[..channels] {
-                out.push(v.round().clamp(0.0, 255.0) as u8);
-            }
+            // Samples and weights are never negative; `as` saturates at 255. Adding a half and
+            // truncating rounds like `f32::round` without its libm call per sample.
+            out.extend(pixel.iter().map(|&v| (v + 0.5) as u8));
         }
     }
     out

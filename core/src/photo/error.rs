@@ -51,6 +51,20 @@ pub enum PhotoError {
         limit: u32,
     },
 
+    /// The header announces a decoded size (width x height x bytes per pixel) above
+    /// [`PhotoLimits::max_decoded_bytes`](super::PhotoLimits); refused before decoding.
+    #[error("image is {width}x{height} pixels, {bytes} bytes once decoded, more than the {limit}-byte budget")]
+    DecodedTooLarge {
+        /// Width from the header.
+        width: u32,
+        /// Height from the header.
+        height: u32,
+        /// Decoded size the header implies.
+        bytes: u64,
+        /// The budget it exceeds.
+        limit: u64,
+    },
+
     /// Decoding would allocate more than [`PhotoLimits::max_alloc_bytes`](super::PhotoLimits).
     #[error("decoding the image would need more memory than the {limit}-byte limit: {reason}")]
     AllocLimit {

@@ -15,6 +15,10 @@ pub struct ExifFacts {
     /// `DateTimeOriginal` exactly as written by the camera (`YYYY:MM:DD HH:MM:SS`, local time
     /// with no zone), if any.
     pub date_time_original: Option<String>,
+    /// `OffsetTimeOriginal` (`+01:00`) as minutes east of UTC, if the camera wrote a valid one:
+    /// with it, [`Self::date_time_original`] is an instant; without it, a local time in an
+    /// unknown zone.
+    pub utc_offset_minutes: Option<i32>,
     /// GPS position, if the camera recorded a valid one.
     pub gps: Option<GpsPosition>,
 }
@@ -60,13 +64,38 @@ fn facts(exif: &Exif) -> ExifFacts {
                 .collect::<String>()
         })
         .filter(|s| !s.is_empty());
+    let utc_offset_minutes = exif
+        .get_field(Tag::OffsetTimeOriginal, In::PRIMARY)
+        .and_then(|f| match &f.value {
+            Value::Ascii(parts) => parts.first(),
+            _ => None,
+        })
+        .and_then(|raw| parse_offset(&String::from_utf8_lossy(raw)));
     let latitude = coordinate(exif, Tag::GPSLatitude, Tag::GPSLatitudeRef, b'S', 90.0);
     let longitude = coordinate(exif, Tag::GPSLongitude, Tag::GPSLongitudeRef, b'W', 180.0);
     let gps = match (latitude, longitude) {
         (Some(latitude), Some(longitude)) => Some(GpsPosition { latitude, longitude }),
         _ => None,
     };
-    ExifFacts { orientation, date_time_original, gps }
+    ExifFacts { orientation, date_time_original, utc_offset_minutes, gps }
+}
+
+/// `+HH:MM` or `-HH:MM` (EXIF 2.31 `OffsetTime*`) as minutes east of UTC; anything else, or an
+/// offset beyond ±14 h, is `None`.
+pub fn parse_offset(text: &str) -> Option<i32> {
+    let text = text.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+    let (sign, rest) = match text.as_bytes().first()? {
+        b'+' => (1, &text[1..]),
+        b'-' => (-1, &text[1..]),
+        _ => return None,
+    };
+    let (hours, minutes) = rest.split_once(':')?;
+    if hours.len() != 2 || minutes.len() != 2 {
+        return None;
+    }
+    let (hours, minutes): (i32, i32) = (hours.parse().ok()?, minutes.parse().ok()?);
+    let total = hours * 60 + minutes;
+    (minutes < 60 && total <= 14 * 60).then_some(sign * total)
 }
 
 /// Degrees/minutes/seconds rationals plus an N/S or E/W reference, as signed decimal degrees.
@@ -95,5 +124,15 @@ mod tests {
     fn bytes_without_exif_give_no_facts() {
         assert_eq!(read_exif(b"not an image"), ExifFacts::default());
         assert_eq!(read_exif(&[0xFF, 0xD8, 0xFF]), ExifFacts::default());
+    }
+
+    #[test]
+    fn offsets_parse_as_minutes_east_of_utc_and_nonsense_is_dropped() {
+        assert_eq!(parse_offset("+01:00"), Some(60));
+        assert_eq!(parse_offset("-05:30\0"), Some(-330));
+        assert_eq!(parse_offset("+14:00"), Some(840));
+        for bad in ["", "01:00", "+1:00", "+15:00", "+01:60", "+aa:bb", "+01:00:00"] {
+            assert_eq!(parse_offset(bad), None, "{bad:?}");
+        }
     }
 }

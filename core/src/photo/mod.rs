@@ -10,8 +10,12 @@
 //! 3. decoding under explicit [`image::Limits`];
 //! 4. EXIF orientation applied to the pixels, and a fast area-average downscale to
 //!    [`PhotoLimits::output_long_side`] (the two commute; the cheaper order is used);
-//! 5. re-encoding as a JPEG without metadata (no GPS leaves the phone inside the photo);
-//! 6. thumbnail, perceptual hash and quality metrics of the oriented result.
+//! 5. re-encoding as a JPEG without metadata (no GPS leaves the phone inside the photo); the
+//!    EXIF capture facts (time, offset, GPS) are read from the original bytes before that, and
+//!    travel beside the photo in its reference instead;
+//! 6. thumbnail, and the quality metrics and perceptual hash measured by [`analyze`] on the
+//!    stored JPEG itself: the very bytes, and the very code, the relay scores, so the phone's
+//!    verdict and the relay's are one.
 //!
 //! ```no_run
 //! use fieldsync_core::photo::{ingest, PhotoLimits};
@@ -32,17 +36,16 @@ pub mod quality;
 
 use std::fmt;
 
-use image::codecs::jpeg::JpegEncoder;
+use image::DynamicImage;
 use image::imageops::FilterType;
 use image::metadata::Orientation;
-use image::{DynamicImage, ExtendedColorType, GenericImageView, ImageEncoder};
 use image_hasher::{HashAlg, HasherConfig};
 use sha2::{Digest, Sha256};
 
 pub use analysis::{PhotoAnalysis, analyze};
 pub use error::PhotoError;
-pub use metadata::{ExifFacts, GpsPosition};
-pub use quality::{QualityMetrics, QualityPreview, QualityProblem, measure};
+pub use metadata::{ExifFacts, GpsPosition, parse_offset};
+pub use quality::{QualityMetrics, QualityPreview, QualityProblem, Standing, measure};
 
 /// Limits applied before and during decoding, and the sizes of what ingest produces.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +56,9 @@ pub struct PhotoLimits {
     pub max_pixels: u64,
     /// Longest accepted side, from the header.
     pub max_side: u32,
+    /// Largest accepted decoded size, width x height x bytes per pixel from the header, checked
+    /// before any pixel is decoded.
+    pub max_decoded_bytes: u64,
     /// Most the decoder may allocate at once.
     pub max_alloc_bytes: u64,
     /// Long side of the stored JPEG (smaller photos are not enlarged).
@@ -64,13 +70,14 @@ pub struct PhotoLimits {
 }
 
 impl Default for PhotoLimits {
-    /// 15 MiB, 50 MP, 8192 px sides, 512 MiB decoder memory; output 1600 px, thumbnail 256 px,
-    /// quality 85.
+    /// 15 MiB, 50 MP, 8192 px sides, 160 MiB decoded (a 50 MP 8-bit RGB photo is 150 MB),
+    /// 512 MiB decoder memory; output 1600 px, thumbnail 256 px, quality 85.
     fn default() -> Self {
         Self {
             max_input_bytes: 15 * 1024 * 1024,
             max_pixels: 50_000_000,
             max_side: 8192,
+            max_decoded_bytes: 160 * 1024 * 1024,
             max_alloc_bytes: 512 * 1024 * 1024,
             output_long_side: 1600,
             thumbnail_long_side: 256,
@@ -106,6 +113,8 @@ pub struct ImageHeader {
     pub width: u32,
     /// Height as stored (before EXIF orientation).
     pub height: u32,
+    /// Bytes per decoded pixel (1 grey to 8 for 16-bit RGBA).
+    pub bytes_per_pixel: u8,
 }
 
 /// Reads and vets an upload's header without decoding pixels: size, signature and dimensions
@@ -119,6 +128,8 @@ pub fn read_header(input: &[u8], limits: &PhotoLimits) -> Result<ImageHeader, Ph
 pub struct IngestedPhoto {
     /// Lowercase hex SHA-256 of [`Self::jpeg`]: the photo's content address.
     pub sha256: String,
+    /// Lowercase hex SHA-256 of the bytes given to [`ingest`] (the camera's original).
+    pub original_sha256: String,
     /// Re-encoded JPEG, orientation applied, long side at most
     /// [`PhotoLimits::output_long_side`], no metadata.
     pub jpeg: Vec<u8>,
@@ -131,9 +142,9 @@ pub struct IngestedPhoto {
     /// Perceptual hash of the oriented photo as 16 lowercase hex digits (64 bits); compare with
     /// [`phash_distance`].
     pub phash: String,
-    /// EXIF facts found in the upload.
+    /// EXIF facts found in the upload, read before re-encoding drops them.
     pub exif: ExifFacts,
-    /// Quality preview of the oriented photo.
+    /// Quality preview of the stored JPEG, measured as the relay measures it.
     pub quality: QualityPreview,
     /// The upload's header (format and stored dimensions).
     pub source: ImageHeader,
@@ -141,6 +152,16 @@ pub struct IngestedPhoto {
 
 /// Vets, decodes, orients, downsizes and re-encodes an upload; see the module docs.
 pub fn ingest(input: &[u8], limits: &PhotoLimits) -> Result<IngestedPhoto, PhotoError> {
+    ingest_hashed(input, sha256_hex(input), limits)
+}
+
+/// [`ingest`] of an input whose SHA-256 the caller has already computed (the phone looks the
+/// original up before ingesting it).
+pub(crate) fn ingest_hashed(
+    input: &[u8],
+    original_sha256: String,
+    limits: &PhotoLimits,
+) -> Result<IngestedPhoto, PhotoError> {
     let source = read_header(input, limits)?;
     let exif = metadata::read_exif(input);
     let decoded = decode::decode(input, &source, limits)?;
@@ -148,19 +169,26 @@ pub fn ingest(input: &[u8], limits: &PhotoLimits) -> Result<IngestedPhoto, Photo
     let image = downscale::orient_and_fit(decoded, orientation, limits.output_long_side);
     let thumbnail = downscale::orient_and_fit(image.clone(), None, limits.thumbnail_long_side);
     let jpeg = encode_jpeg(&image, limits.jpeg_quality)?;
+    drop(image);
     let thumbnail_jpeg = encode_jpeg(&thumbnail, limits.jpeg_quality)?;
-    let (width, height) = image.dimensions();
+    let stored = analyze(&jpeg, limits)?;
     Ok(IngestedPhoto {
         sha256: sha256_hex(&jpeg),
+        original_sha256,
+        width: stored.header.width,
+        height: stored.header.height,
         jpeg,
         thumbnail_jpeg,
-        width,
-        height,
-        phash: perceptual_hash(&image),
+        phash: stored.phash,
         exif,
-        quality: QualityPreview::of(&image),
+        quality: QualityPreview::from_metrics(stored.metrics),
         source,
     })
+}
+
+/// Lowercase hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 /// Hamming distance, in bits, between two perceptual hashes from [`IngestedPhoto::phash`].
@@ -225,10 +253,6 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
 fn encode_jpeg(image: &DynamicImage, quality: u8) -> Result<Vec<u8>, PhotoError> {
     // Alpha is dropped and 16-bit samples are reduced: the stored photo is plain 8-bit RGB.
     let converted;
@@ -239,9 +263,15 @@ fn encode_jpeg(image: &DynamicImage, quality: u8) -> Result<Vec<u8>, PhotoError>
             &converted
         }
     };
+    let side = |value: u32| {
+        u16::try_from(value).map_err(|_| PhotoError::Encode {
+            reason: format!("a {}x{} photo is too large for jpeg", rgb.width(), rgb.height()),
+        })
+    };
+    let (width, height) = (side(rgb.width())?, side(rgb.height())?);
     let mut out = Vec::new();
-    JpegEncoder::new_with_quality(&mut out, quality.clamp(1, 100))
-        .write_image(rgb.as_raw(), rgb.width(), rgb.height(), ExtendedColorType::Rgb8)
+    jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100))
+        .encode(rgb.as_raw(), width, height, jpeg_encoder::ColorType::Rgb)
         .map_err(|e| PhotoError::Encode { reason: e.to_string() })?;
     Ok(out)
 }
@@ -280,6 +310,7 @@ mod tests {
         assert_eq!(l.max_input_bytes, 15 * 1024 * 1024);
         assert_eq!(l.max_pixels, 50_000_000);
         assert_eq!(l.max_side, 8192);
+        assert_eq!(l.max_decoded_bytes, 160 * 1024 * 1024);
         assert_eq!(l.max_alloc_bytes, 512 * 1024 * 1024);
         assert_eq!((l.output_long_side, l.thumbnail_long_side, l.jpeg_quality), (1600, 256, 85));
     }

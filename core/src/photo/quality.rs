@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use autosurgeon::{Hydrate, Reconcile};
 use image::{DynamicImage, GenericImageView, GrayImage};
 
 /// Long side (pixels) that images are area-averaged down to before measuring. Smaller images are
@@ -27,21 +28,34 @@ pub const TOO_DARK_CLIPPED_ABOVE: f64 = 0.40;
 /// Above this mean luma the photo is [`QualityProblem::Overexposed`].
 pub const OVEREXPOSED_MEAN_ABOVE: f64 = 215.0;
 /// Above this share of blown-out pixels the photo is [`QualityProblem::Overexposed`]. Samples:
-/// at most 0.011; copies at 2.5x exposure 0.31 to 0.77.
-pub const OVEREXPOSED_CLIPPED_ABOVE: f64 = 0.25;
+/// at most 0.011; copies at 2.5x exposure 0.28 (coffee, measured on its stored JPEG) to 0.77.
+/// 0.20 keeps the whole band (±[`CLIPPED_SHARE_BAND`]) below the lowest blown-out copy.
+pub const OVEREXPOSED_CLIPPED_ABOVE: f64 = 0.20;
 /// Below this p95 - p5 luma spread the photo is [`QualityProblem::LowContrast`]. Samples: 70 to
 /// 216, the hazy moon 27.
 pub const LOW_CONTRAST_BELOW: f64 = 40.0;
 /// Below this long side (pixels) the photo is [`QualityProblem::TooSmall`]. A floor for the
 /// preview only: phone photos are far larger, and the stored copy is at most 1600 px anyway.
 pub const TOO_SMALL_LONG_SIDE_BELOW: u32 = 400;
+/// Half-width of the hysteresis band around [`BLURRY_BELOW`], as a share of it: sharpness
+/// within ±10% of the threshold is [`Standing::Borderline`], never a silent pass or fail. The
+/// phone and the relay measure the same stored bytes with the same code, so their figures agree;
+/// the band absorbs what floating point may still do differently on another CPU.
+pub const SHARPNESS_BAND: f64 = 0.10;
+/// Half-width of the band around the mean-luma thresholds, in luma levels.
+pub const MEAN_LUMA_BAND: f64 = 5.0;
+/// Half-width of the band around the clipped-share thresholds.
+pub const CLIPPED_SHARE_BAND: f64 = 0.04;
+/// Half-width of the band around [`LOW_CONTRAST_BELOW`], in luma levels.
+pub const CONTRAST_BAND: f64 = 4.0;
 /// Luma at or below which a pixel counts as crushed to black.
 pub const DARK_CLIP_LUMA: u8 = 8;
 /// Luma at or above which a pixel counts as blown out to white.
 pub const BRIGHT_CLIP_LUMA: u8 = 247;
 
-/// Raw measurements of one photo.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Raw measurements of one photo. The phone records its own in the photo reference
+/// ([`crate::doc::PhotoRef::measured`]) so the relay can show both when they disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Hydrate, Reconcile)]
 pub struct QualityMetrics {
     /// Variance of the 4-neighbour Laplacian of luma at [`MEASURE_LONG_SIDE`]; higher is sharper.
     pub sharpness: f64,
@@ -86,34 +100,81 @@ impl fmt::Display for QualityProblem {
     }
 }
 
+/// Where a measurement stands against one threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Clearly on the good side.
+    Clear,
+    /// Within the hysteresis band around the threshold: a person should look.
+    Borderline,
+    /// Clearly on the bad side.
+    Failed,
+}
+
+impl Standing {
+    /// `value` against a threshold that fails values below `threshold`, with a band of `band`.
+    fn below(value: f64, threshold: f64, band: f64) -> Self {
+        if value < threshold - band {
+            Self::Failed
+        } else if value < threshold + band {
+            Self::Borderline
+        } else {
+            Self::Clear
+        }
+    }
+
+    /// `value` against a threshold that fails values above `threshold`, with a band of `band`.
+    fn above(value: f64, threshold: f64, band: f64) -> Self {
+        if value > threshold + band {
+            Self::Failed
+        } else if value > threshold - band {
+            Self::Borderline
+        } else {
+            Self::Clear
+        }
+    }
+
+    /// The worse of two standings.
+    fn or(self, other: Self) -> Self {
+        let rank = |s: Self| match s {
+            Self::Clear => 0,
+            Self::Borderline => 1,
+            Self::Failed => 2,
+        };
+        if rank(other) > rank(self) { other } else { self }
+    }
+}
+
 /// The metrics of a photo and the problems they reveal.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QualityPreview {
     /// The measurements.
     pub metrics: QualityMetrics,
-    /// Problems found, in a fixed order (blurry, too dark, overexposed, low contrast, too small).
+    /// Problems found, clearly past their threshold, in a fixed order (blurry, too dark,
+    /// overexposed, low contrast, too small).
     pub problems: Vec<QualityProblem>,
+    /// Problems within the hysteresis band of their threshold, in the same order: not a reason
+    /// to refuse the photo, but a person should look (the relay marks it `review`).
+    pub borderline: Vec<QualityProblem>,
 }
 
 impl QualityPreview {
-    /// Judges the metrics against the preview thresholds.
+    /// Judges the metrics against the thresholds and their bands.
+    ///
+    /// Sharpness is not judged on a photo whose exposure clearly fails: the variance of the
+    /// Laplacian shrinks with brightness, so a dark photo would read as blurry too, and the
+    /// retake advice must name the one thing to fix (more light), not two.
     pub fn from_metrics(metrics: QualityMetrics) -> Self {
-        let m = &metrics;
-        let checks = [
-            (QualityProblem::Blurry, m.sharpness < BLURRY_BELOW),
-            (
-                QualityProblem::TooDark,
-                m.mean_luminance < TOO_DARK_MEAN_BELOW || m.dark_clipped_share > TOO_DARK_CLIPPED_ABOVE,
-            ),
-            (
-                QualityProblem::Overexposed,
-                m.mean_luminance > OVEREXPOSED_MEAN_ABOVE || m.bright_clipped_share > OVEREXPOSED_CLIPPED_ABOVE,
-            ),
-            (QualityProblem::LowContrast, m.contrast < LOW_CONTRAST_BELOW),
-            (QualityProblem::TooSmall, m.width.max(m.height) < TOO_SMALL_LONG_SIDE_BELOW),
-        ];
-        let problems = checks.into_iter().filter_map(|(problem, found)| found.then_some(problem)).collect();
-        Self { metrics, problems }
+        let mut problems = Vec::new();
+        let mut borderline = Vec::new();
+        for (problem, standing) in standings(&metrics) {
+            match standing {
+                Standing::Failed => problems.push(problem),
+                Standing::Borderline => borderline.push(problem),
+                Standing::Clear => {}
+            }
+        }
+        Self { metrics, problems, borderline }
     }
 
     /// Measures an image and judges it.
@@ -126,15 +187,48 @@ impl QualityPreview {
         self.problems.is_empty()
     }
 
-    /// One line for the capture screen: `ok`, or the problems followed by `: retake`
-    /// (e.g. `blurry, too dark: retake`).
+    /// One line for the capture screen: `ok`; `ok, but close to blurry: retake if you can` when
+    /// a figure is within a threshold's band; or the problems followed by `: retake`
+    /// (e.g. `too dark, low contrast: retake`).
     pub fn summary(&self) -> String {
-        if self.problems.is_empty() {
-            return "ok".to_string();
+        let join = |list: &[QualityProblem]| list.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+        if !self.problems.is_empty() {
+            return format!("{}: retake", join(&self.problems));
         }
-        let problems: Vec<String> = self.problems.iter().map(ToString::to_string).collect();
-        format!("{}: retake", problems.join(", "))
+        if !self.borderline.is_empty() {
+            return format!("ok, but close to {}: retake if you can", join(&self.borderline).replace(", ", " and "));
+        }
+        "ok".to_string()
     }
+}
+
+/// Each check's standing, in the fixed order of [`QualityPreview::problems`].
+pub fn standings(m: &QualityMetrics) -> [(QualityProblem, Standing); 5] {
+    let dark = Standing::below(m.mean_luminance, TOO_DARK_MEAN_BELOW, MEAN_LUMA_BAND).or(Standing::above(
+        m.dark_clipped_share,
+        TOO_DARK_CLIPPED_ABOVE,
+        CLIPPED_SHARE_BAND,
+    ));
+    let bright = Standing::above(m.mean_luminance, OVEREXPOSED_MEAN_ABOVE, MEAN_LUMA_BAND).or(Standing::above(
+        m.bright_clipped_share,
+        OVEREXPOSED_CLIPPED_ABOVE,
+        CLIPPED_SHARE_BAND,
+    ));
+    let exposure_fails = dark == Standing::Failed || bright == Standing::Failed;
+    let blurry = if exposure_fails {
+        Standing::Clear
+    } else {
+        Standing::below(m.sharpness, BLURRY_BELOW, BLURRY_BELOW * SHARPNESS_BAND)
+    };
+    // The size is read from the header, exactly, on both sides: no band.
+    let small = if m.width.max(m.height) < TOO_SMALL_LONG_SIDE_BELOW { Standing::Failed } else { Standing::Clear };
+    [
+        (QualityProblem::Blurry, blurry),
+        (QualityProblem::TooDark, dark),
+        (QualityProblem::Overexposed, bright),
+        (QualityProblem::LowContrast, Standing::below(m.contrast, LOW_CONTRAST_BELOW, CONTRAST_BAND)),
+        (QualityProblem::TooSmall, small),
+    ]
 }
 
 /// Measures sharpness, exposure and contrast of an image.
@@ -300,9 +394,37 @@ mod tests {
         assert!(good.is_acceptable());
         assert_eq!(good.summary(), "ok");
 
-        let bad = QualityPreview::from_metrics(metrics(10.0, 30.0, 0.5, 0.0, 20.0));
-        assert_eq!(bad.problems, vec![QualityProblem::Blurry, QualityProblem::TooDark, QualityProblem::LowContrast]);
-        assert_eq!(bad.summary(), "blurry, too dark, low contrast: retake");
+        let bad = QualityPreview::from_metrics(metrics(10.0, 120.0, 0.0, 0.0, 20.0));
+        assert_eq!(bad.problems, vec![QualityProblem::Blurry, QualityProblem::LowContrast]);
+        assert_eq!(bad.summary(), "blurry, low contrast: retake");
+    }
+
+    #[test]
+    fn a_dark_photo_is_called_too_dark_not_blurry() {
+        let dark = QualityPreview::from_metrics(metrics(10.0, 30.0, 0.5, 0.0, 150.0));
+        assert_eq!(dark.problems, vec![QualityProblem::TooDark]);
+        assert_eq!(dark.summary(), "too dark: retake");
+        let glare = QualityPreview::from_metrics(metrics(10.0, 240.0, 0.0, 0.6, 150.0));
+        assert_eq!(glare.problems, vec![QualityProblem::Overexposed]);
+    }
+
+    #[test]
+    fn figures_near_a_threshold_are_borderline_on_both_sides_of_it() {
+        // (sharpness, expected): failed below 90, borderline 90..110, clear from 110.
+        for (sharpness, problems, borderline) in [
+            (89.9, vec![QualityProblem::Blurry], vec![]),
+            (90.0, vec![], vec![QualityProblem::Blurry]),
+            (99.0, vec![], vec![QualityProblem::Blurry]),
+            (104.6, vec![], vec![QualityProblem::Blurry]),
+            (110.0, vec![], vec![]),
+        ] {
+            let p = QualityPreview::from_metrics(metrics(sharpness, 120.0, 0.0, 0.0, 150.0));
+            assert_eq!((p.problems.clone(), p.borderline.clone()), (problems, borderline), "{sharpness}");
+        }
+        let near_dark = QualityPreview::from_metrics(metrics(500.0, 52.0, 0.0, 0.0, 150.0));
+        assert_eq!(near_dark.borderline, vec![QualityProblem::TooDark]);
+        assert!(near_dark.is_acceptable());
+        assert_eq!(near_dark.summary(), "ok, but close to too dark: retake if you can");
     }
 
     #[test]

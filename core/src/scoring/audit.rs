@@ -1,23 +1,36 @@
 //! The audit score: weighted checklist compliance, 0–100.
 //!
 //! Each template item earns its weight when answered yes, and, if it requires a photo, when at
-//! least one usable photo (no hard quality failure) backs it; otherwise it earns 0. Items
-//! answered "not applicable" leave the score altogether (neither earned nor possible). Evidence
-//! trust does not enter here (see [`super::evidence`]).
+//! least one photo that counts as evidence backs it: usable (no hard quality failure) and not
+//! rejected by the evidence checks ([`super::evidence`]). A photo whose trust or quality needs
+//! review counts provisionally: the item earns its weight, and the item says so (the visit's
+//! verdict becomes `review`). A rejected photo never earns anything. Items answered "not
+//! applicable" leave the score altogether (neither earned nor possible).
 
 use std::collections::BTreeMap;
 
 use super::photo_quality::round1;
 use crate::doc::{AnswerValue, Inspection, ItemScore, Template};
 
+/// How far a photo counts as evidence for its item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Usable and trusted: earns the item.
+    Counts,
+    /// Usable, but its trust or quality needs a person's look: earns the item provisionally.
+    Provisional,
+    /// Unusable or rejected: earns nothing.
+    NotCounted,
+}
+
 /// What the audit needs to know about one photo.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PhotoUse {
     /// The photo's SHA-256.
     pub sha256: String,
-    /// Whether it can count as evidence.
-    pub usable: bool,
-    /// Why not, when it cannot (e.g. `blurry: …`).
+    /// Whether, and how, it counts as evidence.
+    pub standing: Standing,
+    /// Why not, or why only provisionally (e.g. `blurry: …`, `taken 2.0 km from the store …`).
     pub why_not: Option<String>,
 }
 
@@ -32,6 +45,8 @@ pub struct Audit {
     pub possible: f64,
     /// Per item, in checklist order.
     pub items: Vec<ItemScore>,
+    /// Items that earned their points only on photos to review.
+    pub provisional_items: Vec<String>,
 }
 
 /// Scores the answers of `inspection` against `template`; `photos` lists each item's photos.
@@ -39,6 +54,7 @@ pub fn audit(template: &Template, inspection: &Inspection, photos: &BTreeMap<Str
     let mut earned_total = 0.0;
     let mut possible = 0.0;
     let mut items = Vec::new();
+    let mut provisional_items = Vec::new();
     for (item_id, item) in template.items_in_order() {
         let mut reasons = Vec::new();
         let weight = if item.weight.is_finite() && item.weight >= 0.0 {
@@ -65,37 +81,73 @@ pub fn audit(template: &Template, inspection: &Inspection, photos: &BTreeMap<Str
             }
             Some(AnswerValue::Yes) => {
                 possible += weight;
-                yes(item.requires_photo, item_photos, weight, &mut reasons)
+                let (earned, provisional) = yes(item.requires_photo, item_photos, weight, &mut reasons);
+                if provisional {
+                    provisional_items.push(item_id.clone());
+                }
+                earned
             }
         };
         earned_total += earned;
         items.push(ItemScore { item_id: item_id.clone(), weight, earned, reasons });
     }
     let score = if possible > 0.0 { round1(100.0 * earned_total / possible) } else { 0.0 };
-    Audit { score, earned: earned_total, possible, items }
+    Audit { score, earned: earned_total, possible, items, provisional_items }
 }
 
-fn yes(requires_photo: bool, photos: &[PhotoUse], weight: f64, reasons: &mut Vec<String>) -> f64 {
+/// Points of an item answered yes, and whether they rest only on photos to review.
+fn yes(requires_photo: bool, photos: &[PhotoUse], weight: f64, reasons: &mut Vec<String>) -> (f64, bool) {
     if !requires_photo {
         reasons.push("answered yes".to_owned());
-        return weight;
+        return (weight, false);
     }
-    let usable = photos.iter().filter(|p| p.usable).count();
-    if usable > 0 {
-        reasons.push(format!("answered yes, backed by {usable} usable photo{}", if usable == 1 { "" } else { "s" }));
-        return weight;
+    let count = |standing: Standing| photos.iter().filter(|p| p.standing == standing).count();
+    let (trusted, provisional, not_counted) =
+        (count(Standing::Counts), count(Standing::Provisional), count(Standing::NotCounted));
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let not_counted_note = || {
+        if not_counted > 0 {
+            format!("; {not_counted} rejected or unusable photo{} not counted", plural(not_counted))
+        } else {
+            String::new()
+        }
+    };
+    if trusted > 0 {
+        let to_review = if provisional > 0 { format!(" (and {provisional} to review)") } else { String::new() };
+        reasons.push(format!(
+            "answered yes, backed by {trusted} trusted photo{}{to_review}{}",
+            plural(trusted),
+            not_counted_note()
+        ));
+        return (weight, false);
+    }
+    if provisional > 0 {
+        reasons.push(format!(
+            "answered yes, backed provisionally by {provisional} photo{} to review and none trusted{}: the points \
+             stand once a person confirms",
+            plural(provisional),
+            not_counted_note()
+        ));
+        for photo in photos.iter().filter(|p| p.standing == Standing::Provisional) {
+            let short = photo.sha256.get(..8).unwrap_or(&photo.sha256);
+            reasons.push(format!("photo {short} to review: {}", photo.why_not.as_deref().unwrap_or("needs a look")));
+        }
+        return (weight, true);
     }
     if photos.is_empty() {
         reasons.push("answered yes, but this item requires a photo and none was taken: 0 points".to_owned());
     } else {
-        reasons.push("answered yes, but this item requires a usable photo and none is: 0 points".to_owned());
+        reasons.push(format!(
+            "answered yes, but this item requires a usable, trusted photo and none of its {} is: 0 points",
+            photos.len()
+        ));
         for photo in photos {
             let short = photo.sha256.get(..8).unwrap_or(&photo.sha256);
             let why = photo.why_not.as_deref().unwrap_or("not usable");
             reasons.push(format!("photo {short}: {why}"));
         }
     }
-    0.0
+    (0.0, false)
 }
 
 #[cfg(test)]
@@ -141,7 +193,8 @@ mod tests {
 
     fn photo(item: &str, usable: bool) -> (String, Vec<PhotoUse>) {
         let why_not = (!usable).then(|| "blurry: sharpness 20".to_owned());
-        (item.to_owned(), vec![PhotoUse { sha256: format!("{item}-photo"), usable, why_not }])
+        let standing = if usable { Standing::Counts } else { Standing::NotCounted };
+        (item.to_owned(), vec![PhotoUse { sha256: format!("{item}-photo"), standing, why_not }])
     }
 
     #[test]
@@ -176,7 +229,32 @@ mod tests {
         let result = audit(&t, &inspection(&[("a", AnswerValue::Yes)]), &photos);
         assert_eq!(result.items[0].earned, 0.0);
         let reasons = result.items[0].reasons.join(" | ");
-        assert!(reasons.contains("requires a usable photo") && reasons.contains("blurry"), "{reasons}");
+        assert!(reasons.contains("requires a usable, trusted photo") && reasons.contains("blurry"), "{reasons}");
+    }
+
+    #[test]
+    fn rejected_photos_earn_nothing_and_photos_to_review_earn_provisionally() {
+        let t = template(&[("a", 1.0, true)]);
+        let answers = [("a", AnswerValue::Yes)];
+        let use_of =
+            |standing, why: &str| PhotoUse { sha256: "abcdef0123".into(), standing, why_not: Some(why.into()) };
+        let rejected =
+            [("a".to_owned(), vec![use_of(Standing::NotCounted, "reused"), use_of(Standing::NotCounted, "reused")])];
+        let result = audit(&t, &inspection(&answers), &rejected.into_iter().collect());
+        assert_eq!(result.score, 0.0);
+        assert!(result.items[0].reasons[0].contains("none of its 2 is"), "{:?}", result.items[0].reasons);
+        let review = [("a".to_owned(), vec![use_of(Standing::Provisional, "no check-out yet")])];
+        let result = audit(&t, &inspection(&answers), &review.into_iter().collect());
+        assert_eq!(result.score, 100.0);
+        assert_eq!(result.provisional_items, vec!["a".to_owned()]);
+        assert!(result.items[0].reasons[0].starts_with("answered yes, backed provisionally by 1 photo to review"));
+        let mixed = [("a".to_owned(), vec![use_of(Standing::Counts, ""), use_of(Standing::NotCounted, "far")])];
+        let result = audit(&t, &inspection(&answers), &mixed.into_iter().collect());
+        assert_eq!(
+            result.items[0].reasons[0],
+            "answered yes, backed by 1 trusted photo; 1 rejected or unusable photo not counted"
+        );
+        assert!(result.provisional_items.is_empty());
     }
 
     #[test]

@@ -7,16 +7,22 @@
 //! - GPS distance to the store: within max(minimum radius, factor × reported accuracy) passes, up
 //!   to the review distance needs review, beyond is rejected; an accuracy so coarse that the pass
 //!   radius would reach the review distance needs review too (a reported accuracy is not proof);
-//! - reuse: the same file (SHA-256) or a near-duplicate (perceptual hash within a few bits) of a
-//!   photo from another visit of the tenant, at this store or another, is rejected;
+//! - the original file's own EXIF ([`check_original`]): a capture time or a GPS position that
+//!   contradicts the visit is rejected; an original without them needs review (many apps strip
+//!   EXIF, so its absence is not proof of anything);
+//! - reuse: the same file (SHA-256) or a near-duplicate (perceptual hash within a few bits, of
+//!   the photo or of any of its flips and quarter turns) of a photo from another visit of the
+//!   tenant, at this store or another, is rejected;
 //! - identical GPS on every photo of a visit (a fixed or spoofed position) needs review.
 //!
-//! The photo's trust is the worst of its findings.
+//! The photo's trust is the worst of its findings. The visit itself is checked too
+//! ([`check_visit_place`]): check-in and check-out against the store's geofence (the photos'
+//! radii) and against each other.
 
 use autosurgeon::{Hydrate, Reconcile};
 
 use super::{format_duration, format_utc};
-use crate::doc::{GeoFix, Trust};
+use crate::doc::{GeoFix, OriginalCapture, Trust, Visit};
 use crate::photo::phash_distance;
 
 /// Trust thresholds; a template may carry its own ([`crate::doc::Template::trust`]).
@@ -157,15 +163,24 @@ pub fn check_capture_time(captured_at: i64, check_in: i64, check_out: Option<i64
 
 /// Whether the photo was taken at the store.
 pub fn check_position(position: Option<GeoFix>, store: Location, t: &TrustThresholds) -> Vec<Finding> {
+    let Some(fix) = position else {
+        if !store.is_valid() {
+            return vec![Finding::new(Trust::Review, "the store has no valid location to compare with".into())];
+        }
+        return vec![Finding::new(Trust::Review, "no GPS position was recorded with the photo".into())];
+    };
+    judge_place(fix, store, t, "taken", "the photo's GPS position")
+}
+
+/// Judges one reported fix against the store's geofence; `done` says what happened there
+/// (`taken`, `checked in`), `subject` names the position in messages.
+fn judge_place(fix: GeoFix, store: Location, t: &TrustThresholds, done: &str, subject: &str) -> Vec<Finding> {
     if !store.is_valid() {
         return vec![Finding::new(Trust::Review, "the store has no valid location to compare with".into())];
     }
-    let Some(fix) = position else {
-        return vec![Finding::new(Trust::Review, "no GPS position was recorded with the photo".into())];
-    };
     let here = Location { latitude: fix.latitude, longitude: fix.longitude };
     if !here.is_valid() || !fix.accuracy_m.is_finite() || fix.accuracy_m < 0.0 {
-        return vec![Finding::new(Trust::Review, "the photo's GPS position is not a valid position".into())];
+        return vec![Finding::new(Trust::Review, format!("{subject} is not a valid position"))];
     }
     let distance = distance_m(here, store);
     let pass_radius = t.geofence_min_m.max(t.accuracy_factor * fix.accuracy_m);
@@ -173,13 +188,13 @@ pub fn check_position(position: Option<GeoFix>, store: Location, t: &TrustThresh
     if distance <= pass_radius {
         findings.push(Finding::new(
             Trust::Pass,
-            format!("taken {} from the store (allowed {})", format_distance(distance), format_distance(pass_radius)),
+            format!("{done} {} from the store (allowed {})", format_distance(distance), format_distance(pass_radius)),
         ));
     } else if distance <= t.review_within_m {
         findings.push(Finding::new(
             Trust::Review,
             format!(
-                "taken {} from the store, outside the {} allowed: check it was taken at the store",
+                "{done} {} from the store, outside the {} allowed: check it happened at the store",
                 format_distance(distance),
                 format_distance(pass_radius)
             ),
@@ -188,7 +203,7 @@ pub fn check_position(position: Option<GeoFix>, store: Location, t: &TrustThresh
         findings.push(Finding::new(
             Trust::Rejected,
             format!(
-                "taken {} from the store, more than {} away: not at the store",
+                "{done} {} from the store, more than {} away: not at the store",
                 format_distance(distance),
                 format_distance(t.review_within_m)
             ),
@@ -197,18 +212,159 @@ pub fn check_position(position: Option<GeoFix>, store: Location, t: &TrustThresh
     if t.accuracy_factor * fix.accuracy_m > t.review_within_m {
         findings.push(Finding::new(
             Trust::Review,
-            format!("GPS accuracy ±{} is too coarse to place the photo at the store", format_distance(fix.accuracy_m)),
+            format!("GPS accuracy ±{} is too coarse to place {subject} at the store", format_distance(fix.accuracy_m)),
         ));
     }
     findings
 }
 
+/// Whether the visit itself happened at the store: check-in and check-out positions against the
+/// store's geofence (the radii of the photos), and against each other (a check-out further than
+/// the review distance from the check-in needs review). Only findings other than a pass are
+/// returned, and one pass summary when all is well.
+pub fn check_visit_place(
+    check_in: &Visit,
+    check_out: Option<&Visit>,
+    store: Location,
+    t: &TrustThresholds,
+) -> Vec<Finding> {
+    let mut findings = judge_place(check_in.position, store, t, "checked in", "the check-in position");
+    if let Some(check_out) = check_out {
+        findings.extend(judge_place(check_out.position, store, t, "checked out", "the check-out position"));
+        let apart = distance_m(
+            Location { latitude: check_in.position.latitude, longitude: check_in.position.longitude },
+            Location { latitude: check_out.position.latitude, longitude: check_out.position.longitude },
+        );
+        if apart.is_finite() && apart > t.review_within_m {
+            findings.push(Finding::new(
+                Trust::Review,
+                format!(
+                    "checked in and out {} apart (more than {}): check the visit stayed at the store",
+                    format_distance(apart),
+                    format_distance(t.review_within_m)
+                ),
+            ));
+        }
+    }
+    if findings.iter().all(|f| f.trust == Trust::Pass) {
+        let summary = findings.iter().map(|f| f.reason.as_str()).collect::<Vec<_>>().join("; ");
+        return vec![Finding::new(Trust::Pass, summary)];
+    }
+    findings.retain(|f| f.trust != Trust::Pass);
+    findings
+}
+
+/// Longest a camera clock without a recorded zone can be off from UTC (UTC+14 to UTC-12).
+const UNKNOWN_ZONE_SLACK_MS: i64 = 14 * 3_600_000;
+
+/// Whether the photo's original file (its EXIF, read on the phone before the stored copy
+/// dropped it) agrees with the visit: its capture time inside the visit window (exactly, when
+/// the camera wrote its UTC offset; within ±14 h of zone uncertainty when not), and its GPS
+/// position at the store (within the review distance; EXIF records no accuracy).
+///
+/// `None` (a reference written by an app that did not record the original) gives no finding.
+pub fn check_original(
+    original: Option<&OriginalCapture>,
+    check_in: i64,
+    check_out: Option<i64>,
+    store: Location,
+    t: &TrustThresholds,
+) -> Vec<Finding> {
+    let Some(original) = original else { return Vec::new() };
+    let mut findings = Vec::new();
+    match original.taken_at.as_deref() {
+        None => findings.push(Finding::new(
+            Trust::Review,
+            "the original photo carries no EXIF capture time (many apps strip it): check it by eye".into(),
+        )),
+        Some(text) => match exif_local_ms(text) {
+            None => findings.push(Finding::new(
+                Trust::Review,
+                format!("the original's EXIF capture time {text:?} cannot be read: check it by eye"),
+            )),
+            Some(local) => {
+                let offset_ms = original.utc_offset_minutes.map(|m| m.saturating_mul(60_000));
+                let at = offset_ms.map_or(local, |offset| local.saturating_sub(offset));
+                let zone = if offset_ms.is_some() { 0 } else { UNKNOWN_ZONE_SLACK_MS };
+                let opens = check_in.saturating_sub(t.window_slack_ms).saturating_sub(zone);
+                let late = check_out.filter(|out| at > out.saturating_add(t.window_slack_ms).saturating_add(zone));
+                let shown = exif_time_text(text, original.utc_offset_minutes);
+                if at < opens {
+                    findings.push(Finding::new(
+                        Trust::Rejected,
+                        format!(
+                            "EXIF says taken {shown}, {} before check-in: not a photo of this visit",
+                            format_duration(check_in.saturating_sub(at))
+                        ),
+                    ));
+                } else if let Some(out) = late {
+                    findings.push(Finding::new(
+                        Trust::Rejected,
+                        format!(
+                            "EXIF says taken {shown}, {} after check-out: not a photo of this visit",
+                            format_duration(at.saturating_sub(out))
+                        ),
+                    ));
+                } else if offset_ms.is_some() {
+                    findings.push(Finding::new(Trust::Pass, format!("EXIF says taken {shown}, during the visit")));
+                } else {
+                    findings.push(Finding::new(
+                        Trust::Pass,
+                        format!("EXIF says taken {shown} (camera time zone not recorded), consistent with the visit"),
+                    ));
+                }
+            }
+        },
+    }
+    if let Some(position) = original.position {
+        let here = Location { latitude: position.latitude, longitude: position.longitude };
+        if !here.is_valid() || !store.is_valid() {
+            findings.push(Finding::new(Trust::Review, "the original's EXIF GPS position cannot be compared".into()));
+        } else {
+            let distance = distance_m(here, store);
+            let (trust, verdict) = if distance <= t.geofence_min_m {
+                (Trust::Pass, "at the store")
+            } else if distance <= t.review_within_m {
+                (Trust::Review, "near the store: check it was taken there")
+            } else {
+                (Trust::Rejected, "not at the store")
+            };
+            findings.push(Finding::new(
+                trust,
+                format!("EXIF GPS says taken {} from the store, {verdict}", format_distance(distance)),
+            ));
+        }
+    }
+    findings
+}
+
+/// An EXIF `YYYY:MM:DD HH:MM:SS` (the camera's wall clock) read as if it were UTC, ms since the
+/// Unix epoch.
+fn exif_local_ms(text: &str) -> Option<i64> {
+    let civil = jiff::civil::DateTime::strptime("%Y:%m:%d %H:%M:%S", text.trim()).ok()?;
+    jiff::tz::TimeZone::UTC.to_timestamp(civil).ok().map(|at| at.as_millisecond())
+}
+
+/// `2023-01-15 10:30 (UTC+01:00)` or `2023-01-15 10:30 (camera clock)`.
+fn exif_time_text(text: &str, offset_minutes: Option<i64>) -> String {
+    let shown = jiff::civil::DateTime::strptime("%Y:%m:%d %H:%M:%S", text.trim())
+        .map(|civil| civil.strftime("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|_| text.to_owned());
+    match offset_minutes {
+        Some(m) => format!("{shown} (UTC{}{:02}:{:02})", if m < 0 { '-' } else { '+' }, m.abs() / 60, m.abs() % 60),
+        None => format!("{shown} (camera clock)"),
+    }
+}
+
 /// Whether the photo (by file or by picture) was already submitted with another visit.
 ///
-/// `phash` is the photo's perceptual hash, when its pixels could be read.
+/// `phash` is the photo's perceptual hash, when its pixels could be read, and `transformed` the
+/// hashes of its flips and quarter turns ([`crate::photo::PhotoAnalysis::transformed_phashes`]):
+/// an earlier photo near any of them is the same picture, mirrored or turned.
 pub fn check_reuse(
     sha256: &str,
     phash: Option<&str>,
+    transformed: &[String],
     inspection_id: &str,
     store_id: &str,
     earlier: &[EarlierPhoto],
@@ -229,20 +385,32 @@ pub fn check_reuse(
         ));
     }
     let phash = phash?;
-    let mine = hash_u64(phash);
+    let mine: Vec<(Option<u64>, &str, bool)> = std::iter::once((hash_u64(phash), phash, false))
+        .chain(transformed.iter().map(|h| (hash_u64(h), h.as_str(), true)))
+        .collect();
     let nearest = others()
-        .filter_map(|e| match (mine, hash_u64(&e.phash)) {
-            (Some(x), Some(y)) => Some(((x ^ y).count_ones(), e)),
-            _ => phash_distance(phash, &e.phash).ok().map(|d| (d, e)),
+        .filter_map(|e| {
+            let theirs = hash_u64(&e.phash);
+            mine.iter()
+                .filter_map(|(number, text, turned)| {
+                    let bits = match (number, theirs) {
+                        (Some(x), Some(y)) => Some((x ^ y).count_ones()),
+                        _ => phash_distance(text, &e.phash).ok(),
+                    }?;
+                    Some((bits, *turned))
+                })
+                .min()
+                .map(|(bits, turned)| (bits, turned, e))
         })
-        .filter(|(d, _)| u64::from(*d) <= t.near_duplicate_bits)
-        .min_by_key(|(d, e)| (*d, e.captured_at));
-    nearest.map(|(bits, e)| {
+        .filter(|(d, _, _)| u64::from(*d) <= t.near_duplicate_bits)
+        .min_by_key(|(d, turned, e)| (*d, *turned, e.captured_at));
+    nearest.map(|(bits, turned, e)| {
+        let how = if turned { "mirrored or turned" } else { "re-saved or resized" };
         Finding::new(
             Trust::Rejected,
             format!(
                 "reused: a copy of a photo already submitted {} (taken {}; pictures {bits} of 64 bits apart, \
-                 the same picture re-saved or resized)",
+                 the same picture {how})",
                 place(e),
                 format_utc(e.captured_at)
             ),
@@ -339,6 +507,7 @@ mod tests {
         let nowhere = Location { latitude: f64::NAN, longitude: 0.0 };
         assert_eq!(check_position(Some(north(0.0, 5.0)), nowhere, &t)[0].trust, Trust::Review);
         let broken = GeoFix { latitude: 95.0, longitude: 0.0, accuracy_m: 5.0 };
+        assert!(check_position(Some(broken), STORE, &t)[0].reason.contains("the photo's GPS position is not a valid"));
         assert_eq!(check_position(Some(broken), STORE, &t)[0].trust, Trust::Review);
     }
 
@@ -384,19 +553,19 @@ mod tests {
     fn reuse_is_caught_by_file_or_by_picture_but_not_within_the_same_visit() {
         let t = TrustThresholds::default();
         let seen = [earlier("aaa", "00000000000000ff", "visit-1", "store-1")];
-        let exact = check_reuse("aaa", Some("ffffffffffffffff"), "visit-2", "store-2", &seen, &t).unwrap();
+        let exact = check_reuse("aaa", Some("ffffffffffffffff"), &[], "visit-2", "store-2", &seen, &t).unwrap();
         assert_eq!(exact.trust, Trust::Rejected);
         assert!(exact.reason.contains("same photo file") && exact.reason.contains("another store"), "{}", exact.reason);
         // 3 bits apart: a re-saved copy, at the same store.
-        let near = check_reuse("bbb", Some("00000000000000f8"), "visit-2", "store-1", &seen, &t).unwrap();
+        let near = check_reuse("bbb", Some("00000000000000f8"), &[], "visit-2", "store-1", &seen, &t).unwrap();
         assert!(near.reason.contains("3 of 64 bits") && near.reason.contains("this store"), "{}", near.reason);
         // 8 bits: still a copy; 9 bits: a different picture.
-        assert!(check_reuse("ccc", Some("0000000000000000"), "visit-2", "store-1", &seen, &t).is_some());
-        assert!(check_reuse("ccc", Some("0000000000000100"), "visit-2", "store-1", &seen, &t).is_none());
+        assert!(check_reuse("ccc", Some("0000000000000000"), &[], "visit-2", "store-1", &seen, &t).is_some());
+        assert!(check_reuse("ccc", Some("0000000000000100"), &[], "visit-2", "store-1", &seen, &t).is_none());
         // The same visit's own photos are not reuse.
-        assert!(check_reuse("aaa", Some("00000000000000ff"), "visit-1", "store-1", &seen, &t).is_none());
+        assert!(check_reuse("aaa", Some("00000000000000ff"), &[], "visit-1", "store-1", &seen, &t).is_none());
         // No pixels: only the file check applies.
-        assert!(check_reuse("ddd", None, "visit-2", "store-1", &seen, &t).is_none());
+        assert!(check_reuse("ddd", None, &[], "visit-2", "store-1", &seen, &t).is_none());
     }
 
     #[test]
@@ -408,6 +577,76 @@ mod tests {
         assert!(check_identical_gps(&[fix, fix, Some(north(11.0, 5.0))], &t).is_none());
         assert!(check_identical_gps(&[fix, fix, None], &t).is_none());
         assert!(check_identical_gps(&[None, None, None], &t).is_none());
+    }
+
+    fn visit(north_m: f64, at: i64) -> Visit {
+        Visit { at, position: north(north_m, 8.0) }
+    }
+
+    #[test]
+    fn a_check_in_outside_the_geofence_is_flagged_and_one_far_away_rejected() {
+        let t = TrustThresholds::default();
+        let trust = |f: &[Finding]| f.iter().fold(Trust::Pass, |acc, f| worst(acc, f.trust));
+        let fine = check_visit_place(&visit(20.0, CHECK_IN), Some(&visit(30.0, CHECK_OUT)), STORE, &t);
+        assert_eq!(trust(&fine), Trust::Pass);
+        assert!(fine[0].reason.starts_with("checked in 20 m from the store"), "{fine:?}");
+        let far = check_visit_place(&visit(2_000.0, CHECK_IN), Some(&visit(2_000.0, CHECK_OUT)), STORE, &t);
+        assert_eq!(trust(&far), Trust::Rejected);
+        assert!(far[0].reason.starts_with("checked in 2.0 km from the store"), "{far:?}");
+        assert!(far.iter().any(|f| f.reason.starts_with("checked out 2.0 km")), "{far:?}");
+        let near = check_visit_place(&visit(300.0, CHECK_IN), None, STORE, &t);
+        assert_eq!(trust(&near), Trust::Review);
+        // In at the store, out 700 m away: the check-out is rejected and the two are far apart.
+        let wandered = check_visit_place(&visit(0.0, CHECK_IN), Some(&visit(700.0, CHECK_OUT)), STORE, &t);
+        assert!(wandered.iter().any(|f| f.reason.starts_with("checked in and out 700 m apart")), "{wandered:?}");
+    }
+
+    fn original(taken_at: Option<&str>, offset: Option<i64>, north_m: Option<f64>) -> OriginalCapture {
+        OriginalCapture {
+            sha256: "orig".into(),
+            taken_at: taken_at.map(str::to_owned),
+            utc_offset_minutes: offset,
+            position: north_m.map(|m| {
+                let fix = north(m, 0.0);
+                crate::doc::ExifPosition { latitude: fix.latitude, longitude: fix.longitude }
+            }),
+        }
+    }
+
+    #[test]
+    fn the_originals_exif_time_and_place_are_compared_with_the_visit() {
+        let t = TrustThresholds::default();
+        // CHECK_IN is 2025-06-15 15:06:40 UTC.
+        let check = |o: &OriginalCapture| check_original(Some(o), CHECK_IN, Some(CHECK_OUT), STORE, &t);
+        let trust = |f: &[Finding]| f.iter().fold(Trust::Pass, |acc, f| worst(acc, f.trust));
+        let during = check(&original(Some("2025:06:15 17:20:00"), Some(120), Some(10.0)));
+        assert_eq!(trust(&during), Trust::Pass, "{during:?}");
+        let old = check(&original(Some("2023:01:15 10:30:00"), Some(60), Some(300_000.0)));
+        assert_eq!(trust(&old), Trust::Rejected);
+        assert!(old[0].reason.starts_with("EXIF says taken 2023-01-15 10:30 (UTC+01:00)"), "{old:?}");
+        assert!(old[1].reason.starts_with("EXIF GPS says taken 300.0 km from the store"), "{old:?}");
+        // Without an offset the camera's zone is unknown: 10 h off passes, 2 days off does not.
+        assert_eq!(trust(&check(&original(Some("2025:06:16 01:00:00"), None, None))), Trust::Pass);
+        assert_eq!(trust(&check(&original(Some("2025:06:17 15:00:00"), None, None))), Trust::Rejected);
+        let stripped = check(&original(None, None, None));
+        assert_eq!(trust(&stripped), Trust::Review);
+        assert!(stripped[0].reason.contains("no EXIF capture time"), "{stripped:?}");
+        assert_eq!(trust(&check(&original(Some("yesterday"), None, None))), Trust::Review);
+        assert!(check_original(None, CHECK_IN, Some(CHECK_OUT), STORE, &t).is_empty());
+    }
+
+    #[test]
+    fn a_mirrored_or_turned_copy_is_caught_through_its_transformed_hashes() {
+        let t = TrustThresholds::default();
+        let seen = [earlier("aaa", "00000000000000ff", "visit-1", "store-1")];
+        let turned = ["ffff000000000000".to_owned(), "00000000000000fe".to_owned()];
+        let found = check_reuse("bbb", Some("ffffffffffffffff"), &turned, "visit-2", "store-2", &seen, &t).unwrap();
+        assert!(
+            found.reason.contains("1 of 64 bits") && found.reason.contains("mirrored or turned"),
+            "{}",
+            found.reason
+        );
+        assert!(check_reuse("bbb", Some("ffffffffffffffff"), &turned[..1], "visit-2", "store-2", &seen, &t).is_none());
     }
 
     #[test]

@@ -5,10 +5,16 @@
 //! tenant's photos of other visits ([`EarlierPhoto`]). [`score_inspection`] puts together:
 //!
 //! - per photo, a quality score 0–100 with hard-fail reasons ([`photo_quality`]);
-//! - per photo, the evidence trust with its reasons ([`evidence`]), kept apart from the score;
-//! - per item, weighted checklist compliance, and the audit score 0–100 ([`audit`]).
+//! - per photo, the evidence trust with its reasons ([`evidence`]): capture time and place as the
+//!   app claimed them, the original file's EXIF, and reuse (mirrored and turned copies too);
+//! - per item, weighted checklist compliance, where only photos that count as evidence earn a
+//!   photo item's points (rejected photos never; photos to review provisionally) ([`audit`]);
+//! - for the visit, its place (check-in and check-out against the store's geofence), and one
+//!   verdict, pass / review / rejected, with its reasons. A rejected visit's score is capped at
+//!   [`REJECTED_VISIT_CAP`].
 //!
-//! The result is the [`InspectionScore`] document the relay writes. [`SCORING_VERSION`] is
+//! The rules are described, with a worked example, in `docs/scoring.md`. The result is the
+//! [`InspectionScore`] document the relay writes. [`SCORING_VERSION`] is
 //! stored with it: bump it whenever a rule or threshold changes what a score would be, so a
 //! report always says which rules produced it.
 
@@ -18,15 +24,31 @@ pub mod photo_quality;
 
 use std::collections::BTreeMap;
 
-pub use audit::{Audit, PhotoUse, audit};
+pub use audit::{Audit, PhotoUse, Standing, audit};
 pub use evidence::{EarlierPhoto, Finding, Location, TrustThresholds, distance_m, worst};
 pub use photo_quality::{PhotoQuality, score_photo};
 
 use crate::doc::{Inspection, InspectionScore, PhotoAssessment, PhotoRef, Template, Trust};
-use crate::photo::QualityMetrics;
+use crate::photo::{PhotoAnalysis, QualityMetrics};
 
-/// The version of the scoring rules; stored in every [`InspectionScore`].
-pub const SCORING_VERSION: u64 = 1;
+impl From<PhotoAnalysis> for PhotoPixels {
+    fn from(analysis: PhotoAnalysis) -> Self {
+        PhotoPixels::Measured {
+            metrics: analysis.metrics,
+            phash: analysis.phash,
+            transformed_phashes: analysis.transformed_phashes,
+        }
+    }
+}
+
+/// The version of the scoring rules; stored in every [`InspectionScore`]. 2: evidence trust
+/// enters the points, the visit's place and the original's EXIF are checked, reuse covers
+/// flips and turns, quality has hysteresis bands, and the report carries a verdict.
+pub const SCORING_VERSION: u64 = 2;
+
+/// Highest score of a visit whose verdict is `rejected` (checked in or out far from the store):
+/// the answers may be right, but nothing shows the supervisor was there to give them.
+pub const REJECTED_VISIT_CAP: f64 = 50.0;
 
 /// What reading one photo's pixels gave.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +59,9 @@ pub enum PhotoPixels {
         metrics: QualityMetrics,
         /// Perceptual hash computed from the pixels (16 hex digits).
         phash: String,
+        /// Hashes of the photo's flips and quarter turns
+        /// ([`crate::photo::PhotoAnalysis::transformed_phashes`]).
+        transformed_phashes: Vec<String>,
     },
     /// The bytes could not be used (corrupt, a pixel bomb, too slow, missing).
     Unreadable {
@@ -72,48 +97,70 @@ pub fn score_inspection(input: &ScoringInput<'_>) -> InspectionScore {
     let inspection = input.inspection;
     let thresholds = input.template.trust.unwrap_or_default();
     let photos = ordered_photos(inspection, input.template);
+    let check_out_at = inspection.check_out.map(|v| v.at);
 
     let mut assessments = Vec::new();
-    let mut uses: BTreeMap<String, Vec<PhotoUse>> = BTreeMap::new();
-    let mut visit_reasons = Vec::new();
+    let mut notes: Vec<PhotoNotes> = Vec::new();
     for photo in &photos {
-        let (quality, mut reasons, phash) = match input.pixels.get(&photo.sha256) {
-            Some(PhotoPixels::Measured { metrics, phash }) => {
-                let quality = score_photo(metrics);
-                let reasons = quality.reasons.clone();
-                (Some(quality), reasons, Some(phash.as_str()))
+        let (quality, mut reasons, phash, transformed) = match input.pixels.get(&photo.sha256) {
+            Some(PhotoPixels::Measured { metrics, phash, transformed_phashes }) => {
+                let mut quality = score_photo(metrics);
+                let mut reasons = quality.reasons.clone();
+                if let Some(note) = phone_disagreement(&mut quality, metrics, photo.measured.as_ref()) {
+                    reasons.push(note);
+                }
+                (Some(quality), reasons, Some(phash.as_str()), transformed_phashes.as_slice())
             }
-            Some(PhotoPixels::Unreadable { reason }) => (None, vec![format!("cannot be used: {reason}")], None),
-            None => (None, vec!["cannot be used: the photo has not arrived".to_owned()], None),
+            Some(PhotoPixels::Unreadable { reason }) => {
+                (None, vec![format!("cannot be used: {reason}")], None, &[][..])
+            }
+            None => (None, vec!["cannot be used: the photo has not arrived".to_owned()], None, &[][..]),
         };
         let usable = quality.as_ref().is_some_and(PhotoQuality::usable);
+        let borderline = quality.as_ref().is_some_and(PhotoQuality::borderline);
         if usable && reasons.is_empty() {
             reasons.push("good quality".to_owned());
         }
         if input.template.item(&photo.item_id).is_none() {
             reasons.push(format!("taken for item {:?}, which is not on this checklist", photo.item_id));
         }
-        let why_not = (!usable).then(|| reasons.first().cloned().unwrap_or_default());
-        uses.entry(photo.item_id.clone()).or_default().push(PhotoUse { sha256: photo.sha256.clone(), usable, why_not });
 
-        let mut findings = vec![evidence::check_capture_time(
-            photo.captured_at,
-            inspection.check_in.at,
-            inspection.check_out.map(|v| v.at),
-            &thresholds,
-        )];
+        let mut findings =
+            vec![evidence::check_capture_time(photo.captured_at, inspection.check_in.at, check_out_at, &thresholds)];
         findings.extend(evidence::check_position(photo.position, input.store, &thresholds));
+        findings.extend(evidence::check_original(
+            photo.original.as_ref(),
+            inspection.check_in.at,
+            check_out_at,
+            input.store,
+            &thresholds,
+        ));
         // The relay's own hash when the pixels were read; the phone's only when they were not.
         let phash = phash.or(Some(photo.phash.as_str()).filter(|h| !h.is_empty()));
         findings.extend(evidence::check_reuse(
             &photo.sha256,
             phash,
+            transformed,
             input.inspection_id,
             &inspection.store_id,
             input.earlier,
             &thresholds,
         ));
         let trust = findings.iter().fold(Trust::Pass, |acc, f| worst(acc, f.trust));
+        let first = |level: Trust| findings.iter().find(|f| f.trust == level).map(|f| f.reason.clone());
+        let quality_note = match &quality {
+            Some(q) if !q.usable() => reasons.first().cloned(),
+            Some(q) if q.borderline() => reasons.iter().find(|r| r.starts_with("close to")).cloned(),
+            None => reasons.first().cloned(),
+            Some(_) => None,
+        };
+        notes.push(PhotoNotes {
+            usable,
+            borderline,
+            quality: quality_note,
+            rejected: first(Trust::Rejected),
+            review: first(Trust::Review),
+        });
         reasons.extend(findings.into_iter().map(|f| f.reason));
         assessments.push(PhotoAssessment {
             sha256: photo.sha256.clone(),
@@ -123,25 +170,83 @@ pub fn score_inspection(input: &ScoringInput<'_>) -> InspectionScore {
         });
     }
 
+    let mut verdict = Trust::Pass;
+    let mut visit_reasons = Vec::new();
     let positions: Vec<_> = photos.iter().map(|p| p.position).collect();
     if let Some(finding) = evidence::check_identical_gps(&positions, &thresholds) {
         for assessment in &mut assessments {
             assessment.trust = worst(assessment.trust, finding.trust);
             assessment.reasons.push("same GPS position as every other photo of the visit".to_owned());
         }
+        verdict = worst(verdict, finding.trust);
+        visit_reasons.push(finding.reason);
+    }
+    for finding in
+        evidence::check_visit_place(&inspection.check_in, inspection.check_out.as_ref(), input.store, &thresholds)
+    {
+        verdict = worst(verdict, finding.trust);
         visit_reasons.push(finding.reason);
     }
 
+    let mut uses: BTreeMap<String, Vec<PhotoUse>> = BTreeMap::new();
+    for ((photo, assessment), note) in photos.iter().zip(&assessments).zip(&notes) {
+        let standing = match (note.usable, assessment.trust) {
+            (false, _) | (_, Trust::Rejected) => Standing::NotCounted,
+            (true, Trust::Review) => Standing::Provisional,
+            (true, Trust::Pass) if note.borderline => Standing::Provisional,
+            (true, Trust::Pass) => Standing::Counts,
+        };
+        let why_not = match standing {
+            Standing::Counts => None,
+            Standing::NotCounted if !note.usable => note.quality.clone(),
+            // Trust is rejected only through a finding; the last reason is a fallback.
+            Standing::NotCounted => note.rejected.clone().or_else(|| assessment.reasons.last().cloned()),
+            Standing::Provisional => note.quality.clone().or_else(|| note.review.clone()).or_else(|| {
+                assessment.trust.eq(&Trust::Review).then(|| "same GPS position as every other photo".to_owned())
+            }),
+        };
+        uses.entry(photo.item_id.clone()).or_default().push(PhotoUse {
+            sha256: photo.sha256.clone(),
+            standing,
+            why_not,
+        });
+    }
+
     let audit = audit(input.template, inspection, &uses);
-    visit_reasons.insert(
-        0,
-        format!(
-            "audit score {:.1} of 100: {} of {} checklist points",
+    if !audit.provisional_items.is_empty() {
+        verdict = worst(verdict, Trust::Review);
+        visit_reasons.push(format!(
+            "{} item(s) earned their points only on photos to review ({}): a person should confirm them",
+            audit.provisional_items.len(),
+            audit.provisional_items.join(", ")
+        ));
+    }
+    let rejected = assessments.iter().filter(|a| a.trust == Trust::Rejected).count();
+    if rejected > 0 {
+        verdict = worst(verdict, Trust::Review);
+        visit_reasons.push(format!(
+            "{rejected} photo(s) rejected as evidence of this visit and not counted: a person should look at why"
+        ));
+    }
+    let mut score = audit.score;
+    let mut headline = format!(
+        "audit score {:.1} of 100: {} of {} checklist points",
+        audit.score,
+        trim(audit.earned),
+        trim(audit.possible)
+    );
+    if verdict == Trust::Rejected && score > REJECTED_VISIT_CAP {
+        score = REJECTED_VISIT_CAP;
+        headline = format!(
+            "score capped at {REJECTED_VISIT_CAP:.0} of 100 (the checklist earned {:.1}: {} of {} points) because the \
+             visit itself is rejected: nothing shows it took place at the store",
             audit.score,
             trim(audit.earned),
             trim(audit.possible)
-        ),
-    );
+        );
+    }
+    visit_reasons.insert(0, format!("verdict: {}", verdict.as_str()));
+    visit_reasons.insert(1, headline);
     visit_reasons.push(evidence_summary(&assessments));
 
     InspectionScore {
@@ -150,12 +255,50 @@ pub fn score_inspection(input: &ScoringInput<'_>) -> InspectionScore {
         store_id: inspection.store_id.clone(),
         scored_heads: input.scored_heads.to_vec(),
         scoring_version: SCORING_VERSION,
-        score: audit.score,
+        score,
+        verdict,
         items: audit.items,
         photos: assessments,
         reasons: visit_reasons,
         scored_at: input.scored_at,
     }
+}
+
+/// What one photo's checks said, for the audit's per-item texts.
+struct PhotoNotes {
+    usable: bool,
+    borderline: bool,
+    /// The quality failure, or the borderline figure.
+    quality: Option<String>,
+    /// The first evidence finding that rejects the photo.
+    rejected: Option<String>,
+    /// The first evidence finding that needs review.
+    review: Option<String>,
+}
+
+/// When the relay's figures fail a photo that the phone's own figures (recorded in the photo
+/// reference, measured on the same stored bytes) did not, the photo is not failed but made
+/// borderline, with both figures shown: the supervisor left the store told it was fine.
+fn phone_disagreement(
+    quality: &mut PhotoQuality,
+    relay: &QualityMetrics,
+    phone: Option<&QualityMetrics>,
+) -> Option<String> {
+    let phone = phone?;
+    if quality.usable() || !score_photo(phone).usable() {
+        return None;
+    }
+    let failed: Vec<String> = quality.failures.iter().map(ToString::to_string).collect();
+    quality.borderline.append(&mut quality.failures);
+    Some(format!(
+        "close to {}: the phone measured these same bytes as fine (sharpness {:.1}, brightness {:.0}) and the relay \
+         did not (sharpness {:.1}, brightness {:.0}); counts provisionally, a person should look",
+        failed.join(", "),
+        phone.sharpness,
+        phone.mean_luminance,
+        relay.sharpness,
+        relay.mean_luminance
+    ))
 }
 
 /// Photos in checklist order (by item position), then by capture time, then by SHA-256.
@@ -250,6 +393,8 @@ mod tests {
             captured_at: at,
             position: Some(fix(lat)),
             phash: String::new(),
+            original: None,
+            measured: None,
         };
         let answer = |value| Answer { id: "x".into(), value, count: None, note: String::new(), answered_at: AT };
         let inspection = Inspection {
@@ -284,7 +429,12 @@ mod tests {
         let pixels = ["good", "late", "far"]
             .into_iter()
             .zip(["0000000000000000", "ffffffffffffffff", "00000000ffffffff"])
-            .map(|(sha, phash)| (sha.to_owned(), PhotoPixels::Measured { metrics: sharp, phash: phash.into() }))
+            .map(|(sha, phash)| {
+                (
+                    sha.to_owned(),
+                    PhotoPixels::Measured { metrics: sharp, phash: phash.into(), transformed_phashes: Vec::new() },
+                )
+            })
             .collect();
         (inspection, template, pixels)
     }

@@ -3,13 +3,15 @@
 //! Four parts, each 0–1, weighted into the score: sharpness 40, exposure 30, contrast 15,
 //! resolution 15. Sharpness is read on a log scale because the variance of the Laplacian spans
 //! two orders of magnitude between a shaken photo and a crisp one. The hard failures use the very
-//! thresholds of the capture-screen preview ([`crate::photo::quality`]), so a photo the phone
-//! called fine is never failed by the relay for a reason the supervisor was not shown. A photo
-//! with a hard failure is not usable as evidence and scores at most [`FAILED_PHOTO_CAP`].
+//! thresholds of the capture-screen preview ([`crate::photo::quality`]), with the same
+//! hysteresis bands, so a photo the phone called fine is never failed by the relay for a reason
+//! the supervisor was not shown: a figure within a band is `borderline` (the photo counts
+//! provisionally and a person looks), never a silent flip. A photo with a hard failure is not
+//! usable as evidence and scores at most [`FAILED_PHOTO_CAP`].
 
 use crate::photo::quality::{
-    BLURRY_BELOW, LOW_CONTRAST_BELOW, OVEREXPOSED_CLIPPED_ABOVE, OVEREXPOSED_MEAN_ABOVE, TOO_DARK_CLIPPED_ABOVE,
-    TOO_DARK_MEAN_BELOW, TOO_SMALL_LONG_SIDE_BELOW,
+    BLURRY_BELOW, CLIPPED_SHARE_BAND, LOW_CONTRAST_BELOW, MEAN_LUMA_BAND, OVEREXPOSED_CLIPPED_ABOVE,
+    OVEREXPOSED_MEAN_ABOVE, SHARPNESS_BAND, TOO_DARK_CLIPPED_ABOVE, TOO_DARK_MEAN_BELOW, TOO_SMALL_LONG_SIDE_BELOW,
 };
 use crate::photo::{QualityMetrics, QualityPreview, QualityProblem};
 
@@ -55,6 +57,9 @@ pub struct PhotoQuality {
     pub resolution: f64,
     /// Hard failures (blurry, too dark, overexposed, too small), in that order.
     pub failures: Vec<QualityProblem>,
+    /// Hard checks whose figure lies within the threshold's hysteresis band: the photo counts
+    /// provisionally and needs a person's look.
+    pub borderline: Vec<QualityProblem>,
     /// Why, in words a supervisor understands: each failure, then soft problems.
     pub reasons: Vec<String>,
 }
@@ -63,6 +68,11 @@ impl PhotoQuality {
     /// True when the photo has no hard failure and can count as evidence.
     pub fn usable(&self) -> bool {
         self.failures.is_empty()
+    }
+
+    /// True when the photo is usable but a figure is too close to a threshold to be sure.
+    pub fn borderline(&self) -> bool {
+        self.failures.is_empty() && !self.borderline.is_empty()
     }
 }
 
@@ -91,12 +101,16 @@ pub fn score_photo(metrics: &QualityMetrics) -> PhotoQuality {
         + CONTRAST_WEIGHT * contrast
         + RESOLUTION_WEIGHT * resolution;
 
-    let problems = QualityPreview::from_metrics(m).problems;
-    let failures: Vec<QualityProblem> =
-        problems.iter().copied().filter(|p| *p != QualityProblem::LowContrast).collect();
+    let preview = QualityPreview::from_metrics(m);
+    let hard = |p: &&QualityProblem| **p != QualityProblem::LowContrast;
+    let failures: Vec<QualityProblem> = preview.problems.iter().filter(hard).copied().collect();
+    let borderline: Vec<QualityProblem> = preview.borderline.iter().filter(hard).copied().collect();
     let score = if failures.is_empty() { raw } else { raw.min(FAILED_PHOTO_CAP) };
-    let reasons = problems.iter().map(|problem| reason(*problem, &m)).collect();
-    PhotoQuality { score: round1(score), sharpness, exposure, contrast, resolution, failures, reasons }
+    let mut reasons: Vec<String> = preview.problems.iter().map(|problem| reason(*problem, &m)).collect();
+    if failures.is_empty() {
+        reasons.extend(borderline.iter().map(|problem| borderline_reason(*problem, &m)));
+    }
+    PhotoQuality { score: round1(score), sharpness, exposure, contrast, resolution, failures, borderline, reasons }
 }
 
 /// A sentence for one problem, naming the measured value and the threshold.
@@ -134,6 +148,46 @@ fn reason(problem: QualityProblem, m: &QualityMetrics) -> String {
             m.width, m.height
         ),
     }
+}
+
+/// A sentence for a figure within a threshold's band.
+fn borderline_reason(problem: QualityProblem, m: &QualityMetrics) -> String {
+    let (figure, band) = match problem {
+        QualityProblem::Blurry => (
+            format!("sharpness {:.0} is close to the {BLURRY_BELOW:.0} needed", m.sharpness),
+            format!("{:.0}-{:.0}", BLURRY_BELOW * (1.0 - SHARPNESS_BAND), BLURRY_BELOW * (1.0 + SHARPNESS_BAND)),
+        ),
+        QualityProblem::TooDark if (m.dark_clipped_share - TOO_DARK_CLIPPED_ABOVE).abs() < CLIPPED_SHARE_BAND => (
+            format!(
+                "{:.0}% of the picture is black, close to the {:.0}% allowed",
+                m.dark_clipped_share * 100.0,
+                TOO_DARK_CLIPPED_ABOVE * 100.0
+            ),
+            format!("±{:.0} points", CLIPPED_SHARE_BAND * 100.0),
+        ),
+        QualityProblem::TooDark => (
+            format!("mean brightness {:.0} is close to the {TOO_DARK_MEAN_BELOW:.0} needed", m.mean_luminance),
+            format!("±{MEAN_LUMA_BAND:.0}"),
+        ),
+        QualityProblem::Overexposed
+            if (m.bright_clipped_share - OVEREXPOSED_CLIPPED_ABOVE).abs() < CLIPPED_SHARE_BAND =>
+        {
+            (
+                format!(
+                    "{:.0}% of the picture is blown out, close to the {:.0}% allowed",
+                    m.bright_clipped_share * 100.0,
+                    OVEREXPOSED_CLIPPED_ABOVE * 100.0
+                ),
+                format!("±{:.0} points", CLIPPED_SHARE_BAND * 100.0),
+            )
+        }
+        QualityProblem::Overexposed => (
+            format!("mean brightness {:.0} is close to the {OVEREXPOSED_MEAN_ABOVE:.0} allowed", m.mean_luminance),
+            format!("±{MEAN_LUMA_BAND:.0}"),
+        ),
+        QualityProblem::LowContrast | QualityProblem::TooSmall => (format!("{problem}"), String::new()),
+    };
+    format!("close to {problem}: {figure} (band {band}); counts provisionally, a person should look")
 }
 
 /// Non-finite measurements (never produced by [`crate::photo::measure`], but these are inputs)
@@ -202,6 +256,15 @@ mod tests {
             assert!(q.score <= FAILED_PHOTO_CAP, "{m:?}: {}", q.score);
             assert!(q.reasons[0].starts_with(word), "{:?}", q.reasons);
         }
+    }
+
+    #[test]
+    fn a_figure_in_the_band_is_borderline_not_failed_and_says_so() {
+        let q = score_photo(&metrics(104.6, 120.0, 0.0, 0.0, 180.0, 1600));
+        assert!(q.usable() && q.borderline(), "{q:?}");
+        assert!(q.reasons[0].starts_with("close to blurry: sharpness 105"), "{:?}", q.reasons);
+        let failed = score_photo(&metrics(85.0, 120.0, 0.0, 0.0, 180.0, 1600));
+        assert!(!failed.usable() && !failed.borderline());
     }
 
     #[test]

@@ -173,3 +173,80 @@ pub fn exposure(image: &image::DynamicImage, gain: f32) -> image::DynamicImage {
     }
     image::DynamicImage::ImageRgb8(rgb)
 }
+
+/// What a camera writes into a photo's EXIF, for [`with_camera_exif`].
+pub struct CameraExif<'a> {
+    /// `DateTimeOriginal`, `YYYY:MM:DD HH:MM:SS`.
+    pub taken_at: &'a str,
+    /// `OffsetTimeOriginal`, `+HH:MM`, if the camera records it.
+    pub offset: Option<&'a str>,
+    /// GPS latitude and longitude in degrees.
+    pub position: (f64, f64),
+}
+
+/// `jpeg` with a big-endian EXIF APP1 segment after SOI holding `exif`, laid out as cameras do
+/// (IFD0 pointing to an Exif IFD and a GPS IFD).
+pub fn with_camera_exif(jpeg: &[u8], exif: &CameraExif<'_>) -> Vec<u8> {
+    fn entry(out: &mut Vec<u8>, tag: u16, kind: u16, count: u32, value: [u8; 4]) {
+        out.extend_from_slice(&tag.to_be_bytes());
+        out.extend_from_slice(&kind.to_be_bytes());
+        out.extend_from_slice(&count.to_be_bytes());
+        out.extend_from_slice(&value);
+    }
+    fn dms(degrees: f64) -> [(u32, u32); 3] {
+        let d = degrees.abs();
+        let whole = d.floor();
+        let minutes = ((d - whole) * 60.0).floor();
+        let seconds = ((d - whole) * 60.0 - minutes) * 60.0;
+        [(whole as u32, 1), (minutes as u32, 1), ((seconds * 1000.0).round() as u32, 1000)]
+    }
+    const ASCII: u16 = 2;
+    const LONG: u16 = 4;
+    const RATIONAL: u16 = 5;
+    assert_eq!(exif.taken_at.len(), 19, "DateTimeOriginal is 19 characters");
+    // IFD0 at 8 (2 entries, 30 bytes); Exif IFD at 38 (2 entries, 30 bytes); date at 68 (20
+    // bytes); offset text at 88 (8 bytes); GPS IFD at 96 (4 entries, 54 bytes); latitude at 150,
+    // longitude at 174.
+    let mut tiff = b"MM\x00\x2a\x00\x00\x00\x08".to_vec();
+    tiff.extend_from_slice(&2u16.to_be_bytes());
+    entry(&mut tiff, 0x8769, LONG, 1, 38u32.to_be_bytes());
+    entry(&mut tiff, 0x8825, LONG, 1, 96u32.to_be_bytes());
+    tiff.extend_from_slice(&0u32.to_be_bytes());
+    assert_eq!(tiff.len(), 38);
+    let entries: u16 = if exif.offset.is_some() { 2 } else { 1 };
+    tiff.extend_from_slice(&entries.to_be_bytes());
+    entry(&mut tiff, 0x9003, ASCII, 20, 68u32.to_be_bytes());
+    if exif.offset.is_some() {
+        entry(&mut tiff, 0x9011, ASCII, 7, 88u32.to_be_bytes());
+    } else {
+        tiff.extend_from_slice(&[0; 12]); // padding where the entry would be, unreferenced
+    }
+    tiff.extend_from_slice(&0u32.to_be_bytes());
+    assert_eq!(tiff.len(), 68);
+    tiff.extend_from_slice(exif.taken_at.as_bytes());
+    tiff.push(0);
+    let mut offset = exif.offset.unwrap_or("+00:00").as_bytes().to_vec();
+    offset.resize(8, 0);
+    tiff.extend_from_slice(&offset);
+    assert_eq!(tiff.len(), 96);
+    let (lat, lon) = exif.position;
+    tiff.extend_from_slice(&4u16.to_be_bytes());
+    entry(&mut tiff, 0x0001, ASCII, 2, [if lat < 0.0 { b'S' } else { b'N' }, 0, 0, 0]);
+    entry(&mut tiff, 0x0002, RATIONAL, 3, 150u32.to_be_bytes());
+    entry(&mut tiff, 0x0003, ASCII, 2, [if lon < 0.0 { b'W' } else { b'E' }, 0, 0, 0]);
+    entry(&mut tiff, 0x0004, RATIONAL, 3, 174u32.to_be_bytes());
+    tiff.extend_from_slice(&0u32.to_be_bytes());
+    assert_eq!(tiff.len(), 150);
+    for (num, den) in dms(lat).into_iter().chain(dms(lon)) {
+        tiff.extend_from_slice(&num.to_be_bytes());
+        tiff.extend_from_slice(&den.to_be_bytes());
+    }
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(&tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&u16::try_from(app1.len() + 2).expect("small segment").to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}

@@ -131,6 +131,7 @@ pub fn render(
                     strong { "Inspection:" } " " code { (id.as_str()) }
                 }
                 p.score #score { (format!("{:.1}", score.score)) " / 100" }
+                p #verdict { strong { "Verdict:" } " " (trust_badge(score.verdict)) }
                 (reasons_list(&score.reasons))
                 p {
                     small {
@@ -215,6 +216,7 @@ mod tests {
             scored_heads: vec![HOSTILE.into()],
             scoring_version: 1,
             score: 42.0,
+            verdict: fieldsync_core::doc::Trust::Review,
             items: vec![ItemScore { item_id: HOSTILE.into(), weight: 1.0, earned: 1.0, reasons: vec![HOSTILE.into()] }],
             photos: vec![PhotoAssessment {
                 sha256: HOSTILE.into(),

@@ -2,7 +2,7 @@
 //! the user-space link shaper. It measures and prints; it never asserts on a timing.
 //!
 //! ```text
-//! cargo run -p fieldsync-tests --bin field_network [-- --photos 40 --rtt-ms 600 --kbit 16,64,256]
+//! cargo run -p fieldsync-tests --bin field_network [-- --photos 40 --rtt-ms 600 --kbit 16,64,256 --only catch-up]
 //! ```
 //!
 //! For each bandwidth, on a fresh relay: the phone's background lanes upload the queue while the
@@ -38,20 +38,29 @@ struct Args {
     #[arg(long, default_value_t = 50_000)]
     cut_every: u64,
     /// Orders the rep's phone catches up on.
-    #[arg(long, default_value_t = 80)]
+    #[arg(long, default_value_t = 300)]
     orders: u32,
+    /// Only one of the two measurements: `photos` or `catch-up`.
+    #[arg(long, value_parser = ["photos", "catch-up"])]
+    only: Option<String>,
 }
 
 fn main() {
     let args = Args::parse();
-    println!("{} photos, {} ms round trip", args.photos, args.rtt_ms);
-    println!("kbit/s  cuts  check-in accepted  all photos  photo bytes  bytes up  bytes down  conns  cuts");
-    for &kbit in &args.kbit {
-        for cuts in [None, Some(args.cut_every)] {
-            run(&args, kbit, cuts);
+    let wanted = |part: &str| args.only.as_deref().is_none_or(|only| only == part);
+    if wanted("photos") {
+        println!("{} photos, {} ms round trip", args.photos, args.rtt_ms);
+        println!("kbit/s  cuts  check-in accepted  all photos  photo bytes  bytes up  bytes down  conns  cuts");
+        for &kbit in &args.kbit {
+            for cuts in [None, Some(args.cut_every)] {
+                run(&args, kbit, cuts);
+            }
         }
+        println!();
     }
-    println!();
+    if !wanted("catch-up") {
+        return;
+    }
     println!("{} orders written on the rep's tablet, caught up on the rep's phone:", args.orders);
     println!("kbit/s  caught up  answers  largest answer  bytes down  answer budget after");
     for &kbit in &args.kbit {

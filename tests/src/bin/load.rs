@@ -20,7 +20,8 @@
 //!
 //! Each device is a real phone database ([`LocalStore`] in a temporary directory, in /dev/shm
 //! when it exists) with the real [`SyncEngine`] over HTTP. It logs in, syncs its scope (the
-//! connect phase), then, for `--duration` seconds, creates orders (`--orders-per-min`) and — one
+//! connect phase), reconnects once with the token it holds, as on a morning (the reconnect
+//! phase: no login, a new connection), then, for `--duration` seconds, creates orders (`--orders-per-min`) and — one
 //! device in `--supervisor-every`, signed in as its region's demo supervisor — adds photos to an
 //! open inspection (`--photos-per-min`), syncing after each. `--live` also holds each device's
 //! `/v1/ws` connection and counts the notices it brings. A watchdog ends the run
@@ -237,6 +238,9 @@ fn store_documents(data: &Path, count: usize) -> LoadResult<()> {
 struct Device {
     n: usize,
     store: Arc<LocalStore>,
+    /// The relay it talks to and the token it holds, for a reconnect without a login.
+    base_url: String,
+    token: String,
     engine: SyncEngine,
     supervisor: bool,
     /// An open inspection and the checklist items that take photos (supervisors).
@@ -264,7 +268,16 @@ impl Device {
         let engine = SyncEngine::new(store.clone(), Arc::new(HttpTransport::new(base_url, &session.token)));
         engine.sync_now().map_err(|e| (error_kind(&e), e.to_string()))?;
         let supervisor = role == Role::Supervisor;
-        let mut device = Self { n, store, engine, supervisor, inspection: None, _live: None };
+        let mut device = Self {
+            n,
+            store,
+            base_url: base_url.to_owned(),
+            token: session.token.clone(),
+            engine,
+            supervisor,
+            inspection: None,
+            _live: None,
+        };
         if supervisor {
             device.inspection = Some(device.open_inspection().map_err(|e| ("inspection".to_owned(), e))?);
         }
@@ -604,6 +617,40 @@ fn run(cli: &Cli) -> LoadResult<()> {
     );
     connect_tally.print_errors("connect");
     print_memory("with every device connected");
+
+    // A morning: every device reconnects with the token it already holds (no login, so no
+    // password hashing), on a new connection, and syncs whatever changed.
+    let t = Instant::now();
+    let next = AtomicUsize::new(0);
+    let reconnect_tally: Mutex<Tally> = Mutex::new(Tally::default());
+    std::thread::scope(|scope| {
+        for _ in 0..cli.connect_threads.max(1) {
+            scope.spawn(|| {
+                while let Some(device) = devices.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    let started = Instant::now();
+                    let transport = Arc::new(HttpTransport::new(&device.base_url, &device.token));
+                    let outcome = SyncEngine::new(device.store.clone(), transport)
+                        .sync_now()
+                        .map(|_| ())
+                        .map_err(|e| (error_kind(&e), e.to_string()));
+                    lock(&reconnect_tally).record(started.elapsed().as_secs_f64(), outcome);
+                }
+            });
+        }
+    });
+    let reconnect_wall = t.elapsed().as_secs_f64();
+    let mut reconnect_tally = reconnect_tally.into_inner().unwrap_or_else(|p| p.into_inner());
+    let reconnected = reconnect_tally.latencies.len();
+    println!(
+        "reconnect: {reconnected}/{} devices reconnected with their tokens in {reconnect_wall:.1} s ({:.1} per second); \
+         p50 {:.3} s, p99 {:.3} s; {} errors",
+        devices.len(),
+        reconnected as f64 / reconnect_wall,
+        percentile(&mut reconnect_tally.latencies, 50.0),
+        percentile(&mut reconnect_tally.latencies, 99.0),
+        reconnect_tally.errors()
+    );
+    reconnect_tally.print_errors("reconnect");
 
     // Steady load: a schedule of (due time, device, action) worked off by a pool of threads.
     let relay_cpu_before: Vec<u64> = pids.iter().map(|p| cpu_ms(*p)).collect();

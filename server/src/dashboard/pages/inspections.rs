@@ -163,6 +163,12 @@ fn score(view: &InspectionView<'_>, s: &InspectionScore) -> Markup {
             b { (format!("{:.1}", s.score)) }
             " (scoring version " (s.scoring_version) ", " (view.locale.datetime(s.scored_at)) ")"
         }
+        @let (verdict_class, verdict) = match s.verdict {
+            Trust::Pass => ("ok", "pass"),
+            Trust::Review => ("warn", "review"),
+            Trust::Rejected => ("bad", "rejected"),
+        };
+        p #verdict { "Verdict: " span class={ "tag " (verdict_class) } { (verdict) } }
         @for reason in &s.reasons {
             p.note { (reason) }
         }
@@ -254,6 +260,8 @@ mod tests {
                     captured_at: 2_000,
                     position: None,
                     phash: String::new(),
+                    original: None,
+                    measured: None,
                 },
             )]),
             updated_at: 60_000,
@@ -266,6 +274,7 @@ mod tests {
             scored_heads: Vec::new(),
             scoring_version: 1,
             score: 50.0,
+            verdict: fieldsync_core::doc::Trust::Review,
             items: vec![ItemScore { item_id: "shelf".into(), weight: 1.0, earned: 0.5, reasons: vec![HOSTILE.into()] }],
             photos: vec![PhotoAssessment {
                 sha256: sha,
@@ -295,7 +304,7 @@ mod tests {
         // Store, supervisor, template; the item's text as photo alt, caption, answer row and score
         // row; the note; the visit, item and photo reasons: each escaped.
         assert_eq!(html.matches("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x").count(), 11, "{html}");
-        for id in ["photos", "answers", "score", "score-items", "score-photos"] {
+        for id in ["photos", "answers", "score", "verdict", "score-items", "score-photos"] {
             assert!(html.contains(&format!("id=\"{id}\"")), "{id} missing: {html}");
         }
     }

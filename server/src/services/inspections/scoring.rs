@@ -108,7 +108,7 @@ pub async fn analyze_photo(bytes: Vec<u8>) -> PhotoPixels {
         photo::analyze(&bytes, &scoring_limits())
     });
     match tokio::time::timeout(PHOTO_TIME_LIMIT, task).await {
-        Ok(Ok(Ok(analysis))) => PhotoPixels::Measured { metrics: analysis.metrics, phash: analysis.phash },
+        Ok(Ok(Ok(analysis))) => PhotoPixels::from(analysis),
         Ok(Ok(Err(error))) => unreadable(error.to_string()),
         Ok(Err(join_error)) => {
             tracing::error!(%join_error, "photo analysis panicked");

@@ -1,10 +1,15 @@
 -- Indexes that let the overview and the orders page answer from indexes alone at a million orders
 -- (docs/read-model.md, "At scale"):
 -- approval times by decision time, holding what their filters test (the submission time of a
--- page's window, region and rep of a reach), only for the orders an approver decided;
+-- page's window, region and rep of a reach, status, store, the order for a search), only for
+-- the orders an approver decided;
 DROP INDEX order_rows_decided;
-CREATE INDEX order_rows_approvals ON order_rows(tenant_id, decided_at, approval_ms, listed_at, region, rep)
+CREATE INDEX order_rows_approvals
+    ON order_rows(tenant_id, decided_at, approval_ms, listed_at, region, rep, list_status, store_id, order_id)
     WHERE approval_ms IS NOT NULL;
+-- a status's count and value from the index alone (approvals pending, a status filter's totals);
+DROP INDEX order_rows_status_listed;
+CREATE INDEX order_rows_status_listed ON order_rows(tenant_id, list_status, listed_at, order_id, total_cents);
 -- "waiting on me" as a range of the approver's open steps, newest first;
 DROP INDEX order_rows_by_approver;
 CREATE INDEX order_rows_waiting ON order_rows(tenant_id, current_approver, list_status, listed_at, order_id);
