@@ -78,6 +78,20 @@ pub enum FieldSyncError {
         /// What is too new.
         reason: String,
     },
+    /// The key given does not open the phone's encrypted database (or the file is not a FieldSync
+    /// database): nothing was changed. Open it with the key it was encrypted with.
+    #[error("wrong key: {reason}")]
+    WrongKey {
+        /// Which file, and why.
+        reason: String,
+    },
+    /// HQ revoked this phone or disabled its user: the phone erased its local data. Forget the
+    /// session token (and the database key), and show the sign-in screen.
+    #[error("device revoked: {reason}")]
+    Revoked {
+        /// What the relay said.
+        reason: String,
+    },
     /// The local database failed (locked by another process, corrupt, disk full).
     #[error("local storage failed: {reason}")]
     Storage {
@@ -105,9 +119,14 @@ impl From<fieldsync_core::Error> for FieldSyncError {
             E::NotSignedIn => FieldSyncError::NotSignedIn { reason },
             E::NewerSchema { .. } | E::NewerDatabase { .. } => FieldSyncError::UpdateRequired { reason },
             E::Photo(photo) => photo.into(),
-            E::Malformed { .. } | E::Corrupt { .. } | E::Locked | E::Database(_) | E::Automerge { .. } => {
-                FieldSyncError::Storage { reason }
-            }
+            E::WrongKey { .. } => FieldSyncError::WrongKey { reason },
+            E::Encryption { .. } => FieldSyncError::InvalidState { reason },
+            E::Io { .. }
+            | E::Malformed { .. }
+            | E::Corrupt { .. }
+            | E::Locked
+            | E::Database(_)
+            | E::Automerge { .. } => FieldSyncError::Storage { reason },
         }
     }
 }
@@ -126,6 +145,7 @@ impl From<TransportError> for FieldSyncError {
                 FieldSyncError::Offline { reason: format!("relay error {status}: {reason}") }
             }
             TransportError::Unauthenticated(reason) => FieldSyncError::Unauthenticated { reason },
+            TransportError::Revoked(reason) => FieldSyncError::Revoked { reason },
             TransportError::Refused { status, code, reason } => {
                 FieldSyncError::Refused { code, reason: format!("{reason} (http {status})") }
             }

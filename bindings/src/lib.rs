@@ -60,6 +60,6 @@ pub use order::{
     ReviewOutcome, ReviewState, Severity, StepState,
 };
 pub use phone::{FieldSyncPhone, Role, Session, User};
-pub use sync::{LaneStatus, QuarantinedDocument, SetAsidePhoto, SyncOutcome, SyncReport, SyncStatus};
+pub use sync::{LaneStatus, QuarantinedDocument, RemoteWipe, SetAsidePhoto, SyncOutcome, SyncReport, SyncStatus};
 
 uniffi::setup_scaffolding!();

@@ -3,8 +3,8 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use fieldsync_core::sync::{BackgroundSync, HttpTransport, LiveWatch, SyncEngine, login, logout};
-use fieldsync_core::{DocumentId, Identity, LocalStore};
+use fieldsync_core::sync::{BackgroundSync, HttpTransport, LiveWatch, RelayTrust, SyncEngine, login_with, logout_with};
+use fieldsync_core::{DocumentId, Identity, LocalStore, StoreKey};
 
 use crate::error::FieldSyncError;
 use crate::listener::{ListenerBridge, ListenerSlot, forward_document_changes};
@@ -72,15 +72,26 @@ pub struct FieldSyncPhone {
     /// Shared with the live channel's thread, which wakes the documents lane through it.
     pub(crate) background: Arc<Mutex<Option<BackgroundSync>>>,
     pub(crate) live: Mutex<Option<LiveWatch>>,
+    /// Which certificates an `https://` relay may present (`pin_relay_certificates`).
+    pub(crate) trust: Mutex<RelayTrust>,
 }
 
 #[uniffi::export]
 impl FieldSyncPhone {
     /// Opens (creating if needed) the phone's database at `path`, e.g. a file in the app's
     /// private files directory. Everything works offline from here on; call `login` to sync.
-    #[uniffi::constructor]
-    pub fn open(path: String) -> Result<Arc<Self>, FieldSyncError> {
-        let store = Arc::new(LocalStore::open(&path)?);
+    ///
+    /// With `key` (32 random bytes the app keeps in the Android Keystore / iOS Keychain) the
+    /// database, its photos and thumbnails are encrypted at rest; a plain database found at
+    /// `path` is encrypted on the way, keeping everything it holds. A key that does not open the
+    /// file fails with `WrongKey` and changes nothing. Without a key the file is plain.
+    #[uniffi::constructor(default(key = None))]
+    pub fn open(path: String, key: Option<Vec<u8>>) -> Result<Arc<Self>, FieldSyncError> {
+        let store = match key {
+            Some(key) => LocalStore::open_encrypted(&path, StoreKey::from_bytes(&key)?)?,
+            None => LocalStore::open(&path)?,
+        };
+        let store = Arc::new(store);
         let listener = Arc::new(ListenerSlot::default());
         forward_document_changes(&store, &listener);
         Ok(Arc::new(Self {
@@ -89,7 +100,29 @@ impl FieldSyncPhone {
             connection: Mutex::new(None),
             background: Arc::new(Mutex::new(None)),
             live: Mutex::new(None),
+            trust: Mutex::new(RelayTrust::default()),
         }))
+    }
+
+    /// Re-encrypts the database with `new_key` (key rotation); the old key no longer opens it.
+    /// Store the new key before calling, and delete the old one after it returns. Fails with
+    /// `InvalidState` on a database opened without a key.
+    pub fn rekey(&self, new_key: Vec<u8>) -> Result<(), FieldSyncError> {
+        Ok(self.store.rekey(StoreKey::from_bytes(&new_key)?)?)
+    }
+
+    /// Whether the database is encrypted (it was opened with a key).
+    pub fn is_encrypted(&self) -> bool {
+        self.store.is_encrypted()
+    }
+
+    /// Trusts only these certificates (PEM: one or more `BEGIN CERTIFICATE` blocks) for an
+    /// `https://` relay from now on: the relay's own certificate, or the company's CA. Public CAs
+    /// are then no longer trusted (pinning). Call it before `login` / `resume_session`. Without
+    /// it the relay's certificate must chain to a public CA. Certificates are always verified.
+    pub fn pin_relay_certificates(&self, pem: String) -> Result<(), FieldSyncError> {
+        *lock(&self.trust) = RelayTrust::pinned_pem(pem.as_bytes())?;
+        Ok(())
     }
 
     /// The user signed in on this phone (kept across restarts), if any.
@@ -107,7 +140,8 @@ impl FieldSyncPhone {
         password: String,
         device_name: String,
     ) -> Result<Session, FieldSyncError> {
-        let session = login(&base_url, &tenant, &username, &password, &device_name)?;
+        let trust = lock(&self.trust).clone();
+        let session = login_with(&trust, &base_url, &tenant, &username, &password, &device_name)?;
         let role: fieldsync_core::Role = session.role.parse()?;
         self.store.set_identity(&Identity { tenant: tenant.clone(), user_id: session.user_id.clone(), role })?;
         self.connect(&base_url, &session.token);
@@ -139,11 +173,15 @@ impl FieldSyncPhone {
         self.stop_live();
         self.stop_background_sync();
         let Some(connection) = lock(&self.connection).take() else { return Ok(false) };
-        match logout(&connection.base_url, &connection.token) {
+        let trust = lock(&self.trust).clone();
+        match logout_with(&trust, &connection.base_url, &connection.token) {
             Ok(()) => Ok(true),
             Err(error) if error.is_transient() => Ok(false),
             // The relay no longer knows the token: it is as revoked as it gets.
-            Err(fieldsync_core::sync::TransportError::Unauthenticated(_)) => Ok(true),
+            Err(
+                fieldsync_core::sync::TransportError::Unauthenticated(_)
+                | fieldsync_core::sync::TransportError::Revoked(_),
+            ) => Ok(true),
             Err(error) => Err(error.into()),
         }
     }
@@ -154,7 +192,9 @@ impl FieldSyncPhone {
     fn connect(&self, base_url: &str, token: &str) {
         self.stop_live();
         self.stop_background_sync();
-        let engine = Arc::new(SyncEngine::new(self.store.clone(), Arc::new(HttpTransport::new(base_url, token))));
+        let trust = lock(&self.trust).clone();
+        let transport = Arc::new(HttpTransport::with_trust(base_url, token, &trust));
+        let engine = Arc::new(SyncEngine::new(self.store.clone(), transport));
         engine.set_listener(Some(Arc::new(ListenerBridge::new(&self.listener))));
         *lock(&self.connection) = Some(Connection { base_url: base_url.to_owned(), token: token.to_owned(), engine });
     }

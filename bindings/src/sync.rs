@@ -110,6 +110,19 @@ pub struct SyncStatus {
     pub photos_waiting_retry: u64,
     /// Photos the relay refused, set aside.
     pub photos_set_aside: Vec<SetAsidePhoto>,
+    /// Set when HQ revoked this phone or disabled its user and the phone erased its data
+    /// (the sync also failed with `Revoked`): forget the token and the key, show sign-in.
+    pub wiped: Option<RemoteWipe>,
+}
+
+/// A remote wipe: the relay said this phone was revoked or its user disabled, and the phone
+/// erased its database, photos and upload queues.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RemoteWipe {
+    /// What the relay said (`device … was revoked`, `user … is disabled`).
+    pub reason: String,
+    /// When the data was erased, ms since the Unix epoch.
+    pub at: i64,
 }
 
 /// A document the relay refused, kept aside on the phone.
@@ -296,6 +309,7 @@ impl From<CoreStatus> for SyncStatus {
             photos: s.photos.into(),
             photos_waiting_retry: s.photos_waiting_retry,
             photos_set_aside: s.photos_set_aside.into_iter().map(SetAsidePhoto::from).collect(),
+            wiped: s.wiped.map(|w| RemoteWipe { reason: w.reason, at: w.at }),
         }
     }
 }

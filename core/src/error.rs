@@ -127,6 +127,33 @@ pub enum Error {
         /// What SQLite said.
         reason: String,
     },
+    /// The store is encrypted and the key given does not open it (or the file is not a FieldSync
+    /// database at all). Nothing was changed.
+    #[error(
+        "local database {path} cannot be opened with this key: the key is wrong or the file is not a FieldSync database"
+    )]
+    WrongKey {
+        /// The file.
+        path: String,
+    },
+    /// An operation that needs an encrypted store was asked of a plain one (or the reverse).
+    #[error("local database {path} is {state}: cannot {action}")]
+    Encryption {
+        /// The file.
+        path: String,
+        /// `plain` or `encrypted`.
+        state: &'static str,
+        /// What was attempted.
+        action: &'static str,
+    },
+    /// A file of the store could not be read, written or removed.
+    #[error("local file {path}: {reason}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What the operating system said.
+        reason: String,
+    },
     /// Another process holds the database lock for longer than the busy timeout.
     #[error("local database is locked by another process")]
     Locked,

@@ -52,4 +52,4 @@ pub use doc::{DocKind, DocumentModel};
 pub use error::{Error, Result};
 pub use id::DocumentId;
 pub use identity::{Identity, Role};
-pub use local_store::LocalStore;
+pub use local_store::{LocalStore, StoreKey};

@@ -9,6 +9,10 @@ pub enum Error {
     /// No or an unknown, expired or revoked token.
     #[error("{0}")]
     Unauthenticated(String),
+    /// The session's device was revoked or its user disabled: the phone must erase what it holds
+    /// (a remote wipe), not just sign in again.
+    #[error("{0}")]
+    Revoked(String),
     /// Wrong tenant, username or password (deliberately vague).
     #[error("unknown tenant, username or password")]
     BadCredentials,

@@ -1,7 +1,7 @@
 //! `fieldsync-server`: the relay binary.
 //!
 //! ```text
-//! fieldsync-server serve --data DIR [--listen 127.0.0.1:8080] [--database URL]
+//! fieldsync-server serve --data DIR [--listen 127.0.0.1:8080] [--database URL] [--tls-cert PEM --tls-key PEM]
 //! fieldsync-server admin --data DIR create-tenant NAME
 //! fieldsync-server admin --data DIR create-user --tenant T --username U --password P --role R [--region R]
 //! fieldsync-server admin --data DIR reset-password --tenant T --username U --password P
@@ -26,8 +26,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use axum::serve::ListenerExt;
 use clap::{Args, Parser, Subcommand};
 use fieldsync_server::config::Config;
+use fieldsync_server::http::tls::{self, TlsFiles, TlsListener};
 use fieldsync_server::imports::display::ProgressDisplay;
 use fieldsync_server::imports::{self, Dataset};
 use fieldsync_server::services::accounts::{self, NewAccount};
@@ -65,6 +67,13 @@ enum Command {
         /// Webhook deliveries run at once, in their own lane.
         #[arg(long, env = "FIELDSYNC_DELIVERY_JOBS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
         delivery_jobs: u16,
+        /// Serve HTTPS with this certificate chain (PEM, leaf first), read again when it changes;
+        /// needs --tls-key. Implies --behind-https (docs/deployment.md).
+        #[arg(long, env = "FIELDSYNC_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// The certificate's private key (PEM); needs --tls-cert.
+        #[arg(long, env = "FIELDSYNC_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<std::path::PathBuf>,
     },
     /// Administer tenants and users.
     Admin {
@@ -268,16 +277,27 @@ async fn open(storage: &StorageArgs) -> Result<AppState, Failure> {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Serve { storage, listen, behind_https, trusted_proxies, work_jobs, delivery_jobs } => {
+        Command::Serve {
+            storage,
+            listen,
+            behind_https,
+            trusted_proxies,
+            work_jobs,
+            delivery_jobs,
+            tls_cert,
+            tls_key,
+        } => {
             let mut config = config_from(&storage)?;
             config.listen = listen;
-            config.behind_https = behind_https;
+            let tls = tls_cert.zip(tls_key).map(|(cert, key)| TlsFiles { cert, key });
+            // Browsers reach a relay that serves TLS itself over HTTPS, as behind a proxy.
+            config.behind_https = behind_https || tls.is_some();
             config.trusted_proxies = trusted_proxies;
             if let Some(work_jobs) = work_jobs {
                 config.work_jobs = usize::from(work_jobs);
             }
             config.delivery_jobs = usize::from(delivery_jobs);
-            serve(config).await
+            serve(config, tls).await
         }
         Command::Admin { storage, command } => {
             let state = open(&storage).await?;
@@ -302,7 +322,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-async fn serve(config: Config) -> Result<(), Failure> {
+async fn serve(config: Config, tls: Option<TlsFiles>) -> Result<(), Failure> {
     let listen = config.listen;
     let data_dir = config.data_dir.clone();
     let database = config.database_url.as_deref().map(postgres::redact).unwrap_or_else(|| "sqlite".to_owned());
@@ -314,23 +334,44 @@ async fn serve(config: Config) -> Result<(), Failure> {
         .map_err(|e| Failure { code: 1, message: format!("cannot listen on {listen}: {e}") })?;
     let address = listener.local_addr().map_err(|e| Failure { code: 1, message: format!("no local address: {e}") })?;
     tracing::info!(%address, data = %data_dir.display(), %database, "relay started");
-    // Tests and scripts read this line to find the port.
-    let mut stdout = std::io::stdout();
-    let _ = writeln!(stdout, "listening on http://{address}");
-    let _ = stdout.flush();
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown({
-            let shutdown = state_shutdown.clone();
-            async move {
-                shutdown_signal().await;
-                // Live connections end too, or the graceful shutdown would wait for them forever.
-                shutdown.trigger();
-            }
-        })
-        .await
-        .map_err(|e| Failure { code: 1, message: format!("server failed: {e}") })?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let shutdown = {
+        let shutdown = state_shutdown.clone();
+        async move {
+            shutdown_signal().await;
+            // Live connections end too, or the graceful shutdown would wait for them forever.
+            shutdown.trigger();
+        }
+    };
+    let app = app(state);
+    let served = match tls {
+        Some(files) => {
+            let listener = TlsListener::new(listener, files, tls::RELOAD_CHECK)
+                .map_err(|e| Failure { code: 1, message: format!("cannot serve TLS: {e}") })?
+                // `tap_io` gives the listener the peer-address connect info axum knows for TCP.
+                .tap_io(|_| {});
+            announce(scheme, address);
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        None => {
+            announce(scheme, address);
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    };
+    served.map_err(|e| Failure { code: 1, message: format!("server failed: {e}") })?;
     tracing::info!("relay stopped");
     Ok(())
+}
+
+/// Prints the address served; tests and scripts read this line to find the port.
+fn announce(scheme: &str, address: SocketAddr) {
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "listening on {scheme}://{address}");
+    let _ = stdout.flush();
 }
 
 async fn shutdown_signal() {

@@ -370,11 +370,15 @@ async fn revoking_a_user_or_a_device_ends_their_tokens_and_a_revoked_user_cannot
     let reply = call(&relay, Method::GET, "/v1/orders", Some(&sofia), Vec::new()).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert!(reply.json()["error"]["message"].as_str().unwrap().contains("sofia is disabled"));
+    // Its own code, on which the phone erases what it holds.
+    assert_eq!(reply.error_code(), "revoked");
     assert_eq!(login_reply(&relay, "acme", "sofia", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
 
     accounts::revoke_device(storage, "acme", ravi_device["device_id"].as_str().unwrap()).await.unwrap();
     let revoked = ravi_device["token"].as_str().unwrap();
     assert_eq!(head(&relay, revoked, &sha(b"x")).await.status, StatusCode::UNAUTHORIZED);
+    let reply = call(&relay, Method::GET, "/v1/orders", Some(revoked), Vec::new()).await;
+    assert_eq!((reply.status, reply.error_code()), (StatusCode::UNAUTHORIZED, "revoked".to_owned()));
     // Ravi's other device keeps working.
     assert_eq!(call(&relay, Method::GET, "/v1/orders", Some(&ravi), Vec::new()).await.status, StatusCode::OK);
 }

@@ -145,7 +145,8 @@ async fn tenants_users_devices_and_sessions(storage: &dyn Storage) {
     assert_eq!(storage.revoke_device_sessions(acme.id, &tablet.id, 62).await.unwrap(), 1);
     storage.revoke_device(acme.id, &phone.id, 63).await.unwrap();
     storage.revoke_device(acme.id, &phone.id, 99).await.unwrap();
-    assert!(matches!(resolve_session(storage, "h1", 64).await, Err(Error::Unauthenticated(_))));
+    // A revoked device's session is refused as revoked: the phone erases its data on it.
+    assert!(matches!(resolve_session(storage, "h1", 64).await, Err(Error::Revoked(_))));
     let phone_now = storage.list_devices(acme.id, &anna.id).await.unwrap().into_iter().find(|d| d.id == phone.id);
     assert_eq!(phone_now.unwrap().revoked_at, Some(63), "the first revocation time stays");
     assert!(matches!(storage.revoke_device(acme.id, "nope", 1).await, Err(Error::NotFound { .. })));
@@ -156,9 +157,7 @@ async fn tenants_users_devices_and_sessions(storage: &dyn Storage) {
     ben_session.user_id = ben.id.clone();
     storage.create_session(ben_session).await.unwrap();
     storage.disable_user(acme.id, &ben.id, 70).await.unwrap();
-    assert!(
-        matches!(resolve_session(storage, "h4", 71).await, Err(Error::Unauthenticated(r)) if r.contains("disabled"))
-    );
+    assert!(matches!(resolve_session(storage, "h4", 71).await, Err(Error::Revoked(r)) if r.contains("disabled")));
     assert_eq!(storage.revoke_user_sessions(acme.id, &ben.id, 72).await.unwrap(), 0, "disabling revoked them");
     assert!(matches!(storage.disable_user(acme.id, "nope", 1).await, Err(Error::NotFound { .. })));
 }

@@ -83,7 +83,10 @@ fun theAndroidSampleTakesAnOrderOfflineAndHqSeesItAfterSync() {
     val changes = Collections.synchronizedList(mutableListOf<Pair<DocumentChange, Thread>>())
     val outcomes = Collections.synchronizedList(mutableListOf<Pair<SyncOutcome, Thread>>())
     try {
-        RepPhone(File(dir, "rep.db").path).use { rep ->
+        // Encrypted at rest, as an app opens it with the key from the Android Keystore.
+        val key = ByteArray(32).also { java.security.SecureRandom().nextBytes(it) }
+        RepPhone(File(dir, "rep.db").path, key).use { rep ->
+            expectThat(rep.phone.isEncrypted()) { "the sample opened its database with a key" }
             val session = rep.signIn(relayUrl(), TENANT, "rep-03", "demo-rep-03", "rep-03 (kotlin test)")
             expectThat(session.role == Role.REP) { "rep-03 is a rep: $session" }
             rep.phone.syncNow()

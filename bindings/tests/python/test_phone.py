@@ -123,6 +123,56 @@ class OfflinePhoneTest(unittest.TestCase):
         self.assertIn("junk.db", error.exception.reason)
 
 
+class EncryptedPhoneTest(unittest.TestCase):
+    """open(path, key), rekey, a wrong key, and pinning, through the generated API."""
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.path = os.path.join(self.dir.name, "phone.db")
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def test_a_phone_opened_with_a_key_is_encrypted_and_a_wrong_key_is_refused(self):
+        key = os.urandom(32)
+        phone = fs.FieldSyncPhone.open(self.path, key)
+        self.assertTrue(phone.is_encrypted())
+        del phone
+        with open(self.path, "rb") as f:
+            self.assertNotEqual(f.read(16), b"SQLite format 3\x00")
+        with self.assertRaises(fs.FieldSyncError.WrongKey) as wrong:
+            fs.FieldSyncPhone.open(self.path, os.urandom(32))
+        self.assertIn("phone.db", wrong.exception.reason)
+        with self.assertRaises(fs.FieldSyncError.Storage):
+            fs.FieldSyncPhone.open(self.path)
+        self.assertTrue(fs.FieldSyncPhone.open(self.path, key).is_encrypted())
+
+    def test_a_plain_phone_opened_with_a_key_becomes_encrypted_and_rekey_rotates_the_key(self):
+        self.assertFalse(fs.FieldSyncPhone.open(self.path).is_encrypted())
+        old, new = os.urandom(32), os.urandom(32)
+        phone = fs.FieldSyncPhone.open(self.path, old)
+        self.assertTrue(phone.is_encrypted())
+        phone.rekey(new)
+        del phone
+        with self.assertRaises(fs.FieldSyncError.WrongKey):
+            fs.FieldSyncPhone.open(self.path, old)
+        fs.FieldSyncPhone.open(self.path, new)
+
+    def test_a_key_of_the_wrong_length_and_a_rekey_of_a_plain_phone_are_refused(self):
+        with self.assertRaises(fs.FieldSyncError.InvalidInput) as short:
+            fs.FieldSyncPhone.open(self.path, b"hunter2")
+        self.assertEqual(short.exception.field, "key")
+        with self.assertRaises(fs.FieldSyncError.InvalidState):
+            fs.FieldSyncPhone.open(self.path).rekey(os.urandom(32))
+
+    def test_pinning_text_without_a_certificate_is_refused(self):
+        phone = fs.FieldSyncPhone.open(self.path)
+        with self.assertRaises(fs.FieldSyncError.InvalidInput) as bad:
+            phone.pin_relay_certificates("not a certificate")
+        self.assertEqual(bad.exception.field, "certificate")
+        self.assertIsNone(phone.sync_status().wiped)
+
+
 class RepTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

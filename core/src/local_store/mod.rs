@@ -14,6 +14,7 @@
 
 mod cache;
 mod decisions;
+mod encryption;
 mod feed;
 mod inspections;
 pub mod migrations;
@@ -36,6 +37,7 @@ use crate::id::DocumentId;
 use crate::identity::{Identity, Role};
 
 use cache::DocCache;
+pub use encryption::StoreKey;
 pub use feed::{ChangeOrigin, DocChange};
 pub use inspections::{AddedPhoto, CheckIn, InspectionFilter, InspectionSummary, PhotoCapture};
 pub use orders::{LineInput, NewOrder, OrderFilter, OrderSummary};
@@ -51,17 +53,21 @@ pub struct OpenOptions {
     pub busy_timeout: Duration,
     /// How many documents to keep loaded.
     pub cache_capacity: usize,
+    /// The key of an encrypted store ([`encryption`](StoreKey)); `None` for a plain file.
+    pub key: Option<StoreKey>,
 }
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        Self { busy_timeout: Duration::from_secs(5), cache_capacity: DEFAULT_CACHE_CAPACITY }
+        Self { busy_timeout: Duration::from_secs(5), cache_capacity: DEFAULT_CACHE_CAPACITY, key: None }
     }
 }
 
 /// The phone's local database of documents and photos.
 pub struct LocalStore {
     path: PathBuf,
+    /// The options it was opened with, less the key; [`LocalStore::wipe`] reopens with them.
+    options: OpenOptions,
     inner: Mutex<Inner>,
     feed: feed::Feed,
 }
@@ -71,6 +77,8 @@ struct Inner {
     actor: ActorId,
     cache: DocCache,
     identity: Option<Identity>,
+    /// The key the file is encrypted with now (`rekey` changes it).
+    key: Option<StoreKey>,
 }
 
 /// Storage figures of one document, for tests and diagnostics.
@@ -85,39 +93,29 @@ pub struct StorageStats {
 }
 
 impl LocalStore {
-    /// Opens (creating if needed) the store at `path` with default options.
+    /// Opens (creating if needed) the plain store at `path` with default options.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         Self::open_with(path, OpenOptions::default())
+    }
+
+    /// Opens (creating if needed) the store at `path`, encrypted with `key`. A plain store found
+    /// there is converted to an encrypted one first, keeping every document and photo.
+    ///
+    /// Fails with [`Error::WrongKey`], changing nothing, when `key` does not open the file.
+    pub fn open_encrypted(path: impl AsRef<Path>, key: StoreKey) -> Result<Self> {
+        Self::open_with(path, OpenOptions { key: Some(key), ..OpenOptions::default() })
     }
 
     /// Opens (creating if needed) the store at `path`.
     ///
     /// Fails with [`Error::Corrupt`] for a file that is not a FieldSync database, with
+    /// [`Error::WrongKey`] when [`OpenOptions::key`] does not open it, with
     /// [`Error::NewerDatabase`] for one written by newer code, and with [`Error::Locked`] when
-    /// another process holds it past the busy timeout.
+    /// another process holds it past the busy timeout. None of these changes the file.
     pub fn open_with(path: impl AsRef<Path>, options: OpenOptions) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let shown = path.display().to_string();
-        let with_path = |error: Error| match error {
-            Error::Corrupt { reason, .. } => Error::Corrupt { path: Some(shown.clone()), reason },
-            other => other,
-        };
-        let mut conn = Connection::open(&path).map_err(|e| with_path(e.into()))?;
-        conn.busy_timeout(options.busy_timeout).map_err(|e| with_path(e.into()))?;
-        let setup = |conn: &mut Connection| -> Result<()> {
-            // Reading the version first turns "not a database" and "newer than this code" into
-            // clear errors before any write (switching to WAL rewrites the file header).
-            let found = migrations::version(conn)?;
-            if found > migrations::LATEST {
-                return Err(Error::NewerDatabase { found, supported: migrations::LATEST });
-            }
-            conn.pragma_update(None, "journal_mode", "WAL")?;
-            conn.pragma_update(None, "synchronous", "FULL")?;
-            conn.pragma_update(None, "foreign_keys", "ON")?;
-            migrations::migrate(conn)
-        };
-        setup(&mut conn).map_err(with_path)?;
-        let identity = read_identity(&conn).map_err(with_path)?;
+        let conn = connect(&path, &options, options.key.as_ref())?;
+        let identity = read_identity(&conn).map_err(|e| with_path(e, &path))?;
         Ok(Self {
             path,
             inner: Mutex::new(Inner {
@@ -125,9 +123,69 @@ impl LocalStore {
                 actor: ActorId::random(),
                 cache: DocCache::new(options.cache_capacity),
                 identity,
+                key: options.key.clone(),
             }),
+            // The current key lives in `Inner` only (`rekey` changes it).
+            options: OpenOptions { key: None, ..options },
             feed: feed::Feed::default(),
         })
+    }
+
+    /// Whether the file is encrypted.
+    pub fn is_encrypted(&self) -> bool {
+        self.lock().key.is_some()
+    }
+
+    /// Re-encrypts the store with `new_key` (key rotation). The old key no longer opens it.
+    /// Fails with [`Error::Encryption`] on a plain store (open it with a key to encrypt it).
+    pub fn rekey(&self, new_key: StoreKey) -> Result<()> {
+        let mut inner = self.lock();
+        if inner.key.is_none() {
+            return Err(Error::Encryption { path: self.path.display().to_string(), state: "plain", action: "rekey" });
+        }
+        // SQLCipher re-encrypts page by page; in WAL mode the new pages would land in the WAL
+        // under the new key while the main file keeps the old one, so rekey in rollback mode.
+        inner.conn.pragma_update(None, "journal_mode", "DELETE")?;
+        let result = encryption::rekey(&inner.conn, &new_key);
+        inner.conn.pragma_update(None, "journal_mode", "WAL")?;
+        result?;
+        inner.key = Some(new_key);
+        Ok(())
+    }
+
+    /// Erases everything the store holds: documents, photos and thumbnails, both upload queues,
+    /// the sync state and the signed-in user. The database file and its WAL and shared-memory
+    /// files are closed and deleted, and a new empty store (with the same key, if any) takes
+    /// their place, so the app's handle stays usable and shows a phone nobody signed in on.
+    ///
+    /// The remote wipe ([`crate::sync::SyncEngine`] on a revoked device) calls this; deleted
+    /// files are no longer readable through the file system, and for an encrypted store the
+    /// app also deletes the key, so what the flash still holds is ciphertext without a key.
+    pub fn wipe(&self) -> Result<()> {
+        let mut inner = self.lock();
+        // Close the file before deleting it: an open handle would keep its bytes alive.
+        let old = std::mem::replace(&mut inner.conn, Connection::open_in_memory()?);
+        if let Err((old, error)) = old.close() {
+            // Still open: keep using it, and let the next contact try the wipe again.
+            inner.conn = old;
+            return Err(error.into());
+        }
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let file = PathBuf::from(format!("{}{suffix}", self.path.display()));
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    return Err(Error::Io { path: file.display().to_string(), reason: error.to_string() });
+                }
+            }
+        }
+        inner.conn = connect(&self.path, &self.options, inner.key.as_ref())?;
+        inner.cache = DocCache::new(self.options.cache_capacity);
+        inner.identity = None;
+        inner.actor = ActorId::random();
+        tracing::warn!(path = %self.path.display(), "local store wiped");
+        Ok(())
     }
 
     /// The database file.
@@ -508,6 +566,56 @@ fn write_index(tx: &Transaction<'_>, id: &DocumentId, kind: DocKind, f: &IndexFi
 
 fn heads_text(heads: &[ChangeHash]) -> String {
     heads.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// Opens and keys a connection to `path`, checks its version and brings its schema up to date.
+fn connect(path: &Path, options: &OpenOptions, key: Option<&StoreKey>) -> Result<Connection> {
+    if let Some(key) = key
+        && encryption::is_plain_file(path)?
+    {
+        // A newer plain database is refused as it is, not converted first.
+        let found = migrations::version(&Connection::open(path).map_err(|e| with_path(e.into(), path))?)
+            .map_err(|e| with_path(e, path))?;
+        if found > migrations::LATEST {
+            return Err(Error::NewerDatabase { found, supported: migrations::LATEST });
+        }
+        encryption::encrypt_plain_file(path, key).map_err(|e| with_path(e, path))?;
+    }
+    let mut conn = Connection::open(path).map_err(|e| with_path(e.into(), path))?;
+    let setup = |conn: &mut Connection| -> Result<()> {
+        if let Some(key) = key {
+            encryption::apply_key(conn, key)?;
+            // Sorts and temporary indexes stay in memory, never in a temporary file.
+            conn.pragma_update(None, "temp_store", "MEMORY")?;
+        }
+        conn.busy_timeout(options.busy_timeout)?;
+        // Reading the version first turns "not a database", "wrong key" and "newer than this
+        // code" into clear errors before any write (switching to WAL rewrites the file header).
+        let found = migrations::version(conn).map_err(|error| match (error, key) {
+            (Error::Corrupt { .. }, Some(_)) => Error::WrongKey { path: path.display().to_string() },
+            (Error::Corrupt { path, reason }, None) => {
+                Error::Corrupt { path, reason: format!("{reason} (an encrypted store needs its key)") }
+            }
+            (other, _) => other,
+        })?;
+        if found > migrations::LATEST {
+            return Err(Error::NewerDatabase { found, supported: migrations::LATEST });
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrations::migrate(conn)
+    };
+    setup(&mut conn).map_err(|e| with_path(e, path))?;
+    Ok(conn)
+}
+
+/// Names the file in a [`Error::Corrupt`] raised while opening it.
+fn with_path(error: Error, path: &Path) -> Error {
+    match error {
+        Error::Corrupt { reason, .. } => Error::Corrupt { path: Some(path.display().to_string()), reason },
+        other => other,
+    }
 }
 
 fn read_identity(conn: &Connection) -> Result<Option<Identity>> {

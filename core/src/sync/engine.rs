@@ -133,6 +133,18 @@ pub struct SyncStatus {
     pub photos_waiting_retry: u64,
     /// Photos the relay refused, set aside.
     pub photos_set_aside: Vec<SetAsidePhoto>,
+    /// Set once the relay said this device was revoked (or its user disabled) and the engine
+    /// erased the local store.
+    pub wiped: Option<Wiped>,
+}
+
+/// A remote wipe: HQ revoked the device or disabled its user, and the phone erased its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wiped {
+    /// What the relay said (`device d1 was revoked`, `user anna is disabled`).
+    pub reason: String,
+    /// When the local store was erased, ms since the Unix epoch.
+    pub at: i64,
 }
 
 /// Progress and events, for an app that wants to show them. Called on the syncing thread.
@@ -145,6 +157,8 @@ pub trait SyncListener: Send + Sync {
     fn on_finished(&self, _result: Result<&SyncReport, &str>) {}
     /// The relay refused a photo; it is set aside and blocks nothing else.
     fn on_photo_set_aside(&self, _photo: &SetAsidePhoto) {}
+    /// The relay revoked this device or disabled its user, and the local store was erased.
+    fn on_wiped(&self, _wiped: &Wiped) {}
 }
 
 /// A photo the relay refused (a 4xx answer): set aside so it never blocks the others, and
@@ -227,6 +241,8 @@ pub struct SyncEngine {
     round_throughput: Mutex<Option<f64>>,
     /// The inspection whose photos go first.
     focus: Mutex<Option<DocumentId>>,
+    /// The remote wipe, once it happened.
+    wiped: Mutex<Option<Wiped>>,
 }
 
 impl SyncEngine {
@@ -251,6 +267,7 @@ impl SyncEngine {
             throughput: Mutex::new(None),
             round_throughput: Mutex::new(None),
             focus: Mutex::new(None),
+            wiped: Mutex::new(None),
         }
     }
 
@@ -272,7 +289,7 @@ impl SyncEngine {
         let mut report = SyncReport::default();
         let documents = self.documents_pass(&mut report);
         let photos = match &documents {
-            Err(SyncError::Transport(TransportError::Unauthenticated(_))) => Ok(()),
+            Err(SyncError::Transport(TransportError::Unauthenticated(_) | TransportError::Revoked(_))) => Ok(()),
             _ => self.photos_pass(&mut report, false, None).map(|_| ()),
         };
         let result = documents.and(photos);
@@ -335,7 +352,36 @@ impl SyncEngine {
             photos,
             photos_waiting_retry,
             photos_set_aside: lock(&self.set_aside).clone(),
+            wiped: lock(&self.wiped).clone(),
         })
+    }
+
+    /// The remote wipe, if the relay revoked this device.
+    pub fn wiped(&self) -> Option<Wiped> {
+        lock(&self.wiped).clone()
+    }
+
+    /// Erases the local store when the relay said the device is revoked or its user disabled.
+    ///
+    /// Nothing more is pushed first: the relay accepts nothing from a revoked device (its token
+    /// is refused before any document is read), and a phone in the wrong hands must not be
+    /// able to talk its way into the tenant's data. What the phone held unsynced is lost; HQ
+    /// sees how much on the devices page before revoking (docs/security.md).
+    fn wipe_if_revoked<T>(&self, result: &Result<T, SyncError>) {
+        let Err(SyncError::Transport(TransportError::Revoked(reason))) = result else { return };
+        if let Err(error) = self.store.wipe() {
+            // The next contact answers `revoked` again and retries the wipe.
+            tracing::error!(%error, "remote wipe failed");
+            return;
+        }
+        lock(&self.retries).clear();
+        lock(&self.set_aside).clear();
+        *lock(&self.focus) = None;
+        let wiped = Wiped { reason: reason.clone(), at: now_ms() };
+        *lock(&self.wiped) = Some(wiped.clone());
+        if let Some(listener) = lock(&self.listener).clone() {
+            listener.on_wiped(&wiped);
+        }
     }
 
     fn documents_pass(&self, report: &mut SyncReport) -> Result<(), SyncError> {
@@ -343,6 +389,7 @@ impl SyncEngine {
         lock(&self.documents).running = true;
         let result = self.sync_documents(report);
         record(&self.documents, &result);
+        self.wipe_if_revoked(&result);
         result
     }
 
@@ -358,6 +405,7 @@ impl SyncEngine {
         let _one_at_a_time = lock(&self.photos_running);
         lock(&self.photos).running = true;
         let result = self.upload_photos(report, due_only, stop);
+        self.wipe_if_revoked(&result);
         let lane_result = match &result {
             Ok(PhotoPass { error: Some(error), .. }) => Err(SyncError::Transport(error.clone())),
             Ok(_) => Ok(()),
@@ -577,7 +625,7 @@ impl SyncEngine {
                     let next_at = Instant::now() + backoff(failures, Duration::from_secs(1));
                     lock(&self.retries).insert(photo.sha256.clone(), PhotoRetry { failures, next_at });
                     tracing::info!(sha256 = %photo.sha256, failures, %error, "photo upload failed; retrying later");
-                    let stop = matches!(error, TransportError::Unauthenticated(_));
+                    let stop = matches!(error, TransportError::Unauthenticated(_) | TransportError::Revoked(_));
                     // A link that moved nothing is down for the next photo too: end the pass
                     // rather than wait out a timeout per photo. A relay error is the photo's own.
                     let link_down = !progressed && matches!(error, TransportError::Unreachable(_));
@@ -810,6 +858,8 @@ fn documents_lane(
                 failures = 0;
                 interval
             }
+            // The phone was wiped: there is nothing left to sync and no session to sync with.
+            Err(_) if engine.wiped().is_some() => return,
             Err(error) => {
                 failures = failures.saturating_add(1);
                 tracing::info!(%error, failures, "documents sync failed; backing off");
@@ -847,6 +897,7 @@ fn photos_lane(
                     None => interval,
                 }
             }
+            Err(_) if engine.wiped().is_some() => return,
             Err(error) => {
                 link_failures = link_failures.saturating_add(1);
                 tracing::info!(%error, "photo lane stopped; backing off");

@@ -59,8 +59,55 @@ struct ErrorDetail {
     message: String,
 }
 
-fn agent() -> ureq::Agent {
+/// Which certificates the phone accepts from an `https://` relay. They are always verified
+/// (chain, validity, host name); this only says which roots the chain may end at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum RelayTrust {
+    /// A certificate of a public CA (Mozilla's root list, compiled into the app).
+    #[default]
+    PublicCas,
+    /// Only a certificate that is one of these, or is issued by one of them (DER): the relay's
+    /// own certificate, or the company's CA. Public CAs are then not trusted at all (pinning).
+    Pinned(Vec<Vec<u8>>),
+}
+
+impl RelayTrust {
+    /// Pins the certificates in `pem` (one or more `BEGIN CERTIFICATE` blocks). Text with no
+    /// certificate, or a block that is not valid base64, is refused.
+    pub fn pinned_pem(pem: &[u8]) -> crate::Result<Self> {
+        let mut pinned = Vec::new();
+        for item in ureq::tls::parse_pem(pem) {
+            match item {
+                Ok(ureq::tls::PemItem::Certificate(cert)) => pinned.push(cert.der().to_vec()),
+                Ok(_) => {}
+                Err(error) => {
+                    return Err(crate::Error::InvalidInput { field: "certificate", reason: error.to_string() });
+                }
+            }
+        }
+        if pinned.is_empty() {
+            return Err(crate::Error::InvalidInput {
+                field: "certificate",
+                reason: "no PEM CERTIFICATE block found".to_owned(),
+            });
+        }
+        Ok(RelayTrust::Pinned(pinned))
+    }
+
+    fn tls_config(&self) -> ureq::tls::TlsConfig {
+        let roots = match self {
+            RelayTrust::PublicCas => ureq::tls::RootCerts::WebPki,
+            RelayTrust::Pinned(certs) => ureq::tls::RootCerts::Specific(std::sync::Arc::new(
+                certs.iter().map(|der| ureq::tls::Certificate::from_der(der).to_owned()).collect(),
+            )),
+        };
+        ureq::tls::TlsConfig::builder().root_certs(roots).build()
+    }
+}
+
+fn agent(trust: &RelayTrust) -> ureq::Agent {
     ureq::Agent::config_builder()
+        .tls_config(trust.tls_config())
         .http_status_as_error(false)
         .timeout_connect(Some(IDLE_TIMEOUT))
         .timeout_per_read(Some(IDLE_TIMEOUT))
@@ -81,13 +128,14 @@ fn failure(mut response: ureq::http::Response<ureq::Body>) -> TransportError {
         Err(_) => ("unknown".to_owned(), format!("http status {status}")),
     };
     match status {
+        401 if code == "revoked" => TransportError::Revoked(reason),
         401 => TransportError::Unauthenticated(reason),
         400..=499 => TransportError::Refused { status, code, reason },
         _ => TransportError::Server { status, reason },
     }
 }
 
-/// Signs in: `POST /v1/auth/login`.
+/// Signs in: `POST /v1/auth/login`, trusting public CAs.
 pub fn login(
     base_url: &str,
     tenant: &str,
@@ -95,8 +143,20 @@ pub fn login(
     password: &str,
     device_name: &str,
 ) -> Result<Session, TransportError> {
+    login_with(&RelayTrust::default(), base_url, tenant, username, password, device_name)
+}
+
+/// Signs in: `POST /v1/auth/login`, accepting the relay's certificate as `trust` says.
+pub fn login_with(
+    trust: &RelayTrust,
+    base_url: &str,
+    tenant: &str,
+    username: &str,
+    password: &str,
+    device_name: &str,
+) -> Result<Session, TransportError> {
     let url = format!("{}/v1/auth/login", base_url.trim_end_matches('/'));
-    let mut response = agent()
+    let mut response = agent(trust)
         .post(&url)
         .send_json(LoginRequest {
             tenant: tenant.to_owned(),
@@ -113,8 +173,13 @@ pub fn login(
 
 /// Signs out: `POST /v1/auth/logout` revokes the token.
 pub fn logout(base_url: &str, token: &str) -> Result<(), TransportError> {
+    logout_with(&RelayTrust::default(), base_url, token)
+}
+
+/// Signs out, accepting the relay's certificate as `trust` says.
+pub fn logout_with(trust: &RelayTrust, base_url: &str, token: &str) -> Result<(), TransportError> {
     let url = format!("{}/v1/auth/logout", base_url.trim_end_matches('/'));
-    let response = agent().post(&url).header("authorization", format!("Bearer {token}")).send_empty();
+    let response = agent(trust).post(&url).header("authorization", format!("Bearer {token}")).send_empty();
     let response = response.map_err(unreachable)?;
     if response.status().is_success() { Ok(()) } else { Err(failure(response)) }
 }
@@ -159,9 +224,14 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    /// A transport to `base_url` (e.g. `http://127.0.0.1:8080`) using `token`.
+    /// A transport to `base_url` (e.g. `http://127.0.0.1:8080`) using `token`, trusting public CAs.
     pub fn new(base_url: &str, token: &str) -> Self {
-        Self { base_url: base_url.trim_end_matches('/').to_owned(), token: token.to_owned(), agent: agent() }
+        Self::with_trust(base_url, token, &RelayTrust::default())
+    }
+
+    /// A transport that accepts the relay's certificate as `trust` says.
+    pub fn with_trust(base_url: &str, token: &str, trust: &RelayTrust) -> Self {
+        Self { base_url: base_url.trim_end_matches('/').to_owned(), token: token.to_owned(), agent: agent(trust) }
     }
 
     fn url(&self, path: &str) -> String {

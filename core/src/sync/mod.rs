@@ -16,9 +16,10 @@ pub mod protocol;
 pub mod transport;
 
 pub use engine::{
-    BackgroundSync, LaneStatus, SetAsidePhoto, SyncEngine, SyncError, SyncListener, SyncOptions, SyncReport, SyncStatus,
+    BackgroundSync, LaneStatus, SetAsidePhoto, SyncEngine, SyncError, SyncListener, SyncOptions, SyncReport,
+    SyncStatus, Wiped,
 };
-pub use http::{HttpTransport, LoginRequest, Session, login, logout};
+pub use http::{HttpTransport, LoginRequest, RelayTrust, Session, login, login_with, logout, logout_with};
 pub use live::{LiveWatch, watch, watch_and_sync};
 pub use transport::{BlobState, Transport, TransportError};
 

@@ -12,6 +12,10 @@ pub enum TransportError {
     /// The token is no longer valid: sign in again.
     #[error("signed out by the relay: {0}")]
     Unauthenticated(String),
+    /// HQ revoked this device or disabled its user (a 401 with code `revoked`): the engine
+    /// erases the phone's local data ([`crate::LocalStore::wipe`]).
+    #[error("device revoked by the relay: {0}")]
+    Revoked(String),
     /// The relay refused the request (4xx other than 401): retrying the same request fails again.
     #[error("relay refused the request ({status} {code}): {reason}")]
     Refused {

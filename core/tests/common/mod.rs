@@ -99,7 +99,11 @@ pub fn template() -> Template {
 
 /// Opens a store at `path` with the fixtures delivered and `user` signed in as `role`.
 pub fn fixture_at(path: &Path, user: &str, role: Role) -> Fixture {
-    let store = LocalStore::open(path).unwrap();
+    fixture_in(LocalStore::open(path).unwrap(), user, role)
+}
+
+/// `store` with the fixtures delivered and `user` signed in as `role`.
+pub fn fixture_in(store: LocalStore, user: &str, role: Role) -> Fixture {
     store.set_identity(&Identity { tenant: "acme".into(), user_id: user.into(), role }).unwrap();
     let catalog_id = deliver(&store, &catalog());
     let shop_id = deliver(&store, &shop("Corner Market"));

@@ -23,6 +23,7 @@ pub mod html;
 pub mod live;
 pub mod pages;
 pub mod records;
+pub mod revocation;
 pub mod session;
 pub mod stores;
 pub mod svg;
@@ -79,6 +80,14 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/inspections.csv", get(csv::inspections))
         .route("/dashboard/inspections/{id}", get(pages::inspection))
         .route("/dashboard/devices", get(pages::devices))
+        .route(
+            "/dashboard/devices/{id}/revoke",
+            post(revocation::revoke_device).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
+        .route(
+            "/dashboard/users/{username}/disable",
+            post(revocation::disable_user).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
         .route("/dashboard/orders-per-day.svg", get(svg::orders_per_day))
         .route("/dashboard/events", get(live::events))
 }
@@ -139,7 +148,7 @@ pub enum DashError {
 impl From<Error> for DashError {
     fn from(error: Error) -> Self {
         match error {
-            Error::Unauthenticated(_) => DashError::LoginRequired,
+            Error::Unauthenticated(_) | Error::Revoked(_) => DashError::LoginRequired,
             Error::Forbidden(reason) => DashError::Forbidden(reason),
             other => DashError::Relay(other),
         }

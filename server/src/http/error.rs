@@ -23,6 +23,8 @@ impl ApiError {
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match &self.0 {
             Error::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            // Its own code: the phone erases its local data on it (docs/protocol.md).
+            Error::Revoked(_) => (StatusCode::UNAUTHORIZED, "revoked"),
             Error::BadCredentials => (StatusCode::UNAUTHORIZED, "bad-credentials"),
             Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),

@@ -14,8 +14,10 @@ pub mod inspection_report;
 pub mod lists;
 pub mod live;
 pub mod out_of_office;
+pub mod revocation;
 pub mod security_headers;
 pub mod sync;
+pub mod tls;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -61,6 +63,8 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/import/{dataset}", post(imports::import).layer(DefaultBodyLimit::max(imports::IMPORT_BODY_LIMIT)))
         .merge(crate::dashboard::routes())
         .route("/v1/inspections/{id}/report", get(inspection_report::report))
+        .route("/v1/devices/{id}/revoke", post(revocation::revoke_device))
+        .route("/v1/users/{username}/disable", post(revocation::disable_user))
         .layer(axum::middleware::from_fn_with_state(state.clone(), health::track))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers::add))
         .with_state(state)

@@ -371,6 +371,7 @@ fn error_kind(error: &SyncError) -> String {
     match error {
         SyncError::Transport(TransportError::Unreachable(_)) => "unreachable".to_owned(),
         SyncError::Transport(TransportError::Unauthenticated(_)) => "unauthenticated".to_owned(),
+        SyncError::Transport(TransportError::Revoked(_)) => "revoked".to_owned(),
         SyncError::Transport(TransportError::Refused { status, code, .. }) => format!("refused {status} {code}"),
         SyncError::Transport(TransportError::Server { status, .. }) => format!("server error {status}"),
         SyncError::Protocol(_) => "unreadable answer".to_owned(),

@@ -6,11 +6,11 @@ use axum::extract::State;
 use axum::response::Response;
 use fieldsync_core::Role;
 use fieldsync_core::clock::now_ms;
-use maud::html;
+use maud::{Markup, html};
 
 use super::super::html::age;
 use super::super::session::{self, Viewer};
-use super::super::{DashError, Section};
+use super::super::{DashError, Section, revocation};
 use crate::services::accounts;
 use crate::state::AppState;
 use crate::storage::queries;
@@ -75,6 +75,8 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
         }
     }
     stale_reps.retain(|_, seen| seen.is_none_or(|seen| now.saturating_sub(seen) > STALE_AFTER_MS));
+    // Only HQ may revoke; never its own user from here.
+    let hq = caller.role == Role::Hq;
     let body = html! {
         h1 { "Devices" }
         p.note {
@@ -87,11 +89,15 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
             thead { tr {
                 th { "User" } th { "Role" } th { "Region" } th { "Device" } th { "Last sync" }
                 th { "Unsynced at last sync" } th { "Newest order at the relay" } th { "Health" }
+                @if hq { th { "Remote wipe" } }
             } }
             tbody {
                 @for (user, device) in &rows {
                     tr {
-                        td { (user.username) }
+                        td {
+                            (user.username)
+                            @if user.disabled_at.is_some() { " " span."tag bad" { "disabled" } }
+                        }
                         td { (user.role) }
                         td { (user.region.as_deref().unwrap_or("—")) }
                         @match device {
@@ -99,6 +105,7 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
                                 td.muted { "no device" } td { "never" } td { "—" }
                                 td { (last_order.get(&user.id).map_or_else(|| "—".to_owned(), |t| locale.datetime(*t))) }
                                 td { span.tag.warn { "never signed in" } }
+                                @if hq { td { (wipe_forms(&viewer, user, None)) } }
                             }
                             Some(device) => {
                                 @let seen = device.last_seen_at.unwrap_or(device.created_at);
@@ -120,6 +127,7 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
                                     @else if now.saturating_sub(seen) > STALE_AFTER_MS { span."tag bad" { "not synced for over " (stale_hours) " h" } }
                                     @else { span."tag ok" { "recent" } }
                                 }
+                                @if hq { td { (wipe_forms(&viewer, user, Some(device))) } }
                             }
                         }
                     }
@@ -151,4 +159,17 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
         }
     };
     Ok(frame(&viewer, "Devices", "/dashboard/devices", body))
+}
+
+/// HQ's remote-wipe buttons for one row: revoke the device (not a browser session), disable the
+/// user (not the viewer, not one already disabled).
+fn wipe_forms(viewer: &Viewer, user: &crate::storage::User, device: Option<&crate::storage::Device>) -> Markup {
+    html! {
+        @if let Some(device) = device.filter(|d| d.name != session::DEVICE_NAME) {
+            (revocation::revoke_device_form(&viewer.csrf, &device.id, &device.name))
+        }
+        @if user.disabled_at.is_none() && user.id != viewer.caller.user_id {
+            (revocation::disable_user_form(&viewer.csrf, &user.username))
+        }
+    }
 }

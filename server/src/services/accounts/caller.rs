@@ -40,14 +40,15 @@ impl Caller {
 }
 
 /// The caller a stored session stands for, if it is still valid at `now_ms`; otherwise an
-/// [`Error::Unauthenticated`] saying why.
+/// [`Error::Unauthenticated`] saying why, or [`Error::Revoked`] for a disabled user or a revoked
+/// device (the phone then erases its data).
 pub fn check_session(record: SessionRecord, now_ms: i64) -> Result<Caller> {
     // The most specific reason first: disabling a user also revokes their sessions.
     if record.user_disabled_at.is_some() {
-        return Err(Error::Unauthenticated(format!("user {} is disabled", record.username)));
+        return Err(Error::Revoked(format!("user {} is disabled", record.username)));
     }
     if record.device_revoked_at.is_some() {
-        return Err(Error::Unauthenticated(format!("device {} was revoked: log in again", record.device_id)));
+        return Err(Error::Revoked(format!("device {} was revoked", record.device_id)));
     }
     if record.revoked_at.is_some() {
         return Err(Error::Unauthenticated("token was revoked: log in again".into()));
@@ -98,14 +99,24 @@ mod tests {
     }
 
     #[test]
-    fn expired_revoked_disabled_and_device_revoked_sessions_are_refused_with_a_reason() {
+    fn expired_and_revoked_tokens_are_refused_with_a_reason() {
         let reason = |r: SessionRecord| match check_session(r, 999) {
             Err(Error::Unauthenticated(reason)) => reason,
             other => panic!("expected unauthenticated, got {other:?}"),
         };
         assert!(reason(SessionRecord { expires_at: 999, ..record() }).contains("expired"));
         assert!(reason(SessionRecord { revoked_at: Some(5), ..record() }).contains("revoked"));
-        assert!(reason(SessionRecord { user_disabled_at: Some(5), ..record() }).contains("anna is disabled"));
-        assert!(reason(SessionRecord { device_revoked_at: Some(5), ..record() }).contains("device d1"));
+    }
+
+    #[test]
+    fn a_disabled_user_or_a_revoked_device_is_refused_as_revoked_even_when_its_token_is_too() {
+        let reason = |r: SessionRecord| match check_session(r, 999) {
+            Err(Error::Revoked(reason)) => reason,
+            other => panic!("expected revoked, got {other:?}"),
+        };
+        let disabled = SessionRecord { user_disabled_at: Some(5), revoked_at: Some(5), ..record() };
+        assert!(reason(disabled).contains("anna is disabled"));
+        let revoked = SessionRecord { device_revoked_at: Some(5), revoked_at: Some(5), ..record() };
+        assert!(reason(revoked).contains("device d1"));
     }
 }

@@ -31,9 +31,11 @@ use crate::locale::Locale;
 use crate::storage::{NewSession, NewUser, Storage, Tenant, User};
 
 mod caller;
+mod revocation;
 
 pub use crate::storage::LoginFailureStore;
 pub use caller::{Caller, check_session};
+pub use revocation::{disable_user_as, revoke_device_as};
 
 /// Longest accepted password, in bytes.
 pub const MAX_PASSWORD_BYTES: usize = 256;
@@ -500,8 +502,9 @@ pub async fn login(
     })
 }
 
-/// The caller a bearer token stands for now. Unknown, expired or revoked tokens, disabled users
-/// and revoked devices are [`Error::Unauthenticated`] with the reason. Records the device as seen
+/// The caller a bearer token stands for now. Unknown, expired or revoked tokens are
+/// [`Error::Unauthenticated`] with the reason; disabled users and revoked devices are
+/// [`Error::Revoked`]. Records the device as seen
 /// (at most once a minute).
 pub async fn authenticate(storage: &dyn Storage, token: &str) -> Result<Caller> {
     if token.is_empty() || token.len() > 512 {
@@ -524,8 +527,8 @@ pub async fn authenticate(storage: &dyn Storage, token: &str) -> Result<Caller> 
 }
 
 /// The caller a token hash stands for at `now_ms`, without recording the device as seen: unknown,
-/// expired or revoked tokens, disabled users and revoked devices are [`Error::Unauthenticated`]
-/// with the reason.
+/// expired or revoked tokens are [`Error::Unauthenticated`] with the reason, disabled users and
+/// revoked devices [`Error::Revoked`].
 pub async fn resolve_session(storage: &dyn Storage, token_hash: &str, now_ms: i64) -> Result<Caller> {
     match storage.find_session(token_hash).await? {
         Some(record) => check_session(record, now_ms),

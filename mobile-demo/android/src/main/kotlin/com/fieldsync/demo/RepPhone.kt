@@ -15,12 +15,14 @@ import uniffi.fieldsync_ffi.SyncReport
  * binding tests compile and run it on the JVM against the real library.
  *
  * In the app: create it once (for example in the Application) with a path under
- * `context.filesDir`, and call every method from a background dispatcher (`Dispatchers.IO`):
- * FieldSync calls are synchronous and may wait for the disk or the network.
+ * `context.filesDir` and the database key (32 random bytes kept wrapped by the Android
+ * Keystore; `null` leaves the database unencrypted), and call every method, the constructor
+ * included, from a background dispatcher (`Dispatchers.IO`): FieldSync calls are synchronous
+ * and may wait for the disk or the network.
  */
-class RepPhone(databasePath: String) : AutoCloseable {
+class RepPhone(databasePath: String, databaseKey: ByteArray? = null) : AutoCloseable {
     /** The phone's local store and sync engine. */
-    val phone: FieldSyncPhone = FieldSyncPhone.open(databasePath)
+    val phone: FieldSyncPhone = FieldSyncPhone.open(databasePath, databaseKey)
 
     /** Signs in at the relay; keep `Session.token` in the Android Keystore for [resume]. */
     fun signIn(relayUrl: String, tenant: String, username: String, password: String, deviceName: String): Session =

@@ -1,0 +1,153 @@
+//! HTTPS served by the relay itself, with a certificate generated in the test: a phone that
+//! pins it signs in and syncs; a phone trusting only public CAs, or pinning another certificate,
+//! is refused before it sends its password; a renewed certificate is served without a restart.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::serve::ListenerExt;
+use fieldsync_core::sync::{HttpTransport, RelayTrust, SyncEngine, TransportError, login_with};
+use fieldsync_core::{Identity, LocalStore, Role};
+use fieldsync_server::config::{Config, PasswordCost};
+use fieldsync_server::http::tls::{TlsFiles, TlsListener};
+use fieldsync_server::seed::seed_demo;
+
+/// A self-signed certificate for `127.0.0.1` and `localhost`: (certificate PEM, key PEM).
+fn certificate() -> (String, String) {
+    let names = vec!["localhost".to_owned(), "127.0.0.1".to_owned()];
+    let rcgen::CertifiedKey { cert, signing_key } = rcgen::generate_simple_self_signed(names).unwrap();
+    (cert.pem(), signing_key.serialize_pem())
+}
+
+fn write_pair(dir: &Path, (cert, key): &(String, String)) -> TlsFiles {
+    let files = TlsFiles { cert: dir.join("relay.crt"), key: dir.join("relay.key") };
+    // Written beside and renamed, as a renewal tool does, so the relay never reads half a file.
+    for (path, text) in [(&files.key, key), (&files.cert, cert)] {
+        let partial = path.with_extension("partial");
+        std::fs::write(&partial, text).unwrap();
+        std::fs::rename(&partial, path).unwrap();
+    }
+    files
+}
+
+struct TlsRelay {
+    base_url: String,
+    tenant: String,
+    username: String,
+    password: String,
+    _runtime: tokio::runtime::Runtime,
+}
+
+/// A relay with the demo tenant serving HTTPS with `files`, checking them every 100 ms.
+fn start(dir: &Path, files: TlsFiles) -> TlsRelay {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let mut config = Config::new(dir.join("relay"));
+    config.password_cost = PasswordCost::insecure_for_tests();
+    let (state, logins) = runtime.block_on(async {
+        let state = config.open().await.unwrap();
+        let logins = seed_demo(state.storage.as_ref(), PasswordCost::insecure_for_tests()).await.unwrap().logins;
+        (state, logins)
+    });
+    let rep = logins.iter().find(|l| l.role == Role::Rep).expect("a demo rep").clone();
+    let address = runtime.block_on(async {
+        let tcp = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
+        let address = tcp.local_addr().unwrap();
+        let listener = TlsListener::new(tcp, files, Duration::from_millis(100)).unwrap().tap_io(|_| {});
+        let app = fieldsync_server::app(state.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+        });
+        address
+    });
+    TlsRelay {
+        base_url: format!("https://localhost:{}", address.port()),
+        tenant: rep.tenant,
+        username: rep.username,
+        password: rep.password,
+        _runtime: runtime,
+    }
+}
+
+fn sign_in(relay: &TlsRelay, trust: &RelayTrust) -> Result<fieldsync_core::sync::Session, TransportError> {
+    login_with(trust, &relay.base_url, &relay.tenant, &relay.username, &relay.password, "tls test phone")
+}
+
+#[test]
+fn a_phone_pinning_the_relays_certificate_signs_in_and_syncs_over_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let pair = certificate();
+    let relay = start(dir.path(), write_pair(dir.path(), &pair));
+    let trust = RelayTrust::pinned_pem(pair.0.as_bytes()).unwrap();
+
+    let session = sign_in(&relay, &trust).expect("login over https");
+    let store = Arc::new(LocalStore::open(dir.path().join("phone.db")).unwrap());
+    let role: Role = session.role.parse().unwrap();
+    store.set_identity(&Identity { tenant: relay.tenant.clone(), user_id: session.user_id.clone(), role }).unwrap();
+    let transport = Arc::new(HttpTransport::with_trust(&relay.base_url, &session.token, &trust));
+    let engine = SyncEngine::new(store.clone(), transport);
+    let report = engine.sync_now().expect("sync over https");
+    assert!(report.received > 0, "the rep's scope arrived: {report:?}");
+    assert!(!store.stores().unwrap().is_empty());
+}
+
+#[test]
+fn a_phone_that_does_not_trust_the_certificate_is_refused_before_it_sends_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = start(dir.path(), write_pair(dir.path(), &certificate()));
+    let stranger = RelayTrust::pinned_pem(certificate().0.as_bytes()).unwrap();
+    for (what, trust) in [("public CAs only", RelayTrust::PublicCas), ("another pinned certificate", stranger)] {
+        match sign_in(&relay, &trust) {
+            Err(TransportError::Unreachable(reason)) => {
+                assert!(reason.to_lowercase().contains("certificate"), "{what}: {reason}")
+            }
+            other => panic!("{what}: expected a certificate failure, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_renewed_certificate_is_served_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = certificate();
+    let relay = start(dir.path(), write_pair(dir.path(), &old));
+    let old_trust = RelayTrust::pinned_pem(old.0.as_bytes()).unwrap();
+    sign_in(&relay, &old_trust).expect("the first certificate is served");
+
+    let new = certificate();
+    write_pair(dir.path(), &new);
+    let new_trust = RelayTrust::pinned_pem(new.0.as_bytes()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sign_in(&relay, &new_trust).is_err() {
+        assert!(Instant::now() < deadline, "the renewed certificate was never served");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(sign_in(&relay, &old_trust).is_err(), "the old certificate is still served");
+
+    // A broken renewal keeps the pair being served.
+    std::fs::write(dir.path().join("relay.crt"), "-----BEGIN CERTIFICATE-----\nnot base64\n").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    sign_in(&relay, &new_trust).expect("the last good certificate is still served");
+}
+
+#[test]
+fn pinning_text_without_a_certificate_is_refused() {
+    let error = RelayTrust::pinned_pem(b"hello").unwrap_err();
+    assert!(error.to_string().contains("no PEM CERTIFICATE"), "{error}");
+    let (_, key) = certificate();
+    assert!(RelayTrust::pinned_pem(key.as_bytes()).is_err(), "a private key is not a certificate");
+}
+
+#[test]
+fn a_relay_does_not_start_with_a_key_that_does_not_match_its_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, _) = certificate();
+    let (_, other_key) = certificate();
+    let files = write_pair(dir.path(), &(cert, other_key));
+    let error = files.load().expect_err("a mismatched pair loaded");
+    assert!(error.to_string().contains("relay.crt"), "{error}");
+    let missing = TlsFiles { cert: dir.path().join("none.crt"), key: dir.path().join("none.key") };
+    assert!(missing.load().expect_err("missing files loaded").to_string().contains("none.crt"));
+}
