@@ -5,7 +5,7 @@ use fieldsync_core::doc::{OrderReview as CoreReview, Verdict as CoreVerdict};
 
 use crate::error::FieldSyncError;
 use crate::order::{ApprovalStep, Finding};
-use crate::phone::{FieldSyncPhone, document_id};
+use crate::phone::{FieldSyncPhone, document_id, lock};
 
 /// An approver's decision on a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
@@ -82,13 +82,15 @@ impl FieldSyncPhone {
     /// a delegate of insufficient role and a delegation that loops back (`Refused`).
     pub fn set_out_of_office(&self, delegate: String, from: i64, until: i64) -> Result<(), FieldSyncError> {
         let (base_url, token) = self.relay()?;
-        Ok(fieldsync_core::sync::http::set_out_of_office(&base_url, &token, &delegate, from, until)?)
+        let trust = lock(&self.trust).clone();
+        Ok(fieldsync_core::sync::http::set_out_of_office(&trust, &base_url, &token, &delegate, from, until)?)
     }
 
     /// Ends the signed-in user's out-of-office (needs the network).
     pub fn end_out_of_office(&self) -> Result<(), FieldSyncError> {
         let (base_url, token) = self.relay()?;
-        Ok(fieldsync_core::sync::http::end_out_of_office(&base_url, &token)?)
+        let trust = lock(&self.trust).clone();
+        Ok(fieldsync_core::sync::http::end_out_of_office(&trust, &base_url, &token)?)
     }
 
     /// Decides step `step` of an order as the signed-in manager or HQ user, on the phone (it

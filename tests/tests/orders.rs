@@ -521,6 +521,7 @@ fn an_order_for_more_than_the_stock_is_rejected_with_a_finding_naming_the_wareho
 
 #[test]
 fn an_away_manager_delegates_from_the_phone_api_and_hq_decides_on_their_behalf_from_its_phone() {
+    use fieldsync_core::sync::RelayTrust;
     use fieldsync_core::sync::TransportError;
     use fieldsync_core::sync::http::{end_out_of_office, set_out_of_office};
 
@@ -530,10 +531,24 @@ fn an_away_manager_delegates_from_the_phone_api_and_hq_decides_on_their_behalf_f
     let hq = relay.phone("hq-admin");
     rep.sync();
     let now = fieldsync_core::clock::now_ms();
-    let away = set_out_of_office(&relay.base_url, &manager.session.token, "hq-admin", now - 60_000, now + 86_400_000);
+    let away = set_out_of_office(
+        &RelayTrust::default(),
+        &relay.base_url,
+        &manager.session.token,
+        "hq-admin",
+        now - 60_000,
+        now + 86_400_000,
+    );
     away.unwrap();
     // HQ may not hand its steps to a manager: refused by the relay, naming why.
-    let refused = set_out_of_office(&relay.base_url, &hq.session.token, "manager-north", now, now + 86_400_000);
+    let refused = set_out_of_office(
+        &RelayTrust::default(),
+        &relay.base_url,
+        &hq.session.token,
+        "manager-north",
+        now,
+        now + 86_400_000,
+    );
     match refused {
         Err(TransportError::Refused { status: 400, reason, .. }) => {
             assert!(reason.contains("cannot decide for a hq"), "{reason}")
@@ -563,5 +578,5 @@ fn an_away_manager_delegates_from_the_phone_api_and_hq_decides_on_their_behalf_f
         Some(manager.session.user_id.as_str()),
         "the rep sees on whose behalf"
     );
-    end_out_of_office(&relay.base_url, &manager.session.token).unwrap();
+    end_out_of_office(&RelayTrust::default(), &relay.base_url, &manager.session.token).unwrap();
 }

@@ -193,8 +193,10 @@ struct OutOfOffice {
 
 /// Sets the signed-in approver's out-of-office: `PUT /v1/me/out-of-office` with the delegate's
 /// username and the period (ms since the Unix epoch, `until` excluded). The relay checks the
-/// delegate's role and refuses a loop (`Refused`, naming why).
+/// delegate's role and refuses a loop (`Refused`, naming why). The relay's certificate is
+/// accepted as `trust` says.
 pub fn set_out_of_office(
+    trust: &RelayTrust,
     base_url: &str,
     token: &str,
     delegate: &str,
@@ -203,15 +205,18 @@ pub fn set_out_of_office(
 ) -> Result<(), TransportError> {
     let url = format!("{}/v1/me/out-of-office", base_url.trim_end_matches('/'));
     let body = OutOfOffice { delegate: delegate.to_owned(), from, until };
-    let response =
-        agent().put(&url).header("authorization", format!("Bearer {token}")).send_json(body).map_err(unreachable)?;
+    let response = agent(trust)
+        .put(&url)
+        .header("authorization", format!("Bearer {token}"))
+        .send_json(body)
+        .map_err(unreachable)?;
     if response.status().is_success() { Ok(()) } else { Err(failure(response)) }
 }
 
 /// Ends the signed-in approver's out-of-office: `DELETE /v1/me/out-of-office`.
-pub fn end_out_of_office(base_url: &str, token: &str) -> Result<(), TransportError> {
+pub fn end_out_of_office(trust: &RelayTrust, base_url: &str, token: &str) -> Result<(), TransportError> {
     let url = format!("{}/v1/me/out-of-office", base_url.trim_end_matches('/'));
-    let response = agent().delete(&url).header("authorization", format!("Bearer {token}")).call();
+    let response = agent(trust).delete(&url).header("authorization", format!("Bearer {token}")).call();
     let response = response.map_err(unreachable)?;
     if response.status().is_success() { Ok(()) } else { Err(failure(response)) }
 }
