@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use super::html::{Markup, html, url_param};
 use super::pages::{Notice, order_page};
-use super::session::{self, Viewer};
+use super::session::Viewer;
 use super::{DashError, Section};
 use crate::error::Error;
 use crate::services::accounts::Caller;
@@ -118,9 +118,7 @@ pub async fn decide(
 ) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
     let form = form.map(|Form(form)| form).unwrap_or_default();
-    if form.csrf.is_empty() || !session::same_secret(&form.csrf, &viewer.csrf) {
-        return Err(DashError::Forbidden("the form's security token is missing or wrong; reload and try again".into()));
-    }
+    viewer.check_form(&form.csrf)?;
     let order_id: DocumentId = id.parse().map_err(|_| Error::not_found(format!("order {id}")))?;
     let request = (|| {
         let step = form.step.trim().parse().map_err(|_| bad(format!("invalid step {:?}", form.step)))?;

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::html::{Markup, html, url_param};
-use super::session::{self, Viewer};
+use super::session::Viewer;
 use super::{DashError, Section};
 use crate::services::accounts::{disable_user_as, revoke_device_as};
 use crate::state::AppState;
@@ -29,9 +29,7 @@ pub struct RevocationForm {
 
 fn check_csrf(viewer: &Viewer, form: Result<Form<RevocationForm>, FormRejection>) -> Result<(), DashError> {
     let form = form.map(|Form(form)| form).unwrap_or_default();
-    if form.csrf.is_empty() || !session::same_secret(&form.csrf, &viewer.csrf) {
-        return Err(DashError::Forbidden("the form's security token is missing or wrong; reload and try again".into()));
-    }
+    viewer.check_form(&form.csrf)?;
     Ok(())
 }
 

@@ -103,6 +103,22 @@ pub struct Viewer {
     pub csrf: String,
 }
 
+impl Viewer {
+    /// Checks a form's CSRF token against the session's: a missing or wrong one is refused
+    /// (403) before the form does anything.
+    pub fn check_form(&self, csrf: &str) -> Result<(), DashError> {
+        check_token(csrf, &self.csrf)
+    }
+}
+
+/// Refuses (403) a form whose token is missing or is not `expected`.
+pub fn check_token(sent: &str, expected: &str) -> Result<(), DashError> {
+    if sent.is_empty() || !same_secret(sent, expected) {
+        return Err(DashError::Forbidden("the form's security token is missing or wrong; reload and try again".into()));
+    }
+    Ok(())
+}
+
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = DashError;
 

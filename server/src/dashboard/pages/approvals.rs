@@ -11,7 +11,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 
 use super::super::html::{duration, url_param};
-use super::super::session::{self, Viewer};
+use super::super::session::Viewer;
 use super::super::{DashError, Section};
 use crate::error::Error;
 use crate::locale::Locale;
@@ -149,9 +149,7 @@ pub async fn bulk_approve(
 ) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
     let form = form.map(|Form(fields)| BulkForm::of(fields)).unwrap_or_default();
-    if form.csrf.is_empty() || !session::same_secret(&form.csrf, &viewer.csrf) {
-        return Err(DashError::Forbidden("the form's security token is missing or wrong; reload and try again".into()));
-    }
+    viewer.check_form(&form.csrf)?;
     let picks: Result<Vec<Pick>, Error> = form.order.iter().map(|text| Pick::parse(text)).collect();
     let outcomes = match picks {
         Ok(picks) => {

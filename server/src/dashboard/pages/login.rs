@@ -167,10 +167,7 @@ pub async fn logout(
     headers: HeaderMap,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Result<Response, DashError> {
-    let valid = form.is_ok_and(|Form(f)| session::same_secret(&f.csrf, &viewer.csrf));
-    if !valid {
-        return Err(DashError::Forbidden("the form's security token is missing or wrong; reload and try again".into()));
-    }
+    viewer.check_form(&form.map(|Form(f)| f.csrf).unwrap_or_default())?;
     if let Some(token) = session::session_token(&headers) {
         accounts::logout(state.storage.as_ref(), token).await?;
     }

@@ -12,7 +12,7 @@ use fieldsync_core::Role;
 use maud::html;
 use serde::Deserialize;
 
-use super::super::session::{self, Viewer};
+use super::super::session::Viewer;
 use super::super::{DashError, Section};
 use crate::error::Error;
 use crate::services::listing;
@@ -112,9 +112,7 @@ pub async fn set_out_of_office(
 ) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
     let form = form.map(|Form(form)| form).unwrap_or_default();
-    if form.csrf.is_empty() || !session::same_secret(&form.csrf, &viewer.csrf) {
-        return Err(DashError::Forbidden("the form's security token is missing or wrong; reload and try again".into()));
-    }
+    viewer.check_form(&form.csrf)?;
     let storage = state.storage.as_ref();
     let caller = &viewer.caller;
     let outcome = match form.action.as_str() {

@@ -10,7 +10,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::super::session::{self, Viewer};
+use super::super::session::Viewer;
 use super::super::{DashError, Section};
 use crate::error::Error;
 use crate::services::orders::policy::{self, Check, PolicyText, WhatIf};
@@ -119,9 +119,7 @@ pub async fn policy_post(
 ) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
     let form = form.map(|Form(form)| form).unwrap_or_default();
-    if form.csrf.is_empty() || !session::same_secret(&form.csrf, &viewer.csrf) {
-        return Err(DashError::Forbidden("the form's security token is missing or wrong; reload and try again".into()));
-    }
+    viewer.check_form(&form.csrf)?;
     let storage = state.storage.as_ref();
     let version = policy::current(storage, &state.caches, viewer.caller.tenant_id).await?.version;
     let draft = match PolicyText::parse(&form.policy) {
