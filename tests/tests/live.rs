@@ -127,3 +127,56 @@ fn the_live_channel_refuses_a_missing_or_revoked_token() {
     }
     assert_eq!(http("GET", &format!("{}/healthz", relay.base_url), None, &[], vec![]).status, 200);
 }
+
+/// Counts the documents syncs a phone finishes.
+#[derive(Default)]
+struct Syncs(std::sync::atomic::AtomicUsize);
+
+impl fieldsync_core::sync::SyncListener for Syncs {
+    fn on_finished(&self, _result: Result<&fieldsync_core::sync::SyncReport, &str>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_burst_of_notices_starts_one_sync_not_one_per_notice() {
+    let relay = Relay::start();
+    let rep = relay.users(Role::Rep, Some("north"))[0].clone();
+    let tablet = relay.phone(&rep);
+    let phone = relay.phone(&rep);
+    tablet.sync();
+    phone.sync();
+    let syncs = std::sync::Arc::new(Syncs::default());
+    phone.engine.set_listener(Some(syncs.clone()));
+    let live =
+        fieldsync_core::sync::watch_and_sync(phone.engine.clone(), &relay.base_url, &phone.session.token, || false);
+    let connected = Instant::now();
+    while syncs.0.load(std::sync::atomic::Ordering::SeqCst) == 0 && connected.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let after_connect = syncs.0.load(std::sync::atomic::Ordering::SeqCst);
+
+    // Forty orders pushed in one request: forty writes in the phone's scope, forty notices.
+    let (store_id, _) = tablet.store.stores().unwrap().into_iter().next().unwrap();
+    let sku = tablet.store.catalog().unwrap().products.iter().find(|(_, p)| p.active).unwrap().0.clone();
+    let price = tablet.store.product(&sku).unwrap().base_price_cents;
+    let orders: Vec<DocumentId> = (0..40)
+        .map(|_| {
+            let line = LineInput { sku: sku.clone(), qty: 1, unit_price_cents: price, discount_bp: 0 };
+            let order = NewOrder { store_id: store_id.to_string(), lines: vec![line], notes: String::new() };
+            tablet.store.create_order(order).unwrap()
+        })
+        .collect();
+    tablet.sync();
+    let arrived = Instant::now();
+    while orders.iter().any(|id| phone.store.order(id).is_err()) && arrived.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Let any notice still queued behind the syncs be read.
+    std::thread::sleep(Duration::from_secs(2));
+    live.stop();
+    assert!(orders.iter().all(|id| phone.store.order(id).is_ok()), "the live channel never brought the orders");
+    let for_the_burst = syncs.0.load(std::sync::atomic::Ordering::SeqCst) - after_connect;
+    println!("40 notices, {for_the_burst} syncs");
+    assert!(for_the_burst <= 10, "{for_the_burst} syncs for one burst of 40 notices");
+}

@@ -82,16 +82,23 @@ pub fn watch(base_url: &str, token: &str, on_changed: impl Fn(u64) + Send + 'sta
     LiveWatch { stop, thread }
 }
 
-/// Opens the live channel and syncs documents on every notice: `wake` passes the notice to the
-/// running documents lane (returning whether one runs); without one the documents sync runs on
-/// the live thread itself. A notice never waits for a photo.
+/// Opens the live channel and syncs documents on every notice of a change the phone does not
+/// hold yet: `wake` passes the notice to the running documents lane (returning whether one
+/// runs); without one the documents sync runs on the live thread itself. A notice never waits
+/// for a photo. Notices arrive in bursts (every write in the phone's scope, such as each stock
+/// reservation in its region's inventory, sends one): the sync after the first brings the
+/// phone past the positions of those queued behind it, and they start no sync of their own.
 pub fn watch_and_sync(
     engine: Arc<SyncEngine>,
     base_url: &str,
     token: &str,
     wake: impl Fn() -> bool + Send + 'static,
 ) -> LiveWatch {
-    watch(base_url, token, move |_| {
+    watch(base_url, token, move |position| {
+        // Position 0: a connect or missed notices; anything else is a write's feed position.
+        if position > 0 && engine.store().sync_cursor().is_ok_and(|held| held >= position) {
+            return;
+        }
         if !wake()
             && let Err(error) = engine.sync_documents_now()
         {
