@@ -8,7 +8,9 @@
 mod common;
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use support::measure;
 
 use fieldsync_core::DocKind;
 use fieldsync_core::LocalStore;
@@ -75,19 +77,6 @@ fn main() {
         std::hint::black_box(photo::ingest(&jpeg, &PhotoLimits::default()).unwrap());
     });
     report(&format!("ingest a 12 MP JPEG ({} KB)", jpeg.len() / 1024), &ingest, "400 ms");
-}
-
-fn measure(runs: usize, mut op: impl FnMut()) -> Vec<Duration> {
-    op(); // warm-up
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            op();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times
 }
 
 fn report(what: &str, sorted: &[Duration], target: &str) {

@@ -7,9 +7,12 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+mod support;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use support::measure;
 
 use fieldsync_core::doc::{GeoFix, OrderStatus};
 use fieldsync_core::local_store::{CheckIn, NewOrder, OrderFilter, PhotoCapture};
@@ -99,19 +102,6 @@ fn run(path: &Path, key: Option<StoreKey>) -> Figures {
     });
     figures.push((format!("open, then read a stored photo ({} KB)", size / 1024), cold_photo));
     figures
-}
-
-fn measure(runs: usize, mut op: impl FnMut()) -> Vec<Duration> {
-    op(); // warm-up
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            op();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times
 }
 
 fn at(sorted: &[Duration], q: f64) -> Duration {

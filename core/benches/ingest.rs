@@ -18,6 +18,8 @@ mod support;
 use std::io::Cursor;
 use std::time::{Duration, Instant};
 
+use support::{median, time};
+
 use fieldsync_core::local_store::{CheckIn, PhotoCapture};
 use fieldsync_core::photo::{self, PhotoLimits};
 
@@ -122,17 +124,6 @@ fn fifty_megapixel_jpeg() -> Vec<u8> {
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85).encode_image(&image).unwrap();
     out
-}
-
-fn time(op: impl FnOnce()) -> Duration {
-    let start = Instant::now();
-    op();
-    start.elapsed()
-}
-
-fn median(times: &mut [Duration]) -> Duration {
-    times.sort();
-    times[times.len() / 2]
 }
 
 fn report(what: &str, d: Duration) {

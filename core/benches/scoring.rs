@@ -11,6 +11,8 @@ mod support;
 use std::io::Cursor;
 use std::time::{Duration, Instant};
 
+use support::{median, time};
+
 use fieldsync_core::doc::GeoFix;
 use fieldsync_core::photo::{self, PhotoLimits};
 use fieldsync_core::scoring::{self, EarlierPhoto, Location, TrustThresholds, evidence};
@@ -100,17 +102,6 @@ fn earlier_photos(n: usize) -> Vec<EarlierPhoto> {
             }
         })
         .collect()
-}
-
-fn time(op: impl FnOnce()) -> Duration {
-    let start = Instant::now();
-    op();
-    start.elapsed()
-}
-
-fn median(times: &mut [Duration]) -> Duration {
-    times.sort();
-    times[times.len() / 2]
 }
 
 fn report(what: &str, median: Duration, note: &str) {

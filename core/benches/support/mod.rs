@@ -1,4 +1,7 @@
-//! What the core benchmarks share.
+//! What the core benchmarks share (each bench target uses some of it).
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
 
 /// A 4000x3000 JPEG with photo-like content: gradients, edges and noise, so that neither the
 /// decoder nor the encoder gets an easy flat image.
@@ -17,4 +20,25 @@ pub fn twelve_megapixel_jpeg() -> Vec<u8> {
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(&image).expect("encode");
     out
+}
+
+/// `runs` timings of `op` after one warm-up run, sorted.
+pub fn measure(runs: usize, mut op: impl FnMut()) -> Vec<Duration> {
+    op(); // warm-up
+    let mut times: Vec<Duration> = (0..runs).map(|_| time(&mut op)).collect();
+    times.sort();
+    times
+}
+
+/// How long one run of `op` took.
+pub fn time(op: impl FnOnce()) -> Duration {
+    let start = Instant::now();
+    op();
+    start.elapsed()
+}
+
+/// The median of `times` (sorts them).
+pub fn median(times: &mut [Duration]) -> Duration {
+    times.sort();
+    times[times.len() / 2]
 }
