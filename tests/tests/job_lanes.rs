@@ -102,7 +102,6 @@ fn a_delivery_to_a_hanging_webhook_neither_delays_a_verdict_nor_runs_twice() {
     phone.sync();
     let order = new_order(&phone);
     phone.store.submit_order(&order).unwrap();
-    let submitted = Instant::now();
     phone.sync();
     let verdict = wait_until(Duration::from_secs(10), || {
         phone.engine.sync_documents_now().unwrap();
@@ -110,9 +109,9 @@ fn a_delivery_to_a_hanging_webhook_neither_delays_a_verdict_nor_runs_twice() {
     });
     println!("verdict on the phone {verdict:?} after the push, deliveries hanging: {}", hook.bodies().len());
     assert!(verdict.is_some(), "no verdict while the webhook hangs");
+    // Structural, not timed: the deliveries were still running (hanging) when the verdict came.
     let counts = relay.block_on(relay.state.storage.job_counts()).unwrap();
     assert!(counts.running >= 1, "the deliveries were still hanging when the verdict arrived: {counts:?}");
-    assert!(submitted.elapsed() < Duration::from_secs(12), "the verdict came only after the webhook timed out");
 
     // Three leases later, each hanging delivery has still been posted exactly once.
     std::thread::sleep(Duration::from_secs(3));
