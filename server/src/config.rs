@@ -110,6 +110,11 @@ pub struct Config {
     pub work_jobs: usize,
     /// Deliveries to the outside world (webhooks) run at the same time, in their own lane.
     pub delivery_jobs: usize,
+    /// How long a live connection holds back the notice of a change to shared reference data
+    /// (inventory, catalog, stores, templates), gathering the changes of that pause into one
+    /// notice (`sync::live`): a region's stock moves with every review, and telling every phone of
+    /// every move would have the whole fleet syncing stock instead of the relay reviewing orders.
+    pub reference_notice_delay: Duration,
     /// Browsers reach the relay over HTTPS through a reverse proxy that terminates TLS
     /// (`serve --behind-https`): the session cookie is marked `Secure` and every response carries
     /// `Strict-Transport-Security` (`docs/deployment.md`).
@@ -138,6 +143,7 @@ impl std::fmt::Debug for Config {
             .field("job_lease", &self.job_lease)
             .field("work_jobs", &self.work_jobs)
             .field("delivery_jobs", &self.delivery_jobs)
+            .field("reference_notice_delay", &self.reference_notice_delay)
             .field("behind_https", &self.behind_https)
             .field("trusted_proxies", &self.trusted_proxies)
             .finish()
@@ -163,6 +169,7 @@ impl Config {
             job_lease: Duration::from_secs(60),
             work_jobs: std::thread::available_parallelism().map_or(2, usize::from),
             delivery_jobs: 4,
+            reference_notice_delay: Duration::from_secs(3),
             behind_https: false,
             trusted_proxies: Vec::new(),
         }

@@ -700,3 +700,64 @@ async fn publishing_a_policy_routes_new_orders_with_it_and_leaves_routed_ones_on
     assert_eq!(rules, vec!["large-order: orders of 1,000.00 or more (policy v2)"; 2]);
     assert_eq!(routed.steps[0].sla.as_ref().unwrap().respond_within_minutes, 480);
 }
+
+#[tokio::test]
+async fn a_batch_of_reviews_reserves_a_regions_stock_in_one_write_and_the_earlier_orders_first() {
+    use fieldsync_core::doc::{Inventory, StockLevel};
+    use fieldsync_core::rules::code;
+
+    let dir = tempfile::tempdir().unwrap();
+    let state = open_sqlite(dir.path());
+    let storage = state.storage.as_ref();
+    let seeded = seed(&state).await;
+    let inventory = Inventory {
+        warehouse: "WH-NORTH".into(),
+        region: "north".into(),
+        levels: BTreeMap::from([("COLA".to_owned(), StockLevel { on_hand: 100, reserved: 0, safety: 0 })]),
+        as_of: now_ms(),
+        reservations: BTreeMap::new(),
+    };
+    let inventory_id = documents::create_as_relay(storage, seeded.tenant_id, &inventory).await.unwrap();
+    let changes =
+        |stored: fieldsync_server::storage::StoredDoc| documents::load(&stored).unwrap().get_changes(&[]).len();
+    let changes_before = changes(storage.load_doc(seeded.tenant_id, &inventory_id).await.unwrap().unwrap());
+    // 25 (the seeded order) + 30 + 30 fit in 100 cases; the last 30 do not.
+    let mut batch = vec![seeded.order_id.clone()];
+    for _ in 0..3 {
+        batch.push(submit(&state, &seeded, 30).await);
+    }
+
+    let done = orders::review::review_orders(storage, &state.caches, seeded.tenant_id, &batch, state.clock.now())
+        .await
+        .unwrap();
+
+    let outcomes: Vec<_> = done.into_iter().map(Result::unwrap).collect();
+    assert_eq!(
+        outcomes,
+        [
+            ReviewOutcome::NeedsApproval,
+            ReviewOutcome::NeedsApproval,
+            ReviewOutcome::NeedsApproval,
+            ReviewOutcome::Rejected
+        ]
+        .map(orders::ReviewDone::Reviewed)
+    );
+    let last = review_of(&state, &seeded, &batch[3]).await;
+    assert!(last.findings.iter().any(|f| f.code == code::INSUFFICIENT_STOCK), "{:?}", last.findings);
+    let stored = storage.load_doc(seeded.tenant_id, &inventory_id).await.unwrap().unwrap();
+    let after: Inventory = documents::read(storage, seeded.tenant_id, &inventory_id).await.unwrap();
+    assert_eq!(changes(stored), changes_before + 1, "one inventory change for the whole batch");
+    assert_eq!(after.levels["COLA"].reserved, 85);
+    let reserved: Vec<&String> = after.reservations.keys().collect();
+    let mut expected: Vec<String> = batch[..3].iter().map(ToString::to_string).collect();
+    expected.sort();
+    assert_eq!(reserved, expected.iter().collect::<Vec<_>>());
+
+    // Reviewing the same orders again changes nothing: each review already pins its order.
+    let again = orders::review::review_orders(storage, &state.caches, seeded.tenant_id, &batch, state.clock.now())
+        .await
+        .unwrap();
+    assert!(again.into_iter().all(|done| done.unwrap() == orders::ReviewDone::AlreadyReviewed));
+    let stored = storage.load_doc(seeded.tenant_id, &inventory_id).await.unwrap().unwrap();
+    assert_eq!(changes(stored), changes_before + 1);
+}

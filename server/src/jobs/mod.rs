@@ -35,6 +35,13 @@ const POLL: Duration = Duration::from_secs(1);
 /// Kinds that talk to the outside world: they wait on other people's servers, so they run in
 /// their own lane and never hold up a verdict.
 const DELIVERIES: &[&str] = &[alerts::webhook::KIND];
+/// Reviews run in a lane of their own, taken in batches.
+const REVIEWS: &[&str] = &[orders::review::KIND];
+/// Everything but deliveries and reviews.
+const NOT_WORK: &[&str] = &[alerts::webhook::KIND, orders::review::KIND];
+/// Most reviews one task takes at once: enough that a morning's burst is reviewed with a few
+/// inventory writes per region, few enough that one batch stays well inside a lease.
+const REVIEW_BATCH: usize = 64;
 
 /// One lane of the runner: the kinds it takes, how many of them run at once, and how long one
 /// may run before it counts as failed (and is retried).
@@ -44,26 +51,38 @@ pub struct Lane {
     pub name: &'static str,
     /// The kinds it takes.
     pub kinds: JobKinds<'static>,
-    /// Jobs running at the same time.
+    /// Tasks running at the same time.
     pub concurrency: usize,
+    /// Most jobs one task takes at once ([`run_batch`]); 1 runs jobs one by one.
+    pub batch: usize,
     /// Longest run of one job.
     pub timeout: Duration,
 }
 
-/// The runner's lanes: the work behind verdicts (reviews, decisions, scoring, alerts, read-model
-/// rebuilds) on all cores, and deliveries apart, each with its own concurrency and timeout.
+/// The runner's lanes: reviews, in batches, and the rest of the work behind verdicts
+/// (decisions, scoring, alerts, read-model rebuilds), each on all cores, and deliveries apart,
+/// each with its own concurrency and timeout.
 pub fn lanes(config: &crate::config::Config) -> Vec<Lane> {
     vec![
         Lane {
-            name: "work",
-            kinds: JobKinds::AllBut(DELIVERIES),
+            name: "reviews",
+            kinds: JobKinds::Only(REVIEWS),
             concurrency: config.work_jobs.max(1),
+            batch: REVIEW_BATCH,
+            timeout: Duration::from_secs(300),
+        },
+        Lane {
+            name: "work",
+            kinds: JobKinds::AllBut(NOT_WORK),
+            concurrency: config.work_jobs.max(1),
+            batch: 1,
             timeout: Duration::from_secs(300),
         },
         Lane {
             name: "deliveries",
             kinds: JobKinds::Only(DELIVERIES),
             concurrency: config.delivery_jobs.max(1),
+            batch: 1,
             // The delivery's own timeout is the config's; this is the runner's backstop.
             timeout: config.webhook_timeout + Duration::from_secs(5),
         },
@@ -119,7 +138,8 @@ async fn run_lane(state: AppState, worker: String, lane: Lane) {
         let free = lane.concurrency.saturating_sub(tasks.len());
         let mut claimed_all = false;
         if free > 0 {
-            let limit = u32::try_from(free).unwrap_or(u32::MAX);
+            let wanted = free.saturating_mul(lane.batch.max(1));
+            let limit = u32::try_from(wanted).unwrap_or(u32::MAX);
             let jobs = match state.storage.claim_jobs_of(&worker, lane.kinds, limit, state.clock.now(), lease_ms).await
             {
                 Ok(jobs) => jobs,
@@ -128,14 +148,21 @@ async fn run_lane(state: AppState, worker: String, lane: Lane) {
                     Vec::new()
                 }
             };
-            // A full batch: more may be due, claim again as soon as a slot frees.
-            claimed_all = jobs.len() < free;
-            for job in jobs {
-                lock(&running).insert(job.id);
+            // A full claim: more may be due, claim again as soon as a slot frees.
+            claimed_all = jobs.len() < wanted;
+            // Spread what was claimed over the free slots, so a batch never leaves a core idle.
+            let per_task = jobs.len().div_ceil(free).max(1);
+            let mut jobs = jobs.into_iter().peekable();
+            while jobs.peek().is_some() {
+                let batch: Vec<Job> = jobs.by_ref().take(per_task).collect();
+                lock(&running).extend(batch.iter().map(|job| job.id));
                 let (state, running, timeout) = (state.clone(), running.clone(), lane.timeout);
                 tasks.spawn(async move {
-                    run_and_record(&state, &job, timeout).await;
-                    lock(&running).remove(&job.id);
+                    run_batch(&state, &batch, timeout).await;
+                    let mut running = lock(&running);
+                    for job in &batch {
+                        running.remove(&job.id);
+                    }
                 });
             }
         }
@@ -159,15 +186,44 @@ async fn run_lane(state: AppState, worker: String, lane: Lane) {
     }
 }
 
-/// Runs a job within `timeout` and records the outcome: done, or failed and retried later with
-/// a growing delay, or given up after [`MAX_ATTEMPTS`].
-async fn run_and_record(state: &AppState, job: &Job, timeout: Duration) {
+/// Runs a task's jobs within `timeout` and records each one's outcome. Reviews of one tenant run
+/// as one batch ([`review_order::run_batch`]); any other job runs alone.
+async fn run_batch(state: &AppState, jobs: &[Job], timeout: Duration) {
     let started = std::time::Instant::now();
-    let outcome = match tokio::time::timeout(timeout, run_job(state, job)).await {
-        Ok(outcome) => outcome,
-        Err(_) => Err(Error::JobTimedOut { id: job.id, kind: job.kind.clone(), limit: timeout }),
+    let work = async {
+        let (reviews, others): (Vec<&Job>, Vec<&Job>) =
+            jobs.iter().partition(|job| job.kind == orders::review::KIND && jobs.len() > 1);
+        let mut outcomes: Vec<(&Job, Result<()>)> = Vec::with_capacity(jobs.len());
+        let mut tenants: Vec<i64> = reviews.iter().map(|job| job.tenant_id).collect();
+        tenants.sort_unstable();
+        tenants.dedup();
+        for tenant_id in tenants {
+            let batch: Vec<&Job> = reviews.iter().copied().filter(|job| job.tenant_id == tenant_id).collect();
+            outcomes.extend(batch.iter().copied().zip(review_order::run_batch(state, tenant_id, &batch).await));
+        }
+        for job in others {
+            outcomes.push((job, run_job(state, job).await));
+        }
+        outcomes
     };
-    state.metrics.job_run(&job.kind, outcome.is_ok(), started.elapsed());
+    let outcomes = match tokio::time::timeout(timeout, work).await {
+        Ok(outcomes) => outcomes,
+        Err(_) => jobs
+            .iter()
+            .map(|job| (job, Err(Error::JobTimedOut { id: job.id, kind: job.kind.clone(), limit: timeout })))
+            .collect(),
+    };
+    // A batch's time is shared by its jobs.
+    let each = started.elapsed() / u32::try_from(jobs.len().max(1)).unwrap_or(u32::MAX);
+    for (job, outcome) in outcomes {
+        record(state, job, outcome, each).await;
+    }
+}
+
+/// Records a job's outcome: done, or failed and retried later with a growing delay, or given up
+/// after [`MAX_ATTEMPTS`].
+async fn record(state: &AppState, job: &Job, outcome: Result<()>, took: Duration) {
+    state.metrics.job_run(&job.kind, outcome.is_ok(), took);
     let recorded = match outcome {
         Ok(()) => state.storage.complete_job(job.id, state.clock.now()).await,
         Err(error) => {

@@ -1,9 +1,18 @@
 //! One live connection (`GET /v1/ws`): sync round trips as binary frames, and a `Changed` notice
 //! whenever a change lands in the device's scope, so the device syncs right away.
+//!
+//! Changes to shared reference data ([`held_back`]: a region's stock, the catalog, stores,
+//! templates) are told after a pause (`Config::reference_notice_delay`) that gathers every such
+//! change of the pause into one notice; any other notice in between carries them along at once.
+//! A region's stock moves with every order reviewed, and is in every rep's scope there: told of
+//! each move, a fleet of phones would spend the relay on syncing stock while their own verdicts
+//! wait behind it.
 
 use axum::extract::ws::{Message, WebSocket};
+use fieldsync_core::doc::DocKind;
 use fieldsync_core::sync::protocol::{self, LiveFrame};
 use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
 
 use crate::services::accounts::Caller;
 use crate::state::AppState;
@@ -13,7 +22,11 @@ pub async fn session(state: AppState, caller: Caller, mut socket: WebSocket) {
     state.metrics.live_connections(1);
     let mut announcements = state.storage.announcements();
     let scope = caller.scope();
+    let delay = state.config.reference_notice_delay;
+    // The highest position of a held-back change not told yet, and when it will be.
+    let mut held: Option<(u64, Instant)> = None;
     loop {
+        let release = held.map(|(_, at)| at);
         let frame = tokio::select! {
             () = state.shutdown.wait() => break,
             incoming = socket.recv() => match incoming {
@@ -21,13 +34,29 @@ pub async fn session(state: AppState, caller: Caller, mut socket: WebSocket) {
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
                 Some(Ok(_)) => None,
             },
+            () = tokio::time::sleep_until(release.unwrap_or_else(Instant::now)), if release.is_some() => {
+                held.take().map(|(seq, _)| LiveFrame::Changed(seq))
+            }
             notice = announcements.recv() => match notice {
                 Ok(a) if a.tenant_id == caller.tenant_id
                     && a.origin_device.as_deref() != Some(caller.device_id.as_str())
-                    && scope.contains(&a.meta) => Some(LiveFrame::Changed(a.seq)),
+                    && scope.contains(&a.meta) =>
+                {
+                    if held_back(a.meta.kind) && !delay.is_zero() {
+                        let at = held.map_or_else(|| Instant::now() + delay, |(_, at)| at);
+                        held = Some((held.map_or(a.seq, |(seq, _)| seq.max(a.seq)), at));
+                        None
+                    } else {
+                        let seq = held.take().map_or(a.seq, |(seq, _)| seq.max(a.seq));
+                        Some(LiveFrame::Changed(seq))
+                    }
+                }
                 Ok(_) => None,
                 // Missed some notices: tell the device to sync; the feed has everything.
-                Err(RecvError::Lagged(_)) => Some(LiveFrame::Changed(0)),
+                Err(RecvError::Lagged(_)) => {
+                    held = None;
+                    Some(LiveFrame::Changed(0))
+                }
                 Err(RecvError::Closed) => break,
             },
         };
@@ -38,6 +67,12 @@ pub async fn session(state: AppState, caller: Caller, mut socket: WebSocket) {
         }
     }
     state.metrics.live_connections(-1);
+}
+
+/// Kinds whose changes a live connection tells after a pause: reference data shared by many
+/// devices, which a phone needs fresh within seconds, not at once.
+fn held_back(kind: DocKind) -> bool {
+    matches!(kind, DocKind::Inventory | DocKind::Catalog | DocKind::Store | DocKind::Template)
 }
 
 async fn answer(state: &AppState, caller: &Caller, bytes: &[u8]) -> LiveFrame {

@@ -8,10 +8,12 @@
 //! Two figures:
 //! - **rules**: [`fieldsync_core::rules::assess`] alone (price, validate, stock, route) on
 //!   in-memory inputs — what a phone preview costs and the floor of the relay's cost;
-//! - **relay job**: [`review_order`], the `review-order` job's work against the real SQLite
-//!   storage — load the order, the catalog (hydrated from its automerge document), the store and
-//!   the region's inventory, reserve stock (an inventory write), name approvers, write the review.
-//!   Sequential, as the relay's job runner runs jobs.
+//! - **relay job**: the `review-order` job's work against the real SQLite storage — load the
+//!   order, the catalog (hydrated from its automerge document), the store and the region's
+//!   inventory, reserve stock (an inventory write), name approvers, write the review — measured
+//!   two ways side by side, in alternating rounds of `--batch` orders: one order at a time
+//!   ([`review_order`]) and a round as one batch ([`review_orders`], as the job runner takes the
+//!   reviews waiting). Wall time and the process's CPU time (`/proc/self/stat`, 10 ms ticks).
 
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -29,6 +31,7 @@ use fieldsync_server::config::{Config, PasswordCost};
 use fieldsync_server::documents::create_as_relay;
 use fieldsync_server::seed::demo_approval_policy;
 use fieldsync_server::services::accounts::{self, NewAccount};
+use fieldsync_server::services::orders::review::review_orders;
 use fieldsync_server::services::orders::review_order;
 
 /// Orders reviewed per second with a 2,000-product catalog.
@@ -37,12 +40,47 @@ struct Args {
     /// Products in the catalog.
     #[arg(long, default_value_t = 2_000)]
     products: usize,
-    /// Orders reviewed by the relay job.
+    /// Orders reviewed by the relay job each way (one at a time, and in batches).
     #[arg(long, default_value_t = 300)]
     orders: usize,
     /// Lines per order.
     #[arg(long, default_value_t = 10)]
     lines: usize,
+    /// Orders per round; rounds alternate between one-by-one and one batch.
+    #[arg(long, default_value_t = 64)]
+    batch: usize,
+}
+
+/// This process's CPU time (user + system) so far, from `/proc/self/stat` (100 ticks a second).
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
+
+/// Wall and CPU time of one way of reviewing, and what the reviews decided.
+#[derive(Default)]
+struct Tally {
+    orders: usize,
+    wall: Duration,
+    cpu: Duration,
+    outcomes: BTreeMap<String, usize>,
+}
+
+impl Tally {
+    fn print(&self, label: &str) {
+        println!(
+            "  {label}: {} orders in {:.1} ms = {:.0} orders/s, CPU {:.2} ms per order  {:?}",
+            self.orders,
+            self.wall.as_secs_f64() * 1e3,
+            per_second(self.orders, self.wall),
+            self.cpu.as_secs_f64() * 1e3 / self.orders.max(1) as f64,
+            self.outcomes
+        );
+    }
 }
 
 const CATEGORIES: [&str; 8] =
@@ -177,7 +215,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     config.password_cost = PasswordCost::insecure_for_tests();
     let state = config.open_state()?;
     let storage = state.storage.as_ref();
-    let (job_elapsed, job_outcomes) = runtime.block_on(async {
+    let (one_by_one, batched) = runtime.block_on(async {
         let tenant = accounts::create_tenant(storage, "bench").await?;
         let cost = PasswordCost::insecure_for_tests();
         let account = |username: &'static str, role, region| NewAccount {
@@ -195,7 +233,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             create_as_relay(storage, tenant.id, &RetailStore { rep: rep.id.clone(), ..store.clone() }).await?;
         create_as_relay(storage, tenant.id, &inventory).await?;
         let mut ids = Vec::new();
-        for n in 0..args.orders {
+        for n in 0..args.orders * 2 {
             let order = Order {
                 owner: rep.id.clone(),
                 store_id: store_id.to_string(),
@@ -210,13 +248,27 @@ fn main() -> Result<(), Box<dyn Error>> {
             };
             ids.push(create_as_relay(storage, tenant.id, &order).await?);
         }
-        let started = Instant::now();
-        let mut outcomes = BTreeMap::new();
-        for id in &ids {
-            let done = review_order(storage, &state.caches, tenant.id, id, now_ms()).await?;
-            *outcomes.entry(format!("{done:?}")).or_insert(0) += 1;
+        let (mut one_by_one, mut batched) = (Tally::default(), Tally::default());
+        for (round, ids) in ids.chunks(args.batch.max(1)).enumerate() {
+            let (wall, cpu) = (Instant::now(), cpu_time());
+            if round % 2 == 0 {
+                for id in ids {
+                    let done = review_order(storage, &state.caches, tenant.id, id, now_ms()).await?;
+                    *one_by_one.outcomes.entry(format!("{done:?}")).or_insert(0) += 1;
+                }
+                one_by_one.orders += ids.len();
+                one_by_one.wall += wall.elapsed();
+                one_by_one.cpu += cpu_time().saturating_sub(cpu);
+            } else {
+                for done in review_orders(storage, &state.caches, tenant.id, ids, now_ms()).await? {
+                    *batched.outcomes.entry(format!("{:?}", done?)).or_insert(0) += 1;
+                }
+                batched.orders += ids.len();
+                batched.wall += wall.elapsed();
+                batched.cpu += cpu_time().saturating_sub(cpu);
+            }
         }
-        Ok::<_, Box<dyn Error>>((started.elapsed(), outcomes))
+        Ok::<_, Box<dyn Error>>((one_by_one, batched))
     })?;
 
     println!("order review, {} products, {} lines per order", args.products, args.lines);
@@ -225,11 +277,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         rules_elapsed.as_secs_f64() * 1e3,
         per_second(rule_orders, rules_elapsed)
     );
-    println!(
-        "  relay review-order job (SQLite, sequential):   {} orders in {:.1} ms = {:.0} orders/s  {job_outcomes:?}",
-        args.orders,
-        job_elapsed.as_secs_f64() * 1e3,
-        per_second(args.orders, job_elapsed)
-    );
+    one_by_one.print("relay review-order job, one at a time");
+    batched.print(&format!("relay review-order job, batches of {:>3}", args.batch));
     Ok(())
 }

@@ -17,7 +17,7 @@ use crate::scope::Scope;
 use crate::services::Caches;
 use crate::storage::Storage;
 
-pub use stock::{edit_reservation, region_inventory};
+pub use stock::{edit_reservation, edit_reservations, region_inventory};
 
 /// Most tenants whose catalog [`CatalogCache`] holds.
 const CACHED_CATALOGS: u64 = 256;

@@ -13,8 +13,11 @@
 //!   releases it. The reservation is kept per order in the inventory document
 //!   ([`Inventory::set_reservation`](fieldsync_core::doc::Inventory::set_reservation)), which
 //!   makes reserving a "set", not an "add": a job that crashed between the inventory write and
-//!   the review write reserves nothing twice when it runs again. Only the touched entries are read and written ([`edit_reservation`]).
-//! - **Cost.** The hydrated catalog is cached per tenant by its heads ([`tenant_catalog`]).
+//!   the review write reserves nothing twice when it runs again. Only the touched entries are read and written, for a whole batch of
+//!   orders at once ([`edit_reservations`]).
+//! - **Cost.** The hydrated catalog is cached per tenant by its heads ([`tenant_catalog`]); the
+//!   job runner reviews the orders waiting together ([`review_orders`]), so what reviews share is
+//!   read once and a region's stock is written once per batch.
 //! - **Approvers.** A manager step goes to the manager of the store's region (the first by
 //!   username), or to HQ when the region has none; an HQ step goes to the first HQ user by
 //!   username. The order's own rep is never an approver.
@@ -37,7 +40,7 @@ use super::{deadline, delegation};
 use crate::documents::{self, Derived, create_as_relay_with_id, edit_as_relay};
 use crate::error::Result;
 use crate::services::Caches;
-use crate::services::catalog::{edit_reservation, region_inventory, tenant_catalog};
+use crate::services::catalog::{edit_reservations, region_inventory, tenant_catalog};
 use crate::storage::{DocMeta, Storage, User};
 
 /// The job kind.
@@ -90,7 +93,8 @@ pub enum ReviewDone {
     NotSubmitted,
 }
 
-/// Reviews an order as it is stored now (see the module docs).
+/// Reviews an order as it is stored now (see the module docs): a batch of one
+/// ([`review_orders`]).
 pub async fn review_order(
     storage: &dyn Storage,
     caches: &Caches,
@@ -98,11 +102,86 @@ pub async fn review_order(
     order_id: &DocumentId,
     now: i64,
 ) -> Result<ReviewDone> {
-    let Some(stored) = storage.load_doc(tenant_id, order_id).await? else { return Ok(ReviewDone::NotSubmitted) };
+    let mut done = review_orders(storage, caches, tenant_id, std::slice::from_ref(order_id), now).await?;
+    done.pop().unwrap_or(Ok(ReviewDone::NotSubmitted))
+}
+
+/// An order read and assessed, waiting for its stock and its review write.
+struct Assessed {
+    index: usize,
+    order_id: DocumentId,
+    order: Order,
+    store: RetailStore,
+    heads: Vec<String>,
+    review_id: DocumentId,
+    existing: Option<OrderReview>,
+    assessment: Assessment,
+}
+
+/// Reviews a batch of a tenant's orders (see the module docs), each as it is stored now, and
+/// answers each order's outcome in the order given. What every review reads — the catalog, the
+/// users, delegations, the tenant's locale — is read once per batch, and each region's stock is
+/// reserved for the whole batch in one inventory write ([`edit_reservations`]), in the order
+/// given, so an earlier order never loses units to a later one. The reviews are written
+/// together, and the storage commits writes that arrive together in one transaction.
+///
+/// An order whose review fails (an unreadable document, a store that is gone) fails alone; an
+/// error of what the whole batch shares (the catalog, the user list) fails the batch.
+pub async fn review_orders(
+    storage: &dyn Storage,
+    caches: &Caches,
+    tenant_id: i64,
+    order_ids: &[DocumentId],
+    now: i64,
+) -> Result<Vec<Result<ReviewDone>>> {
+    let mut outcomes: Vec<Option<Result<ReviewDone>>> = order_ids.iter().map(|_| None).collect();
+    let catalog = tenant_catalog(storage, caches, tenant_id).await?;
+    let mut assessed = Vec::new();
+    for (index, order_id) in order_ids.iter().enumerate() {
+        match assess(storage, tenant_id, &catalog, index, order_id, now).await {
+            Ok(Ok(order)) => assessed.push(order),
+            Ok(Err(done)) => outcomes[index] = Some(Ok(done)),
+            Err(error) => outcomes[index] = Some(Err(error)),
+        }
+    }
+    if !assessed.is_empty() {
+        let failed = reserve_stock(storage, caches, tenant_id, &mut assessed).await?;
+        for (index, error) in failed {
+            outcomes[index] = Some(Err(error));
+        }
+        assessed.retain(|order| outcomes[order.index].is_none());
+        let users = storage.list_users(tenant_id).await?;
+        let delegations = storage.delegations(tenant_id).await?;
+        let locale = crate::services::accounts::tenant_locale(storage, tenant_id).await?;
+        let policy = catalog.approval_policy.clone().unwrap_or_default();
+        let clock = deadline::ClockSettings::of(&policy, locale);
+        let writes = assessed.into_iter().map(|order| {
+            let index = order.index;
+            let written = write_review(storage, tenant_id, order, &users, &delegations, &clock, now);
+            async move { (index, written.await) }
+        });
+        for (index, written) in futures_util::future::join_all(writes).await {
+            outcomes[index] = Some(written);
+        }
+    }
+    Ok(outcomes.into_iter().map(|outcome| outcome.unwrap_or(Ok(ReviewDone::NotSubmitted))).collect())
+}
+
+/// Reads an order and assesses it with the shared rules, or answers why there is nothing to
+/// review.
+async fn assess(
+    storage: &dyn Storage,
+    tenant_id: i64,
+    catalog: &doc::Catalog,
+    index: usize,
+    order_id: &DocumentId,
+    now: i64,
+) -> Result<std::result::Result<Assessed, ReviewDone>> {
+    let Some(stored) = storage.load_doc(tenant_id, order_id).await? else { return Ok(Err(ReviewDone::NotSubmitted)) };
     let am = documents::load(&stored)?;
     let order: Order = doc::read(order_id, &am)?;
     if order.status != OrderStatus::Submitted {
-        return Ok(ReviewDone::NotSubmitted);
+        return Ok(Err(ReviewDone::NotSubmitted));
     }
     let heads = heads_hex(&am);
     let Derived { id: review_id, stored: review } = find_review(storage, tenant_id, order_id.as_str()).await?;
@@ -113,49 +192,102 @@ pub async fn review_order(
     if let Some(review) = existing.as_ref().filter(|review| review.reviewed_heads == heads) {
         // A run that stopped between the review's write and queuing its deadlines queues them now.
         deadline::schedule(storage, tenant_id, review).await?;
-        return Ok(ReviewDone::AlreadyReviewed);
+        return Ok(Err(ReviewDone::AlreadyReviewed));
     }
-
     let store: RetailStore = documents::read(storage, tenant_id, &order.store_id.parse()?).await?;
-    let catalog = tenant_catalog(storage, caches, tenant_id).await?;
     let lines: Vec<(String, doc::OrderLine)> = order.lines.clone().into_iter().collect();
-    let mut assessment = rules::assess(&catalog, &order.store_id, &store, &lines, None, now);
+    let assessment = rules::assess(catalog, &order.store_id, &store, &lines, None, now);
+    Ok(Ok(Assessed { index, order_id: order_id.clone(), order, store, heads, review_id, existing, assessment }))
+}
 
-    match region_inventory(storage, tenant_id, &store.region).await? {
-        Some(inventory_id) => {
-            let blocked = assessment.has_errors();
-            let units = assessment.units_by_sku();
-            let priced = &assessment.lines;
-            let key = order_id.as_str();
-            let stock = edit_reservation(storage, caches, tenant_id, &inventory_id, key, &units, |inventory| {
-                let findings =
-                    if blocked { Vec::new() } else { rules::validation::check_stock(priced, inventory, key) };
-                let reserved = if !blocked && findings.is_empty() { units.clone() } else { BTreeMap::new() };
-                (reserved, findings)
-            })
-            .await?;
-            assessment.findings.extend(stock);
-            // Reserving moves available stock: low-stock alerts may open or close.
-            crate::services::alerts::queue_evaluation(storage, None, tenant_id, "stock reserved").await?;
-        }
-        None => assessment.findings.push(Finding {
-            code: code::STOCK_UNKNOWN.to_owned(),
-            line_id: None,
-            severity: Severity::Info,
-            text: format!("stock not checked: no inventory covers region {}", store.region),
-        }),
+/// Checks and reserves the stock of assessed orders, one inventory write per region; answers the
+/// orders whose reservation failed. An order with errors reserves nothing; one short of stock
+/// gets the findings that say so.
+async fn reserve_stock(
+    storage: &dyn Storage,
+    caches: &Caches,
+    tenant_id: i64,
+    assessed: &mut [Assessed],
+) -> Result<Vec<(usize, crate::error::Error)>> {
+    let mut regions: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (position, order) in assessed.iter().enumerate() {
+        regions.entry(order.store.region.clone()).or_default().push(position);
     }
+    let mut failed = Vec::new();
+    let mut reserved_any = false;
+    for (region, positions) in regions {
+        let Some(inventory_id) = region_inventory(storage, tenant_id, &region).await? else {
+            for &position in &positions {
+                assessed[position].assessment.findings.push(Finding {
+                    code: code::STOCK_UNKNOWN.to_owned(),
+                    line_id: None,
+                    severity: Severity::Info,
+                    text: format!("stock not checked: no inventory covers region {region}"),
+                });
+            }
+            continue;
+        };
+        let orders: Vec<(String, BTreeMap<String, i64>)> = positions
+            .iter()
+            .map(|&position| {
+                let order = &assessed[position];
+                (order.order_id.to_string(), order.assessment.units_by_sku())
+            })
+            .collect();
+        let edited = edit_reservations(storage, caches, tenant_id, &inventory_id, &orders, |index, inventory| {
+            let order = &assessed[positions[index]];
+            let key = order.order_id.as_str();
+            let units = &orders[index].1;
+            let blocked = order.assessment.has_errors();
+            let findings = if blocked {
+                Vec::new()
+            } else {
+                rules::validation::check_stock(&order.assessment.lines, inventory, key)
+            };
+            let reserved = if !blocked && findings.is_empty() { units.clone() } else { BTreeMap::new() };
+            (reserved, findings)
+        })
+        .await;
+        match edited {
+            Ok(findings) => {
+                for (&position, stock) in positions.iter().zip(findings) {
+                    assessed[position].assessment.findings.extend(stock);
+                }
+                reserved_any = true;
+            }
+            Err(error) => {
+                tracing::warn!(%error, region, orders = positions.len(), "batch stock reservation failed");
+                for &position in &positions {
+                    failed.push((assessed[position].index, crate::error::Error::Conflict(error.to_string())));
+                }
+            }
+        }
+    }
+    if reserved_any {
+        // Reserving moves available stock: low-stock alerts may open or close.
+        crate::services::alerts::queue_evaluation(storage, None, tenant_id, "stock reserved").await?;
+    }
+    Ok(failed)
+}
+
+/// Routes an assessed order to its approvers, starts the clock of its first step and writes its
+/// review.
+async fn write_review(
+    storage: &dyn Storage,
+    tenant_id: i64,
+    order: Assessed,
+    users: &[User],
+    delegations: &[crate::storage::Delegation],
+    clock: &deadline::ClockSettings,
+    now: i64,
+) -> Result<ReviewDone> {
+    let Assessed { order_id, order, store, heads, review_id, existing, mut assessment, .. } = order;
     if assessment.has_errors() {
         assessment.steps.clear();
     }
-
-    let users = storage.list_users(tenant_id).await?;
-    let delegations = storage.delegations(tenant_id).await?;
-    let mut review = build_review(order_id, &order, &store, heads, assessment, &users, now);
-    delegation::route_to_delegates(&mut review, &delegations, &users, now);
-    let locale = crate::services::accounts::tenant_locale(storage, tenant_id).await?;
-    let policy = catalog.approval_policy.clone().unwrap_or_default();
-    deadline::start_clock(&mut review, &deadline::ClockSettings::of(&policy, locale), now);
+    let mut review = build_review(&order_id, &order, &store, heads, assessment, users, now);
+    delegation::route_to_delegates(&mut review, delegations, users, now);
+    deadline::start_clock(&mut review, clock, now);
     // The first review gives the order its readable number; resubmissions keep it. Taken
     // before the write: should the write fail, the number is skipped (numbers may have gaps,
     // never duplicates).
