@@ -180,3 +180,80 @@ fn a_burst_of_notices_starts_one_sync_not_one_per_notice() {
     println!("40 notices, {for_the_burst} syncs");
     assert!(for_the_burst <= 10, "{for_the_burst} syncs for one burst of 40 notices");
 }
+
+/// A submitted order from `phone` (reviewed by the relay, which reserves its region's stock) of
+/// the product with the most stock, so that no low-stock alert moves with it.
+fn submitted_order_by(phone: &Phone) -> DocumentId {
+    let (store_id, store) = phone.store.stores().unwrap().into_iter().next().unwrap();
+    let inventories = phone.store.inventories().unwrap();
+    let inventory = &inventories.iter().find(|(_, i)| i.region == store.region).unwrap().1;
+    let catalog = phone.store.catalog().unwrap();
+    let sku = catalog
+        .products
+        .iter()
+        .filter(|(_, p)| p.active)
+        .max_by_key(|(sku, _)| inventory.levels.get(*sku).map_or(0, |l| l.on_hand - l.reserved - l.safety))
+        .unwrap()
+        .0
+        .clone();
+    let price = phone.store.product(&sku).unwrap().base_price_cents;
+    let line = LineInput { sku, qty: 2, unit_price_cents: price, discount_bp: 0 };
+    let id = phone
+        .store
+        .create_order(NewOrder { store_id: store_id.to_string(), lines: vec![line], notes: String::new() })
+        .unwrap();
+    phone.store.submit_order(&id).unwrap();
+    phone.sync();
+    id
+}
+
+#[test]
+fn a_change_to_the_regions_stock_is_held_back_and_told_along_with_the_next_notice_or_after_the_pause() {
+    // A pause longer than the test: stock changes are told only along with another notice.
+    let relay = Relay::start_with(|config| config.reference_notice_delay = Duration::from_secs(3_600));
+    let north = relay.users(Role::Rep, Some("north"));
+    let (anna, anna_tablet, ben) = (relay.phone(&north[0]), relay.phone(&north[0]), relay.phone(&north[1]));
+    for phone in [&anna, &anna_tablet, &ben] {
+        phone.sync();
+    }
+    // The alerts the first evaluation (after a first review) raises are told at once; they are
+    // not what this is about.
+    submitted_order_by(&ben);
+    assert!(relay.wait_for_jobs(Duration::from_secs(30)), "the first review did not run");
+    let mut live = connect(&relay.base_url, &anna_tablet.session.token);
+
+    // Ben's order is reviewed and reserves stock in the north inventory, which is in the
+    // tablet's scope: no notice yet.
+    submitted_order_by(&ben);
+    assert!(relay.wait_for_jobs(Duration::from_secs(30)), "the review did not run");
+    let reserved_at = relay.feed_position();
+    assert_eq!(next_frame(&mut live, Duration::from_millis(1500)), None, "a stock change was told at once");
+
+    // Anna's own order on her phone is told at once, and the notice carries the stock change.
+    let id = order_by(&anna);
+    match next_frame(&mut live, Duration::from_secs(10)) {
+        Some(LiveFrame::Changed(seq)) => assert!(seq > reserved_at, "notice at {seq}, stock changed at {reserved_at}"),
+        other => panic!("expected a Changed notice, got {other:?}"),
+    }
+    assert_eq!(next_frame(&mut live, Duration::from_millis(500)), None, "the held notice was told twice");
+    anna_tablet.sync();
+    assert!(anna_tablet.store.order(&id).is_ok());
+
+    // With a short pause, a stock change alone is told when the pause ends.
+    let relay = Relay::start_with(|config| config.reference_notice_delay = Duration::from_millis(500));
+    let north = relay.users(Role::Rep, Some("north"));
+    let (anna, ben) = (relay.phone(&north[0]), relay.phone(&north[1]));
+    for phone in [&anna, &ben] {
+        phone.sync();
+    }
+    submitted_order_by(&ben);
+    assert!(relay.wait_for_jobs(Duration::from_secs(30)), "the first review did not run");
+    let mut live = connect(&relay.base_url, &anna.session.token);
+    submitted_order_by(&ben);
+    assert!(relay.wait_for_jobs(Duration::from_secs(30)), "the review did not run");
+    let reserved_at = relay.feed_position();
+    match next_frame(&mut live, Duration::from_secs(10)) {
+        Some(LiveFrame::Changed(seq)) => assert!(seq > 0 && seq <= reserved_at, "notice at {seq}"),
+        other => panic!("expected the held notice after the pause, got {other:?}"),
+    }
+}
