@@ -10,6 +10,10 @@ use std::time::Duration;
 pub const DATABASE_FILE: &str = "fieldsync.db";
 /// Name of the blob folder in the data directory.
 pub const BLOB_DIR: &str = "blobs";
+/// Most documents the relay keeps loaded between its own edits, by default.
+pub const KEPT_DOCUMENTS: u64 = 32;
+/// Most tenants whose hydrated catalog the relay keeps, by default.
+pub const CACHED_CATALOGS: u64 = 256;
 
 /// Argon2id cost parameters for password hashes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,6 +119,11 @@ pub struct Config {
     /// notice (`sync::live`): a region's stock moves with every review, and telling every phone of
     /// every move would have the whole fleet syncing stock instead of the relay reviewing orders.
     pub reference_notice_delay: Duration,
+    /// Most documents the relay keeps loaded between its own edits (a region's inventory, an
+    /// inbox): each is an automerge document in memory, from kilobytes to a few megabytes.
+    pub kept_documents: u64,
+    /// Most tenants whose hydrated catalog the relay keeps (about 2 MB for 2,000 products).
+    pub cached_catalogs: u64,
     /// Browsers reach the relay over HTTPS through a reverse proxy that terminates TLS
     /// (`serve --behind-https`): the session cookie is marked `Secure` and every response carries
     /// `Strict-Transport-Security` (`docs/deployment.md`).
@@ -144,6 +153,8 @@ impl std::fmt::Debug for Config {
             .field("work_jobs", &self.work_jobs)
             .field("delivery_jobs", &self.delivery_jobs)
             .field("reference_notice_delay", &self.reference_notice_delay)
+            .field("kept_documents", &self.kept_documents)
+            .field("cached_catalogs", &self.cached_catalogs)
             .field("behind_https", &self.behind_https)
             .field("trusted_proxies", &self.trusted_proxies)
             .finish()
@@ -170,6 +181,8 @@ impl Config {
             work_jobs: std::thread::available_parallelism().map_or(2, usize::from),
             delivery_jobs: 4,
             reference_notice_delay: Duration::from_secs(3),
+            kept_documents: KEPT_DOCUMENTS,
+            cached_catalogs: CACHED_CATALOGS,
             behind_https: false,
             trusted_proxies: Vec::new(),
         }

@@ -42,11 +42,8 @@ pub fn load(stored: &StoredDoc) -> Result<Automerge> {
         .map_err(|e| Error::CorruptDocument { id: stored.id.clone(), reason: e.to_string() })
 }
 
-/// Most documents [`KeptDocuments`] holds.
-const KEPT_LOADED: u64 = 32;
-
 /// Documents kept loaded between the relay's own edits, by tenant and id (a `moka` cache held in
-/// [`crate::services::Caches`]). At most `KEPT_LOADED`, least recently used out first. Each entry is
+/// [`crate::services::Caches`]). At most `Config::kept_documents`, least recently used out first. Each entry is
 /// a slot its taker empties, so a document is never shared by two editors, even while the cache
 /// still holds the entry it just handed out.
 #[derive(Clone)]
@@ -54,17 +51,22 @@ pub struct KeptDocuments(moka::sync::Cache<(i64, DocumentId), Arc<Mutex<Option<A
 
 impl Default for KeptDocuments {
     fn default() -> Self {
+        Self::holding(crate::config::KEPT_DOCUMENTS)
+    }
+}
+
+impl KeptDocuments {
+    /// A cache of at most `documents` loaded documents.
+    pub fn holding(documents: u64) -> Self {
         Self(
             moka::sync::Cache::builder()
-                .max_capacity(KEPT_LOADED)
+                .max_capacity(documents)
                 // Least recently used out: the document just stored is the one to keep.
                 .eviction_policy(moka::policy::EvictionPolicy::lru())
                 .build(),
         )
     }
-}
 
-impl KeptDocuments {
     /// A stored document ready to edit: the one [`KeptDocuments::keep`] kept, when it is at
     /// exactly the stored heads, otherwise loaded from its bytes. Loading costs more as a
     /// document's history grows (a region's inventory after thousands of reservations); a kept

@@ -21,6 +21,13 @@
 //! `--database postgres://…` stores everything but photo bytes in PostgreSQL (migrated at start),
 //! so several `serve` nodes can share it; `--data` then names the photo folder they all mount.
 
+/// jemalloc with its background thread: what a burst of syncs and reviews allocated goes back to
+/// the system within seconds of idling (dirty pages are purged on a decay clock), where the
+/// system allocator keeps a process at its peak.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -67,6 +74,12 @@ enum Command {
         /// Webhook deliveries run at once, in their own lane.
         #[arg(long, env = "FIELDSYNC_DELIVERY_JOBS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
         delivery_jobs: u16,
+        /// Most documents kept loaded between the relay's own edits (memory against reloads).
+        #[arg(long, env = "FIELDSYNC_KEPT_DOCUMENTS", default_value_t = fieldsync_server::config::KEPT_DOCUMENTS, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        kept_documents: u64,
+        /// Most tenants whose hydrated catalog is kept in memory.
+        #[arg(long, env = "FIELDSYNC_CACHED_CATALOGS", default_value_t = fieldsync_server::config::CACHED_CATALOGS, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        cached_catalogs: u64,
         /// Serve HTTPS with this certificate chain (PEM, leaf first), read again when it changes;
         /// needs --tls-key. Implies --behind-https (docs/deployment.md).
         #[arg(long, env = "FIELDSYNC_TLS_CERT", requires = "tls_key")]
@@ -284,6 +297,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             trusted_proxies,
             work_jobs,
             delivery_jobs,
+            kept_documents,
+            cached_catalogs,
             tls_cert,
             tls_key,
         } => {
@@ -297,6 +312,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 config.work_jobs = usize::from(work_jobs);
             }
             config.delivery_jobs = usize::from(delivery_jobs);
+            config.kept_documents = kept_documents;
+            config.cached_catalogs = cached_catalogs;
             serve(config, tls).await
         }
         Command::Admin { storage, command } => {

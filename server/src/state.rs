@@ -98,6 +98,7 @@ impl Config {
 
     fn assemble(self, storage: Arc<dyn Storage>, limiter: LoginLimiter) -> Result<AppState> {
         let blobs = BlobFolder::open(self.blob_dir())?;
+        let caches = Caches::sized(&self);
         Ok(AppState {
             storage,
             blobs,
@@ -106,7 +107,7 @@ impl Config {
             config: Arc::new(self),
             shutdown: Default::default(),
             jobs: Default::default(),
-            caches: Default::default(),
+            caches,
             clock: Default::default(),
         })
     }

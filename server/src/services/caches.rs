@@ -15,3 +15,14 @@ pub struct Caches {
     /// Hydrated catalogs by tenant.
     pub catalogs: CatalogCache,
 }
+
+impl Caches {
+    /// Caches of the sizes a configuration names (`Config::kept_documents`,
+    /// `Config::cached_catalogs`).
+    pub fn sized(config: &crate::config::Config) -> Self {
+        Self {
+            documents: KeptDocuments::holding(config.kept_documents),
+            catalogs: CatalogCache::holding(config.cached_catalogs),
+        }
+    }
+}

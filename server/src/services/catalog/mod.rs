@@ -19,9 +19,6 @@ use crate::storage::Storage;
 
 pub use stock::{edit_reservation, edit_reservations, region_inventory};
 
-/// Most tenants whose catalog [`CatalogCache`] holds.
-const CACHED_CATALOGS: u64 = 256;
-
 /// Hydrated catalogs by tenant, with the id and heads they were read at (a `moka` cache held in
 /// [`crate::services::Caches`]). Hydrating a 2,000-product catalog takes about half a second, and
 /// the catalog changes rarely, so a review reads it again only when its heads moved.
@@ -30,7 +27,14 @@ pub struct CatalogCache(moka::sync::Cache<i64, (DocumentId, Vec<Head>, Arc<Catal
 
 impl Default for CatalogCache {
     fn default() -> Self {
-        Self(moka::sync::Cache::new(CACHED_CATALOGS))
+        Self::holding(crate::config::CACHED_CATALOGS)
+    }
+}
+
+impl CatalogCache {
+    /// A cache of at most `tenants` hydrated catalogs.
+    pub fn holding(tenants: u64) -> Self {
+        Self(moka::sync::Cache::new(tenants))
     }
 }
 
