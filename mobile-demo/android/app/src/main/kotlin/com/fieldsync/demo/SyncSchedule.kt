@@ -24,7 +24,7 @@ object SyncSchedule {
     const val PERIODIC_MINUTES: Long = 15
 
     /** Above this many photo bytes waiting, a window nobody waits for holds out for an unmetered network. */
-    const val METERED_PHOTO_BYTES: ULong = 8u * 1024u * 1024u
+    const val METERED_PHOTO_BYTES: ULong = 8_388_608uL
 
     /** The network a photo window should ask for. */
     fun photoNetwork(pendingPhotoBytes: ULong, userWaiting: Boolean): PhotoNetwork =
