@@ -1,6 +1,7 @@
 //! HTTPS served by the relay itself, with a certificate generated in the test: a phone that
 //! pins it signs in and syncs; a phone trusting only public CAs, or pinning another certificate,
-//! is refused before it sends its password; a renewed certificate is served without a restart.
+//! is refused before it sends its password; a renewed certificate is served without a restart;
+//! the live channel runs over `wss://` with the same pinning.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::net::SocketAddr;
@@ -9,7 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::serve::ListenerExt;
-use fieldsync_core::sync::{HttpTransport, RelayTrust, SyncEngine, TransportError, login_with};
+use fieldsync_core::local_store::{LineInput, NewOrder};
+use fieldsync_core::sync::{HttpTransport, RelayTrust, SyncEngine, TransportError, login_with, watch_with};
 use fieldsync_core::{Identity, LocalStore, Role};
 use fieldsync_server::config::{Config, PasswordCost};
 use fieldsync_server::http::tls::{TlsFiles, TlsListener};
@@ -150,4 +152,59 @@ fn a_relay_does_not_start_with_a_key_that_does_not_match_its_certificate() {
     assert!(error.to_string().contains("relay.crt"), "{error}");
     let missing = TlsFiles { cert: dir.path().join("none.crt"), key: dir.path().join("none.key") };
     assert!(missing.load().expect_err("missing files loaded").to_string().contains("none.crt"));
+}
+
+#[test]
+fn the_live_channel_runs_over_wss_with_the_same_pinning_as_the_sync_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let pair = certificate();
+    let relay = start(dir.path(), write_pair(dir.path(), &pair));
+    let trust = RelayTrust::pinned_pem(pair.0.as_bytes()).unwrap();
+    let session = sign_in(&relay, &trust).expect("login over https");
+
+    let (heard, notices) = std::sync::mpsc::channel();
+    let _live = watch_with(&trust, &relay.base_url, &session.token, move |position| {
+        let _ = heard.send(position);
+    });
+    // A connect announces itself with position 0 (catch up on whatever was missed).
+    assert_eq!(notices.recv_timeout(Duration::from_secs(20)).expect("the live channel connected over wss"), 0);
+
+    // The rep's own order, pushed over HTTPS by another of the rep's phones, is announced over wss.
+    let tablet = sign_in(&relay, &trust).expect("a second device signs in");
+    let store = Arc::new(LocalStore::open(dir.path().join("tablet.db")).unwrap());
+    let role: Role = tablet.role.parse().unwrap();
+    store.set_identity(&Identity { tenant: relay.tenant.clone(), user_id: tablet.user_id.clone(), role }).unwrap();
+    let engine =
+        SyncEngine::new(store.clone(), Arc::new(HttpTransport::with_trust(&relay.base_url, &tablet.token, &trust)));
+    engine.sync_now().expect("sync over https");
+    let (store_id, _) = store.stores().unwrap().into_iter().next().unwrap();
+    let sku = store.catalog().unwrap().products.iter().find(|(_, p)| p.active).unwrap().0.clone();
+    let price = store.product(&sku).unwrap().base_price_cents;
+    let line = LineInput { sku, qty: 2, unit_price_cents: price, discount_bp: 0 };
+    store.create_order(NewOrder { store_id: store_id.to_string(), lines: vec![line], notes: String::new() }).unwrap();
+    engine.sync_now().expect("push over https");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match notices.recv_timeout(left) {
+            Ok(position) if position > 0 => break,
+            Ok(_) => {}
+            Err(_) => panic!("no notice of the order arrived over wss"),
+        }
+    }
+
+    // A phone that does not trust the certificate never gets a channel: the pinned one above
+    // connected well within this time.
+    let (refused, nothing) = std::sync::mpsc::channel();
+    let stranger = RelayTrust::pinned_pem(certificate().0.as_bytes()).unwrap();
+    let _others: Vec<_> = [RelayTrust::PublicCas, stranger]
+        .iter()
+        .map(|trust| {
+            let refused = refused.clone();
+            watch_with(trust, &relay.base_url, &session.token, move |position| {
+                let _ = refused.send(position);
+            })
+        })
+        .collect();
+    assert!(nothing.recv_timeout(Duration::from_secs(3)).is_err(), "an untrusted certificate opened a live channel");
 }

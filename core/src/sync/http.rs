@@ -94,6 +94,30 @@ impl RelayTrust {
         Ok(RelayTrust::Pinned(pinned))
     }
 
+    /// The rustls configuration of the live channel (`wss://`): the same roots as the HTTP
+    /// transport's, so the channel verifies and pins exactly as the sync requests do.
+    pub(crate) fn rustls_config(&self) -> Result<std::sync::Arc<rustls::ClientConfig>, String> {
+        let mut roots = rustls::RootCertStore::empty();
+        match self {
+            RelayTrust::PublicCas => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+            RelayTrust::Pinned(certs) => {
+                let (_, unusable) = roots.add_parsable_certificates(
+                    certs.iter().map(|der| rustls::pki_types::CertificateDer::from(der.clone())),
+                );
+                if roots.is_empty() {
+                    return Err(format!("none of the {unusable} pinned certificates can be a trust anchor"));
+                }
+            }
+        }
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|error| error.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(std::sync::Arc::new(config))
+    }
+
     fn tls_config(&self) -> ureq::tls::TlsConfig {
         let roots = match self {
             RelayTrust::PublicCas => ureq::tls::RootCerts::WebPki,
