@@ -9,6 +9,10 @@ struct CameraPicker: UIViewControllerRepresentable {
     let onPhoto: (Data) -> Void
     @Environment(\.dismiss) private var dismiss
 
+    init(onPhoto: @escaping (Data) -> Void) {
+        self.onPhoto = onPhoto
+    }
+
     func makeUIViewController(context: Context) -> UIImagePickerController {
         let picker = UIImagePickerController()
         picker.sourceType = UIImagePickerController.isSourceTypeAvailable(.camera) ? .camera : .photoLibrary

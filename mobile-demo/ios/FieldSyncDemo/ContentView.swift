@@ -4,6 +4,7 @@
 
 import CoreLocation
 import SwiftUI
+import UIKit
 
 @MainActor
 final class AppModel: ObservableObject {
@@ -92,27 +93,40 @@ final class AppModel: ObservableObject {
 
     private func afterSignIn() async throws {
         let phone = try await PhoneAccess.shared.phone()
-        phone.setListener(listener: PhoneEvents { [weak self] in self?.run { try await self?.refresh() } })
+        // Listener callbacks arrive on FieldSync's threads; hop to the main actor.
+        phone.setListener(listener: PhoneEvents { [weak self] in
+            Task { @MainActor in self?.changed() }
+        })
         try await PhoneAccess.shared.foreground()
         role = phone.user()?.role
-        template = role == .supervisor ? try await Task.detached { try phone.templates().first }.value : nil
+        if role == .supervisor {
+            template = try await Task.detached { try phone.templates().first }.value
+        }
         if role == .supervisor { location.requestPermission() }
         opening = false
         try await refresh()
     }
 
+    private func changed() {
+        run { try await self.refresh() }
+    }
+
     private func refresh() async throws {
         let phone = try await PhoneAccess.shared.phone()
-        let role = self.role
+        let isRep = role == .rep
         let id = inspectionId
-        let (status, stores, products, orders, unanswered) = try await Task.detached {
-            let rep = RepOrders(phone: phone)
-            return (rep.statusLine(), try rep.stores(),
-                    role == .rep ? try rep.products("", limit: 30) : [],
-                    role == .rep ? try rep.orders() : [],
-                    try id.map { try SupervisorAudit(phone: phone).unanswered($0) } ?? [])
-        }.value
-        (self.status, self.stores, self.products, self.orders, self.unanswered) = (status, stores, products, orders, unanswered)
+        let rep = RepOrders(phone: phone)
+        status = await Task.detached { rep.statusLine() }.value
+        stores = try await Task.detached { try rep.stores() }.value
+        if isRep {
+            products = try await Task.detached { try rep.products("", limit: 30) }.value
+            orders = try await Task.detached { try rep.orders() }.value
+        }
+        if let id {
+            unanswered = try await Task.detached { try SupervisorAudit(phone: phone).unanswered(id) }.value
+        } else {
+            unanswered = []
+        }
     }
 
     /// Runs `work` and turns a failure into a message; a remote wipe resets the app.

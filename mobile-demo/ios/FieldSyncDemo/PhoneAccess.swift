@@ -66,7 +66,8 @@ actor PhoneAccess {
 
     /// Whether someone is signed in with a kept session.
     func isSignedIn() throws -> Bool {
-        try PhoneSecrets.session() != nil && phone().user() != nil
+        guard try PhoneSecrets.session() != nil else { return false }
+        return try phone().user() != nil
     }
 
     /// Signs in and keeps the token in the Keychain.
