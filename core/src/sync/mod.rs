@@ -12,6 +12,7 @@
 pub mod engine;
 pub mod http;
 pub mod live;
+pub mod pinning;
 pub mod protocol;
 pub mod transport;
 
