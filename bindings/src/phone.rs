@@ -125,6 +125,18 @@ impl FieldSyncPhone {
         Ok(())
     }
 
+    /// Also requires the relay's certificate chain to hold one of these public keys (pinning by
+    /// key, which survives renewals that keep the key): each the hex SHA-256 of a DER
+    /// SubjectPublicKeyInfo, as `openssl x509 -in relay.crt -pubkey -noout | openssl pkey -pubin
+    /// -outform der | sha256sum` prints it. The chain is still verified against the public CAs,
+    /// or the certificates of `pin_relay_certificates` (call that first). Call it before `login`
+    /// / `resume_session`; it applies to the sync requests, photo uploads and the live channel.
+    pub fn pin_relay_public_keys(&self, sha256_hex: Vec<String>) -> Result<(), FieldSyncError> {
+        let mut trust = lock(&self.trust);
+        *trust = trust.clone().with_public_keys(&sha256_hex)?;
+        Ok(())
+    }
+
     /// The user signed in on this phone (kept across restarts), if any.
     pub fn user(&self) -> Option<User> {
         self.store.identity().map(User::from)

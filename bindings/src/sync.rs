@@ -196,7 +196,8 @@ impl FieldSyncPhone {
         let (base_url, token) = self.relay()?;
         let engine = self.engine()?;
         let background = std::sync::Arc::downgrade(&self.background);
-        let watch = fieldsync_core::sync::watch_and_sync(engine, &base_url, &token, move || {
+        let trust = lock(&self.trust).clone();
+        let watch = fieldsync_core::sync::watch_and_sync_with(&trust, engine, &base_url, &token, move || {
             let slot = background.upgrade();
             let running = slot.as_ref().map(|slot| lock(slot));
             running.as_ref().and_then(|r| r.as_ref()).map(|r| r.wake_documents()).is_some()

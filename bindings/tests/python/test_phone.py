@@ -172,6 +172,14 @@ class EncryptedPhoneTest(unittest.TestCase):
         self.assertEqual(bad.exception.field, "certificate")
         self.assertIsNone(phone.sync_status().wiped)
 
+    def test_pinning_a_public_key_that_is_not_a_sha256_is_refused(self):
+        phone = fs.FieldSyncPhone.open(self.path)
+        with self.assertRaises(fs.FieldSyncError.InvalidInput) as bad:
+            phone.pin_relay_public_keys(["ab" * 31])
+        self.assertEqual(bad.exception.field, "public_key")
+        self.assertIn("31 bytes", bad.exception.reason)
+        phone.pin_relay_public_keys(["ab" * 32])
+
 
 class RepTest(unittest.TestCase):
     @classmethod

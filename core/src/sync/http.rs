@@ -69,6 +69,14 @@ pub enum RelayTrust {
     /// Only a certificate that is one of these, or is issued by one of them (DER): the relay's
     /// own certificate, or the company's CA. Public CAs are then not trusted at all (pinning).
     Pinned(Vec<Vec<u8>>),
+    /// A chain verified against `roots` (DER; public CAs when empty) that also holds a
+    /// certificate with one of these public keys (SHA-256 of its DER SubjectPublicKeyInfo).
+    PinnedKeys {
+        /// The pinned certificates, or none for the public CAs.
+        roots: Vec<Vec<u8>>,
+        /// The pinned public keys' hashes.
+        keys: Vec<[u8; 32]>,
+    },
 }
 
 impl RelayTrust {
@@ -94,26 +102,83 @@ impl RelayTrust {
         Ok(RelayTrust::Pinned(pinned))
     }
 
+    /// Also requires the relay's chain to hold one of these public keys, each the hex SHA-256
+    /// of a DER SubjectPublicKeyInfo (`openssl x509 -in relay.crt -pubkey -noout | openssl pkey
+    /// -pubin -outform der | sha256sum`), on top of the certificates pinned so far (or the public
+    /// CAs). Replaces keys pinned before.
+    pub fn with_public_keys(self, sha256_hex: &[String]) -> crate::Result<Self> {
+        let invalid = |reason: String| crate::Error::InvalidInput { field: "public_key", reason };
+        if sha256_hex.is_empty() {
+            return Err(invalid("no public key hash given".to_owned()));
+        }
+        let keys = sha256_hex
+            .iter()
+            .map(|text| {
+                let bytes =
+                    hex::decode(text.trim()).map_err(|error| invalid(format!("{text:?} is not hex: {error}")))?;
+                <[u8; 32]>::try_from(bytes.as_slice())
+                    .map_err(|_| invalid(format!("{text:?} has {} bytes, a sha-256 has 32", bytes.len())))
+            })
+            .collect::<crate::Result<Vec<_>>>()?;
+        let roots = match self {
+            RelayTrust::PublicCas => Vec::new(),
+            RelayTrust::Pinned(roots) | RelayTrust::PinnedKeys { roots, .. } => roots,
+        };
+        Ok(RelayTrust::PinnedKeys { roots, keys })
+    }
+
+    /// The rustls configuration of this trust: the live channel's (`wss://`), and the sync
+    /// requests' when public keys are pinned, so both verify and pin alike.
+    pub(crate) fn rustls_config(&self) -> Result<std::sync::Arc<rustls::ClientConfig>, String> {
+        let (certs, keys): (&[Vec<u8>], &[[u8; 32]]) = match self {
+            RelayTrust::PublicCas => (&[], &[]),
+            RelayTrust::Pinned(certs) => (certs, &[]),
+            RelayTrust::PinnedKeys { roots, keys } => (roots, keys),
+        };
+        let mut roots = rustls::RootCertStore::empty();
+        if certs.is_empty() {
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        } else {
+            let (_, unusable) = roots.add_parsable_certificates(
+                certs.iter().map(|der| rustls::pki_types::CertificateDer::from(der.clone())),
+            );
+            if roots.is_empty() {
+                return Err(format!("none of the {unusable} pinned certificates can be a trust anchor"));
+            }
+        }
+        super::pinning::client_config(roots, keys)
+    }
+
     fn tls_config(&self) -> ureq::tls::TlsConfig {
         let roots = match self {
             RelayTrust::PublicCas => ureq::tls::RootCerts::WebPki,
-            RelayTrust::Pinned(certs) => ureq::tls::RootCerts::Specific(std::sync::Arc::new(
-                certs.iter().map(|der| ureq::tls::Certificate::from_der(der).to_owned()).collect(),
-            )),
+            RelayTrust::Pinned(certs) | RelayTrust::PinnedKeys { roots: certs, .. } => ureq::tls::RootCerts::Specific(
+                std::sync::Arc::new(certs.iter().map(|der| ureq::tls::Certificate::from_der(der).to_owned()).collect()),
+            ),
         };
         ureq::tls::TlsConfig::builder().root_certs(roots).build()
     }
 }
 
 fn agent(trust: &RelayTrust) -> ureq::Agent {
-    ureq::Agent::config_builder()
+    let config = ureq::Agent::config_builder()
         .tls_config(trust.tls_config())
         .http_status_as_error(false)
         .timeout_connect(Some(IDLE_TIMEOUT))
         .timeout_per_read(Some(IDLE_TIMEOUT))
         .timeout_per_write(Some(IDLE_TIMEOUT))
-        .build()
-        .into()
+        .build();
+    if !matches!(trust, RelayTrust::PinnedKeys { .. }) {
+        return config.into();
+    }
+    // ureq takes no certificate verifier of ours: its TLS step is replaced by one that uses the
+    // pinning rustls configuration (the proxy and TCP steps as in ureq's default chain).
+    use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
+    let connector =
+        ().chain(ConnectProxyConnector::default())
+            .chain(TcpConnector::default())
+            .chain(super::pinning::PinnedTlsConnector { config: trust.rustls_config() });
+    ureq::Agent::with_parts(config, connector, ureq::unversioned::resolver::DefaultResolver::default())
 }
 
 fn unreachable(error: ureq::Error) -> TransportError {

@@ -12,6 +12,7 @@
 pub mod engine;
 pub mod http;
 pub mod live;
+pub mod pinning;
 pub mod protocol;
 pub mod transport;
 
@@ -20,7 +21,7 @@ pub use engine::{
     SyncStatus, Wiped,
 };
 pub use http::{HttpTransport, LoginRequest, RelayTrust, Session, login, login_with, logout, logout_with};
-pub use live::{LiveWatch, watch, watch_and_sync};
+pub use live::{LiveWatch, watch, watch_and_sync, watch_and_sync_with, watch_with};
 pub use transport::{BlobState, Transport, TransportError};
 
 use sha2::{Digest, Sha256};
