@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 pub use crate::services::Caches;
-use crate::services::accounts::LoginLimiter;
+use crate::services::accounts::{KeyLimiter, LoginLimiter};
 use crate::storage::Storage;
 use crate::storage::postgres::{self, PostgresStorage};
 use crate::storage::sqlite::SqliteStorage;
@@ -25,6 +25,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Login rate limiting.
     pub login_limiter: Arc<LoginLimiter>,
+    /// The request budget of each integration API key on this node.
+    pub key_limiter: Arc<KeyLimiter>,
     /// Settings.
     pub config: Arc<Config>,
     /// Tells long-lived connections (the live channel) that the relay is stopping.
@@ -103,6 +105,7 @@ impl Config {
             blobs,
             metrics: Arc::new(Metrics::default()),
             login_limiter: Arc::new(limiter),
+            key_limiter: Arc::new(KeyLimiter::new(self.key_rate)),
             config: Arc::new(self),
             shutdown: Default::default(),
             jobs: Default::default(),

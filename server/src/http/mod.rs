@@ -1,6 +1,7 @@
 //! The HTTP surface (the contract is in `docs/architecture.md`): routes, body limits, and the one error
 //! mapping ([`error`]).
 
+pub mod api_keys;
 pub mod auth;
 pub mod blobs;
 pub mod caller;
@@ -61,8 +62,14 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/alerts", get(lists::alerts))
         .route("/v1/overview", get(lists::overview))
         .route("/v1/import/{dataset}", post(imports::import).layer(DefaultBodyLimit::max(imports::IMPORT_BODY_LIMIT)))
+        .route(
+            "/v1/import/{dataset}/batch",
+            post(imports::import_batch).layer(DefaultBodyLimit::max(imports::BATCH_BODY_LIMIT)),
+        )
         .merge(crate::dashboard::routes())
         .route("/v1/inspections/{id}/report", get(inspection_report::report))
+        .route("/v1/api-keys", get(api_keys::list).post(api_keys::create).layer(json))
+        .route("/v1/api-keys/{id}/revoke", post(api_keys::revoke))
         .route("/v1/devices/{id}/revoke", post(revocation::revoke_device))
         .route("/v1/users/{username}/disable", post(revocation::disable_user))
         .layer(axum::middleware::from_fn_with_state(state.clone(), health::track))
