@@ -24,8 +24,20 @@ use crate::locale::Locale;
 use crate::services::accounts::Caller;
 use crate::services::inspections::find_score;
 use crate::state::AppState;
+use crate::http::error::ErrorBody;
 
 /// The report page of one inspection.
+#[utoipa::path(
+    get, path = "/v1/inspections/{id}/report", tag = "read",
+    params(("id" = String, Path, description = "the inspection's document id")),
+    responses(
+        (status = 200, description = "the score report as an HTML page", content_type = "text/html", body = String),
+        (status = 400, description = "invalid id", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+        (status = 404, description = "no such inspection or no score yet", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn report(
     State(state): State<AppState>,
     caller: Caller,

@@ -15,8 +15,19 @@ use crate::http::SYNC_BODY_LIMIT;
 use crate::http::error::ApiError;
 use crate::services::accounts::Caller;
 use crate::state::AppState;
+use crate::http::error::ErrorBody;
 
 /// Upgrades to the live channel.
+#[utoipa::path(
+    get, path = "/v1/ws", tag = "sync",
+    responses(
+        (status = 101, description = "the live channel (WebSocket, docs/protocol.md)"),
+        (status = 400, description = "not a WebSocket upgrade", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+        (status = 403, description = "a foreign Origin", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn ws(
     State(state): State<AppState>,
     headers: HeaderMap,

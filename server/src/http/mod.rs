@@ -14,6 +14,7 @@ pub mod imports;
 pub mod inspection_report;
 pub mod lists;
 pub mod live;
+pub mod openapi;
 pub mod out_of_office;
 pub mod revocation;
 pub mod security_headers;
@@ -39,6 +40,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
+        .route("/v1/openapi.json", get(openapi::openapi_json))
         .route("/v1/auth/login", post(auth::login).layer(json))
         .route("/v1/auth/logout", post(auth::logout).layer(json))
         .route("/v1/sync", post(sync::sync).layer(DefaultBodyLimit::max(SYNC_BODY_LIMIT)))

@@ -13,6 +13,9 @@ use crate::error::Error;
 use crate::http::error::ApiError;
 use crate::services::accounts::{self, Caller};
 use crate::state::AppState;
+use crate::http::error::ErrorBody;
+#[allow(unused_imports)]
+use crate::http::openapi::{JsonObject};
 
 fn path_value(path: Result<Path<String>, PathRejection>, what: &str) -> Result<String, ApiError> {
     path.map(|Path(value)| value)
@@ -20,6 +23,18 @@ fn path_value(path: Result<Path<String>, PathRejection>, what: &str) -> Result<S
 }
 
 /// `POST /v1/devices/{id}/revoke`.
+#[utoipa::path(
+    post, path = "/v1/devices/{id}/revoke", tag = "admin",
+    params(("id" = String, Path, description = "the device id")),
+    responses(
+        (status = 200, description = "the device is revoked: its phone erases its data", body = JsonObject),
+        (status = 400, description = "invalid id", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+        (status = 403, description = "not HQ", body = ErrorBody),
+        (status = 404, description = "no such device in the tenant", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn revoke_device(
     State(state): State<AppState>,
     caller: Caller,
@@ -32,6 +47,18 @@ pub async fn revoke_device(
 }
 
 /// `POST /v1/users/{username}/disable`.
+#[utoipa::path(
+    post, path = "/v1/users/{username}/disable", tag = "admin",
+    params(("username" = String, Path, description = "the username")),
+    responses(
+        (status = 200, description = "the user is disabled: their phones erase their data", body = JsonObject),
+        (status = 400, description = "invalid username", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+        (status = 403, description = "not HQ", body = ErrorBody),
+        (status = 404, description = "no such user in the tenant", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn disable_user(
     State(state): State<AppState>,
     caller: Caller,
