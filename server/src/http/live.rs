@@ -6,16 +6,16 @@
 
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::HeaderMap;
 use axum::http::header::{HOST, ORIGIN};
 use axum::response::Response;
 
 use crate::error::Error;
 use crate::http::SYNC_BODY_LIMIT;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorBody};
 use crate::services::accounts::Caller;
 use crate::state::AppState;
-use crate::http::error::ErrorBody;
 
 /// Upgrades to the live channel.
 #[utoipa::path(
@@ -32,9 +32,13 @@ pub async fn ws(
     State(state): State<AppState>,
     headers: HeaderMap,
     caller: Caller,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     check_origin(&headers)?;
+    // axum's own refusal is plain text; answer in the relay's error shape.
+    let upgrade = upgrade.map_err(|rejection| {
+        Error::bad_request("not-websocket", format!("not a WebSocket upgrade: {}", rejection.body_text()))
+    })?;
     Ok(upgrade
         .max_message_size(SYNC_BODY_LIMIT)
         .on_upgrade(move |socket| crate::sync::live::session(state, caller, socket)))
