@@ -62,7 +62,7 @@ fn with_offset(mut response: Response, offset: u64) -> Response {
 /// Uploads a photo or one part of it.
 #[utoipa::path(
     put, path = "/v1/blobs/{sha256}", tag = "sync",
-    params(("sha256" = String, Path, description = "the photo's SHA-256, lowercase hex")),
+    params(("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "the photo's SHA-256, lowercase hex")),
     request_body(content = Binary, content_type = "image/jpeg", description = "the photo, or one part of it (Content-Range)"),
     responses(
         (status = 200, description = "already stored", body = UploadAnswer),
@@ -144,7 +144,7 @@ pub async fn put_blob(
 /// Whether the photo is stored, or how much of it is.
 #[utoipa::path(
     head, path = "/v1/blobs/{sha256}", tag = "sync",
-    params(("sha256" = String, Path, description = "the photo's SHA-256, lowercase hex")),
+    params(("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "the photo's SHA-256, lowercase hex")),
     responses(
         (status = 200, description = "stored; Content-Length is its size"),
         (status = 404, description = "not stored; Upload-Offset says how much of an upload arrived"),
@@ -215,7 +215,7 @@ fn content_type(bytes: &[u8]) -> &'static str {
 /// Downloads a photo (or its thumbnail) the caller may read.
 #[utoipa::path(
     get, path = "/v1/blobs/{sha256}", tag = "sync",
-    params(("sha256" = String, Path, description = "the photo's SHA-256, lowercase hex"), ("thumb" = Option<String>, Query, description = "1 for a thumbnail")),
+    params(("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "the photo's SHA-256, lowercase hex"), ("thumb" = Option<String>, Query, description = "1 for a thumbnail")),
     responses(
         (status = 200, description = "the photo (or its thumbnail)", content_type = "image/jpeg", body = Binary),
         (status = 400, description = "invalid hash or thumb value", body = ErrorBody),

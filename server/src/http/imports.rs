@@ -30,6 +30,7 @@ use tokio::io::AsyncWriteExt;
 use crate::error::Error;
 use crate::http::caller::{ImportsWrite, Scoped};
 use crate::http::error::{ApiError, ErrorBody, body_error};
+use crate::http::openapi::DatasetName;
 use crate::imports::batch::{self, BatchBody, BatchOutcome, ImportSummary};
 use crate::imports::{self, Dataset};
 use crate::services::accounts::Caller;
@@ -64,7 +65,7 @@ pub fn upload_dir(state: &AppState) -> PathBuf {
 /// Imports one CSV file into the caller's tenant.
 #[utoipa::path(
     post, path = "/v1/import/{dataset}", tag = "imports",
-    params(("dataset" = String, Path, description = "stock, stores, products, prices, sales or purchases")),
+    params(("dataset" = DatasetName, Path, description = "what the rows hold (docs/imports.md)")),
     request_body(content = String, content_type = "text/csv", description = "the CSV file, with its header line"),
     responses(
         (status = 200, description = "what the import did", body = ImportSummary),
@@ -128,7 +129,7 @@ pub async fn import(
 #[utoipa::path(
     post, path = "/v1/import/{dataset}/batch", tag = "imports",
     params(
-        ("dataset" = String, Path, description = "stock, stores, products, prices, sales or purchases"),
+        ("dataset" = DatasetName, Path, description = "what the rows hold (docs/imports.md)"),
         ("Idempotency-Key" = String, Header, description = "the client's name for this batch (1 to 200 visible ASCII characters)"),
     ),
     request_body = BatchBody,

@@ -26,6 +26,24 @@ pub struct Binary(pub Vec<u8>);
 #[schema(value_type = Object)]
 pub struct JsonObject(pub serde_json::Map<String, serde_json::Value>);
 
+/// The datasets an import takes (`docs/imports.md`).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum DatasetName {
+    /// Stock levels by warehouse, region and SKU.
+    Stock,
+    /// Retail stores.
+    Stores,
+    /// Catalog products.
+    Products,
+    /// Price-list entries.
+    Prices,
+    /// POS daily sales.
+    Sales,
+    /// Distributor purchases.
+    Purchases,
+}
+
 /// A keyset page of a list (`docs/read-model.md`).
 #[derive(ToSchema)]
 pub struct ListPage {
@@ -122,6 +140,8 @@ impl Modify for BearerAuth {
         api_keys::revoke,
         openapi_json,
     ),
+    // Schemas that only parameters name (bodies bring theirs along).
+    components(schemas(DatasetName)),
     modifiers(&BearerAuth),
     tags(
         (name = "sync", description = "phones: login, sync round trips, the live channel, photos"),
@@ -179,6 +199,33 @@ mod tests {
         assert!(routes.len() > 15, "{routes:?}");
         let missing: Vec<&String> = routes.iter().filter(|r| !paths.contains_key(r.as_str())).collect();
         assert!(missing.is_empty(), "routes without a description: {missing:?}");
+    }
+
+    fn references(value: &serde_json::Value, found: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(serde_json::Value::String(target)) = map.get("$ref") {
+                    found.push(target.clone());
+                }
+                map.values().for_each(|v| references(v, found));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| references(v, found)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_reference_names_a_described_schema() {
+        let doc: serde_json::Value = serde_json::from_str(document()).unwrap();
+        let mut found = Vec::new();
+        references(&doc, &mut found);
+        assert!(!found.is_empty());
+        for target in found {
+            let name = target.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{target}"));
+            assert!(doc["components"]["schemas"].get(name).is_some(), "{target} is not described");
+        }
+        let dataset = &doc["components"]["schemas"]["DatasetName"]["enum"];
+        assert_eq!(dataset, &serde_json::json!(["stock", "stores", "products", "prices", "sales", "purchases"]));
     }
 
     #[test]
