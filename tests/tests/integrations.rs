@@ -276,3 +276,61 @@ fn a_revoked_key_is_refused_at_once_on_every_node() {
     let unknown = post_json(&relay.base_url, "/v1/api-keys/nope/revoke", Some(&hq), &[], &json!({}));
     assert_eq!((unknown.status, unknown.error_code().as_str()), (404, "not-found"));
 }
+
+#[test]
+fn hq_creates_sees_and_revokes_keys_on_the_dashboard_page_and_a_forged_form_changes_nothing() {
+    use fieldsync_server::dashboard::session::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, csrf_token};
+    let relay = Relay::start();
+    let hq_name = relay.users(Role::Hq, None)[0].clone();
+    let login = relay.login_of(&hq_name);
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).max_redirects(0).build().into();
+    let signed_in = agent
+        .post(format!("{}/dashboard/login", relay.base_url))
+        .header("cookie", format!("{LOGIN_CSRF_COOKIE}=check"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send(format!("tenant={}&username={hq_name}&password={}&csrf=check", login.tenant, login.password))
+        .unwrap();
+    let session = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix(&format!("{SESSION_COOKIE}=")).and_then(|rest| rest.split(';').next()))
+        .unwrap()
+        .to_owned();
+    let post = |path: &str, form: &str| {
+        let mut answer = agent
+            .post(format!("{}{path}", relay.base_url))
+            .header("cookie", format!("{SESSION_COOKIE}={session}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send(form.to_owned())
+            .unwrap();
+        (answer.status().as_u16(), answer.body_mut().read_to_string().unwrap_or_default())
+    };
+    let csrf = csrf_token(&session);
+
+    // A forged form creates nothing.
+    assert_eq!(post("/dashboard/api-keys", "csrf=&name=erp&imports_write=on").0, 403);
+    assert!(relay.block_on(relay.state.storage.api_keys(relay.tenant_id())).unwrap().is_empty());
+
+    let (status, page) = post("/dashboard/api-keys", &format!("csrf={csrf}&name=erp&imports_write=on"));
+    assert_eq!(status, 201, "{page}");
+    let key = page.split("id=\"new-key\">").nth(1).and_then(|rest| rest.split('<').next()).unwrap().to_owned();
+    assert!(key.starts_with("fsk_"), "{key}");
+    assert_eq!(batch(&relay, &key, "products", "dash-1", product_rows()).status, 200, "the shown key works");
+
+    let (status, page) = post("/dashboard/api-keys", &format!("csrf={csrf}&name=Bad%20Name&events_read=on"));
+    assert_eq!(status, 400);
+    assert!(page.contains("invalid api key name &quot;Bad Name&quot;"), "{page}");
+
+    let listed = relay.dashboard_page(&hq_name, "/dashboard/api-keys");
+    assert!(listed.contains("imports:write") && !listed.contains(&key), "the list never shows the key: {listed}");
+    let id = relay.block_on(relay.state.storage.api_keys(relay.tenant_id())).unwrap()[0].id.clone();
+    let (status, page) = post(&format!("/dashboard/api-keys/{id}/revoke"), &format!("csrf={csrf}"));
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Revoked key erp."), "{page}");
+    assert_eq!(batch(&relay, &key, "products", "dash-2", product_rows()).status, 401);
+
+    let manager = relay.users(Role::Manager, None)[0].clone();
+    assert!(!relay.dashboard_page(&manager, "/").contains("/dashboard/api-keys"), "not in a manager's menu");
+}
