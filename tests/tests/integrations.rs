@@ -192,7 +192,13 @@ fn a_key_without_the_scope_is_refused_403_and_a_key_reaches_no_other_route() {
         let answer = http(method, &format!("{}{path}", relay.base_url), Some(&imports), &[], vec![]);
         assert_eq!((answer.status, answer.error_code().as_str()), (403, "forbidden"), "{method} {path}");
     }
-    let made = post_json(&relay.base_url, "/v1/api-keys", Some(&imports), &[], &json!({"name": "x", "scopes": ["imports:write"]}));
+    let made = post_json(
+        &relay.base_url,
+        "/v1/api-keys",
+        Some(&imports),
+        &[],
+        &json!({"name": "x", "scopes": ["imports:write"]}),
+    );
     assert_eq!(made.status, 403, "a key cannot make keys");
 
     // A rep's session has no import scope either.
@@ -203,9 +209,16 @@ fn a_key_without_the_scope_is_refused_403_and_a_key_reaches_no_other_route() {
     assert_eq!(keys_by_rep.status, 403);
 
     // Bad key requests: a clear error naming the value, nothing created.
-    let bad = post_json(&relay.base_url, "/v1/api-keys", Some(&hq), &[], &json!({"name": "erp2", "scopes": ["orders:write"]}));
+    let bad = post_json(
+        &relay.base_url,
+        "/v1/api-keys",
+        Some(&hq),
+        &[],
+        &json!({"name": "erp2", "scopes": ["orders:write"]}),
+    );
     assert_eq!((bad.status, bad.error_code().as_str()), (400, "invalid-scope"));
-    let taken = post_json(&relay.base_url, "/v1/api-keys", Some(&hq), &[], &json!({"name": "erp", "scopes": ["events:read"]}));
+    let taken =
+        post_json(&relay.base_url, "/v1/api-keys", Some(&hq), &[], &json!({"name": "erp", "scopes": ["events:read"]}));
     assert_eq!((taken.status, taken.error_code().as_str()), (409, "conflict"));
     let unknown = http("GET", &format!("{}/v1/orders", relay.base_url), Some("fsk_not-a-key"), &[], vec![]);
     assert_eq!((unknown.status, unknown.error_code().as_str()), (401, "unauthenticated"));
@@ -271,7 +284,9 @@ fn a_revoked_key_is_refused_at_once_on_every_node() {
         assert!(answer.json()["error"]["message"].as_str().unwrap().contains("\"erp\" was revoked"));
     }
     if second.is_none() {
-        eprintln!("\n*** a_revoked_key_is_refused_at_once_on_every_node ran on one SQLite node; PostgreSQL runs two ***\n");
+        eprintln!(
+            "\n*** a_revoked_key_is_refused_at_once_on_every_node ran on one SQLite node; PostgreSQL runs two ***\n"
+        );
     }
     let unknown = post_json(&relay.base_url, "/v1/api-keys/nope/revoke", Some(&hq), &[], &json!({}));
     assert_eq!((unknown.status, unknown.error_code().as_str()), (404, "not-found"));

@@ -17,9 +17,9 @@ use crate::error::Error;
 use crate::http::caller::bearer_token;
 use crate::http::client_address::client_address;
 use crate::http::error::ApiError;
+use crate::http::error::ErrorBody;
 use crate::services::accounts::{self, LoginRequest, LoginResponse};
 use crate::state::AppState;
-use crate::http::error::ErrorBody;
 
 /// The login body (the phone's `LoginRequest`).
 #[derive(utoipa::ToSchema)]

@@ -27,12 +27,11 @@ use serde_json::json;
 
 use crate::blobs::{self, PartRange, UploadContext, UploadOutcome, UploadRange, may_upload, validate_sha256};
 use crate::error::Error;
+use crate::http::error::ErrorBody;
 use crate::http::error::{ApiError, body_error};
+use crate::http::openapi::{Binary, UploadAnswer};
 use crate::services::accounts::Caller;
 use crate::state::AppState;
-use crate::http::error::ErrorBody;
-#[allow(unused_imports)]
-use crate::http::openapi::{Binary, UploadAnswer};
 
 /// The header that tells a client where to resume an upload.
 pub const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");

@@ -21,12 +21,11 @@ use serde_json::{Value, json};
 
 use crate::error::Error;
 use crate::http::error::ApiError;
+use crate::http::error::ErrorBody;
+use crate::http::openapi::JsonObject;
 use crate::services::accounts::{self, Caller};
 use crate::services::orders::{self, DecisionRequest, parse_verdict};
 use crate::state::AppState;
-use crate::http::error::ErrorBody;
-#[allow(unused_imports)]
-use crate::http::openapi::{JsonObject};
 
 /// The body of a decision.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]

@@ -18,12 +18,11 @@ use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
 use crate::http::error::ApiError;
+use crate::http::error::ErrorBody;
+use crate::http::openapi::JsonObject;
 use crate::services::accounts::Caller;
 use crate::state::AppState;
 use crate::storage::StoredDoc;
-use crate::http::error::ErrorBody;
-#[allow(unused_imports)]
-use crate::http::openapi::{JsonObject};
 
 /// Deeper nesting is cut (rendered as null): FieldSync documents are a few levels deep, and
 /// admission refuses anything deeper than [`fieldsync_core::doc::limits::MAX_DEPTH`].

@@ -15,11 +15,10 @@ use subtle::ConstantTimeEq;
 use crate::error::Error;
 use crate::http::caller::bearer_token;
 use crate::http::error::ApiError;
+use crate::http::error::ErrorBody;
+use crate::http::openapi::Health;
 use crate::services::accounts::Caller;
 use crate::state::AppState;
-use crate::http::error::ErrorBody;
-#[allow(unused_imports)]
-use crate::http::openapi::{Health};
 
 /// 200 `{"status":"ok"}` when storage answers a trivial query, 503 otherwise. No token needed.
 #[utoipa::path(

@@ -31,7 +31,7 @@ use crate::error::Error;
 use crate::http::caller::{ImportsWrite, Scoped};
 use crate::http::error::{ApiError, ErrorBody, body_error};
 use crate::http::openapi::DatasetName;
-use crate::imports::batch::{self, BatchBody, BatchOutcome, ImportSummary};
+use crate::imports::batch::{self, BatchBody, BatchOutcome, BatchRequest, ImportSummary};
 use crate::imports::{self, Dataset};
 use crate::services::accounts::Caller;
 use crate::state::AppState;
@@ -161,11 +161,13 @@ pub async fn import_batch(
     let outcome = batch::import_batch_once(
         state.storage.as_ref(),
         &state.caches,
-        caller.tenant_id,
-        &caller.user_id,
-        dataset,
-        key,
-        &body,
+        BatchRequest {
+            tenant_id: caller.tenant_id,
+            sent_by: &caller.user_id,
+            dataset,
+            idempotency_key: key,
+            body: &body,
+        },
         &upload_dir(&state),
     )
     .await?;

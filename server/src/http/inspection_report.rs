@@ -20,11 +20,11 @@ use crate::dashboard::html::{DOCTYPE, Markup, PreEscaped, html};
 use crate::documents;
 use crate::error::Error;
 use crate::http::error::ApiError;
+use crate::http::error::ErrorBody;
 use crate::locale::Locale;
 use crate::services::accounts::Caller;
 use crate::services::inspections::find_score;
 use crate::state::AppState;
-use crate::http::error::ErrorBody;
 
 /// The report page of one inspection.
 #[utoipa::path(

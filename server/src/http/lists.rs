@@ -14,6 +14,8 @@ use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
 use crate::http::error::ApiError;
+use crate::http::error::ErrorBody;
+use crate::http::openapi::{JsonObject, ListPage};
 use crate::locale::Locale;
 use crate::services::accounts::Caller;
 use crate::services::alerts::list::AlertQuery;
@@ -24,9 +26,6 @@ use crate::services::orders::report::ReportQuery;
 use crate::services::{alerts, inspections, orders, overview};
 use crate::state::AppState;
 use crate::storage::queries::Page;
-use crate::http::error::ErrorBody;
-#[allow(unused_imports)]
-use crate::http::openapi::{JsonObject, ListPage};
 
 /// A URL's query as `T`, or a 400 naming what is wrong with it (shared with the dashboard).
 pub fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T> {

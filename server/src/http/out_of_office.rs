@@ -13,13 +13,12 @@ use serde_json::{Value, json};
 
 use crate::error::Error;
 use crate::http::error::ApiError;
+use crate::http::error::ErrorBody;
+use crate::http::openapi::JsonObject;
 use crate::services::accounts::Caller;
 use crate::services::orders::delegation;
 use crate::state::AppState;
 use crate::storage::Delegation;
-use crate::http::error::ErrorBody;
-#[allow(unused_imports)]
-use crate::http::openapi::{JsonObject};
 
 /// The body of `PUT /v1/me/out-of-office`.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]

@@ -11,11 +11,10 @@ use serde_json::{Value, json};
 
 use crate::error::Error;
 use crate::http::error::ApiError;
+use crate::http::error::ErrorBody;
+use crate::http::openapi::JsonObject;
 use crate::services::accounts::{self, Caller};
 use crate::state::AppState;
-use crate::http::error::ErrorBody;
-#[allow(unused_imports)]
-use crate::http::openapi::{JsonObject};
 
 fn path_value(path: Result<Path<String>, PathRejection>, what: &str) -> Result<String, ApiError> {
     path.map(|Path(value)| value)

@@ -10,12 +10,11 @@ use fieldsync_core::sync::protocol::{self, ANSWER_BUDGET_HEADER, SyncRequest};
 
 use crate::error::Error;
 use crate::http::SYNC_BODY_LIMIT;
+use crate::http::error::ErrorBody;
 use crate::http::error::{ApiError, body_error};
+use crate::http::openapi::Binary;
 use crate::services::accounts::Caller;
 use crate::state::AppState;
-use crate::http::error::ErrorBody;
-#[allow(unused_imports)]
-use crate::http::openapi::{Binary};
 
 /// The media type of sync bodies.
 pub const SYNC_MEDIA_TYPE: &str = "application/x-fieldsync-sync";

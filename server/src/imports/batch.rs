@@ -91,21 +91,33 @@ pub fn validate_idempotency_key(key: &str) -> Result<()> {
     Ok(())
 }
 
-/// Imports one JSON batch into a tenant, once per idempotency key. `body` is the request body
-/// as sent (its hash tells a retry from another batch under the same key); `dir` is where the
-/// batch waits as a CSV file while it is imported.
+/// One batch as it arrived.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchRequest<'a> {
+    /// The tenant it goes to.
+    pub tenant_id: i64,
+    /// Who sent it (a user id, or `api-key:<id>`).
+    pub sent_by: &'a str,
+    /// What the rows hold.
+    pub dataset: Dataset,
+    /// The client's name for the batch.
+    pub idempotency_key: &'a str,
+    /// The request body as sent: its hash tells a retry from another batch under the same key.
+    pub body: &'a [u8],
+}
+
+/// Imports one JSON batch into a tenant, once per idempotency key. `dir` is where the batch
+/// waits as a CSV file while it is imported.
 pub async fn import_batch_once(
     storage: &dyn Storage,
     caches: &Caches,
-    tenant_id: i64,
-    sent_by: &str,
-    dataset: Dataset,
-    idempotency_key: &str,
-    body: &[u8],
+    request: BatchRequest<'_>,
     dir: &Path,
 ) -> Result<BatchOutcome> {
+    let BatchRequest { tenant_id, sent_by, dataset, idempotency_key, body } = request;
     validate_idempotency_key(idempotency_key)?;
-    let body_sha256 = hex::encode(Sha256::new().chain_update(dataset.as_str()).chain_update([0]).chain_update(body).finalize());
+    let body_sha256 =
+        hex::encode(Sha256::new().chain_update(dataset.as_str()).chain_update([0]).chain_update(body).finalize());
     if let Some(kept) = storage.import_batch(tenant_id, idempotency_key).await? {
         return replay(kept, &body_sha256, idempotency_key).map(BatchOutcome::Replayed);
     }

@@ -122,7 +122,10 @@ impl IntegrationStore for SqliteStorage {
     async fn import_batch(&self, tenant_id: i64, idempotency_key: &str) -> Result<Option<ImportBatchRecord>> {
         let idempotency_key = idempotency_key.to_owned();
         self.read(move |conn| {
-            Ok(conn.prepare_cached(BATCH_SELECT)?.query_row(params![tenant_id, idempotency_key], batch_from).optional()?)
+            Ok(conn
+                .prepare_cached(BATCH_SELECT)?
+                .query_row(params![tenant_id, idempotency_key], batch_from)
+                .optional()?)
         })
         .await
     }
@@ -143,7 +146,9 @@ impl IntegrationStore for SqliteStorage {
                 batch.created_by,
                 batch.created_at
             ])?;
-            Ok(conn.prepare_cached(BATCH_SELECT)?.query_row(params![batch.tenant_id, batch.idempotency_key], batch_from)?)
+            Ok(conn
+                .prepare_cached(BATCH_SELECT)?
+                .query_row(params![batch.tenant_id, batch.idempotency_key], batch_from)?)
         })
         .await
     }
