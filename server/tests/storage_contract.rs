@@ -703,24 +703,36 @@ async fn api_keys_are_found_by_hash_record_each_use_and_stay_refused_once_revoke
     assert!(storage.api_keys(other).await.unwrap().is_empty());
 }
 
-on_both_backends!(an_import_batch_is_kept_once_per_key_and_the_first_one_wins);
-async fn an_import_batch_is_kept_once_per_key_and_the_first_one_wins(storage: &dyn Storage) {
+on_both_backends!(an_import_batch_claims_its_key_once_and_keeps_its_answer);
+async fn an_import_batch_claims_its_key_once_and_keeps_its_answer(storage: &dyn Storage) {
     let t = tenant(storage, "acme").await;
     let other = tenant(storage, "globex").await;
-    let batch = |tenant_id: i64, sha: &str| ImportBatchRecord {
+    let batch = |tenant_id: i64, sha: &str, at: i64| ImportBatchRecord {
         tenant_id,
         idempotency_key: "b-1".into(),
         dataset: "sales".into(),
         body_sha256: sha.into(),
-        response: format!("{{\"sha\": \"{sha}\"}}"),
+        response: None,
         created_by: "u".into(),
-        created_at: 1,
+        created_at: at,
     };
     assert!(storage.import_batch(t, "b-1").await.unwrap().is_none());
-    assert_eq!(storage.record_import_batch(batch(t, "first")).await.unwrap(), batch(t, "first"));
-    assert_eq!(storage.record_import_batch(batch(t, "second")).await.unwrap(), batch(t, "first"));
-    assert_eq!(storage.import_batch(t, "b-1").await.unwrap(), Some(batch(t, "first")));
-    assert_eq!(storage.record_import_batch(batch(other, "second")).await.unwrap(), batch(other, "second"));
+    assert_eq!(storage.claim_import_batch(batch(t, "first", 10)).await.unwrap(), batch(t, "first", 10));
+    assert_eq!(storage.claim_import_batch(batch(t, "second", 11)).await.unwrap(), batch(t, "first", 10));
+    assert_eq!(storage.claim_import_batch(batch(other, "second", 11)).await.unwrap(), batch(other, "second", 11));
+
+    // A claim younger than the stale time holds; a refused batch's release frees the key.
+    storage.release_import_batch(t, "b-1", 10).await.unwrap();
+    assert!(storage.import_batch(t, "b-1").await.unwrap().is_some());
+    storage.release_import_batch(t, "b-1", i64::MAX).await.unwrap();
+    assert!(storage.import_batch(t, "b-1").await.unwrap().is_none());
+
+    // An answered batch is never released.
+    storage.claim_import_batch(batch(t, "third", 12)).await.unwrap();
+    storage.finish_import_batch(t, "b-1", "{}").await.unwrap();
+    storage.release_import_batch(t, "b-1", i64::MAX).await.unwrap();
+    let kept = storage.import_batch(t, "b-1").await.unwrap().unwrap();
+    assert_eq!((kept.body_sha256.as_str(), kept.response.as_deref()), ("third", Some("{}")));
 }
 
 on_both_backends!(photo_hashes_are_replaced_per_inspection_and_read_without_the_asking_one);

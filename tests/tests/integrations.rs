@@ -349,3 +349,35 @@ fn hq_creates_sees_and_revokes_keys_on_the_dashboard_page_and_a_forged_form_chan
     let manager = relay.users(Role::Manager, None)[0].clone();
     assert!(!relay.dashboard_page(&manager, "/").contains("/dashboard/api-keys"), "not in a manager's menu");
 }
+
+#[test]
+fn two_batches_racing_under_one_key_import_one_body_and_refuse_the_other() {
+    let relay = Relay::start();
+    // On PostgreSQL each request goes to its own node.
+    let second = test_database_url().is_some().then(|| relay.second_node());
+    let hq = hq(&relay);
+    let (_, key) = create_key(&relay, &hq, "erp", &["imports:write"]);
+    assert_eq!(batch(&relay, &key, "products", "catalog", product_rows()).status, 200);
+    for round in 0..5 {
+        let idempotency_key = format!("race-{round}");
+        let answers: Vec<(u32, HttpAnswer)> = std::thread::scope(|scope| {
+            let nodes = [&relay, second.as_ref().unwrap_or(&relay)];
+            let sent: Vec<_> = [20 + round, 40 + round]
+                .into_iter()
+                .zip(nodes)
+                .map(|(units, node)| {
+                    let (key, idempotency_key) = (&key, &idempotency_key);
+                    scope.spawn(move || (units, batch(node, key, "sales", idempotency_key, sales_rows(units))))
+                })
+                .collect();
+            sent.into_iter().map(|s| s.join().unwrap()).collect()
+        });
+        let applied: Vec<u32> = answers.iter().filter(|(_, a)| a.status == 200).map(|(units, _)| *units).collect();
+        for (_, answer) in answers.iter().filter(|(_, a)| a.status != 200) {
+            assert_eq!((answer.status, answer.error_code().as_str()), (409, "conflict"));
+        }
+        assert_eq!(applied.len(), 1, "exactly one body is imported: {answers:?}");
+        let units = stored_sales(&relay).into_iter().find(|(sku, _)| sku == "API-001").unwrap().1;
+        assert_eq!(units, i64::from(applied[0]), "the stored rows are the answered body's");
+    }
+}

@@ -8,10 +8,12 @@
 //! an unknown or missing column, a value that is an array, a line break inside a value, which
 //! would move the lines after it) is refused here first, in the same form.
 //!
-//! A batch that was applied is kept under its key ([`crate::storage::IntegrationStore`]): the
-//! same key with the same body answers the kept result and imports nothing; the same key with
-//! another body is [`Error::Conflict`]. A refused batch keeps nothing, so it can be corrected and
-//! sent again under its key.
+//! A batch claims its key before it is imported ([`crate::storage::IntegrationStore`]), so of
+//! two requests under one key, on any relay node, only one imports; the other is
+//! [`Error::Conflict`] until the first is answered. Once applied, the same key with the same body
+//! answers the kept result and imports nothing; the same key with another body is
+//! [`Error::Conflict`]. A refused batch releases its key, so it can be corrected and sent again
+//! under it; a claim left by a relay that died mid-import is released after 15 minutes.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -31,6 +33,8 @@ use crate::storage::{ImportBatchRecord, Storage};
 pub const MAX_BATCH_ROWS: usize = 10_000;
 /// Longest idempotency key, in bytes.
 pub const MAX_KEY_BYTES: usize = 200;
+/// A key claimed this long ago without an answer was left by a relay that died mid-import.
+const STALE_CLAIM_MS: i64 = 15 * 60 * 1000;
 
 /// What an import did, as the JSON answer of both import routes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -118,6 +122,9 @@ pub async fn import_batch_once(
     validate_idempotency_key(idempotency_key)?;
     let body_sha256 =
         hex::encode(Sha256::new().chain_update(dataset.as_str()).chain_update([0]).chain_update(body).finalize());
+    // A claim left by a relay that died mid-import no longer holds its key.
+    let stale_before = now_ms().saturating_sub(STALE_CLAIM_MS);
+    storage.release_import_batch(tenant_id, idempotency_key, stale_before).await?;
     if let Some(kept) = storage.import_batch(tenant_id, idempotency_key).await? {
         return replay(kept, &body_sha256, idempotency_key).map(BatchOutcome::Replayed);
     }
@@ -129,26 +136,37 @@ pub async fn import_batch_once(
             format!("a batch holds at most {MAX_BATCH_ROWS} rows, this one {}: send several", batch.rows.len()),
         ));
     }
-    let report = import_rows(storage, caches, tenant_id, dataset, &batch.rows, dir).await?;
+    // Claim the key before importing: of two requests under one key, on any node, one imports.
+    let claim = ImportBatchRecord {
+        tenant_id,
+        idempotency_key: idempotency_key.to_owned(),
+        dataset: dataset.as_str().to_owned(),
+        body_sha256: body_sha256.clone(),
+        response: None,
+        created_by: sent_by.to_owned(),
+        created_at: now_ms(),
+    };
+    let kept = storage.claim_import_batch(claim.clone()).await?;
+    if kept != claim {
+        return replay(kept, &body_sha256, idempotency_key).map(BatchOutcome::Replayed);
+    }
+    let report = match import_rows(storage, caches, tenant_id, dataset, &batch.rows, dir).await {
+        Ok(report) => report,
+        Err(error) => {
+            // Nothing was imported: the key is free for a corrected batch.
+            storage.release_import_batch(tenant_id, idempotency_key, i64::MAX).await?;
+            return Err(error);
+        }
+    };
     let summary = ImportSummary::from(&report);
     let response =
         serde_json::to_string(&summary).map_err(|e| Error::Storage(format!("cannot encode an import summary: {e}")))?;
-    let kept = storage
-        .record_import_batch(ImportBatchRecord {
-            tenant_id,
-            idempotency_key: idempotency_key.to_owned(),
-            dataset: dataset.as_str().to_owned(),
-            body_sha256: body_sha256.clone(),
-            response,
-            created_by: sent_by.to_owned(),
-            created_at: now_ms(),
-        })
-        .await?;
-    // Another request with the same key may have been kept first, while this one ran.
-    let first = replay(kept, &body_sha256, idempotency_key)?;
-    Ok(BatchOutcome::Applied(first))
+    storage.finish_import_batch(tenant_id, idempotency_key, &response).await?;
+    Ok(BatchOutcome::Applied(summary))
 }
 
+/// The kept answer of a key, for a request with this body hash: another body is a conflict, and so
+/// is a batch still being imported under the key.
 fn replay(kept: ImportBatchRecord, body_sha256: &str, key: &str) -> Result<ImportSummary> {
     if kept.body_sha256 != body_sha256 {
         return Err(Error::Conflict(format!(
@@ -156,7 +174,12 @@ fn replay(kept: ImportBatchRecord, body_sha256: &str, key: &str) -> Result<Impor
             kept.dataset
         )));
     }
-    serde_json::from_str(&kept.response)
+    let Some(response) = kept.response else {
+        return Err(Error::Conflict(format!(
+            "the batch of idempotency key {key:?} is being imported: ask again in a moment for its answer"
+        )));
+    };
+    serde_json::from_str(&response)
         .map_err(|e| Error::Storage(format!("kept answer of idempotency key {key:?} is unreadable: {e}")))
 }
 

@@ -54,8 +54,8 @@ pub struct NewApiKey {
     pub created_at: i64,
 }
 
-/// A JSON import batch that was applied, kept so that a retry with the same idempotency key
-/// answers the same result without importing again.
+/// A JSON import batch under its idempotency key: claimed while it is imported, then kept with its
+/// answer so that a retry with the same key answers the same result without importing again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportBatchRecord {
     /// The tenant.
@@ -66,8 +66,8 @@ pub struct ImportBatchRecord {
     pub dataset: String,
     /// SHA-256 of the request body, lowercase hex.
     pub body_sha256: String,
-    /// The answer given, as JSON text.
-    pub response: String,
+    /// The answer given, as JSON text; `None` while the batch is being imported.
+    pub response: Option<String>,
     /// Who sent it (a user id or `api-key:<id>`).
     pub created_by: String,
     /// When it was applied, ms since the Unix epoch.
@@ -95,7 +95,15 @@ pub trait IntegrationStore {
     /// The batch stored under a tenant's idempotency key.
     async fn import_batch(&self, tenant_id: i64, idempotency_key: &str) -> Result<Option<ImportBatchRecord>>;
 
-    /// Stores an applied batch unless its key is already taken; returns the batch stored under
-    /// the key (this one, or the one that got there first).
-    async fn record_import_batch(&self, batch: ImportBatchRecord) -> Result<ImportBatchRecord>;
+    /// Claims a key for a batch about to be imported (its `response` is `None`) unless the key is
+    /// already taken; returns the batch stored under the key (this one, or the one that got there
+    /// first).
+    async fn claim_import_batch(&self, batch: ImportBatchRecord) -> Result<ImportBatchRecord>;
+
+    /// Keeps the answer of a claimed batch that was applied.
+    async fn finish_import_batch(&self, tenant_id: i64, idempotency_key: &str, response: &str) -> Result<()>;
+
+    /// Removes a claim whose batch was not applied (refused, failed, or left by a relay that died
+    /// before `stale_before`, ms since the Unix epoch); a kept answer is never removed.
+    async fn release_import_batch(&self, tenant_id: i64, idempotency_key: &str, stale_before: i64) -> Result<()>;
 }

@@ -120,7 +120,7 @@ impl IntegrationStore for PostgresStorage {
         row.as_ref().map(batch_from).transpose()
     }
 
-    async fn record_import_batch(&self, batch: ImportBatchRecord) -> Result<ImportBatchRecord> {
+    async fn claim_import_batch(&self, batch: ImportBatchRecord) -> Result<ImportBatchRecord> {
         let client = self.client().await?;
         client
             .execute(
@@ -140,5 +140,28 @@ impl IntegrationStore for PostgresStorage {
             .await?;
         let row = client.query_one(BATCH_SELECT, &[&batch.tenant_id, &batch.idempotency_key]).await?;
         batch_from(&row)
+    }
+
+    async fn finish_import_batch(&self, tenant_id: i64, idempotency_key: &str, response: &str) -> Result<()> {
+        self.client()
+            .await?
+            .execute(
+                "UPDATE import_batches SET response = $3 WHERE tenant_id = $1 AND idempotency_key = $2",
+                &[&tenant_id, &idempotency_key, &response],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn release_import_batch(&self, tenant_id: i64, idempotency_key: &str, stale_before: i64) -> Result<()> {
+        self.client()
+            .await?
+            .execute(
+                "DELETE FROM import_batches
+                 WHERE tenant_id = $1 AND idempotency_key = $2 AND response IS NULL AND created_at < $3",
+                &[&tenant_id, &idempotency_key, &stale_before],
+            )
+            .await?;
+        Ok(())
     }
 }

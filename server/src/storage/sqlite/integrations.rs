@@ -130,7 +130,7 @@ impl IntegrationStore for SqliteStorage {
         .await
     }
 
-    async fn record_import_batch(&self, batch: ImportBatchRecord) -> Result<ImportBatchRecord> {
+    async fn claim_import_batch(&self, batch: ImportBatchRecord) -> Result<ImportBatchRecord> {
         self.write(move |conn| {
             conn.prepare_cached(
                 "INSERT INTO import_batches
@@ -149,6 +149,30 @@ impl IntegrationStore for SqliteStorage {
             Ok(conn
                 .prepare_cached(BATCH_SELECT)?
                 .query_row(params![batch.tenant_id, batch.idempotency_key], batch_from)?)
+        })
+        .await
+    }
+    async fn finish_import_batch(&self, tenant_id: i64, idempotency_key: &str, response: &str) -> Result<()> {
+        let (key, response) = (idempotency_key.to_owned(), response.to_owned());
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "UPDATE import_batches SET response = ?3 WHERE tenant_id = ?1 AND idempotency_key = ?2",
+            )?
+            .execute(params![tenant_id, key, response])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn release_import_batch(&self, tenant_id: i64, idempotency_key: &str, stale_before: i64) -> Result<()> {
+        let key = idempotency_key.to_owned();
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "DELETE FROM import_batches
+                 WHERE tenant_id = ?1 AND idempotency_key = ?2 AND response IS NULL AND created_at < ?3",
+            )?
+            .execute(params![tenant_id, key, stale_before])?;
+            Ok(())
         })
         .await
     }

@@ -21,14 +21,16 @@ CREATE TABLE api_keys (
 CREATE UNIQUE INDEX api_keys_live_name ON api_keys(tenant_id, name) WHERE revoked_at IS NULL;
 CREATE INDEX api_keys_tenant ON api_keys(tenant_id, created_at);
 
--- A JSON import batch that succeeded, by the client's idempotency key: the same key with the
--- same body answers `response` again and writes nothing; another body is refused.
+-- A JSON import batch by the client's idempotency key, claimed before it is imported (`response`
+-- NULL while it runs) so that two requests under one key never both import: once applied, the
+-- same key with the same body answers `response` again and writes nothing; another body is
+-- refused. A refused batch's claim is removed.
 CREATE TABLE import_batches (
     tenant_id INTEGER NOT NULL REFERENCES tenants(id),
     idempotency_key TEXT NOT NULL,
     dataset TEXT NOT NULL,
     body_sha256 TEXT NOT NULL,
-    response TEXT NOT NULL,
+    response TEXT,
     created_by TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     PRIMARY KEY (tenant_id, idempotency_key)
