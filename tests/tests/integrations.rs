@@ -381,3 +381,19 @@ fn two_batches_racing_under_one_key_import_one_body_and_refuse_the_other() {
         assert_eq!(units, i64::from(applied[0]), "the stored rows are the answered body's");
     }
 }
+
+#[test]
+fn the_openapi_description_is_served_without_a_token_and_names_the_integration_routes() {
+    let relay = Relay::start();
+    let answer = http("GET", &format!("{}/v1/openapi.json", relay.base_url), None, &[], vec![]);
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.header("content-type").as_deref(), Some("application/json"));
+    let doc = answer.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for path in ["/v1/sync", "/v1/import/{dataset}/batch", "/v1/api-keys", "/v1/api-keys/{id}/revoke"] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is described");
+    }
+    let sync = &doc["paths"]["/v1/sync"]["post"]["requestBody"]["content"]["application/x-fieldsync-sync"]["schema"];
+    assert_eq!(sync["$ref"], "#/components/schemas/Binary", "{sync}");
+    assert_eq!(doc["components"]["schemas"]["Binary"]["format"], "binary");
+}
