@@ -70,20 +70,18 @@ impl Default for LoginLimits {
     }
 }
 
-/// How many requests one integration API key may make: a bucket of [`KeyRate::burst`] requests
-/// that refills at [`KeyRate::per_minute`], counted on each relay node.
+/// How many requests one integration API key may make: at most [`KeyRate::per_minute`] in any
+/// sliding minute, across every relay node sharing a database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyRate {
-    /// Requests a key may make at once after a quiet spell.
-    pub burst: u32,
-    /// Requests per minute a key may keep up.
+    /// Requests per minute.
     pub per_minute: u32,
 }
 
 impl Default for KeyRate {
-    /// 120 at once, 600 a minute.
+    /// 600 a minute.
     fn default() -> Self {
-        Self { burst: 120, per_minute: 600 }
+        Self { per_minute: 600 }
     }
 }
 

@@ -8,16 +8,16 @@
 //! person and has no password. Each request reads the key from storage and records its use in
 //! the same statement, so a revoked key is refused on every relay node at its next request.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::Instant;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fieldsync_core::Role;
 use fieldsync_core::clock::now_ms;
 
-use super::{Caller, hash_token, validate_name};
+use super::{Caller, LoginFailureStore, hash_token, validate_name};
 use crate::config::KeyRate;
 use crate::error::{Error, Result};
 use crate::storage::{ApiKeyRecord, NewApiKey, Storage, random_id};
@@ -196,7 +196,7 @@ pub async fn authenticate_key(storage: &dyn Storage, limiter: &KeyLimiter, key: 
     if record.revoked_at.is_some() {
         return Err(Error::Unauthenticated(format!("api key {:?} was revoked", record.name)));
     }
-    limiter.take(&record.id, &record.name, Instant::now())?;
+    limiter.take(&record.id, &record.name).await?;
     let tenant = storage
         .find_tenant_by_id(record.tenant_id)
         .await?
@@ -217,35 +217,72 @@ pub async fn authenticate_key(storage: &dyn Storage, limiter: &KeyLimiter, key: 
     })
 }
 
-/// Each key's request budget on this node: a token bucket of [`KeyRate::burst`] refilled at
-/// [`KeyRate::per_minute`]. Memory stays bounded by the live keys that made a request.
-#[derive(Debug)]
+/// Each key's request budget: at most [`KeyRate::per_minute`] requests in any sliding minute.
+/// Counted in memory for a single SQLite relay; in the login limiter's shared store
+/// ([`LoginFailureStore`], one row per request under the key `api-key:<id>`) when several
+/// PostgreSQL nodes share the database, so the budget holds across nodes, with the login
+/// limiter's arithmetic ([`super::wait_for_ms`]).
 pub struct KeyLimiter {
     rate: KeyRate,
-    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    uses: Mutex<HashMap<String, VecDeque<Instant>>>,
+    shared: Option<(Arc<dyn LoginFailureStore>, Duration)>,
 }
 
+impl std::fmt::Debug for KeyLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyLimiter").field("rate", &self.rate).field("shared", &self.shared.is_some()).finish()
+    }
+}
+
+/// The window of [`KeyRate::per_minute`].
+const MINUTE: Duration = Duration::from_secs(60);
+
 impl KeyLimiter {
-    /// A limiter at this rate.
+    /// A limiter at this rate, counting in memory (one relay process).
     pub fn new(rate: KeyRate) -> Self {
-        Self { rate, buckets: Mutex::new(HashMap::new()) }
+        Self { rate, uses: Mutex::new(HashMap::new()), shared: None }
     }
 
-    /// Takes one request of key `id` at `now`, or [`Error::KeyRateLimited`] with the wait.
-    pub fn take(&self, id: &str, name: &str, now: Instant) -> Result<()> {
-        let burst = f64::from(self.rate.burst.max(1));
-        let per_second = f64::from(self.rate.per_minute.max(1)) / 60.0;
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let (tokens, at) = buckets.entry(id.to_owned()).or_insert((burst, now));
-        *tokens = (*tokens + now.saturating_duration_since(*at).as_secs_f64() * per_second).min(burst);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            return Ok(());
+    /// A limiter at this rate, counting in `store`, shared by every relay node using it.
+    /// `login_memory` is the longest the login limiter keeps a failure in the same store: rows
+    /// older than it (and than a minute) are forgotten when a use is recorded.
+    pub fn shared(rate: KeyRate, store: Arc<dyn LoginFailureStore>, login_memory: Duration) -> Self {
+        Self { rate, uses: Mutex::new(HashMap::new()), shared: Some((store, login_memory.max(MINUTE))) }
+    }
+
+    fn limit(&self) -> usize {
+        usize::try_from(self.rate.per_minute.max(1)).unwrap_or(usize::MAX)
+    }
+
+    /// Takes one request of key `id`, or [`Error::KeyRateLimited`] with the wait.
+    pub async fn take(&self, id: &str, name: &str) -> Result<()> {
+        let Some((store, keep)) = &self.shared else { return self.take_at(id, name, Instant::now()) };
+        let now = now_ms();
+        let key = format!("api-key:{id}");
+        let window = super::ms(MINUTE);
+        let times = store.login_failures_since(&key, now.saturating_sub(window).saturating_add(1)).await?;
+        if let Some(retry_after_secs) = super::wait_for_ms(&times, self.limit(), now, window) {
+            return Err(Error::KeyRateLimited { key: name.to_owned(), retry_after_secs });
         }
-        let wait = ((1.0 - *tokens) / per_second).ceil().max(1.0);
-        // `wait` is at most 60 s: one token at the slowest rate of one a minute.
-        Err(Error::KeyRateLimited { key: name.to_owned(), retry_after_secs: wait as u64 })
+        store.record_login_failure(&[key], now, now.saturating_sub(super::ms(*keep))).await
+    }
+
+    /// [`KeyLimiter::take`] in memory at a given instant.
+    pub fn take_at(&self, id: &str, name: &str, now: Instant) -> Result<()> {
+        let mut uses = self.uses.lock().unwrap_or_else(|p| p.into_inner());
+        if uses.len() > 10_000 {
+            uses.retain(|_, times| times.back().is_some_and(|t| now.saturating_duration_since(*t) < MINUTE));
+        }
+        let times = uses.entry(id.to_owned()).or_default();
+        while times.front().is_some_and(|t| now.saturating_duration_since(*t) >= MINUTE) {
+            times.pop_front();
+        }
+        let relative: Vec<i64> = times.iter().map(|t| -super::ms(now.saturating_duration_since(*t))).collect();
+        if let Some(retry_after_secs) = super::wait_for_ms(&relative, self.limit(), 0, super::ms(MINUTE)) {
+            return Err(Error::KeyRateLimited { key: name.to_owned(), retry_after_secs });
+        }
+        times.push_back(now);
+        Ok(())
     }
 }
 
@@ -268,21 +305,22 @@ mod tests {
     }
 
     #[test]
-    fn a_key_spends_its_burst_then_waits_for_the_refill() {
-        let limiter = KeyLimiter::new(KeyRate { burst: 3, per_minute: 60 });
+    fn a_key_makes_its_rate_in_any_minute_and_waits_until_its_oldest_request_leaves_it() {
+        let limiter = KeyLimiter::new(KeyRate { per_minute: 3 });
         let start = Instant::now();
-        for _ in 0..3 {
-            limiter.take("k1", "erp", start).unwrap();
+        let at = |s: u64| start + Duration::from_secs(s);
+        for s in [0, 10, 20] {
+            limiter.take_at("k1", "erp", at(s)).unwrap();
         }
-        match limiter.take("k1", "erp", start) {
+        match limiter.take_at("k1", "erp", at(30)) {
             Err(Error::KeyRateLimited { key, retry_after_secs }) => {
-                assert_eq!((key.as_str(), retry_after_secs), ("erp", 1));
+                assert_eq!((key.as_str(), retry_after_secs), ("erp", 30));
             }
             other => panic!("expected rate limited, got {other:?}"),
         }
-        limiter.take("k2", "bi", start).unwrap();
-        limiter.take("k1", "erp", start + Duration::from_secs(1)).unwrap();
-        assert!(limiter.take("k1", "erp", start + Duration::from_secs(1)).is_err());
+        limiter.take_at("k2", "bi", at(30)).unwrap();
+        limiter.take_at("k1", "erp", at(60)).unwrap();
+        assert!(limiter.take_at("k1", "erp", at(61)).is_err());
     }
 
     fn caller(role: Role, key: Option<KeyGrant>) -> Caller {
