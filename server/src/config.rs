@@ -74,6 +74,21 @@ impl Default for LoginLimits {
     }
 }
 
+/// How many requests one integration API key may make: at most [`KeyRate::per_minute`] in any
+/// sliding minute, across every relay node sharing a database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyRate {
+    /// Requests per minute.
+    pub per_minute: u32,
+}
+
+impl Default for KeyRate {
+    /// 600 a minute.
+    fn default() -> Self {
+        Self { per_minute: 600 }
+    }
+}
+
 /// The relay's settings.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Config {
@@ -91,6 +106,8 @@ pub struct Config {
     pub password_cost: PasswordCost,
     /// Login rate limits.
     pub login_limits: LoginLimits,
+    /// The request rate of each integration API key.
+    pub key_rate: KeyRate,
     /// Largest photo accepted, in bytes (whole, across the parts of a resumable upload).
     pub max_blob_bytes: u64,
     /// Most bytes a user's unfinished resumable uploads may declare together (each counts its
@@ -143,6 +160,7 @@ impl std::fmt::Debug for Config {
             .field("token_ttl", &self.token_ttl)
             .field("password_cost", &self.password_cost)
             .field("login_limits", &self.login_limits)
+            .field("key_rate", &self.key_rate)
             .field("max_blob_bytes", &self.max_blob_bytes)
             .field("max_unfinished_upload_bytes", &self.max_unfinished_upload_bytes)
             .field("unfinished_upload_ttl", &self.unfinished_upload_ttl)
@@ -171,6 +189,7 @@ impl Config {
             token_ttl: Duration::from_secs(30 * 24 * 60 * 60),
             password_cost: PasswordCost::default(),
             login_limits: LoginLimits::default(),
+            key_rate: KeyRate::default(),
             max_blob_bytes: 15 * 1024 * 1024,
             max_unfinished_upload_bytes: 64 * 1024 * 1024,
             unfinished_upload_ttl: Duration::from_secs(24 * 60 * 60),

@@ -22,6 +22,14 @@ pub enum Error {
         /// Seconds to wait.
         retry_after_secs: u64,
     },
+    /// An integration's API key made more requests than its rate allows.
+    #[error("api key {key:?} is over its request rate: retry in {retry_after_secs} s")]
+    KeyRateLimited {
+        /// The key's name.
+        key: String,
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
     /// The caller may not do this (inside their tenant).
     #[error("{0}")]
     Forbidden(String),

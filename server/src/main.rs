@@ -11,6 +11,9 @@
 //! fieldsync-server admin --data DIR seed-demo
 //! fieldsync-server admin --data DIR set-webhook --tenant T --url URL --secret S
 //! fieldsync-server admin --data DIR clear-webhook --tenant T
+//! fieldsync-server admin --data DIR api-key create --tenant T --name N --scope events:read [--scope imports:write]
+//! fieldsync-server admin --data DIR api-key list --tenant T
+//! fieldsync-server admin --data DIR api-key revoke --tenant T ID
 //! fieldsync-server import --data DIR --tenant T stock|stores|products|prices|sales|purchases FILE.csv
 //! ```
 //!
@@ -234,6 +237,39 @@ enum AdminCommand {
         /// Tenant name.
         #[arg(long)]
         tenant: String,
+    },
+    /// Create, list or revoke the API keys of integrations (docs/integrations.md).
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ApiKeyCommand {
+    /// Create a key and print it (the only time it is shown).
+    Create {
+        /// Tenant name.
+        #[arg(long)]
+        tenant: String,
+        /// The key's name (lowercase letters, digits, '-', '_', '.').
+        #[arg(long)]
+        name: String,
+        /// What it may do: events:read, imports:write; repeat for several.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+    },
+    /// List the tenant's keys, with when each was last used and how often.
+    List {
+        /// Tenant name.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Revoke a key by id: refused from its next request on.
+    Revoke {
+        /// Tenant name.
+        #[arg(long)]
+        tenant: String,
+        /// The key's id (from `api-key list`).
+        id: String,
     },
 }
 
@@ -511,6 +547,49 @@ async fn admin(state: &AppState, command: AdminCommand) -> Result<(), Failure> {
         AdminCommand::ClearWebhook { tenant } => {
             fieldsync_server::services::alerts::webhook::clear_webhook(storage, &tenant).await?;
             println!("alert events of tenant {tenant} are no longer posted");
+        }
+        AdminCommand::ApiKey(command) => api_key(state, command).await?,
+    }
+    Ok(())
+}
+
+async fn api_key(state: &AppState, command: ApiKeyCommand) -> Result<(), Failure> {
+    let storage = state.storage.as_ref();
+    match command {
+        ApiKeyCommand::Create { tenant, name, scopes } => {
+            let found = accounts::tenant_named(storage, &tenant).await?;
+            let scopes = accounts::parse_scopes(&scopes)?;
+            let created = accounts::create_api_key(storage, found.id, &name, &scopes, "cli").await?;
+            eprintln!(
+                "created api key {} (id {}) in tenant {tenant} with scopes {}; it is shown once, keep it now:",
+                created.record.name, created.record.id, created.record.scopes
+            );
+            println!("{}", created.key);
+        }
+        ApiKeyCommand::List { tenant } => {
+            let found = accounts::tenant_named(storage, &tenant).await?;
+            let keys = accounts::list_api_keys(storage, found.id).await?;
+            println!(
+                "{:<32}  {:<20}  {:<12}  {:<26}  {:>8}  {:<13}  status",
+                "id", "name", "prefix", "scopes", "uses", "last used"
+            );
+            for key in keys {
+                println!(
+                    "{:<32}  {:<20}  {:<12}  {:<26}  {:>8}  {:<13}  {}",
+                    key.id,
+                    key.name,
+                    key.prefix,
+                    key.scopes,
+                    key.use_count,
+                    key.last_used_at.map_or_else(|| "never".to_owned(), |at| at.to_string()),
+                    if key.revoked_at.is_some() { "revoked" } else { "live" }
+                );
+            }
+        }
+        ApiKeyCommand::Revoke { tenant, id } => {
+            let found = accounts::tenant_named(storage, &tenant).await?;
+            let key = accounts::revoke_api_key(storage, found.id, &id).await?;
+            println!("api key {} (id {}) of tenant {tenant} revoked", key.name, key.id);
         }
     }
     Ok(())

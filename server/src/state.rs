@@ -9,7 +9,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::metrics::Metrics;
 pub use crate::services::Caches;
-use crate::services::accounts::LoginLimiter;
+use crate::services::accounts::{KeyLimiter, LoginLimiter};
 use crate::storage::Storage;
 use crate::storage::postgres::{self, PostgresStorage};
 use crate::storage::sqlite::SqliteStorage;
@@ -25,6 +25,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Login rate limiting.
     pub login_limiter: Arc<LoginLimiter>,
+    /// The request budget of each integration API key.
+    pub key_limiter: Arc<KeyLimiter>,
     /// Settings.
     pub config: Arc<Config>,
     /// Tells long-lived connections (the live channel) that the relay is stopping.
@@ -76,7 +78,8 @@ impl Config {
         self.create_data_dir()?;
         let storage = SqliteStorage::open(self.database_path())?;
         let limiter = LoginLimiter::new(self.login_limits);
-        self.assemble(Arc::new(storage), limiter)
+        let keys = KeyLimiter::new(self.key_rate);
+        self.assemble(Arc::new(storage), limiter, keys)
     }
 
     /// Opens the configured storage — PostgreSQL when [`Config::database_url`] is set (migrating
@@ -88,7 +91,10 @@ impl Config {
         let storage = Arc::new(PostgresStorage::connect(&url).await?);
         // Failed logins are counted in the database, so limits hold across nodes.
         let limiter = LoginLimiter::shared(self.login_limits, storage.clone());
-        self.assemble(storage, limiter)
+        // API key uses are counted in the same store, so a key's rate holds across nodes too.
+        let memory = self.login_limits.failure_memory.max(self.login_limits.window);
+        let keys = KeyLimiter::shared(self.key_rate, storage.clone(), memory);
+        self.assemble(storage, limiter, keys)
     }
 
     fn create_data_dir(&self) -> Result<()> {
@@ -96,7 +102,7 @@ impl Config {
             .map_err(|e| Error::Storage(format!("cannot create data directory {}: {e}", self.data_dir.display())))
     }
 
-    fn assemble(self, storage: Arc<dyn Storage>, limiter: LoginLimiter) -> Result<AppState> {
+    fn assemble(self, storage: Arc<dyn Storage>, limiter: LoginLimiter, keys: KeyLimiter) -> Result<AppState> {
         let blobs = BlobFolder::open(self.blob_dir())?;
         let caches = Caches::sized(&self);
         Ok(AppState {
@@ -104,6 +110,7 @@ impl Config {
             blobs,
             metrics: Arc::new(Metrics::default()),
             login_limiter: Arc::new(limiter),
+            key_limiter: Arc::new(keys),
             config: Arc::new(self),
             shutdown: Default::default(),
             jobs: Default::default(),

@@ -171,6 +171,7 @@ fn caller(seeded: &Seeded, username: &str, role: Role, region: Option<&str>) -> 
         region: region.map(str::to_owned),
         device_id: format!("{username}-laptop"),
         device_unsynced_docs: None,
+        key: None,
     }
 }
 

@@ -30,8 +30,8 @@ use fieldsync_server::scope::Scope;
 use fieldsync_server::services::accounts::{LoginFailureStore, LoginLimiter, resolve_session};
 use fieldsync_server::storage::postgres::{PostgresStorage, SCHEMA_VERSION};
 use fieldsync_server::storage::{
-    CompletedBlob, DailySale, DocMeta, DocStore, DocWrite, Job, JobKinds, JobStore, NewJob, NewSession, NewUser,
-    RowBatch, Storage, WebhookSettings, WriteOutcome,
+    CompletedBlob, DailySale, DocMeta, DocStore, DocWrite, ImportBatchRecord, Job, JobKinds, JobStore, NewApiKey,
+    NewJob, NewSession, NewUser, RowBatch, Storage, WebhookSettings, WriteOutcome,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -665,6 +665,74 @@ async fn settings_keep_a_webhook_and_an_alert_round_that_never_goes_back(storage
     let id = DocumentId::random();
     storage.write_doc(t, write(&id, meta(DocKind::Catalog, None, None), vec![], vec![head(1)], b"c")).await.unwrap();
     assert_eq!(storage.tenants_with_documents().await.unwrap(), vec![t]);
+}
+
+on_both_backends!(api_keys_are_found_by_hash_record_each_use_and_stay_refused_once_revoked);
+async fn api_keys_are_found_by_hash_record_each_use_and_stay_refused_once_revoked(storage: &dyn Storage) {
+    let t = tenant(storage, "acme").await;
+    let other = tenant(storage, "globex").await;
+    let key = |id: &str, name: &str, hash: &str, at: i64| NewApiKey {
+        id: id.into(),
+        tenant_id: t,
+        name: name.into(),
+        prefix: "fsk_abcdefgh".into(),
+        secret_hash: hash.into(),
+        scopes: "imports:write".into(),
+        created_by: "cli".into(),
+        created_at: at,
+    };
+    let created = storage.create_api_key(key("k1", "erp", "h1", 10)).await.unwrap();
+    assert_eq!((created.use_count, created.last_used_at, created.revoked_at), (0, None, None));
+    let taken = storage.create_api_key(key("k2", "erp", "h2", 11)).await.unwrap_err();
+    assert!(matches!(taken, Error::Conflict(_)), "{taken:?}");
+
+    assert!(storage.use_api_key("unknown", 20).await.unwrap().is_none());
+    storage.use_api_key("h1", 20).await.unwrap();
+    let used = storage.use_api_key("h1", 30).await.unwrap().unwrap();
+    assert_eq!((used.use_count, used.last_used_at), (2, Some(30)));
+
+    assert!(storage.revoke_api_key(other, "k1", 40).await.unwrap().is_none(), "another tenant's key");
+    assert_eq!(storage.revoke_api_key(t, "k1", 40).await.unwrap().unwrap().revoked_at, Some(40));
+    assert_eq!(storage.revoke_api_key(t, "k1", 50).await.unwrap().unwrap().revoked_at, Some(40), "first time kept");
+    let refused = storage.use_api_key("h1", 60).await.unwrap().unwrap();
+    assert_eq!((refused.revoked_at, refused.use_count, refused.last_used_at), (Some(40), 2, Some(30)), "not counted");
+    // A revoked key's name may be given again.
+    storage.create_api_key(key("k3", "erp", "h3", 70)).await.unwrap();
+    let ids: Vec<String> = storage.api_keys(t).await.unwrap().into_iter().map(|k| k.id).collect();
+    assert_eq!(ids, vec!["k3", "k1"], "newest first");
+    assert!(storage.api_keys(other).await.unwrap().is_empty());
+}
+
+on_both_backends!(an_import_batch_claims_its_key_once_and_keeps_its_answer);
+async fn an_import_batch_claims_its_key_once_and_keeps_its_answer(storage: &dyn Storage) {
+    let t = tenant(storage, "acme").await;
+    let other = tenant(storage, "globex").await;
+    let batch = |tenant_id: i64, sha: &str, at: i64| ImportBatchRecord {
+        tenant_id,
+        idempotency_key: "b-1".into(),
+        dataset: "sales".into(),
+        body_sha256: sha.into(),
+        response: None,
+        created_by: "u".into(),
+        created_at: at,
+    };
+    assert!(storage.import_batch(t, "b-1").await.unwrap().is_none());
+    assert_eq!(storage.claim_import_batch(batch(t, "first", 10)).await.unwrap(), batch(t, "first", 10));
+    assert_eq!(storage.claim_import_batch(batch(t, "second", 11)).await.unwrap(), batch(t, "first", 10));
+    assert_eq!(storage.claim_import_batch(batch(other, "second", 11)).await.unwrap(), batch(other, "second", 11));
+
+    // A claim younger than the stale time holds; a refused batch's release frees the key.
+    storage.release_import_batch(t, "b-1", 10).await.unwrap();
+    assert!(storage.import_batch(t, "b-1").await.unwrap().is_some());
+    storage.release_import_batch(t, "b-1", i64::MAX).await.unwrap();
+    assert!(storage.import_batch(t, "b-1").await.unwrap().is_none());
+
+    // An answered batch is never released.
+    storage.claim_import_batch(batch(t, "third", 12)).await.unwrap();
+    storage.finish_import_batch(t, "b-1", "{}").await.unwrap();
+    storage.release_import_batch(t, "b-1", i64::MAX).await.unwrap();
+    let kept = storage.import_batch(t, "b-1").await.unwrap().unwrap();
+    assert_eq!((kept.body_sha256.as_str(), kept.response.as_deref()), ("third", Some("{}")));
 }
 
 on_both_backends!(photo_hashes_are_replaced_per_inspection_and_read_without_the_asking_one);

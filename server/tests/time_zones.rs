@@ -120,6 +120,7 @@ impl Relay {
             region: None,
             device_id: "dashboard".into(),
             device_unsynced_docs: None,
+            key: None,
         };
         let viewer = Viewer { caller, csrf: "csrf".into() };
         let response = overview_at(&self.state, &viewer, now).await.unwrap();

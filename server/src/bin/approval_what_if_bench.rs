@@ -149,6 +149,7 @@ fn run(orders: usize) -> Result<(), BoxError> {
         region: None,
         device_id: "bench".into(),
         device_unsynced_docs: None,
+        key: None,
     };
     // The draft: the demo policy with its large-order threshold moved to 1,000.00 and HQ added.
     let mut draft = PolicyText::of(&catalog.approval_policy.clone().unwrap_or_default());

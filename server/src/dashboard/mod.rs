@@ -69,6 +69,14 @@ pub fn routes() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
         )
         .route(
+            "/dashboard/api-keys",
+            get(pages::api_keys).post(pages::create_api_key).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
+        .route(
+            "/dashboard/api-keys/{id}/revoke",
+            post(pages::revoke_api_key).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
+        .route(
             "/dashboard/policy",
             get(pages::policy_editor)
                 .post(pages::policy_post)

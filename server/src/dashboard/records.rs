@@ -122,6 +122,7 @@ mod tests {
             region: Some("north".into()),
             device_id: "d".into(),
             device_unsynced_docs: None,
+            key: None,
         }
     }
 

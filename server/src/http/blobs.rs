@@ -27,7 +27,9 @@ use serde_json::json;
 
 use crate::blobs::{self, PartRange, UploadContext, UploadOutcome, UploadRange, may_upload, validate_sha256};
 use crate::error::Error;
+use crate::http::error::ErrorBody;
 use crate::http::error::{ApiError, body_error};
+use crate::http::openapi::{Binary, UploadAnswer};
 use crate::services::accounts::Caller;
 use crate::state::AppState;
 
@@ -57,6 +59,23 @@ fn with_offset(mut response: Response, offset: u64) -> Response {
 }
 
 /// Uploads a photo or one part of it.
+#[utoipa::path(
+    put, path = "/v1/blobs/{sha256}", tag = "sync",
+    params(("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "the photo's SHA-256, lowercase hex")),
+    request_body(content = Binary, content_type = "image/jpeg", description = "the photo, or one part of it (Content-Range)"),
+    responses(
+        (status = 200, description = "already stored", body = UploadAnswer),
+        (status = 201, description = "stored", body = UploadAnswer),
+        (status = 202, description = "part received; Upload-Offset says how far", body = UploadAnswer),
+        (status = 400, description = "invalid hash, range or image", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+        (status = 403, description = "this role uploads no photos", body = ErrorBody),
+        (status = 409, description = "the part must resume elsewhere: see Upload-Offset", body = ErrorBody),
+        (status = 413, description = "body above 15 MiB", body = ErrorBody),
+        (status = 507, description = "unfinished uploads over the quota", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn put_blob(
     State(state): State<AppState>,
     caller: Caller,
@@ -122,6 +141,17 @@ pub async fn put_blob(
 }
 
 /// Whether the photo is stored, or how much of it is.
+#[utoipa::path(
+    head, path = "/v1/blobs/{sha256}", tag = "sync",
+    params(("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "the photo's SHA-256, lowercase hex")),
+    responses(
+        (status = 200, description = "stored; Content-Length is its size"),
+        (status = 404, description = "not stored; Upload-Offset says how much of an upload arrived"),
+        (status = 400, description = "invalid hash"),
+        (status = 401, description = "no valid session"),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn head_blob(
     State(state): State<AppState>,
     caller: Caller,
@@ -182,6 +212,17 @@ fn content_type(bytes: &[u8]) -> &'static str {
 }
 
 /// Downloads a photo (or its thumbnail) the caller may read.
+#[utoipa::path(
+    get, path = "/v1/blobs/{sha256}", tag = "sync",
+    params(("sha256" = String, Path, pattern = "^[0-9a-f]{64}$", description = "the photo's SHA-256, lowercase hex"), ("thumb" = Option<String>, Query, description = "1 for a thumbnail")),
+    responses(
+        (status = 200, description = "the photo (or its thumbnail)", content_type = "image/jpeg", body = Binary),
+        (status = 400, description = "invalid hash or thumb value", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+        (status = 404, description = "no such photo for the caller", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get_blob(
     State(state): State<AppState>,
     caller: Caller,

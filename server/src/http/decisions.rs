@@ -21,12 +21,14 @@ use serde_json::{Value, json};
 
 use crate::error::Error;
 use crate::http::error::ApiError;
+use crate::http::error::ErrorBody;
+use crate::http::openapi::JsonObject;
 use crate::services::accounts::{self, Caller};
 use crate::services::orders::{self, DecisionRequest, parse_verdict};
 use crate::state::AppState;
 
 /// The body of a decision.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionBody {
     /// The approval step's index.
@@ -79,6 +81,21 @@ pub fn review_json(review: &OrderReview, currency: &str) -> Value {
 }
 
 /// Decides an approval step (see the module docs).
+#[utoipa::path(
+    post, path = "/v1/orders/{id}/decision", tag = "approvals",
+    params(("id" = String, Path, description = "the order's document id")),
+    request_body = DecisionBody,
+    responses(
+        (status = 200, description = "the decision and the order's review after it", body = JsonObject),
+        (status = 400, description = "invalid id or body", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+        (status = 403, description = "not the step's approver", body = ErrorBody),
+        (status = 404, description = "no such order for the caller", body = ErrorBody),
+        (status = 409, description = "the step is decided or not current", body = ErrorBody),
+        (status = 413, description = "body too large", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn decide(
     State(state): State<AppState>,
     caller: Caller,

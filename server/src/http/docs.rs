@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
 use crate::http::error::ApiError;
+use crate::http::error::ErrorBody;
+use crate::http::openapi::JsonObject;
 use crate::services::accounts::Caller;
 use crate::state::AppState;
 use crate::storage::StoredDoc;
@@ -81,6 +83,17 @@ async fn blocking<R: Send + 'static>(f: impl FnOnce() -> Result<R> + Send + 'sta
 }
 
 /// One document the caller may read: `{id, kind, heads, document}`.
+#[utoipa::path(
+    get, path = "/v1/docs/{id}", tag = "read",
+    params(("id" = String, Path, description = "a document id")),
+    responses(
+        (status = 200, description = "the document as JSON", body = JsonObject),
+        (status = 400, description = "invalid document id", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+        (status = 404, description = "no such document for the caller", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn get_doc(
     State(state): State<AppState>,
     caller: Caller,

@@ -4,9 +4,26 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::Error;
+
+/// The relay's one error shape: `{"error": {"code", "message"}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// The inside of an [`ErrorBody`].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine code (`unauthenticated`, `forbidden`, `not-found`, `invalid-import`, …).
+    pub code: String,
+    /// What is wrong, in English, naming the value.
+    pub message: String,
+}
 
 /// An error as an HTTP response. Handlers return `Result<_, ApiError>` and use `?`.
 #[derive(Debug)]
@@ -26,7 +43,7 @@ impl ApiError {
             // Its own code: the phone erases its local data on it (docs/protocol.md).
             Error::Revoked(_) => (StatusCode::UNAUTHORIZED, "revoked"),
             Error::BadCredentials => (StatusCode::UNAUTHORIZED, "bad-credentials"),
-            Error::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
+            Error::RateLimited { .. } | Error::KeyRateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate-limited"),
             Error::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Error::NotFound { .. } => (StatusCode::NOT_FOUND, "not-found"),
             Error::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
@@ -58,8 +75,9 @@ impl IntoResponse for ApiError {
         } else {
             self.0.to_string()
         };
-        let mut response = (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response();
-        if let Error::RateLimited { retry_after_secs } = self.0
+        let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message } };
+        let mut response = (status, Json(body)).into_response();
+        if let Error::RateLimited { retry_after_secs } | Error::KeyRateLimited { retry_after_secs, .. } = self.0
             && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);

@@ -15,10 +15,19 @@ use subtle::ConstantTimeEq;
 use crate::error::Error;
 use crate::http::caller::bearer_token;
 use crate::http::error::ApiError;
+use crate::http::error::ErrorBody;
+use crate::http::openapi::Health;
 use crate::services::accounts::Caller;
 use crate::state::AppState;
 
 /// 200 `{"status":"ok"}` when storage answers a trivial query, 503 otherwise. No token needed.
+#[utoipa::path(
+    get, path = "/healthz", tag = "admin",
+    responses(
+        (status = 200, description = "storage answers", body = Health),
+        (status = 503, description = "storage does not answer", body = Health),
+    ),
+)]
 pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.storage.ping().await {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ok" }))).into_response(),
@@ -40,6 +49,15 @@ fn same_secret(a: &str, b: &str) -> bool {
 
 /// Prometheus metrics. Counters span all tenants, so they are for operators: the bearer token
 /// must be the configured metrics token, or an HQ user's token.
+#[utoipa::path(
+    get, path = "/metrics", tag = "admin",
+    responses(
+        (status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String),
+        (status = 401, description = "no valid session", body = ErrorBody),
+        (status = 403, description = "not HQ and not the metrics token", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let token = bearer_token(&headers)?;
     let operator = state.config.metrics_token.as_deref().is_some_and(|secret| same_secret(secret, token));

@@ -8,24 +8,40 @@
 //! sales and purchases (413 `too-large` above). Anyone but HQ gets 403. A file with any bad row
 //! writes nothing and answers 400 `invalid-import`, naming the lines; otherwise the answer counts
 //! what was created, updated and left unchanged.
+//!
+//! `POST /v1/import/{dataset}/batch` takes the same datasets as JSON rows from an integration
+//! ([`imports::batch`]): an API key with the scope `imports:write`, or HQ. The `Idempotency-Key`
+//! header is required; a retry with the same key and body answers the kept result (with
+//! `Idempotent-Replayed: true`) and imports nothing, another body under the key is 409.
 
 use std::path::{Path as FsPath, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use axum::Json;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use fieldsync_core::Role;
 use futures_util::StreamExt;
-use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 
 use crate::error::Error;
-use crate::http::error::ApiError;
+use crate::http::caller::{ImportsWrite, Scoped};
+use crate::http::error::{ApiError, ErrorBody, body_error};
+use crate::http::openapi::DatasetName;
+use crate::imports::batch::{self, BatchBody, BatchOutcome, BatchRequest, ImportSummary};
 use crate::imports::{self, Dataset};
 use crate::services::accounts::Caller;
 use crate::state::AppState;
+
+/// Largest JSON batch body.
+pub const BATCH_BODY_LIMIT: usize = 8 * 1024 * 1024;
+/// The header that names a batch for retries.
+pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+/// The answer's header when it repeats a kept result.
+pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 /// Largest CSV body of master data (stock, stores, products, prices).
 pub const IMPORT_BODY_LIMIT: usize = 32 * 1024 * 1024;
@@ -47,13 +63,26 @@ pub fn upload_dir(state: &AppState) -> PathBuf {
 }
 
 /// Imports one CSV file into the caller's tenant.
+#[utoipa::path(
+    post, path = "/v1/import/{dataset}", tag = "imports",
+    params(("dataset" = DatasetName, Path, description = "what the rows hold (docs/imports.md)")),
+    request_body(content = String, content_type = "text/csv", description = "the CSV file, with its header line"),
+    responses(
+        (status = 200, description = "what the import did", body = ImportSummary),
+        (status = 400, description = "unknown dataset, or bad rows (`invalid-import`, naming the lines): nothing imported", body = ErrorBody),
+        (status = 401, description = "not signed in", body = ErrorBody),
+        (status = 403, description = "not HQ", body = ErrorBody),
+        (status = 413, description = "body above the dataset's limit", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn import(
     State(state): State<AppState>,
     caller: Caller,
     Path(dataset): Path<String>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ImportSummary>, ApiError> {
     if caller.role != Role::Hq {
         return Err(Error::Forbidden(format!("only HQ may import data, not a {}", caller.role.as_str())).into());
     }
@@ -93,14 +122,64 @@ pub async fn import(
     )
     .await?;
     tracing::info!(tenant = %caller.tenant, user = %caller.username, bytes = size, %report, "import done");
-    Ok(Json(json!({
-        "dataset": report.dataset.as_str(),
-        "rows": report.rows,
-        "counted": report.dataset.counted().as_str(),
-        "created": report.created,
-        "updated": report.updated,
-        "unchanged": report.unchanged,
-    })))
+    Ok(Json(ImportSummary::from(&report)))
+}
+
+/// Imports one JSON batch into the caller's tenant, once per idempotency key.
+#[utoipa::path(
+    post, path = "/v1/import/{dataset}/batch", tag = "imports",
+    params(
+        ("dataset" = DatasetName, Path, description = "what the rows hold (docs/imports.md)"),
+        ("Idempotency-Key" = String, Header, description = "the client's name for this batch (1 to 200 visible ASCII characters)"),
+    ),
+    request_body = BatchBody,
+    responses(
+        (status = 200, description = "what the batch did; with `Idempotent-Replayed: true` when it repeats a kept answer", body = ImportSummary),
+        (status = 400, description = "unknown dataset, bad JSON, a missing key, or bad rows (`invalid-import`, naming the lines): nothing imported", body = ErrorBody),
+        (status = 401, description = "no valid session or api key", body = ErrorBody),
+        (status = 403, description = "neither HQ nor an api key with the scope imports:write", body = ErrorBody),
+        (status = 409, description = "the key was used for another body", body = ErrorBody),
+        (status = 413, description = "body above 8 MiB", body = ErrorBody),
+        (status = 429, description = "the api key is over its request rate", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
+pub async fn import_batch(
+    State(state): State<AppState>,
+    Scoped(caller, _): Scoped<ImportsWrite>,
+    Path(dataset): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let dataset: Dataset = dataset.parse()?;
+    let key = headers
+        .get(&IDEMPOTENCY_KEY)
+        .ok_or_else(|| Error::bad_request("invalid-idempotency-key", "missing Idempotency-Key header: name the batch"))?
+        .to_str()
+        .map_err(|_| Error::bad_request("invalid-idempotency-key", "Idempotency-Key must be visible ASCII"))?;
+    let body = body.map_err(|rejection| body_error(&rejection, &headers, BATCH_BODY_LIMIT))?;
+    let outcome = batch::import_batch_once(
+        state.storage.as_ref(),
+        &state.caches,
+        BatchRequest {
+            tenant_id: caller.tenant_id,
+            sent_by: &caller.user_id,
+            dataset,
+            idempotency_key: key,
+            body: &body,
+        },
+        &upload_dir(&state),
+    )
+    .await?;
+    Ok(match outcome {
+        BatchOutcome::Applied(summary) => {
+            tracing::info!(tenant = %caller.tenant, user = %caller.username, %key, ?summary, "import batch done");
+            Json(summary).into_response()
+        }
+        BatchOutcome::Replayed(summary) => {
+            ([(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"))], Json(summary)).into_response()
+        }
+    })
 }
 
 /// Best effort: removes uploads a relay that died mid-import left behind.

@@ -20,12 +20,24 @@ use crate::dashboard::html::{DOCTYPE, Markup, PreEscaped, html};
 use crate::documents;
 use crate::error::Error;
 use crate::http::error::ApiError;
+use crate::http::error::ErrorBody;
 use crate::locale::Locale;
 use crate::services::accounts::Caller;
 use crate::services::inspections::find_score;
 use crate::state::AppState;
 
 /// The report page of one inspection.
+#[utoipa::path(
+    get, path = "/v1/inspections/{id}/report", tag = "read",
+    params(("id" = String, Path, description = "the inspection's document id")),
+    responses(
+        (status = 200, description = "the score report as an HTML page", content_type = "text/html", body = String),
+        (status = 400, description = "invalid id", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+        (status = 404, description = "no such inspection or no score yet", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn report(
     State(state): State<AppState>,
     caller: Caller,

@@ -14,12 +14,15 @@ use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
 use crate::http::error::ApiError;
+use crate::http::error::ErrorBody;
+use crate::http::openapi::{JsonObject, ListPage};
 use crate::locale::Locale;
 use crate::services::accounts::Caller;
 use crate::services::alerts::list::AlertQuery;
 use crate::services::inspections::list::InspectionQuery;
 use crate::services::listing::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::services::orders::list::OrderQuery;
+use crate::services::orders::report::ReportQuery;
 use crate::services::{alerts, inspections, orders, overview};
 use crate::state::AppState;
 use crate::storage::queries::Page;
@@ -56,6 +59,16 @@ fn page_json<T: Serialize>(page: Page<T>, limit: u32, locale: &Locale, owner: Op
 }
 
 /// `GET /v1/orders`: a page of orders ([`OrderQuery`] names the filters).
+#[utoipa::path(
+    get, path = "/v1/orders", tag = "read",
+    params(OrderQuery),
+    responses(
+        (status = 200, description = "a page of orders", body = ListPage),
+        (status = 400, description = "an invalid filter, naming it", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn orders(
     State(state): State<AppState>,
     caller: Caller,
@@ -69,10 +82,21 @@ pub async fn orders(
 
 /// `GET /v1/approvals/report?days=30`: where approval time goes, by step, approver and rule
 /// (`services::orders::report`), as JSON; times in ms.
+#[utoipa::path(
+    get, path = "/v1/approvals/report", tag = "approvals",
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "where approval time goes", body = JsonObject),
+        (status = 400, description = "invalid days", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+        (status = 403, description = "not a manager or HQ", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn approvals_report(
     State(state): State<AppState>,
     caller: Caller,
-    q: Result<Query<orders::report::ReportQuery>, QueryRejection>,
+    q: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let q = query(q)?;
     let days = orders::report::parse_days(q.days.as_deref())?;
@@ -81,6 +105,16 @@ pub async fn approvals_report(
 }
 
 /// `GET /v1/inspections`: a page of inspections ([`InspectionQuery`] names the filters).
+#[utoipa::path(
+    get, path = "/v1/inspections", tag = "read",
+    params(InspectionQuery),
+    responses(
+        (status = 200, description = "a page of inspections", body = ListPage),
+        (status = 400, description = "an invalid filter, naming it", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn inspections(
     State(state): State<AppState>,
     caller: Caller,
@@ -93,6 +127,16 @@ pub async fn inspections(
 }
 
 /// `GET /v1/alerts`: a page of alerts ([`AlertQuery`] names the filters).
+#[utoipa::path(
+    get, path = "/v1/alerts", tag = "read",
+    params(AlertQuery),
+    responses(
+        (status = 200, description = "a page of alerts", body = ListPage),
+        (status = 400, description = "an invalid filter, naming it", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn alerts(
     State(state): State<AppState>,
     caller: Caller,
@@ -105,6 +149,14 @@ pub async fn alerts(
 }
 
 /// `GET /v1/overview`: the overview's figures ([`overview::Overview`]).
+#[utoipa::path(
+    get, path = "/v1/overview", tag = "read",
+    responses(
+        (status = 200, description = "the overview's figures", body = JsonObject),
+        (status = 401, description = "no valid session", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn overview(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let locale = crate::services::accounts::tenant_locale(state.storage.as_ref(), caller.tenant_id).await?;
     let figures = overview::at(state.storage.as_ref(), caller.tenant_id, &caller.scope(), &locale, now_ms()).await?;

@@ -6,24 +6,39 @@
 
 use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::http::HeaderMap;
 use axum::http::header::{HOST, ORIGIN};
 use axum::response::Response;
 
 use crate::error::Error;
 use crate::http::SYNC_BODY_LIMIT;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorBody};
 use crate::services::accounts::Caller;
 use crate::state::AppState;
 
 /// Upgrades to the live channel.
+#[utoipa::path(
+    get, path = "/v1/ws", tag = "sync",
+    responses(
+        (status = 101, description = "the live channel (WebSocket, docs/protocol.md)"),
+        (status = 400, description = "not a WebSocket upgrade", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+        (status = 403, description = "a foreign Origin", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn ws(
     State(state): State<AppState>,
     headers: HeaderMap,
     caller: Caller,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
     check_origin(&headers)?;
+    // axum's own refusal is plain text; answer in the relay's error shape.
+    let upgrade = upgrade.map_err(|rejection| {
+        Error::bad_request("not-websocket", format!("not a WebSocket upgrade: {}", rejection.body_text()))
+    })?;
     Ok(upgrade
         .max_message_size(SYNC_BODY_LIMIT)
         .on_upgrade(move |socket| crate::sync::live::session(state, caller, socket)))

@@ -1,6 +1,7 @@
 //! The HTTP surface (the contract is in `docs/architecture.md`): routes, body limits, and the one error
 //! mapping ([`error`]).
 
+pub mod api_keys;
 pub mod auth;
 pub mod blobs;
 pub mod caller;
@@ -13,6 +14,7 @@ pub mod imports;
 pub mod inspection_report;
 pub mod lists;
 pub mod live;
+pub mod openapi;
 pub mod out_of_office;
 pub mod revocation;
 pub mod security_headers;
@@ -38,6 +40,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/metrics", get(health::metrics))
+        .route("/v1/openapi.json", get(openapi::openapi_json))
         .route("/v1/auth/login", post(auth::login).layer(json))
         .route("/v1/auth/logout", post(auth::logout).layer(json))
         .route("/v1/sync", post(sync::sync).layer(DefaultBodyLimit::max(SYNC_BODY_LIMIT)))
@@ -61,8 +64,14 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/alerts", get(lists::alerts))
         .route("/v1/overview", get(lists::overview))
         .route("/v1/import/{dataset}", post(imports::import).layer(DefaultBodyLimit::max(imports::IMPORT_BODY_LIMIT)))
+        .route(
+            "/v1/import/{dataset}/batch",
+            post(imports::import_batch).layer(DefaultBodyLimit::max(imports::BATCH_BODY_LIMIT)),
+        )
         .merge(crate::dashboard::routes())
         .route("/v1/inspections/{id}/report", get(inspection_report::report))
+        .route("/v1/api-keys", get(api_keys::list).post(api_keys::create).layer(json))
+        .route("/v1/api-keys/{id}/revoke", post(api_keys::revoke))
         .route("/v1/devices/{id}/revoke", post(revocation::revoke_device))
         .route("/v1/users/{username}/disable", post(revocation::disable_user))
         .layer(axum::middleware::from_fn_with_state(state.clone(), health::track))

@@ -13,13 +13,15 @@ use serde_json::{Value, json};
 
 use crate::error::Error;
 use crate::http::error::ApiError;
+use crate::http::error::ErrorBody;
+use crate::http::openapi::JsonObject;
 use crate::services::accounts::Caller;
 use crate::services::orders::delegation;
 use crate::state::AppState;
 use crate::storage::Delegation;
 
 /// The body of `PUT /v1/me/out-of-office`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutOfOfficeBody {
     /// The delegate's username.
@@ -43,12 +45,32 @@ async fn json_of(state: &AppState, caller: &Caller, delegation: Option<Delegatio
 }
 
 /// `GET /v1/me/out-of-office`.
+#[utoipa::path(
+    get, path = "/v1/me/out-of-office", tag = "approvals",
+    responses(
+        (status = 200, description = "the caller's delegation, or null", body = JsonObject),
+        (status = 401, description = "no valid session", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn show(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let delegation = delegation::out_of_office(state.storage.as_ref(), &caller).await?;
     Ok(Json(json!({ "out_of_office": json_of(&state, &caller, delegation).await? })))
 }
 
 /// `PUT /v1/me/out-of-office`.
+#[utoipa::path(
+    put, path = "/v1/me/out-of-office", tag = "approvals",
+    request_body = OutOfOfficeBody,
+    responses(
+        (status = 200, description = "the delegation set", body = JsonObject),
+        (status = 400, description = "invalid delegate or times", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+        (status = 403, description = "this role approves nothing", body = ErrorBody),
+        (status = 413, description = "body too large", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn set(
     State(state): State<AppState>,
     caller: Caller,
@@ -63,6 +85,14 @@ pub async fn set(
 }
 
 /// `DELETE /v1/me/out-of-office`.
+#[utoipa::path(
+    delete, path = "/v1/me/out-of-office", tag = "approvals",
+    responses(
+        (status = 200, description = "whether a delegation ended", body = JsonObject),
+        (status = 401, description = "no valid session", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn clear(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let ended = delegation::clear_out_of_office(state.storage.as_ref(), &caller).await?;
     Ok(Json(json!({ "ended": ended })))

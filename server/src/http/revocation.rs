@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 
 use crate::error::Error;
 use crate::http::error::ApiError;
+use crate::http::error::ErrorBody;
+use crate::http::openapi::JsonObject;
 use crate::services::accounts::{self, Caller};
 use crate::state::AppState;
 
@@ -20,6 +22,18 @@ fn path_value(path: Result<Path<String>, PathRejection>, what: &str) -> Result<S
 }
 
 /// `POST /v1/devices/{id}/revoke`.
+#[utoipa::path(
+    post, path = "/v1/devices/{id}/revoke", tag = "admin",
+    params(("id" = String, Path, description = "the device id")),
+    responses(
+        (status = 200, description = "the device is revoked: its phone erases its data", body = JsonObject),
+        (status = 400, description = "invalid id", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+        (status = 403, description = "not HQ", body = ErrorBody),
+        (status = 404, description = "no such device in the tenant", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn revoke_device(
     State(state): State<AppState>,
     caller: Caller,
@@ -32,6 +46,18 @@ pub async fn revoke_device(
 }
 
 /// `POST /v1/users/{username}/disable`.
+#[utoipa::path(
+    post, path = "/v1/users/{username}/disable", tag = "admin",
+    params(("username" = String, Path, description = "the username")),
+    responses(
+        (status = 200, description = "the user is disabled: their phones erase their data", body = JsonObject),
+        (status = 400, description = "invalid username", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+        (status = 403, description = "not HQ", body = ErrorBody),
+        (status = 404, description = "no such user in the tenant", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn disable_user(
     State(state): State<AppState>,
     caller: Caller,

@@ -10,7 +10,9 @@ use fieldsync_core::sync::protocol::{self, ANSWER_BUDGET_HEADER, SyncRequest};
 
 use crate::error::Error;
 use crate::http::SYNC_BODY_LIMIT;
+use crate::http::error::ErrorBody;
 use crate::http::error::{ApiError, body_error};
+use crate::http::openapi::Binary;
 use crate::services::accounts::Caller;
 use crate::state::AppState;
 
@@ -18,6 +20,17 @@ use crate::state::AppState;
 pub const SYNC_MEDIA_TYPE: &str = "application/x-fieldsync-sync";
 
 /// One sync round trip.
+#[utoipa::path(
+    post, path = "/v1/sync", tag = "sync",
+    request_body(content = Binary, content_type = "application/x-fieldsync-sync", description = "a sync request (docs/protocol.md)"),
+    responses(
+        (status = 200, description = "the sync answer (docs/protocol.md)", content_type = "application/x-fieldsync-sync", body = Binary),
+        (status = 400, description = "malformed sync message", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+        (status = 413, description = "body above 8 MiB", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn sync(
     State(state): State<AppState>,
     caller: Caller,

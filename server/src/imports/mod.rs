@@ -19,8 +19,10 @@
 //!
 //! The command line and `POST /v1/import/{dataset}` (which first streams the body to a temporary
 //! file) both call [`import_file`]; the command line shows [`Progress`] through [`display`]. The
-//! reader is [`csv`], the row checks [`check`].
+//! reader is [`csv`], the row checks [`check`]. JSON batches (`POST /v1/import/{dataset}/batch`,
+//! [`batch`]) become such a file and go the same way.
 
+pub mod batch;
 pub mod catalog;
 pub mod check;
 pub mod csv;

@@ -4,8 +4,8 @@
 //! [`Storage`] is everything the relay persists: accounts and sessions ([`AccountStore`]),
 //! documents and the change feed ([`DocStore`]), photo metadata ([`BlobStore`]), the job queue
 //! ([`JobStore`]), imported sales and purchases ([`SalesStore`]), per-tenant settings
-//! ([`TenantSettingsStore`]). Photo bytes live
-//! in a content-addressed folder ([`crate::blobs`]).
+//! ([`TenantSettingsStore`]), the API keys and import batches of integrations
+//! ([`IntegrationStore`]). Photo bytes live in a content-addressed folder ([`crate::blobs`]).
 //!
 //! Backends: [`sqlite`] (the embedded default, one file) and [`postgres`] (several relay nodes on
 //! one database). Both mirror each other exactly; `server/tests/storage_contract.rs` runs the
@@ -14,6 +14,7 @@
 mod accounts;
 mod blobs;
 mod docs;
+mod integrations;
 mod jobs;
 pub mod postgres;
 pub mod queries;
@@ -25,6 +26,7 @@ pub mod sqlite;
 pub use accounts::*;
 pub use blobs::*;
 pub use docs::*;
+pub use integrations::*;
 pub use jobs::*;
 pub use read_model::{ReadModelStore, RowChange};
 pub use sales::*;
@@ -38,6 +40,7 @@ pub trait Storage:
     + JobStore
     + SalesStore
     + TenantSettingsStore
+    + IntegrationStore
     + ReadModelStore
     + Send
     + Sync
@@ -52,6 +55,7 @@ impl<
         + JobStore
         + SalesStore
         + TenantSettingsStore
+        + IntegrationStore
         + ReadModelStore
         + Send
         + Sync

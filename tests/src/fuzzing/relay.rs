@@ -215,6 +215,7 @@ async fn seed() -> Template {
         region: Some(REGION.to_owned()),
         device_id: device.id,
         device_unsynced_docs: None,
+        key: None,
     };
     let verdict = admit(&state, &rep, &order_id(), Incoming::Changes(&order().save())).await.expect("admit the order");
     assert_eq!(verdict, Verdict::Accepted { reply: None }, "the fixture's order is admitted");

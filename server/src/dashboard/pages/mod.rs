@@ -7,6 +7,7 @@
 //! ones still built with `format!` pass each user-provided string through
 //! [`esc`](super::html::esc).
 
+mod api_keys;
 mod approvals;
 mod devices;
 mod filters;
@@ -19,6 +20,7 @@ mod out_of_office;
 mod overview;
 mod policy;
 
+pub use api_keys::*;
 pub use approvals::*;
 pub use devices::*;
 pub use inspection_list::*;
@@ -49,6 +51,7 @@ fn nav(role: Role) -> Vec<NavItem> {
     }
     if role == Role::Hq {
         items.push(NavItem { href: "/dashboard/policy", label: "Policy" });
+        items.push(NavItem { href: "/dashboard/api-keys", label: "API keys" });
     }
     if Section::Inspections.allows(role) {
         items.push(NavItem { href: "/dashboard/inspections", label: "Inspections" });

@@ -6,6 +6,7 @@
 
 use fieldsync_core::Role;
 
+use super::KeyGrant;
 use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::storage::SessionRecord;
@@ -30,6 +31,9 @@ pub struct Caller {
     /// The documents the device held unsynced at the end of its last sync, as stored (the sync
     /// round records a new count only when it differs).
     pub device_unsynced_docs: Option<i64>,
+    /// For an integration's API key: the key and its scopes (the only things it may do). `None`
+    /// for a person's session.
+    pub key: Option<KeyGrant>,
 }
 
 impl Caller {
@@ -65,6 +69,7 @@ pub fn check_session(record: SessionRecord, now_ms: i64) -> Result<Caller> {
         region: record.region,
         device_id: record.device_id,
         device_unsynced_docs: record.device_unsynced_docs,
+        key: None,
     })
 }
 

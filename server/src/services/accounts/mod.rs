@@ -30,10 +30,15 @@ use crate::error::{Error, Result};
 use crate::locale::Locale;
 use crate::storage::{NewSession, NewUser, Storage, Tenant, User};
 
+mod api_keys;
 mod caller;
 mod revocation;
 
 pub use crate::storage::LoginFailureStore;
+pub use api_keys::{
+    CreatedKey, KEY_PREFIX, KEY_SCOPES, KeyGrant, KeyLimiter, KeyScope, authenticate_key, create_api_key, is_api_key,
+    list_api_keys, parse_scopes, revoke_api_key, scopes_of, validate_key_name,
+};
 pub use caller::{Caller, check_session};
 pub use revocation::{disable_user_as, revoke_device_as};
 
@@ -208,9 +213,15 @@ async fn blocking<R: Send + 'static>(f: impl FnOnce() -> Result<R> + Send + 'sta
     outcome.await.map_err(|_| Error::Storage("password hashing task failed".into()))?
 }
 
-/// A new bearer token: 32 random bytes, base64url without padding (43 characters).
+/// A new bearer token: 32 random bytes, base64url without padding (43 characters), never one
+/// that starts like an API key ([`KEY_PREFIX`]).
 pub fn new_token() -> String {
-    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+    loop {
+        let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+        if !is_api_key(&token) {
+            return token;
+        }
+    }
 }
 
 /// What is stored for a token: its SHA-256 as lowercase hex.

@@ -12,7 +12,8 @@ use crate::storage::Storage;
 use crate::storage::queries::{self, AlertFilter, AlertListRow, Cursor, Page};
 
 /// An alerts query as a URL carries it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AlertQuery {
     /// `open` or `closed`.
     pub state: Option<String>,

@@ -15,7 +15,8 @@ use crate::storage::queries::{self, Cursor, InspectionFigures, InspectionFilter,
 pub const STATUSES: [&str; 2] = ["open", "checked-out"];
 
 /// An inspections query as a URL carries it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InspectionQuery {
     /// `open` or `checked-out`.
     pub status: Option<String>,

@@ -17,7 +17,8 @@ pub const STATUSES: [&str; 5] = ["draft", "submitted", "needs-approval", "approv
 
 /// An orders query as a URL carries it. Every field is optional; a bad one is refused with a
 /// message naming it (nothing is silently ignored).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrderQuery {
     /// One of [`STATUSES`].
     pub status: Option<String>,

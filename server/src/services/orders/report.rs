@@ -76,7 +76,8 @@ pub struct ApprovalsReport {
 }
 
 /// The report's query as a URL carries it: `days` is 30 (default) or 90.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// The period in days.
     pub days: Option<String>,
