@@ -118,6 +118,9 @@ pub struct Config {
     /// throttling then counts the forwarded client address, not the proxy's
     /// (`http::client_address`).
     pub trusted_proxies: Vec<IpAddr>,
+    /// A NATS server with JetStream to push the event feed to (`serve --nats`), e.g.
+    /// `nats://127.0.0.1:4222`; none: the feed is only pulled (`GET /v1/events`).
+    pub nats_url: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -140,6 +143,7 @@ impl std::fmt::Debug for Config {
             .field("delivery_jobs", &self.delivery_jobs)
             .field("behind_https", &self.behind_https)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("nats_url", &self.nats_url.as_deref().map(redact))
             .finish()
     }
 }
@@ -165,6 +169,7 @@ impl Config {
             delivery_jobs: 4,
             behind_https: false,
             trusted_proxies: Vec::new(),
+            nats_url: None,
         }
     }
 

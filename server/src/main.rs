@@ -74,6 +74,10 @@ enum Command {
         /// The certificate's private key (PEM); needs --tls-cert.
         #[arg(long, env = "FIELDSYNC_TLS_KEY", requires = "tls_cert")]
         tls_key: Option<std::path::PathBuf>,
+        /// Push the event feed to this NATS server's JetStream (nats://host:port), subject
+        /// fieldsync.<tenant>.<type> (docs/events.md).
+        #[arg(long, env = "FIELDSYNC_NATS")]
+        nats: Option<String>,
     },
     /// Administer tenants and users.
     Admin {
@@ -286,6 +290,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             delivery_jobs,
             tls_cert,
             tls_key,
+            nats,
         } => {
             let mut config = config_from(&storage)?;
             config.listen = listen;
@@ -297,6 +302,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 config.work_jobs = usize::from(work_jobs);
             }
             config.delivery_jobs = usize::from(delivery_jobs);
+            config.nats_url = nats;
             serve(config, tls).await
         }
         Command::Admin { storage, command } => {

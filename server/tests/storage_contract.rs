@@ -69,6 +69,7 @@ fn write(id: &DocumentId, meta: DocMeta, expected: Vec<Head>, heads: Vec<Head>, 
         blobs: Vec::new(),
         job: None,
         read_model: Vec::new(),
+        events: Vec::new(),
     }
 }
 

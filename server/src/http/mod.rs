@@ -8,6 +8,7 @@ pub mod client_address;
 pub mod decisions;
 pub mod docs;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod imports;
 pub mod inspection_report;
@@ -60,6 +61,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/inspections", get(lists::inspections))
         .route("/v1/alerts", get(lists::alerts))
         .route("/v1/overview", get(lists::overview))
+        .route("/v1/events", get(events::list))
         .route("/v1/import/{dataset}", post(imports::import).layer(DefaultBodyLimit::max(imports::IMPORT_BODY_LIMIT)))
         .merge(crate::dashboard::routes())
         .route("/v1/inspections/{id}/report", get(inspection_report::report))

@@ -4,7 +4,7 @@
 //! [`Storage`] is everything the relay persists: accounts and sessions ([`AccountStore`]),
 //! documents and the change feed ([`DocStore`]), photo metadata ([`BlobStore`]), the job queue
 //! ([`JobStore`]), imported sales and purchases ([`SalesStore`]), per-tenant settings
-//! ([`TenantSettingsStore`]). Photo bytes live
+//! ([`TenantSettingsStore`]), the event outbox ([`EventStore`]). Photo bytes live
 //! in a content-addressed folder ([`crate::blobs`]).
 //!
 //! Backends: [`sqlite`] (the embedded default, one file) and [`postgres`] (several relay nodes on
@@ -14,6 +14,7 @@
 mod accounts;
 mod blobs;
 mod docs;
+mod events;
 mod jobs;
 pub mod postgres;
 pub mod queries;
@@ -25,6 +26,7 @@ pub mod sqlite;
 pub use accounts::*;
 pub use blobs::*;
 pub use docs::*;
+pub use events::*;
 pub use jobs::*;
 pub use read_model::{ReadModelStore, RowChange};
 pub use sales::*;
@@ -39,6 +41,7 @@ pub trait Storage:
     + SalesStore
     + TenantSettingsStore
     + ReadModelStore
+    + EventStore
     + Send
     + Sync
     + 'static
@@ -53,6 +56,7 @@ impl<
         + SalesStore
         + TenantSettingsStore
         + ReadModelStore
+        + EventStore
         + Send
         + Sync
         + 'static,

@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     // 0016 is main's (read-model indexes), merged before this one.
     include_str!("migrations/0016_read_model_at_scale.sql"),
     include_str!("migrations/0017_approval_deadlines.sql"),
+    include_str!("migrations/0018_events.sql"),
 ];
 
 /// The schema version this code writes.

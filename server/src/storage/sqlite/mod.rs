@@ -7,6 +7,7 @@
 mod accounts;
 mod blobs;
 mod docs;
+mod events;
 mod jobs;
 mod migrations;
 mod read_model;

@@ -1,0 +1,32 @@
+-- The event outbox (docs/events.md): business events written in the transaction of the change
+-- that causes them. `seq` is the tenant's position, drawn from `event_positions` so that it only
+-- grows in commit order; `id` is derived from what the event is about, one event per id.
+CREATE TABLE events (
+    tenant_id BIGINT NOT NULL,
+    seq BIGINT NOT NULL,
+    id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    occurred_at BIGINT NOT NULL,
+    recorded_at BIGINT NOT NULL,
+    version BIGINT NOT NULL,
+    payload TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, seq),
+    UNIQUE (tenant_id, id)
+);
+CREATE INDEX events_type ON events(tenant_id, type, seq);
+
+CREATE TABLE event_positions (
+    tenant_id BIGINT PRIMARY KEY,
+    last_seq BIGINT NOT NULL
+);
+
+-- How far each destination (`nats`, …) has delivered each tenant's events: advanced only after
+-- the destination acknowledged them.
+CREATE TABLE event_cursors (
+    destination TEXT NOT NULL,
+    tenant_id BIGINT NOT NULL,
+    last_seq BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (destination, tenant_id)
+);
