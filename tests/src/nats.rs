@@ -30,12 +30,7 @@ impl NatsServer {
     pub fn start() -> Option<Self> {
         nats_server_binary()?;
         let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-        let mut server = Self {
-            url: format!("nats://127.0.0.1:{port}"),
-            port,
-            store: crate::temp_dir(),
-            child: None,
-        };
+        let mut server = Self { url: format!("nats://127.0.0.1:{port}"), port, store: crate::temp_dir(), child: None };
         server.restart();
         Some(server)
     }
