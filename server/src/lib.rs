@@ -58,13 +58,15 @@ pub use state::AppState;
 
 /// Starts the relay's background work on the current tokio runtime: the job queue
 /// ([`jobs::run_queue`]), the alert schedule ([`jobs::evaluate_alerts::run_schedule`]), the expiry of
-/// abandoned photo uploads ([`blobs::run_upload_expiry`]) and, with a NATS server configured, the
-/// event publisher ([`jobs::publish_events::run`]). All stop when [`AppState::shutdown`]
+/// abandoned photo uploads ([`blobs::run_upload_expiry`]), the event subscriptions' webhooks
+/// ([`jobs::deliver_events::run`]) and, with a NATS server configured, the event publisher
+/// ([`jobs::publish_events::run`]). All stop when [`AppState::shutdown`]
 /// is triggered.
 pub fn spawn_workers(state: &AppState) {
     tokio::spawn(jobs::run_queue(state.clone()));
     tokio::spawn(jobs::evaluate_alerts::run_schedule(state.clone()));
     tokio::spawn(blobs::run_upload_expiry(state.clone()));
+    tokio::spawn(jobs::deliver_events::run(state.clone()));
     if state.config.nats_url.is_some() {
         tokio::spawn(jobs::publish_events::run(state.clone()));
     }

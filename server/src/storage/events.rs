@@ -40,6 +40,44 @@ pub struct StoredEvent {
     pub recorded_at: i64,
 }
 
+/// A webhook subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    /// The tenant.
+    pub tenant_id: i64,
+    /// Its id.
+    pub id: String,
+    /// Where events are POSTed.
+    pub url: String,
+    /// The HMAC-SHA256 signing secret.
+    pub secret: String,
+    /// The types it receives (all when empty).
+    pub types: Vec<String>,
+    /// When HQ created it, ms since the Unix epoch.
+    pub created_at: i64,
+}
+
+/// An event a subscription's receiver refused through every retry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The tenant.
+    pub tenant_id: i64,
+    /// The subscription.
+    pub subscription_id: String,
+    /// The event's position.
+    pub seq: u64,
+    /// The event's id.
+    pub event_id: String,
+    /// Its type.
+    pub event_type: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// What the last attempt got.
+    pub last_error: String,
+    /// When it was given up, ms since the Unix epoch.
+    pub failed_at: i64,
+}
+
 /// The outbox.
 #[async_trait]
 pub trait EventStore {
@@ -60,4 +98,25 @@ pub trait EventStore {
 
     /// Where `destination` stands for the tenant (0: nothing delivered).
     async fn event_cursor(&self, destination: &str, tenant_id: i64) -> Result<u64>;
+
+    /// The tenant's last event position (0: no event yet).
+    async fn last_event_seq(&self, tenant_id: i64) -> Result<u64>;
+
+    /// Puts `destination` at `seq`, back or forward (a replay).
+    async fn set_event_cursor(&self, destination: &str, tenant_id: i64, seq: u64) -> Result<()>;
+
+    /// Stores a new subscription.
+    async fn create_subscription(&self, subscription: Subscription) -> Result<()>;
+
+    /// Subscriptions of one tenant, or of every tenant, by tenant and id.
+    async fn subscriptions(&self, tenant_id: Option<i64>) -> Result<Vec<Subscription>>;
+
+    /// Deletes a subscription, its cursor and its dead letters; false when there was none.
+    async fn delete_subscription(&self, tenant_id: i64, id: &str) -> Result<bool>;
+
+    /// Records an event given up for a subscription.
+    async fn record_dead_letter(&self, letter: DeadLetter) -> Result<()>;
+
+    /// A subscription's dead letters, in event order.
+    async fn dead_letters(&self, tenant_id: i64, subscription_id: &str) -> Result<Vec<DeadLetter>>;
 }

@@ -6,6 +6,7 @@
 //! ([`crate::events`], [`crate::storage::EventStore`]); this module only reads them.
 
 pub mod jetstream;
+pub mod webhooks;
 
 use fieldsync_core::Role;
 use serde::Deserialize;

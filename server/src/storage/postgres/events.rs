@@ -9,7 +9,7 @@ use tokio_postgres::Row;
 
 use super::{Params, PostgresStorage, to_i64, to_u64};
 use crate::error::Result;
-use crate::storage::{EventStore, NewEvent, StoredEvent};
+use crate::storage::{DeadLetter, EventStore, NewEvent, StoredEvent, Subscription};
 
 /// Stores `events` inside the caller's transaction, each at the tenant's next position; an event
 /// whose id is stored already is skipped (the same change derived again).
@@ -158,5 +158,131 @@ impl EventStore for PostgresStorage {
             .await?;
         let row = client.query_opt(&statement, &[&destination, &tenant_id]).await?;
         Ok(row.map(|r| r.try_get::<_, i64>(0)).transpose()?.map(to_u64).unwrap_or(0))
+    }
+
+    async fn last_event_seq(&self, tenant_id: i64) -> Result<u64> {
+        let client = self.client().await?;
+        let row = client.query_opt("SELECT last_seq FROM event_positions WHERE tenant_id = $1", &[&tenant_id]).await?;
+        Ok(row.map(|r| r.try_get::<_, i64>(0)).transpose()?.map(to_u64).unwrap_or(0))
+    }
+
+    async fn set_event_cursor(&self, destination: &str, tenant_id: i64, seq: u64) -> Result<()> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(
+                "INSERT INTO event_cursors (destination, tenant_id, last_seq, updated_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (destination, tenant_id) DO UPDATE
+                 SET last_seq = excluded.last_seq, updated_at = excluded.updated_at",
+            )
+            .await?;
+        client.execute(&statement, &[&destination, &tenant_id, &to_i64(seq), &fieldsync_core::clock::now_ms()]).await?;
+        Ok(())
+    }
+
+    async fn create_subscription(&self, subscription: Subscription) -> Result<()> {
+        let client = self.client().await?;
+        let types = subscription.types.join(",");
+        client
+            .execute(
+                "INSERT INTO event_subscriptions (tenant_id, id, url, secret, types, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    &subscription.tenant_id,
+                    &subscription.id,
+                    &subscription.url,
+                    &subscription.secret,
+                    &types,
+                    &subscription.created_at,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn subscriptions(&self, tenant_id: Option<i64>) -> Result<Vec<Subscription>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT tenant_id, id, url, secret, types, created_at FROM event_subscriptions
+                 WHERE $1::BIGINT IS NULL OR tenant_id = $1 ORDER BY tenant_id, id",
+                &[&tenant_id],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let types: String = r.try_get(4)?;
+                Ok(Subscription {
+                    tenant_id: r.try_get(0)?,
+                    id: r.try_get(1)?,
+                    url: r.try_get(2)?,
+                    secret: r.try_get(3)?,
+                    types: types.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect(),
+                    created_at: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_subscription(&self, tenant_id: i64, id: &str) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let deleted =
+            tx.execute("DELETE FROM event_subscriptions WHERE tenant_id = $1 AND id = $2", &[&tenant_id, &id]).await?;
+        tx.execute("DELETE FROM event_dead_letters WHERE tenant_id = $1 AND subscription_id = $2", &[&tenant_id, &id])
+            .await?;
+        let destination = format!("webhook:{id}");
+        tx.execute("DELETE FROM event_cursors WHERE tenant_id = $1 AND destination = $2", &[&tenant_id, &destination])
+            .await?;
+        tx.commit().await?;
+        Ok(deleted > 0)
+    }
+
+    async fn record_dead_letter(&self, letter: DeadLetter) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO event_dead_letters
+                     (tenant_id, subscription_id, seq, event_id, event_type, attempts, last_error, failed_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (tenant_id, subscription_id, seq) DO UPDATE SET attempts = excluded.attempts,
+                     last_error = excluded.last_error, failed_at = excluded.failed_at",
+                &[
+                    &letter.tenant_id,
+                    &letter.subscription_id,
+                    &to_i64(letter.seq),
+                    &letter.event_id,
+                    &letter.event_type,
+                    &letter.attempts,
+                    &letter.last_error,
+                    &letter.failed_at,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn dead_letters(&self, tenant_id: i64, subscription_id: &str) -> Result<Vec<DeadLetter>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT tenant_id, subscription_id, seq, event_id, event_type, attempts, last_error, failed_at
+                 FROM event_dead_letters WHERE tenant_id = $1 AND subscription_id = $2 ORDER BY seq",
+                &[&tenant_id, &subscription_id],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(DeadLetter {
+                    tenant_id: r.try_get(0)?,
+                    subscription_id: r.try_get(1)?,
+                    seq: to_u64(r.try_get(2)?),
+                    event_id: r.try_get(3)?,
+                    event_type: r.try_get(4)?,
+                    attempts: r.try_get(5)?,
+                    last_error: r.try_get(6)?,
+                    failed_at: r.try_get(7)?,
+                })
+            })
+            .collect()
     }
 }

@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, param
 
 use super::SqliteStorage;
 use crate::error::Result;
-use crate::storage::{EventStore, NewEvent, StoredEvent};
+use crate::storage::{DeadLetter, EventStore, NewEvent, StoredEvent, Subscription};
 
 /// Stores `events` inside the caller's transaction, each at the tenant's next position; an event
 /// whose id is stored already is skipped (the same change derived again).
@@ -162,6 +162,142 @@ impl EventStore for SqliteStorage {
                 .query_row(params![destination, tenant_id], |r| r.get(0))
                 .optional()?;
             Ok(seq.unwrap_or(0).max(0) as u64)
+        })
+        .await
+    }
+
+    async fn last_event_seq(&self, tenant_id: i64) -> Result<u64> {
+        self.read(move |conn| {
+            let seq: Option<i64> = conn
+                .prepare_cached("SELECT last_seq FROM event_positions WHERE tenant_id = ?1")?
+                .query_row([tenant_id], |r| r.get(0))
+                .optional()?;
+            Ok(seq.unwrap_or(0).max(0) as u64)
+        })
+        .await
+    }
+
+    async fn set_event_cursor(&self, destination: &str, tenant_id: i64, seq: u64) -> Result<()> {
+        let destination = destination.to_owned();
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO event_cursors (destination, tenant_id, last_seq, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(destination, tenant_id) DO UPDATE
+                 SET last_seq = excluded.last_seq, updated_at = excluded.updated_at",
+            )?
+            .execute(params![destination, tenant_id, seq_value(seq), fieldsync_core::clock::now_ms()])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_subscription(&self, subscription: Subscription) -> Result<()> {
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO event_subscriptions (tenant_id, id, url, secret, types, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                subscription.tenant_id,
+                subscription.id,
+                subscription.url,
+                subscription.secret,
+                subscription.types.join(","),
+                subscription.created_at
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn subscriptions(&self, tenant_id: Option<i64>) -> Result<Vec<Subscription>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT tenant_id, id, url, secret, types, created_at FROM event_subscriptions
+                 WHERE ?1 IS NULL OR tenant_id = ?1 ORDER BY tenant_id, id",
+            )?;
+            let rows = stmt
+                .query_map([tenant_id], |r| {
+                    let types: String = r.get(4)?;
+                    Ok(Subscription {
+                        tenant_id: r.get(0)?,
+                        id: r.get(1)?,
+                        url: r.get(2)?,
+                        secret: r.get(3)?,
+                        types: types.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect(),
+                        created_at: r.get(5)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn delete_subscription(&self, tenant_id: i64, id: &str) -> Result<bool> {
+        let id = id.to_owned();
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let deleted =
+                tx.execute("DELETE FROM event_subscriptions WHERE tenant_id = ?1 AND id = ?2", params![tenant_id, id])?;
+            tx.execute(
+                "DELETE FROM event_dead_letters WHERE tenant_id = ?1 AND subscription_id = ?2",
+                params![tenant_id, id],
+            )?;
+            tx.execute(
+                "DELETE FROM event_cursors WHERE tenant_id = ?1 AND destination = ?2",
+                params![tenant_id, format!("webhook:{id}")],
+            )?;
+            tx.commit()?;
+            Ok(deleted > 0)
+        })
+        .await
+    }
+
+    async fn record_dead_letter(&self, letter: DeadLetter) -> Result<()> {
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO event_dead_letters
+                     (tenant_id, subscription_id, seq, event_id, event_type, attempts, last_error, failed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                letter.tenant_id,
+                letter.subscription_id,
+                seq_value(letter.seq),
+                letter.event_id,
+                letter.event_type,
+                letter.attempts,
+                letter.last_error,
+                letter.failed_at
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn dead_letters(&self, tenant_id: i64, subscription_id: &str) -> Result<Vec<DeadLetter>> {
+        let subscription_id = subscription_id.to_owned();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT tenant_id, subscription_id, seq, event_id, event_type, attempts, last_error, failed_at
+                 FROM event_dead_letters WHERE tenant_id = ?1 AND subscription_id = ?2 ORDER BY seq",
+            )?;
+            let rows = stmt
+                .query_map(params![tenant_id, subscription_id], |r| {
+                    Ok(DeadLetter {
+                        tenant_id: r.get(0)?,
+                        subscription_id: r.get(1)?,
+                        seq: r.get::<_, i64>(2)?.max(0) as u64,
+                        event_id: r.get(3)?,
+                        event_type: r.get(4)?,
+                        attempts: r.get(5)?,
+                        last_error: r.get(6)?,
+                        failed_at: r.get(7)?,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
         })
         .await
     }

@@ -30,3 +30,28 @@ CREATE TABLE event_cursors (
     updated_at INTEGER NOT NULL,
     PRIMARY KEY (destination, tenant_id)
 );
+
+-- Webhook subscriptions (HQ's): each gets the events of its types, signed with its secret; its
+-- position is its `event_cursors` row (destination `webhook:<id>`).
+CREATE TABLE event_subscriptions (
+    tenant_id INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    types TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+
+-- Events a subscription's receiver refused through every retry: kept for HQ to see and replay.
+CREATE TABLE event_dead_letters (
+    tenant_id INTEGER NOT NULL,
+    subscription_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    last_error TEXT NOT NULL,
+    failed_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, subscription_id, seq)
+);
