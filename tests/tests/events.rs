@@ -256,3 +256,148 @@ fn the_pull_feed_pages_by_cursor_filters_by_type_and_refuses_bad_queries_and_non
     assert_eq!(answer.status, 403);
     assert_eq!(http("GET", &format!("{}/v1/events", relay.base_url), None, &[], vec![]).status, 401);
 }
+
+/// What a webhook receiver saw.
+#[derive(Default)]
+struct Inbox {
+    /// Attempts per event id.
+    attempts: std::collections::HashMap<String, u32>,
+    /// Bodies answered 2xx, in arrival order.
+    accepted: Vec<Value>,
+    /// Attempts whose signature did not check.
+    bad_signatures: usize,
+}
+
+/// A real HTTP server on a loopback port that answers 500 to the first `failures` attempts at
+/// each event and 204 after, checking each attempt's signature with `secret`.
+fn start_receiver(
+    relay: &Relay,
+    failures: u32,
+    secret: &'static str,
+) -> (String, std::sync::Arc<std::sync::Mutex<Inbox>>) {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, StatusCode};
+    let inbox = std::sync::Arc::new(std::sync::Mutex::new(Inbox::default()));
+    let seen = inbox.clone();
+    let handler = move |headers: HeaderMap, body: Bytes| {
+        let seen = seen.clone();
+        async move {
+            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            let body = String::from_utf8_lossy(&body).into_owned();
+            let timestamp: i64 = header("x-fieldsync-timestamp").parse().unwrap_or(0);
+            let expected = fieldsync_server::services::alerts::webhook::signature(secret, timestamp, &body).unwrap();
+            let mut inbox = seen.lock().unwrap();
+            if header("x-fieldsync-signature") != expected {
+                inbox.bad_signatures += 1;
+            }
+            let id = header("x-fieldsync-event-id");
+            let attempts = inbox.attempts.entry(id).or_default();
+            *attempts += 1;
+            if *attempts <= failures {
+                return StatusCode::INTERNAL_SERVER_ERROR;
+            }
+            inbox.accepted.push(serde_json::from_str(&body).unwrap());
+            StatusCode::NO_CONTENT
+        }
+    };
+    let app = axum::Router::new().route("/hook", axum::routing::post(handler));
+    let listener = relay.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    relay.spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, inbox)
+}
+
+fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    done()
+}
+
+#[test]
+fn a_webhook_receiver_that_fails_twice_then_succeeds_gets_each_event_once_signed_and_in_order() {
+    let relay = Relay::start_with(|config| {
+        config.subscription_retry = Duration::from_millis(20);
+        config.subscription_attempts = 4;
+    });
+    relay.spawn(fieldsync_server::jobs::deliver_events::run(relay.state.clone()));
+    const SECRET: &str = "a-long-enough-secret";
+    let (flaky_url, flaky) = start_receiver(&relay, 2, SECRET);
+    let (down_url, down) = start_receiver(&relay, u32::MAX, SECRET);
+    let hq = relay.users(fieldsync_core::Role::Hq, None)[0].clone();
+    let token = hq_token(&relay.base_url, &hq, &relay.login_of(&hq).password);
+    let subscribe = |url: &str, types: &str| {
+        let body = serde_json::json!({"url": url, "secret": SECRET, "types": types}).to_string();
+        let content = [("content-type", "application/json")];
+        let answer =
+            http("POST", &format!("{}/v1/webhooks", relay.base_url), Some(&token), &content, body.into_bytes());
+        assert_eq!(answer.status, 201, "{}", String::from_utf8_lossy(&answer.body));
+        answer.json()["id"].as_str().unwrap().to_owned()
+    };
+    let flaky_id = subscribe(&flaky_url, "order.submitted,order.reviewed");
+    let down_id = subscribe(&down_url, "order.submitted");
+    // Bad input is refused and stores nothing.
+    let bad = http(
+        "POST",
+        &format!("{}/v1/webhooks", relay.base_url),
+        Some(&token),
+        &[("content-type", "application/json")],
+        serde_json::json!({"url": "ftp://x", "secret": SECRET}).to_string().into_bytes(),
+    );
+    assert_eq!((bad.status, bad.error_code().as_str()), (400, "invalid-webhook"));
+
+    let rep = relay.users(fieldsync_core::Role::Rep, None)[0].clone();
+    let phone = relay.synced_phone(&rep);
+    submit_orders(&phone, 3);
+    phone.sync();
+    assert!(relay.wait_for_jobs(Duration::from_secs(60)), "the reviews ran");
+    let url = format!("{}/v1/events?types=order.submitted,order.reviewed", relay.base_url);
+    let expected: Vec<Value> =
+        http("GET", &url, Some(&token), &[], vec![]).json()["events"].as_array().unwrap().clone();
+    assert_eq!(expected.len(), 6, "3 submissions and 3 verdicts");
+
+    assert!(
+        wait_until(Duration::from_secs(60), || flaky.lock().unwrap().accepted.len() >= expected.len()),
+        "the flaky receiver got every event"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    {
+        let inbox = flaky.lock().unwrap();
+        assert_eq!(inbox.accepted, expected, "each event once, in feed order, as the feed has it");
+        assert!(inbox.attempts.values().all(|n| *n == 3), "two failures then a success: {:?}", inbox.attempts);
+        assert_eq!(inbox.bad_signatures, 0);
+    }
+
+    // The receiver that never answers 2xx: every event a dead letter, visible to HQ.
+    let listed = || http("GET", &format!("{}/v1/webhooks", relay.base_url), Some(&token), &[], vec![]).json();
+    assert!(
+        wait_until(Duration::from_secs(60), || {
+            listed()["subscriptions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["id"] == down_id.as_str() && s["dead_letters"].as_array().unwrap().len() == 3)
+        }),
+        "the three submissions are dead letters: {}",
+        listed()
+    );
+    assert!(down.lock().unwrap().accepted.is_empty());
+    assert!(down.lock().unwrap().attempts.values().all(|n| *n == 4), "four attempts each");
+
+    // Replay from the start: the flaky receiver gets the same events again.
+    let replay = format!("{}/v1/webhooks/{flaky_id}/replay?after=0", relay.base_url);
+    assert_eq!(http("POST", &replay, Some(&token), &[], vec![]).status, 204);
+    assert!(
+        wait_until(Duration::from_secs(60), || flaky.lock().unwrap().accepted.len() >= 2 * expected.len()),
+        "the replay sent them again"
+    );
+    assert_eq!(flaky.lock().unwrap().accepted[expected.len()..], expected[..]);
+    let bad_replay = format!("{}/v1/webhooks/{flaky_id}/replay?after=x", relay.base_url);
+    assert_eq!(http("POST", &bad_replay, Some(&token), &[], vec![]).error_code(), "invalid-cursor");
+}
