@@ -7,6 +7,7 @@
 //! reconnect at different times, and HQ sees the result. Every step is narrated.
 
 pub mod camera;
+pub mod erp;
 pub mod shelf;
 
 use std::collections::BTreeSet;
@@ -240,7 +241,18 @@ pub fn start_relay(
     data_dir: &Path,
     listen: SocketAddr,
 ) -> Result<(String, Vec<DemoLogin>, Clock), String> {
-    let config = Config::new(data_dir.join("relay"));
+    start_relay_with(runtime, data_dir, listen, None)
+}
+
+/// [`start_relay`], pushing the event feed to the NATS server at `nats` when there is one.
+pub fn start_relay_with(
+    runtime: &tokio::runtime::Runtime,
+    data_dir: &Path,
+    listen: SocketAddr,
+    nats: Option<String>,
+) -> Result<(String, Vec<DemoLogin>, Clock), String> {
+    let mut config = Config::new(data_dir.join("relay"));
+    config.nats_url = nats;
     let password_cost = config.password_cost;
     let state = config.open_state().map_err(|e| format!("cannot open the relay's data: {e}"))?;
     let seeded = runtime.block_on(seed_demo(state.storage.as_ref(), password_cost)).map_err(|e| e.to_string())?;

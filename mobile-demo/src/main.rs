@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use fieldsync_mobile_demo::{default_data_dir, field_day, remove_data_dir, start_relay, write_logins};
+use fieldsync_mobile_demo::{default_data_dir, erp, field_day, remove_data_dir, start_relay_with, write_logins};
 
 /// A FieldSync field day: reps and a supervisor working offline against a real relay.
 #[derive(Parser)]
@@ -24,6 +24,10 @@ struct Args {
     /// FieldSync relay's and phones' data). Without it, each run adds a new day.
     #[arg(long)]
     fresh: bool,
+    /// NATS server (with JetStream) the relay pushes its event feed to; the day ends with the
+    /// "ERP" consumer reading the approved orders from it. Skipped when nothing answers there.
+    #[arg(long, env = "FIELDSYNC_NATS", default_value = "nats://127.0.0.1:4222")]
+    nats: String,
 }
 
 fn main() -> ExitCode {
@@ -47,7 +51,15 @@ fn main() -> ExitCode {
         }
     }
     println!("FieldSync field day — data in {}", args.data.display());
-    let (base_url, logins, clock) = match start_relay(&runtime, &args.data, args.listen) {
+    let nats = erp::reachable(&args.nats).then(|| args.nats.clone());
+    if nats.is_none() {
+        println!(
+            "NATS does not answer at {}: the event feed stays in the relay's outbox (GET /v1/events), and the ERP consumer is skipped",
+            args.nats
+        );
+    }
+    let day_started = fieldsync_core::clock::now_ms();
+    let (base_url, logins, clock) = match start_relay_with(&runtime, &args.data, args.listen, nats.clone()) {
         Ok(started) => started,
         Err(error) => {
             eprintln!("{error}");
@@ -65,6 +77,14 @@ fn main() -> ExitCode {
     };
     summary.write_table(&mut stdout);
     println!();
+    if let Some(url) = &nats {
+        // The ERP reads what JetStream holds; the relay's publisher pushes within a second.
+        match runtime.block_on(erp::read(url, "fieldsync.demo.order.>", std::time::Duration::from_secs(2))) {
+            Ok(received) => erp::write_orders(&erp::approved_orders(&received, day_started), &mut stdout),
+            Err(error) => println!("ERP consumer: {error}"),
+        }
+        println!();
+    }
     write_logins(&logins, &mut stdout);
     println!("HQ dashboard: {base_url}/ (sign in with company \"demo\", e.g. hq-admin / demo-hq-admin)");
     if args.exit {

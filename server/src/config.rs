@@ -149,6 +149,14 @@ pub struct Config {
     /// throttling then counts the forwarded client address, not the proxy's
     /// (`http::client_address`).
     pub trusted_proxies: Vec<IpAddr>,
+    /// A NATS server with JetStream to push the event feed to (`serve --nats`), e.g.
+    /// `nats://127.0.0.1:4222`; none: the feed is only pulled (`GET /v1/events`).
+    pub nats_url: Option<String>,
+    /// The pause before an event subscription's webhook is tried again after a failure; it
+    /// doubles at each attempt (`services::events::webhooks`).
+    pub subscription_retry: Duration,
+    /// Attempts at one event before it is given up as a dead letter.
+    pub subscription_attempts: u32,
 }
 
 impl std::fmt::Debug for Config {
@@ -175,6 +183,9 @@ impl std::fmt::Debug for Config {
             .field("cached_catalogs", &self.cached_catalogs)
             .field("behind_https", &self.behind_https)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("nats_url", &self.nats_url.as_deref().map(redact))
+            .field("subscription_retry", &self.subscription_retry)
+            .field("subscription_attempts", &self.subscription_attempts)
             .finish()
     }
 }
@@ -204,6 +215,9 @@ impl Config {
             cached_catalogs: CACHED_CATALOGS,
             behind_https: false,
             trusted_proxies: Vec::new(),
+            nats_url: None,
+            subscription_retry: Duration::from_secs(1),
+            subscription_attempts: 5,
         }
     }
 

@@ -239,7 +239,7 @@ pub async fn create_as_relay_with_id<T: DocumentModel + Sync>(
 ) -> Result<()> {
     let am = doc::create(id, relay_actor(tenant_id), value)?;
     let meta = meta_of(storage, tenant_id, id, &am).await?;
-    let write = relay_write(id.clone(), meta, Vec::new(), &am, &[]);
+    let write = relay_write(id.clone(), meta, Vec::new(), None, &am, &[]);
     match storage.write_doc(tenant_id, write).await? {
         WriteOutcome::Stored(_) => Ok(()),
         WriteOutcome::Conflict => Err(Error::Conflict(format!("document {id} already exists"))),
@@ -261,12 +261,14 @@ where
         am.set_actor(relay_actor(tenant_id));
         let mut value: T = doc::read(id, &am)?;
         let result = edit(&mut value)?;
+        // The state the write is conditional on, to tell what the edit means (its events).
+        let base = am.clone();
         let before = am.get_heads();
         if !doc::update(id, &mut am, &value)? {
             return Ok(result);
         }
         let meta = meta_of(storage, tenant_id, id, &am).await?;
-        let write = relay_write(id.clone(), meta, stored.heads.clone(), &am, &before);
+        let write = relay_write(id.clone(), meta, stored.heads.clone(), Some(&base), &am, &before);
         if let WriteOutcome::Stored(_) = storage.write_doc(tenant_id, write).await? {
             return Ok(result);
         }
@@ -287,11 +289,13 @@ fn relay_write(
     id: DocumentId,
     meta: DocMeta,
     expected_heads: Vec<Head>,
+    base: Option<&Automerge>,
     am: &Automerge,
     before: &[automerge::ChangeHash],
 ) -> DocWrite {
     let blobs = photo_refs(&id, am);
     let read_model = crate::read_model::row_changes(&id, &meta, am);
+    let events = crate::events::derive(&id, meta.kind, base, am);
     DocWrite {
         id,
         meta,
@@ -304,6 +308,7 @@ fn relay_write(
         blobs,
         job: None,
         read_model,
+        events,
     }
 }
 

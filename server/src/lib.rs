@@ -36,6 +36,7 @@ pub mod config;
 pub mod dashboard;
 pub mod documents;
 pub mod error;
+pub mod events;
 pub mod format;
 pub mod http;
 pub mod imports;
@@ -56,11 +57,17 @@ pub use http::app;
 pub use state::AppState;
 
 /// Starts the relay's background work on the current tokio runtime: the job queue
-/// ([`jobs::run_queue`]), the alert schedule ([`jobs::evaluate_alerts::run_schedule`]) and the expiry of
-/// abandoned photo uploads ([`blobs::run_upload_expiry`]). All stop when [`AppState::shutdown`]
+/// ([`jobs::run_queue`]), the alert schedule ([`jobs::evaluate_alerts::run_schedule`]), the expiry of
+/// abandoned photo uploads ([`blobs::run_upload_expiry`]), the event subscriptions' webhooks
+/// ([`jobs::deliver_events::run`]) and, with a NATS server configured, the event publisher
+/// ([`jobs::publish_events::run`]). All stop when [`AppState::shutdown`]
 /// is triggered.
 pub fn spawn_workers(state: &AppState) {
     tokio::spawn(jobs::run_queue(state.clone()));
     tokio::spawn(jobs::evaluate_alerts::run_schedule(state.clone()));
     tokio::spawn(blobs::run_upload_expiry(state.clone()));
+    tokio::spawn(jobs::deliver_events::run(state.clone()));
+    if state.config.nats_url.is_some() {
+        tokio::spawn(jobs::publish_events::run(state.clone()));
+    }
 }

@@ -11,6 +11,10 @@
 //! fieldsync-server admin --data DIR seed-demo
 //! fieldsync-server admin --data DIR set-webhook --tenant T --url URL --secret S
 //! fieldsync-server admin --data DIR clear-webhook --tenant T
+//! fieldsync-server admin --data DIR subscribe --tenant T --url URL --secret S [--types a,b]
+//! fieldsync-server admin --data DIR list-subscriptions --tenant T
+//! fieldsync-server admin --data DIR replay-subscription --tenant T --id ID --after CURSOR
+//! fieldsync-server admin --data DIR unsubscribe --tenant T --id ID
 //! fieldsync-server admin --data DIR api-key create --tenant T --name N --scope events:read [--scope imports:write]
 //! fieldsync-server admin --data DIR api-key list --tenant T
 //! fieldsync-server admin --data DIR api-key revoke --tenant T ID
@@ -43,6 +47,7 @@ use fieldsync_server::http::tls::{self, TlsFiles, TlsListener};
 use fieldsync_server::imports::display::ProgressDisplay;
 use fieldsync_server::imports::{self, Dataset};
 use fieldsync_server::services::accounts::{self, NewAccount};
+use fieldsync_server::services::events::webhooks;
 use fieldsync_server::storage::postgres;
 use fieldsync_server::{AppState, Error, app, seed};
 use tracing_subscriber::EnvFilter;
@@ -90,6 +95,10 @@ enum Command {
         /// The certificate's private key (PEM); needs --tls-cert.
         #[arg(long, env = "FIELDSYNC_TLS_KEY", requires = "tls_cert")]
         tls_key: Option<std::path::PathBuf>,
+        /// Push the event feed to this NATS server's JetStream (nats://host:port), subject
+        /// fieldsync.<tenant>.<type> (docs/events.md).
+        #[arg(long, env = "FIELDSYNC_NATS")]
+        nats: Option<String>,
     },
     /// Administer tenants and users.
     Admin {
@@ -241,6 +250,48 @@ enum AdminCommand {
     /// Create, list or revoke the API keys of integrations (docs/integrations.md).
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// Post the tenant's business events (docs/events.md) to a URL, signed, from now on.
+    Subscribe {
+        /// Tenant name.
+        #[arg(long)]
+        tenant: String,
+        /// An http:// or https:// URL.
+        #[arg(long)]
+        url: String,
+        /// The HMAC-SHA256 signing secret (at least 16 characters).
+        #[arg(long)]
+        secret: String,
+        /// Comma-separated event types (default: all).
+        #[arg(long, default_value = "")]
+        types: String,
+    },
+    /// The tenant's event subscriptions, their cursors and dead letters.
+    ListSubscriptions {
+        /// Tenant name.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Send a subscription's events again from after a cursor.
+    ReplaySubscription {
+        /// Tenant name.
+        #[arg(long)]
+        tenant: String,
+        /// The subscription's id.
+        #[arg(long)]
+        id: String,
+        /// Events after this position are sent again (0: all).
+        #[arg(long)]
+        after: u64,
+    },
+    /// Delete an event subscription.
+    Unsubscribe {
+        /// Tenant name.
+        #[arg(long)]
+        tenant: String,
+        /// The subscription's id.
+        #[arg(long)]
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -337,6 +388,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             cached_catalogs,
             tls_cert,
             tls_key,
+            nats,
         } => {
             let mut config = config_from(&storage)?;
             config.listen = listen;
@@ -350,6 +402,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             config.delivery_jobs = usize::from(delivery_jobs);
             config.kept_documents = kept_documents;
             config.cached_catalogs = cached_catalogs;
+            config.nats_url = nats;
             serve(config, tls).await
         }
         Command::Admin { storage, command } => {
@@ -547,6 +600,42 @@ async fn admin(state: &AppState, command: AdminCommand) -> Result<(), Failure> {
         AdminCommand::ClearWebhook { tenant } => {
             fieldsync_server::services::alerts::webhook::clear_webhook(storage, &tenant).await?;
             println!("alert events of tenant {tenant} are no longer posted");
+        }
+        AdminCommand::Subscribe { tenant, url, secret, types } => {
+            let found = accounts::tenant_named(storage, &tenant).await?;
+            let created = webhooks::subscribe(storage, found.id, &url, &secret, &types).await?;
+            let types = if created.types.is_empty() { "all".to_owned() } else { created.types.join(",") };
+            println!("subscription {} of tenant {tenant}: {types} events posted to {url}", created.id);
+        }
+        AdminCommand::ListSubscriptions { tenant } => {
+            let found = accounts::tenant_named(storage, &tenant).await?;
+            for state in webhooks::list(storage, found.id).await? {
+                let s = &state.subscription;
+                let types = if s.types.is_empty() { "all".to_owned() } else { s.types.join(",") };
+                println!(
+                    "{}  {}  types {types}  cursor {}  dead letters {}",
+                    s.id,
+                    s.url,
+                    state.cursor,
+                    state.dead_letters.len()
+                );
+                for letter in &state.dead_letters {
+                    println!(
+                        "  dead: cursor {} {} {} after {} attempts: {}",
+                        letter.seq, letter.event_type, letter.event_id, letter.attempts, letter.last_error
+                    );
+                }
+            }
+        }
+        AdminCommand::ReplaySubscription { tenant, id, after } => {
+            let found = accounts::tenant_named(storage, &tenant).await?;
+            webhooks::replay(storage, found.id, &id, after).await?;
+            println!("subscription {id} will be sent the events after {after} again");
+        }
+        AdminCommand::Unsubscribe { tenant, id } => {
+            let found = accounts::tenant_named(storage, &tenant).await?;
+            webhooks::unsubscribe(storage, found.id, &id).await?;
+            println!("subscription {id} of tenant {tenant} deleted");
         }
         AdminCommand::ApiKey(command) => api_key(state, command).await?,
     }

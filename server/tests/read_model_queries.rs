@@ -31,6 +31,7 @@ async fn write(storage: &dyn Storage, tenant: i64, id: &DocumentId, kind: DocKin
         blobs: Vec::new(),
         job: None,
         read_model: projection.into_row_changes(),
+        events: Vec::new(),
     };
     storage.write_doc(tenant, write).await.unwrap();
 }

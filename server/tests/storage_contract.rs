@@ -69,6 +69,7 @@ fn write(id: &DocumentId, meta: DocMeta, expected: Vec<Head>, heads: Vec<Head>, 
         blobs: Vec::new(),
         job: None,
         read_model: Vec::new(),
+        events: Vec::new(),
     }
 }
 
@@ -1207,4 +1208,49 @@ async fn a_users_delegation_is_one_row_replaced_by_the_next_and_cleared_per_tena
     assert!(!storage.clear_delegation(acme, "mia").await.unwrap(), "nothing left to clear");
     assert_eq!(storage.delegations(acme).await.unwrap(), vec![d("hana", "hugo", 30)]);
     assert_eq!(storage.delegations(other).await.unwrap(), vec![d("mia", "zed", 40)], "another tenant's stays");
+}
+
+on_both_backends!(the_outbox_numbers_events_in_order_keeps_one_per_id_and_cursors_never_go_back);
+async fn the_outbox_numbers_events_in_order_keeps_one_per_id_and_cursors_never_go_back(storage: &dyn Storage) {
+    use fieldsync_server::storage::NewEvent;
+    let event = |id: &str, event_type: &str| NewEvent {
+        id: id.into(),
+        event_type: event_type.into(),
+        subject: "s".into(),
+        occurred_at: 1,
+        version: 1,
+        payload: "{}".into(),
+    };
+    let (a, b) = (tenant(storage, "acme").await, tenant(storage, "globex").await);
+    // With a document write, in its transaction; then on their own.
+    let mut stored = write(&DocumentId::random(), meta(DocKind::Catalog, None, None), vec![], vec![head(1)], b"c");
+    stored.events = vec![event("e1", "order.submitted"), event("e2", "order.reviewed")];
+    storage.write_doc(a, stored).await.unwrap();
+    storage.append_events(a, vec![event("e2", "order.reviewed"), event("e3", "order.approved")]).await.unwrap();
+    storage.append_events(b, vec![event("e1", "alert.opened")]).await.unwrap();
+    // A conflicting write stores none of its events.
+    let mut conflict =
+        write(&DocumentId::random(), meta(DocKind::Catalog, None, None), vec![head(9)], vec![head(2)], b"x");
+    conflict.events = vec![event("e4", "order.submitted")];
+    assert_eq!(storage.write_doc(a, conflict).await.unwrap(), WriteOutcome::Conflict);
+
+    let all = storage.events_after(a, 0, &[], 100).await.unwrap();
+    let seen: Vec<(u64, &str)> = all.iter().map(|e| (e.seq, e.event.id.as_str())).collect();
+    assert_eq!(seen, [(1, "e1"), (2, "e2"), (3, "e3")], "positions 1.. in order, e2 once");
+    assert_eq!(storage.last_event_seq(a).await.unwrap(), 3);
+    let after_one = storage.events_after(a, 1, &["order.approved".into()], 100).await.unwrap();
+    assert_eq!(after_one.iter().map(|e| e.seq).collect::<Vec<_>>(), [3]);
+    assert_eq!(storage.events_after(a, 0, &[], 2).await.unwrap().len(), 2);
+    assert_eq!(storage.events_after(b, 0, &[], 100).await.unwrap().len(), 1, "tenants apart");
+
+    // A destination's cursor: per tenant, only forward unless set (a replay).
+    let pending = storage.undelivered_events("nats", 100).await.unwrap();
+    assert_eq!(pending.iter().map(|e| (e.tenant_id, e.seq)).collect::<Vec<_>>(), [(a, 1), (a, 2), (a, 3), (b, 1)]);
+    storage.advance_event_cursor("nats", a, 2).await.unwrap();
+    storage.advance_event_cursor("nats", a, 1).await.unwrap();
+    assert_eq!(storage.event_cursor("nats", a).await.unwrap(), 2);
+    let pending = storage.undelivered_events("nats", 100).await.unwrap();
+    assert_eq!(pending.iter().map(|e| (e.tenant_id, e.seq)).collect::<Vec<_>>(), [(a, 3), (b, 1)]);
+    storage.set_event_cursor("nats", a, 0).await.unwrap();
+    assert_eq!(storage.event_cursor("nats", a).await.unwrap(), 0);
 }

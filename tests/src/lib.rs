@@ -26,6 +26,7 @@
 
 pub mod fuzzing;
 pub mod live;
+pub mod nats;
 pub mod process;
 pub mod shaper;
 
@@ -796,6 +797,8 @@ pub struct RelayProcess {
     pub data: PathBuf,
     /// `--database` of the process, on PostgreSQL.
     pub database_url: Option<String>,
+    /// More arguments of every `serve` (`--nats URL`, …).
+    pub serve_args: Vec<String>,
     child: Option<Child>,
     dir: tempfile::TempDir,
     /// Held to be dropped after the process is killed.
@@ -806,6 +809,11 @@ impl RelayProcess {
     /// Seeds the demo tenant with `admin seed-demo` into a fresh data directory and serves it.
     /// With [`test_database_url`] set, on a fresh PostgreSQL database of its own.
     pub fn seed_and_serve() -> Self {
+        Self::seed_and_serve_with(&[])
+    }
+
+    /// [`RelayProcess::seed_and_serve`], with more arguments to every `serve`.
+    pub fn seed_and_serve_with(serve_args: &[&str]) -> Self {
         let dir = temp_dir();
         let data = dir.path().join("relay");
         let database = test_database_url().map(|server| TestDatabase::create(&server, None));
@@ -821,8 +829,17 @@ impl RelayProcess {
         assert!(output.status.success(), "seed-demo failed: {}", String::from_utf8_lossy(&output.stderr));
         let logins = parse_logins(&String::from_utf8_lossy(&output.stdout));
         assert!(!logins.is_empty(), "seed-demo printed no logins");
-        let mut relay =
-            Self { base_url: String::new(), logins, data, database_url, child: None, dir, _database: database };
+        let serve_args = serve_args.iter().map(|a| (*a).to_owned()).collect();
+        let mut relay = Self {
+            base_url: String::new(),
+            logins,
+            data,
+            database_url,
+            serve_args,
+            child: None,
+            dir,
+            _database: database,
+        };
         relay.serve();
         relay
     }
@@ -837,6 +854,7 @@ impl RelayProcess {
             let mut child = Command::new(server_binary())
                 .args(["serve", "--listen", &listen, "--data"])
                 .arg(&self.data)
+                .args(&self.serve_args)
                 .env("RUST_LOG", "warn")
                 .env("FIELDSYNC_DATABASE", self.database_url.as_deref().unwrap_or(""))
                 .stdout(Stdio::piped())

@@ -125,6 +125,7 @@ fn a_document_stored_deep_before_the_limits_is_read_safely_then_quarantined() {
         blobs: Vec::new(),
         job: None,
         read_model: Vec::new(),
+        events: Vec::new(),
     };
     let outcome = relay.block_on(relay.state.storage.write_doc(tenant, write)).unwrap();
     assert!(matches!(outcome, WriteOutcome::Stored(_)));

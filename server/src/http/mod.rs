@@ -9,6 +9,7 @@ pub mod client_address;
 pub mod decisions;
 pub mod docs;
 pub mod error;
+pub mod events;
 pub mod health;
 pub mod imports;
 pub mod inspection_report;
@@ -20,6 +21,7 @@ pub mod revocation;
 pub mod security_headers;
 pub mod sync;
 pub mod tls;
+pub mod webhooks;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -63,6 +65,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/inspections", get(lists::inspections))
         .route("/v1/alerts", get(lists::alerts))
         .route("/v1/overview", get(lists::overview))
+        .route("/v1/events", get(events::list))
+        .route("/v1/webhooks", get(webhooks::list).post(webhooks::create).layer(json))
+        .route("/v1/webhooks/{id}", axum::routing::delete(webhooks::delete))
+        .route("/v1/webhooks/{id}/replay", post(webhooks::replay))
         .route("/v1/import/{dataset}", post(imports::import).layer(DefaultBodyLimit::max(imports::IMPORT_BODY_LIMIT)))
         .route(
             "/v1/import/{dataset}/batch",

@@ -260,6 +260,18 @@ pub async fn import_file(
         Dataset::Sales => sales::import_sales(storage, caches, tenant_id, path, progress).await,
         Dataset::Purchases => sales::import_purchases(storage, caches, tenant_id, path, progress).await,
     }?;
+    if report.created + report.updated > 0 {
+        // Its own transaction, after the data's: an import is many writes (one per document).
+        let event = crate::events::import_applied(
+            &dataset.to_string(),
+            report.rows as u64,
+            report.created as u64,
+            report.updated as u64,
+            report.unchanged as u64,
+            fieldsync_core::clock::now_ms(),
+        );
+        storage.append_events(tenant_id, vec![event]).await?;
+    }
     if report.created + report.updated > 0 && dataset.feeds_alerts() {
         // The evaluation is a persisted job: a CLI import leaves it queued for the relay.
         alerts::queue_evaluation(storage, None, tenant_id, &format!("{dataset} import")).await?;

@@ -10,8 +10,10 @@
 
 pub mod apply_decision;
 pub mod approval_deadline;
+pub mod deliver_events;
 pub mod deliver_webhook;
 pub mod evaluate_alerts;
+pub mod publish_events;
 pub mod review_order;
 pub mod score_inspection;
 

@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod alerts;
 mod caches;
 pub mod catalog;
+pub mod events;
 pub mod inspections;
 pub mod listing;
 pub mod orders;

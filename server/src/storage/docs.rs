@@ -59,6 +59,10 @@ pub struct DocWrite {
     /// ([`crate::read_model::project`]), written in the same transaction so that lists never
     /// disagree with the documents.
     pub read_model: Vec<crate::storage::RowChange>,
+    /// The business events the change makes ([`crate::events::derive`]), stored in the outbox
+    /// in the same transaction, so that none is lost and none is announced for a write that
+    /// did not commit.
+    pub events: Vec<crate::storage::NewEvent>,
 }
 
 /// A job to queue together with a [`DocWrite`].

@@ -4,8 +4,9 @@
 //! [`Storage`] is everything the relay persists: accounts and sessions ([`AccountStore`]),
 //! documents and the change feed ([`DocStore`]), photo metadata ([`BlobStore`]), the job queue
 //! ([`JobStore`]), imported sales and purchases ([`SalesStore`]), per-tenant settings
-//! ([`TenantSettingsStore`]), the API keys and import batches of integrations
-//! ([`IntegrationStore`]). Photo bytes live in a content-addressed folder ([`crate::blobs`]).
+//! ([`TenantSettingsStore`]), the event outbox ([`EventStore`]), the API keys and import batches
+//! of integrations ([`IntegrationStore`]). Photo bytes live in a content-addressed folder
+//! ([`crate::blobs`]).
 //!
 //! Backends: [`sqlite`] (the embedded default, one file) and [`postgres`] (several relay nodes on
 //! one database). Both mirror each other exactly; `server/tests/storage_contract.rs` runs the
@@ -14,6 +15,7 @@
 mod accounts;
 mod blobs;
 mod docs;
+mod events;
 mod integrations;
 mod jobs;
 pub mod postgres;
@@ -26,6 +28,7 @@ pub mod sqlite;
 pub use accounts::*;
 pub use blobs::*;
 pub use docs::*;
+pub use events::*;
 pub use integrations::*;
 pub use jobs::*;
 pub use read_model::{ReadModelStore, RowChange};
@@ -42,6 +45,7 @@ pub trait Storage:
     + TenantSettingsStore
     + IntegrationStore
     + ReadModelStore
+    + EventStore
     + Send
     + Sync
     + 'static
@@ -57,6 +61,7 @@ impl<
         + TenantSettingsStore
         + IntegrationStore
         + ReadModelStore
+        + EventStore
         + Send
         + Sync
         + 'static,

@@ -151,6 +151,8 @@ pub async fn admit(state: &AppState, caller: &Caller, id: &DocumentId, incoming:
             job: crate::services::queue::job_for(id, &meta, &heads),
             // The document's rows in the read model, stored with it.
             read_model: crate::read_model::row_changes(id, &meta, &candidate),
+            // Its business events, against the state the write is conditional on.
+            events: crate::events::derive(id, meta.kind, stored.is_some().then_some(&base), &candidate),
             meta,
             heads,
         };

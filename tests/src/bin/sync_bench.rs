@@ -102,6 +102,11 @@ struct Cli {
     /// Phases to run, any of `a`, `b`, `c`, `d` (the setup always runs).
     #[arg(long, default_value = "abcd")]
     phases: String,
+    /// Phase d again on a second relay that pushes its event feed to this NATS server
+    /// (`serve --nats`): events per second through the outbox to JetStream, and what the feed
+    /// costs admission (orders acknowledged per second, with the feed against without).
+    #[arg(long)]
+    nats: Option<String>,
 }
 
 fn main() {
@@ -493,7 +498,21 @@ fn run(cli: &Cli) -> BenchResult<()> {
         } else {
             reps[1..].to_vec()
         };
-        phase_d(cli, &relay, &fleet_reps, fleet.path(), &mut rows)?;
+        let without = phase_d(cli, &relay, &fleet_reps, fleet.path(), &mut rows)?;
+        if let Some(url) = &cli.nats {
+            let with = phase_d_with_nats(cli, &server, tmp.path(), &base, url, &mut rows)?;
+            rows.push(row(
+                "d+nats) orders acknowledged per second: without / with the event feed",
+                format!(
+                    "{:.0} / {:.0} (cost {:+.1} %)",
+                    without.accept_rate,
+                    with.accept_rate,
+                    (1.0 - with.accept_rate / without.accept_rate) * 100.0
+                ),
+                "cost <= 10 %",
+                Some((without.accept_rate / with.accept_rate - 1.0).max(0.0) / 0.10),
+            ));
+        }
     }
 
     let memory = relay.memory()?;
@@ -511,7 +530,113 @@ fn run(cli: &Cli) -> BenchResult<()> {
     Ok(())
 }
 
-fn phase_d(cli: &Cli, relay: &ChildRelay, reps: &[PrintedLogin], dir: &Path, rows: &mut Vec<Row>) -> BenchResult<()> {
+/// What the event-feed comparison takes from a phase d run.
+struct PhaseD {
+    /// Orders acknowledged per second.
+    accept_rate: f64,
+    /// When the first device started pushing.
+    started: Instant,
+}
+
+/// Phase d on a second relay, freshly seeded, that publishes its event feed to `url`; then how
+/// fast the events reached JetStream (the stream's message count, polled).
+fn phase_d_with_nats(
+    cli: &Cli,
+    server: &Path,
+    tmp: &Path,
+    fleet_base: &Path,
+    url: &str,
+    rows: &mut Vec<Row>,
+) -> BenchResult<PhaseD> {
+    let data = tmp.join("relay-nats");
+    let logins = seed_demo(server, &data)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let stream_messages = || -> BenchResult<u64> {
+        runtime.block_on(async {
+            let client = async_nats::connect(url).await?;
+            let mut stream = async_nats::jetstream::new(client).get_stream("FIELDSYNC").await?;
+            Ok(stream.info().await?.state.messages)
+        })
+    };
+    // Counted before the relay starts, which publishes everything its outbox holds: every
+    // message the stream gains from here on is this relay's (the stream exists once any relay
+    // has published to the server; a fresh server has none yet).
+    let base = stream_messages().unwrap_or(0);
+    let env = [("FIELDSYNC_METRICS_TOKEN", METRICS_TOKEN), ("FIELDSYNC_NATS", url)];
+    let relay = ChildRelay::start(server, &data, &env)?;
+    println!("d+nats) relay pid {} at {} publishing to {url}", relay.pid, relay.base_url);
+    let hq = logins.iter().find(|l| l.role == "hq").ok_or("the demo tenant has no HQ user")?;
+    let token = login(&relay.base_url, &hq.tenant, &hq.username, &hq.password, "bench feed reader")?.token;
+    let deadline = Instant::now() + REVIEW_WAIT;
+    let fleet_reps: Vec<PrintedLogin> = if cli.fleet_reps == "distinct" {
+        let storage = ["--data".to_owned(), data.to_string_lossy().into_owned()];
+        fieldsync_tests::create_field_reps(server, &storage, "north", "supervisor-north", "fleet", cli.devices)?
+    } else {
+        let mut reps: Vec<PrintedLogin> = logins.iter().filter(|l| l.role == "rep").cloned().collect();
+        reps.sort_by(|a, b| a.username.cmp(&b.username));
+        reps[1..].to_vec()
+    };
+    let fleet = tempfile::Builder::new().prefix("fieldsync-fleet-nats-").tempdir_in(fleet_base)?;
+    let mut nats_rows = Vec::new();
+    let run = phase_d(cli, &relay, &fleet_reps, fleet.path(), &mut nats_rows)?;
+    for mut r in nats_rows {
+        r.figure = r.figure.replacen("d)", "d+nats)", 1);
+        rows.push(r);
+    }
+    // Every event of the outbox in the stream: the feed's throughput end to end (it includes
+    // waiting for the reviews that emit most events).
+    let mut published = 0;
+    let mut events = 0;
+    let mut reached = None;
+    while Instant::now() < deadline + REVIEW_WAIT {
+        events = outbox_size(&relay.base_url, &token)?;
+        published = stream_messages().unwrap_or(0).saturating_sub(base);
+        if published >= events {
+            reached = Some(run.started.elapsed().as_secs_f64());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    println!("d+nats) {published} of {events} outbox events in JetStream");
+    rows.push(row(
+        "d+nats) events per second through the outbox to JetStream (all in after)",
+        match reached {
+            Some(at) => format!("{:.0} ({events} events, {at:.2} s after the first push)", events as f64 / at),
+            None => format!("{published} of {events} events within {} s", (REVIEW_WAIT * 2).as_secs()),
+        },
+        "-",
+        None,
+    ));
+    Ok(run)
+}
+
+/// Events in the relay's outbox (the pull API, paged).
+fn outbox_size(base_url: &str, token: &str) -> BenchResult<u64> {
+    let mut after = "0".to_owned();
+    let mut total = 0;
+    loop {
+        let url = format!("{base_url}/v1/events?after={after}&limit=1000");
+        let answer = fieldsync_tests::http("GET", &url, Some(token), &[], Vec::new());
+        if answer.status != 200 {
+            return Err(format!("GET /v1/events answered {}", answer.status).into());
+        }
+        let page = answer.json();
+        let n = page["events"].as_array().map_or(0, Vec::len) as u64;
+        if n == 0 {
+            return Ok(total);
+        }
+        total += n;
+        after = page["next"].as_str().unwrap_or("0").to_owned();
+    }
+}
+
+fn phase_d(
+    cli: &Cli,
+    relay: &ChildRelay,
+    reps: &[PrintedLogin],
+    dir: &Path,
+    rows: &mut Vec<Row>,
+) -> BenchResult<PhaseD> {
     if reps.is_empty() {
         return Err("phase d needs a second demo rep".into());
     }
@@ -754,7 +879,7 @@ fn phase_d(cli: &Cli, relay: &ChildRelay, reps: &[PrintedLogin], dir: &Path, row
         "0",
         None,
     ));
-    Ok(())
+    Ok(PhaseD { accept_rate: rate, started: first_start })
 }
 
 /// One device of the fleet.

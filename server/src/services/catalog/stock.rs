@@ -162,6 +162,8 @@ pub async fn edit_reservations<R>(
             blobs: Vec::new(),
             job: None,
             read_model: crate::read_model::row_changes(inventory_id, &stored.meta, &am),
+            // Stock levels are not business events (`crate::events::derive` makes none for inventories).
+            events: Vec::new(),
         };
         if let WriteOutcome::Stored(_) = storage.write_doc(tenant_id, write).await? {
             caches.documents.keep(tenant_id, inventory_id, am);

@@ -459,6 +459,7 @@ async fn write_doc(storage: &PostgresStorage, tenant_id: i64, write: &DocWrite) 
         tx.execute(&enqueue, &[&tenant_id, &job.kind, &job.key, &job.payload, &job.run_after]).await?;
     }
     super::read_model::apply_changes(&tx, tenant_id, &write.read_model).await?;
+    super::events::insert_events(&tx, tenant_id, &write.events, now).await?;
     let seq = to_u64(seq_db);
     let payload = notify::payload(&storage.inner.node, tenant_id, seq, &write.meta, write.origin_device.as_deref());
     tx.execute("SELECT pg_notify($1, $2)", &[&notify::CHANNEL, &payload]).await?;

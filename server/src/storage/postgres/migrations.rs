@@ -25,7 +25,7 @@ const MIGRATIONS: &[&str] = &[
     // 0016 is main's (read-model indexes), merged before this one.
     include_str!("migrations/0016_read_model_at_scale.sql"),
     include_str!("migrations/0017_approval_deadlines.sql"),
-    // 0018 is another branch's, merged before this one.
+    include_str!("migrations/0018_events.sql"),
     include_str!("migrations/0019_integrations.sql"),
 ];
 

@@ -21,6 +21,7 @@ mod accounts;
 pub mod admin;
 mod blobs;
 mod docs;
+mod events;
 mod integrations;
 mod jobs;
 mod login_failures;

@@ -505,6 +505,7 @@ fn apply_write(tx: &Connection, tenant_id: i64, write: &DocWrite) -> Result<Writ
         super::jobs::insert_job(tx, tenant_id, &job.kind, &job.key, &job.payload, job.run_after)?;
     }
     super::read_model::apply_changes(tx, tenant_id, &write.read_model)?;
+    super::events::insert_events(tx, tenant_id, &write.events, now)?;
     Ok(WriteOutcome::Stored(seq))
 }
 

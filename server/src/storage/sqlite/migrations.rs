@@ -23,7 +23,7 @@ const MIGRATIONS: &[&str] = &[
     // 0015 is main's (read-model indexes), merged before this one.
     include_str!("migrations/0015_read_model_at_scale.sql"),
     include_str!("migrations/0016_approval_deadlines.sql"),
-    // 0017 is another branch's, merged before this one.
+    include_str!("migrations/0017_events.sql"),
     include_str!("migrations/0018_integrations.sql"),
 ];
 

@@ -7,6 +7,7 @@
 mod accounts;
 mod blobs;
 mod docs;
+mod events;
 mod integrations;
 mod jobs;
 mod migrations;

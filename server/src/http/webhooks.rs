@@ -1,0 +1,106 @@
+//! Event subscriptions (signed webhooks, `docs/events.md`), managed by HQ:
+//! `GET /v1/webhooks` (each with its cursor and dead letters), `POST /v1/webhooks`
+//! (`{url, secret, types}`), `DELETE /v1/webhooks/{id}`, `POST /v1/webhooks/{id}/replay?after=N`.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::{Error, Result};
+use crate::http::error::ApiError;
+use crate::http::lists::query;
+use crate::services::accounts::Caller;
+use crate::services::events::webhooks::{self, SubscriptionState};
+use crate::state::AppState;
+
+/// `POST /v1/webhooks` body.
+#[derive(Debug, Deserialize)]
+pub struct NewSubscription {
+    /// An http:// or https:// URL.
+    pub url: String,
+    /// The signing secret (at least 16 characters).
+    pub secret: String,
+    /// Comma-separated event types; absent or empty: all.
+    #[serde(default)]
+    pub types: String,
+}
+
+/// `?after=N` of a replay.
+#[derive(Debug, Deserialize)]
+pub struct ReplayQuery {
+    /// Events after this position are sent again.
+    pub after: Option<String>,
+}
+
+fn state_json(state: &SubscriptionState) -> Value {
+    let s = &state.subscription;
+    json!({
+        "id": s.id,
+        "url": s.url,
+        "types": s.types,
+        "created_at": s.created_at,
+        "cursor": state.cursor.to_string(),
+        "dead_letters": state.dead_letters.iter().map(|d| json!({
+            "cursor": d.seq.to_string(),
+            "event_id": d.event_id,
+            "type": d.event_type,
+            "attempts": d.attempts,
+            "last_error": d.last_error,
+            "failed_at": d.failed_at,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// `GET /v1/webhooks`.
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    webhooks::authorize(&caller)?;
+    let states = webhooks::list(state.storage.as_ref(), caller.tenant_id).await?;
+    Ok(Json(json!({ "subscriptions": states.iter().map(state_json).collect::<Vec<_>>() })))
+}
+
+/// `POST /v1/webhooks`: the new subscription (its secret is not echoed).
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<NewSubscription>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    webhooks::authorize(&caller)?;
+    let Json(body) =
+        body.map_err(|e| Error::bad_request("invalid-input", format!("invalid body: {}", e.body_text())))?;
+    let created =
+        webhooks::subscribe(state.storage.as_ref(), caller.tenant_id, &body.url, &body.secret, &body.types).await?;
+    let cursor = state.storage.event_cursor(&webhooks::destination(&created.id), caller.tenant_id).await?;
+    let shown = SubscriptionState { subscription: created, cursor, dead_letters: Vec::new() };
+    Ok((StatusCode::CREATED, Json(state_json(&shown))))
+}
+
+/// `DELETE /v1/webhooks/{id}`.
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    webhooks::authorize(&caller)?;
+    webhooks::unsubscribe(state.storage.as_ref(), caller.tenant_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1/webhooks/{id}/replay?after=N`: sends the events after `N` again.
+pub async fn replay(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    q: Result<Query<ReplayQuery>, QueryRejection>,
+) -> Result<StatusCode, ApiError> {
+    webhooks::authorize(&caller)?;
+    let q = query(q)?;
+    let text = q.after.unwrap_or_default();
+    let after = text.parse::<u64>().map_err(|_| {
+        Error::bad_request("invalid-cursor", format!("cursor {text:?} is not a position from this feed"))
+    })?;
+    webhooks::replay(state.storage.as_ref(), caller.tenant_id, &id, after).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,166 @@
+//! The event feed out: who may read the outbox ([`authorize`]), the pull API's query
+//! ([`FeedQuery`], [`page`]), the one JSON shape of an event on every channel ([`envelope`]),
+//! and the push to NATS JetStream ([`jetstream`]).
+//!
+//! The events themselves are derived and stored with the change that causes them
+//! ([`crate::events`], [`crate::storage::EventStore`]); this module only reads them.
+
+pub mod jetstream;
+pub mod webhooks;
+
+use fieldsync_core::Role;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::{Error, Result};
+use crate::events::EventType;
+use crate::services::accounts::Caller;
+use crate::storage::{Storage, StoredEvent};
+
+/// Events in a page when the query names no limit.
+pub const DEFAULT_LIMIT: u32 = 100;
+/// Most events in one page.
+pub const MAX_LIMIT: u32 = 1_000;
+
+/// Whether `caller` may read the tenant's event feed: HQ only, for the feed carries every order,
+/// inspection and alert of the tenant. The one place that decides it.
+pub fn authorize(caller: &Caller) -> Result<()> {
+    if caller.role == Role::Hq {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(format!("user {} may not read the event feed: it needs an HQ login", caller.username)))
+    }
+}
+
+/// The pull API's query, as sent: `after` (a cursor from an earlier page, default the start),
+/// `types` (comma-separated event types, default all), `limit`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct FeedQuery {
+    /// The cursor: events after this position.
+    pub after: Option<String>,
+    /// Comma-separated types.
+    pub types: Option<String>,
+    /// Most events to return.
+    pub limit: Option<String>,
+}
+
+/// A checked [`FeedQuery`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedRequest {
+    /// Events after this position.
+    pub after: u64,
+    /// Only these types (all when empty).
+    pub types: Vec<String>,
+    /// Most events to return.
+    pub limit: u32,
+}
+
+impl FeedQuery {
+    /// The request, or a 400 naming the bad value.
+    pub fn parse(&self) -> Result<FeedRequest> {
+        let after = match self.after.as_deref() {
+            None | Some("") => 0,
+            Some(text) => text.parse::<u64>().map_err(|_| {
+                Error::bad_request("invalid-cursor", format!("cursor {text:?} is not a position from this feed"))
+            })?,
+        };
+        let mut types = Vec::new();
+        for name in self.types.as_deref().unwrap_or("").split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            let Some(event_type) = EventType::parse(name) else {
+                let known: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+                return Err(Error::bad_request(
+                    "invalid-event-type",
+                    format!("unknown event type {name:?}: expected one of {}", known.join(", ")),
+                ));
+            };
+            if !types.contains(&event_type.as_str().to_owned()) {
+                types.push(event_type.as_str().to_owned());
+            }
+        }
+        let limit = match self.limit.as_deref() {
+            None | Some("") => DEFAULT_LIMIT,
+            Some(text) => match text.parse::<u32>() {
+                Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => limit,
+                _ => {
+                    return Err(Error::bad_request(
+                        "invalid-limit",
+                        format!("limit {text:?} must be a whole number from 1 to {MAX_LIMIT}"),
+                    ));
+                }
+            },
+        };
+        Ok(FeedRequest { after, types, limit })
+    }
+}
+
+/// One page of the feed.
+#[derive(Debug, Clone)]
+pub struct FeedPage {
+    /// The events, in order.
+    pub events: Vec<StoredEvent>,
+    /// The cursor to pass as `after` for what follows (the request's when nothing came).
+    pub next: u64,
+}
+
+/// The caller's tenant's events after the request's cursor.
+pub async fn page(storage: &dyn Storage, caller: &Caller, request: &FeedRequest) -> Result<FeedPage> {
+    authorize(caller)?;
+    let events = storage.events_after(caller.tenant_id, request.after, &request.types, request.limit).await?;
+    let next = events.last().map_or(request.after, |e| e.seq);
+    Ok(FeedPage { events, next })
+}
+
+/// An event as every channel carries it (the pull API, NATS, webhooks): documented in
+/// `docs/events.md`.
+pub fn envelope(event: &StoredEvent, tenant: &str) -> Value {
+    let data: Value = serde_json::from_str(&event.event.payload).unwrap_or(Value::Null);
+    json!({
+        "id": event.event.id,
+        "cursor": event.seq.to_string(),
+        "type": event.event.event_type,
+        "version": event.event.version,
+        "tenant": tenant,
+        "subject": event.event.subject,
+        "time": event.event.occurred_at,
+        "recorded_at": event.recorded_at,
+        "data": data,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn query(after: Option<&str>, types: Option<&str>, limit: Option<&str>) -> FeedQuery {
+        FeedQuery { after: after.map(Into::into), types: types.map(Into::into), limit: limit.map(Into::into) }
+    }
+
+    #[test]
+    fn a_query_parses_its_cursor_types_and_limit() {
+        let request = query(Some("42"), Some("order.approved, order.rejected,order.approved"), Some("10")).parse();
+        assert_eq!(
+            request.unwrap(),
+            FeedRequest { after: 42, types: vec!["order.approved".into(), "order.rejected".into()], limit: 10 }
+        );
+        assert_eq!(query(None, None, None).parse().unwrap(), FeedRequest { after: 0, types: vec![], limit: 100 });
+    }
+
+    #[test]
+    fn a_bad_cursor_type_or_limit_is_a_clear_error_naming_it() {
+        let code = |q: FeedQuery| match q.parse() {
+            Err(Error::BadRequest { code, reason }) => (code, reason),
+            other => panic!("expected a bad request, got {other:?}"),
+        };
+        let (c, reason) = code(query(Some("abc"), None, None));
+        assert_eq!(c, "invalid-cursor");
+        assert!(reason.contains("\"abc\""), "{reason}");
+        let (c, reason) = code(query(None, Some("order.shipped"), None));
+        assert_eq!(c, "invalid-event-type");
+        assert!(reason.contains("order.shipped") && reason.contains("order.approved"), "{reason}");
+        for limit in ["0", "1001", "-1", "ten"] {
+            assert_eq!(code(query(None, None, Some(limit))).0, "invalid-limit");
+        }
+    }
+}
