@@ -99,6 +99,9 @@ struct Cli {
     /// Keep the temporary directory (relay data, relay log, phone databases) and print its path.
     #[arg(long)]
     keep: bool,
+    /// Seconds the relay is left idle after the phases, its memory printed as it goes (0: none).
+    #[arg(long, default_value_t = 60)]
+    idle: u64,
     /// Phases to run, any of `a`, `b`, `c`, `d` (the setup always runs).
     #[arg(long, default_value = "abcd")]
     phases: String,
@@ -515,6 +518,16 @@ fn run(cli: &Cli) -> BenchResult<()> {
         }
     }
 
+    // Memory that returns: the relay idles, nobody connected, and its RSS is read as it goes.
+    if cli.idle > 0 {
+        let idle_started = Instant::now();
+        let mut samples = Vec::new();
+        for at in [0, 5, 10, 20, 30, 45, 60, 90, 120].into_iter().filter(|at| *at <= cli.idle) {
+            std::thread::sleep(Duration::from_secs(at).saturating_sub(idle_started.elapsed()));
+            samples.push(format!("{at} s {:.1} MB", relay.memory()?.rss_kib as f64 / 1024.0));
+        }
+        println!("relay VmRSS while idle after the phases: {}", samples.join(", "));
+    }
     let memory = relay.memory()?;
     println!(
         "relay memory at the end: VmRSS {:.1} MB, VmHWM {:.1} MB",
