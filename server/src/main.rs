@@ -67,6 +67,10 @@ enum Command {
         /// Webhook deliveries run at once, in their own lane.
         #[arg(long, env = "FIELDSYNC_DELIVERY_JOBS", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
         delivery_jobs: u16,
+        /// Days a closed alert is kept (in the inboxes and the alerts page's history) before it
+        /// is removed.
+        #[arg(long, env = "FIELDSYNC_ALERT_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u16).range(1..=3650))]
+        alert_retention_days: u16,
         /// Serve HTTPS with this certificate chain (PEM, leaf first), read again when it changes;
         /// needs --tls-key. Implies --behind-https (docs/deployment.md).
         #[arg(long, env = "FIELDSYNC_TLS_CERT", requires = "tls_key")]
@@ -284,6 +288,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             trusted_proxies,
             work_jobs,
             delivery_jobs,
+            alert_retention_days,
             tls_cert,
             tls_key,
         } => {
@@ -297,6 +302,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 config.work_jobs = usize::from(work_jobs);
             }
             config.delivery_jobs = usize::from(delivery_jobs);
+            config.alert_retention = std::time::Duration::from_secs(u64::from(alert_retention_days) * 24 * 60 * 60);
             serve(config, tls).await
         }
         Command::Admin { storage, command } => {

@@ -1,6 +1,7 @@
 //! The HTTP surface (the contract is in `docs/architecture.md`): routes, body limits, and the one error
 //! mapping ([`error`]).
 
+pub mod alerts;
 pub mod auth;
 pub mod blobs;
 pub mod caller;
@@ -59,6 +60,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/v1/inspections", get(lists::inspections))
         .route("/v1/alerts", get(lists::alerts))
+        .route("/v1/alerts/causes", get(alerts::causes))
+        .route("/v1/alerts/acknowledge", post(alerts::acknowledge).layer(json))
+        .route("/v1/alerts/snooze", post(alerts::snooze).layer(json))
+        .route("/v1/alerts/reassign", post(alerts::reassign).layer(json))
         .route("/v1/overview", get(lists::overview))
         .route("/v1/import/{dataset}", post(imports::import).layer(DefaultBodyLimit::max(imports::IMPORT_BODY_LIMIT)))
         .merge(crate::dashboard::routes())

@@ -4,7 +4,7 @@
 //! [`Storage`] is everything the relay persists: accounts and sessions ([`AccountStore`]),
 //! documents and the change feed ([`DocStore`]), photo metadata ([`BlobStore`]), the job queue
 //! ([`JobStore`]), imported sales and purchases ([`SalesStore`]), per-tenant settings
-//! ([`TenantSettingsStore`]). Photo bytes live
+//! ([`TenantSettingsStore`]), what people did about alerts ([`AlertTriageStore`]). Photo bytes live
 //! in a content-addressed folder ([`crate::blobs`]).
 //!
 //! Backends: [`sqlite`] (the embedded default, one file) and [`postgres`] (several relay nodes on
@@ -12,6 +12,7 @@
 //! same checks against each.
 
 mod accounts;
+mod alert_triage;
 mod blobs;
 mod docs;
 mod jobs;
@@ -23,6 +24,7 @@ mod settings;
 pub mod sqlite;
 
 pub use accounts::*;
+pub use alert_triage::*;
 pub use blobs::*;
 pub use docs::*;
 pub use jobs::*;
@@ -33,6 +35,7 @@ pub use settings::*;
 /// Everything the relay persists.
 pub trait Storage:
     AccountStore
+    + AlertTriageStore
     + DocStore
     + BlobStore
     + JobStore
@@ -47,6 +50,7 @@ pub trait Storage:
 
 impl<
     T: AccountStore
+        + AlertTriageStore
         + DocStore
         + BlobStore
         + JobStore

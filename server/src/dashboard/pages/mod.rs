@@ -1,5 +1,5 @@
 //! The dashboard pages: login and logout, overview, orders (with the approve / reject forms of
-//! [`super::decisions`]), the approvals queue with bulk approval, inspections, devices. The stores page is in [`super::stores`].
+//! [`super::decisions`]), the approvals queue with bulk approval, inspections, alerts, devices. The stores page is in [`super::stores`].
 //!
 //! Every handler takes a [`Viewer`] (a valid dashboard session of a non-rep), checks its
 //! [`Section`], and reads documents only through [`records`], i.e. the viewer's scope. Pages
@@ -7,6 +7,7 @@
 //! ones still built with `format!` pass each user-provided string through
 //! [`esc`](super::html::esc).
 
+mod alerts;
 mod approvals;
 mod devices;
 mod filters;
@@ -19,6 +20,7 @@ mod out_of_office;
 mod overview;
 mod policy;
 
+pub use alerts::*;
 pub use approvals::*;
 pub use devices::*;
 pub use inspection_list::*;
@@ -52,6 +54,9 @@ fn nav(role: Role) -> Vec<NavItem> {
     }
     if Section::Inspections.allows(role) {
         items.push(NavItem { href: "/dashboard/inspections", label: "Inspections" });
+    }
+    if Section::Alerts.allows(role) {
+        items.push(NavItem { href: "/dashboard/alerts", label: "Alerts" });
     }
     if Section::Stores.allows(role) {
         items.push(NavItem { href: "/dashboard/stores", label: "Stores" });

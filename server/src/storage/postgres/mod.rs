@@ -19,6 +19,7 @@
 
 mod accounts;
 pub mod admin;
+mod alert_triage;
 mod blobs;
 mod docs;
 mod jobs;

@@ -5,6 +5,7 @@
 //! every call runs on tokio's blocking pool so no async worker waits on disk.
 
 mod accounts;
+mod alert_triage;
 mod blobs;
 mod docs;
 mod jobs;
