@@ -83,6 +83,10 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/inspections", get(pages::inspections))
         .route("/dashboard/inspections.csv", get(csv::inspections))
         .route("/dashboard/inspections/{id}", get(pages::inspection))
+        .route(
+            "/dashboard/inspections/{id}/photos/{sha256}/review",
+            post(pages::review_photo).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
         .route("/dashboard/devices", get(pages::devices))
         .route(
             "/dashboard/devices/{id}/revoke",

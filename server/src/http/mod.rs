@@ -15,6 +15,7 @@ pub mod inspection_report;
 pub mod lists;
 pub mod live;
 pub mod out_of_office;
+pub mod photo_review;
 pub mod revocation;
 pub mod security_headers;
 pub mod sync;
@@ -68,6 +69,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/import/{dataset}", post(imports::import).layer(DefaultBodyLimit::max(imports::IMPORT_BODY_LIMIT)))
         .merge(crate::dashboard::routes())
         .route("/v1/inspections/{id}/report", get(inspection_report::report))
+        .route(
+            "/v1/inspections/{id}/photos/{sha256}/review",
+            post(photo_review::review_photo).layer(DefaultBodyLimit::max(JSON_BODY_LIMIT)),
+        )
         .route("/v1/devices/{id}/revoke", post(revocation::revoke_device))
         .route("/v1/users/{username}/disable", post(revocation::disable_user))
         .layer(axum::middleware::from_fn_with_state(state.clone(), health::track))

@@ -4,7 +4,7 @@
 //! [`Storage`] is everything the relay persists: accounts and sessions ([`AccountStore`]),
 //! documents and the change feed ([`DocStore`]), photo metadata ([`BlobStore`]), the job queue
 //! ([`JobStore`]), imported sales and purchases ([`SalesStore`]), per-tenant settings
-//! ([`TenantSettingsStore`]), what people did about alerts ([`AlertTriageStore`]). Photo bytes live
+//! ([`TenantSettingsStore`]), what people did about alerts ([`AlertTriageStore`]), decisions on photos ([`PhotoReviewStore`]). Photo bytes live
 //! in a content-addressed folder ([`crate::blobs`]).
 //!
 //! Backends: [`sqlite`] (the embedded default, one file) and [`postgres`] (several relay nodes on
@@ -16,6 +16,7 @@ mod alert_triage;
 mod blobs;
 mod docs;
 mod jobs;
+mod photo_reviews;
 pub mod postgres;
 pub mod queries;
 pub mod read_model;
@@ -28,6 +29,7 @@ pub use alert_triage::*;
 pub use blobs::*;
 pub use docs::*;
 pub use jobs::*;
+pub use photo_reviews::*;
 pub use read_model::{ReadModelStore, RowChange};
 pub use sales::*;
 pub use settings::*;
@@ -39,6 +41,7 @@ pub trait Storage:
     + DocStore
     + BlobStore
     + JobStore
+    + PhotoReviewStore
     + SalesStore
     + TenantSettingsStore
     + ReadModelStore
@@ -54,6 +57,7 @@ impl<
         + DocStore
         + BlobStore
         + JobStore
+        + PhotoReviewStore
         + SalesStore
         + TenantSettingsStore
         + ReadModelStore

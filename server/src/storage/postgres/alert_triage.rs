@@ -1,4 +1,4 @@
-//! [`AlertTriageStore`] on PostgreSQL (migration `0020_alert_triage.sql`).
+//! [`AlertTriageStore`] on PostgreSQL (migration `0020_alert_triage_and_photo_reviews.sql`).
 
 use async_trait::async_trait;
 

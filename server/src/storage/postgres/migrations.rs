@@ -26,7 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0016_read_model_at_scale.sql"),
     include_str!("migrations/0017_approval_deadlines.sql"),
     // 0018 and 0019 are other branches', merged before this one.
-    include_str!("migrations/0020_alert_triage.sql"),
+    include_str!("migrations/0020_alert_triage_and_photo_reviews.sql"),
 ];
 
 /// The schema version this code writes.

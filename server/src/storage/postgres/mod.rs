@@ -26,6 +26,7 @@ mod jobs;
 mod login_failures;
 mod migrations;
 mod notify;
+mod photo_reviews;
 mod read_model;
 mod sales;
 mod settings;

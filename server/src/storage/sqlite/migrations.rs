@@ -24,7 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0015_read_model_at_scale.sql"),
     include_str!("migrations/0016_approval_deadlines.sql"),
     // 0017 and 0018 are other branches', merged before this one.
-    include_str!("migrations/0019_alert_triage.sql"),
+    include_str!("migrations/0019_alert_triage_and_photo_reviews.sql"),
 ];
 
 /// The schema version this code writes.

@@ -10,6 +10,7 @@ mod blobs;
 mod docs;
 mod jobs;
 mod migrations;
+mod photo_reviews;
 mod read_model;
 mod sales;
 mod settings;

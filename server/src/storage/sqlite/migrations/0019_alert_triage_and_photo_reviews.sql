@@ -32,3 +32,16 @@ CREATE TABLE alert_triage (
 CREATE INDEX alert_triage_by_assignee ON alert_triage(tenant_id, assignee);
 -- The causes list groups an asker's rows by cause key.
 CREATE INDEX alert_rows_by_key ON alert_rows(tenant_id, alert_id, state);
+
+-- Photo review (docs/scoring.md): a supervisor's manager or HQ accepts or rejects a photo the
+-- scorer put at review; the decision enters every later scoring of the inspection.
+CREATE TABLE photo_reviews (
+    tenant_id INTEGER NOT NULL,
+    inspection_id TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    decided_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, inspection_id, sha256)
+);
