@@ -98,6 +98,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/dashboard/orders-per-day.svg", get(svg::orders_per_day))
         .route("/dashboard/events", get(live::events))
+        .route("/dashboard/{*rest}", get(pages::not_found))
 }
 
 /// A part of the dashboard, with the roles that may open it.

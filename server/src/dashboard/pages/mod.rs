@@ -83,3 +83,31 @@ pub fn status_tag(status: &str) -> Markup {
     };
     html! { span class={ "tag " (class) } { (status) } }
 }
+
+/// Any other path under `/dashboard/`: a 404 page in the dashboard's frame (the viewer's
+/// navigation when signed in, a link to the login otherwise), never an empty answer.
+pub async fn not_found(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+    uri: axum::http::Uri,
+    parts: axum::http::request::Parts,
+) -> Response {
+    use axum::extract::FromRequestParts;
+    let mut parts = parts;
+    let viewer = Viewer::from_request_parts(&mut parts, &state).await.ok();
+    let path = uri.path().to_owned();
+    let body = html! {
+        h1 #error-title { "Not found" }
+        p.error #error-text { "There is no dashboard page at " code { (path) } "." }
+        @if viewer.is_some() {
+            p { a href="/" { "Back to the overview" } }
+        } @else {
+            p { a href="/dashboard/login" { "Sign in" } }
+        }
+    };
+    let mut response = match &viewer {
+        Some(viewer) => frame(viewer, "Not found", "", body),
+        None => page("Not found", &[], "", None, body),
+    };
+    *response.status_mut() = axum::http::StatusCode::NOT_FOUND;
+    response
+}
