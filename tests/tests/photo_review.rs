@@ -163,3 +163,37 @@ fn a_photo_review_is_refused_with_a_reason_and_changes_nothing_when_the_input_or
     let unchanged = score_on_phone(&sue, &inspection, |_| true);
     assert_eq!(unchanged.score, first.score);
 }
+
+/// The inspection ids `/v1/inspections` lists for `query`.
+fn listed(relay: &Relay, token: &str, query: &str) -> Vec<String> {
+    let answer = http("GET", &format!("{}/v1/inspections?{query}", relay.base_url), Some(token), &[], vec![]);
+    assert_eq!(answer.status, 200, "{query}: {}", String::from_utf8_lossy(&answer.body));
+    answer.json()["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect()
+}
+
+#[test]
+fn a_reviewed_inspection_moves_to_its_new_score_band_in_the_inspections_list() {
+    let relay = Relay::start();
+    let supervisor = relay.users(Role::Supervisor, Some("north"))[0].clone();
+    let sue = relay.phone(&supervisor);
+    sue.sync();
+    let (inspection, shas) = visit_with_photos_to_review(&sue);
+    let first = score_on_phone(&sue, &inspection, |_| true);
+    let hq = relay.phone("hq-admin").session.token.clone();
+    let whole = first.score.floor() as i64;
+    let band = |min: i64, max: i64| listed(&relay, &hq, &format!("score_min={min}&score_max={max}"));
+    assert!(band(whole, whole).contains(&inspection.to_string()), "in its band before the review");
+
+    let body = json!({ "decision": "rejected", "reason": "not this store" });
+    let lowered = review(&relay, &hq, &inspection, &shas[0], body).json()["score"].as_f64().unwrap();
+    let now = lowered.floor() as i64;
+    assert!(now < whole);
+    assert!(!band(whole, whole).contains(&inspection.to_string()), "out of its old band");
+    assert!(band(now, now).contains(&inspection.to_string()), "in its new band");
+    assert!(!listed(&relay, &hq, &format!("score_min={}", now + 1)).contains(&inspection.to_string()));
+
+    let answer = http("GET", &format!("{}/v1/inspections?score_min=101", relay.base_url), Some(&hq), &[], vec![]);
+    assert_eq!((answer.status, answer.error_code().as_str()), (400, "invalid-input"));
+    let page = relay.dashboard_page("hq-admin", &format!("/dashboard/inspections?score_min={now}&score_max={now}"));
+    assert!(page.contains(&format!("data-id=\"{inspection}\"")), "the dashboard's list takes the band too");
+}

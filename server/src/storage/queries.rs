@@ -1023,12 +1023,27 @@ pub struct InspectionFilter {
     pub to: Option<i64>,
     /// Part of the store's name or the supervisor's username.
     pub text: Option<String>,
+    /// Scored at least this (whole points, 0–100).
+    pub score_min: Option<i64>,
+    /// Scored below this plus one (whole points: 79 takes 79.9, not 80).
+    pub score_max: Option<i64>,
 }
 
 impl InspectionFilter {
     /// Every inspection the reach gives.
     pub fn all(reach: Reach) -> Self {
-        Self { reach, status: None, store_id: None, supervisor: None, region: None, from: None, to: None, text: None }
+        Self {
+            reach,
+            status: None,
+            store_id: None,
+            supervisor: None,
+            region: None,
+            from: None,
+            to: None,
+            text: None,
+            score_min: None,
+            score_max: None,
+        }
     }
 
     /// The filter as conditions on `i` (an `inspection_rows` row of tenant `tenant_id`).
@@ -1053,6 +1068,12 @@ impl InspectionFilter {
         }
         if let Some(to) = self.to {
             sql.with(" AND i.check_in_at < ?", [Cell::int(to)]);
+        }
+        if let Some(min) = self.score_min {
+            sql.with(" AND i.score >= ?", [Cell::Real(Some(min as f64))]);
+        }
+        if let Some(max) = self.score_max {
+            sql.with(" AND i.score < ?", [Cell::Real(Some(max as f64 + 1.0))]);
         }
         if let Some(needle) = self.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             let pattern = contains_pattern(needle);
