@@ -792,3 +792,23 @@ async fn an_unknown_dashboard_path_is_a_404_page_in_the_dashboards_frame_and_the
     assert_eq!(api.status, StatusCode::NOT_FOUND);
     assert!(!api.body.contains("error-title"));
 }
+
+#[tokio::test]
+async fn the_alert_and_photo_review_forms_refuse_a_missing_or_wrong_security_token() {
+    let (_dir, state) = relay().await;
+    let token = session(&state, "hana").await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    for csrf in ["", "forged"] {
+        let form = format!("csrf={csrf}&action=acknowledge&key=low-stock:W/n:SKU-1&note=x");
+        let reply = send(&state, Method::POST, "/dashboard/alerts", Some(&cookie), Some(&form)).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "alerts form with csrf {csrf:?}");
+        let form = format!("csrf={csrf}&decision=rejected&reason=x");
+        let path = format!("/dashboard/inspections/{}/photos/{}/review", "0".repeat(32), "ab".repeat(32));
+        let reply = send(&state, Method::POST, &path, Some(&cookie), Some(&form)).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "review form with csrf {csrf:?}");
+    }
+    // With the right token, an alert nobody holds is refused as not found, and nothing is kept.
+    let form = format!("csrf={}&action=acknowledge&key=low-stock:W/n:SKU-1&note=x", csrf_token(&token));
+    let reply = send(&state, Method::POST, "/dashboard/alerts", Some(&cookie), Some(&form)).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+}
