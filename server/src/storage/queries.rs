@@ -1570,6 +1570,11 @@ impl AlertCauseFilter {
         if let Some(key) = &self.key {
             sql.with(" AND al.alert_id = ?", [text(key)]);
         }
+        // A cause is open while any inbox holds it open: its open rows alone say so, and only
+        // they need grouping.
+        if self.state.as_deref() == Some("open") {
+            sql.push(" AND al.state = 'open'");
+        }
         if let Some(kind) = &self.kind {
             sql.with(" AND al.kind = ?", [text(kind)]);
         }

@@ -30,8 +30,9 @@ CREATE TABLE alert_triage (
     PRIMARY KEY (tenant_id, alert_key)
 );
 CREATE INDEX alert_triage_by_assignee ON alert_triage(tenant_id, assignee);
--- The causes list groups an asker's rows by cause key.
+-- The causes list groups an asker's rows by cause key, and names each cause's product by SKU.
 CREATE INDEX alert_rows_by_key ON alert_rows(tenant_id, alert_id, state);
+CREATE INDEX product_rows_by_sku ON product_rows(tenant_id, sku);
 
 -- Photo review (docs/scoring.md): a supervisor's manager or HQ accepts or rejects a photo the
 -- scorer put at review; the decision enters every later scoring of the inspection.
