@@ -243,6 +243,7 @@ fn score(inspection: &Inspection, pixels: &BTreeMap<String, PhotoPixels>) -> fie
         store: STORE,
         pixels,
         earlier: &[],
+        reviews: &fieldsync_core::scoring::NO_REVIEWS,
         scored_heads: &[],
         scored_at: CHECK_IN + 41 * MIN,
     })

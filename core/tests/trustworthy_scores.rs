@@ -369,6 +369,7 @@ fn a_relay_measuring_a_fail_where_the_phone_measured_a_pass_gives_review_not_a_s
         store: Location { latitude: p.shop.latitude, longitude: p.shop.longitude },
         pixels: &pixels,
         earlier: &[],
+        reviews: &fieldsync_core::scoring::NO_REVIEWS,
         scored_heads: &[],
         scored_at: now,
     });

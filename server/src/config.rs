@@ -121,6 +121,9 @@ pub struct Config {
     /// How often every tenant's alerts are evaluated even when nothing asked for it (promotions
     /// start as time passes): `jobs::evaluate_alerts::run_schedule`.
     pub alert_interval: Duration,
+    /// How long a closed alert stays in its inboxes (and on the alerts page's history) before an
+    /// evaluation removes it (`serve --alert-retention-days`).
+    pub alert_retention: Duration,
     /// How long one webhook delivery attempt may take before it counts as failed and is retried.
     pub webhook_timeout: Duration,
     /// How long a job runner holds a job before another runner (of this relay or another node)
@@ -174,6 +177,7 @@ impl std::fmt::Debug for Config {
             .field("unfinished_upload_ttl", &self.unfinished_upload_ttl)
             .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<redacted>"))
             .field("alert_interval", &self.alert_interval)
+            .field("alert_retention", &self.alert_retention)
             .field("webhook_timeout", &self.webhook_timeout)
             .field("job_lease", &self.job_lease)
             .field("work_jobs", &self.work_jobs)
@@ -206,6 +210,7 @@ impl Config {
             unfinished_upload_ttl: Duration::from_secs(24 * 60 * 60),
             metrics_token: None,
             alert_interval: Duration::from_secs(5 * 60),
+            alert_retention: Duration::from_secs(90 * 24 * 60 * 60),
             webhook_timeout: Duration::from_secs(10),
             job_lease: Duration::from_secs(60),
             work_jobs: std::thread::available_parallelism().map_or(2, usize::from),

@@ -88,6 +88,10 @@ enum Command {
         /// Most tenants whose hydrated catalog is kept in memory.
         #[arg(long, env = "FIELDSYNC_CACHED_CATALOGS", default_value_t = fieldsync_server::config::CACHED_CATALOGS, value_parser = clap::value_parser!(u64).range(1..=100_000))]
         cached_catalogs: u64,
+        /// Days a closed alert is kept (in the inboxes and the alerts page's history) before it
+        /// is removed.
+        #[arg(long, env = "FIELDSYNC_ALERT_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u16).range(1..=3650))]
+        alert_retention_days: u16,
         /// Serve HTTPS with this certificate chain (PEM, leaf first), read again when it changes;
         /// needs --tls-key. Implies --behind-https (docs/deployment.md).
         #[arg(long, env = "FIELDSYNC_TLS_CERT", requires = "tls_key")]
@@ -386,6 +390,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             delivery_jobs,
             kept_documents,
             cached_catalogs,
+            alert_retention_days,
             tls_cert,
             tls_key,
             nats,
@@ -403,6 +408,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             config.kept_documents = kept_documents;
             config.cached_catalogs = cached_catalogs;
             config.nats_url = nats;
+            config.alert_retention = std::time::Duration::from_secs(u64::from(alert_retention_days) * 24 * 60 * 60);
             serve(config, tls).await
         }
         Command::Admin { storage, command } => {

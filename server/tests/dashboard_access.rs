@@ -769,3 +769,46 @@ async fn the_json_api_and_the_dashboard_form_share_one_decision_path() {
     assert_eq!(form.status, StatusCode::CONFLICT, "{}", form.body);
     assert_eq!(world::review(&state, &world, &world.north_order).await.outcome.as_str(), "approved");
 }
+
+#[tokio::test]
+async fn an_unknown_dashboard_path_is_a_404_page_in_the_dashboards_frame_and_the_api_keeps_its_json_404() {
+    let (_dir, state) = relay().await;
+    let token = session(&state, "hana").await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    for path in ["/dashboard/nowhere", "/dashboard/orders/a/b/c", "/dashboard/alerts/extra"] {
+        let reply = send(&state, Method::GET, path, Some(&cookie), None).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(reply.body.contains("id=\"error-title\">Not found"), "{path}: {}", reply.body);
+        assert!(reply.body.contains("href=\"/dashboard/alerts\""), "{path}: the viewer's navigation is there");
+        assert!(reply.body.contains(path), "{path}: the page names the path");
+    }
+    // Without a session: the same page, with a way to sign in.
+    let reply = send(&state, Method::GET, "/dashboard/nowhere", None, None).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert!(reply.body.contains("href=\"/dashboard/login\""), "{}", reply.body);
+    // Real pages are unaffected, and the JSON API still answers its own 404.
+    assert_eq!(send(&state, Method::GET, "/dashboard/alerts", Some(&cookie), None).await.status, StatusCode::OK);
+    let api = send(&state, Method::GET, "/v1/nowhere", None, None).await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert!(!api.body.contains("error-title"));
+}
+
+#[tokio::test]
+async fn the_alert_and_photo_review_forms_refuse_a_missing_or_wrong_security_token() {
+    let (_dir, state) = relay().await;
+    let token = session(&state, "hana").await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    for csrf in ["", "forged"] {
+        let form = format!("csrf={csrf}&action=acknowledge&key=low-stock:W/n:SKU-1&note=x");
+        let reply = send(&state, Method::POST, "/dashboard/alerts", Some(&cookie), Some(&form)).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "alerts form with csrf {csrf:?}");
+        let form = format!("csrf={csrf}&decision=rejected&reason=x");
+        let path = format!("/dashboard/inspections/{}/photos/{}/review", "0".repeat(32), "ab".repeat(32));
+        let reply = send(&state, Method::POST, &path, Some(&cookie), Some(&form)).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "review form with csrf {csrf:?}");
+    }
+    // With the right token, an alert nobody holds is refused as not found, and nothing is kept.
+    let form = format!("csrf={}&action=acknowledge&key=low-stock:W/n:SKU-1&note=x", csrf_token(&token));
+    let reply = send(&state, Method::POST, "/dashboard/alerts", Some(&cookie), Some(&form)).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+}

@@ -217,6 +217,53 @@ try {
   await page.goto(`${base}/dashboard/orders/${liveId}`);
   check((await page.textContent('#order-status')).includes('approved') && await page.locator('#approve').count() === 0,
     'HQ sees the approved order without buttons');
+
+  // Alerts: HQ acknowledges one with a note, then snoozes it; it leaves the open list.
+  await page.goto(`${base}/dashboard/alerts`);
+  await page.waitForSelector('tr.alert');
+  const alertKey = await page.getAttribute('tr.alert >> nth=0', 'data-key');
+  const alertRow = `tr.alert[data-key="${alertKey}"]`;
+  await page.fill(`${alertRow} input[name="note"]`, 'display ordered, arrives Friday');
+  await page.click(`${alertRow} button[value="acknowledge"]`);
+  await page.waitForSelector('#notice:text("Alert acknowledged")');
+  const acknowledged = await page.textContent(`${alertRow} .acknowledged`);
+  check(acknowledged.includes(`Acknowledged by ${env.FS_HQ_USER}`) && acknowledged.includes('display ordered, arrives Friday'),
+    `the row shows who acknowledged it and the note: ${acknowledged}`);
+  await shot(page, 'alerts-acknowledged');
+  const inThreeDays = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
+  await page.fill(`${alertRow} input[name="until"]`, inThreeDays);
+  await page.click(`${alertRow} button[value="snooze"]`);
+  await page.waitForSelector('#notice:text("Alert snoozed until")');
+  check(await page.locator(alertRow).count() === 0, 'the snoozed alert leaves the open list');
+  await page.goto(`${base}/dashboard/alerts?state=snoozed`);
+  await page.waitForSelector(`${alertRow} .snoozed`);
+  await shot(page, 'alerts-snoozed');
+
+  // Phone width: no page is wider than the screen, the header spans it, chart labels stay readable.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const phonePages = [
+    ['overview', '/'], ['orders', '/dashboard/orders'], ['approvals', '/dashboard/approvals'],
+    ['order', `/dashboard/orders/${liveId}`], ['inspections', '/dashboard/inspections'],
+    ['inspection', `/dashboard/inspections/${env.FS_INSPECTION}`], ['alerts', '/dashboard/alerts'],
+    ['stores', '/dashboard/stores'], ['devices', '/dashboard/devices'], ['not-found', '/dashboard/no-such-page'],
+  ];
+  for (const [name, url] of phonePages) {
+    const response = await page.goto(`${base}${url}`);
+    check(response.status() === (name === 'not-found' ? 404 : 200), `${url} answered ${response.status()}`);
+    await page.waitForSelector('main h1');
+    const measured = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      header: document.querySelector('header').getBoundingClientRect().width,
+      label: Math.min(99, ...[...document.querySelectorAll('.chart svg text')].map((t) => t.getBoundingClientRect().height)),
+    }));
+    check(measured.page <= 390, `${url} is ${measured.page} px wide at 390 px`);
+    check(measured.header >= 389, `the header of ${url} spans ${measured.header} px of 390`);
+    check(measured.label >= 8, `chart labels of ${url} are ${measured.label} px tall at 390 px`);
+    await shot(page, `phone-${name}`);
+  }
+  check((await page.textContent('#error-title')) === 'Not found', 'an unknown path shows the 404 page');
+  check(await page.locator('header a:text("Alerts")').count() === 1, 'the 404 page keeps the navigation');
+  await page.setViewportSize({ width: 1280, height: 900 });
   await Promise.all([page.waitForURL(`${base}/dashboard/login`), page.click('header button:text("Log out")')]);
 
   // --- A supervisor -----------------------------------------------------------------------------

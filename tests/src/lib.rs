@@ -130,8 +130,13 @@ impl Relay {
 
     /// A dashboard page as the demo user `username` sees it, signed in with the login form.
     pub fn dashboard_page(&self, username: &str, path: &str) -> String {
+        self.dashboard_page_of(self.login_of(username), path)
+    }
+
+    /// A dashboard page as `login` (a demo login or one made by [`Relay::add_user`]) sees it.
+    pub fn dashboard_page_of(&self, login: &DemoLogin, path: &str) -> String {
         use fieldsync_server::dashboard::session::{LOGIN_CSRF_COOKIE, SESSION_COOKIE};
-        let login = self.login_of(username);
+        let username = &login.username;
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -162,6 +167,37 @@ impl Relay {
             .expect("dashboard page");
         assert_eq!(page.status().as_u16(), 200, "GET {path}");
         page.body_mut().with_config().limit(64 * 1024 * 1024).read_to_string().expect("a page of text")
+    }
+
+    /// Adds a user to the demo tenant (password `demo-<username>`); their login.
+    pub fn add_user(&self, username: &str, role: Role, region: Option<&str>) -> DemoLogin {
+        use fieldsync_server::services::accounts::{NewAccount, create_user};
+        let password = format!("demo-{username}");
+        let tenant = fieldsync_server::seed::DEMO_TENANT;
+        let account = NewAccount { tenant, username, password: &password, role, region };
+        let user = self
+            .block_on(create_user(self.state.storage.as_ref(), PasswordCost::insecure_for_tests(), account))
+            .expect("create user");
+        DemoLogin {
+            tenant: tenant.to_owned(),
+            username: username.to_owned(),
+            password,
+            role,
+            region: region.map(str::to_owned),
+            user_id: user.id,
+        }
+    }
+
+    /// Signs a new phone in as `login` (a demo login or one made by [`Relay::add_user`]).
+    pub fn phone_of(&self, login: &DemoLogin) -> Phone {
+        Phone::sign_in_at(
+            &self.base_url,
+            &login.tenant,
+            &login.username,
+            &login.password,
+            self.dir.path(),
+            SyncOptions::default(),
+        )
     }
 
     /// Usernames of the demo users with a role (and region, when given), sorted.

@@ -2,7 +2,9 @@
 //! needs their approval appear without a reload as a phone syncs it, approves it with a click,
 //! and the rep's phone then syncs and holds the approval; they open an inspection with its photos
 //! and score, the charts and the stores page; HQ sees every region's stores; a supervisor is
-//! refused the HQ pages and the approval. Screenshots of each page land in
+//! refused the HQ pages and the approval; HQ acknowledges and snoozes an alert, and every main
+//! page is checked at 390 px (no page wider than the screen, readable chart labels, the 404 page
+//! in the frame). Screenshots of each page, at 1280 px and at 390 px (`phone-*.png`), land in
 //! `target/browser-artifacts/`.
 //!
 //! Needs Debian's `/usr/bin/chromium` and `tests/browser/node_modules` (`scripts/test-browser`
@@ -140,7 +142,17 @@ fn the_approver_sees_a_phone_order_live_approves_it_in_the_browser_and_the_phone
     let first = submit_order(&rep, 3);
     rep.sync();
     let inspection = synced_inspection(&supervisor);
-    // The relay reviews the first order and scores the inspection before the browser looks.
+    // The relay reviews the first order, scores the inspection and raises the alerts before the
+    // browser looks.
+    let storage = relay.state.storage.as_ref();
+    relay
+        .block_on(fieldsync_server::services::alerts::queue_evaluation(
+            storage,
+            None,
+            relay.tenant_id(),
+            "browser test",
+        ))
+        .unwrap();
     assert!(relay.wait_for_jobs(Duration::from_secs(120)), "the relay's jobs did not finish");
 
     let artifacts = workspace().join("target/browser-artifacts");

@@ -60,3 +60,58 @@ fn a_phone_that_ends_a_sync_holding_work_shows_it_on_the_devices_page_until_it_h
     assert_eq!(unsynced_cell(&page, &name), "none");
     assert!(page.contains("every device had handed the relay all its work"));
 }
+
+/// The text of the "Last sync" cell of `username`'s rows, one per device (or one for no device).
+fn last_sync_cells(page: &str, username: &str) -> Vec<String> {
+    let marker = format!("data-user=\"{username}\"");
+    page.match_indices(&marker)
+        .map(|(at, _)| {
+            let row = &page[at..at + page[at..].find("</tr>").unwrap()];
+            let cell = row.find("class=\"last-sync\"").expect("a last-sync cell");
+            let start = cell + row[cell..].find('>').unwrap() + 1;
+            let inner = &row[start..start + row[start..].find("</td>").unwrap()];
+            let mut text = String::new();
+            let mut in_tag = false;
+            for c in inner.chars() {
+                match c {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    c if !in_tag => text.push(c),
+                    _ => {}
+                }
+            }
+            text.split_whitespace().collect::<Vec<_>>().join(" ")
+        })
+        .collect()
+}
+
+#[test]
+fn a_rep_who_never_synced_is_listed_as_never_and_one_who_synced_with_the_time() {
+    let relay = Relay::start();
+    let north = relay.users(Role::Rep, Some("north"));
+    let (never_signed_in, signed_in_only, synced) = (&north[0], &north[1], &north[2]);
+    let _idle = relay.phone(signed_in_only);
+    relay.phone(synced).sync();
+
+    let page = relay.dashboard_page("hq-admin", "/dashboard/devices");
+    assert_eq!(last_sync_cells(&page, never_signed_in), ["never"]);
+    let idle = last_sync_cells(&page, signed_in_only);
+    assert_eq!(idle.len(), 1);
+    assert!(idle[0].starts_with("never (signed in"), "{idle:?}");
+    let done = last_sync_cells(&page, synced);
+    assert!(done.len() == 1 && !done[0].starts_with("never"), "{done:?}");
+    let stale = &page[page.find("id=\"stale-reps\"").unwrap()..];
+    let stale = &stale[..stale.find("</ul>").unwrap()];
+    assert!(stale.contains(&format!("{signed_in_only} — never synced")), "{stale}");
+    assert!(!stale.contains(&format!("{synced} —")), "{stale}");
+
+    // Every user of the tenant is on HQ's page; a manager sees every user of their region.
+    for login in &relay.logins {
+        assert!(page.contains(&format!("data-user=\"{}\"", login.username)), "{} listed for HQ", login.username);
+    }
+    let managers = relay.dashboard_page("manager-north", "/dashboard/devices");
+    for login in &relay.logins {
+        let listed = managers.contains(&format!("data-user=\"{}\"", login.username));
+        assert_eq!(listed, login.region.as_deref() == Some("north"), "{} on the manager's page", login.username);
+    }
+}

@@ -157,8 +157,13 @@ fn overview_figures_and_every_page_walk_equal_counts_from_the_documents_beyond_e
     assert_eq!(walk(&relay, &hq_token, "/v1/inspections?").len(), truth.inspections.len(), "inspections listed");
     assert_eq!(
         walk(&relay, &hq_token, "/v1/alerts?state=open&").len(),
+        truth.open_by_owner.values().sum::<u64>() as usize,
+        "open alerts listed, one row per inbox"
+    );
+    assert_eq!(
+        walk(&relay, &hq_token, "/v1/alerts/causes?state=open&").len(),
         truth.open_alerts as usize,
-        "open alerts listed"
+        "open alerts listed, one per cause"
     );
 
     eprintln!("[{}] read_model_at_scale took {:.1} s", backend_name(), started.elapsed().as_secs_f64());
@@ -276,6 +281,7 @@ struct Truth {
     stores: Vec<(String, String, String, String)>,
     /// Open alerts by owner.
     open_by_owner: BTreeMap<String, u64>,
+    /// Open alerts, one per cause.
     open_alerts: u64,
 }
 
@@ -363,10 +369,13 @@ impl Truth {
             .map(|(id, _, s)| (id.to_string(), s.region.clone(), s.rep.clone(), s.supervisor.clone()))
             .collect();
         let mut open_by_owner = BTreeMap::new();
+        // An alert is one per cause, however many inboxes hold it.
+        let mut open_causes = std::collections::BTreeSet::new();
         for (_, _, inbox) in documents::<Inbox>(relay) {
             *open_by_owner.entry(inbox.owner.clone()).or_default() += inbox.open_alerts().count() as u64;
+            open_causes.extend(inbox.open_alerts().map(|(key, _)| key.clone()));
         }
-        let open_alerts = open_by_owner.values().sum();
+        let open_alerts = open_causes.len() as u64;
         Self { orders, inspections, stores, open_by_owner, open_alerts }
     }
 

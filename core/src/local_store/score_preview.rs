@@ -56,6 +56,7 @@ impl LocalStore {
             store: Location { latitude: store.latitude, longitude: store.longitude },
             pixels: &pixels,
             earlier: &earlier,
+            reviews: &scoring::NO_REVIEWS,
             scored_heads: &[],
             scored_at: now_ms(),
         });

@@ -70,6 +70,35 @@ pub enum PhotoPixels {
     },
 }
 
+/// A person's decision on a photo the scorer put at review (a supervisor's manager or HQ
+/// looked at it): accepted photos count as trusted evidence, rejected ones earn nothing. It
+/// overrides every automatic finding about that photo, and its reason joins the photo's reasons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoReview {
+    /// Accepted (`true`) or rejected.
+    pub accepted: bool,
+    /// Who decided (a username).
+    pub reviewer: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl PhotoReview {
+    /// The trust the decision gives.
+    pub fn trust(&self) -> Trust {
+        if self.accepted { Trust::Pass } else { Trust::Rejected }
+    }
+
+    /// The decision as a photo's reason: `accepted by hugo: display is in place`.
+    pub fn reason_text(&self) -> String {
+        let what = if self.accepted { "accepted" } else { "rejected" };
+        format!("{what} by {}: {}", self.reviewer, self.reason)
+    }
+}
+
+/// No decisions: what a scoring run that nobody reviewed reads.
+pub static NO_REVIEWS: BTreeMap<String, PhotoReview> = BTreeMap::new();
+
 /// Everything one scoring run reads.
 #[derive(Debug, Clone, Copy)]
 pub struct ScoringInput<'a> {
@@ -85,6 +114,8 @@ pub struct ScoringInput<'a> {
     pub pixels: &'a BTreeMap<String, PhotoPixels>,
     /// The tenant's photos of other visits (photos of this inspection are ignored).
     pub earlier: &'a [EarlierPhoto],
+    /// People's decisions on photos to review, by SHA-256 ([`PhotoReview`]).
+    pub reviews: &'a BTreeMap<String, PhotoReview>,
     /// The inspection heads being scored (hex).
     pub scored_heads: &'a [String],
     /// When, ms since the Unix epoch.
@@ -146,7 +177,11 @@ pub fn score_inspection(input: &ScoringInput<'_>) -> InspectionScore {
             input.earlier,
             &thresholds,
         ));
-        let trust = findings.iter().fold(Trust::Pass, |acc, f| worst(acc, f.trust));
+        let review = input.reviews.get(&photo.sha256);
+        let trust = match review {
+            Some(review) => review.trust(),
+            None => findings.iter().fold(Trust::Pass, |acc, f| worst(acc, f.trust)),
+        };
         let first = |level: Trust| findings.iter().find(|f| f.trust == level).map(|f| f.reason.clone());
         let quality_note = match &quality {
             Some(q) if !q.usable() => reasons.first().cloned(),
@@ -162,6 +197,9 @@ pub fn score_inspection(input: &ScoringInput<'_>) -> InspectionScore {
             review: first(Trust::Review),
         });
         reasons.extend(findings.into_iter().map(|f| f.reason));
+        if let Some(review) = review {
+            reasons.push(review.reason_text());
+        }
         assessments.push(PhotoAssessment {
             sha256: photo.sha256.clone(),
             quality: quality.map_or(0.0, |q| q.score),
@@ -174,7 +212,8 @@ pub fn score_inspection(input: &ScoringInput<'_>) -> InspectionScore {
     let mut visit_reasons = Vec::new();
     let positions: Vec<_> = photos.iter().map(|p| p.position).collect();
     if let Some(finding) = evidence::check_identical_gps(&positions, &thresholds) {
-        for assessment in &mut assessments {
+        // A person's decision stands over the automatic finding.
+        for assessment in assessments.iter_mut().filter(|a| !input.reviews.contains_key(&a.sha256)) {
             assessment.trust = worst(assessment.trust, finding.trust);
             assessment.reasons.push("same GPS position as every other photo of the visit".to_owned());
         }
@@ -452,6 +491,7 @@ mod tests {
             store: Location { latitude: 52.37, longitude: 4.89 },
             pixels,
             earlier,
+            reviews: &NO_REVIEWS,
             scored_heads: &[],
             scored_at: AT,
         }
@@ -470,6 +510,40 @@ mod tests {
         let far = score.photos.iter().find(|p| p.sha256 == "far").unwrap_or_else(|| panic!("far"));
         assert!(far.reasons.iter().any(|r| r.contains("km from the store")), "{:?}", far.reasons);
         assert!(score.reasons.iter().any(|r| r.contains("1 photo(s) trusted, 0 to review, 2 rejected")));
+    }
+
+    #[test]
+    fn a_persons_review_overrides_the_findings_and_a_rejected_photo_earns_nothing() {
+        let (mut inspection, template, pixels) = fixture();
+        inspection.photos.retain(|sha, _| sha == "good");
+        let decide = |accepted: bool| {
+            BTreeMap::from([(
+                "good".to_owned(),
+                PhotoReview { accepted, reviewer: "hugo".into(), reason: "not this store's shelf".into() },
+            )])
+        };
+        let unreviewed = score_inspection(&input(&inspection, &template, &pixels, &[]));
+        assert_eq!(unreviewed.score, 100.0);
+        let rejected = decide(false);
+        let score =
+            score_inspection(&ScoringInput { reviews: &rejected, ..input(&inspection, &template, &pixels, &[]) });
+        assert_eq!(score.photos[0].trust, Trust::Rejected);
+        assert!(score.photos[0].reasons.contains(&"rejected by hugo: not this store's shelf".to_owned()));
+        assert_eq!(score.score, 33.3, "the photo item loses its points");
+        assert!(score.items[0].reasons.iter().any(|r| r.contains("rejected by hugo")), "{:?}", score.items[0]);
+
+        // The late photo is rejected by its capture time; a person may still accept it.
+        let (mut inspection, template, pixels) = fixture();
+        inspection.photos.retain(|sha, _| sha == "late");
+        let accepted = BTreeMap::from([(
+            "late".to_owned(),
+            PhotoReview { accepted: true, reviewer: "hq".into(), reason: "clock of the phone was wrong".into() },
+        )]);
+        let before = score_inspection(&input(&inspection, &template, &pixels, &[]));
+        let after =
+            score_inspection(&ScoringInput { reviews: &accepted, ..input(&inspection, &template, &pixels, &[]) });
+        assert_eq!(after.photos[0].trust, Trust::Pass);
+        assert!(after.score > before.score, "{} > {}", after.score, before.score);
     }
 
     #[test]

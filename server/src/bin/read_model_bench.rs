@@ -14,7 +14,8 @@
 //! `store_rows` and `product_rows` come from the write path). Then the read-model rows of the
 //! orders (1 to 6 lines each, review columns for every submitted order, approval steps for those
 //! an approver decided or waits on), inspections (most checked out and scored, two photo verdicts
-//! each) and 10 managers' and HQ's inboxes (40,000 alerts, 15% open).
+//! each) and 10 managers' and HQ's inboxes (40,000 alerts, 15% open), timing the alerts page
+//! and `/v1/alerts/causes` too.
 //!
 //! Why rows and not documents: writing a million automerge documents through sync would take
 //! hours, and the lists and figures read only read-model rows. The rows are the ones the
@@ -243,6 +244,13 @@ fn run(orders: usize, inspections: usize, keep: bool) -> Result<(), BoxError> {
         ("GET /dashboard/inspections".into(), Target::Page, page(&hq_cookie, "/dashboard/inspections")),
         ("GET /v1/inspections".into(), Target::Page, api(&hq_token, "/v1/inspections")),
         ("GET /v1/alerts?state=open".into(), Target::Page, api(&hq_token, "/v1/alerts?state=open")),
+        ("GET /v1/alerts/causes".into(), Target::Page, api(&hq_token, "/v1/alerts/causes")),
+        ("GET /dashboard/alerts".into(), Target::Page, page(&hq_cookie, "/dashboard/alerts")),
+        (
+            "GET /dashboard/alerts?q=… (a product)".into(),
+            Target::Page,
+            page(&hq_cookie, &format!("/dashboard/alerts?q={}", probes.product_query)),
+        ),
     ];
     for (name, target, case) in &cases {
         table.time(name, *target, || case(&mut http));

@@ -60,6 +60,16 @@ dialog form{position:absolute;top:6px;right:6px}.note{color:#52606d;font-size:13
 .decide form{display:flex;flex-direction:column;gap:6px}.decide textarea{font:inherit;width:320px;height:56px;padding:4px 6px;border:1px solid #cbd2d9;border-radius:4px}
 button.danger{background:#8a1c1c;color:#fff;border:0;border-radius:4px;padding:6px 14px;font:inherit;cursor:pointer}
 .notice{padding:8px;border-radius:4px;background:#d3f5e0;color:#135c33}
+.scroll{overflow-x:auto;max-width:100%}.tabs a{font-weight:500}.tabs a.on{font-weight:700;text-decoration:none;color:#1f2933}
+form.inline{display:flex;gap:4px;margin:0 0 4px;flex-wrap:wrap}form.inline input[type=text]{width:140px}
+details.history{font-size:12px;color:#52606d}details.history ul{margin:4px 0;padding-left:16px}
+@media (max-width:640px){main{padding:12px}header{padding:8px 12px;gap:6px 12px}header .who{margin-left:0;width:100%}
+main>table:not(.stack),main table:not(.stack){display:block;overflow-x:auto;max-width:100%}
+.chart{overflow-x:auto}.chart svg{min-width:600px}.decide textarea{width:100%}.kpis{grid-template-columns:repeat(2,1fr)}
+.filters{gap:6px}.filters label{flex:1 1 40%}
+table.stack thead{display:none}table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}
+table.stack tr{border-bottom:2px solid #cbd2d9}table.stack td{border:0;padding:4px 10px}
+table.stack td[data-label]::before{content:attr(data-label);display:block;font-size:11px;color:#52606d;text-transform:uppercase}}
 ";
 
 // Refreshes every element marked data-live-region from a fresh copy of the page when the relay

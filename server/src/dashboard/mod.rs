@@ -82,11 +82,19 @@ pub fn routes() -> Router<AppState> {
                 .post(pages::policy_post)
                 .layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
         )
+        .route(
+            "/dashboard/alerts",
+            get(pages::alerts).post(pages::alert_action).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
         .route("/dashboard/stores", get(stores::stores))
         .route("/stores", get(stores::stores))
         .route("/dashboard/inspections", get(pages::inspections))
         .route("/dashboard/inspections.csv", get(csv::inspections))
         .route("/dashboard/inspections/{id}", get(pages::inspection))
+        .route(
+            "/dashboard/inspections/{id}/photos/{sha256}/review",
+            post(pages::review_photo).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
         .route("/dashboard/devices", get(pages::devices))
         .route(
             "/dashboard/devices/{id}/revoke",
@@ -98,6 +106,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/dashboard/orders-per-day.svg", get(svg::orders_per_day))
         .route("/dashboard/events", get(live::events))
+        .route("/dashboard/{*rest}", get(pages::not_found))
 }
 
 /// A part of the dashboard, with the roles that may open it.
@@ -113,13 +122,15 @@ pub enum Section {
     Devices,
     /// Stores, coverage and product rollout: everyone on the dashboard, each in their scope.
     Stores,
+    /// Alerts and their triage: everyone on the dashboard, each their own (HQ every one).
+    Alerts,
 }
 
 impl Section {
     /// Whether `role` may open this section.
     pub fn allows(self, role: Role) -> bool {
         match self {
-            Section::Overview | Section::Inspections | Section::Stores => {
+            Section::Overview | Section::Inspections | Section::Stores | Section::Alerts => {
                 matches!(role, Role::Hq | Role::Manager | Role::Supervisor)
             }
             Section::Orders | Section::Devices => matches!(role, Role::Hq | Role::Manager),
@@ -137,6 +148,7 @@ impl Section {
             Section::Inspections => "inspections",
             Section::Devices => "devices",
             Section::Stores => "stores",
+            Section::Alerts => "alerts",
         };
         Err(DashError::Forbidden(format!("{what} are for HQ and managers; a {} cannot open this page", caller.role)))
     }
@@ -208,13 +220,21 @@ mod tests {
 
     #[test]
     fn supervisors_see_inspections_but_not_orders_or_devices_and_reps_see_nothing() {
-        for section in [Section::Overview, Section::Orders, Section::Inspections, Section::Devices, Section::Stores] {
+        for section in [
+            Section::Overview,
+            Section::Orders,
+            Section::Inspections,
+            Section::Devices,
+            Section::Stores,
+            Section::Alerts,
+        ] {
             assert!(section.allows(Role::Hq));
             assert!(section.allows(Role::Manager));
             assert!(!section.allows(Role::Rep));
         }
         assert!(Section::Inspections.allows(Role::Supervisor));
         assert!(Section::Stores.allows(Role::Supervisor));
+        assert!(Section::Alerts.allows(Role::Supervisor));
         assert!(!Section::Devices.allows(Role::Supervisor));
         assert!(!Section::Orders.allows(Role::Supervisor));
     }

@@ -1,6 +1,7 @@
 //! The HTTP surface (the contract is in `docs/architecture.md`): routes, body limits, and the one error
 //! mapping ([`error`]).
 
+pub mod alerts;
 pub mod api_keys;
 pub mod auth;
 pub mod blobs;
@@ -17,6 +18,7 @@ pub mod lists;
 pub mod live;
 pub mod openapi;
 pub mod out_of_office;
+pub mod photo_review;
 pub mod revocation;
 pub mod security_headers;
 pub mod sync;
@@ -64,6 +66,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/v1/inspections", get(lists::inspections))
         .route("/v1/alerts", get(lists::alerts))
+        .route("/v1/alerts/causes", get(alerts::causes))
+        .route("/v1/alerts/acknowledge", post(alerts::acknowledge).layer(json))
+        .route("/v1/alerts/snooze", post(alerts::snooze).layer(json))
+        .route("/v1/alerts/reassign", post(alerts::reassign).layer(json))
         .route("/v1/overview", get(lists::overview))
         .route("/v1/events", get(events::list))
         .route("/v1/webhooks", get(webhooks::list).post(webhooks::create).layer(json))
@@ -78,6 +84,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/inspections/{id}/report", get(inspection_report::report))
         .route("/v1/api-keys", get(api_keys::list).post(api_keys::create).layer(json))
         .route("/v1/api-keys/{id}/revoke", post(api_keys::revoke))
+        .route(
+            "/v1/inspections/{id}/photos/{sha256}/review",
+            post(photo_review::review_photo).layer(DefaultBodyLimit::max(JSON_BODY_LIMIT)),
+        )
         .route("/v1/devices/{id}/revoke", post(revocation::revoke_device))
         .route("/v1/users/{username}/disable", post(revocation::disable_user))
         .layer(axum::middleware::from_fn_with_state(state.clone(), health::track))

@@ -1,7 +1,6 @@
 //! The `evaluate-alerts` job's handler: evaluates the round of the tenant's alerts the job names
-//! ([`crate::services::alerts::evaluate_round`]).
-
-use fieldsync_core::clock::now_ms;
+//! ([`crate::services::alerts::evaluate_round`]) at the relay's clock, then prunes the alerts
+//! closed longer ago than the retention period ([`crate::services::alerts::prune_closed`]).
 
 use crate::error::{Error, Result};
 use crate::services::alerts;
@@ -14,12 +13,15 @@ pub async fn run(state: &AppState, job: &Job) -> Result<()> {
         .map_err(|e| Error::bad_request("invalid-job", format!("job {} has an unreadable payload: {e}", job.id)))?;
     let round = payload["round"].as_i64().unwrap_or(0);
     let storage = state.storage.as_ref();
-    let done =
-        alerts::evaluate_round(storage, &state.caches, Some(&state.jobs), job.tenant_id, round, now_ms()).await?;
+    let now = state.clock.now();
+    let done = alerts::evaluate_round(storage, &state.caches, Some(&state.jobs), job.tenant_id, round, now).await?;
+    let retention = i64::try_from(state.config.alert_retention.as_millis()).unwrap_or(i64::MAX);
+    let pruned = alerts::prune_closed(storage, job.tenant_id, now.saturating_sub(retention)).await?;
     tracing::info!(
         tenant = job.tenant_id,
         reason = payload["reason"].as_str().unwrap_or(""),
         ?done,
+        pruned,
         "alerts evaluated"
     );
     Ok(())

@@ -13,8 +13,8 @@ use crate::services::inspections::coverage::{self, Coverage};
 use crate::services::listing;
 use crate::storage::Storage;
 use crate::storage::queries::{
-    self, AlertFilter, AlertListRow, ApprovalTimes, InspectionFigures, InspectionFilter, OrderFilter, OrderListRow,
-    OrderSort, OrderTotals, Reach,
+    self, AlertCauseFilter, AlertCauseRow, ApprovalTimes, InspectionFigures, InspectionFilter, OrderFilter,
+    OrderListRow, OrderSort, OrderTotals, Reach,
 };
 
 /// The period of coverage and inspection figures, in days (today included).
@@ -62,10 +62,10 @@ pub struct Overview {
     pub inspections: InspectionFigures,
     /// Coverage of the stores the asker looks after, in the period (none without stores).
     pub coverage: Option<Coverage>,
-    /// Open alerts.
+    /// Open alerts, one per cause (however many people received it), not snoozed.
     pub open_alerts: u64,
-    /// The newest open alerts.
-    pub latest_alerts: Vec<AlertListRow>,
+    /// The first of them as the alerts page groups them (by kind, store, product).
+    pub latest_alerts: Vec<AlertCauseRow>,
 }
 
 /// The overview of `scope` as it reads at `now`.
@@ -106,8 +106,8 @@ pub async fn at(storage: &dyn Storage, tenant_id: i64, scope: &Scope, locale: &L
     inspections.from = Some(period_start);
     let inspections = queries::inspection_figures(storage, tenant_id, &inspections).await?;
     let covered = coverage::since(storage, tenant_id, scope, period_start).await?;
-    let mut alerts = AlertFilter::all(listing::reach(scope, DocKind::Inbox));
-    alerts.state = Some("open".to_owned());
+    let mut alerts = AlertCauseFilter::open(listing::reach(scope, DocKind::Inbox), now);
+    alerts.snoozed = Some(false);
     Ok(Overview {
         time_zone: locale.time_zone().to_owned(),
         currency: locale.currency().to_owned(),
@@ -116,8 +116,8 @@ pub async fn at(storage: &dyn Storage, tenant_id: i64, scope: &Scope, locale: &L
         orders,
         inspections,
         coverage: (covered.total.stores > 0).then_some(covered.total),
-        open_alerts: queries::count_alerts(storage, tenant_id, &alerts).await?,
-        latest_alerts: queries::list_alerts(storage, tenant_id, &alerts, None, LATEST_ALERTS).await?.rows,
+        open_alerts: queries::count_alert_causes(storage, tenant_id, &alerts).await?,
+        latest_alerts: queries::list_alert_causes(storage, tenant_id, &alerts, None, LATEST_ALERTS).await?.rows,
     })
 }
 

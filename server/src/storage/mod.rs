@@ -5,7 +5,8 @@
 //! documents and the change feed ([`DocStore`]), photo metadata ([`BlobStore`]), the job queue
 //! ([`JobStore`]), imported sales and purchases ([`SalesStore`]), per-tenant settings
 //! ([`TenantSettingsStore`]), the event outbox ([`EventStore`]), the API keys and import batches
-//! of integrations ([`IntegrationStore`]). Photo bytes live in a content-addressed folder
+//! of integrations ([`IntegrationStore`]), what people did about alerts ([`AlertTriageStore`]),
+//! decisions on photos ([`PhotoReviewStore`]). Photo bytes live in a content-addressed folder
 //! ([`crate::blobs`]).
 //!
 //! Backends: [`sqlite`] (the embedded default, one file) and [`postgres`] (several relay nodes on
@@ -13,11 +14,13 @@
 //! same checks against each.
 
 mod accounts;
+mod alert_triage;
 mod blobs;
 mod docs;
 mod events;
 mod integrations;
 mod jobs;
+mod photo_reviews;
 pub mod postgres;
 pub mod queries;
 pub mod read_model;
@@ -26,11 +29,13 @@ mod settings;
 pub mod sqlite;
 
 pub use accounts::*;
+pub use alert_triage::*;
 pub use blobs::*;
 pub use docs::*;
 pub use events::*;
 pub use integrations::*;
 pub use jobs::*;
+pub use photo_reviews::*;
 pub use read_model::{ReadModelStore, RowChange};
 pub use sales::*;
 pub use settings::*;
@@ -38,9 +43,11 @@ pub use settings::*;
 /// Everything the relay persists.
 pub trait Storage:
     AccountStore
+    + AlertTriageStore
     + DocStore
     + BlobStore
     + JobStore
+    + PhotoReviewStore
     + SalesStore
     + TenantSettingsStore
     + IntegrationStore
@@ -54,9 +61,11 @@ pub trait Storage:
 
 impl<
     T: AccountStore
+        + AlertTriageStore
         + DocStore
         + BlobStore
         + JobStore
+        + PhotoReviewStore
         + SalesStore
         + TenantSettingsStore
         + IntegrationStore

@@ -1023,12 +1023,27 @@ pub struct InspectionFilter {
     pub to: Option<i64>,
     /// Part of the store's name or the supervisor's username.
     pub text: Option<String>,
+    /// Scored at least this (whole points, 0–100).
+    pub score_min: Option<i64>,
+    /// Scored below this plus one (whole points: 79 takes 79.9, not 80).
+    pub score_max: Option<i64>,
 }
 
 impl InspectionFilter {
     /// Every inspection the reach gives.
     pub fn all(reach: Reach) -> Self {
-        Self { reach, status: None, store_id: None, supervisor: None, region: None, from: None, to: None, text: None }
+        Self {
+            reach,
+            status: None,
+            store_id: None,
+            supervisor: None,
+            region: None,
+            from: None,
+            to: None,
+            text: None,
+            score_min: None,
+            score_max: None,
+        }
     }
 
     /// The filter as conditions on `i` (an `inspection_rows` row of tenant `tenant_id`).
@@ -1053,6 +1068,12 @@ impl InspectionFilter {
         }
         if let Some(to) = self.to {
             sql.with(" AND i.check_in_at < ?", [Cell::int(to)]);
+        }
+        if let Some(min) = self.score_min {
+            sql.with(" AND i.score >= ?", [Cell::Real(Some(min as f64))]);
+        }
+        if let Some(max) = self.score_max {
+            sql.with(" AND i.score < ?", [Cell::Real(Some(max as f64 + 1.0))]);
         }
         if let Some(needle) = self.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             let pattern = contains_pattern(needle);
@@ -1474,6 +1495,336 @@ pub async fn count_alerts(store: &Store, tenant_id: i64, filter: &AlertFilter) -
     filter.condition(&mut sql);
     let rows = store.select(sql.select(vec![CellKind::Int])).await?;
     Ok(rows.first().map_or(0, |row| count(&row[0])))
+}
+
+/// Which alert causes a list covers: one row per cause key, however many inboxes hold it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertCauseFilter {
+    /// Whose inboxes the asker may see; a user also reaches the alerts assigned to them.
+    pub reach: Reach,
+    /// `open` (open in some inbox) or `closed` (closed in every inbox).
+    pub state: Option<String>,
+    /// `Some(false)`: leave out the causes snoozed at [`AlertCauseFilter::now`]; `Some(true)`:
+    /// only those.
+    pub snoozed: Option<bool>,
+    /// What raised them (`low-stock`, …).
+    pub kind: Option<String>,
+    /// A store id.
+    pub store_id: Option<String>,
+    /// Raised at or after this time.
+    pub from: Option<i64>,
+    /// Raised before this time.
+    pub to: Option<i64>,
+    /// Part of the title, the store's name or code, or the product's name or SKU.
+    pub text: Option<String>,
+    /// One cause key.
+    pub key: Option<String>,
+    /// The time snoozes are compared with.
+    pub now: i64,
+}
+
+impl AlertCauseFilter {
+    /// Every open cause the reach gives, snoozed or not.
+    pub fn open(reach: Reach, now: i64) -> Self {
+        Self {
+            reach,
+            state: Some("open".to_owned()),
+            snoozed: None,
+            kind: None,
+            store_id: None,
+            from: None,
+            to: None,
+            text: None,
+            key: None,
+            now,
+        }
+    }
+
+    /// The grouped rows as a subquery `c` (one row per cause key, with its sort columns and its
+    /// triage), filtered.
+    fn grouped(&self, sql: &mut Sql, tenant_id: i64) {
+        sql.with(
+            "(SELECT g.alert_id, g.kind, g.title, g.detail, g.store_id, s.name AS store_name, g.sku, \
+             (SELECT MIN(p.name) FROM product_rows p WHERE p.tenant_id = ? AND p.sku = g.sku) AS product_name, \
+             g.state, g.raised_at, g.closed_at, g.recipients, \
+             t.acknowledged_by, t.acknowledged_at, t.acknowledged_note, t.snoozed_until, t.snoozed_by, t.assignee \
+             FROM (SELECT al.alert_id, MIN(al.kind) AS kind, MIN(al.title) AS title, MIN(al.detail) AS detail, \
+             MIN(al.store_id) AS store_id, MIN(al.sku) AS sku, MAX(al.state) AS state, MAX(al.raised_at) AS raised_at, \
+             MAX(al.closed_at) AS closed_at, COUNT(*) AS recipients \
+             FROM alert_rows al WHERE al.tenant_id = ?",
+            [Cell::int(tenant_id), Cell::int(tenant_id)],
+        );
+        match &self.reach {
+            Reach::All => {}
+            Reach::Owner(user) => {
+                sql.with(
+                    " AND (al.owner = ? OR EXISTS (SELECT 1 FROM alert_triage a WHERE a.tenant_id = al.tenant_id \
+                     AND a.alert_key = al.alert_id AND a.assignee = ?))",
+                    [text(user), text(user)],
+                );
+            }
+            Reach::Region(_) | Reach::Supervisor(_) | Reach::Nothing => {
+                sql.push(" AND 1 = 0");
+            }
+        }
+        if let Some(key) = &self.key {
+            sql.with(" AND al.alert_id = ?", [text(key)]);
+        }
+        // A cause is open while any inbox holds it open: its open rows alone say so, and only
+        // they need grouping.
+        if self.state.as_deref() == Some("open") {
+            sql.push(" AND al.state = 'open'");
+        }
+        if let Some(kind) = &self.kind {
+            sql.with(" AND al.kind = ?", [text(kind)]);
+        }
+        if let Some(store) = &self.store_id {
+            sql.with(" AND al.store_id = ?", [text(store)]);
+        }
+        sql.push(" GROUP BY al.alert_id) g");
+        sql.with(
+            " LEFT JOIN store_rows s ON s.tenant_id = ? AND s.store_id = g.store_id \
+             LEFT JOIN alert_triage t ON t.tenant_id = ? AND t.alert_key = g.alert_id",
+            [Cell::int(tenant_id), Cell::int(tenant_id)],
+        );
+        sql.push(" WHERE 1 = 1");
+        // The state of a cause is open while any inbox holds it open ('open' > 'closed').
+        if let Some(state) = &self.state {
+            sql.with(" AND g.state = ?", [text(state)]);
+        }
+        if let Some(from) = self.from {
+            sql.with(" AND g.raised_at >= ?", [Cell::int(from)]);
+        }
+        if let Some(to) = self.to {
+            sql.with(" AND g.raised_at < ?", [Cell::int(to)]);
+        }
+        match self.snoozed {
+            Some(false) => sql.with(" AND (t.snoozed_until IS NULL OR t.snoozed_until <= ?)", [Cell::int(self.now)]),
+            Some(true) => sql.with(" AND t.snoozed_until > ?", [Cell::int(self.now)]),
+            None => sql,
+        };
+        if let Some(needle) = &self.text {
+            let pattern = contains_pattern(needle);
+            sql.with(
+                " AND (LOWER(g.title) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(s.name, '')) LIKE ? ESCAPE '\\' \
+                 OR LOWER(COALESCE(g.sku, '')) LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM product_rows p \
+                 WHERE p.tenant_id = ? AND p.sku = g.sku AND LOWER(p.name) LIKE ? ESCAPE '\\'))",
+                [text(&pattern), text(&pattern), text(&pattern), Cell::int(tenant_id), text(&pattern)],
+            );
+        }
+        sql.push(") c");
+    }
+}
+
+/// One alert cause as the alerts page shows it, with what people did about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertCauseRow {
+    /// The cause key (`low-stock:{warehouse}/{region}:{sku}`, …): the alert's id.
+    pub key: String,
+    /// What raised it.
+    pub kind: String,
+    /// Its title.
+    pub title: String,
+    /// What it says in full.
+    pub detail: String,
+    /// The store it is about.
+    pub store_id: Option<String>,
+    /// That store's name.
+    pub store_name: Option<String>,
+    /// The product it is about.
+    pub sku: Option<String>,
+    /// That product's name.
+    pub product_name: Option<String>,
+    /// `open` while any inbox holds it open, else `closed`.
+    pub state: String,
+    /// When it was (last) raised.
+    pub raised_at: i64,
+    /// When it was closed, if it is.
+    pub closed_at: Option<i64>,
+    /// How many people's inboxes hold it.
+    pub recipients: u64,
+    /// Who acknowledged it (user id).
+    pub acknowledged_by: Option<String>,
+    /// When.
+    pub acknowledged_at: Option<i64>,
+    /// Their note.
+    pub acknowledged_note: Option<String>,
+    /// Snoozed until this time.
+    pub snoozed_until: Option<i64>,
+    /// Who snoozed it (user id).
+    pub snoozed_by: Option<String>,
+    /// Whom it was reassigned to (user id).
+    pub assignee: Option<String>,
+}
+
+const CAUSE_ORDER: &str = "c.kind, COALESCE(c.store_name, ''), COALESCE(c.product_name, c.sku, ''), c.alert_id";
+
+/// A keyset page of alert causes, grouped: by kind, then store name, then product, then key.
+pub async fn list_alert_causes(
+    store: &Store,
+    tenant_id: i64,
+    filter: &AlertCauseFilter,
+    after: Option<&Cursor>,
+    limit: u32,
+) -> Result<Page<AlertCauseRow>> {
+    let mut sql = Sql::default();
+    sql.push(
+        "SELECT c.alert_id, c.kind, c.title, c.detail, c.store_id, c.store_name, c.sku, c.product_name, c.state, \
+         c.raised_at, c.closed_at, c.recipients, c.acknowledged_by, c.acknowledged_at, c.acknowledged_note, \
+         c.snoozed_until, c.snoozed_by, c.assignee FROM ",
+    );
+    filter.grouped(&mut sql, tenant_id);
+    if let Some(after) = after {
+        let id = |i: usize| Cell::text(after.ids.get(i).cloned().unwrap_or_default());
+        sql.with(&format!(" WHERE ({CAUSE_ORDER}) > (?, ?, ?, ?)"), [id(0), id(1), id(2), id(3)]);
+    }
+    sql.with(&format!(" ORDER BY {CAUSE_ORDER} LIMIT ?"), [Cell::int(i64::from(limit) + 1)]);
+    use CellKind::*;
+    let kinds =
+        vec![Text, Text, Text, Text, Text, Text, Text, Text, Text, Int, Int, Int, Text, Int, Text, Int, Text, Text];
+    let mut rows: Vec<AlertCauseRow> = store
+        .select(sql.select(kinds))
+        .await?
+        .iter()
+        .filter_map(|row| {
+            Some(AlertCauseRow {
+                key: string(&row[0])?,
+                kind: string(&row[1]).unwrap_or_default(),
+                title: string(&row[2]).unwrap_or_default(),
+                detail: string(&row[3]).unwrap_or_default(),
+                store_id: string(&row[4]),
+                store_name: string(&row[5]),
+                sku: string(&row[6]),
+                product_name: string(&row[7]),
+                state: string(&row[8]).unwrap_or_default(),
+                raised_at: int(&row[9]).unwrap_or(0),
+                closed_at: int(&row[10]),
+                recipients: count(&row[11]),
+                acknowledged_by: string(&row[12]),
+                acknowledged_at: int(&row[13]),
+                acknowledged_note: string(&row[14]),
+                snoozed_until: int(&row[15]),
+                snoozed_by: string(&row[16]),
+                assignee: string(&row[17]),
+            })
+        })
+        .collect();
+    let next = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|last| Cursor {
+            key: 0,
+            ids: vec![
+                last.kind.clone(),
+                last.store_name.clone().unwrap_or_default(),
+                last.product_name.clone().or_else(|| last.sku.clone()).unwrap_or_default(),
+                last.key.clone(),
+            ],
+        })
+    } else {
+        None
+    };
+    Ok(Page { rows, next })
+}
+
+/// How many alert causes `filter` covers.
+pub async fn count_alert_causes(store: &Store, tenant_id: i64, filter: &AlertCauseFilter) -> Result<u64> {
+    let mut sql = Sql::default();
+    sql.push("SELECT COUNT(*) FROM ");
+    filter.grouped(&mut sql, tenant_id);
+    let rows = store.select(sql.select(vec![CellKind::Int])).await?;
+    Ok(rows.first().map_or(0, |row| count(&row[0])))
+}
+
+/// The user ids whose inboxes hold each of `keys` open, by key.
+pub async fn alert_recipients(store: &Store, tenant_id: i64, keys: &[String]) -> Result<Vec<(String, String)>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::default();
+    sql.with(
+        "SELECT al.alert_id, al.owner FROM alert_rows al WHERE al.tenant_id = ? AND al.state = 'open' AND al.alert_id IN (",
+        [Cell::int(tenant_id)],
+    );
+    for (i, key) in keys.iter().enumerate() {
+        sql.with(if i == 0 { "?" } else { ", ?" }, [text(key)]);
+    }
+    sql.push(") ORDER BY al.alert_id, al.owner");
+    let rows = store.select(sql.select(vec![CellKind::Text, CellKind::Text])).await?;
+    Ok(rows.iter().filter_map(|row| Some((string(&row[0])?, string(&row[1])?))).collect())
+}
+
+/// One recorded triage action, as the history shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertActionRow {
+    /// The cause key.
+    pub key: String,
+    /// `acknowledge`, `snooze` or `reassign`.
+    pub action: String,
+    /// Who (user id).
+    pub actor: String,
+    /// When.
+    pub at: i64,
+    /// An acknowledgement's note.
+    pub note: Option<String>,
+    /// A snooze's end.
+    pub snoozed_until: Option<i64>,
+    /// A reassignment's new owner (user id).
+    pub assignee: Option<String>,
+}
+
+/// The triage history of `keys`, oldest first.
+pub async fn alert_actions(store: &Store, tenant_id: i64, keys: &[String]) -> Result<Vec<AlertActionRow>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::default();
+    sql.with(
+        "SELECT alert_key, action, actor, at, note, snoozed_until, assignee FROM alert_actions \
+         WHERE tenant_id = ? AND alert_key IN (",
+        [Cell::int(tenant_id)],
+    );
+    for (i, key) in keys.iter().enumerate() {
+        sql.with(if i == 0 { "?" } else { ", ?" }, [text(key)]);
+    }
+    sql.push(") ORDER BY at, id");
+    use CellKind::*;
+    let rows = store.select(sql.select(vec![Text, Text, Text, Int, Text, Int, Text])).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            Some(AlertActionRow {
+                key: string(&row[0])?,
+                action: string(&row[1])?,
+                actor: string(&row[2]).unwrap_or_default(),
+                at: int(&row[3]).unwrap_or(0),
+                note: string(&row[4]),
+                snoozed_until: int(&row[5]),
+                assignee: string(&row[6]),
+            })
+        })
+        .collect())
+}
+
+/// Inboxes holding alerts closed before `before`, which retention prunes.
+pub async fn inboxes_with_alerts_closed_before(store: &Store, tenant_id: i64, before: i64) -> Result<Vec<String>> {
+    let mut sql = Sql::default();
+    sql.with(
+        "SELECT DISTINCT al.inbox_id FROM alert_rows al WHERE al.tenant_id = ? AND al.state = 'closed' AND al.closed_at < ?",
+        [Cell::int(tenant_id), Cell::int(before)],
+    );
+    let rows = store.select(sql.select(vec![CellKind::Text])).await?;
+    Ok(rows.iter().filter_map(|row| string(&row[0])).collect())
+}
+
+/// The inboxes that hold `key` open.
+pub async fn inboxes_holding_open(store: &Store, tenant_id: i64, key: &str) -> Result<Vec<String>> {
+    let mut sql = Sql::default();
+    sql.with(
+        "SELECT al.inbox_id FROM alert_rows al WHERE al.tenant_id = ? AND al.alert_id = ? AND al.state = 'open'",
+        [Cell::int(tenant_id), text(key)],
+    );
+    let rows = store.select(sql.select(vec![CellKind::Text])).await?;
+    Ok(rows.iter().filter_map(|row| string(&row[0])).collect())
 }
 
 #[cfg(test)]

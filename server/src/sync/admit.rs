@@ -158,10 +158,25 @@ pub async fn admit(state: &AppState, caller: &Caller, id: &DocumentId, incoming:
         };
         let queues_job = write.job.is_some();
         let confirms_promotions = crate::services::alerts::confirms_promotions(id, write.meta.kind, &base, &candidate);
+        let confirmed = crate::services::alerts::new_confirmations(id, write.meta.kind, &base, &candidate);
         match state.storage.write_doc(caller.tenant_id, write).await {
             Ok(WriteOutcome::Stored(_)) => {
                 if queues_job {
                     state.jobs.wake();
+                }
+                if let Some((store_id, promotions)) = confirmed {
+                    // Closed before the phone hears back; the evaluation below agrees a moment later.
+                    let closing = crate::services::alerts::close_confirmed(
+                        state.storage.as_ref(),
+                        Some(&state.jobs),
+                        caller.tenant_id,
+                        &store_id,
+                        &promotions,
+                        state.clock.now(),
+                    );
+                    if let Err(error) = closing.await {
+                        tracing::warn!(%error, "cannot close the confirmed promotions' alerts");
+                    }
                 }
                 if confirms_promotions {
                     // Not in the write's transaction: if this fails, the periodic evaluation catches up.

@@ -19,7 +19,9 @@ use super::*;
 
 // Devices
 
-/// `GET /dashboard/devices`: every device of the users in the viewer's reach, its last sync,
+/// `GET /dashboard/devices`: every user in the viewer's reach (HQ: everyone; a manager: their
+/// region), with each device, its last sync ("never" for a user without a device or a phone
+/// that signed in and never synced),
 /// the documents it still held unsynced at its last sync, and which ones have not synced for
 /// more than four hours or reported unsynced work.
 pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
@@ -57,13 +59,14 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
             .collect();
         if devices.is_empty() {
             rows.push((user, None));
-            if user.role == Role::Rep {
-                stale_reps.insert(user.username.clone(), None);
-            }
+        }
+        if user.role == Role::Rep {
+            // Never synced until one of their phones did (below).
+            stale_reps.entry(user.username.clone()).or_insert(None);
         }
         for device in devices {
             let seen = device.last_seen_at.unwrap_or(device.created_at);
-            if user.role == Role::Rep && device.name != session::DEVICE_NAME {
+            if user.role == Role::Rep && device.name != session::DEVICE_NAME && device.unsynced_docs.is_some() {
                 // A rep is current when any of their phones synced recently.
                 let entry = stale_reps.entry(user.username.clone()).or_insert(Some(seen));
                 *entry = Some(entry.map_or(seen, |t: i64| t.max(seen)));
@@ -93,7 +96,7 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
             } }
             tbody {
                 @for (user, device) in &rows {
-                    tr {
+                    tr data-user=(user.username) {
                         td {
                             (user.username)
                             @if user.disabled_at.is_some() { " " span."tag bad" { "disabled" } }
@@ -102,15 +105,23 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
                         td { (user.region.as_deref().unwrap_or("—")) }
                         @match device {
                             None => {
-                                td.muted { "no device" } td { "never" } td { "—" }
+                                td.muted { "no device" } td.last-sync { "never" } td { "—" }
                                 td { (last_order.get(&user.id).map_or_else(|| "—".to_owned(), |t| locale.datetime(*t))) }
                                 td { span.tag.warn { "never signed in" } }
                                 @if hq { td { (wipe_forms(&viewer, user, None)) } }
                             }
                             Some(device) => {
                                 @let seen = device.last_seen_at.unwrap_or(device.created_at);
+                                // A phone reports its unsynced work at every sync: none reported, never synced.
+                                @let never_synced = device.name != session::DEVICE_NAME && device.unsynced_docs.is_none();
                                 td { (device.name) }
-                                td { (locale.datetime(seen)) " " span.muted { "(" (age(seen, now)) ")" } }
+                                td.last-sync {
+                                    @if never_synced {
+                                        "never" " " span.muted { "(signed in " (age(device.created_at, now)) ")" }
+                                    } @else {
+                                        (locale.datetime(seen)) " " span.muted { "(" (age(seen, now)) ")" }
+                                    }
+                                }
                                 td.unsynced {
                                     @match (device.unsynced_docs, device.unsynced_at) {
                                         (Some(0), _) => { "none" }
@@ -124,6 +135,7 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
                                 td { (last_order.get(&user.id).map_or_else(|| "—".to_owned(), |t| locale.datetime(*t))) }
                                 td {
                                     @if device.name == session::DEVICE_NAME { span.tag { "browser" } }
+                                    @else if never_synced { span.tag.warn { "never synced" } }
                                     @else if now.saturating_sub(seen) > STALE_AFTER_MS { span."tag bad" { "not synced for over " (stale_hours) " h" } }
                                     @else { span."tag ok" { "recent" } }
                                 }

@@ -52,6 +52,8 @@ pub async fn inspections(
                 &STATUSES,
                 &stores,
             ))
+            label { "Score from" input type="number" min="0" max="100" name="score_min" id="filter-score-min" value=[query.score_min.as_deref()]; }
+            label { "to" input type="number" min="0" max="100" name="score_max" id="filter-score-max" value=[query.score_max.as_deref()]; }
             button.primary type="submit" { "Filter" }
             a href=(csv) id="inspections-csv" { "Export CSV" }
         }

@@ -1,15 +1,25 @@
-//! One inspection's page: photos, answers, the score breakdown.
+//! One inspection's page: photos, answers, the score breakdown, and for the supervisor's manager
+//! or HQ a form per photo to review (accept or reject with a reason) that calls the inspections
+//! service ([`crate::services::inspections::review`]) as
+//! `POST /v1/inspections/{id}/photos/{sha256}/review` does.
 
+use axum::Form;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use fieldsync_core::doc::{AnswerValue, Inspection, InspectionScore, Template, Trust};
+use serde::Deserialize;
 
 use super::super::html::{Markup, html};
 use super::super::records::{GpsPrecision, Names, gps_precision, load_one, show_fix};
 use super::super::session::Viewer;
 use super::super::{DashError, Section};
+use crate::error::Error;
 use crate::locale::Locale;
+use crate::services::inspections::review::{self, PhotoDecision};
 use crate::state::AppState;
+use crate::storage::PhotoReviewRecord;
 
 use super::*;
 
@@ -27,10 +37,64 @@ pub async fn inspection(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, DashError> {
+    inspection_page(&state, &viewer, &id, None, StatusCode::OK).await
+}
+
+/// The photo review form.
+#[derive(Debug, Default, Deserialize)]
+pub struct PhotoReviewForm {
+    /// The session's CSRF token.
+    #[serde(default)]
+    pub csrf: String,
+    /// `accepted` or `rejected`.
+    #[serde(default)]
+    pub decision: String,
+    /// Why.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// `POST /dashboard/inspections/{id}/photos/{sha256}/review`: accepts or rejects a photo to
+/// review; the page shows the new score, or why the decision was refused.
+pub async fn review_photo(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, sha256)): Path<(String, String)>,
+    form: Result<Form<PhotoReviewForm>, FormRejection>,
+) -> Result<Response, DashError> {
+    Section::Inspections.check(&viewer.caller)?;
+    let form = form.map(|Form(form)| form).unwrap_or_default();
+    viewer.check_form(&form.csrf)?;
+    let decided = PhotoDecision { inspection_id: &id, sha256: &sha256, decision: &form.decision, reason: &form.reason };
+    let outcome =
+        review::review_photo(state.storage.as_ref(), &state.blobs, &viewer.caller, decided, state.clock.now()).await;
+    let short = sha256.get(..12).unwrap_or(&sha256);
+    match outcome {
+        Ok(score) => {
+            let done = format!("Photo {short}… {}; the score is now {:.1}.", form.decision.trim(), score.score);
+            inspection_page(&state, &viewer, &id, Some(Notice::Done(done)), StatusCode::OK).await
+        }
+        Err(Error::BadRequest { reason, .. }) => {
+            inspection_page(&state, &viewer, &id, Some(Notice::Error(reason)), StatusCode::BAD_REQUEST).await
+        }
+        Err(Error::Conflict(reason)) => {
+            inspection_page(&state, &viewer, &id, Some(Notice::Error(reason)), StatusCode::CONFLICT).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn inspection_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    notice: Option<Notice>,
+    status: StatusCode,
+) -> Result<Response, DashError> {
     Section::Inspections.check(&viewer.caller)?;
     let locale = crate::services::accounts::tenant_locale(state.storage.as_ref(), viewer.caller.tenant_id).await?;
-    let record = load_one::<Inspection>(&state, &viewer.caller, &id).await?;
-    let names = Names::load(&state, &viewer.caller).await?;
+    let record = load_one::<Inspection>(state, &viewer.caller, id).await?;
+    let names = Names::load(state, &viewer.caller).await?;
     let template: Option<Template> = match record.value.template_id.parse() {
         Ok(template_id) => {
             crate::documents::read(state.storage.as_ref(), viewer.caller.tenant_id, &template_id).await.ok()
@@ -39,11 +103,12 @@ pub async fn inspection(
     };
     let score_id =
         crate::services::inspections::find_score(state.storage.as_ref(), viewer.caller.tenant_id, &record.id).await?.id;
-    let score = match load_one::<InspectionScore>(&state, &viewer.caller, score_id.as_str()).await {
+    let score = match load_one::<InspectionScore>(state, &viewer.caller, score_id.as_str()).await {
         Ok(score) => Some(score),
         Err(crate::Error::NotFound { .. }) => None,
         Err(other) => return Err(other.into()),
     };
+    let reviews = state.storage.photo_reviews(viewer.caller.tenant_id, record.id.as_str()).await?;
     let view = InspectionView {
         inspection: &record.value,
         template: template.as_ref(),
@@ -51,8 +116,21 @@ pub async fn inspection(
         precision: gps_precision(&viewer.caller, &record.value.owner),
         names: &names,
         locale: &locale,
+        reviews: &reviews,
+        review_form: review::may_review(viewer.caller.role).then(|| (viewer.csrf.as_str(), record.id.as_str())),
     };
-    Ok(frame(&viewer, "Inspection", "/dashboard/inspections", inspection_body(&view)))
+    let body = html! {
+        @if let Some(notice) = &notice {
+            @match notice {
+                Notice::Done(text) => p.notice #notice { (text) },
+                Notice::Error(text) => p.error #review-error { (text) },
+            }
+        }
+        (inspection_body(&view))
+    };
+    let mut response = frame(viewer, "Inspection", "/dashboard/inspections", body);
+    *response.status_mut() = status;
+    Ok(response)
 }
 
 /// Everything one inspection's page shows, loaded and checked by [`inspection`].
@@ -69,6 +147,10 @@ pub struct InspectionView<'a> {
     pub names: &'a Names,
     /// The tenant's time zone and currency.
     pub locale: &'a Locale,
+    /// People's decisions on its photos.
+    pub reviews: &'a [PhotoReviewRecord],
+    /// For a viewer who may review photos: the session's CSRF token and the inspection's id.
+    pub review_form: Option<(&'a str, &'a str)>,
 }
 
 impl InspectionView<'_> {
@@ -194,11 +276,30 @@ fn score(view: &InspectionView<'_>, s: &InspectionScore) -> Markup {
                         Trust::Review => ("warn", "review"),
                         Trust::Rejected => ("bad", "rejected"),
                     };
-                    tr {
+                    @let decided = view.reviews.iter().find(|r| r.sha256 == photo.sha256);
+                    tr.photo-score data-sha256=(photo.sha256) {
                         td { (photo.sha256.get(..12).unwrap_or(&photo.sha256)) "…" }
                         td.n { (format!("{:.2}", photo.quality)) }
                         td { span class={ "tag " (class) } { (trust) } }
-                        td { (photo.reasons.join("; ")) }
+                        td {
+                            (photo.reasons.join("; "))
+                            @if let Some(r) = decided {
+                                div.reviewed {
+                                    "Reviewed: " b { (if r.accepted { "accepted" } else { "rejected" }) }
+                                    " by " (view.names.user(&r.reviewer)) " " (view.locale.datetime(r.decided_at)) ": " (r.reason)
+                                }
+                            }
+                            @if let Some((csrf, inspection)) = view.review_form {
+                                @if photo.trust == Trust::Review || decided.is_some() {
+                                    form.inline.review method="post" action={ "/dashboard/inspections/" (inspection) "/photos/" (photo.sha256) "/review" } {
+                                        input type="hidden" name="csrf" value=(csrf);
+                                        input type="text" name="reason" maxlength="500" required placeholder="reason" aria-label="reason";
+                                        button type="submit" name="decision" value="accepted" { "Accept" }
+                                        button.danger type="submit" name="decision" value="rejected" { "Reject" }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -297,6 +398,8 @@ mod tests {
             precision: GpsPrecision::Exact,
             names: &names,
             locale: &locale,
+            reviews: &[],
+            review_form: None,
         };
         let html = inspection_body(&view).into_string();
 

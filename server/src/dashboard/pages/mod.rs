@@ -1,5 +1,5 @@
 //! The dashboard pages: login and logout, overview, orders (with the approve / reject forms of
-//! [`super::decisions`]), the approvals queue with bulk approval, inspections, devices. The stores page is in [`super::stores`].
+//! [`super::decisions`]), the approvals queue with bulk approval, inspections, alerts, devices. The stores page is in [`super::stores`].
 //!
 //! Every handler takes a [`Viewer`] (a valid dashboard session of a non-rep), checks its
 //! [`Section`], and reads documents only through [`records`], i.e. the viewer's scope. Pages
@@ -7,6 +7,7 @@
 //! ones still built with `format!` pass each user-provided string through
 //! [`esc`](super::html::esc).
 
+mod alerts;
 mod api_keys;
 mod approvals;
 mod devices;
@@ -20,6 +21,7 @@ mod out_of_office;
 mod overview;
 mod policy;
 
+pub use alerts::*;
 pub use api_keys::*;
 pub use approvals::*;
 pub use devices::*;
@@ -56,6 +58,9 @@ fn nav(role: Role) -> Vec<NavItem> {
     if Section::Inspections.allows(role) {
         items.push(NavItem { href: "/dashboard/inspections", label: "Inspections" });
     }
+    if Section::Alerts.allows(role) {
+        items.push(NavItem { href: "/dashboard/alerts", label: "Alerts" });
+    }
     if Section::Stores.allows(role) {
         items.push(NavItem { href: "/dashboard/stores", label: "Stores" });
     }
@@ -80,4 +85,32 @@ pub fn status_tag(status: &str) -> Markup {
         _ => "",
     };
     html! { span class={ "tag " (class) } { (status) } }
+}
+
+/// Any other path under `/dashboard/`: a 404 page in the dashboard's frame (the viewer's
+/// navigation when signed in, a link to the login otherwise), never an empty answer.
+pub async fn not_found(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+    uri: axum::http::Uri,
+    parts: axum::http::request::Parts,
+) -> Response {
+    use axum::extract::FromRequestParts;
+    let mut parts = parts;
+    let viewer = Viewer::from_request_parts(&mut parts, &state).await.ok();
+    let path = uri.path().to_owned();
+    let body = html! {
+        h1 #error-title { "Not found" }
+        p.error #error-text { "There is no dashboard page at " code { (path) } "." }
+        @if viewer.is_some() {
+            p { a href="/" { "Back to the overview" } }
+        } @else {
+            p { a href="/dashboard/login" { "Sign in" } }
+        }
+    };
+    let mut response = match &viewer {
+        Some(viewer) => frame(viewer, "Not found", "", body),
+        None => page("Not found", &[], "", None, body),
+    };
+    *response.status_mut() = axum::http::StatusCode::NOT_FOUND;
+    response
 }

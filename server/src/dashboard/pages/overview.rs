@@ -71,14 +71,16 @@ pub async fn overview_at(state: &AppState, viewer: &Viewer, now: i64) -> Result<
             div.chart id="approval-chart" data-live-region { (svg::approval_chart(&orders.approval_times)) }
         }
         @if !figures.latest_alerts.is_empty() {
-            h2 { "Open alerts" @if figures.open_alerts > figures.latest_alerts.len() as u64 { " (newest " (figures.latest_alerts.len()) " of " (figures.open_alerts) ")" } }
+            h2 {
+                "Open alerts" @if figures.open_alerts > figures.latest_alerts.len() as u64 { " (" (figures.latest_alerts.len()) " of " (figures.open_alerts) ")" }
+                " " a.note href="/dashboard/alerts" { "work through them" }
+            }
             table id="alerts" {
-                thead { tr { th { "Raised" } th { "For" } th { "Alert" } th { "Store" } th { "Detail" } } }
+                thead { tr { th { "Raised" } th { "Alert" } th { "Store" } th { "Detail" } } }
                 tbody {
                     @for alert in &figures.latest_alerts {
-                        tr {
+                        tr data-key=(alert.key) {
                             td { (locale.datetime(alert.raised_at)) }
-                            td { (alert.owner_name.as_deref().unwrap_or(&alert.owner)) }
                             td { (alert.title) }
                             td { (alert.store_name.as_deref().or(alert.store_id.as_deref()).unwrap_or("")) }
                             td { (alert.detail) }

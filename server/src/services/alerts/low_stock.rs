@@ -30,15 +30,16 @@ impl LowStock {
         self.on_hand - self.reserved
     }
 
-    /// The alert this finding raises.
-    pub fn cause(&self) -> Cause {
+    /// The alert this finding raises; `product` is the SKU's name in the catalog, when it has one,
+    /// so that people read a product and not a code.
+    pub fn cause(&self, product: Option<&str>) -> Cause {
+        let what = product.map_or_else(|| self.sku.clone(), |name| format!("{name} ({})", self.sku));
         Cause {
             key: format!("{}:{}/{}:{}", AlertKind::LowStock.as_str(), self.warehouse, self.region, self.sku),
             kind: AlertKind::LowStock,
-            title: format!("Low stock: {} at {}", self.sku, self.warehouse),
+            title: format!("Low stock: {what} at {}", self.warehouse),
             detail: format!(
-                "{} at warehouse {} ({}): {} available ({} on hand, {} reserved), below the safety level of {}",
-                self.sku,
+                "{what} at warehouse {} ({}): {} available ({} on hand, {} reserved), below the safety level of {}",
                 self.warehouse,
                 self.region,
                 self.available(),
@@ -116,8 +117,10 @@ mod tests {
     fn the_cause_key_names_warehouse_region_and_sku_and_the_detail_gives_the_figures() {
         let found = detect(&[inventory(&[("SKU-1", 5, 2, 10), ("SKU-2", 50, 0, 10)])]);
         assert_eq!(found.len(), 1);
-        let cause = found[0].cause();
+        let cause = found[0].cause(Some("Sparkling water 1 l"));
         assert_eq!(cause.key, "low-stock:WH-N/north:SKU-1");
+        assert_eq!(cause.title, "Low stock: Sparkling water 1 l (SKU-1) at WH-N");
+        assert_eq!(found[0].cause(None).title, "Low stock: SKU-1 at WH-N");
         assert_eq!(cause.kind, AlertKind::LowStock);
         assert_eq!(cause.sku.as_deref(), Some("SKU-1"));
         assert!(cause.detail.contains("3 available (5 on hand, 2 reserved)"), "{}", cause.detail);

@@ -30,13 +30,14 @@ pub mod low_stock;
 pub mod promotions;
 pub mod recipients;
 pub mod sales_falling;
+pub mod triage;
 pub mod webhook;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::Automerge;
 use fieldsync_core::clock::now_ms;
-use fieldsync_core::doc::{self, DocKind, DocumentModel, Inbox, Inspection, Inventory, RetailStore};
+use fieldsync_core::doc::{self, AlertState, DocKind, DocumentModel, Inbox, Inspection, Inventory, RetailStore};
 use fieldsync_core::{DocumentId, Role};
 
 use crate::documents;
@@ -48,6 +49,7 @@ use crate::services::accounts;
 use crate::services::catalog::tenant_catalog;
 use crate::services::queue::JobSignal;
 use crate::storage::Storage;
+use crate::storage::queries;
 
 /// The job kind of an evaluation.
 pub const KIND: &str = "evaluate-alerts";
@@ -150,6 +152,77 @@ pub fn confirms_promotions(id: &DocumentId, kind: DocKind, before: &Automerge, a
     !now.is_empty() && now != confirmed(before)
 }
 
+/// The store and the promotions a device's write of an inspection newly confirms (`before`: the
+/// document as stored until now); `None` when it confirms nothing new.
+pub fn new_confirmations(
+    id: &DocumentId,
+    kind: DocKind,
+    before: &Automerge,
+    after: &Automerge,
+) -> Option<(String, Vec<String>)> {
+    if kind != DocKind::Inspection {
+        return None;
+    }
+    let after = doc::read::<Inspection>(id, after).ok()?;
+    let before = doc::read::<Inspection>(id, before).map(|i| i.promotions_started).unwrap_or_default();
+    let added: Vec<String> = after.promotions_started.into_keys().filter(|p| !before.contains_key(p)).collect();
+    (!added.is_empty()).then_some((after.store_id, added))
+}
+
+/// Closes at once, in every inbox that holds it open, the "promotion not started" alert of each
+/// of `promotions` for `store_id`: a visit confirmed them. (The evaluation queued beside it
+/// would close them too, a moment later; nobody should see an alert for a store they have just
+/// confirmed.) Returns how many alerts closed; each closing goes to the webhook like any other.
+pub async fn close_confirmed(
+    storage: &dyn Storage,
+    jobs: Option<&JobSignal>,
+    tenant_id: i64,
+    store_id: &str,
+    promotions: &[String],
+    now: i64,
+) -> Result<usize> {
+    let users = storage.list_users(tenant_id).await?;
+    let mut closed = 0;
+    for promotion in promotions {
+        let key = format!("{}:{promotion}:{store_id}", AlertKind::PromotionNotStarted.as_str());
+        for inbox in queries::inboxes_holding_open(storage, tenant_id, &key).await? {
+            let Ok(id) = inbox.parse::<DocumentId>() else { continue };
+            let closing = documents::edit_as_relay(storage, tenant_id, &id, |inbox: &mut Inbox| {
+                let owner = inbox.owner.clone();
+                Ok(inbox.alerts.get_mut(&key).filter(|a| a.state == AlertState::Open).map(|alert| {
+                    alert.state = AlertState::Closed;
+                    alert.closed_at = Some(now);
+                    (owner, alert.clone())
+                }))
+            });
+            let Some((owner, alert)) = closing.await? else { continue };
+            closed += 1;
+            let username = users.iter().find(|u| u.id == owner).map_or("", |u| u.username.as_str());
+            let recipient = webhook::Recipient { user_id: &owner, username };
+            webhook::queue_delivery(storage, jobs, tenant_id, &key, &alert, recipient).await?;
+        }
+    }
+    Ok(closed)
+}
+
+/// Removes from every inbox of a tenant the alerts closed before `before` (the retention
+/// period, `Config::alert_retention`, has passed), and the triage history of alerts no inbox
+/// holds any more. Open alerts are never pruned. Returns how many alerts were removed.
+pub async fn prune_closed(storage: &dyn Storage, tenant_id: i64, before: i64) -> Result<usize> {
+    let mut removed = 0;
+    for inbox in queries::inboxes_with_alerts_closed_before(storage, tenant_id, before).await? {
+        let Ok(id) = inbox.parse::<DocumentId>() else { continue };
+        removed += documents::edit_as_relay(storage, tenant_id, &id, |inbox: &mut Inbox| {
+            let count = inbox.alerts.len();
+            inbox.alerts.retain(|_, a| a.state == AlertState::Open || a.closed_at.is_none_or(|at| at >= before));
+            Ok(count - inbox.alerts.len())
+        })
+        .await?;
+    }
+    storage.prune_triage(tenant_id, before).await?;
+    Ok(removed)
+}
+
 /// Evaluates the alert round `round` of a tenant (what an `evaluate-alerts` job does): the round
 /// is marked as started, so a request made from now on queues a new one, then the tenant's
 /// alerts are evaluated at `now` ([`evaluate`]).
@@ -208,8 +281,13 @@ pub async fn evaluate(
             wanted.entry(user).or_default().insert(cause.key.clone(), cause.clone());
         }
     };
+    let product = |sku: Option<&str>| {
+        let catalog = catalog.as_ref()?;
+        catalog.products.get(sku?).map(|p| p.name.clone())
+    };
     for low in low_stock::detect(&inventories) {
-        address(low.cause(), recipients::region_managers(&users, &low.region));
+        let name = product(Some(&low.sku));
+        address(low.cause(name.as_deref()), recipients::region_managers(&users, &low.region));
     }
     if let Some(catalog) = &catalog {
         for missing in promotions::detect(&catalog.promotions, &stores, &confirmed, now) {
@@ -221,7 +299,11 @@ pub async fn evaluate(
     for fall in sales_falling::detect(&sales) {
         // Sales of a store that no longer exists raise nothing.
         if let Some(store) = store_by_id.get(fall.store_id.as_str()) {
-            address(fall.cause(&store.name, &locale), recipients::store_rep_and_managers(&users, store));
+            let name = product(fall.sku.as_deref());
+            address(
+                fall.cause(&store.name, name.as_deref(), &locale),
+                recipients::store_rep_and_managers(&users, store),
+            );
         }
     }
 

@@ -40,7 +40,8 @@ pub struct SalesFall {
 impl SalesFall {
     /// The alert this finding raises; `store_name` names the store in the text, `locale` gives
     /// the currency of the amounts.
-    pub fn cause(&self, store_name: &str, locale: &Locale) -> Cause {
+    /// `product` names the SKU, when the catalog knows it.
+    pub fn cause(&self, store_name: &str, product: Option<&str>, locale: &Locale) -> Cause {
         let figures: Vec<String> = match &self.sku {
             None => self.days.iter().zip(&self.values).map(|(d, v)| format!("{d}: {}", locale.money(*v))).collect(),
             Some(_) => self.days.iter().zip(&self.values).map(|(d, v)| format!("{d}: {v} units")).collect(),
@@ -51,11 +52,14 @@ impl SalesFall {
                 format!("Sales falling: {store_name}"),
                 "total sales".to_owned(),
             ),
-            Some(sku) => (
-                format!("{}:{}:{sku}", AlertKind::SalesFalling.as_str(), self.store_id),
-                format!("Sales falling: {sku} at {store_name}"),
-                format!("sales of {sku}"),
-            ),
+            Some(sku) => {
+                let what = product.map_or_else(|| sku.clone(), |name| format!("{name} ({sku})"));
+                (
+                    format!("{}:{}:{sku}", AlertKind::SalesFalling.as_str(), self.store_id),
+                    format!("Sales falling: {what} at {store_name}"),
+                    format!("sales of {what}"),
+                )
+            }
         };
         Cause {
             key,
@@ -140,7 +144,7 @@ mod tests {
     }
 
     fn keys(found: &[SalesFall]) -> Vec<String> {
-        found.iter().map(|f| f.cause("Shop", &Locale::default()).key).collect()
+        found.iter().map(|f| f.cause("Shop", None, &Locale::default()).key).collect()
     }
 
     #[test]
@@ -225,10 +229,10 @@ mod tests {
         // s1 totals 1200, 1100, 1000, 100: falling, while its SKUs do not fall in units.
         let found = detect(&sales);
         assert_eq!(keys(&found), vec!["sales-falling:s1", "sales-falling:s2", "sales-falling:s2:A"]);
-        let cause = found[0].cause("Corner Shop", &Locale::new("Europe/Berlin", "EUR").unwrap());
+        let cause = found[0].cause("Corner Shop", None, &Locale::new("Europe/Berlin", "EUR").unwrap());
         assert_eq!(cause.title, "Sales falling: Corner Shop");
         assert!(cause.detail.contains("2026-03-04: 1.00 EUR"), "{}", cause.detail);
         assert_eq!(cause.sku, None);
-        assert_eq!(found[2].cause("Kiosk", &Locale::default()).sku.as_deref(), Some("A"));
+        assert_eq!(found[2].cause("Kiosk", None, &Locale::default()).sku.as_deref(), Some("A"));
     }
 }

@@ -32,6 +32,10 @@ pub struct InspectionQuery {
     pub to: Option<String>,
     /// Text to find in the store's name or the supervisor's username.
     pub q: Option<String>,
+    /// Lowest score, whole points 0–100.
+    pub score_min: Option<String>,
+    /// Highest score, whole points 0–100 (79 takes 79.9).
+    pub score_max: Option<String>,
     /// The cursor of the page to show.
     pub after: Option<String>,
     /// Rows per page.
@@ -69,6 +73,8 @@ impl InspectionQuery {
                 from,
                 to,
                 text: listing::search_text(self.q.as_deref())?,
+                score_min: score("lowest score", self.score_min.as_deref())?,
+                score_max: score("highest score", self.score_max.as_deref())?,
             },
             after: listing::cursor(self.after.as_deref())?,
             limit: listing::limit(self.limit.as_deref(), default_limit, max_limit)?,
@@ -85,12 +91,27 @@ impl InspectionQuery {
             ("from", &self.from),
             ("to", &self.to),
             ("q", &self.q),
+            ("score_min", &self.score_min),
+            ("score_max", &self.score_max),
         ]
         .into_iter()
         .filter_map(|(name, value)| {
             value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(|v| (name, v.to_owned()))
         })
         .collect()
+    }
+}
+
+/// A score bound: whole points from 0 to 100.
+fn score(what: &str, value: Option<&str>) -> Result<Option<i64>> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(text) => text.parse::<i64>().ok().filter(|n| (0..=100).contains(n)).map(Some).ok_or_else(|| {
+            crate::error::Error::bad_request(
+                "invalid-input",
+                format!("invalid {what} {text:?}: expected whole points from 0 to 100"),
+            )
+        }),
     }
 }
 

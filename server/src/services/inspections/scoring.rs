@@ -122,6 +122,41 @@ pub async fn analyze_photo(bytes: Vec<u8>) -> PhotoPixels {
 /// current (see the module docs). A photo that has not arrived yet is an [`Error::Conflict`], so
 /// the queue retries.
 pub async fn score(storage: &dyn Storage, blobs: &BlobFolder, tenant_id: i64, id: &DocumentId) -> Result<()> {
+    score_with(storage, blobs, tenant_id, id, false).await
+}
+
+/// Scores the inspection `id` again even though its score is current: a person's decision on
+/// one of its photos changed what the score should be ([`super::review`]).
+pub async fn rescore(storage: &dyn Storage, blobs: &BlobFolder, tenant_id: i64, id: &DocumentId) -> Result<()> {
+    score_with(storage, blobs, tenant_id, id, true).await
+}
+
+/// The decisions on an inspection's photos, as scoring reads them (reviewers by username).
+pub async fn reviews_of(
+    storage: &dyn Storage,
+    tenant_id: i64,
+    id: &DocumentId,
+) -> Result<BTreeMap<String, scoring::PhotoReview>> {
+    let records = storage.photo_reviews(tenant_id, id.as_str()).await?;
+    let mut reviews = BTreeMap::new();
+    for record in records {
+        let reviewer = match storage.find_user(tenant_id, &record.reviewer).await? {
+            Some(user) => user.username,
+            None => record.reviewer.clone(),
+        };
+        reviews
+            .insert(record.sha256, scoring::PhotoReview { accepted: record.accepted, reviewer, reason: record.reason });
+    }
+    Ok(reviews)
+}
+
+async fn score_with(
+    storage: &dyn Storage,
+    blobs: &BlobFolder,
+    tenant_id: i64,
+    id: &DocumentId,
+    force: bool,
+) -> Result<()> {
     let id = id.clone();
     let Some(stored) = storage.load_doc(tenant_id, &id).await? else { return Ok(()) };
     let inspection: Inspection = fieldsync_core::doc::read(&id, &documents::load(&stored)?)?;
@@ -136,7 +171,7 @@ pub async fn score(storage: &dyn Storage, blobs: &BlobFolder, tenant_id: i64, id
         Some(doc) => Some(fieldsync_core::doc::read::<InspectionScore>(&score_id, &documents::load(&doc)?)?),
         None => None,
     };
-    if existing.as_ref().is_some_and(|s| s.scored_heads == heads && s.scoring_version == SCORING_VERSION) {
+    if !force && existing.as_ref().is_some_and(|s| s.scored_heads == heads && s.scoring_version == SCORING_VERSION) {
         return Ok(());
     }
 
@@ -158,6 +193,7 @@ pub async fn score(storage: &dyn Storage, blobs: &BlobFolder, tenant_id: i64, id
     let store: RetailStore = documents::read(storage, tenant_id, &inspection.store_id.parse()?).await?;
     let pixels = analyze_photos(blobs, tenant_id, &inspection).await?;
     let earlier = storage.photo_hashes(tenant_id, &id).await?;
+    let reviews = reviews_of(storage, tenant_id, &id).await?;
 
     let recorded = inspection
         .photos
@@ -182,6 +218,7 @@ pub async fn score(storage: &dyn Storage, blobs: &BlobFolder, tenant_id: i64, id
             store: Location { latitude: store.latitude, longitude: store.longitude },
             pixels: &pixels,
             earlier: &earlier,
+            reviews: &reviews,
             scored_heads: &heads,
             scored_at: now_ms(),
         })

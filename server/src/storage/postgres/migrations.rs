@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0017_approval_deadlines.sql"),
     include_str!("migrations/0018_events.sql"),
     include_str!("migrations/0019_integrations.sql"),
+    include_str!("migrations/0020_alert_triage_and_photo_reviews.sql"),
 ];
 
 /// The schema version this code writes.

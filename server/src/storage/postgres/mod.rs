@@ -19,6 +19,7 @@
 
 mod accounts;
 pub mod admin;
+mod alert_triage;
 mod blobs;
 mod docs;
 mod events;
@@ -27,6 +28,7 @@ mod jobs;
 mod login_failures;
 mod migrations;
 mod notify;
+mod photo_reviews;
 mod read_model;
 mod sales;
 mod settings;

@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0016_approval_deadlines.sql"),
     include_str!("migrations/0017_events.sql"),
     include_str!("migrations/0018_integrations.sql"),
+    include_str!("migrations/0019_alert_triage_and_photo_reviews.sql"),
 ];
 
 /// The schema version this code writes.

@@ -5,12 +5,14 @@
 //! every call runs on tokio's blocking pool so no async worker waits on disk.
 
 mod accounts;
+mod alert_triage;
 mod blobs;
 mod docs;
 mod events;
 mod integrations;
 mod jobs;
 mod migrations;
+mod photo_reviews;
 mod read_model;
 mod sales;
 mod settings;
