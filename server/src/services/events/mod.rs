@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
 use crate::events::EventType;
-use crate::services::accounts::Caller;
+use crate::services::accounts::{Caller, KeyScope};
 use crate::storage::{Storage, StoredEvent};
 
 /// Events in a page when the query names no limit.
@@ -22,13 +22,20 @@ pub const DEFAULT_LIMIT: u32 = 100;
 /// Most events in one page.
 pub const MAX_LIMIT: u32 = 1_000;
 
-/// Whether `caller` may read the tenant's event feed: HQ only, for the feed carries every order,
-/// inspection and alert of the tenant. The one place that decides it.
+/// Whether `caller` may read the tenant's event feed: an HQ session, or an integration's API key
+/// holding `events:read`, for the feed carries every order, inspection and alert of the tenant.
+/// The one place that decides it (the HTTP edge's [`Scoped`](crate::http::caller::Scoped) only
+/// lets such callers through first).
 pub fn authorize(caller: &Caller) -> Result<()> {
-    if caller.role == Role::Hq {
-        Ok(())
-    } else {
-        Err(Error::Forbidden(format!("user {} may not read the event feed: it needs an HQ login", caller.username)))
+    match &caller.key {
+        // A key is told as HQ inside the tenant; its scopes decide.
+        Some(_) => caller.require(KeyScope::EventsRead),
+        None if caller.role == Role::Hq => Ok(()),
+        None => Err(Error::Forbidden(format!(
+            "user {} may not read the event feed: it needs an HQ login or an api key with the scope {}",
+            caller.username,
+            KeyScope::EventsRead
+        ))),
     }
 }
 
