@@ -10,14 +10,15 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::lists::query;
+use crate::http::openapi::{Subscription, SubscriptionList};
 use crate::services::accounts::Caller;
 use crate::services::events::webhooks::{self, SubscriptionState};
 use crate::state::AppState;
 
 /// `POST /v1/webhooks` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewSubscription {
     /// An http:// or https:// URL.
     pub url: String,
@@ -55,6 +56,15 @@ fn state_json(state: &SubscriptionState) -> Value {
 }
 
 /// `GET /v1/webhooks`.
+#[utoipa::path(
+    get, path = "/v1/webhooks", tag = "events",
+    responses(
+        (status = 200, description = "the tenant's subscriptions, each with its cursor and dead letters", body = SubscriptionList),
+        (status = 401, description = "not signed in", body = ErrorBody),
+        (status = 403, description = "not HQ, or an api key", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     webhooks::authorize(&caller)?;
     let states = webhooks::list(state.storage.as_ref(), caller.tenant_id).await?;
@@ -62,6 +72,18 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
 }
 
 /// `POST /v1/webhooks`: the new subscription (its secret is not echoed).
+#[utoipa::path(
+    post, path = "/v1/webhooks", tag = "events",
+    request_body = NewSubscription,
+    responses(
+        (status = 201, description = "the subscription, from the next event on (its secret is not echoed)", body = Subscription),
+        (status = 400, description = "a bad body, URL, secret or event type (`invalid-input`, `invalid-webhook`, `invalid-event-type`)", body = ErrorBody),
+        (status = 401, description = "not signed in", body = ErrorBody),
+        (status = 403, description = "not HQ, or an api key", body = ErrorBody),
+        (status = 413, description = "body above the JSON limit", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -78,6 +100,17 @@ pub async fn create(
 }
 
 /// `DELETE /v1/webhooks/{id}`.
+#[utoipa::path(
+    delete, path = "/v1/webhooks/{id}", tag = "events",
+    params(("id" = String, Path, description = "the subscription's id")),
+    responses(
+        (status = 204, description = "deleted: nothing more is sent to it"),
+        (status = 401, description = "not signed in", body = ErrorBody),
+        (status = 403, description = "not HQ, or an api key", body = ErrorBody),
+        (status = 404, description = "no such subscription in the tenant", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -89,6 +122,21 @@ pub async fn delete(
 }
 
 /// `POST /v1/webhooks/{id}/replay?after=N`: sends the events after `N` again.
+#[utoipa::path(
+    post, path = "/v1/webhooks/{id}/replay", tag = "events",
+    params(
+        ("id" = String, Path, description = "the subscription's id"),
+        ("after" = String, Query, description = "events after this cursor are sent again (`0`: all)"),
+    ),
+    responses(
+        (status = 204, description = "the subscription's cursor is set: the events after it are sent again"),
+        (status = 400, description = "a cursor that is not a position of this feed (`invalid-cursor`)", body = ErrorBody),
+        (status = 401, description = "not signed in", body = ErrorBody),
+        (status = 403, description = "not HQ, or an api key", body = ErrorBody),
+        (status = 404, description = "no such subscription in the tenant", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn replay(
     State(state): State<AppState>,
     caller: Caller,
