@@ -14,6 +14,7 @@ use crate::http::error::{ApiError, ErrorBody};
 use crate::http::lists::query;
 use crate::http::openapi::{Subscription, SubscriptionList};
 use crate::services::accounts::Caller;
+use crate::services::events::FeedQuery;
 use crate::services::events::webhooks::{self, SubscriptionState};
 use crate::state::AppState;
 
@@ -126,7 +127,7 @@ pub async fn delete(
     post, path = "/v1/webhooks/{id}/replay", tag = "events",
     params(
         ("id" = String, Path, description = "the subscription's id"),
-        ("after" = String, Query, description = "events after this cursor are sent again (`0`: all)"),
+        ("after" = Option<String>, Query, description = "events after this cursor are sent again (`0`: all); absent: all"),
     ),
     responses(
         (status = 204, description = "the subscription's cursor is set: the events after it are sent again"),
@@ -145,10 +146,8 @@ pub async fn replay(
 ) -> Result<StatusCode, ApiError> {
     webhooks::authorize(&caller)?;
     let q = query(q)?;
-    let text = q.after.unwrap_or_default();
-    let after = text.parse::<u64>().map_err(|_| {
-        Error::bad_request("invalid-cursor", format!("cursor {text:?} is not a position from this feed"))
-    })?;
+    // The feed's own reading of a cursor: absent or empty is the beginning.
+    let after = FeedQuery { after: q.after, ..FeedQuery::default() }.parse()?.after;
     webhooks::replay(state.storage.as_ref(), caller.tenant_id, &id, after).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -138,8 +138,15 @@ async fn find(storage: &dyn Storage, tenant_id: i64, id: &str) -> Result<Subscri
 }
 
 /// Sends the subscription's events again from after position `after`.
+/// A cursor past the feed's end is a 400: it would skip the events still to come.
 pub async fn replay(storage: &dyn Storage, tenant_id: i64, id: &str, after: u64) -> Result<()> {
     find(storage, tenant_id, id).await?;
+    if after > storage.last_event_seq(tenant_id).await? {
+        return Err(Error::bad_request(
+            "invalid-cursor",
+            format!("cursor \"{after}\" is not a position from this feed: it is past its end"),
+        ));
+    }
     storage.set_event_cursor(&destination(id), tenant_id, after).await
 }
 
