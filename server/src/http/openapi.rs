@@ -310,6 +310,24 @@ mod tests {
     }
 
     #[test]
+    fn the_event_type_patterns_name_every_event_type() {
+        let doc: serde_json::Value = serde_json::from_str(document()).unwrap();
+        let body = &doc["components"]["schemas"]["NewSubscription"]["properties"]["types"]["pattern"];
+        let feed = doc["paths"]["/v1/events"]["get"]["parameters"].as_array().unwrap();
+        let query = &feed.iter().find(|p| p["name"] == "types").unwrap()["schema"]["pattern"];
+        assert_eq!(body, query);
+        let pattern = body.as_str().unwrap();
+        for event_type in crate::events::EventType::ALL {
+            let (family, name) = event_type.as_str().split_once('.').unwrap();
+            assert!(
+                pattern.contains(family) && pattern.contains(name),
+                "{} is missing from {pattern}",
+                event_type.as_str()
+            );
+        }
+    }
+
+    #[test]
     fn every_error_answer_has_the_one_error_shape() {
         let doc: serde_json::Value = serde_json::from_str(document()).unwrap();
         // The health check answers its own shape, with the error inside, for load balancers.

@@ -21,12 +21,20 @@ use crate::state::AppState;
 /// `POST /v1/webhooks` body.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewSubscription {
-    /// An http:// or https:// URL.
+    /// An http:// or https:// URL with a host.
+    #[schema(
+        pattern = "^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$",
+        max_length = 2048
+    )]
     pub url: String,
     /// The signing secret (at least 16 characters).
+    #[schema(min_length = 16)]
     pub secret: String,
     /// Comma-separated event types; absent or empty: all.
     #[serde(default)]
+    #[schema(
+        pattern = "^((order\\.(submitted|reviewed|step-decided|approved|rejected|escalated)|inspection\\.(checked-out|scored)|photo\\.reviewed|alert\\.(opened|closed)|import\\.applied)(,(order\\.(submitted|reviewed|step-decided|approved|rejected|escalated)|inspection\\.(checked-out|scored)|photo\\.reviewed|alert\\.(opened|closed)|import\\.applied))*)?$"
+    )]
     pub types: String,
 }
 
