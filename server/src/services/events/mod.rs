@@ -140,6 +140,39 @@ mod tests {
 
     use super::*;
 
+    fn caller(role: Role, scopes: Option<Vec<KeyScope>>) -> Caller {
+        Caller {
+            tenant_id: 1,
+            tenant: "acme".into(),
+            user_id: "u".into(),
+            username: "u".into(),
+            role,
+            region: None,
+            device_id: "d".into(),
+            device_unsynced_docs: None,
+            key: scopes.map(|scopes| crate::services::accounts::KeyGrant {
+                key_id: "k".into(),
+                name: "erp".into(),
+                scopes,
+            }),
+        }
+    }
+
+    #[test]
+    fn the_feed_is_read_by_hq_or_a_key_with_events_read_and_subscriptions_by_hq_people_only() {
+        assert!(authorize(&caller(Role::Hq, None)).is_ok());
+        assert!(authorize(&caller(Role::Hq, Some(vec![KeyScope::EventsRead]))).is_ok());
+        // A key is told as HQ: its scopes decide, not its role.
+        let refused = authorize(&caller(Role::Hq, Some(vec![KeyScope::ImportsWrite]))).unwrap_err();
+        assert!(matches!(&refused, Error::Forbidden(m) if m.contains("lacks the scope events:read")), "{refused}");
+        assert!(matches!(authorize(&caller(Role::Rep, None)), Err(Error::Forbidden(_))));
+
+        assert!(webhooks::authorize(&caller(Role::Hq, None)).is_ok());
+        let key = webhooks::authorize(&caller(Role::Hq, Some(vec![KeyScope::EventsRead]))).unwrap_err();
+        assert!(matches!(&key, Error::Forbidden(m) if m.contains("api key \"erp\"")), "{key}");
+        assert!(matches!(webhooks::authorize(&caller(Role::Rep, None)), Err(Error::Forbidden(_))));
+    }
+
     fn query(after: Option<&str>, types: Option<&str>, limit: Option<&str>) -> FeedQuery {
         FeedQuery { after: after.map(Into::into), types: types.map(Into::into), limit: limit.map(Into::into) }
     }
