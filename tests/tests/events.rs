@@ -400,4 +400,12 @@ fn a_webhook_receiver_that_fails_twice_then_succeeds_gets_each_event_once_signed
     assert_eq!(flaky.lock().unwrap().accepted[expected.len()..], expected[..]);
     let bad_replay = format!("{}/v1/webhooks/{flaky_id}/replay?after=x", relay.base_url);
     assert_eq!(http("POST", &bad_replay, Some(&token), &[], vec![]).error_code(), "invalid-cursor");
+    // A cursor past the feed's end would skip the events still to come: refused, cursor kept.
+    let past_end = format!("{}/v1/webhooks/{flaky_id}/replay?after=999999999", relay.base_url);
+    assert_eq!(http("POST", &past_end, Some(&token), &[], vec![]).error_code(), "invalid-cursor");
+    assert!(
+        listed()["subscriptions"].as_array().unwrap().iter().any(
+            |s| s["id"] == flaky_id.as_str() && s["cursor"].as_str().unwrap().parse::<u64>().unwrap() < 999_999_999
+        )
+    );
 }

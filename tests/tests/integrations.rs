@@ -6,7 +6,7 @@
 
 use fieldsync_core::Role;
 use fieldsync_server::config::KeyRate;
-use fieldsync_tests::{HttpAnswer, Relay, http, test_database_url};
+use fieldsync_tests::{HttpAnswer, Relay, http, new_order, test_database_url};
 use serde_json::{Value, json};
 
 /// A session token of a demo user, from the login API.
@@ -227,6 +227,40 @@ fn a_key_without_the_scope_is_refused_403_and_a_key_reaches_no_other_route() {
 }
 
 #[test]
+fn a_key_with_events_read_reads_the_feed_one_without_it_is_refused_403_and_a_revoked_one_401() {
+    let relay = Relay::start();
+    let phone = relay.synced_phone(&relay.users(Role::Rep, None)[0]);
+    let order = new_order(&phone);
+    phone.store.submit_order(&order).unwrap();
+    phone.sync();
+    assert!(relay.wait_for_jobs(std::time::Duration::from_secs(60)), "the review ran: the feed holds still");
+    let hq = hq(&relay);
+    let (bi_id, bi) = create_key(&relay, &hq, "bi", &["events:read"]);
+    let (_, erp) = create_key(&relay, &hq, "erp", &["imports:write"]);
+    let feed = |token: &str| http("GET", &format!("{}/v1/events?limit=1000", relay.base_url), Some(token), &[], vec![]);
+
+    let by_key = feed(&bi);
+    assert_eq!(by_key.status, 200, "{:?}", String::from_utf8_lossy(&by_key.body));
+    let page = by_key.json();
+    let events = page["events"].as_array().unwrap();
+    assert!(events.iter().any(|e| e["type"] == "order.submitted"), "{page}");
+    assert_eq!(page, feed(&hq).json(), "a key reads the feed HQ reads");
+
+    let refused = feed(&erp);
+    assert_eq!((refused.status, refused.error_code().as_str()), (403, "forbidden"));
+    assert!(refused.json()["error"]["message"].as_str().unwrap().contains("\"erp\" lacks the scope events:read"));
+    // Subscriptions are a person's to manage, whatever the key's scopes.
+    let webhooks = http("GET", &format!("{}/v1/webhooks", relay.base_url), Some(&bi), &[], vec![]);
+    assert_eq!((webhooks.status, webhooks.error_code().as_str()), (403, "forbidden"));
+
+    let revoked = post_json(&relay.base_url, &format!("/v1/api-keys/{bi_id}/revoke"), Some(&hq), &[], &json!({}));
+    assert_eq!(revoked.status, 200, "{:?}", String::from_utf8_lossy(&revoked.body));
+    let after = feed(&bi);
+    assert_eq!((after.status, after.error_code().as_str()), (401, "unauthenticated"));
+    assert!(after.json()["error"]["message"].as_str().unwrap().contains("\"bi\" was revoked"));
+}
+
+#[test]
 fn hq_sees_when_and_how_often_each_key_was_used() {
     let relay = Relay::start();
     let hq = hq(&relay);
@@ -396,7 +430,7 @@ fn the_openapi_description_is_served_without_a_token_and_names_the_integration_r
     assert_eq!(answer.header("content-type").as_deref(), Some("application/json"));
     let doc = answer.json();
     assert_eq!(doc["openapi"], "3.1.0");
-    for path in ["/v1/sync", "/v1/import/{dataset}/batch", "/v1/api-keys", "/v1/api-keys/{id}/revoke"] {
+    for path in ["/v1/sync", "/v1/import/{dataset}/batch", "/v1/api-keys", "/v1/api-keys/{id}/revoke", "/v1/events"] {
         assert!(doc["paths"].get(path).is_some(), "{path} is described");
     }
     let sync = &doc["paths"]["/v1/sync"]["post"]["requestBody"]["content"]["application/x-fieldsync-sync"]["schema"];

@@ -14,7 +14,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::http::{api_keys, auth, blobs, decisions, docs, health, imports, inspection_report, lists, live};
-use crate::http::{out_of_office, revocation, sync};
+use crate::http::{events, out_of_office, revocation, sync, webhooks};
 
 /// Raw bytes (a sync message, a photo).
 #[derive(ToSchema)]
@@ -78,6 +78,81 @@ pub struct UploadAnswer {
     pub total: Option<u64>,
 }
 
+/// One event, the same on every channel (`docs/events.md`).
+#[derive(ToSchema)]
+pub struct EventEnvelope {
+    /// Stable id: an event read again has the same id.
+    pub id: String,
+    /// Its position in the tenant's feed (a whole number, as text).
+    pub cursor: String,
+    /// Its type (`order.approved`, …).
+    pub r#type: String,
+    /// The version of `data`'s shape.
+    pub version: i64,
+    /// The tenant's name.
+    pub tenant: String,
+    /// What it is about (an order's id, an alert's key, …).
+    pub subject: String,
+    /// When it happened, ms since the Unix epoch.
+    pub time: i64,
+    /// When the relay stored it, ms since the Unix epoch.
+    pub recorded_at: i64,
+    /// The payload of its type and version.
+    pub data: serde_json::Value,
+}
+
+/// A page of the event feed.
+#[derive(ToSchema)]
+pub struct EventPage {
+    /// The events after the cursor, in order.
+    pub events: Vec<EventEnvelope>,
+    /// The cursor to send as `after` next (the one sent when the page is empty).
+    pub next: String,
+    /// The page size used.
+    pub limit: u32,
+}
+
+/// An event a subscription's receiver refused through every retry.
+#[derive(ToSchema)]
+pub struct DeadLetterView {
+    /// The event's position.
+    pub cursor: String,
+    /// The event's id.
+    pub event_id: String,
+    /// Its type.
+    pub r#type: String,
+    /// Attempts made.
+    pub attempts: i64,
+    /// What the last attempt got.
+    pub last_error: String,
+    /// When it was given up, ms since the Unix epoch.
+    pub failed_at: i64,
+}
+
+/// A webhook subscription as HQ sees it (its secret is never shown).
+#[derive(ToSchema)]
+pub struct Subscription {
+    /// Its id.
+    pub id: String,
+    /// Where events are POSTed.
+    pub url: String,
+    /// The event types it receives (all when empty).
+    pub types: Vec<String>,
+    /// When it was created, ms since the Unix epoch.
+    pub created_at: i64,
+    /// The last position delivered or given up.
+    pub cursor: String,
+    /// Events given up.
+    pub dead_letters: Vec<DeadLetterView>,
+}
+
+/// The tenant's webhook subscriptions.
+#[derive(ToSchema)]
+pub struct SubscriptionList {
+    /// Each with its cursor and dead letters.
+    pub subscriptions: Vec<Subscription>,
+}
+
 /// The health answer.
 #[derive(ToSchema)]
 pub struct Health {
@@ -107,7 +182,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(
         title = "FieldSync relay",
-        description = "The relay's HTTP API: sync, photos, lists, decisions, imports, integrations. \
+        description = "The relay's HTTP API: sync, photos, lists, decisions, imports, integrations, events. \
                        Errors are JSON {error: {code, message}} with the status that fits (docs/architecture.md)."
     ),
     paths(
@@ -138,6 +213,11 @@ impl Modify for BearerAuth {
         api_keys::create,
         api_keys::list,
         api_keys::revoke,
+        events::list,
+        webhooks::list,
+        webhooks::create,
+        webhooks::delete,
+        webhooks::replay,
         openapi_json,
     ),
     // Schemas that only parameters name (bodies bring theirs along).
@@ -149,6 +229,7 @@ impl Modify for BearerAuth {
         (name = "approvals", description = "decisions and out-of-office delegation"),
         (name = "imports", description = "CSV files and JSON batches (docs/imports.md)"),
         (name = "integrations", description = "API keys (docs/integrations.md)"),
+        (name = "events", description = "the event feed and webhook subscriptions (docs/events.md)"),
         (name = "admin", description = "health, metrics, remote wipe")
     )
 )]
@@ -226,6 +307,24 @@ mod tests {
         }
         let dataset = &doc["components"]["schemas"]["DatasetName"]["enum"];
         assert_eq!(dataset, &serde_json::json!(["stock", "stores", "products", "prices", "sales", "purchases"]));
+    }
+
+    #[test]
+    fn the_event_type_patterns_name_every_event_type() {
+        let doc: serde_json::Value = serde_json::from_str(document()).unwrap();
+        let body = &doc["components"]["schemas"]["NewSubscription"]["properties"]["types"]["pattern"];
+        let feed = doc["paths"]["/v1/events"]["get"]["parameters"].as_array().unwrap();
+        let query = &feed.iter().find(|p| p["name"] == "types").unwrap()["schema"]["pattern"];
+        assert_eq!(body, query);
+        let pattern = body.as_str().unwrap();
+        for event_type in crate::events::EventType::ALL {
+            let (family, name) = event_type.as_str().split_once('.').unwrap();
+            assert!(
+                pattern.contains(family) && pattern.contains(name),
+                "{} is missing from {pattern}",
+                event_type.as_str()
+            );
+        }
     }
 
     #[test]

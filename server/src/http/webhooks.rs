@@ -10,21 +10,31 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::lists::query;
+use crate::http::openapi::{Subscription, SubscriptionList};
 use crate::services::accounts::Caller;
+use crate::services::events::FeedQuery;
 use crate::services::events::webhooks::{self, SubscriptionState};
 use crate::state::AppState;
 
 /// `POST /v1/webhooks` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewSubscription {
-    /// An http:// or https:// URL.
+    /// An http:// or https:// URL with a host.
+    #[schema(
+        pattern = "^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$",
+        max_length = 2048
+    )]
     pub url: String,
     /// The signing secret (at least 16 characters).
+    #[schema(min_length = 16)]
     pub secret: String,
     /// Comma-separated event types; absent or empty: all.
     #[serde(default)]
+    #[schema(
+        pattern = "^((order\\.(submitted|reviewed|step-decided|approved|rejected|escalated)|inspection\\.(checked-out|scored)|photo\\.reviewed|alert\\.(opened|closed)|import\\.applied)(,(order\\.(submitted|reviewed|step-decided|approved|rejected|escalated)|inspection\\.(checked-out|scored)|photo\\.reviewed|alert\\.(opened|closed)|import\\.applied))*)?$"
+    )]
     pub types: String,
 }
 
@@ -55,6 +65,15 @@ fn state_json(state: &SubscriptionState) -> Value {
 }
 
 /// `GET /v1/webhooks`.
+#[utoipa::path(
+    get, path = "/v1/webhooks", tag = "events",
+    responses(
+        (status = 200, description = "the tenant's subscriptions, each with its cursor and dead letters", body = SubscriptionList),
+        (status = 401, description = "not signed in", body = ErrorBody),
+        (status = 403, description = "not HQ, or an api key", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     webhooks::authorize(&caller)?;
     let states = webhooks::list(state.storage.as_ref(), caller.tenant_id).await?;
@@ -62,6 +81,18 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
 }
 
 /// `POST /v1/webhooks`: the new subscription (its secret is not echoed).
+#[utoipa::path(
+    post, path = "/v1/webhooks", tag = "events",
+    request_body = NewSubscription,
+    responses(
+        (status = 201, description = "the subscription, from the next event on (its secret is not echoed)", body = Subscription),
+        (status = 400, description = "a bad body, URL, secret or event type (`invalid-input`, `invalid-webhook`, `invalid-event-type`)", body = ErrorBody),
+        (status = 401, description = "not signed in", body = ErrorBody),
+        (status = 403, description = "not HQ, or an api key", body = ErrorBody),
+        (status = 413, description = "body above the JSON limit", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -78,6 +109,17 @@ pub async fn create(
 }
 
 /// `DELETE /v1/webhooks/{id}`.
+#[utoipa::path(
+    delete, path = "/v1/webhooks/{id}", tag = "events",
+    params(("id" = String, Path, description = "the subscription's id")),
+    responses(
+        (status = 204, description = "deleted: nothing more is sent to it"),
+        (status = 401, description = "not signed in", body = ErrorBody),
+        (status = 403, description = "not HQ, or an api key", body = ErrorBody),
+        (status = 404, description = "no such subscription in the tenant", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
@@ -89,6 +131,21 @@ pub async fn delete(
 }
 
 /// `POST /v1/webhooks/{id}/replay?after=N`: sends the events after `N` again.
+#[utoipa::path(
+    post, path = "/v1/webhooks/{id}/replay", tag = "events",
+    params(
+        ("id" = String, Path, description = "the subscription's id"),
+        ("after" = Option<String>, Query, description = "events after this cursor are sent again (`0`: all); absent: all"),
+    ),
+    responses(
+        (status = 204, description = "the subscription's cursor is set: the events after it are sent again"),
+        (status = 400, description = "a cursor that is not a position of this feed (`invalid-cursor`)", body = ErrorBody),
+        (status = 401, description = "not signed in", body = ErrorBody),
+        (status = 403, description = "not HQ, or an api key", body = ErrorBody),
+        (status = 404, description = "no such subscription in the tenant", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn replay(
     State(state): State<AppState>,
     caller: Caller,
@@ -97,10 +154,8 @@ pub async fn replay(
 ) -> Result<StatusCode, ApiError> {
     webhooks::authorize(&caller)?;
     let q = query(q)?;
-    let text = q.after.unwrap_or_default();
-    let after = text.parse::<u64>().map_err(|_| {
-        Error::bad_request("invalid-cursor", format!("cursor {text:?} is not a position from this feed"))
-    })?;
+    // The feed's own reading of a cursor: absent or empty is the beginning.
+    let after = FeedQuery { after: q.after, ..FeedQuery::default() }.parse()?.after;
     webhooks::replay(state.storage.as_ref(), caller.tenant_id, &id, after).await?;
     Ok(StatusCode::NO_CONTENT)
 }

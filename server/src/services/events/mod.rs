@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::error::{Error, Result};
 use crate::events::EventType;
-use crate::services::accounts::Caller;
+use crate::services::accounts::{Caller, KeyScope};
 use crate::storage::{Storage, StoredEvent};
 
 /// Events in a page when the query names no limit.
@@ -22,13 +22,20 @@ pub const DEFAULT_LIMIT: u32 = 100;
 /// Most events in one page.
 pub const MAX_LIMIT: u32 = 1_000;
 
-/// Whether `caller` may read the tenant's event feed: HQ only, for the feed carries every order,
-/// inspection and alert of the tenant. The one place that decides it.
+/// Whether `caller` may read the tenant's event feed: an HQ session, or an integration's API key
+/// holding `events:read`, for the feed carries every order, inspection and alert of the tenant.
+/// The one place that decides it (the HTTP edge's [`Scoped`](crate::http::caller::Scoped) only
+/// lets such callers through first).
 pub fn authorize(caller: &Caller) -> Result<()> {
-    if caller.role == Role::Hq {
-        Ok(())
-    } else {
-        Err(Error::Forbidden(format!("user {} may not read the event feed: it needs an HQ login", caller.username)))
+    match &caller.key {
+        // A key is told as HQ inside the tenant; its scopes decide.
+        Some(_) => caller.require(KeyScope::EventsRead),
+        None if caller.role == Role::Hq => Ok(()),
+        None => Err(Error::Forbidden(format!(
+            "user {} may not read the event feed: it needs an HQ login or an api key with the scope {}",
+            caller.username,
+            KeyScope::EventsRead
+        ))),
     }
 }
 
@@ -132,6 +139,39 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    fn caller(role: Role, scopes: Option<Vec<KeyScope>>) -> Caller {
+        Caller {
+            tenant_id: 1,
+            tenant: "acme".into(),
+            user_id: "u".into(),
+            username: "u".into(),
+            role,
+            region: None,
+            device_id: "d".into(),
+            device_unsynced_docs: None,
+            key: scopes.map(|scopes| crate::services::accounts::KeyGrant {
+                key_id: "k".into(),
+                name: "erp".into(),
+                scopes,
+            }),
+        }
+    }
+
+    #[test]
+    fn the_feed_is_read_by_hq_or_a_key_with_events_read_and_subscriptions_by_hq_people_only() {
+        assert!(authorize(&caller(Role::Hq, None)).is_ok());
+        assert!(authorize(&caller(Role::Hq, Some(vec![KeyScope::EventsRead]))).is_ok());
+        // A key is told as HQ: its scopes decide, not its role.
+        let refused = authorize(&caller(Role::Hq, Some(vec![KeyScope::ImportsWrite]))).unwrap_err();
+        assert!(matches!(&refused, Error::Forbidden(m) if m.contains("lacks the scope events:read")), "{refused}");
+        assert!(matches!(authorize(&caller(Role::Rep, None)), Err(Error::Forbidden(_))));
+
+        assert!(webhooks::authorize(&caller(Role::Hq, None)).is_ok());
+        let key = webhooks::authorize(&caller(Role::Hq, Some(vec![KeyScope::EventsRead]))).unwrap_err();
+        assert!(matches!(&key, Error::Forbidden(m) if m.contains("api key \"erp\"")), "{key}");
+        assert!(matches!(webhooks::authorize(&caller(Role::Rep, None)), Err(Error::Forbidden(_))));
+    }
 
     fn query(after: Option<&str>, types: Option<&str>, limit: Option<&str>) -> FeedQuery {
         FeedQuery { after: after.map(Into::into), types: types.map(Into::into), limit: limit.map(Into::into) }

@@ -50,6 +50,13 @@ pub fn destination(subscription_id: &str) -> String {
 
 /// Whether `caller` may manage the tenant's subscriptions: HQ only.
 pub fn authorize(caller: &Caller) -> Result<()> {
+    // An API key is told as HQ inside the tenant, but subscriptions are a person's to manage.
+    if let Some(grant) = &caller.key {
+        return Err(Error::Forbidden(format!(
+            "api key {:?} may not manage event subscriptions: it needs an HQ login",
+            grant.name
+        )));
+    }
     if caller.role == Role::Hq {
         Ok(())
     } else {
@@ -131,8 +138,15 @@ async fn find(storage: &dyn Storage, tenant_id: i64, id: &str) -> Result<Subscri
 }
 
 /// Sends the subscription's events again from after position `after`.
+/// A cursor past the feed's end is a 400: it would skip the events still to come.
 pub async fn replay(storage: &dyn Storage, tenant_id: i64, id: &str, after: u64) -> Result<()> {
     find(storage, tenant_id, id).await?;
+    if after > storage.last_event_seq(tenant_id).await? {
+        return Err(Error::bad_request(
+            "invalid-cursor",
+            format!("cursor \"{after}\" is not a position from this feed: it is past its end"),
+        ));
+    }
     storage.set_event_cursor(&destination(id), tenant_id, after).await
 }
 
