@@ -14,15 +14,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::Error;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorBody};
 use crate::http::lists::query;
+use crate::http::openapi::JsonObject;
 use crate::services::accounts::{self, Caller};
 use crate::services::alerts::triage::{self, CauseQuery};
 use crate::services::listing::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::state::AppState;
 
 /// The body of the three actions: the alert's cause key and what the action needs.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TriageBody {
     /// The alert's cause key (`key` of `GET /v1/alerts/causes`).
@@ -49,6 +50,16 @@ async fn answer(state: &AppState, caller: &Caller, key: &str) -> Result<Json<Val
 }
 
 /// `GET /v1/alerts/causes`: a page of alerts, one per cause.
+#[utoipa::path(
+    get, path = "/v1/alerts/causes", tag = "alerts",
+    params(CauseQuery),
+    responses(
+        (status = 200, description = "a page of alerts, one per cause: `items`, `next`, `total`, `limit`, `time_zone` (docs/alerts.md)", body = JsonObject),
+        (status = 400, description = "an invalid filter, naming it", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn causes(
     State(state): State<AppState>,
     caller: Caller,
@@ -68,6 +79,19 @@ pub async fn causes(
 }
 
 /// `POST /v1/alerts/acknowledge`.
+#[utoipa::path(
+    post, path = "/v1/alerts/acknowledge", tag = "alerts",
+    request_body = TriageBody,
+    responses(
+        (status = 200, description = "acknowledges an alert, with an optional `note`; answers `{alert}` as it now is", body = JsonObject),
+        (status = 400, description = "bad input, naming it: nothing changed", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+        (status = 403, description = "the caller may not act on alerts", body = ErrorBody),
+        (status = 404, description = "no such alert in the caller's scope", body = ErrorBody),
+        (status = 409, description = "the alert is closed", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn acknowledge(
     State(state): State<AppState>,
     caller: Caller,
@@ -80,6 +104,19 @@ pub async fn acknowledge(
 }
 
 /// `POST /v1/alerts/snooze`.
+#[utoipa::path(
+    post, path = "/v1/alerts/snooze", tag = "alerts",
+    request_body = TriageBody,
+    responses(
+        (status = 200, description = "snoozes an alert `until` a day (`YYYY-MM-DD`, the tenant's zone); answers `{alert}` as it now is", body = JsonObject),
+        (status = 400, description = "bad input, naming it: nothing changed", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+        (status = 403, description = "the caller may not act on alerts", body = ErrorBody),
+        (status = 404, description = "no such alert in the caller's scope", body = ErrorBody),
+        (status = 409, description = "the alert is closed", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn snooze(
     State(state): State<AppState>,
     caller: Caller,
@@ -94,6 +131,19 @@ pub async fn snooze(
 }
 
 /// `POST /v1/alerts/reassign`.
+#[utoipa::path(
+    post, path = "/v1/alerts/reassign", tag = "alerts",
+    request_body = TriageBody,
+    responses(
+        (status = 200, description = "gives an alert to another user in scope (`assignee`, a username); answers `{alert}` as it now is", body = JsonObject),
+        (status = 400, description = "bad input, naming it: nothing changed", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+        (status = 403, description = "the caller may not act on alerts", body = ErrorBody),
+        (status = 404, description = "no such alert in the caller's scope", body = ErrorBody),
+        (status = 409, description = "the alert is closed", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn reassign(
     State(state): State<AppState>,
     caller: Caller,

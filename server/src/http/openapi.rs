@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use crate::http::{alerts, events, out_of_office, photo_review, revocation, sync, webhooks};
 use crate::http::{api_keys, auth, blobs, decisions, docs, health, imports, inspection_report, lists, live};
-use crate::http::{events, out_of_office, revocation, sync, webhooks};
 
 /// Raw bytes (a sync message, a photo).
 #[derive(ToSchema)]
@@ -200,6 +200,11 @@ impl Modify for BearerAuth {
         lists::approvals_report,
         lists::inspections,
         lists::alerts,
+        alerts::causes,
+        alerts::acknowledge,
+        alerts::snooze,
+        alerts::reassign,
+        photo_review::review_photo,
         lists::overview,
         decisions::decide,
         out_of_office::show,
@@ -226,6 +231,7 @@ impl Modify for BearerAuth {
     tags(
         (name = "sync", description = "phones: login, sync round trips, the live channel, photos"),
         (name = "read", description = "documents, lists and figures from the read model"),
+        (name = "alerts", description = "working through alerts: one per cause, acknowledge, snooze, reassign (docs/alerts.md)"),
         (name = "approvals", description = "decisions and out-of-office delegation"),
         (name = "imports", description = "CSV files and JSON batches (docs/imports.md)"),
         (name = "integrations", description = "API keys (docs/integrations.md)"),

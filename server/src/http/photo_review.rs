@@ -11,13 +11,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::Error;
-use crate::http::error::ApiError;
+use crate::http::error::{ApiError, ErrorBody};
+use crate::http::openapi::JsonObject;
 use crate::services::accounts::Caller;
 use crate::services::inspections::review::{self, PhotoDecision};
 use crate::state::AppState;
 
 /// The body of a photo review.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
     /// `accepted` or `rejected`.
@@ -27,6 +28,23 @@ pub struct ReviewBody {
 }
 
 /// `POST /v1/inspections/{id}/photos/{sha256}/review`.
+#[utoipa::path(
+    post, path = "/v1/inspections/{id}/photos/{sha256}/review", tag = "read",
+    params(
+        ("id" = String, Path, description = "the inspection's id"),
+        ("sha256" = String, Path, description = "the photo's SHA-256, lowercase hex"),
+    ),
+    request_body = ReviewBody,
+    responses(
+        (status = 200, description = "the inspection's new score: `inspection_id`, `score`, `verdict`, `photo` (docs/scoring.md)", body = JsonObject),
+        (status = 400, description = "bad input, naming it: nothing changed", body = ErrorBody),
+        (status = 401, description = "no valid session", body = ErrorBody),
+        (status = 403, description = "neither the supervisor's manager nor HQ", body = ErrorBody),
+        (status = 404, description = "no such inspection in the caller's scope", body = ErrorBody),
+        (status = 409, description = "the photo is not to review", body = ErrorBody),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn review_photo(
     State(state): State<AppState>,
     caller: Caller,

@@ -25,7 +25,7 @@ pub const MAX_NOTE_CHARS: usize = 500;
 pub const MAX_SNOOZE_DAYS: i64 = 90;
 
 /// A causes query as a URL carries it.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 pub struct CauseQuery {
     /// `open` (the default), `snoozed` (open, snoozed now) or `closed`.
     pub state: Option<String>,
