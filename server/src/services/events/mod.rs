@@ -24,7 +24,7 @@ pub const MAX_LIMIT: u32 = 1_000;
 
 /// Whether `caller` may read the tenant's event feed: an HQ session, or an integration's API key
 /// holding `events:read`, for the feed carries every order, inspection and alert of the tenant.
-/// The one place that decides it (the HTTP edge's [`Scoped`](crate::http::caller::Scoped) only
+/// The one place that decides it (the HTTP edge's `Scoped` extractor only
 /// lets such callers through first).
 pub fn authorize(caller: &Caller) -> Result<()> {
     match &caller.key {
