@@ -40,6 +40,7 @@
 pub mod clock;
 pub mod doc;
 mod error;
+pub mod i18n;
 pub mod id;
 mod identity;
 pub mod local_store;

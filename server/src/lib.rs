@@ -24,7 +24,7 @@
 //!   the whole [`AppState`].
 //! - **Storage** ([`storage`]) persists and returns plain records; it knows no service, caller
 //!   type, edge or HTTP.
-//! - **Foundations** import only each other: [`error`], [`config`], [`format`], [`locale`],
+//! - **Foundations** import only each other: [`error`], [`config`], [`format`], [`locale`], [`messages`],
 //!   [`scope`], [`metrics`].
 //!
 //! [`state`] is the composition root that assembles them. `server/tests/layers.rs` checks these
@@ -42,6 +42,7 @@ pub mod http;
 pub mod imports;
 pub mod jobs;
 pub mod locale;
+pub mod messages;
 pub mod metrics;
 pub mod quarantine;
 pub mod read_model;

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// The foundations: imported by anyone, importing only each other.
-const FOUNDATIONS: &[&str] = &["error", "config", "format", "locale", "scope", "metrics", "clock"];
+const FOUNDATIONS: &[&str] = &["error", "config", "format", "locale", "messages", "scope", "metrics", "clock"];
 
 /// The edges: nothing else may import them.
 const EDGES: &[&str] = &["http", "dashboard", "jobs"];

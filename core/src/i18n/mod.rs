@@ -1,0 +1,424 @@
+//! Texts a person reads, in their language: English and Simplified Chinese.
+//!
+//! Core never builds a sentence. A finding, a quality verdict or a score reason is a stable
+//! **code with arguments** ([`Message`]); the words come from a message catalog ([`Catalog`]) in
+//! [Project Fluent](https://projectfluent.org) syntax, one file per language and area
+//! (`core/locales/en/core.ftl`, `core/locales/zh-CN/core.ftl`; the relay adds its dashboard's
+//! own files to the same mechanism). A message id is the code itself, so an app or an integration
+//! can match on the code and a person reads the text.
+//!
+//! ```
+//! use fieldsync_core::i18n::{Language, Message, core_catalog};
+//!
+//! let low = Message::new("finding-price-below-floor")
+//!     .arg("line", 3)
+//!     .arg("price", "12.40")
+//!     .arg("floor", "13.00")
+//!     .arg("tier", "B");
+//! assert_eq!(core_catalog().text(Language::English, &low), "line 3: unit price 12.40 below floor 13.00 for tier B");
+//! assert_eq!(core_catalog().text(Language::Chinese, &low), "第 3 行：单价 12.40 低于 B 级客户底价 13.00");
+//! ```
+//!
+//! A catalog is checked whole when it is built ([`Catalog::new`] refuses a file that does not
+//! parse or repeats an id) and by [`Catalog::gaps`]: every id in every language, with the same
+//! arguments. The tests of each catalog fail on a missing translation.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::OnceLock;
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use fluent_syntax::ast;
+use unic_langid::LanguageIdentifier;
+
+/// A language FieldSync speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Language {
+    /// English (`en`), the default.
+    #[default]
+    English,
+    /// Simplified Chinese (`zh-CN`).
+    Chinese,
+}
+
+impl Language {
+    /// Every language, English first.
+    pub const ALL: [Language; 2] = [Language::English, Language::Chinese];
+
+    /// Its BCP 47 tag: `en`, `zh-CN`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Language::English => "en",
+            Language::Chinese => "zh-CN",
+        }
+    }
+
+    /// Its name in itself, for a language picker: `English`, `简体中文`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::English => "English",
+            Language::Chinese => "简体中文",
+        }
+    }
+
+    /// The language of a BCP 47 tag, by its primary language (`en-GB` is English; `zh`, `zh-CN`,
+    /// `zh-Hans`, `zh-SG` are Simplified Chinese; `zh-TW` and `zh-Hant` are Chinese too, the
+    /// nearest text there is). `None` for a tag of a language FieldSync does not speak or one
+    /// that is not a tag.
+    pub fn from_tag(tag: &str) -> Option<Self> {
+        let tag = tag.trim();
+        let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Language::English),
+            "zh" => Some(Language::Chinese),
+            _ => None,
+        }
+    }
+
+    /// The language to answer an HTTP `Accept-Language` header in: the spoken language with the
+    /// highest weight (`zh-CN,zh;q=0.9,en;q=0.8` → Chinese), `None` when none is spoken (or the
+    /// header is malformed). A weight of 0 means "not this one".
+    pub fn from_accept_language(header: &str) -> Option<Self> {
+        let mut best: Option<(u16, Language)> = None;
+        for range in header.split(',') {
+            let mut parts = range.split(';');
+            let Some(language) = parts.next().and_then(Language::from_tag) else { continue };
+            let weight = parts.find_map(|p| p.trim().strip_prefix("q=")).map_or(Some(1000), parse_weight);
+            let Some(weight) = weight else { continue };
+            if weight > 0 && best.is_none_or(|(w, _)| weight > w) {
+                best = Some((weight, language));
+            }
+        }
+        best.map(|(_, language)| language)
+    }
+
+    fn identifier(self) -> LanguageIdentifier {
+        // Both tags are valid; the default (und) would only lose plural rules.
+        self.tag().parse().unwrap_or_default()
+    }
+}
+
+/// An `Accept-Language` weight (`0.8`) in thousandths; `None` when it is not one.
+fn parse_weight(q: &str) -> Option<u16> {
+    let q: f32 = q.trim().parse().ok()?;
+    (0.0..=1.0).contains(&q).then(|| (q * 1000.0).round() as u16)
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.tag())
+    }
+}
+
+impl std::str::FromStr for Language {
+    type Err = UnknownLanguage;
+
+    fn from_str(tag: &str) -> Result<Self, Self::Err> {
+        Language::from_tag(tag).ok_or_else(|| UnknownLanguage(tag.to_owned()))
+    }
+}
+
+/// A language tag FieldSync does not speak.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("language {0:?} is not spoken here (use en or zh-CN)")]
+pub struct UnknownLanguage(pub String);
+
+/// A text to show, as a stable code and its arguments: what core and the relay store and pass
+/// around instead of a sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Message {
+    /// The message id in the catalogs (`finding-price-below-floor`).
+    pub code: String,
+    /// Named arguments, already formatted (`price` → `12.40`). A whole number (`3`, `-2`) is
+    /// passed to the catalog as a number, so plural forms can select on it.
+    pub args: BTreeMap<String, String>,
+}
+
+impl Message {
+    /// A message without arguments (yet).
+    pub fn new(code: impl Into<String>) -> Self {
+        Self { code: code.into(), args: BTreeMap::new() }
+    }
+
+    /// The message with one more argument.
+    pub fn arg(mut self, name: impl Into<String>, value: impl ToString) -> Self {
+        self.args.insert(name.into(), value.to_string());
+        self
+    }
+}
+
+/// One catalog file: its language, a name for errors, and its Fluent text.
+#[derive(Debug, Clone, Copy)]
+pub struct Source {
+    /// The language the file is written in.
+    pub language: Language,
+    /// Its name in errors (`core.ftl`).
+    pub name: &'static str,
+    /// Its text.
+    pub text: &'static str,
+}
+
+/// Core's own catalog files: findings, photo quality, score reasons.
+pub const CORE_SOURCES: [Source; 2] = [
+    Source { language: Language::English, name: "en/core.ftl", text: include_str!("../../locales/en/core.ftl") },
+    Source { language: Language::Chinese, name: "zh-CN/core.ftl", text: include_str!("../../locales/zh-CN/core.ftl") },
+];
+
+/// A catalog file that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    /// The file is not valid Fluent.
+    #[error("{file}: not valid Fluent: {reason}")]
+    Syntax {
+        /// The file.
+        file: &'static str,
+        /// The parser's complaint.
+        reason: String,
+    },
+    /// An id appears twice in one language.
+    #[error("{file}: message {id} is defined twice")]
+    Duplicate {
+        /// The file with the second definition.
+        file: &'static str,
+        /// The id.
+        id: String,
+    },
+}
+
+/// Message texts in every [`Language`], built once from [`Source`] files.
+pub struct Catalog {
+    bundles: BTreeMap<Language, FluentBundle<FluentResource>>,
+    /// Per language, each id and the argument names its text uses.
+    arguments: BTreeMap<Language, BTreeMap<String, BTreeSet<String>>>,
+}
+
+impl fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Catalog").field("arguments", &self.arguments).finish_non_exhaustive()
+    }
+}
+
+impl Catalog {
+    /// A catalog of the given files (several per language are fine: core's and the dashboard's).
+    pub fn new(sources: &[Source]) -> Result<Self, CatalogError> {
+        let mut bundles = BTreeMap::new();
+        let mut arguments: BTreeMap<Language, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+        for language in Language::ALL {
+            let mut bundle = FluentBundle::new_concurrent(vec![language.identifier()]);
+            // The isolation marks Fluent puts around arguments show as boxes in plain text.
+            bundle.set_use_isolating(false);
+            bundles.insert(language, bundle);
+            arguments.insert(language, BTreeMap::new());
+        }
+        for source in sources {
+            let resource = FluentResource::try_new(source.text.to_owned()).map_err(|(_, errors)| {
+                CatalogError::Syntax { file: source.name, reason: format!("{:?}", errors.first()) }
+            })?;
+            let ids = arguments.entry(source.language).or_default();
+            for entry in resource.entries() {
+                if let ast::Entry::Message(message) = entry {
+                    let mut names = BTreeSet::new();
+                    if let Some(pattern) = &message.value {
+                        collect_variables(pattern, &mut names);
+                    }
+                    for attribute in &message.attributes {
+                        collect_variables(&attribute.value, &mut names);
+                    }
+                    if ids.insert(message.id.name.to_owned(), names).is_some() {
+                        let id = message.id.name.to_owned();
+                        return Err(CatalogError::Duplicate { file: source.name, id });
+                    }
+                }
+            }
+            let bundle = bundles.get_mut(&source.language).expect("a bundle per language");
+            bundle.add_resource(resource).map_err(|errors| CatalogError::Syntax {
+                file: source.name,
+                reason: format!("{:?}", errors.first()),
+            })?;
+        }
+        Ok(Self { bundles, arguments })
+    }
+
+    /// The text of `message` in `language`. A message missing there reads in English; one missing
+    /// in English too reads as its code (never a panic: an old app may meet a newer code).
+    pub fn text(&self, language: Language, message: &Message) -> String {
+        self.format(language, &message.code, &message.args)
+            .or_else(|| self.format(Language::English, &message.code, &message.args))
+            .unwrap_or_else(|| message.code.clone())
+    }
+
+    /// The text of an id without arguments (a dashboard label).
+    pub fn label(&self, language: Language, id: &str) -> String {
+        self.text(language, &Message::new(id))
+    }
+
+    /// Whether `language` has a text for `id`.
+    pub fn has(&self, language: Language, id: &str) -> bool {
+        self.arguments.get(&language).is_some_and(|ids| ids.contains_key(id))
+    }
+
+    /// Every id of `language`, sorted.
+    pub fn ids(&self, language: Language) -> impl Iterator<Item = &str> {
+        self.arguments.get(&language).into_iter().flat_map(|ids| ids.keys().map(String::as_str))
+    }
+
+    /// What keeps the catalog from being complete: an id some language lacks, or an id whose
+    /// texts use different arguments in two languages. Empty when every language says everything.
+    pub fn gaps(&self) -> Vec<String> {
+        let all: BTreeSet<&str> = Language::ALL.iter().flat_map(|l| self.ids(*l)).collect();
+        let mut gaps = Vec::new();
+        for id in all {
+            let english = self.arguments[&Language::English].get(id);
+            for language in Language::ALL {
+                match self.arguments[&language].get(id) {
+                    None => gaps.push(format!("{id}: no {language} text")),
+                    Some(names) if english.is_some_and(|e| e != names) => {
+                        gaps.push(format!("{id}: {language} uses {names:?}, en uses {english:?}"))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        gaps
+    }
+
+    fn format(&self, language: Language, id: &str, args: &BTreeMap<String, String>) -> Option<String> {
+        let bundle = self.bundles.get(&language)?;
+        let pattern = bundle.get_message(id)?.value()?;
+        let mut fluent_args = FluentArgs::new();
+        for (name, value) in args {
+            fluent_args.set(name.as_str(), argument(value));
+        }
+        let mut errors = Vec::new();
+        let text = bundle.format_pattern(pattern, Some(&fluent_args), &mut errors);
+        if !errors.is_empty() {
+            tracing::warn!(%id, %language, ?errors, "message formatted with errors");
+        }
+        Some(text.into_owned())
+    }
+}
+
+/// A whole number goes to Fluent as a number (for plural selection), anything else as text, so
+/// `12.40` keeps its zero.
+fn argument(value: &str) -> FluentValue<'_> {
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    if !digits.is_empty() && digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(number) = value.parse::<i64>() {
+            return FluentValue::from(number);
+        }
+    }
+    FluentValue::from(value)
+}
+
+fn collect_variables(pattern: &ast::Pattern<&str>, names: &mut BTreeSet<String>) {
+    for element in &pattern.elements {
+        if let ast::PatternElement::Placeable { expression } = element {
+            collect_in_expression(expression, names);
+        }
+    }
+}
+
+fn collect_in_expression(expression: &ast::Expression<&str>, names: &mut BTreeSet<String>) {
+    match expression {
+        ast::Expression::Select { selector, variants } => {
+            collect_in_inline(selector, names);
+            for variant in variants {
+                collect_variables(&variant.value, names);
+            }
+        }
+        ast::Expression::Inline(inline) => collect_in_inline(inline, names),
+    }
+}
+
+fn collect_in_inline(inline: &ast::InlineExpression<&str>, names: &mut BTreeSet<String>) {
+    match inline {
+        ast::InlineExpression::VariableReference { id } => {
+            names.insert(id.name.to_owned());
+        }
+        ast::InlineExpression::FunctionReference { arguments, .. } => {
+            for argument in &arguments.positional {
+                collect_in_inline(argument, names);
+            }
+            for named in &arguments.named {
+                collect_in_inline(&named.value, names);
+            }
+        }
+        ast::InlineExpression::Placeable { expression } => collect_in_expression(expression, names),
+        _ => {}
+    }
+}
+
+/// Core's catalog ([`CORE_SOURCES`]), built on first use.
+pub fn core_catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    // The files are compiled in and checked by this module's tests, so this cannot fail in a build
+    // that passed them.
+    CATALOG.get_or_init(|| Catalog::new(&CORE_SOURCES).expect("core's message catalogs parse"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_core_message_has_a_text_in_every_language_with_the_same_arguments() {
+        let gaps = core_catalog().gaps();
+        assert!(gaps.is_empty(), "core catalog gaps:\n{}", gaps.join("\n"));
+    }
+
+    #[test]
+    fn a_missing_translation_or_a_different_argument_is_a_gap() {
+        let sources = [
+            Source { language: Language::English, name: "en", text: "a = A { $n }\nb = B\n" },
+            Source { language: Language::Chinese, name: "zh", text: "a = 甲 { $m }\n" },
+        ];
+        let catalog = Catalog::new(&sources).expect("parses");
+        let gaps = catalog.gaps();
+        assert_eq!(gaps.len(), 2, "{gaps:?}");
+        assert!(gaps[0].starts_with("a: zh-CN uses"), "{gaps:?}");
+        assert_eq!(gaps[1], "b: no zh-CN text");
+        // Missing in Chinese: English; missing everywhere: the code.
+        assert_eq!(catalog.text(Language::Chinese, &Message::new("b")), "B");
+        assert_eq!(catalog.text(Language::Chinese, &Message::new("nope")), "nope");
+    }
+
+    #[test]
+    fn a_bad_file_or_a_repeated_id_is_refused_naming_the_file() {
+        let bad = [Source { language: Language::English, name: "bad.ftl", text: "a = {\n" }];
+        assert!(matches!(Catalog::new(&bad), Err(CatalogError::Syntax { file: "bad.ftl", .. })));
+        let twice = [Source { language: Language::English, name: "twice.ftl", text: "a = A\na = B\n" }];
+        let error = Catalog::new(&twice).expect_err("a repeated id");
+        assert_eq!(error.to_string(), "twice.ftl: message a is defined twice");
+    }
+
+    #[test]
+    fn plural_forms_select_on_whole_numbers_and_decimals_keep_their_zeros() {
+        let sources = [Source {
+            language: Language::English,
+            name: "en",
+            text: "photos = { $n ->\n    [one] one photo\n   *[other] { $n } photos\n}\nprice = costs { $p }\n",
+        }];
+        let catalog = Catalog::new(&sources).expect("parses");
+        assert_eq!(catalog.text(Language::English, &Message::new("photos").arg("n", 1)), "one photo");
+        assert_eq!(catalog.text(Language::English, &Message::new("photos").arg("n", 3)), "3 photos");
+        assert_eq!(catalog.text(Language::English, &Message::new("price").arg("p", "12.40")), "costs 12.40");
+    }
+
+    #[test]
+    fn languages_come_from_tags_and_accept_language_headers() {
+        assert_eq!(Language::from_tag("zh-Hans-CN"), Some(Language::Chinese));
+        assert_eq!(Language::from_tag("en_GB"), Some(Language::English));
+        assert_eq!(Language::from_tag("fr"), None);
+        assert_eq!(
+            "de".parse::<Language>().unwrap_err().to_string(),
+            "language \"de\" is not spoken here (use en or zh-CN)"
+        );
+        assert_eq!(Language::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"), Some(Language::Chinese));
+        assert_eq!(Language::from_accept_language("fr-FR, en;q=0.5, zh;q=0.7"), Some(Language::Chinese));
+        assert_eq!(Language::from_accept_language("zh;q=0, en;q=0.1"), Some(Language::English));
+        assert_eq!(Language::from_accept_language("fr, de;q=0.5"), None);
+        assert_eq!(Language::from_accept_language("en;q=abc"), None);
+        assert_eq!(Language::from_accept_language(""), None);
+    }
+}

@@ -1,0 +1,3 @@
+# The HQ dashboard's texts in English. Ids are grouped by page: nav-, login-, orders-, …
+
+nav-overview = Overview

@@ -1,0 +1,1 @@
+# The inspection report page in English.

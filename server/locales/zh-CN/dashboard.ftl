@@ -1,0 +1,3 @@
+# 总部管理后台文本（简体中文）。id 按页面分组：nav-、login-、orders- ……
+
+nav-overview = 概览

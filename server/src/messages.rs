@@ -1,0 +1,51 @@
+//! The relay's message catalog: core's texts (findings, photo quality, score reasons) and the
+//! relay's own — the dashboard, alert texts, the inspection report — in every language FieldSync
+//! speaks. One mechanism for all of them: [`fieldsync_core::i18n`].
+//!
+//! The files live in `server/locales/<tag>/<area>.ftl`; a text is added to every language at
+//! once (the tests fail on a missing translation).
+
+use std::sync::OnceLock;
+
+use fieldsync_core::i18n::{CORE_SOURCES, Catalog, Language, Source};
+
+/// The relay's own catalog files, per area and language.
+const RELAY_SOURCES: [Source; 6] = [
+    Source { language: Language::English, name: "en/dashboard.ftl", text: include_str!("../locales/en/dashboard.ftl") },
+    Source {
+        language: Language::Chinese,
+        name: "zh-CN/dashboard.ftl",
+        text: include_str!("../locales/zh-CN/dashboard.ftl"),
+    },
+    Source { language: Language::English, name: "en/alerts.ftl", text: include_str!("../locales/en/alerts.ftl") },
+    Source { language: Language::Chinese, name: "zh-CN/alerts.ftl", text: include_str!("../locales/zh-CN/alerts.ftl") },
+    Source { language: Language::English, name: "en/report.ftl", text: include_str!("../locales/en/report.ftl") },
+    Source { language: Language::Chinese, name: "zh-CN/report.ftl", text: include_str!("../locales/zh-CN/report.ftl") },
+];
+
+/// Core's and the relay's texts, built on first use.
+pub fn catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        let sources: Vec<Source> = CORE_SOURCES.iter().chain(RELAY_SOURCES.iter()).copied().collect();
+        // Compiled in and checked by the tests below.
+        Catalog::new(&sources).expect("the relay's message catalogs parse")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_relay_message_has_a_text_in_every_language_with_the_same_arguments() {
+        let gaps = catalog().gaps();
+        assert!(gaps.is_empty(), "relay catalog gaps:\n{}", gaps.join("\n"));
+    }
+
+    #[test]
+    fn the_relay_catalog_holds_cores_texts_too() {
+        assert!(catalog().has(Language::Chinese, "finding-price-below-floor"));
+        assert_eq!(catalog().label(Language::Chinese, "nav-overview"), "概览");
+    }
+}
