@@ -19,7 +19,7 @@ use fieldsync_core::{DocumentId, Error as CoreError};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::storage::{DocMeta, DocWrite, Storage, StoredDoc, WriteOutcome};
+use crate::storage::{DocMeta, DocWrite, NewEvent, Storage, StoredDoc, WriteOutcome};
 
 /// How often a relay write is retried when another writer moved the document meanwhile.
 const WRITE_ATTEMPTS: usize = 8;
@@ -224,8 +224,20 @@ pub async fn create_as_relay<T: DocumentModel + Sync>(
     tenant_id: i64,
     value: &T,
 ) -> Result<DocumentId> {
+    create_as_relay_announcing(storage, tenant_id, value, Vec::new()).await
+}
+
+/// Creates a document written by the relay and stores `events` (besides the ones the document
+/// itself makes) in the outbox in the same transaction; returns its id. An import announces
+/// itself with its last write this way.
+pub async fn create_as_relay_announcing<T: DocumentModel + Sync>(
+    storage: &dyn Storage,
+    tenant_id: i64,
+    value: &T,
+    events: Vec<NewEvent>,
+) -> Result<DocumentId> {
     let id = DocumentId::random();
-    create_as_relay_with_id(storage, tenant_id, &id, value).await?;
+    create(storage, tenant_id, &id, value, events).await?;
     Ok(id)
 }
 
@@ -237,9 +249,20 @@ pub async fn create_as_relay_with_id<T: DocumentModel + Sync>(
     id: &DocumentId,
     value: &T,
 ) -> Result<()> {
+    create(storage, tenant_id, id, value, Vec::new()).await
+}
+
+async fn create<T: DocumentModel + Sync>(
+    storage: &dyn Storage,
+    tenant_id: i64,
+    id: &DocumentId,
+    value: &T,
+    events: Vec<NewEvent>,
+) -> Result<()> {
     let am = doc::create(id, relay_actor(tenant_id), value)?;
     let meta = meta_of(storage, tenant_id, id, &am).await?;
-    let write = relay_write(id.clone(), meta, Vec::new(), None, &am, &[]);
+    let mut write = relay_write(id.clone(), meta, Vec::new(), None, &am, &[]);
+    write.events.extend(events);
     match storage.write_doc(tenant_id, write).await? {
         WriteOutcome::Stored(_) => Ok(()),
         WriteOutcome::Conflict => Err(Error::Conflict(format!("document {id} already exists"))),
@@ -254,6 +277,26 @@ where
     R: Send,
     F: Fn(&mut T) -> Result<R> + Send + Sync,
 {
+    let (result, _) = edit_as_relay_announcing(storage, tenant_id, id, edit, |_| Vec::new()).await?;
+    Ok(result)
+}
+
+/// [`edit_as_relay`] that also stores `events(&result)` (besides the ones the document itself
+/// makes) in the outbox, in the write's transaction; returns the edit's result and whether
+/// anything was written (an edit that changes nothing writes nothing and announces nothing).
+pub async fn edit_as_relay_announcing<T, R, F, E>(
+    storage: &dyn Storage,
+    tenant_id: i64,
+    id: &DocumentId,
+    edit: F,
+    events: E,
+) -> Result<(R, bool)>
+where
+    T: DocumentModel + Send + Sync,
+    R: Send,
+    F: Fn(&mut T) -> Result<R> + Send + Sync,
+    E: Fn(&R) -> Vec<NewEvent> + Send + Sync,
+{
     for _ in 0..WRITE_ATTEMPTS {
         let stored =
             storage.load_doc(tenant_id, id).await?.ok_or_else(|| Error::not_found(format!("document {id}")))?;
@@ -265,12 +308,13 @@ where
         let base = am.clone();
         let before = am.get_heads();
         if !doc::update(id, &mut am, &value)? {
-            return Ok(result);
+            return Ok((result, false));
         }
         let meta = meta_of(storage, tenant_id, id, &am).await?;
-        let write = relay_write(id.clone(), meta, stored.heads.clone(), Some(&base), &am, &before);
+        let mut write = relay_write(id.clone(), meta, stored.heads.clone(), Some(&base), &am, &before);
+        write.events.extend(events(&result));
         if let WriteOutcome::Stored(_) = storage.write_doc(tenant_id, write).await? {
-            return Ok(result);
+            return Ok((result, true));
         }
     }
     Err(Error::Conflict(format!("document {id} kept changing; gave up after {WRITE_ATTEMPTS} attempts")))

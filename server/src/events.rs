@@ -51,13 +51,15 @@ pub enum EventType {
     AlertOpened,
     /// An alert closed because its cause cleared.
     AlertClosed,
+    /// A person acknowledged an open alert (for everyone who sees it).
+    AlertAcknowledged,
     /// An HQ import wrote data.
     ImportApplied,
 }
 
 impl EventType {
     /// Every type, in the order of `docs/events.md`.
-    pub const ALL: [EventType; 12] = [
+    pub const ALL: [EventType; 13] = [
         EventType::OrderSubmitted,
         EventType::OrderReviewed,
         EventType::OrderStepDecided,
@@ -69,6 +71,7 @@ impl EventType {
         EventType::PhotoReviewed,
         EventType::AlertOpened,
         EventType::AlertClosed,
+        EventType::AlertAcknowledged,
         EventType::ImportApplied,
     ];
 
@@ -86,6 +89,7 @@ impl EventType {
             EventType::PhotoReviewed => "photo.reviewed",
             EventType::AlertOpened => "alert.opened",
             EventType::AlertClosed => "alert.closed",
+            EventType::AlertAcknowledged => "alert.acknowledged",
             EventType::ImportApplied => "import.applied",
         }
     }
@@ -341,6 +345,7 @@ fn score_events(before: Option<&InspectionScore>, after: &InspectionScore) -> Ve
             "quality": photo.quality,
             "reasons": photo.reasons,
             "reviewed_at": after.scored_at,
+            "reviewed_by": Value::Null,
         });
         let unique = format!("{inspection_id}/{scoring}");
         events.push(event(EventType::PhotoReviewed, &photo.sha256, &unique, after.scored_at, payload));
@@ -376,6 +381,42 @@ fn inbox_events(before: Option<&Inbox>, after: &Inbox) -> Vec<NewEvent> {
         events.push(event(event_type, key, &unique, at, payload));
     }
     events
+}
+
+/// The event of a person's decision on a photo the scorer put at review: `trust` is what the
+/// decision makes of it (`pass` when accepted, `rejected` when not), `reviewed_by` who decided.
+/// The score the decision changes emits its own events as any scoring does.
+pub fn photo_reviewed_by_person(
+    inspection_id: &str,
+    sha256: &str,
+    accepted: bool,
+    reason: &str,
+    reviewer: &str,
+    at: i64,
+) -> NewEvent {
+    let trust = if accepted { "pass" } else { "rejected" };
+    let payload = json!({
+        "inspection_id": inspection_id,
+        "sha256": sha256,
+        "trust": trust,
+        "quality": Value::Null,
+        "reasons": [reason],
+        "reviewed_at": at,
+        "reviewed_by": reviewer,
+    });
+    let unique = format!("{inspection_id}/person/{reviewer}/{at}");
+    event(EventType::PhotoReviewed, sha256, &unique, at, payload)
+}
+
+/// The event of a person acknowledging the open alert `key` (its cause key), with their note.
+pub fn alert_acknowledged(key: &str, actor: &str, note: &str, at: i64) -> NewEvent {
+    let payload = json!({
+        "alert": key,
+        "acknowledged_by": actor,
+        "note": note,
+        "acknowledged_at": at,
+    });
+    event(EventType::AlertAcknowledged, key, &format!("{actor}/{at}"), at, payload)
 }
 
 /// The event of an import that wrote something.

@@ -583,7 +583,8 @@ async fn a_sales_write_that_stops_before_its_commit_leaves_nothing() {
     let (sender, batches) = tokio::sync::mpsc::channel(4);
     let storage = relay.state.storage.clone();
     let tenant = relay.tenant.id;
-    let writer = tokio::spawn(async move { storage.upsert_daily_sales(tenant, batches, 1).await });
+    let writer =
+        tokio::spawn(async move { storage.upsert_daily_sales(tenant, batches, 1, Box::new(|_| Vec::new())).await });
     sender.send(RowBatch::Rows(vec![sale(&c1, "SKU-1", "2026-11-01", 1, 100)])).await.unwrap();
     drop(sender);
     let error = writer.await.unwrap().unwrap_err();
@@ -592,7 +593,8 @@ async fn a_sales_write_that_stops_before_its_commit_leaves_nothing() {
 
     let (sender, batches) = tokio::sync::mpsc::channel(4);
     let storage = relay.state.storage.clone();
-    let writer = tokio::spawn(async move { storage.upsert_daily_sales(tenant, batches, 1).await });
+    let writer =
+        tokio::spawn(async move { storage.upsert_daily_sales(tenant, batches, 1, Box::new(|_| Vec::new())).await });
     sender.send(RowBatch::Rows(vec![sale(&c1, "SKU-1", "2026-11-01", 1, 100)])).await.unwrap();
     sender.send(RowBatch::Commit).await.unwrap();
     let counts = writer.await.unwrap().unwrap();

@@ -26,6 +26,7 @@ use fieldsync_core::{DocKind, DocumentId, Role};
 use fieldsync_server::Error;
 use fieldsync_server::config::LoginLimits;
 use fieldsync_server::documents::{create_as_relay, edit_as_relay};
+use fieldsync_server::events::EventType;
 use fieldsync_server::scope::Scope;
 use fieldsync_server::services::accounts::{LoginFailureStore, LoginLimiter, resolve_session};
 use fieldsync_server::storage::postgres::{PostgresStorage, SCHEMA_VERSION};
@@ -605,9 +606,15 @@ async fn a_sales_import_is_one_transaction_and_importing_twice_changes_nothing(s
         units,
         amount_cents: units * 100,
     };
+    // Each import announces its counts, in its own transaction.
     let import = |rows: Vec<DailySale>, commit: bool| async move {
         let (sender, receiver) = tokio::sync::mpsc::channel(4);
-        let running = storage.upsert_daily_sales(t, receiver, 7);
+        let unique = format!("{}/{commit}", rows.len());
+        let events: fieldsync_server::storage::ImportEvents = Box::new(move |counts| {
+            let payload = serde_json::json!({ "created": counts.created, "updated": counts.updated });
+            vec![fieldsync_server::events::event(EventType::ImportApplied, "sales", &unique, 7, payload)]
+        });
+        let running = storage.upsert_daily_sales(t, receiver, 7, events);
         let feeding = async move {
             for chunk in rows.chunks(2) {
                 sender.send(RowBatch::Rows(chunk.to_vec())).await.unwrap();
@@ -628,11 +635,22 @@ async fn a_sales_import_is_one_transaction_and_importing_twice_changes_nothing(s
     let mut changed = rows.clone();
     changed[0].units = 9;
     changed.push(sale("s3", "a", "2026-01-05", 1));
-    // An import that never commits writes nothing.
+    // An import that never commits writes nothing, and announces nothing.
     assert!(import(changed.clone(), false).await.is_err());
     assert_eq!(storage.daily_sales_since(t, "2026-01-01").await.unwrap().len(), 3);
     let counts = import(changed, true).await.unwrap();
     assert_eq!((counts.created, counts.updated, counts.unchanged), (1, 1, 2));
+    let announced: Vec<String> = storage
+        .events_after(t, 0, &["import.applied".to_owned()], 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event.payload)
+        .collect();
+    let created_updated = |c: u64, u: u64| serde_json::json!({ "created": c, "updated": u }).to_string();
+    // The second import of the same rows has the same id as the first (same unique part), so the
+    // outbox keeps one; the aborted one left none.
+    assert_eq!(announced, [created_updated(3, 0), created_updated(1, 1)]);
     let since: Vec<(String, String, String)> = storage
         .daily_sales_since(t, "2026-01-02")
         .await

@@ -329,6 +329,17 @@ impl Relay {
     pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
     }
+
+    /// The payloads of the demo tenant's events of `event_type` in its outbox, oldest first.
+    pub fn events_of_type(&self, event_type: &str) -> Vec<serde_json::Value> {
+        let types = [event_type.to_owned()];
+        let stored = self.block_on(self.state.storage.events_after(self.tenant_id(), 0, &types, 10_000));
+        stored
+            .expect("read the outbox")
+            .into_iter()
+            .map(|e| serde_json::from_str(&e.event.payload).expect("a JSON payload"))
+            .collect()
+    }
 }
 
 static PHONES: AtomicU64 = AtomicU64::new(0);

@@ -172,6 +172,14 @@ fn an_acknowledged_alert_shows_who_and_the_note_to_another_hq_user() {
     assert_eq!(alert["acknowledged"], true);
     assert_eq!(alert["history"][0]["by"], "hq-admin");
     assert_eq!(alert["history"][0]["action"], "acknowledge");
+
+    // The acknowledgement is one event in the outbox, with who and the note.
+    let events = relay.events_of_type("alert.acknowledged");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["alert"], key.as_str());
+    assert_eq!(events[0]["note"], "display ordered, arrives Friday");
+    let hq_admin = relay.block_on(relay.state.storage.find_user_by_username(relay.tenant_id(), "hq-admin"));
+    assert_eq!(events[0]["acknowledged_by"], hq_admin.unwrap().unwrap().id.as_str());
 }
 
 #[test]
@@ -202,6 +210,7 @@ fn a_snoozed_alert_leaves_the_open_list_until_its_day_and_bad_actions_change_not
     }
     let untouched = find(&causes(&relay, &token, ""), &key).cloned().unwrap();
     assert_eq!(untouched["history"], json!([]), "refusals record nothing");
+    assert_eq!(relay.events_of_type("alert.acknowledged"), Vec::<Value>::new(), "and announce nothing");
 
     let answer = act(&relay, &token, "snooze", json!({ "key": key, "until": in_three_days }));
     assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));

@@ -389,6 +389,13 @@ fn a_webhook_receiver_that_fails_twice_then_succeeds_gets_each_event_once_signed
     );
     assert!(down.lock().unwrap().accepted.is_empty());
     assert!(down.lock().unwrap().attempts.values().all(|n| *n == 4), "four attempts each");
+    // HQ sees them on the dashboard too, with the receiver's last answer and a replay form.
+    let page = relay.dashboard_page(&hq, "/dashboard/webhooks");
+    let section = &page[page.find(&format!("data-id=\"{down_id}\"")).expect("the subscription's section")..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert_eq!(section.matches("<tr>").count(), 1 + 3, "a header and three dead letters: {section}");
+    assert!(section.contains("order.submitted"), "{section}");
+    assert!(section.contains(&format!("/dashboard/webhooks/{down_id}/replay")), "{section}");
 
     // Replay from the start: the flaky receiver gets the same events again.
     let replay = format!("{}/v1/webhooks/{flaky_id}/replay?after=0", relay.base_url);

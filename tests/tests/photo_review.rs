@@ -98,6 +98,13 @@ fn a_rejected_review_photo_lowers_the_score_and_the_supervisors_phone_holds_the_
     assert_eq!(trust_of(&after, &shas[0]), Trust::Rejected);
     let photo = after.photos.iter().find(|p| p.sha256 == shas[0]).unwrap();
     assert!(photo.reasons.contains(&"rejected by manager-north: the shelf is another store's".to_owned()), "{photo:?}");
+    // The person's decision is an event, besides the scorer's new verdict.
+    let by_people: Vec<Value> =
+        relay.events_of_type("photo.reviewed").into_iter().filter(|e| !e["reviewed_by"].is_null()).collect();
+    assert_eq!(by_people.len(), 1, "{by_people:?}");
+    assert_eq!(by_people[0]["sha256"], shas[0].as_str());
+    assert_eq!(by_people[0]["trust"], "rejected");
+    assert_eq!(by_people[0]["reasons"], json!(["the shelf is another store's"]));
 
     // Accepting the other one makes it trusted evidence.
     let answer =
@@ -160,6 +167,9 @@ fn a_photo_review_is_refused_with_a_reason_and_changes_nothing_when_the_input_or
     }
     let storage = relay.state.storage.as_ref();
     assert!(relay.block_on(storage.photo_reviews(relay.tenant_id(), inspection.as_str())).unwrap().is_empty());
+    let by_people: Vec<Value> =
+        relay.events_of_type("photo.reviewed").into_iter().filter(|e| !e["reviewed_by"].is_null()).collect();
+    assert!(by_people.is_empty(), "{by_people:?}");
     let unchanged = score_on_phone(&sue, &inspection, |_| true);
     assert_eq!(unchanged.score, first.score);
 }

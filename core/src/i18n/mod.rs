@@ -202,8 +202,17 @@ impl fmt::Debug for Catalog {
 impl Catalog {
     /// A catalog of the given files (several per language are fine: core's and the dashboard's).
     pub fn new(sources: &[Source]) -> Result<Self, CatalogError> {
+        let mut catalog = Self::empty();
+        for source in sources {
+            catalog.add(source)?;
+        }
+        Ok(catalog)
+    }
+
+    /// A catalog without texts: every message reads as its code.
+    pub fn empty() -> Self {
         let mut bundles = BTreeMap::new();
-        let mut arguments: BTreeMap<Language, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+        let mut arguments = BTreeMap::new();
         for language in Language::ALL {
             let mut bundle = FluentBundle::new_concurrent(vec![language.identifier()]);
             // The isolation marks Fluent puts around arguments show as boxes in plain text.
@@ -211,33 +220,36 @@ impl Catalog {
             bundles.insert(language, bundle);
             arguments.insert(language, BTreeMap::new());
         }
-        for source in sources {
-            let resource = FluentResource::try_new(source.text.to_owned()).map_err(|(_, errors)| {
-                CatalogError::Syntax { file: source.name, reason: format!("{:?}", errors.first()) }
-            })?;
-            let ids = arguments.entry(source.language).or_default();
-            for entry in resource.entries() {
-                if let ast::Entry::Message(message) = entry {
-                    let mut names = BTreeSet::new();
-                    if let Some(pattern) = &message.value {
-                        collect_variables(pattern, &mut names);
-                    }
-                    for attribute in &message.attributes {
-                        collect_variables(&attribute.value, &mut names);
-                    }
-                    if ids.insert(message.id.name.to_owned(), names).is_some() {
-                        let id = message.id.name.to_owned();
-                        return Err(CatalogError::Duplicate { file: source.name, id });
-                    }
+        Self { bundles, arguments }
+    }
+
+    fn add(&mut self, source: &Source) -> Result<(), CatalogError> {
+        let resource = FluentResource::try_new(source.text.to_owned()).map_err(|(_, errors)| CatalogError::Syntax {
+            file: source.name,
+            reason: format!("{:?}", errors.first()),
+        })?;
+        let ids = self.arguments.entry(source.language).or_default();
+        for entry in resource.entries() {
+            if let ast::Entry::Message(message) = entry {
+                let mut names = BTreeSet::new();
+                if let Some(pattern) = &message.value {
+                    collect_variables(pattern, &mut names);
+                }
+                for attribute in &message.attributes {
+                    collect_variables(&attribute.value, &mut names);
+                }
+                if ids.insert(message.id.name.to_owned(), names).is_some() {
+                    return Err(CatalogError::Duplicate { file: source.name, id: message.id.name.to_owned() });
                 }
             }
-            let bundle = bundles.get_mut(&source.language).expect("a bundle per language");
+        }
+        if let Some(bundle) = self.bundles.get_mut(&source.language) {
             bundle.add_resource(resource).map_err(|errors| CatalogError::Syntax {
                 file: source.name,
                 reason: format!("{:?}", errors.first()),
             })?;
         }
-        Ok(Self { bundles, arguments })
+        Ok(())
     }
 
     /// The text of `message` in `language`. A message missing there reads in English; one missing
@@ -303,10 +315,12 @@ impl Catalog {
 /// `12.40` keeps its zero.
 fn argument(value: &str) -> FluentValue<'_> {
     let digits = value.strip_prefix('-').unwrap_or(value);
-    if !digits.is_empty() && digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(number) = value.parse::<i64>() {
-            return FluentValue::from(number);
-        }
+    if !digits.is_empty()
+        && digits.len() <= 15
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(number) = value.parse::<i64>()
+    {
+        return FluentValue::from(number);
     }
     FluentValue::from(value)
 }
@@ -353,8 +367,13 @@ fn collect_in_inline(inline: &ast::InlineExpression<&str>, names: &mut BTreeSet<
 pub fn core_catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
     // The files are compiled in and checked by this module's tests, so this cannot fail in a build
-    // that passed them.
-    CATALOG.get_or_init(|| Catalog::new(&CORE_SOURCES).expect("core's message catalogs parse"))
+    // that passed them; if it did, texts would read as their codes rather than the app crash.
+    CATALOG.get_or_init(|| {
+        Catalog::new(&CORE_SOURCES).unwrap_or_else(|error| {
+            tracing::error!(%error, "core's message catalogs do not load: texts read as codes");
+            Catalog::empty()
+        })
+    })
 }
 
 #[cfg(test)]

@@ -76,6 +76,11 @@ pub fn routes() -> Router<AppState> {
             "/dashboard/api-keys/{id}/revoke",
             post(pages::revoke_api_key).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
         )
+        .route("/dashboard/webhooks", get(pages::webhooks))
+        .route(
+            "/dashboard/webhooks/{id}/replay",
+            post(pages::replay_webhook).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
         .route(
             "/dashboard/policy",
             get(pages::policy_editor)

@@ -22,7 +22,7 @@ use crate::state::AppState;
     get, path = "/v1/events", tag = "events",
     params(
         ("after" = Option<String>, Query, description = "the `next` of the previous page (a whole number); absent: from the beginning"),
-        ("types" = Option<String>, Query, pattern = "^((order\\.(submitted|reviewed|step-decided|approved|rejected|escalated)|inspection\\.(checked-out|scored)|photo\\.reviewed|alert\\.(opened|closed)|import\\.applied)(,(order\\.(submitted|reviewed|step-decided|approved|rejected|escalated)|inspection\\.(checked-out|scored)|photo\\.reviewed|alert\\.(opened|closed)|import\\.applied))*)?$", description = "comma-separated event types (docs/events.md); absent: all"),
+        ("types" = Option<String>, Query, pattern = "^((order\\.(submitted|reviewed|step-decided|approved|rejected|escalated)|inspection\\.(checked-out|scored)|photo\\.reviewed|alert\\.(opened|closed|acknowledged)|import\\.applied)(,(order\\.(submitted|reviewed|step-decided|approved|rejected|escalated)|inspection\\.(checked-out|scored)|photo\\.reviewed|alert\\.(opened|closed|acknowledged)|import\\.applied))*)?$", description = "comma-separated event types (docs/events.md); absent: all"),
         ("limit" = Option<String>, Query, description = "most events in the page, 1 to 1000; absent: 100"),
     ),
     responses(

@@ -33,7 +33,7 @@ pub struct NewSubscription {
     /// Comma-separated event types; absent or empty: all.
     #[serde(default)]
     #[schema(
-        pattern = "^((order\\.(submitted|reviewed|step-decided|approved|rejected|escalated)|inspection\\.(checked-out|scored)|photo\\.reviewed|alert\\.(opened|closed)|import\\.applied)(,(order\\.(submitted|reviewed|step-decided|approved|rejected|escalated)|inspection\\.(checked-out|scored)|photo\\.reviewed|alert\\.(opened|closed)|import\\.applied))*)?$"
+        pattern = "^((order\\.(submitted|reviewed|step-decided|approved|rejected|escalated)|inspection\\.(checked-out|scored)|photo\\.reviewed|alert\\.(opened|closed|acknowledged)|import\\.applied)(,(order\\.(submitted|reviewed|step-decided|approved|rejected|escalated)|inspection\\.(checked-out|scored)|photo\\.reviewed|alert\\.(opened|closed|acknowledged)|import\\.applied))*)?$"
     )]
     pub types: String,
 }

@@ -15,7 +15,7 @@ use fieldsync_core::clock::now_ms;
 use fieldsync_core::doc::{Catalog, DocKind, PriceBreak, PriceList, Product};
 
 use super::check::RowCheck;
-use super::{Dataset, ImportReport, Progress, ProgressFn, everything, invalid, read_records};
+use super::{Dataset, ImportReport, Progress, ProgressFn, announcement, everything, invalid, read_records};
 use crate::documents;
 use crate::error::{Error, Result};
 use crate::services::Caches;
@@ -42,6 +42,10 @@ impl Counts {
             Some(true) => self.unchanged += 1,
             Some(false) => self.updated += 1,
         }
+    }
+
+    fn report(&self, dataset: Dataset, rows: usize) -> ImportReport {
+        ImportReport { dataset, rows, created: self.created, updated: self.updated, unchanged: self.unchanged }
     }
 }
 
@@ -82,9 +86,10 @@ pub async fn import_products(
 
     let now = now_ms();
     let rows = records.len();
+    let report = |counts: &Counts| counts.report(Dataset::Products, rows);
     let counts = match catalog_id(storage, tenant_id).await? {
         Some(id) => {
-            documents::edit_as_relay(storage, tenant_id, &id, |catalog: &mut Catalog| {
+            let edit = |catalog: &mut Catalog| {
                 let mut counts = Counts::default();
                 for (sku, product) in &products {
                     let before = catalog.products.insert(sku.clone(), product.clone());
@@ -95,24 +100,20 @@ pub async fn import_products(
                     catalog.updated_at = now;
                 }
                 Ok(counts)
-            })
-            .await?
+            };
+            let announce = |counts: &Counts| announcement(&report(counts), now);
+            documents::edit_as_relay_announcing(storage, tenant_id, &id, edit, announce).await?.0
         }
         None => {
-            let created = products.len();
+            let counts = Counts { created: products.len(), ..Counts::default() };
             let catalog = Catalog::with_products(products, now);
-            documents::create_as_relay(storage, tenant_id, &catalog).await?;
-            Counts { created, ..Counts::default() }
+            documents::create_as_relay_announcing(storage, tenant_id, &catalog, announcement(&report(&counts), now))
+                .await?;
+            counts
         }
     };
     progress(Progress::Written { done: 1, total: 1 });
-    Ok(ImportReport {
-        dataset: Dataset::Products,
-        rows,
-        created: counts.created,
-        updated: counts.updated,
-        unchanged: counts.unchanged,
-    })
+    Ok(report(&counts))
 }
 
 /// The tier and region of an imported price list, and the line that first named them.
@@ -185,7 +186,9 @@ pub async fn import_prices(
     };
 
     let now = now_ms();
-    let counts = documents::edit_as_relay(storage, tenant_id, &id, |catalog: &mut Catalog| {
+    let rows = records.len();
+    let report = |counts: &Counts| counts.report(Dataset::Prices, rows);
+    let edit = |catalog: &mut Catalog| {
         let mut counts = Counts::default();
         let mut changed = false;
         for (list_id, skus) in &prices {
@@ -223,16 +226,11 @@ pub async fn import_prices(
             catalog.updated_at = now;
         }
         Ok(counts)
-    })
-    .await?;
+    };
+    let announce = |counts: &Counts| announcement(&report(counts), now);
+    let (counts, _) = documents::edit_as_relay_announcing(storage, tenant_id, &id, edit, announce).await?;
     progress(Progress::Written { done: 1, total: 1 });
-    Ok(ImportReport {
-        dataset: Dataset::Prices,
-        rows: records.len(),
-        created: counts.created,
-        updated: counts.updated,
-        unchanged: counts.unchanged,
-    })
+    Ok(report(&counts))
 }
 
 /// The tenant's catalog document: the one with the smallest id.

@@ -45,7 +45,7 @@ use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::services::Caches;
 use crate::services::alerts;
-use crate::storage::Storage;
+use crate::storage::{NewEvent, Storage};
 
 /// Row errors listed in a refused import's message; the rest are counted.
 pub const MAX_REPORTED_ERRORS: usize = 20;
@@ -260,23 +260,28 @@ pub async fn import_file(
         Dataset::Sales => sales::import_sales(storage, caches, tenant_id, path, progress).await,
         Dataset::Purchases => sales::import_purchases(storage, caches, tenant_id, path, progress).await,
     }?;
-    if report.created + report.updated > 0 {
-        // Its own transaction, after the data's: an import is many writes (one per document).
-        let event = crate::events::import_applied(
-            &dataset.to_string(),
-            report.rows as u64,
-            report.created as u64,
-            report.updated as u64,
-            report.unchanged as u64,
-            fieldsync_core::clock::now_ms(),
-        );
-        storage.append_events(tenant_id, vec![event]).await?;
-    }
     if report.created + report.updated > 0 && dataset.feeds_alerts() {
         // The evaluation is a persisted job: a CLI import leaves it queued for the relay.
         alerts::queue_evaluation(storage, None, tenant_id, &format!("{dataset} import")).await?;
     }
     Ok(report)
+}
+
+/// The outbox event of an import that wrote something, `import.applied`; none for one that
+/// changed nothing. Each dataset stores it in the transaction of the import's last write, so an
+/// import that wrote is never left unannounced.
+fn announcement(report: &ImportReport, at: i64) -> Vec<NewEvent> {
+    if report.created + report.updated == 0 {
+        return Vec::new();
+    }
+    vec![crate::events::import_applied(
+        &report.dataset.to_string(),
+        report.rows as u64,
+        report.created as u64,
+        report.updated as u64,
+        report.unchanged as u64,
+        at,
+    )]
 }
 
 /// The refusal of a file with bad rows.

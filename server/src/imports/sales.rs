@@ -18,13 +18,13 @@ use super::check::{Errors, RowCheck};
 use super::csv::{Columns, Record};
 use super::stores::stores_by_customer_id;
 use super::{
-    Dataset, ImportReport, MAX_REPORTED_ERRORS, PROGRESS_EVERY_ROWS, Pass, Progress, ProgressFn, invalid, run_blocking,
-    scan,
+    Dataset, ImportReport, MAX_REPORTED_ERRORS, PROGRESS_EVERY_ROWS, Pass, Progress, ProgressFn, announcement, invalid,
+    run_blocking, scan,
 };
 use crate::error::{Error, Result};
 use crate::services::Caches;
 use crate::services::catalog::tenant_catalog;
-use crate::storage::{DailySale, DistributorPurchase, RowBatch, RowBatches, Storage, UpsertCounts};
+use crate::storage::{DailySale, DistributorPurchase, ImportEvents, RowBatch, RowBatches, Storage, UpsertCounts};
 
 /// The columns of a `sales` file.
 pub const SALES_COLUMNS: &[&str] = &["day", "customer_id", "sku", "units", "amount"];
@@ -51,12 +51,13 @@ trait RowReader: Send + 'static {
     /// Names the row with this key, for a duplicate's error message.
     fn describe(&self, key: &Key) -> String;
 
-    /// Upserts the rows of `batches` in one transaction.
+    /// Upserts the rows of `batches` in one transaction, with the import's `events`.
     fn upsert<'a>(
         storage: &'a dyn Storage,
         tenant_id: i64,
         batches: RowBatches<Self::Row>,
         now: i64,
+        events: ImportEvents,
     ) -> Pin<Box<dyn Future<Output = Result<UpsertCounts>> + Send + 'a>>;
 }
 
@@ -144,8 +145,9 @@ impl RowReader for SalesReader {
         tenant_id: i64,
         batches: RowBatches<DailySale>,
         now: i64,
+        events: ImportEvents,
     ) -> Pin<Box<dyn Future<Output = Result<UpsertCounts>> + Send + 'a>> {
-        storage.upsert_daily_sales(tenant_id, batches, now)
+        storage.upsert_daily_sales(tenant_id, batches, now, events)
     }
 }
 
@@ -198,8 +200,9 @@ impl RowReader for PurchaseReader {
         tenant_id: i64,
         batches: RowBatches<DistributorPurchase>,
         now: i64,
+        events: ImportEvents,
     ) -> Pin<Box<dyn Future<Output = Result<UpsertCounts>> + Send + 'a>> {
-        storage.upsert_purchases(tenant_id, batches, now)
+        storage.upsert_purchases(tenant_id, batches, now, events)
     }
 }
 
@@ -267,7 +270,17 @@ async fn import_rows<R: RowReader>(
     let file = path.to_path_buf();
     let writing = progress.clone();
     let producer = tokio::task::spawn_blocking(move || produce(&file, reader, sender, rows, &writing));
-    let stored = R::upsert(storage, tenant_id, batches, now_ms()).await;
+    let now = now_ms();
+    let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    let report = move |counts: UpsertCounts| ImportReport {
+        dataset: R::DATASET,
+        rows,
+        created: count(counts.created),
+        updated: count(counts.updated),
+        unchanged: count(counts.unchanged),
+    };
+    let events: ImportEvents = Box::new(move |counts| announcement(&report(counts), now));
+    let stored = R::upsert(storage, tenant_id, batches, now, events).await;
     let produced = producer.await.map_err(|e| Error::Storage(format!("import task failed: {e}")))?;
     let counts = match (produced, stored) {
         (Ok(()), Ok(counts)) => counts,
@@ -278,14 +291,7 @@ async fn import_rows<R: RowReader>(
             return Err(Error::Storage("storage stopped taking rows before the end of the file".into()));
         }
     };
-    let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
-    Ok(ImportReport {
-        dataset: R::DATASET,
-        rows,
-        created: count(counts.created),
-        updated: count(counts.updated),
-        unchanged: count(counts.unchanged),
-    })
+    Ok(report(counts))
 }
 
 /// The first pass: every row checked, duplicates found; returns the reader (with what it learned)

@@ -9,7 +9,10 @@ use fieldsync_core::clock::now_ms;
 use fieldsync_core::doc::{DocKind, Inventory, StockLevel};
 
 use super::check::RowCheck;
-use super::{Dataset, ImportReport, MAX_EXISTING_DOCS, ProgressFn, everything, invalid, read_records, report_written};
+use super::{
+    Dataset, ImportReport, MAX_EXISTING_DOCS, ProgressFn, announcement, everything, invalid, read_records,
+    report_written,
+};
 use crate::documents;
 use crate::error::{Error, Result};
 use crate::services::Caches;
@@ -80,18 +83,39 @@ pub async fn import(
     let now = now_ms();
     let mut report =
         ImportReport { dataset: Dataset::Stock, rows: records.len(), created: 0, updated: 0, unchanged: 0 };
-    let total = groups.len();
-    for (done, ((warehouse, region), rows)) in groups.into_iter().enumerate() {
+    // What the file changes, read first, so the counts are known before anything is written and
+    // the last write carries the import's event.
+    let mut writes = Vec::new();
+    for ((warehouse, region), rows) in groups {
         match existing.get(&(warehouse.clone(), region.clone())) {
             Some(id) => {
-                let changed = documents::edit_as_relay(storage, tenant_id, id, |inventory: &mut Inventory| {
-                    Ok(apply_levels(inventory, &rows, now))
-                })
-                .await?;
-                if changed {
+                let mut inventory: Inventory = documents::read(storage, tenant_id, id).await?;
+                if apply_levels(&mut inventory, &rows, now) {
                     report.updated += 1;
+                    writes.push((Some(id.clone()), warehouse, region, rows));
                 } else {
                     report.unchanged += 1;
+                }
+            }
+            None => {
+                report.created += 1;
+                writes.push((None, warehouse, region, rows));
+            }
+        }
+    }
+    let events = announcement(&report, now);
+    let total = writes.len();
+    for (done, (id, warehouse, region, rows)) in writes.into_iter().enumerate() {
+        let last = done + 1 == total;
+        let announced = if last { events.clone() } else { Vec::new() };
+        match id {
+            Some(id) => {
+                let edit = |inventory: &mut Inventory| Ok(apply_levels(inventory, &rows, now));
+                let (_, written) =
+                    documents::edit_as_relay_announcing(storage, tenant_id, &id, edit, |_| announced.clone()).await?;
+                if last && !written {
+                    // Someone wrote the same levels meanwhile: the import still happened.
+                    storage.append_events(tenant_id, events.clone()).await?;
                 }
             }
             None => {
@@ -100,8 +124,7 @@ pub async fn import(
                     .map(|r| (r.sku.clone(), StockLevel { on_hand: r.on_hand, reserved: 0, safety: r.safety }))
                     .collect();
                 let inventory = Inventory { warehouse, region, levels, as_of: now, reservations: BTreeMap::new() };
-                documents::create_as_relay(storage, tenant_id, &inventory).await?;
-                report.created += 1;
+                documents::create_as_relay_announcing(storage, tenant_id, &inventory, announced).await?;
             }
         }
         report_written(done + 1, total, &progress);

@@ -8,7 +8,10 @@ use fieldsync_core::DocumentId;
 use fieldsync_core::doc::{self, DocKind, RetailStore};
 
 use super::check::RowCheck;
-use super::{Dataset, ImportReport, MAX_EXISTING_DOCS, ProgressFn, everything, invalid, read_records, report_written};
+use super::{
+    Dataset, ImportReport, MAX_EXISTING_DOCS, ProgressFn, announcement, everything, invalid, read_records,
+    report_written,
+};
 use crate::documents;
 use crate::error::Result;
 use crate::storage::Storage;
@@ -85,27 +88,50 @@ pub async fn import(storage: &dyn Storage, tenant_id: i64, path: &Path, progress
     let existing = stores_by_customer_id(storage, tenant_id).await?;
     let mut report =
         ImportReport { dataset: Dataset::Stores, rows: records.len(), created: 0, updated: 0, unchanged: 0 };
-    let total = stores.len();
-    for (done, imported) in stores.into_iter().enumerate() {
+    // `active` is not in the file: a store HQ closed stays closed.
+    let updated =
+        |store: &RetailStore, imported: &RetailStore| RetailStore { active: store.active, ..imported.clone() };
+    // What the file changes, read first, so the counts are known before anything is written and
+    // the last write carries the import's event.
+    let mut writes = Vec::new();
+    for imported in stores {
         match existing.get(&imported.customer_id) {
             Some(id) => {
-                let changed = documents::edit_as_relay(storage, tenant_id, id, |store: &mut RetailStore| {
-                    // `active` is not in the file: a store HQ closed stays closed.
-                    let updated = RetailStore { active: store.active, ..imported.clone() };
-                    let changed = *store != updated;
-                    *store = updated;
-                    Ok(changed)
-                })
-                .await?;
-                if changed {
+                let store: RetailStore = documents::read(storage, tenant_id, id).await?;
+                if updated(&store, &imported) != store {
                     report.updated += 1;
+                    writes.push((Some(id.clone()), imported));
                 } else {
                     report.unchanged += 1;
                 }
             }
             None => {
-                documents::create_as_relay(storage, tenant_id, &imported).await?;
                 report.created += 1;
+                writes.push((None, imported));
+            }
+        }
+    }
+    let now = fieldsync_core::clock::now_ms();
+    let events = announcement(&report, now);
+    let total = writes.len();
+    for (done, (id, imported)) in writes.into_iter().enumerate() {
+        let last = done + 1 == total;
+        let announced = if last { events.clone() } else { Vec::new() };
+        match id {
+            Some(id) => {
+                let edit = |store: &mut RetailStore| {
+                    *store = updated(store, &imported);
+                    Ok(())
+                };
+                let (_, written) =
+                    documents::edit_as_relay_announcing(storage, tenant_id, &id, edit, |_| announced.clone()).await?;
+                if last && !written {
+                    // Someone wrote the same store meanwhile: the import still happened.
+                    storage.append_events(tenant_id, events.clone()).await?;
+                }
+            }
+            None => {
+                documents::create_as_relay_announcing(storage, tenant_id, &imported, announced).await?;
             }
         }
         report_written(done + 1, total, &progress);

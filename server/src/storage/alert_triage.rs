@@ -6,6 +6,7 @@
 use async_trait::async_trait;
 
 use crate::error::Result;
+use crate::storage::NewEvent;
 
 /// What was done.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,8 +56,8 @@ pub struct TriageRecord {
 #[async_trait]
 pub trait AlertTriageStore {
     /// Records `record` in the history and makes it the key's current acknowledgement, snooze or
-    /// owner, in one transaction.
-    async fn record_triage(&self, tenant_id: i64, record: &TriageRecord) -> Result<()>;
+    /// owner, and stores the `events` it makes in the outbox, in one transaction.
+    async fn record_triage(&self, tenant_id: i64, record: &TriageRecord, events: &[NewEvent]) -> Result<()>;
 
     /// Forgets the history and state of keys no inbox holds any more whose last action is
     /// older than `before` (their alerts were pruned); returns how many keys.

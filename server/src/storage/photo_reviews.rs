@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 
 use crate::error::Result;
+use crate::storage::NewEvent;
 
 /// One decision on one photo of one inspection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,8 +26,9 @@ pub struct PhotoReviewRecord {
 /// The photo reviews.
 #[async_trait]
 pub trait PhotoReviewStore {
-    /// Records `review`, replacing an earlier decision on the same photo of the same inspection.
-    async fn record_photo_review(&self, tenant_id: i64, review: &PhotoReviewRecord) -> Result<()>;
+    /// Records `review`, replacing an earlier decision on the same photo of the same inspection,
+    /// and stores the `events` it makes in the outbox, in one transaction.
+    async fn record_photo_review(&self, tenant_id: i64, review: &PhotoReviewRecord, events: &[NewEvent]) -> Result<()>;
 
     /// Every decision on the photos of an inspection, by SHA-256.
     async fn photo_reviews(&self, tenant_id: i64, inspection_id: &str) -> Result<Vec<PhotoReviewRecord>>;

@@ -11,6 +11,7 @@
 use async_trait::async_trait;
 
 use crate::error::Result;
+use crate::storage::NewEvent;
 
 /// One store's sales of one SKU on one day.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +58,10 @@ pub enum RowBatch<T> {
 /// import.
 pub type RowBatches<T> = tokio::sync::mpsc::Receiver<RowBatch<T>>;
 
+/// The events an import stores in its own transaction once its counts are known (its
+/// `import.applied`, none when nothing changed).
+pub type ImportEvents = Box<dyn FnOnce(UpsertCounts) -> Vec<NewEvent> + Send>;
+
 /// What an upsert did, row by row.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UpsertCounts {
@@ -81,12 +86,14 @@ pub trait SalesStore {
     /// Upserts every row received from `batches` in one transaction, committed when
     /// [`RowBatch::Commit`] arrives. If the channel closes before it, or a write fails, nothing is
     /// written and an error is returned. A row's key is (tenant, day, store, sku); `now` (ms) is
-    /// recorded on rows created or changed. The rows of one import have distinct keys.
+    /// recorded on rows created or changed. The rows of one import have distinct keys. `events`
+    /// are stored in the outbox in the same transaction.
     async fn upsert_daily_sales(
         &self,
         tenant_id: i64,
         batches: RowBatches<DailySale>,
         now: i64,
+        events: ImportEvents,
     ) -> Result<UpsertCounts>;
 
     /// Like [`SalesStore::upsert_daily_sales`], for purchases keyed by (tenant, day, distributor,
@@ -96,5 +103,6 @@ pub trait SalesStore {
         tenant_id: i64,
         batches: RowBatches<DistributorPurchase>,
         now: i64,
+        events: ImportEvents,
     ) -> Result<UpsertCounts>;
 }

@@ -20,6 +20,7 @@ mod orders;
 mod out_of_office;
 mod overview;
 mod policy;
+mod webhooks;
 
 pub use alerts::*;
 pub use api_keys::*;
@@ -33,6 +34,7 @@ pub use orders::*;
 pub use out_of_office::*;
 pub use overview::*;
 pub use policy::*;
+pub use webhooks::*;
 
 use axum::response::Response;
 use fieldsync_core::Role;
@@ -54,6 +56,7 @@ fn nav(role: Role) -> Vec<NavItem> {
     if role == Role::Hq {
         items.push(NavItem { href: "/dashboard/policy", label: "Policy" });
         items.push(NavItem { href: "/dashboard/api-keys", label: "API keys" });
+        items.push(NavItem { href: "/dashboard/webhooks", label: "Webhooks" });
     }
     if Section::Inspections.allows(role) {
         items.push(NavItem { href: "/dashboard/inspections", label: "Inspections" });

@@ -285,9 +285,15 @@ pub fn may_assign_to(caller: &Caller, user: &User) -> bool {
     caller.role == Role::Hq || user.role == Role::Hq || (user.region.is_some() && user.region == caller.region)
 }
 
+/// Stores `action` on the alert `key`; an acknowledgement is an event too
+/// ([`crate::events::alert_acknowledged`]), in the same transaction.
 async fn record(storage: &dyn Storage, caller: &Caller, key: String, action: TriageAction, now: i64) -> Result<()> {
+    let events = match &action {
+        TriageAction::Acknowledge { note } => vec![crate::events::alert_acknowledged(&key, &caller.user_id, note, now)],
+        TriageAction::Snooze { .. } | TriageAction::Reassign { .. } => Vec::new(),
+    };
     let record = TriageRecord { alert_key: key, action, actor: caller.user_id.clone(), at: now };
-    storage.record_triage(caller.tenant_id, &record).await
+    storage.record_triage(caller.tenant_id, &record, &events).await
 }
 
 /// The alert `key` as `caller` sees it, with names and history, in any state.

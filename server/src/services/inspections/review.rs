@@ -103,7 +103,15 @@ pub async fn review_photo(
         reviewer: caller.user_id.clone(),
         decided_at: now,
     };
-    storage.record_photo_review(caller.tenant_id, &record).await?;
+    let event = crate::events::photo_reviewed_by_person(
+        &record.inspection_id,
+        &record.sha256,
+        record.accepted,
+        &record.reason,
+        &record.reviewer,
+        now,
+    );
+    storage.record_photo_review(caller.tenant_id, &record, &[event]).await?;
     scoring::rescore(storage, blobs, caller.tenant_id, &id).await?;
     current_score(storage, caller.tenant_id, &id)
         .await?

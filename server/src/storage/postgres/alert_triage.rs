@@ -3,12 +3,13 @@
 use async_trait::async_trait;
 
 use super::PostgresStorage;
+use super::events::insert_events;
 use crate::error::Result;
-use crate::storage::{AlertTriageStore, TriageAction, TriageRecord};
+use crate::storage::{AlertTriageStore, NewEvent, TriageAction, TriageRecord};
 
 #[async_trait]
 impl AlertTriageStore for PostgresStorage {
-    async fn record_triage(&self, tenant_id: i64, record: &TriageRecord) -> Result<()> {
+    async fn record_triage(&self, tenant_id: i64, record: &TriageRecord, events: &[NewEvent]) -> Result<()> {
         let r = record;
         let (note, until, assignee) = match &r.action {
             TriageAction::Acknowledge { note } => (Some(note.clone()), None, None),
@@ -47,6 +48,7 @@ impl AlertTriageStore for PostgresStorage {
             ),
         };
         tx.execute(statement, &[&tenant_id, &r.alert_key, &r.actor, &r.at, value]).await?;
+        insert_events(&tx, tenant_id, events, r.at).await?;
         tx.commit().await?;
         Ok(())
     }

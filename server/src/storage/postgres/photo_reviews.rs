@@ -3,24 +3,27 @@
 use async_trait::async_trait;
 
 use super::PostgresStorage;
+use super::events::insert_events;
 use crate::error::Result;
-use crate::storage::{PhotoReviewRecord, PhotoReviewStore};
+use crate::storage::{NewEvent, PhotoReviewRecord, PhotoReviewStore};
 
 #[async_trait]
 impl PhotoReviewStore for PostgresStorage {
-    async fn record_photo_review(&self, tenant_id: i64, review: &PhotoReviewRecord) -> Result<()> {
+    async fn record_photo_review(&self, tenant_id: i64, review: &PhotoReviewRecord, events: &[NewEvent]) -> Result<()> {
         let r = review;
         let decision = if r.accepted { "accepted" } else { "rejected" };
-        self.client()
-            .await?
-            .execute(
-                "INSERT INTO photo_reviews (tenant_id, inspection_id, sha256, decision, reason, reviewer, decided_at)
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute(
+            "INSERT INTO photo_reviews (tenant_id, inspection_id, sha256, decision, reason, reviewer, decided_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT (tenant_id, inspection_id, sha256) DO UPDATE
                  SET decision = $4, reason = $5, reviewer = $6, decided_at = $7",
-                &[&tenant_id, &r.inspection_id, &r.sha256, &decision, &r.reason, &r.reviewer, &r.decided_at],
-            )
-            .await?;
+            &[&tenant_id, &r.inspection_id, &r.sha256, &decision, &r.reason, &r.reviewer, &r.decided_at],
+        )
+        .await?;
+        insert_events(&tx, tenant_id, events, r.decided_at).await?;
+        tx.commit().await?;
         Ok(())
     }
 

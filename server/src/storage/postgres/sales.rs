@@ -9,8 +9,9 @@ use tokio_postgres::Statement;
 use tokio_postgres::types::ToSql;
 
 use super::PostgresStorage;
+use super::events::insert_events;
 use crate::error::{Error, Result};
-use crate::storage::{DailySale, DistributorPurchase, RowBatch, RowBatches, SalesStore, UpsertCounts};
+use crate::storage::{DailySale, DistributorPurchase, ImportEvents, RowBatch, RowBatches, SalesStore, UpsertCounts};
 
 /// Upserts that write only when the figures differ, and say whether they inserted: no row back
 /// means unchanged, `true` created, `false` updated.
@@ -85,8 +86,10 @@ impl SalesStore for PostgresStorage {
         tenant_id: i64,
         batches: RowBatches<DailySale>,
         now: i64,
+        events: ImportEvents,
     ) -> Result<UpsertCounts> {
-        self.in_one_transaction(UPSERT_SALE, batches, |s: &DailySale| {
+        let outbox = Outbox { tenant_id, events, now };
+        self.in_one_transaction(UPSERT_SALE, batches, outbox, |s: &DailySale| {
             vec![
                 Box::new(tenant_id),
                 Box::new(s.day.clone()),
@@ -105,8 +108,10 @@ impl SalesStore for PostgresStorage {
         tenant_id: i64,
         batches: RowBatches<DistributorPurchase>,
         now: i64,
+        events: ImportEvents,
     ) -> Result<UpsertCounts> {
-        self.in_one_transaction(UPSERT_PURCHASE, batches, |p: &DistributorPurchase| {
+        let outbox = Outbox { tenant_id, events, now };
+        self.in_one_transaction(UPSERT_PURCHASE, batches, outbox, |p: &DistributorPurchase| {
             vec![
                 Box::new(tenant_id),
                 Box::new(p.day.clone()),
@@ -124,13 +129,22 @@ impl SalesStore for PostgresStorage {
 
 type Values = Vec<Box<dyn ToSql + Sync + Send>>;
 
+/// An import's events, stored with its rows.
+struct Outbox {
+    tenant_id: i64,
+    events: ImportEvents,
+    now: i64,
+}
+
 impl PostgresStorage {
-    /// Runs `upsert` with the values of every row of every batch in one transaction, committed on
-    /// [`RowBatch::Commit`]; rolled back when the channel closes first or a write fails.
+    /// Runs `upsert` with the values of every row of every batch in one transaction, with the
+    /// import's events (given the counts), committed on [`RowBatch::Commit`]; rolled back when
+    /// the channel closes first or a write fails.
     async fn in_one_transaction<T: Send>(
         &self,
         upsert: &str,
         mut batches: RowBatches<T>,
+        outbox: Outbox,
         values: impl Fn(&T) -> Values + Send + Sync,
     ) -> Result<UpsertCounts> {
         let mut client = self.client().await?;
@@ -152,6 +166,7 @@ impl PostgresStorage {
                     }
                 }
                 Some(RowBatch::Commit) => {
+                    insert_events(&tx, outbox.tenant_id, &(outbox.events)(counts), outbox.now).await?;
                     tx.commit().await?;
                     return Ok(counts);
                 }

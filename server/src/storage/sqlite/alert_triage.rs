@@ -4,8 +4,9 @@ use async_trait::async_trait;
 use rusqlite::params;
 
 use super::SqliteStorage;
+use super::events::insert_events;
 use crate::error::Result;
-use crate::storage::{AlertTriageStore, TriageAction, TriageRecord};
+use crate::storage::{AlertTriageStore, NewEvent, TriageAction, TriageRecord};
 
 /// Keys whose alerts are gone from every inbox and whose last action is older than `?2`.
 const STALE_KEYS: &str = "SELECT t.alert_key FROM alert_triage t WHERE t.tenant_id = ?1 AND t.updated_at < ?2
@@ -13,8 +14,9 @@ const STALE_KEYS: &str = "SELECT t.alert_key FROM alert_triage t WHERE t.tenant_
 
 #[async_trait]
 impl AlertTriageStore for SqliteStorage {
-    async fn record_triage(&self, tenant_id: i64, record: &TriageRecord) -> Result<()> {
+    async fn record_triage(&self, tenant_id: i64, record: &TriageRecord, events: &[NewEvent]) -> Result<()> {
         let r = record.clone();
+        let events = events.to_vec();
         self.write(move |conn| {
             let tx = conn.transaction()?;
             let (note, until, assignee) = match &r.action {
@@ -58,6 +60,7 @@ impl AlertTriageStore for SqliteStorage {
                     params![tenant_id, r.alert_key, r.actor, r.at, assignee],
                 )?,
             };
+            insert_events(&tx, tenant_id, &events, r.at)?;
             tx.commit()?;
             Ok(())
         })

@@ -4,15 +4,18 @@ use async_trait::async_trait;
 use rusqlite::params;
 
 use super::SqliteStorage;
+use super::events::insert_events;
 use crate::error::Result;
-use crate::storage::{PhotoReviewRecord, PhotoReviewStore};
+use crate::storage::{NewEvent, PhotoReviewRecord, PhotoReviewStore};
 
 #[async_trait]
 impl PhotoReviewStore for SqliteStorage {
-    async fn record_photo_review(&self, tenant_id: i64, review: &PhotoReviewRecord) -> Result<()> {
+    async fn record_photo_review(&self, tenant_id: i64, review: &PhotoReviewRecord, events: &[NewEvent]) -> Result<()> {
         let r = review.clone();
+        let events = events.to_vec();
         self.write(move |conn| {
-            conn.prepare_cached(
+            let tx = conn.transaction()?;
+            tx.prepare_cached(
                 "INSERT INTO photo_reviews (tenant_id, inspection_id, sha256, decision, reason, reviewer, decided_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT (tenant_id, inspection_id, sha256) DO UPDATE
@@ -27,6 +30,8 @@ impl PhotoReviewStore for SqliteStorage {
                 r.reviewer,
                 r.decided_at
             ])?;
+            insert_events(&tx, tenant_id, &events, r.decided_at)?;
+            tx.commit()?;
             Ok(())
         })
         .await

@@ -8,8 +8,9 @@ use async_trait::async_trait;
 use rusqlite::{Transaction, TransactionBehavior, params};
 
 use super::SqliteStorage;
+use super::events::insert_events;
 use crate::error::{Error, Result};
-use crate::storage::{DailySale, DistributorPurchase, RowBatch, RowBatches, SalesStore, UpsertCounts};
+use crate::storage::{DailySale, DistributorPurchase, ImportEvents, RowBatch, RowBatches, SalesStore, UpsertCounts};
 
 #[async_trait]
 impl SalesStore for SqliteStorage {
@@ -61,10 +62,11 @@ impl SalesStore for SqliteStorage {
         tenant_id: i64,
         batches: RowBatches<DailySale>,
         now: i64,
+        events: ImportEvents,
     ) -> Result<UpsertCounts> {
         self.write(move |conn| {
             let count = "SELECT COUNT(*) FROM daily_sales WHERE tenant_id = ?1";
-            in_one_transaction(conn, tenant_id, count, batches, |tx, sale: &DailySale| {
+            in_one_transaction(conn, tenant_id, count, batches, events, now, |tx, sale: &DailySale| {
                 // Writes (and counts as changed) only a new row or one whose figures differ.
                 Ok(tx
                     .prepare_cached(
@@ -95,10 +97,11 @@ impl SalesStore for SqliteStorage {
         tenant_id: i64,
         batches: RowBatches<DistributorPurchase>,
         now: i64,
+        events: ImportEvents,
     ) -> Result<UpsertCounts> {
         self.write(move |conn| {
             let count = "SELECT COUNT(*) FROM distributor_purchases WHERE tenant_id = ?1";
-            in_one_transaction(conn, tenant_id, count, batches, |tx, p: &DistributorPurchase| {
+            in_one_transaction(conn, tenant_id, count, batches, events, now, |tx, p: &DistributorPurchase| {
                 Ok(tx
                     .prepare_cached(
                         "INSERT INTO distributor_purchases
@@ -118,7 +121,8 @@ impl SalesStore for SqliteStorage {
 }
 
 /// Applies `upsert` (which returns whether it wrote the row) to every row of every batch in one
-/// transaction, committed on [`RowBatch::Commit`]; dropped (rolled back) when the channel closes
+/// transaction, with the import's `events` (given the counts), committed on [`RowBatch::Commit`];
+/// dropped (rolled back) when the channel closes
 /// first or a write fails. Rows created are the growth of the tenant's row count (`count_sql`),
 /// since the keys of one import are distinct; rows written but not created were updated. Runs on
 /// the blocking pool, so it may block on the channel.
@@ -127,6 +131,8 @@ fn in_one_transaction<T>(
     tenant_id: i64,
     count_sql: &str,
     mut batches: RowBatches<T>,
+    events: ImportEvents,
+    now: i64,
     upsert: impl Fn(&Transaction<'_>, &T) -> Result<bool>,
 ) -> Result<UpsertCounts> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -148,9 +154,11 @@ fn in_one_transaction<T>(
             }
             Some(RowBatch::Commit) => {
                 let created = count(&tx)?.saturating_sub(before);
-                tx.commit()?;
                 let updated = written.saturating_sub(created);
-                return Ok(UpsertCounts { created, updated, unchanged: rows - written });
+                let counts = UpsertCounts { created, updated, unchanged: rows - written };
+                insert_events(&tx, tenant_id, &events(counts), now)?;
+                tx.commit()?;
+                return Ok(counts);
             }
             None => return Err(Error::Storage("the import stopped before it committed; nothing was written".into())),
         }
