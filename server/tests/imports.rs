@@ -154,6 +154,36 @@ async fn importing_the_same_file_twice_changes_nothing_the_second_time() {
     assert_eq!(all::<Inventory>(&relay, DocKind::Inventory).await, inventories);
 }
 
+/// The `import.applied` payloads in the tenant's outbox, oldest first.
+async fn announced(relay: &Relay) -> Vec<Value> {
+    let types = ["import.applied".to_owned()];
+    let events = relay.state.storage.events_after(relay.tenant.id, 0, &types, 100).await.unwrap();
+    events.into_iter().map(|e| serde_json::from_str(&e.event.payload).unwrap()).collect()
+}
+
+#[tokio::test]
+async fn an_import_that_writes_is_announced_once_with_its_counts_and_one_that_changes_nothing_or_fails_is_not() {
+    let relay = relay().await;
+    let token = login(&relay, "hana").await;
+    let (status, _) = import(&relay, &token, "stock", STOCK).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = import(&relay, &token, "stock", STOCK).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = import(&relay, &token, "stock", &format!("{STOCK}WH-S,south,SKU-1,-3,0\n")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let changed = format!("{STOCK}WH-S,south,SKU-1,300,40\n").replace(",120,", ",121,");
+    let (status, body) = import(&relay, &token, "stock", &changed).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let events = announced(&relay).await;
+    let counts: Vec<(u64, u64, u64)> = events
+        .iter()
+        .map(|e| (e["created"].as_u64().unwrap(), e["updated"].as_u64().unwrap(), e["unchanged"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(counts, [(1, 0, 0), (1, 1, 0)], "the first import and the changed one: {events:?}");
+    assert!(events.iter().all(|e| e["dataset"] == "stock"));
+}
+
 #[tokio::test]
 async fn only_hq_may_import() {
     let relay = relay().await;
