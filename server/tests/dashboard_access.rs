@@ -31,7 +31,7 @@ async fn relay() -> (tempfile::TempDir, AppState) {
         ("mia", Role::Manager, Some("north")),
         ("hana", Role::Hq, None),
     ] {
-        let account = NewAccount { tenant: "acme", username, password: PASSWORD, role, region };
+        let account = NewAccount { tenant: "acme", username, display_name: "", password: PASSWORD, role, region };
         accounts::create_user(storage, PasswordCost::insecure_for_tests(), account).await.unwrap();
     }
     (dir, state)
@@ -381,12 +381,14 @@ mod world {
     fn store(name: &str, region: &str, rep: &str, supervisor: &str) -> RetailStore {
         RetailStore {
             name: name.into(),
+            code: String::new(),
             address: "Main St 1".into(),
             customer_id: format!("C-{name}"),
             region: region.into(),
             tier: "B".into(),
             latitude: NORTH_LATITUDE,
             longitude: 13.404_954,
+            geofence_m: 0.0,
             rep: rep.into(),
             supervisor: supervisor.into(),
             active: true,
@@ -406,7 +408,7 @@ mod world {
     pub async fn build(state: &AppState) -> World {
         let storage = state.storage.as_ref();
         for (username, role, region) in [("otto", Role::Manager, Some("south")), ("rosa", Role::Rep, Some("south"))] {
-            let account = NewAccount { tenant: "acme", username, password: PASSWORD, role, region };
+            let account = NewAccount { tenant: "acme", username, display_name: "", password: PASSWORD, role, region };
             accounts::create_user(storage, PasswordCost::insecure_for_tests(), account).await.unwrap();
         }
         let tenant_id = storage.find_tenant("acme").await.unwrap().unwrap().id;

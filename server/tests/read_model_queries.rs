@@ -57,6 +57,7 @@ async fn seed(storage: &dyn Storage) -> (i64, Vec<Written>, [String; 3]) {
     let tenant = storage.create_tenant("acme", "Asia/Shanghai", "CNY", 1).await.unwrap().id;
     let user = |username: &str, role: Role, region: &str| NewUser {
         username: username.into(),
+        display_name: String::new(),
         password_hash: "hash".into(),
         role,
         region: Some(region.into()),

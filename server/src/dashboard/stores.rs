@@ -195,6 +195,7 @@ pub async fn stores(
                         td {
                             @if sees_orders { a href={ "/dashboard/orders?store=" (url_param(&store.store_id)) } { (store.name) } }
                             @else { (store.name) }
+                            @if !store.code.is_empty() { " " span.code { (store.code) } }
                             br; span.muted { (store.address) }
                         }
                         td { (store.region) }

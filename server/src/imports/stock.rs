@@ -9,7 +9,9 @@ use fieldsync_core::clock::now_ms;
 use fieldsync_core::doc::{DocKind, Inventory, StockLevel};
 
 use super::check::RowCheck;
-use super::{Dataset, ImportReport, MAX_EXISTING_DOCS, ProgressFn, everything, invalid, read_records, report_written};
+use super::{
+    Dataset, ImportReport, MAX_EXISTING_DOCS, Mode, ProgressFn, everything, invalid, read_records, report_written,
+};
 use crate::documents;
 use crate::error::{Error, Result};
 use crate::services::Caches;
@@ -33,6 +35,7 @@ pub async fn import(
     tenant_id: i64,
     path: &Path,
     progress: ProgressFn,
+    mode: Mode,
 ) -> Result<ImportReport> {
     let (columns, records, mut errors) = read_records(path, COLUMNS, &progress).await?;
     let skus: BTreeSet<String> = match tenant_catalog(storage, caches, tenant_id).await {
@@ -65,6 +68,9 @@ pub async fn import(
     }
     if !errors.is_empty() {
         return Err(invalid(errors));
+    }
+    if mode == Mode::Check {
+        return Ok(ImportReport { dataset: Dataset::Stock, rows: records.len(), created: 0, updated: 0, unchanged: 0 });
     }
 
     let mut existing: HashMap<(String, String), DocumentId> = HashMap::new();

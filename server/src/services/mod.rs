@@ -19,5 +19,6 @@ pub mod listing;
 pub mod orders;
 pub mod overview;
 pub mod queue;
+pub mod stores;
 
 pub use caches::Caches;
