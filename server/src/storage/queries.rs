@@ -263,7 +263,7 @@ impl OrderFilter {
 /// A text search of orders.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderSearch {
-    /// Part of a store's name, a rep's username, a SKU or a product name (any case).
+    /// Part of a store's name or code, a rep's username, a SKU or a product name (any case).
     pub text: String,
     /// The order number the text names, when it is shaped like one (the service knows the
     /// shape: `N-000123` for "123"); matched whole.
@@ -328,11 +328,21 @@ impl Search {
         let mut sql = Sql::default();
         sql.with(
             "SELECT \
-             CAST(CASE WHEN EXISTS (SELECT 1 FROM store_rows s WHERE s.tenant_id = ? AND LOWER(s.name) LIKE ? ESCAPE '\\') THEN 1 ELSE 0 END AS BIGINT), \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM store_rows s WHERE s.tenant_id = ? AND (LOWER(s.name) LIKE ? ESCAPE '\\' OR LOWER(s.code) LIKE ? ESCAPE '\\')) THEN 1 ELSE 0 END AS BIGINT), \
              CAST(CASE WHEN EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = ? AND LOWER(u.username) LIKE ? ESCAPE '\\') THEN 1 ELSE 0 END AS BIGINT), \
              CAST((SELECT COUNT(*) FROM (SELECT 1 FROM product_rows p WHERE p.tenant_id = ? \
                 AND (LOWER(p.sku) LIKE ? ESCAPE '\\' OR LOWER(p.name) LIKE ? ESCAPE '\\') LIMIT ?) AS matched) AS BIGINT)",
-            [tenant.clone(), like.clone(), tenant.clone(), like.clone(), tenant, like.clone(), like, Cell::int(FEW_PRODUCTS + 1)],
+            [
+                tenant.clone(),
+                like.clone(),
+                like.clone(),
+                tenant.clone(),
+                like.clone(),
+                tenant,
+                like.clone(),
+                like,
+                Cell::int(FEW_PRODUCTS + 1),
+            ],
         );
         let rows = store.select(sql.select(vec![CellKind::Int; 3])).await?;
         let found = |i: usize| rows.first().and_then(|row| int(&row[i])).unwrap_or(0);
@@ -383,8 +393,9 @@ impl SearchParts {
         if self.stores {
             or(
                 sql,
-                "o.store_id IN (SELECT s2.store_id FROM store_rows s2 WHERE s2.tenant_id = ? AND LOWER(s2.name) LIKE ? ESCAPE '\\')",
-                vec![tenant.clone(), pattern.clone()],
+                "o.store_id IN (SELECT s2.store_id FROM store_rows s2 WHERE s2.tenant_id = ? \
+                 AND (LOWER(s2.name) LIKE ? ESCAPE '\\' OR LOWER(s2.code) LIKE ? ESCAPE '\\'))",
+                vec![tenant.clone(), pattern.clone(), pattern.clone()],
             );
         }
         if self.reps {
@@ -1078,7 +1089,7 @@ pub struct InspectionFilter {
     pub from: Option<i64>,
     /// Checked in before this time.
     pub to: Option<i64>,
-    /// Part of the store's name or the supervisor's username.
+    /// Part of the store's name or code, or the supervisor's username.
     pub text: Option<String>,
     /// Scored at least this (whole points, 0–100).
     pub score_min: Option<i64>,
@@ -1136,9 +1147,10 @@ impl InspectionFilter {
             let pattern = contains_pattern(needle);
             // Uncorrelated subqueries (the tenant as a value): each runs once per query.
             sql.with(
-                " AND (i.store_id IN (SELECT s2.store_id FROM store_rows s2 WHERE s2.tenant_id = ? AND LOWER(s2.name) LIKE ? ESCAPE '\\') \
+                " AND (i.store_id IN (SELECT s2.store_id FROM store_rows s2 WHERE s2.tenant_id = ? \
+                 AND (LOWER(s2.name) LIKE ? ESCAPE '\\' OR LOWER(s2.code) LIKE ? ESCAPE '\\')) \
                  OR i.supervisor IN (SELECT u2.id FROM users u2 WHERE u2.tenant_id = ? AND LOWER(u2.username) LIKE ? ESCAPE '\\'))",
-                [Cell::int(tenant_id), text(&pattern), Cell::int(tenant_id), text(&pattern)],
+                [Cell::int(tenant_id), text(&pattern), text(&pattern), Cell::int(tenant_id), text(&pattern)],
             );
         }
     }
@@ -1845,9 +1857,9 @@ impl AlertCauseFilter {
             let pattern = contains_pattern(needle);
             sql.with(
                 " AND (LOWER(g.title) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(s.name, '')) LIKE ? ESCAPE '\\' \
-                 OR LOWER(COALESCE(g.sku, '')) LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM product_rows p \
+                 OR LOWER(COALESCE(s.code, '')) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(g.sku, '')) LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM product_rows p \
                  WHERE p.tenant_id = ? AND p.sku = g.sku AND LOWER(p.name) LIKE ? ESCAPE '\\'))",
-                [text(&pattern), text(&pattern), text(&pattern), Cell::int(tenant_id), text(&pattern)],
+                [text(&pattern), text(&pattern), text(&pattern), text(&pattern), Cell::int(tenant_id), text(&pattern)],
             );
         }
         sql.push(") c");
