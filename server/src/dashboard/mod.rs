@@ -128,6 +128,19 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             "/dashboard/admin/stores/{id}",
             get(pages::edit_store).post(pages::save_store).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
         )
+        .route(
+            "/dashboard/admin/templates",
+            get(pages::admin_templates)
+                .post(pages::create_template)
+                .layer(DefaultBodyLimit::max(pages::TEMPLATE_FORM_LIMIT)),
+        )
+        .route("/dashboard/admin/templates/new", get(pages::new_template))
+        .route(
+            "/dashboard/admin/templates/{id}",
+            get(pages::edit_template)
+                .post(pages::save_template)
+                .layer(DefaultBodyLimit::max(pages::TEMPLATE_FORM_LIMIT)),
+        )
         .route("/dashboard/admin/imports", get(pages::admin_imports))
         .route(
             "/dashboard/admin/imports/preview",

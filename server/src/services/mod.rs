@@ -20,5 +20,6 @@ pub mod orders;
 pub mod overview;
 pub mod queue;
 pub mod stores;
+pub mod templates;
 
 pub use caches::Caches;

@@ -1,6 +1,6 @@
 //! The dashboard pages: login and logout, overview, orders (with the approve / reject forms of
 //! [`super::decisions`]), the approvals queue with bulk approval, inspections, alerts, devices, and
-//! HQ's admin pages (users, stores, imports). The stores page is in [`super::stores`].
+//! HQ's admin pages (users, stores, checklist templates, imports). The stores page is in [`super::stores`].
 //!
 //! Every handler takes a [`Viewer`] (a valid dashboard session of a non-rep), checks its
 //! [`Section`], and reads documents only through [`records`], i.e. the viewer's scope. Pages
@@ -23,6 +23,7 @@ mod out_of_office;
 mod overview;
 mod policy;
 mod store_admin;
+mod template_admin;
 mod users;
 
 pub use alerts::*;
@@ -39,6 +40,7 @@ pub use out_of_office::*;
 pub use overview::*;
 pub use policy::*;
 pub use store_admin::*;
+pub use template_admin::*;
 pub use users::*;
 
 use axum::response::Response;
@@ -77,6 +79,7 @@ fn nav(role: Role) -> Vec<NavItem> {
     if Section::Admin.allows(role) {
         items.push(NavItem { href: "/dashboard/admin/users", label: "Users" });
         items.push(NavItem { href: "/dashboard/admin/stores", label: "Store admin" });
+        items.push(NavItem { href: "/dashboard/admin/templates", label: "Templates" });
         items.push(NavItem { href: "/dashboard/admin/imports", label: "Imports" });
     }
     items
