@@ -72,6 +72,7 @@ async fn seed(storage: &dyn Storage) -> (i64, Vec<Written>, [String; 3]) {
         let row = StoreRow {
             store_id: id.to_string(),
             name: name.into(),
+            code: String::new(),
             address: "1 Road".into(),
             region: region.into(),
             customer_id: "c".into(),

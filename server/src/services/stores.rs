@@ -269,6 +269,7 @@ pub async fn page(storage: &dyn Storage, tenant_id: i64, request: &StoreRequest)
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

@@ -155,7 +155,7 @@ pub async fn edit_template_as(
             name: name.clone(),
             version: template.version,
             items: keyed(items.clone(), Some(template)),
-            trust: template.trust.clone(),
+            trust: template.trust,
         };
         if updated == *template {
             return Ok(false);
