@@ -374,6 +374,7 @@ impl From<Error> for Failure {
     fn from(error: Error) -> Self {
         let code = match &error {
             Error::BadRequest { .. }
+            | Error::InvalidImport(_)
             | Error::NotFound { .. }
             | Error::Conflict(_)
             | Error::Core(fieldsync_core::Error::InvalidInput { .. } | fieldsync_core::Error::InvalidId { .. }) => 2,
