@@ -376,3 +376,34 @@ async fn a_failure_behind_a_page_shows_a_500_in_the_frame_without_the_cause() {
         assert!(!reply.body.contains(internal), "the page leaks {internal:?}: {}", reply.body);
     }
 }
+
+#[tokio::test]
+async fn a_template_edit_keeps_the_ids_of_unchanged_questions_and_bumps_the_version_and_only_hq_may_edit() {
+    use fieldsync_core::doc::Template;
+    use fieldsync_server::services::templates::{self, ItemForm, TemplateForm};
+    let (_dir, state) = relay().await;
+    let storage = state.storage.as_ref();
+    let hq = caller(&state, "hana").await;
+    let item = |text: &str| ItemForm { text: text.into(), weight: 1.0, requires_photo: false };
+    let form = TemplateForm { name: "Shelf".into(), items: vec![item("Shelf full?"), item("Prices shown?")] };
+    let id = templates::create_template_as(storage, &hq, &form).await.unwrap();
+    let before: Template = documents::read(storage, hq.tenant_id, &id).await.unwrap();
+    let kept = before.items.iter().find(|(_, i)| i.text == "Prices shown?").map(|(id, _)| id.clone()).unwrap();
+
+    let edited = TemplateForm { name: "Shelf".into(), items: vec![item("Prices shown?"), item("Floor clean?")] };
+    assert!(templates::edit_template_as(storage, &hq, &id, &edited).await.unwrap());
+    let after: Template = documents::read(storage, hq.tenant_id, &id).await.unwrap();
+    assert_eq!(after.version, before.version + 1);
+    assert_eq!(after.items[&kept].text, "Prices shown?");
+    assert_eq!(after.items.len(), 2);
+    assert!(!templates::edit_template_as(storage, &hq, &id, &edited).await.unwrap(), "the same form changes nothing");
+
+    let manager = caller(&state, "mia").await;
+    assert!(matches!(templates::edit_template_as(storage, &manager, &id, &form).await, Err(Error::Forbidden(_))));
+    let bad = TemplateForm { name: "Shelf".into(), items: vec![ItemForm { weight: -1.0, ..item("Shelf full?") }] };
+    assert!(matches!(templates::edit_template_as(storage, &hq, &id, &bad).await, Err(Error::BadRequest { .. })));
+    let unchanged: Template = documents::read(storage, hq.tenant_id, &id).await.unwrap();
+    assert_eq!(unchanged, after, "a refused edit writes nothing");
+    let listed = templates::list_as(storage, &hq).await.unwrap();
+    assert_eq!(listed.iter().map(|(_, t)| t.name.as_str()).collect::<Vec<_>>(), ["Shelf"]);
+}

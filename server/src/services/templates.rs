@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use fieldsync_core::doc::{Template, TemplateItem};
+use fieldsync_core::doc::{self, Template, TemplateItem};
 use fieldsync_core::{DocKind, DocumentId};
 
 use super::accounts::Caller;
@@ -112,17 +112,17 @@ fn keyed(items: Vec<ItemForm>, old: Option<&Template>) -> BTreeMap<String, Templ
     keyed
 }
 
-/// The caller's tenant's templates as (id, name), by name (HQ only; names from the documents'
-/// index, nothing decoded).
-pub async fn list_as(storage: &dyn Storage, caller: &Caller) -> Result<Vec<(DocumentId, String)>> {
+/// The caller's tenant's templates with their ids, by name (HQ only). Templates are a few
+/// master-data documents with no read-model table; the list reads them whole, as the stores page
+/// reads the catalog.
+pub async fn list_as(storage: &dyn Storage, caller: &Caller) -> Result<Vec<(DocumentId, Template)>> {
     caller.require_hq_person("manage checklist templates")?;
-    let mut templates: Vec<(DocumentId, String)> = storage
-        .list_docs(caller.tenant_id, &caller.scope(), DocKind::Template, MAX_TEMPLATES)
-        .await?
-        .into_iter()
-        .map(|doc| (doc.id, doc.meta.subject_id.unwrap_or_default()))
-        .collect();
-    templates.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.as_str().cmp(b.0.as_str())));
+    let mut templates = Vec::new();
+    for stored in storage.list_docs(caller.tenant_id, &caller.scope(), DocKind::Template, MAX_TEMPLATES).await? {
+        let template: Template = doc::read(&stored.id, &documents::load(&stored)?)?;
+        templates.push((stored.id, template));
+    }
+    templates.sort_by(|a, b| a.1.name.cmp(&b.1.name).then_with(|| a.0.as_str().cmp(b.0.as_str())));
     Ok(templates)
 }
 

@@ -50,12 +50,14 @@ async fn template_list(
         }
         p { a.button href="/dashboard/admin/templates/new" #template-new { "New template" } }
         table #template-list {
-            thead { tr { th { "Name" } } }
+            thead { tr { th { "Name" } th.n { "Items" } th.n { "Version" } } }
             tbody {
-                @if list.is_empty() { tr { td.muted { "No templates yet." } } }
-                @for (id, name) in &list {
+                @if list.is_empty() { tr { td.muted colspan="3" { "No templates yet." } } }
+                @for (id, template) in &list {
                     tr data-id=(id.as_str()) {
-                        td { a href=(format!("/dashboard/admin/templates/{}", url_param(id.as_str()))) { (name) } }
+                        td { a href=(format!("/dashboard/admin/templates/{}", url_param(id.as_str()))) { (template.name) } }
+                        td.n { (template.items.len()) }
+                        td.n { (template.version) }
                     }
                 }
             }
