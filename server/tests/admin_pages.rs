@@ -407,3 +407,20 @@ async fn a_template_edit_keeps_the_ids_of_unchanged_questions_and_bumps_the_vers
     let listed = templates::list_as(storage, &hq).await.unwrap();
     assert_eq!(listed.iter().map(|(_, t)| t.name.as_str()).collect::<Vec<_>>(), ["Shelf"]);
 }
+
+#[tokio::test]
+async fn the_devices_page_searches_users_and_counts_them() {
+    let (_dir, state) = relay().await;
+    let token = session(&state, "hana").await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    let all = send(&state, Method::GET, "/dashboard/devices", Some(&cookie), None).await;
+    assert!(all.body.contains("4 users"), "{}", all.body);
+    let found = send(&state, Method::GET, "/dashboard/devices?q=RAV", Some(&cookie), None).await;
+    assert_eq!(found.status, StatusCode::OK);
+    assert!(found.body.contains("data-user=\"ravi\""), "{}", found.body);
+    assert!(!found.body.contains("data-user=\"sofia\""), "{}", found.body);
+    assert!(found.body.contains("1 user"), "{}", found.body);
+    // The browser a session registered is a device: searching its name finds its user.
+    let by_device = send(&state, Method::GET, "/dashboard/devices?q=dashboard", Some(&cookie), None).await;
+    assert!(by_device.body.contains("data-user=\"hana\""), "{}", by_device.body);
+}

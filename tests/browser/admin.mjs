@@ -3,7 +3,7 @@
 // passes the relay URL as the first argument and logins in FS_* variables. HQ creates a
 // supervisor and a store with a code from the admin pages, a duplicate code is refused, the store
 // shows with its code in the orders page's store drop-down (sorted by name, then code), the store
-// list's search finds it, a checklist template is created, a stores CSV with a bad line is
+// list's and the stores page's searches find it, a checklist template is created, a stores CSV with a bad line is
 // previewed (the line shown, nothing written) and a clean one applied and listed in the history;
 // the new supervisor signs in, sees the store, and is refused the admin pages in the frame.
 // Every admin page is checked at 390 px.
@@ -146,6 +146,16 @@ try {
   await page.click('#stores-next');
   await page.waitForSelector('#store-list tbody tr[data-id]');
   check(page.url().includes('after='), 'the next page is a keyset page');
+
+  // The stores page: its search finds the store by code, and counts what it found.
+  await page.goto(`${base}/dashboard/stores`);
+  await page.waitForSelector('#stores tbody tr[data-store]');
+  await page.fill('#filter-q', 'n-900');
+  await Promise.all([page.waitForURL(/q=n-900/), page.click('#stores-filters button:text("Show")')]);
+  check(await page.locator('#stores tbody tr[data-store]').count() === 1, 'the stores page search finds the one store');
+  check((await page.textContent('#store-count')).includes('(1 of '), 'and counts it among all');
+  check((await page.textContent('#stores tbody tr[data-store]')).includes('N-900'), 'with its code beside the name');
+  await shot(page, 'stores-search');
 
   // The store in a drop-down, with its code; drop-downs sorted by name, then code.
   await page.goto(`${base}/dashboard/orders`);

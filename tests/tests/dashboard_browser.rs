@@ -329,6 +329,7 @@ fn hq_creates_a_user_and_a_coded_store_on_the_admin_pages_and_a_csv_with_a_bad_l
         "admin-store-new",
         "admin-store-duplicate",
         "admin-stores",
+        "stores-search",
         "admin-import-refused",
         "admin-import-applied",
         "admin-refused",
