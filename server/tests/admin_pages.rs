@@ -424,3 +424,17 @@ async fn the_devices_page_searches_users_and_counts_them() {
     let by_device = send(&state, Method::GET, "/dashboard/devices?q=dashboard", Some(&cookie), None).await;
     assert!(by_device.body.contains("data-user=\"hana\""), "{}", by_device.body);
 }
+
+#[tokio::test]
+async fn an_import_form_above_the_pages_limit_is_refused_saying_so_and_writes_nothing() {
+    let (_dir, state) = relay().await;
+    let token = session(&state, "hana").await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    let csrf = csrf_token(&token);
+    let big = "a".repeat(fieldsync_server::dashboard::pages::FORM_LIMIT + 1);
+    let form = format!("csrf={csrf}&dataset=stores&csv={big}");
+    let reply = send(&state, Method::POST, "/dashboard/admin/imports/preview", Some(&cookie), Some(&form)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.body.contains("the file is larger than the page takes (8 MiB)"), "{}", reply.body);
+    assert_eq!(store_count(&state).await, 0);
+}

@@ -220,6 +220,21 @@ async fn refused(state: &AppState, viewer: &Viewer, form: &ImportForm, error: Er
     imports_page(state, viewer, form, outcome, StatusCode::BAD_REQUEST).await
 }
 
+/// The form, or a refusal that says why it could not be read (a file above [`FORM_LIMIT`] most
+/// often), rather than the missing security token an empty form would show.
+fn read_form(form: Result<Form<ImportForm>, FormRejection>) -> Result<ImportForm, DashError> {
+    form.map(|Form(form)| form).map_err(|rejection| {
+        let reason = match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => format!(
+                "the file is larger than the page takes ({} MiB): import it through the API or the command line",
+                FORM_LIMIT / (1024 * 1024)
+            ),
+            _ => format!("the form could not be read: {}", rejection.body_text()),
+        };
+        DashError::Relay(Error::bad_request("invalid-form", reason))
+    })
+}
+
 /// `POST /dashboard/admin/imports/preview`: checks the file and writes nothing.
 pub async fn preview_import(
     State(state): State<AppState>,
@@ -227,7 +242,7 @@ pub async fn preview_import(
     form: Result<Form<ImportForm>, FormRejection>,
 ) -> Result<Response, DashError> {
     Section::Admin.check(&viewer.caller)?;
-    let form = form.map(|Form(form)| form).unwrap_or_default();
+    let form = read_form(form)?;
     viewer.check_form(&form.csrf)?;
     let dataset: Dataset = match form.dataset.parse() {
         Ok(dataset) => dataset,
@@ -251,7 +266,7 @@ pub async fn apply_import(
     form: Result<Form<ImportForm>, FormRejection>,
 ) -> Result<Response, DashError> {
     Section::Admin.check(&viewer.caller)?;
-    let form = form.map(|Form(form)| form).unwrap_or_default();
+    let form = read_form(form)?;
     viewer.check_form(&form.csrf)?;
     let dataset: Dataset = match form.dataset.parse() {
         Ok(dataset) => dataset,
