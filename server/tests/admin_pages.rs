@@ -438,3 +438,19 @@ async fn an_import_form_above_the_pages_limit_is_refused_saying_so_and_writes_no
     assert!(reply.body.contains("the file is larger than the page takes (8 MiB)"), "{}", reply.body);
     assert_eq!(store_count(&state).await, 0);
 }
+
+#[tokio::test]
+async fn editing_an_unknown_store_or_another_kind_of_document_as_a_store_is_not_found() {
+    use fieldsync_server::services::templates::{self, ItemForm, TemplateForm};
+    let (_dir, state) = relay().await;
+    let hq = caller(&state, "hana").await;
+    let item = ItemForm { text: "Shelf full?".into(), weight: 1.0, requires_photo: false };
+    let form = TemplateForm { name: "Shelf".into(), items: vec![item] };
+    let template = templates::create_template_as(state.storage.as_ref(), &hq, &form).await.unwrap();
+    let token = session(&state, "hana").await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    for id in [template.to_string(), fieldsync_core::DocumentId::random().to_string(), "not-an-id".to_owned()] {
+        let reply = send(&state, Method::GET, &format!("/dashboard/admin/stores/{id}"), Some(&cookie), None).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{id}: {}", reply.body);
+    }
+}

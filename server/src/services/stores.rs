@@ -189,6 +189,14 @@ async fn checked(
     })
 }
 
+/// Store `id` of a tenant; another kind of document with that id is not found either.
+async fn read_store(storage: &dyn Storage, tenant_id: i64, id: &DocumentId) -> Result<RetailStore> {
+    documents::read(storage, tenant_id, id).await.map_err(|error| match error {
+        Error::Core(fieldsync_core::Error::WrongKind { .. }) => Error::not_found(format!("store {id}")),
+        other => other,
+    })
+}
+
 /// Creates a store in the caller's tenant (HQ only) after checking every value.
 pub async fn create_store_as(storage: &dyn Storage, caller: &Caller, form: &StoreForm) -> Result<DocumentId> {
     caller.require_hq_person("create a store")?;
@@ -201,7 +209,7 @@ pub async fn create_store_as(storage: &dyn Storage, caller: &Caller, form: &Stor
 pub async fn edit_store_as(storage: &dyn Storage, caller: &Caller, id: &DocumentId, form: &StoreForm) -> Result<bool> {
     caller.require_hq_person("edit a store")?;
     // Not found (and another tenant's store is not found) before any value is judged.
-    let _: RetailStore = documents::read(storage, caller.tenant_id, id).await?;
+    read_store(storage, caller.tenant_id, id).await?;
     let updated = checked(storage, caller.tenant_id, form, Some(id)).await?;
     documents::edit_as_relay(storage, caller.tenant_id, id, |store: &mut RetailStore| {
         let changed = *store != updated;
@@ -214,7 +222,7 @@ pub async fn edit_store_as(storage: &dyn Storage, caller: &Caller, id: &Document
 /// Store `id` of the caller's tenant as HQ edits it (HQ only).
 pub async fn store_as(storage: &dyn Storage, caller: &Caller, id: &DocumentId) -> Result<RetailStore> {
     caller.require_hq_person("edit a store")?;
-    documents::read(storage, caller.tenant_id, id).await
+    read_store(storage, caller.tenant_id, id).await
 }
 
 /// A store list request, parsed from a query string.

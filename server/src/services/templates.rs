@@ -126,10 +126,18 @@ pub async fn list_as(storage: &dyn Storage, caller: &Caller) -> Result<Vec<(Docu
     Ok(templates)
 }
 
+/// Template `id` of a tenant; another kind of document with that id is not found either.
+async fn read_template(storage: &dyn Storage, tenant_id: i64, id: &DocumentId) -> Result<Template> {
+    documents::read(storage, tenant_id, id).await.map_err(|error| match error {
+        Error::Core(fieldsync_core::Error::WrongKind { .. }) => Error::not_found(format!("template {id}")),
+        other => other,
+    })
+}
+
 /// Template `id` of the caller's tenant (HQ only).
 pub async fn template_as(storage: &dyn Storage, caller: &Caller, id: &DocumentId) -> Result<Template> {
     caller.require_hq_person("manage checklist templates")?;
-    documents::read(storage, caller.tenant_id, id).await
+    read_template(storage, caller.tenant_id, id).await
 }
 
 /// Creates a template in the caller's tenant (HQ only), version 1.
@@ -150,6 +158,7 @@ pub async fn edit_template_as(
 ) -> Result<bool> {
     caller.require_hq_person("manage checklist templates")?;
     let (name, items) = checked(form)?;
+    read_template(storage, caller.tenant_id, id).await?;
     documents::edit_as_relay(storage, caller.tenant_id, id, |template: &mut Template| {
         let updated = Template {
             name: name.clone(),
