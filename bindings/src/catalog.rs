@@ -48,6 +48,8 @@ pub struct RetailStore {
     pub id: String,
     /// Display name.
     pub name: String,
+    /// Short code shown beside the name (`N-014`); empty when HQ has not given one.
+    pub code: String,
     /// Street address.
     pub address: String,
     /// The customer account billed for its orders.
@@ -162,6 +164,7 @@ impl RetailStore {
         RetailStore {
             id,
             name: s.name,
+            code: s.code,
             address: s.address,
             customer_id: s.customer_id,
             region: s.region,

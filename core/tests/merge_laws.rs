@@ -742,12 +742,14 @@ impl Model for RetailStore {
     fn base() -> Self {
         RetailStore {
             name: "Corner Market".into(),
+            code: String::new(),
             address: "1 Market Square".into(),
             customer_id: "CUST-1".into(),
             region: "north".into(),
             tier: "B".into(),
             latitude: 52.37,
             longitude: 4.89,
+            geofence_m: 0.0,
             rep: "rep-1".into(),
             supervisor: "sup-1".into(),
             active: true,

@@ -241,6 +241,7 @@ fn score(inspection: &Inspection, pixels: &BTreeMap<String, PhotoPixels>) -> fie
         inspection,
         template: &template(),
         store: STORE,
+        store_geofence_m: 0.0,
         pixels,
         earlier: &[],
         reviews: &fieldsync_core::scoring::NO_REVIEWS,

@@ -367,6 +367,7 @@ fn a_relay_measuring_a_fail_where_the_phone_measured_a_pass_gives_review_not_a_s
         inspection: &inspection,
         template: &template,
         store: Location { latitude: p.shop.latitude, longitude: p.shop.longitude },
+        store_geofence_m: 0.0,
         pixels: &pixels,
         earlier: &[],
         reviews: &fieldsync_core::scoring::NO_REVIEWS,

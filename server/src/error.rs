@@ -50,6 +50,9 @@ pub enum Error {
     /// The request conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
+    /// A CSV import with bad rows: nothing was imported (400 `invalid-import`).
+    #[error("{0}")]
+    InvalidImport(ImportRefusal),
     /// The body is larger than the route accepts.
     #[error("body of {size} bytes exceeds the {limit}-byte limit")]
     TooLarge {
@@ -102,6 +105,27 @@ pub enum Error {
     /// A core rule or document failed.
     #[error(transparent)]
     Core(#[from] fieldsync_core::Error),
+}
+
+/// Why an import was refused: every bad line counted, the first few kept with their reasons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRefusal {
+    /// How many failures the file had.
+    pub count: usize,
+    /// The kept failures by line (0 for the file as a whole): the line and the message, which
+    /// names the line itself.
+    pub lines: Vec<(usize, String)>,
+}
+
+impl std::fmt::Display for ImportRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let messages: Vec<&str> = self.lines.iter().map(|(_, message)| message.as_str()).collect();
+        write!(f, "{} error(s), nothing imported: {}", self.count, messages.join("; "))?;
+        if self.count > self.lines.len() {
+            write!(f, "; and {} more", self.count - self.lines.len())?;
+        }
+        Ok(())
+    }
 }
 
 /// Result alias for the relay.

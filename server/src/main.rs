@@ -194,6 +194,9 @@ enum AdminCommand {
         /// Region (required for rep, supervisor and manager).
         #[arg(long)]
         region: Option<String>,
+        /// The name people see (the username when absent).
+        #[arg(long, default_value = "")]
+        display_name: String,
     },
     /// Set a user's password.
     ResetPassword {
@@ -206,6 +209,33 @@ enum AdminCommand {
         /// The new password.
         #[arg(long)]
         password: String,
+    },
+    /// Enable a disabled user again (they sign in anew).
+    EnableUser {
+        /// Tenant name.
+        #[arg(long)]
+        tenant: String,
+        /// Username.
+        #[arg(long)]
+        username: String,
+    },
+    /// Set a user's role, region and display name.
+    SetUser {
+        /// Tenant name.
+        #[arg(long)]
+        tenant: String,
+        /// Username.
+        #[arg(long)]
+        username: String,
+        /// rep, supervisor, manager or hq.
+        #[arg(long)]
+        role: String,
+        /// Region (required for rep, supervisor and manager).
+        #[arg(long)]
+        region: Option<String>,
+        /// The name people see (the username when empty).
+        #[arg(long, default_value = "")]
+        display_name: String,
     },
     /// Disable a user and revoke all their sessions.
     RevokeUser {
@@ -344,6 +374,7 @@ impl From<Error> for Failure {
     fn from(error: Error) -> Self {
         let code = match &error {
             Error::BadRequest { .. }
+            | Error::InvalidImport(_)
             | Error::NotFound { .. }
             | Error::Conflict(_)
             | Error::Core(fieldsync_core::Error::InvalidInput { .. } | fieldsync_core::Error::InvalidId { .. }) => 2,
@@ -549,11 +580,12 @@ async fn admin(state: &AppState, command: AdminCommand) -> Result<(), Failure> {
                 println!("rebuilt the read model of tenant {name} from {} document(s)", report.documents);
             }
         }
-        AdminCommand::CreateUser { tenant, username, password, role, region } => {
+        AdminCommand::CreateUser { tenant, username, password, role, region, display_name } => {
             let role = accounts::parse_role(&role)?;
             let account = NewAccount {
                 tenant: &tenant,
                 username: &username,
+                display_name: &display_name,
                 password: &password,
                 role,
                 region: region.as_deref(),
@@ -564,6 +596,16 @@ async fn admin(state: &AppState, command: AdminCommand) -> Result<(), Failure> {
         AdminCommand::ResetPassword { tenant, username, password } => {
             accounts::reset_password(storage, cost, &tenant, &username, &password).await?;
             println!("password of {username} in tenant {tenant} changed");
+        }
+        AdminCommand::EnableUser { tenant, username } => {
+            accounts::enable_user(storage, &tenant, &username).await?;
+            println!("user {username} in tenant {tenant} enabled");
+        }
+        AdminCommand::SetUser { tenant, username, role, region, display_name } => {
+            let role = accounts::parse_role(&role)?;
+            let update = accounts::UserUpdate { role, region: region.as_deref(), display_name: &display_name };
+            accounts::update_user(storage, &tenant, &username, update).await?;
+            println!("user {username} in tenant {tenant} is now a {role}");
         }
         AdminCommand::RevokeUser { tenant, username } => {
             accounts::revoke_user(storage, &tenant, &username).await?;

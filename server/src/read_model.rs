@@ -213,6 +213,8 @@ pub struct StoreRow {
     pub store_id: String,
     /// Its name.
     pub name: String,
+    /// Its short code (empty when it has none).
+    pub code: String,
     /// Its address.
     pub address: String,
     /// Its region.
@@ -464,6 +466,7 @@ fn store_projection(id: &DocumentId, store: &RetailStore) -> Projection {
     Projection::Store(StoreRow {
         store_id: id.to_string(),
         name: store.name.clone(),
+        code: store.code.clone(),
         address: store.address.clone(),
         region: store.region.clone(),
         customer_id: store.customer_id.clone(),
@@ -661,6 +664,7 @@ impl Projection {
                     ("rep", Cell::Text(Some(row.rep))),
                     ("supervisor", Cell::Text(Some(row.supervisor))),
                     ("active", Cell::int(i64::from(row.active))),
+                    ("code", Cell::Text(Some(row.code))),
                 ];
                 let key = vec![("store_id", Cell::Text(Some(row.store_id)))];
                 vec![RowChange::Upsert { table: STORE_ROWS.name, key, columns }]

@@ -266,8 +266,14 @@ pub async fn seed_demo(storage: &dyn Storage, cost: PasswordCost) -> Result<Seed
         let user = match storage.find_user_by_username(tenant.id, &username).await? {
             Some(user) => user,
             None => {
-                let account =
-                    NewAccount { tenant: DEMO_TENANT, username: &username, password: &password, role, region };
+                let account = NewAccount {
+                    tenant: DEMO_TENANT,
+                    username: &username,
+                    display_name: "",
+                    password: &password,
+                    role,
+                    region,
+                };
                 accounts::create_user(storage, cost, account).await?
             }
         };
@@ -506,6 +512,8 @@ fn build_stores(rng: &mut StdRng, users: &[User]) -> Vec<RetailStore> {
             let rep = reps.get(i % reps.len().max(1)).map(|u| u.id.clone()).unwrap_or_default();
             stores.push(RetailStore {
                 name: format!("{prefix} {suffix} {}", region.city),
+                // `N-001`: the region's initial and the store's number in it.
+                code: format!("{}-{:03}", region.name.get(..1).unwrap_or("S").to_uppercase(), i + 1),
                 address: format!("{street} {}, {}", rng.random_range(1..=180), region.city),
                 customer_id: format!("C-{customer}"),
                 region: region.name.to_owned(),
@@ -513,6 +521,7 @@ fn build_stores(rng: &mut StdRng, users: &[User]) -> Vec<RetailStore> {
                 // Within about 8 km of the city centre.
                 latitude: region.latitude + rng.random_range(-0.07..0.07),
                 longitude: region.longitude + rng.random_range(-0.11..0.11),
+                geofence_m: 0.0,
                 rep,
                 supervisor: supervisor.clone(),
                 active: true,
@@ -614,6 +623,7 @@ mod tests {
                 id: format!("u{i}"),
                 tenant_id: 1,
                 username,
+                display_name: String::new(),
                 password_hash: String::new(),
                 role,
                 region: region.map(str::to_owned),

@@ -52,7 +52,7 @@ async fn relay() -> Relay {
         ("hana", Role::Hq, None),
         ("sam", Role::Supervisor, Some("south")),
     ] {
-        let account = NewAccount { tenant: "acme", username, password: PASSWORD, role, region };
+        let account = NewAccount { tenant: "acme", username, display_name: "", password: PASSWORD, role, region };
         accounts::create_user(storage, PasswordCost::insecure_for_tests(), account).await.unwrap();
     }
     Relay { _dir: dir, state, tenant }
@@ -668,7 +668,14 @@ async fn a_photo_is_readable_only_through_a_document_in_scope_and_never_across_t
 
     // Another tenant's HQ sees nothing, not even through HEAD.
     accounts::create_tenant(storage, "globex").await.unwrap();
-    let account = NewAccount { tenant: "globex", username: "gina", password: PASSWORD, role: Role::Hq, region: None };
+    let account = NewAccount {
+        tenant: "globex",
+        username: "gina",
+        display_name: "",
+        password: PASSWORD,
+        role: Role::Hq,
+        region: None,
+    };
     accounts::create_user(storage, PasswordCost::insecure_for_tests(), account).await.unwrap();
     let reply = login_reply(&relay, "globex", "gina", PASSWORD).await;
     let gina = reply.json()["token"].as_str().unwrap().to_owned();
@@ -869,12 +876,14 @@ async fn a_document_is_served_as_json_only_inside_the_callers_scope_and_tenant()
     let ravi = storage.find_user_by_username(relay.tenant.id, "ravi").await.unwrap().unwrap();
     let store = fieldsync_core::doc::RetailStore {
         name: "Kiosk am Park".into(),
+        code: String::new(),
         address: "Osterstraße 12, Hamburg".into(),
         customer_id: "C-1".into(),
         region: "north".into(),
         tier: "A".into(),
         latitude: 53.57,
         longitude: 9.95,
+        geofence_m: 0.0,
         rep: ravi.id.clone(),
         supervisor: String::new(),
         active: true,
@@ -903,7 +912,14 @@ async fn a_document_is_served_as_json_only_inside_the_callers_scope_and_tenant()
 
     // Another tenant's HQ: not found either.
     accounts::create_tenant(storage, "globex").await.unwrap();
-    let account = NewAccount { tenant: "globex", username: "gina", password: PASSWORD, role: Role::Hq, region: None };
+    let account = NewAccount {
+        tenant: "globex",
+        username: "gina",
+        display_name: "",
+        password: PASSWORD,
+        role: Role::Hq,
+        region: None,
+    };
     accounts::create_user(storage, PasswordCost::insecure_for_tests(), account).await.unwrap();
     let gina = login_reply(&relay, "globex", "gina", PASSWORD).await.json()["token"].as_str().unwrap().to_owned();
     assert_eq!(call(&relay, Method::GET, &uri, Some(&gina), Vec::new()).await.status, StatusCode::NOT_FOUND);

@@ -123,7 +123,8 @@ async fn relay_with(promotions: BTreeMap<String, Promotion>) -> Relay {
         ("ravi", Role::Rep, Some("north")),
         ("sofia", Role::Supervisor, Some("north")),
     ] {
-        let account = accounts::NewAccount { tenant: "acme", username, password: PASSWORD, role, region };
+        let account =
+            accounts::NewAccount { tenant: "acme", username, display_name: "", password: PASSWORD, role, region };
         let user = accounts::create_user(storage, PasswordCost::insecure_for_tests(), account).await.unwrap();
         ids.insert(username, user.id);
     }
@@ -137,12 +138,14 @@ async fn relay_with(promotions: BTreeMap<String, Promotion>) -> Relay {
     documents::create_as_relay(storage, tenant.id, &catalog).await.unwrap();
     let store = RetailStore {
         name: "Corner Shop".into(),
+        code: String::new(),
         address: "1 Main St".into(),
         customer_id: "C-1".into(),
         region: "north".into(),
         tier: "A".into(),
         latitude: 52.37,
         longitude: 4.89,
+        geofence_m: 0.0,
         rep: ids["ravi"].clone(),
         supervisor: ids["sofia"].clone(),
         active: true,

@@ -49,19 +49,22 @@ async fn seed(state: &AppState) -> Seeded {
         ("nora", Role::Manager, Some("north")),
         ("otto", Role::Manager, Some("south")),
     ] {
-        let account = NewAccount { tenant: "acme", username, password: "correct horse battery", role, region };
+        let account =
+            NewAccount { tenant: "acme", username, display_name: "", password: "correct horse battery", role, region };
         accounts::create_user(storage, PasswordCost::insecure_for_tests(), account).await.unwrap();
     }
     let users: BTreeMap<String, String> =
         storage.list_users(tenant.id).await.unwrap().into_iter().map(|u| (u.username, u.id)).collect();
     let store = RetailStore {
         name: "Corner North".into(),
+        code: String::new(),
         address: "Main St 1".into(),
         customer_id: "C-1".into(),
         region: "north".into(),
         tier: "B".into(),
         latitude: 52.52,
         longitude: 13.4,
+        geofence_m: 0.0,
         rep: users["ravi"].clone(),
         supervisor: String::new(),
         active: true,

@@ -31,7 +31,7 @@ async fn relay() -> (tempfile::TempDir, AppState) {
         ("mia", Role::Manager, Some("north")),
         ("hana", Role::Hq, None),
     ] {
-        let account = NewAccount { tenant: "acme", username, password: PASSWORD, role, region };
+        let account = NewAccount { tenant: "acme", username, display_name: "", password: PASSWORD, role, region };
         accounts::create_user(storage, PasswordCost::insecure_for_tests(), account).await.unwrap();
     }
     (dir, state)
@@ -381,12 +381,14 @@ mod world {
     fn store(name: &str, region: &str, rep: &str, supervisor: &str) -> RetailStore {
         RetailStore {
             name: name.into(),
+            code: if region == "north" { "N-001".into() } else { "S-001".into() },
             address: "Main St 1".into(),
             customer_id: format!("C-{name}"),
             region: region.into(),
             tier: "B".into(),
             latitude: NORTH_LATITUDE,
             longitude: 13.404_954,
+            geofence_m: 0.0,
             rep: rep.into(),
             supervisor: supervisor.into(),
             active: true,
@@ -406,7 +408,7 @@ mod world {
     pub async fn build(state: &AppState) -> World {
         let storage = state.storage.as_ref();
         for (username, role, region) in [("otto", Role::Manager, Some("south")), ("rosa", Role::Rep, Some("south"))] {
-            let account = NewAccount { tenant: "acme", username, password: PASSWORD, role, region };
+            let account = NewAccount { tenant: "acme", username, display_name: "", password: PASSWORD, role, region };
             accounts::create_user(storage, PasswordCost::insecure_for_tests(), account).await.unwrap();
         }
         let tenant_id = storage.find_tenant("acme").await.unwrap().unwrap().id;
@@ -550,6 +552,30 @@ async fn post_decision(state: &AppState, token: &str, order: &fieldsync_core::Do
 
 async fn get(state: &AppState, token: &str, path: &str) -> Reply {
     send(state, Method::GET, path, Some(&format!("{SESSION_COOKIE}={token}")), None).await
+}
+
+#[tokio::test]
+async fn the_order_lines_export_has_one_row_per_line_with_the_store_code_and_honours_the_filters() {
+    let (_dir, state) = relay().await;
+    let _world = world::build(&state).await;
+    let token = session(&state, "hana").await;
+    let all = get(&state, &token, "/dashboard/order-lines.csv?from=").await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    let lines: Vec<&str> = all.body.lines().collect();
+    assert_eq!(
+        lines[0],
+        "order_id,number,store_code,store,rep,sku,product,qty,unit_price,line_total,currency,status,submitted_or_created_at,decided_at"
+    );
+    assert_eq!(lines.len(), 4, "one row per line of the three orders: {}", all.body);
+    assert!(lines.iter().any(|l| l.contains(",N-001,Corner North,ravi,NEW-9,New lemonade,")), "{}", all.body);
+    // The orders page's search, by store code: only the south order's line.
+    let south = get(&state, &token, "/dashboard/order-lines.csv?from=&q=s-001").await;
+    let rows: Vec<&str> = south.body.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1, "{}", south.body);
+    assert!(rows[0].contains(",S-001,Harbour South,rosa,OLD-1,Old cola,"), "{}", south.body);
+    // A supervisor does not see orders, nor their lines.
+    let sofia = session(&state, "sofia").await;
+    assert_eq!(get(&state, &sofia, "/dashboard/order-lines.csv").await.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

@@ -38,7 +38,7 @@ async fn relay() -> Relay {
     for (username, role, region) in
         [("hana", Role::Hq, None), ("ravi", Role::Rep, Some("north")), ("sofia", Role::Supervisor, Some("north"))]
     {
-        let account = NewAccount { tenant: "acme", username, password: PASSWORD, role, region };
+        let account = NewAccount { tenant: "acme", username, display_name: "", password: PASSWORD, role, region };
         accounts::create_user(storage, PasswordCost::insecure_for_tests(), account).await.unwrap();
     }
     let product = |name: &str| Product {
@@ -439,12 +439,14 @@ async fn store(relay: &Relay, customer_id: &str) -> DocumentId {
     let ravi = relay.state.storage.find_user_by_username(relay.tenant.id, "ravi").await.unwrap().unwrap();
     let store = RetailStore {
         name: format!("Shop {customer_id}"),
+        code: String::new(),
         address: "Main St".to_owned(),
         customer_id: customer_id.to_owned(),
         region: "north".to_owned(),
         tier: "A".to_owned(),
         latitude: 52.0,
         longitude: 4.0,
+        geofence_m: 0.0,
         rep: ravi.id.clone(),
         supervisor: ravi.id,
         active: true,

@@ -57,6 +57,7 @@ async fn seed(storage: &dyn Storage) -> (i64, Vec<Written>, [String; 3]) {
     let tenant = storage.create_tenant("acme", "Asia/Shanghai", "CNY", 1).await.unwrap().id;
     let user = |username: &str, role: Role, region: &str| NewUser {
         username: username.into(),
+        display_name: String::new(),
         password_hash: "hash".into(),
         role,
         region: Some(region.into()),
@@ -71,6 +72,7 @@ async fn seed(storage: &dyn Storage) -> (i64, Vec<Written>, [String; 3]) {
         let row = StoreRow {
             store_id: id.to_string(),
             name: name.into(),
+            code: String::new(),
             address: "1 Road".into(),
             region: region.into(),
             customer_id: "c".into(),

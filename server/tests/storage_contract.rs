@@ -84,7 +84,13 @@ async fn tenant(storage: &dyn Storage, name: &str) -> i64 {
 }
 
 fn new_user(username: &str) -> NewUser {
-    NewUser { username: username.into(), password_hash: "hash".into(), role: Role::Rep, region: Some("north".into()) }
+    NewUser {
+        username: username.into(),
+        display_name: String::new(),
+        password_hash: "hash".into(),
+        role: Role::Rep,
+        region: Some("north".into()),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -245,12 +251,14 @@ on_both_backends!(feed_pages_cut_by_any_budget_still_deliver_every_change_of_eve
 async fn feed_pages_cut_by_any_budget_still_deliver_every_change_of_every_document(storage: &dyn Storage) {
     let store = |n: usize| RetailStore {
         name: format!("Shop {n}"),
+        code: String::new(),
         address: "Main St".into(),
         customer_id: format!("C{n}"),
         region: "north".into(),
         tier: "B".into(),
         latitude: 52.0,
         longitude: 4.0,
+        geofence_m: 0.0,
         rep: "rep-a".into(),
         supervisor: "sup".into(),
         active: true,
@@ -539,6 +547,7 @@ async fn a_photo_is_visible_only_through_documents_its_uploader_or_hq_wrote(stor
     let t = tenant(storage, "acme").await;
     let user = |name: &str, role: Role, region: Option<&str>| NewUser {
         username: name.into(),
+        display_name: String::new(),
         password_hash: "hash".into(),
         role,
         region: region.map(str::to_owned),

@@ -62,7 +62,7 @@ impl Relay {
         for (username, role, region) in
             [("hana", Role::Hq, None), ("ravi", Role::Rep, Some("north")), ("mia", Role::Manager, Some("north"))]
         {
-            let account = NewAccount { tenant: "acme", username, password: PASSWORD, role, region };
+            let account = NewAccount { tenant: "acme", username, display_name: "", password: PASSWORD, role, region };
             let user = accounts::create_user(storage, PasswordCost::insecure_for_tests(), account).await.unwrap();
             users.insert(username, user.id);
         }
@@ -77,12 +77,14 @@ impl Relay {
         documents::create_as_relay(storage, tenant.id, &catalog).await.unwrap();
         let store = RetailStore {
             name: "Corner Shop".into(),
+            code: String::new(),
             address: "1 Main St".into(),
             customer_id: "C-1".into(),
             region: "north".into(),
             tier: "A".into(),
             latitude: 52.37,
             longitude: 4.89,
+            geofence_m: 0.0,
             rep: users["ravi"].clone(),
             supervisor: users["mia"].clone(),
             active: true,

@@ -174,7 +174,7 @@ impl Relay {
         use fieldsync_server::services::accounts::{NewAccount, create_user};
         let password = format!("demo-{username}");
         let tenant = fieldsync_server::seed::DEMO_TENANT;
-        let account = NewAccount { tenant, username, password: &password, role, region };
+        let account = NewAccount { tenant, username, display_name: "", password: &password, role, region };
         let user = self
             .block_on(create_user(self.state.storage.as_ref(), PasswordCost::insecure_for_tests(), account))
             .expect("create user");

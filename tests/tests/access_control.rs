@@ -449,7 +449,8 @@ fn other_tenant(relay: &Relay) -> (String, String) {
         if storage.find_tenant("acme").await.unwrap().is_none() {
             accounts::create_tenant(storage, "acme").await.unwrap();
             for (username, role, region) in [("boss", Role::Hq, None), ("rep-x", Role::Rep, Some("north"))] {
-                let account = NewAccount { tenant: "acme", username, password: "acme-password", role, region };
+                let account =
+                    NewAccount { tenant: "acme", username, display_name: "", password: "acme-password", role, region };
                 accounts::create_user(storage, cost, account).await.unwrap();
             }
         }

@@ -262,3 +262,84 @@ fn the_approver_sees_a_phone_order_live_approves_it_in_the_browser_and_the_phone
         assert!(path.exists(), "screenshot {} is missing", path.display());
     }
 }
+
+/// Fails (or skips with `FIELDSYNC_SKIP_BROWSER=1`) when the browser tools are missing; whether
+/// the test should go on.
+fn browser_available() -> bool {
+    let Some(missing) = missing_tools() else { return true };
+    if std::env::var("FIELDSYNC_SKIP_BROWSER").as_deref() == Ok("1") {
+        eprintln!("skipping the browser test (FIELDSYNC_SKIP_BROWSER=1): {missing}");
+        return false;
+    }
+    panic!(
+        "the dashboard browser test cannot run: {missing}. Run scripts/test-browser, or set FIELDSYNC_SKIP_BROWSER=1 to skip it."
+    );
+}
+
+#[test]
+fn hq_creates_a_user_and_a_coded_store_on_the_admin_pages_and_a_csv_with_a_bad_line_writes_nothing() {
+    if !browser_available() {
+        return;
+    }
+    let relay = Relay::start();
+    let artifacts = workspace().join("target/browser-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let hq = relay.login_of("hq-admin");
+    let rep = relay.users(Role::Rep, Some("north"))[0].clone();
+    let mut child = Command::new("node")
+        .arg(workspace().join("tests/browser/admin.mjs"))
+        .arg(&relay.base_url)
+        .env("FS_TENANT", &hq.tenant)
+        .env("FS_HQ_USER", &hq.username)
+        .env("FS_HQ_PASSWORD", &hq.password)
+        .env("FS_REP_USER", &rep)
+        .env("FS_ARTIFACTS", &artifacts)
+        .env("FS_CHROMIUM", chromium())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start node");
+    let from_browser = child.stdout.take().unwrap();
+    let mut done = false;
+    for line in BufReader::new(from_browser).lines().map_while(Result::ok) {
+        println!("browser: {line}");
+        done |= line == "DONE";
+    }
+    let status = child.wait().expect("node exit status");
+    assert!(done && status.success(), "the browser script failed ({status}); see its output above");
+
+    // What the pages did is in the relay: the supervisor exists, the store carries its code.
+    let storage = relay.state.storage.as_ref();
+    let nina = relay.block_on(storage.find_user_by_username(relay.tenant_id(), "nina")).unwrap().expect("nina");
+    assert_eq!(
+        (nina.role, nina.region.as_deref(), nina.display_name.as_str()),
+        (Role::Supervisor, Some("north"), "Nina Nordmann")
+    );
+    let coded = relay
+        .block_on(fieldsync_server::storage::queries::stores_with(
+            storage,
+            relay.tenant_id(),
+            fieldsync_server::storage::queries::StoreKey::Code,
+            "N-900",
+        ))
+        .unwrap();
+    assert_eq!(coded.len(), 1, "one store has the code N-900: {coded:?}");
+    for shot in [
+        "admin-users",
+        "admin-store-new",
+        "admin-store-duplicate",
+        "admin-stores",
+        "stores-search",
+        "admin-import-refused",
+        "admin-import-applied",
+        "admin-refused",
+        "admin-templates",
+        "phone-admin-templates",
+        "phone-admin-users",
+        "phone-admin-stores",
+        "phone-admin-store-new",
+        "phone-admin-imports",
+    ] {
+        assert!(artifacts.join(format!("{shot}.png")).exists(), "screenshot {shot}.png missing");
+    }
+}

@@ -441,12 +441,14 @@ fn the_worked_example_of_the_approval_policy_doc_holds() {
     };
     let store = |tier: &str| RetailStore {
         name: "Shop".into(),
+        code: String::new(),
         address: String::new(),
         customer_id: "C-1".into(),
         region: "north".into(),
         tier: tier.into(),
         latitude: 0.0,
         longitude: 0.0,
+        geofence_m: 0.0,
         rep: "rep".into(),
         supervisor: "sup".into(),
         active: true,

@@ -353,6 +353,23 @@ mod tests {
     }
 
     #[test]
+    fn a_store_written_before_codes_and_geofences_existed_reads_with_empty_ones() {
+        let id = DocumentId::random();
+        let mut coded = sample_store();
+        coded.code = "N-014".into();
+        coded.geofence_m = 80.0;
+        let mut doc = create(&id, ActorId::random(), &coded).unwrap();
+        doc.transact(|tx| {
+            tx.delete(ROOT, "code")?;
+            tx.delete(ROOT, "geofence_m")
+        })
+        .unwrap();
+        let read_back = read::<RetailStore>(&id, &doc).unwrap();
+        assert_eq!((read_back.code.as_str(), read_back.geofence_m), ("", 0.0));
+        assert_eq!(read_back, sample_store());
+    }
+
+    #[test]
     fn a_score_written_before_verdicts_existed_reads_as_review() {
         let id = DocumentId::random();
         let score = InspectionScore {

@@ -11,6 +11,10 @@ use super::{DocKind, DocumentModel, IndexFields};
 pub struct RetailStore {
     /// Display name.
     pub name: String,
+    /// A short code people use beside the name (`N-014`), unique in the tenant; empty in stores
+    /// written before codes existed.
+    #[autosurgeon(missing = "Default::default")]
+    pub code: String,
     /// Street address.
     pub address: String,
     /// The customer account that orders for this store.
@@ -23,6 +27,10 @@ pub struct RetailStore {
     pub latitude: f64,
     /// Longitude in degrees.
     pub longitude: f64,
+    /// The store's own geofence radius in metres; 0 (and stores written before it existed) means
+    /// the scoring's default.
+    #[autosurgeon(missing = "Default::default")]
+    pub geofence_m: f64,
     /// The assigned rep's user id.
     pub rep: String,
     /// The assigned supervisor's user id.
@@ -51,12 +59,14 @@ impl RetailStore {
     pub(crate) fn sample(name: &str) -> RetailStore {
         RetailStore {
             name: name.into(),
+            code: String::new(),
             address: "1 Main St".into(),
             customer_id: "C-1".into(),
             region: "north".into(),
             tier: "B".into(),
             latitude: 52.1,
             longitude: 4.3,
+            geofence_m: 0.0,
             rep: "rep-1".into(),
             supervisor: "sup-1".into(),
             active: true,

@@ -378,6 +378,8 @@ pub fn core_catalog() -> &'static Catalog {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
     use super::*;
 
     #[test]

@@ -54,6 +54,7 @@ impl LocalStore {
             inspection: &inspection,
             template: &template,
             store: Location { latitude: store.latitude, longitude: store.longitude },
+            store_geofence_m: store.geofence_m,
             pixels: &pixels,
             earlier: &earlier,
             reviews: &scoring::NO_REVIEWS,

@@ -315,12 +315,14 @@ mod tests {
     fn store(tier: &str, region: &str, customer: &str) -> RetailStore {
         RetailStore {
             name: "Shop".into(),
+            code: String::new(),
             address: String::new(),
             customer_id: customer.into(),
             region: region.into(),
             tier: tier.into(),
             latitude: 0.0,
             longitude: 0.0,
+            geofence_m: 0.0,
             rep: "rep".into(),
             supervisor: "sup".into(),
             active: true,

@@ -214,12 +214,14 @@ mod tests {
     fn store() -> RetailStore {
         RetailStore {
             name: "Shop".into(),
+            code: String::new(),
             address: String::new(),
             customer_id: "C-1".into(),
             region: "north".into(),
             tier: "B".into(),
             latitude: 0.0,
             longitude: 0.0,
+            geofence_m: 0.0,
             rep: "rep".into(),
             supervisor: "sup".into(),
             active: true,

@@ -110,6 +110,9 @@ pub struct ScoringInput<'a> {
     pub template: &'a Template,
     /// The inspected store's location.
     pub store: Location,
+    /// The store's own geofence radius in metres ([`crate::doc::RetailStore::geofence_m`]): when
+    /// above 0 it is the smallest pass radius instead of the checklist's.
+    pub store_geofence_m: f64,
     /// Per photo SHA-256, what its pixels showed; a photo missing here counts as unreadable.
     pub pixels: &'a BTreeMap<String, PhotoPixels>,
     /// The tenant's photos of other visits (photos of this inspection are ignored).
@@ -122,11 +125,21 @@ pub struct ScoringInput<'a> {
     pub scored_at: i64,
 }
 
+/// The evidence thresholds of one scoring run: the checklist's (or the defaults), with the
+/// store's own geofence radius as the smallest pass radius when it has one.
+pub fn thresholds(input: &ScoringInput<'_>) -> TrustThresholds {
+    let mut thresholds = input.template.trust.unwrap_or_default();
+    if input.store_geofence_m > 0.0 {
+        thresholds.geofence_min_m = input.store_geofence_m;
+    }
+    thresholds
+}
+
 /// Scores an inspection; see the module docs. Deterministic: the same input gives the same
 /// document.
 pub fn score_inspection(input: &ScoringInput<'_>) -> InspectionScore {
     let inspection = input.inspection;
-    let thresholds = input.template.trust.unwrap_or_default();
+    let thresholds = thresholds(input);
     let photos = ordered_photos(inspection, input.template);
     let check_out_at = inspection.check_out.map(|v| v.at);
 
@@ -489,6 +502,7 @@ mod tests {
             inspection,
             template,
             store: Location { latitude: 52.37, longitude: 4.89 },
+            store_geofence_m: 0.0,
             pixels,
             earlier,
             reviews: &NO_REVIEWS,
@@ -573,5 +587,16 @@ mod tests {
         let good = a.photos.iter().find(|p| p.sha256 == "good").unwrap_or_else(|| panic!("good"));
         assert_eq!(good.trust, Trust::Rejected);
         assert!(good.reasons.iter().any(|r| r.starts_with("reused") && r.contains("another store")));
+    }
+
+    #[test]
+    fn a_stores_own_geofence_radius_is_the_smallest_pass_radius_and_zero_keeps_the_checklists() {
+        let (inspection, template, pixels) = fixture();
+        let base = input(&inspection, &template, &pixels, &[]);
+        let default = TrustThresholds::default();
+        assert_eq!(thresholds(&base).geofence_min_m, default.geofence_min_m);
+        let own = ScoringInput { store_geofence_m: 400.0, ..base };
+        assert_eq!(thresholds(&own).geofence_min_m, 400.0);
+        assert_eq!(thresholds(&own).review_within_m, default.review_within_m);
     }
 }

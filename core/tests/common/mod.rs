@@ -65,12 +65,14 @@ pub fn catalog() -> Catalog {
 pub fn shop(name: &str) -> RetailStore {
     RetailStore {
         name: name.into(),
+        code: String::new(),
         address: "1 Market Square".into(),
         customer_id: format!("CUST-{name}"),
         region: "north".into(),
         tier: "B".into(),
         latitude: 52.37,
         longitude: 4.89,
+        geofence_m: 0.0,
         rep: REP.into(),
         supervisor: SUPERVISOR.into(),
         active: true,

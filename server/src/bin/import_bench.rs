@@ -78,12 +78,14 @@ async fn run(rows: usize) -> Result<(), Box<dyn std::error::Error>> {
     for n in 0..STORES {
         let store = RetailStore {
             name: format!("Store {n}"),
+            code: String::new(),
             address: format!("{n} Main St"),
             customer_id: customer(n),
             region: format!("region-{}", n % 5),
             tier: "B".to_owned(),
             latitude: 52.0,
             longitude: 4.0,
+            geofence_m: 0.0,
             rep: "rep".to_owned(),
             supervisor: "supervisor".to_owned(),
             active: true,

@@ -343,7 +343,8 @@ async fn seed(state: &AppState) -> Result<Tenant, BoxError> {
     let locale = Locale::new("Europe/Berlin", "EUR")?;
     let created = accounts::create_tenant_in(storage, TENANT, &locale).await?;
     let user = |username: String, role: Role, region: Option<&'static str>| async move {
-        let account = NewAccount { tenant: TENANT, username: &username, password: PASSWORD, role, region };
+        let account =
+            NewAccount { tenant: TENANT, username: &username, display_name: "", password: PASSWORD, role, region };
         accounts::create_user(storage, cost, account).await.map(|u| u.id)
     };
     let hq = user("hq".into(), Role::Hq, None).await?;
@@ -393,12 +394,14 @@ async fn seed(state: &AppState) -> Result<Tenant, BoxError> {
         let (rep, supervisor) = (in_region(&reps, n / REGIONS.len()), in_region(&supervisors, n / REGIONS.len()));
         let store = RetailStore {
             name: format!("{} Market {n}", ["Corner", "Fresh", "City", "Village", "Harbour"][n % 5]),
+            code: String::new(),
             address: format!("{n} Main Street"),
             customer_id: format!("C-{n:04}"),
             region: region.to_owned(),
             tier: ["A", "B", "C"][n % 3].to_owned(),
             latitude: 52.0 + n as f64 / 1_000.0,
             longitude: 10.0,
+            geofence_m: 0.0,
             rep: rep.clone(),
             supervisor: supervisor.clone(),
             active: true,

@@ -1,4 +1,4 @@
-//! CSV exports of orders and inspections, in the viewer's scope, with the filters of the list
+//! CSV exports of orders (one row per order, or per order line) and inspections, in the viewer's scope, with the filters of the list
 //! pages and the same GPS rule, streamed from the read model a page at a time. Times are RFC 3339 with the tenant's offset (`2026-03-29T09:15:00+02:00`), totals
 //! plain decimals beside a `currency` column. Cells are quoted per RFC 4180, and text that a spreadsheet would run as a formula
 //! (`=`, `+`, `-`, `@`, tab, CR) is prefixed with `'`.
@@ -94,6 +94,7 @@ pub async fn orders(
         "submitted_or_created_at",
         "status",
         "store_id",
+        "store_code",
         "store",
         "rep",
         "lines",
@@ -114,6 +115,7 @@ pub async fn orders(
                     locale.timestamp(row.at),
                     row.status.clone(),
                     row.store_id.clone(),
+                    row.store_code.clone().unwrap_or_default(),
                     row.store_name.clone().unwrap_or_default(),
                     row.rep_name.clone().unwrap_or_else(|| row.rep.clone()),
                     row.line_count.to_string(),
@@ -125,6 +127,75 @@ pub async fn orders(
         }
     });
     Ok(attachment("orders.csv", body))
+}
+
+/// `GET /dashboard/order-lines.csv?…`: one row per order line of the orders the filters of the
+/// orders page cover (every page of them), streamed: the order's number, store (code and name),
+/// rep, the line's SKU, product, quantity, unit price and total, and the order's status and dates.
+pub async fn order_lines(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    query: Result<Query<OrderQuery>, QueryRejection>,
+) -> Result<Response, DashError> {
+    Section::Orders.check(&viewer.caller)?;
+    let query = crate::http::lists::query(query)?;
+    let tenant_id = viewer.caller.tenant_id;
+    let locale = crate::services::accounts::tenant_locale(state.storage.as_ref(), tenant_id).await?;
+    let mut request = query.parse(&viewer.caller.scope(), &locale, EXPORT_PAGE, EXPORT_PAGE)?;
+    request.limit = EXPORT_PAGE;
+    let header = [
+        "order_id",
+        "number",
+        "store_code",
+        "store",
+        "rep",
+        "sku",
+        "product",
+        "qty",
+        "unit_price",
+        "line_total",
+        "currency",
+        "status",
+        "submitted_or_created_at",
+        "decided_at",
+    ];
+    let body = streamed(&header, move |after| {
+        let (state, locale) = (state.clone(), locale.clone());
+        let mut request = request.clone();
+        async move {
+            request.after = after;
+            let storage = state.storage.as_ref();
+            let page = orders::list::page(storage, tenant_id, &request).await?;
+            let ids: Vec<String> = page.rows.iter().map(|row| row.id.clone()).collect();
+            let mut by_order = std::collections::HashMap::<String, Vec<_>>::new();
+            for order_line in orders::list::lines_of(storage, tenant_id, &ids).await? {
+                by_order.entry(order_line.order_id.clone()).or_default().push(order_line);
+            }
+            let mut out = String::new();
+            for row in &page.rows {
+                for order_line in by_order.get(&row.id).into_iter().flatten() {
+                    out.push_str(&line(&[
+                        row.id.clone(),
+                        row.number.clone().unwrap_or_default(),
+                        row.store_code.clone().unwrap_or_default(),
+                        row.store_name.clone().unwrap_or_default(),
+                        row.rep_name.clone().unwrap_or_else(|| row.rep.clone()),
+                        order_line.sku.clone(),
+                        order_line.product_name.clone().unwrap_or_default(),
+                        order_line.qty.to_string(),
+                        cents(order_line.unit_price_cents),
+                        cents(order_line.line_total_cents),
+                        locale.currency().to_owned(),
+                        row.status.clone(),
+                        locale.timestamp(row.at),
+                        row.decided_at.map(|at| locale.timestamp(at)).unwrap_or_default(),
+                    ]));
+                }
+            }
+            Ok((out, page.next))
+        }
+    });
+    Ok(attachment("order-lines.csv", body))
 }
 
 /// `GET /dashboard/inspections.csv?…`: one row per inspection the filters cover, coordinates as
@@ -145,6 +216,7 @@ pub async fn inspections(
         "checked_in_at",
         "status",
         "store_id",
+        "store_code",
         "store",
         "supervisor",
         "latitude",
@@ -171,6 +243,7 @@ pub async fn inspections(
                     locale.timestamp(row.check_in_at),
                     row.status.clone(),
                     row.store_id.clone(),
+                    row.store_code.clone().unwrap_or_default(),
                     row.store_name.clone().unwrap_or_default(),
                     row.supervisor_name.clone().unwrap_or_else(|| row.supervisor.clone()),
                     lat,

@@ -29,6 +29,19 @@ pub fn url_param(text: &str) -> String {
 // the currency are the tenant's (`crate::locale::Locale`).
 pub use crate::format::{age, amount, duration};
 
+/// A store as the dashboard names it: its name (its id when the read model has none) with its
+/// short code beside it, when it has one.
+pub fn store_label(name: Option<&str>, code: Option<&str>, id: &str) -> Markup {
+    let code = code.filter(|code| !code.is_empty());
+    html! { (name.unwrap_or(id)) @if let Some(code) = code { " " span.code { (code) } } }
+}
+
+/// A store as plain text (drop-downs, CSV, titles): `Corner Market (N-014)`, or the name alone
+/// when it has no code.
+pub fn store_text(name: &str, code: &str) -> String {
+    if code.is_empty() { name.to_owned() } else { format!("{name} ({code})") }
+}
+
 const CSS: &str = "
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:#1f2933;background:#f4f6f8}
 header{background:#12355b;color:#fff;padding:10px 24px;display:flex;align-items:center;gap:24px;flex-wrap:wrap}
@@ -60,7 +73,11 @@ dialog form{position:absolute;top:6px;right:6px}.note{color:#52606d;font-size:13
 .decide form{display:flex;flex-direction:column;gap:6px}.decide textarea{font:inherit;width:320px;height:56px;padding:4px 6px;border:1px solid #cbd2d9;border-radius:4px}
 button.danger{background:#8a1c1c;color:#fff;border:0;border-radius:4px;padding:6px 14px;font:inherit;cursor:pointer}
 .notice{padding:8px;border-radius:4px;background:#d3f5e0;color:#135c33}
-.scroll{overflow-x:auto;max-width:100%}.tabs a{font-weight:500}.tabs a.on{font-weight:700;text-decoration:none;color:#1f2933}
+form.admin,details.admin-form form{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:flex-end;background:#fff;padding:12px 16px;border-radius:8px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
+form.admin label,details.admin-form label{display:flex;flex-direction:column;font-size:13px;gap:2px}form.admin label.wide{flex:1 1 100%}
+form.admin textarea{font:12px ui-monospace,monospace;width:100%;box-sizing:border-box}form.admin fieldset{display:flex;flex-wrap:wrap;gap:8px;border:1px solid #cbd2d9;border-radius:4px}
+a.button{display:inline-block;background:#12355b;color:#fff;border-radius:4px;padding:6px 14px;text-decoration:none}
+.scroll{overflow-x:auto;max-width:100%}span.code{font:12px ui-monospace,monospace;background:#e4e7eb;border-radius:3px;padding:0 4px;white-space:nowrap}.tabs a{font-weight:500}.tabs a.on{font-weight:700;text-decoration:none;color:#1f2933}
 form.inline{display:flex;gap:4px;margin:0 0 4px;flex-wrap:wrap}form.inline input[type=text]{width:140px}
 details.history{font-size:12px;color:#52606d}details.history ul{margin:4px 0;padding-left:16px}
 @media (max-width:640px){main{padding:12px}header{padding:8px 12px;gap:6px 12px}header .who{margin-left:0;width:100%}
@@ -72,6 +89,7 @@ table.stack tr{border-bottom:2px solid #cbd2d9}table.stack td{border:0;padding:4
 table.stack td[data-label]::before{content:attr(data-label);display:block;font-size:11px;color:#52606d;text-transform:uppercase}}
 ";
 
+// Reads a chosen file into the text area its input names (data-into) and its name into data-name.
 // Refreshes every element marked data-live-region from a fresh copy of the page when the relay
 // announces a change in the viewer's scope; changes that arrive during a refresh trigger one more.
 const LIVE_JS: &str = "
@@ -92,6 +110,9 @@ const LIVE_JS: &str = "
   es.onopen=function(){state('connected');};
   es.onerror=function(){state('reconnecting');};
   es.addEventListener('change',refresh);
+  document.querySelectorAll('input[type=file][data-into]').forEach(function(input){input.addEventListener('change',function(){
+    var f=input.files&&input.files[0];if(!f)return;var name=document.getElementById(input.dataset.name);if(name)name.value=f.name;
+    f.text().then(function(t){var into=document.getElementById(input.dataset.into);if(into)into.value=t;});});});
   var dlg=document.getElementById('photo-dialog');
   document.querySelectorAll('a.photo').forEach(function(a){a.addEventListener('click',function(ev){
     if(!dlg)return;ev.preventDefault();dlg.querySelector('img').src=a.href;dlg.showModal();});});

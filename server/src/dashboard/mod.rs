@@ -3,7 +3,8 @@
 //!
 //! - [`session`]: login with a relay session kept in an `HttpOnly`, `SameSite=Strict` cookie;
 //!   CSRF tokens on every form.
-//! - [`pages`]: overview, orders, inspections, devices; every page and every call behind it
+//! - [`pages`]: overview, orders, inspections, devices, and HQ's admin pages (users, stores,
+//!   imports); every page and every call behind it
 //!   checks the section ([`Section::allows`]) and reads only through the viewer's scope
 //!   ([`records`]).
 //! - [`decisions`]: approve / reject on an order's page for the approver of the current step,
@@ -39,8 +40,9 @@ use crate::error::Error;
 use crate::services::accounts::Caller;
 use crate::state::AppState;
 
-/// The dashboard's routes, merged into the relay's router by [`crate::http::app`].
-pub fn routes() -> Router<AppState> {
+/// The dashboard's routes, merged into the relay's router by [`crate::http::app`]. Their error
+/// pages (403, 500 and the rest) are shown in the viewer's frame ([`framed_errors`]).
+pub fn routes(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(pages::overview))
         .route(
@@ -50,6 +52,7 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/logout", post(pages::logout).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)))
         .route("/dashboard/orders", get(pages::orders))
         .route("/dashboard/orders.csv", get(csv::orders))
+        .route("/dashboard/order-lines.csv", get(csv::order_lines))
         .route("/dashboard/orders/{id}", get(pages::order))
         .route(
             "/dashboard/orders/{id}/decision",
@@ -109,9 +112,103 @@ pub fn routes() -> Router<AppState> {
             "/dashboard/users/{username}/disable",
             post(revocation::disable_user).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
         )
+        .route(
+            "/dashboard/admin/users",
+            get(pages::admin_users)
+                .post(pages::admin_create_user)
+                .layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
+        .route(
+            "/dashboard/admin/users/{username}",
+            post(pages::user_action_post).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
+        .route(
+            "/dashboard/admin/stores",
+            get(pages::admin_stores)
+                .post(pages::create_store)
+                .layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
+        .route("/dashboard/admin/stores/new", get(pages::new_store))
+        .route(
+            "/dashboard/admin/stores/{id}",
+            get(pages::edit_store).post(pages::save_store).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
+        .route(
+            "/dashboard/admin/templates",
+            get(pages::admin_templates)
+                .post(pages::create_template)
+                .layer(DefaultBodyLimit::max(pages::TEMPLATE_FORM_LIMIT)),
+        )
+        .route("/dashboard/admin/templates/new", get(pages::new_template))
+        .route(
+            "/dashboard/admin/templates/{id}",
+            get(pages::edit_template)
+                .post(pages::save_template)
+                .layer(DefaultBodyLimit::max(pages::TEMPLATE_FORM_LIMIT)),
+        )
+        .route("/dashboard/admin/imports", get(pages::admin_imports))
+        .route(
+            "/dashboard/admin/imports/preview",
+            post(pages::preview_import).layer(DefaultBodyLimit::max(pages::FORM_LIMIT)),
+        )
+        .route(
+            "/dashboard/admin/imports/apply",
+            post(pages::apply_import).layer(DefaultBodyLimit::max(pages::FORM_LIMIT)),
+        )
         .route("/dashboard/orders-per-day.svg", get(svg::orders_per_day))
         .route("/dashboard/events", get(live::events))
         .route("/dashboard/{*rest}", get(pages::not_found))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), framed_errors))
+}
+
+/// What an error page says, left on its response by [`DashError`] for [`framed_errors`] to show
+/// in the viewer's frame.
+#[derive(Debug, Clone)]
+pub struct ErrorPage {
+    /// The heading.
+    pub title: &'static str,
+    /// The one sentence under it: never a relay internal.
+    pub text: String,
+}
+
+/// Middleware: an error page of a signed-in viewer is shown in their frame (their navigation,
+/// name and logout form), so a refused or failed page still leads somewhere. The viewer is looked
+/// up only when a page failed.
+pub async fn framed_errors(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request.headers().clone();
+    let response = next.run(request).await;
+    let Some(error) = response.extensions().get::<ErrorPage>().cloned() else { return response };
+    let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+    parts.headers = headers;
+    let Ok(viewer) =
+        <session::Viewer as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state).await
+    else {
+        return response;
+    };
+    let mut framed = error_page(Some(&viewer), &error);
+    *framed.status_mut() = response.status();
+    framed
+}
+
+/// An error page: in the viewer's frame when there is one, else bare with a link to sign in.
+pub fn error_page(viewer: Option<&session::Viewer>, error: &ErrorPage) -> Response {
+    let body = html::html! {
+        h1 #error-title { (error.title) }
+        p.error #error-text { (error.text) }
+        @if viewer.is_some() {
+            p { a href="/" { "Back to the overview" } }
+        } @else {
+            p { a href="/dashboard/login" { "Sign in" } }
+        }
+    };
+    match viewer {
+        Some(viewer) => pages::frame(viewer, error.title, "", body),
+        None => html::page(error.title, &[], "", None, body),
+    }
 }
 
 /// A part of the dashboard, with the roles that may open it.
@@ -129,6 +226,8 @@ pub enum Section {
     Stores,
     /// Alerts and their triage: everyone on the dashboard, each their own (HQ every one).
     Alerts,
+    /// The admin pages (users, stores, checklist templates, imports): HQ only.
+    Admin,
 }
 
 impl Section {
@@ -139,6 +238,7 @@ impl Section {
                 matches!(role, Role::Hq | Role::Manager | Role::Supervisor)
             }
             Section::Orders | Section::Devices => matches!(role, Role::Hq | Role::Manager),
+            Section::Admin => role == Role::Hq,
         }
     }
 
@@ -154,6 +254,12 @@ impl Section {
             Section::Devices => "devices",
             Section::Stores => "stores",
             Section::Alerts => "alerts",
+            Section::Admin => {
+                return Err(DashError::Forbidden(format!(
+                    "the admin pages are for HQ; a {} cannot open this page",
+                    caller.role
+                )));
+            }
         };
         Err(DashError::Forbidden(format!("{what} are for HQ and managers; a {} cannot open this page", caller.role)))
     }
@@ -208,13 +314,11 @@ impl IntoResponse for DashError {
                 }
             }
         };
-        let body = html::html! {
-            h1 #error-title { (title) }
-            p.error #error-text { (text) }
-            p { a href="/" { "Back to the overview" } }
-        };
-        let mut response = html::page(title, &[], "", None, body);
+        let error = ErrorPage { title, text };
+        let mut response = error_page(None, &error);
         *response.status_mut() = status;
+        // The middleware puts the page in the viewer's frame.
+        response.extensions_mut().insert(error);
         response
     }
 }
@@ -242,5 +346,9 @@ mod tests {
         assert!(Section::Alerts.allows(Role::Supervisor));
         assert!(!Section::Devices.allows(Role::Supervisor));
         assert!(!Section::Orders.allows(Role::Supervisor));
+        assert!(Section::Admin.allows(Role::Hq));
+        for role in [Role::Manager, Role::Supervisor, Role::Rep] {
+            assert!(!Section::Admin.allows(role));
+        }
     }
 }

@@ -65,7 +65,7 @@ impl Names {
         let stores = crate::storage::queries::store_names(state.storage.as_ref(), caller.tenant_id, &reach)
             .await?
             .into_iter()
-            .map(|(id, name, _)| (id, name))
+            .map(|store| (store.id, super::html::store_text(&store.name, &store.code)))
             .collect();
         Ok(Self { users, stores })
     }

@@ -11,6 +11,8 @@
 //!   see [`products_newest_first`]): per store the first order with that SKU and the units
 //!   ordered, counting submitted orders that were not rejected. Rollout reads orders, so it is
 //!   shown to the roles that see orders (HQ and managers).
+//! - The store table can be searched (`?q=`: name, code, address, rep or supervisor) and comes in
+//!   keyset pages of [`STORE_PAGE_ROWS`]; the figures above it cover every store.
 //! - No coordinates are shown here, so no GPS rule applies.
 
 use std::collections::HashMap;
@@ -46,7 +48,15 @@ pub struct StoresQuery {
     pub days: Option<String>,
     /// The product whose rollout to show.
     pub sku: Option<String>,
+    /// Part of a store's name, code, address, rep or supervisor: narrows the store table (the
+    /// figures above it cover every store).
+    pub q: Option<String>,
+    /// Where the store table's page starts.
+    pub after: Option<String>,
 }
+
+/// Stores per page of the store table.
+pub const STORE_PAGE_ROWS: usize = 100;
 
 /// The products of a catalog document, the most recently added first. A product's map object is
 /// created once, when the product is added (later edits change its fields, not the object), and
@@ -135,6 +145,35 @@ pub async fn stores(
     let stores = &covered.stores;
     let reached = stores.iter().filter(|s| reach.contains_key(&s.store_id)).count();
     let share = (reached * 100).checked_div(stores.len()).unwrap_or(0);
+    // The table: the stores the search finds, a keyset page of them in the list's order
+    // (region, name, id).
+    let needle = listing::search_text(query.q.as_deref())?.map(|q| q.to_lowercase());
+    let after = listing::cursor(query.after.as_deref())?;
+    let found: Vec<&queries::StoreVisitRow> = stores
+        .iter()
+        .filter(|s| {
+            needle.as_ref().is_none_or(|needle| {
+                [Some(&s.name), Some(&s.code), Some(&s.address), s.rep_name.as_ref(), s.supervisor_name.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|text| text.to_lowercase().contains(needle))
+            })
+        })
+        .collect();
+    let key = |s: &queries::StoreVisitRow| [s.region.clone(), s.name.clone(), s.store_id.clone()];
+    let start =
+        after.as_ref().map_or(0, |cursor| found.partition_point(|s| key(s).as_slice() <= cursor.ids.as_slice()));
+    let page: Vec<&queries::StoreVisitRow> = found.iter().skip(start).take(STORE_PAGE_ROWS).copied().collect();
+    let next_cursor = (start + page.len() < found.len())
+        .then(|| page.last().map(|s| queries::Cursor { key: 0, ids: key(s).to_vec() }))
+        .flatten();
+    let mut filters: Vec<(&'static str, String)> = vec![("days", days.to_string())];
+    for (name, value) in [("sku", &query.sku), ("q", &query.q)] {
+        if let Some(value) = value.as_ref().filter(|v| !v.trim().is_empty()) {
+            filters.push((name, value.clone()));
+        }
+    }
+    let next = super::pages::next_link("/dashboard/stores", &filters, next_cursor.as_ref());
     let product_name =
         |sku: &str| catalog.as_ref().and_then(|(c, _)| c.products.get(sku)).map_or("", |p| p.name.as_str());
 
@@ -157,6 +196,7 @@ pub async fn stores(
                     }
                 } }
             }
+            label { "Search" input type="search" name="q" id="filter-q" value=[query.q.as_deref()] placeholder="store, code, address, person"; }
             button.primary type="submit" { "Show" }
         }
         h2 { "Coverage, last " (days) " days" }
@@ -181,7 +221,9 @@ pub async fn stores(
         } @else if !sees_orders {
             p.note id="rollout-note" { "Product rollout is read from orders, which HQ and managers see." }
         }
-        h2 { "Stores (" (stores.len()) ")" }
+        h2 #store-count {
+            "Stores (" @if needle.is_some() { (found.len()) " of " } (stores.len()) ")"
+        }
         table id="stores" data-live-region {
             thead { tr {
                 th { "Store" } th { "Region" } th { "Tier" } th { "Rep" } th { "Supervisor" } th { "Last visit" }
@@ -190,11 +232,13 @@ pub async fn stores(
             } }
             tbody {
                 @if stores.is_empty() { tr { td colspan="10" .muted { "No stores in your scope." } } }
-                @for store in stores {
+                @else if found.is_empty() { tr { td colspan="10" .muted { "No stores match." } } }
+                @for store in &page {
                     tr data-store=(store.store_id) {
                         td {
                             @if sees_orders { a href={ "/dashboard/orders?store=" (url_param(&store.store_id)) } { (store.name) } }
                             @else { (store.name) }
+                            @if !store.code.is_empty() { " " span.code { (store.code) } }
                             br; span.muted { (store.address) }
                         }
                         td { (store.region) }
@@ -213,6 +257,9 @@ pub async fn stores(
                     }
                 }
             }
+        }
+        @if let Some(next) = &next {
+            p { a href=(next) id="stores-next" rel="next" { "Next " (STORE_PAGE_ROWS) " stores" } }
         }
     };
     Ok(frame(&viewer, "Stores", "/dashboard/stores", body))

@@ -48,6 +48,7 @@ impl ApiError {
             Error::NotFound { .. } => (StatusCode::NOT_FOUND, "not-found"),
             Error::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Error::InvalidImport(_) => (StatusCode::BAD_REQUEST, "invalid-import"),
             Error::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
             // 507, as WebDAV answers a quota: a 5xx tells the phone to try again later, which
             // succeeds once earlier uploads finish or expire.

@@ -7,7 +7,8 @@
 //! limited to [`IMPORT_BODY_LIMIT`] bytes for master data and [`TABLE_IMPORT_BODY_LIMIT`] for
 //! sales and purchases (413 `too-large` above). Anyone but HQ gets 403. A file with any bad row
 //! writes nothing and answers 400 `invalid-import`, naming the lines; otherwise the answer counts
-//! what was created, updated and left unchanged.
+//! what was created, updated and left unchanged. Each import is recorded in the history the
+//! dashboard's imports page shows ([`imports::runs`]).
 //!
 //! `POST /v1/import/{dataset}/batch` takes the same datasets as JSON rows from an integration
 //! ([`imports::batch`]): an API key with the scope `imports:write`, or HQ. The `Idempotency-Key`
@@ -112,15 +113,9 @@ pub async fn import(
     file.flush().await?;
     drop(file);
 
-    let report = imports::import_file(
-        state.storage.as_ref(),
-        &state.caches,
-        caller.tenant_id,
-        dataset,
-        upload.path(),
-        imports::no_progress(),
-    )
-    .await?;
+    // Recorded in the import history beside the dashboard's runs.
+    let run = imports::runs::RunRequest { dataset, path: upload.path(), file_name: "" };
+    let report = imports::runs::apply_as(state.storage.as_ref(), &state.caches, &caller, run).await?;
     tracing::info!(tenant = %caller.tenant, user = %caller.username, bytes = size, %report, "import done");
     Ok(Json(ImportSummary::from(&report)))
 }

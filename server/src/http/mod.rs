@@ -80,7 +80,7 @@ pub fn app(state: AppState) -> Router {
             "/v1/import/{dataset}/batch",
             post(imports::import_batch).layer(DefaultBodyLimit::max(imports::BATCH_BODY_LIMIT)),
         )
-        .merge(crate::dashboard::routes())
+        .merge(crate::dashboard::routes(&state))
         .route("/v1/inspections/{id}/report", get(inspection_report::report))
         .route("/v1/api-keys", get(api_keys::list).post(api_keys::create).layer(json))
         .route("/v1/api-keys/{id}/revoke", post(api_keys::revoke))

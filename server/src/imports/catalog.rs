@@ -15,7 +15,7 @@ use fieldsync_core::clock::now_ms;
 use fieldsync_core::doc::{Catalog, DocKind, PriceBreak, PriceList, Product};
 
 use super::check::RowCheck;
-use super::{Dataset, ImportReport, Progress, ProgressFn, announcement, everything, invalid, read_records};
+use super::{Dataset, ImportReport, Mode, Progress, ProgressFn, announcement, everything, invalid, read_records};
 use crate::documents;
 use crate::error::{Error, Result};
 use crate::services::Caches;
@@ -55,6 +55,7 @@ pub async fn import_products(
     tenant_id: i64,
     path: &Path,
     progress: ProgressFn,
+    mode: Mode,
 ) -> Result<ImportReport> {
     let (columns, records, mut errors) = read_records(path, PRODUCT_COLUMNS, &progress).await?;
     let mut products: BTreeMap<String, Product> = BTreeMap::new();
@@ -82,6 +83,15 @@ pub async fn import_products(
     }
     if !errors.is_empty() {
         return Err(invalid(errors));
+    }
+    if mode == Mode::Check {
+        return Ok(ImportReport {
+            dataset: Dataset::Products,
+            rows: records.len(),
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+        });
     }
 
     let now = now_ms();
@@ -130,6 +140,7 @@ pub async fn import_prices(
     tenant_id: i64,
     path: &Path,
     progress: ProgressFn,
+    mode: Mode,
 ) -> Result<ImportReport> {
     let (columns, records, mut errors) = read_records(path, PRICE_COLUMNS, &progress).await?;
     let catalog = match tenant_catalog(storage, caches, tenant_id).await {
@@ -178,6 +189,15 @@ pub async fn import_prices(
     }
     if !errors.is_empty() {
         return Err(invalid(errors));
+    }
+    if mode == Mode::Check {
+        return Ok(ImportReport {
+            dataset: Dataset::Prices,
+            rows: records.len(),
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+        });
     }
     let id = match catalog_id(storage, tenant_id).await? {
         Some(id) => id,

@@ -46,9 +46,14 @@ impl Errors {
     }
 
     /// The kept messages, by line.
-    pub fn into_messages(mut self) -> Vec<String> {
+    pub fn into_messages(self) -> Vec<String> {
+        self.into_lines().into_iter().map(|(_, message)| message).collect()
+    }
+
+    /// The kept failures as (line, message), by line.
+    pub fn into_lines(mut self) -> Vec<(usize, String)> {
         self.messages.sort_by_key(|(line, _)| *line);
-        self.messages.into_iter().map(|(_, message)| message).collect()
+        self.messages
     }
 }
 

@@ -27,6 +27,7 @@ pub mod catalog;
 pub mod check;
 pub mod csv;
 pub mod display;
+pub mod runs;
 pub mod sales;
 pub mod stock;
 pub mod stores;
@@ -41,7 +42,7 @@ use fieldsync_core::Role;
 
 use self::check::Errors;
 use self::csv::{Columns, CsvError, CsvReader, Record};
-use crate::error::{Error, Result};
+use crate::error::{Error, ImportRefusal, Result};
 use crate::scope::Scope;
 use crate::services::Caches;
 use crate::services::alerts;
@@ -242,8 +243,50 @@ impl fmt::Display for ImportReport {
     }
 }
 
+/// Whether an import writes, or only checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Validate every row, then write.
+    Apply,
+    /// Validate every row and stop: nothing is written (a preview).
+    Check,
+}
+
+/// Checks the CSV file at `path` exactly as [`import_file`] would before writing, and writes
+/// nothing: the report counts its rows (nothing created or updated), or the refusal is an
+/// [`Error::InvalidImport`] naming the bad lines.
+pub async fn check_file(
+    storage: &dyn Storage,
+    caches: &Caches,
+    tenant_id: i64,
+    dataset: Dataset,
+    path: &Path,
+) -> Result<ImportReport> {
+    run(storage, caches, tenant_id, dataset, path, no_progress(), Mode::Check).await
+}
+
+async fn run(
+    storage: &dyn Storage,
+    caches: &Caches,
+    tenant_id: i64,
+    dataset: Dataset,
+    path: &Path,
+    progress: ProgressFn,
+    mode: Mode,
+) -> Result<ImportReport> {
+    match dataset {
+        Dataset::Stock => stock::import(storage, caches, tenant_id, path, progress, mode).await,
+        Dataset::Stores => stores::import(storage, tenant_id, path, progress, mode).await,
+        Dataset::Products => catalog::import_products(storage, tenant_id, path, progress, mode).await,
+        Dataset::Prices => catalog::import_prices(storage, caches, tenant_id, path, progress, mode).await,
+        Dataset::Sales => sales::import_sales(storage, caches, tenant_id, path, progress, mode).await,
+        Dataset::Purchases => sales::import_purchases(storage, caches, tenant_id, path, progress, mode).await,
+    }
+}
+
 /// Imports the CSV file at `path` (with a header line) into a tenant. Validates every row before
-/// writing anything; a refused import is an [`Error::BadRequest`] with code `invalid-import`.
+/// writing anything; a refused import is an [`Error::InvalidImport`] (400 `invalid-import`)
+/// naming the bad lines.
 pub async fn import_file(
     storage: &dyn Storage,
     caches: &Caches,
@@ -252,14 +295,7 @@ pub async fn import_file(
     path: &Path,
     progress: ProgressFn,
 ) -> Result<ImportReport> {
-    let report = match dataset {
-        Dataset::Stock => stock::import(storage, caches, tenant_id, path, progress).await,
-        Dataset::Stores => stores::import(storage, tenant_id, path, progress).await,
-        Dataset::Products => catalog::import_products(storage, tenant_id, path, progress).await,
-        Dataset::Prices => catalog::import_prices(storage, caches, tenant_id, path, progress).await,
-        Dataset::Sales => sales::import_sales(storage, caches, tenant_id, path, progress).await,
-        Dataset::Purchases => sales::import_purchases(storage, caches, tenant_id, path, progress).await,
-    }?;
+    let report = run(storage, caches, tenant_id, dataset, path, progress, Mode::Apply).await?;
     if report.created + report.updated > 0 && dataset.feeds_alerts() {
         // The evaluation is a persisted job: a CLI import leaves it queued for the relay.
         alerts::queue_evaluation(storage, None, tenant_id, &format!("{dataset} import")).await?;
@@ -287,13 +323,7 @@ fn announcement(report: &ImportReport, at: i64) -> Vec<NewEvent> {
 /// The refusal of a file with bad rows.
 fn invalid(errors: Errors) -> Error {
     let count = errors.count();
-    let messages = errors.into_messages();
-    let mut message = format!("{count} error(s), nothing imported: ");
-    message.push_str(&messages.join("; "));
-    if count > messages.len() {
-        message.push_str(&format!("; and {} more", count - messages.len()));
-    }
-    Error::bad_request("invalid-import", message)
+    Error::InvalidImport(ImportRefusal { count, lines: errors.into_lines() })
 }
 
 /// The refusal of a file that is not CSV, or an I/O failure.

@@ -18,8 +18,8 @@ use super::check::{Errors, RowCheck};
 use super::csv::{Columns, Record};
 use super::stores::stores_by_customer_id;
 use super::{
-    Dataset, ImportReport, MAX_REPORTED_ERRORS, PROGRESS_EVERY_ROWS, Pass, Progress, ProgressFn, announcement, invalid,
-    run_blocking, scan,
+    Dataset, ImportReport, MAX_REPORTED_ERRORS, Mode, PROGRESS_EVERY_ROWS, Pass, Progress, ProgressFn, announcement,
+    invalid, run_blocking, scan,
 };
 use crate::error::{Error, Result};
 use crate::services::Caches;
@@ -213,6 +213,7 @@ pub async fn import_sales(
     tenant_id: i64,
     path: &Path,
     progress: ProgressFn,
+    mode: Mode,
 ) -> Result<ImportReport> {
     let catalog = catalog_or_none(storage, caches, tenant_id).await?;
     let mut customers = Interner::default();
@@ -222,7 +223,7 @@ pub async fn import_sales(
         store_ids.push(store_id.to_string());
     }
     let reader = SalesReader { skus: skus_of(catalog.as_deref()), customers, store_ids };
-    import_rows(storage, tenant_id, path, reader, progress).await
+    import_rows(storage, tenant_id, path, reader, progress, mode).await
 }
 
 /// Imports a `purchases` file.
@@ -232,6 +233,7 @@ pub async fn import_purchases(
     tenant_id: i64,
     path: &Path,
     progress: ProgressFn,
+    mode: Mode,
 ) -> Result<ImportReport> {
     let catalog = catalog_or_none(storage, caches, tenant_id).await?;
     let reader = PurchaseReader {
@@ -239,7 +241,7 @@ pub async fn import_purchases(
         distributors: Interner::default(),
         regions: Interner::default(),
     };
-    import_rows(storage, tenant_id, path, reader, progress).await
+    import_rows(storage, tenant_id, path, reader, progress, mode).await
 }
 
 async fn catalog_or_none(
@@ -261,10 +263,14 @@ async fn import_rows<R: RowReader>(
     path: &Path,
     reader: R,
     progress: ProgressFn,
+    mode: Mode,
 ) -> Result<ImportReport> {
     let file = path.to_path_buf();
     let validating = progress.clone();
     let (reader, rows) = run_blocking(move || validate(&file, reader, &validating)).await?;
+    if mode == Mode::Check {
+        return Ok(ImportReport { dataset: R::DATASET, rows, created: 0, updated: 0, unchanged: 0 });
+    }
 
     let (sender, batches) = mpsc::channel(QUEUED_BATCHES);
     let file = path.to_path_buf();

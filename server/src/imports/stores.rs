@@ -1,5 +1,6 @@
 //! `stores`: retail stores into `store` documents, keyed by customer id. A known customer id
-//! updates its store (every column but `active`); an unknown one creates an active store.
+//! updates its store (every column but `active`, its code and its geofence, which the file does not
+//! carry); an unknown one creates an active store without a code.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -9,7 +10,7 @@ use fieldsync_core::doc::{self, DocKind, RetailStore};
 
 use super::check::RowCheck;
 use super::{
-    Dataset, ImportReport, MAX_EXISTING_DOCS, ProgressFn, announcement, everything, invalid, read_records,
+    Dataset, ImportReport, MAX_EXISTING_DOCS, Mode, ProgressFn, announcement, everything, invalid, read_records,
     report_written,
 };
 use crate::documents;
@@ -21,7 +22,13 @@ pub const COLUMNS: &[&str] =
     &["name", "address", "customer_id", "region", "tier", "latitude", "longitude", "rep", "supervisor"];
 
 /// Imports a `stores` file.
-pub async fn import(storage: &dyn Storage, tenant_id: i64, path: &Path, progress: ProgressFn) -> Result<ImportReport> {
+pub async fn import(
+    storage: &dyn Storage,
+    tenant_id: i64,
+    path: &Path,
+    progress: ProgressFn,
+    mode: Mode,
+) -> Result<ImportReport> {
     let (columns, records, mut errors) = read_records(path, COLUMNS, &progress).await?;
     let mut users: HashMap<String, Option<String>> = HashMap::new();
     let mut stores: Vec<RetailStore> = Vec::with_capacity(records.len());
@@ -69,12 +76,14 @@ pub async fn import(storage: &dyn Storage, tenant_id: i64, path: &Path, progress
             let rep = people.pop().unwrap_or_default();
             stores.push(RetailStore {
                 name,
+                code: String::new(),
                 address,
                 customer_id,
                 region,
                 tier,
                 latitude,
                 longitude,
+                geofence_m: 0.0,
                 rep,
                 supervisor,
                 active: true,
@@ -84,13 +93,27 @@ pub async fn import(storage: &dyn Storage, tenant_id: i64, path: &Path, progress
     if !errors.is_empty() {
         return Err(invalid(errors));
     }
+    if mode == Mode::Check {
+        return Ok(ImportReport {
+            dataset: Dataset::Stores,
+            rows: records.len(),
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+        });
+    }
 
     let existing = stores_by_customer_id(storage, tenant_id).await?;
     let mut report =
         ImportReport { dataset: Dataset::Stores, rows: records.len(), created: 0, updated: 0, unchanged: 0 };
-    // `active` is not in the file: a store HQ closed stays closed.
-    let updated =
-        |store: &RetailStore, imported: &RetailStore| RetailStore { active: store.active, ..imported.clone() };
+    // `active`, the code and the geofence are not in the file: a store HQ closed stays closed, and
+    // keeps the code and geofence given on the admin pages.
+    let updated = |store: &RetailStore, imported: &RetailStore| RetailStore {
+        active: store.active,
+        code: store.code.clone(),
+        geofence_m: store.geofence_m,
+        ..imported.clone()
+    };
     // What the file changes, read first, so the counts are known before anything is written and
     // the last write carries the import's event.
     let mut writes = Vec::new();

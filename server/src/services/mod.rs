@@ -19,5 +19,7 @@ pub mod listing;
 pub mod orders;
 pub mod overview;
 pub mod queue;
+pub mod stores;
+pub mod templates;
 
 pub use caches::Caches;

@@ -38,6 +38,8 @@ pub struct User {
     pub tenant_id: i64,
     /// Login name, unique in the tenant.
     pub username: String,
+    /// The name people see (empty when none was given: show the username).
+    pub display_name: String,
     /// Argon2id hash in PHC string form.
     pub password_hash: String,
     /// Role.
@@ -55,12 +57,25 @@ pub struct User {
 pub struct NewUser {
     /// Login name, already validated.
     pub username: String,
+    /// The name people see, already validated (may be empty).
+    pub display_name: String,
     /// Argon2id hash in PHC string form.
     pub password_hash: String,
     /// Role.
     pub role: Role,
     /// Region, if the role has one.
     pub region: Option<String>,
+}
+
+/// What HQ may change of a user beside the password and whether they are enabled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserChange {
+    /// The new role.
+    pub role: Role,
+    /// The new region (none for HQ).
+    pub region: Option<String>,
+    /// The new display name.
+    pub display_name: String,
 }
 
 /// A device (a phone, or an integration) a user logged in from.
@@ -175,6 +190,14 @@ pub trait AccountStore {
     /// Disables a user and revokes all their sessions, in one transaction; [`Error::NotFound`](crate::error::Error::NotFound) if
     /// there is no such user. Disabling twice keeps the first time.
     async fn disable_user(&self, tenant_id: i64, user_id: &str, now_ms: i64) -> Result<()>;
+
+    /// Enables a disabled user again (their old sessions stay revoked: they sign in anew);
+    /// [`Error::NotFound`](crate::error::Error::NotFound) if there is no such user.
+    async fn enable_user(&self, tenant_id: i64, user_id: &str) -> Result<()>;
+
+    /// Sets a user's role, region and display name, already validated together;
+    /// [`Error::NotFound`](crate::error::Error::NotFound) if there is no such user.
+    async fn update_user(&self, tenant_id: i64, user_id: &str, change: UserChange) -> Result<()>;
 
     /// Registers a device for a user (at login) with a fresh random id.
     async fn register_device(&self, tenant_id: i64, user_id: &str, name: &str, now_ms: i64) -> Result<Device>;

@@ -74,9 +74,34 @@ pub struct ImportBatchRecord {
     pub created_at: i64,
 }
 
-/// API keys and import batches.
+/// One CSV import run from the dashboard, for its history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRun {
+    /// Who ran it (a username).
+    pub actor: String,
+    /// The dataset.
+    pub dataset: String,
+    /// The uploaded file's name, as the browser gave it (may be empty).
+    pub file_name: String,
+    /// Data rows in the file.
+    pub rows: i64,
+    /// `applied` or `refused`.
+    pub outcome: String,
+    /// What came of it: the counts, or why it was refused.
+    pub detail: String,
+    /// When, ms since the Unix epoch.
+    pub at: i64,
+}
+
+/// API keys, import batches and the history of dashboard imports.
 #[async_trait]
 pub trait IntegrationStore {
+    /// Records a dashboard import run.
+    async fn record_import_run(&self, tenant_id: i64, run: ImportRun) -> Result<()>;
+
+    /// The tenant's latest `limit` import runs, newest first.
+    async fn import_runs(&self, tenant_id: i64, limit: u32) -> Result<Vec<ImportRun>>;
+
     /// Stores a new key. A live key of the same name in the tenant is [`crate::Error::Conflict`].
     async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKeyRecord>;
 

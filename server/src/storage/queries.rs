@@ -263,7 +263,7 @@ impl OrderFilter {
 /// A text search of orders.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderSearch {
-    /// Part of a store's name, a rep's username, a SKU or a product name (any case).
+    /// Part of a store's name or code, a rep's username, a SKU or a product name (any case).
     pub text: String,
     /// The order number the text names, when it is shaped like one (the service knows the
     /// shape: `N-000123` for "123"); matched whole.
@@ -328,11 +328,21 @@ impl Search {
         let mut sql = Sql::default();
         sql.with(
             "SELECT \
-             CAST(CASE WHEN EXISTS (SELECT 1 FROM store_rows s WHERE s.tenant_id = ? AND LOWER(s.name) LIKE ? ESCAPE '\\') THEN 1 ELSE 0 END AS BIGINT), \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM store_rows s WHERE s.tenant_id = ? AND (LOWER(s.name) LIKE ? ESCAPE '\\' OR LOWER(s.code) LIKE ? ESCAPE '\\')) THEN 1 ELSE 0 END AS BIGINT), \
              CAST(CASE WHEN EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = ? AND LOWER(u.username) LIKE ? ESCAPE '\\') THEN 1 ELSE 0 END AS BIGINT), \
              CAST((SELECT COUNT(*) FROM (SELECT 1 FROM product_rows p WHERE p.tenant_id = ? \
                 AND (LOWER(p.sku) LIKE ? ESCAPE '\\' OR LOWER(p.name) LIKE ? ESCAPE '\\') LIMIT ?) AS matched) AS BIGINT)",
-            [tenant.clone(), like.clone(), tenant.clone(), like.clone(), tenant, like.clone(), like, Cell::int(FEW_PRODUCTS + 1)],
+            [
+                tenant.clone(),
+                like.clone(),
+                like.clone(),
+                tenant.clone(),
+                like.clone(),
+                tenant,
+                like.clone(),
+                like,
+                Cell::int(FEW_PRODUCTS + 1),
+            ],
         );
         let rows = store.select(sql.select(vec![CellKind::Int; 3])).await?;
         let found = |i: usize| rows.first().and_then(|row| int(&row[i])).unwrap_or(0);
@@ -383,8 +393,9 @@ impl SearchParts {
         if self.stores {
             or(
                 sql,
-                "o.store_id IN (SELECT s2.store_id FROM store_rows s2 WHERE s2.tenant_id = ? AND LOWER(s2.name) LIKE ? ESCAPE '\\')",
-                vec![tenant.clone(), pattern.clone()],
+                "o.store_id IN (SELECT s2.store_id FROM store_rows s2 WHERE s2.tenant_id = ? \
+                 AND (LOWER(s2.name) LIKE ? ESCAPE '\\' OR LOWER(s2.code) LIKE ? ESCAPE '\\'))",
+                vec![tenant.clone(), pattern.clone(), pattern.clone()],
             );
         }
         if self.reps {
@@ -481,6 +492,8 @@ pub struct OrderListRow {
     pub store_id: String,
     /// The store's name.
     pub store_name: Option<String>,
+    /// That store's short code (empty when it has none).
+    pub store_code: Option<String>,
     /// The store's region.
     pub region: Option<String>,
     /// Total after line discounts, in cents.
@@ -500,11 +513,11 @@ pub struct OrderListRow {
 }
 
 const ORDER_COLUMNS: &str = "o.order_id, o.order_number, o.list_status, o.rep, u.username, o.store_id, s.name, o.region, \
-     o.total_cents, o.line_count, o.listed_at, o.decided_at, o.current_approver, a.username, o.finding_count";
+     o.total_cents, o.line_count, o.listed_at, o.decided_at, o.current_approver, a.username, o.finding_count, s.code";
 
 fn order_kinds() -> Vec<CellKind> {
     use CellKind::*;
-    vec![Text, Text, Text, Text, Text, Text, Text, Text, Int, Int, Int, Int, Text, Text, Int]
+    vec![Text, Text, Text, Text, Text, Text, Text, Text, Int, Int, Int, Int, Text, Text, Int, Text]
 }
 
 fn order_row(row: &[Cell]) -> Option<OrderListRow> {
@@ -525,6 +538,7 @@ fn order_row(row: &[Cell]) -> Option<OrderListRow> {
         waiting_on: string(&row[12]).filter(|_| needs_approval),
         waiting_on_name: string(&row[13]).filter(|_| needs_approval),
         finding_count: int(&row[14]),
+        store_code: string(&row[15]),
     })
 }
 
@@ -574,6 +588,57 @@ pub async fn list_orders(
     Ok(Page { rows, next })
 }
 
+/// One line of an order, as the line export shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderLineRow {
+    /// The order's document id.
+    pub order_id: String,
+    /// The product's SKU.
+    pub sku: String,
+    /// The product's name in the catalog, if it is there.
+    pub product_name: Option<String>,
+    /// Units ordered.
+    pub qty: i64,
+    /// Unit price, in cents.
+    pub unit_price_cents: i64,
+    /// Line total after its discount, in cents.
+    pub line_total_cents: i64,
+}
+
+/// The lines of `orders`, by order id and then position. The caller has already scoped the
+/// orders (they come from a page of [`list_orders`]).
+pub async fn lines_of_orders(store: &Store, tenant_id: i64, orders: &[String]) -> Result<Vec<OrderLineRow>> {
+    if orders.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sql = Sql::default();
+    sql.with(
+        "SELECT l.order_id, l.sku, (SELECT MIN(p.name) FROM product_rows p WHERE p.tenant_id = l.tenant_id AND p.sku = l.sku), \
+         l.qty, l.unit_price_cents, l.line_total_cents FROM order_lines l WHERE l.tenant_id = ? AND l.order_id IN (",
+        [Cell::int(tenant_id)],
+    );
+    for (n, order) in orders.iter().enumerate() {
+        sql.with(if n == 0 { "?" } else { ", ?" }, [text(order)]);
+    }
+    sql.push(") ORDER BY l.order_id, l.position, l.line_id");
+    use CellKind::*;
+    Ok(store
+        .select(sql.select(vec![Text, Text, Text, Int, Int, Int]))
+        .await?
+        .iter()
+        .filter_map(|row| {
+            Some(OrderLineRow {
+                order_id: string(&row[0])?,
+                sku: string(&row[1]).unwrap_or_default(),
+                product_name: string(&row[2]),
+                qty: int(&row[3]).unwrap_or(0),
+                unit_price_cents: int(&row[4]).unwrap_or(0),
+                line_total_cents: int(&row[5]).unwrap_or(0),
+            })
+        })
+        .collect())
+}
+
 /// One order waiting on an approver, as the approvals queue shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WaitingRow {
@@ -589,6 +654,8 @@ pub struct WaitingRow {
     pub rep_name: Option<String>,
     /// The store's name.
     pub store_name: Option<String>,
+    /// That store's short code (empty when it has none).
+    pub store_code: Option<String>,
     /// Total after line discounts, in cents.
     pub total_cents: i64,
     /// When it was submitted.
@@ -613,7 +680,7 @@ pub async fn waiting_on(
     let mut sql = Sql::default();
     sql.with(
         "SELECT o.order_id, o.order_number, o.current_step, o.reviewed_submission, u.username, s.name, \
-         o.total_cents, o.listed_at, o.current_due_at FROM order_rows o \
+         o.total_cents, o.listed_at, o.current_due_at, s.code FROM order_rows o \
          LEFT JOIN users u ON u.tenant_id = o.tenant_id AND u.id = o.rep \
          LEFT JOIN store_rows s ON s.tenant_id = o.tenant_id AND s.store_id = o.store_id \
          WHERE o.tenant_id = ?",
@@ -627,7 +694,7 @@ pub async fn waiting_on(
         [Cell::int(i64::from(QUEUE_LIMIT))],
     );
     use CellKind::*;
-    let rows = store.select(sql.select(vec![Text, Text, Int, Int, Text, Text, Int, Int, Int])).await?;
+    let rows = store.select(sql.select(vec![Text, Text, Int, Int, Text, Text, Int, Int, Int, Text])).await?;
     Ok(rows
         .iter()
         .filter_map(|row| {
@@ -641,6 +708,7 @@ pub async fn waiting_on(
                 total_cents: int(&row[6]).unwrap_or(0),
                 at: int(&row[7]).unwrap_or(0),
                 due_at: int(&row[8]),
+                store_code: string(&row[9]),
             })
         })
         .collect())
@@ -1021,7 +1089,7 @@ pub struct InspectionFilter {
     pub from: Option<i64>,
     /// Checked in before this time.
     pub to: Option<i64>,
-    /// Part of the store's name or the supervisor's username.
+    /// Part of the store's name or code, or the supervisor's username.
     pub text: Option<String>,
     /// Scored at least this (whole points, 0–100).
     pub score_min: Option<i64>,
@@ -1079,9 +1147,10 @@ impl InspectionFilter {
             let pattern = contains_pattern(needle);
             // Uncorrelated subqueries (the tenant as a value): each runs once per query.
             sql.with(
-                " AND (i.store_id IN (SELECT s2.store_id FROM store_rows s2 WHERE s2.tenant_id = ? AND LOWER(s2.name) LIKE ? ESCAPE '\\') \
+                " AND (i.store_id IN (SELECT s2.store_id FROM store_rows s2 WHERE s2.tenant_id = ? \
+                 AND (LOWER(s2.name) LIKE ? ESCAPE '\\' OR LOWER(s2.code) LIKE ? ESCAPE '\\')) \
                  OR i.supervisor IN (SELECT u2.id FROM users u2 WHERE u2.tenant_id = ? AND LOWER(u2.username) LIKE ? ESCAPE '\\'))",
-                [Cell::int(tenant_id), text(&pattern), Cell::int(tenant_id), text(&pattern)],
+                [Cell::int(tenant_id), text(&pattern), text(&pattern), Cell::int(tenant_id), text(&pattern)],
             );
         }
     }
@@ -1102,6 +1171,8 @@ pub struct InspectionListRow {
     pub store_id: String,
     /// The store's name.
     pub store_name: Option<String>,
+    /// That store's short code (empty when it has none).
+    pub store_code: Option<String>,
     /// The store's region.
     pub region: Option<String>,
     /// Check-in time.
@@ -1141,7 +1212,7 @@ pub async fn list_inspections(
     sql.with(
         "SELECT i.inspection_id, i.status, i.supervisor, u.username, i.store_id, s.name, i.region, i.check_in_at, \
          i.check_out_at, i.answer_count, i.photo_count, i.score, i.photos_pass, i.photos_review, i.photos_rejected, \
-         i.check_in_latitude, i.check_in_longitude \
+         i.check_in_latitude, i.check_in_longitude, s.code \
          FROM inspection_rows i \
          LEFT JOIN users u ON u.tenant_id = i.tenant_id AND u.id = i.supervisor \
          LEFT JOIN store_rows s ON s.tenant_id = i.tenant_id AND s.store_id = i.store_id \
@@ -1155,7 +1226,8 @@ pub async fn list_inspections(
     }
     sql.with(" ORDER BY i.check_in_at DESC, i.inspection_id DESC LIMIT ?", [Cell::int(i64::from(limit) + 1)]);
     use CellKind::*;
-    let kinds = vec![Text, Text, Text, Text, Text, Text, Text, Int, Int, Int, Int, Real, Int, Int, Int, Real, Real];
+    let kinds =
+        vec![Text, Text, Text, Text, Text, Text, Text, Int, Int, Int, Int, Real, Int, Int, Int, Real, Real, Text];
     let mut rows: Vec<InspectionListRow> = store
         .select(sql.select(kinds))
         .await?
@@ -1179,6 +1251,7 @@ pub async fn list_inspections(
                 photos_rejected: int(&row[14]),
                 latitude: real(&row[15]),
                 longitude: real(&row[16]),
+                store_code: string(&row[17]),
             })
         })
         .collect();
@@ -1250,6 +1323,8 @@ pub struct StoreVisitRow {
     pub store_id: String,
     /// Its name.
     pub name: String,
+    /// Its short code (empty when it has none).
+    pub code: String,
     /// Its region.
     pub region: String,
     /// Its address.
@@ -1282,7 +1357,7 @@ pub async fn store_visits(
     let visit_reach = inner.text;
     let visit_params = inner.params;
     let mut sql = Sql::default();
-    sql.push("SELECT s.store_id, s.name, s.region, s.address, s.tier, ru.username, su.username, ");
+    sql.push("SELECT s.store_id, s.name, s.region, s.address, s.tier, ru.username, su.username, s.code, ");
     sql.with(
         &format!("(SELECT MAX(i.check_in_at) FROM inspection_rows i WHERE i.tenant_id = s.tenant_id AND i.store_id = s.store_id AND i.check_in_at IS NOT NULL{visit_reach}), "),
         visit_params.clone(),
@@ -1307,7 +1382,7 @@ pub async fn store_visits(
     sql.push(" ORDER BY s.region, s.name, s.store_id");
     use CellKind::*;
     Ok(store
-        .select(sql.select(vec![Text, Text, Text, Text, Text, Text, Text, Int, Real, Int]))
+        .select(sql.select(vec![Text, Text, Text, Text, Text, Text, Text, Text, Int, Real, Int]))
         .await?
         .iter()
         .filter_map(|row| {
@@ -1319,29 +1394,201 @@ pub async fn store_visits(
                 tier: string(&row[4]).unwrap_or_default(),
                 rep_name: string(&row[5]),
                 supervisor_name: string(&row[6]),
-                last_visit_at: int(&row[7]),
-                last_score: real(&row[8]),
-                visits_in_period: count(&row[9]),
+                code: string(&row[7]).unwrap_or_default(),
+                last_visit_at: int(&row[8]),
+                last_score: real(&row[9]),
+                visits_in_period: count(&row[10]),
             })
         })
         .collect())
 }
 
-/// Names of the stores `stores` reaches (active or not), by name: (id, name, region).
-pub async fn store_names(store: &Store, tenant_id: i64, stores: &Reach) -> Result<Vec<(String, String, String)>> {
+/// A store as a drop-down offers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreName {
+    /// The store's document id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its short code (empty when it has none).
+    pub code: String,
+    /// Its region.
+    pub region: String,
+}
+
+/// Names of the stores `stores` reaches (active or not), by name, then code.
+pub async fn store_names(store: &Store, tenant_id: i64, stores: &Reach) -> Result<Vec<StoreName>> {
     let mut sql = Sql::default();
-    sql.with("SELECT s.store_id, s.name, s.region FROM store_rows s WHERE s.tenant_id = ?", [Cell::int(tenant_id)]);
+    sql.with(
+        "SELECT s.store_id, s.name, s.code, s.region FROM store_rows s WHERE s.tenant_id = ?",
+        [Cell::int(tenant_id)],
+    );
     reach_condition(&mut sql, stores, &STORE_REACH);
-    sql.push(" ORDER BY s.name, s.region, s.store_id");
+    sql.push(" ORDER BY s.name, s.code, s.region, s.store_id");
     use CellKind::*;
     Ok(store
-        .select(sql.select(vec![Text, Text, Text]))
+        .select(sql.select(vec![Text, Text, Text, Text]))
         .await?
         .iter()
         .filter_map(|row| {
-            Some((string(&row[0])?, string(&row[1]).unwrap_or_default(), string(&row[2]).unwrap_or_default()))
+            Some(StoreName {
+                id: string(&row[0])?,
+                name: string(&row[1]).unwrap_or_default(),
+                code: string(&row[2]).unwrap_or_default(),
+                region: string(&row[3]).unwrap_or_default(),
+            })
         })
         .collect())
+}
+
+/// A column that names one store in the tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKey {
+    /// The short code.
+    Code,
+    /// The customer id.
+    CustomerId,
+}
+
+/// The tenant's stores whose `key` is `value`, as (id, name) (the read model's copy of the
+/// documents).
+pub async fn stores_with(store: &Store, tenant_id: i64, key: StoreKey, value: &str) -> Result<Vec<(String, String)>> {
+    let column = match key {
+        StoreKey::Code => "s.code",
+        StoreKey::CustomerId => "s.customer_id",
+    };
+    let mut sql = Sql::default();
+    sql.with(
+        &format!(
+            "SELECT s.store_id, s.name FROM store_rows s WHERE s.tenant_id = ? AND {column} = ? ORDER BY s.store_id"
+        ),
+        [Cell::int(tenant_id), text(value)],
+    );
+    Ok(store
+        .select(sql.select(vec![CellKind::Text, CellKind::Text]))
+        .await?
+        .iter()
+        .filter_map(|row| Some((string(&row[0])?, string(&row[1]).unwrap_or_default())))
+        .collect())
+}
+
+/// Which stores a store list covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreFilter {
+    /// Which stores the asker may see.
+    pub reach: Reach,
+    /// Part of the name, code, address or customer id (any case).
+    pub text: Option<String>,
+    /// A region.
+    pub region: Option<String>,
+    /// Served (`true`) or closed (`false`) stores only.
+    pub active: Option<bool>,
+}
+
+impl StoreFilter {
+    fn condition(&self, sql: &mut Sql) {
+        reach_condition(sql, &self.reach, &STORE_REACH);
+        if let Some(region) = &self.region {
+            sql.with(" AND s.region = ?", [text(region)]);
+        }
+        if let Some(active) = self.active {
+            sql.with(" AND s.active = ?", [Cell::int(i64::from(active))]);
+        }
+        if let Some(needle) = &self.text {
+            let pattern = contains_pattern(needle);
+            sql.with(
+                " AND (LOWER(s.name) LIKE ? ESCAPE '\\' OR LOWER(s.code) LIKE ? ESCAPE '\\' \
+                 OR LOWER(COALESCE(s.address, '')) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(s.customer_id, '')) LIKE ? ESCAPE '\\')",
+                [text(&pattern), text(&pattern), text(&pattern), text(&pattern)],
+            );
+        }
+    }
+}
+
+/// One store as the store list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreListRow {
+    /// The store's document id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its short code (empty when it has none).
+    pub code: String,
+    /// Its address.
+    pub address: String,
+    /// Its region.
+    pub region: String,
+    /// Its customer tier.
+    pub tier: String,
+    /// The customer it bills to.
+    pub customer_id: String,
+    /// Its rep's username.
+    pub rep_name: Option<String>,
+    /// Its supervisor's username.
+    pub supervisor_name: Option<String>,
+    /// Whether it is served.
+    pub active: bool,
+}
+
+const STORE_ORDER: &str = "s.name, s.code, s.store_id";
+
+/// A keyset page of stores, by name, then code, then id.
+pub async fn list_stores(
+    store: &Store,
+    tenant_id: i64,
+    filter: &StoreFilter,
+    after: Option<&Cursor>,
+    limit: u32,
+) -> Result<Page<StoreListRow>> {
+    let mut sql = Sql::default();
+    sql.with(
+        "SELECT s.store_id, s.name, s.code, s.address, s.region, s.tier, s.customer_id, ru.username, su.username, s.active \
+         FROM store_rows s LEFT JOIN users ru ON ru.tenant_id = s.tenant_id AND ru.id = s.rep \
+         LEFT JOIN users su ON su.tenant_id = s.tenant_id AND su.id = s.supervisor \
+         WHERE s.tenant_id = ?",
+        [Cell::int(tenant_id)],
+    );
+    filter.condition(&mut sql);
+    if let Some(after) = after {
+        let id = |i: usize| Cell::text(after.ids.get(i).cloned().unwrap_or_default());
+        sql.with(&format!(" AND ({STORE_ORDER}) > (?, ?, ?)"), [id(0), id(1), id(2)]);
+    }
+    sql.with(&format!(" ORDER BY {STORE_ORDER} LIMIT ?"), [Cell::int(i64::from(limit) + 1)]);
+    use CellKind::*;
+    let mut rows: Vec<StoreListRow> = store
+        .select(sql.select(vec![Text, Text, Text, Text, Text, Text, Text, Text, Text, Int]))
+        .await?
+        .iter()
+        .filter_map(|row| {
+            Some(StoreListRow {
+                id: string(&row[0])?,
+                name: string(&row[1]).unwrap_or_default(),
+                code: string(&row[2]).unwrap_or_default(),
+                address: string(&row[3]).unwrap_or_default(),
+                region: string(&row[4]).unwrap_or_default(),
+                tier: string(&row[5]).unwrap_or_default(),
+                customer_id: string(&row[6]).unwrap_or_default(),
+                rep_name: string(&row[7]),
+                supervisor_name: string(&row[8]),
+                active: int(&row[9]).unwrap_or(0) != 0,
+            })
+        })
+        .collect();
+    let next = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|last| Cursor { key: 0, ids: vec![last.name.clone(), last.code.clone(), last.id.clone()] })
+    } else {
+        None
+    };
+    Ok(Page { rows, next })
+}
+
+/// How many stores a filter covers.
+pub async fn count_stores(store: &Store, tenant_id: i64, filter: &StoreFilter) -> Result<u64> {
+    let mut sql = Sql::default();
+    sql.with("SELECT COUNT(*) FROM store_rows s WHERE s.tenant_id = ?", [Cell::int(tenant_id)]);
+    filter.condition(&mut sql);
+    Ok(store.select(sql.select(vec![CellKind::Int])).await?.first().map_or(0, |row| count(&row[0])))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1411,6 +1658,8 @@ pub struct AlertListRow {
     pub store_id: Option<String>,
     /// That store's name.
     pub store_name: Option<String>,
+    /// That store's short code (empty when it has none).
+    pub store_code: Option<String>,
     /// The product it is about.
     pub sku: Option<String>,
     /// That product's name.
@@ -1434,7 +1683,7 @@ pub async fn list_alerts(
     let mut sql = Sql::default();
     sql.with(
         "SELECT al.inbox_id, al.alert_id, al.owner, u.username, al.kind, al.title, al.detail, al.store_id, s.name, al.sku, \
-         (SELECT MIN(p.name) FROM product_rows p WHERE p.tenant_id = al.tenant_id AND p.sku = al.sku), al.state, al.raised_at, al.closed_at \
+         (SELECT MIN(p.name) FROM product_rows p WHERE p.tenant_id = al.tenant_id AND p.sku = al.sku), al.state, al.raised_at, al.closed_at, s.code \
          FROM alert_rows al \
          LEFT JOIN users u ON u.tenant_id = al.tenant_id AND u.id = al.owner \
          LEFT JOIN store_rows s ON s.tenant_id = al.tenant_id AND s.store_id = al.store_id \
@@ -1455,7 +1704,7 @@ pub async fn list_alerts(
         [Cell::int(i64::from(limit) + 1)],
     );
     use CellKind::*;
-    let kinds = vec![Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Int, Int];
+    let kinds = vec![Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Int, Int, Text];
     let mut rows: Vec<AlertListRow> = store
         .select(sql.select(kinds))
         .await?
@@ -1476,6 +1725,7 @@ pub async fn list_alerts(
                 state: string(&row[11]).unwrap_or_default(),
                 raised_at: int(&row[12]).unwrap_or(0),
                 closed_at: int(&row[13]),
+                store_code: string(&row[14]),
             })
         })
         .collect();
@@ -1544,7 +1794,7 @@ impl AlertCauseFilter {
     /// triage), filtered.
     fn grouped(&self, sql: &mut Sql, tenant_id: i64) {
         sql.with(
-            "(SELECT g.alert_id, g.kind, g.title, g.detail, g.store_id, s.name AS store_name, g.sku, \
+            "(SELECT g.alert_id, g.kind, g.title, g.detail, g.store_id, s.name AS store_name, s.code AS store_code, g.sku, \
              (SELECT MIN(p.name) FROM product_rows p WHERE p.tenant_id = ? AND p.sku = g.sku) AS product_name, \
              g.state, g.raised_at, g.closed_at, g.recipients, \
              t.acknowledged_by, t.acknowledged_at, t.acknowledged_note, t.snoozed_until, t.snoozed_by, t.assignee \
@@ -1607,9 +1857,9 @@ impl AlertCauseFilter {
             let pattern = contains_pattern(needle);
             sql.with(
                 " AND (LOWER(g.title) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(s.name, '')) LIKE ? ESCAPE '\\' \
-                 OR LOWER(COALESCE(g.sku, '')) LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM product_rows p \
+                 OR LOWER(COALESCE(s.code, '')) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(g.sku, '')) LIKE ? ESCAPE '\\' OR EXISTS (SELECT 1 FROM product_rows p \
                  WHERE p.tenant_id = ? AND p.sku = g.sku AND LOWER(p.name) LIKE ? ESCAPE '\\'))",
-                [text(&pattern), text(&pattern), text(&pattern), Cell::int(tenant_id), text(&pattern)],
+                [text(&pattern), text(&pattern), text(&pattern), text(&pattern), Cell::int(tenant_id), text(&pattern)],
             );
         }
         sql.push(") c");
@@ -1631,6 +1881,8 @@ pub struct AlertCauseRow {
     pub store_id: Option<String>,
     /// That store's name.
     pub store_name: Option<String>,
+    /// That store's short code (empty when it has none).
+    pub store_code: Option<String>,
     /// The product it is about.
     pub sku: Option<String>,
     /// That product's name.
@@ -1671,7 +1923,7 @@ pub async fn list_alert_causes(
     sql.push(
         "SELECT c.alert_id, c.kind, c.title, c.detail, c.store_id, c.store_name, c.sku, c.product_name, c.state, \
          c.raised_at, c.closed_at, c.recipients, c.acknowledged_by, c.acknowledged_at, c.acknowledged_note, \
-         c.snoozed_until, c.snoozed_by, c.assignee FROM ",
+         c.snoozed_until, c.snoozed_by, c.assignee, c.store_code FROM ",
     );
     filter.grouped(&mut sql, tenant_id);
     if let Some(after) = after {
@@ -1680,8 +1932,9 @@ pub async fn list_alert_causes(
     }
     sql.with(&format!(" ORDER BY {CAUSE_ORDER} LIMIT ?"), [Cell::int(i64::from(limit) + 1)]);
     use CellKind::*;
-    let kinds =
-        vec![Text, Text, Text, Text, Text, Text, Text, Text, Text, Int, Int, Int, Text, Int, Text, Int, Text, Text];
+    let kinds = vec![
+        Text, Text, Text, Text, Text, Text, Text, Text, Text, Int, Int, Int, Text, Int, Text, Int, Text, Text, Text,
+    ];
     let mut rows: Vec<AlertCauseRow> = store
         .select(sql.select(kinds))
         .await?
@@ -1706,6 +1959,7 @@ pub async fn list_alert_causes(
                 snoozed_until: int(&row[15]),
                 snoozed_by: string(&row[16]),
                 assignee: string(&row[17]),
+                store_code: string(&row[18]),
             })
         })
         .collect();

@@ -197,7 +197,7 @@ pub const PHOTO_ROWS: Table =
 pub const STORE_ROWS: Table = Table {
     name: "store_rows",
     key: &["store_id"],
-    columns: &["name", "address", "region", "customer_id", "tier", "rep", "supervisor", "active"],
+    columns: &["name", "address", "region", "customer_id", "tier", "rep", "supervisor", "active", "code"],
 };
 
 /// One row per product of a catalog.

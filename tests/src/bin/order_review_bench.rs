@@ -141,12 +141,14 @@ fn order_lines(catalog: &Catalog, tier: &str, n: usize, lines: usize) -> Vec<(St
             let qty = 1 + ((n + j) % 12) as i64;
             let store = RetailStore {
                 name: String::new(),
+                code: String::new(),
                 address: String::new(),
                 customer_id: String::new(),
                 region: "north".into(),
                 tier: tier.into(),
                 latitude: 0.0,
                 longitude: 0.0,
+                geofence_m: 0.0,
                 rep: String::new(),
                 supervisor: String::new(),
                 active: true,
@@ -172,12 +174,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     let catalog = catalog(args.products, now);
     let store = RetailStore {
         name: "Bench Market".into(),
+        code: String::new(),
         address: "1 Bench Street".into(),
         customer_id: "C-1".into(),
         region: "north".into(),
         tier: "B".into(),
         latitude: 53.55,
         longitude: 9.99,
+        geofence_m: 0.0,
         rep: String::new(),
         supervisor: String::new(),
         active: true,
@@ -221,6 +225,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         let account = |username: &'static str, role, region| NewAccount {
             tenant: "bench",
             username,
+            display_name: "",
             password: "bench-password-1",
             role,
             region,

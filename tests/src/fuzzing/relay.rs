@@ -168,7 +168,7 @@ async fn seed() -> Template {
     for (username, role, region) in
         [("hana", Role::Hq, None), ("ravi", Role::Rep, Some(REGION)), ("sofia", Role::Supervisor, Some(REGION))]
     {
-        let account = NewAccount { tenant: TENANT, username, password: PASSWORD, role, region };
+        let account = NewAccount { tenant: TENANT, username, display_name: "", password: PASSWORD, role, region };
         accounts::create_user(storage, PasswordCost::insecure_for_tests(), account).await.expect("user");
     }
     drop(state);
@@ -195,12 +195,14 @@ async fn seed() -> Template {
     documents::create_as_relay(storage, tenant.id, &catalog).await.expect("catalog");
     let store = RetailStore {
         name: "Corner Shop".to_owned(),
+        code: String::new(),
         address: "1 Main St".to_owned(),
         customer_id: "C-1".to_owned(),
         region: REGION.to_owned(),
         tier: "A".to_owned(),
         latitude: 52.0,
         longitude: 4.0,
+        geofence_m: 0.0,
         rep: REP_ID.to_owned(),
         supervisor: sofia.id,
         active: true,

@@ -127,12 +127,14 @@ fn admission() -> Vec<Seed> {
     let unknown_store = Order { store_id: DocumentId::from_bytes([0x99; 16]).to_string(), ..order_value() };
     let store = RetailStore {
         name: "Squat".into(),
+        code: String::new(),
         address: "2 Elm Rd".into(),
         customer_id: "C-2".into(),
         region: relay::REGION.into(),
         tier: "B".into(),
         latitude: 0.0,
         longitude: 0.0,
+        geofence_m: 0.0,
         rep: REP_ID.into(),
         supervisor: REP_ID.into(),
         active: true,

@@ -12,7 +12,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::super::html::{age, url_param};
+use super::super::html::{age, store_label, url_param};
 use super::super::session::Viewer;
 use super::super::{DashError, Section};
 use crate::error::Error;
@@ -155,7 +155,7 @@ fn alert_row(viewer: &Viewer, row: &CauseView, locale: &Locale, now: i64, assign
     };
     html! {
         tr.alert data-key=(c.key) {
-            td data-label="Store" { (c.store_name.clone().unwrap_or_default()) }
+            td data-label="Store" { (store_label(c.store_name.as_deref(), c.store_code.as_deref(), c.store_id.as_deref().unwrap_or(""))) }
             td data-label="Product" { (product) }
             td data-label="Alert" { b { (c.title) } br; span.note { (c.detail) } }
             td data-label="Age" title=(locale.datetime(c.raised_at)) {

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 
-use super::super::html::{duration, url_param};
+use super::super::html::{duration, store_label, url_param};
 use super::super::session::Viewer;
 use super::super::{DashError, Section};
 use crate::error::Error;
@@ -75,7 +75,7 @@ pub fn queue_body(rows: &[WaitingRow], locale: &Locale, csrf: &str, now: i64, re
                             tr class=[late.then_some("overdue")] {
                                 td { input type="checkbox" name="order" value=(format!("{}:{}:{}", row.id, row.step, row.submission)); }
                                 td { a href=(format!("/dashboard/orders/{}", url_param(&row.id))) { (row.number.as_deref().unwrap_or(&row.id)) } }
-                                td { (row.store_name.as_deref().unwrap_or("")) }
+                                td { (store_label(row.store_name.as_deref(), row.store_code.as_deref(), "")) }
                                 td { (row.rep_name.as_deref().unwrap_or("")) }
                                 td.n { (locale.money(row.total_cents)) }
                                 td { (fieldsync_core::rules::approval::display_step(u64::try_from(row.step).unwrap_or(0))) }

@@ -2,30 +2,50 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::response::Response;
 use fieldsync_core::Role;
 use fieldsync_core::clock::now_ms;
 use maud::{Markup, html};
+use serde::Deserialize;
 
 use super::super::html::age;
 use super::super::session::{self, Viewer};
 use super::super::{DashError, Section, revocation};
-use crate::services::accounts;
+use super::orders::{PAGE_ROWS, link, next_link};
+use crate::services::{accounts, listing};
 use crate::state::AppState;
-use crate::storage::queries;
+use crate::storage::queries::{self, Cursor};
 
 use super::*;
 
 // Devices
 
-/// `GET /dashboard/devices`: every user in the viewer's reach (HQ: everyone; a manager: their
+/// The devices page's query: a search over usernames, display names and device names, and the
+/// keyset page of users.
+#[derive(Debug, Default, Deserialize)]
+pub struct DevicesQuery {
+    /// Part of a username, display name or device name.
+    pub q: Option<String>,
+    /// Where the page starts (after this user).
+    pub after: Option<String>,
+}
+
+/// `GET /dashboard/devices?q=&after=`: every user in the viewer's reach (HQ: everyone; a manager: their
 /// region), with each device, its last sync ("never" for a user without a device or a phone
 /// that signed in and never synced),
 /// the documents it still held unsynced at its last sync, and which ones have not synced for
 /// more than four hours or reported unsynced work.
-pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
+pub async fn devices(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    query: Result<Query<DevicesQuery>, QueryRejection>,
+) -> Result<Response, DashError> {
     Section::Devices.check(&viewer.caller)?;
+    let query = crate::http::lists::query(query)?;
+    let needle = listing::search_text(query.q.as_deref())?.map(|q| q.to_lowercase());
+    let after = listing::cursor(query.after.as_deref())?;
     let locale = accounts::tenant_locale(state.storage.as_ref(), viewer.caller.tenant_id).await?;
     let now = now_ms();
     let caller = &viewer.caller;
@@ -36,6 +56,39 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
         .into_iter()
         .filter(|u| caller.role == Role::Hq || (u.region.is_some() && u.region == caller.region))
         .collect();
+    // The search and the page: users by username (as storage lists them), a page after the
+    // cursor's username.
+    let mut matching = Vec::with_capacity(users.len());
+    for user in users {
+        let found = match &needle {
+            None => true,
+            Some(needle) => {
+                user.username.to_lowercase().contains(needle)
+                    || user.display_name.to_lowercase().contains(needle)
+                    || state
+                        .storage
+                        .list_devices(caller.tenant_id, &user.id)
+                        .await?
+                        .iter()
+                        .any(|device| device.name.to_lowercase().contains(needle))
+            }
+        };
+        if found {
+            matching.push(user);
+        }
+    }
+    let total = matching.len();
+    let start = after
+        .as_ref()
+        .and_then(|c| c.ids.first())
+        .map_or(0, |name| matching.partition_point(|user| user.username.as_str() <= name.as_str()));
+    let users: Vec<_> = matching.into_iter().skip(start).take(PAGE_ROWS as usize + 1).collect();
+    let more = users.len() > PAGE_ROWS as usize;
+    let users: Vec<_> = users.into_iter().take(PAGE_ROWS as usize).collect();
+    let next_cursor = more.then(|| users.last().map(|u| Cursor { key: 0, ids: vec![u.username.clone()] })).flatten();
+    let filters: Vec<(&'static str, String)> =
+        query.q.iter().filter(|q| !q.trim().is_empty()).map(|q| ("q", q.clone())).collect();
+    let next = next_link("/dashboard/devices", &filters, next_cursor.as_ref());
     // The newest order the relay holds per rep: what it has seen of their work.
     let reps: Vec<String> = users.iter().filter(|u| u.role == Role::Rep).map(|u| u.id.clone()).collect();
     let last_order: HashMap<String, i64> =
@@ -82,6 +135,14 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
     let hq = caller.role == Role::Hq;
     let body = html! {
         h1 { "Devices" }
+        form.filters method="get" action="/dashboard/devices" #device-filters {
+            label { "Search" input type="search" name="q" id="filter-q" value=[query.q.as_deref()] placeholder="user, name, device"; }
+            button.primary type="submit" { "Filter" }
+        }
+        p.note #device-count {
+            (total) @if total == 1 { " user" } @else { " users" }
+            @if after.is_some() { " · " a href=(link("/dashboard/devices", &filters)) { "Back to the first page" } }
+        }
         p.note {
             "The relay records a device as seen on every authenticated request (at most once a minute), and at every \
              sync how many documents the phone still held that the relay had not accepted (its outbox, and any the \
@@ -145,6 +206,9 @@ pub async fn devices(State(state): State<AppState>, viewer: Viewer) -> Result<Re
                     }
                 }
             }
+        }
+        @if let Some(next) = &next {
+            p { a href=(next) id="devices-next" rel="next" { "Next " (PAGE_ROWS) " users" } }
         }
         h2 { "Devices holding unsynced work" }
         @if holding.is_empty() {

@@ -5,15 +5,16 @@ use fieldsync_core::DocKind;
 use maud::{Markup, html};
 
 use super::super::DashError;
+use super::super::html::store_text;
 use crate::scope::Scope;
 use crate::services::listing;
 use crate::storage::Storage;
 use crate::storage::queries;
 
-/// A store the filter offers: (id, name, region).
-pub type StoreChoice = (String, String, String);
+/// A store the filter offers.
+pub type StoreChoice = queries::StoreName;
 
-/// The stores `scope` may read, by name, for the store filter.
+/// The stores `scope` may read, by name then code, for the store filter.
 pub async fn store_choices(
     storage: &dyn Storage,
     tenant_id: i64,
@@ -33,8 +34,10 @@ pub fn common_filters(query: &CommonQuery<'_>, placeholder: &str, statuses: &[&s
         } }
         label { "Store" select name="store" id="filter-store" {
             option value="" { "any" }
-            @for (id, name, region) in stores {
-                option value=(id) selected[chosen(query.store, id)] { (name) " · " (region) }
+            @for store in stores {
+                option value=(store.id) selected[chosen(query.store, &store.id)] {
+                    (store_text(&store.name, &store.code)) " · " (store.region)
+                }
             }
         } }
         label { "From" input type="date" name="from" id="filter-from" value=[query.from]; }

@@ -6,6 +6,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use maud::html;
 
+use super::super::html::store_label;
 use super::super::session::Viewer;
 use super::super::svg;
 use super::super::{DashError, Section};
@@ -74,7 +75,7 @@ pub async fn inspections(
                 @for row in &page.rows {
                     tr data-id=(row.id) {
                         td { a href={ "/dashboard/inspections/" (row.id) } { (locale.datetime(row.check_in_at)) } }
-                        td { (row.store_name.as_deref().unwrap_or(&row.store_id)) }
+                        td { (store_label(row.store_name.as_deref(), row.store_code.as_deref(), &row.store_id)) }
                         td { (row.supervisor_name.as_deref().unwrap_or(&row.supervisor)) }
                         td { (status_tag(&row.status)) }
                         td.n { (row.answer_count) }

@@ -1,5 +1,6 @@
 //! The dashboard pages: login and logout, overview, orders (with the approve / reject forms of
-//! [`super::decisions`]), the approvals queue with bulk approval, inspections, alerts, devices. The stores page is in [`super::stores`].
+//! [`super::decisions`]), the approvals queue with bulk approval, inspections, alerts, devices, and
+//! HQ's admin pages (users, stores, checklist templates, imports). The stores page is in [`super::stores`].
 //!
 //! Every handler takes a [`Viewer`] (a valid dashboard session of a non-rep), checks its
 //! [`Section`], and reads documents only through [`records`], i.e. the viewer's scope. Pages
@@ -12,6 +13,7 @@ mod api_keys;
 mod approvals;
 mod devices;
 mod filters;
+mod imports;
 mod inspection_list;
 mod inspections;
 mod login;
@@ -20,12 +22,16 @@ mod orders;
 mod out_of_office;
 mod overview;
 mod policy;
+mod store_admin;
+mod template_admin;
+mod users;
 mod webhooks;
 
 pub use alerts::*;
 pub use api_keys::*;
 pub use approvals::*;
 pub use devices::*;
+pub use imports::*;
 pub use inspection_list::*;
 pub use inspections::*;
 pub use login::*;
@@ -34,6 +40,9 @@ pub use orders::*;
 pub use out_of_office::*;
 pub use overview::*;
 pub use policy::*;
+pub use store_admin::*;
+pub use template_admin::*;
+pub use users::*;
 pub use webhooks::*;
 
 use axum::response::Response;
@@ -70,6 +79,12 @@ fn nav(role: Role) -> Vec<NavItem> {
     if Section::Devices.allows(role) {
         items.push(NavItem { href: "/dashboard/devices", label: "Devices" });
     }
+    if Section::Admin.allows(role) {
+        items.push(NavItem { href: "/dashboard/admin/users", label: "Users" });
+        items.push(NavItem { href: "/dashboard/admin/stores", label: "Store admin" });
+        items.push(NavItem { href: "/dashboard/admin/templates", label: "Templates" });
+        items.push(NavItem { href: "/dashboard/admin/imports", label: "Imports" });
+    }
     items
 }
 
@@ -100,20 +115,8 @@ pub async fn not_found(
     use axum::extract::FromRequestParts;
     let mut parts = parts;
     let viewer = Viewer::from_request_parts(&mut parts, &state).await.ok();
-    let path = uri.path().to_owned();
-    let body = html! {
-        h1 #error-title { "Not found" }
-        p.error #error-text { "There is no dashboard page at " code { (path) } "." }
-        @if viewer.is_some() {
-            p { a href="/" { "Back to the overview" } }
-        } @else {
-            p { a href="/dashboard/login" { "Sign in" } }
-        }
-    };
-    let mut response = match &viewer {
-        Some(viewer) => frame(viewer, "Not found", "", body),
-        None => page("Not found", &[], "", None, body),
-    };
+    let error = super::ErrorPage { title: "Not found", text: format!("There is no dashboard page at {}.", uri.path()) };
+    let mut response = super::error_page(viewer.as_ref(), &error);
     *response.status_mut() = axum::http::StatusCode::NOT_FOUND;
     response
 }

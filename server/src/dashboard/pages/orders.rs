@@ -8,7 +8,7 @@ use axum::response::Response;
 use fieldsync_core::doc::{Order, OrderReview, OrderStatus};
 use maud::{Markup, html};
 
-use super::super::html::url_param;
+use super::super::html::{store_label, url_param};
 use super::super::records::Record;
 use super::super::session::Viewer;
 use super::super::{DashError, Section};
@@ -76,7 +76,7 @@ pub fn orders_table(id: &str, rows: &[OrderListRow], locale: &Locale) -> Markup 
                     tr data-id=(row.id) {
                         td { a href={ "/dashboard/orders/" (row.id) } { (row.number.as_deref().unwrap_or("not reviewed yet")) } }
                         td { (locale.datetime(row.at)) }
-                        td { (row.store_name.as_deref().unwrap_or(&row.store_id)) }
+                        td { (store_label(row.store_name.as_deref(), row.store_code.as_deref(), &row.store_id)) }
                         td { (row.rep_name.as_deref().unwrap_or(&row.rep)) }
                         td { (status_tag(&row.status)) }
                         td { (row.waiting_on_name.as_deref().or(row.waiting_on.as_deref()).unwrap_or("")) }
@@ -171,6 +171,7 @@ pub async fn orders(
             } }
             button.primary type="submit" { "Filter" }
             a href=(csv) id="orders-csv" { "Export CSV" }
+            a href=(link("/dashboard/order-lines.csv", &filters)) id="order-lines-csv" { "Export lines (CSV)" }
         }
         p.note id="orders-summary" {
             (totals.count) " orders, " (locale.money(totals.total_cents)) " in total"

@@ -6,7 +6,7 @@ use axum::response::Response;
 use fieldsync_core::clock::now_ms;
 use maud::{Markup, html};
 
-use super::super::html::duration;
+use super::super::html::{duration, store_label};
 use super::super::session::Viewer;
 use super::super::svg;
 use super::super::{DashError, Section};
@@ -82,7 +82,7 @@ pub async fn overview_at(state: &AppState, viewer: &Viewer, now: i64) -> Result<
                         tr data-key=(alert.key) {
                             td { (locale.datetime(alert.raised_at)) }
                             td { (alert.title) }
-                            td { (alert.store_name.as_deref().or(alert.store_id.as_deref()).unwrap_or("")) }
+                            td { (store_label(alert.store_name.as_deref(), alert.store_code.as_deref(), alert.store_id.as_deref().unwrap_or(""))) }
                             td { (alert.detail) }
                         }
                     }

@@ -30,11 +30,15 @@ use crate::error::{Error, Result};
 use crate::locale::Locale;
 use crate::storage::{NewSession, NewUser, Storage, Tenant, User};
 
+mod admin;
 mod api_keys;
 mod caller;
 mod revocation;
 
 pub use crate::storage::LoginFailureStore;
+pub use admin::{
+    UserUpdate, create_user_as, enable_user, enable_user_as, reset_password_as, update_user, update_user_as,
+};
 pub use api_keys::{
     CreatedKey, KEY_PREFIX, KEY_SCOPES, KeyGrant, KeyLimiter, KeyScope, authenticate_key, create_api_key, is_api_key,
     list_api_keys, parse_scopes, revoke_api_key, scopes_of, validate_key_name,
@@ -83,6 +87,18 @@ pub fn validate_username(username: &str) -> Result<()> {
 /// Checks a region name: 1 to 64 of `a-z 0-9 - _ .`, starting with a letter or digit.
 pub fn validate_region(region: &str) -> Result<()> {
     validate_name("region", region, 64)
+}
+
+/// Checks a display name: at most 100 characters, no control characters (empty is allowed: the
+/// username is shown).
+pub fn validate_display_name(name: &str) -> Result<()> {
+    if name.trim().chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(Error::bad_request(
+            "invalid-input",
+            format!("invalid display name {name:?}: at most 100 characters without control characters"),
+        ));
+    }
+    Ok(())
 }
 
 /// Checks a new password: at least 8 characters, at most 256 bytes, no control characters.
@@ -616,6 +632,8 @@ pub struct NewAccount<'a> {
     pub tenant: &'a str,
     /// Username.
     pub username: &'a str,
+    /// The name people see (may be empty: the username is shown).
+    pub display_name: &'a str,
     /// Password in clear; hashed before it is stored.
     pub password: &'a str,
     /// Role.
@@ -627,6 +645,7 @@ pub struct NewAccount<'a> {
 /// Creates a user after validating every value; the password is stored argon2id-hashed.
 pub async fn create_user(storage: &dyn Storage, cost: PasswordCost, account: NewAccount<'_>) -> Result<User> {
     validate_username(account.username)?;
+    validate_display_name(account.display_name)?;
     validate_password(account.password)?;
     validate_role_region(account.role, account.region)?;
     let tenant = tenant_named(storage, account.tenant).await?;
@@ -634,6 +653,7 @@ pub async fn create_user(storage: &dyn Storage, cost: PasswordCost, account: New
     let password_hash = blocking(move || hash_password(&password, cost)).await?;
     let user = NewUser {
         username: account.username.to_owned(),
+        display_name: account.display_name.trim().to_owned(),
         password_hash,
         role: account.role,
         region: account.region.map(str::to_owned),

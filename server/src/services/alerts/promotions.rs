@@ -105,12 +105,14 @@ mod tests {
     fn store(name: &str, region: &str, active: bool) -> RetailStore {
         RetailStore {
             name: name.into(),
+            code: String::new(),
             address: String::new(),
             customer_id: format!("C-{name}"),
             region: region.into(),
             tier: "A".into(),
             latitude: 0.0,
             longitude: 0.0,
+            geofence_m: 0.0,
             rep: "rep".into(),
             supervisor: "sup".into(),
             active,

@@ -58,6 +58,7 @@ mod tests {
             id: id.into(),
             tenant_id: 1,
             username: id.into(),
+            display_name: String::new(),
             password_hash: String::new(),
             role,
             region: region.map(str::to_owned),
@@ -82,12 +83,14 @@ mod tests {
     fn store(region: &str, rep: &str, supervisor: &str) -> RetailStore {
         RetailStore {
             name: "Shop".into(),
+            code: String::new(),
             address: String::new(),
             customer_id: "C".into(),
             region: region.into(),
             tier: "A".into(),
             latitude: 0.0,
             longitude: 0.0,
+            geofence_m: 0.0,
             rep: rep.into(),
             supervisor: supervisor.into(),
             active: true,

@@ -216,6 +216,7 @@ async fn score_with(
             inspection: &inspection,
             template: &template,
             store: Location { latitude: store.latitude, longitude: store.longitude },
+            store_geofence_m: store.geofence_m,
             pixels: &pixels,
             earlier: &earlier,
             reviews: &reviews,

@@ -10,7 +10,9 @@ use crate::scope::Scope;
 use crate::services::listing;
 use crate::services::orders::number;
 use crate::storage::Storage;
-use crate::storage::queries::{self, Cursor, OrderFilter, OrderListRow, OrderSearch, OrderSort, OrderTotals, Page};
+use crate::storage::queries::{
+    self, Cursor, OrderFilter, OrderLineRow, OrderListRow, OrderSearch, OrderSort, OrderTotals, Page,
+};
 
 /// Every status an order can have in a list.
 pub const STATUSES: [&str; 5] = ["draft", "submitted", "needs-approval", "approved", "rejected"];
@@ -113,6 +115,12 @@ impl OrderQuery {
 /// One page of the orders a request asks for.
 pub async fn page(storage: &dyn Storage, tenant_id: i64, request: &OrderRequest) -> Result<Page<OrderListRow>> {
     queries::list_orders(storage, tenant_id, &request.filter, request.sort, request.after.as_ref(), request.limit).await
+}
+
+/// The lines of `orders` (a page's orders, which the caller's request already scoped), by order
+/// and then as the order lists them, each with its product's name.
+pub async fn lines_of(storage: &dyn Storage, tenant_id: i64, orders: &[String]) -> Result<Vec<OrderLineRow>> {
+    queries::lines_of_orders(storage, tenant_id, orders).await
 }
 
 /// Count and value of every order a request's filter covers (all pages).

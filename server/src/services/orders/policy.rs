@@ -385,12 +385,14 @@ pub fn re_route(catalog: &Catalog, draft: &ApprovalPolicy, orders: &[OrderToRout
     for order in orders {
         let store = RetailStore {
             name: String::new(),
+            code: String::new(),
             address: String::new(),
             customer_id: order.customer_id.clone(),
             region: order.region.clone(),
             tier: order.tier.clone(),
             latitude: 0.0,
             longitude: 0.0,
+            geofence_m: 0.0,
             rep: String::new(),
             supervisor: String::new(),
             active: true,

@@ -6,9 +6,10 @@ use tokio_postgres::Row;
 
 use super::{PostgresStorage, is_unique_violation};
 use crate::error::{Error, Result};
-use crate::storage::{AccountStore, Device, NewSession, NewUser, SessionRecord, Tenant, User, random_id};
+use crate::storage::{AccountStore, Device, NewSession, NewUser, SessionRecord, Tenant, User, UserChange, random_id};
 
-const USER_COLUMNS: &str = "id, tenant_id, username, password_hash, role, region, disabled_at, created_at";
+const USER_COLUMNS: &str =
+    "id, tenant_id, username, password_hash, role, region, disabled_at, created_at, display_name";
 const TENANT_SELECT: &str = "SELECT id, name, time_zone, currency, created_at FROM tenants";
 const DEVICE_COLUMNS: &str =
     "id, tenant_id, user_id, name, created_at, last_seen_at, revoked_at, unsynced_docs, unsynced_at";
@@ -28,6 +29,7 @@ fn user_from(row: &Row) -> Result<User> {
         region: row.try_get(5)?,
         disabled_at: row.try_get(6)?,
         created_at: row.try_get(7)?,
+        display_name: row.try_get(8)?,
     })
 }
 
@@ -166,9 +168,18 @@ impl AccountStore for PostgresStorage {
         let client = self.client().await?;
         let inserted = client
             .execute(
-                "INSERT INTO users (id, tenant_id, username, password_hash, role, region, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[&id, &tenant_id, &user.username, &user.password_hash, &user.role.as_str(), &user.region, &now_ms],
+                "INSERT INTO users (id, tenant_id, username, password_hash, role, region, created_at, display_name)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &id,
+                    &tenant_id,
+                    &user.username,
+                    &user.password_hash,
+                    &user.role.as_str(),
+                    &user.region,
+                    &now_ms,
+                    &user.display_name,
+                ],
             )
             .await;
         match inserted {
@@ -176,6 +187,7 @@ impl AccountStore for PostgresStorage {
                 id,
                 tenant_id,
                 username: user.username,
+                display_name: user.display_name,
                 password_hash: user.password_hash,
                 role: user.role,
                 region: user.region,
@@ -220,6 +232,33 @@ impl AccountStore for PostgresStorage {
 
     async fn disable_user(&self, tenant_id: i64, user_id: &str, now_ms: i64) -> Result<()> {
         self.retire("users", "user_id", "user", tenant_id, user_id, now_ms).await
+    }
+
+    async fn enable_user(&self, tenant_id: i64, user_id: &str) -> Result<()> {
+        let found = self
+            .client()
+            .await?
+            .execute("UPDATE users SET disabled_at = NULL WHERE tenant_id = $1 AND id = $2", &[&tenant_id, &user_id])
+            .await?;
+        if found == 0 {
+            return Err(Error::not_found(format!("user {user_id}")));
+        }
+        Ok(())
+    }
+
+    async fn update_user(&self, tenant_id: i64, user_id: &str, change: UserChange) -> Result<()> {
+        let found = self
+            .client()
+            .await?
+            .execute(
+                "UPDATE users SET role = $3, region = $4, display_name = $5 WHERE tenant_id = $1 AND id = $2",
+                &[&tenant_id, &user_id, &change.role.as_str(), &change.region, &change.display_name],
+            )
+            .await?;
+        if found == 0 {
+            return Err(Error::not_found(format!("user {user_id}")));
+        }
+        Ok(())
     }
 
     async fn register_device(&self, tenant_id: i64, user_id: &str, name: &str, now_ms: i64) -> Result<Device> {

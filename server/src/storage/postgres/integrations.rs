@@ -6,7 +6,7 @@ use tokio_postgres::Row;
 
 use super::{PostgresStorage, is_unique_violation};
 use crate::error::{Error, Result};
-use crate::storage::{ApiKeyRecord, ImportBatchRecord, IntegrationStore, NewApiKey};
+use crate::storage::{ApiKeyRecord, ImportBatchRecord, ImportRun, IntegrationStore, NewApiKey};
 
 const KEY_COLUMNS: &str =
     "id, tenant_id, name, prefix, scopes, created_by, created_at, revoked_at, last_used_at, use_count";
@@ -43,6 +43,43 @@ const BATCH_SELECT: &str = "SELECT tenant_id, idempotency_key, dataset, body_sha
 
 #[async_trait]
 impl IntegrationStore for PostgresStorage {
+    async fn record_import_run(&self, tenant_id: i64, run: ImportRun) -> Result<()> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO import_runs (tenant_id, actor, dataset, file_name, row_count, outcome, detail, at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[&tenant_id, &run.actor, &run.dataset, &run.file_name, &run.rows, &run.outcome, &run.detail, &run.at],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn import_runs(&self, tenant_id: i64, limit: u32) -> Result<Vec<ImportRun>> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT actor, dataset, file_name, row_count, outcome, detail, at FROM import_runs
+                 WHERE tenant_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+                &[&tenant_id, &i64::from(limit)],
+            )
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ImportRun {
+                    actor: row.try_get(0)?,
+                    dataset: row.try_get(1)?,
+                    file_name: row.try_get(2)?,
+                    rows: row.try_get(3)?,
+                    outcome: row.try_get(4)?,
+                    detail: row.try_get(5)?,
+                    at: row.try_get(6)?,
+                })
+            })
+            .collect()
+    }
+
     async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKeyRecord> {
         let client = self.client().await?;
         let inserted = client

@@ -7,9 +7,10 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
 
 use super::SqliteStorage;
 use crate::error::{Error, Result};
-use crate::storage::{AccountStore, Device, NewSession, NewUser, SessionRecord, Tenant, User, random_id};
+use crate::storage::{AccountStore, Device, NewSession, NewUser, SessionRecord, Tenant, User, UserChange, random_id};
 
-const USER_COLUMNS: &str = "id, tenant_id, username, password_hash, role, region, disabled_at, created_at";
+const USER_COLUMNS: &str =
+    "id, tenant_id, username, password_hash, role, region, disabled_at, created_at, display_name";
 const TENANT_SELECT: &str = "SELECT id, name, time_zone, currency, created_at FROM tenants";
 const DEVICE_COLUMNS: &str =
     "id, tenant_id, user_id, name, created_at, last_seen_at, revoked_at, unsynced_docs, unsynced_at";
@@ -29,6 +30,7 @@ fn user_from(row: &Row<'_>) -> rusqlite::Result<User> {
         region: row.get(5)?,
         disabled_at: row.get(6)?,
         created_at: row.get(7)?,
+        display_name: row.get(8)?,
     })
 }
 
@@ -124,15 +126,25 @@ impl AccountStore for SqliteStorage {
         self.write(move |conn| {
             let id = random_id();
             let inserted = conn.execute(
-                "INSERT INTO users (id, tenant_id, username, password_hash, role, region, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![id, tenant_id, user.username, user.password_hash, user.role.as_str(), user.region, now_ms],
+                "INSERT INTO users (id, tenant_id, username, password_hash, role, region, created_at, display_name)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    id,
+                    tenant_id,
+                    user.username,
+                    user.password_hash,
+                    user.role.as_str(),
+                    user.region,
+                    now_ms,
+                    user.display_name
+                ],
             );
             match inserted {
                 Ok(_) => Ok(User {
                     id,
                     tenant_id,
                     username: user.username,
+                    display_name: user.display_name,
                     password_hash: user.password_hash,
                     role: user.role,
                     region: user.region,
@@ -199,6 +211,36 @@ impl AccountStore for SqliteStorage {
                 params![tenant_id, user_id, now_ms],
             )?;
             tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn enable_user(&self, tenant_id: i64, user_id: &str) -> Result<()> {
+        let user_id = user_id.to_owned();
+        self.write(move |conn| {
+            let found = conn.execute(
+                "UPDATE users SET disabled_at = NULL WHERE tenant_id = ?1 AND id = ?2",
+                params![tenant_id, user_id],
+            )?;
+            if found == 0 {
+                return Err(Error::not_found(format!("user {user_id}")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update_user(&self, tenant_id: i64, user_id: &str, change: UserChange) -> Result<()> {
+        let user_id = user_id.to_owned();
+        self.write(move |conn| {
+            let found = conn.execute(
+                "UPDATE users SET role = ?3, region = ?4, display_name = ?5 WHERE tenant_id = ?1 AND id = ?2",
+                params![tenant_id, user_id, change.role.as_str(), change.region, change.display_name],
+            )?;
+            if found == 0 {
+                return Err(Error::not_found(format!("user {user_id}")));
+            }
             Ok(())
         })
         .await
@@ -394,6 +436,7 @@ mod tests {
     fn new_user(username: &str) -> NewUser {
         NewUser {
             username: username.into(),
+            display_name: String::new(),
             password_hash: "hash".into(),
             role: Role::Rep,
             region: Some("north".into()),

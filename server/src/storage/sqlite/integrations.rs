@@ -5,7 +5,7 @@ use rusqlite::{ErrorCode, OptionalExtension, params};
 
 use super::SqliteStorage;
 use crate::error::{Error, Result};
-use crate::storage::{ApiKeyRecord, ImportBatchRecord, IntegrationStore, NewApiKey};
+use crate::storage::{ApiKeyRecord, ImportBatchRecord, ImportRun, IntegrationStore, NewApiKey};
 
 const KEY_COLUMNS: &str =
     "id, tenant_id, name, prefix, scopes, created_by, created_at, revoked_at, last_used_at, use_count";
@@ -42,6 +42,51 @@ const BATCH_SELECT: &str = "SELECT tenant_id, idempotency_key, dataset, body_sha
 
 #[async_trait]
 impl IntegrationStore for SqliteStorage {
+    async fn record_import_run(&self, tenant_id: i64, run: ImportRun) -> Result<()> {
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO import_runs (tenant_id, actor, dataset, file_name, row_count, outcome, detail, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                tenant_id,
+                run.actor,
+                run.dataset,
+                run.file_name,
+                run.rows,
+                run.outcome,
+                run.detail,
+                run.at
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn import_runs(&self, tenant_id: i64, limit: u32) -> Result<Vec<ImportRun>> {
+        self.read(move |conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT actor, dataset, file_name, row_count, outcome, detail, at FROM import_runs
+                 WHERE tenant_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
+            )?;
+            let runs = statement
+                .query_map(params![tenant_id, limit], |row| {
+                    Ok(ImportRun {
+                        actor: row.get(0)?,
+                        dataset: row.get(1)?,
+                        file_name: row.get(2)?,
+                        rows: row.get(3)?,
+                        outcome: row.get(4)?,
+                        detail: row.get(5)?,
+                        at: row.get(6)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(runs)
+        })
+        .await
+    }
+
     async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKeyRecord> {
         self.write(move |conn| {
             let inserted = conn

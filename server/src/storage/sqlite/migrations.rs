@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0017_events.sql"),
     include_str!("migrations/0018_integrations.sql"),
     include_str!("migrations/0019_alert_triage_and_photo_reviews.sql"),
+    include_str!("migrations/0020_store_codes_and_admin.sql"),
 ];
 
 /// The schema version this code writes.

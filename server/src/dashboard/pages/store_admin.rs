@@ -1,0 +1,377 @@
+//! The stores admin pages (HQ only): `/dashboard/admin/stores` lists the tenant's stores with
+//! search, region and state filters, keyset pages and a count (from the read model, through
+//! [`stores::page`]); `/dashboard/admin/stores/new` and `/dashboard/admin/stores/{id}` create and
+//! edit one (name, code, address, customer, geofence, tier, region, rep and supervisor) through
+//! [`stores::create_store_as`] and [`stores::edit_store_as`]. Forms are CSRF-checked; a refused
+//! form is shown again with the values typed and the reason, and changes nothing.
+
+use axum::Form;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use fieldsync_core::{DocumentId, Role};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::super::html::url_param;
+use super::super::session::Viewer;
+use super::super::{DashError, Section};
+use super::orders::{MAX_PAGE_ROWS, PAGE_ROWS, link, next_link};
+use crate::error::Error;
+use crate::imports::check::TIERS;
+use crate::services::stores::{StoreForm, StoreRequest};
+use crate::services::{listing, stores};
+use crate::state::AppState;
+
+use super::*;
+
+/// The store list's query.
+#[derive(Debug, Default, Deserialize)]
+pub struct StoreListQuery {
+    /// Part of the name, code, address or customer id.
+    pub q: Option<String>,
+    /// A region.
+    pub region: Option<String>,
+    /// `active` or `closed`.
+    pub state: Option<String>,
+    /// Where the page starts.
+    pub after: Option<String>,
+    /// Rows per page.
+    pub limit: Option<String>,
+}
+
+impl StoreListQuery {
+    fn filter_params(&self) -> Vec<(&'static str, String)> {
+        [("q", &self.q), ("region", &self.region), ("state", &self.state)]
+            .into_iter()
+            .filter_map(|(name, value)| Some((name, value.clone().filter(|v| !v.trim().is_empty())?)))
+            .collect()
+    }
+}
+
+/// `GET /dashboard/admin/stores?q=&region=&state=&after=`.
+pub async fn admin_stores(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    query: Result<Query<StoreListQuery>, QueryRejection>,
+) -> Result<Response, DashError> {
+    let query = crate::http::lists::query(query)?;
+    store_list(&state, &viewer, &query, None, StatusCode::OK).await
+}
+
+async fn store_list(
+    state: &AppState,
+    viewer: &Viewer,
+    query: &StoreListQuery,
+    notice: Option<Notice>,
+    status: StatusCode,
+) -> Result<Response, DashError> {
+    Section::Admin.check(&viewer.caller)?;
+    let caller = &viewer.caller;
+    let storage = state.storage.as_ref();
+    let limit = listing::limit(query.limit.as_deref(), PAGE_ROWS, MAX_PAGE_ROWS)?;
+    let request = StoreRequest::parse(
+        caller,
+        query.q.as_deref(),
+        query.region.as_deref(),
+        query.state.as_deref(),
+        query.after.as_deref(),
+        limit,
+    )?;
+    let (page, total) = stores::page(storage, caller.tenant_id, &request).await?;
+    let filters = query.filter_params();
+    let next = next_link("/dashboard/admin/stores", &filters, page.next.as_ref());
+    let chosen = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
+    let body = html! {
+        h1 { "Stores" }
+        @if let Some(notice) = &notice { (notice_markup(notice)) }
+        p { a.button href="/dashboard/admin/stores/new" #store-new { "New store" } }
+        form.filters method="get" action="/dashboard/admin/stores" #store-filters {
+            label { "Search" input type="search" name="q" id="filter-q" value=[query.q.as_deref()] placeholder="name, code, address, customer"; }
+            label { "Region" input type="text" name="region" id="filter-region" value=[query.region.as_deref()]; }
+            label { "State" select name="state" id="filter-state" {
+                option value="" { "any" }
+                option value="active" selected[chosen(&query.state, "active")] { "served" }
+                option value="closed" selected[chosen(&query.state, "closed")] { "closed" }
+            } }
+            button.primary type="submit" { "Filter" }
+        }
+        p.note #store-count {
+            (total) @if total == 1 { " store" } @else { " stores" }
+            @if request.after.is_some() { " · " a href=(link("/dashboard/admin/stores", &filters)) { "Back to the first page" } }
+        }
+        table.stack #store-list {
+            thead { tr {
+                th { "Code" } th { "Name" } th { "Address" } th { "Region" } th { "Tier" } th { "Customer" }
+                th { "Rep" } th { "Supervisor" } th { "State" }
+            } }
+            tbody {
+                @if page.rows.is_empty() { tr { td colspan="9" .muted { "No stores match." } } }
+                @for row in &page.rows {
+                    tr data-id=(row.id) {
+                        td data-label="Code" { @if row.code.is_empty() { span.muted { "—" } } @else { span.code { (row.code) } } }
+                        td data-label="Name" { a href=(format!("/dashboard/admin/stores/{}", url_param(&row.id))) { (row.name) } }
+                        td data-label="Address" { (row.address) }
+                        td data-label="Region" { (row.region) }
+                        td data-label="Tier" { (row.tier) }
+                        td data-label="Customer" { (row.customer_id) }
+                        td data-label="Rep" { (row.rep_name.as_deref().unwrap_or("—")) }
+                        td data-label="Supervisor" { (row.supervisor_name.as_deref().unwrap_or("—")) }
+                        td data-label="State" { @if row.active { span."tag ok" { "served" } } @else { span."tag bad" { "closed" } } }
+                    }
+                }
+            }
+        }
+        @if let Some(next) = &next {
+            p { a href=(next) id="stores-next" rel="next" { "Next " (request.limit) " stores" } }
+        }
+    };
+    let mut response = frame(viewer, "Stores", "/dashboard/admin/stores", body);
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+fn notice_markup(notice: &Notice) -> Markup {
+    html! {
+        @match notice {
+            Notice::Done(text) => p.notice #notice { (text) },
+            Notice::Error(text) => p.error #admin-error { (text) },
+        }
+    }
+}
+
+/// The store form as typed: every field text, parsed by [`StoreFields::form`].
+#[derive(Debug, Default, Deserialize)]
+pub struct StoreFields {
+    /// The session's CSRF token.
+    #[serde(default)]
+    pub csrf: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+    /// Short code.
+    #[serde(default)]
+    pub code: String,
+    /// Street address.
+    #[serde(default)]
+    pub address: String,
+    /// Customer id.
+    #[serde(default)]
+    pub customer_id: String,
+    /// Region.
+    #[serde(default)]
+    pub region: String,
+    /// Tier.
+    #[serde(default)]
+    pub tier: String,
+    /// Latitude.
+    #[serde(default)]
+    pub latitude: String,
+    /// Longitude.
+    #[serde(default)]
+    pub longitude: String,
+    /// Geofence radius in metres (empty: the default).
+    #[serde(default)]
+    pub geofence_m: String,
+    /// The rep's username.
+    #[serde(default)]
+    pub rep: String,
+    /// The supervisor's username.
+    #[serde(default)]
+    pub supervisor: String,
+    /// `on` when the store is served (edit form).
+    #[serde(default)]
+    pub active: Option<String>,
+}
+
+fn number(what: &str, text: &str, empty: Option<f64>) -> crate::error::Result<f64> {
+    let text = text.trim();
+    match (text.is_empty(), empty) {
+        (true, Some(value)) => Ok(value),
+        _ => {
+            text.parse::<f64>().ok().filter(|n| n.is_finite()).ok_or_else(|| {
+                Error::bad_request("invalid-input", format!("invalid {what} {text:?}: expected a number"))
+            })
+        }
+    }
+}
+
+impl StoreFields {
+    /// The store these fields describe; numbers that do not parse are refused.
+    pub fn form(&self, active: bool) -> crate::error::Result<StoreForm> {
+        Ok(StoreForm {
+            name: self.name.clone(),
+            code: self.code.clone(),
+            address: self.address.clone(),
+            customer_id: self.customer_id.clone(),
+            region: self.region.clone(),
+            tier: self.tier.clone(),
+            latitude: number("latitude", &self.latitude, None)?,
+            longitude: number("longitude", &self.longitude, None)?,
+            geofence_m: number("geofence radius", &self.geofence_m, Some(0.0))?,
+            rep: self.rep.clone(),
+            supervisor: self.supervisor.clone(),
+            active,
+        })
+    }
+
+    fn of(form: &StoreForm) -> StoreFields {
+        StoreFields {
+            csrf: String::new(),
+            name: form.name.clone(),
+            code: form.code.clone(),
+            address: form.address.clone(),
+            customer_id: form.customer_id.clone(),
+            region: form.region.clone(),
+            tier: form.tier.clone(),
+            latitude: form.latitude.to_string(),
+            longitude: form.longitude.to_string(),
+            geofence_m: if form.geofence_m == 0.0 { String::new() } else { form.geofence_m.to_string() },
+            rep: form.rep.clone(),
+            supervisor: form.supervisor.clone(),
+            active: form.active.then(|| "on".to_owned()),
+        }
+    }
+}
+
+/// The create or edit form; `id` is the store being edited.
+async fn store_form_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Option<&str>,
+    fields: &StoreFields,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, DashError> {
+    Section::Admin.check(&viewer.caller)?;
+    let users = state.storage.list_users(viewer.caller.tenant_id).await?;
+    let people = |role: Role| -> Vec<&str> {
+        users.iter().filter(|u| u.role == role && u.disabled_at.is_none()).map(|u| u.username.as_str()).collect()
+    };
+    let (reps, supervisors) = (people(Role::Rep), people(Role::Supervisor));
+    let (title, action) = match id {
+        Some(id) => ("Edit store", format!("/dashboard/admin/stores/{}", url_param(id))),
+        None => ("New store", "/dashboard/admin/stores".to_owned()),
+    };
+    let chooser = |name: &str, options: &[&str], current: &str| {
+        html! {
+            select name=(name) id=(format!("store-{name}")) required {
+                option value="" { "choose…" }
+                @if !current.is_empty() && !options.contains(&current) { option selected { (current) } }
+                @for option in options { option selected[*option == current] { (option) } }
+            }
+        }
+    };
+    let body = html! {
+        h1 { (title) }
+        @if let Some(error) = &error { p.error #admin-error { (error) } }
+        form.admin method="post" action=(action) #store-form {
+            input type="hidden" name="csrf" value=(viewer.csrf);
+            label { "Name" input #store-name type="text" name="name" value=(fields.name) required; }
+            label { "Code" input #store-code type="text" name="code" value=(fields.code) required placeholder="N-014" maxlength="16"; }
+            label { "Address" input #store-address type="text" name="address" value=(fields.address) required; }
+            label { "Customer id" input #store-customer type="text" name="customer_id" value=(fields.customer_id) required; }
+            label { "Region" input #store-region type="text" name="region" value=(fields.region) required; }
+            label { "Tier" select name="tier" id="store-tier" {
+                @for tier in TIERS { option selected[fields.tier == *tier] { (tier) } }
+            } }
+            fieldset {
+                legend { "Geofence" }
+                label { "Latitude" input #store-latitude type="text" inputmode="decimal" name="latitude" value=(fields.latitude) required; }
+                label { "Longitude" input #store-longitude type="text" inputmode="decimal" name="longitude" value=(fields.longitude) required; }
+                label { "Radius (m)" input #store-geofence type="text" inputmode="decimal" name="geofence_m" value=(fields.geofence_m) placeholder="default"; }
+            }
+            label { "Rep" (chooser("rep", &reps, &fields.rep)) }
+            label { "Supervisor" (chooser("supervisor", &supervisors, &fields.supervisor)) }
+            @if id.is_some() {
+                label { input type="checkbox" name="active" value="on" checked[fields.active.is_some()]; " Served" }
+            }
+            button.primary type="submit" #store-save { @if id.is_some() { "Save store" } @else { "Create store" } }
+            " " a href="/dashboard/admin/stores" { "Cancel" }
+        }
+    };
+    let mut response = frame(viewer, title, "/dashboard/admin/stores", body);
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+/// `GET /dashboard/admin/stores/new`.
+pub async fn new_store(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
+    let fields = StoreFields { tier: "B".into(), ..StoreFields::default() };
+    store_form_page(&state, &viewer, None, &fields, None, StatusCode::OK).await
+}
+
+/// `GET /dashboard/admin/stores/{id}`.
+pub async fn edit_store(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Response, DashError> {
+    Section::Admin.check(&viewer.caller)?;
+    let doc_id: DocumentId = id.parse().map_err(|_| Error::not_found(format!("store {id}")))?;
+    let storage = state.storage.as_ref();
+    let store = stores::store_as(storage, &viewer.caller, &doc_id).await?;
+    let form = StoreForm::of(storage, viewer.caller.tenant_id, &store).await?;
+    store_form_page(&state, &viewer, Some(&id), &StoreFields::of(&form), None, StatusCode::OK).await
+}
+
+/// `POST /dashboard/admin/stores`: creates a store.
+pub async fn create_store(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    form: Result<Form<StoreFields>, FormRejection>,
+) -> Result<Response, DashError> {
+    Section::Admin.check(&viewer.caller)?;
+    let fields = form.map(|Form(form)| form).unwrap_or_default();
+    viewer.check_form(&fields.csrf)?;
+    let outcome = match fields.form(true) {
+        Ok(form) => stores::create_store_as(state.storage.as_ref(), &viewer.caller, &form).await.map(|_| form),
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(form) => {
+            let done = format!("Created store {} ({}).", form.name.trim(), form.code.trim());
+            let query = StoreListQuery { q: Some(form.code.trim().to_owned()), ..StoreListQuery::default() };
+            store_list(&state, &viewer, &query, Some(Notice::Done(done)), StatusCode::CREATED).await
+        }
+        Err(Error::BadRequest { reason, .. } | Error::Conflict(reason)) => {
+            store_form_page(&state, &viewer, None, &fields, Some(reason), StatusCode::BAD_REQUEST).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// `POST /dashboard/admin/stores/{id}`: saves a store.
+pub async fn save_store(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    form: Result<Form<StoreFields>, FormRejection>,
+) -> Result<Response, DashError> {
+    Section::Admin.check(&viewer.caller)?;
+    let fields = form.map(|Form(form)| form).unwrap_or_default();
+    viewer.check_form(&fields.csrf)?;
+    let doc_id: DocumentId = id.parse().map_err(|_| Error::not_found(format!("store {id}")))?;
+    let outcome = match fields.form(fields.active.is_some()) {
+        Ok(form) => {
+            stores::edit_store_as(state.storage.as_ref(), &viewer.caller, &doc_id, &form).await.map(|c| (c, form))
+        }
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok((changed, form)) => {
+            let done = if changed {
+                format!("Saved store {} ({}).", form.name.trim(), form.code.trim())
+            } else {
+                format!("Store {} was already so: nothing changed.", form.name.trim())
+            };
+            let query = StoreListQuery { q: Some(form.code.trim().to_owned()), ..StoreListQuery::default() };
+            store_list(&state, &viewer, &query, Some(Notice::Done(done)), StatusCode::OK).await
+        }
+        Err(Error::BadRequest { reason, .. } | Error::Conflict(reason)) => {
+            store_form_page(&state, &viewer, Some(&id), &fields, Some(reason), StatusCode::BAD_REQUEST).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}

@@ -1,0 +1,19 @@
+-- HQ's admin pages (issue #19; the same tables as SQLite's 0020_store_codes_and_admin.sql): a
+-- store's short code in the read model, a user's display name, and the history of CSV imports.
+ALTER TABLE store_rows ADD COLUMN code TEXT NOT NULL DEFAULT '';
+CREATE INDEX store_rows_by_code ON store_rows(tenant_id, code);
+
+ALTER TABLE users ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE import_runs (
+    id BIGSERIAL PRIMARY KEY,
+    tenant_id BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    row_count BIGINT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX import_runs_by_time ON import_runs(tenant_id, at);

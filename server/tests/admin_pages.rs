@@ -1,0 +1,456 @@
+//! HQ's admin pages and the services behind them: users, stores with codes and geofences, CSV
+//! imports with a preview and their history. Through the services (the checks the command line
+//! and the API share) and through the relay's router (`tower::ServiceExt::oneshot`) for the
+//! pages' forms, CSRF checks and refusals.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{Method, Request, StatusCode, header};
+use fieldsync_core::Role;
+use fieldsync_core::doc::RetailStore;
+use fieldsync_server::Error;
+use fieldsync_server::config::{Config, PasswordCost};
+use fieldsync_server::dashboard::session::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, csrf_token};
+use fieldsync_server::documents;
+use fieldsync_server::imports::Dataset;
+use fieldsync_server::imports::runs::{self, RunRequest};
+use fieldsync_server::services::accounts::{self, Caller, NewAccount};
+use fieldsync_server::services::stores::{self, StoreForm};
+use fieldsync_server::storage::queries::{self, Reach, StoreFilter};
+use fieldsync_server::{AppState, app};
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn relay() -> (tempfile::TempDir, AppState) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path().join("data"));
+    config.password_cost = PasswordCost::insecure_for_tests();
+    let state = config.open_state().unwrap();
+    let storage = state.storage.as_ref();
+    accounts::create_tenant(storage, "acme").await.unwrap();
+    for (username, role, region) in [
+        ("ravi", Role::Rep, Some("north")),
+        ("sofia", Role::Supervisor, Some("north")),
+        ("mia", Role::Manager, Some("north")),
+        ("hana", Role::Hq, None),
+    ] {
+        let account = NewAccount { tenant: "acme", username, display_name: "", password: PASSWORD, role, region };
+        accounts::create_user(storage, PasswordCost::insecure_for_tests(), account).await.unwrap();
+    }
+    (dir, state)
+}
+
+async fn caller(state: &AppState, username: &str) -> Caller {
+    let storage = state.storage.as_ref();
+    let tenant = accounts::tenant_named(storage, "acme").await.unwrap();
+    let user = storage.find_user_by_username(tenant.id, username).await.unwrap().unwrap();
+    Caller {
+        tenant_id: tenant.id,
+        tenant: tenant.name,
+        user_id: user.id,
+        username: user.username,
+        role: user.role,
+        region: user.region,
+        device_id: "test-device".into(),
+        device_unsynced_docs: None,
+        key: None,
+    }
+}
+
+fn store_form(code: &str, customer: &str) -> StoreForm {
+    StoreForm {
+        name: "Harbour Kiosk".into(),
+        code: code.into(),
+        address: "Kehrwieder 1".into(),
+        customer_id: customer.into(),
+        region: "north".into(),
+        tier: "B".into(),
+        latitude: 53.543,
+        longitude: 9.988,
+        geofence_m: 120.0,
+        rep: "ravi".into(),
+        supervisor: "sofia".into(),
+        active: true,
+    }
+}
+
+async fn store_count(state: &AppState) -> u64 {
+    let tenant_id = caller(state, "hana").await.tenant_id;
+    let filter = StoreFilter { reach: Reach::All, text: None, region: None, active: None };
+    queries::count_stores(state.storage.as_ref(), tenant_id, &filter).await.unwrap()
+}
+
+#[tokio::test]
+async fn hq_creates_a_store_with_a_code_and_a_second_store_with_the_same_code_is_refused_naming_the_first() {
+    let (_dir, state) = relay().await;
+    let storage = state.storage.as_ref();
+    let hq = caller(&state, "hana").await;
+    let id = stores::create_store_as(storage, &hq, &store_form("N-014", "C-1")).await.unwrap();
+    let store: RetailStore = documents::read(storage, hq.tenant_id, &id).await.unwrap();
+    assert_eq!((store.code.as_str(), store.geofence_m), ("N-014", 120.0));
+
+    match stores::create_store_as(storage, &hq, &store_form("N-014", "C-2")).await {
+        Err(Error::Conflict(reason)) => {
+            assert_eq!(reason, "store code \"N-014\" is already used by store \"Harbour Kiosk\"");
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(store_count(&state).await, 1, "the refused store was not written");
+    // Editing a store keeps its own code; taking another's is refused.
+    let mut edited = store_form("N-014", "C-1");
+    edited.name = "Harbour Kiosk West".into();
+    assert!(stores::edit_store_as(storage, &hq, &id, &edited).await.unwrap());
+    let other = stores::create_store_as(storage, &hq, &store_form("N-015", "C-3")).await.unwrap();
+    assert!(matches!(
+        stores::edit_store_as(storage, &hq, &other, &store_form("N-014", "C-3")).await,
+        Err(Error::Conflict(_))
+    ));
+    let unchanged: RetailStore = documents::read(storage, hq.tenant_id, &other).await.unwrap();
+    assert_eq!(unchanged.code, "N-015");
+}
+
+#[tokio::test]
+async fn a_bad_code_geofence_tier_or_person_is_refused_with_a_clear_error_and_writes_nothing() {
+    let (_dir, state) = relay().await;
+    let storage = state.storage.as_ref();
+    let hq = caller(&state, "hana").await;
+    let cases: Vec<(StoreForm, &str)> = vec![
+        (store_form("n 14", "C-1"), "invalid store code \"n 14\""),
+        (StoreForm { latitude: 95.0, ..store_form("N-1", "C-1") }, "invalid latitude 95"),
+        (StoreForm { geofence_m: 5.0, ..store_form("N-1", "C-1") }, "invalid geofence radius 5 m"),
+        (StoreForm { tier: "Z".into(), ..store_form("N-1", "C-1") }, "invalid tier \"Z\""),
+        (StoreForm { rep: "sofia".into(), ..store_form("N-1", "C-1") }, "rep \"sofia\" is a supervisor, not a rep"),
+        (StoreForm { supervisor: "nobody".into(), ..store_form("N-1", "C-1") }, "supervisor \"nobody\" is not a user"),
+    ];
+    for (form, expected) in cases {
+        match stores::create_store_as(storage, &hq, &form).await {
+            Err(Error::BadRequest { reason, .. }) => assert!(reason.starts_with(expected), "{reason}"),
+            other => panic!("expected {expected}, got {other:?}"),
+        }
+    }
+    assert_eq!(store_count(&state).await, 0);
+}
+
+#[tokio::test]
+async fn only_hq_may_administer_users_stores_and_imports() {
+    let (_dir, state) = relay().await;
+    let storage = state.storage.as_ref();
+    for who in ["mia", "sofia"] {
+        let other = caller(&state, who).await;
+        assert!(matches!(
+            stores::create_store_as(storage, &other, &store_form("N-1", "C-1")).await,
+            Err(Error::Forbidden(_))
+        ));
+        let account = NewAccount {
+            tenant: "acme",
+            username: "eve",
+            display_name: "",
+            password: PASSWORD,
+            role: Role::Hq,
+            region: None,
+        };
+        let created = accounts::create_user_as(storage, PasswordCost::insecure_for_tests(), &other, account).await;
+        assert!(matches!(created, Err(Error::Forbidden(_))), "{created:?}");
+        assert!(matches!(accounts::enable_user_as(storage, &other, "ravi").await, Err(Error::Forbidden(_))));
+        assert!(matches!(runs::history_as(storage, &other).await, Err(Error::Forbidden(_))));
+    }
+    assert_eq!(store_count(&state).await, 0);
+    let tenant_id = caller(&state, "hana").await.tenant_id;
+    assert!(storage.find_user_by_username(tenant_id, "eve").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn hq_cannot_change_its_own_role_and_a_role_change_is_checked_with_its_region() {
+    let (_dir, state) = relay().await;
+    let storage = state.storage.as_ref();
+    let hq = caller(&state, "hana").await;
+    let demote = accounts::UserUpdate { role: Role::Manager, region: Some("north"), display_name: "" };
+    assert!(matches!(accounts::update_user_as(storage, &hq, "hana", demote).await, Err(Error::Conflict(_))));
+    let no_region = accounts::UserUpdate { role: Role::Manager, region: None, display_name: "Ravi" };
+    assert!(matches!(accounts::update_user_as(storage, &hq, "ravi", no_region).await, Err(Error::BadRequest { .. })));
+    let promote = accounts::UserUpdate { role: Role::Manager, region: Some("south"), display_name: "Ravi R." };
+    accounts::update_user_as(storage, &hq, "ravi", promote).await.unwrap();
+    let ravi = storage.find_user_by_username(hq.tenant_id, "ravi").await.unwrap().unwrap();
+    assert_eq!(
+        (ravi.role, ravi.region.as_deref(), ravi.display_name.as_str()),
+        (Role::Manager, Some("south"), "Ravi R.")
+    );
+}
+
+const STORE_HEADER: &str = "name,address,customer_id,region,tier,latitude,longitude,rep,supervisor";
+
+#[tokio::test]
+async fn a_previewed_file_with_a_bad_line_names_it_and_writes_nothing_and_an_applied_one_is_in_the_history() {
+    let (dir, state) = relay().await;
+    let storage = state.storage.as_ref();
+    let hq = caller(&state, "hana").await;
+    let path = dir.path().join("stores.csv");
+    let good = "Corner Shop,1 Main St,C-1001,north,A,52.37,4.89,ravi,sofia";
+    std::fs::write(&path, format!("{STORE_HEADER}\n{good}\nBad Shop,2 Elm Rd,C-1002,north,Z,52.36,4.90,ravi,sofia\n"))
+        .unwrap();
+    let request = RunRequest { dataset: Dataset::Stores, path: &path, file_name: "stores.csv" };
+    match runs::preview_as(storage, &state.caches, &hq, request).await {
+        Err(Error::InvalidImport(refusal)) => {
+            assert_eq!(refusal.count, 1);
+            assert_eq!(refusal.lines[0].0, 3, "{refusal:?}");
+            assert!(refusal.lines[0].1.contains("tier"), "{refusal:?}");
+        }
+        other => panic!("expected the bad line, got {other:?}"),
+    }
+    // The import refuses it the same way, and records the refusal.
+    assert!(matches!(runs::apply_as(storage, &state.caches, &hq, request).await, Err(Error::InvalidImport(_))));
+    assert_eq!(store_count(&state).await, 0, "nothing was written");
+
+    std::fs::write(&path, format!("{STORE_HEADER}\n{good}\n")).unwrap();
+    let preview = runs::preview_as(storage, &state.caches, &hq, request).await.unwrap();
+    assert_eq!((preview.rows, preview.created), (1, 0));
+    assert_eq!(store_count(&state).await, 0, "a clean preview writes nothing either");
+    let applied = runs::apply_as(storage, &state.caches, &hq, request).await.unwrap();
+    assert_eq!(applied.created, 1);
+    assert_eq!(store_count(&state).await, 1);
+
+    let history = runs::history_as(storage, &hq).await.unwrap();
+    let outcomes: Vec<(&str, &str, i64, &str)> =
+        history.iter().map(|r| (r.actor.as_str(), r.dataset.as_str(), r.rows, r.outcome.as_str())).collect();
+    assert_eq!(outcomes, [("hana", "stores", 1, "applied"), ("hana", "stores", 0, "refused")]);
+    assert!(history[1].detail.contains("line 3"), "{}", history[1].detail);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Through the router
+
+fn router(state: &AppState) -> Router {
+    app(state.clone()).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000))))
+}
+
+struct Reply {
+    status: StatusCode,
+    cookies: Vec<String>,
+    body: String,
+}
+
+async fn send(state: &AppState, method: Method, uri: &str, cookie: Option<&str>, form: Option<&str>) -> Reply {
+    let mut builder = Request::builder().method(method).uri(uri);
+    if let Some(cookie) = cookie {
+        builder = builder.header(header::COOKIE, cookie);
+    }
+    let body = match form {
+        Some(form) => {
+            builder = builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            Body::from(form.to_owned())
+        }
+        None => Body::empty(),
+    };
+    let response = router(state).oneshot(builder.body(body).unwrap()).await.unwrap();
+    let status = response.status();
+    let cookies =
+        response.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    Reply { status, cookies, body: String::from_utf8_lossy(&body).into_owned() }
+}
+
+async fn sign_in(state: &AppState, username: &str, password: &str) -> Reply {
+    let password = password.replace(' ', "+");
+    let form = format!("tenant=acme&username={username}&password={password}&csrf=abc123");
+    send(state, Method::POST, "/dashboard/login", Some(&format!("{LOGIN_CSRF_COOKIE}=abc123")), Some(&form)).await
+}
+
+async fn session(state: &AppState, username: &str) -> String {
+    let reply = sign_in(state, username, PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    reply
+        .cookies
+        .iter()
+        .find_map(|c| c.strip_prefix(&format!("{SESSION_COOKIE}=")))
+        .map(|rest| rest.split(';').next().unwrap().to_owned())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_user_created_on_the_users_page_signs_in_and_once_disabled_cannot() {
+    let (_dir, state) = relay().await;
+    let token = session(&state, "hana").await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    let csrf = csrf_token(&token);
+    let form =
+        format!("csrf={csrf}&username=nina&display_name=Nina+N.&role=supervisor&region=north&password=nina-password-1");
+    let created = send(&state, Method::POST, "/dashboard/admin/users", Some(&cookie), Some(&form)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert!(created.body.contains("Created user nina (supervisor)."));
+    assert_eq!(sign_in(&state, "nina", "nina-password-1").await.status, StatusCode::SEE_OTHER);
+
+    // Without the form's token nothing happens.
+    let forged = send(&state, Method::POST, "/dashboard/admin/users/nina", Some(&cookie), Some("action=disable")).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(sign_in(&state, "nina", "nina-password-1").await.status, StatusCode::SEE_OTHER);
+
+    let disable = format!("csrf={csrf}&action=disable");
+    let disabled = send(&state, Method::POST, "/dashboard/admin/users/nina", Some(&cookie), Some(&disable)).await;
+    assert_eq!(disabled.status, StatusCode::OK, "{}", disabled.body);
+    assert_ne!(sign_in(&state, "nina", "nina-password-1").await.status, StatusCode::SEE_OTHER);
+    let enable = format!("csrf={csrf}&action=enable");
+    send(&state, Method::POST, "/dashboard/admin/users/nina", Some(&cookie), Some(&enable)).await;
+    assert_eq!(sign_in(&state, "nina", "nina-password-1").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_manager_is_refused_the_admin_pages_with_a_403_in_the_dashboards_frame() {
+    let (_dir, state) = relay().await;
+    let token = session(&state, "mia").await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    for path in
+        ["/dashboard/admin/users", "/dashboard/admin/stores", "/dashboard/admin/stores/new", "/dashboard/admin/imports"]
+    {
+        let reply = send(&state, Method::GET, path, Some(&cookie), None).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(reply.body.contains("the admin pages are for HQ; a manager cannot open this page"), "{path}");
+        // The frame: the manager's navigation and logout form.
+        assert!(reply.body.contains("href=\"/dashboard/orders\"") && reply.body.contains("Log out"), "{path}");
+        assert!(!reply.body.contains("href=\"/dashboard/admin/users\""), "{path}: no admin link for a manager");
+    }
+    let csrf = csrf_token(&token);
+    let form = format!("csrf={csrf}&username=eve&role=hq&password=eve-password-1");
+    let reply = send(&state, Method::POST, "/dashboard/admin/users", Some(&cookie), Some(&form)).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let tenant_id = caller(&state, "hana").await.tenant_id;
+    assert!(state.storage.find_user_by_username(tenant_id, "eve").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_stores_admin_form_refuses_a_duplicate_code_on_the_page_and_the_store_shows_with_its_code() {
+    let (_dir, state) = relay().await;
+    let token = session(&state, "hana").await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    let csrf = csrf_token(&token);
+    let form = |code: &str, customer: &str| {
+        format!(
+            "csrf={csrf}&name=Harbour+Kiosk&code={code}&address=Kehrwieder+1&customer_id={customer}&region=north&tier=B\
+             &latitude=53.543&longitude=9.988&geofence_m=&rep=ravi&supervisor=sofia"
+        )
+    };
+    let created =
+        send(&state, Method::POST, "/dashboard/admin/stores", Some(&cookie), Some(&form("N-014", "C-1"))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert!(created.body.contains("<span class=\"code\">N-014</span>"), "{}", created.body);
+    let again = send(&state, Method::POST, "/dashboard/admin/stores", Some(&cookie), Some(&form("N-014", "C-2"))).await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST);
+    assert!(again.body.contains("store code &quot;N-014&quot; is already used"), "{}", again.body);
+    let bad = send(
+        &state,
+        Method::POST,
+        "/dashboard/admin/stores",
+        Some(&cookie),
+        Some(&form("N-015", "C-3").replace("latitude=53.543", "latitude=north")),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("invalid latitude &quot;north&quot;: expected a number"), "{}", bad.body);
+    assert_eq!(store_count(&state).await, 1);
+
+    let search = send(&state, Method::GET, "/dashboard/admin/stores?q=n-014", Some(&cookie), None).await;
+    assert!(search.body.contains("1 store"), "{}", search.body);
+    let orders = send(&state, Method::GET, "/dashboard/orders", Some(&cookie), None).await;
+    assert!(orders.body.contains("Harbour Kiosk (N-014) · north"), "the store filter names the code");
+}
+
+#[tokio::test]
+async fn a_failure_behind_a_page_shows_a_500_in_the_frame_without_the_cause() {
+    let (dir, state) = relay().await;
+    let token = session(&state, "hana").await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    // Break the storage under the imports page's history.
+    let database = dir.path().join("data").join(fieldsync_server::config::DATABASE_FILE);
+    rusqlite::Connection::open(&database).unwrap().execute_batch("DROP TABLE import_runs").unwrap();
+    let reply = send(&state, Method::GET, "/dashboard/admin/imports", Some(&cookie), None).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(reply.body.contains("Something went wrong"), "{}", reply.body);
+    assert!(reply.body.contains("internal error; the relay log has the details"), "{}", reply.body);
+    assert!(reply.body.contains("href=\"/dashboard/admin/users\"") && reply.body.contains("Log out"), "in the frame");
+    for internal in ["import_runs", "no such table", "storage error", "SELECT"] {
+        assert!(!reply.body.contains(internal), "the page leaks {internal:?}: {}", reply.body);
+    }
+}
+
+#[tokio::test]
+async fn a_template_edit_keeps_the_ids_of_unchanged_questions_and_bumps_the_version_and_only_hq_may_edit() {
+    use fieldsync_core::doc::Template;
+    use fieldsync_server::services::templates::{self, ItemForm, TemplateForm};
+    let (_dir, state) = relay().await;
+    let storage = state.storage.as_ref();
+    let hq = caller(&state, "hana").await;
+    let item = |text: &str| ItemForm { text: text.into(), weight: 1.0, requires_photo: false };
+    let form = TemplateForm { name: "Shelf".into(), items: vec![item("Shelf full?"), item("Prices shown?")] };
+    let id = templates::create_template_as(storage, &hq, &form).await.unwrap();
+    let before: Template = documents::read(storage, hq.tenant_id, &id).await.unwrap();
+    let kept = before.items.iter().find(|(_, i)| i.text == "Prices shown?").map(|(id, _)| id.clone()).unwrap();
+
+    let edited = TemplateForm { name: "Shelf".into(), items: vec![item("Prices shown?"), item("Floor clean?")] };
+    assert!(templates::edit_template_as(storage, &hq, &id, &edited).await.unwrap());
+    let after: Template = documents::read(storage, hq.tenant_id, &id).await.unwrap();
+    assert_eq!(after.version, before.version + 1);
+    assert_eq!(after.items[&kept].text, "Prices shown?");
+    assert_eq!(after.items.len(), 2);
+    assert!(!templates::edit_template_as(storage, &hq, &id, &edited).await.unwrap(), "the same form changes nothing");
+
+    let manager = caller(&state, "mia").await;
+    assert!(matches!(templates::edit_template_as(storage, &manager, &id, &form).await, Err(Error::Forbidden(_))));
+    let bad = TemplateForm { name: "Shelf".into(), items: vec![ItemForm { weight: -1.0, ..item("Shelf full?") }] };
+    assert!(matches!(templates::edit_template_as(storage, &hq, &id, &bad).await, Err(Error::BadRequest { .. })));
+    let unchanged: Template = documents::read(storage, hq.tenant_id, &id).await.unwrap();
+    assert_eq!(unchanged, after, "a refused edit writes nothing");
+    let listed = templates::list_as(storage, &hq).await.unwrap();
+    assert_eq!(listed.iter().map(|(_, t)| t.name.as_str()).collect::<Vec<_>>(), ["Shelf"]);
+}
+
+#[tokio::test]
+async fn the_devices_page_searches_users_and_counts_them() {
+    let (_dir, state) = relay().await;
+    let token = session(&state, "hana").await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    let all = send(&state, Method::GET, "/dashboard/devices", Some(&cookie), None).await;
+    assert!(all.body.contains("4 users"), "{}", all.body);
+    let found = send(&state, Method::GET, "/dashboard/devices?q=RAV", Some(&cookie), None).await;
+    assert_eq!(found.status, StatusCode::OK);
+    assert!(found.body.contains("data-user=\"ravi\""), "{}", found.body);
+    assert!(!found.body.contains("data-user=\"sofia\""), "{}", found.body);
+    assert!(found.body.contains("1 user"), "{}", found.body);
+    // The browser a session registered is a device: searching its name finds its user.
+    let by_device = send(&state, Method::GET, "/dashboard/devices?q=dashboard", Some(&cookie), None).await;
+    assert!(by_device.body.contains("data-user=\"hana\""), "{}", by_device.body);
+}
+
+#[tokio::test]
+async fn an_import_form_above_the_pages_limit_is_refused_saying_so_and_writes_nothing() {
+    let (_dir, state) = relay().await;
+    let token = session(&state, "hana").await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    let csrf = csrf_token(&token);
+    let big = "a".repeat(fieldsync_server::dashboard::pages::FORM_LIMIT + 1);
+    let form = format!("csrf={csrf}&dataset=stores&csv={big}");
+    let reply = send(&state, Method::POST, "/dashboard/admin/imports/preview", Some(&cookie), Some(&form)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.body.contains("the file is larger than the page takes (8 MiB)"), "{}", reply.body);
+    assert_eq!(store_count(&state).await, 0);
+}
+
+#[tokio::test]
+async fn editing_an_unknown_store_or_another_kind_of_document_as_a_store_is_not_found() {
+    use fieldsync_server::services::templates::{self, ItemForm, TemplateForm};
+    let (_dir, state) = relay().await;
+    let hq = caller(&state, "hana").await;
+    let item = ItemForm { text: "Shelf full?".into(), weight: 1.0, requires_photo: false };
+    let form = TemplateForm { name: "Shelf".into(), items: vec![item] };
+    let template = templates::create_template_as(state.storage.as_ref(), &hq, &form).await.unwrap();
+    let token = session(&state, "hana").await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    for id in [template.to_string(), fieldsync_core::DocumentId::random().to_string(), "not-an-id".to_owned()] {
+        let reply = send(&state, Method::GET, &format!("/dashboard/admin/stores/{id}"), Some(&cookie), None).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{id}: {}", reply.body);
+    }
+}
