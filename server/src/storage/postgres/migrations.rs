@@ -28,6 +28,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0018_events.sql"),
     include_str!("migrations/0019_integrations.sql"),
     include_str!("migrations/0020_alert_triage_and_photo_reviews.sql"),
+    // 0021 is the admin pages' branch's; the positions are renumbered when both are merged.
+    include_str!("migrations/0022_languages.sql"),
 ];
 
 /// The schema version this code writes.

@@ -26,6 +26,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0017_events.sql"),
     include_str!("migrations/0018_integrations.sql"),
     include_str!("migrations/0019_alert_triage_and_photo_reviews.sql"),
+    // 0020 is the admin pages' branch's; the positions are renumbered when both are merged.
+    include_str!("migrations/0021_languages.sql"),
 ];
 
 /// The schema version this code writes.
