@@ -11,6 +11,8 @@
 //! - [`stores`]: last visit and score per store, coverage per region, product rollout.
 //! - [`live`]: server-sent events fed by the storage's announcements, so new orders appear
 //!   without a reload.
+//! - [`texts`]: every word of every page in the viewer's language (`server/locales/*/dashboard.ftl`),
+//!   chosen with the language picker in the header (`POST /dashboard/language`).
 //! - [`csv`]: exports; [`svg`]: the charts (orders per day, score distribution, approval
 //!   times), rendered on the server.
 //!
@@ -27,6 +29,7 @@ pub mod revocation;
 pub mod session;
 pub mod stores;
 pub mod svg;
+pub mod texts;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -38,6 +41,7 @@ use fieldsync_core::Role;
 use crate::error::Error;
 use crate::services::accounts::Caller;
 use crate::state::AppState;
+use texts::t;
 
 /// The dashboard's routes, merged into the relay's router by [`crate::http::app`].
 pub fn routes() -> Router<AppState> {
@@ -106,7 +110,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/dashboard/orders-per-day.svg", get(svg::orders_per_day))
         .route("/dashboard/events", get(live::events))
+        .route(
+            "/dashboard/language",
+            post(pages::set_language).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
         .route("/dashboard/{*rest}", get(pages::not_found))
+        .layer(axum::middleware::from_fn(session::with_page_language))
 }
 
 /// A part of the dashboard, with the roles that may open it.
@@ -142,15 +151,17 @@ impl Section {
         if self.allows(caller.role) {
             return Ok(());
         }
+        let language = session::page_language();
         let what = match self {
-            Section::Overview => "the overview",
-            Section::Orders => "orders",
-            Section::Inspections => "inspections",
-            Section::Devices => "devices",
-            Section::Stores => "stores",
-            Section::Alerts => "alerts",
+            Section::Overview => t!(language, "section-overview"),
+            Section::Orders => t!(language, "section-orders"),
+            Section::Inspections => t!(language, "section-inspections"),
+            Section::Devices => t!(language, "section-devices"),
+            Section::Stores => t!(language, "section-stores"),
+            Section::Alerts => t!(language, "section-alerts"),
         };
-        Err(DashError::Forbidden(format!("{what} are for HQ and managers; a {} cannot open this page", caller.role)))
+        let role = texts::role(language, caller.role);
+        Err(DashError::Forbidden(t!(language, "error-section", section = what, role = role)))
     }
 }
 
@@ -183,32 +194,34 @@ impl From<fieldsync_core::Error> for DashError {
 
 impl IntoResponse for DashError {
     fn into_response(self) -> Response {
+        let language = session::page_language();
         let (status, title, text) = match self {
             DashError::LoginRequired => {
                 let mut response = Redirect::to("/dashboard/login").into_response();
                 response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
                 return response;
             }
-            DashError::Forbidden(reason) => (StatusCode::FORBIDDEN, "Not allowed", reason),
+            DashError::Forbidden(reason) => (StatusCode::FORBIDDEN, t!(language, "error-forbidden-title"), reason),
             DashError::Relay(error) => {
                 let api = crate::http::error::ApiError(error);
                 let (status, _) = api.status_and_code();
                 if status == StatusCode::INTERNAL_SERVER_ERROR {
                     tracing::error!(error = %api.0, "dashboard request failed");
-                    (status, "Something went wrong", "internal error; the relay log has the details".to_owned())
+                    (status, t!(language, "error-internal-title"), t!(language, "error-internal-text"))
                 } else if status == StatusCode::NOT_FOUND {
-                    (status, "Not found", api.0.to_string())
+                    // The relay's reasons name ids and values; they stay as the relay wrote them.
+                    (status, t!(language, "error-not-found-title"), api.0.to_string())
                 } else {
-                    (status, "Cannot do that", api.0.to_string())
+                    (status, t!(language, "error-refused-title"), api.0.to_string())
                 }
             }
         };
         let body = html::html! {
             h1 #error-title { (title) }
             p.error #error-text { (text) }
-            p { a href="/" { "Back to the overview" } }
+            p { a href="/" { (t!(language, "error-back")) } }
         };
-        let mut response = html::page(title, &[], "", None, body);
+        let mut response = html::page(language, &title, &[], "", None, body);
         *response.status_mut() = status;
         response
     }
