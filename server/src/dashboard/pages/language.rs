@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::super::DashError;
 use super::super::session::Viewer;
+use super::super::texts::t;
 use crate::services::accounts;
 use crate::state::AppState;
 
@@ -36,7 +37,15 @@ pub async fn set_language(
         return Err(crate::Error::bad_request("invalid-input", "the language form was incomplete").into());
     };
     viewer.check_form(&form.csrf)?;
-    accounts::set_own_language(state.storage.as_ref(), &viewer.caller, &form.language).await?;
+    match accounts::set_own_language(state.storage.as_ref(), &viewer.caller, &form.language).await {
+        Ok(_) => {}
+        Err(crate::Error::BadRequest { code, .. }) => {
+            // Said in the viewer's (unchanged) language; the API's reason is the same in English.
+            let reason = t!(viewer.language, "language-not-spoken", tag = form.language.as_str());
+            return Err(crate::Error::BadRequest { code, reason }.into());
+        }
+        Err(other) => return Err(other.into()),
+    }
     Ok(Redirect::to(&back_to(&headers)).into_response())
 }
 
