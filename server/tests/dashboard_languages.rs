@@ -244,7 +244,7 @@ async fn the_login_page_speaks_the_browsers_language_or_the_one_its_link_asks_fo
         "/dashboard/login?lang=zh-CN",
         None,
         &[(header::COOKIE, "fieldsync_login_csrf=abc")],
-        Some(&format!("tenant=acme&username=hana&password=nope&csrf=abc")),
+        Some("tenant=acme&username=hana&password=nope&csrf=abc"),
     )
     .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);

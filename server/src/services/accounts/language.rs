@@ -54,6 +54,7 @@ pub async fn set_tenant_language(storage: &dyn Storage, name: &str, tag: &str) -
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::expect_used)]
     use super::*;
 
     fn settings(user: Option<&str>, tenant: Option<&str>) -> LanguageSettings {
