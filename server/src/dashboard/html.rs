@@ -46,7 +46,7 @@ table{border-collapse:collapse;width:100%;background:#fff;box-shadow:0 1px 2px r
 th,td{text-align:left;padding:7px 10px;border-bottom:1px solid #e4e7eb;vertical-align:top}th{background:#eef2f6;font-size:12px;color:#3e4c59}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}tr.new td{animation:flash 3s}
 @keyframes flash{from{background:#fff3c4}to{background:#fff}}
-.tag{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;background:#e4e7eb}
+.tag{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;background:#e4e7eb;white-space:nowrap}
 .tag.ok{background:#d3f5e0;color:#135c33}.tag.warn{background:#fff3c4;color:#7c5e10}.tag.bad{background:#fde0e0;color:#8a1c1c}
 .filters{margin:0 0 12px;display:flex;gap:10px;align-items:end;flex-wrap:wrap}.filters label{font-size:12px;color:#52606d;display:flex;flex-direction:column}
 select,input{font:inherit;padding:4px 6px;border:1px solid #cbd2d9;border-radius:4px}
