@@ -264,9 +264,18 @@ fn the_approver_sees_a_phone_order_live_approves_it_in_the_browser_and_the_phone
         assert!(path.exists(), "screenshot {} is missing", path.display());
     }
     // The dashboard in Simplified Chinese, chosen with the header's language picker.
-    for page in
-        ["overview", "orders", "order", "approvals", "inspections", "inspection", "alerts", "devices", "stores", "api-keys"]
-    {
+    for page in [
+        "overview",
+        "orders",
+        "order",
+        "approvals",
+        "inspections",
+        "inspection",
+        "alerts",
+        "devices",
+        "stores",
+        "api-keys",
+    ] {
         for prefix in ["zh", "zh-phone"] {
             let path = artifacts.join(format!("{prefix}-{page}.png"));
             assert!(path.exists(), "screenshot {} is missing", path.display());

@@ -231,7 +231,8 @@ impl Catalog {
                     }
                 }
             }
-            let bundle = bundles.get_mut(&source.language).expect("a bundle per language");
+            // Every language got a bundle above.
+            let Some(bundle) = bundles.get_mut(&source.language) else { continue };
             bundle.add_resource(resource).map_err(|errors| CatalogError::Syntax {
                 file: source.name,
                 reason: format!("{:?}", errors.first()),
@@ -303,10 +304,12 @@ impl Catalog {
 /// `12.40` keeps its zero.
 fn argument(value: &str) -> FluentValue<'_> {
     let digits = value.strip_prefix('-').unwrap_or(value);
-    if !digits.is_empty() && digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit()) {
-        if let Ok(number) = value.parse::<i64>() {
-            return FluentValue::from(number);
-        }
+    if !digits.is_empty()
+        && digits.len() <= 15
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(number) = value.parse::<i64>()
+    {
+        return FluentValue::from(number);
     }
     FluentValue::from(value)
 }
@@ -350,6 +353,7 @@ fn collect_in_inline(inline: &ast::InlineExpression<&str>, names: &mut BTreeSet<
 }
 
 /// Core's catalog ([`CORE_SOURCES`]), built on first use.
+#[allow(clippy::expect_used)] // compiled-in files, checked by the tests
 pub fn core_catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
     // The files are compiled in and checked by this module's tests, so this cannot fail in a build
@@ -359,6 +363,7 @@ pub fn core_catalog() -> &'static Catalog {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     #[test]
