@@ -257,9 +257,9 @@ report-chart-bar = { $day }: median time to decide { $minutes } min
 ## Out of office
 
 ooo-title = Out of office
-ooo-current-before = Steps routed to you go to
-ooo-current-after = from { $from } until { $until }.
-ooo-now = (now)
+ooo-current-before = Steps routed to you go to{" "}
+ooo-current-after = {" "}from { $from } until { $until }.
+ooo-current-after-now = {" "}from { $from } until { $until } (now).
 ooo-not-away = You are not out of office.
 ooo-delegate = Delegate
 ooo-from = from

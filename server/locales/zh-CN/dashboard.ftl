@@ -257,9 +257,9 @@ report-chart-bar = { $day }：决定用时中位数 { $minutes } 分钟
 ## 外出代理
 
 ooo-title = 外出代理
-ooo-current-before = 分配给您的审批步骤将转给
-ooo-current-after = ，时间从 { $from } 到 { $until }。
-ooo-now = （生效中）
+ooo-current-before = 分配给您的审批步骤将转给{" "}
+ooo-current-after = {" "}处理，时间从 { $from } 到 { $until }。
+ooo-current-after-now = {" "}处理，时间从 { $from } 到 { $until }（生效中）。
 ooo-not-away = 您当前没有设置外出。
 ooo-delegate = 代理人
 ooo-from = 从

@@ -43,7 +43,7 @@ main{padding:20px 24px;max-width:1200px}h1{font-size:22px;margin:0 0 16px}h2{fon
 .kpi{background:#fff;border-radius:8px;padding:12px 16px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
 .kpi .v{font-size:24px;font-weight:700}.kpi .l{color:#52606d;font-size:12px;text-transform:uppercase;letter-spacing:.04em}
 table{border-collapse:collapse;width:100%;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.08);border-radius:8px;overflow:hidden}
-th,td{text-align:left;padding:7px 10px;border-bottom:1px solid #e4e7eb;vertical-align:top}th{background:#eef2f6;font-size:12px;color:#3e4c59}
+th,td{text-align:left;padding:7px 10px;border-bottom:1px solid #e4e7eb;vertical-align:top}th{background:#eef2f6;font-size:12px;color:#3e4c59}th:lang(zh){word-break:keep-all}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}tr.new td{animation:flash 3s}
 @keyframes flash{from{background:#fff3c4}to{background:#fff}}
 .tag{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;background:#e4e7eb;white-space:nowrap}

@@ -61,9 +61,13 @@ async fn out_of_office_page(
         }
         @match &current {
             Some(d) => p #ooo-current {
-                (t!(lang, "ooo-current-before")) " " b { (name(&d.delegate_id)) } " "
-                (t!(lang, "ooo-current-after", from = locale.datetime(d.starts_at), until = locale.datetime(d.ends_at)))
-                @if d.holds_at(state.clock.now()) { " " (t!(lang, "ooo-now")) }
+                @let (from, until) = (locale.datetime(d.starts_at), locale.datetime(d.ends_at));
+                (t!(lang, "ooo-current-before")) b { (name(&d.delegate_id)) }
+                @if d.holds_at(state.clock.now()) {
+                    (t!(lang, "ooo-current-after-now", from = from.as_str(), until = until.as_str()))
+                } @else {
+                    (t!(lang, "ooo-current-after", from = from.as_str(), until = until.as_str()))
+                }
             },
             None => p.muted #ooo-current { (t!(lang, "ooo-not-away")) },
         }
