@@ -6,6 +6,12 @@
 //! offset (`2026-03-29 09:15 +02:00`), amounts with the tenant's ISO 4217 currency
 //! (`1,234.50 EUR`). Elapsed times (approval times, "3 h ago") are durations and do not depend
 //! on the zone. The date arithmetic is jiff's.
+//!
+//! A locale also carries the language of the person reading ([`Locale::with_language`]; English
+//! unless set): in Simplified Chinese times read `2026年3月29日 09:15` and yuan `¥1,234.50`
+//! (other currencies keep their code after the amount, as in English). What other programs read
+//! ([`Locale::date`], [`Locale::timestamp`], the API's and the CSV files' values) never changes
+//! with the language.
 
 use iso_currency::Currency;
 use jiff::civil::Date;
@@ -13,6 +19,7 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan, ZonedDateTime};
 
 use fieldsync_core::doc::WorkingHours;
+use fieldsync_core::i18n::Language;
 
 use crate::error::{Error, Result};
 use crate::format::amount;
@@ -22,18 +29,24 @@ pub const DEFAULT_TIME_ZONE: &str = "UTC";
 /// The currency of a tenant created without `--currency`.
 pub const DEFAULT_CURRENCY: &str = "USD";
 
-/// A tenant's time zone and currency, validated.
+/// A tenant's time zone and currency, validated, and the language of the texts made with it.
 #[derive(Debug, Clone)]
 pub struct Locale {
     zone_name: String,
     zone: TimeZone,
     currency: Currency,
+    language: Language,
 }
 
 impl Default for Locale {
-    /// UTC and US dollars.
+    /// UTC and US dollars, in English.
     fn default() -> Self {
-        Self { zone_name: DEFAULT_TIME_ZONE.to_owned(), zone: TimeZone::UTC, currency: Currency::USD }
+        Self {
+            zone_name: DEFAULT_TIME_ZONE.to_owned(),
+            zone: TimeZone::UTC,
+            currency: Currency::USD,
+            language: Language::English,
+        }
     }
 }
 
@@ -46,6 +59,7 @@ impl Locale {
             zone_name: time_zone.trim().to_owned(),
             zone: parse_zone(time_zone)?,
             currency: parse_currency(currency)?,
+            language: Language::English,
         })
     }
 
@@ -64,7 +78,18 @@ impl Locale {
             tracing::warn!(%tenant, %error, "currency unreadable: amounts are shown in USD");
             Currency::USD
         });
-        Self { zone_name: zone_name.to_owned(), zone, currency }
+        Self { zone_name: zone_name.to_owned(), zone, currency, language: Language::English }
+    }
+
+    /// The same zone and currency, with times and amounts written for a reader of `language`.
+    pub fn with_language(mut self, language: Language) -> Self {
+        self.language = language;
+        self
+    }
+
+    /// The language times and amounts are written for.
+    pub fn language(&self) -> Language {
+        self.language
     }
 
     /// The IANA name of the time zone.
@@ -109,9 +134,21 @@ impl Locale {
         self.day_of(ms).to_string()
     }
 
-    /// `2026-11-30 14:05 +01:00`: a time in the zone, with its offset then.
+    /// `2026-11-30 14:05 +01:00`: a time in the zone, with its offset then; for a Chinese reader
+    /// `2026年11月30日 14:05`.
     pub fn datetime(&self, ms: i64) -> String {
-        self.zoned(ms).strftime("%Y-%m-%d %H:%M %:z").to_string()
+        match self.language {
+            Language::English => self.zoned(ms).strftime("%Y-%m-%d %H:%M %:z").to_string(),
+            Language::Chinese => self.zoned(ms).strftime("%Y年%-m月%-d日 %H:%M").to_string(),
+        }
+    }
+
+    /// `2026-11-30` (a Chinese reader: `2026年11月30日`): the local day of a time, for people.
+    pub fn day_label(&self, ms: i64) -> String {
+        match self.language {
+            Language::English => self.date(ms),
+            Language::Chinese => self.zoned(ms).strftime("%Y年%-m月%-d日").to_string(),
+        }
     }
 
     /// `2026-11-30T14:05:00+01:00`: a time in the zone as RFC 3339, for files other programs read.
@@ -161,9 +198,19 @@ impl Locale {
         wall
     }
 
-    /// `1,234.50 EUR`: an amount in hundredths of the currency.
+    /// `1,234.50 EUR`: an amount in hundredths of the currency. For a Chinese reader, yuan read
+    /// `¥1,234.50` (`-¥0.05`); other currencies as in English.
     pub fn money(&self, cents: i64) -> String {
-        format!("{} {}", amount(cents), self.currency.code())
+        match (self.language, self.currency) {
+            (Language::Chinese, Currency::CNY) => {
+                let text = amount(cents);
+                match text.strip_prefix('-') {
+                    Some(positive) => format!("-¥{positive}"),
+                    None => format!("¥{text}"),
+                }
+            }
+            _ => format!("{} {}", amount(cents), self.currency.code()),
+        }
     }
 }
 
@@ -274,6 +321,24 @@ mod tests {
         assert_eq!(locale.money(123_456_789), "1,234,567.89 CNY");
         assert_eq!(locale.currency(), "CNY");
         assert_eq!(Locale::default().money(-5), "-0.05 USD");
+    }
+
+    #[test]
+    fn a_chinese_reader_sees_chinese_dates_and_yuan_with_their_sign_and_other_programs_see_no_change() {
+        let shanghai = Locale::new("Asia/Shanghai", "CNY").unwrap().with_language(Language::Chinese);
+        let at = ms("2026-03-29T01:15:00Z");
+        assert_eq!(shanghai.datetime(at), "2026年3月29日 09:15");
+        assert_eq!(shanghai.day_label(at), "2026年3月29日");
+        assert_eq!(shanghai.money(123_450), "¥1,234.50");
+        assert_eq!(shanghai.money(-5), "-¥0.05");
+        // What programs read stays the same.
+        assert_eq!(shanghai.date(at), "2026-03-29");
+        assert_eq!(shanghai.timestamp(at), "2026-03-29T09:15:00+08:00");
+        let english = shanghai.clone().with_language(Language::English);
+        assert_eq!(english.money(123_450), "1,234.50 CNY");
+        assert_eq!(english.datetime(at), "2026-03-29 09:15 +08:00");
+        let euros = Locale::new("Europe/Berlin", "EUR").unwrap().with_language(Language::Chinese);
+        assert_eq!(euros.money(123_450), "1,234.50 EUR");
     }
 
     #[test]

@@ -150,9 +150,12 @@ enum AdminCommand {
         /// ISO 4217 code of the currency of the tenant's amounts (two decimal places: EUR, CNY).
         #[arg(long, default_value = fieldsync_server::locale::DEFAULT_CURRENCY)]
         currency: String,
+        /// Default language of the tenant's dashboard (en, zh-CN); without it, each browser's.
+        #[arg(long)]
+        language: Option<String>,
     },
-    /// Change a tenant's time zone or currency.
-    #[command(group = clap::ArgGroup::new("locale").required(true).multiple(true).args(["time_zone", "currency"]))]
+    /// Change a tenant's time zone, currency or default language.
+    #[command(group = clap::ArgGroup::new("locale").required(true).multiple(true).args(["time_zone", "currency", "language"]))]
     SetTenant {
         /// Tenant name.
         name: String,
@@ -162,6 +165,9 @@ enum AdminCommand {
         /// ISO 4217 currency code (EUR).
         #[arg(long)]
         currency: Option<String>,
+        /// Default language of the dashboard for users who chose none (en, zh-CN).
+        #[arg(long)]
+        language: Option<String>,
     },
     /// Check every stored document against the limits on what a document may become, and
     /// quarantine those that break them (a migration queues the same check as a job).
@@ -549,17 +555,40 @@ async fn admin(state: &AppState, command: AdminCommand) -> Result<(), Failure> {
     let storage = state.storage.as_ref();
     let cost = state.config.password_cost;
     match command {
-        AdminCommand::CreateTenant { name, time_zone, currency } => {
+        AdminCommand::CreateTenant { name, time_zone, currency, language } => {
             let locale = fieldsync_server::locale::Locale::new(&time_zone, &currency)?;
+            // Checked before anything is written: a bad language creates no tenant.
+            let language = language.as_deref().map(accounts::parse_language).transpose()?;
             let tenant = accounts::create_tenant_in(storage, &name, &locale).await?;
+            if let Some(language) = language {
+                accounts::set_tenant_language(storage, &tenant.name, language.tag()).await?;
+            }
             println!(
-                "created tenant {} (id {}), time zone {}, currency {}",
-                tenant.name, tenant.id, tenant.time_zone, tenant.currency
+                "created tenant {} (id {}), time zone {}, currency {}{}",
+                tenant.name,
+                tenant.id,
+                tenant.time_zone,
+                tenant.currency,
+                language.map(|l| format!(", language {l}")).unwrap_or_default()
             );
         }
-        AdminCommand::SetTenant { name, time_zone, currency } => {
-            let tenant = accounts::set_tenant_locale(storage, &name, time_zone.as_deref(), currency.as_deref()).await?;
-            println!("tenant {}: time zone {}, currency {}", tenant.name, tenant.time_zone, tenant.currency);
+        AdminCommand::SetTenant { name, time_zone, currency, language } => {
+            // Every value is checked before any is written.
+            let language = language.as_deref().map(accounts::parse_language).transpose()?;
+            let mut tenant = accounts::tenant_named(storage, &name).await?;
+            if time_zone.is_some() || currency.is_some() {
+                tenant = accounts::set_tenant_locale(storage, &name, time_zone.as_deref(), currency.as_deref()).await?;
+            }
+            if let Some(language) = language {
+                accounts::set_tenant_language(storage, &name, language.tag()).await?;
+            }
+            println!(
+                "tenant {}: time zone {}, currency {}{}",
+                tenant.name,
+                tenant.time_zone,
+                tenant.currency,
+                language.map(|l| format!(", language {l}")).unwrap_or_default()
+            );
         }
         AdminCommand::CheckDocuments { tenant } => {
             let found = accounts::tenant_named(storage, &tenant).await?;

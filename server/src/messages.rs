@@ -24,6 +24,7 @@ const RELAY_SOURCES: [Source; 6] = [
 ];
 
 /// Core's and the relay's texts, built on first use.
+#[allow(clippy::expect_used)] // compiled-in files, checked by the tests
 pub fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
     CATALOG.get_or_init(|| {

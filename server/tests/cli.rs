@@ -110,6 +110,30 @@ fn tenants_get_a_time_zone_and_currency_at_creation_or_later_and_bad_ones_change
 }
 
 #[test]
+fn a_tenants_default_language_is_set_at_creation_or_later_and_a_language_not_spoken_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let stdout = |output: &Output| {
+        assert!(output.status.success(), "{}", stderr(output));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let created = run(&data, &["create-tenant", "acme", "--currency", "CNY", "--language", "zh"]);
+    assert!(stdout(&created).contains("currency CNY, language zh-CN"), "{}", stdout(&created));
+    for args in [
+        vec!["create-tenant", "globex", "--language", "fr"],
+        vec!["set-tenant", "acme", "--currency", "EUR", "--language", "klingon"],
+    ] {
+        let output = run(&data, &args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert!(stderr(&output).contains("is not spoken here (use en or zh-CN)"), "{args:?}: {}", stderr(&output));
+    }
+    // Neither refusal created the tenant or changed the currency.
+    assert!(stdout(&run(&data, &["create-tenant", "globex"])).contains("created tenant globex"));
+    let english = run(&data, &["set-tenant", "acme", "--language", "en"]);
+    assert!(stdout(&english).contains("tenant acme: time zone UTC, currency CNY, language en"), "{}", stdout(&english));
+}
+
+#[test]
 fn unsupported_database_urls_and_a_missing_data_dir_are_refused_clearly() {
     let output = relay_bin().args(["serve", "--data", "x", "--database", "mysql://app:pw@db/x"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));

@@ -124,7 +124,7 @@ impl Relay {
             device_unsynced_docs: None,
             key: None,
         };
-        let viewer = Viewer { caller, csrf: "csrf".into() };
+        let viewer = Viewer { caller, csrf: "csrf".into(), language: Default::default() };
         let response = overview_at(&self.state, &viewer, now).await.unwrap();
         let bytes = axum::body::to_bytes(axum::response::IntoResponse::into_response(response).into_body(), usize::MAX)
             .await

@@ -263,7 +263,45 @@ try {
   }
   check((await page.textContent('#error-title')) === 'Not found', 'an unknown path shows the 404 page');
   check(await page.locator('header a:text("Alerts")').count() === 1, 'the 404 page keeps the navigation');
+
+  // --- Simplified Chinese: HQ picks it in the header; every main page at 1280 px and at 390 px --------
   await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(`${base}/dashboard/orders`);
+  await page.selectOption('#language', 'zh-CN');
+  await Promise.all([page.waitForURL(`${base}/dashboard/orders`), page.click('#language-save')]);
+  await page.waitForSelector('main h1:text-is("订单")');
+  check(await page.getAttribute('html', 'lang') === 'zh-CN', 'the page is marked as Chinese');
+  check(await page.locator('header a:text-is("预警")').count() === 1, 'the navigation reads in Chinese');
+  await page.goto(`${base}/`);
+  await page.waitForSelector('body[data-live="connected"]');
+  check((await page.textContent('#live-state')).includes('实时'), 'the live indicator reads in Chinese');
+  const chinesePages = [
+    ['overview', '/', '概览'], ['orders', '/dashboard/orders', '订单'], ['order', `/dashboard/orders/${liveId}`, '订单'],
+    ['approvals', '/dashboard/approvals', '待我审批'], ['inspections', '/dashboard/inspections', '巡店'],
+    ['inspection', `/dashboard/inspections/${env.FS_INSPECTION}`, '巡店记录'], ['alerts', '/dashboard/alerts', '预警'],
+    ['devices', '/dashboard/devices', '设备'], ['stores', '/dashboard/stores', '门店'], ['api-keys', '/dashboard/api-keys', 'API 密钥'],
+  ];
+  for (const [width, height, prefix] of [[1280, 900, 'zh'], [390, 844, 'zh-phone']]) {
+    await page.setViewportSize({ width, height });
+    for (const [name, url, heading] of chinesePages) {
+      const response = await page.goto(`${base}${url}`);
+      check(response.status() === 200, `${url} answered ${response.status()} in Chinese`);
+      await page.waitForSelector('main h1');
+      const h1 = await page.textContent('main h1');
+      check(h1.includes(heading), `${url} in Chinese is headed "${h1}", expected "${heading}"`);
+      check(await page.getAttribute('html', 'lang') === 'zh-CN', `${url} is marked as Chinese`);
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+      check(wide <= width, `${url} in Chinese is ${wide} px wide at ${width} px`);
+      await shot(page, `${prefix}-${name}`);
+    }
+  }
+  // Back to English with the same picker.
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto(`${base}/`);
+  await page.selectOption('#language', 'en');
+  await Promise.all([page.waitForURL(`${base}/`), page.click('#language-save')]);
+  await page.waitForSelector('main h1:text-is("Overview")');
+  check(await page.getAttribute('html', 'lang') === 'en', 'the page is marked as English again');
   await Promise.all([page.waitForURL(`${base}/dashboard/login`), page.click('header button:text("Log out")')]);
 
   // --- A supervisor -----------------------------------------------------------------------------

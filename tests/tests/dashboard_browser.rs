@@ -4,8 +4,10 @@
 //! and score, the charts and the stores page; HQ sees every region's stores; a supervisor is
 //! refused the HQ pages and the approval; HQ acknowledges and snoozes an alert, and every main
 //! page is checked at 390 px (no page wider than the screen, readable chart labels, the 404 page
-//! in the frame). Screenshots of each page, at 1280 px and at 390 px (`phone-*.png`), land in
-//! `target/browser-artifacts/`.
+//! in the frame). HQ then switches to Simplified Chinese with the header's language picker, every
+//! main page reads in Chinese (headings, navigation, `<html lang="zh-CN">`, nothing wider than the
+//! screen) and back. Screenshots of each page, at 1280 px and at 390 px (`phone-*.png`; in
+//! Chinese `zh-*.png` and `zh-phone-*.png`), land in `target/browser-artifacts/`.
 //!
 //! Needs Debian's `/usr/bin/chromium` and `tests/browser/node_modules` (`scripts/test-browser`
 //! installs both). Without them the test fails, unless `FIELDSYNC_SKIP_BROWSER=1`.
@@ -260,6 +262,24 @@ fn the_approver_sees_a_phone_order_live_approves_it_in_the_browser_and_the_phone
     ] {
         let path = artifacts.join(format!("{shot}.png"));
         assert!(path.exists(), "screenshot {} is missing", path.display());
+    }
+    // The dashboard in Simplified Chinese, chosen with the header's language picker.
+    for page in [
+        "overview",
+        "orders",
+        "order",
+        "approvals",
+        "inspections",
+        "inspection",
+        "alerts",
+        "devices",
+        "stores",
+        "api-keys",
+    ] {
+        for prefix in ["zh", "zh-phone"] {
+            let path = artifacts.join(format!("{prefix}-{page}.png"));
+            assert!(path.exists(), "screenshot {} is missing", path.display());
+        }
     }
 }
 

@@ -9,7 +9,8 @@
 //! questioned afterwards (`sqlite3 DIR/data/…`, `EXPLAIN QUERY PLAN`) without loading it again.
 //!
 //! What it loads, in a fresh SQLite data directory: a tenant in Europe/Berlin (EUR) with 50 reps,
-//! 10 managers and 10 supervisors in 5 regions and one HQ user (real accounts), 250 stores and a
+//! 10 managers and 10 supervisors in 5 regions and two HQ users (real accounts; `hq-zh` reads the
+//! dashboard in Simplified Chinese, to time the pages in both languages), 250 stores and a
 //! 2,000-product catalog (real documents, written through `documents::create_as_relay`, so their
 //! `store_rows` and `product_rows` come from the write path). Then the read-model rows of the
 //! orders (1 to 6 lines each, review columns for every submitted order, approval steps for those
@@ -176,6 +177,7 @@ fn run(orders: usize, inspections: usize, keep: bool) -> Result<(), BoxError> {
     let manager = tenant.managers[0].0.clone();
     let hq_cookie = http.dashboard_session("hq")?;
     let manager_cookie = http.dashboard_session("manager-north-0")?;
+    let chinese_cookie = http.dashboard_session("hq-zh")?;
     let hq_token = fieldsync_core::sync::login(&base, TENANT, "hq", PASSWORD, "bench")?.token;
     let hq_scope = Scope { role: Role::Hq, user_id: tenant.hq.clone(), region: None };
     let manager_scope = Scope { role: Role::Manager, user_id: manager, region: Some("north".to_owned()) };
@@ -251,6 +253,13 @@ fn run(orders: usize, inspections: usize, keep: bool) -> Result<(), BoxError> {
             Target::Page,
             page(&hq_cookie, &format!("/dashboard/alerts?q={}", probes.product_query)),
         ),
+        ("GET / (HQ, zh-CN)".into(), Target::Overview, page(&chinese_cookie, "/")),
+        (
+            format!("GET /dashboard/orders?q={} (zh-CN)", probes.product_query),
+            Target::Page,
+            page(&chinese_cookie, &format!("/dashboard/orders?q={}", probes.product_query)),
+        ),
+        ("GET /dashboard/alerts (zh-CN)".into(), Target::Page, page(&chinese_cookie, "/dashboard/alerts")),
     ];
     for (name, target, case) in &cases {
         table.time(name, *target, || case(&mut http));
@@ -348,6 +357,9 @@ async fn seed(state: &AppState) -> Result<Tenant, BoxError> {
         accounts::create_user(storage, cost, account).await.map(|u| u.id)
     };
     let hq = user("hq".into(), Role::Hq, None).await?;
+    // The same pages read in Simplified Chinese: every label a catalog lookup.
+    let hq_chinese = user("hq-zh".into(), Role::Hq, None).await?;
+    storage.set_user_language(created.id, &hq_chinese, Some("zh-CN")).await?;
     let (mut reps, mut managers, mut supervisors) = (Vec::new(), Vec::new(), Vec::new());
     for region in REGIONS {
         for n in 0..REPS_PER_REGION {

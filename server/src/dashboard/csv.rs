@@ -1,7 +1,8 @@
 //! CSV exports of orders (one row per order, or per order line) and inspections, in the viewer's scope, with the filters of the list
 //! pages and the same GPS rule, streamed from the read model a page at a time. Times are RFC 3339 with the tenant's offset (`2026-03-29T09:15:00+02:00`), totals
 //! plain decimals beside a `currency` column. Cells are quoted per RFC 4180, and text that a spreadsheet would run as a formula
-//! (`=`, `+`, `-`, `@`, tab, CR) is prefixed with `'`.
+//! (`=`, `+`, `-`, `@`, tab, CR) is prefixed with `'`. Column names and values stay in English
+//! whatever the viewer's language: programs read these files.
 
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;

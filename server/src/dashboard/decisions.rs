@@ -8,12 +8,14 @@
 //! form carries the step and the submission the approver saw: a stale page (someone decided, or
 //! the rep resubmitted) is refused with a conflict instead of deciding something else.
 
+use super::texts::t;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use fieldsync_core::doc::{OrderReview, Verdict};
+use fieldsync_core::i18n::Language;
 use fieldsync_core::rules::approval::display_step;
 use fieldsync_core::rules::{DecisionInput, check_decision};
 use fieldsync_core::{DocumentId, Role};
@@ -69,13 +71,13 @@ pub fn decidable_step(caller: &Caller, review: &OrderReview) -> Option<u64> {
 /// The approve and reject forms for the viewer, or nothing when they may not decide.
 pub fn forms(viewer: &Viewer, order_id: &str, review: &OrderReview) -> Markup {
     match decidable_step(&viewer.caller, review) {
-        Some(step) => decision_forms(order_id, &viewer.csrf, step, review.submission),
+        Some(step) => decision_forms(viewer.language, order_id, &viewer.csrf, step, review.submission),
         None => html! {},
     }
 }
 
 /// The approve and reject forms for `step` of `submission`, carrying the session's `csrf` token.
-pub fn decision_forms(order_id: &str, csrf: &str, step: u64, submission: u64) -> Markup {
+pub fn decision_forms(language: Language, order_id: &str, csrf: &str, step: u64, submission: u64) -> Markup {
     let action = format!("/dashboard/orders/{order_id}/decision");
     let hidden = html! {
         input type="hidden" name="csrf" value=(csrf);
@@ -83,20 +85,20 @@ pub fn decision_forms(order_id: &str, csrf: &str, step: u64, submission: u64) ->
         input type="hidden" name="submission" value=(submission);
     };
     html! {
-        h2 { "Your decision" }
+        h2 { (t!(language, "order-your-decision")) }
         div.decide #decide {
             form method="post" action=(action) #approve-form {
                 (hidden)
                 input type="hidden" name="verdict" value="approve";
-                span.note { "Step " (display_step(step)) " waits for you." }
-                button.primary type="submit" #approve { "Approve" }
+                span.note { (t!(language, "order-step-waits", step = display_step(step))) }
+                button.primary type="submit" #approve { (t!(language, "order-approve")) }
             }
             form method="post" action=(action) #reject-form {
                 (hidden)
                 input type="hidden" name="verdict" value="reject";
-                label for="reason" class="note" { "Reason (required to reject; the rep sees it)" }
+                label for="reason" class="note" { (t!(language, "order-reject-reason")) }
                 textarea #reason name="reason" maxlength="500" {}
-                button.danger type="submit" #reject { "Reject" }
+                button.danger type="submit" #reject { (t!(language, "order-reject")) }
             }
         }
     }

@@ -10,7 +10,10 @@ use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 pub use maud::{DOCTYPE, Markup, PreEscaped, html};
 
+use fieldsync_core::i18n::Language;
+
 use super::session::random_token;
+use super::texts::t;
 
 /// Percent-encodes a query parameter value.
 pub fn url_param(text: &str) -> String {
@@ -47,16 +50,16 @@ const CSS: &str = "
 header{background:#12355b;color:#fff;padding:10px 24px;display:flex;align-items:center;gap:24px;flex-wrap:wrap}
 header a{color:#dbe7f3;text-decoration:none;font-weight:500}header a.on,header a:hover{color:#fff;text-decoration:underline}
 header .brand{font-weight:700;font-size:16px;color:#fff}header .who{margin-left:auto;font-size:13px;color:#dbe7f3}
-header form{display:inline}header button{background:none;border:1px solid #dbe7f3;color:#fff;border-radius:4px;padding:2px 10px;cursor:pointer}
+header form{display:inline}header select{font-size:12px;padding:1px 4px}header button{background:none;border:1px solid #dbe7f3;color:#fff;border-radius:4px;padding:2px 10px;cursor:pointer}
 main{padding:20px 24px;max-width:1200px}h1{font-size:22px;margin:0 0 16px}h2{font-size:17px;margin:24px 0 8px}
 .kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:12px}
 .kpi{background:#fff;border-radius:8px;padding:12px 16px;box-shadow:0 1px 2px rgba(0,0,0,.08)}
 .kpi .v{font-size:24px;font-weight:700}.kpi .l{color:#52606d;font-size:12px;text-transform:uppercase;letter-spacing:.04em}
 table{border-collapse:collapse;width:100%;background:#fff;box-shadow:0 1px 2px rgba(0,0,0,.08);border-radius:8px;overflow:hidden}
-th,td{text-align:left;padding:7px 10px;border-bottom:1px solid #e4e7eb;vertical-align:top}th{background:#eef2f6;font-size:12px;color:#3e4c59}
+th,td{text-align:left;padding:7px 10px;border-bottom:1px solid #e4e7eb;vertical-align:top}th{background:#eef2f6;font-size:12px;color:#3e4c59}th:lang(zh){word-break:keep-all}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}tr.new td{animation:flash 3s}
 @keyframes flash{from{background:#fff3c4}to{background:#fff}}
-.tag{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;background:#e4e7eb}
+.tag{display:inline-block;border-radius:10px;padding:0 8px;font-size:12px;background:#e4e7eb;white-space:nowrap}
 .tag.ok{background:#d3f5e0;color:#135c33}.tag.warn{background:#fff3c4;color:#7c5e10}.tag.bad{background:#fde0e0;color:#8a1c1c}
 .filters{margin:0 0 12px;display:flex;gap:10px;align-items:end;flex-wrap:wrap}.filters label{font-size:12px;color:#52606d;display:flex;flex-direction:column}
 select,input{font:inherit;padding:4px 6px;border:1px solid #cbd2d9;border-radius:4px}
@@ -94,9 +97,9 @@ table.stack td[data-label]::before{content:attr(data-label);display:block;font-s
 // announces a change in the viewer's scope; changes that arrive during a refresh trigger one more.
 const LIVE_JS: &str = "
 (function(){
-  var busy=false,again=false,known=new Set();
+  var me=document.currentScript,busy=false,again=false,known=new Set();
   document.querySelectorAll('tr[data-id]').forEach(function(r){known.add(r.dataset.id);});
-  function state(s){document.body.dataset.live=s;var e=document.getElementById('live-state');if(e)e.textContent=s==='connected'?'\\u25cf live':'\\u25cb reconnecting';}
+  function state(s){document.body.dataset.live=s;var e=document.getElementById('live-state');if(e)e.textContent=s==='connected'?'\\u25cf '+me.dataset.connected:'\\u25cb '+me.dataset.reconnecting;}
   async function refresh(){
     if(busy){again=true;return;}busy=true;
     try{
@@ -123,47 +126,95 @@ const LIVE_JS: &str = "
 pub struct NavItem {
     /// Where it links.
     pub href: &'static str,
-    /// What it says.
-    pub label: &'static str,
+    /// What it says, in the viewer's language.
+    pub label: String,
 }
 
-/// A whole page: frame, navigation, CSS, live script around `body`. The live script comes only
-/// with a navigation (a signed-in viewer's page).
-pub fn page(title: &str, nav: &[NavItem], current: &str, who: Option<(&str, &str)>, body: Markup) -> Response {
+/// Who is signed in, for the header: their name (and role) and the CSRF token of the logout
+/// and language forms.
+pub struct Who<'a> {
+    /// `anna (HQ)`, in the viewer's language.
+    pub name: String,
+    /// The session's CSRF token.
+    pub csrf: &'a str,
+}
+
+/// The language picker of a signed-in page: a form that stores the viewer's choice
+/// (`POST /dashboard/language`) and comes back to the same page.
+fn language_form(language: Language, csrf: &str) -> Markup {
+    html! {
+        form.lang method="post" action="/dashboard/language" {
+            input type="hidden" name="csrf" value=(csrf);
+            select name="language" id="language" aria-label=(t!(language, "header-language")) {
+                @for choice in Language::ALL {
+                    option value=(choice.tag()) lang=(choice.tag()) selected[choice == language] { (choice.name()) }
+                }
+            }
+            " "
+            button type="submit" id="language-save" { (t!(language, "header-language-save")) }
+        }
+    }
+}
+
+/// Links to the same page in every other language (`?lang=`), for pages without a session.
+fn language_links(language: Language) -> Markup {
+    html! {
+        span.who {
+            @for choice in Language::ALL.into_iter().filter(|c| *c != language) {
+                a href={ "?lang=" (choice.tag()) } lang=(choice.tag()) id={ "lang-" (choice.tag()) } { (choice.name()) }
+            }
+        }
+    }
+}
+
+/// A whole page in `language`: frame, navigation, CSS, live script around `body`. The live
+/// script comes only with a navigation (a signed-in viewer's page).
+pub fn page(
+    language: Language,
+    title: &str,
+    nav: &[NavItem],
+    current: &str,
+    who: Option<Who<'_>>,
+    body: Markup,
+) -> Response {
     let nonce = random_token();
     let html = html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(language.tag()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width";
-                title { (title) " · FieldSync HQ" }
+                title { (title) " · " (t!(language, "brand")) }
                 style nonce=(nonce) { (PreEscaped(CSS)) }
             }
             body data-live="off" {
                 header {
-                    span.brand { "FieldSync HQ" }
+                    span.brand { (t!(language, "brand")) }
                     @for item in nav {
                         a href=(item.href) class=[(item.href == current).then_some("on")] { (item.label) }
                     }
-                    @if let Some((name, csrf)) = who {
+                    @if let Some(who) = &who {
                         span.who {
                             span #live-state {}
-                            " " (name) " · "
+                            " " (who.name) " · "
+                            (language_form(language, who.csrf))
+                            " "
                             form method="post" action="/dashboard/logout" {
-                                input type="hidden" name="csrf" value=(csrf);
-                                button type="submit" { "Log out" }
+                                input type="hidden" name="csrf" value=(who.csrf);
+                                button type="submit" { (t!(language, "header-log-out")) }
                             }
                         }
+                    } @else {
+                        (language_links(language))
                     }
                 }
                 main { (body) }
                 dialog #photo-dialog {
-                    form method="dialog" { button { "Close" } }
-                    img alt="photo";
+                    form method="dialog" { button { (t!(language, "dialog-close")) } }
+                    img alt=(t!(language, "dialog-photo"));
                 }
                 @if !nav.is_empty() {
-                    script nonce=(nonce) { (PreEscaped(LIVE_JS)) }
+                    script nonce=(nonce) data-connected=(t!(language, "live-connected")) data-reconnecting=(t!(language, "live-reconnecting")) { (PreEscaped(LIVE_JS)) }
                 }
             }
         }

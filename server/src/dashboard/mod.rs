@@ -12,6 +12,8 @@
 //! - [`stores`]: last visit and score per store, coverage per region, product rollout.
 //! - [`live`]: server-sent events fed by the storage's announcements, so new orders appear
 //!   without a reload.
+//! - [`texts`]: every word of every page in the viewer's language (`server/locales/*/dashboard.ftl`),
+//!   chosen with the language picker in the header (`POST /dashboard/language`).
 //! - [`csv`]: exports; [`svg`]: the charts (orders per day, score distribution, approval
 //!   times), rendered on the server.
 //!
@@ -28,6 +30,7 @@ pub mod revocation;
 pub mod session;
 pub mod stores;
 pub mod svg;
+pub mod texts;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -39,6 +42,7 @@ use fieldsync_core::Role;
 use crate::error::Error;
 use crate::services::accounts::Caller;
 use crate::state::AppState;
+use texts::t;
 
 /// The dashboard's routes, merged into the relay's router by [`crate::http::app`]. Their error
 /// pages (403, 500 and the rest) are shown in the viewer's frame ([`framed_errors`]).
@@ -157,16 +161,21 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/dashboard/orders-per-day.svg", get(svg::orders_per_day))
         .route("/dashboard/events", get(live::events))
+        .route(
+            "/dashboard/language",
+            post(pages::set_language).layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
         .route("/dashboard/{*rest}", get(pages::not_found))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), framed_errors))
+        .layer(axum::middleware::from_fn(session::with_page_language))
 }
 
 /// What an error page says, left on its response by [`DashError`] for [`framed_errors`] to show
 /// in the viewer's frame.
 #[derive(Debug, Clone)]
 pub struct ErrorPage {
-    /// The heading.
-    pub title: &'static str,
+    /// The heading, in the reader's language.
+    pub title: String,
     /// The one sentence under it: never a relay internal.
     pub text: String,
 }
@@ -196,18 +205,19 @@ pub async fn framed_errors(
 
 /// An error page: in the viewer's frame when there is one, else bare with a link to sign in.
 pub fn error_page(viewer: Option<&session::Viewer>, error: &ErrorPage) -> Response {
+    let language = viewer.map_or_else(session::page_language, |viewer| viewer.language);
     let body = html::html! {
         h1 #error-title { (error.title) }
         p.error #error-text { (error.text) }
         @if viewer.is_some() {
-            p { a href="/" { "Back to the overview" } }
+            p { a href="/" { (t!(language, "error-back")) } }
         } @else {
-            p { a href="/dashboard/login" { "Sign in" } }
+            p { a href="/dashboard/login" { (t!(language, "login-sign-in")) } }
         }
     };
     match viewer {
-        Some(viewer) => pages::frame(viewer, error.title, "", body),
-        None => html::page(error.title, &[], "", None, body),
+        Some(viewer) => pages::frame(viewer, &error.title, "", body),
+        None => html::page(language, &error.title, &[], "", None, body),
     }
 }
 
@@ -247,21 +257,21 @@ impl Section {
         if self.allows(caller.role) {
             return Ok(());
         }
+        let language = session::page_language();
         let what = match self {
-            Section::Overview => "the overview",
-            Section::Orders => "orders",
-            Section::Inspections => "inspections",
-            Section::Devices => "devices",
-            Section::Stores => "stores",
-            Section::Alerts => "alerts",
+            Section::Overview => t!(language, "section-overview"),
+            Section::Orders => t!(language, "section-orders"),
+            Section::Inspections => t!(language, "section-inspections"),
+            Section::Devices => t!(language, "section-devices"),
+            Section::Stores => t!(language, "section-stores"),
+            Section::Alerts => t!(language, "section-alerts"),
             Section::Admin => {
-                return Err(DashError::Forbidden(format!(
-                    "the admin pages are for HQ; a {} cannot open this page",
-                    caller.role
-                )));
+                let role = texts::role(language, caller.role);
+                return Err(DashError::Forbidden(t!(language, "error-admin", role = role)));
             }
         };
-        Err(DashError::Forbidden(format!("{what} are for HQ and managers; a {} cannot open this page", caller.role)))
+        let role = texts::role(language, caller.role);
+        Err(DashError::Forbidden(t!(language, "error-section", section = what, role = role)))
     }
 }
 
@@ -294,23 +304,25 @@ impl From<fieldsync_core::Error> for DashError {
 
 impl IntoResponse for DashError {
     fn into_response(self) -> Response {
+        let language = session::page_language();
         let (status, title, text) = match self {
             DashError::LoginRequired => {
                 let mut response = Redirect::to("/dashboard/login").into_response();
                 response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
                 return response;
             }
-            DashError::Forbidden(reason) => (StatusCode::FORBIDDEN, "Not allowed", reason),
+            DashError::Forbidden(reason) => (StatusCode::FORBIDDEN, t!(language, "error-forbidden-title"), reason),
             DashError::Relay(error) => {
                 let api = crate::http::error::ApiError(error);
                 let (status, _) = api.status_and_code();
                 if status == StatusCode::INTERNAL_SERVER_ERROR {
                     tracing::error!(error = %api.0, "dashboard request failed");
-                    (status, "Something went wrong", "internal error; the relay log has the details".to_owned())
+                    (status, t!(language, "error-internal-title"), t!(language, "error-internal-text"))
                 } else if status == StatusCode::NOT_FOUND {
-                    (status, "Not found", api.0.to_string())
+                    // The relay's reasons name ids and values; they stay as the relay wrote them.
+                    (status, t!(language, "error-not-found-title"), api.0.to_string())
                 } else {
-                    (status, "Cannot do that", api.0.to_string())
+                    (status, t!(language, "error-refused-title"), api.0.to_string())
                 }
             }
         };

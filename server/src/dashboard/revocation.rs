@@ -7,10 +7,12 @@
 //! user), and returns to the devices page, where a revoked device is no longer listed and a
 //! disabled user is marked. Nothing changes unless it succeeds.
 
+use super::texts::t;
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use fieldsync_core::i18n::Language;
 use serde::Deserialize;
 
 use super::html::{Markup, html, url_param};
@@ -34,25 +36,25 @@ fn check_csrf(viewer: &Viewer, form: Result<Form<RevocationForm>, FormRejection>
 }
 
 /// The "Revoke and wipe" button for one device.
-pub fn revoke_device_form(csrf: &str, device_id: &str, device_name: &str) -> Markup {
+pub fn revoke_device_form(language: Language, csrf: &str, device_id: &str, device_name: &str) -> Markup {
     let action = format!("/dashboard/devices/{}/revoke", url_param(device_id));
     html! {
         form.revoke method="post" action=(action) {
             input type="hidden" name="csrf" value=(csrf);
-            button.danger type="submit" title=(format!("Revoke {device_name} and wipe it at its next contact")) {
-                "Revoke and wipe"
+            button.danger type="submit" title=(t!(language, "devices-revoke-title", device = device_name)) {
+                (t!(language, "devices-revoke"))
             }
         }
     }
 }
 
 /// The "Disable user" button for one user.
-pub fn disable_user_form(csrf: &str, username: &str) -> Markup {
+pub fn disable_user_form(language: Language, csrf: &str, username: &str) -> Markup {
     let action = format!("/dashboard/users/{}/disable", url_param(username));
     html! {
         form.disable method="post" action=(action) {
             input type="hidden" name="csrf" value=(csrf);
-            button.danger type="submit" { "Disable user" }
+            button.danger type="submit" { (t!(language, "devices-disable-user")) }
         }
     }
 }

@@ -9,17 +9,26 @@
 //!   relay keeps no extra state. `SameSite=Strict` is the second fence.
 //! - The login form, before any session exists, uses a double-submit token: a random value in a
 //!   short-lived cookie and the same value in the form.
+//! - The language of the pages is resolved once per request: the viewer's setting, their
+//!   tenant's, the browser's `Accept-Language`, English ([`Viewer::language`]); before a session
+//!   exists, a `?lang=` link or `Accept-Language` ([`browser_language`]).
 
-use axum::extract::FromRequestParts;
+use std::cell::Cell;
+
+use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use fieldsync_core::i18n::Language;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::DashError;
+use super::texts::t;
 use crate::services::accounts::Caller;
 use crate::state::AppState;
 
@@ -101,6 +110,8 @@ pub struct Viewer {
     pub caller: Caller,
     /// The CSRF token their forms carry.
     pub csrf: String,
+    /// The language their pages read in: their setting, their tenant's, their browser's, English.
+    pub language: Language,
 }
 
 impl Viewer {
@@ -114,9 +125,45 @@ impl Viewer {
 /// Refuses (403) a form whose token is missing or is not `expected`.
 pub fn check_token(sent: &str, expected: &str) -> Result<(), DashError> {
     if sent.is_empty() || !same_secret(sent, expected) {
-        return Err(DashError::Forbidden("the form's security token is missing or wrong; reload and try again".into()));
+        return Err(DashError::Forbidden(t!(page_language(), "error-csrf")));
     }
     Ok(())
+}
+
+tokio::task_local! {
+    /// The language of the request being answered, for what is rendered without a [`Viewer`] at
+    /// hand (an error page): the browser's until the viewer's own is known.
+    static PAGE_LANGUAGE: Cell<Language>;
+}
+
+/// The language to answer a request in before (or without) a session: a `lang=` query
+/// parameter (the login page's language links), then `Accept-Language`, then English.
+pub fn browser_language(headers: &HeaderMap, query: Option<&str>) -> Language {
+    let asked = query
+        .into_iter()
+        .flat_map(|q| q.split('&'))
+        .find_map(|pair| pair.strip_prefix("lang="))
+        .and_then(Language::from_tag);
+    asked
+        .or_else(|| {
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|value| value.to_str().ok())
+                .and_then(Language::from_accept_language)
+        })
+        .unwrap_or_default()
+}
+
+/// Middleware of the dashboard's routes: answers the request with its [`browser_language`] known
+/// to [`page_language`], which a [`Viewer`] then refines to the viewer's own.
+pub async fn with_page_language(request: Request, next: Next) -> Response {
+    let language = browser_language(request.headers(), request.uri().query());
+    PAGE_LANGUAGE.scope(Cell::new(language), next.run(request)).await
+}
+
+/// The language of the request being answered (English outside a dashboard request).
+pub fn page_language() -> Language {
+    PAGE_LANGUAGE.try_with(Cell::get).unwrap_or_default()
 }
 
 impl FromRequestParts<AppState> for Viewer {
@@ -129,12 +176,14 @@ impl FromRequestParts<AppState> for Viewer {
             Err(crate::Error::Unauthenticated(_)) => return Err(DashError::LoginRequired),
             Err(other) => return Err(other.into()),
         };
+        let accept = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|value| value.to_str().ok());
+        let language = crate::services::accounts::viewer_language(state.storage.as_ref(), &caller, accept).await?;
+        // Ignored outside the middleware's scope (a handler called directly in a test).
+        let _ = PAGE_LANGUAGE.try_with(|current| current.set(language));
         if caller.role == fieldsync_core::Role::Rep {
-            return Err(DashError::Forbidden(
-                "reps use the FieldSync phone app; the dashboard is for HQ, managers and supervisors".into(),
-            ));
+            return Err(DashError::Forbidden(t!(language, "error-rep")));
         }
-        Ok(Viewer { csrf: csrf_token(token), caller })
+        Ok(Viewer { csrf: csrf_token(token), caller, language })
     }
 }
 
@@ -151,6 +200,18 @@ mod tests {
         headers.insert(header::COOKIE, HeaderValue::from_static("a=1; fieldsync_session_x=2; fieldsync_session=tok"));
         assert_eq!(session_token(&headers), Some("tok"));
         assert_eq!(cookie(&headers, "b"), None);
+    }
+
+    #[test]
+    fn before_a_session_the_lang_link_wins_over_accept_language() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(browser_language(&headers, None), Language::English);
+        headers.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("zh-CN,zh;q=0.9"));
+        assert_eq!(browser_language(&headers, None), Language::Chinese);
+        assert_eq!(browser_language(&headers, Some("x=1&lang=en")), Language::English);
+        // A language that is not spoken is no choice: the browser's applies.
+        assert_eq!(browser_language(&headers, Some("lang=fr")), Language::Chinese);
+        assert_eq!(page_language(), Language::English);
     }
 
     #[test]

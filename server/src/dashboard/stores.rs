@@ -30,6 +30,7 @@ use serde::Deserialize;
 use super::html::url_param;
 use super::pages::frame;
 use super::session::Viewer;
+use super::texts::t;
 use super::{DashError, Section};
 use crate::error::{Error, Result};
 use crate::services::accounts::Caller;
@@ -113,7 +114,8 @@ pub async fn stores(
     let caller = &viewer.caller;
     let storage = state.storage.as_ref();
     let scope = caller.scope();
-    let locale = crate::services::accounts::tenant_locale(storage, caller.tenant_id).await?;
+    let locale =
+        crate::services::accounts::tenant_locale(storage, caller.tenant_id).await?.with_language(viewer.language);
     let since = locale.start_of_days_back(now_ms(), days - 1);
     let covered = coverage::since(storage, caller.tenant_id, &scope, since).await?;
 
@@ -177,62 +179,68 @@ pub async fn stores(
     let product_name =
         |sku: &str| catalog.as_ref().and_then(|(c, _)| c.products.get(sku)).map_or("", |p| p.name.as_str());
 
+    let lang = viewer.language;
     let body = html! {
-        h1 { "Stores" }
+        h1 { (t!(lang, "stores-title")) }
         form.filters method="get" id="stores-filters" {
-            label { "Period" select name="days" id="filter-days" {
-                @for p in PERIODS { option value=(p) selected[p == days] { (p) " days" } }
+            label { (t!(lang, "stores-period")) select name="days" id="filter-days" {
+                @for p in PERIODS { option value=(p) selected[p == days] { (t!(lang, "report-days", days = p)) } }
             } }
             @if let (Some((catalog, newest)), Some(sku)) = (&catalog, &chosen) {
-                label { "Product rollout" select name="sku" id="filter-sku" {
+                label { (t!(lang, "stores-rollout")) select name="sku" id="filter-sku" {
                     @for (n, candidate) in newest.iter().enumerate() {
                         @if let Some(product) = catalog.products.get(candidate) {
                             @if product.active || candidate == sku {
                                 option value=(candidate) selected[candidate == sku] {
-                                    (candidate) " · " (product.name) @if n == 0 { " — newest" }
+                                    (candidate) " · " (product.name) @if n == 0 { " — " (t!(lang, "stores-newest")) }
                                 }
                             }
                         }
                     }
                 } }
             }
-            label { "Search" input type="search" name="q" id="filter-q" value=[query.q.as_deref()] placeholder="store, code, address, person"; }
-            button.primary type="submit" { "Show" }
+            label { (t!(lang, "filter-search")) input type="search" name="q" id="filter-q" value=[query.q.as_deref()] placeholder=(t!(lang, "stores-search-placeholder")); }
+            button.primary type="submit" { (t!(lang, "alerts-show")) }
         }
-        h2 { "Coverage, last " (days) " days" }
-        p.note { "Share of active stores with at least one inspection check-in since " (locale.date(since)) "." }
+        h2 { (t!(lang, "stores-coverage", days = days)) }
+        p.note { (t!(lang, "stores-coverage-note", since = locale.day_label(since))) }
         table id="coverage" {
-            thead { tr { th { "Region" } th.n { "Stores" } th.n { "Visited" } th.n { "Coverage" } } }
+            thead { tr {
+                th { (t!(lang, "stores-col-region")) } th.n { (t!(lang, "stores-col-stores")) }
+                th.n { (t!(lang, "stores-col-visited")) } th.n { (t!(lang, "stores-col-coverage")) }
+            } }
             tbody {
                 @for (region, c) in &covered.regions {
                     tr data-region=(region) { td { (region) } td.n { (c.stores) } td.n { (c.visited) } td.n { (c.percent()) "%" } }
                 }
                 tr id="coverage-total" {
-                    th { "All" } th.n { (covered.total.stores) } th.n { (covered.total.visited) } th.n { (covered.total.percent()) "%" }
+                    th { (t!(lang, "stores-all")) } th.n { (covered.total.stores) } th.n { (covered.total.visited) } th.n { (covered.total.percent()) "%" }
                 }
             }
         }
         @if let Some(sku) = &chosen {
-            h2 { "Rollout of " (sku) " · " (product_name(sku)) }
+            h2 { (t!(lang, "stores-rollout-of", sku = sku.as_str(), name = product_name(sku))) }
             p id="rollout-share" {
-                b { (reached) " of " (stores.len()) " stores (" (share) "%)" } " ordered it "
-                span.note { "(submitted orders not rejected)" }
+                b { (t!(lang, "stores-rollout-share", reached = reached, stores = stores.len(), share = share)) } " " (t!(lang, "stores-ordered-it")) " "
+                span.note { (t!(lang, "stores-rollout-which")) }
             }
         } @else if !sees_orders {
-            p.note id="rollout-note" { "Product rollout is read from orders, which HQ and managers see." }
+            p.note id="rollout-note" { (t!(lang, "stores-rollout-note")) }
         }
         h2 #store-count {
-            "Stores (" @if needle.is_some() { (found.len()) " of " } (stores.len()) ")"
+            @if needle.is_some() { (t!(lang, "stores-count-found", found = found.len(), count = stores.len())) }
+            @else { (t!(lang, "stores-count", count = stores.len())) }
         }
         table id="stores" data-live-region {
             thead { tr {
-                th { "Store" } th { "Region" } th { "Tier" } th { "Rep" } th { "Supervisor" } th { "Last visit" }
-                th.n { "Last score" } th.n { "Visits, " (days) " d" }
-                @if let Some(sku) = &chosen { th { (sku) " first ordered" } th.n { "Units" } }
+                th { (t!(lang, "stores-col-store")) } th { (t!(lang, "stores-col-region")) } th { (t!(lang, "stores-col-tier")) }
+                th { (t!(lang, "orders-col-rep")) } th { (t!(lang, "inspections-col-supervisor")) } th { (t!(lang, "stores-col-last-visit")) }
+                th.n { (t!(lang, "stores-col-last-score")) } th.n { (t!(lang, "stores-col-visits", days = days)) }
+                @if let Some(sku) = &chosen { th { (t!(lang, "stores-col-first-ordered", sku = sku.as_str())) } th.n { (t!(lang, "stores-col-units")) } }
             } }
             tbody {
-                @if stores.is_empty() { tr { td colspan="10" .muted { "No stores in your scope." } } }
-                @else if found.is_empty() { tr { td colspan="10" .muted { "No stores match." } } }
+                @if stores.is_empty() { tr { td colspan="10" .muted { (t!(lang, "stores-empty")) } } }
+                @else if found.is_empty() { tr { td colspan="10" .muted { (t!(lang, "stores-none-match")) } } }
                 @for store in &page {
                     tr data-store=(store.store_id) {
                         td {
@@ -245,13 +253,13 @@ pub async fn stores(
                         td { (store.tier) }
                         td { (store.rep_name.as_deref().unwrap_or("—")) }
                         td { (store.supervisor_name.as_deref().unwrap_or("—")) }
-                        td { (store.last_visit_at.map_or_else(|| "never".to_owned(), |t| locale.datetime(t))) }
+                        td { (store.last_visit_at.map_or_else(|| t!(lang, "devices-never"), |t| locale.datetime(t))) }
                         td.n { (store.last_score.map_or_else(|| "—".to_owned(), |x| format!("{x:.1}"))) }
                         td.n { (store.visits_in_period) }
                         @if chosen.is_some() {
                             @match reach.get(&store.store_id) {
-                                Some(r) => { td.reached { span."tag ok" { (locale.date(r.first_at)) } } td.n { (r.units) } }
-                                None => { td { span.tag { "not yet" } } td.n { "0" } }
+                                Some(r) => { td.reached { span."tag ok" { (locale.day_label(r.first_at)) } } td.n { (crate::format::count(r.units)) } }
+                                None => { td { span.tag { (t!(lang, "stores-not-yet")) } } td.n { "0" } }
                             }
                         }
                     }
@@ -259,10 +267,10 @@ pub async fn stores(
             }
         }
         @if let Some(next) = &next {
-            p { a href=(next) id="stores-next" rel="next" { "Next " (STORE_PAGE_ROWS) " stores" } }
+            p { a href=(next) id="stores-next" rel="next" { (t!(lang, "stores-next", rows = STORE_PAGE_ROWS)) } }
         }
     };
-    Ok(frame(&viewer, "Stores", "/dashboard/stores", body))
+    Ok(frame(&viewer, &t!(lang, "stores-title"), "/dashboard/stores", body))
 }
 
 #[cfg(test)]

@@ -11,8 +11,11 @@ use fieldsync_core::DocKind;
 use fieldsync_core::clock::now_ms;
 use maud::{Markup, html};
 
+use fieldsync_core::i18n::Language;
+
 use super::html::secure_headers;
 use super::session::Viewer;
+use super::texts::t;
 use super::{DashError, Section};
 use crate::locale;
 use crate::services::listing;
@@ -20,28 +23,39 @@ use crate::services::overview::CHART_DAYS;
 use crate::state::AppState;
 use crate::storage::queries::{self, ApprovalTimes, OrderFilter};
 
-/// Labels of the approval-time buckets ([`APPROVAL_BOUNDS_MS`], and one open-ended).
-pub const APPROVAL_LABELS: [&str; 7] = ["< 1 h", "1–4 h", "4–8 h", "8–24 h", "1–2 d", "2–7 d", "≥ 7 d"];
+/// Labels of the approval-time buckets ([`crate::storage::queries::APPROVAL_BOUNDS_MS`], and
+/// one open-ended), as ids of the dashboard's catalog.
+pub const APPROVAL_LABELS: [&str; 7] = [
+    "chart-approval-under-1h",
+    "chart-approval-1-4h",
+    "chart-approval-4-8h",
+    "chart-approval-8-24h",
+    "chart-approval-1-2d",
+    "chart-approval-2-7d",
+    "chart-approval-over-7d",
+];
 
 /// A bar chart: one bar per labelled count.
 #[derive(Debug, Clone)]
 pub struct BarChart<'a> {
     /// The `id` of the `<svg>` element (its title gets `{id}-title`).
     pub id: &'a str,
+    /// The language of its words.
+    pub language: Language,
     /// What the chart shows, read out first.
     pub title: String,
     /// What the bars stand for (x axis).
-    pub x_label: &'a str,
-    /// What the heights count (y axis), also used in each bar's title: "3 orders".
-    pub y_label: &'a str,
-    /// (label under the bar, full label in the bar's title, count).
+    pub x_label: String,
+    /// What the heights count (y axis).
+    pub y_label: String,
+    /// (label under the bar, the bar's title with its count: "1970-01-14: 5 orders", count).
     pub bars: Vec<(String, String, u64)>,
 }
 
 /// A chart for a page: the `<svg>`, or a note when every bar is zero.
 pub fn shown(chart: &BarChart<'_>) -> Markup {
     if chart.bars.iter().all(|(_, _, count)| *count == 0) {
-        return html! { p.muted.empty-chart id=(chart.id) { (chart.title) ": nothing to show yet." } };
+        return html! { p.muted.empty-chart id=(chart.id) { (t!(chart.language, "chart-empty", chart = chart.title.as_str())) } };
     }
     render(chart)
 }
@@ -54,7 +68,6 @@ pub fn render(chart: &BarChart<'_>) -> Markup {
     let slot = (width - left) / chart.bars.len().max(1) as f64;
     let base = height - bottom;
     let (tx, mid) = (left - 4.0, top + plot_h / 2.0);
-    let what = chart.y_label.to_lowercase();
     let f = |x: f64| format!("{x:.1}");
     html! {
         svg xmlns="http://www.w3.org/2000/svg" viewBox={ "0 0 " (width) " " (height) } width="100%" role="img"
@@ -72,7 +85,7 @@ pub fn render(chart: &BarChart<'_>) -> Markup {
                 @let x = left + slot * i as f64 + slot * 0.15;
                 @let y = base - bar_h;
                 g {
-                    title { (long) ": " (count) " " (what) }
+                    title { (long) }
                     rect x=(f(x)) y=(f(y)) width=(f(slot * 0.7)) height=(f(bar_h)) fill="#2f6fb2" rx="2" {}
                     text x=(f(x + slot * 0.35)) y=(f(base + 14.0)) font-size="10" text-anchor="middle" fill="#52606d" { (short) }
                     @if *count > 0 {
@@ -85,25 +98,31 @@ pub fn render(chart: &BarChart<'_>) -> Markup {
 }
 
 /// The orders-per-day chart of `(YYYY-MM-DD, count)`; `zone` names the time zone of the days.
-pub fn bar_chart(days: &[(String, u64)], zone: &str) -> Markup {
-    let x_label = format!("Day ({zone})");
-    shown(&orders_chart(days, &x_label))
+pub fn bar_chart(language: Language, days: &[(String, u64)], zone: &str) -> Markup {
+    shown(&orders_chart(language, days, zone))
 }
 
-fn orders_chart<'a>(days: &[(String, u64)], x_label: &'a str) -> BarChart<'a> {
-    let bars = days.iter().map(|(day, count)| (day.get(5..).unwrap_or(day).to_owned(), day.clone(), *count)).collect();
+fn orders_chart<'a>(language: Language, days: &[(String, u64)], zone: &str) -> BarChart<'a> {
+    let bars = days
+        .iter()
+        .map(|(day, count)| {
+            let title = t!(language, "chart-orders-bar", day = day.as_str(), count = *count);
+            (day.get(5..).unwrap_or(day).to_owned(), title, *count)
+        })
+        .collect();
     BarChart {
         id: "orders-per-day",
-        title: format!("Submitted orders per day, last {} days", days.len()),
-        x_label,
-        y_label: "Orders",
+        language,
+        title: t!(language, "chart-orders-title", days = days.len()),
+        x_label: t!(language, "chart-orders-x", zone = zone),
+        y_label: t!(language, "chart-orders-y"),
         bars,
     }
 }
 
 /// The score-distribution chart of ten 10-point bucket counts, with `what` saying which
 /// inspections.
-pub fn score_chart(buckets: &[u64], what: &str) -> Markup {
+pub fn score_chart(language: Language, buckets: &[u64], what: &str) -> Markup {
     let scored: u64 = buckets.iter().sum();
     let bars = buckets
         .iter()
@@ -111,34 +130,38 @@ pub fn score_chart(buckets: &[u64], what: &str) -> Markup {
         .map(|(i, count)| {
             let low = i * 10;
             let high = if i == 9 { "100".to_owned() } else { format!("<{}", low + 10) };
-            (format!("{low}–{}", low + if i == 9 { 10 } else { 9 }), format!("score {low} to {high}"), *count)
+            let title = t!(language, "chart-scores-bar", low = low, high = high, count = *count);
+            (format!("{low}–{}", low + if i == 9 { 10 } else { 9 }), title, *count)
         })
         .collect();
     shown(&BarChart {
         id: "score-distribution",
-        title: format!("Inspection scores in 10-point buckets, {what} ({scored} scored)"),
-        x_label: "Score",
-        y_label: "Inspections",
+        language,
+        title: t!(language, "chart-scores-title", what = what, scored = scored),
+        x_label: t!(language, "chart-scores-x"),
+        y_label: t!(language, "chart-scores-y"),
         bars,
     })
 }
 
 /// The approval-time chart (time from submission to decision, in buckets).
-pub fn approval_chart(times: &ApprovalTimes) -> Markup {
+pub fn approval_chart(language: Language, times: &ApprovalTimes) -> Markup {
     let bars = times
         .buckets
         .iter()
         .zip(APPROVAL_LABELS)
-        .map(|(count, label)| (label.to_owned(), format!("decided in {label}"), *count))
+        .map(|(count, id)| {
+            let label = crate::messages::catalog().label(language, id);
+            let title = t!(language, "chart-approval-bar", bucket = label.as_str(), count = *count);
+            (label, title, *count)
+        })
         .collect();
     shown(&BarChart {
         id: "approval-times",
-        title: format!(
-            "Approval times from submission to decision, orders that needed approval ({} decided)",
-            times.decided
-        ),
-        x_label: "Time from submission to decision",
-        y_label: "Orders",
+        language,
+        title: t!(language, "chart-approval-title", decided = times.decided),
+        x_label: t!(language, "chart-approval-x"),
+        y_label: t!(language, "chart-approval-y"),
         bars,
     })
 }
@@ -149,6 +172,7 @@ pub async fn orders_per_day(State(state): State<AppState>, viewer: Viewer) -> Re
     let caller = &viewer.caller;
     let storage = state.storage.as_ref();
     let locale = crate::services::accounts::tenant_locale(storage, caller.tenant_id).await?;
+    let language = viewer.language;
     let now = now_ms();
     let days: Vec<jiff::civil::Date> =
         (0..CHART_DAYS).rev().map(|back| locale::Locale::days_before(locale.day_of(now), back)).collect();
@@ -159,8 +183,7 @@ pub async fn orders_per_day(State(state): State<AppState>, viewer: Viewer) -> Re
     let counts = queries::orders_per_period(storage, caller.tenant_id, &filter, &bounds).await?;
     let days: Vec<(String, u64)> = days.iter().map(ToString::to_string).zip(counts).collect();
     // Always a drawing here, empty or not: this is an image.
-    let x_label = format!("Day ({})", locale.time_zone());
-    let svg = render(&orders_chart(&days, &x_label)).into_string();
+    let svg = render(&orders_chart(language, &days, locale.time_zone())).into_string();
     let mut response = svg.into_response();
     secure_headers(&mut response, "default-src 'none'; style-src 'unsafe-inline'");
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
@@ -175,7 +198,7 @@ mod tests {
     fn the_chart_has_one_bar_per_day_and_labels_its_counts_and_axes() {
         let days: Vec<(String, u64)> =
             (1..=14).map(|d| (format!("1970-01-{d:02}"), if d == 14 { 5 } else { 1 })).collect();
-        let svg = bar_chart(&days, "Europe/Berlin").into_string();
+        let svg = bar_chart(Language::English, &days, "Europe/Berlin").into_string();
         assert_eq!(svg.matches("<rect").count(), 14);
         assert!(svg.contains("1970-01-14: 5 orders"));
         assert!(svg.contains(">Day (Europe/Berlin)</text>") && svg.contains(">Orders</text>"));
@@ -187,19 +210,24 @@ mod tests {
         let mut buckets = vec![0; 10];
         buckets[4] = 2;
         buckets[9] = 1;
-        let svg = score_chart(&buckets, "last 7 days").into_string();
+        let svg = score_chart(Language::English, &buckets, "last 7 days").into_string();
         assert_eq!(svg.matches("<rect").count(), 10);
         assert!(svg.contains("score 40 to &lt;50: 2 inspections"), "{svg}");
         assert!(svg.contains("(3 scored)"));
-        let empty = score_chart(&[0; 10], "<b>all</b>").into_string();
+        let empty = score_chart(Language::English, &[0; 10], "<b>all</b>").into_string();
         assert!(!empty.contains("<svg") && empty.contains("nothing to show yet") && empty.contains("&lt;b&gt;"));
     }
 
     #[test]
     fn approval_times_draw_one_bar_per_bucket() {
         let times = ApprovalTimes { decided: 2, median_ms: Some(1), buckets: vec![1, 1, 0, 0, 0, 0, 0] };
-        let svg = approval_chart(&times).into_string();
+        let svg = approval_chart(Language::English, &times).into_string();
         assert_eq!(svg.matches("<rect").count(), crate::storage::queries::APPROVAL_BOUNDS_MS.len() + 1);
         assert!(svg.contains("decided in &lt; 1 h: 1 orders"), "{svg}");
+        let chinese = approval_chart(Language::Chinese, &times).into_string();
+        assert!(
+            chinese.contains("从提交到决定的用时") && chinese.contains("决定用时 1 小时以内：1 张订单"),
+            "{chinese}"
+        );
     }
 }

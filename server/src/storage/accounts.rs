@@ -119,6 +119,16 @@ pub struct NewSession {
     pub expires_at: i64,
 }
 
+/// The languages chosen for a user's pages, as stored BCP 47 tags (`None`: not chosen). The
+/// accounts service decides which one applies (`services::accounts::viewer_language`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LanguageSettings {
+    /// The user's own choice.
+    pub user: Option<String>,
+    /// The tenant's default.
+    pub tenant: Option<String>,
+}
+
 /// A stored session joined with its user, device and tenant: everything needed to decide
 /// whether the token is still good.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,6 +180,17 @@ pub trait AccountStore {
     /// Sets a tenant's time zone and currency (already validated); [`Error::NotFound`](crate::error::Error::NotFound) if there
     /// is no such tenant.
     async fn set_tenant_locale(&self, tenant_id: i64, time_zone: &str, currency: &str) -> Result<()>;
+
+    /// The user's and their tenant's chosen languages (both `None` for an unknown user).
+    async fn language_settings(&self, tenant_id: i64, user_id: &str) -> Result<LanguageSettings>;
+
+    /// Sets a tenant's default language (an already validated tag; `None` clears it);
+    /// [`Error::NotFound`](crate::error::Error::NotFound) if there is no such tenant.
+    async fn set_tenant_language(&self, tenant_id: i64, language: Option<&str>) -> Result<()>;
+
+    /// Sets a user's language (an already validated tag; `None` clears it);
+    /// [`Error::NotFound`](crate::error::Error::NotFound) if there is no such user.
+    async fn set_user_language(&self, tenant_id: i64, user_id: &str, language: Option<&str>) -> Result<()>;
 
     /// Creates a user with a fresh random id; [`Error::Conflict`](crate::error::Error::Conflict) if the username is taken in the
     /// tenant.

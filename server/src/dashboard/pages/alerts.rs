@@ -12,10 +12,11 @@ use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::super::html::{age, store_label, url_param};
+use super::super::html::{store_label, url_param};
 use super::super::session::Viewer;
 use super::super::{DashError, Section};
 use crate::error::Error;
+use crate::format::age_in;
 use crate::locale::Locale;
 use crate::services::accounts;
 use crate::services::alerts::triage::{self, CausePage, CauseQuery, CauseView};
@@ -36,12 +37,12 @@ pub async fn alerts(
     alerts_page(&state, &viewer, &query, None, StatusCode::OK).await
 }
 
-fn kind_label(kind: &str) -> &str {
+fn kind_label(lang: Language, kind: &str) -> String {
     match kind {
-        "low-stock" => "Low stock",
-        "promotion-not-started" => "Promotion not started",
-        "sales-falling" => "Sales falling",
-        other => other,
+        "low-stock" => t!(lang, "alerts-kind-low-stock"),
+        "promotion-not-started" => t!(lang, "alerts-kind-promotion-not-started"),
+        "sales-falling" => t!(lang, "alerts-kind-sales-falling"),
+        other => other.to_owned(),
     }
 }
 
@@ -55,7 +56,7 @@ async fn alerts_page(
     Section::Alerts.check(&viewer.caller)?;
     let caller = &viewer.caller;
     let storage = state.storage.as_ref();
-    let locale = accounts::tenant_locale(storage, caller.tenant_id).await?;
+    let locale = accounts::tenant_locale(storage, caller.tenant_id).await?.with_language(viewer.language);
     let now = state.clock.now();
     let request = query.parse(caller, &locale, now, PAGE_SIZE, PAGE_SIZE)?;
     let page = triage::causes(storage, caller.tenant_id, &request).await?;
@@ -68,51 +69,55 @@ async fn alerts_page(
         .collect();
     assignees.sort();
     let state_now = query.state.clone().unwrap_or_else(|| "open".to_owned());
-    let tab = |name: &str, label: &str| {
+    let lang = viewer.language;
+    let tab = |name: &str, label: String| {
         html! { a class=[(state_now == name).then_some("on")] href={ "/dashboard/alerts?state=" (name) } { (label) } }
     };
     let body = html! {
-        h1 { "Alerts" }
+        h1 { (t!(lang, "alerts-title")) }
         @if let Some(notice) = &notice {
             @match notice {
                 Notice::Done(text) => p.notice #notice { (text) },
                 Notice::Error(text) => p.error #alert-error { (text) },
             }
         }
-        p.tabs #alert-tabs { (tab("open", "Open")) " · " (tab("snoozed", "Snoozed")) " · " (tab("closed", "Closed (history)")) }
+        p.tabs #alert-tabs {
+            (tab("open", t!(lang, "alerts-tab-open"))) " · " (tab("snoozed", t!(lang, "alerts-tab-snoozed"))) " · "
+            (tab("closed", t!(lang, "alerts-tab-closed")))
+        }
         form.filters method="get" action="/dashboard/alerts" #alert-filters {
             input type="hidden" name="state" value=(state_now);
-            label { "Kind" select name="kind" {
-                option value="" { "any" }
+            label { (t!(lang, "alerts-kind")) select name="kind" {
+                option value="" { (t!(lang, "filter-any")) }
                 @for kind in ["low-stock", "promotion-not-started", "sales-falling"] {
-                    option value=(kind) selected[query.kind.as_deref() == Some(kind)] { (kind_label(kind)) }
+                    option value=(kind) selected[query.kind.as_deref() == Some(kind)] { (kind_label(lang, kind)) }
                 }
             } }
-            label { "Search" input type="search" name="q" value=(query.q.clone().unwrap_or_default()) placeholder="store, product, title"; }
-            button.primary type="submit" { "Show" }
+            label { (t!(lang, "filter-search")) input type="search" name="q" value=(query.q.clone().unwrap_or_default()) placeholder=(t!(lang, "alerts-search-placeholder")); }
+            button.primary type="submit" { (t!(lang, "alerts-show")) }
         }
-        p #alert-count { (count_line(&page, &state_now)) }
+        p #alert-count { (count_line(lang, &page, &state_now)) }
         (groups(viewer, &page, &locale, now, &assignees, &state_now))
         @if let Some(next) = &page.next {
-            p { a #next-page href={ "/dashboard/alerts?" (next_query(query, &next.encode())) } { "Next page" } }
+            p { a #next-page href={ "/dashboard/alerts?" (next_query(query, &next.encode())) } { (t!(lang, "alerts-next-page")) } }
         }
     };
-    let mut response = frame(viewer, "Alerts", "/dashboard/alerts", body);
+    let mut response = frame(viewer, &t!(lang, "alerts-title"), "/dashboard/alerts", body);
     *response.status_mut() = status;
     Ok(response)
 }
 
-fn count_line(page: &CausePage, state: &str) -> String {
-    let what = match state {
-        "snoozed" => "snoozed alert",
-        "closed" => "closed alert",
-        _ => "open alert",
+fn count_line(lang: Language, page: &CausePage, state: &str) -> String {
+    let total = page.total;
+    let line = match state {
+        "snoozed" => t!(lang, "alerts-count-snoozed", count = total),
+        "closed" => t!(lang, "alerts-count-closed", count = total),
+        _ => t!(lang, "alerts-count-open", count = total),
     };
-    let plural = if page.total == 1 { "" } else { "s" };
     if page.next.is_some() || page.total > page.rows.len() as u64 {
-        format!("{} {what}{plural}; {} on this page", page.total, page.rows.len())
+        t!(lang, "alerts-count-on-page", line = line, shown = page.rows.len())
     } else {
-        format!("{} {what}{plural}", page.total)
+        line
     }
 }
 
@@ -130,13 +135,18 @@ fn next_query(query: &CauseQuery, after: &str) -> String {
 fn groups(viewer: &Viewer, page: &CausePage, locale: &Locale, now: i64, assignees: &[String], state: &str) -> Markup {
     let mut kinds: Vec<&str> = page.rows.iter().map(|r| r.cause.kind.as_str()).collect();
     kinds.dedup();
+    let lang = viewer.language;
     html! {
         @for kind in kinds {
             @let rows: Vec<&CauseView> = page.rows.iter().filter(|r| r.cause.kind == kind).collect();
-            h2 { (kind_label(kind)) " (" (rows.len()) ")" }
+            h2 { (kind_label(lang, kind)) " (" (rows.len()) ")" }
             div.scroll {
                 table.alerts.stack id={ "alerts-" (kind) } {
-                    thead { tr { th { "Store" } th { "Product" } th { "Alert" } th { "Age" } th { "Owner" } th { "Status" } @if state != "closed" { th { "Act" } } } }
+                    thead { tr {
+                        th { (t!(lang, "alerts-col-store")) } th { (t!(lang, "alerts-col-product")) } th { (t!(lang, "alerts-col-alert")) }
+                        th { (t!(lang, "alerts-col-age")) } th { (t!(lang, "alerts-col-owner")) } th { (t!(lang, "alerts-col-status")) }
+                        @if state != "closed" { th { (t!(lang, "alerts-col-act")) } }
+                    } }
                     tbody {
                         @for row in rows { (alert_row(viewer, row, locale, now, assignees, state)) }
                     }
@@ -153,40 +163,50 @@ fn alert_row(viewer: &Viewer, row: &CauseView, locale: &Locale, now: i64, assign
         (None, Some(sku)) => sku.clone(),
         _ => String::new(),
     };
+    let lang = viewer.language;
+    let (store_col, product_label, alert_label) =
+        (t!(lang, "alerts-col-store"), t!(lang, "alerts-col-product"), t!(lang, "alerts-col-alert"));
+    let (age_label, owner_label, status_label, act_label) = (
+        t!(lang, "alerts-col-age"),
+        t!(lang, "alerts-col-owner"),
+        t!(lang, "alerts-col-status"),
+        t!(lang, "alerts-col-act"),
+    );
     html! {
         tr.alert data-key=(c.key) {
-            td data-label="Store" { (store_label(c.store_name.as_deref(), c.store_code.as_deref(), c.store_id.as_deref().unwrap_or(""))) }
-            td data-label="Product" { (product) }
-            td data-label="Alert" { b { (c.title) } br; span.note { (c.detail) } }
-            td data-label="Age" title=(locale.datetime(c.raised_at)) {
-                @if let Some(closed) = c.closed_at.filter(|_| c.state == "closed") { "closed " (age(closed, now)) " ago" }
-                @else { (age(c.raised_at, now)) }
+            td data-label=(store_col) { (store_label(c.store_name.as_deref(), c.store_code.as_deref(), c.store_id.as_deref().unwrap_or(""))) }
+            td data-label=(product_label) { (product) }
+            td data-label=(alert_label) { b { (texts::alert_title(lang, &c.title)) } br; span.note { (texts::alert_detail(lang, &c.detail)) } }
+            td data-label=(age_label) title=(locale.datetime(c.raised_at)) {
+                @if let Some(closed) = c.closed_at.filter(|_| c.state == "closed") { (t!(lang, "alerts-closed-age", age = age_in(lang, closed, now))) }
+                @else { (age_in(lang, c.raised_at, now)) }
             }
-            td.owner data-label="Owner" {
+            td.owner data-label=(owner_label) {
                 (row.owner_names.join(", "))
-                @if let Some(assignee) = &row.assignee_name { br; span.note { "reassigned to " (assignee) } }
+                @if let Some(assignee) = &row.assignee_name { br; span.note { (t!(lang, "alerts-reassigned-to", user = assignee.as_str())) } }
             }
-            td.status data-label="Status" {
+            td.status data-label=(status_label) {
                 @if row.acknowledged {
                     div.acknowledged {
-                        "Acknowledged by " b { (row.acknowledged_by_name.clone().unwrap_or_default()) }
+                        (t!(lang, "alerts-acknowledged-by")) " " b { (row.acknowledged_by_name.clone().unwrap_or_default()) }
                         @if let Some(at) = c.acknowledged_at { " " (locale.datetime(at)) }
                         @if let Some(note) = c.acknowledged_note.as_deref().filter(|n| !n.is_empty()) { ": " q.ack-note { (note) } }
                     }
                 }
                 @if row.snoozed {
-                    div.snoozed { "Snoozed until " (c.snoozed_until.map(|u| locale.date(u)).unwrap_or_default())
-                        " by " (row.snoozed_by_name.clone().unwrap_or_default()) }
+                    div.snoozed {
+                        (t!(lang, "alerts-snoozed-until", day = c.snoozed_until.map(|u| locale.day_label(u)).unwrap_or_default(), user = row.snoozed_by_name.clone().unwrap_or_default()))
+                    }
                 }
                 @if !row.history.is_empty() {
                     details.history {
-                        summary { (row.history.len()) " action" @if row.history.len() != 1 { "s" } }
+                        summary { (t!(lang, "alerts-actions", count = row.history.len())) }
                         ul { @for action in &row.history {
                             li { (locale.datetime(action.at)) " " (action.by) " "
                                 @match action.action.as_str() {
-                                    "acknowledge" => { "acknowledged" @if let Some(n) = action.note.as_deref().filter(|n| !n.is_empty()) { ": " (n) } },
-                                    "snooze" => { "snoozed until " (action.snoozed_until.map(|u| locale.date(u)).unwrap_or_default()) },
-                                    _ => { "reassigned to " (action.assignee.clone().unwrap_or_default()) },
+                                    "acknowledge" => { (t!(lang, "alerts-history-acknowledged")) @if let Some(n) = action.note.as_deref().filter(|n| !n.is_empty()) { ": " (n) } },
+                                    "snooze" => { (t!(lang, "alerts-history-snoozed", day = action.snoozed_until.map(|u| locale.day_label(u)).unwrap_or_default())) },
+                                    _ => { (t!(lang, "alerts-history-reassigned", user = action.assignee.clone().unwrap_or_default())) },
                                 }
                             }
                         } }
@@ -194,26 +214,26 @@ fn alert_row(viewer: &Viewer, row: &CauseView, locale: &Locale, now: i64, assign
                 }
             }
             @if state != "closed" {
-                td.act data-label="Act" {
+                td.act data-label=(act_label) {
                     form.inline method="post" action="/dashboard/alerts" {
                         input type="hidden" name="csrf" value=(viewer.csrf);
                         input type="hidden" name="key" value=(c.key);
-                        input type="text" name="note" maxlength="500" placeholder="note (optional)" aria-label="note";
-                        button type="submit" name="action" value="acknowledge" { "Acknowledge" }
+                        input type="text" name="note" maxlength="500" placeholder=(t!(lang, "alerts-note-placeholder")) aria-label=(t!(lang, "alerts-note"));
+                        button type="submit" name="action" value="acknowledge" { (t!(lang, "alerts-acknowledge")) }
                     }
                     form.inline method="post" action="/dashboard/alerts" {
                         input type="hidden" name="csrf" value=(viewer.csrf);
                         input type="hidden" name="key" value=(c.key);
-                        input type="date" name="until" aria-label="snooze until";
-                        button type="submit" name="action" value="snooze" { "Snooze" }
+                        input type="date" name="until" aria-label=(t!(lang, "alerts-snooze-until"));
+                        button type="submit" name="action" value="snooze" { (t!(lang, "alerts-snooze")) }
                     }
                     form.inline method="post" action="/dashboard/alerts" {
                         input type="hidden" name="csrf" value=(viewer.csrf);
                         input type="hidden" name="key" value=(c.key);
-                        select name="assignee" aria-label="reassign to" {
+                        select name="assignee" aria-label=(t!(lang, "alerts-reassign-to")) {
                             @for username in assignees { option value=(username) { (username) } }
                         }
-                        button type="submit" name="action" value="reassign" { "Reassign" }
+                        button type="submit" name="action" value="reassign" { (t!(lang, "alerts-reassign")) }
                     }
                 }
             }
@@ -256,19 +276,20 @@ pub async fn alert_action(
     let storage = state.storage.as_ref();
     let caller = &viewer.caller;
     let now = state.clock.now();
+    let lang = viewer.language;
     let outcome = match form.action.as_str() {
         "acknowledge" => triage::acknowledge(storage, caller, &form.key, &form.note, now)
             .await
-            .map(|()| "Alert acknowledged.".to_owned()),
+            .map(|()| t!(lang, "alerts-done-acknowledged")),
         "snooze" => {
-            let locale = accounts::tenant_locale(storage, caller.tenant_id).await?;
+            let locale = accounts::tenant_locale(storage, caller.tenant_id).await?.with_language(viewer.language);
             triage::snooze(storage, caller, &form.key, &form.until, &locale, now)
                 .await
-                .map(|until| format!("Alert snoozed until {}.", locale.date(until)))
+                .map(|until| t!(lang, "alerts-done-snoozed", day = locale.day_label(until)))
         }
         "reassign" => triage::reassign(storage, caller, &form.key, &form.assignee, now)
             .await
-            .map(|user| format!("Alert reassigned to {}.", user.username)),
+            .map(|user| t!(lang, "alerts-done-reassigned", user = user.username)),
         other => Err(Error::bad_request(
             "invalid-input",
             format!("unknown action {other:?}: expected acknowledge, snooze or reassign"),

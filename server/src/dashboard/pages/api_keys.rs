@@ -36,10 +36,11 @@ async fn api_keys_page(
 ) -> Result<Response, DashError> {
     viewer.caller.require_hq_person(ACTION)?;
     let storage = state.storage.as_ref();
-    let locale = accounts::tenant_locale(storage, viewer.caller.tenant_id).await?;
+    let locale = accounts::tenant_locale(storage, viewer.caller.tenant_id).await?.with_language(viewer.language);
     let keys = accounts::list_api_keys(storage, viewer.caller.tenant_id).await?;
+    let lang = viewer.language;
     let body = html! {
-        h1 { "API keys" }
+        h1 { (t!(lang, "keys-title")) }
         @if let Some(notice) = &notice {
             @match notice {
                 Notice::Done(text) => p.notice #notice { (text) },
@@ -48,22 +49,25 @@ async fn api_keys_page(
         }
         @if let Some(key) = &created {
             p.notice {
-                "Copy the key now: it is shown this once. "
+                (t!(lang, "keys-copy-now")) " "
                 code #new-key { (key) }
             }
         }
         form method="post" action="/dashboard/api-keys" #key-form {
             input type="hidden" name="csrf" value=(viewer.csrf);
-            label for="name" { "Name " } input #name type="text" name="name" required;
+            label for="name" { (t!(lang, "keys-name")) " " } input #name type="text" name="name" required;
             " "
             label { input type="checkbox" name="events_read" value="on"; " events:read" }
             " "
             label { input type="checkbox" name="imports_write" value="on"; " imports:write" }
             " "
-            button.primary type="submit" #key-create { "Create key" }
+            button.primary type="submit" #key-create { (t!(lang, "keys-create")) }
         }
         table #keys {
-            thead { tr { th { "Name" } th { "Key" } th { "Scopes" } th { "Created" } th { "Last used" } th { "Uses" } th { "" } } }
+            thead { tr {
+                th { (t!(lang, "keys-name")) } th { (t!(lang, "keys-col-key")) } th { (t!(lang, "keys-col-scopes")) }
+                th { (t!(lang, "keys-col-created")) } th { (t!(lang, "keys-col-last-used")) } th { (t!(lang, "keys-col-uses")) } th { "" }
+            } }
             tbody {
                 @for key in &keys {
                     tr {
@@ -71,14 +75,14 @@ async fn api_keys_page(
                         td { code { (key.prefix) "…" } }
                         td { (key.scopes) }
                         td { (locale.datetime(key.created_at)) }
-                        td { @match key.last_used_at { Some(at) => (locale.datetime(at)), None => span.muted { "never" } } }
-                        td.num { (key.use_count) }
+                        td { @match key.last_used_at { Some(at) => (locale.datetime(at)), None => span.muted { (t!(lang, "keys-never")) } } }
+                        td.num { (crate::format::count(key.use_count)) }
                         td {
                             @match key.revoked_at {
-                                Some(at) => span.tag.bad { "revoked " (locale.datetime(at)) },
+                                Some(at) => span.tag.bad { (t!(lang, "keys-revoked-at", at = locale.datetime(at))) },
                                 None => form.revoke method="post" action=(format!("/dashboard/api-keys/{}/revoke", url_param(&key.id))) {
                                     input type="hidden" name="csrf" value=(viewer.csrf);
-                                    button.danger type="submit" { "Revoke" }
+                                    button.danger type="submit" { (t!(lang, "keys-revoke")) }
                                 },
                             }
                         }
@@ -86,9 +90,9 @@ async fn api_keys_page(
                 }
             }
         }
-        p.note { "Integrations send a key as Authorization: Bearer fsk_…; it reaches only the routes of its scopes. A revoked key is refused at its next request." }
+        p.note { (t!(lang, "keys-note")) }
     };
-    let mut response = frame(viewer, "API keys", "/dashboard/api-keys", body);
+    let mut response = frame(viewer, &t!(lang, "keys-title"), "/dashboard/api-keys", body);
     *response.status_mut() = status;
     Ok(response)
 }
@@ -131,7 +135,12 @@ pub async fn create_api_key(
         .await
     {
         Ok(created) => {
-            let done = format!("Created key {} with {}.", created.record.name, created.record.scopes);
+            let done = t!(
+                viewer.language,
+                "keys-done-created",
+                name = created.record.name.as_str(),
+                scopes = created.record.scopes.as_str()
+            );
             api_keys_page(&state, &viewer, Some(Notice::Done(done)), Some(created.key), StatusCode::CREATED).await
         }
         Err(Error::BadRequest { reason, .. } | Error::Conflict(reason)) => {
@@ -152,6 +161,6 @@ pub async fn revoke_api_key(
     let form = form.map(|Form(form)| form).unwrap_or_default();
     viewer.check_form(&form.csrf)?;
     let key = accounts::revoke_api_key(state.storage.as_ref(), viewer.caller.tenant_id, &id).await?;
-    let done = format!("Revoked key {}.", key.name);
+    let done = t!(viewer.language, "keys-done-revoked", name = key.name.as_str());
     api_keys_page(&state, &viewer, Some(Notice::Done(done)), None, StatusCode::OK).await
 }

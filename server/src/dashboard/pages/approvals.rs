@@ -10,10 +10,11 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 
-use super::super::html::{duration, store_label, url_param};
+use super::super::html::{store_label, url_param};
 use super::super::session::Viewer;
 use super::super::{DashError, Section};
 use crate::error::Error;
+use crate::format::duration_in;
 use crate::locale::Locale;
 use crate::services::orders::approvals::{self, BulkOutcome, Pick};
 use crate::state::AppState;
@@ -34,41 +35,48 @@ async fn approvals_page(
 ) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
     let storage = state.storage.as_ref();
-    let locale = crate::services::accounts::tenant_locale(storage, viewer.caller.tenant_id).await?;
+    let locale = crate::services::accounts::tenant_locale(storage, viewer.caller.tenant_id)
+        .await?
+        .with_language(viewer.language);
     let rows = approvals::waiting_on_me(storage, &viewer.caller).await?;
     let body = queue_body(&rows, &locale, &viewer.csrf, state.clock.now(), report);
-    let mut response = frame(viewer, "Approvals", "/dashboard/approvals", body);
+    let mut response = frame(viewer, &t!(viewer.language, "approvals-title"), "/dashboard/approvals", body);
     *response.status_mut() = status;
     Ok(response)
 }
 
-/// `3 h 10 min left`, `overdue by 25 min`, or `no deadline`.
-pub fn time_left_text(due_at: Option<i64>, now: i64) -> String {
+/// `3 h 10 min left`, `overdue by 25 min`, or `no deadline`, in `lang`.
+pub fn time_left_text(lang: Language, due_at: Option<i64>, now: i64) -> String {
     match due_at.map(|due| approvals::time_left(due, now)) {
-        None => "no deadline".to_owned(),
-        Some(left) if left < 0 => format!("overdue by {}", duration(-left)),
-        Some(left) => format!("{} left", duration(left)),
+        None => t!(lang, "approvals-no-deadline"),
+        Some(left) if left < 0 => t!(lang, "approvals-overdue-by", time = duration_in(lang, -left)),
+        Some(left) => t!(lang, "approvals-time-left", time = duration_in(lang, left)),
     }
 }
 
 /// The queue's body: the bulk-approval form around the table of waiting orders.
 pub fn queue_body(rows: &[WaitingRow], locale: &Locale, csrf: &str, now: i64, report: Option<Markup>) -> Markup {
     let overdue = rows.iter().filter(|r| r.due_at.is_some_and(|due| due < now)).count();
+    let lang = locale.language();
     html! {
-        h1 { "Waiting on you" }
+        h1 { (t!(lang, "approvals-heading")) }
         @if let Some(report) = report { (report) }
         p.note #queue-summary {
-            (rows.len()) " orders wait for your decision"
-            @if overdue > 0 { ", " b { (overdue) " overdue" } }
-            ". Earliest deadline first; times in " (locale.zone_label(now)) "."
+            (t!(lang, "approvals-summary", count = rows.len()))
+            @if overdue > 0 { (t!(lang, "list-comma")) b { (t!(lang, "approvals-overdue", count = overdue)) } }
+            (t!(lang, "approvals-summary-order", zone = locale.zone_label(now)))
         }
         @if rows.is_empty() {
-            p.muted #queue-empty { "Nothing waits on you." }
+            p.muted #queue-empty { (t!(lang, "approvals-empty")) }
         } @else {
             form method="post" action="/dashboard/approvals/approve" #bulk-form {
                 input type="hidden" name="csrf" value=(csrf);
                 table #queue {
-                    thead { tr { th { "" } th { "Order" } th { "Store" } th { "Rep" } th.n { "Total" } th { "Step" } th { "Submitted" } th { "Due" } th { "Time left" } } }
+                    thead { tr {
+                        th { "" } th { (t!(lang, "orders-col-order")) } th { (t!(lang, "orders-col-store")) } th { (t!(lang, "orders-col-rep")) }
+                        th.n { (t!(lang, "order-col-total")) } th { (t!(lang, "approvals-col-step")) } th { (t!(lang, "approvals-col-submitted")) }
+                        th { (t!(lang, "approvals-col-due")) } th { (t!(lang, "approvals-col-time-left")) }
+                    } }
                     tbody {
                         @for row in rows {
                             @let late = row.due_at.is_some_and(|due| due < now);
@@ -81,12 +89,12 @@ pub fn queue_body(rows: &[WaitingRow], locale: &Locale, csrf: &str, now: i64, re
                                 td { (fieldsync_core::rules::approval::display_step(u64::try_from(row.step).unwrap_or(0))) }
                                 td { (locale.datetime(row.at)) }
                                 td { @if let Some(due) = row.due_at { (locale.datetime(due)) } }
-                                td { span class={ "tag " (if late { "bad" } else { "" }) } { (time_left_text(row.due_at, now)) } }
+                                td { span class={ "tag " (if late { "bad" } else { "" }) } { (time_left_text(lang, row.due_at, now)) } }
                             }
                         }
                     }
                 }
-                button.primary type="submit" #bulk-approve { "Approve selected" }
+                button.primary type="submit" #bulk-approve { (t!(lang, "approvals-approve-selected")) }
             }
         }
     }
@@ -118,20 +126,26 @@ impl BulkForm {
 }
 
 /// The outcome of a bulk approval, one line per order.
-pub fn bulk_report(outcomes: &[BulkOutcome]) -> Markup {
+pub fn bulk_report(lang: Language, outcomes: &[BulkOutcome]) -> Markup {
     let approved = outcomes.iter().filter(|o| o.result.is_ok()).count();
     html! {
         div #bulk-report {
             p class=(if approved == outcomes.len() { "notice" } else { "error" }) {
-                (approved) " of " (outcomes.len()) " approved."
+                (t!(lang, "approvals-bulk-approved", approved = approved, total = outcomes.len()))
             }
             ul {
                 @for outcome in outcomes {
                     @match &outcome.result {
                         Ok(review) => li.ok data-order=(outcome.order_id) {
-                            (review.number) ": approved" @if review.outcome.as_str() == "needs-approval" { ", the next step waits for its approver" }
+                            @if review.outcome.as_str() == "needs-approval" {
+                                (t!(lang, "approvals-bulk-next-step", number = review.number.as_str()))
+                            } @else {
+                                (t!(lang, "approvals-bulk-ok", number = review.number.as_str()))
+                            }
                         },
-                        Err(error) => li.bad data-order=(outcome.order_id) { (outcome.order_id) ": not approved: " (error.to_string()) },
+                        Err(error) => li.bad data-order=(outcome.order_id) {
+                            (t!(lang, "approvals-bulk-refused", order = outcome.order_id.as_str(), reason = error.to_string()))
+                        },
                     }
                 }
             }
@@ -161,7 +175,7 @@ pub async fn bulk_approve(
     match outcomes {
         Ok(outcomes) => {
             let status = if outcomes.iter().all(|o| o.result.is_ok()) { StatusCode::OK } else { StatusCode::CONFLICT };
-            approvals_page(&state, &viewer, Some(bulk_report(&outcomes)), status).await
+            approvals_page(&state, &viewer, Some(bulk_report(viewer.language, &outcomes)), status).await
         }
         Err(Error::BadRequest { reason, .. }) => {
             let report = html! { p.error #bulk-report { (reason) } };
@@ -172,19 +186,21 @@ pub async fn bulk_approve(
 }
 
 /// The median time to decide per day, in minutes, as a bar chart.
-fn decision_time_chart(days: &[(String, Option<i64>)]) -> Markup {
+fn decision_time_chart(lang: Language, days: &[(String, Option<i64>)]) -> Markup {
     let bars = days
         .iter()
         .map(|(day, median)| {
             let minutes = median.map_or(0, |ms| u64::try_from(ms / 60_000).unwrap_or(0));
-            (day.get(5..).unwrap_or(day).to_owned(), format!("{day}: median time to decide"), minutes)
+            let title = t!(lang, "report-chart-bar", day = day.as_str(), minutes = minutes);
+            (day.get(5..).unwrap_or(day).to_owned(), title, minutes)
         })
         .collect();
     super::super::svg::shown(&super::super::svg::BarChart {
         id: "decision-time",
-        title: format!("Median time to decide an approval step, per day, last {} days", days.len()),
-        x_label: "Day decided",
-        y_label: "Minutes",
+        language: lang,
+        title: t!(lang, "report-chart-title", days = days.len()),
+        x_label: t!(lang, "report-chart-x"),
+        y_label: t!(lang, "report-chart-y"),
         bars,
     })
 }
@@ -204,22 +220,32 @@ pub async fn approvals_report(
     let axum::extract::Query(query) = query.unwrap_or_default();
     let days = report::parse_days(query.days.as_deref())?;
     let report = report::report(state.storage.as_ref(), &viewer.caller, days, state.clock.now()).await?;
-    let time = |ms: Option<i64>| ms.map(duration).unwrap_or_default();
+    let lang = viewer.language;
+    let time = |ms: Option<i64>| ms.map(|ms| duration_in(lang, ms)).unwrap_or_default();
+    let groupings = [
+        (Grouping::Step, t!(lang, "report-by-step"), t!(lang, "report-col-step")),
+        (Grouping::Approver, t!(lang, "report-by-approver"), t!(lang, "report-col-approver")),
+        (Grouping::Rule, t!(lang, "report-by-rule"), t!(lang, "report-col-rule")),
+    ];
     let body = html! {
-        h1 { "Where approval time goes" }
+        h1 { (t!(lang, "report-title")) }
         p.note {
-            "Approval steps that started waiting in the last " (days) " days, in your scope. "
-            @for period in PERIODS { a href=(format!("/dashboard/approvals/report?days={period}")) { (period) " days" } " " }
+            (t!(lang, "report-note", days = days)) " "
+            @for period in PERIODS { a href=(format!("/dashboard/approvals/report?days={period}")) { (t!(lang, "report-days", days = period)) } " " }
             a href=(format!("/dashboard/approvals/report.csv?days={days}")) { "CSV" }
         }
-        h2 { "Median time to decide, per day" }
-        div.chart #decision-time-chart { (decision_time_chart(&report.median_by_day)) }
-        @for (by, title) in [(Grouping::Step, "By step"), (Grouping::Approver, "By approver"), (Grouping::Rule, "By rule")] {
+        h2 { (t!(lang, "report-median-per-day")) }
+        div.chart #decision-time-chart { (decision_time_chart(lang, &report.median_by_day)) }
+        @for (by, title, column) in &groupings {
             h2 { (title) }
             table id=(format!("report-{}", by.as_str())) {
-                thead { tr { th { (by.as_str()) } th.n { "Steps" } th.n { "Decided" } th.n { "Median" } th.n { "p90" } th.n { "Overdue" } th.n { "Escalated" } } }
+                thead { tr {
+                    th { (column) } th.n { (t!(lang, "report-col-steps")) } th.n { (t!(lang, "report-col-decided")) }
+                    th.n { (t!(lang, "report-col-median")) } th.n { "p90" } th.n { (t!(lang, "report-col-overdue")) }
+                    th.n { (t!(lang, "report-col-escalated")) }
+                } }
                 tbody {
-                    @for g in report.groups.iter().filter(|g| g.by == by) {
+                    @for g in report.groups.iter().filter(|g| g.by == *by) {
                         tr {
                             td { (g.key) }
                             td.n { (g.steps) }
@@ -234,5 +260,5 @@ pub async fn approvals_report(
             }
         }
     };
-    Ok(frame(&viewer, "Approvals report", "/dashboard/approvals", body))
+    Ok(frame(&viewer, &t!(lang, "report-title"), "/dashboard/approvals", body))
 }

@@ -10,10 +10,10 @@ use fieldsync_core::clock::now_ms;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::super::html::age;
 use super::super::session::{self, Viewer};
 use super::super::{DashError, Section, revocation};
 use super::orders::{PAGE_ROWS, link, next_link};
+use crate::format::age_in;
 use crate::services::{accounts, listing};
 use crate::state::AppState;
 use crate::storage::queries::{self, Cursor};
@@ -46,7 +46,8 @@ pub async fn devices(
     let query = crate::http::lists::query(query)?;
     let needle = listing::search_text(query.q.as_deref())?.map(|q| q.to_lowercase());
     let after = listing::cursor(query.after.as_deref())?;
-    let locale = accounts::tenant_locale(state.storage.as_ref(), viewer.caller.tenant_id).await?;
+    let locale =
+        accounts::tenant_locale(state.storage.as_ref(), viewer.caller.tenant_id).await?.with_language(viewer.language);
     let now = now_ms();
     let caller = &viewer.caller;
     let users: Vec<_> = state
@@ -133,42 +134,39 @@ pub async fn devices(
     stale_reps.retain(|_, seen| seen.is_none_or(|seen| now.saturating_sub(seen) > STALE_AFTER_MS));
     // Only HQ may revoke; never its own user from here.
     let hq = caller.role == Role::Hq;
+    let lang = viewer.language;
     let body = html! {
-        h1 { "Devices" }
+        h1 { (t!(lang, "devices-title")) }
         form.filters method="get" action="/dashboard/devices" #device-filters {
-            label { "Search" input type="search" name="q" id="filter-q" value=[query.q.as_deref()] placeholder="user, name, device"; }
-            button.primary type="submit" { "Filter" }
+            label { (t!(lang, "filter-search")) input type="search" name="q" id="filter-q" value=[query.q.as_deref()] placeholder=(t!(lang, "devices-search-placeholder")); }
+            button.primary type="submit" { (t!(lang, "filter-apply")) }
         }
         p.note #device-count {
-            (total) @if total == 1 { " user" } @else { " users" }
-            @if after.is_some() { " · " a href=(link("/dashboard/devices", &filters)) { "Back to the first page" } }
+            (t!(lang, "devices-count", count = total))
+            @if after.is_some() { " · " a href=(link("/dashboard/devices", &filters)) { (t!(lang, "list-first-page")) } }
         }
-        p.note {
-            "The relay records a device as seen on every authenticated request (at most once a minute), and at every \
-             sync how many documents the phone still held that the relay had not accepted (its outbox, and any the \
-             relay refused). What a phone did after its last sync the relay cannot know: one whose last sync is older \
-             than " (stale_hours) " h may hold more."
-        }
+        p.note { (t!(lang, "devices-note", hours = stale_hours)) }
         table id="devices" {
             thead { tr {
-                th { "User" } th { "Role" } th { "Region" } th { "Device" } th { "Last sync" }
-                th { "Unsynced at last sync" } th { "Newest order at the relay" } th { "Health" }
-                @if hq { th { "Remote wipe" } }
+                th { (t!(lang, "devices-col-user")) } th { (t!(lang, "devices-col-role")) } th { (t!(lang, "devices-col-region")) }
+                th { (t!(lang, "devices-col-device")) } th { (t!(lang, "devices-col-last-sync")) }
+                th { (t!(lang, "devices-col-unsynced")) } th { (t!(lang, "devices-col-newest-order")) } th { (t!(lang, "devices-col-health")) }
+                @if hq { th { (t!(lang, "devices-col-wipe")) } }
             } }
             tbody {
                 @for (user, device) in &rows {
                     tr data-user=(user.username) {
                         td {
                             (user.username)
-                            @if user.disabled_at.is_some() { " " span."tag bad" { "disabled" } }
+                            @if user.disabled_at.is_some() { " " span."tag bad" { (t!(lang, "devices-disabled")) } }
                         }
-                        td { (user.role) }
+                        td { (texts::role(lang, user.role)) }
                         td { (user.region.as_deref().unwrap_or("—")) }
                         @match device {
                             None => {
-                                td.muted { "no device" } td.last-sync { "never" } td { "—" }
+                                td.muted { (t!(lang, "devices-no-device")) } td.last-sync { (t!(lang, "devices-never")) } td { "—" }
                                 td { (last_order.get(&user.id).map_or_else(|| "—".to_owned(), |t| locale.datetime(*t))) }
-                                td { span.tag.warn { "never signed in" } }
+                                td { span.tag.warn { (t!(lang, "devices-never-signed-in")) } }
                                 @if hq { td { (wipe_forms(&viewer, user, None)) } }
                             }
                             Some(device) => {
@@ -178,27 +176,27 @@ pub async fn devices(
                                 td { (device.name) }
                                 td.last-sync {
                                     @if never_synced {
-                                        "never" " " span.muted { "(signed in " (age(device.created_at, now)) ")" }
+                                        (t!(lang, "devices-never")) " " span.muted { "(" (t!(lang, "devices-signed-in", age = age_in(lang, device.created_at, now))) ")" }
                                     } @else {
-                                        (locale.datetime(seen)) " " span.muted { "(" (age(seen, now)) ")" }
+                                        (locale.datetime(seen)) " " span.muted { "(" (age_in(lang, seen, now)) ")" }
                                     }
                                 }
                                 td.unsynced {
                                     @match (device.unsynced_docs, device.unsynced_at) {
-                                        (Some(0), _) => { "none" }
+                                        (Some(0), _) => { (t!(lang, "devices-none")) }
                                         (Some(n), at) => {
-                                            span.tag.warn { (n) @if n == 1 { " document" } @else { " documents" } }
-                                            @if let Some(at) = at { " " span.muted { "(" (age(at, now)) ")" } }
+                                            span.tag.warn { (t!(lang, "devices-documents", count = n)) }
+                                            @if let Some(at) = at { " " span.muted { "(" (age_in(lang, at, now)) ")" } }
                                         }
-                                        (None, _) => { span.muted { "not reported" } }
+                                        (None, _) => { span.muted { (t!(lang, "devices-not-reported")) } }
                                     }
                                 }
                                 td { (last_order.get(&user.id).map_or_else(|| "—".to_owned(), |t| locale.datetime(*t))) }
                                 td {
-                                    @if device.name == session::DEVICE_NAME { span.tag { "browser" } }
-                                    @else if never_synced { span.tag.warn { "never synced" } }
-                                    @else if now.saturating_sub(seen) > STALE_AFTER_MS { span."tag bad" { "not synced for over " (stale_hours) " h" } }
-                                    @else { span."tag ok" { "recent" } }
+                                    @if device.name == session::DEVICE_NAME { span.tag { (t!(lang, "devices-browser")) } }
+                                    @else if never_synced { span.tag.warn { (t!(lang, "devices-never-synced")) } }
+                                    @else if now.saturating_sub(seen) > STALE_AFTER_MS { span."tag bad" { (t!(lang, "devices-stale", hours = stale_hours)) } }
+                                    @else { span."tag ok" { (t!(lang, "devices-recent")) } }
                                 }
                                 @if hq { td { (wipe_forms(&viewer, user, Some(device))) } }
                             }
@@ -208,33 +206,33 @@ pub async fn devices(
             }
         }
         @if let Some(next) = &next {
-            p { a href=(next) id="devices-next" rel="next" { "Next " (PAGE_ROWS) " users" } }
+            p { a href=(next) id="devices-next" rel="next" { (t!(lang, "devices-next", rows = PAGE_ROWS)) } }
         }
-        h2 { "Devices holding unsynced work" }
+        h2 { (t!(lang, "devices-holding")) }
         @if holding.is_empty() {
-            p id="unsynced-devices" { "None: at its last sync every device had handed the relay all its work." }
+            p id="unsynced-devices" { (t!(lang, "devices-holding-none")) }
         } @else {
             ul id="unsynced-devices" {
                 @for (user, device) in &holding {
                     li {
-                        (user.username) " — " (device.name) ": " (device.unsynced_docs.unwrap_or(0)) " unsynced"
-                        @if let Some(at) = device.unsynced_at { " at its last sync, " (age(at, now)) }
+                        (user.username) " — " (device.name) ": " (t!(lang, "devices-holding-count", count = device.unsynced_docs.unwrap_or(0)))
+                        @if let Some(at) = device.unsynced_at { " " (t!(lang, "devices-holding-at", age = age_in(lang, at, now))) }
                     }
                 }
             }
         }
-        h2 { "Reps who may hold unsynced orders" }
+        h2 { (t!(lang, "devices-stale-reps")) }
         @if stale_reps.is_empty() {
-            p id="stale-reps" { "None: every rep's phone synced in the last " (stale_hours) " hours." }
+            p id="stale-reps" { (t!(lang, "devices-stale-reps-none", hours = stale_hours)) }
         } @else {
             ul id="stale-reps" {
                 @for (name, seen) in &stale_reps {
-                    li { (name) " — " (seen.map_or_else(|| "never synced".to_owned(), |seen| format!("last sync {}", age(seen, now)))) }
+                    li { (name) " — " (seen.map_or_else(|| t!(lang, "devices-never-synced"), |seen| t!(lang, "devices-last-sync", age = age_in(lang, seen, now)))) }
                 }
             }
         }
     };
-    Ok(frame(&viewer, "Devices", "/dashboard/devices", body))
+    Ok(frame(&viewer, &t!(lang, "devices-title"), "/dashboard/devices", body))
 }
 
 /// HQ's remote-wipe buttons for one row: revoke the device (not a browser session), disable the
@@ -242,10 +240,10 @@ pub async fn devices(
 fn wipe_forms(viewer: &Viewer, user: &crate::storage::User, device: Option<&crate::storage::Device>) -> Markup {
     html! {
         @if let Some(device) = device.filter(|d| d.name != session::DEVICE_NAME) {
-            (revocation::revoke_device_form(&viewer.csrf, &device.id, &device.name))
+            (revocation::revoke_device_form(viewer.language, &viewer.csrf, &device.id, &device.name))
         }
         @if user.disabled_at.is_none() && user.id != viewer.caller.user_id {
-            (revocation::disable_user_form(&viewer.csrf, &user.username))
+            (revocation::disable_user_form(viewer.language, &viewer.csrf, &user.username))
         }
     }
 }

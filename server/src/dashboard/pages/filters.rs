@@ -4,8 +4,11 @@
 use fieldsync_core::DocKind;
 use maud::{Markup, html};
 
+use fieldsync_core::i18n::Language;
+
 use super::super::DashError;
 use super::super::html::store_text;
+use super::super::texts::{self, t};
 use crate::scope::Scope;
 use crate::services::listing;
 use crate::storage::Storage;
@@ -23,25 +26,44 @@ pub async fn store_choices(
     Ok(queries::store_names(storage, tenant_id, &listing::reach(scope, DocKind::Store)).await?)
 }
 
-/// Search, status, store and from/to inputs, each showing the query's current value.
-pub fn common_filters(query: &CommonQuery<'_>, placeholder: &str, statuses: &[&str], stores: &[StoreChoice]) -> Markup {
+/// Search, status, store and from/to inputs, each showing the query's current value, labelled
+/// in `lang`; `status_label` names a status in words.
+pub fn common_filters(
+    query: &CommonQuery<'_>,
+    placeholder: &str,
+    statuses: &[&str],
+    stores: &[StoreChoice],
+    lang: Language,
+) -> Markup {
+    common_filters_with(query, placeholder, statuses, stores, lang, texts::order_status)
+}
+
+/// [`common_filters`] with the words of another kind of status.
+pub fn common_filters_with(
+    query: &CommonQuery<'_>,
+    placeholder: &str,
+    statuses: &[&str],
+    stores: &[StoreChoice],
+    lang: Language,
+    status_label: fn(Language, &str) -> String,
+) -> Markup {
     let chosen = |value: Option<&str>, option: &str| value == Some(option);
     html! {
-        label { "Search" input type="search" name="q" id="filter-q" value=[query.q] placeholder=(placeholder); }
-        label { "Status" select name="status" id="filter-status" {
-            option value="" { "any" }
-            @for status in statuses { option selected[chosen(query.status, status)] { (status) } }
+        label { (t!(lang, "filter-search")) input type="search" name="q" id="filter-q" value=[query.q] placeholder=(placeholder); }
+        label { (t!(lang, "filter-status")) select name="status" id="filter-status" {
+            option value="" { (t!(lang, "filter-any")) }
+            @for status in statuses { option value=(status) selected[chosen(query.status, status)] { (status_label(lang, status)) } }
         } }
-        label { "Store" select name="store" id="filter-store" {
-            option value="" { "any" }
+        label { (t!(lang, "filter-store")) select name="store" id="filter-store" {
+            option value="" { (t!(lang, "filter-any")) }
             @for store in stores {
                 option value=(store.id) selected[chosen(query.store, &store.id)] {
                     (store_text(&store.name, &store.code)) " · " (store.region)
                 }
             }
         } }
-        label { "From" input type="date" name="from" id="filter-from" value=[query.from]; }
-        label { "To" input type="date" name="to" id="filter-to" value=[query.to]; }
+        label { (t!(lang, "filter-from")) input type="date" name="from" id="filter-from" value=[query.from]; }
+        label { (t!(lang, "filter-to")) input type="date" name="to" id="filter-to" value=[query.to]; }
     }
 }
 

@@ -23,11 +23,19 @@ use crate::storage::PhotoReviewRecord;
 
 use super::*;
 
-fn answer_text(value: AnswerValue) -> (&'static str, &'static str) {
+fn answer_text(lang: Language, value: AnswerValue) -> (&'static str, String) {
     match value {
-        AnswerValue::Yes => ("ok", "yes"),
-        AnswerValue::No => ("bad", "no"),
-        AnswerValue::NotApplicable => ("", "n/a"),
+        AnswerValue::Yes => ("ok", t!(lang, "inspection-answer-yes")),
+        AnswerValue::No => ("bad", t!(lang, "inspection-answer-no")),
+        AnswerValue::NotApplicable => ("", t!(lang, "inspection-answer-na")),
+    }
+}
+
+fn trust_tag(lang: Language, trust: Trust) -> (&'static str, String) {
+    match trust {
+        Trust::Pass => ("ok", texts::trust(lang, "pass")),
+        Trust::Review => ("warn", texts::trust(lang, "review")),
+        Trust::Rejected => ("bad", texts::trust(lang, "rejected")),
     }
 }
 
@@ -69,9 +77,15 @@ pub async fn review_photo(
     let outcome =
         review::review_photo(state.storage.as_ref(), &state.blobs, &viewer.caller, decided, state.clock.now()).await;
     let short = sha256.get(..12).unwrap_or(&sha256);
+    let lang = viewer.language;
     match outcome {
         Ok(score) => {
-            let done = format!("Photo {short}… {}; the score is now {:.1}.", form.decision.trim(), score.score);
+            let decision = match form.decision.trim() {
+                "accepted" => t!(lang, "inspection-review-accepted"),
+                _ => t!(lang, "inspection-review-rejected"),
+            };
+            let score = format!("{:.1}", score.score);
+            let done = t!(lang, "inspection-review-done", photo = short, decision = decision, score = score);
             inspection_page(&state, &viewer, &id, Some(Notice::Done(done)), StatusCode::OK).await
         }
         Err(Error::BadRequest { reason, .. }) => {
@@ -92,7 +106,9 @@ async fn inspection_page(
     status: StatusCode,
 ) -> Result<Response, DashError> {
     Section::Inspections.check(&viewer.caller)?;
-    let locale = crate::services::accounts::tenant_locale(state.storage.as_ref(), viewer.caller.tenant_id).await?;
+    let locale = crate::services::accounts::tenant_locale(state.storage.as_ref(), viewer.caller.tenant_id)
+        .await?
+        .with_language(viewer.language);
     let record = load_one::<Inspection>(state, &viewer.caller, id).await?;
     let names = Names::load(state, &viewer.caller).await?;
     let template: Option<Template> = match record.value.template_id.parse() {
@@ -128,7 +144,7 @@ async fn inspection_page(
         }
         (inspection_body(&view))
     };
-    let mut response = frame(viewer, "Inspection", "/dashboard/inspections", body);
+    let mut response = frame(viewer, &t!(viewer.language, "inspection-title"), "/dashboard/inspections", body);
     *response.status_mut() = status;
     Ok(response)
 }
@@ -168,32 +184,34 @@ pub fn inspection_body(view: &InspectionView<'_>) -> Markup {
     let mut order: Vec<String> =
         view.template.map(|t| t.items_in_order().into_iter().map(|(id, _)| id.clone()).collect()).unwrap_or_default();
     order.extend(v.answers.keys().filter(|k| !order.contains(k)).cloned().collect::<Vec<_>>());
+    let lang = locale.language();
     html! {
-        h1 { "Inspection at " (view.names.store(&v.store_id)) }
+        h1 { (t!(lang, "inspection-heading", store = view.names.store(&v.store_id))) }
         p {
-            "Supervisor " b { (view.names.user(&v.owner)) }
-            " · " (status_tag(v.status.as_str()))
-            " · template " (view.template.map_or("unknown", |t| t.name.as_str()))
+            (t!(lang, "inspection-supervisor")) " " b { (view.names.user(&v.owner)) }
+            " · " span.tag data-status=(v.status.as_str()) { (texts::inspection_status(lang, v.status.as_str())) }
+            " · " (t!(lang, "inspection-template")) " "
+            @match view.template { Some(template) => (template.name), None => (t!(lang, "inspection-template-unknown")) }
         }
         p {
-            "Check-in " (locale.datetime(v.check_in.at)) " at " (show_fix(&v.check_in.position, precision))
+            (t!(lang, "inspection-check-in", at = locale.datetime(v.check_in.at), place = show_fix(&v.check_in.position, precision)))
             @if let Some(out) = v.check_out {
-                " · check-out " (locale.datetime(out.at)) " at " (show_fix(&out.position, precision))
+                " · " (t!(lang, "inspection-check-out", at = locale.datetime(out.at), place = show_fix(&out.position, precision)))
             }
         }
         @if precision == GpsPrecision::Rounded {
-            p.note { "Coordinates are rounded for your role." }
+            p.note { (t!(lang, "inspection-rounded")) }
         }
-        h2 { "Photos" }
+        h2 { (t!(lang, "inspection-photos")) }
         div.photos #photos {
             @if photos.is_empty() {
-                p.muted { "No photos." }
+                p.muted { (t!(lang, "inspection-no-photos")) }
             }
             @for photo in photos {
                 @let item = view.item_text(&photo.item_id);
                 figure {
                     a.photo href={ "/v1/blobs/" (photo.sha256) } {
-                        img src={ "/v1/blobs/" (photo.sha256) "?thumb=1" } alt={ "photo for " (item) } loading="lazy";
+                        img src={ "/v1/blobs/" (photo.sha256) "?thumb=1" } alt=(t!(lang, "inspection-photo-for", item = item.as_str())) loading="lazy";
                     }
                     figcaption {
                         (item) br;
@@ -205,34 +223,35 @@ pub fn inspection_body(view: &InspectionView<'_>) -> Markup {
                 }
             }
         }
-        h2 { "Answers" }
+        h2 { (t!(lang, "inspection-answers")) }
         table #answers {
-            thead { tr { th { "Item" } th { "Answer" } th.n { "Count" } th { "Note" } th { "Answered" } } }
+            thead { tr {
+                th { (t!(lang, "inspection-col-item")) } th { (t!(lang, "inspection-col-answer")) } th.n { (t!(lang, "inspection-col-count")) }
+                th { (t!(lang, "inspection-col-note")) } th { (t!(lang, "inspection-col-answered")) }
+            } }
             tbody {
                 @for item in &order {
                     tr {
                         td { (view.item_text(item)) }
                         @match v.answers.get(item) {
                             Some(answer) => {
-                                @let (class, text) = answer_text(answer.value);
+                                @let (class, text) = answer_text(lang, answer.value);
                                 td { span class={ "tag " (class) } { (text) } }
                                 td.n { @if let Some(count) = answer.count { (count) } }
                                 td { (answer.note) }
                                 td { (locale.datetime(answer.answered_at)) }
                             },
                             None => {
-                                td.muted { "not answered" } td {} td {} td {}
+                                td.muted { (t!(lang, "inspection-not-answered")) } td {} td {} td {}
                             },
                         }
                     }
                 }
             }
         }
-        h2 { "Score" }
+        h2 { (t!(lang, "inspection-score")) }
         @match view.score {
-            None => p.note #score {
-                "Not scored yet: the relay scores an inspection after check-out, once its photos arrived."
-            },
+            None => p.note #score { (t!(lang, "inspection-not-scored")) },
             Some(s) => (score(view, s)),
         }
     }
@@ -240,62 +259,63 @@ pub fn inspection_body(view: &InspectionView<'_>) -> Markup {
 
 /// The score breakdown: total, reasons, points per item, assessment per photo.
 fn score(view: &InspectionView<'_>, s: &InspectionScore) -> Markup {
+    let lang = view.locale.language();
     html! {
         p #score {
             b { (format!("{:.1}", s.score)) }
-            " (scoring version " (s.scoring_version) ", " (view.locale.datetime(s.scored_at)) ")"
+            " " (t!(lang, "inspection-scoring-version", version = s.scoring_version, at = view.locale.datetime(s.scored_at)))
         }
-        @let (verdict_class, verdict) = match s.verdict {
-            Trust::Pass => ("ok", "pass"),
-            Trust::Review => ("warn", "review"),
-            Trust::Rejected => ("bad", "rejected"),
-        };
-        p #verdict { "Verdict: " span class={ "tag " (verdict_class) } { (verdict) } }
+        @let (verdict_class, verdict) = trust_tag(lang, s.verdict);
+        p #verdict { (t!(lang, "inspection-verdict")) " " span class={ "tag " (verdict_class) } { (verdict) } }
         @for reason in &s.reasons {
-            p.note { (reason) }
+            p.note { (texts::score_reason(lang, reason)) }
         }
         table #score-items {
-            thead { tr { th { "Item" } th.n { "Earned" } th.n { "Weight" } th { "Why" } } }
+            thead { tr {
+                th { (t!(lang, "inspection-col-item")) } th.n { (t!(lang, "inspection-col-earned")) }
+                th.n { (t!(lang, "inspection-col-weight")) } th { (t!(lang, "inspection-col-why")) }
+            } }
             tbody {
                 @for item in &s.items {
                     tr {
                         td { (view.item_text(&item.item_id)) }
                         td.n { (format!("{:.2}", item.earned)) }
                         td.n { (format!("{:.2}", item.weight)) }
-                        td { (item.reasons.join("; ")) }
+                        td { (item.reasons.iter().map(|r| texts::score_reason(lang, r)).collect::<Vec<_>>().join("; ")) }
                     }
                 }
             }
         }
         table #score-photos {
-            thead { tr { th { "Photo" } th.n { "Quality" } th { "Trust" } th { "Why" } } }
+            thead { tr {
+                th { (t!(lang, "inspection-col-photo")) } th.n { (t!(lang, "inspection-col-quality")) }
+                th { (t!(lang, "inspection-col-trust")) } th { (t!(lang, "inspection-col-why")) }
+            } }
             tbody {
                 @for photo in &s.photos {
-                    @let (class, trust) = match photo.trust {
-                        Trust::Pass => ("ok", "pass"),
-                        Trust::Review => ("warn", "review"),
-                        Trust::Rejected => ("bad", "rejected"),
-                    };
+                    @let (class, trust) = trust_tag(lang, photo.trust);
                     @let decided = view.reviews.iter().find(|r| r.sha256 == photo.sha256);
                     tr.photo-score data-sha256=(photo.sha256) {
                         td { (photo.sha256.get(..12).unwrap_or(&photo.sha256)) "…" }
                         td.n { (format!("{:.2}", photo.quality)) }
                         td { span class={ "tag " (class) } { (trust) } }
                         td {
-                            (photo.reasons.join("; "))
+                            (photo.reasons.iter().map(|r| texts::score_reason(lang, r)).collect::<Vec<_>>().join("; "))
                             @if let Some(r) = decided {
                                 div.reviewed {
-                                    "Reviewed: " b { (if r.accepted { "accepted" } else { "rejected" }) }
-                                    " by " (view.names.user(&r.reviewer)) " " (view.locale.datetime(r.decided_at)) ": " (r.reason)
+                                    (t!(lang, "inspection-reviewed")) " "
+                                    b { (if r.accepted { t!(lang, "inspection-review-accepted") } else { t!(lang, "inspection-review-rejected") }) }
+                                    " " (t!(lang, "inspection-reviewed-by", user = view.names.user(&r.reviewer), at = view.locale.datetime(r.decided_at)))
+                                    " " (r.reason)
                                 }
                             }
                             @if let Some((csrf, inspection)) = view.review_form {
                                 @if photo.trust == Trust::Review || decided.is_some() {
                                     form.inline.review method="post" action={ "/dashboard/inspections/" (inspection) "/photos/" (photo.sha256) "/review" } {
                                         input type="hidden" name="csrf" value=(csrf);
-                                        input type="text" name="reason" maxlength="500" required placeholder="reason" aria-label="reason";
-                                        button type="submit" name="decision" value="accepted" { "Accept" }
-                                        button.danger type="submit" name="decision" value="rejected" { "Reject" }
+                                        input type="text" name="reason" maxlength="500" required placeholder=(t!(lang, "inspection-reason")) aria-label=(t!(lang, "inspection-reason"));
+                                        button type="submit" name="decision" value="accepted" { (t!(lang, "inspection-accept")) }
+                                        button.danger type="submit" name="decision" value="rejected" { (t!(lang, "inspection-reject")) }
                                     }
                                 }
                             }

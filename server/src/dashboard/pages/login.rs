@@ -15,8 +15,10 @@ use serde::Deserialize;
 use super::super::DashError;
 use super::super::html::{Markup, html, page};
 use super::super::session::{self, Viewer};
+use super::super::texts::t;
 use crate::services::accounts::{self, LoginRequest};
 use crate::state::AppState;
+use fieldsync_core::i18n::Language;
 
 // Login and logout
 
@@ -33,31 +35,33 @@ pub struct LoginForm {
     pub csrf: String,
 }
 
-/// The sign-in form, with `error` above it and the company and username typed before.
-fn login_body(token: &str, error: Option<&str>, tenant: &str, username: &str) -> Markup {
+/// The sign-in form in `lang`, with `error` above it and the company and username typed before.
+/// The form comes back in the same language (`?lang=`).
+fn login_body(lang: Language, token: &str, error: Option<&str>, tenant: &str, username: &str) -> Markup {
     html! {
-        form.login method="post" action="/dashboard/login" {
-            h1 { "Sign in" }
+        form.login method="post" action={ "/dashboard/login?lang=" (lang.tag()) } {
+            h1 { (t!(lang, "login-sign-in")) }
             @if let Some(error) = error {
                 p.error #login-error { (error) }
             }
-            p.note { "For HQ, managers and supervisors. Reps use the phone app." }
+            p.note { (t!(lang, "login-note")) }
             input type="hidden" name="csrf" value=(token);
-            label for="tenant" { "Company" }
+            label for="tenant" { (t!(lang, "login-company")) }
             input #tenant name="tenant" value=(tenant) required autocomplete="organization";
-            label for="username" { "Username" }
+            label for="username" { (t!(lang, "login-username")) }
             input #username name="username" value=(username) required autocomplete="username";
-            label for="password" { "Password" }
+            label for="password" { (t!(lang, "login-password")) }
             input #password name="password" type="password" required autocomplete="current-password";
-            p { button.primary type="submit" #sign-in { "Sign in" } }
+            p { button.primary type="submit" #sign-in { (t!(lang, "login-sign-in")) } }
         }
     }
 }
 
 fn login_page(secure: bool, status: StatusCode, error: Option<&str>, tenant: &str, username: &str) -> Response {
     let token = session::random_token();
-    let body = login_body(&token, error, tenant, username);
-    let mut response = page("Sign in", &[], "", None, body);
+    let lang = session::page_language();
+    let body = login_body(lang, &token, error, tenant, username);
+    let mut response = page(lang, &t!(lang, "login-sign-in"), &[], "", None, body);
     *response.status_mut() = status;
     if let Ok(cookie) = HeaderValue::from_str(&session::login_csrf_cookie(&token, secure)) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
@@ -83,11 +87,12 @@ pub async fn login(
     headers: HeaderMap,
     form: Result<Form<LoginForm>, FormRejection>,
 ) -> Result<Response, DashError> {
+    let lang = session::page_language();
     let Ok(Form(form)) = form else {
         return Ok(login_page(
             state.config.behind_https,
             StatusCode::BAD_REQUEST,
-            Some("the form was incomplete; try again"),
+            Some(&t!(lang, "login-incomplete")),
             "",
             "",
         ));
@@ -97,7 +102,7 @@ pub async fn login(
         return Ok(login_page(
             state.config.behind_https,
             StatusCode::FORBIDDEN,
-            Some("the sign-in form expired; please sign in again"),
+            Some(&t!(lang, "login-expired")),
             &form.tenant,
             &form.username,
         ));
@@ -118,7 +123,7 @@ pub async fn login(
             return Ok(login_page(
                 state.config.behind_https,
                 StatusCode::UNAUTHORIZED,
-                Some("wrong company, username or password"),
+                Some(&t!(lang, "login-wrong")),
                 &request.tenant,
                 &request.username,
             ));
@@ -127,7 +132,7 @@ pub async fn login(
             return Ok(login_page(
                 state.config.behind_https,
                 StatusCode::TOO_MANY_REQUESTS,
-                Some(&format!("too many failed sign-ins; try again in {retry_after_secs} s")),
+                Some(&t!(lang, "login-rate-limited", seconds = retry_after_secs)),
                 &request.tenant,
                 &request.username,
             ));
@@ -137,9 +142,7 @@ pub async fn login(
     if answer.role == Role::Rep.as_str() {
         // A rep's session has no use here: end it at once.
         accounts::logout(state.storage.as_ref(), &answer.token).await?;
-        return Err(DashError::Forbidden(
-            "reps use the FieldSync phone app; the dashboard is for HQ, managers and supervisors".into(),
-        ));
+        return Err(DashError::Forbidden(t!(lang, "error-rep")));
     }
     let max_age = answer.expires_at.saturating_sub(now_ms()) / 1000;
     let mut response = Redirect::to("/").into_response();

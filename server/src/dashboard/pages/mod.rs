@@ -16,6 +16,7 @@ mod filters;
 mod imports;
 mod inspection_list;
 mod inspections;
+mod language;
 mod login;
 mod order;
 mod orders;
@@ -34,6 +35,7 @@ pub use devices::*;
 pub use imports::*;
 pub use inspection_list::*;
 pub use inspections::*;
+pub use language::*;
 pub use login::*;
 pub use order::*;
 pub use orders::*;
@@ -47,62 +49,73 @@ pub use webhooks::*;
 
 use axum::response::Response;
 use fieldsync_core::Role;
+use fieldsync_core::i18n::Language;
 
 use super::Section;
-use super::html::{Markup, NavItem, html, page};
+use super::html::{Markup, NavItem, Who, html, page};
 use super::session::Viewer;
+use super::texts::{self, t};
 
 /// A device that has not synced for this long may hold work the relay has not seen.
 pub const STALE_AFTER_MS: i64 = 4 * 3_600_000;
 
-fn nav(role: Role) -> Vec<NavItem> {
-    let mut items = vec![NavItem { href: "/", label: "Overview" }];
+fn nav(role: Role, language: Language) -> Vec<NavItem> {
+    let item = |href: &'static str, label: String| NavItem { href, label };
+    let mut items = vec![item("/", t!(language, "nav-overview"))];
     if Section::Orders.allows(role) {
-        items.push(NavItem { href: "/dashboard/orders", label: "Orders" });
-        items.push(NavItem { href: "/dashboard/approvals", label: "Approvals" });
-        items.push(NavItem { href: "/dashboard/out-of-office", label: "Out of office" });
+        items.push(item("/dashboard/orders", t!(language, "nav-orders")));
+        items.push(item("/dashboard/approvals", t!(language, "nav-approvals")));
+        items.push(item("/dashboard/out-of-office", t!(language, "nav-out-of-office")));
     }
     if role == Role::Hq {
-        items.push(NavItem { href: "/dashboard/policy", label: "Policy" });
-        items.push(NavItem { href: "/dashboard/api-keys", label: "API keys" });
-        items.push(NavItem { href: "/dashboard/webhooks", label: "Webhooks" });
+        items.push(item("/dashboard/policy", t!(language, "nav-policy")));
+        items.push(item("/dashboard/api-keys", t!(language, "nav-api-keys")));
+        items.push(item("/dashboard/webhooks", t!(language, "nav-webhooks")));
     }
     if Section::Inspections.allows(role) {
-        items.push(NavItem { href: "/dashboard/inspections", label: "Inspections" });
+        items.push(item("/dashboard/inspections", t!(language, "nav-inspections")));
     }
     if Section::Alerts.allows(role) {
-        items.push(NavItem { href: "/dashboard/alerts", label: "Alerts" });
+        items.push(item("/dashboard/alerts", t!(language, "nav-alerts")));
     }
     if Section::Stores.allows(role) {
-        items.push(NavItem { href: "/dashboard/stores", label: "Stores" });
+        items.push(item("/dashboard/stores", t!(language, "nav-stores")));
     }
     if Section::Devices.allows(role) {
-        items.push(NavItem { href: "/dashboard/devices", label: "Devices" });
+        items.push(item("/dashboard/devices", t!(language, "nav-devices")));
     }
     if Section::Admin.allows(role) {
-        items.push(NavItem { href: "/dashboard/admin/users", label: "Users" });
-        items.push(NavItem { href: "/dashboard/admin/stores", label: "Store admin" });
-        items.push(NavItem { href: "/dashboard/admin/templates", label: "Templates" });
-        items.push(NavItem { href: "/dashboard/admin/imports", label: "Imports" });
+        items.push(item("/dashboard/admin/users", t!(language, "nav-users")));
+        items.push(item("/dashboard/admin/stores", t!(language, "nav-store-admin")));
+        items.push(item("/dashboard/admin/templates", t!(language, "nav-templates")));
+        items.push(item("/dashboard/admin/imports", t!(language, "nav-imports")));
     }
     items
 }
 
-/// A page in the dashboard's frame: the viewer's navigation, name and logout form around `body`.
+/// A page in the dashboard's frame, in the viewer's language: their navigation, name, language
+/// picker and logout form around `body`.
 pub fn frame(viewer: &Viewer, title: &str, current: &str, body: Markup) -> Response {
-    let who = format!("{} ({})", viewer.caller.username, viewer.caller.role);
-    page(title, &nav(viewer.caller.role), current, Some((&who, &viewer.csrf)), body)
+    let language = viewer.language;
+    let name = t!(
+        language,
+        "header-who",
+        user = viewer.caller.username.as_str(),
+        role = texts::role(language, viewer.caller.role)
+    );
+    let who = Who { name, csrf: &viewer.csrf };
+    page(language, title, &nav(viewer.caller.role, language), current, Some(who), body)
 }
 
-/// A status as a coloured tag.
-pub fn status_tag(status: &str) -> Markup {
+/// An order status as a coloured tag, in words of `language`.
+pub fn status_tag(language: Language, status: &str) -> Markup {
     let class = match status {
         "approved" => "ok",
         "needs-approval" | "submitted" => "warn",
         "rejected" => "bad",
         _ => "",
     };
-    html! { span class={ "tag " (class) } { (status) } }
+    html! { span class={ "tag " (class) } data-status=(status) { (texts::order_status(language, status)) } }
 }
 
 /// Any other path under `/dashboard/`: a 404 page in the dashboard's frame (the viewer's
@@ -115,7 +128,10 @@ pub async fn not_found(
     use axum::extract::FromRequestParts;
     let mut parts = parts;
     let viewer = Viewer::from_request_parts(&mut parts, &state).await.ok();
-    let error = super::ErrorPage { title: "Not found", text: format!("There is no dashboard page at {}.", uri.path()) };
+    let language = viewer.as_ref().map_or_else(super::session::page_language, |v| v.language);
+    let text =
+        format!("{}{}{}", t!(language, "not-found-text-before"), uri.path(), t!(language, "not-found-text-after"));
+    let error = super::ErrorPage { title: t!(language, "not-found-title"), text };
     let mut response = super::error_page(viewer.as_ref(), &error);
     *response.status_mut() = axum::http::StatusCode::NOT_FOUND;
     response

@@ -52,12 +52,11 @@ pub async fn order(
     query: Result<Query<OrderPageQuery>, QueryRejection>,
 ) -> Result<Response, DashError> {
     let Query(query) = query.unwrap_or_default();
+    let lang = viewer.language;
     let notice = query.decided.and_then(|outcome| match outcome.as_str() {
-        "approved" => Some(Notice::Done("Your decision is recorded: the order is approved.".to_owned())),
-        "rejected" => Some(Notice::Done("Your decision is recorded: the order is rejected.".to_owned())),
-        "needs-approval" => {
-            Some(Notice::Done("Your approval is recorded: the next step waits for its approver.".to_owned()))
-        }
+        "approved" => Some(Notice::Done(t!(lang, "order-decided-approved"))),
+        "rejected" => Some(Notice::Done(t!(lang, "order-decided-rejected"))),
+        "needs-approval" => Some(Notice::Done(t!(lang, "order-decided-next-step"))),
         _ => None,
     });
     order_page(&state, &viewer, &id, notice).await
@@ -72,7 +71,9 @@ pub async fn order_page(
     notice: Option<Notice>,
 ) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
-    let locale = crate::services::accounts::tenant_locale(state.storage.as_ref(), viewer.caller.tenant_id).await?;
+    let locale = crate::services::accounts::tenant_locale(state.storage.as_ref(), viewer.caller.tenant_id)
+        .await?
+        .with_language(viewer.language);
     let order = load_one::<Order>(state, &viewer.caller, id).await?;
     let names = Names::load(state, &viewer.caller).await?;
     let review_id =
@@ -98,7 +99,7 @@ pub async fn order_page(
         notice: notice.as_ref(),
         forms,
     };
-    Ok(frame(viewer, "Order", "/dashboard/orders", order_body(&view)))
+    Ok(frame(viewer, &t!(viewer.language, "order-title"), "/dashboard/orders", order_body(&view)))
 }
 
 /// Everything an order's page shows, loaded and checked by [`order_page`].
@@ -125,29 +126,35 @@ pub struct OrderView<'a> {
 pub fn order_body(view: &OrderView<'_>) -> Markup {
     let (o, names, locale) = (view.order, view.names, view.locale);
     let number = view.review.map_or("", |review| review.number.as_str());
+    let lang = locale.language();
     html! {
         h1 {
-            "Order "
-            @if !number.is_empty() { (number) " " }
-            "for " (names.store(&o.store_id))
+            @if number.is_empty() {
+                (t!(lang, "order-heading-unnumbered", store = names.store(&o.store_id)))
+            } @else {
+                (t!(lang, "order-heading", number = number, store = names.store(&o.store_id)))
+            }
         }
         @if let Some(notice) = view.notice { (notice.markup()) }
         p {
-            "Rep " b { (names.user(&o.owner)) }
-            " · created " (locale.datetime(o.created_at)) " · "
+            (t!(lang, "order-rep")) " " b { (names.user(&o.owner)) }
+            " · " (t!(lang, "order-created", at = locale.datetime(o.created_at))) " · "
             @match o.submitted_at {
-                Some(at) => { "submitted " (locale.datetime(at)) },
-                None => "not submitted",
+                Some(at) => { (t!(lang, "order-submitted", at = locale.datetime(at))) },
+                None => (t!(lang, "order-not-submitted")),
             }
-            " · submission " (o.submission)
-            " · status " span #order-status { (status_tag(view.status)) }
+            " · " (t!(lang, "order-submission", submission = o.submission))
+            " · " (t!(lang, "order-status")) " " span #order-status { (status_tag(lang, view.status)) }
         }
         @if !o.notes.is_empty() {
-            p.note { "Notes: " (o.notes) }
+            p.note { (t!(lang, "order-notes")) " " (o.notes) }
         }
-        h2 { "Lines" }
+        h2 { (t!(lang, "order-lines")) }
         table #order-lines {
-            thead { tr { th { "SKU" } th.n { "Qty" } th.n { "Unit price" } th.n { "Discount" } th.n { "Total" } } }
+            thead { tr {
+                th { (t!(lang, "order-col-sku")) } th.n { (t!(lang, "order-col-qty")) } th.n { (t!(lang, "order-col-unit-price")) }
+                th.n { (t!(lang, "order-col-discount")) } th.n { (t!(lang, "order-col-total")) }
+            } }
             tbody {
                 @for (_, line) in o.lines_in_order() {
                     tr {
@@ -158,21 +165,19 @@ pub fn order_body(view: &OrderView<'_>) -> Markup {
                         td.n { (locale.money(line.total_cents())) }
                     }
                 }
-                tr { th colspan="4" { "Total" } th.n { (locale.money(o.total_cents())) } }
+                tr { th colspan="4" { (t!(lang, "order-col-total")) } th.n { (locale.money(o.total_cents())) } }
             }
         }
-        h2 { "Review" }
+        h2 { (t!(lang, "order-review")) }
         @match view.review {
-            None => p.note { "The relay has not reviewed this order yet." },
+            None => p.note { (t!(lang, "order-not-reviewed")) },
             Some(r) => {
                 p {
-                    "Outcome " (status_tag(r.outcome.as_str()))
-                    " for submission " (r.submission)
-                    " · reviewed " (locale.datetime(r.reviewed_at))
-                    " · priced at " (locale.money(r.total_cents))
+                    (t!(lang, "order-outcome")) " " (status_tag(lang, r.outcome.as_str()))
+                    " " (t!(lang, "order-outcome-details", submission = r.submission, reviewed = locale.datetime(r.reviewed_at), total = locale.money(r.total_cents)))
                 }
-                (findings(&r.findings))
-                h2 { "Approval steps" }
+                (findings(lang, &r.findings))
+                h2 { (t!(lang, "order-approval-steps")) }
                 (steps(&r.steps, names, locale))
                 @if view.status == "needs-approval" { (view.forms) }
             }
@@ -180,23 +185,23 @@ pub fn order_body(view: &OrderView<'_>) -> Markup {
     }
 }
 
-fn findings(findings: &[Finding]) -> Markup {
+fn findings(lang: Language, findings: &[Finding]) -> Markup {
     html! {
         table #findings {
-            thead { tr { th { "Severity" } th { "Finding" } th { "Code" } } }
+            thead { tr { th { (t!(lang, "order-col-severity")) } th { (t!(lang, "order-col-finding")) } th { (t!(lang, "order-col-code")) } } }
             tbody {
                 @if findings.is_empty() {
-                    tr { td colspan="3" class="muted" { "No findings." } }
+                    tr { td colspan="3" class="muted" { (t!(lang, "order-no-findings")) } }
                 }
                 @for f in findings {
                     @let (class, text) = match f.severity {
-                        Severity::Info => ("", "info"),
-                        Severity::Warning => ("warn", "warning"),
-                        Severity::Error => ("bad", "error"),
+                        Severity::Info => ("", t!(lang, "severity-info")),
+                        Severity::Warning => ("warn", t!(lang, "severity-warning")),
+                        Severity::Error => ("bad", t!(lang, "severity-error")),
                     };
                     tr {
                         td { span class={ "tag " (class) } { (text) } }
-                        td { (f.text) }
+                        td { (texts::finding(lang, &f.text)) }
                         td { (f.code) }
                     }
                 }
@@ -206,12 +211,16 @@ fn findings(findings: &[Finding]) -> Markup {
 }
 
 fn steps(steps: &[ApprovalStep], names: &Names, locale: &Locale) -> Markup {
+    let lang = locale.language();
     html! {
         table #steps {
-            thead { tr { th { "#" } th { "Approver" } th { "Rule" } th { "State" } th { "Decided" } th { "Reason" } } }
+            thead { tr {
+                th { "#" } th { (t!(lang, "order-col-approver")) } th { (t!(lang, "order-col-rule")) } th { (t!(lang, "order-col-state")) }
+                th { (t!(lang, "order-col-decided")) } th { (t!(lang, "order-col-reason")) }
+            } }
             tbody {
                 @if steps.is_empty() {
-                    tr { td colspan="6" class="muted" { "No approval needed." } }
+                    tr { td colspan="6" class="muted" { (t!(lang, "order-no-approval")) } }
                 }
                 @for (i, step) in steps.iter().enumerate() {
                     @let state = match step.state {
@@ -222,23 +231,32 @@ fn steps(steps: &[ApprovalStep], names: &Names, locale: &Locale) -> Markup {
                     tr {
                         td { (i + 1) }
                         td {
-                            (names.user(&step.approver)) " (" (step.role) ")"
-                            @if let Some(away) = &step.on_behalf_of { br; span.note { "on behalf of " (names.user(away)) } }
+                            (names.user(&step.approver)) " (" (approver_role(lang, &step.role)) ")"
+                            @if let Some(away) = &step.on_behalf_of { br; span.note { (t!(lang, "order-on-behalf-of", user = names.user(away))) } }
                             @if let Some(escalation) = step.sla.as_ref().and_then(|sla| sla.escalation.as_ref()) {
-                                br; span.note.escalation { "escalated " (locale.datetime(escalation.at)) ": " (escalation.reason) }
+                                br; span.note.escalation { (t!(lang, "order-escalated", at = locale.datetime(escalation.at))) " " (texts::finding(lang, &escalation.reason)) }
                             }
                             @if let Some(due) = step.sla.as_ref().and_then(|sla| sla.due_at).filter(|_| step.state == StepState::Pending) {
-                                br; span.note { "due " (locale.datetime(due)) }
+                                br; span.note { (t!(lang, "order-due", at = locale.datetime(due))) }
                             }
                         }
                         td { (step.rule) }
-                        td { (status_tag(state)) }
+                        td { (status_tag(lang, state)) }
                         td { @if let Some(at) = step.decided_at { (locale.datetime(at)) } }
                         td { (step.reason) }
                     }
                 }
             }
         }
+    }
+}
+
+/// An approval step's role (`manager`, `hq`, as the review stores it) in words.
+fn approver_role(lang: Language, role: &str) -> String {
+    match role {
+        "manager" => texts::role(lang, fieldsync_core::Role::Manager),
+        "hq" => texts::role(lang, fieldsync_core::Role::Hq),
+        other => other.to_owned(),
     }
 }
 
@@ -320,7 +338,7 @@ mod tests {
             names: &names,
             locale: &locale,
             notice: Some(&notice),
-            forms: super::super::super::decisions::decision_forms(HOSTILE, HOSTILE, 0, 1),
+            forms: super::super::super::decisions::decision_forms(Language::English, HOSTILE, HOSTILE, 0, 1),
         };
         let html = order_body(&view).into_string();
 

@@ -62,30 +62,41 @@ pub const MAX_PAGE_ROWS: u32 = 500;
 
 /// A table of orders (the overview's latest orders, a page of the orders list).
 pub fn orders_table(id: &str, rows: &[OrderListRow], locale: &Locale) -> Markup {
+    let lang = locale.language();
     html! {
         table id=(id) data-live-region {
             thead { tr {
-                th { "Order" } th { "When" } th { "Store" } th { "Rep" } th { "Status" } th { "Waiting on" }
-                th.n { "Lines" } th.n { "Value" }
+                th { (t!(lang, "orders-col-order")) } th { (t!(lang, "orders-col-when")) } th { (t!(lang, "orders-col-store")) }
+                th { (t!(lang, "orders-col-rep")) } th { (t!(lang, "orders-col-status")) } th { (t!(lang, "orders-col-waiting-on")) }
+                th.n { (t!(lang, "orders-col-lines")) } th.n { (t!(lang, "orders-col-value")) }
             } }
             tbody {
                 @if rows.is_empty() {
-                    tr { td colspan="8" .muted { "No orders match." } }
+                    tr { td colspan="8" .muted { (t!(lang, "orders-empty")) } }
                 }
                 @for row in rows {
                     tr data-id=(row.id) {
-                        td { a href={ "/dashboard/orders/" (row.id) } { (row.number.as_deref().unwrap_or("not reviewed yet")) } }
+                        td { a href={ "/dashboard/orders/" (row.id) } { @if let Some(number) = &row.number { (number) } @else { (t!(lang, "orders-not-reviewed")) } } }
                         td { (locale.datetime(row.at)) }
                         td { (store_label(row.store_name.as_deref(), row.store_code.as_deref(), &row.store_id)) }
                         td { (row.rep_name.as_deref().unwrap_or(&row.rep)) }
-                        td { (status_tag(&row.status)) }
+                        td { (status_tag(lang, &row.status)) }
                         td { (row.waiting_on_name.as_deref().or(row.waiting_on.as_deref()).unwrap_or("")) }
-                        td.n { (row.line_count) }
+                        td.n { (crate::format::count(row.line_count)) }
                         td.n { (locale.money(row.total_cents)) }
                     }
                 }
             }
         }
+    }
+}
+
+/// A sort order's name in words.
+fn sort_label(language: Language, sort: OrderSort) -> String {
+    match sort {
+        OrderSort::Newest => t!(language, "orders-sort-newest"),
+        OrderSort::Oldest => t!(language, "orders-sort-oldest"),
+        OrderSort::Largest => t!(language, "orders-sort-largest"),
     }
 }
 
@@ -133,7 +144,8 @@ pub async fn orders(
     let mut query = crate::http::lists::query(query)?;
     let caller = &viewer.caller;
     let storage = state.storage.as_ref();
-    let locale = crate::services::accounts::tenant_locale(storage, caller.tenant_id).await?;
+    let locale =
+        crate::services::accounts::tenant_locale(storage, caller.tenant_id).await?.with_language(viewer.language);
     let windowed = default_window(&mut query.from, &query.to, &locale);
     let scope = caller.scope();
     let request = query.parse(&scope, &locale, PAGE_ROWS, MAX_PAGE_ROWS)?;
@@ -147,8 +159,9 @@ pub async fn orders(
     let csv = link("/dashboard/orders.csv", &filters);
     let next = next_link("/dashboard/orders", &filters, page.next.as_ref());
     let chosen = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
+    let lang = viewer.language;
     let body = html! {
-        h1 { "Orders" }
+        h1 { (t!(lang, "orders-title")) }
         form.filters method="get" {
             (common_filters(
                 &CommonQuery {
@@ -158,33 +171,36 @@ pub async fn orders(
                     from: query.from.as_deref(),
                     to: query.to.as_deref(),
                 },
-                "number, store, rep, product",
+                &t!(lang, "orders-search-placeholder"),
                 &STATUSES,
                 &stores,
+                lang,
             ))
-            label { "Sort" select name="sort" id="filter-sort" {
-                @for sort in OrderSort::ALL { option selected[chosen(&query.sort, sort.as_str())] { (sort.as_str()) } }
+            label { (t!(lang, "orders-sort")) select name="sort" id="filter-sort" {
+                @for sort in OrderSort::ALL {
+                    option value=(sort.as_str()) selected[chosen(&query.sort, sort.as_str())] { (sort_label(lang, sort)) }
+                }
             } }
-            label { "Waiting on" select name="waiting" id="filter-waiting" {
-                option value="" { "anyone" }
-                option value="me" selected[chosen(&query.waiting, "me")] { "me" }
+            label { (t!(lang, "orders-col-waiting-on")) select name="waiting" id="filter-waiting" {
+                option value="" { (t!(lang, "orders-waiting-anyone")) }
+                option value="me" selected[chosen(&query.waiting, "me")] { (t!(lang, "orders-waiting-me")) }
             } }
-            button.primary type="submit" { "Filter" }
-            a href=(csv) id="orders-csv" { "Export CSV" }
-            a href=(link("/dashboard/order-lines.csv", &filters)) id="order-lines-csv" { "Export lines (CSV)" }
+            button.primary type="submit" { (t!(lang, "filter-apply")) }
+            a href=(csv) id="orders-csv" { (t!(lang, "filter-export-csv")) }
+            a href=(link("/dashboard/order-lines.csv", &filters)) id="order-lines-csv" { (t!(lang, "orders-export-lines")) }
         }
         p.note id="orders-summary" {
-            (totals.count) " orders, " (locale.money(totals.total_cents)) " in total"
-            @if windowed { ", last " (WINDOW_DAYS) " days (clear the dates for every order)" }
-            ". Times in " (locale.time_zone()) "."
-            @if request.after.is_some() { " " a href=(link("/dashboard/orders", &filters)) { "Back to the first page" } }
+            (t!(lang, "orders-summary", count = crate::format::count(totals.count), total = locale.money(totals.total_cents)))
+            @if windowed { (t!(lang, "orders-summary-window", days = WINDOW_DAYS)) }
+            (t!(lang, "list-times-in", zone = locale.time_zone()))
+            @if request.after.is_some() { " " a href=(link("/dashboard/orders", &filters)) { (t!(lang, "list-first-page")) } }
         }
         (orders_table("live-orders", &page.rows, &locale))
         @if let Some(next) = &next {
-            p { a href=(next) id="orders-next" rel="next" { "Next " (request.limit) " orders" } }
+            p { a href=(next) id="orders-next" rel="next" { (t!(lang, "orders-next", count = request.limit)) } }
         }
-        h2 { "Approval times of these orders" }
-        div.chart id="approval-chart" data-live-region { (super::super::svg::approval_chart(&times)) }
+        h2 { (t!(lang, "orders-approval-times")) }
+        div.chart id="approval-chart" data-live-region { (super::super::svg::approval_chart(lang, &times)) }
     };
-    Ok(frame(&viewer, "Orders", "/dashboard/orders", body))
+    Ok(frame(&viewer, &t!(lang, "orders-title"), "/dashboard/orders", body))
 }

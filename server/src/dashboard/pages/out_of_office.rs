@@ -35,7 +35,8 @@ async fn out_of_office_page(
     Section::Orders.check(&viewer.caller)?;
     let caller = &viewer.caller;
     let storage = state.storage.as_ref();
-    let locale = crate::services::accounts::tenant_locale(storage, caller.tenant_id).await?;
+    let locale =
+        crate::services::accounts::tenant_locale(storage, caller.tenant_id).await?.with_language(viewer.language);
     let current = delegation::out_of_office(storage, caller).await?;
     let users = storage.list_users(caller.tenant_id).await?;
     let name = |id: &str| users.iter().find(|u| u.id == id).map_or_else(|| id.to_owned(), |u| u.username.clone());
@@ -49,8 +50,9 @@ async fn out_of_office_page(
         .map(|u| (u.username.as_str(), u.role))
         .collect();
     choices.sort_by(|a, b| a.0.cmp(b.0));
+    let lang = viewer.language;
     let body = html! {
-        h1 { "Out of office" }
+        h1 { (t!(lang, "ooo-title")) }
         @if let Some(notice) = &notice {
             @match notice {
                 Notice::Done(text) => p.notice #notice { (text) },
@@ -59,27 +61,31 @@ async fn out_of_office_page(
         }
         @match &current {
             Some(d) => p #ooo-current {
-                "Steps routed to you go to " b { (name(&d.delegate_id)) } " from " (locale.datetime(d.starts_at))
-                " until " (locale.datetime(d.ends_at))
-                @if d.holds_at(state.clock.now()) { " (now)" } "."
+                @let (from, until) = (locale.datetime(d.starts_at), locale.datetime(d.ends_at));
+                (t!(lang, "ooo-current-before")) b { (name(&d.delegate_id)) }
+                @if d.holds_at(state.clock.now()) {
+                    (t!(lang, "ooo-current-after-now", from = from.as_str(), until = until.as_str()))
+                } @else {
+                    (t!(lang, "ooo-current-after", from = from.as_str(), until = until.as_str()))
+                }
             },
-            None => p.muted #ooo-current { "You are not out of office." },
+            None => p.muted #ooo-current { (t!(lang, "ooo-not-away")) },
         }
         form method="post" action="/dashboard/out-of-office" #ooo-form {
             input type="hidden" name="csrf" value=(viewer.csrf);
-            label for="delegate" { "Delegate " }
+            label for="delegate" { (t!(lang, "ooo-delegate")) " " }
             select #delegate name="delegate" {
-                @for (username, role) in &choices { option value=(username) { (username) " (" (role) ")" } }
+                @for (username, role) in &choices { option value=(username) { (username) " (" (texts::role(lang, *role)) ")" } }
             }
-            label for="from" { " from " } input #from type="date" name="from";
-            label for="to" { " to " } input #to type="date" name="to";
+            label for="from" { " " (t!(lang, "ooo-from")) " " } input #from type="date" name="from";
+            label for="to" { " " (t!(lang, "ooo-to")) " " } input #to type="date" name="to";
             " "
-            button.primary type="submit" name="action" value="set" #ooo-set { "Set" }
-            @if current.is_some() { " " button type="submit" name="action" value="end" #ooo-end { "End" } }
+            button.primary type="submit" name="action" value="set" #ooo-set { (t!(lang, "ooo-set")) }
+            @if current.is_some() { " " button type="submit" name="action" value="end" #ooo-end { (t!(lang, "ooo-end")) } }
         }
-        p.note { "Days in " (locale.time_zone()) ", both included. A manager delegates to a manager or HQ, HQ to HQ; a delegation that leads back to you is refused." }
+        p.note { (t!(lang, "ooo-note", zone = locale.time_zone())) }
     };
-    let mut response = frame(viewer, "Out of office", "/dashboard/out-of-office", body);
+    let mut response = frame(viewer, &t!(lang, "ooo-title"), "/dashboard/out-of-office", body);
     *response.status_mut() = status;
     Ok(response)
 }
@@ -115,17 +121,18 @@ pub async fn set_out_of_office(
     viewer.check_form(&form.csrf)?;
     let storage = state.storage.as_ref();
     let caller = &viewer.caller;
+    let lang = viewer.language;
     let outcome = match form.action.as_str() {
-        "end" => {
-            delegation::clear_out_of_office(storage, caller).await.map(|_| "You are back: steps come to you again.")
-        }
+        "end" => delegation::clear_out_of_office(storage, caller).await.map(|_| t!(lang, "ooo-done-back")),
         "set" => {
-            let locale = crate::services::accounts::tenant_locale(storage, caller.tenant_id).await?;
+            let locale = crate::services::accounts::tenant_locale(storage, caller.tenant_id)
+                .await?
+                .with_language(viewer.language);
             match listing::date_range(&locale, Some(&form.from), Some(&form.to)) {
                 Ok((Some(from), Some(until))) => {
                     delegation::set_out_of_office(storage, caller, &form.delegate, from, until, state.clock.now())
                         .await
-                        .map(|_| "Out of office set.")
+                        .map(|_| t!(lang, "ooo-done-set"))
                 }
                 Ok(_) => Err(Error::bad_request("invalid-input", "give the first and the last day away")),
                 Err(error) => Err(error),
@@ -134,7 +141,7 @@ pub async fn set_out_of_office(
         other => Err(Error::bad_request("invalid-input", format!("unknown action {other:?}: expected set or end"))),
     };
     match outcome {
-        Ok(done) => out_of_office_page(&state, &viewer, Some(Notice::Done(done.to_owned())), StatusCode::OK).await,
+        Ok(done) => out_of_office_page(&state, &viewer, Some(Notice::Done(done)), StatusCode::OK).await,
         Err(Error::BadRequest { reason, .. }) => {
             out_of_office_page(&state, &viewer, Some(Notice::Error(reason)), StatusCode::BAD_REQUEST).await
         }

@@ -6,11 +6,12 @@ use axum::response::Response;
 use fieldsync_core::clock::now_ms;
 use maud::{Markup, html};
 
-use super::super::html::{duration, store_label};
+use super::super::html::store_label;
 use super::super::session::Viewer;
 use super::super::svg;
 use super::super::{DashError, Section};
 use super::orders::orders_table;
+use crate::format::{count, duration_in};
 use crate::services::overview::{self, APPROVAL_DAYS, PERIOD_DAYS};
 use crate::state::AppState;
 
@@ -30,65 +31,71 @@ pub async fn overview_at(state: &AppState, viewer: &Viewer, now: i64) -> Result<
     Section::Overview.check(&viewer.caller)?;
     let caller = &viewer.caller;
     let storage = state.storage.as_ref();
-    let locale = crate::services::accounts::tenant_locale(storage, caller.tenant_id).await?;
+    let locale =
+        crate::services::accounts::tenant_locale(storage, caller.tenant_id).await?.with_language(viewer.language);
     let figures = overview::at(storage, caller.tenant_id, &caller.scope(), &locale, now).await?;
     // Orders are for the roles the orders section is for, whatever their scope holds.
     let orders = figures.orders.as_ref().filter(|_| Section::Orders.allows(caller.role));
     let inspections = &figures.inspections;
+    let lang = viewer.language;
     let body = html! {
-        h1 { "Overview" }
-        p.note { "Times in " (locale.zone_label(now)) "; amounts in " (locale.currency()) ". Today started " (locale.datetime(figures.today_start)) "." }
+        h1 { (t!(lang, "overview-title")) }
+        p.note { (t!(lang, "overview-note", zone = locale.zone_label(now), currency = locale.currency(), today = locale.datetime(figures.today_start))) }
         div.kpis id="kpis" data-live-region {
             @if let Some(orders) = orders {
-                (kpi("kpi-orders-today", orders.today.count.to_string(), "orders today".into()))
-                (kpi("kpi-value-today", locale.money(orders.today.total_cents), "value today".into()))
-                (kpi("kpi-approvals", orders.approvals_pending.to_string(), format!("approvals pending, {} waiting on you", orders.waiting_on_me)))
+                (kpi("kpi-orders-today", count(orders.today.count), t!(lang, "overview-kpi-orders-today")))
+                (kpi("kpi-value-today", locale.money(orders.today.total_cents), t!(lang, "overview-kpi-value-today")))
+                (kpi("kpi-approvals", count(orders.approvals_pending), t!(lang, "overview-kpi-approvals", waiting = orders.waiting_on_me)))
             }
-            (kpi("kpi-inspections", inspections.count.to_string(), format!("inspections, {PERIOD_DAYS} days")))
+            (kpi("kpi-inspections", count(inspections.count), t!(lang, "overview-kpi-inspections", days = PERIOD_DAYS)))
             @if let Some(average) = inspections.average_score {
-                (kpi("kpi-score", format!("{average:.1}"), format!("average score ({} scored)", inspections.scored)))
+                (kpi("kpi-score", format!("{average:.1}"), t!(lang, "overview-kpi-score", scored = inspections.scored)))
             }
             @if let Some(median) = orders.and_then(|o| o.approval_times.median_ms) {
-                (kpi("kpi-approval-time", duration(median), format!("median approval time ({} decided, {APPROVAL_DAYS} days)", orders.map_or(0, |o| o.approval_times.decided))))
+                (kpi("kpi-approval-time", duration_in(lang, median), t!(lang, "overview-kpi-approval-time", decided = orders.map_or(0, |o| o.approval_times.decided), days = APPROVAL_DAYS)))
             }
             @if let Some(coverage) = &figures.coverage {
-                (kpi("kpi-coverage", format!("{}%", coverage.percent()), format!("store coverage: {} of {} visited, {PERIOD_DAYS} days", coverage.visited, coverage.stores)))
+                (kpi("kpi-coverage", format!("{}%", coverage.percent()), t!(lang, "overview-kpi-coverage", visited = coverage.visited, stores = coverage.stores, days = PERIOD_DAYS)))
             }
             @if figures.open_alerts > 0 {
-                (kpi("kpi-alerts", figures.open_alerts.to_string(), "open alerts".into()))
+                (kpi("kpi-alerts", count(figures.open_alerts), t!(lang, "overview-kpi-alerts")))
             }
         }
         @if let Some(orders) = orders {
-            h2 { "Orders per day" }
-            div.chart id="orders-chart" data-live-region { (svg::bar_chart(&orders.per_day, locale.time_zone())) }
-            h2 { "Latest orders " a.note href="/dashboard/orders" { "all orders" } " " a.note href="/dashboard/orders.csv" { "CSV" } }
+            h2 { (t!(lang, "overview-orders-per-day")) }
+            div.chart id="orders-chart" data-live-region { (svg::bar_chart(lang, &orders.per_day, locale.time_zone())) }
+            h2 { (t!(lang, "overview-latest-orders")) " " a.note href="/dashboard/orders" { (t!(lang, "overview-all-orders")) } " " a.note href="/dashboard/orders.csv" { "CSV" } }
             (orders_table("live-orders", &orders.latest, &locale))
         }
-        h2 { "Inspection scores, " (PERIOD_DAYS) " days" }
-        div.chart id="score-chart" data-live-region { (svg::score_chart(&inspections.score_buckets, &format!("last {PERIOD_DAYS} days"))) }
+        h2 { (t!(lang, "overview-scores", days = PERIOD_DAYS)) }
+        div.chart id="score-chart" data-live-region { (svg::score_chart(lang, &inspections.score_buckets, &t!(lang, "overview-last-days", days = PERIOD_DAYS))) }
         @if let Some(orders) = orders {
-            h2 { "Approval times, " (APPROVAL_DAYS) " days" }
-            div.chart id="approval-chart" data-live-region { (svg::approval_chart(&orders.approval_times)) }
+            h2 { (t!(lang, "overview-approval-times", days = APPROVAL_DAYS)) }
+            div.chart id="approval-chart" data-live-region { (svg::approval_chart(lang, &orders.approval_times)) }
         }
         @if !figures.latest_alerts.is_empty() {
             h2 {
-                "Open alerts" @if figures.open_alerts > figures.latest_alerts.len() as u64 { " (" (figures.latest_alerts.len()) " of " (figures.open_alerts) ")" }
-                " " a.note href="/dashboard/alerts" { "work through them" }
+                (t!(lang, "overview-open-alerts"))
+                @if figures.open_alerts > figures.latest_alerts.len() as u64 { " " (t!(lang, "overview-alerts-shown", shown = figures.latest_alerts.len(), total = figures.open_alerts)) }
+                " " a.note href="/dashboard/alerts" { (t!(lang, "overview-work-through")) }
             }
             table id="alerts" {
-                thead { tr { th { "Raised" } th { "Alert" } th { "Store" } th { "Detail" } } }
+                thead { tr {
+                    th { (t!(lang, "alerts-col-raised")) } th { (t!(lang, "alerts-col-alert")) }
+                    th { (t!(lang, "alerts-col-store")) } th { (t!(lang, "alerts-col-detail")) }
+                } }
                 tbody {
                     @for alert in &figures.latest_alerts {
                         tr data-key=(alert.key) {
                             td { (locale.datetime(alert.raised_at)) }
-                            td { (alert.title) }
+                            td { (texts::alert_title(lang, &alert.title)) }
                             td { (store_label(alert.store_name.as_deref(), alert.store_code.as_deref(), alert.store_id.as_deref().unwrap_or(""))) }
-                            td { (alert.detail) }
+                            td { (texts::alert_detail(lang, &alert.detail)) }
                         }
                     }
                 }
             }
         }
     };
-    Ok(frame(viewer, "Overview", "/", body))
+    Ok(frame(viewer, &t!(lang, "overview-title"), "/", body))
 }

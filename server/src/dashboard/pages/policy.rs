@@ -22,7 +22,7 @@ use super::*;
 pub async fn policy_editor(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
     Section::Orders.check(&viewer.caller)?;
     if viewer.caller.role != fieldsync_core::Role::Hq {
-        return Err(DashError::Forbidden("only hq edits the approval policy".into()));
+        return Err(DashError::Forbidden(t!(viewer.language, "policy-hq-only")));
     }
     let current = policy::current(state.storage.as_ref(), &state.caches, viewer.caller.tenant_id).await?;
     let text = serde_json::to_string_pretty(&PolicyText::of(&current)).unwrap_or_default();
@@ -30,27 +30,28 @@ pub async fn policy_editor(State(state): State<AppState>, viewer: Viewer) -> Res
 }
 
 fn editor(viewer: &Viewer, version: u64, text: &str, outcome: Markup, status: StatusCode) -> Response {
+    let lang = viewer.language;
     let body = html! {
-        h1 { "Approval policy" }
-        p.note { "Published version " (version) ". Orders already routed keep the version they were routed with." }
+        h1 { (t!(lang, "policy-title")) }
+        p.note { (t!(lang, "policy-note", version = version)) }
         (outcome)
         form method="post" action="/dashboard/policy" #policy-form {
             input type="hidden" name="csrf" value=(viewer.csrf);
             textarea #policy name="policy" rows="30" cols="100" { (text) }
             br;
-            button type="submit" name="action" value="check" #policy-check { "Check and what-if" }
+            button type="submit" name="action" value="check" #policy-check { (t!(lang, "policy-check")) }
             " "
-            button.primary type="submit" name="action" value="publish" #policy-publish { "Publish" }
+            button.primary type="submit" name="action" value="publish" #policy-publish { (t!(lang, "policy-publish")) }
         }
     };
-    let mut response = frame(viewer, "Approval policy", "/dashboard/policy", body);
+    let mut response = frame(viewer, &t!(lang, "policy-title"), "/dashboard/policy", body);
     *response.status_mut() = status;
     response
 }
 
-fn check_markup(check: &Check) -> Markup {
+fn check_markup(lang: Language, check: &Check) -> Markup {
     html! {
-        @if check.errors.is_empty() { p.notice #policy-ok { "No errors." } }
+        @if check.errors.is_empty() { p.notice #policy-ok { (t!(lang, "policy-no-errors")) } }
         @if !check.errors.is_empty() {
             ul.error #policy-errors { @for e in &check.errors { li { (e) } } }
         }
@@ -60,17 +61,16 @@ fn check_markup(check: &Check) -> Markup {
     }
 }
 
-fn what_if_markup(what_if: &WhatIf) -> Markup {
+fn what_if_markup(lang: Language, what_if: &WhatIf) -> Markup {
     let routes: std::collections::BTreeSet<&String> =
         what_if.routes.keys().chain(what_if.current_routes.keys()).collect();
     html! {
-        h2 { "What if: the last " (policy::WHAT_IF_DAYS) " days re-routed" }
+        h2 { (t!(lang, "policy-what-if", days = policy::WHAT_IF_DAYS)) }
         p #what-if-summary {
-            (what_if.orders) " orders; " (what_if.changed) " change route; approved automatically: "
-            (what_if.current_automatic) " now, " (what_if.automatic) " with the draft."
+            (t!(lang, "policy-what-if-summary", orders = what_if.orders, changed = what_if.changed, now = what_if.current_automatic, draft = what_if.automatic))
         }
         table #what-if-routes {
-            thead { tr { th { "Route" } th.n { "Now" } th.n { "Draft" } } }
+            thead { tr { th { (t!(lang, "policy-col-route")) } th.n { (t!(lang, "policy-col-now")) } th.n { (t!(lang, "policy-col-draft")) } } }
             tbody {
                 @for route in routes {
                     tr {
@@ -82,7 +82,10 @@ fn what_if_markup(what_if: &WhatIf) -> Markup {
             }
         }
         table #what-if-load {
-            thead { tr { th { "Approver" } th.n { "Steps now" } th.n { "With the draft" } th.n { "Added" } } }
+            thead { tr {
+                th { (t!(lang, "order-col-approver")) } th.n { (t!(lang, "policy-col-steps-now")) }
+                th.n { (t!(lang, "policy-col-with-draft")) } th.n { (t!(lang, "policy-col-added")) }
+            } }
             tbody {
                 @for (who, (now, draft)) in &what_if.load {
                     tr {
@@ -133,7 +136,7 @@ pub async fn policy_post(
     match form.action.as_str() {
         "publish" => match policy::publish(storage, &state.caches, &viewer.caller, &draft).await {
             Ok(published) => {
-                let outcome = html! { p.notice #policy-published { "Published as version " (published) "." } };
+                let outcome = html! { p.notice #policy-published { (t!(viewer.language, "policy-published", version = published)) } };
                 Ok(editor(&viewer, published, &form.policy, outcome, StatusCode::OK))
             }
             Err(Error::BadRequest { reason, .. }) => {
@@ -147,8 +150,8 @@ pub async fn policy_post(
                 policy::preview(storage, &state.caches, &viewer.caller, &draft, state.clock.now()).await?;
             let status = if check.errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
             let outcome = html! {
-                (check_markup(&check))
-                @if let Some(what_if) = &what_if { (what_if_markup(what_if)) }
+                (check_markup(viewer.language, &check))
+                @if let Some(what_if) = &what_if { (what_if_markup(viewer.language, what_if)) }
             };
             Ok(editor(&viewer, version, &form.policy, outcome, status))
         }

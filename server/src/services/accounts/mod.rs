@@ -33,6 +33,7 @@ use crate::storage::{NewSession, NewUser, Storage, Tenant, User};
 mod admin;
 mod api_keys;
 mod caller;
+mod language;
 mod revocation;
 
 pub use crate::storage::LoginFailureStore;
@@ -44,6 +45,7 @@ pub use api_keys::{
     list_api_keys, parse_scopes, revoke_api_key, scopes_of, validate_key_name,
 };
 pub use caller::{Caller, check_session};
+pub use language::{parse_language, resolve_language, set_own_language, set_tenant_language, viewer_language};
 pub use revocation::{disable_user_as, revoke_device_as};
 
 /// Longest accepted password, in bytes.

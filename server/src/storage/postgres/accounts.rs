@@ -6,7 +6,9 @@ use tokio_postgres::Row;
 
 use super::{PostgresStorage, is_unique_violation};
 use crate::error::{Error, Result};
-use crate::storage::{AccountStore, Device, NewSession, NewUser, SessionRecord, Tenant, User, UserChange, random_id};
+use crate::storage::{
+    AccountStore, Device, LanguageSettings, NewSession, NewUser, SessionRecord, Tenant, User, UserChange, random_id,
+};
 
 const USER_COLUMNS: &str =
     "id, tenant_id, username, password_hash, role, region, disabled_at, created_at, display_name";
@@ -159,6 +161,47 @@ impl AccountStore for PostgresStorage {
             .await?;
         if changed == 0 {
             return Err(Error::not_found(format!("tenant {tenant_id}")));
+        }
+        Ok(())
+    }
+
+    async fn language_settings(&self, tenant_id: i64, user_id: &str) -> Result<LanguageSettings> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(
+                "SELECT u.language, t.language FROM users u JOIN tenants t ON t.id = u.tenant_id
+                 WHERE u.tenant_id = $1 AND u.id = $2",
+            )
+            .await?;
+        match client.query_opt(&statement, &[&tenant_id, &user_id]).await? {
+            Some(row) => Ok(LanguageSettings { user: row.try_get(0)?, tenant: row.try_get(1)? }),
+            None => Ok(LanguageSettings::default()),
+        }
+    }
+
+    async fn set_tenant_language(&self, tenant_id: i64, language: Option<&str>) -> Result<()> {
+        let changed = self
+            .client()
+            .await?
+            .execute("UPDATE tenants SET language = $2 WHERE id = $1", &[&tenant_id, &language])
+            .await?;
+        if changed == 0 {
+            return Err(Error::not_found(format!("tenant {tenant_id}")));
+        }
+        Ok(())
+    }
+
+    async fn set_user_language(&self, tenant_id: i64, user_id: &str, language: Option<&str>) -> Result<()> {
+        let changed = self
+            .client()
+            .await?
+            .execute(
+                "UPDATE users SET language = $3 WHERE tenant_id = $1 AND id = $2",
+                &[&tenant_id, &user_id, &language],
+            )
+            .await?;
+        if changed == 0 {
+            return Err(Error::not_found(format!("user {user_id}")));
         }
         Ok(())
     }

@@ -7,7 +7,9 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
 
 use super::SqliteStorage;
 use crate::error::{Error, Result};
-use crate::storage::{AccountStore, Device, NewSession, NewUser, SessionRecord, Tenant, User, UserChange, random_id};
+use crate::storage::{
+    AccountStore, Device, LanguageSettings, NewSession, NewUser, SessionRecord, Tenant, User, UserChange, random_id,
+};
 
 const USER_COLUMNS: &str =
     "id, tenant_id, username, password_hash, role, region, disabled_at, created_at, display_name";
@@ -116,6 +118,50 @@ impl AccountStore for SqliteStorage {
             )?;
             if changed == 0 {
                 return Err(Error::not_found(format!("tenant {tenant_id}")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn language_settings(&self, tenant_id: i64, user_id: &str) -> Result<LanguageSettings> {
+        let user_id = user_id.to_owned();
+        self.read(move |conn| {
+            let found = conn
+                .query_row(
+                    "SELECT u.language, t.language FROM users u JOIN tenants t ON t.id = u.tenant_id
+                     WHERE u.tenant_id = ?1 AND u.id = ?2",
+                    params![tenant_id, user_id],
+                    |row| Ok(LanguageSettings { user: row.get(0)?, tenant: row.get(1)? }),
+                )
+                .optional()?;
+            Ok(found.unwrap_or_default())
+        })
+        .await
+    }
+
+    async fn set_tenant_language(&self, tenant_id: i64, language: Option<&str>) -> Result<()> {
+        let language = language.map(str::to_owned);
+        self.write(move |conn| {
+            let changed =
+                conn.execute("UPDATE tenants SET language = ?2 WHERE id = ?1", params![tenant_id, language])?;
+            if changed == 0 {
+                return Err(Error::not_found(format!("tenant {tenant_id}")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_user_language(&self, tenant_id: i64, user_id: &str, language: Option<&str>) -> Result<()> {
+        let (user_id, language) = (user_id.to_owned(), language.map(str::to_owned));
+        self.write(move |conn| {
+            let changed = conn.execute(
+                "UPDATE users SET language = ?3 WHERE tenant_id = ?1 AND id = ?2",
+                params![tenant_id, user_id, language],
+            )?;
+            if changed == 0 {
+                return Err(Error::not_found(format!("user {user_id}")));
             }
             Ok(())
         })

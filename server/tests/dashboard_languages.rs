@@ -1,0 +1,252 @@
+//! The dashboard in the viewer's language, through the relay's router
+//! (`tower::ServiceExt::oneshot`): every main page reads in Simplified Chinese for a viewer who
+//! chose it (no English label left), the language comes from the user's setting, then the
+//! tenant's, then the browser's `Accept-Language`, then English, and a language that is not
+//! spoken is refused and changes nothing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{Method, Request, StatusCode, header};
+use fieldsync_core::Role;
+use fieldsync_server::config::{Config, PasswordCost};
+use fieldsync_server::dashboard::session::{SESSION_COOKIE, csrf_token};
+use fieldsync_server::services::accounts::{self, NewAccount};
+use fieldsync_server::{AppState, app};
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Tenant `acme` with HQ (hana) and the north manager (mia).
+async fn relay() -> (tempfile::TempDir, AppState) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::new(dir.path().join("data"));
+    config.password_cost = PasswordCost::insecure_for_tests();
+    let state = config.open_state().unwrap();
+    let storage = state.storage.as_ref();
+    accounts::create_tenant(storage, "acme").await.unwrap();
+    for (username, role, region) in [("mia", Role::Manager, Some("north")), ("hana", Role::Hq, None)] {
+        let account = NewAccount { tenant: "acme", username, password: PASSWORD, role, region, display_name: "" };
+        accounts::create_user(storage, PasswordCost::insecure_for_tests(), account).await.unwrap();
+    }
+    (dir, state)
+}
+
+struct Reply {
+    status: StatusCode,
+    location: Option<String>,
+    body: String,
+}
+
+impl Reply {
+    /// The `lang` of the page's `<html>` element.
+    fn lang(&self) -> &str {
+        let start = self.body.find("<html lang=\"").map(|at| at + 12).expect("an html element with lang");
+        let end = self.body[start..].find('"').unwrap();
+        &self.body[start..start + end]
+    }
+}
+
+/// A request with the session of `token` (if any), extra headers and a form body.
+async fn send(
+    state: &AppState,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    headers: &[(header::HeaderName, &str)],
+    form: Option<&str>,
+) -> Reply {
+    let mut builder = Request::builder().method(method).uri(uri);
+    if let Some(token) = token {
+        builder = builder.header(header::COOKIE, format!("{SESSION_COOKIE}={token}"));
+    }
+    for (name, value) in headers {
+        builder = builder.header(name, *value);
+    }
+    let body = match form {
+        Some(form) => {
+            builder = builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            Body::from(form.to_owned())
+        }
+        None => Body::empty(),
+    };
+    let router = app(state.clone()).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000))));
+    let response = router.oneshot(builder.body(body).unwrap()).await.unwrap();
+    let status = response.status();
+    let location = response.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    Reply { status, location, body: String::from_utf8_lossy(&body).into_owned() }
+}
+
+async fn get(state: &AppState, uri: &str, token: &str, accept_language: Option<&str>) -> Reply {
+    let headers: Vec<_> = accept_language.map(|value| (header::ACCEPT_LANGUAGE, value)).into_iter().collect();
+    send(state, Method::GET, uri, Some(token), &headers, None).await
+}
+
+/// Chooses `language` with the header's picker, as a browser on `from` would.
+async fn choose(state: &AppState, token: &str, language: &str, from: &str) -> Reply {
+    let form = format!("csrf={}&language={language}", csrf_token(token));
+    let referer = format!("http://relay.test{from}");
+    send(state, Method::POST, "/dashboard/language", Some(token), &[(header::REFERER, &referer)], Some(&form)).await
+}
+
+#[tokio::test]
+async fn a_chinese_viewer_reads_every_main_page_in_chinese_with_no_english_label_left() {
+    let (_dir, state) = relay().await;
+    let token = common::login(&state, "hana", PASSWORD).await;
+    let chosen = choose(&state, &token, "zh-CN", "/dashboard/orders?status=approved").await;
+    assert_eq!(chosen.status, StatusCode::SEE_OTHER, "{}", chosen.body);
+    assert_eq!(chosen.location.as_deref(), Some("/dashboard/orders?status=approved"), "back to the page it was on");
+
+    // (page, Chinese texts it must show)
+    let pages: [(&str, &[&str]); 11] = [
+        ("/", &["<h1>概览</h1>", "今日订单", "每日订单", "最新订单", "巡店得分（7 天）"]),
+        (
+            "/dashboard/orders",
+            &["<h1>订单</h1>", ">业务员<", ">待处理人<", ">筛选<", "导出 CSV", "没有符合条件的订单。"],
+        ),
+        ("/dashboard/approvals", &["<h1>待我审批</h1>", "暂无待您审批的订单。"]),
+        ("/dashboard/approvals/report", &["<h1>审批时间花在哪里</h1>", "按审批人", ">中位数<"]),
+        ("/dashboard/inspections", &["<h1>巡店</h1>", ">督导<", "得分分布", "没有符合条件的巡店记录。"]),
+        ("/dashboard/alerts", &["<h1>预警</h1>", ">未处理<", ">已暂缓<", "库存不足", "0 条未处理预警"]),
+        ("/dashboard/stores", &["<h1>门店</h1>", "巡店覆盖率（最近 7 天）", ">区域<", "您的权限范围内没有门店。"]),
+        ("/dashboard/devices", &["<h1>设备</h1>", ">最近同步<", "远程擦除", "可能有未同步订单的业务员"]),
+        ("/dashboard/api-keys", &["<h1>API 密钥</h1>", "创建密钥", ">使用次数<"]),
+        ("/dashboard/out-of-office", &["<h1>外出代理</h1>", "您当前没有设置外出。", ">代理人"]),
+        ("/dashboard/no-such-page", &["页面不存在", "管理后台没有这个页面", "返回概览"]),
+    ];
+    // Labels the English pages show; none may be left on a Chinese page.
+    let english = [
+        ">Overview<",
+        ">Orders<",
+        ">Approvals<",
+        ">Inspections<",
+        ">Alerts<",
+        ">Stores<",
+        ">Devices<",
+        ">Log out<",
+        ">Search",
+        ">Status<",
+        ">Store<",
+        ">Filter<",
+        ">Export CSV<",
+        "No orders match",
+        "Nothing waits on you",
+        "Back to the overview",
+        "Not found",
+        "Times in",
+        "days<",
+        " ago",
+    ];
+    for (path, chinese) in pages {
+        let page = get(&state, path, &token, Some("en-GB,en")).await;
+        let expected = if path.ends_with("no-such-page") { StatusCode::NOT_FOUND } else { StatusCode::OK };
+        assert_eq!(page.status, expected, "{path}: {}", page.body);
+        assert_eq!(page.lang(), "zh-CN", "{path}");
+        for text in chinese {
+            assert!(page.body.contains(text), "{path} lacks {text:?}:\n{}", page.body);
+        }
+        for nav in ["概览", "订单", "审批", "巡店", "预警", "门店", "设备", "退出登录"] {
+            assert!(page.body.contains(&format!(">{nav}<")), "{path}: the frame lacks {nav}");
+        }
+        for label in english {
+            assert!(!page.body.contains(label), "{path} still says {label:?}:\n{}", page.body);
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_language_is_the_users_then_the_tenants_then_the_browsers_then_english() {
+    let (_dir, state) = relay().await;
+    let storage = state.storage.as_ref();
+    let token = common::login(&state, "mia", PASSWORD).await;
+    let lang = |reply: Reply| {
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        reply.lang().to_owned()
+    };
+    // Nothing chosen: the browser's, else English.
+    assert_eq!(lang(get(&state, "/", &token, None).await), "en");
+    assert_eq!(lang(get(&state, "/", &token, Some("fr-FR, de;q=0.8")).await), "en");
+    assert_eq!(lang(get(&state, "/", &token, Some("zh-CN,zh;q=0.9,en;q=0.8")).await), "zh-CN");
+    // The tenant's default wins over the browser.
+    accounts::set_tenant_language(storage, "acme", "en").await.unwrap();
+    assert_eq!(lang(get(&state, "/", &token, Some("zh-CN,zh;q=0.9")).await), "en");
+    accounts::set_tenant_language(storage, "acme", "zh").await.unwrap();
+    assert_eq!(lang(get(&state, "/", &token, Some("en")).await), "zh-CN");
+    // The user's own choice wins over both.
+    assert_eq!(choose(&state, &token, "en", "/").await.status, StatusCode::SEE_OTHER);
+    let page = get(&state, "/", &token, Some("zh-CN")).await;
+    assert!(page.body.contains("<h1>Overview</h1>"), "{}", page.body);
+    assert_eq!(lang(page), "en");
+    // Another user of the tenant still reads the tenant's.
+    let hq = common::login(&state, "hana", PASSWORD).await;
+    assert_eq!(lang(get(&state, "/", &hq, Some("en")).await), "zh-CN");
+}
+
+#[tokio::test]
+async fn a_language_that_is_not_spoken_or_a_form_without_its_token_is_refused_and_changes_nothing() {
+    let (_dir, state) = relay().await;
+    let token = common::login(&state, "hana", PASSWORD).await;
+    assert_eq!(choose(&state, &token, "zh-CN", "/").await.status, StatusCode::SEE_OTHER);
+
+    let refused = choose(&state, &token, "fr", "/").await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.body.contains("不支持语言“fr”（请选择 en 或 zh-CN）"), "{}", refused.body);
+    assert_eq!(refused.lang(), "zh-CN", "the refusal reads in the viewer's language");
+    assert!(refused.body.contains("无法执行此操作"), "{}", refused.body);
+
+    let forged = "csrf=forged&language=en";
+    let forged = send(&state, Method::POST, "/dashboard/language", Some(&token), &[], Some(forged)).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(forged.body.contains("表单安全令牌缺失或有误"), "{}", forged.body);
+
+    let still = get(&state, "/", &token, Some("en")).await;
+    assert_eq!(still.lang(), "zh-CN", "neither refusal changed the setting");
+}
+
+#[tokio::test]
+async fn the_login_page_speaks_the_browsers_language_or_the_one_its_link_asks_for() {
+    let (_dir, state) = relay().await;
+    let login = |uri: &'static str, accept: Option<&'static str>| {
+        let state = state.clone();
+        async move {
+            let headers: Vec<_> = accept.map(|value| (header::ACCEPT_LANGUAGE, value)).into_iter().collect();
+            send(&state, Method::GET, uri, None, &headers, None).await
+        }
+    };
+    let english = login("/dashboard/login", None).await;
+    assert_eq!(english.lang(), "en");
+    assert!(
+        english.body.contains("<h1>Sign in</h1>") && english.body.contains("id=\"lang-zh-CN\""),
+        "{}",
+        english.body
+    );
+
+    let chinese = login("/dashboard/login", Some("zh-CN,zh;q=0.9")).await;
+    assert_eq!(chinese.lang(), "zh-CN");
+    for text in ["<h1>登录</h1>", ">公司<", ">用户名<", ">密码<", "action=\"/dashboard/login?lang=zh-CN\""] {
+        assert!(chinese.body.contains(text), "{text}: {}", chinese.body);
+    }
+    assert!(!chinese.body.contains("Sign in") && !chinese.body.contains("Password"), "{}", chinese.body);
+
+    let asked = login("/dashboard/login?lang=en", Some("zh-CN")).await;
+    assert_eq!(asked.lang(), "en", "the link's language wins over the browser's");
+
+    // A wrong password is said in the page's language.
+    let wrong = send(
+        &state,
+        Method::POST,
+        "/dashboard/login?lang=zh-CN",
+        None,
+        &[(header::COOKIE, "fieldsync_login_csrf=abc")],
+        Some("tenant=acme&username=hana&password=nope&csrf=abc"),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("公司、用户名或密码错误"), "{}", wrong.body);
+}
