@@ -67,8 +67,10 @@ pub async fn edit_reservations<R>(
     // Editors of one inventory take turns: each finds the document the one before it stored.
     let mut slot = caches.documents.lock(tenant_id, inventory_id).await;
     for _ in 0..8 {
-        let head =
-            storage.doc_heads(tenant_id, inventory_id).await?.ok_or_else(|| Error::not_found(format!("inventory {inventory_id}")))?;
+        let head = storage
+            .doc_heads(tenant_id, inventory_id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("inventory {inventory_id}")))?;
         let mut kept = match slot.take().and_then(|kept| kept.at(&head.heads)) {
             Some(kept) => kept,
             None => {

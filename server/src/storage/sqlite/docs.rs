@@ -558,7 +558,8 @@ fn seq_value(seq: u64) -> i64 {
 fn doc_heads(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<DocHeads>> {
     let id: String = row.get(0)?;
     let kind: String = row.get(1)?;
-    let (owner, store_id, region, subject_id, status) = (row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?);
+    let (owner, store_id, region, subject_id, status) =
+        (row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?);
     let heads: Vec<u8> = row.get(7)?;
     Ok((|| {
         Ok(DocHeads {
