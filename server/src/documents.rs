@@ -7,7 +7,7 @@
 //! few documents the relay itself edits over and over (a region's
 //! inventory takes a reservation per order review) loaded between edits.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use automerge::{ActorId, Automerge};
 use fieldsync_core::doc::{
@@ -47,7 +47,35 @@ pub fn load(stored: &StoredDoc) -> Result<Automerge> {
 /// a slot its taker empties, so a document is never shared by two editors, even while the cache
 /// still holds the entry it just handed out.
 #[derive(Clone)]
-pub struct KeptDocuments(moka::sync::Cache<(i64, DocumentId), Arc<Mutex<Option<Automerge>>>>);
+pub struct KeptDocuments(moka::sync::Cache<(i64, DocumentId), KeptSlot>);
+
+/// One kept document's slot. Its editor holds the lock from reading the stored heads to storing
+/// its write, so two editors of one document (two review batches of a region) take turns
+/// instead of each loading a copy and one of them losing its write to the other.
+pub type KeptSlot = Arc<tokio::sync::Mutex<Option<Kept>>>;
+
+/// A document kept loaded ([`KeptDocuments`]), with the bytes stored for it and what its editor
+/// read from it so far.
+pub struct Kept {
+    /// The document, at the heads it was stored with.
+    pub doc: Automerge,
+    /// The bytes stored for it (a saved document, possibly followed by changes), so that the next
+    /// write can append its change instead of saving the whole document again; empty when not
+    /// known.
+    pub snapshot: Vec<u8>,
+    /// Length of the saved-document part of `snapshot`; the rest are appended changes.
+    pub saved_len: usize,
+    /// What the editor read from the document, valid as long as the document is only edited by
+    /// that editor (a stock index for an inventory); dropped with the document.
+    pub memo: Option<Box<dyn std::any::Any + Send>>,
+}
+
+impl Kept {
+    /// This kept document if it is at exactly `heads` (the stored heads).
+    pub fn at(self, heads: &[Head]) -> Option<Self> {
+        same_heads(&heads_of(&self.doc), heads).then_some(self)
+    }
+}
 
 impl Default for KeptDocuments {
     fn default() -> Self {
@@ -74,19 +102,38 @@ impl KeptDocuments {
     /// document, whichever node or process wrote it last. The entry is taken out: two editors
     /// never share one.
     pub fn take(&self, tenant_id: i64, stored: &StoredDoc) -> Result<Automerge> {
-        let kept = self
-            .0
-            .remove(&(tenant_id, stored.id.clone()))
-            .and_then(|slot| slot.lock().unwrap_or_else(|p| p.into_inner()).take());
-        match kept {
-            Some(doc) if same_heads(&heads_of(&doc), &stored.heads) => Ok(doc),
-            _ => load(stored),
+        match self.take_at(tenant_id, &stored.id, &stored.heads) {
+            Some(kept) => Ok(kept.doc),
+            None => load(stored),
         }
     }
 
-    /// Keeps `doc`, just stored, for the next [`KeptDocuments::take`] of it.
+    /// The kept document `id` with what was kept with it, if it is at exactly `heads` (the
+    /// stored heads, read without the stored bytes); taken out, like [`KeptDocuments::take`].
+    pub fn take_at(&self, tenant_id: i64, id: &DocumentId, heads: &[Head]) -> Option<Kept> {
+        self.0
+            .remove(&(tenant_id, id.clone()))
+            .and_then(|slot| slot.try_lock().ok().and_then(|mut kept| kept.take()))
+            .filter(|kept| same_heads(&heads_of(&kept.doc), heads))
+    }
+
+    /// The slot of document `id`, locked for one edit: what it holds is the kept document, if any
+    /// ([`Kept::at`] tells whether it is still the stored one); the editor leaves in it what it
+    /// stored. Waits while another editor holds it.
+    pub async fn lock(&self, tenant_id: i64, id: &DocumentId) -> tokio::sync::OwnedMutexGuard<Option<Kept>> {
+        let slot = self.0.get_with((tenant_id, id.clone()), KeptSlot::default);
+        slot.lock_owned().await
+    }
+
+    /// Keeps `doc`, just stored, for the next [`KeptDocuments::take`] of it (without its stored
+    /// bytes: the next write saves it whole).
     pub fn keep(&self, tenant_id: i64, id: &DocumentId, doc: Automerge) {
-        self.0.insert((tenant_id, id.clone()), Arc::new(Mutex::new(Some(doc))));
+        self.keep_with(tenant_id, id, Kept { doc, snapshot: Vec::new(), saved_len: 0, memo: None });
+    }
+
+    /// Keeps a document just stored, with the bytes stored for it and its editor's memo.
+    pub fn keep_with(&self, tenant_id: i64, id: &DocumentId, kept: Kept) {
+        self.0.insert((tenant_id, id.clone()), Arc::new(tokio::sync::Mutex::new(Some(kept))));
     }
 
     /// How many documents are kept (after pending evictions ran).
@@ -263,6 +310,27 @@ async fn create<T: DocumentModel + Sync>(
     let meta = meta_of(storage, tenant_id, id, &am).await?;
     let mut write = relay_write(id.clone(), meta, Vec::new(), None, &am, &[]);
     write.events.extend(events);
+    match storage.write_doc(tenant_id, write).await? {
+        WriteOutcome::Stored(_) => Ok(()),
+        WriteOutcome::Conflict => Err(Error::Conflict(format!("document {id} already exists"))),
+    }
+}
+
+/// [`create_as_relay_with_id`] for a document about a store whose region the caller already
+/// holds (a review, written while the store is at hand): the store is not read again.
+pub async fn create_as_relay_in_region<T: DocumentModel + Sync>(
+    storage: &dyn Storage,
+    tenant_id: i64,
+    id: &DocumentId,
+    value: &T,
+    region: &str,
+) -> Result<()> {
+    let am = doc::create(id, relay_actor(tenant_id), value)?;
+    let mut meta = content_meta(id, &am)?;
+    if meta.region.is_none() {
+        meta.region = Some(region.to_owned());
+    }
+    let write = relay_write(id.clone(), meta, Vec::new(), None, &am, &[]);
     match storage.write_doc(tenant_id, write).await? {
         WriteOutcome::Stored(_) => Ok(()),
         WriteOutcome::Conflict => Err(Error::Conflict(format!("document {id} already exists"))),

@@ -217,25 +217,27 @@ async fn run_batch(state: &AppState, jobs: &[Job], timeout: Duration) {
     };
     // A batch's time is shared by its jobs.
     let each = started.elapsed() / u32::try_from(jobs.len().max(1)).unwrap_or(u32::MAX);
+    let mut done = Vec::new();
     for (job, outcome) in outcomes {
-        record(state, job, outcome, each).await;
+        state.metrics.job_run(&job.kind, outcome.is_ok(), each);
+        match outcome {
+            Ok(()) => done.push(job.id),
+            Err(error) => record_failure(state, job, error).await,
+        }
+    }
+    // The jobs that succeeded are marked done together, in one write.
+    if let Err(error) = state.storage.complete_jobs(&done, state.clock.now()).await {
+        tracing::error!(jobs = ?done, %error, "cannot record the jobs' outcome");
     }
 }
 
-/// Records a job's outcome: done, or failed and retried later with a growing delay, or given up
-/// after [`MAX_ATTEMPTS`].
-async fn record(state: &AppState, job: &Job, outcome: Result<()>, took: Duration) {
-    state.metrics.job_run(&job.kind, outcome.is_ok(), took);
-    let recorded = match outcome {
-        Ok(()) => state.storage.complete_job(job.id, state.clock.now()).await,
-        Err(error) => {
-            let attempts = job.attempts + 1;
-            let retry = (attempts < MAX_ATTEMPTS).then(|| state.clock.now() + 1_000 * i64::from(attempts * attempts));
-            tracing::warn!(job = job.id, kind = %job.kind, attempts, %error, "job failed");
-            state.storage.fail_job(job.id, &error.to_string(), retry, state.clock.now()).await
-        }
-    };
-    if let Err(error) = recorded {
+/// Records a job's failure: retried later with a growing delay, or given up after
+/// [`MAX_ATTEMPTS`].
+async fn record_failure(state: &AppState, job: &Job, error: Error) {
+    let attempts = job.attempts + 1;
+    let retry = (attempts < MAX_ATTEMPTS).then(|| state.clock.now() + 1_000 * i64::from(attempts * attempts));
+    tracing::warn!(job = job.id, kind = %job.kind, attempts, %error, "job failed");
+    if let Err(error) = state.storage.fail_job(job.id, &error.to_string(), retry, state.clock.now()).await {
         tracing::error!(job = job.id, %error, "cannot record the job's outcome");
     }
 }

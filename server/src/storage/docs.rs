@@ -29,6 +29,18 @@ pub struct StoredDoc {
     pub updated_seq: u64,
 }
 
+/// A stored document's id, scope columns and heads, without its bytes: enough to tell whether a
+/// copy held in memory is still the stored one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocHeads {
+    /// Its id.
+    pub id: DocumentId,
+    /// Scope columns.
+    pub meta: DocMeta,
+    /// Its heads.
+    pub heads: Vec<Head>,
+}
+
 /// One accepted change to one document, to be stored atomically.
 #[derive(Debug, Clone)]
 pub struct DocWrite {
@@ -151,6 +163,13 @@ pub trait DocStore {
 
     /// Documents of a kind in `scope`, newest first, at most `limit`.
     async fn list_docs(&self, tenant_id: i64, scope: &Scope, kind: DocKind, limit: u32) -> Result<Vec<StoredDoc>>;
+
+    /// [`DocStore::list_docs`] without the documents' bytes: which documents there are and at
+    /// which heads, for a caller that keeps them loaded (a catalog, an inventory).
+    async fn list_doc_heads(&self, tenant_id: i64, scope: &Scope, kind: DocKind, limit: u32) -> Result<Vec<DocHeads>>;
+
+    /// One document's [`DocHeads`], if it exists in the tenant.
+    async fn doc_heads(&self, tenant_id: i64, id: &DocumentId) -> Result<Option<DocHeads>>;
 
     /// Whether `scope` may read the photo `sha256`: a document in `scope` references it and was
     /// written by someone allowed to take it, its uploader or an HQ user

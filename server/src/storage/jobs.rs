@@ -65,6 +65,17 @@ pub trait JobStore {
     /// queued.
     async fn enqueue_job(&self, tenant_id: i64, kind: &str, key: &str, payload: &str, run_after: i64) -> Result<bool>;
 
+    /// [`JobStore::enqueue_job`] for several jobs, in one write; returns how many were queued.
+    async fn enqueue_jobs(&self, tenant_id: i64, jobs: &[crate::storage::NewJob]) -> Result<usize> {
+        let mut queued = 0;
+        for job in jobs {
+            if self.enqueue_job(tenant_id, &job.kind, &job.key, &job.payload, job.run_after).await? {
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    }
+
     /// Leases up to `limit` jobs that are due (queued, or running with an expired lease) to
     /// `worker` until `now + lease_ms`.
     async fn claim_jobs(&self, worker: &str, limit: u32, now: i64, lease_ms: i64) -> Result<Vec<Job>> {
@@ -86,7 +97,12 @@ pub trait JobStore {
     async fn renew_job_leases(&self, worker: &str, ids: &[i64], until: i64) -> Result<()>;
 
     /// Marks a job done.
-    async fn complete_job(&self, id: i64, now: i64) -> Result<()>;
+    async fn complete_job(&self, id: i64, now: i64) -> Result<()> {
+        self.complete_jobs(&[id], now).await
+    }
+
+    /// Marks jobs done, in one write (a batch of reviews).
+    async fn complete_jobs(&self, ids: &[i64], now: i64) -> Result<()>;
 
     /// Records a failure: queued again at `retry_at`, or failed for good when `None`.
     async fn fail_job(&self, id: i64, error: &str, retry_at: Option<i64>, now: i64) -> Result<()>;

@@ -84,5 +84,11 @@ pub trait TenantSettingsStore {
 
     /// The tenant's next readable order number (1, 2, 3, …), taken atomically: every number is
     /// handed out once, on every node.
-    async fn next_order_number(&self, tenant_id: i64) -> Result<u64>;
+    async fn next_order_number(&self, tenant_id: i64) -> Result<u64> {
+        self.next_order_numbers(tenant_id, 1).await
+    }
+
+    /// The first of the tenant's next `count` readable order numbers, taken together in one
+    /// write (a batch of reviews): `first..first + count` are handed out to the caller alone.
+    async fn next_order_numbers(&self, tenant_id: i64, count: u64) -> Result<u64>;
 }

@@ -111,6 +111,11 @@ struct Cli {
     /// Spread the devices over the ten demo reps instead of creating reps (given relays).
     #[arg(long)]
     demo_reps: bool,
+    /// Print the relays' `VmRSS` every this many seconds during the steady phase (0: only at its
+    /// ends). With `--live --orders-per-min 0 --photos-per-min 0` it shows what idle live
+    /// connections hold.
+    #[arg(long, default_value_t = 0.0)]
+    rss_every: f64,
     /// Prefix of the reps created for the fleet (change it to run twice against one database).
     #[arg(long, default_value = "load")]
     rep_prefix: String,
@@ -673,6 +678,22 @@ fn run(cli: &Cli) -> LoadResult<()> {
     let (orders, photos) = (AtomicU64::new(0), AtomicU64::new(0));
     let late = AtomicU64::new(0);
     std::thread::scope(|scope| {
+        if cli.rss_every > 0.0 {
+            let (pids, stopping) = (&pids, &stopping);
+            scope.spawn(move || {
+                let mut at = start;
+                while at <= end && !stopping.load(Ordering::SeqCst) {
+                    std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                    for pid in pids {
+                        if let Some(m) = memory(*pid) {
+                            let second = at.duration_since(start).as_secs_f64();
+                            println!("relay {pid} at {second:.0} s of {:.0} s: VmRSS {}", cli.duration, mb(m.rss_kib));
+                        }
+                    }
+                    at += Duration::from_secs_f64(cli.rss_every);
+                }
+            });
+        }
         for _ in 0..cli.threads.max(1) {
             scope.spawn(|| {
                 loop {
@@ -715,6 +736,10 @@ fn run(cli: &Cli) -> LoadResult<()> {
             });
         }
     });
+    // Devices with nothing to do (rates of 0) still stay connected for the whole duration.
+    if !stopping.load(Ordering::SeqCst) {
+        std::thread::sleep(end.saturating_duration_since(Instant::now()));
+    }
     let steady = start.elapsed().as_secs_f64();
     sampling.store(false, Ordering::SeqCst);
     let _ = sampler.join();

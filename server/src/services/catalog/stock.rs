@@ -1,23 +1,24 @@
 //! Stock in a region's inventory document: which inventory covers a region, and the reservation
 //! an order holds in it, read and written entry by entry.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use automerge::transaction::Transactable;
-use automerge::{ObjType, ROOT, ReadDoc, Value};
+use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, Value};
 use fieldsync_core::doc::{self, DocKind, Inventory, StockLevel};
 use fieldsync_core::{DocumentId, Role};
 
-use crate::documents;
+use crate::documents::{self, Kept};
 use crate::error::{Error, Result};
 use crate::scope::Scope;
 use crate::services::Caches;
 use crate::storage::{DocWrite, Storage, WriteOutcome};
 
-/// The inventory document of a region (the one with the smallest id, as the phone picks).
+/// The inventory document of a region (the one with the smallest id, as the phone picks). Reads
+/// ids and heads only, never the documents' bytes.
 pub async fn region_inventory(storage: &dyn Storage, tenant_id: i64, region: &str) -> Result<Option<DocumentId>> {
     let scope = Scope { role: Role::Manager, user_id: String::new(), region: Some(region.to_owned()) };
-    let inventories = storage.list_docs(tenant_id, &scope, DocKind::Inventory, 1000).await?;
+    let inventories = storage.list_doc_heads(tenant_id, &scope, DocKind::Inventory, 1000).await?;
     Ok(inventories
         .into_iter()
         .filter(|stored| stored.meta.region.as_deref() == Some(region))
@@ -62,46 +63,47 @@ pub async fn edit_reservations<R>(
     orders: &[(String, BTreeMap<String, i64>)],
     decide: impl Fn(usize, &Inventory) -> (BTreeMap<String, i64>, R),
 ) -> Result<Vec<R>> {
+    let corrupt = |reason: String| Error::CorruptDocument { id: inventory_id.clone(), reason };
+    // Editors of one inventory take turns: each finds the document the one before it stored.
+    let mut slot = caches.documents.lock(tenant_id, inventory_id).await;
     for _ in 0..8 {
-        let stored = storage
-            .load_doc(tenant_id, inventory_id)
+        let head = storage
+            .doc_heads(tenant_id, inventory_id)
             .await?
             .ok_or_else(|| Error::not_found(format!("inventory {inventory_id}")))?;
-        let mut am = caches.documents.take(tenant_id, &stored)?;
+        let mut kept = match slot.take().and_then(|kept| kept.at(&head.heads)) {
+            Some(kept) => kept,
+            None => {
+                let stored = storage
+                    .load_doc(tenant_id, inventory_id)
+                    .await?
+                    .ok_or_else(|| Error::not_found(format!("inventory {inventory_id}")))?;
+                let doc = documents::load(&stored)?;
+                Kept { doc, snapshot: stored.snapshot, saved_len: 0, memo: None }
+            }
+        };
+        let am = &mut kept.doc;
         am.set_actor(documents::relay_actor(tenant_id));
-        let corrupt = |reason: String| Error::CorruptDocument { id: inventory_id.clone(), reason };
-        doc::check_header::<Inventory>(inventory_id, &am)?;
-        let levels_obj = match am.get(ROOT, "levels").map_err(|e| corrupt(e.to_string()))? {
-            Some((Value::Object(ObjType::Map), obj)) => obj,
-            _ => return Err(corrupt("inventory has no levels".to_owned())),
+        let expected_heads = documents::heads_of(am);
+        let mut index = match kept.memo.take().map(|memo| memo.downcast::<StockIndex>()) {
+            Some(Ok(index)) => *index,
+            _ => StockIndex::read(inventory_id, am)?,
         };
-        let reservations_obj = match am.get(ROOT, "reservations").map_err(|e| corrupt(e.to_string()))? {
-            Some((Value::Object(ObjType::Map), obj)) => Some(obj),
-            _ => None,
-        };
-        let present = |obj: &automerge::ObjId, key: &str| am.get(obj, key).map(|v| v.is_some());
         // Only the levels these orders touch are read; the warehouse names it in findings.
-        let warehouse: String =
-            autosurgeon::hydrate_prop(&am, &ROOT, "warehouse").map_err(|e| corrupt(e.to_string()))?;
         let mut partial = Inventory {
-            warehouse,
+            warehouse: index.warehouse.clone(),
             region: String::new(),
             levels: BTreeMap::new(),
             as_of: 0,
             reservations: BTreeMap::new(),
         };
         for (order_id, skus) in orders {
-            let previous: BTreeMap<String, i64> = match &reservations_obj {
-                Some(obj) if present(obj, order_id).map_err(|e| corrupt(e.to_string()))? => {
-                    autosurgeon::hydrate_prop(&am, obj, order_id.as_str()).map_err(|e| corrupt(e.to_string()))?
-                }
-                _ => BTreeMap::new(),
-            };
+            let previous = index.reservation(am, order_id).map_err(corrupt)?.clone();
             for sku in skus.keys().chain(previous.keys()) {
-                if !partial.levels.contains_key(sku) && present(&levels_obj, sku).map_err(|e| corrupt(e.to_string()))? {
-                    let level: StockLevel = autosurgeon::hydrate_prop(&am, &levels_obj, sku.as_str())
-                        .map_err(|e| corrupt(e.to_string()))?;
-                    partial.levels.insert(sku.clone(), level);
+                if !partial.levels.contains_key(sku)
+                    && let Some(level) = index.level(am, sku).map_err(corrupt)?
+                {
+                    partial.levels.insert(sku.clone(), level.clone());
                 }
             }
             if !previous.is_empty() {
@@ -120,55 +122,156 @@ pub async fn edit_reservations<R>(
         let after: Vec<BTreeMap<String, i64>> =
             orders.iter().map(|(order_id, _)| partial.reservation_of(order_id)).collect();
         if partial.levels == before_levels && after == before {
-            caches.documents.keep(tenant_id, inventory_id, am);
+            kept.memo = Some(Box::new(index));
+            *slot = Some(kept);
             return Ok(results);
         }
+        let changed_levels: Vec<(&String, &StockLevel)> =
+            partial.levels.iter().filter(|(sku, level)| before_levels.get(*sku) != Some(level)).collect();
         let heads_before = am.get_heads();
-        am.transact(|tx| {
-            for (sku, level) in partial.levels.iter().filter(|(sku, level)| before_levels.get(*sku) != Some(level)) {
-                if let Some((Value::Object(_), level_obj)) = tx.get(&levels_obj, sku.as_str())? {
-                    tx.put(&level_obj, "reserved", level.reserved)?;
-                }
-            }
-            let reservations = match &reservations_obj {
-                Some(obj) => obj.clone(),
-                None => tx.put_object(ROOT, "reservations", ObjType::Map)?,
-            };
-            for (((order_id, _), before), after) in orders.iter().zip(&before).zip(&after) {
-                if after == before {
-                    continue;
-                }
-                if after.is_empty() {
-                    tx.delete(&reservations, order_id.as_str())?;
-                } else {
-                    let entry = tx.put_object(&reservations, order_id.as_str(), ObjType::Map)?;
-                    for (sku, qty) in after {
-                        tx.put(&entry, sku.as_str(), *qty)?;
+        let reservations_obj = am
+            .transact(|tx| {
+                for (sku, level) in &changed_levels {
+                    if let Some(level_obj) = index.level_obj(sku) {
+                        tx.put(level_obj, "reserved", level.reserved)?;
                     }
                 }
-            }
-            Ok::<_, automerge::AutomergeError>(())
-        })
-        .map_err(|failure| corrupt(failure.error.to_string()))?;
+                let reservations = match &index.reservations_obj {
+                    Some(obj) => obj.clone(),
+                    None => tx.put_object(ROOT, "reservations", ObjType::Map)?,
+                };
+                for (((order_id, _), before), after) in orders.iter().zip(&before).zip(&after) {
+                    if after == before {
+                        continue;
+                    }
+                    if after.is_empty() {
+                        tx.delete(&reservations, order_id.as_str())?;
+                    } else {
+                        let entry = tx.put_object(&reservations, order_id.as_str(), ObjType::Map)?;
+                        for (sku, qty) in after {
+                            tx.put(&entry, sku.as_str(), *qty)?;
+                        }
+                    }
+                }
+                Ok::<_, automerge::AutomergeError>(reservations)
+            })
+            .map_err(|failure| corrupt(failure.error.to_string()))?
+            .result;
+        let changes = am.save_after(&heads_before);
+        // The stored bytes grow by the change alone; once the appended changes outweigh the saved
+        // document, the document is saved whole again (loading many changes costs more than one
+        // saved document).
+        if kept.saved_len > 0 && kept.snapshot.len() + changes.len() <= 2 * kept.saved_len {
+            kept.snapshot.extend_from_slice(&changes);
+        } else {
+            kept.snapshot = am.save();
+            kept.saved_len = kept.snapshot.len();
+        }
         let write = DocWrite {
             id: inventory_id.clone(),
-            meta: stored.meta.clone(),
-            expected_heads: stored.heads.clone(),
-            snapshot: am.save(),
-            heads: documents::heads_of(&am),
-            changes: am.save_after(&heads_before),
+            meta: head.meta.clone(),
+            expected_heads,
+            snapshot: kept.snapshot.clone(),
+            heads: documents::heads_of(am),
+            changes,
             origin_device: None,
             new_actors: Vec::new(),
             blobs: Vec::new(),
             job: None,
-            read_model: crate::read_model::row_changes(inventory_id, &stored.meta, &am),
+            read_model: crate::read_model::row_changes(inventory_id, &head.meta, am),
             // Stock levels are not business events (`crate::events::derive` makes none for inventories).
             events: Vec::new(),
         };
         if let WriteOutcome::Stored(_) = storage.write_doc(tenant_id, write).await? {
-            caches.documents.keep(tenant_id, inventory_id, am);
+            for (sku, level) in changed_levels {
+                index.set_level(sku, level.clone());
+            }
+            for ((order_id, _), after) in orders.iter().zip(after) {
+                index.reservations.insert(order_id.clone(), after);
+            }
+            index.reservations_obj = Some(reservations_obj);
+            kept.memo = Some(Box::new(index));
+            *slot = Some(kept);
             return Ok(results);
         }
     }
     Err(Error::Conflict(format!("inventory {inventory_id} kept changing; try again")))
 }
+
+/// What reservations look up in one inventory document, read from automerge once per entry and
+/// kept with the loaded document ([`Kept::memo`]), so that a SKU or an order looked up again is
+/// a map read, not a search of the document's operations. Valid for the document it was read
+/// from as [`edit_reservations`] edits it (it updates the index with what it stored); a document
+/// another writer moved is loaded again, with a new index.
+struct StockIndex {
+    levels_obj: ObjId,
+    reservations_obj: Option<ObjId>,
+    warehouse: String,
+    /// Levels read so far by SKU: the level's object and value, `None` for a SKU not stocked.
+    levels: HashMap<String, Option<(ObjId, StockLevel)>>,
+    /// Reservations read so far by order (empty: none).
+    reservations: HashMap<String, BTreeMap<String, i64>>,
+}
+
+impl StockIndex {
+    /// The index of an inventory document, with no entry read yet.
+    fn read(id: &DocumentId, am: &Automerge) -> Result<Self> {
+        let corrupt = |reason: String| Error::CorruptDocument { id: id.clone(), reason };
+        doc::check_header::<Inventory>(id, am)?;
+        let levels_obj = match am.get(ROOT, "levels").map_err(|e| corrupt(e.to_string()))? {
+            Some((Value::Object(ObjType::Map), obj)) => obj,
+            _ => return Err(corrupt("inventory has no levels".to_owned())),
+        };
+        let reservations_obj = match am.get(ROOT, "reservations").map_err(|e| corrupt(e.to_string()))? {
+            Some((Value::Object(ObjType::Map), obj)) => Some(obj),
+            _ => None,
+        };
+        let warehouse: String =
+            autosurgeon::hydrate_prop(am, &ROOT, "warehouse").map_err(|e| corrupt(e.to_string()))?;
+        Ok(Self { levels_obj, reservations_obj, warehouse, levels: HashMap::new(), reservations: HashMap::new() })
+    }
+
+    /// The level of `sku`, if the inventory stocks it.
+    fn level(&mut self, am: &Automerge, sku: &str) -> std::result::Result<Option<&StockLevel>, String> {
+        if !self.levels.contains_key(sku) {
+            let level = match am.get(&self.levels_obj, sku).map_err(|e| e.to_string())? {
+                Some((_, obj)) => {
+                    let level: StockLevel =
+                        autosurgeon::hydrate_prop(am, &self.levels_obj, sku).map_err(|e| e.to_string())?;
+                    Some((obj, level))
+                }
+                None => None,
+            };
+            self.levels.insert(sku.to_owned(), level);
+        }
+        Ok(self.levels.get(sku).and_then(|level| level.as_ref().map(|(_, level)| level)))
+    }
+
+    /// The object of a level read before.
+    fn level_obj(&self, sku: &str) -> Option<&ObjId> {
+        self.levels.get(sku).and_then(|level| level.as_ref().map(|(obj, _)| obj))
+    }
+
+    /// Records the value stored for a level read before.
+    fn set_level(&mut self, sku: &str, value: StockLevel) {
+        if let Some(Some((_, level))) = self.levels.get_mut(sku) {
+            *level = value;
+        }
+    }
+
+    /// The reservation `order_id` holds (empty: none).
+    fn reservation(&mut self, am: &Automerge, order_id: &str) -> std::result::Result<&BTreeMap<String, i64>, String> {
+        if !self.reservations.contains_key(order_id) {
+            let held = match &self.reservations_obj {
+                Some(obj) if am.get(obj, order_id).map_err(|e| e.to_string())?.is_some() => {
+                    autosurgeon::hydrate_prop(am, obj, order_id).map_err(|e| e.to_string())?
+                }
+                _ => BTreeMap::new(),
+            };
+            self.reservations.insert(order_id.to_owned(), held);
+        }
+        Ok(self.reservations.get(order_id).map_or(&EMPTY, |held| held))
+    }
+}
+
+static EMPTY: BTreeMap<String, i64> = BTreeMap::new();

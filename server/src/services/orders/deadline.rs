@@ -36,7 +36,7 @@ use crate::locale::Locale;
 use crate::services::Caches;
 use crate::services::alerts::inbox::inbox_id;
 use crate::services::catalog::tenant_catalog;
-use crate::storage::{Storage, User};
+use crate::storage::{NewJob, Storage, User};
 
 /// The job kind.
 pub const KIND: &str = "approval-deadline";
@@ -168,6 +168,21 @@ pub async fn schedule(storage: &dyn Storage, tenant_id: i64, review: &OrderRevie
         }
     }
     Ok(queued)
+}
+
+/// [`schedule`] for several reviews, in one write (a batch of reviews).
+pub async fn schedule_all<'a>(
+    storage: &dyn Storage,
+    tenant_id: i64,
+    reviews: impl IntoIterator<Item = &'a OrderReview>,
+) -> Result<usize> {
+    let mut jobs = Vec::new();
+    for job in reviews.into_iter().flat_map(jobs_for) {
+        let payload = serde_json::to_string(&job)
+            .map_err(|e| Error::Storage(format!("cannot encode the deadline job of order {}: {e}", job.order)))?;
+        jobs.push(NewJob { kind: KIND.to_owned(), key: job.key(), payload, run_after: job.at });
+    }
+    storage.enqueue_jobs(tenant_id, &jobs).await
 }
 
 /// Runs a deadline job (payload [`DeadlineJob`]) at `now`: reminds or escalates if it is still

@@ -24,7 +24,7 @@
 //! - **Deadlines.** A step whose rules give it an SLA carries it; the first step's clock starts
 //!   with the review and its reminder and escalation are queued ([`super::deadline`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use automerge::Automerge;
 use fieldsync_core::doc::{
@@ -37,7 +37,7 @@ use sha2::{Digest, Sha256};
 
 use super::number::order_number;
 use super::{deadline, delegation};
-use crate::documents::{self, Derived, create_as_relay_with_id, edit_as_relay};
+use crate::documents::{self, Derived, create_as_relay_in_region, edit_as_relay};
 use crate::error::Result;
 use crate::services::Caches;
 use crate::services::catalog::{edit_reservations, region_inventory, tenant_catalog};
@@ -137,8 +137,10 @@ pub async fn review_orders(
     let mut outcomes: Vec<Option<Result<ReviewDone>>> = order_ids.iter().map(|_| None).collect();
     let catalog = tenant_catalog(storage, caches, tenant_id).await?;
     let mut assessed = Vec::new();
+    // Orders of a batch often share their store: each store is read once.
+    let mut stores = HashMap::new();
     for (index, order_id) in order_ids.iter().enumerate() {
-        match assess(storage, tenant_id, &catalog, index, order_id, now).await {
+        match assess(storage, tenant_id, &catalog, &mut stores, index, order_id, now).await {
             Ok(Ok(order)) => assessed.push(order),
             Ok(Err(done)) => outcomes[index] = Some(Ok(done)),
             Err(error) => outcomes[index] = Some(Err(error)),
@@ -155,24 +157,49 @@ pub async fn review_orders(
         let locale = crate::services::accounts::tenant_locale(storage, tenant_id).await?;
         let policy = catalog.approval_policy.clone().unwrap_or_default();
         let clock = deadline::ClockSettings::of(&policy, locale);
+        // First reviews take their readable numbers together, in one write; resubmissions keep
+        // theirs. Taken before the writes: should a write fail, its number is skipped (numbers
+        // may have gaps, never duplicates).
+        let unnumbered = assessed.iter().filter(|order| kept_number(order).is_none()).count();
+        let mut next = match unnumbered {
+            0 => 0,
+            n => storage.next_order_numbers(tenant_id, n as u64).await?,
+        };
         let writes = assessed.into_iter().map(|order| {
             let index = order.index;
-            let written = write_review(storage, tenant_id, order, &users, &delegations, &clock, now);
+            let number = kept_number(&order).unwrap_or_else(|| {
+                next += 1;
+                order_number(next - 1)
+            });
+            let written = write_review(storage, tenant_id, order, number, &users, &delegations, &clock, now);
             async move { (index, written.await) }
         });
+        let mut written_reviews = Vec::new();
         for (index, written) in futures_util::future::join_all(writes).await {
-            outcomes[index] = Some(written);
+            outcomes[index] = Some(written.map(|review| {
+                let outcome = review.outcome;
+                written_reviews.push(review);
+                ReviewDone::Reviewed(outcome)
+            }));
         }
+        // The first steps' deadlines, queued together once the reviews are stored.
+        deadline::schedule_all(storage, tenant_id, &written_reviews).await?;
     }
     Ok(outcomes.into_iter().map(|outcome| outcome.unwrap_or(Ok(ReviewDone::NotSubmitted))).collect())
 }
 
+/// The readable number an order's earlier review gave it, kept by its resubmissions.
+fn kept_number(order: &Assessed) -> Option<String> {
+    order.existing.as_ref().map(|review| review.number.clone()).filter(|number| !number.is_empty())
+}
+
 /// Reads an order and assesses it with the shared rules, or answers why there is nothing to
-/// review.
+/// review. `stores` holds the stores read so far by this batch.
 async fn assess(
     storage: &dyn Storage,
     tenant_id: i64,
     catalog: &doc::Catalog,
+    stores: &mut HashMap<String, RetailStore>,
     index: usize,
     order_id: &DocumentId,
     now: i64,
@@ -194,7 +221,14 @@ async fn assess(
         deadline::schedule(storage, tenant_id, review).await?;
         return Ok(Err(ReviewDone::AlreadyReviewed));
     }
-    let store: RetailStore = documents::read(storage, tenant_id, &order.store_id.parse()?).await?;
+    let store = match stores.get(&order.store_id) {
+        Some(store) => store.clone(),
+        None => {
+            let store: RetailStore = documents::read(storage, tenant_id, &order.store_id.parse()?).await?;
+            stores.insert(order.store_id.clone(), store.clone());
+            store
+        }
+    };
     let lines: Vec<(String, doc::OrderLine)> = order.lines.clone().into_iter().collect();
     let assessment = rules::assess(catalog, &order.store_id, &store, &lines, None, now);
     Ok(Ok(Assessed { index, order_id: order_id.clone(), order, store, heads, review_id, existing, assessment }))
@@ -271,16 +305,19 @@ async fn reserve_stock(
 }
 
 /// Routes an assessed order to its approvers, starts the clock of its first step and writes its
-/// review.
+/// review, with its readable `number`; answers the review (its deadlines are the caller's to
+/// queue, [`deadline::schedule_all`]).
+#[allow(clippy::too_many_arguments)]
 async fn write_review(
     storage: &dyn Storage,
     tenant_id: i64,
     order: Assessed,
+    number: String,
     users: &[User],
     delegations: &[crate::storage::Delegation],
     clock: &deadline::ClockSettings,
     now: i64,
-) -> Result<ReviewDone> {
+) -> Result<OrderReview> {
     let Assessed { order_id, order, store, heads, review_id, existing, mut assessment, .. } = order;
     if assessment.has_errors() {
         assessment.steps.clear();
@@ -288,14 +325,7 @@ async fn write_review(
     let mut review = build_review(&order_id, &order, &store, heads, assessment, users, now);
     delegation::route_to_delegates(&mut review, delegations, users, now);
     deadline::start_clock(&mut review, clock, now);
-    // The first review gives the order its readable number; resubmissions keep it. Taken
-    // before the write: should the write fail, the number is skipped (numbers may have gaps,
-    // never duplicates).
-    review.number = match existing.as_ref().map(|r| r.number.clone()).filter(|n| !n.is_empty()) {
-        Some(number) => number,
-        None => order_number(storage.next_order_number(tenant_id).await?),
-    };
-    let outcome = review.outcome;
+    review.number = number;
     if existing.is_some() {
         edit_as_relay(storage, tenant_id, &review_id, |current: &mut OrderReview| {
             *current = review.clone();
@@ -303,10 +333,9 @@ async fn write_review(
         })
         .await?;
     } else {
-        create_as_relay_with_id(storage, tenant_id, &review_id, &review).await?;
+        create_as_relay_in_region(storage, tenant_id, &review_id, &review, &store.region).await?;
     }
-    deadline::schedule(storage, tenant_id, &review).await?;
-    Ok(ReviewDone::Reviewed(outcome))
+    Ok(review)
 }
 
 /// The SLA of a step whose clock has not started.

@@ -19,7 +19,7 @@ use crate::scope::Scope;
 use crate::storage::docs::{Dialect, FeedEntry, SendAs, feed_query, heads_from_blob, heads_to_blob, plan_feed};
 use crate::storage::read_model::{TABLES, delete_sql};
 use crate::storage::{
-    Announcement, BLOB_CITED_BY_TAKER, DocMeta, DocStore, DocWrite, FeedPage, StoredDoc, WriteOutcome,
+    Announcement, BLOB_CITED_BY_TAKER, DocHeads, DocMeta, DocStore, DocWrite, FeedPage, StoredDoc, WriteOutcome,
 };
 
 /// How the shared queries ([`crate::storage::feed_query`]) are spelled here.
@@ -49,6 +49,27 @@ fn stored_doc(row: &Row) -> Result<StoredDoc> {
         heads: heads_from_blob(&heads),
         created_seq: to_u64(row.try_get(9)?),
         updated_seq: to_u64(row.try_get(10)?),
+    })
+}
+
+const HEAD_COLUMNS: &str = "d.id, d.kind, d.owner, d.store_id, d.region, d.subject_id, d.status, d.heads";
+
+/// A row of [`HEAD_COLUMNS`].
+fn doc_heads(row: &Row) -> Result<DocHeads> {
+    let id: String = row.try_get(0)?;
+    let kind: String = row.try_get(1)?;
+    let heads: Vec<u8> = row.try_get(7)?;
+    Ok(DocHeads {
+        id: id.parse()?,
+        meta: DocMeta {
+            kind: kind.parse()?,
+            owner: row.try_get(2)?,
+            store_id: row.try_get(3)?,
+            region: row.try_get(4)?,
+            subject_id: row.try_get(5)?,
+            status: row.try_get(6)?,
+        },
+        heads: heads_from_blob(&heads),
     })
 }
 
@@ -207,6 +228,27 @@ impl DocStore for PostgresStorage {
         let statement = client.prepare_cached(&sql).await?;
         let rows = client.query(&statement, &params.refs()).await?;
         rows.iter().map(stored_doc).collect()
+    }
+
+    async fn list_doc_heads(&self, tenant_id: i64, scope: &Scope, kind: DocKind, limit: u32) -> Result<Vec<DocHeads>> {
+        let mut own = Params::default();
+        own.push(tenant_id).push(kind.as_str().to_owned()).push(i64::from(limit));
+        let (condition, params) = with_scope(scope, own);
+        let sql = format!(
+            "SELECT {HEAD_COLUMNS} FROM documents d WHERE d.tenant_id = $1 AND d.kind = $2 AND {condition}
+             ORDER BY d.updated_seq DESC LIMIT $3"
+        );
+        let client = self.client().await?;
+        let statement = client.prepare_cached(&sql).await?;
+        let rows = client.query(&statement, &params.refs()).await?;
+        rows.iter().map(doc_heads).collect()
+    }
+
+    async fn doc_heads(&self, tenant_id: i64, id: &DocumentId) -> Result<Option<DocHeads>> {
+        let client = self.client().await?;
+        let sql = format!("SELECT {HEAD_COLUMNS} FROM documents d WHERE d.tenant_id = $1 AND d.id = $2");
+        let statement = client.prepare_cached(&sql).await?;
+        client.query_opt(&statement, &[&tenant_id, &id.as_str()]).await?.as_ref().map(doc_heads).transpose()
     }
 
     async fn blob_visible(&self, tenant_id: i64, scope: &Scope, sha256: &str) -> Result<bool> {

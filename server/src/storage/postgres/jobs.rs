@@ -86,14 +86,18 @@ impl JobStore for PostgresStorage {
         Ok(())
     }
 
-    async fn complete_job(&self, id: i64, now: i64) -> Result<()> {
+    async fn complete_jobs(&self, ids: &[i64], now: i64) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
         let client = self.client().await?;
         let statement = client
             .prepare_cached(
-                "UPDATE jobs SET state = 'done', finished_at = $2, leased_by = NULL, leased_until = NULL WHERE id = $1",
+                "UPDATE jobs SET state = 'done', finished_at = $2, leased_by = NULL, leased_until = NULL
+                 WHERE id = ANY($1)",
             )
             .await?;
-        client.execute(&statement, &[&id, &now]).await?;
+        client.execute(&statement, &[&ids, &now]).await?;
         Ok(())
     }
 

@@ -110,16 +110,17 @@ impl TenantSettingsStore for PostgresStorage {
         Ok(())
     }
 
-    async fn next_order_number(&self, tenant_id: i64) -> Result<u64> {
+    async fn next_order_numbers(&self, tenant_id: i64, count: u64) -> Result<u64> {
+        let count = i64::try_from(count.max(1)).unwrap_or(i64::MAX);
         let client = self.client().await?;
         let statement = client
             .prepare_cached(
-                "INSERT INTO order_numbers (tenant_id, last) VALUES ($1, 1)
-                 ON CONFLICT (tenant_id) DO UPDATE SET last = order_numbers.last + 1 RETURNING last",
+                "INSERT INTO order_numbers (tenant_id, last) VALUES ($1, $2)
+                 ON CONFLICT (tenant_id) DO UPDATE SET last = order_numbers.last + $2 RETURNING last",
             )
             .await?;
-        let last: i64 = client.query_one(&statement, &[&tenant_id]).await?.try_get(0)?;
-        Ok(u64::try_from(last).unwrap_or_default())
+        let last: i64 = client.query_one(&statement, &[&tenant_id, &count]).await?.try_get(0)?;
+        Ok(u64::try_from(last - count + 1).unwrap_or_default())
     }
 
     async fn tenants_with_documents(&self) -> Result<Vec<i64>> {

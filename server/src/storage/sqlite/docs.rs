@@ -20,7 +20,7 @@ use crate::scope::Scope;
 use crate::storage::docs::{Dialect, FeedEntry, SendAs, feed_query, heads_from_blob, heads_to_blob, plan_feed};
 use crate::storage::read_model::{TABLES, delete_sql};
 use crate::storage::{
-    Announcement, BLOB_CITED_BY_TAKER, DocMeta, DocStore, DocWrite, FeedPage, StoredDoc, WriteOutcome,
+    Announcement, BLOB_CITED_BY_TAKER, DocHeads, DocMeta, DocStore, DocWrite, FeedPage, StoredDoc, WriteOutcome,
 };
 
 /// How the shared queries ([`crate::storage::feed_query`]) are spelled here.
@@ -183,6 +183,38 @@ impl DocStore for SqliteStorage {
             let mut stmt = conn.prepare_cached(&sql)?;
             let docs = stmt.query_map(params_from_iter(args), stored_doc)?.collect::<Result<Vec<_>, _>>()?;
             docs.into_iter().collect()
+        })
+        .await
+    }
+
+    async fn list_doc_heads(&self, tenant_id: i64, scope: &Scope, kind: DocKind, limit: u32) -> Result<Vec<DocHeads>> {
+        let (condition, scope_params) = scope.sql_condition();
+        self.read(move |conn| {
+            let sql = format!(
+                "SELECT id, kind, owner, store_id, region, subject_id, status, heads
+                 FROM documents d WHERE d.tenant_id = ? AND d.kind = ? AND {condition}
+                 ORDER BY d.updated_seq DESC LIMIT ?"
+            );
+            let mut args: Vec<Value> = vec![Value::Integer(tenant_id), Value::Text(kind.as_str().to_owned())];
+            args.extend(scope_params.into_iter().map(Value::Text));
+            args.push(Value::Integer(i64::from(limit)));
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let docs = stmt.query_map(params_from_iter(args), doc_heads)?.collect::<Result<Vec<_>, _>>()?;
+            docs.into_iter().collect()
+        })
+        .await
+    }
+
+    async fn doc_heads(&self, tenant_id: i64, id: &DocumentId) -> Result<Option<DocHeads>> {
+        let id = id.clone();
+        self.read(move |conn| {
+            conn.prepare_cached(
+                "SELECT id, kind, owner, store_id, region, subject_id, status, heads
+                 FROM documents d WHERE tenant_id = ?1 AND id = ?2",
+            )?
+            .query_row(params![tenant_id, id.as_str()], doc_heads)
+            .optional()?
+            .transpose()
         })
         .await
     }
@@ -520,6 +552,22 @@ fn feed_position(conn: &Connection, tenant_id: i64) -> Result<u64> {
 /// Feed positions are stored as SQLite integers (i64); they never come near the limit.
 fn seq_value(seq: u64) -> i64 {
     i64::try_from(seq).unwrap_or(i64::MAX)
+}
+
+/// A row of `id, kind, owner, store_id, region, subject_id, status, heads`.
+fn doc_heads(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<DocHeads>> {
+    let id: String = row.get(0)?;
+    let kind: String = row.get(1)?;
+    let (owner, store_id, region, subject_id, status) =
+        (row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?);
+    let heads: Vec<u8> = row.get(7)?;
+    Ok((|| {
+        Ok(DocHeads {
+            id: id.parse()?,
+            meta: DocMeta { kind: kind.parse()?, owner, store_id, region, subject_id, status },
+            heads: heads_from_blob(&heads),
+        })
+    })())
 }
 
 fn stored_doc(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredDoc>> {

@@ -5,13 +5,32 @@ use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::SqliteStorage;
 use crate::error::Result;
-use crate::storage::{Job, JobCounts, JobKinds, JobStore};
+use crate::storage::{Job, JobCounts, JobKinds, JobStore, NewJob};
 
 #[async_trait]
 impl JobStore for SqliteStorage {
     async fn enqueue_job(&self, tenant_id: i64, kind: &str, key: &str, payload: &str, run_after: i64) -> Result<bool> {
         let (kind, key, payload) = (kind.to_owned(), key.to_owned(), payload.to_owned());
         self.write(move |conn| insert_job(conn, tenant_id, &kind, &key, &payload, run_after)).await
+    }
+
+    async fn enqueue_jobs(&self, tenant_id: i64, jobs: &[NewJob]) -> Result<usize> {
+        if jobs.is_empty() {
+            return Ok(0);
+        }
+        let jobs = jobs.to_vec();
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut queued = 0;
+            for job in &jobs {
+                if insert_job(&tx, tenant_id, &job.kind, &job.key, &job.payload, job.run_after)? {
+                    queued += 1;
+                }
+            }
+            tx.commit()?;
+            Ok(queued)
+        })
+        .await
     }
 
     async fn claim_jobs_of(
@@ -83,12 +102,22 @@ impl JobStore for SqliteStorage {
         .await
     }
 
-    async fn complete_job(&self, id: i64, now: i64) -> Result<()> {
+    async fn complete_jobs(&self, ids: &[i64], now: i64) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let ids = ids.to_vec();
         self.write(move |conn| {
-            conn.prepare_cached(
-                "UPDATE jobs SET state = 'done', finished_at = ?2, leased_by = NULL, leased_until = NULL WHERE id = ?1",
-            )?
-            .execute(params![id, now])?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "UPDATE jobs SET state = 'done', finished_at = ?2, leased_by = NULL, leased_until = NULL WHERE id = ?1",
+                )?;
+                for id in ids {
+                    stmt.execute(params![id, now])?;
+                }
+            }
+            tx.commit()?;
             Ok(())
         })
         .await

@@ -105,15 +105,16 @@ impl TenantSettingsStore for SqliteStorage {
         .await
     }
 
-    async fn next_order_number(&self, tenant_id: i64) -> Result<u64> {
+    async fn next_order_numbers(&self, tenant_id: i64, count: u64) -> Result<u64> {
+        let count = i64::try_from(count.max(1)).unwrap_or(i64::MAX);
         self.write(move |conn| {
             let last: i64 = conn
                 .prepare_cached(
-                    "INSERT INTO order_numbers (tenant_id, last) VALUES (?1, 1)
-                     ON CONFLICT (tenant_id) DO UPDATE SET last = last + 1 RETURNING last",
+                    "INSERT INTO order_numbers (tenant_id, last) VALUES (?1, ?2)
+                     ON CONFLICT (tenant_id) DO UPDATE SET last = last + ?2 RETURNING last",
                 )?
-                .query_row(params![tenant_id], |row| row.get(0))?;
-            Ok(u64::try_from(last).unwrap_or_default())
+                .query_row(params![tenant_id, count], |row| row.get(0))?;
+            Ok(u64::try_from(last - count + 1).unwrap_or_default())
         })
         .await
     }
