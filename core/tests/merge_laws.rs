@@ -845,6 +845,7 @@ fn alert(rng: &mut StdRng) -> Alert {
         kind: ["low-stock", "promotion-not-started", "sales-falling"][rng.random_range(0..3)].into(),
         title: word(rng),
         detail: word(rng),
+        texts: None,
         store_id: rng.random::<bool>().then(|| key(rng, "store-", 3)),
         sku: rng.random::<bool>().then(|| key(rng, "SKU-", 5)),
         state: AlertState::Open,

@@ -67,7 +67,11 @@ fn sharp_originals_score_above_their_blurred_darkened_overexposed_and_downscaled
             if let Some(failure) = failure {
                 assert!(copy.failures.contains(&failure), "{name} {what}: {:?}", copy.failures);
                 assert!(!copy.usable());
-                assert!(copy.reasons.iter().any(|r| r.english().starts_with(&failure.to_string())), "{:?}", copy.reasons);
+                assert!(
+                    copy.reasons.iter().any(|r| r.english().starts_with(&failure.to_string())),
+                    "{:?}",
+                    copy.reasons
+                );
             }
         }
     }

@@ -173,3 +173,19 @@ reason-reused-copy = reused: a copy of a photo already submitted { $place ->
         [turned] mirrored or turned
        *[resaved] re-saved or resized
     })
+
+## Alerts in a user's inbox (raised by the relay, read on the phone and the dashboard).
+## $product is the product's name and SKU, or the SKU; $figures the days' figures.
+
+alert-low-stock-title = Low stock: { $product } at { $warehouse }
+alert-low-stock-detail = { $product } at warehouse { $warehouse } ({ $region }): { $available } available ({ $on-hand } on hand, { $reserved } reserved), below the safety level of { $safety }
+alert-promotion-not-started-title = Promotion not started: { $promotion } at { $store }
+alert-promotion-not-started-detail = promotion { $promotion } ({ $promotion-id }) started { $started } but no visit to { $store } has confirmed it is running
+alert-sales-falling-title = Sales falling: { $store }
+alert-sales-falling-detail = total sales at { $store } fell { $days } days in a row: { $figures }
+alert-product-sales-falling-title = Sales falling: { $product } at { $store }
+alert-product-sales-falling-detail = sales of { $product } at { $store } fell { $days } days in a row, in units: { $figures }
+alert-approval-reminder-title = Order { $order } waits for your approval
+alert-approval-reminder-detail = step { $step } is due { $due } ({ $left } left)
+alert-approval-escalated-title = Order { $order } was escalated to you
+alert-approval-escalated-detail = { $reason }

@@ -173,3 +173,19 @@ reason-reused-copy = 重复使用：与{ $place ->
         [turned] 经过镜像或旋转
        *[resaved] 经过重新保存或缩放
     }）
+
+## 用户收件箱中的预警（由服务器发出，在手机和管理后台上阅读）。
+## $product 为商品名称和 SKU，或仅 SKU；$figures 为每日数据。
+
+alert-low-stock-title = 库存不足：{ $warehouse } 的 { $product }
+alert-low-stock-detail = 仓库 { $warehouse }（{ $region }）的 { $product }：可用 { $available } 件（在库 { $on-hand } 件，已预留 { $reserved } 件），低于安全库存 { $safety } 件
+alert-promotion-not-started-title = 促销未开始：{ $store } 的“{ $promotion }”
+alert-promotion-not-started-detail = 促销“{ $promotion }”（{ $promotion-id }）已于 { $started } 开始，但还没有任何到访确认 { $store } 正在执行
+alert-sales-falling-title = 销量下滑：{ $store }
+alert-sales-falling-detail = { $store } 的总销售额连续 { $days } 天下降：{ $figures }
+alert-product-sales-falling-title = 销量下滑：{ $store } 的 { $product }
+alert-product-sales-falling-detail = { $store } 的 { $product } 销量（件）连续 { $days } 天下降：{ $figures }
+alert-approval-reminder-title = 订单 { $order } 等待您审批
+alert-approval-reminder-detail = 第 { $step } 步将于 { $due } 到期（剩余 { $left }）
+alert-approval-escalated-title = 订单 { $order } 已升级给您审批
+alert-approval-escalated-detail = { $reason }

@@ -32,7 +32,7 @@ use autosurgeon::{Hydrate, Reconcile};
 pub use approval_policy::{ApprovalPolicy, ApprovalRule, ApproverRole, EscalationTarget, WorkingHours};
 pub use catalog::{Catalog, DiscountPolicy, PriceBreak, PriceList, Product, Promotion};
 pub use decision::{Decision, Verdict};
-pub use inbox::{Alert, AlertState, Inbox};
+pub use inbox::{ALERT_MESSAGES, Alert, AlertState, AlertTexts, Inbox, alert_text_in};
 pub use inspection::{
     Answer, AnswerValue, ExifPosition, GeoFix, Inspection, InspectionStatus, OriginalCapture, PhotoRef, Visit,
 };

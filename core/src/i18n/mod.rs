@@ -453,7 +453,8 @@ mod tests {
         let findings = crate::rules::code::ALL.iter().map(|(code, args)| (format!("finding-{code}"), args.to_vec()));
         let quality = crate::photo::quality::MESSAGES.iter().map(|(id, args)| ((*id).to_owned(), args.to_vec()));
         let reasons = crate::scoring::MESSAGES.iter().map(|(id, args)| ((*id).to_owned(), args.to_vec()));
-        findings.chain(quality).chain(reasons).collect()
+        let alerts = crate::doc::ALERT_MESSAGES.iter().map(|(id, args)| ((*id).to_owned(), args.to_vec()));
+        findings.chain(quality).chain(reasons).chain(alerts).collect()
     }
 
     #[test]

@@ -376,14 +376,22 @@ mod tests {
             scoring_version: 1,
             score: 50.0,
             verdict: fieldsync_core::doc::Trust::Review,
-            items: vec![ItemScore { item_id: "shelf".into(), weight: 1.0, earned: 0.5, reasons: vec![HOSTILE.into()] }],
+            items: vec![ItemScore {
+                item_id: "shelf".into(),
+                weight: 1.0,
+                earned: 0.5,
+                reasons: vec![HOSTILE.into()],
+                reason_messages: Vec::new(),
+            }],
             photos: vec![PhotoAssessment {
                 sha256: sha,
                 quality: 70.0,
                 trust: Trust::Review,
                 reasons: vec![HOSTILE.into()],
+                reason_messages: Vec::new(),
             }],
             reasons: vec![HOSTILE.into()],
+            reason_messages: Vec::new(),
             scored_at: 70_000,
         };
         let names = Names {

@@ -282,6 +282,7 @@ mod tests {
                 line_id: Some("l1".into()),
                 severity: Severity::Warning,
                 text: HOSTILE.into(),
+                args: None,
             }],
             steps: vec![ApprovalStep {
                 on_behalf_of: None,

@@ -28,6 +28,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0018_events.sql"),
     include_str!("migrations/0019_integrations.sql"),
     include_str!("migrations/0020_alert_triage_and_photo_reviews.sql"),
+    // 0021 and 0022 are taken by branches merged alongside this one; at the merge this file goes
+    // after them (the runner counts positions, not file numbers).
+    include_str!("migrations/0023_alert_texts.sql"),
 ];
 
 /// The schema version this code writes.

@@ -26,6 +26,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0017_events.sql"),
     include_str!("migrations/0018_integrations.sql"),
     include_str!("migrations/0019_alert_triage_and_photo_reviews.sql"),
+    // 0020 and 0021 are taken by branches merged alongside this one; at the merge this file goes
+    // after them (the runner counts positions, not file numbers).
+    include_str!("migrations/0022_alert_texts.sql"),
 ];
 
 /// The schema version this code writes.
