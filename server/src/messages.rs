@@ -29,7 +29,7 @@ pub fn catalog() -> &'static Catalog {
     CATALOG.get_or_init(|| {
         let sources: Vec<Source> = CORE_SOURCES.iter().chain(RELAY_SOURCES.iter()).copied().collect();
         // Compiled in and checked by the tests below.
-        Catalog::new(&sources).expect("the relay's message catalogs parse")
+        Catalog::new(&sources).unwrap_or_else(|error| Catalog::fallback(&error))
     })
 }
 

@@ -1130,7 +1130,6 @@ async fn the_read_model_written_with_each_document_equals_the_one_rebuilt_from_t
                     trust: trusts[i % 3],
                     reasons: Vec::new(),
                     reason_messages: Vec::new(),
-                    reason_messages: Vec::new(),
                 })
                 .collect(),
             reasons: Vec::new(),

@@ -307,7 +307,7 @@ pub fn index_fields_of(id: &DocumentId, doc: &Automerge) -> Result<Option<(DocKi
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn sample_store() -> RetailStore {
