@@ -2,6 +2,7 @@
 //! them — offline too: a decision is a `decision` document that syncs like an order.
 
 use fieldsync_core::doc::{OrderReview as CoreReview, Verdict as CoreVerdict};
+use fieldsync_core::i18n::Language;
 
 use crate::error::FieldSyncError;
 use crate::order::{ApprovalStep, Finding};
@@ -40,7 +41,7 @@ pub struct PendingApproval {
 }
 
 impl PendingApproval {
-    fn new(index: usize, review: CoreReview) -> Option<Self> {
+    fn new(index: usize, review: CoreReview, language: Language) -> Option<Self> {
         let step = review.steps.get(index)?.clone();
         let sla = step.sla.clone();
         Some(PendingApproval {
@@ -49,7 +50,7 @@ impl PendingApproval {
             rep: review.owner,
             store_id: review.store_id,
             total_cents: review.total_cents,
-            findings: review.findings.into_iter().map(Finding::from).collect(),
+            findings: review.findings.into_iter().map(|f| Finding::new(f, language)).collect(),
             reviewed_at: review.reviewed_at,
             due_at: sla.as_ref().and_then(|sla| sla.due_at),
             escalated_from: sla.and_then(|sla| sla.escalation).filter(|e| e.from != e.to).map(|e| e.from),
@@ -73,7 +74,8 @@ impl FieldSyncPhone {
     pub fn my_pending_approvals(&self) -> Result<Vec<PendingApproval>, FieldSyncError> {
         let me = self.user_id()?;
         let waiting = self.store.waiting_on(&me)?;
-        Ok(waiting.into_iter().filter_map(|(index, review)| PendingApproval::new(index, review)).collect())
+        let language = self.current_language();
+        Ok(waiting.into_iter().filter_map(|(index, review)| PendingApproval::new(index, review, language)).collect())
     }
 
     /// Sets the signed-in manager's or HQ user's out-of-office (needs the network): approval

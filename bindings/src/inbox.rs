@@ -1,6 +1,7 @@
 //! The user's inbox: alerts the relay raises (low stock, promotions, falling sales).
 
 use fieldsync_core::doc::{Alert as CoreAlert, AlertState as CoreAlertState};
+use fieldsync_core::i18n::Language;
 
 use crate::error::FieldSyncError;
 use crate::phone::FieldSyncPhone;
@@ -21,9 +22,9 @@ pub struct Alert {
     pub key: String,
     /// `low-stock`, `promotion-not-started`, `sales-falling`, …
     pub kind: String,
-    /// Short title.
+    /// Short title, in the phone's language (`set_language`).
     pub title: String,
-    /// What happened, with the figures.
+    /// What happened, with the figures, in the phone's language.
     pub detail: String,
     /// The store concerned, if any.
     pub store_id: Option<String>,
@@ -42,19 +43,22 @@ impl FieldSyncPhone {
     /// The signed-in user's alerts, newest first (empty until the relay has sent an inbox).
     pub fn inbox(&self) -> Result<Vec<Alert>, FieldSyncError> {
         let Some(inbox) = self.store.inbox()? else { return Ok(Vec::new()) };
-        let mut alerts: Vec<Alert> = inbox.alerts.into_iter().map(|(key, alert)| Alert::new(key, alert)).collect();
+        let language = self.current_language();
+        let mut alerts: Vec<Alert> =
+            inbox.alerts.into_iter().map(|(key, alert)| Alert::new(key, alert, language)).collect();
         alerts.sort_by_key(|a| std::cmp::Reverse(a.raised_at));
         Ok(alerts)
     }
 }
 
 impl Alert {
-    fn new(key: String, a: CoreAlert) -> Self {
+    fn new(key: String, a: CoreAlert, language: Language) -> Self {
+        let (title, detail) = a.text_in(language);
         Alert {
             key,
             kind: a.kind,
-            title: a.title,
-            detail: a.detail,
+            title,
+            detail,
             store_id: a.store_id,
             sku: a.sku,
             state: match a.state {

@@ -6,6 +6,7 @@ use fieldsync_core::doc::{
     InspectionScore as CoreScore, InspectionStatus as CoreStatus, PhotoRef as CorePhotoRef, Template as CoreTemplate,
     Trust as CoreTrust, Visit as CoreVisit,
 };
+use fieldsync_core::i18n::{Language, Message, core_catalog};
 use fieldsync_core::local_store::{
     AddedPhoto, CheckIn, InspectionFilter as CoreFilter, InspectionSummary as CoreSummary, PhotoCapture,
 };
@@ -116,9 +117,11 @@ pub struct PhotoPreview {
     /// Figures within a threshold's band: acceptable, but the relay will mark the photo
     /// `review`; retaking it is advised if possible.
     pub borderline: Vec<QualityProblem>,
-    /// One line for the capture screen: `ok`, `ok, but close to blurry: retake if you can`, or
-    /// e.g. `too dark, low contrast: retake`.
+    /// One line for the capture screen, in the phone's language (`set_language`): `ok`,
+    /// `ok, but close to blurry: retake if you can`, or e.g. `too dark, low contrast: retake`.
     pub summary: String,
+    /// The line's code: `quality-ok`, `quality-retake-if-you-can` or `quality-retake`.
+    pub summary_code: String,
     /// Sharpness (variance of the Laplacian at a fixed scale); higher is sharper.
     pub sharpness: f64,
     /// Mean brightness, 0-255.
@@ -231,8 +234,11 @@ pub struct ItemScore {
     pub weight: f64,
     /// Points earned, 0..=weight.
     pub earned: f64,
-    /// Why.
+    /// Why, in the phone's language (`set_language`).
     pub reasons: Vec<String>,
+    /// The code of each reason (`reason-answered-yes`, …), in the same order; empty for a
+    /// report scored before reasons had codes.
+    pub reason_codes: Vec<String>,
 }
 
 /// The relay's assessment of one photo.
@@ -244,8 +250,11 @@ pub struct PhotoAssessment {
     pub quality: f64,
     /// Evidence trust.
     pub trust: Trust,
-    /// Why.
+    /// Why, in the phone's language (`set_language`).
     pub reasons: Vec<String>,
+    /// The code of each reason (`quality-blurry`, `reason-taken-during-visit`, …), in the same
+    /// order; empty for a report scored before reasons had codes.
+    pub reason_codes: Vec<String>,
 }
 
 /// The score report of an inspection: the relay's, or the phone's preview with the same rules.
@@ -264,8 +273,11 @@ pub struct ScoreReport {
     pub items: Vec<ItemScore>,
     /// Per photo.
     pub photos: Vec<PhotoAssessment>,
-    /// Visit-level findings.
+    /// Visit-level findings, in the phone's language (`set_language`).
     pub reasons: Vec<String>,
+    /// The code of each visit-level finding (`reason-verdict`, …), in the same order; empty for
+    /// a report scored before reasons had codes.
+    pub reason_codes: Vec<String>,
     /// When scored, ms since the Unix epoch.
     pub scored_at: i64,
 }
@@ -314,7 +326,7 @@ impl FieldSyncPhone {
     ) -> Result<PhotoPreview, FieldSyncError> {
         let capture = PhotoCapture { captured_at, position: position.map(CoreFix::from) };
         let added = self.store.add_photo(&document_id(&inspection_id)?, &item_id, &photo, capture)?;
-        Ok(added.into())
+        Ok(PhotoPreview::new(added, self.current_language()))
     }
 
     /// Removes photo `sha256` from item `item_id` of an open inspection (allowed until check-out);
@@ -327,7 +339,10 @@ impl FieldSyncPhone {
     /// the photos stored here: score, verdict, per item and per photo, with reasons. Reuse is
     /// checked against this phone's visits only, which the reasons say.
     pub fn preview_score(&self, inspection_id: String) -> Result<ScoreReport, FieldSyncError> {
-        Ok(self.store.preview_inspection_score(&document_id(&inspection_id)?)?.into())
+        Ok(ScoreReport::new(
+            self.store.preview_inspection_score(&document_id(&inspection_id)?)?,
+            self.current_language(),
+        ))
     }
 
     /// Checks out of an open inspection; it is then read-only and ready to be scored.
@@ -362,7 +377,10 @@ impl FieldSyncPhone {
 
     /// The relay's score report of an inspection, or nothing until it has synced to the phone.
     pub fn inspection_score(&self, inspection_id: String) -> Result<Option<ScoreReport>, FieldSyncError> {
-        Ok(self.store.inspection_score(&document_id(&inspection_id)?)?.map(|(_, score)| score.into()))
+        Ok(self
+            .store
+            .inspection_score(&document_id(&inspection_id)?)?
+            .map(|(_, score)| ScoreReport::new(score, self.current_language())))
     }
 
     /// The thumbnail JPEG of a photo taken on this phone.
@@ -410,13 +428,15 @@ impl Answer {
     }
 }
 
-impl From<AddedPhoto> for PhotoPreview {
-    fn from(added: AddedPhoto) -> Self {
+impl PhotoPreview {
+    fn new(added: AddedPhoto, language: Language) -> Self {
         let preview = added.preview;
+        let summary = preview.summary_message();
         PhotoPreview {
             photo: added.reference.into(),
             acceptable: preview.is_acceptable(),
-            summary: preview.summary(),
+            summary: core_catalog().text(language, &summary),
+            summary_code: summary.code,
             problems: preview.problems.iter().copied().map(QualityProblem::from).collect(),
             borderline: preview.borderline.iter().copied().map(QualityProblem::from).collect(),
             sharpness: preview.metrics.sharpness,
@@ -440,29 +460,42 @@ impl From<CorePhotoRef> for PhotoRef {
     }
 }
 
-impl From<CoreScore> for ScoreReport {
-    fn from(s: CoreScore) -> Self {
+/// The codes of reasons, beside their texts.
+fn codes(messages: &[Message]) -> Vec<String> {
+    messages.iter().map(|m| m.code.clone()).collect()
+}
+
+impl ScoreReport {
+    fn new(s: CoreScore, language: Language) -> Self {
         ScoreReport {
-            inspection_id: s.inspection_id,
+            inspection_id: s.inspection_id.clone(),
             score: s.score,
             verdict: s.verdict.into(),
             scoring_version: s.scoring_version,
             items: s
                 .items
-                .into_iter()
-                .map(|i| ItemScore { item_id: i.item_id, weight: i.weight, earned: i.earned, reasons: i.reasons })
+                .iter()
+                .map(|i| ItemScore {
+                    item_id: i.item_id.clone(),
+                    weight: i.weight,
+                    earned: i.earned,
+                    reasons: i.reasons_in(language),
+                    reason_codes: codes(&i.reason_messages),
+                })
                 .collect(),
             photos: s
                 .photos
-                .into_iter()
+                .iter()
                 .map(|p| PhotoAssessment {
-                    sha256: p.sha256,
+                    sha256: p.sha256.clone(),
                     quality: p.quality,
                     trust: p.trust.into(),
-                    reasons: p.reasons,
+                    reasons: p.reasons_in(language),
+                    reason_codes: codes(&p.reason_messages),
                 })
                 .collect(),
-            reasons: s.reasons,
+            reasons: s.reasons_in(language),
+            reason_codes: codes(&s.reason_messages),
             scored_at: s.scored_at,
         }
     }

@@ -4,6 +4,7 @@ use fieldsync_core::doc::{
     ApprovalStep as CoreStep, Finding as CoreFinding, Order as CoreOrder, OrderReview as CoreReview,
     OrderStatus as CoreStatus, ReviewOutcome as CoreOutcome, Severity as CoreSeverity, StepState as CoreStepState,
 };
+use fieldsync_core::i18n::Language;
 use fieldsync_core::local_store::{LineInput as CoreLineInput, NewOrder, OrderFilter as CoreFilter};
 
 use crate::error::FieldSyncError;
@@ -138,7 +139,7 @@ pub struct Finding {
     pub line_id: Option<String>,
     /// How serious it is.
     pub severity: Severity,
-    /// The explanation for the rep.
+    /// The explanation for the rep, in the phone's language (`set_language`).
     pub text: String,
 }
 
@@ -286,7 +287,7 @@ impl FieldSyncPhone {
         let id = document_id(&order_id)?;
         let order = self.store.order(&id)?;
         let review = self.store.order_review(&id)?.map(|(_, review)| review);
-        Ok(Order::new(order_id, order, review))
+        Ok(Order::new(order_id, order, review, self.current_language()))
     }
 }
 
@@ -305,7 +306,7 @@ fn review_state(order: &CoreOrder, review: Option<&CoreReview>) -> ReviewState {
 }
 
 impl Order {
-    fn new(id: String, order: CoreOrder, review: Option<CoreReview>) -> Self {
+    fn new(id: String, order: CoreOrder, review: Option<CoreReview>, language: Language) -> Self {
         let review_state = review_state(&order, review.as_ref());
         let lines = order
             .lines_in_order()
@@ -333,18 +334,18 @@ impl Order {
             submitted_at: order.submitted_at,
             submission: order.submission,
             review_state,
-            review: review.map(OrderReview::from),
+            review: review.map(|review| OrderReview::new(review, language)),
         }
     }
 }
 
-impl From<CoreReview> for OrderReview {
-    fn from(r: CoreReview) -> Self {
+impl OrderReview {
+    fn new(r: CoreReview, language: Language) -> Self {
         OrderReview {
             number: r.number,
             submission: r.submission,
             outcome: r.outcome.into(),
-            findings: r.findings.into_iter().map(Finding::from).collect(),
+            findings: r.findings.into_iter().map(|f| Finding::new(f, language)).collect(),
             steps: r.steps.into_iter().enumerate().map(|(index, step)| ApprovalStep::new(index, step)).collect(),
             total_cents: r.total_cents,
             reviewed_at: r.reviewed_at,
@@ -373,8 +374,9 @@ impl ApprovalStep {
     }
 }
 
-impl From<CoreFinding> for Finding {
-    fn from(f: CoreFinding) -> Self {
+impl Finding {
+    pub(crate) fn new(f: CoreFinding, language: Language) -> Self {
+        let text = f.text_in(language);
         Finding {
             code: f.code,
             line_id: f.line_id,
@@ -383,7 +385,7 @@ impl From<CoreFinding> for Finding {
                 CoreSeverity::Warning => Severity::Warning,
                 CoreSeverity::Error => Severity::Error,
             },
-            text: f.text,
+            text,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use fieldsync_core::i18n::Language;
 use fieldsync_core::sync::{BackgroundSync, HttpTransport, LiveWatch, RelayTrust, SyncEngine, login_with, logout_with};
 use fieldsync_core::{DocumentId, Identity, LocalStore, StoreKey};
 
@@ -74,6 +75,8 @@ pub struct FieldSyncPhone {
     pub(crate) live: Mutex<Option<LiveWatch>>,
     /// Which certificates an `https://` relay may present (`pin_relay_certificates`).
     pub(crate) trust: Mutex<RelayTrust>,
+    /// The app's language (`set_language`): every text the phone returns is in it.
+    pub(crate) language: Mutex<Language>,
 }
 
 #[uniffi::export]
@@ -101,7 +104,26 @@ impl FieldSyncPhone {
             background: Arc::new(Mutex::new(None)),
             live: Mutex::new(None),
             trust: Mutex::new(RelayTrust::default()),
+            language: Mutex::new(Language::default()),
         }))
+    }
+
+    /// Sets the app's language from its locale's BCP 47 tag (`en`, `en-GB`, `zh-CN`, `zh-Hans`):
+    /// findings, score reasons and photo quality texts come back in it from now on (English
+    /// until this is called). Their codes are unchanged. A language FieldSync does not speak
+    /// fails with `InvalidInput` and keeps the current one.
+    pub fn set_language(&self, tag: String) -> Result<(), FieldSyncError> {
+        let language = tag.parse::<Language>().map_err(|error| FieldSyncError::InvalidInput {
+            field: "language".to_owned(),
+            reason: error.to_string(),
+        })?;
+        *lock(&self.language) = language;
+        Ok(())
+    }
+
+    /// The language texts come back in, as a tag: `en` or `zh-CN`.
+    pub fn language(&self) -> String {
+        self.current_language().tag().to_owned()
     }
 
     /// Re-encrypts the database with `new_key` (key rotation); the old key no longer opens it.
@@ -212,6 +234,11 @@ impl FieldSyncPhone {
     }
 
     /// The sync engine, or `NotSignedIn`. The lock is released before the caller uses it.
+    /// The app's language, for the conversions of texts.
+    pub(crate) fn current_language(&self) -> Language {
+        *lock(&self.language)
+    }
+
     pub(crate) fn engine(&self) -> Result<Arc<SyncEngine>, FieldSyncError> {
         lock(&self.connection).as_ref().map(|c| c.engine.clone()).ok_or_else(|| FieldSyncError::NotSignedIn {
             reason: "sign in (login or resume_session) before syncing".to_owned(),

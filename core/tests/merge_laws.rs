@@ -18,6 +18,7 @@ use fieldsync_core::doc::{
     OrderStatus, PhotoAssessment, PhotoRef, PriceBreak, PriceList, Product, Promotion, RetailStore, ReviewOutcome,
     Severity, StepState, StockLevel, Template, TemplateItem, Trust, Verdict, Visit,
 };
+use fieldsync_core::i18n::Message;
 use proptest::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -342,6 +343,7 @@ fn finding(rng: &mut StdRng) -> Finding {
         line_id: rng.random::<bool>().then(|| key(rng, "L", 6)),
         severity: [Severity::Info, Severity::Warning, Severity::Error][rng.random_range(0..3)],
         text: word(rng),
+        args: rng.random::<bool>().then(|| [("line".to_owned(), word(rng))].into()),
     }
 }
 
@@ -516,9 +518,16 @@ impl Model for InspectionScore {
             scoring_version: 1,
             score: 75.0,
             verdict: fieldsync_core::doc::Trust::Review,
-            items: vec![ItemScore { item_id: "item-0".into(), weight: 3.0, earned: 3.0, reasons: vec![] }],
+            items: vec![ItemScore {
+                item_id: "item-0".into(),
+                weight: 3.0,
+                earned: 3.0,
+                reasons: vec![],
+                reason_messages: vec![],
+            }],
             photos: vec![],
             reasons: vec!["visit shorter than 5 minutes".into()],
+            reason_messages: vec![Message::new("reason-not-answered")],
             scored_at: T0,
         }
     }
@@ -531,6 +540,7 @@ impl Model for InspectionScore {
                 weight: f64::from(rng.random_range(1..4)),
                 earned: f64::from(rng.random_range(0..4)),
                 reasons: vec![word(rng)],
+                reason_messages: vec![Message::new(word(rng)).arg("n", word(rng))],
             }),
             2 => {
                 if let Some(i) = index(rng, &self.items) {
@@ -548,6 +558,7 @@ impl Model for InspectionScore {
                 quality: f64::from(rng.random_range(0..=100)),
                 trust: [Trust::Pass, Trust::Review, Trust::Rejected][rng.random_range(0..3)],
                 reasons: vec![word(rng)],
+                reason_messages: vec![Message::new(word(rng)).arg("n", word(rng))],
             }),
             5 => {
                 if let Some(i) = index(rng, &self.photos) {
@@ -836,6 +847,7 @@ fn alert(rng: &mut StdRng) -> Alert {
         kind: ["low-stock", "promotion-not-started", "sales-falling"][rng.random_range(0..3)].into(),
         title: word(rng),
         detail: word(rng),
+        texts: None,
         store_id: rng.random::<bool>().then(|| key(rng, "store-", 3)),
         sku: rng.random::<bool>().then(|| key(rng, "SKU-", 5)),
         state: AlertState::Open,

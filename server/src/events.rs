@@ -215,6 +215,7 @@ fn review_events(before: Option<&OrderReview>, after: &OrderReview) -> Vec<NewEv
                         Severity::Error => "error",
                     },
                     "text": f.text,
+                    "args": f.args,
                 })
             })
             .collect();
@@ -372,6 +373,7 @@ fn inbox_events(before: Option<&Inbox>, after: &Inbox) -> Vec<NewEvent> {
             "kind": alert.kind,
             "title": alert.title,
             "detail": alert.detail,
+            "texts": alert.texts,
             "store_id": alert.store_id,
             "sku": alert.sku,
             "raised_at": alert.raised_at,
@@ -549,6 +551,7 @@ mod tests {
             kind: "low-stock".into(),
             title: "t".into(),
             detail: "d".into(),
+            texts: None,
             store_id: None,
             sku: Some("SKU-1".into()),
             state,

@@ -255,6 +255,9 @@ pub struct AlertRow {
     pub title: String,
     /// What it says, in full.
     pub detail: String,
+    /// Title and detail as codes with arguments, stored as JSON (`None` for alerts raised
+    /// before alerts had codes).
+    pub texts: Option<doc::AlertTexts>,
     /// The store it is about.
     pub store_id: Option<String>,
     /// The product it is about.
@@ -500,6 +503,7 @@ fn inbox_projection(id: &DocumentId, inbox: &Inbox) -> Projection {
             kind: alert.kind.clone(),
             title: alert.title.clone(),
             detail: alert.detail.clone(),
+            texts: alert.texts.clone(),
             store_id: alert.store_id.clone(),
             sku: alert.sku.clone(),
             state: match alert.state {
@@ -695,6 +699,7 @@ impl Projection {
                             ("kind", Cell::Text(Some(alert.kind))),
                             ("title", Cell::Text(Some(alert.title))),
                             ("detail", Cell::Text(Some(alert.detail))),
+                            ("texts", Cell::Text(alert.texts.and_then(|t| serde_json::to_string(&t).ok()))),
                             ("store_id", Cell::Text(alert.store_id)),
                             ("sku", Cell::Text(alert.sku)),
                             ("state", Cell::Text(Some(alert.state))),
@@ -845,6 +850,7 @@ mod tests {
                 line_id: None,
                 severity: Severity::Warning,
                 text: String::new(),
+                args: None,
             }],
             steps: vec![step("manager-1", StepState::Approved), step("hq-1", StepState::Pending)],
             total_cents: 50_000,
@@ -869,7 +875,13 @@ mod tests {
 
     #[test]
     fn a_score_counts_the_inspections_photos_by_trust_verdict() {
-        let photo = |trust| PhotoAssessment { sha256: "s".into(), quality: 0.5, trust, reasons: Vec::new() };
+        let photo = |trust| PhotoAssessment {
+            sha256: "s".into(),
+            quality: 0.5,
+            trust,
+            reasons: Vec::new(),
+            reason_messages: Vec::new(),
+        };
         let score = InspectionScore {
             inspection_id: "inspection-1".into(),
             owner: "sup-1".into(),
@@ -881,6 +893,7 @@ mod tests {
             items: Vec::new(),
             photos: vec![photo(Trust::Pass), photo(Trust::Pass), photo(Trust::Rejected)],
             reasons: Vec::new(),
+            reason_messages: Vec::new(),
             scored_at: 99,
         };
         let (id, am) = saved(&score);

@@ -520,6 +520,7 @@ mod world {
             items: Vec::new(),
             photos: Vec::new(),
             reasons: Vec::new(),
+            reason_messages: Vec::new(),
             scored_at: now - 86_000_000,
         };
         create_as_relay(storage, tenant_id, &score).await.unwrap();

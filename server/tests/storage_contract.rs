@@ -1156,9 +1156,11 @@ async fn the_read_model_written_with_each_document_equals_the_one_rebuilt_from_t
                     quality: 0.5,
                     trust: trusts[i % 3],
                     reasons: Vec::new(),
+                    reason_messages: Vec::new(),
                 })
                 .collect(),
             reasons: Vec::new(),
+            reason_messages: Vec::new(),
             scored_at: now + 700_000,
         };
         create_as_relay_with_id(storage, tenant, &score_id(&id), &score).await.unwrap();
@@ -1168,6 +1170,7 @@ async fn the_read_model_written_with_each_document_equals_the_one_rebuilt_from_t
         kind: kind.into(),
         title: format!("{kind} at store"),
         detail: String::new(),
+        texts: None,
         store_id: Some(stores[0].id.to_string()),
         sku: Some(products[0].clone()),
         state: AlertState::Open,

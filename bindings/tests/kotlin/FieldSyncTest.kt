@@ -208,6 +208,14 @@ fun aSupervisorPreviewsTheScoreAndRemovesAPhotoUntilCheckOut() {
             expectThat(preview.verdict == Trust.REVIEW) { "an open visit's photo needs review: ${preview.reasons}" }
             val backed = preview.items.first { it.itemId == item.itemId }
             expectThat(backed.earned == item.weight && backed.reasons[0].contains("provisionally")) { "item: $backed" }
+            // The app's locale: the same report, in Simplified Chinese, with the same codes.
+            phone.setLanguage("zh-CN")
+            val chinese = phone.previewScore(inspection)
+            expectThat(chinese.reasons[0] == "结论：待人工复核" && chinese.reasonCodes[0] == "reason-verdict") {
+                "the verdict reads in Chinese: ${chinese.reasons}"
+            }
+            assertThrows<FieldSyncException.InvalidInput> { phone.setLanguage("xx") }
+            phone.setLanguage("en")
 
             val wrong = assertThrows<FieldSyncException.InvalidInput> {
                 phone.removePhoto(inspection, template.items.first { it.itemId != item.itemId }.itemId, added.photo.sha256)

@@ -344,6 +344,33 @@ class RepTest(unittest.TestCase):
         self.assertEqual(with_deadline, sorted(with_deadline))
         self.assertEqual(deadlines[:len(with_deadline)], with_deadline)
 
+    def test_a_finding_reads_in_chinese_once_the_app_says_zh_cn(self):
+        phone, _ = signed_in_phone(self.dir.name, "rep-03")
+        self.assertEqual(phone.language(), "en")
+        with self.assertRaises(fs.FieldSyncError.InvalidInput) as unknown:
+            phone.set_language("fr-FR")
+        self.assertEqual(unknown.exception.field, "language")
+        self.assertEqual(phone.language(), "en")
+
+        product = self.products[0]
+        cheap = fs.LineInput(sku=product.sku, qty=1, unit_price_cents=1, discount_bp=0)  # far below the floor
+        order_id = phone.create_order(phone.stores()[0].id, [cheap], "")
+        phone.submit_order(order_id)
+
+        def reviewed():
+            phone.sync_now()
+            return phone.order(order_id).review is not None
+
+        self.assertTrue(wait_for(reviewed), "the relay's review did not arrive")
+        floor = next(f for f in phone.order(order_id).review.findings if f.code == "price-below-floor")
+        self.assertTrue(floor.text.startswith("line 1: unit price 0.01 below floor "), floor.text)
+
+        phone.set_language("zh-CN")
+        self.assertEqual(phone.language(), "zh-CN")
+        floor = next(f for f in phone.order(order_id).review.findings if f.code == "price-below-floor")
+        self.assertTrue(floor.text.startswith("第 1 行：单价 0.01 低于"), floor.text)
+        self.assertIn("底价", floor.text)
+
     def test_deciding_needs_an_approver_and_the_orders_review(self):
         order_id = self.rep.create_order(self.store.id, [self.line(self.products[0], 1)], "")
         with self.assertRaises(fs.FieldSyncError.InvalidInput) as not_an_approver:
@@ -429,6 +456,7 @@ class SupervisorTest(unittest.TestCase):
             # Open visit, photo without EXIF: it counts only provisionally, so the verdict is review.
             self.assertEqual(score.verdict, fs.Trust.REVIEW)
             self.assertEqual(score.reasons[0], "verdict: review")
+            self.assertEqual(score.reason_codes[0], "reason-verdict")
             backed = next(i for i in score.items if i.item_id == item.item_id)
             self.assertEqual(backed.earned, item.weight)
             self.assertIn("backed provisionally by 1 photo to review", backed.reasons[0])
@@ -445,6 +473,11 @@ class SupervisorTest(unittest.TestCase):
             unbacked = next(i for i in phone.preview_score(inspection_id).items if i.item_id == item.item_id)
             self.assertEqual(unbacked.earned, 0)
             self.assertIn("none was taken", unbacked.reasons[0])
+            phone.set_language("zh-Hans-CN")
+            unbacked = next(i for i in phone.preview_score(inspection_id).items if i.item_id == item.item_id)
+            self.assertEqual(unbacked.reasons[0], "回答“是”，但该项要求拍照而未拍：0 分")
+            self.assertEqual(unbacked.reason_codes[0], "reason-yes-no-photo")
+            phone.set_language("en")
 
             phone.add_photo(inspection_id, item.item_id, photo, start + 2000, here)
             phone.check_out(inspection_id, start + 60_000, here)

@@ -6,8 +6,10 @@
 use std::collections::BTreeMap;
 
 use autosurgeon::{Hydrate, Reconcile};
+use serde::{Deserialize, Serialize};
 
 use super::{DocKind, DocumentModel, IndexFields};
+use crate::i18n::{Language, Message, core_catalog};
 
 /// Whether an alert's cause still holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hydrate, Reconcile)]
@@ -23,10 +25,14 @@ pub enum AlertState {
 pub struct Alert {
     /// `low-stock`, `promotion-not-started`, `sales-falling`.
     pub kind: String,
-    /// Short title.
+    /// Short title, in English (what readers that predate codes show).
     pub title: String,
-    /// What happened, with the figures.
+    /// What happened, with the figures, in English.
     pub detail: String,
+    /// The title and detail as codes with arguments, for the reader's language; `None` in alerts
+    /// raised before alerts had codes, which read as [`Self::title`] and [`Self::detail`].
+    #[autosurgeon(missing = "Default::default")]
+    pub texts: Option<AlertTexts>,
     /// The store concerned, if any.
     pub store_id: Option<String>,
     /// The SKU concerned, if any.
@@ -38,6 +44,49 @@ pub struct Alert {
     /// When closed, ms since the Unix epoch.
     pub closed_at: Option<i64>,
 }
+
+/// An alert's title and detail as messages (`alert-…-title`, `alert-…-detail`).
+#[derive(Debug, Clone, PartialEq, Eq, Hydrate, Reconcile, Serialize, Deserialize)]
+pub struct AlertTexts {
+    /// The title.
+    pub title: Message,
+    /// The detail, with the figures.
+    pub detail: Message,
+}
+
+impl Alert {
+    /// Its title and detail in `language`: from the codes, or the English texts of an alert
+    /// raised before alerts had codes.
+    pub fn text_in(&self, language: Language) -> (String, String) {
+        alert_text_in(&self.title, &self.detail, self.texts.as_ref(), language)
+    }
+}
+
+/// An alert's title and detail in `language` from its stored texts: the messages when there are
+/// some, else the English `title` and `detail`.
+pub fn alert_text_in(title: &str, detail: &str, texts: Option<&AlertTexts>, language: Language) -> (String, String) {
+    match texts {
+        Some(texts) => (core_catalog().text(language, &texts.title), core_catalog().text(language, &texts.detail)),
+        None => (title.to_owned(), detail.to_owned()),
+    }
+}
+
+/// The messages of alerts and the arguments the relay gives each: checked against core's
+/// catalogs (the phone renders them) by the tests of [`crate::i18n`].
+pub const ALERT_MESSAGES: [(&str, &[&str]); 12] = [
+    ("alert-approval-reminder-title", &["order"]),
+    ("alert-approval-reminder-detail", &["step", "due", "left"]),
+    ("alert-approval-escalated-title", &["order"]),
+    ("alert-approval-escalated-detail", &["reason"]),
+    ("alert-low-stock-title", &["product", "warehouse"]),
+    ("alert-low-stock-detail", &["product", "warehouse", "region", "available", "on-hand", "reserved", "safety"]),
+    ("alert-promotion-not-started-title", &["promotion", "store"]),
+    ("alert-promotion-not-started-detail", &["promotion", "promotion-id", "started", "store"]),
+    ("alert-sales-falling-title", &["store"]),
+    ("alert-sales-falling-detail", &["store", "days", "figures"]),
+    ("alert-product-sales-falling-title", &["product", "store"]),
+    ("alert-product-sales-falling-detail", &["product", "store", "days", "figures"]),
+];
 
 /// One user's inbox.
 #[derive(Debug, Clone, PartialEq, Hydrate, Reconcile)]

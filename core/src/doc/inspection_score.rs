@@ -7,6 +7,16 @@
 use autosurgeon::{Hydrate, Reconcile};
 
 use super::{DocKind, DocumentModel, IndexFields};
+use crate::i18n::{Language, Message, core_catalog};
+
+/// Reasons in `language`: rendered from their messages, or the stored English texts of a report
+/// scored before reasons had codes (when the two lists do not match, the texts win).
+pub fn reasons_in(language: Language, texts: &[String], messages: &[Message]) -> Vec<String> {
+    if messages.is_empty() || messages.len() != texts.len() {
+        return texts.to_vec();
+    }
+    messages.iter().map(|m| core_catalog().text(language, m)).collect()
+}
 
 /// How far a photo can be trusted as evidence of this visit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hydrate, Reconcile)]
@@ -44,8 +54,19 @@ pub struct ItemScore {
     pub weight: f64,
     /// Points earned, 0..=weight.
     pub earned: f64,
-    /// Why, in words a supervisor understands.
+    /// Why, in English (what readers that predate codes show).
     pub reasons: Vec<String>,
+    /// Why, as codes with arguments (`reason-…`), one per entry of [`Self::reasons`]; empty in
+    /// reports scored before reasons had codes.
+    #[autosurgeon(missing = "Default::default")]
+    pub reason_messages: Vec<Message>,
+}
+
+impl ItemScore {
+    /// Its reasons in `language`.
+    pub fn reasons_in(&self, language: Language) -> Vec<String> {
+        reasons_in(language, &self.reasons, &self.reason_messages)
+    }
 }
 
 /// The assessment of one photo.
@@ -57,8 +78,19 @@ pub struct PhotoAssessment {
     pub quality: f64,
     /// Evidence trust.
     pub trust: Trust,
-    /// Why, in words a supervisor understands.
+    /// Why, in English (what readers that predate codes show).
     pub reasons: Vec<String>,
+    /// Why, as codes with arguments (`quality-…`, `reason-…`), one per entry of
+    /// [`Self::reasons`]; empty in reports scored before reasons had codes.
+    #[autosurgeon(missing = "Default::default")]
+    pub reason_messages: Vec<Message>,
+}
+
+impl PhotoAssessment {
+    /// Its reasons in `language`.
+    pub fn reasons_in(&self, language: Language) -> Vec<String> {
+        reasons_in(language, &self.reasons, &self.reason_messages)
+    }
 }
 
 /// The score report of one inspection.
@@ -86,10 +118,21 @@ pub struct InspectionScore {
     pub items: Vec<ItemScore>,
     /// Per photo.
     pub photos: Vec<PhotoAssessment>,
-    /// Visit-level findings.
+    /// Visit-level findings, in English (what readers that predate codes show).
     pub reasons: Vec<String>,
+    /// Visit-level findings as codes with arguments (`reason-…`), one per entry of
+    /// [`Self::reasons`]; empty in reports scored before reasons had codes.
+    #[autosurgeon(missing = "Default::default")]
+    pub reason_messages: Vec<Message>,
     /// When scored, ms since the Unix epoch.
     pub scored_at: i64,
+}
+
+impl InspectionScore {
+    /// Its visit-level reasons in `language`.
+    pub fn reasons_in(&self, language: Language) -> Vec<String> {
+        reasons_in(language, &self.reasons, &self.reason_messages)
+    }
 }
 
 impl DocumentModel for InspectionScore {

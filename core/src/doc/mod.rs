@@ -32,7 +32,7 @@ use autosurgeon::{Hydrate, Reconcile};
 pub use approval_policy::{ApprovalPolicy, ApprovalRule, ApproverRole, EscalationTarget, WorkingHours};
 pub use catalog::{Catalog, DiscountPolicy, PriceBreak, PriceList, Product, Promotion};
 pub use decision::{Decision, Verdict};
-pub use inbox::{Alert, AlertState, Inbox};
+pub use inbox::{ALERT_MESSAGES, Alert, AlertState, AlertTexts, Inbox, alert_text_in};
 pub use inspection::{
     Answer, AnswerValue, ExifPosition, GeoFix, Inspection, InspectionStatus, OriginalCapture, PhotoRef, Visit,
 };
@@ -307,7 +307,7 @@ pub fn index_fields_of(id: &DocumentId, doc: &Automerge) -> Result<Option<(DocKi
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
     fn sample_store() -> RetailStore {
@@ -383,6 +383,7 @@ mod tests {
             items: Vec::new(),
             photos: Vec::new(),
             reasons: Vec::new(),
+            reason_messages: Vec::new(),
             scored_at: 0,
         };
         let mut doc = create(&id, ActorId::random(), &score).unwrap();
@@ -390,6 +391,79 @@ mod tests {
         let old = read::<InspectionScore>(&id, &doc).unwrap();
         assert_eq!(old.verdict, Trust::Review, "nobody judged an old report");
         assert_eq!(old.score, 80.0);
+    }
+
+    #[test]
+    fn a_review_and_a_score_written_before_codes_had_arguments_read_as_their_english_texts() {
+        use crate::i18n::{Language, Message};
+        use crate::rules::code;
+        use crate::rules::validation::order_finding;
+
+        // What a relay before codes wrote: a finding with its text only, reasons as strings.
+        let finding = order_finding(code::STOCK_UNKNOWN, Severity::Info, &[("region", "north")]);
+        let review = OrderReview {
+            order_id: "o".into(),
+            number: String::new(),
+            owner: "rep".into(),
+            store_id: "s".into(),
+            submission: 1,
+            reviewed_heads: Vec::new(),
+            outcome: ReviewOutcome::Approved,
+            findings: vec![finding],
+            steps: Vec::new(),
+            total_cents: 0,
+            submitted_at: None,
+            reviewed_at: 0,
+            decided_at: None,
+        };
+        let id = DocumentId::random();
+        let mut doc = create(&id, ActorId::random(), &review).unwrap();
+        doc.transact(|tx| {
+            let (_, findings) = tx.get(ROOT, "findings")?.expect("findings");
+            let (_, first) = tx.get(&findings, 0)?.expect("a finding");
+            tx.delete(&first, "args")?;
+            tx.put(&first, "text", "stock not checked (old words)")
+        })
+        .unwrap();
+        let old = read::<OrderReview>(&id, &doc).unwrap();
+        assert_eq!(old.findings[0].args, None);
+        assert_eq!(old.findings[0].text_in(Language::Chinese), "stock not checked (old words)");
+
+        let score = InspectionScore {
+            inspection_id: "i".into(),
+            owner: "o".into(),
+            store_id: "s".into(),
+            scored_heads: Vec::new(),
+            scoring_version: 1,
+            score: 80.0,
+            verdict: Trust::Pass,
+            items: vec![ItemScore {
+                item_id: "shelf".into(),
+                weight: 1.0,
+                earned: 1.0,
+                reasons: vec!["answered yes".into()],
+                reason_messages: vec![Message::new("reason-answered-yes")],
+            }],
+            photos: Vec::new(),
+            reasons: vec!["verdict: pass".into()],
+            reason_messages: vec![Message::new("reason-verdict").arg("verdict", "pass")],
+            scored_at: 0,
+        };
+        let new = read::<InspectionScore>(&id, &create(&id, ActorId::random(), &score).unwrap()).unwrap();
+        assert_eq!(new.reasons_in(Language::Chinese), ["结论：通过"]);
+        assert_eq!(new.items[0].reasons_in(Language::Chinese), ["回答“是”"]);
+        let mut doc = create(&id, ActorId::random(), &score).unwrap();
+        doc.transact(|tx| {
+            tx.delete(ROOT, "reason_messages")?;
+            let (_, items) = tx.get(ROOT, "items")?.expect("items");
+            let (_, first) = tx.get(&items, 0)?.expect("an item");
+            tx.delete(&first, "reason_messages")
+        })
+        .unwrap();
+        let old = read::<InspectionScore>(&id, &doc).unwrap();
+        assert!(old.reason_messages.is_empty());
+        assert_eq!(old.reasons_in(Language::Chinese), ["verdict: pass"]);
+        assert_eq!(old.items[0].reasons_in(Language::Chinese), ["answered yes"]);
     }
 
     #[test]

@@ -4,9 +4,12 @@
 //! looked at; approval steps change state only as decisions are applied. Every field is
 //! last-writer-wins, and there is one writer, so nothing concurrent needs merging.
 
+use std::collections::BTreeMap;
+
 use autosurgeon::{Hydrate, Reconcile};
 
 use super::{DocKind, DocumentModel, EscalationTarget, IndexFields};
+use crate::i18n::{Language, Message, core_catalog};
 
 /// The verdict on an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hydrate, Reconcile)]
@@ -42,6 +45,10 @@ pub enum Severity {
 }
 
 /// One explainable result of validation, e.g. `line 3: unit price 12.40 below floor 13.00 for tier B`.
+///
+/// The words are not stored as such: a finding is its [`Self::code`] and [`Self::args`], read in
+/// the reader's language through the message `finding-<code>` of core's catalog
+/// ([`Self::text_in`]). [`Self::text`] keeps the English text for apps that predate codes.
 #[derive(Debug, Clone, PartialEq, Hydrate, Reconcile)]
 pub struct Finding {
     /// Stable machine code (`price-below-floor`, `insufficient-stock`, …).
@@ -50,8 +57,43 @@ pub struct Finding {
     pub line_id: Option<String>,
     /// How serious it is.
     pub severity: Severity,
-    /// The explanation a rep understands.
+    /// The explanation in English: what readers that predate codes show, and the text of a
+    /// finding written before codes had arguments.
     pub text: String,
+    /// The arguments of the message `finding-<code>` (`line` → `3`, `price` → `12.40`), already
+    /// formatted; `None` in findings written before codes had arguments, which read as
+    /// [`Self::text`].
+    #[autosurgeon(missing = "Default::default")]
+    pub args: Option<BTreeMap<String, String>>,
+}
+
+/// The prefix of a finding's message id: the finding `price-below-floor` reads as the message
+/// `finding-price-below-floor`.
+pub const FINDING_MESSAGE_PREFIX: &str = "finding-";
+
+impl Finding {
+    /// A finding from its code and arguments, with its English text.
+    pub fn new(code: &str, line_id: Option<String>, severity: Severity, args: BTreeMap<String, String>) -> Self {
+        let mut finding = Self { code: code.to_owned(), line_id, severity, text: String::new(), args: Some(args) };
+        finding.text = finding.text_in(Language::English);
+        finding
+    }
+
+    /// Its message (`finding-<code>` and its arguments); `None` for a finding written before
+    /// codes had arguments.
+    pub fn message(&self) -> Option<Message> {
+        let args = self.args.clone()?;
+        Some(Message { code: format!("{FINDING_MESSAGE_PREFIX}{}", self.code), args, parts: BTreeMap::new() })
+    }
+
+    /// Its text in `language`: from the code and arguments, or the stored English text for a
+    /// finding written before codes had arguments.
+    pub fn text_in(&self, language: Language) -> String {
+        match self.message() {
+            Some(message) => core_catalog().text(language, &message),
+            None => self.text.clone(),
+        }
+    }
 }
 
 /// The state of one approval step.

@@ -14,7 +14,10 @@
 //!     .arg("line", 3)
 //!     .arg("price", "12.40")
 //!     .arg("floor", "13.00")
-//!     .arg("tier", "B");
+//!     .arg("source", "tier")
+//!     .arg("tier", "B")
+//!     .arg("region", "")
+//!     .arg("customer", "");
 //! assert_eq!(core_catalog().text(Language::English, &low), "line 3: unit price 12.40 below floor 13.00 for tier B");
 //! assert_eq!(core_catalog().text(Language::Chinese, &low), "第 3 行：单价 12.40 低于 B 级客户底价 13.00");
 //! ```
@@ -27,9 +30,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::OnceLock;
 
+use autosurgeon::{Hydrate, Reconcile};
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use fluent_syntax::ast;
+use serde::{Deserialize, Serialize};
 use unic_langid::LanguageIdentifier;
 
 /// A language FieldSync speaks.
@@ -125,26 +130,57 @@ impl std::str::FromStr for Language {
 pub struct UnknownLanguage(pub String);
 
 /// A text to show, as a stable code and its arguments: what core and the relay store and pass
-/// around instead of a sentence.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// around instead of a sentence. Documents store it as a map (`code`, `args`, `parts`); JSON
+/// shows it the same way.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Hydrate, Reconcile, Serialize, Deserialize)]
 pub struct Message {
     /// The message id in the catalogs (`finding-price-below-floor`).
     pub code: String,
     /// Named arguments, already formatted (`price` → `12.40`). A whole number (`3`, `-2`) is
     /// passed to the catalog as a number, so plural forms can select on it.
+    #[serde(default)]
     pub args: BTreeMap<String, String>,
+    /// Arguments that are texts themselves (a photo's reason inside an item's reason): rendered
+    /// in the same language first, then passed by name like [`Self::args`].
+    #[autosurgeon(missing = "Default::default")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parts: BTreeMap<String, Message>,
 }
 
 impl Message {
     /// A message without arguments (yet).
     pub fn new(code: impl Into<String>) -> Self {
-        Self { code: code.into(), args: BTreeMap::new() }
+        Self { code: code.into(), args: BTreeMap::new(), parts: BTreeMap::new() }
+    }
+
+    /// The message with one more argument that is a text itself.
+    pub fn part(mut self, name: impl Into<String>, message: Message) -> Self {
+        self.parts.insert(name.into(), message);
+        self
+    }
+
+    /// Its English text in core's catalog: what documents keep beside the code for readers that
+    /// predate codes.
+    pub fn english(&self) -> String {
+        core_catalog().text(Language::English, self)
+    }
+
+    /// The names of its arguments and parts, sorted: what its text may use.
+    pub fn argument_names(&self) -> BTreeSet<String> {
+        self.args.keys().chain(self.parts.keys()).cloned().collect()
     }
 
     /// The message with one more argument.
     pub fn arg(mut self, name: impl Into<String>, value: impl ToString) -> Self {
         self.args.insert(name.into(), value.to_string());
         self
+    }
+}
+
+impl fmt::Display for Message {
+    /// Its English text in core's catalog (a message of another catalog shows as its code).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.english())
     }
 }
 
@@ -252,12 +288,55 @@ impl Catalog {
         Ok(())
     }
 
+    /// The catalog of a build whose files do not parse (the tests fail first): no texts, so every
+    /// message reads as its code, and the error is logged.
+    pub fn fallback(error: &CatalogError) -> Self {
+        tracing::error!(%error, "message catalogs unusable: texts read as their codes");
+        Self::empty()
+    }
+
     /// The text of `message` in `language`. A message missing there reads in English; one missing
     /// in English too reads as its code (never a panic: an old app may meet a newer code).
     pub fn text(&self, language: Language, message: &Message) -> String {
-        self.format(language, &message.code, &message.args)
-            .or_else(|| self.format(Language::English, &message.code, &message.args))
+        let rendered;
+        let args = if message.parts.is_empty() {
+            &message.args
+        } else {
+            let mut args = message.args.clone();
+            for (name, part) in &message.parts {
+                args.insert(name.clone(), self.text(language, part));
+            }
+            rendered = args;
+            &rendered
+        };
+        self.format(language, &message.code, args)
+            .or_else(|| self.format(Language::English, &message.code, args))
             .unwrap_or_else(|| message.code.clone())
+    }
+
+    /// The argument names the text of `id` uses in `language`; `None` when it has no text there.
+    pub fn arguments(&self, language: Language, id: &str) -> Option<&BTreeSet<String>> {
+        self.arguments.get(&language)?.get(id)
+    }
+
+    /// What is wrong with `declared` (message ids and the arguments core passes with each) against
+    /// this catalog: an id without a text in a language, or a text that uses other arguments
+    /// than those passed. Empty when every declared message reads in every language.
+    pub fn undeclared_gaps(&self, declared: &[(&str, &[&str])]) -> Vec<String> {
+        let mut gaps = Vec::new();
+        for (id, names) in declared {
+            let names: BTreeSet<String> = names.iter().map(|n| (*n).to_owned()).collect();
+            for language in Language::ALL {
+                match self.arguments(language, id) {
+                    None => gaps.push(format!("{id}: no {language} text")),
+                    Some(used) if *used != names => {
+                        gaps.push(format!("{id}: {language} text uses {used:?}, core passes {names:?}"))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        gaps
     }
 
     /// The text of an id without arguments (a dashboard label).
@@ -315,7 +394,10 @@ impl Catalog {
 /// `12.40` keeps its zero.
 fn argument(value: &str) -> FluentValue<'_> {
     let digits = value.strip_prefix('-').unwrap_or(value);
+    // A leading zero (`007`, a hash prefix) is an identifier, not a number: it keeps its zeros.
+    let leading_zero = digits.len() > 1 && digits.starts_with('0');
     if !digits.is_empty()
+        && !leading_zero
         && digits.len() <= 15
         && digits.bytes().all(|b| b.is_ascii_digit())
         && let Ok(number) = value.parse::<i64>()
@@ -363,17 +445,18 @@ fn collect_in_inline(inline: &ast::InlineExpression<&str>, names: &mut BTreeSet<
     }
 }
 
+/// The English texts of messages, kept in documents beside the messages for readers that predate
+/// codes.
+pub fn english_texts(messages: &[Message]) -> Vec<String> {
+    messages.iter().map(Message::english).collect()
+}
+
 /// Core's catalog ([`CORE_SOURCES`]), built on first use.
 pub fn core_catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
     // The files are compiled in and checked by this module's tests, so this cannot fail in a build
-    // that passed them; if it did, texts would read as their codes rather than the app crash.
-    CATALOG.get_or_init(|| {
-        Catalog::new(&CORE_SOURCES).unwrap_or_else(|error| {
-            tracing::error!(%error, "core's message catalogs do not load: texts read as codes");
-            Catalog::empty()
-        })
-    })
+    // that passed them.
+    CATALOG.get_or_init(|| Catalog::new(&CORE_SOURCES).unwrap_or_else(|error| Catalog::fallback(&error)))
 }
 
 #[cfg(test)]
@@ -386,6 +469,106 @@ mod tests {
     fn every_core_message_has_a_text_in_every_language_with_the_same_arguments() {
         let gaps = core_catalog().gaps();
         assert!(gaps.is_empty(), "core catalog gaps:\n{}", gaps.join("\n"));
+    }
+
+    /// Every message core can emit, with the arguments it passes: findings (`finding-<code>`),
+    /// photo quality, score reasons.
+    fn declared() -> Vec<(String, Vec<&'static str>)> {
+        let findings = crate::rules::code::ALL.iter().map(|(code, args)| (format!("finding-{code}"), args.to_vec()));
+        let quality = crate::photo::quality::MESSAGES.iter().map(|(id, args)| ((*id).to_owned(), args.to_vec()));
+        let reasons = crate::scoring::MESSAGES.iter().map(|(id, args)| ((*id).to_owned(), args.to_vec()));
+        let alerts = crate::doc::ALERT_MESSAGES.iter().map(|(id, args)| ((*id).to_owned(), args.to_vec()));
+        findings.chain(quality).chain(reasons).chain(alerts).collect()
+    }
+
+    #[test]
+    fn every_message_core_emits_reads_in_every_language_with_the_arguments_core_passes() {
+        let declared = declared();
+        let table: Vec<(&str, &[&str])> = declared.iter().map(|(id, args)| (id.as_str(), args.as_slice())).collect();
+        let gaps = core_catalog().undeclared_gaps(&table);
+        assert!(gaps.is_empty(), "core messages without a text:\n{}", gaps.join("\n"));
+        // And the catalogs hold nothing core does not emit (a renamed code leaves no stale text).
+        let ids: BTreeSet<&str> = table.iter().map(|(id, _)| *id).collect();
+        let stale: Vec<&str> = core_catalog().ids(Language::English).filter(|id| !ids.contains(id)).collect();
+        assert!(stale.is_empty(), "texts for no message core emits: {stale:?}");
+        assert_eq!(ids.len(), table.len(), "a message is declared twice");
+    }
+
+    /// Every `"quality-…"` or `"reason-…"` literal outside tests in core's sources: a message
+    /// id core may emit.
+    fn ids_in_the_sources(dir: &std::path::Path, found: &mut BTreeSet<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                ids_in_the_sources(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                for literal in code.split('"').skip(1).step_by(2) {
+                    let is_id = |prefix: &str| {
+                        literal.strip_prefix(prefix).is_some_and(|rest| {
+                            !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+                        })
+                    };
+                    if is_id("quality-") || is_id("reason-") {
+                        found.insert(literal.to_owned());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_message_id_in_cores_code_is_declared_so_its_texts_are_checked() {
+        let mut found = BTreeSet::new();
+        ids_in_the_sources(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut found);
+        assert!(found.len() > 50, "the scan found too few ids: {found:?}");
+        let declared: BTreeSet<String> = declared().into_iter().map(|(id, _)| id).collect();
+        let undeclared: Vec<&String> = found.iter().filter(|id| !declared.contains(*id)).collect();
+        assert!(undeclared.is_empty(), "message ids used in core but not declared in a MESSAGES table: {undeclared:?}");
+    }
+
+    #[test]
+    fn a_declared_message_without_a_text_or_with_other_arguments_is_a_gap() {
+        let sources = [
+            Source { language: Language::English, name: "en", text: "a = A { $n }\nb = B\n" },
+            Source { language: Language::Chinese, name: "zh", text: "a = 甲 { $n }\n" },
+        ];
+        let catalog = Catalog::new(&sources).expect("parses");
+        let gaps = catalog.undeclared_gaps(&[("a", &["n", "m"]), ("b", &[])]);
+        assert_eq!(gaps.len(), 3, "{gaps:?}");
+        assert!(gaps[0].starts_with("a: en text uses"), "{gaps:?}");
+        assert_eq!(gaps[2], "b: no zh-CN text");
+    }
+
+    #[test]
+    fn a_part_reads_in_the_language_of_the_whole_and_identifiers_keep_their_zeros() {
+        let retake = Message::new("quality-retake").part(
+            "problems",
+            Message::new("quality-list")
+                .part("first", Message::new("quality-problem-blurry"))
+                .part("rest", Message::new("quality-problem-too-dark")),
+        );
+        assert_eq!(core_catalog().text(Language::English, &retake), "blurry, too dark: retake");
+        assert_eq!(core_catalog().text(Language::Chinese, &retake), "模糊、过暗：请重拍");
+        let photo = Message::new("reason-photo-not-counted")
+            .arg("photo", "00c0ffee")
+            .part("why", Message::new("reason-not-usable"));
+        assert_eq!(core_catalog().text(Language::Chinese, &photo), "照片 00c0ffee：不可用");
+    }
+
+    #[test]
+    fn a_finding_reads_in_chinese_as_a_rep_would_say_it() {
+        let low = Message::new("finding-price-below-floor")
+            .arg("line", 3)
+            .arg("price", "12.40")
+            .arg("floor", "13.00")
+            .arg("source", "tier")
+            .arg("tier", "B")
+            .arg("region", "")
+            .arg("customer", "");
+        assert_eq!(core_catalog().text(Language::Chinese, &low), "第 3 行：单价 12.40 低于 B 级客户底价 13.00");
     }
 
     #[test]

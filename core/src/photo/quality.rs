@@ -9,6 +9,8 @@ use std::fmt;
 use autosurgeon::{Hydrate, Reconcile};
 use image::{DynamicImage, GenericImageView, GrayImage};
 
+use crate::i18n::Message;
+
 /// Long side (pixels) that images are area-averaged down to before measuring. Smaller images are
 /// measured as they are (upscaling would invent blur).
 pub const MEASURE_LONG_SIDE: u32 = 512;
@@ -187,20 +189,80 @@ impl QualityPreview {
         self.problems.is_empty()
     }
 
-    /// One line for the capture screen: `ok`; `ok, but close to blurry: retake if you can` when
-    /// a figure is within a threshold's band; or the problems followed by `: retake`
-    /// (e.g. `too dark, low contrast: retake`).
+    /// One line for the capture screen, in English: `ok`; `ok, but close to blurry: retake if
+    /// you can` when a figure is within a threshold's band; or the problems followed by
+    /// `: retake` (e.g. `too dark, low contrast: retake`). [`Self::summary_message`] is the same
+    /// line as a code with arguments, for the phone's language.
     pub fn summary(&self) -> String {
-        let join = |list: &[QualityProblem]| list.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+        self.summary_message().english()
+    }
+
+    /// The capture screen's line as a message: `quality-ok`, `quality-retake` (the problems) or
+    /// `quality-retake-if-you-can` (the figures close to a threshold).
+    pub fn summary_message(&self) -> Message {
         if !self.problems.is_empty() {
-            return format!("{}: retake", join(&self.problems));
+            return Message::new("quality-retake").part("problems", problem_list(&self.problems, "quality-list"));
         }
         if !self.borderline.is_empty() {
-            return format!("ok, but close to {}: retake if you can", join(&self.borderline).replace(", ", " and "));
+            let close = problem_list(&self.borderline, "quality-list-and");
+            return Message::new("quality-retake-if-you-can").part("problems", close);
         }
-        "ok".to_string()
+        Message::new("quality-ok")
     }
 }
+
+impl QualityProblem {
+    /// Its name as a message (`quality-problem-too-dark`).
+    pub fn message(self) -> Message {
+        Message::new(match self {
+            Self::Blurry => "quality-problem-blurry",
+            Self::TooDark => "quality-problem-too-dark",
+            Self::Overexposed => "quality-problem-overexposed",
+            Self::LowContrast => "quality-problem-low-contrast",
+            Self::TooSmall => "quality-problem-too-small",
+        })
+    }
+}
+
+/// Problems as one message: `list` (`quality-list`: `a, b`; `quality-list-and`: `a and b`)
+/// joining their names.
+pub fn problem_list(problems: &[QualityProblem], list: &str) -> Message {
+    let mut names = problems.iter().rev().map(|p| p.message());
+    let last = names.next().unwrap_or_else(|| Message::new("quality-ok"));
+    names.fold(last, |rest, first| Message::new(list).part("first", first).part("rest", rest))
+}
+
+/// The messages of photo quality (`quality-…`) and the arguments core gives each: checked
+/// against the catalogs by the tests of [`crate::i18n`].
+pub const MESSAGES: [(&str, &[&str]); 24] = [
+    ("quality-ok", &[]),
+    ("quality-retake", &["problems"]),
+    ("quality-retake-if-you-can", &["problems"]),
+    ("quality-list", &["first", "rest"]),
+    ("quality-list-and", &["first", "rest"]),
+    ("quality-problem-blurry", &[]),
+    ("quality-problem-too-dark", &[]),
+    ("quality-problem-overexposed", &[]),
+    ("quality-problem-low-contrast", &[]),
+    ("quality-problem-too-small", &[]),
+    ("quality-blurry", &["sharpness", "needed"]),
+    ("quality-too-dark-clipped", &["share", "allowed"]),
+    ("quality-too-dark-mean", &["brightness", "needed"]),
+    ("quality-overexposed-clipped", &["share", "allowed"]),
+    ("quality-overexposed-mean", &["brightness", "allowed"]),
+    ("quality-low-contrast", &["spread", "needed"]),
+    ("quality-too-small", &["width", "height", "needed"]),
+    ("quality-near-blurry", &["sharpness", "needed", "low", "high"]),
+    ("quality-near-too-dark-clipped", &["share", "allowed", "points"]),
+    ("quality-near-too-dark-mean", &["brightness", "needed", "band"]),
+    ("quality-near-overexposed-clipped", &["share", "allowed", "points"]),
+    ("quality-near-overexposed-mean", &["brightness", "allowed", "band"]),
+    ("quality-near", &["problem"]),
+    (
+        "quality-phone-disagrees",
+        &["problems", "phone-sharpness", "phone-brightness", "relay-sharpness", "relay-brightness"],
+    ),
+];
 
 /// Each check's standing, in the fixed order of [`QualityPreview::problems`].
 pub fn standings(m: &QualityMetrics) -> [(QualityProblem, Standing); 5] {

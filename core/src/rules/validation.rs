@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::pricing::{FULL_BP, PricedLine};
+use super::pricing::{FULL_BP, PriceSource, PricedLine};
 use super::{fmt_bp, fmt_cents};
 use crate::doc::{Catalog, DiscountPolicy, Finding, Inventory, Severity};
 
@@ -36,14 +36,67 @@ pub mod code {
     pub const INSUFFICIENT_STOCK: &str = "insufficient-stock";
     /// No stock view covers the store's region, so stock was not checked.
     pub const STOCK_UNKNOWN: &str = "stock-unknown";
+    /// No user of the role a step needs can approve orders of the store's region.
+    pub const NO_APPROVER: &str = "no-approver";
+
+    /// Every finding code, with the arguments its message (`finding-<code>`) is given: the
+    /// catalogs' tests check that each reads in every language with exactly these.
+    pub const ALL: [(&str, &[&str]); 13] = [
+        (UNKNOWN_PRODUCT, &["line", "sku"]),
+        (INACTIVE_PRODUCT, &["line", "sku"]),
+        (INVALID_QUANTITY, &["line", "qty", "sku"]),
+        (INVALID_DISCOUNT, &["line", "discount", "max"]),
+        (PRICE_BELOW_FLOOR, &["line", "price", "floor", "source", "tier", "region", "customer"]),
+        (PRICE_ABOVE_LIST, &["line", "price", "list", "source", "tier", "region", "customer"]),
+        (DISCOUNT_OVER_LIMIT, &["line", "discount", "limit", "tier", "category", "promotions", "promoted"]),
+        (PROMOTION_APPLIED, &["line", "name", "discount"]),
+        (NO_LINES, &[]),
+        (BELOW_MINIMUM_ORDER, &["total", "minimum"]),
+        (INSUFFICIENT_STOCK, &["line", "wanted", "sku", "available", "warehouse"]),
+        (STOCK_UNKNOWN, &["region"]),
+        (NO_APPROVER, &["role", "region"]),
+    ];
 }
 
-fn finding(code: &str, line: Option<&PricedLine>, severity: Severity, text: String) -> Finding {
-    let text = match line {
-        Some(line) => format!("line {}: {text}", line.number),
-        None => text,
+/// The arguments of a finding, built up by name.
+#[derive(Default)]
+struct Args(BTreeMap<String, String>);
+
+impl Args {
+    fn with(mut self, name: &str, value: impl ToString) -> Self {
+        self.0.insert(name.to_owned(), value.to_string());
+        self
+    }
+}
+
+fn finding(code: &str, line: Option<&PricedLine>, severity: Severity, args: Args) -> Finding {
+    let args = match line {
+        Some(line) => args.with("line", line.number),
+        None => args,
     };
-    Finding { code: code.to_owned(), line_id: line.map(|l| l.line_id.clone()), severity, text }
+    Finding::new(code, line.map(|l| l.line_id.clone()), severity, args.0)
+}
+
+/// The arguments naming where a list price came from (`source` is `customer`, `tier-region`,
+/// `tier`, `region`, `base` or `any`; the others are empty when they do not apply).
+fn source_args(args: Args, source: &PriceSource) -> Args {
+    let (kind, tier, region, customer) = match source {
+        PriceSource::Customer { customer_id } => ("customer", "", "", customer_id.as_str()),
+        PriceSource::PriceList { tier, region, .. } => match (tier.is_empty(), region.is_empty()) {
+            (false, false) => ("tier-region", tier.as_str(), region.as_str(), ""),
+            (false, true) => ("tier", tier.as_str(), "", ""),
+            (true, false) => ("region", "", region.as_str(), ""),
+            (true, true) => ("any", "", "", ""),
+        },
+        PriceSource::Base => ("base", "", "", ""),
+    };
+    args.with("source", kind).with("tier", tier).with("region", region).with("customer", customer)
+}
+
+/// A finding about an order as a whole, from the relay (no approver, stock not checked).
+pub fn order_finding(code: &str, severity: Severity, args: &[(&str, &str)]) -> Finding {
+    let args = args.iter().fold(Args::default(), |a, (name, value)| a.with(name, value));
+    finding(code, None, severity, args)
 }
 
 /// Findings about each priced line: product, quantity, price against the floor, discount against
@@ -52,60 +105,50 @@ pub fn validate_lines(catalog: &Catalog, tier: &str, lines: &[PricedLine]) -> Ve
     let mut findings = Vec::new();
     for line in lines {
         let Some(product) = catalog.products.get(&line.sku) else {
-            findings.push(finding(
-                code::UNKNOWN_PRODUCT,
-                Some(line),
-                Severity::Error,
-                format!("unknown product {}", line.sku),
-            ));
+            let args = Args::default().with("sku", &line.sku);
+            findings.push(finding(code::UNKNOWN_PRODUCT, Some(line), Severity::Error, args));
             continue;
         };
         if !product.active {
-            let text = format!("product {} is no longer sold", line.sku);
-            findings.push(finding(code::INACTIVE_PRODUCT, Some(line), Severity::Error, text));
+            let args = Args::default().with("sku", &line.sku);
+            findings.push(finding(code::INACTIVE_PRODUCT, Some(line), Severity::Error, args));
         }
         if line.qty < 1 {
-            let text = format!("quantity {} of {} must be at least 1", line.qty, line.sku);
-            findings.push(finding(code::INVALID_QUANTITY, Some(line), Severity::Error, text));
+            let args = Args::default().with("qty", line.qty).with("sku", &line.sku);
+            findings.push(finding(code::INVALID_QUANTITY, Some(line), Severity::Error, args));
         }
         if !(0..=FULL_BP).contains(&line.discount_bp) {
-            let text = format!("discount {} bp must be between 0 and {FULL_BP} bp", line.discount_bp);
-            findings.push(finding(code::INVALID_DISCOUNT, Some(line), Severity::Error, text));
+            let args = Args::default().with("discount", line.discount_bp).with("max", FULL_BP);
+            findings.push(finding(code::INVALID_DISCOUNT, Some(line), Severity::Error, args));
         }
         if let Some(list) = &line.list_price {
             if line.unit_price_cents < list.unit_price_cents {
-                let text = format!(
-                    "unit price {} below floor {} {}",
-                    fmt_cents(line.unit_price_cents),
-                    fmt_cents(list.unit_price_cents),
-                    list.source.describe()
-                );
-                findings.push(finding(code::PRICE_BELOW_FLOOR, Some(line), Severity::Error, text));
+                let args = Args::default()
+                    .with("price", fmt_cents(line.unit_price_cents))
+                    .with("floor", fmt_cents(list.unit_price_cents));
+                let args = source_args(args, &list.source);
+                findings.push(finding(code::PRICE_BELOW_FLOOR, Some(line), Severity::Error, args));
             } else if line.unit_price_cents > list.unit_price_cents {
-                let text = format!(
-                    "unit price {} above list price {} {}",
-                    fmt_cents(line.unit_price_cents),
-                    fmt_cents(list.unit_price_cents),
-                    list.source.describe()
-                );
-                findings.push(finding(code::PRICE_ABOVE_LIST, Some(line), Severity::Info, text));
+                let args = Args::default()
+                    .with("price", fmt_cents(line.unit_price_cents))
+                    .with("list", fmt_cents(list.unit_price_cents));
+                let args = source_args(args, &list.source);
+                findings.push(finding(code::PRICE_ABOVE_LIST, Some(line), Severity::Info, args));
             }
         }
         for promotion in &line.promotions {
-            let text = format!("promotion \"{}\" allows {}", promotion.name, fmt_bp(promotion.discount_bp));
-            findings.push(finding(code::PROMOTION_APPLIED, Some(line), Severity::Info, text));
+            let args = Args::default().with("name", &promotion.name).with("discount", fmt_bp(promotion.discount_bp));
+            findings.push(finding(code::PROMOTION_APPLIED, Some(line), Severity::Info, args));
         }
         if (0..=FULL_BP).contains(&line.discount_bp) && line.discount_bp > line.discount_limit_bp {
-            let mut text = format!(
-                "discount {} above the limit {} for tier {tier}, category {}",
-                fmt_bp(line.discount_bp),
-                fmt_bp(line.discount_limit_bp),
-                product.category
-            );
-            if line.promotion_bp > 0 {
-                text.push_str(&format!(" (including promotions {})", fmt_bp(line.promotion_bp)));
-            }
-            findings.push(finding(code::DISCOUNT_OVER_LIMIT, Some(line), Severity::Warning, text));
+            let args = Args::default()
+                .with("discount", fmt_bp(line.discount_bp))
+                .with("limit", fmt_bp(line.discount_limit_bp))
+                .with("tier", tier)
+                .with("category", &product.category)
+                .with("promotions", fmt_bp(line.promotion_bp))
+                .with("promoted", if line.promotion_bp > 0 { "yes" } else { "no" });
+            findings.push(finding(code::DISCOUNT_OVER_LIMIT, Some(line), Severity::Warning, args));
         }
     }
     findings
@@ -114,13 +157,12 @@ pub fn validate_lines(catalog: &Catalog, tier: &str, lines: &[PricedLine]) -> Ve
 /// Findings about the order as a whole: it has lines, and its total reaches the minimum order.
 pub fn validate_order(policy: &DiscountPolicy, lines: &[PricedLine]) -> Vec<Finding> {
     if lines.is_empty() {
-        return vec![finding(code::NO_LINES, None, Severity::Error, "the order has no lines".to_owned())];
+        return vec![finding(code::NO_LINES, None, Severity::Error, Args::default())];
     }
     let total = lines.iter().map(|l| l.total_cents).fold(0, i64::saturating_add);
     if total < policy.min_order_cents {
-        let text =
-            format!("order total {} below the minimum order {}", fmt_cents(total), fmt_cents(policy.min_order_cents));
-        return vec![finding(code::BELOW_MINIMUM_ORDER, None, Severity::Error, text)];
+        let args = Args::default().with("total", fmt_cents(total)).with("minimum", fmt_cents(policy.min_order_cents));
+        return vec![finding(code::BELOW_MINIMUM_ORDER, None, Severity::Error, args)];
     }
     Vec::new()
 }
@@ -145,8 +187,14 @@ pub fn check_stock(lines: &[PricedLine], inventory: &Inventory, order_id: &str) 
             inventory.levels.get(&sku).map_or(0, |level| level.available()) + own.get(&sku).copied().unwrap_or(0);
         if wanted > available {
             let first = lines.iter().find(|l| l.sku == sku);
-            let text = format!("{wanted} × {sku} ordered, {} available in {}", available.max(0), inventory.warehouse);
-            findings.push(finding(code::INSUFFICIENT_STOCK, first, Severity::Error, text));
+            // `first` is always found (the SKU comes from the lines); without it the line reads `?`.
+            let args = Args::default()
+                .with("line", "?")
+                .with("wanted", wanted)
+                .with("sku", &sku)
+                .with("available", available.max(0))
+                .with("warehouse", &inventory.warehouse);
+            findings.push(finding(code::INSUFFICIENT_STOCK, first, Severity::Error, args));
         }
     }
     findings

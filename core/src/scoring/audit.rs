@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use super::photo_quality::round1;
 use crate::doc::{AnswerValue, Inspection, ItemScore, Template};
+use crate::i18n::{Message, english_texts};
 
 /// How far a photo counts as evidence for its item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +32,7 @@ pub struct PhotoUse {
     /// Whether, and how, it counts as evidence.
     pub standing: Standing,
     /// Why not, or why only provisionally (e.g. `blurry: …`, `taken 2.0 km from the store …`).
-    pub why_not: Option<String>,
+    pub why_not: Option<Message>,
 }
 
 /// The audit result of one inspection.
@@ -60,23 +61,23 @@ pub fn audit(template: &Template, inspection: &Inspection, photos: &BTreeMap<Str
         let weight = if item.weight.is_finite() && item.weight >= 0.0 {
             item.weight
         } else {
-            reasons.push(format!("the checklist gives this item an invalid weight ({}): counted as 0", item.weight));
+            reasons.push(Message::new("reason-invalid-weight").arg("weight", item.weight));
             0.0
         };
         let item_photos = photos.get(item_id.as_str()).map(Vec::as_slice).unwrap_or(&[]);
         let earned = match inspection.answers.get(item_id.as_str()).map(|a| a.value) {
             None => {
                 possible += weight;
-                reasons.push("not answered".to_owned());
+                reasons.push(Message::new("reason-not-answered"));
                 0.0
             }
             Some(AnswerValue::NotApplicable) => {
-                reasons.push("not applicable: left out of the score".to_owned());
+                reasons.push(Message::new("reason-not-applicable"));
                 0.0
             }
             Some(AnswerValue::No) => {
                 possible += weight;
-                reasons.push("answered no: not compliant".to_owned());
+                reasons.push(Message::new("reason-answered-no"));
                 0.0
             }
             Some(AnswerValue::Yes) => {
@@ -89,62 +90,53 @@ pub fn audit(template: &Template, inspection: &Inspection, photos: &BTreeMap<Str
             }
         };
         earned_total += earned;
-        items.push(ItemScore { item_id: item_id.clone(), weight, earned, reasons });
+        items.push(ItemScore {
+            item_id: item_id.clone(),
+            weight,
+            earned,
+            reasons: english_texts(&reasons),
+            reason_messages: reasons,
+        });
     }
     let score = if possible > 0.0 { round1(100.0 * earned_total / possible) } else { 0.0 };
     Audit { score, earned: earned_total, possible, items, provisional_items }
 }
 
 /// Points of an item answered yes, and whether they rest only on photos to review.
-fn yes(requires_photo: bool, photos: &[PhotoUse], weight: f64, reasons: &mut Vec<String>) -> (f64, bool) {
+fn yes(requires_photo: bool, photos: &[PhotoUse], weight: f64, reasons: &mut Vec<Message>) -> (f64, bool) {
     if !requires_photo {
-        reasons.push("answered yes".to_owned());
+        reasons.push(Message::new("reason-answered-yes"));
         return (weight, false);
     }
     let count = |standing: Standing| photos.iter().filter(|p| p.standing == standing).count();
     let (trusted, provisional, not_counted) =
         (count(Standing::Counts), count(Standing::Provisional), count(Standing::NotCounted));
-    let plural = |n: usize| if n == 1 { "" } else { "s" };
-    let not_counted_note = || {
-        if not_counted > 0 {
-            format!("; {not_counted} rejected or unusable photo{} not counted", plural(not_counted))
-        } else {
-            String::new()
-        }
-    };
     if trusted > 0 {
-        let to_review = if provisional > 0 { format!(" (and {provisional} to review)") } else { String::new() };
-        reasons.push(format!(
-            "answered yes, backed by {trusted} trusted photo{}{to_review}{}",
-            plural(trusted),
-            not_counted_note()
-        ));
+        reasons.push(
+            Message::new("reason-yes-trusted")
+                .arg("trusted", trusted)
+                .arg("review", provisional)
+                .arg("not-counted", not_counted),
+        );
         return (weight, false);
     }
     if provisional > 0 {
-        reasons.push(format!(
-            "answered yes, backed provisionally by {provisional} photo{} to review and none trusted{}: the points \
-             stand once a person confirms",
-            plural(provisional),
-            not_counted_note()
-        ));
+        reasons.push(Message::new("reason-yes-provisional").arg("review", provisional).arg("not-counted", not_counted));
         for photo in photos.iter().filter(|p| p.standing == Standing::Provisional) {
             let short = photo.sha256.get(..8).unwrap_or(&photo.sha256);
-            reasons.push(format!("photo {short} to review: {}", photo.why_not.as_deref().unwrap_or("needs a look")));
+            let why = photo.why_not.clone().unwrap_or_else(|| Message::new("reason-needs-a-look"));
+            reasons.push(Message::new("reason-photo-to-review").arg("photo", short).part("why", why));
         }
         return (weight, true);
     }
     if photos.is_empty() {
-        reasons.push("answered yes, but this item requires a photo and none was taken: 0 points".to_owned());
+        reasons.push(Message::new("reason-yes-no-photo"));
     } else {
-        reasons.push(format!(
-            "answered yes, but this item requires a usable, trusted photo and none of its {} is: 0 points",
-            photos.len()
-        ));
+        reasons.push(Message::new("reason-yes-no-usable-photo").arg("photos", photos.len()));
         for photo in photos {
             let short = photo.sha256.get(..8).unwrap_or(&photo.sha256);
-            let why = photo.why_not.as_deref().unwrap_or("not usable");
-            reasons.push(format!("photo {short}: {why}"));
+            let why = photo.why_not.clone().unwrap_or_else(|| Message::new("reason-not-usable"));
+            reasons.push(Message::new("reason-photo-not-counted").arg("photo", short).part("why", why));
         }
     }
     (0.0, false)
@@ -192,7 +184,7 @@ mod tests {
     }
 
     fn photo(item: &str, usable: bool) -> (String, Vec<PhotoUse>) {
-        let why_not = (!usable).then(|| "blurry: sharpness 20".to_owned());
+        let why_not = (!usable).then(|| Message::new("quality-blurry").arg("sharpness", 20).arg("needed", 90));
         let standing = if usable { Standing::Counts } else { Standing::NotCounted };
         (item.to_owned(), vec![PhotoUse { sha256: format!("{item}-photo"), standing, why_not }])
     }
@@ -237,7 +229,7 @@ mod tests {
         let t = template(&[("a", 1.0, true)]);
         let answers = [("a", AnswerValue::Yes)];
         let use_of =
-            |standing, why: &str| PhotoUse { sha256: "abcdef0123".into(), standing, why_not: Some(why.into()) };
+            |standing, why: &str| PhotoUse { sha256: "abcdef0123".into(), standing, why_not: Some(Message::new(why)) };
         let rejected =
             [("a".to_owned(), vec![use_of(Standing::NotCounted, "reused"), use_of(Standing::NotCounted, "reused")])];
         let result = audit(&t, &inspection(&answers), &rejected.into_iter().collect());

@@ -23,6 +23,7 @@ use autosurgeon::{Hydrate, Reconcile};
 
 use super::{format_duration, format_utc};
 use crate::doc::{GeoFix, OriginalCapture, Trust, Visit};
+use crate::i18n::Message;
 use crate::photo::phash_distance;
 
 /// Trust thresholds; a template may carry its own ([`crate::doc::Template::trust`]).
@@ -101,12 +102,12 @@ pub struct EarlierPhoto {
 pub struct Finding {
     /// What the check concluded.
     pub trust: Trust,
-    /// Why, in words a supervisor understands.
-    pub reason: String,
+    /// Why, as a message (`reason-…`).
+    pub reason: Message,
 }
 
 impl Finding {
-    fn new(trust: Trust, reason: String) -> Self {
+    fn new(trust: Trust, reason: Message) -> Self {
         Self { trust, reason }
     }
 }
@@ -138,49 +139,47 @@ pub fn check_capture_time(captured_at: i64, check_in: i64, check_out: Option<i64
     if captured_at < opens {
         return Finding::new(
             Trust::Rejected,
-            format!(
-                "taken {} before check-in (at {}); photos count from {slack} before check-in",
-                format_duration(check_in.saturating_sub(captured_at)),
-                format_utc(captured_at)
-            ),
+            Message::new("reason-taken-before-check-in")
+                .arg("before", format_duration(check_in.saturating_sub(captured_at)))
+                .arg("at", format_utc(captured_at))
+                .arg("slack", slack),
         );
     }
     let Some(check_out) = check_out else {
-        return Finding::new(Trust::Review, "the visit has no check-out, so the end of the visit is unknown".into());
+        return Finding::new(Trust::Review, Message::new("reason-no-check-out"));
     };
     if captured_at > check_out.saturating_add(t.window_slack_ms) {
         return Finding::new(
             Trust::Rejected,
-            format!(
-                "taken {} after check-out (at {}); photos count until {slack} after check-out",
-                format_duration(captured_at.saturating_sub(check_out)),
-                format_utc(captured_at)
-            ),
+            Message::new("reason-taken-after-check-out")
+                .arg("after", format_duration(captured_at.saturating_sub(check_out)))
+                .arg("at", format_utc(captured_at))
+                .arg("slack", slack),
         );
     }
-    Finding::new(Trust::Pass, "taken during the visit".into())
+    Finding::new(Trust::Pass, Message::new("reason-taken-during-visit"))
 }
 
 /// Whether the photo was taken at the store.
 pub fn check_position(position: Option<GeoFix>, store: Location, t: &TrustThresholds) -> Vec<Finding> {
     let Some(fix) = position else {
         if !store.is_valid() {
-            return vec![Finding::new(Trust::Review, "the store has no valid location to compare with".into())];
+            return vec![Finding::new(Trust::Review, Message::new("reason-store-without-location"))];
         }
-        return vec![Finding::new(Trust::Review, "no GPS position was recorded with the photo".into())];
+        return vec![Finding::new(Trust::Review, Message::new("reason-photo-without-gps"))];
     };
-    judge_place(fix, store, t, "taken", "the photo's GPS position")
+    judge_place(fix, store, t, "taken")
 }
 
 /// Judges one reported fix against the store's geofence; `done` says what happened there
-/// (`taken`, `checked in`), `subject` names the position in messages.
-fn judge_place(fix: GeoFix, store: Location, t: &TrustThresholds, done: &str, subject: &str) -> Vec<Finding> {
+/// (`taken`, `checked-in`, `checked-out`: the `done` argument of the messages).
+fn judge_place(fix: GeoFix, store: Location, t: &TrustThresholds, done: &str) -> Vec<Finding> {
     if !store.is_valid() {
-        return vec![Finding::new(Trust::Review, "the store has no valid location to compare with".into())];
+        return vec![Finding::new(Trust::Review, Message::new("reason-store-without-location"))];
     }
     let here = Location { latitude: fix.latitude, longitude: fix.longitude };
     if !here.is_valid() || !fix.accuracy_m.is_finite() || fix.accuracy_m < 0.0 {
-        return vec![Finding::new(Trust::Review, format!("{subject} is not a valid position"))];
+        return vec![Finding::new(Trust::Review, Message::new("reason-position-invalid").arg("done", done))];
     }
     let distance = distance_m(here, store);
     let pass_radius = t.geofence_min_m.max(t.accuracy_factor * fix.accuracy_m);
@@ -188,31 +187,32 @@ fn judge_place(fix: GeoFix, store: Location, t: &TrustThresholds, done: &str, su
     if distance <= pass_radius {
         findings.push(Finding::new(
             Trust::Pass,
-            format!("{done} {} from the store (allowed {})", format_distance(distance), format_distance(pass_radius)),
+            Message::new("reason-place-at-store")
+                .arg("done", done)
+                .arg("distance", format_distance(distance))
+                .arg("allowed", format_distance(pass_radius)),
         ));
     } else if distance <= t.review_within_m {
         findings.push(Finding::new(
             Trust::Review,
-            format!(
-                "{done} {} from the store, outside the {} allowed: check it happened at the store",
-                format_distance(distance),
-                format_distance(pass_radius)
-            ),
+            Message::new("reason-place-near-store")
+                .arg("done", done)
+                .arg("distance", format_distance(distance))
+                .arg("allowed", format_distance(pass_radius)),
         ));
     } else {
         findings.push(Finding::new(
             Trust::Rejected,
-            format!(
-                "{done} {} from the store, more than {} away: not at the store",
-                format_distance(distance),
-                format_distance(t.review_within_m)
-            ),
+            Message::new("reason-place-far-from-store")
+                .arg("done", done)
+                .arg("distance", format_distance(distance))
+                .arg("limit", format_distance(t.review_within_m)),
         ));
     }
     if t.accuracy_factor * fix.accuracy_m > t.review_within_m {
         findings.push(Finding::new(
             Trust::Review,
-            format!("GPS accuracy ±{} is too coarse to place {subject} at the store", format_distance(fix.accuracy_m)),
+            Message::new("reason-gps-too-coarse").arg("done", done).arg("accuracy", format_distance(fix.accuracy_m)),
         ));
     }
     findings
@@ -228,9 +228,9 @@ pub fn check_visit_place(
     store: Location,
     t: &TrustThresholds,
 ) -> Vec<Finding> {
-    let mut findings = judge_place(check_in.position, store, t, "checked in", "the check-in position");
+    let mut findings = judge_place(check_in.position, store, t, "checked-in");
     if let Some(check_out) = check_out {
-        findings.extend(judge_place(check_out.position, store, t, "checked out", "the check-out position"));
+        findings.extend(judge_place(check_out.position, store, t, "checked-out"));
         let apart = distance_m(
             Location { latitude: check_in.position.latitude, longitude: check_in.position.longitude },
             Location { latitude: check_out.position.latitude, longitude: check_out.position.longitude },
@@ -238,16 +238,17 @@ pub fn check_visit_place(
         if apart.is_finite() && apart > t.review_within_m {
             findings.push(Finding::new(
                 Trust::Review,
-                format!(
-                    "checked in and out {} apart (more than {}): check the visit stayed at the store",
-                    format_distance(apart),
-                    format_distance(t.review_within_m)
-                ),
+                Message::new("reason-check-in-and-out-apart")
+                    .arg("apart", format_distance(apart))
+                    .arg("limit", format_distance(t.review_within_m)),
             ));
         }
     }
     if findings.iter().all(|f| f.trust == Trust::Pass) {
-        let summary = findings.iter().map(|f| f.reason.as_str()).collect::<Vec<_>>().join("; ");
+        let mut reasons = findings.into_iter().rev().map(|f| f.reason);
+        let last = reasons.next().unwrap_or_else(|| Message::new("reason-taken-during-visit"));
+        let summary =
+            reasons.fold(last, |rest, first| Message::new("reason-list").part("first", first).part("rest", rest));
         return vec![Finding::new(Trust::Pass, summary)];
     }
     findings.retain(|f| f.trust != Trust::Pass);
@@ -273,14 +274,11 @@ pub fn check_original(
     let Some(original) = original else { return Vec::new() };
     let mut findings = Vec::new();
     match original.taken_at.as_deref() {
-        None => findings.push(Finding::new(
-            Trust::Review,
-            "the original photo carries no EXIF capture time (many apps strip it): check it by eye".into(),
-        )),
+        None => findings.push(Finding::new(Trust::Review, Message::new("reason-exif-no-time"))),
         Some(text) => match exif_local_ms(text) {
             None => findings.push(Finding::new(
                 Trust::Review,
-                format!("the original's EXIF capture time {text:?} cannot be read: check it by eye"),
+                Message::new("reason-exif-time-unreadable").arg("time", format!("{text:?}")),
             )),
             Some(local) => {
                 let offset_ms = original.utc_offset_minutes.map(|m| m.saturating_mul(60_000));
@@ -292,25 +290,24 @@ pub fn check_original(
                 if at < opens {
                     findings.push(Finding::new(
                         Trust::Rejected,
-                        format!(
-                            "EXIF says taken {shown}, {} before check-in: not a photo of this visit",
-                            format_duration(check_in.saturating_sub(at))
-                        ),
+                        Message::new("reason-exif-before-check-in")
+                            .part("taken", shown)
+                            .arg("before", format_duration(check_in.saturating_sub(at))),
                     ));
                 } else if let Some(out) = late {
                     findings.push(Finding::new(
                         Trust::Rejected,
-                        format!(
-                            "EXIF says taken {shown}, {} after check-out: not a photo of this visit",
-                            format_duration(at.saturating_sub(out))
-                        ),
+                        Message::new("reason-exif-after-check-out")
+                            .part("taken", shown)
+                            .arg("after", format_duration(at.saturating_sub(out))),
                     ));
                 } else if offset_ms.is_some() {
-                    findings.push(Finding::new(Trust::Pass, format!("EXIF says taken {shown}, during the visit")));
+                    findings
+                        .push(Finding::new(Trust::Pass, Message::new("reason-exif-during-visit").part("taken", shown)));
                 } else {
                     findings.push(Finding::new(
                         Trust::Pass,
-                        format!("EXIF says taken {shown} (camera time zone not recorded), consistent with the visit"),
+                        Message::new("reason-exif-consistent-with-visit").part("taken", shown),
                     ));
                 }
             }
@@ -319,19 +316,19 @@ pub fn check_original(
     if let Some(position) = original.position {
         let here = Location { latitude: position.latitude, longitude: position.longitude };
         if !here.is_valid() || !store.is_valid() {
-            findings.push(Finding::new(Trust::Review, "the original's EXIF GPS position cannot be compared".into()));
+            findings.push(Finding::new(Trust::Review, Message::new("reason-exif-gps-uncomparable")));
         } else {
             let distance = distance_m(here, store);
             let (trust, verdict) = if distance <= t.geofence_min_m {
-                (Trust::Pass, "at the store")
+                (Trust::Pass, "at")
             } else if distance <= t.review_within_m {
-                (Trust::Review, "near the store: check it was taken there")
+                (Trust::Review, "near")
             } else {
-                (Trust::Rejected, "not at the store")
+                (Trust::Rejected, "far")
             };
             findings.push(Finding::new(
                 trust,
-                format!("EXIF GPS says taken {} from the store, {verdict}", format_distance(distance)),
+                Message::new("reason-exif-gps").arg("distance", format_distance(distance)).arg("verdict", verdict),
             ));
         }
     }
@@ -346,13 +343,15 @@ fn exif_local_ms(text: &str) -> Option<i64> {
 }
 
 /// `2023-01-15 10:30 (UTC+01:00)` or `2023-01-15 10:30 (camera clock)`.
-fn exif_time_text(text: &str, offset_minutes: Option<i64>) -> String {
+fn exif_time_text(text: &str, offset_minutes: Option<i64>) -> Message {
     let shown = jiff::civil::DateTime::strptime("%Y:%m:%d %H:%M:%S", text.trim())
         .map(|civil| civil.strftime("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_else(|_| text.to_owned());
     match offset_minutes {
-        Some(m) => format!("{shown} (UTC{}{:02}:{:02})", if m < 0 { '-' } else { '+' }, m.abs() / 60, m.abs() % 60),
-        None => format!("{shown} (camera clock)"),
+        Some(m) => Message::new("reason-exif-time-in-zone")
+            .arg("time", shown)
+            .arg("offset", format!("UTC{}{:02}:{:02}", if m < 0 { '-' } else { '+' }, m.abs() / 60, m.abs() % 60)),
+        None => Message::new("reason-exif-time-camera-clock").arg("time", shown),
     }
 }
 
@@ -372,16 +371,12 @@ pub fn check_reuse(
 ) -> Option<Finding> {
     let others = || earlier.iter().filter(|e| e.inspection_id != inspection_id);
     let place = |e: &EarlierPhoto| {
-        if e.store_id == store_id { "in another visit to this store" } else { "at another store" }
+        if e.store_id == store_id { "same-store" } else { "other-store" }
     };
     if let Some(e) = others().find(|e| e.sha256 == sha256) {
         return Some(Finding::new(
             Trust::Rejected,
-            format!(
-                "reused: the same photo file was already submitted {} (taken {})",
-                place(e),
-                format_utc(e.captured_at)
-            ),
+            Message::new("reason-reused-file").arg("place", place(e)).arg("taken", format_utc(e.captured_at)),
         ));
     }
     let phash = phash?;
@@ -405,15 +400,14 @@ pub fn check_reuse(
         .filter(|(d, _, _)| u64::from(*d) <= t.near_duplicate_bits)
         .min_by_key(|(d, turned, e)| (*d, *turned, e.captured_at));
     nearest.map(|(bits, turned, e)| {
-        let how = if turned { "mirrored or turned" } else { "re-saved or resized" };
+        let how = if turned { "turned" } else { "resaved" };
         Finding::new(
             Trust::Rejected,
-            format!(
-                "reused: a copy of a photo already submitted {} (taken {}; pictures {bits} of 64 bits apart, \
-                 the same picture {how})",
-                place(e),
-                format_utc(e.captured_at)
-            ),
+            Message::new("reason-reused-copy")
+                .arg("place", place(e))
+                .arg("taken", format_utc(e.captured_at))
+                .arg("bits", bits)
+                .arg("how", how),
         )
     })
 }
@@ -437,13 +431,10 @@ pub fn check_identical_gps(positions: &[Option<GeoFix>], t: &TrustThresholds) ->
     (enough && positions.iter().all(same)).then(|| {
         Finding::new(
             Trust::Review,
-            format!(
-                "all {} photos carry exactly the same GPS position ({:.6}, {:.6}): a real phone's position moves a \
-                 little between photos; check for a fixed or faked location",
-                positions.len(),
-                first.latitude,
-                first.longitude
-            ),
+            Message::new("reason-identical-gps")
+                .arg("count", positions.len())
+                .arg("latitude", format!("{:.6}", first.latitude))
+                .arg("longitude", format!("{:.6}", first.longitude)),
         )
     })
 }
@@ -496,7 +487,7 @@ mod tests {
             let findings = check_position(Some(north(metres, accuracy)), STORE, &t);
             let trust = findings.iter().fold(Trust::Pass, |acc, f| worst(acc, f.trust));
             assert_eq!(trust, expected, "{metres} m ±{accuracy}: {findings:?}");
-            assert!(findings.iter().all(|f| f.reason.contains(" m") || f.reason.contains("km")));
+            assert!(findings.iter().all(|f| f.reason.english().contains(" m") || f.reason.english().contains("km")));
         }
     }
 
@@ -507,7 +498,12 @@ mod tests {
         let nowhere = Location { latitude: f64::NAN, longitude: 0.0 };
         assert_eq!(check_position(Some(north(0.0, 5.0)), nowhere, &t)[0].trust, Trust::Review);
         let broken = GeoFix { latitude: 95.0, longitude: 0.0, accuracy_m: 5.0 };
-        assert!(check_position(Some(broken), STORE, &t)[0].reason.contains("the photo's GPS position is not a valid"));
+        assert!(
+            check_position(Some(broken), STORE, &t)[0]
+                .reason
+                .english()
+                .contains("the photo's GPS position is not a valid")
+        );
         assert_eq!(check_position(Some(broken), STORE, &t)[0].trust, Trust::Review);
     }
 
@@ -527,7 +523,7 @@ mod tests {
             assert_eq!(finding.trust, expected, "{at}: {}", finding.reason);
         }
         let early = check_capture_time(CHECK_IN - 2 * 60 * MIN - 5 * MIN, CHECK_IN, Some(CHECK_OUT), &t);
-        assert!(early.reason.starts_with("taken 2 h 5 min before check-in"), "{}", early.reason);
+        assert!(early.reason.english().starts_with("taken 2 h 5 min before check-in"), "{}", early.reason);
         let open = check_capture_time(CHECK_IN, CHECK_IN, None, &t);
         assert_eq!(open.trust, Trust::Review);
     }
@@ -555,10 +551,18 @@ mod tests {
         let seen = [earlier("aaa", "00000000000000ff", "visit-1", "store-1")];
         let exact = check_reuse("aaa", Some("ffffffffffffffff"), &[], "visit-2", "store-2", &seen, &t).unwrap();
         assert_eq!(exact.trust, Trust::Rejected);
-        assert!(exact.reason.contains("same photo file") && exact.reason.contains("another store"), "{}", exact.reason);
+        assert!(
+            exact.reason.english().contains("same photo file") && exact.reason.english().contains("another store"),
+            "{}",
+            exact.reason
+        );
         // 3 bits apart: a re-saved copy, at the same store.
         let near = check_reuse("bbb", Some("00000000000000f8"), &[], "visit-2", "store-1", &seen, &t).unwrap();
-        assert!(near.reason.contains("3 of 64 bits") && near.reason.contains("this store"), "{}", near.reason);
+        assert!(
+            near.reason.english().contains("3 of 64 bits") && near.reason.english().contains("this store"),
+            "{}",
+            near.reason
+        );
         // 8 bits: still a copy; 9 bits: a different picture.
         assert!(check_reuse("ccc", Some("0000000000000000"), &[], "visit-2", "store-1", &seen, &t).is_some());
         assert!(check_reuse("ccc", Some("0000000000000100"), &[], "visit-2", "store-1", &seen, &t).is_none());
@@ -589,16 +593,19 @@ mod tests {
         let trust = |f: &[Finding]| f.iter().fold(Trust::Pass, |acc, f| worst(acc, f.trust));
         let fine = check_visit_place(&visit(20.0, CHECK_IN), Some(&visit(30.0, CHECK_OUT)), STORE, &t);
         assert_eq!(trust(&fine), Trust::Pass);
-        assert!(fine[0].reason.starts_with("checked in 20 m from the store"), "{fine:?}");
+        assert!(fine[0].reason.english().starts_with("checked in 20 m from the store"), "{fine:?}");
         let far = check_visit_place(&visit(2_000.0, CHECK_IN), Some(&visit(2_000.0, CHECK_OUT)), STORE, &t);
         assert_eq!(trust(&far), Trust::Rejected);
-        assert!(far[0].reason.starts_with("checked in 2.0 km from the store"), "{far:?}");
-        assert!(far.iter().any(|f| f.reason.starts_with("checked out 2.0 km")), "{far:?}");
+        assert!(far[0].reason.english().starts_with("checked in 2.0 km from the store"), "{far:?}");
+        assert!(far.iter().any(|f| f.reason.english().starts_with("checked out 2.0 km")), "{far:?}");
         let near = check_visit_place(&visit(300.0, CHECK_IN), None, STORE, &t);
         assert_eq!(trust(&near), Trust::Review);
         // In at the store, out 700 m away: the check-out is rejected and the two are far apart.
         let wandered = check_visit_place(&visit(0.0, CHECK_IN), Some(&visit(700.0, CHECK_OUT)), STORE, &t);
-        assert!(wandered.iter().any(|f| f.reason.starts_with("checked in and out 700 m apart")), "{wandered:?}");
+        assert!(
+            wandered.iter().any(|f| f.reason.english().starts_with("checked in and out 700 m apart")),
+            "{wandered:?}"
+        );
     }
 
     fn original(taken_at: Option<&str>, offset: Option<i64>, north_m: Option<f64>) -> OriginalCapture {
@@ -623,14 +630,14 @@ mod tests {
         assert_eq!(trust(&during), Trust::Pass, "{during:?}");
         let old = check(&original(Some("2023:01:15 10:30:00"), Some(60), Some(300_000.0)));
         assert_eq!(trust(&old), Trust::Rejected);
-        assert!(old[0].reason.starts_with("EXIF says taken 2023-01-15 10:30 (UTC+01:00)"), "{old:?}");
-        assert!(old[1].reason.starts_with("EXIF GPS says taken 300.0 km from the store"), "{old:?}");
+        assert!(old[0].reason.english().starts_with("EXIF says taken 2023-01-15 10:30 (UTC+01:00)"), "{old:?}");
+        assert!(old[1].reason.english().starts_with("EXIF GPS says taken 300.0 km from the store"), "{old:?}");
         // Without an offset the camera's zone is unknown: 10 h off passes, 2 days off does not.
         assert_eq!(trust(&check(&original(Some("2025:06:16 01:00:00"), None, None))), Trust::Pass);
         assert_eq!(trust(&check(&original(Some("2025:06:17 15:00:00"), None, None))), Trust::Rejected);
         let stripped = check(&original(None, None, None));
         assert_eq!(trust(&stripped), Trust::Review);
-        assert!(stripped[0].reason.contains("no EXIF capture time"), "{stripped:?}");
+        assert!(stripped[0].reason.english().contains("no EXIF capture time"), "{stripped:?}");
         assert_eq!(trust(&check(&original(Some("yesterday"), None, None))), Trust::Review);
         assert!(check_original(None, CHECK_IN, Some(CHECK_OUT), STORE, &t).is_empty());
     }
@@ -642,7 +649,7 @@ mod tests {
         let turned = ["ffff000000000000".to_owned(), "00000000000000fe".to_owned()];
         let found = check_reuse("bbb", Some("ffffffffffffffff"), &turned, "visit-2", "store-2", &seen, &t).unwrap();
         assert!(
-            found.reason.contains("1 of 64 bits") && found.reason.contains("mirrored or turned"),
+            found.reason.english().contains("1 of 64 bits") && found.reason.english().contains("mirrored or turned"),
             "{}",
             found.reason
         );

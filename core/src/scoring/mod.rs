@@ -29,6 +29,7 @@ pub use evidence::{EarlierPhoto, Finding, Location, TrustThresholds, distance_m,
 pub use photo_quality::{PhotoQuality, score_photo};
 
 use crate::doc::{Inspection, InspectionScore, PhotoAssessment, PhotoRef, Template, Trust};
+use crate::i18n::{Message, english_texts};
 use crate::photo::{PhotoAnalysis, QualityMetrics};
 
 impl From<PhotoAnalysis> for PhotoPixels {
@@ -49,6 +50,66 @@ pub const SCORING_VERSION: u64 = 2;
 /// Highest score of a visit whose verdict is `rejected` (checked in or out far from the store):
 /// the answers may be right, but nothing shows the supervisor was there to give them.
 pub const REJECTED_VISIT_CAP: f64 = 50.0;
+
+/// The messages of score reasons (`reason-…`) and the arguments core gives each: checked
+/// against the catalogs by the tests of [`crate::i18n`]. Quality reasons are in
+/// [`crate::photo::quality::MESSAGES`].
+pub const MESSAGES: [(&str, &[&str]); 54] = [
+    ("reason-verdict", &["verdict"]),
+    ("reason-audit-score", &["score", "earned", "possible"]),
+    ("reason-score-capped", &["cap", "score", "earned", "possible"]),
+    ("reason-provisional-items", &["count", "items"]),
+    ("reason-photos-rejected", &["count"]),
+    ("reason-evidence-none", &[]),
+    ("reason-evidence", &["pass", "review", "rejected"]),
+    ("reason-list", &["first", "rest"]),
+    ("reason-invalid-weight", &["weight"]),
+    ("reason-not-answered", &[]),
+    ("reason-not-applicable", &[]),
+    ("reason-answered-no", &[]),
+    ("reason-answered-yes", &[]),
+    ("reason-yes-trusted", &["trusted", "review", "not-counted"]),
+    ("reason-yes-provisional", &["review", "not-counted"]),
+    ("reason-yes-no-photo", &[]),
+    ("reason-yes-no-usable-photo", &["photos"]),
+    ("reason-photo-to-review", &["photo", "why"]),
+    ("reason-photo-not-counted", &["photo", "why"]),
+    ("reason-needs-a-look", &[]),
+    ("reason-not-usable", &[]),
+    ("reason-unusable", &["reason"]),
+    ("reason-not-arrived", &[]),
+    ("reason-good-quality", &[]),
+    ("reason-item-not-on-checklist", &["item"]),
+    ("reason-photo-accepted", &["reviewer", "reason"]),
+    ("reason-photo-rejected", &["reviewer", "reason"]),
+    ("reason-same-gps-as-the-visit", &[]),
+    ("reason-same-gps", &[]),
+    ("reason-identical-gps", &["count", "latitude", "longitude"]),
+    ("reason-taken-before-check-in", &["before", "at", "slack"]),
+    ("reason-taken-after-check-out", &["after", "at", "slack"]),
+    ("reason-taken-during-visit", &[]),
+    ("reason-no-check-out", &[]),
+    ("reason-store-without-location", &[]),
+    ("reason-photo-without-gps", &[]),
+    ("reason-position-invalid", &["done"]),
+    ("reason-place-at-store", &["done", "distance", "allowed"]),
+    ("reason-place-near-store", &["done", "distance", "allowed"]),
+    ("reason-place-far-from-store", &["done", "distance", "limit"]),
+    ("reason-gps-too-coarse", &["done", "accuracy"]),
+    ("reason-check-in-and-out-apart", &["apart", "limit"]),
+    ("reason-exif-no-time", &[]),
+    ("reason-exif-time-unreadable", &["time"]),
+    ("reason-exif-time-in-zone", &["time", "offset"]),
+    ("reason-exif-time-camera-clock", &["time"]),
+    ("reason-exif-before-check-in", &["taken", "before"]),
+    ("reason-exif-after-check-out", &["taken", "after"]),
+    ("reason-exif-during-visit", &["taken"]),
+    ("reason-exif-consistent-with-visit", &["taken"]),
+    ("reason-exif-gps-uncomparable", &[]),
+    ("reason-exif-gps", &["distance", "verdict"]),
+    ("reason-reused-file", &["place", "taken"]),
+    ("reason-reused-copy", &["place", "taken", "bits", "how"]),
+];
 
 /// What reading one photo's pixels gave.
 #[derive(Debug, Clone, PartialEq)]
@@ -89,10 +150,16 @@ impl PhotoReview {
         if self.accepted { Trust::Pass } else { Trust::Rejected }
     }
 
-    /// The decision as a photo's reason: `accepted by hugo: display is in place`.
+    /// The decision as a photo's reason, in English: `accepted by hugo: display is in place`.
     pub fn reason_text(&self) -> String {
-        let what = if self.accepted { "accepted" } else { "rejected" };
-        format!("{what} by {}: {}", self.reviewer, self.reason)
+        self.reason_message().english()
+    }
+
+    /// The decision as a photo's reason (`reason-photo-accepted`, `reason-photo-rejected`); the
+    /// reviewer's own words stay as they wrote them.
+    pub fn reason_message(&self) -> Message {
+        let code = if self.accepted { "reason-photo-accepted" } else { "reason-photo-rejected" };
+        Message::new(code).arg("reviewer", &self.reviewer).arg("reason", &self.reason)
     }
 }
 
@@ -156,17 +223,17 @@ pub fn score_inspection(input: &ScoringInput<'_>) -> InspectionScore {
                 (Some(quality), reasons, Some(phash.as_str()), transformed_phashes.as_slice())
             }
             Some(PhotoPixels::Unreadable { reason }) => {
-                (None, vec![format!("cannot be used: {reason}")], None, &[][..])
+                (None, vec![Message::new("reason-unusable").arg("reason", reason)], None, &[][..])
             }
-            None => (None, vec!["cannot be used: the photo has not arrived".to_owned()], None, &[][..]),
+            None => (None, vec![Message::new("reason-not-arrived")], None, &[][..]),
         };
         let usable = quality.as_ref().is_some_and(PhotoQuality::usable);
         let borderline = quality.as_ref().is_some_and(PhotoQuality::borderline);
         if usable && reasons.is_empty() {
-            reasons.push("good quality".to_owned());
+            reasons.push(Message::new("reason-good-quality"));
         }
         if input.template.item(&photo.item_id).is_none() {
-            reasons.push(format!("taken for item {:?}, which is not on this checklist", photo.item_id));
+            reasons.push(Message::new("reason-item-not-on-checklist").arg("item", format!("{:?}", photo.item_id)));
         }
 
         let mut findings =
@@ -198,7 +265,7 @@ pub fn score_inspection(input: &ScoringInput<'_>) -> InspectionScore {
         let first = |level: Trust| findings.iter().find(|f| f.trust == level).map(|f| f.reason.clone());
         let quality_note = match &quality {
             Some(q) if !q.usable() => reasons.first().cloned(),
-            Some(q) if q.borderline() => reasons.iter().find(|r| r.starts_with("close to")).cloned(),
+            Some(q) if q.borderline() => reasons.iter().find(|r| photo_quality::is_near(r)).cloned(),
             None => reasons.first().cloned(),
             Some(_) => None,
         };
@@ -211,13 +278,14 @@ pub fn score_inspection(input: &ScoringInput<'_>) -> InspectionScore {
         });
         reasons.extend(findings.into_iter().map(|f| f.reason));
         if let Some(review) = review {
-            reasons.push(review.reason_text());
+            reasons.push(review.reason_message());
         }
         assessments.push(PhotoAssessment {
             sha256: photo.sha256.clone(),
             quality: quality.map_or(0.0, |q| q.score),
             trust,
-            reasons,
+            reasons: english_texts(&reasons),
+            reason_messages: reasons,
         });
     }
 
@@ -228,7 +296,9 @@ pub fn score_inspection(input: &ScoringInput<'_>) -> InspectionScore {
         // A person's decision stands over the automatic finding.
         for assessment in assessments.iter_mut().filter(|a| !input.reviews.contains_key(&a.sha256)) {
             assessment.trust = worst(assessment.trust, finding.trust);
-            assessment.reasons.push("same GPS position as every other photo of the visit".to_owned());
+            let same = Message::new("reason-same-gps-as-the-visit");
+            assessment.reasons.push(same.english());
+            assessment.reason_messages.push(same);
         }
         verdict = worst(verdict, finding.trust);
         visit_reasons.push(finding.reason);
@@ -252,10 +322,12 @@ pub fn score_inspection(input: &ScoringInput<'_>) -> InspectionScore {
             Standing::Counts => None,
             Standing::NotCounted if !note.usable => note.quality.clone(),
             // Trust is rejected only through a finding; the last reason is a fallback.
-            Standing::NotCounted => note.rejected.clone().or_else(|| assessment.reasons.last().cloned()),
-            Standing::Provisional => note.quality.clone().or_else(|| note.review.clone()).or_else(|| {
-                assessment.trust.eq(&Trust::Review).then(|| "same GPS position as every other photo".to_owned())
-            }),
+            Standing::NotCounted => note.rejected.clone().or_else(|| assessment.reason_messages.last().cloned()),
+            Standing::Provisional => note
+                .quality
+                .clone()
+                .or_else(|| note.review.clone())
+                .or_else(|| assessment.trust.eq(&Trust::Review).then(|| Message::new("reason-same-gps"))),
         };
         uses.entry(photo.item_id.clone()).or_default().push(PhotoUse {
             sha256: photo.sha256.clone(),
@@ -267,37 +339,31 @@ pub fn score_inspection(input: &ScoringInput<'_>) -> InspectionScore {
     let audit = audit(input.template, inspection, &uses);
     if !audit.provisional_items.is_empty() {
         verdict = worst(verdict, Trust::Review);
-        visit_reasons.push(format!(
-            "{} item(s) earned their points only on photos to review ({}): a person should confirm them",
-            audit.provisional_items.len(),
-            audit.provisional_items.join(", ")
-        ));
+        visit_reasons.push(
+            Message::new("reason-provisional-items")
+                .arg("count", audit.provisional_items.len())
+                .arg("items", audit.provisional_items.join(", ")),
+        );
     }
     let rejected = assessments.iter().filter(|a| a.trust == Trust::Rejected).count();
     if rejected > 0 {
         verdict = worst(verdict, Trust::Review);
-        visit_reasons.push(format!(
-            "{rejected} photo(s) rejected as evidence of this visit and not counted: a person should look at why"
-        ));
+        visit_reasons.push(Message::new("reason-photos-rejected").arg("count", rejected));
     }
     let mut score = audit.score;
-    let mut headline = format!(
-        "audit score {:.1} of 100: {} of {} checklist points",
-        audit.score,
-        trim(audit.earned),
-        trim(audit.possible)
-    );
+    let mut headline = Message::new("reason-audit-score")
+        .arg("score", format!("{:.1}", audit.score))
+        .arg("earned", trim(audit.earned))
+        .arg("possible", trim(audit.possible));
     if verdict == Trust::Rejected && score > REJECTED_VISIT_CAP {
         score = REJECTED_VISIT_CAP;
-        headline = format!(
-            "score capped at {REJECTED_VISIT_CAP:.0} of 100 (the checklist earned {:.1}: {} of {} points) because the \
-             visit itself is rejected: nothing shows it took place at the store",
-            audit.score,
-            trim(audit.earned),
-            trim(audit.possible)
-        );
+        headline = Message::new("reason-score-capped")
+            .arg("cap", format!("{REJECTED_VISIT_CAP:.0}"))
+            .arg("score", format!("{:.1}", audit.score))
+            .arg("earned", trim(audit.earned))
+            .arg("possible", trim(audit.possible));
     }
-    visit_reasons.insert(0, format!("verdict: {}", verdict.as_str()));
+    visit_reasons.insert(0, Message::new("reason-verdict").arg("verdict", verdict.as_str()));
     visit_reasons.insert(1, headline);
     visit_reasons.push(evidence_summary(&assessments));
 
@@ -311,7 +377,8 @@ pub fn score_inspection(input: &ScoringInput<'_>) -> InspectionScore {
         verdict,
         items: audit.items,
         photos: assessments,
-        reasons: visit_reasons,
+        reasons: english_texts(&visit_reasons),
+        reason_messages: visit_reasons,
         scored_at: input.scored_at,
     }
 }
@@ -321,11 +388,11 @@ struct PhotoNotes {
     usable: bool,
     borderline: bool,
     /// The quality failure, or the borderline figure.
-    quality: Option<String>,
+    quality: Option<Message>,
     /// The first evidence finding that rejects the photo.
-    rejected: Option<String>,
+    rejected: Option<Message>,
     /// The first evidence finding that needs review.
-    review: Option<String>,
+    review: Option<Message>,
 }
 
 /// When the relay's figures fail a photo that the phone's own figures (recorded in the photo
@@ -335,22 +402,21 @@ fn phone_disagreement(
     quality: &mut PhotoQuality,
     relay: &QualityMetrics,
     phone: Option<&QualityMetrics>,
-) -> Option<String> {
+) -> Option<Message> {
     let phone = phone?;
     if quality.usable() || !score_photo(phone).usable() {
         return None;
     }
-    let failed: Vec<String> = quality.failures.iter().map(ToString::to_string).collect();
+    let failed = crate::photo::quality::problem_list(&quality.failures, "quality-list");
     quality.borderline.append(&mut quality.failures);
-    Some(format!(
-        "close to {}: the phone measured these same bytes as fine (sharpness {:.1}, brightness {:.0}) and the relay \
-         did not (sharpness {:.1}, brightness {:.0}); counts provisionally, a person should look",
-        failed.join(", "),
-        phone.sharpness,
-        phone.mean_luminance,
-        relay.sharpness,
-        relay.mean_luminance
-    ))
+    Some(
+        Message::new("quality-phone-disagrees")
+            .part("problems", failed)
+            .arg("phone-sharpness", format!("{:.1}", phone.sharpness))
+            .arg("phone-brightness", format!("{:.0}", phone.mean_luminance))
+            .arg("relay-sharpness", format!("{:.1}", relay.sharpness))
+            .arg("relay-brightness", format!("{:.0}", relay.mean_luminance)),
+    )
 }
 
 /// Photos in checklist order (by item position), then by capture time, then by SHA-256.
@@ -363,13 +429,15 @@ fn ordered_photos<'a>(inspection: &'a Inspection, template: &Template) -> Vec<&'
     photos
 }
 
-fn evidence_summary(assessments: &[PhotoAssessment]) -> String {
+fn evidence_summary(assessments: &[PhotoAssessment]) -> Message {
     if assessments.is_empty() {
-        return "evidence: no photos".to_owned();
+        return Message::new("reason-evidence-none");
     }
     let count = |trust: Trust| assessments.iter().filter(|a| a.trust == trust).count();
-    let (pass, review, rejected) = (count(Trust::Pass), count(Trust::Review), count(Trust::Rejected));
-    format!("evidence: {pass} photo(s) trusted, {review} to review, {rejected} rejected")
+    Message::new("reason-evidence")
+        .arg("pass", count(Trust::Pass))
+        .arg("review", count(Trust::Review))
+        .arg("rejected", count(Trust::Rejected))
 }
 
 /// `7.5` stays `7.5`, `10.0` shows as `10`.

@@ -9,6 +9,7 @@
 //! provisionally and a person looks), never a silent flip. A photo with a hard failure is not
 //! usable as evidence and scores at most [`FAILED_PHOTO_CAP`].
 
+use crate::i18n::Message;
 use crate::photo::quality::{
     BLURRY_BELOW, CLIPPED_SHARE_BAND, LOW_CONTRAST_BELOW, MEAN_LUMA_BAND, OVEREXPOSED_CLIPPED_ABOVE,
     OVEREXPOSED_MEAN_ABOVE, SHARPNESS_BAND, TOO_DARK_CLIPPED_ABOVE, TOO_DARK_MEAN_BELOW, TOO_SMALL_LONG_SIDE_BELOW,
@@ -60,8 +61,8 @@ pub struct PhotoQuality {
     /// Hard checks whose figure lies within the threshold's hysteresis band: the photo counts
     /// provisionally and needs a person's look.
     pub borderline: Vec<QualityProblem>,
-    /// Why, in words a supervisor understands: each failure, then soft problems.
-    pub reasons: Vec<String>,
+    /// Why, as messages (`quality-…`): each failure, then soft problems.
+    pub reasons: Vec<Message>,
 }
 
 impl PhotoQuality {
@@ -106,88 +107,90 @@ pub fn score_photo(metrics: &QualityMetrics) -> PhotoQuality {
     let failures: Vec<QualityProblem> = preview.problems.iter().filter(hard).copied().collect();
     let borderline: Vec<QualityProblem> = preview.borderline.iter().filter(hard).copied().collect();
     let score = if failures.is_empty() { raw } else { raw.min(FAILED_PHOTO_CAP) };
-    let mut reasons: Vec<String> = preview.problems.iter().map(|problem| reason(*problem, &m)).collect();
+    let mut reasons: Vec<Message> = preview.problems.iter().map(|problem| reason(*problem, &m)).collect();
     if failures.is_empty() {
         reasons.extend(borderline.iter().map(|problem| borderline_reason(*problem, &m)));
     }
     PhotoQuality { score: round1(score), sharpness, exposure, contrast, resolution, failures, borderline, reasons }
 }
 
-/// A sentence for one problem, naming the measured value and the threshold.
-fn reason(problem: QualityProblem, m: &QualityMetrics) -> String {
+/// A whole figure as shown (`{:.0}`).
+fn whole(value: f64) -> String {
+    format!("{value:.0}")
+}
+
+/// The reason for one problem, naming the measured value and the threshold.
+fn reason(problem: QualityProblem, m: &QualityMetrics) -> Message {
     match problem {
-        QualityProblem::Blurry => format!(
-            "blurry: sharpness {:.0} is below the {BLURRY_BELOW:.0} needed (out of focus or shaken); retake",
-            m.sharpness
-        ),
-        QualityProblem::TooDark if m.dark_clipped_share > TOO_DARK_CLIPPED_ABOVE => format!(
-            "too dark: {:.0}% of the picture is black (at most {:.0}% allowed); use more light",
-            m.dark_clipped_share * 100.0,
-            TOO_DARK_CLIPPED_ABOVE * 100.0
-        ),
-        QualityProblem::TooDark => format!(
-            "too dark: mean brightness {:.0} of 255 is below {TOO_DARK_MEAN_BELOW:.0}; use more light",
-            m.mean_luminance
-        ),
-        QualityProblem::Overexposed if m.bright_clipped_share > OVEREXPOSED_CLIPPED_ABOVE => format!(
-            "overexposed: {:.0}% of the picture is blown out to white (at most {:.0}% allowed); avoid glare",
-            m.bright_clipped_share * 100.0,
-            OVEREXPOSED_CLIPPED_ABOVE * 100.0
-        ),
-        QualityProblem::Overexposed => format!(
-            "overexposed: mean brightness {:.0} of 255 is above {OVEREXPOSED_MEAN_ABOVE:.0}; avoid glare",
-            m.mean_luminance
-        ),
-        QualityProblem::LowContrast => format!(
-            "low contrast: brightness spread {:.0} is below {LOW_CONTRAST_BELOW:.0} (haze, glare or a dirty lens); \
-             lowers the score",
-            m.contrast
-        ),
-        QualityProblem::TooSmall => format!(
-            "too small: {}x{} pixels; the long side needs at least {TOO_SMALL_LONG_SIDE_BELOW}",
-            m.width, m.height
-        ),
+        QualityProblem::Blurry => {
+            Message::new("quality-blurry").arg("sharpness", whole(m.sharpness)).arg("needed", whole(BLURRY_BELOW))
+        }
+        QualityProblem::TooDark if m.dark_clipped_share > TOO_DARK_CLIPPED_ABOVE => {
+            Message::new("quality-too-dark-clipped")
+                .arg("share", whole(m.dark_clipped_share * 100.0))
+                .arg("allowed", whole(TOO_DARK_CLIPPED_ABOVE * 100.0))
+        }
+        QualityProblem::TooDark => Message::new("quality-too-dark-mean")
+            .arg("brightness", whole(m.mean_luminance))
+            .arg("needed", whole(TOO_DARK_MEAN_BELOW)),
+        QualityProblem::Overexposed if m.bright_clipped_share > OVEREXPOSED_CLIPPED_ABOVE => {
+            Message::new("quality-overexposed-clipped")
+                .arg("share", whole(m.bright_clipped_share * 100.0))
+                .arg("allowed", whole(OVEREXPOSED_CLIPPED_ABOVE * 100.0))
+        }
+        QualityProblem::Overexposed => Message::new("quality-overexposed-mean")
+            .arg("brightness", whole(m.mean_luminance))
+            .arg("allowed", whole(OVEREXPOSED_MEAN_ABOVE)),
+        QualityProblem::LowContrast => Message::new("quality-low-contrast")
+            .arg("spread", whole(m.contrast))
+            .arg("needed", whole(LOW_CONTRAST_BELOW)),
+        QualityProblem::TooSmall => Message::new("quality-too-small")
+            .arg("width", m.width)
+            .arg("height", m.height)
+            .arg("needed", TOO_SMALL_LONG_SIDE_BELOW),
     }
 }
 
-/// A sentence for a figure within a threshold's band.
-fn borderline_reason(problem: QualityProblem, m: &QualityMetrics) -> String {
-    let (figure, band) = match problem {
-        QualityProblem::Blurry => (
-            format!("sharpness {:.0} is close to the {BLURRY_BELOW:.0} needed", m.sharpness),
-            format!("{:.0}-{:.0}", BLURRY_BELOW * (1.0 - SHARPNESS_BAND), BLURRY_BELOW * (1.0 + SHARPNESS_BAND)),
-        ),
-        QualityProblem::TooDark if (m.dark_clipped_share - TOO_DARK_CLIPPED_ABOVE).abs() < CLIPPED_SHARE_BAND => (
-            format!(
-                "{:.0}% of the picture is black, close to the {:.0}% allowed",
-                m.dark_clipped_share * 100.0,
-                TOO_DARK_CLIPPED_ABOVE * 100.0
-            ),
-            format!("±{:.0} points", CLIPPED_SHARE_BAND * 100.0),
-        ),
-        QualityProblem::TooDark => (
-            format!("mean brightness {:.0} is close to the {TOO_DARK_MEAN_BELOW:.0} needed", m.mean_luminance),
-            format!("±{MEAN_LUMA_BAND:.0}"),
-        ),
+/// The reason for a figure within a threshold's band.
+fn borderline_reason(problem: QualityProblem, m: &QualityMetrics) -> Message {
+    match problem {
+        QualityProblem::Blurry => Message::new("quality-near-blurry")
+            .arg("sharpness", whole(m.sharpness))
+            .arg("needed", whole(BLURRY_BELOW))
+            .arg("low", whole(BLURRY_BELOW * (1.0 - SHARPNESS_BAND)))
+            .arg("high", whole(BLURRY_BELOW * (1.0 + SHARPNESS_BAND))),
+        QualityProblem::TooDark if (m.dark_clipped_share - TOO_DARK_CLIPPED_ABOVE).abs() < CLIPPED_SHARE_BAND => {
+            Message::new("quality-near-too-dark-clipped")
+                .arg("share", whole(m.dark_clipped_share * 100.0))
+                .arg("allowed", whole(TOO_DARK_CLIPPED_ABOVE * 100.0))
+                .arg("points", whole(CLIPPED_SHARE_BAND * 100.0))
+        }
+        QualityProblem::TooDark => Message::new("quality-near-too-dark-mean")
+            .arg("brightness", whole(m.mean_luminance))
+            .arg("needed", whole(TOO_DARK_MEAN_BELOW))
+            .arg("band", whole(MEAN_LUMA_BAND)),
         QualityProblem::Overexposed
             if (m.bright_clipped_share - OVEREXPOSED_CLIPPED_ABOVE).abs() < CLIPPED_SHARE_BAND =>
         {
-            (
-                format!(
-                    "{:.0}% of the picture is blown out, close to the {:.0}% allowed",
-                    m.bright_clipped_share * 100.0,
-                    OVEREXPOSED_CLIPPED_ABOVE * 100.0
-                ),
-                format!("±{:.0} points", CLIPPED_SHARE_BAND * 100.0),
-            )
+            Message::new("quality-near-overexposed-clipped")
+                .arg("share", whole(m.bright_clipped_share * 100.0))
+                .arg("allowed", whole(OVEREXPOSED_CLIPPED_ABOVE * 100.0))
+                .arg("points", whole(CLIPPED_SHARE_BAND * 100.0))
         }
-        QualityProblem::Overexposed => (
-            format!("mean brightness {:.0} is close to the {OVEREXPOSED_MEAN_ABOVE:.0} allowed", m.mean_luminance),
-            format!("±{MEAN_LUMA_BAND:.0}"),
-        ),
-        QualityProblem::LowContrast | QualityProblem::TooSmall => (format!("{problem}"), String::new()),
-    };
-    format!("close to {problem}: {figure} (band {band}); counts provisionally, a person should look")
+        QualityProblem::Overexposed => Message::new("quality-near-overexposed-mean")
+            .arg("brightness", whole(m.mean_luminance))
+            .arg("allowed", whole(OVEREXPOSED_MEAN_ABOVE))
+            .arg("band", whole(MEAN_LUMA_BAND)),
+        QualityProblem::LowContrast | QualityProblem::TooSmall => {
+            Message::new("quality-near").part("problem", problem.message())
+        }
+    }
+}
+
+/// Whether a quality reason says a figure is close to its threshold (the photo counts
+/// provisionally).
+pub fn is_near(reason: &Message) -> bool {
+    reason.code.starts_with("quality-near") || reason.code == "quality-phone-disagrees"
 }
 
 /// Non-finite measurements (never produced by [`crate::photo::measure`], but these are inputs)
@@ -254,7 +257,7 @@ mod tests {
             assert_eq!(q.failures, vec![problem], "{m:?}");
             assert!(!q.usable());
             assert!(q.score <= FAILED_PHOTO_CAP, "{m:?}: {}", q.score);
-            assert!(q.reasons[0].starts_with(word), "{:?}", q.reasons);
+            assert!(q.reasons[0].english().starts_with(word), "{:?}", q.reasons);
         }
     }
 
@@ -262,7 +265,7 @@ mod tests {
     fn a_figure_in_the_band_is_borderline_not_failed_and_says_so() {
         let q = score_photo(&metrics(104.6, 120.0, 0.0, 0.0, 180.0, 1600));
         assert!(q.usable() && q.borderline(), "{q:?}");
-        assert!(q.reasons[0].starts_with("close to blurry: sharpness 105"), "{:?}", q.reasons);
+        assert!(q.reasons[0].english().starts_with("close to blurry: sharpness 105"), "{:?}", q.reasons);
         let failed = score_photo(&metrics(85.0, 120.0, 0.0, 0.0, 180.0, 1600));
         assert!(!failed.usable() && !failed.borderline());
     }
@@ -273,7 +276,7 @@ mod tests {
         let flat = score_photo(&metrics(800.0, 120.0, 0.0, 0.0, 30.0, 1600));
         assert!(flat.usable());
         assert!(flat.score < crisp.score);
-        assert!(flat.reasons[0].starts_with("low contrast"));
+        assert!(flat.reasons[0].english().starts_with("low contrast"));
     }
 
     #[test]

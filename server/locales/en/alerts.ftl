@@ -1,1 +1,2 @@
-# Alert titles and details in English (the dashboard, the inbox on the phone, the alert webhook).
+# Alert texts the relay alone shows, in English. The titles and details of inbox alerts
+# (alert-…) are in core/locales/en/core.ftl: the phone renders them too, through core's catalog.

@@ -638,6 +638,7 @@ fn inboxes(rng: &mut StdRng, tenant: &Tenant, now: i64, loaded: &mut Loaded) -> 
             kind: if low_stock { "low-stock" } else { "sales-falling" }.to_owned(),
             title: if low_stock { format!("Low stock: {sku}") } else { "Sales falling".to_owned() },
             detail: format!("{sku}: below the safety level"),
+            texts: None,
             store_id: (!low_stock).then(|| store_id.clone()),
             sku: Some(sku.clone()),
             state: if open { "open" } else { "closed" }.to_owned(),

@@ -8,6 +8,7 @@
 //! language once those areas pass codes and arguments.
 
 use fieldsync_core::Role;
+use fieldsync_core::doc::AlertTexts;
 use fieldsync_core::i18n::{Language, Message};
 
 use crate::messages::catalog;
@@ -60,26 +61,10 @@ pub fn trust(language: Language, verdict: &str) -> String {
     if catalog().has(language, &id) { catalog().label(language, &id) } else { verdict.to_owned() }
 }
 
-/// Seam: an alert's title as the alert stored it. Today English text made by the detector;
-/// switched to `message(language, …)` when alerts carry a code and arguments.
-pub fn alert_title(_language: Language, stored: &str) -> String {
-    stored.to_owned()
-}
-
-/// Seam: an alert's detail as the alert stored it (see [`alert_title`]).
-pub fn alert_detail(_language: Language, stored: &str) -> String {
-    stored.to_owned()
-}
-
-/// Seam: a review finding or validation issue of an order, as the review stored it (English
-/// text from core today; a code and arguments once core's findings are converted).
-pub fn finding(_language: Language, stored: &str) -> String {
-    stored.to_owned()
-}
-
-/// Seam: a score reason or photo-quality verdict of an inspection, as stored (see [`finding`]).
-pub fn score_reason(_language: Language, stored: &str) -> String {
-    stored.to_owned()
+/// An alert's title and detail in `language`, from its stored code and arguments when it has
+/// them (alerts written before they did read as their stored English).
+pub fn alert(language: Language, title: &str, detail: &str, texts: Option<&AlertTexts>) -> (String, String) {
+    crate::services::alerts::text(title, detail, texts, language)
 }
 
 #[cfg(test)]

@@ -76,6 +76,7 @@ pub fn review_json(review: &OrderReview, currency: &str) -> Value {
             "code": f.code,
             "line_id": f.line_id,
             "text": f.text,
+            "args": f.args,
         })).collect::<Vec<_>>(),
     })
 }

@@ -7,6 +7,7 @@
 //! deep in a million orders costs what the first one costs. Figures are aggregates computed by
 //! the database. Nothing here decodes a document.
 
+use fieldsync_core::doc::AlertTexts;
 use serde::{Deserialize, Serialize};
 
 use super::read_model::{Cell, CellKind, ReadModelStore, Select};
@@ -1654,6 +1655,9 @@ pub struct AlertListRow {
     pub title: String,
     /// What it says in full.
     pub detail: String,
+    /// Title and detail as codes with arguments (`None` for alerts raised before alerts had
+    /// codes): `services::alerts::text` renders them in the reader's language.
+    pub texts: Option<AlertTexts>,
     /// The store it is about.
     pub store_id: Option<String>,
     /// That store's name.
@@ -1672,6 +1676,11 @@ pub struct AlertListRow {
     pub closed_at: Option<i64>,
 }
 
+/// An alert's stored texts (JSON); `None` when absent or unreadable, which reads as English.
+fn alert_texts(cell: &Cell) -> Option<AlertTexts> {
+    serde_json::from_str(&string(cell)?).ok()
+}
+
 /// A keyset page of alerts, newest first.
 pub async fn list_alerts(
     store: &Store,
@@ -1683,7 +1692,8 @@ pub async fn list_alerts(
     let mut sql = Sql::default();
     sql.with(
         "SELECT al.inbox_id, al.alert_id, al.owner, u.username, al.kind, al.title, al.detail, al.store_id, s.name, al.sku, \
-         (SELECT MIN(p.name) FROM product_rows p WHERE p.tenant_id = al.tenant_id AND p.sku = al.sku), al.state, al.raised_at, al.closed_at, s.code \
+         (SELECT MIN(p.name) FROM product_rows p WHERE p.tenant_id = al.tenant_id AND p.sku = al.sku), al.state, al.raised_at, al.closed_at, s.code, \
+         al.texts \
          FROM alert_rows al \
          LEFT JOIN users u ON u.tenant_id = al.tenant_id AND u.id = al.owner \
          LEFT JOIN store_rows s ON s.tenant_id = al.tenant_id AND s.store_id = al.store_id \
@@ -1704,7 +1714,7 @@ pub async fn list_alerts(
         [Cell::int(i64::from(limit) + 1)],
     );
     use CellKind::*;
-    let kinds = vec![Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Int, Int, Text];
+    let kinds = vec![Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Text, Int, Int, Text, Text];
     let mut rows: Vec<AlertListRow> = store
         .select(sql.select(kinds))
         .await?
@@ -1718,6 +1728,7 @@ pub async fn list_alerts(
                 kind: string(&row[4]).unwrap_or_default(),
                 title: string(&row[5]).unwrap_or_default(),
                 detail: string(&row[6]).unwrap_or_default(),
+                texts: alert_texts(&row[15]),
                 store_id: string(&row[7]),
                 store_name: string(&row[8]),
                 sku: string(&row[9]),
@@ -1796,11 +1807,11 @@ impl AlertCauseFilter {
         sql.with(
             "(SELECT g.alert_id, g.kind, g.title, g.detail, g.store_id, s.name AS store_name, s.code AS store_code, g.sku, \
              (SELECT MIN(p.name) FROM product_rows p WHERE p.tenant_id = ? AND p.sku = g.sku) AS product_name, \
-             g.state, g.raised_at, g.closed_at, g.recipients, \
+             g.state, g.raised_at, g.closed_at, g.recipients, g.texts, \
              t.acknowledged_by, t.acknowledged_at, t.acknowledged_note, t.snoozed_until, t.snoozed_by, t.assignee \
              FROM (SELECT al.alert_id, MIN(al.kind) AS kind, MIN(al.title) AS title, MIN(al.detail) AS detail, \
              MIN(al.store_id) AS store_id, MIN(al.sku) AS sku, MAX(al.state) AS state, MAX(al.raised_at) AS raised_at, \
-             MAX(al.closed_at) AS closed_at, COUNT(*) AS recipients \
+             MAX(al.closed_at) AS closed_at, COUNT(*) AS recipients, MIN(al.texts) AS texts \
              FROM alert_rows al WHERE al.tenant_id = ?",
             [Cell::int(tenant_id), Cell::int(tenant_id)],
         );
@@ -1877,6 +1888,11 @@ pub struct AlertCauseRow {
     pub title: String,
     /// What it says in full.
     pub detail: String,
+    /// Title and detail as codes with arguments (`None` for alerts raised before alerts had
+    /// codes): `services::alerts::text` renders them in the reader's language. Not in the JSON,
+    /// which keeps the English texts.
+    #[serde(skip)]
+    pub texts: Option<AlertTexts>,
     /// The store it is about.
     pub store_id: Option<String>,
     /// That store's name.
@@ -1923,7 +1939,7 @@ pub async fn list_alert_causes(
     sql.push(
         "SELECT c.alert_id, c.kind, c.title, c.detail, c.store_id, c.store_name, c.sku, c.product_name, c.state, \
          c.raised_at, c.closed_at, c.recipients, c.acknowledged_by, c.acknowledged_at, c.acknowledged_note, \
-         c.snoozed_until, c.snoozed_by, c.assignee, c.store_code FROM ",
+         c.snoozed_until, c.snoozed_by, c.assignee, c.store_code, c.texts FROM ",
     );
     filter.grouped(&mut sql, tenant_id);
     if let Some(after) = after {
@@ -1934,6 +1950,7 @@ pub async fn list_alert_causes(
     use CellKind::*;
     let kinds = vec![
         Text, Text, Text, Text, Text, Text, Text, Text, Text, Int, Int, Int, Text, Int, Text, Int, Text, Text, Text,
+        Text,
     ];
     let mut rows: Vec<AlertCauseRow> = store
         .select(sql.select(kinds))
@@ -1945,6 +1962,7 @@ pub async fn list_alert_causes(
                 kind: string(&row[1]).unwrap_or_default(),
                 title: string(&row[2]).unwrap_or_default(),
                 detail: string(&row[3]).unwrap_or_default(),
+                texts: alert_texts(&row[19]),
                 store_id: string(&row[4]),
                 store_name: string(&row[5]),
                 sku: string(&row[6]),

@@ -186,7 +186,7 @@ pub const INSPECTION_ROWS: Table = Table {
 pub const ALERT_ROWS: Table = Table {
     name: "alert_rows",
     key: &["inbox_id", "alert_id"],
-    columns: &["owner", "kind", "title", "store_id", "sku", "state", "raised_at", "closed_at", "detail"],
+    columns: &["owner", "kind", "title", "store_id", "sku", "state", "raised_at", "closed_at", "detail", "texts"],
 };
 
 /// One row per photo an inspection's score judged.

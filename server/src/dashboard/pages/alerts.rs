@@ -164,6 +164,7 @@ fn alert_row(viewer: &Viewer, row: &CauseView, locale: &Locale, now: i64, assign
         _ => String::new(),
     };
     let lang = viewer.language;
+    let (title, detail) = texts::alert(lang, &c.title, &c.detail, c.texts.as_ref());
     let (store_col, product_label, alert_label) =
         (t!(lang, "alerts-col-store"), t!(lang, "alerts-col-product"), t!(lang, "alerts-col-alert"));
     let (age_label, owner_label, status_label, act_label) = (
@@ -176,7 +177,7 @@ fn alert_row(viewer: &Viewer, row: &CauseView, locale: &Locale, now: i64, assign
         tr.alert data-key=(c.key) {
             td data-label=(store_col) { (store_label(c.store_name.as_deref(), c.store_code.as_deref(), c.store_id.as_deref().unwrap_or(""))) }
             td data-label=(product_label) { (product) }
-            td data-label=(alert_label) { b { (texts::alert_title(lang, &c.title)) } br; span.note { (texts::alert_detail(lang, &c.detail)) } }
+            td data-label=(alert_label) { b { (title) } br; span.note { (detail) } }
             td data-label=(age_label) title=(locale.datetime(c.raised_at)) {
                 @if let Some(closed) = c.closed_at.filter(|_| c.state == "closed") { (t!(lang, "alerts-closed-age", age = age_in(lang, closed, now))) }
                 @else { (age_in(lang, c.raised_at, now)) }

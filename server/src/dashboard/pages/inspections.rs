@@ -267,8 +267,8 @@ fn score(view: &InspectionView<'_>, s: &InspectionScore) -> Markup {
         }
         @let (verdict_class, verdict) = trust_tag(lang, s.verdict);
         p #verdict { (t!(lang, "inspection-verdict")) " " span class={ "tag " (verdict_class) } { (verdict) } }
-        @for reason in &s.reasons {
-            p.note { (texts::score_reason(lang, reason)) }
+        @for reason in s.reasons_in(lang) {
+            p.note { (reason) }
         }
         table #score-items {
             thead { tr {
@@ -281,7 +281,7 @@ fn score(view: &InspectionView<'_>, s: &InspectionScore) -> Markup {
                         td { (view.item_text(&item.item_id)) }
                         td.n { (format!("{:.2}", item.earned)) }
                         td.n { (format!("{:.2}", item.weight)) }
-                        td { (item.reasons.iter().map(|r| texts::score_reason(lang, r)).collect::<Vec<_>>().join("; ")) }
+                        td { (item.reasons_in(lang).join("; ")) }
                     }
                 }
             }
@@ -300,7 +300,7 @@ fn score(view: &InspectionView<'_>, s: &InspectionScore) -> Markup {
                         td.n { (format!("{:.2}", photo.quality)) }
                         td { span class={ "tag " (class) } { (trust) } }
                         td {
-                            (photo.reasons.iter().map(|r| texts::score_reason(lang, r)).collect::<Vec<_>>().join("; "))
+                            (photo.reasons_in(lang).join("; "))
                             @if let Some(r) = decided {
                                 div.reviewed {
                                     (t!(lang, "inspection-reviewed")) " "
@@ -396,14 +396,22 @@ mod tests {
             scoring_version: 1,
             score: 50.0,
             verdict: fieldsync_core::doc::Trust::Review,
-            items: vec![ItemScore { item_id: "shelf".into(), weight: 1.0, earned: 0.5, reasons: vec![HOSTILE.into()] }],
+            items: vec![ItemScore {
+                item_id: "shelf".into(),
+                weight: 1.0,
+                earned: 0.5,
+                reasons: vec![HOSTILE.into()],
+                reason_messages: Vec::new(),
+            }],
             photos: vec![PhotoAssessment {
                 sha256: sha,
                 quality: 70.0,
                 trust: Trust::Review,
                 reasons: vec![HOSTILE.into()],
+                reason_messages: Vec::new(),
             }],
             reasons: vec![HOSTILE.into()],
+            reason_messages: Vec::new(),
             scored_at: 70_000,
         };
         let names = Names {

@@ -201,7 +201,7 @@ fn findings(lang: Language, findings: &[Finding]) -> Markup {
                     };
                     tr {
                         td { span class={ "tag " (class) } { (text) } }
-                        td { (texts::finding(lang, &f.text)) }
+                        td { (f.text_in(lang)) }
                         td { (f.code) }
                     }
                 }
@@ -234,7 +234,7 @@ fn steps(steps: &[ApprovalStep], names: &Names, locale: &Locale) -> Markup {
                             (names.user(&step.approver)) " (" (approver_role(lang, &step.role)) ")"
                             @if let Some(away) = &step.on_behalf_of { br; span.note { (t!(lang, "order-on-behalf-of", user = names.user(away))) } }
                             @if let Some(escalation) = step.sla.as_ref().and_then(|sla| sla.escalation.as_ref()) {
-                                br; span.note.escalation { (t!(lang, "order-escalated", at = locale.datetime(escalation.at))) " " (texts::finding(lang, &escalation.reason)) }
+                                br; span.note.escalation { (t!(lang, "order-escalated", at = locale.datetime(escalation.at))) " " (escalation.reason) }
                             }
                             @if let Some(due) = step.sla.as_ref().and_then(|sla| sla.due_at).filter(|_| step.state == StepState::Pending) {
                                 br; span.note { (t!(lang, "order-due", at = locale.datetime(due))) }
@@ -300,6 +300,7 @@ mod tests {
                 line_id: Some("l1".into()),
                 severity: Severity::Warning,
                 text: HOSTILE.into(),
+                args: None,
             }],
             steps: vec![ApprovalStep {
                 on_behalf_of: None,

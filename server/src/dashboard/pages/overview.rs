@@ -88,9 +88,10 @@ pub async fn overview_at(state: &AppState, viewer: &Viewer, now: i64) -> Result<
                     @for alert in &figures.latest_alerts {
                         tr data-key=(alert.key) {
                             td { (locale.datetime(alert.raised_at)) }
-                            td { (texts::alert_title(lang, &alert.title)) }
+                            @let (title, detail) = texts::alert(lang, &alert.title, &alert.detail, alert.texts.as_ref());
+                            td { (title) }
                             td { (store_label(alert.store_name.as_deref(), alert.store_code.as_deref(), alert.store_id.as_deref().unwrap_or(""))) }
-                            td { (texts::alert_detail(lang, &alert.detail)) }
+                            td { (detail) }
                         }
                     }
                 }

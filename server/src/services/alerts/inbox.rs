@@ -93,6 +93,7 @@ fn opened(cause: &Cause, now: i64) -> Alert {
         kind: cause.kind.as_str().to_owned(),
         title: cause.title.clone(),
         detail: cause.detail.clone(),
+        texts: Some(cause.texts.clone()),
         store_id: cause.store_id.clone(),
         sku: cause.sku.clone(),
         state: AlertState::Open,
@@ -104,6 +105,7 @@ fn opened(cause: &Cause, now: i64) -> Alert {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fieldsync_core::i18n::Message;
 
     /// (step, causes now, time, expected changes, expected state, raised_at, closed_at)
     type Step = (&'static str, Vec<Cause>, i64, Vec<Change>, AlertState, i64, Option<i64>);
@@ -111,14 +113,9 @@ mod tests {
     const ALL: &[AlertKind] = &[AlertKind::LowStock, AlertKind::PromotionNotStarted, AlertKind::SalesFalling];
 
     fn cause(key: &str, kind: AlertKind, detail: &str) -> Cause {
-        Cause {
-            key: key.into(),
-            kind,
-            title: format!("title {key}"),
-            detail: detail.into(),
-            store_id: None,
-            sku: Some("SKU-1".into()),
-        }
+        let title = Message::new("alert-sales-falling-title").arg("store", key);
+        let detail = Message::new("alert-sales-falling-detail").arg("store", key).arg("days", 3).arg("figures", detail);
+        Cause { sku: Some("SKU-1".into()), ..Cause::new(key.into(), kind, title, detail) }
     }
 
     fn causes(list: &[Cause]) -> BTreeMap<String, Cause> {

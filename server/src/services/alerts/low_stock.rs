@@ -5,6 +5,8 @@
 
 use fieldsync_core::doc::Inventory;
 
+use fieldsync_core::i18n::Message;
+
 use super::{AlertKind, Cause};
 
 /// One SKU of one warehouse below its safety level.
@@ -34,22 +36,17 @@ impl LowStock {
     /// so that people read a product and not a code.
     pub fn cause(&self, product: Option<&str>) -> Cause {
         let what = product.map_or_else(|| self.sku.clone(), |name| format!("{name} ({})", self.sku));
-        Cause {
-            key: format!("{}:{}/{}:{}", AlertKind::LowStock.as_str(), self.warehouse, self.region, self.sku),
-            kind: AlertKind::LowStock,
-            title: format!("Low stock: {what} at {}", self.warehouse),
-            detail: format!(
-                "{what} at warehouse {} ({}): {} available ({} on hand, {} reserved), below the safety level of {}",
-                self.warehouse,
-                self.region,
-                self.available(),
-                self.on_hand,
-                self.reserved,
-                self.safety
-            ),
-            store_id: None,
-            sku: Some(self.sku.clone()),
-        }
+        let key = format!("{}:{}/{}:{}", AlertKind::LowStock.as_str(), self.warehouse, self.region, self.sku);
+        let title = Message::new("alert-low-stock-title").arg("product", &what).arg("warehouse", &self.warehouse);
+        let detail = Message::new("alert-low-stock-detail")
+            .arg("product", &what)
+            .arg("warehouse", &self.warehouse)
+            .arg("region", &self.region)
+            .arg("available", self.available())
+            .arg("on-hand", self.on_hand)
+            .arg("reserved", self.reserved)
+            .arg("safety", self.safety);
+        Cause { sku: Some(self.sku.clone()), ..Cause::new(key, AlertKind::LowStock, title, detail) }
     }
 }
 
@@ -110,6 +107,34 @@ mod tests {
             if let Some(found) = found.first() {
                 assert_eq!(found.available(), on_hand - reserved, "{case}");
             }
+        }
+    }
+
+    #[test]
+    fn every_alert_reads_in_chinese_from_declared_codes_and_keeps_its_english_title() {
+        use fieldsync_core::doc::ALERT_MESSAGES;
+        use fieldsync_core::i18n::Language;
+
+        let low = LowStock {
+            warehouse: "WH-N".into(),
+            region: "north".into(),
+            sku: "SKU-1".into(),
+            on_hand: 5,
+            reserved: 2,
+            safety: 10,
+        };
+        let cause = low.cause(Some("Sparkling water 1 l"));
+        assert_eq!(cause.title, "Low stock: Sparkling water 1 l (SKU-1) at WH-N");
+        let (title, detail) = super::super::text(&cause.title, &cause.detail, Some(&cause.texts), Language::Chinese);
+        assert_eq!(title, "库存不足：WH-N 的 Sparkling water 1 l (SKU-1)");
+        assert!(detail.contains("可用 3 件（在库 5 件，已预留 2 件），低于安全库存 10 件"), "{detail}");
+        // An alert stored before codes: its English words in every language.
+        assert_eq!(super::super::text("old", "words", None, Language::Chinese), ("old".to_owned(), "words".to_owned()));
+        for message in [&cause.texts.title, &cause.texts.detail] {
+            let declared = ALERT_MESSAGES.iter().find(|(id, _)| *id == message.code);
+            let names: Option<std::collections::BTreeSet<String>> =
+                declared.map(|(_, args)| args.iter().map(|n| (*n).to_owned()).collect());
+            assert_eq!(Some(message.argument_names()), names, "{} is declared with its arguments", message.code);
         }
     }
 

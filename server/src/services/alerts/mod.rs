@@ -37,7 +37,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use automerge::Automerge;
 use fieldsync_core::clock::now_ms;
-use fieldsync_core::doc::{self, AlertState, DocKind, DocumentModel, Inbox, Inspection, Inventory, RetailStore};
+use fieldsync_core::doc::{
+    self, AlertState, AlertTexts, DocKind, DocumentModel, Inbox, Inspection, Inventory, RetailStore,
+};
+use fieldsync_core::i18n::{Language, Message};
 use fieldsync_core::{DocumentId, Role};
 
 use crate::documents;
@@ -95,14 +98,39 @@ pub struct Cause {
     pub key: String,
     /// Its kind.
     pub kind: AlertKind,
-    /// Short title.
+    /// Short title, in English (webhooks, and readers that predate codes).
     pub title: String,
-    /// What holds, with the figures.
+    /// What holds, with the figures, in English.
     pub detail: String,
+    /// The title and detail as codes with arguments (`alert-…`, in core's catalog, since the
+    /// phone renders them too).
+    pub texts: AlertTexts,
     /// The store concerned, if any.
     pub store_id: Option<String>,
     /// The SKU concerned, if any.
     pub sku: Option<String>,
+}
+
+impl Cause {
+    /// A cause whose title and detail are these messages (their English texts are kept beside).
+    pub fn new(key: String, kind: AlertKind, title: Message, detail: Message) -> Self {
+        Self {
+            key,
+            kind,
+            title: title.english(),
+            detail: detail.english(),
+            texts: AlertTexts { title, detail },
+            store_id: None,
+            sku: None,
+        }
+    }
+}
+
+/// An alert's title and detail in `language` (`title`, `detail` and `texts` as an inbox or the
+/// read model stores them): from the codes, or the English texts of an alert raised before
+/// alerts had codes. What the dashboard and the API show.
+pub fn text(title: &str, detail: &str, texts: Option<&AlertTexts>, language: Language) -> (String, String) {
+    fieldsync_core::doc::alert_text_in(title, detail, texts, language)
 }
 
 /// What one evaluation did.

@@ -10,6 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use fieldsync_core::doc::{Promotion, RetailStore};
 
+use fieldsync_core::i18n::Message;
+
 use super::{AlertKind, Cause};
 use crate::locale::Locale;
 
@@ -31,19 +33,18 @@ pub struct PromotionNotStarted {
 impl PromotionNotStarted {
     /// The alert this finding raises; `locale` writes the start time in the tenant's zone.
     pub fn cause(&self, locale: &Locale) -> Cause {
+        let key = format!("{}:{}:{}", AlertKind::PromotionNotStarted.as_str(), self.promotion_id, self.store_id);
+        let title = Message::new("alert-promotion-not-started-title")
+            .arg("promotion", &self.promotion_name)
+            .arg("store", &self.store_name);
+        let detail = Message::new("alert-promotion-not-started-detail")
+            .arg("promotion", &self.promotion_name)
+            .arg("promotion-id", &self.promotion_id)
+            .arg("started", locale.datetime(self.starts_at))
+            .arg("store", &self.store_name);
         Cause {
-            key: format!("{}:{}:{}", AlertKind::PromotionNotStarted.as_str(), self.promotion_id, self.store_id),
-            kind: AlertKind::PromotionNotStarted,
-            title: format!("Promotion not started: {} at {}", self.promotion_name, self.store_name),
-            detail: format!(
-                "promotion {} ({}) started {} but no visit to {} has confirmed it is running",
-                self.promotion_name,
-                self.promotion_id,
-                locale.datetime(self.starts_at),
-                self.store_name
-            ),
             store_id: Some(self.store_id.clone()),
-            sku: None,
+            ..Cause::new(key, AlertKind::PromotionNotStarted, title, detail)
         }
     }
 }

@@ -17,6 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::civil::Date;
 
+use fieldsync_core::i18n::Message;
+
 use super::{AlertKind, Cause};
 use crate::locale::Locale;
 use crate::storage::DailySale;
@@ -44,30 +46,28 @@ impl SalesFall {
     pub fn cause(&self, store_name: &str, product: Option<&str>, locale: &Locale) -> Cause {
         let figures: Vec<String> = match &self.sku {
             None => self.days.iter().zip(&self.values).map(|(d, v)| format!("{d}: {}", locale.money(*v))).collect(),
-            Some(_) => self.days.iter().zip(&self.values).map(|(d, v)| format!("{d}: {v} units")).collect(),
+            Some(_) => self.days.iter().zip(&self.values).map(|(d, v)| format!("{d}: {v}")).collect(),
         };
-        let (key, title, what) = match &self.sku {
+        let (key, title, detail) = match &self.sku {
             None => (
                 format!("{}:{}", AlertKind::SalesFalling.as_str(), self.store_id),
-                format!("Sales falling: {store_name}"),
-                "total sales".to_owned(),
+                Message::new("alert-sales-falling-title").arg("store", store_name),
+                Message::new("alert-sales-falling-detail"),
             ),
             Some(sku) => {
                 let what = product.map_or_else(|| sku.clone(), |name| format!("{name} ({sku})"));
                 (
                     format!("{}:{}:{sku}", AlertKind::SalesFalling.as_str(), self.store_id),
-                    format!("Sales falling: {what} at {store_name}"),
-                    format!("sales of {what}"),
+                    Message::new("alert-product-sales-falling-title").arg("product", &what).arg("store", store_name),
+                    Message::new("alert-product-sales-falling-detail").arg("product", what),
                 )
             }
         };
+        let detail = detail.arg("store", store_name).arg("days", RUN_DAYS - 1).arg("figures", figures.join(", "));
         Cause {
-            key,
-            kind: AlertKind::SalesFalling,
-            title,
-            detail: format!("{what} at {store_name} fell {} days in a row: {}", RUN_DAYS - 1, figures.join(", ")),
             store_id: Some(self.store_id.clone()),
             sku: self.sku.clone(),
+            ..Cause::new(key, AlertKind::SalesFalling, title, detail)
         }
     }
 }

@@ -22,7 +22,10 @@
 
 use std::collections::BTreeMap;
 
-use fieldsync_core::doc::{Alert, AlertState, ApprovalPolicy, EscalationTarget, Inbox, OrderReview, WorkingHours};
+use fieldsync_core::doc::{
+    Alert, AlertState, AlertTexts, ApprovalPolicy, EscalationTarget, Inbox, OrderReview, WorkingHours,
+};
+use fieldsync_core::i18n::Message;
 use fieldsync_core::rules::deadline::{
     DeadlineAction, due, fmt_minutes, record_escalation, record_reminder, start_current_step,
 };
@@ -237,15 +240,16 @@ async fn remind(
     .await?;
     let Some(review) = updated else { return Ok(DeadlineDone::NothingDue) };
     let due_at = review.steps.get(job.step).and_then(|s| s.sla.as_ref()).and_then(|s| s.due_at).unwrap_or(now);
+    let title = Message::new("alert-approval-reminder-title").arg("order", order_label(&review));
+    let detail = Message::new("alert-approval-reminder-detail")
+        .arg("step", fieldsync_core::rules::approval::display_step(job.step as u64))
+        .arg("due", locale.datetime(due_at))
+        .arg("left", fmt_minutes(((due_at - now) / 60_000).max(0)));
     let alert = Alert {
         kind: REMINDER_ALERT.to_owned(),
-        title: format!("Order {} waits for your approval", order_label(&review)),
-        detail: format!(
-            "step {} is due {} ({} left)",
-            fieldsync_core::rules::approval::display_step(job.step as u64),
-            locale.datetime(due_at),
-            fmt_minutes(((due_at - now) / 60_000).max(0))
-        ),
+        title: title.english(),
+        detail: detail.english(),
+        texts: Some(AlertTexts { title, detail }),
         store_id: Some(review.store_id.clone()),
         sku: None,
         state: AlertState::Open,
@@ -329,10 +333,14 @@ async fn escalate(
         .map(|e| e.reason.clone())
         .unwrap_or_default();
     if to != from {
+        let title = Message::new("alert-approval-escalated-title").arg("order", order_label(&review));
+        // The escalation's reason is written in English by the approval rules (`Escalation::reason`).
+        let detail = Message::new("alert-approval-escalated-detail").arg("reason", reason);
         let alert = Alert {
             kind: ESCALATION_ALERT.to_owned(),
-            title: format!("Order {} was escalated to you", order_label(&review)),
-            detail: reason,
+            title: title.english(),
+            detail: detail.english(),
+            texts: Some(AlertTexts { title, detail }),
             store_id: Some(review.store_id.clone()),
             sku: None,
             state: AlertState::Open,

@@ -28,9 +28,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use automerge::Automerge;
 use fieldsync_core::doc::{
-    self, ApprovalStep, ApproverRole, DocKind, EscalationTarget, Finding, Order, OrderReview, OrderStatus, RetailStore,
+    self, ApprovalStep, ApproverRole, DocKind, EscalationTarget, Order, OrderReview, OrderStatus, RetailStore,
     ReviewOutcome, Severity, StepSla, StepState,
 };
+use fieldsync_core::rules::validation::order_finding;
 use fieldsync_core::rules::{self, Assessment, code};
 use fieldsync_core::{DocumentId, Role};
 use sha2::{Digest, Sha256};
@@ -47,7 +48,7 @@ use crate::storage::{DocMeta, Storage, User};
 pub const KIND: &str = "review-order";
 
 /// Finding code: no user can approve a step the policy asks for.
-pub const NO_APPROVER: &str = "no-approver";
+pub const NO_APPROVER: &str = code::NO_APPROVER;
 
 /// Whether a stored document calls for a review: a submitted order.
 pub fn wants(meta: &DocMeta) -> bool {
@@ -252,12 +253,8 @@ async fn reserve_stock(
     for (region, positions) in regions {
         let Some(inventory_id) = region_inventory(storage, tenant_id, &region).await? else {
             for &position in &positions {
-                assessed[position].assessment.findings.push(Finding {
-                    code: code::STOCK_UNKNOWN.to_owned(),
-                    line_id: None,
-                    severity: Severity::Info,
-                    text: format!("stock not checked: no inventory covers region {region}"),
-                });
+                let finding = order_finding(code::STOCK_UNKNOWN, Severity::Info, &[("region", &region)]);
+                assessed[position].assessment.findings.push(finding);
             }
             continue;
         };
@@ -389,12 +386,11 @@ pub fn build_review(
                     sla: routed.deadline.map(|(minutes, escalate_to)| pending_sla(minutes, escalate_to)),
                 });
             }
-            None => assessment.findings.push(Finding {
-                code: NO_APPROVER.to_owned(),
-                line_id: None,
-                severity: Severity::Error,
-                text: format!("no {} can approve orders of region {}", routed.role.as_str(), store.region),
-            }),
+            None => assessment.findings.push(order_finding(
+                NO_APPROVER,
+                Severity::Error,
+                &[("role", routed.role.as_str()), ("region", &store.region)],
+            )),
         }
     }
     let outcome = if assessment.has_errors() {

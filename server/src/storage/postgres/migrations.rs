@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0020_alert_triage_and_photo_reviews.sql"),
     include_str!("migrations/0021_store_codes_and_admin.sql"),
     include_str!("migrations/0022_languages.sql"),
+    include_str!("migrations/0023_alert_texts.sql"),
 ];
 
 /// The schema version this code writes.

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0019_alert_triage_and_photo_reviews.sql"),
     include_str!("migrations/0020_store_codes_and_admin.sql"),
     include_str!("migrations/0021_languages.sql"),
+    include_str!("migrations/0022_alert_texts.sql"),
 ];
 
 /// The schema version this code writes.

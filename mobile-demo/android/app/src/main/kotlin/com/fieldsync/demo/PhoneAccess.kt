@@ -46,11 +46,15 @@ class RelayUrl private constructor(val value: String) {
  *
  * Every member blocks on the disk or the network, [phone] included (the first use opens the
  * database): call them from `Dispatchers.IO` or a worker, never the main thread.
+ *
+ * [languageTag] is the app's locale (`Locale.getDefault().toLanguageTag()`): findings, score
+ * reasons and photo quality come back in it; a language FieldSync does not speak reads English.
  */
 class PhoneAccess(
     private val databasePath: String,
     private val secrets: PhoneSecrets,
     val relayUrl: RelayUrl,
+    private val languageTag: String = "en",
 ) : AutoCloseable {
     private var current: FieldSyncPhone? = null
 
@@ -65,6 +69,11 @@ class PhoneAccess(
             // A rotation that re-encrypted the database but died before it promoted the new key.
             val pending = secrets.pendingDatabaseKey() ?: throw wrong
             FieldSyncPhone.open(databasePath, pending).also { secrets.promotePendingKey() }
+        }
+        try {
+            phone.setLanguage(languageTag)
+        } catch (unspoken: FieldSyncException.InvalidInput) {
+            // English, the phone's default, for a locale FieldSync does not speak.
         }
         val saved = secrets.session()
         if (saved != null && phone.user() != null) phone.resumeSession(saved.relayUrl, saved.token)

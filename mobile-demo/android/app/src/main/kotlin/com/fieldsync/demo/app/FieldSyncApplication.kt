@@ -29,6 +29,7 @@ class FieldSyncApplication : Application() {
             databasePath = File(noBackupFilesDir, "fieldsync.db").path,
             secrets = PhoneSecrets(WrappedSecretStore(File(noBackupFilesDir, "secrets"), KeystoreWrappingKey::getOrCreate)),
             relayUrl = RelayUrl.parse(BuildConfig.RELAY_URL, if (BuildConfig.DEBUG) RelayUrl.DEVELOPMENT_HOSTS else emptySet()),
+            languageTag = java.util.Locale.getDefault().toLanguageTag(),
         )
     }
 
