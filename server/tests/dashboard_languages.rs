@@ -104,7 +104,7 @@ async fn a_chinese_viewer_reads_every_main_page_in_chinese_with_no_english_label
     assert_eq!(chosen.location.as_deref(), Some("/dashboard/orders?status=approved"), "back to the page it was on");
 
     // (page, Chinese texts it must show)
-    let pages: [(&str, &[&str]); 11] = [
+    let pages: [(&str, &[&str]); 18] = [
         ("/", &["<h1>概览</h1>", "今日订单", "每日订单", "最新订单", "巡店得分（7 天）"]),
         (
             "/dashboard/orders",
@@ -119,6 +119,38 @@ async fn a_chinese_viewer_reads_every_main_page_in_chinese_with_no_english_label
         ("/dashboard/api-keys", &["<h1>API 密钥</h1>", "创建密钥", ">使用次数<"]),
         ("/dashboard/out-of-office", &["<h1>外出代理</h1>", "您当前没有设置外出。", ">代理人"]),
         ("/dashboard/no-such-page", &["页面不存在", "管理后台没有这个页面", "返回概览"]),
+        (
+            "/dashboard/admin/users",
+            &[
+                "<h1>用户</h1>",
+                "新建用户",
+                "创建用户",
+                ">角色与区域<",
+                "仅启用",
+                ">区域经理<",
+                "共 2 个用户，显示 2 个",
+            ],
+        ),
+        (
+            "/dashboard/admin/stores",
+            &[
+                "<h1>门店管理</h1>",
+                "新建门店",
+                ">经营状态<",
+                ">服务中<",
+                ">编码<",
+                "共 0 家门店",
+                "没有符合条件的门店。",
+            ],
+        ),
+        ("/dashboard/admin/stores/new", &["<h1>新建门店</h1>", "地理围栏", ">纬度", "客户编号", "创建门店", ">取消<"]),
+        ("/dashboard/admin/templates", &["<h1>检查模板</h1>", "新建模板", ">版本<", "暂无模板。"]),
+        ("/dashboard/admin/templates/new", &["<h1>新建模板</h1>", "每行一项", "货架是否摆满？", "创建模板"]),
+        (
+            "/dashboard/admin/imports",
+            &["<h1>数据导入</h1>", ">数据集", "或粘贴 CSV 内容", ">预览<", "导入记录", "暂无导入记录。"],
+        ),
+        ("/dashboard/webhooks", &["<h1>Webhook 订阅</h1>", "事件流共有 0 条事件", "暂无订阅"]),
     ];
     // Labels the English pages show; none may be left on a Chinese page.
     let english = [
@@ -142,6 +174,23 @@ async fn a_chinese_viewer_reads_every_main_page_in_chinese_with_no_english_label
         "Times in",
         "days<",
         " ago",
+        ">Users<",
+        ">New user<",
+        "Role and region",
+        "enabled only",
+        ">any<",
+        ">New store<",
+        "Geofence",
+        ">Cancel<",
+        "Checklist templates",
+        "No templates yet",
+        "Is the shelf full",
+        ">Imports<",
+        ">Preview<",
+        ">History<",
+        "No imports yet",
+        ">Webhooks<",
+        "No subscriptions yet",
     ];
     for (path, chinese) in pages {
         let page = get(&state, path, &token, Some("en-GB,en")).await;

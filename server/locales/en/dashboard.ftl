@@ -512,3 +512,154 @@ devices-last-sync = last sync { $age }
 devices-revoke = Revoke and wipe
 devices-revoke-title = Revoke { $device } and wipe it at its next contact
 devices-disable-user = Disable user
+
+## Users (admin)
+
+users-title = Users
+users-new = New user
+users-username = Username
+users-display-name = Display name
+users-role = Role
+users-region = Region
+users-region-placeholder = none for HQ
+users-initial-password = Initial password
+users-create = Create user
+users-search-placeholder = username, name
+users-disabled = Disabled
+users-enabled-only = enabled only
+users-disabled-only = disabled only
+users-count = { $shown } of { $total } users
+users-col-user = User
+users-col-role-region = Role and region
+users-col-created = Created
+users-col-status = Status
+users-col-password = Password
+users-field-region = region
+users-field-display-name = display name
+users-save = Save
+users-enable = Enable
+users-disable = Disable
+users-tag-disabled = disabled
+users-tag-active = active
+users-new-password = new password
+users-reset = Reset
+users-done-created = Created user { $user } ({ $role }).
+users-done-saved = Saved { $user }: { $role }.
+users-done-saved-region = Saved { $user }: { $role } in { $region }.
+users-done-disabled = Disabled { $user } and ended their sessions.
+users-done-enabled = Enabled { $user }: they can sign in again.
+users-done-password = Set a new password for { $user }.
+
+## Stores (admin)
+
+store-admin-title = Stores
+store-admin-new = New store
+store-admin-edit = Edit store
+store-admin-search-placeholder = name, code, address, customer
+store-admin-state = State
+store-admin-served = served
+store-admin-closed = closed
+store-admin-count = { $count ->
+    [one] { $count } store
+   *[other] { $count } stores
+}
+store-admin-col-code = Code
+store-admin-col-name = Name
+store-admin-col-address = Address
+store-admin-col-region = Region
+store-admin-col-tier = Tier
+store-admin-col-customer = Customer
+store-admin-col-rep = Rep
+store-admin-col-supervisor = Supervisor
+store-admin-choose = choose…
+store-admin-customer-id = Customer id
+store-admin-geofence = Geofence
+store-admin-latitude = Latitude
+store-admin-longitude = Longitude
+store-admin-radius = Radius (m)
+store-admin-radius-placeholder = default
+store-admin-served-checkbox = Served
+store-admin-save = Save store
+store-admin-create = Create store
+store-admin-cancel = Cancel
+store-admin-done-created = Created store { $name } ({ $code }).
+store-admin-done-saved = Saved store { $name } ({ $code }).
+store-admin-done-unchanged = Store { $name } was already so: nothing changed.
+
+## Checklist templates (admin)
+
+templates-title = Checklist templates
+templates-new = New template
+templates-edit = Edit template
+templates-col-name = Name
+templates-col-items = Items
+templates-col-version = Version
+templates-none = No templates yet.
+templates-name = Name
+templates-items = Items, one per line: weight | photo | question
+templates-items-placeholder =
+    2 | photo | Is the shelf full?
+    1 |  | Are the prices shown?
+templates-save = Save template
+templates-create = Create template
+templates-cancel = Cancel
+templates-note = An edited question is a new item; an unchanged one keeps its answers in past inspections.
+templates-done-created = Created template { $name } with { $count } item(s).
+templates-done-saved = Saved template { $name }: a new version.
+templates-done-unchanged = Template { $name } was already so: nothing changed.
+
+## Imports (admin)
+
+imports-title = Imports
+imports-dataset = Dataset
+imports-file = CSV file
+imports-paste = Or paste the CSV, header line first
+imports-note = The columns of each dataset are in the import guide (docs/imports.md). Preview checks every line and writes nothing.
+imports-preview = Preview
+imports-history = History
+imports-col-when = When
+imports-col-who = Who
+imports-col-dataset = Dataset
+imports-col-file = File
+imports-col-rows = Rows
+imports-col-outcome = Outcome
+imports-col-detail = Detail
+imports-none = No imports yet.
+imports-outcome-applied = applied
+imports-outcome-refused = refused
+imports-outcome-failed = failed
+imports-clean = { $rows } { $dataset } row(s), no errors. Nothing has been written yet.
+imports-apply = Apply import
+imports-refused = { $count } bad line(s): nothing was written. Correct the file and preview it again.
+imports-col-line = Line
+imports-col-reason = Reason
+imports-line-file = file
+imports-more = and { $count } more
+imports-done = imported { $rows } { $dataset } row(s): { $created } { $counted ->
+    [documents] document(s)
+    [products] product(s)
+    [prices] price(s)
+   *[rows] row(s)
+} created, { $updated } updated, { $unchanged } unchanged.
+
+## Webhooks
+
+webhooks-title = Webhooks
+webhooks-note = The event feed has { $count } event(s). Each subscription receives them in order, signed; an event its receiver refuses through every retry becomes a dead letter below, and delivery goes on with the next.
+webhooks-none = No subscriptions yet: create one with POST /v1/webhooks or admin subscribe.
+webhooks-types = Types: { $types }
+webhooks-types-all = all
+webhooks-created = created { $at }
+webhooks-delivered-up-to = delivered up to
+webhooks-delivered-of = of { $last }
+webhooks-no-dead-letters = No dead letters.
+webhooks-col-position = Position
+webhooks-col-event = Event
+webhooks-col-type = Type
+webhooks-col-attempts = Attempts
+webhooks-col-last-answer = Last answer
+webhooks-col-given-up = Given up
+webhooks-replay-after = Send again every event after position
+webhooks-replay = Replay
+webhooks-bad-position = position "{ $position }" is not a whole number of 0 or more
+webhooks-done-replay = Subscription { $id } receives every event after position { $after } again.

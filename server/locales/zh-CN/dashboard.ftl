@@ -494,3 +494,151 @@ devices-last-sync = 最近同步 { $age }
 devices-revoke = 吊销并擦除
 devices-revoke-title = 吊销 { $device }，并在其下次连接时擦除数据
 devices-disable-user = 停用用户
+
+## 用户（管理）
+
+users-title = 用户
+users-new = 新建用户
+users-username = 用户名
+users-display-name = 显示名称
+users-role = 角色
+users-region = 区域
+users-region-placeholder = 总部用户留空
+users-initial-password = 初始密码
+users-create = 创建用户
+users-search-placeholder = 用户名、姓名
+users-disabled = 停用状态
+users-enabled-only = 仅启用
+users-disabled-only = 仅停用
+users-count = 共 { $total } 个用户，显示 { $shown } 个
+users-col-user = 用户
+users-col-role-region = 角色与区域
+users-col-created = 创建时间
+users-col-status = 状态
+users-col-password = 密码
+users-field-region = 区域
+users-field-display-name = 显示名称
+users-save = 保存
+users-enable = 启用
+users-disable = 停用
+users-tag-disabled = 已停用
+users-tag-active = 正常
+users-new-password = 新密码
+users-reset = 重置
+users-done-created = 已创建用户 { $user }（{ $role }）。
+users-done-saved = 已保存 { $user }：{ $role }。
+users-done-saved-region = 已保存 { $user }：{ $role }，区域 { $region }。
+users-done-disabled = 已停用 { $user }，并结束其所有会话。
+users-done-enabled = 已启用 { $user }：该用户可以重新登录。
+users-done-password = 已为 { $user } 设置新密码。
+
+## 门店（管理）
+
+store-admin-title = 门店管理
+store-admin-new = 新建门店
+store-admin-edit = 编辑门店
+store-admin-search-placeholder = 名称、编码、地址、客户
+store-admin-state = 经营状态
+store-admin-served = 服务中
+store-admin-closed = 已关闭
+store-admin-count = 共 { $count } 家门店
+store-admin-col-code = 编码
+store-admin-col-name = 名称
+store-admin-col-address = 地址
+store-admin-col-region = 区域
+store-admin-col-tier = 等级
+store-admin-col-customer = 客户
+store-admin-col-rep = 业务员
+store-admin-col-supervisor = 督导
+store-admin-choose = 请选择…
+store-admin-customer-id = 客户编号
+store-admin-geofence = 地理围栏
+store-admin-latitude = 纬度
+store-admin-longitude = 经度
+store-admin-radius = 半径（米）
+store-admin-radius-placeholder = 默认
+store-admin-served-checkbox = 服务中
+store-admin-save = 保存门店
+store-admin-create = 创建门店
+store-admin-cancel = 取消
+store-admin-done-created = 已创建门店 { $name }（{ $code }）。
+store-admin-done-saved = 已保存门店 { $name }（{ $code }）。
+store-admin-done-unchanged = 门店 { $name } 未作改动：无需保存。
+
+## 检查模板（管理）
+
+templates-title = 检查模板
+templates-new = 新建模板
+templates-edit = 编辑模板
+templates-col-name = 名称
+templates-col-items = 检查项
+templates-col-version = 版本
+templates-none = 暂无模板。
+templates-name = 名称
+templates-items = 检查项，每行一项：权重 | photo | 问题
+templates-items-placeholder =
+    2 | photo | 货架是否摆满？
+    1 |  | 价格是否标示清楚？
+templates-save = 保存模板
+templates-create = 创建模板
+templates-cancel = 取消
+templates-note = 修改过的问题视为新的检查项；未改动的检查项保留其在以往巡店中的答案。
+templates-done-created = 已创建模板 { $name }，共 { $count } 个检查项。
+templates-done-saved = 已保存模板 { $name }：生成新版本。
+templates-done-unchanged = 模板 { $name } 未作改动：无需保存。
+
+## 数据导入（管理）
+
+imports-title = 数据导入
+imports-dataset = 数据集
+imports-file = CSV 文件
+imports-paste = 或粘贴 CSV 内容（首行为表头）
+imports-note = 各数据集的列见导入指南（docs/imports.md）。预览会检查每一行，不写入任何数据。
+imports-preview = 预览
+imports-history = 导入记录
+imports-col-when = 时间
+imports-col-who = 操作人
+imports-col-dataset = 数据集
+imports-col-file = 文件
+imports-col-rows = 行数
+imports-col-outcome = 结果
+imports-col-detail = 详情
+imports-none = 暂无导入记录。
+imports-outcome-applied = 已导入
+imports-outcome-refused = 已拒绝
+imports-outcome-failed = 失败
+imports-clean = { $dataset } 共 { $rows } 行，无错误。尚未写入任何数据。
+imports-apply = 执行导入
+imports-refused = { $count } 行有错误：未写入任何数据。请修正文件后重新预览。
+imports-col-line = 行号
+imports-col-reason = 原因
+imports-line-file = 文件
+imports-more = 另有 { $count } 行
+imports-done = 已导入 { $dataset } { $rows } 行：新建 { $created } { $counted ->
+    [documents] 条记录
+    [products] 个商品
+    [prices] 条价格
+   *[rows] 行
+}，更新 { $updated }，未变 { $unchanged }。
+
+## Webhook 订阅
+
+webhooks-title = Webhook 订阅
+webhooks-note = 事件流共有 { $count } 条事件。每个订阅按顺序接收经签名的事件；接收方在所有重试后仍拒收的事件会成为下方的死信，投递随后继续处理下一条。
+webhooks-none = 暂无订阅：可通过 POST /v1/webhooks 或 admin subscribe 创建。
+webhooks-types = 事件类型：{ $types }
+webhooks-types-all = 全部
+webhooks-created = 创建于 { $at }
+webhooks-delivered-up-to = 已投递至第
+webhooks-delivered-of = 条，共 { $last } 条
+webhooks-no-dead-letters = 没有死信。
+webhooks-col-position = 位置
+webhooks-col-event = 事件
+webhooks-col-type = 类型
+webhooks-col-attempts = 尝试次数
+webhooks-col-last-answer = 最后响应
+webhooks-col-given-up = 放弃时间
+webhooks-replay-after = 重新发送此位置之后的所有事件：
+webhooks-replay = 重放
+webhooks-bad-position = 位置“{ $position }”不是大于或等于 0 的整数
+webhooks-done-replay = 订阅 { $id } 将重新接收位置 { $after } 之后的所有事件。

@@ -80,6 +80,27 @@ mod tests {
         assert_eq!(order_status(Language::Chinese, "from-the-future"), "from-the-future");
     }
 
+    #[test]
+    fn counted_words_and_selects_read_in_both_languages() {
+        let done = |language| {
+            t!(
+                language,
+                "imports-done",
+                rows = 3,
+                dataset = "stores",
+                created = 2,
+                counted = "documents",
+                updated = 1,
+                unchanged = 0
+            )
+        };
+        assert_eq!(done(Language::English), "imported 3 stores row(s): 2 document(s) created, 1 updated, 0 unchanged.");
+        assert_eq!(done(Language::Chinese), "已导入 stores 3 行：新建 2 条记录，更新 1，未变 0。");
+        assert_eq!(t!(Language::English, "store-admin-count", count = 1), "1 store");
+        assert_eq!(t!(Language::English, "store-admin-count", count = 12), "12 stores");
+        assert_eq!(t!(Language::Chinese, "store-admin-count", count = 12), "共 12 家门店");
+    }
+
     /// Every literal id passed to `t!` in the dashboard's source names an id the catalog has in every
     /// language, so no page ever shows a bare id.
     #[test]

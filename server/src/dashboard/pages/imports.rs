@@ -23,7 +23,7 @@ use super::super::session::{Viewer, same_secret};
 use super::super::{DashError, Section};
 use crate::error::{Error, ImportRefusal};
 use crate::imports::runs::{self, RunRequest};
-use crate::imports::{DATASETS, Dataset, ImportReport};
+use crate::imports::{Counted, DATASETS, Dataset, ImportReport};
 use crate::services::accounts;
 use crate::state::AppState;
 
@@ -94,55 +94,61 @@ async fn imports_page(
 ) -> Result<Response, DashError> {
     Section::Admin.check(&viewer.caller)?;
     let storage = state.storage.as_ref();
-    let locale = accounts::tenant_locale(storage, viewer.caller.tenant_id).await?;
+    let locale = accounts::tenant_locale(storage, viewer.caller.tenant_id).await?.with_language(viewer.language);
     let history = runs::history_as(storage, &viewer.caller).await?;
+    let lang = viewer.language;
     let body = html! {
-        h1 { "Imports" }
+        h1 { (t!(lang, "imports-title")) }
         (outcome_markup(viewer, form, &outcome))
         form.admin method="post" action="/dashboard/admin/imports/preview" #import-form {
             input type="hidden" name="csrf" value=(viewer.csrf);
-            label { "Dataset" select name="dataset" id="import-dataset" {
+            label { (t!(lang, "imports-dataset")) select name="dataset" id="import-dataset" {
                 @for dataset in DATASETS {
                     option value=(dataset.as_str()) selected[form.dataset == dataset.as_str()] { (dataset.as_str()) }
                 }
             } }
-            label { "CSV file" input type="file" id="import-file" accept=".csv,text/csv" data-into="import-csv" data-name="import-file-name"; }
+            label { (t!(lang, "imports-file")) input type="file" id="import-file" accept=".csv,text/csv" data-into="import-csv" data-name="import-file-name"; }
             input type="hidden" name="file_name" id="import-file-name" value=(form.file_name);
-            label.wide { "Or paste the CSV, header line first"
+            label.wide { (t!(lang, "imports-paste"))
                 textarea name="csv" id="import-csv" rows="8" spellcheck="false" { (form.csv) }
             }
-            p.note {
-                "The columns of each dataset are in the import guide (docs/imports.md). Preview checks every line and writes nothing."
-            }
-            button.primary type="submit" #import-preview { "Preview" }
+            p.note { (t!(lang, "imports-note")) }
+            button.primary type="submit" #import-preview { (t!(lang, "imports-preview")) }
         }
-        h2 { "History" }
+        h2 { (t!(lang, "imports-history")) }
         div.scroll {
             table.stack #import-history {
-                thead { tr { th { "When" } th { "Who" } th { "Dataset" } th { "File" } th.n { "Rows" } th { "Outcome" } th { "Detail" } } }
+                thead { tr {
+                    th { (t!(lang, "imports-col-when")) } th { (t!(lang, "imports-col-who")) }
+                    th { (t!(lang, "imports-col-dataset")) } th { (t!(lang, "imports-col-file")) }
+                    th.n { (t!(lang, "imports-col-rows")) } th { (t!(lang, "imports-col-outcome")) }
+                    th { (t!(lang, "imports-col-detail")) }
+                } }
                 tbody {
-                    @if history.is_empty() { tr { td colspan="7" .muted { "No imports yet." } } }
+                    @if history.is_empty() { tr { td colspan="7" .muted { (t!(lang, "imports-none")) } } }
                     @for run in &history {
                         tr {
-                            td data-label="When" { (locale.datetime(run.at)) }
-                            td data-label="Who" { (run.actor) }
-                            td data-label="Dataset" { (run.dataset) }
-                            td data-label="File" { @if run.file_name.is_empty() { span.muted { "—" } } @else { (run.file_name) } }
-                            td.n data-label="Rows" { (run.rows) }
-                            td data-label="Outcome" {
+                            td data-label=(t!(lang, "imports-col-when")) { (locale.datetime(run.at)) }
+                            td data-label=(t!(lang, "imports-col-who")) { (run.actor) }
+                            td data-label=(t!(lang, "imports-col-dataset")) { (run.dataset) }
+                            td data-label=(t!(lang, "imports-col-file")) { @if run.file_name.is_empty() { span.muted { "—" } } @else { (run.file_name) } }
+                            td.n data-label=(t!(lang, "imports-col-rows")) { (run.rows) }
+                            td data-label=(t!(lang, "imports-col-outcome")) {
                                 @match run.outcome.as_str() {
-                                    "applied" => span."tag ok" { "applied" },
+                                    "applied" => span."tag ok" { (t!(lang, "imports-outcome-applied")) },
+                                    "refused" => span."tag bad" { (t!(lang, "imports-outcome-refused")) },
+                                    "failed" => span."tag bad" { (t!(lang, "imports-outcome-failed")) },
                                     other => span."tag bad" { (other) },
                                 }
                             }
-                            td data-label="Detail" { (run.detail) }
+                            td data-label=(t!(lang, "imports-col-detail")) { (run.detail) }
                         }
                     }
                 }
             }
         }
     };
-    let mut response = frame(viewer, "Imports", "/dashboard/admin/imports", body);
+    let mut response = frame(viewer, &t!(lang, "imports-title"), "/dashboard/admin/imports", body);
     *response.status_mut() = status;
     Ok(response)
 }
@@ -153,14 +159,36 @@ fn reason(line: usize, message: &str) -> &str {
     message.strip_prefix(&format!("line {line}: ")).unwrap_or(message)
 }
 
+/// An applied import's report in the viewer's language (the run history keeps the English
+/// [`ImportReport`] text).
+fn applied(lang: Language, report: &ImportReport) -> String {
+    let counted = match report.dataset.counted() {
+        Counted::Documents => "documents",
+        Counted::Products => "products",
+        Counted::Prices => "prices",
+        Counted::Rows => "rows",
+    };
+    t!(
+        lang,
+        "imports-done",
+        rows = report.rows,
+        dataset = report.dataset.as_str(),
+        created = report.created,
+        counted = counted,
+        updated = report.updated,
+        unchanged = report.unchanged,
+    )
+}
+
 fn outcome_markup(viewer: &Viewer, form: &ImportForm, outcome: &Outcome) -> Markup {
+    let lang = viewer.language;
     html! {
         @match outcome {
             Outcome::None => {}
             Outcome::Clean(report, digest) => {
                 section #import-preview-result {
                     p.notice #import-clean {
-                        (report.rows) " " (report.dataset) " row(s), no errors. Nothing has been written yet."
+                        (t!(lang, "imports-clean", rows = report.rows, dataset = report.dataset.as_str()))
                     }
                     form method="post" action="/dashboard/admin/imports/apply" #import-apply-form {
                         input type="hidden" name="csrf" value=(viewer.csrf);
@@ -168,22 +196,22 @@ fn outcome_markup(viewer: &Viewer, form: &ImportForm, outcome: &Outcome) -> Mark
                         input type="hidden" name="file_name" value=(form.file_name);
                         input type="hidden" name="csv" value=(form.csv);
                         input type="hidden" name="digest" value=(digest);
-                        button.primary type="submit" #import-apply { "Apply import" }
+                        button.primary type="submit" #import-apply { (t!(lang, "imports-apply")) }
                     }
                 }
             }
             Outcome::Refused(refusal) => {
                 section #import-preview-result {
                     p.error #import-refused {
-                        (refusal.count) " bad line(s): nothing was written. Correct the file and preview it again."
+                        (t!(lang, "imports-refused", count = refusal.count))
                     }
                     div.scroll {
                         table #import-errors {
-                            thead { tr { th.n { "Line" } th { "Reason" } } }
+                            thead { tr { th.n { (t!(lang, "imports-col-line")) } th { (t!(lang, "imports-col-reason")) } } }
                             tbody {
                                 @for (line, message) in &refusal.lines {
                                     tr data-line=(line) {
-                                        td.n { @if *line == 0 { "file" } @else { (line) } }
+                                        td.n { @if *line == 0 { (t!(lang, "imports-line-file")) } @else { (line) } }
                                         td { (reason(*line, message)) }
                                     }
                                 }
@@ -191,12 +219,12 @@ fn outcome_markup(viewer: &Viewer, form: &ImportForm, outcome: &Outcome) -> Mark
                         }
                     }
                     @if refusal.count > refusal.lines.len() {
-                        p.note { "and " (refusal.count - refusal.lines.len()) " more" }
+                        p.note { (t!(lang, "imports-more", count = refusal.count - refusal.lines.len())) }
                     }
                 }
             }
             Outcome::Error(text) => p.error #admin-error { (text) },
-            Outcome::Applied(report) => p.notice #import-result { (report.to_string()) "." },
+            Outcome::Applied(report) => p.notice #import-result { (applied(lang, report)) },
         }
     }
 }

@@ -83,51 +83,55 @@ async fn store_list(
     let filters = query.filter_params();
     let next = next_link("/dashboard/admin/stores", &filters, page.next.as_ref());
     let chosen = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
+    let lang = viewer.language;
     let body = html! {
-        h1 { "Stores" }
+        h1 { (t!(lang, "store-admin-title")) }
         @if let Some(notice) = &notice { (notice_markup(notice)) }
-        p { a.button href="/dashboard/admin/stores/new" #store-new { "New store" } }
+        p { a.button href="/dashboard/admin/stores/new" #store-new { (t!(lang, "store-admin-new")) } }
         form.filters method="get" action="/dashboard/admin/stores" #store-filters {
-            label { "Search" input type="search" name="q" id="filter-q" value=[query.q.as_deref()] placeholder="name, code, address, customer"; }
-            label { "Region" input type="text" name="region" id="filter-region" value=[query.region.as_deref()]; }
-            label { "State" select name="state" id="filter-state" {
-                option value="" { "any" }
-                option value="active" selected[chosen(&query.state, "active")] { "served" }
-                option value="closed" selected[chosen(&query.state, "closed")] { "closed" }
+            label { (t!(lang, "filter-search")) input type="search" name="q" id="filter-q" value=[query.q.as_deref()] placeholder=(t!(lang, "store-admin-search-placeholder")); }
+            label { (t!(lang, "store-admin-col-region")) input type="text" name="region" id="filter-region" value=[query.region.as_deref()]; }
+            label { (t!(lang, "store-admin-state")) select name="state" id="filter-state" {
+                option value="" { (t!(lang, "filter-any")) }
+                option value="active" selected[chosen(&query.state, "active")] { (t!(lang, "store-admin-served")) }
+                option value="closed" selected[chosen(&query.state, "closed")] { (t!(lang, "store-admin-closed")) }
             } }
-            button.primary type="submit" { "Filter" }
+            button.primary type="submit" { (t!(lang, "filter-apply")) }
         }
         p.note #store-count {
-            (total) @if total == 1 { " store" } @else { " stores" }
-            @if request.after.is_some() { " · " a href=(link("/dashboard/admin/stores", &filters)) { "Back to the first page" } }
+            (t!(lang, "store-admin-count", count = total))
+            @if request.after.is_some() { " · " a href=(link("/dashboard/admin/stores", &filters)) { (t!(lang, "list-first-page")) } }
         }
         table.stack #store-list {
             thead { tr {
-                th { "Code" } th { "Name" } th { "Address" } th { "Region" } th { "Tier" } th { "Customer" }
-                th { "Rep" } th { "Supervisor" } th { "State" }
+                th { (t!(lang, "store-admin-col-code")) } th { (t!(lang, "store-admin-col-name")) }
+                th { (t!(lang, "store-admin-col-address")) } th { (t!(lang, "store-admin-col-region")) }
+                th { (t!(lang, "store-admin-col-tier")) } th { (t!(lang, "store-admin-col-customer")) }
+                th { (t!(lang, "store-admin-col-rep")) } th { (t!(lang, "store-admin-col-supervisor")) }
+                th { (t!(lang, "store-admin-state")) }
             } }
             tbody {
-                @if page.rows.is_empty() { tr { td colspan="9" .muted { "No stores match." } } }
+                @if page.rows.is_empty() { tr { td colspan="9" .muted { (t!(lang, "stores-none-match")) } } }
                 @for row in &page.rows {
                     tr data-id=(row.id) {
-                        td data-label="Code" { @if row.code.is_empty() { span.muted { "—" } } @else { span.code { (row.code) } } }
-                        td data-label="Name" { a href=(format!("/dashboard/admin/stores/{}", url_param(&row.id))) { (row.name) } }
-                        td data-label="Address" { (row.address) }
-                        td data-label="Region" { (row.region) }
-                        td data-label="Tier" { (row.tier) }
-                        td data-label="Customer" { (row.customer_id) }
-                        td data-label="Rep" { (row.rep_name.as_deref().unwrap_or("—")) }
-                        td data-label="Supervisor" { (row.supervisor_name.as_deref().unwrap_or("—")) }
-                        td data-label="State" { @if row.active { span."tag ok" { "served" } } @else { span."tag bad" { "closed" } } }
+                        td data-label=(t!(lang, "store-admin-col-code")) { @if row.code.is_empty() { span.muted { "—" } } @else { span.code { (row.code) } } }
+                        td data-label=(t!(lang, "store-admin-col-name")) { a href=(format!("/dashboard/admin/stores/{}", url_param(&row.id))) { (row.name) } }
+                        td data-label=(t!(lang, "store-admin-col-address")) { (row.address) }
+                        td data-label=(t!(lang, "store-admin-col-region")) { (row.region) }
+                        td data-label=(t!(lang, "store-admin-col-tier")) { (row.tier) }
+                        td data-label=(t!(lang, "store-admin-col-customer")) { (row.customer_id) }
+                        td data-label=(t!(lang, "store-admin-col-rep")) { (row.rep_name.as_deref().unwrap_or("—")) }
+                        td data-label=(t!(lang, "store-admin-col-supervisor")) { (row.supervisor_name.as_deref().unwrap_or("—")) }
+                        td data-label=(t!(lang, "store-admin-state")) { @if row.active { span."tag ok" { (t!(lang, "store-admin-served")) } } @else { span."tag bad" { (t!(lang, "store-admin-closed")) } } }
                     }
                 }
             }
         }
         @if let Some(next) = &next {
-            p { a href=(next) id="stores-next" rel="next" { "Next " (request.limit) " stores" } }
+            p { a href=(next) id="stores-next" rel="next" { (t!(lang, "stores-next", rows = request.limit)) } }
         }
     };
-    let mut response = frame(viewer, "Stores", "/dashboard/admin/stores", body);
+    let mut response = frame(viewer, &t!(lang, "store-admin-title"), "/dashboard/admin/stores", body);
     *response.status_mut() = status;
     Ok(response)
 }
@@ -250,14 +254,15 @@ async fn store_form_page(
         users.iter().filter(|u| u.role == role && u.disabled_at.is_none()).map(|u| u.username.as_str()).collect()
     };
     let (reps, supervisors) = (people(Role::Rep), people(Role::Supervisor));
+    let lang = viewer.language;
     let (title, action) = match id {
-        Some(id) => ("Edit store", format!("/dashboard/admin/stores/{}", url_param(id))),
-        None => ("New store", "/dashboard/admin/stores".to_owned()),
+        Some(id) => (t!(lang, "store-admin-edit"), format!("/dashboard/admin/stores/{}", url_param(id))),
+        None => (t!(lang, "store-admin-new"), "/dashboard/admin/stores".to_owned()),
     };
     let chooser = |name: &str, options: &[&str], current: &str| {
         html! {
             select name=(name) id=(format!("store-{name}")) required {
-                option value="" { "choose…" }
+                option value="" { (t!(lang, "store-admin-choose")) }
                 @if !current.is_empty() && !options.contains(&current) { option selected { (current) } }
                 @for option in options { option selected[*option == current] { (option) } }
             }
@@ -268,30 +273,30 @@ async fn store_form_page(
         @if let Some(error) = &error { p.error #admin-error { (error) } }
         form.admin method="post" action=(action) #store-form {
             input type="hidden" name="csrf" value=(viewer.csrf);
-            label { "Name" input #store-name type="text" name="name" value=(fields.name) required; }
-            label { "Code" input #store-code type="text" name="code" value=(fields.code) required placeholder="N-014" maxlength="16"; }
-            label { "Address" input #store-address type="text" name="address" value=(fields.address) required; }
-            label { "Customer id" input #store-customer type="text" name="customer_id" value=(fields.customer_id) required; }
-            label { "Region" input #store-region type="text" name="region" value=(fields.region) required; }
-            label { "Tier" select name="tier" id="store-tier" {
+            label { (t!(lang, "store-admin-col-name")) input #store-name type="text" name="name" value=(fields.name) required; }
+            label { (t!(lang, "store-admin-col-code")) input #store-code type="text" name="code" value=(fields.code) required placeholder="N-014" maxlength="16"; }
+            label { (t!(lang, "store-admin-col-address")) input #store-address type="text" name="address" value=(fields.address) required; }
+            label { (t!(lang, "store-admin-customer-id")) input #store-customer type="text" name="customer_id" value=(fields.customer_id) required; }
+            label { (t!(lang, "store-admin-col-region")) input #store-region type="text" name="region" value=(fields.region) required; }
+            label { (t!(lang, "store-admin-col-tier")) select name="tier" id="store-tier" {
                 @for tier in TIERS { option selected[fields.tier == *tier] { (tier) } }
             } }
             fieldset {
-                legend { "Geofence" }
-                label { "Latitude" input #store-latitude type="text" inputmode="decimal" name="latitude" value=(fields.latitude) required; }
-                label { "Longitude" input #store-longitude type="text" inputmode="decimal" name="longitude" value=(fields.longitude) required; }
-                label { "Radius (m)" input #store-geofence type="text" inputmode="decimal" name="geofence_m" value=(fields.geofence_m) placeholder="default"; }
+                legend { (t!(lang, "store-admin-geofence")) }
+                label { (t!(lang, "store-admin-latitude")) input #store-latitude type="text" inputmode="decimal" name="latitude" value=(fields.latitude) required; }
+                label { (t!(lang, "store-admin-longitude")) input #store-longitude type="text" inputmode="decimal" name="longitude" value=(fields.longitude) required; }
+                label { (t!(lang, "store-admin-radius")) input #store-geofence type="text" inputmode="decimal" name="geofence_m" value=(fields.geofence_m) placeholder=(t!(lang, "store-admin-radius-placeholder")); }
             }
-            label { "Rep" (chooser("rep", &reps, &fields.rep)) }
-            label { "Supervisor" (chooser("supervisor", &supervisors, &fields.supervisor)) }
+            label { (t!(lang, "store-admin-col-rep")) (chooser("rep", &reps, &fields.rep)) }
+            label { (t!(lang, "store-admin-col-supervisor")) (chooser("supervisor", &supervisors, &fields.supervisor)) }
             @if id.is_some() {
-                label { input type="checkbox" name="active" value="on" checked[fields.active.is_some()]; " Served" }
+                label { input type="checkbox" name="active" value="on" checked[fields.active.is_some()]; " " (t!(lang, "store-admin-served-checkbox")) }
             }
-            button.primary type="submit" #store-save { @if id.is_some() { "Save store" } @else { "Create store" } }
-            " " a href="/dashboard/admin/stores" { "Cancel" }
+            button.primary type="submit" #store-save { @if id.is_some() { (t!(lang, "store-admin-save")) } @else { (t!(lang, "store-admin-create")) } }
+            " " a href="/dashboard/admin/stores" { (t!(lang, "store-admin-cancel")) }
         }
     };
-    let mut response = frame(viewer, title, "/dashboard/admin/stores", body);
+    let mut response = frame(viewer, &title, "/dashboard/admin/stores", body);
     *response.status_mut() = status;
     Ok(response)
 }
@@ -331,7 +336,8 @@ pub async fn create_store(
     };
     match outcome {
         Ok(form) => {
-            let done = format!("Created store {} ({}).", form.name.trim(), form.code.trim());
+            let (name, code) = (form.name.trim(), form.code.trim());
+            let done = t!(viewer.language, "store-admin-done-created", name = name, code = code);
             let query = StoreListQuery { q: Some(form.code.trim().to_owned()), ..StoreListQuery::default() };
             store_list(&state, &viewer, &query, Some(Notice::Done(done)), StatusCode::CREATED).await
         }
@@ -362,9 +368,9 @@ pub async fn save_store(
     match outcome {
         Ok((changed, form)) => {
             let done = if changed {
-                format!("Saved store {} ({}).", form.name.trim(), form.code.trim())
+                t!(viewer.language, "store-admin-done-saved", name = form.name.trim(), code = form.code.trim())
             } else {
-                format!("Store {} was already so: nothing changed.", form.name.trim())
+                t!(viewer.language, "store-admin-done-unchanged", name = form.name.trim())
             };
             let query = StoreListQuery { q: Some(form.code.trim().to_owned()), ..StoreListQuery::default() };
             store_list(&state, &viewer, &query, Some(Notice::Done(done)), StatusCode::OK).await

@@ -40,19 +40,23 @@ async fn template_list(
 ) -> Result<Response, DashError> {
     Section::Admin.check(&viewer.caller)?;
     let list = templates::list_as(state.storage.as_ref(), &viewer.caller).await?;
+    let lang = viewer.language;
     let body = html! {
-        h1 { "Checklist templates" }
+        h1 { (t!(lang, "templates-title")) }
         @if let Some(notice) = &notice {
             @match notice {
                 Notice::Done(text) => p.notice #notice { (text) },
                 Notice::Error(text) => p.error #admin-error { (text) },
             }
         }
-        p { a.button href="/dashboard/admin/templates/new" #template-new { "New template" } }
+        p { a.button href="/dashboard/admin/templates/new" #template-new { (t!(lang, "templates-new")) } }
         table #template-list {
-            thead { tr { th { "Name" } th.n { "Items" } th.n { "Version" } } }
+            thead { tr {
+                th { (t!(lang, "templates-col-name")) } th.n { (t!(lang, "templates-col-items")) }
+                th.n { (t!(lang, "templates-col-version")) }
+            } }
             tbody {
-                @if list.is_empty() { tr { td.muted colspan="3" { "No templates yet." } } }
+                @if list.is_empty() { tr { td.muted colspan="3" { (t!(lang, "templates-none")) } } }
                 @for (id, template) in &list {
                     tr data-id=(id.as_str()) {
                         td { a href=(format!("/dashboard/admin/templates/{}", url_param(id.as_str()))) { (template.name) } }
@@ -63,7 +67,7 @@ async fn template_list(
             }
         }
     };
-    let mut response = frame(viewer, "Checklist templates", "/dashboard/admin/templates", body);
+    let mut response = frame(viewer, &t!(lang, "templates-title"), "/dashboard/admin/templates", body);
     *response.status_mut() = status;
     Ok(response)
 }
@@ -125,26 +129,27 @@ async fn template_form_page(
     status: StatusCode,
 ) -> Result<Response, DashError> {
     Section::Admin.check(&viewer.caller)?;
+    let lang = viewer.language;
     let (title, action) = match id {
-        Some(id) => ("Edit template", format!("/dashboard/admin/templates/{}", url_param(id))),
-        None => ("New template", "/dashboard/admin/templates".to_owned()),
+        Some(id) => (t!(lang, "templates-edit"), format!("/dashboard/admin/templates/{}", url_param(id))),
+        None => (t!(lang, "templates-new"), "/dashboard/admin/templates".to_owned()),
     };
     let body = html! {
         h1 { (title) }
         @if let Some(error) = &error { p.error #admin-error { (error) } }
         form.admin method="post" action=(action) #template-form {
             input type="hidden" name="csrf" value=(viewer.csrf);
-            label { "Name" input #template-name type="text" name="name" value=(fields.name) required; }
-            label.wide { "Items, one per line: weight | photo | question"
+            label { (t!(lang, "templates-name")) input #template-name type="text" name="name" value=(fields.name) required; }
+            label.wide { (t!(lang, "templates-items"))
                 textarea #template-items name="items" rows="10" spellcheck="false"
-                    placeholder="2 | photo | Is the shelf full?\n1 |  | Are the prices shown?" { (fields.items) }
+                    placeholder=(t!(lang, "templates-items-placeholder")) { (fields.items) }
             }
-            button.primary type="submit" #template-save { @if id.is_some() { "Save template" } @else { "Create template" } }
-            " " a href="/dashboard/admin/templates" { "Cancel" }
+            button.primary type="submit" #template-save { @if id.is_some() { (t!(lang, "templates-save")) } @else { (t!(lang, "templates-create")) } }
+            " " a href="/dashboard/admin/templates" { (t!(lang, "templates-cancel")) }
         }
-        p.note { "An edited question is a new item; an unchanged one keeps its answers in past inspections." }
+        p.note { (t!(lang, "templates-note")) }
     };
-    let mut response = frame(viewer, title, "/dashboard/admin/templates", body);
+    let mut response = frame(viewer, &title, "/dashboard/admin/templates", body);
     *response.status_mut() = status;
     Ok(response)
 }
@@ -181,7 +186,7 @@ pub async fn create_template(
     };
     match outcome {
         Ok(form) => {
-            let done = format!("Created template {} with {} item(s).", form.name.trim(), form.items.len());
+            let done = t!(viewer.language, "templates-done-created", name = form.name.trim(), count = form.items.len());
             template_list(&state, &viewer, Some(Notice::Done(done)), StatusCode::CREATED).await
         }
         Err(Error::BadRequest { reason, .. } | Error::Conflict(reason)) => {
@@ -211,9 +216,9 @@ pub async fn save_template(
     match outcome {
         Ok((changed, form)) => {
             let done = if changed {
-                format!("Saved template {}: a new version.", form.name.trim())
+                t!(viewer.language, "templates-done-saved", name = form.name.trim())
             } else {
-                format!("Template {} was already so: nothing changed.", form.name.trim())
+                t!(viewer.language, "templates-done-unchanged", name = form.name.trim())
             };
             template_list(&state, &viewer, Some(Notice::Done(done)), StatusCode::OK).await
         }

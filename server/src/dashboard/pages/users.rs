@@ -81,7 +81,8 @@ async fn users_page(
 ) -> Result<Response, DashError> {
     Section::Admin.check(&viewer.caller)?;
     let storage = state.storage.as_ref();
-    let locale = accounts::tenant_locale(storage, viewer.caller.tenant_id).await?;
+    let locale = accounts::tenant_locale(storage, viewer.caller.tenant_id).await?.with_language(viewer.language);
+    let lang = viewer.language;
     let all = storage.list_users(viewer.caller.tenant_id).await?;
     let mut regions: Vec<&str> = all.iter().filter_map(|u| u.region.as_deref()).collect();
     regions.sort_unstable();
@@ -89,59 +90,60 @@ async fn users_page(
     let users: Vec<&User> = all.iter().filter(|user| matches(user, query)).collect();
     let chosen = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
     let body = html! {
-        h1 { "Users" }
+        h1 { (t!(lang, "users-title")) }
         @if let Some(notice) = &notice { (notice_markup(notice)) }
         details.admin-form open[notice.is_some() || all.len() <= 1] {
-            summary { "New user" }
+            summary { (t!(lang, "users-new")) }
             form method="post" action="/dashboard/admin/users" #user-create {
                 input type="hidden" name="csrf" value=(viewer.csrf);
-                label { "Username" input #new-username type="text" name="username" required autocomplete="off"; }
-                label { "Display name" input #new-display-name type="text" name="display_name"; }
-                label { "Role" (role_select("new-role", None)) }
-                label { "Region" input #new-region type="text" name="region" placeholder="none for HQ"; }
-                label { "Initial password" input #new-password type="password" name="password" required autocomplete="new-password"; }
-                button.primary type="submit" #user-create-submit { "Create user" }
+                label { (t!(lang, "users-username")) input #new-username type="text" name="username" required autocomplete="off"; }
+                label { (t!(lang, "users-display-name")) input #new-display-name type="text" name="display_name"; }
+                label { (t!(lang, "users-role")) (role_select(lang, "new-role", None)) }
+                label { (t!(lang, "users-region")) input #new-region type="text" name="region" placeholder=(t!(lang, "users-region-placeholder")); }
+                label { (t!(lang, "users-initial-password")) input #new-password type="password" name="password" required autocomplete="new-password"; }
+                button.primary type="submit" #user-create-submit { (t!(lang, "users-create")) }
             }
         }
         form.filters method="get" action="/dashboard/admin/users" #user-filters {
-            label { "Search" input type="search" name="q" id="filter-q" value=[query.q.as_deref()] placeholder="username, name"; }
-            label { "Role" select name="role" id="filter-role" {
-                option value="" { "any" }
-                @for role in ROLES { option selected[chosen(&query.role, role)] { (role) } }
+            label { (t!(lang, "filter-search")) input type="search" name="q" id="filter-q" value=[query.q.as_deref()] placeholder=(t!(lang, "users-search-placeholder")); }
+            label { (t!(lang, "users-role")) select name="role" id="filter-role" {
+                option value="" { (t!(lang, "filter-any")) }
+                @for role in ROLES { option value=(role) selected[chosen(&query.role, role)] { (role_name(lang, role)) } }
             } }
-            label { "Region" select name="region" id="filter-region" {
-                option value="" { "any" }
+            label { (t!(lang, "users-region")) select name="region" id="filter-region" {
+                option value="" { (t!(lang, "filter-any")) }
                 @for region in &regions { option selected[chosen(&query.region, region)] { (region) } }
             } }
-            label { "Disabled" select name="disabled" id="filter-disabled" {
-                option value="" { "any" }
-                option value="no" selected[chosen(&query.disabled, "no")] { "enabled only" }
-                option value="yes" selected[chosen(&query.disabled, "yes")] { "disabled only" }
+            label { (t!(lang, "users-disabled")) select name="disabled" id="filter-disabled" {
+                option value="" { (t!(lang, "filter-any")) }
+                option value="no" selected[chosen(&query.disabled, "no")] { (t!(lang, "users-enabled-only")) }
+                option value="yes" selected[chosen(&query.disabled, "yes")] { (t!(lang, "users-disabled-only")) }
             } }
-            button type="submit" { "Filter" }
+            button type="submit" { (t!(lang, "filter-apply")) }
         }
-        p #user-count { (users.len()) " of " (all.len()) " users" }
+        p #user-count { (t!(lang, "users-count", shown = users.len(), total = all.len())) }
         table.stack #users {
             thead { tr {
-                th { "User" } th { "Role and region" } th { "Created" } th { "Status" } th { "Password" }
+                th { (t!(lang, "users-col-user")) } th { (t!(lang, "users-col-role-region")) } th { (t!(lang, "users-col-created")) }
+                th { (t!(lang, "users-col-status")) } th { (t!(lang, "users-col-password")) }
             } }
             tbody {
                 @for user in &users {
                     tr data-user=(user.username) {
-                        td data-label="User" {
+                        td data-label=(t!(lang, "users-col-user")) {
                             strong { (user.username) }
                             @if !user.display_name.is_empty() { br; span.muted { (user.display_name) } }
                         }
-                        td data-label="Role and region" { (update_form(viewer, user)) }
-                        td data-label="Created" { (locale.datetime(user.created_at)) }
-                        td data-label="Status" { (status_form(viewer, user)) }
-                        td data-label="Password" { (password_form(viewer, user)) }
+                        td data-label=(t!(lang, "users-col-role-region")) { (update_form(viewer, lang, user)) }
+                        td data-label=(t!(lang, "users-col-created")) { (locale.datetime(user.created_at)) }
+                        td data-label=(t!(lang, "users-col-status")) { (status_form(viewer, lang, user)) }
+                        td data-label=(t!(lang, "users-col-password")) { (password_form(viewer, lang, user)) }
                     }
                 }
             }
         }
     };
-    let mut response = frame(viewer, "Users", "/dashboard/admin/users", body);
+    let mut response = frame(viewer, &t!(lang, "users-title"), "/dashboard/admin/users", body);
     *response.status_mut() = status;
     Ok(response)
 }
@@ -155,11 +157,19 @@ fn notice_markup(notice: &Notice) -> Markup {
     }
 }
 
-fn role_select(id: &str, current: Option<Role>) -> Markup {
+/// A role's name in the viewer's language, from its form value (`rep`).
+fn role_name(lang: Language, role: &str) -> String {
+    match accounts::parse_role(role) {
+        Ok(role) => texts::role(lang, role),
+        Err(_) => role.to_owned(),
+    }
+}
+
+fn role_select(lang: Language, id: &str, current: Option<Role>) -> Markup {
     html! {
         select name="role" id=(id) {
             @for role in ROLES {
-                option selected[current.is_some_and(|c| c.as_str() == role)] { (role) }
+                option value=(role) selected[current.is_some_and(|c| c.as_str() == role)] { (role_name(lang, role)) }
             }
         }
     }
@@ -169,26 +179,28 @@ fn user_action(user: &User) -> String {
     format!("/dashboard/admin/users/{}", url_param(&user.username))
 }
 
-fn update_form(viewer: &Viewer, user: &User) -> Markup {
+fn update_form(viewer: &Viewer, lang: Language, user: &User) -> Markup {
     html! {
         form.inline method="post" action=(user_action(user)) {
             input type="hidden" name="csrf" value=(viewer.csrf);
             input type="hidden" name="action" value="update";
-            (role_select(&format!("role-{}", user.username), Some(user.role)))
-            input type="text" name="region" value=(user.region.as_deref().unwrap_or("")) placeholder="region" aria-label="region";
-            input type="text" name="display_name" value=(user.display_name) placeholder="display name" aria-label="display name";
-            button type="submit" { "Save" }
+            (role_select(lang, &format!("role-{}", user.username), Some(user.role)))
+            @let region = t!(lang, "users-field-region");
+            @let display_name = t!(lang, "users-field-display-name");
+            input type="text" name="region" value=(user.region.as_deref().unwrap_or("")) placeholder=(region) aria-label=(region);
+            input type="text" name="display_name" value=(user.display_name) placeholder=(display_name) aria-label=(display_name);
+            button type="submit" { (t!(lang, "users-save")) }
         }
     }
 }
 
-fn status_form(viewer: &Viewer, user: &User) -> Markup {
+fn status_form(viewer: &Viewer, lang: Language, user: &User) -> Markup {
     let (action, label, class) = match user.disabled_at {
-        Some(_) => ("enable", "Enable", "primary"),
-        None => ("disable", "Disable", "danger"),
+        Some(_) => ("enable", t!(lang, "users-enable"), "primary"),
+        None => ("disable", t!(lang, "users-disable"), "danger"),
     };
     html! {
-        @if user.disabled_at.is_some() { span."tag bad" { "disabled" } " " } @else { span."tag ok" { "active" } " " }
+        @if user.disabled_at.is_some() { span."tag bad" { (t!(lang, "users-tag-disabled")) } " " } @else { span."tag ok" { (t!(lang, "users-tag-active")) } " " }
         @if user.id != viewer.caller.user_id {
             form.inline method="post" action=(user_action(user)) {
                 input type="hidden" name="csrf" value=(viewer.csrf);
@@ -199,13 +211,14 @@ fn status_form(viewer: &Viewer, user: &User) -> Markup {
     }
 }
 
-fn password_form(viewer: &Viewer, user: &User) -> Markup {
+fn password_form(viewer: &Viewer, lang: Language, user: &User) -> Markup {
     html! {
         form.inline method="post" action=(user_action(user)) {
             input type="hidden" name="csrf" value=(viewer.csrf);
             input type="hidden" name="action" value="reset-password";
-            input type="password" name="password" placeholder="new password" aria-label="new password" autocomplete="new-password";
-            button type="submit" { "Reset" }
+            @let new_password = t!(lang, "users-new-password");
+            input type="password" name="password" placeholder=(new_password) aria-label=(new_password) autocomplete="new-password";
+            button type="submit" { (t!(lang, "users-reset")) }
         }
     }
 }
@@ -286,7 +299,8 @@ pub async fn admin_create_user(
         let user =
             accounts::create_user_as(state.storage.as_ref(), state.config.password_cost, &viewer.caller, account)
                 .await?;
-        Ok(format!("Created user {} ({}).", user.username, user.role))
+        let role = texts::role(viewer.language, user.role);
+        Ok(t!(viewer.language, "users-done-created", user = user.username.as_str(), role = role))
     }
     .await;
     answer(&state, &viewer, outcome, true).await
@@ -305,29 +319,32 @@ pub async fn user_action_post(
     viewer.check_form(&form.csrf)?;
     let storage = state.storage.as_ref();
     let caller = &viewer.caller;
+    let lang = viewer.language;
+    let user = username.as_str();
     let outcome = async {
         match form.action.as_str() {
             "update" => {
                 let role = accounts::parse_role(form.role.trim())?;
                 let update = UserUpdate { role, region: region(&form), display_name: &form.display_name };
                 accounts::update_user_as(storage, caller, &username, update).await?;
-                Ok(format!(
-                    "Saved {username}: {role}{}.",
-                    region(&form).map(|r| format!(" in {r}")).unwrap_or_default()
-                ))
+                let role = texts::role(lang, role);
+                Ok(match region(&form) {
+                    Some(region) => t!(lang, "users-done-saved-region", user = user, role = role, region = region),
+                    None => t!(lang, "users-done-saved", user = user, role = role),
+                })
             }
             "disable" => {
                 accounts::disable_user_as(storage, caller, &username).await?;
-                Ok(format!("Disabled {username} and ended their sessions."))
+                Ok(t!(lang, "users-done-disabled", user = user))
             }
             "enable" => {
                 accounts::enable_user_as(storage, caller, &username).await?;
-                Ok(format!("Enabled {username}: they can sign in again."))
+                Ok(t!(lang, "users-done-enabled", user = user))
             }
             "reset-password" => {
                 accounts::reset_password_as(storage, state.config.password_cost, caller, &username, &form.password)
                     .await?;
-                Ok(format!("Set a new password for {username}."))
+                Ok(t!(lang, "users-done-password", user = user))
             }
             other => Err(Error::bad_request("invalid-input", format!("unknown user action {other:?}"))),
         }

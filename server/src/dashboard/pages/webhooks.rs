@@ -39,36 +39,42 @@ async fn webhooks_page(
     viewer.caller.require_hq_person(ACTION)?;
     let storage = state.storage.as_ref();
     let tenant_id = viewer.caller.tenant_id;
-    let locale = accounts::tenant_locale(storage, tenant_id).await?;
+    let locale = accounts::tenant_locale(storage, tenant_id).await?.with_language(viewer.language);
+    let lang = viewer.language;
     let subscriptions = webhooks::list(storage, tenant_id).await?;
     let last = storage.last_event_seq(tenant_id).await?;
     let body = html! {
-        h1 { "Webhooks" }
+        h1 { (t!(lang, "webhooks-title")) }
         @if let Some(notice) = &notice {
             @match notice {
                 Notice::Done(text) => p.notice #notice { (text) },
                 Notice::Error(text) => p.error #replay-error { (text) },
             }
         }
-        p.note { "The event feed has " (last) " event(s). Each subscription receives them in order, signed; an event its receiver refuses through every retry becomes a dead letter below, and delivery goes on with the next." }
+        p.note { (t!(lang, "webhooks-note", count = last)) }
         @if subscriptions.is_empty() {
-            p.muted #no-subscriptions { "No subscriptions yet: create one with POST /v1/webhooks or admin subscribe." }
+            p.muted #no-subscriptions { (t!(lang, "webhooks-none")) }
         }
         @for state in &subscriptions {
             @let s = &state.subscription;
             section.subscription data-id=(s.id) {
                 h2 { code { (s.url) } }
                 p {
-                    "Types: " @if s.types.is_empty() { "all" } @else { (s.types.join(", ")) }
-                    " · created " (locale.datetime(s.created_at))
-                    " · delivered up to " b { (state.cursor) } " of " (last)
+                    @let types = if s.types.is_empty() { t!(lang, "webhooks-types-all") } else { s.types.join(", ") };
+                    (t!(lang, "webhooks-types", types = types))
+                    " · " (t!(lang, "webhooks-created", at = locale.datetime(s.created_at)))
+                    " · " (t!(lang, "webhooks-delivered-up-to")) " " b { (state.cursor) } " " (t!(lang, "webhooks-delivered-of", last = last))
                 }
                 @if state.dead_letters.is_empty() {
-                    p.muted { "No dead letters." }
+                    p.muted { (t!(lang, "webhooks-no-dead-letters")) }
                 } @else {
                     div.scroll {
                         table.dead-letters {
-                            thead { tr { th { "Position" } th { "Event" } th { "Type" } th { "Attempts" } th { "Last answer" } th { "Given up" } } }
+                            thead { tr {
+                                th { (t!(lang, "webhooks-col-position")) } th { (t!(lang, "webhooks-col-event")) }
+                                th { (t!(lang, "webhooks-col-type")) } th { (t!(lang, "webhooks-col-attempts")) }
+                                th { (t!(lang, "webhooks-col-last-answer")) } th { (t!(lang, "webhooks-col-given-up")) }
+                            } }
                             tbody {
                                 @for dead in &state.dead_letters {
                                     tr {
@@ -87,14 +93,14 @@ async fn webhooks_page(
                 @let from = state.dead_letters.iter().map(|d| d.seq.saturating_sub(1)).min().unwrap_or(state.cursor);
                 form.replay method="post" action=(format!("/dashboard/webhooks/{}/replay", url_param(&s.id))) {
                     input type="hidden" name="csrf" value=(viewer.csrf);
-                    label { "Send again every event after position " input type="number" name="after" min="0" value=(from); }
+                    label { (t!(lang, "webhooks-replay-after")) " " input type="number" name="after" min="0" value=(from); }
                     " "
-                    button type="submit" { "Replay" }
+                    button type="submit" { (t!(lang, "webhooks-replay")) }
                 }
             }
         }
     };
-    let mut response = frame(viewer, "Webhooks", "/dashboard/webhooks", body);
+    let mut response = frame(viewer, &t!(lang, "webhooks-title"), "/dashboard/webhooks", body);
     *response.status_mut() = status;
     Ok(response)
 }
@@ -122,12 +128,12 @@ pub async fn replay_webhook(
     let form = form.map(|Form(form)| form).unwrap_or_default();
     viewer.check_form(&form.csrf)?;
     let Ok(after) = form.after.trim().parse::<u64>() else {
-        let refused = format!("position {:?} is not a whole number of 0 or more", form.after.trim());
+        let refused = t!(viewer.language, "webhooks-bad-position", position = form.after.trim());
         return webhooks_page(&state, &viewer, Some(Notice::Error(refused)), StatusCode::BAD_REQUEST).await;
     };
     match webhooks::replay(state.storage.as_ref(), viewer.caller.tenant_id, &id, after).await {
         Ok(()) => {
-            let done = format!("Subscription {id} receives every event after position {after} again.");
+            let done = t!(viewer.language, "webhooks-done-replay", id = id.as_str(), after = after);
             webhooks_page(&state, &viewer, Some(Notice::Done(done)), StatusCode::OK).await
         }
         Err(Error::BadRequest { reason, .. }) => {
