@@ -23,20 +23,29 @@ const RELAY_SOURCES: [Source; 6] = [
     Source { language: Language::Chinese, name: "zh-CN/report.ftl", text: include_str!("../locales/zh-CN/report.ftl") },
 ];
 
+/// Core's and the relay's catalog files.
+fn sources() -> Vec<Source> {
+    CORE_SOURCES.iter().chain(RELAY_SOURCES.iter()).copied().collect()
+}
+
 /// Core's and the relay's texts, built on first use.
-#[allow(clippy::expect_used)] // compiled-in files, checked by the tests
 pub fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| {
-        let sources: Vec<Source> = CORE_SOURCES.iter().chain(RELAY_SOURCES.iter()).copied().collect();
-        // Compiled in and checked by the tests below.
-        Catalog::new(&sources).unwrap_or_else(|error| Catalog::fallback(&error))
-    })
+    // Compiled in and checked by the tests below.
+    CATALOG.get_or_init(|| Catalog::new(&sources()).unwrap_or_else(|error| Catalog::fallback(&error)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_catalog_files_load_each_id_defined_once_per_language() {
+        // A file that does not parse, or an id two files define, would leave every text a code.
+        if let Err(error) = Catalog::new(&sources()) {
+            panic!("the relay's catalog does not load: {error}");
+        }
+    }
 
     #[test]
     fn every_relay_message_has_a_text_in_every_language_with_the_same_arguments() {

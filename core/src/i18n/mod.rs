@@ -466,6 +466,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn cores_catalog_files_load_each_id_defined_once_per_language() {
+        // A file that does not parse would leave every text a code, with no gap to see.
+        if let Err(error) = Catalog::new(&CORE_SOURCES) {
+            panic!("core's catalog does not load: {error}");
+        }
+    }
+
+    #[test]
     fn every_core_message_has_a_text_in_every_language_with_the_same_arguments() {
         let gaps = core_catalog().gaps();
         assert!(gaps.is_empty(), "core catalog gaps:\n{}", gaps.join("\n"));

@@ -241,7 +241,7 @@ approvals-bulk-ok = { $number }: approved
 approvals-bulk-next-step = { $number }: approved, the next step waits for its approver
 approvals-bulk-refused = { $order }: not approved: { $reason }
 
-report-title = Where approval time goes
+approval-report-title = Where approval time goes
 report-note = Approval steps that started waiting in the last { $days } days, in your scope.
 report-days = { $days } days
 report-median-per-day = Median time to decide, per day

@@ -241,7 +241,7 @@ approvals-bulk-ok = { $number }：已通过
 approvals-bulk-next-step = { $number }：已通过，下一步等待其审批人处理
 approvals-bulk-refused = { $order }：未通过：{ $reason }
 
-report-title = 审批时间花在哪里
+approval-report-title = 审批时间花在哪里
 report-note = 最近 { $days } 天内开始等待的审批步骤（您的权限范围内）。
 report-days = { $days } 天
 report-median-per-day = 每日决定用时中位数

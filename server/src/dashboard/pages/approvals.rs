@@ -228,7 +228,7 @@ pub async fn approvals_report(
         (Grouping::Rule, t!(lang, "report-by-rule"), t!(lang, "report-col-rule")),
     ];
     let body = html! {
-        h1 { (t!(lang, "report-title")) }
+        h1 { (t!(lang, "approval-report-title")) }
         p.note {
             (t!(lang, "report-note", days = days)) " "
             @for period in PERIODS { a href=(format!("/dashboard/approvals/report?days={period}")) { (t!(lang, "report-days", days = period)) } " " }
@@ -260,5 +260,5 @@ pub async fn approvals_report(
             }
         }
     };
-    Ok(frame(&viewer, &t!(lang, "report-title"), "/dashboard/approvals", body))
+    Ok(frame(&viewer, &t!(lang, "approval-report-title"), "/dashboard/approvals", body))
 }
