@@ -32,19 +32,11 @@ fn numbered(n: usize) -> String {
 const DOC_COLUMNS: &str = "d.id, d.kind, d.owner, d.store_id, d.region, d.subject_id, d.status, d.snapshot, d.heads, d.created_seq, d.updated_seq";
 
 fn stored_doc(row: &Row) -> Result<StoredDoc> {
-    let id: String = row.try_get(0)?;
-    let kind: String = row.try_get(1)?;
+    let (id, meta) = id_and_meta(row)?;
     let heads: Vec<u8> = row.try_get(8)?;
     Ok(StoredDoc {
-        id: id.parse()?,
-        meta: DocMeta {
-            kind: kind.parse()?,
-            owner: row.try_get(2)?,
-            store_id: row.try_get(3)?,
-            region: row.try_get(4)?,
-            subject_id: row.try_get(5)?,
-            status: row.try_get(6)?,
-        },
+        id,
+        meta,
         snapshot: row.try_get(7)?,
         heads: heads_from_blob(&heads),
         created_seq: to_u64(row.try_get(9)?),
@@ -52,25 +44,29 @@ fn stored_doc(row: &Row) -> Result<StoredDoc> {
     })
 }
 
+/// The id and scope columns every document row starts with (`id, kind, owner, store_id, region,
+/// subject_id, status`).
+fn id_and_meta(row: &Row) -> Result<(DocumentId, DocMeta)> {
+    let id: String = row.try_get(0)?;
+    let kind: String = row.try_get(1)?;
+    let meta = DocMeta {
+        kind: kind.parse()?,
+        owner: row.try_get(2)?,
+        store_id: row.try_get(3)?,
+        region: row.try_get(4)?,
+        subject_id: row.try_get(5)?,
+        status: row.try_get(6)?,
+    };
+    Ok((id.parse()?, meta))
+}
+
 const HEAD_COLUMNS: &str = "d.id, d.kind, d.owner, d.store_id, d.region, d.subject_id, d.status, d.heads";
 
 /// A row of [`HEAD_COLUMNS`].
 fn doc_heads(row: &Row) -> Result<DocHeads> {
-    let id: String = row.try_get(0)?;
-    let kind: String = row.try_get(1)?;
+    let (id, meta) = id_and_meta(row)?;
     let heads: Vec<u8> = row.try_get(7)?;
-    Ok(DocHeads {
-        id: id.parse()?,
-        meta: DocMeta {
-            kind: kind.parse()?,
-            owner: row.try_get(2)?,
-            store_id: row.try_get(3)?,
-            region: row.try_get(4)?,
-            subject_id: row.try_get(5)?,
-            status: row.try_get(6)?,
-        },
-        heads: heads_from_blob(&heads),
-    })
+    Ok(DocHeads { id, meta, heads: heads_from_blob(&heads) })
 }
 
 /// The query's own parameters followed by the scope's, numbered after them.

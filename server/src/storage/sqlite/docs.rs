@@ -170,39 +170,13 @@ impl DocStore for SqliteStorage {
     }
 
     async fn list_docs(&self, tenant_id: i64, scope: &Scope, kind: DocKind, limit: u32) -> Result<Vec<StoredDoc>> {
-        let (condition, scope_params) = scope.sql_condition();
-        self.read(move |conn| {
-            let sql = format!(
-                "SELECT id, kind, owner, store_id, region, subject_id, status, snapshot, heads, created_seq, updated_seq
-                 FROM documents d WHERE d.tenant_id = ? AND d.kind = ? AND {condition}
-                 ORDER BY d.updated_seq DESC LIMIT ?"
-            );
-            let mut args: Vec<Value> = vec![Value::Integer(tenant_id), Value::Text(kind.as_str().to_owned())];
-            args.extend(scope_params.into_iter().map(Value::Text));
-            args.push(Value::Integer(i64::from(limit)));
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let docs = stmt.query_map(params_from_iter(args), stored_doc)?.collect::<Result<Vec<_>, _>>()?;
-            docs.into_iter().collect()
-        })
-        .await
+        let columns = "id, kind, owner, store_id, region, subject_id, status, snapshot, heads, created_seq, updated_seq";
+        self.list_rows(tenant_id, scope, kind, limit, columns, stored_doc).await
     }
 
     async fn list_doc_heads(&self, tenant_id: i64, scope: &Scope, kind: DocKind, limit: u32) -> Result<Vec<DocHeads>> {
-        let (condition, scope_params) = scope.sql_condition();
-        self.read(move |conn| {
-            let sql = format!(
-                "SELECT id, kind, owner, store_id, region, subject_id, status, heads
-                 FROM documents d WHERE d.tenant_id = ? AND d.kind = ? AND {condition}
-                 ORDER BY d.updated_seq DESC LIMIT ?"
-            );
-            let mut args: Vec<Value> = vec![Value::Integer(tenant_id), Value::Text(kind.as_str().to_owned())];
-            args.extend(scope_params.into_iter().map(Value::Text));
-            args.push(Value::Integer(i64::from(limit)));
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let docs = stmt.query_map(params_from_iter(args), doc_heads)?.collect::<Result<Vec<_>, _>>()?;
-            docs.into_iter().collect()
-        })
-        .await
+        let columns = "id, kind, owner, store_id, region, subject_id, status, heads";
+        self.list_rows(tenant_id, scope, kind, limit, columns, doc_heads).await
     }
 
     async fn doc_heads(&self, tenant_id: i64, id: &DocumentId) -> Result<Option<DocHeads>> {
@@ -554,47 +528,63 @@ fn seq_value(seq: u64) -> i64 {
     i64::try_from(seq).unwrap_or(i64::MAX)
 }
 
+impl SqliteStorage {
+    /// The `kind` documents in `scope`, most recently changed first, as `columns` read by `row`.
+    async fn list_rows<T: Send + 'static>(
+        &self,
+        tenant_id: i64,
+        scope: &Scope,
+        kind: DocKind,
+        limit: u32,
+        columns: &'static str,
+        row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<Result<T>>,
+    ) -> Result<Vec<T>> {
+        let (condition, scope_params) = scope.sql_condition();
+        self.read(move |conn| {
+            let sql = format!(
+                "SELECT {columns} FROM documents d WHERE d.tenant_id = ? AND d.kind = ? AND {condition}
+                 ORDER BY d.updated_seq DESC LIMIT ?"
+            );
+            let mut args: Vec<Value> = vec![Value::Integer(tenant_id), Value::Text(kind.as_str().to_owned())];
+            args.extend(scope_params.into_iter().map(Value::Text));
+            args.push(Value::Integer(i64::from(limit)));
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params_from_iter(args), row)?.collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter().collect()
+        })
+        .await
+    }
+}
+
 /// A row of `id, kind, owner, store_id, region, subject_id, status, heads`.
 fn doc_heads(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<DocHeads>> {
+    let identity = id_and_meta(row)?;
+    let heads: Vec<u8> = row.get(7)?;
+    Ok(identity.map(|(id, meta)| DocHeads { id, meta, heads: heads_from_blob(&heads) }))
+}
+
+/// The id and scope columns every document row starts with (`id, kind, owner, store_id, region,
+/// subject_id, status`); the inner result fails on a value that does not parse.
+fn id_and_meta(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<(DocumentId, DocMeta)>> {
     let id: String = row.get(0)?;
     let kind: String = row.get(1)?;
     let (owner, store_id, region, subject_id, status) =
         (row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?);
-    let heads: Vec<u8> = row.get(7)?;
-    Ok((|| {
-        Ok(DocHeads {
-            id: id.parse()?,
-            meta: DocMeta { kind: kind.parse()?, owner, store_id, region, subject_id, status },
-            heads: heads_from_blob(&heads),
-        })
-    })())
+    Ok((|| Ok((id.parse()?, DocMeta { kind: kind.parse()?, owner, store_id, region, subject_id, status })))())
 }
 
 fn stored_doc(row: &rusqlite::Row<'_>) -> rusqlite::Result<Result<StoredDoc>> {
-    let id: String = row.get(0)?;
-    let kind: String = row.get(1)?;
-    let meta = (|| -> Result<DocMeta> {
-        Ok(DocMeta {
-            kind: kind.parse()?,
-            owner: row.get(2)?,
-            store_id: row.get(3)?,
-            region: row.get(4)?,
-            subject_id: row.get(5)?,
-            status: row.get(6)?,
-        })
-    })();
+    let identity = id_and_meta(row)?;
     let snapshot: Vec<u8> = row.get(7)?;
     let heads: Vec<u8> = row.get(8)?;
     let created_seq: i64 = row.get(9)?;
     let updated_seq: i64 = row.get(10)?;
-    Ok((|| {
-        Ok(StoredDoc {
-            id: id.parse()?,
-            meta: meta?,
-            snapshot,
-            heads: heads_from_blob(&heads),
-            created_seq: created_seq.max(0) as u64,
-            updated_seq: updated_seq.max(0) as u64,
-        })
-    })())
+    Ok(identity.map(|(id, meta)| StoredDoc {
+        id,
+        meta,
+        snapshot,
+        heads: heads_from_blob(&heads),
+        created_seq: created_seq.max(0) as u64,
+        updated_seq: updated_seq.max(0) as u64,
+    }))
 }
