@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod common;
+
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -25,26 +27,7 @@ use fieldsync_server::storage::queries::{self, Reach, StoreFilter};
 use fieldsync_server::{AppState, app};
 use tower::ServiceExt;
 
-const PASSWORD: &str = "correct horse battery";
-
-async fn relay() -> (tempfile::TempDir, AppState) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::new(dir.path().join("data"));
-    config.password_cost = PasswordCost::insecure_for_tests();
-    let state = config.open_state().unwrap();
-    let storage = state.storage.as_ref();
-    accounts::create_tenant(storage, "acme").await.unwrap();
-    for (username, role, region) in [
-        ("ravi", Role::Rep, Some("north")),
-        ("sofia", Role::Supervisor, Some("north")),
-        ("mia", Role::Manager, Some("north")),
-        ("hana", Role::Hq, None),
-    ] {
-        let account = NewAccount { tenant: "acme", username, display_name: "", password: PASSWORD, role, region };
-        accounts::create_user(storage, PasswordCost::insecure_for_tests(), account).await.unwrap();
-    }
-    (dir, state)
-}
+use common::dashboard::{PASSWORD, Reply, relay, send, sign_in};
 
 async fn caller(state: &AppState, username: &str) -> Caller {
     let storage = state.storage.as_ref();
@@ -224,42 +207,6 @@ async fn a_previewed_file_with_a_bad_line_names_it_and_writes_nothing_and_an_app
 
 // ---------------------------------------------------------------------------------------------
 // Through the router
-
-fn router(state: &AppState) -> Router {
-    app(state.clone()).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000))))
-}
-
-struct Reply {
-    status: StatusCode,
-    cookies: Vec<String>,
-    body: String,
-}
-
-async fn send(state: &AppState, method: Method, uri: &str, cookie: Option<&str>, form: Option<&str>) -> Reply {
-    let mut builder = Request::builder().method(method).uri(uri);
-    if let Some(cookie) = cookie {
-        builder = builder.header(header::COOKIE, cookie);
-    }
-    let body = match form {
-        Some(form) => {
-            builder = builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-            Body::from(form.to_owned())
-        }
-        None => Body::empty(),
-    };
-    let response = router(state).oneshot(builder.body(body).unwrap()).await.unwrap();
-    let status = response.status();
-    let cookies =
-        response.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-    Reply { status, cookies, body: String::from_utf8_lossy(&body).into_owned() }
-}
-
-async fn sign_in(state: &AppState, username: &str, password: &str) -> Reply {
-    let password = password.replace(' ', "+");
-    let form = format!("tenant=acme&username={username}&password={password}&csrf=abc123");
-    send(state, Method::POST, "/dashboard/login", Some(&format!("{LOGIN_CSRF_COOKIE}=abc123")), Some(&form)).await
-}
 
 async fn session(state: &AppState, username: &str) -> String {
     let reply = sign_in(state, username, PASSWORD).await;

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod common;
+
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -16,73 +18,10 @@ use fieldsync_server::services::accounts::{self, NewAccount};
 use fieldsync_server::{AppState, app};
 use tower::ServiceExt;
 
-const PASSWORD: &str = "correct horse battery";
-
-async fn relay() -> (tempfile::TempDir, AppState) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config::new(dir.path().join("data"));
-    config.password_cost = PasswordCost::insecure_for_tests();
-    let state = config.open_state().unwrap();
-    let storage = state.storage.as_ref();
-    accounts::create_tenant(storage, "acme").await.unwrap();
-    for (username, role, region) in [
-        ("ravi", Role::Rep, Some("north")),
-        ("sofia", Role::Supervisor, Some("north")),
-        ("mia", Role::Manager, Some("north")),
-        ("hana", Role::Hq, None),
-    ] {
-        let account = NewAccount { tenant: "acme", username, display_name: "", password: PASSWORD, role, region };
-        accounts::create_user(storage, PasswordCost::insecure_for_tests(), account).await.unwrap();
-    }
-    (dir, state)
-}
-
-fn router(state: &AppState) -> Router {
-    app(state.clone()).layer(MockConnectInfo(SocketAddr::from(([127, 0, 0, 1], 4000))))
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    location: Option<String>,
-    cookies: Vec<String>,
-    body: String,
-}
-
-async fn send(state: &AppState, method: Method, uri: &str, cookie: Option<&str>, form: Option<&str>) -> Reply {
-    let mut builder = Request::builder().method(method).uri(uri);
-    if let Some(cookie) = cookie {
-        builder = builder.header(header::COOKIE, cookie);
-    }
-    let body = match form {
-        Some(form) => {
-            builder = builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-            Body::from(form.to_owned())
-        }
-        None => Body::empty(),
-    };
-    let response = router(state).oneshot(builder.body(body).unwrap()).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let location = response.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
-    let cookies =
-        response.headers().get_all(header::SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_owned()).collect();
-    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-    Reply { status, headers, location, cookies, body: String::from_utf8_lossy(&body).into_owned() }
-}
-
-fn session_of(reply: &Reply) -> Option<String> {
-    reply
-        .cookies
-        .iter()
-        .find_map(|c| c.strip_prefix(&format!("{SESSION_COOKIE}=")))
-        .map(|rest| rest.split(';').next().unwrap().to_owned())
-        .filter(|token| !token.is_empty())
-}
+use common::dashboard::{self, PASSWORD, Reply, relay, router, send, session_of};
 
 async fn sign_in(state: &AppState, username: &str) -> Reply {
-    let form = format!("tenant=acme&username={username}&password=correct+horse+battery&csrf=abc123");
-    send(state, Method::POST, "/dashboard/login", Some(&format!("{LOGIN_CSRF_COOKIE}=abc123")), Some(&form)).await
+    dashboard::sign_in(state, username, PASSWORD).await
 }
 
 async fn session(state: &AppState, username: &str) -> String {

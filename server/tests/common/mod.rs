@@ -2,6 +2,8 @@
 //! JSON API (`imports.rs`, `alerts.rs`).
 #![allow(clippy::unwrap_used, dead_code, unused_macros)]
 
+pub mod dashboard;
+
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use fieldsync_server::storage::postgres::{PostgresStorage, admin};
