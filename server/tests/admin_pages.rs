@@ -7,27 +7,21 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
-use axum::Router;
-use axum::body::Body;
-use axum::extract::connect_info::MockConnectInfo;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use fieldsync_core::Role;
 use fieldsync_core::doc::RetailStore;
+use fieldsync_server::AppState;
 use fieldsync_server::Error;
-use fieldsync_server::config::{Config, PasswordCost};
-use fieldsync_server::dashboard::session::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, csrf_token};
+use fieldsync_server::config::PasswordCost;
+use fieldsync_server::dashboard::session::{SESSION_COOKIE, csrf_token};
 use fieldsync_server::documents;
 use fieldsync_server::imports::Dataset;
 use fieldsync_server::imports::runs::{self, RunRequest};
 use fieldsync_server::services::accounts::{self, Caller, NewAccount};
 use fieldsync_server::services::stores::{self, StoreForm};
 use fieldsync_server::storage::queries::{self, Reach, StoreFilter};
-use fieldsync_server::{AppState, app};
-use tower::ServiceExt;
 
-use common::dashboard::{PASSWORD, Reply, relay, send, sign_in};
+use common::dashboard::{PASSWORD, relay, send, sign_in};
 
 async fn caller(state: &AppState, username: &str) -> Caller {
     let storage = state.storage.as_ref();

@@ -7,12 +7,10 @@ mod common;
 
 use std::net::SocketAddr;
 
-use axum::Router;
 use axum::body::Body;
-use axum::extract::connect_info::MockConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
 use fieldsync_core::Role;
-use fieldsync_server::config::{Config, PasswordCost};
+use fieldsync_server::config::PasswordCost;
 use fieldsync_server::dashboard::session::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, csrf_token};
 use fieldsync_server::services::accounts::{self, NewAccount};
 use fieldsync_server::{AppState, app};

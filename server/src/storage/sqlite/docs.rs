@@ -170,7 +170,8 @@ impl DocStore for SqliteStorage {
     }
 
     async fn list_docs(&self, tenant_id: i64, scope: &Scope, kind: DocKind, limit: u32) -> Result<Vec<StoredDoc>> {
-        let columns = "id, kind, owner, store_id, region, subject_id, status, snapshot, heads, created_seq, updated_seq";
+        let columns =
+            "id, kind, owner, store_id, region, subject_id, status, snapshot, heads, created_seq, updated_seq";
         self.list_rows(tenant_id, scope, kind, limit, columns, stored_doc).await
     }
 
