@@ -370,7 +370,7 @@ pub fn csv_import(data: &[u8]) {
     ));
     match imported {
         Ok(_) => {}
-        Err(fieldsync_server::Error::BadRequest { .. }) => {
+        Err(fieldsync_server::Error::BadRequest { .. } | fieldsync_server::Error::InvalidImport(_)) => {
             assert_eq!(position(), before, "a refused {dataset} import changes no document");
         }
         Err(error) => panic!("a {dataset} import failed other than by refusing the file: {error}"),
