@@ -65,6 +65,7 @@ quality-phone-disagrees = close to { $problems }: the phone measured these same 
 ## Score reasons: the visit, each checklist item, each photo's evidence.
 ## $done is taken, checked-in or checked-out; $place is same-store or other-store.
 
+reason-preview-local = preview on this phone: reuse checked against this phone's visits only
 reason-verdict = verdict: { $verdict }
 reason-audit-score = audit score { $score } of 100: { $earned } of { $possible } checklist points
 reason-score-capped = score capped at { $cap } of 100 (the checklist earned { $score }: { $earned } of { $possible } points) because the visit itself is rejected: nothing shows it took place at the store

@@ -69,6 +69,7 @@ quality-phone-disagrees = 接近{ $problems }：手机测得同一文件合格�
 ## 评分理由：整次巡店、每个检查项、每张照片的证据。
 ## $done 为 taken（拍摄）、checked-in（签到）或 checked-out（签退）；$place 为 same-store 或 other-store。
 
+reason-preview-local = 手机上的预览：仅与本机的巡店记录比对重复照片
 reason-verdict = 结论：{ $verdict ->
         [pass] 通过
         [review] 待人工复核

@@ -62,6 +62,7 @@ impl LocalStore {
             scored_at: now_ms(),
         });
         preview.reasons.push("preview on this phone: reuse checked against this phone's visits only".to_owned());
+        preview.reason_messages.push(crate::i18n::Message::new("reason-preview-local"));
         Ok(preview)
     }
 }

@@ -54,8 +54,9 @@ pub const REJECTED_VISIT_CAP: f64 = 50.0;
 /// The messages of score reasons (`reason-…`) and the arguments core gives each: checked
 /// against the catalogs by the tests of [`crate::i18n`]. Quality reasons are in
 /// [`crate::photo::quality::MESSAGES`].
-pub const MESSAGES: [(&str, &[&str]); 54] = [
+pub const MESSAGES: [(&str, &[&str]); 55] = [
     ("reason-verdict", &["verdict"]),
+    ("reason-preview-local", &[]),
     ("reason-audit-score", &["score", "earned", "possible"]),
     ("reason-score-capped", &["cap", "score", "earned", "possible"]),
     ("reason-provisional-items", &["count", "items"]),
