@@ -88,6 +88,10 @@ enum Command {
         /// Most tenants whose hydrated catalog is kept in memory.
         #[arg(long, env = "FIELDSYNC_CACHED_CATALOGS", default_value_t = fieldsync_server::config::CACHED_CATALOGS, value_parser = clap::value_parser!(u64).range(1..=100_000))]
         cached_catalogs: u64,
+        /// Read buffer of each live connection, in KiB: allocated per connected phone, so it
+        /// weighs on memory with thousands of phones (a larger message grows it as needed).
+        #[arg(long, env = "FIELDSYNC_LIVE_READ_BUFFER_KIB", default_value_t = fieldsync_server::config::LIVE_READ_BUFFER_KIB, value_parser = clap::value_parser!(u32).range(1..=1024))]
+        live_read_buffer_kib: u32,
         /// Days a closed alert is kept (in the inboxes and the alerts page's history) before it
         /// is removed.
         #[arg(long, env = "FIELDSYNC_ALERT_RETENTION_DAYS", default_value_t = 90, value_parser = clap::value_parser!(u16).range(1..=3650))]
@@ -427,6 +431,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             delivery_jobs,
             kept_documents,
             cached_catalogs,
+            live_read_buffer_kib,
             alert_retention_days,
             tls_cert,
             tls_key,
@@ -444,6 +449,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             config.delivery_jobs = usize::from(delivery_jobs);
             config.kept_documents = kept_documents;
             config.cached_catalogs = cached_catalogs;
+            config.live_read_buffer = live_read_buffer_kib as usize * 1024;
             config.nats_url = nats;
             config.alert_retention = std::time::Duration::from_secs(u64::from(alert_retention_days) * 24 * 60 * 60);
             serve(config, tls).await

@@ -41,6 +41,7 @@ pub async fn ws(
     })?;
     Ok(upgrade
         .max_message_size(SYNC_BODY_LIMIT)
+        .read_buffer_size(state.config.live_read_buffer)
         .on_upgrade(move |socket| crate::sync::live::session(state, caller, socket)))
 }
 
