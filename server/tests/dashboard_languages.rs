@@ -104,7 +104,7 @@ async fn a_chinese_viewer_reads_every_main_page_in_chinese_with_no_english_label
     assert_eq!(chosen.location.as_deref(), Some("/dashboard/orders?status=approved"), "back to the page it was on");
 
     // (page, Chinese texts it must show)
-    let pages: [(&str, &[&str]); 18] = [
+    let pages: [(&str, &[&str]); 19] = [
         ("/", &["<h1>概览</h1>", "今日订单", "每日订单", "最新订单", "巡店得分（7 天）"]),
         (
             "/dashboard/orders",
@@ -151,6 +151,7 @@ async fn a_chinese_viewer_reads_every_main_page_in_chinese_with_no_english_label
             &["<h1>数据导入</h1>", ">数据集", "或粘贴 CSV 内容", ">预览<", "导入记录", "暂无导入记录。"],
         ),
         ("/dashboard/webhooks", &["<h1>Webhook 订阅</h1>", "事件流共有 0 条事件", "暂无订阅"]),
+        ("/dashboard/admin/settings", &["<h1>租户设置</h1>", "默认语言", "跟随浏览器语言", "保存设置", ">租户设置<"]),
     ];
     // Labels the English pages show; none may be left on a Chinese page.
     let english = [
@@ -190,6 +191,8 @@ async fn a_chinese_viewer_reads_every_main_page_in_chinese_with_no_english_label
         ">History<",
         "No imports yet",
         ">Webhooks<",
+        "Tenant settings",
+        "Default language",
         "No subscriptions yet",
     ];
     for (path, chinese) in pages {
@@ -298,4 +301,54 @@ async fn the_login_page_speaks_the_browsers_language_or_the_one_its_link_asks_fo
     .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.body.contains("公司、用户名或密码错误"), "{}", wrong.body);
+}
+
+#[tokio::test]
+async fn hq_sets_the_tenants_default_language_time_zone_and_currency_on_the_settings_page() {
+    let (_dir, state) = relay().await;
+    let storage = state.storage.as_ref();
+    let hq = common::login(&state, "hana", PASSWORD).await;
+    let mia = common::login(&state, "mia", PASSWORD).await;
+    let save = |form: String| {
+        let state = state.clone();
+        let hq = hq.clone();
+        async move { send(&state, Method::POST, "/dashboard/admin/settings", Some(&hq), &[], Some(&form)).await }
+    };
+    let csrf = csrf_token(&hq);
+
+    let page = get(&state, "/dashboard/admin/settings", &hq, Some("en")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains(r#"value="UTC""#) && page.body.contains(r#"value="USD""#), "{}", page.body);
+
+    // A bad time zone with a good language: nothing is written, the values stay as typed.
+    let refused = save(format!("csrf={csrf}&time_zone=Asia%2FNowhere&currency=CNY&language=zh-CN")).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert!(refused.body.contains("id=\"settings-error\""), "{}", refused.body);
+    assert!(refused.body.contains(r#"value="Asia/Nowhere""#), "the typed value is kept: {}", refused.body);
+    let tenant = accounts::tenant_named(storage, "acme").await.unwrap();
+    assert_eq!((tenant.time_zone.as_str(), tenant.currency.as_str()), ("UTC", "USD"));
+    assert_eq!(get(&state, "/", &mia, Some("en")).await.lang(), "en", "the language did not change either");
+
+    // A forged form changes nothing; a manager may not open the page.
+    let forged = save("csrf=forged&time_zone=Asia%2FShanghai&currency=CNY&language=zh-CN".to_owned()).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let form = format!("csrf={}&time_zone=Asia%2FShanghai&currency=CNY&language=zh-CN", csrf_token(&mia));
+    let manager = send(&state, Method::POST, "/dashboard/admin/settings", Some(&mia), &[], Some(&form)).await;
+    assert_eq!(manager.status, StatusCode::FORBIDDEN);
+    assert_eq!(get(&state, "/dashboard/admin/settings", &mia, None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(accounts::tenant_named(storage, "acme").await.unwrap().time_zone, "UTC");
+
+    // Saved: the tenant's people read Chinese unless they chose otherwise, in its zone and money.
+    let saved = save(format!("csrf={csrf}&time_zone=Asia%2FShanghai&currency=cny&language=zh-CN")).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    assert!(saved.body.contains("设置已保存"), "the notice reads in the new default language: {}", saved.body);
+    let tenant = accounts::tenant_named(storage, "acme").await.unwrap();
+    assert_eq!((tenant.time_zone.as_str(), tenant.currency.as_str()), ("Asia/Shanghai", "CNY"));
+    assert_eq!(get(&state, "/", &mia, Some("en")).await.lang(), "zh-CN");
+
+    // Back to each browser's language.
+    let cleared = save(format!("csrf={csrf}&time_zone=Asia%2FShanghai&currency=CNY&language=")).await;
+    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.body);
+    assert_eq!(get(&state, "/", &mia, Some("en")).await.lang(), "en");
+    assert_eq!(get(&state, "/", &mia, Some("zh-CN")).await.lang(), "zh-CN");
 }

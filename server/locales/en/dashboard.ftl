@@ -19,6 +19,7 @@ nav-users = Users
 nav-store-admin = Store admin
 nav-templates = Templates
 nav-imports = Imports
+nav-settings = Settings
 header-who = { $user } ({ $role })
 header-language = Language
 header-language-save = Change
@@ -663,3 +664,14 @@ webhooks-replay-after = Send again every event after position
 webhooks-replay = Replay
 webhooks-bad-position = position "{ $position }" is not a whole number of 0 or more
 webhooks-done-replay = Subscription { $id } receives every event after position { $after } again.
+
+## The tenant's settings page
+settings-title = Tenant settings
+settings-tenant = Tenant:
+settings-time-zone = Time zone (IANA name)
+settings-currency = Currency (ISO 4217 code)
+settings-language = Default language
+settings-language-browser = Each browser's language
+settings-note = Days are counted in the time zone; amounts are shown in the currency. A person's own language (the picker at the top) wins over the default.
+settings-save = Save settings
+settings-saved = Settings saved.

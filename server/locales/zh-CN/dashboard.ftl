@@ -19,6 +19,7 @@ nav-users = 用户
 nav-store-admin = 门店管理
 nav-templates = 检查模板
 nav-imports = 数据导入
+nav-settings = 租户设置
 header-who = { $user }（{ $role }）
 header-language = 语言
 header-language-save = 切换
@@ -642,3 +643,14 @@ webhooks-replay-after = 重新发送此位置之后的所有事件：
 webhooks-replay = 重放
 webhooks-bad-position = 位置“{ $position }”不是大于或等于 0 的整数
 webhooks-done-replay = 订阅 { $id } 将重新接收位置 { $after } 之后的所有事件。
+
+## The tenant's settings page
+settings-title = 租户设置
+settings-tenant = 租户：
+settings-time-zone = 时区（IANA 名称）
+settings-currency = 币种（ISO 4217 代码）
+settings-language = 默认语言
+settings-language-browser = 跟随浏览器语言
+settings-note = 日期按此时区计算；金额以此币种显示。个人在页面顶部选择的语言优先于默认语言。
+settings-save = 保存设置
+settings-saved = 设置已保存。

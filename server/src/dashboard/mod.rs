@@ -150,6 +150,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
                 .post(pages::save_template)
                 .layer(DefaultBodyLimit::max(pages::TEMPLATE_FORM_LIMIT)),
         )
+        .route(
+            "/dashboard/admin/settings",
+            get(pages::tenant_settings)
+                .post(pages::save_tenant_settings)
+                .layer(DefaultBodyLimit::max(crate::http::JSON_BODY_LIMIT)),
+        )
         .route("/dashboard/admin/imports", get(pages::admin_imports))
         .route(
             "/dashboard/admin/imports/preview",

@@ -1,6 +1,6 @@
 //! The dashboard pages: login and logout, overview, orders (with the approve / reject forms of
 //! [`super::decisions`]), the approvals queue with bulk approval, inspections, alerts, devices, and
-//! HQ's admin pages (users, stores, checklist templates, imports). The stores page is in [`super::stores`].
+//! HQ's admin pages (users, stores, checklist templates, imports, the tenant's settings). The stores page is in [`super::stores`].
 //!
 //! Every handler takes a [`Viewer`] (a valid dashboard session of a non-rep), checks its
 //! [`Section`], and reads documents only through [`records`], i.e. the viewer's scope. Pages
@@ -25,6 +25,7 @@ mod overview;
 mod policy;
 mod store_admin;
 mod template_admin;
+mod tenant_settings;
 mod users;
 mod webhooks;
 
@@ -44,6 +45,7 @@ pub use overview::*;
 pub use policy::*;
 pub use store_admin::*;
 pub use template_admin::*;
+pub use tenant_settings::*;
 pub use users::*;
 pub use webhooks::*;
 
@@ -89,6 +91,7 @@ fn nav(role: Role, language: Language) -> Vec<NavItem> {
         items.push(item("/dashboard/admin/stores", t!(language, "nav-store-admin")));
         items.push(item("/dashboard/admin/templates", t!(language, "nav-templates")));
         items.push(item("/dashboard/admin/imports", t!(language, "nav-imports")));
+        items.push(item("/dashboard/admin/settings", t!(language, "nav-settings")));
     }
     items
 }

@@ -35,6 +35,7 @@ mod api_keys;
 mod caller;
 mod language;
 mod revocation;
+mod tenant_settings;
 
 pub use crate::storage::LoginFailureStore;
 pub use admin::{
@@ -47,6 +48,7 @@ pub use api_keys::{
 pub use caller::{Caller, check_session};
 pub use language::{parse_language, resolve_language, set_own_language, set_tenant_language, viewer_language};
 pub use revocation::{disable_user_as, revoke_device_as};
+pub use tenant_settings::{SettingsChange, TenantSettings, set_tenant_settings_as, tenant_settings_as};
 
 /// Longest accepted password, in bytes.
 pub const MAX_PASSWORD_BYTES: usize = 256;
