@@ -1,7 +1,21 @@
 //! The relay's internal error type. HTTP handlers turn it into a JSON error in exactly one place,
 //! `http/error.rs`.
+//!
+//! A refusal a person can act on (a taken username, a snooze date in the past, a bad CSV line) is
+//! [`Error::Refused`]: a [`Refusal`] that carries a [`Message`] (a `refusal-…` id and its
+//! arguments), not a sentence, built where the service refuses ([`Error::invalid`],
+//! [`Error::conflict`], [`Error::forbidden`]). Its texts are in `server/locales/<tag>/refusals.ftl`
+//! ([`crate::messages::catalog`]): the API, the command line and the logs read its English text
+//! (its `Display`), the dashboard shows it in the viewer's language
+//! (`dashboard::texts::refusal`). A bad import's lines are messages the same way
+//! ([`ImportRefusal`]). [`Error::BadRequest`], [`Error::Conflict`] and [`Error::Forbidden`] with
+//! an English reason remain for what only an API client or a phone can hit (the sync protocol,
+//! blobs, batch JSON).
 
 use fieldsync_core::DocumentId;
+use fieldsync_core::i18n::{Language, Message};
+
+use crate::messages::catalog;
 
 /// Everything that can go wrong inside the relay.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +64,9 @@ pub enum Error {
     /// The request conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
+    /// A refusal a person can act on, as a message in every language (see the module docs).
+    #[error("{0}")]
+    Refused(Refusal),
     /// A CSV import with bad rows: nothing was imported (400 `invalid-import`).
     #[error("{0}")]
     InvalidImport(ImportRefusal),
@@ -107,19 +124,65 @@ pub enum Error {
     Core(#[from] fieldsync_core::Error),
 }
 
+/// What kind of refusal a [`Refusal`] is: it decides the API's status (`http/error.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKind {
+    /// A value is invalid (400, with the refusal's own code).
+    Invalid,
+    /// The request conflicts with the current state (409 `conflict`).
+    Conflict,
+    /// The caller may not do this (403 `forbidden`).
+    Forbidden,
+}
+
+/// A refusal a person can act on: its kind, the API's stable code, and what it says as a
+/// message of the relay's catalog (`refusal-…` in `server/locales/<tag>/refusals.ftl`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// Invalid, conflict or forbidden.
+    pub kind: RefusalKind,
+    /// The API's stable code (`invalid-input`, `invalid-snooze`; `conflict` and `forbidden` for
+    /// those kinds).
+    pub code: &'static str,
+    /// What is wrong, naming the values.
+    pub message: Message,
+}
+
+impl Refusal {
+    /// What it says in `language`.
+    pub fn text(&self, language: Language) -> String {
+        catalog().text(language, &self.message)
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    /// Its English text: what the API, the command line and the logs read.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text(Language::English))
+    }
+}
+
 /// Why an import was refused: every bad line counted, the first few kept with their reasons.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportRefusal {
     /// How many failures the file had.
     pub count: usize,
     /// The kept failures by line (0 for the file as a whole): the line and the message, which
-    /// names the line itself.
-    pub lines: Vec<(usize, String)>,
+    /// names the line itself (`refusal-import-line` with the reason as its part `reason`).
+    pub lines: Vec<(usize, Message)>,
+}
+
+impl ImportRefusal {
+    /// The kept failures' texts in `language`, by line.
+    pub fn texts(&self, language: Language) -> Vec<String> {
+        self.lines.iter().map(|(_, message)| catalog().text(language, message)).collect()
+    }
 }
 
 impl std::fmt::Display for ImportRefusal {
+    /// Its English text: what the API, the command line and the import history read.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let messages: Vec<&str> = self.lines.iter().map(|(_, message)| message.as_str()).collect();
+        let messages = self.texts(Language::English);
         write!(f, "{} error(s), nothing imported: {}", self.count, messages.join("; "))?;
         if self.count > self.lines.len() {
             write!(f, "; and {} more", self.count - self.lines.len())?;
@@ -141,6 +204,43 @@ impl Error {
     /// A bad request with a code and a reason.
     pub fn bad_request(code: &'static str, reason: impl Into<String>) -> Self {
         Error::BadRequest { code, reason: reason.into() }
+    }
+
+    /// An invalid value a person can correct: 400 with `code` (`invalid-input`, `invalid-snooze`,
+    /// …) and `message` (a `refusal-…` id of the relay's catalog) as its text.
+    pub fn invalid(code: &'static str, message: Message) -> Self {
+        Error::Refused(Refusal { kind: RefusalKind::Invalid, code, message })
+    }
+
+    /// A request that conflicts with the current state: 409 `conflict`, `message` as its text.
+    pub fn conflict(message: Message) -> Self {
+        Error::Refused(Refusal { kind: RefusalKind::Conflict, code: "conflict", message })
+    }
+
+    /// Something the caller may not do: 403 `forbidden`, `message` as its text.
+    pub fn forbidden(message: Message) -> Self {
+        Error::Refused(Refusal { kind: RefusalKind::Forbidden, code: "forbidden", message })
+    }
+
+    /// The kind of refusal this error is, converted ([`Error::Refused`]) or not yet
+    /// ([`Error::BadRequest`], [`Error::Conflict`], [`Error::Forbidden`]); `None` for anything
+    /// else.
+    pub fn refusal_kind(&self) -> Option<RefusalKind> {
+        match self {
+            Error::Refused(refusal) => Some(refusal.kind),
+            Error::BadRequest { .. } => Some(RefusalKind::Invalid),
+            Error::Conflict(_) => Some(RefusalKind::Conflict),
+            Error::Forbidden(_) => Some(RefusalKind::Forbidden),
+            _ => None,
+        }
+    }
+
+    /// The message of a converted refusal ([`Error::Refused`]), to pass on as a part of another.
+    pub fn refusal_message(&self) -> Option<&Message> {
+        match self {
+            Error::Refused(refusal) => Some(&refusal.message),
+            _ => None,
+        }
     }
 
     /// A not-found naming what was looked for.

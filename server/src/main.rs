@@ -388,6 +388,8 @@ impl From<Error> for Failure {
             | Error::NotFound { .. }
             | Error::Conflict(_)
             | Error::Core(fieldsync_core::Error::InvalidInput { .. } | fieldsync_core::Error::InvalidId { .. }) => 2,
+            // A refusal of a value or of the state, as the variants above; a forbidden one is 1.
+            Error::Refused(refusal) if refusal.kind != fieldsync_server::error::RefusalKind::Forbidden => 2,
             _ => 1,
         };
         Self { code, message: error.to_string() }

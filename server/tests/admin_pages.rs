@@ -15,6 +15,7 @@ use fieldsync_server::Error;
 use fieldsync_server::config::PasswordCost;
 use fieldsync_server::dashboard::session::{SESSION_COOKIE, csrf_token};
 use fieldsync_server::documents;
+use fieldsync_server::error::{Refusal, RefusalKind};
 use fieldsync_server::imports::Dataset;
 use fieldsync_server::imports::runs::{self, RunRequest};
 use fieldsync_server::services::accounts::{self, Caller, NewAccount};
@@ -73,8 +74,8 @@ async fn hq_creates_a_store_with_a_code_and_a_second_store_with_the_same_code_is
     assert_eq!((store.code.as_str(), store.geofence_m), ("N-014", 120.0));
 
     match stores::create_store_as(storage, &hq, &store_form("N-014", "C-2")).await {
-        Err(Error::Conflict(reason)) => {
-            assert_eq!(reason, "store code \"N-014\" is already used by store \"Harbour Kiosk\"");
+        Err(error @ Error::Refused(Refusal { kind: RefusalKind::Conflict, .. })) => {
+            assert_eq!(error.to_string(), "store code \"N-014\" is already used by store \"Harbour Kiosk\"");
         }
         other => panic!("expected a conflict, got {other:?}"),
     }
@@ -86,7 +87,7 @@ async fn hq_creates_a_store_with_a_code_and_a_second_store_with_the_same_code_is
     let other = stores::create_store_as(storage, &hq, &store_form("N-015", "C-3")).await.unwrap();
     assert!(matches!(
         stores::edit_store_as(storage, &hq, &other, &store_form("N-014", "C-3")).await,
-        Err(Error::Conflict(_))
+        Err(Error::Refused(Refusal { kind: RefusalKind::Conflict, .. }))
     ));
     let unchanged: RetailStore = documents::read(storage, hq.tenant_id, &other).await.unwrap();
     assert_eq!(unchanged.code, "N-015");
@@ -107,7 +108,10 @@ async fn a_bad_code_geofence_tier_or_person_is_refused_with_a_clear_error_and_wr
     ];
     for (form, expected) in cases {
         match stores::create_store_as(storage, &hq, &form).await {
-            Err(Error::BadRequest { reason, .. }) => assert!(reason.starts_with(expected), "{reason}"),
+            Err(error @ Error::Refused(Refusal { kind: RefusalKind::Invalid, .. })) => {
+                let reason = error.to_string();
+                assert!(reason.starts_with(expected), "{reason}");
+            }
             other => panic!("expected {expected}, got {other:?}"),
         }
     }
@@ -122,7 +126,7 @@ async fn only_hq_may_administer_users_stores_and_imports() {
         let other = caller(&state, who).await;
         assert!(matches!(
             stores::create_store_as(storage, &other, &store_form("N-1", "C-1")).await,
-            Err(Error::Forbidden(_))
+            Err(Error::Refused(Refusal { kind: RefusalKind::Forbidden, .. }))
         ));
         let account = NewAccount {
             tenant: "acme",
@@ -133,9 +137,15 @@ async fn only_hq_may_administer_users_stores_and_imports() {
             region: None,
         };
         let created = accounts::create_user_as(storage, PasswordCost::insecure_for_tests(), &other, account).await;
-        assert!(matches!(created, Err(Error::Forbidden(_))), "{created:?}");
-        assert!(matches!(accounts::enable_user_as(storage, &other, "ravi").await, Err(Error::Forbidden(_))));
-        assert!(matches!(runs::history_as(storage, &other).await, Err(Error::Forbidden(_))));
+        assert!(matches!(created, Err(Error::Refused(Refusal { kind: RefusalKind::Forbidden, .. }))), "{created:?}");
+        assert!(matches!(
+            accounts::enable_user_as(storage, &other, "ravi").await,
+            Err(Error::Refused(Refusal { kind: RefusalKind::Forbidden, .. }))
+        ));
+        assert!(matches!(
+            runs::history_as(storage, &other).await,
+            Err(Error::Refused(Refusal { kind: RefusalKind::Forbidden, .. }))
+        ));
     }
     assert_eq!(store_count(&state).await, 0);
     let tenant_id = caller(&state, "hana").await.tenant_id;
@@ -148,9 +158,15 @@ async fn hq_cannot_change_its_own_role_and_a_role_change_is_checked_with_its_reg
     let storage = state.storage.as_ref();
     let hq = caller(&state, "hana").await;
     let demote = accounts::UserUpdate { role: Role::Manager, region: Some("north"), display_name: "" };
-    assert!(matches!(accounts::update_user_as(storage, &hq, "hana", demote).await, Err(Error::Conflict(_))));
+    assert!(matches!(
+        accounts::update_user_as(storage, &hq, "hana", demote).await,
+        Err(Error::Refused(Refusal { kind: RefusalKind::Conflict, .. }))
+    ));
     let no_region = accounts::UserUpdate { role: Role::Manager, region: None, display_name: "Ravi" };
-    assert!(matches!(accounts::update_user_as(storage, &hq, "ravi", no_region).await, Err(Error::BadRequest { .. })));
+    assert!(matches!(
+        accounts::update_user_as(storage, &hq, "ravi", no_region).await,
+        Err(Error::Refused(Refusal { kind: RefusalKind::Invalid, .. }))
+    ));
     let promote = accounts::UserUpdate { role: Role::Manager, region: Some("south"), display_name: "Ravi R." };
     accounts::update_user_as(storage, &hq, "ravi", promote).await.unwrap();
     let ravi = storage.find_user_by_username(hq.tenant_id, "ravi").await.unwrap().unwrap();
@@ -176,7 +192,7 @@ async fn a_previewed_file_with_a_bad_line_names_it_and_writes_nothing_and_an_app
         Err(Error::InvalidImport(refusal)) => {
             assert_eq!(refusal.count, 1);
             assert_eq!(refusal.lines[0].0, 3, "{refusal:?}");
-            assert!(refusal.lines[0].1.contains("tier"), "{refusal:?}");
+            assert!(refusal.to_string().contains("line 3: tier \"Z\""), "{refusal}");
         }
         other => panic!("expected the bad line, got {other:?}"),
     }
@@ -340,9 +356,15 @@ async fn a_template_edit_keeps_the_ids_of_unchanged_questions_and_bumps_the_vers
     assert!(!templates::edit_template_as(storage, &hq, &id, &edited).await.unwrap(), "the same form changes nothing");
 
     let manager = caller(&state, "mia").await;
-    assert!(matches!(templates::edit_template_as(storage, &manager, &id, &form).await, Err(Error::Forbidden(_))));
+    assert!(matches!(
+        templates::edit_template_as(storage, &manager, &id, &form).await,
+        Err(Error::Refused(Refusal { kind: RefusalKind::Forbidden, .. }))
+    ));
     let bad = TemplateForm { name: "Shelf".into(), items: vec![ItemForm { weight: -1.0, ..item("Shelf full?") }] };
-    assert!(matches!(templates::edit_template_as(storage, &hq, &id, &bad).await, Err(Error::BadRequest { .. })));
+    assert!(matches!(
+        templates::edit_template_as(storage, &hq, &id, &bad).await,
+        Err(Error::Refused(Refusal { kind: RefusalKind::Invalid, .. }))
+    ));
     let unchanged: Template = documents::read(storage, hq.tenant_id, &id).await.unwrap();
     assert_eq!(unchanged, after, "a refused edit writes nothing");
     let listed = templates::list_as(storage, &hq).await.unwrap();

@@ -18,6 +18,7 @@ use fieldsync_core::doc::{
 };
 use fieldsync_core::{DocumentId, Role};
 use fieldsync_server::config::{Config, PasswordCost};
+use fieldsync_server::error::{Refusal, RefusalKind};
 use fieldsync_server::services::accounts::{self, NewAccount};
 use fieldsync_server::services::alerts::inbox::inbox_id;
 use fieldsync_server::services::orders::deadline::{self, DeadlineDone, ESCALATION_ALERT, REMINDER_ALERT};
@@ -249,7 +250,7 @@ async fn a_step_with_a_four_hour_sla_is_reminded_then_escalated_to_hq_across_a_r
     let storage = state.storage.as_ref();
     let refused =
         orders::decide_order(storage, &state.caches, &mia, &seeded.order_id, &approve, state.clock.now()).await;
-    assert!(matches!(refused, Err(Error::Forbidden(_))), "{refused:?}");
+    assert!(matches!(refused, Err(Error::Refused(Refusal { kind: RefusalKind::Forbidden, .. }))), "{refused:?}");
     let (_, decided) =
         orders::decide_order(storage, &state.caches, &hana, &seeded.order_id, &approve, state.clock.now())
             .await
@@ -394,7 +395,10 @@ async fn the_queue_lists_what_waits_on_the_manager_overdue_first_with_the_time_l
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(ids, vec![seeded.order_id.as_str(), later.as_str()], "earliest deadline first; {small} waits on nobody");
     let ravi = caller(&seeded, "ravi", Role::Rep, Some("north"));
-    assert!(matches!(orders::approvals::waiting_on_me(state.storage.as_ref(), &ravi).await, Err(Error::Forbidden(_))));
+    assert!(matches!(
+        orders::approvals::waiting_on_me(state.storage.as_ref(), &ravi).await,
+        Err(Error::Refused(Refusal { kind: RefusalKind::Forbidden, .. }))
+    ));
 
     let (cookie, _) = dashboard::session(&state, "mia").await;
     let (status, page) = dashboard::send(&state, Method::GET, "/dashboard/approvals", &cookie, None).await;
@@ -488,7 +492,10 @@ async fn a_step_routed_to_an_away_manager_goes_to_their_delegate_who_decides_on_
 
     let approve = DecisionRequest { step: 0, verdict: Verdict::Approve, reason: String::new(), submission: None };
     let refused = orders::decide_order(storage, &state.caches, &mia, &seeded.order_id, &approve, now).await;
-    assert!(matches!(refused, Err(Error::Forbidden(_))), "mia is away: {refused:?}");
+    assert!(
+        matches!(refused, Err(Error::Refused(Refusal { kind: RefusalKind::Forbidden, .. }))),
+        "mia is away: {refused:?}"
+    );
     let (_, decided) =
         orders::decide_order(storage, &state.caches, &nora, &seeded.order_id, &approve, now).await.unwrap();
     let step = &decided.steps[0];
@@ -650,7 +657,10 @@ async fn the_what_if_re_routes_the_last_thirty_days_and_counts_routes_automatic_
     let mia = caller(&seeded, "mia", Role::Manager, Some("north"));
     let refused =
         orders::policy::preview(state.storage.as_ref(), &state.caches, &mia, &draft(1), state.clock.now()).await;
-    assert!(matches!(refused, Err(Error::Forbidden(_))), "only HQ edits the policy");
+    assert!(
+        matches!(refused, Err(Error::Refused(Refusal { kind: RefusalKind::Forbidden, .. }))),
+        "only HQ edits the policy"
+    );
 }
 
 #[tokio::test]

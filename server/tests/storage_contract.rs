@@ -26,6 +26,7 @@ use fieldsync_core::{DocKind, DocumentId, Role};
 use fieldsync_server::Error;
 use fieldsync_server::config::LoginLimits;
 use fieldsync_server::documents::{create_as_relay, edit_as_relay};
+use fieldsync_server::error::{Refusal, RefusalKind};
 use fieldsync_server::events::EventType;
 use fieldsync_server::scope::Scope;
 use fieldsync_server::services::accounts::{LoginFailureStore, LoginLimiter, resolve_session};
@@ -100,12 +101,18 @@ on_both_backends!(tenants_users_devices_and_sessions);
 async fn tenants_users_devices_and_sessions(storage: &dyn Storage) {
     storage.ping().await.unwrap();
     let acme = storage.create_tenant("acme", "Europe/Berlin", "EUR", 1).await.unwrap();
-    assert!(matches!(storage.create_tenant("acme", "UTC", "USD", 2).await, Err(Error::Conflict(_))));
+    assert!(matches!(
+        storage.create_tenant("acme", "UTC", "USD", 2).await,
+        Err(Error::Refused(Refusal { kind: RefusalKind::Conflict, .. }))
+    ));
     assert_eq!(storage.find_tenant("acme").await.unwrap(), Some(acme.clone()));
     assert!(storage.find_tenant("nobody").await.unwrap().is_none());
     let ben = storage.create_user(acme.id, new_user("ben"), 3).await.unwrap();
     let anna = storage.create_user(acme.id, new_user("anna"), 3).await.unwrap();
-    assert!(matches!(storage.create_user(acme.id, new_user("anna"), 4).await, Err(Error::Conflict(_))));
+    assert!(matches!(
+        storage.create_user(acme.id, new_user("anna"), 4).await,
+        Err(Error::Refused(Refusal { kind: RefusalKind::Conflict, .. }))
+    ));
     assert_eq!(storage.find_user(acme.id, &anna.id).await.unwrap(), Some(anna.clone()));
     assert_eq!(storage.find_user_by_username(acme.id, "anna").await.unwrap(), Some(anna.clone()));
     let names: Vec<String> = storage.list_users(acme.id).await.unwrap().into_iter().map(|u| u.username).collect();
@@ -712,7 +719,7 @@ async fn api_keys_are_found_by_hash_record_each_use_and_stay_refused_once_revoke
     let created = storage.create_api_key(key("k1", "erp", "h1", 10)).await.unwrap();
     assert_eq!((created.use_count, created.last_used_at, created.revoked_at), (0, None, None));
     let taken = storage.create_api_key(key("k2", "erp", "h2", 11)).await.unwrap_err();
-    assert!(matches!(taken, Error::Conflict(_)), "{taken:?}");
+    assert!(matches!(taken, Error::Refused(Refusal { kind: RefusalKind::Conflict, .. })), "{taken:?}");
 
     assert!(storage.use_api_key("unknown", 20).await.unwrap().is_none());
     storage.use_api_key("h1", 20).await.unwrap();

@@ -24,7 +24,6 @@ header-who = { $user } ({ $role })
 header-language = Language
 header-language-save = Change
 header-log-out = Log out
-language-not-spoken = language "{ $tag }" is not spoken here (use en or zh-CN)
 dialog-close = Close
 dialog-photo = photo
 live-connected = live

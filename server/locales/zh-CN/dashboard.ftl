@@ -24,7 +24,6 @@ header-who = { $user }（{ $role }）
 header-language = 语言
 header-language-save = 切换
 header-log-out = 退出登录
-language-not-spoken = 不支持语言“{ $tag }”（请选择 en 或 zh-CN）
 dialog-close = 关闭
 dialog-photo = 照片
 live-connected = 实时

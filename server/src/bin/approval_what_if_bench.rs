@@ -20,6 +20,7 @@ use std::time::Instant;
 
 use fieldsync_core::Role;
 use fieldsync_core::clock::now_ms;
+use fieldsync_core::i18n::Language;
 use fieldsync_server::config::{Config, PasswordCost};
 use fieldsync_server::seed::{DEMO_TENANT, seed_demo};
 use fieldsync_server::services::accounts::Caller;
@@ -157,7 +158,10 @@ fn run(orders: usize) -> Result<(), BoxError> {
         rule.min_total_cents = Some(100_000);
         rule.approvers = vec!["manager".into(), "hq".into()];
     }
-    let policy = draft.to_policy(2).map_err(|errors| errors.join("; "))?;
+    let policy = draft.to_policy(2).map_err(|errors| {
+        let english = errors.iter().map(|e| fieldsync_server::messages::catalog().text(Language::English, e));
+        english.collect::<Vec<_>>().join("; ")
+    })?;
     let approvers = Approvers::of(&users);
 
     let mut read = Vec::new();

@@ -8,14 +8,14 @@
 //! form carries the step and the submission the approver saw: a stale page (someone decided, or
 //! the rep resubmitted) is refused with a conflict instead of deciding something else.
 
-use super::texts::t;
+use super::texts::{self, t};
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use fieldsync_core::doc::{OrderReview, Verdict};
-use fieldsync_core::i18n::Language;
+use fieldsync_core::i18n::{Language, Message};
 use fieldsync_core::rules::approval::display_step;
 use fieldsync_core::rules::{DecisionInput, check_decision};
 use fieldsync_core::{DocumentId, Role};
@@ -25,7 +25,7 @@ use super::html::{Markup, html, url_param};
 use super::pages::{Notice, order_page};
 use super::session::Viewer;
 use super::{DashError, Section};
-use crate::error::Error;
+use crate::error::{Error, RefusalKind};
 use crate::services::accounts::Caller;
 use crate::services::orders::{DecisionRequest, decide_order, parse_verdict};
 use crate::state::AppState;
@@ -104,8 +104,9 @@ pub fn decision_forms(language: Language, order_id: &str, csrf: &str, step: u64,
     }
 }
 
-fn bad(reason: impl Into<String>) -> Error {
-    Error::bad_request("invalid-input", reason)
+/// `id`: the message id of the field that does not read (`refusal-invalid-step`).
+fn bad(id: &str, value: &str) -> Error {
+    Error::invalid("invalid-input", Message::new(id).arg("value", format!("{value:?}")))
 }
 
 /// `POST /dashboard/orders/{id}/decision`: CSRF-checked approve or reject of the current step,
@@ -123,9 +124,9 @@ pub async fn decide(
     viewer.check_form(&form.csrf)?;
     let order_id: DocumentId = id.parse().map_err(|_| Error::not_found(format!("order {id}")))?;
     let request = (|| {
-        let step = form.step.trim().parse().map_err(|_| bad(format!("invalid step {:?}", form.step)))?;
+        let step = form.step.trim().parse().map_err(|_| bad("refusal-invalid-step", &form.step))?;
         let submission =
-            form.submission.trim().parse().map_err(|_| bad(format!("invalid submission {:?}", form.submission)))?;
+            form.submission.trim().parse().map_err(|_| bad("refusal-invalid-submission", &form.submission))?;
         let verdict = parse_verdict(form.verdict.trim())?;
         Ok::<_, Error>(DecisionRequest { step, verdict, reason: form.reason.clone(), submission: Some(submission) })
     })();
@@ -147,17 +148,18 @@ pub async fn decide(
             ))
             .into_response())
         }
-        Err(error @ (Error::BadRequest { .. } | Error::Conflict(_))) => {
-            let status =
-                if matches!(error, Error::Conflict(_)) { StatusCode::CONFLICT } else { StatusCode::BAD_REQUEST };
-            let reason = match &error {
-                Error::BadRequest { reason, .. } => reason.clone(),
-                other => other.to_string(),
-            };
-            let mut response = order_page(&state, &viewer, &id, Some(Notice::Error(reason))).await?;
-            *response.status_mut() = status;
-            Ok(response)
-        }
-        Err(other) => Err(other.into()),
+        Err(error) => match texts::refusal(viewer.language, &error) {
+            Some(reason) => {
+                let status = if error.refusal_kind() == Some(RefusalKind::Conflict) {
+                    StatusCode::CONFLICT
+                } else {
+                    StatusCode::BAD_REQUEST
+                };
+                let mut response = order_page(&state, &viewer, &id, Some(Notice::Error(reason))).await?;
+                *response.status_mut() = status;
+                Ok(response)
+            }
+            None => Err(error.into()),
+        },
     }
 }

@@ -39,7 +39,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use fieldsync_core::Role;
 
-use crate::error::Error;
+use crate::error::{Error, RefusalKind};
 use crate::services::accounts::Caller;
 use crate::state::AppState;
 use texts::t;
@@ -293,10 +293,14 @@ pub enum DashError {
 }
 
 impl From<Error> for DashError {
+    /// A forbidden action is the 403 page, its reason in the page's language.
     fn from(error: Error) -> Self {
         match error {
             Error::Unauthenticated(_) | Error::Revoked(_) => DashError::LoginRequired,
             Error::Forbidden(reason) => DashError::Forbidden(reason),
+            Error::Refused(refusal) if refusal.kind == RefusalKind::Forbidden => {
+                DashError::Forbidden(refusal.text(session::page_language()))
+            }
             other => DashError::Relay(other),
         }
     }
@@ -328,7 +332,8 @@ impl IntoResponse for DashError {
                     // The relay's reasons name ids and values; they stay as the relay wrote them.
                     (status, t!(language, "error-not-found-title"), api.0.to_string())
                 } else {
-                    (status, t!(language, "error-refused-title"), api.0.to_string())
+                    // A refusal in the reader's language; anything else as the relay wrote it.
+                    (status, t!(language, "error-refused-title"), texts::error(language, &api.0))
                 }
             }
         };

@@ -6,11 +6,17 @@
 //! Texts made elsewhere (a finding, an alert's title, a score reason) reach a page through the
 //! seam functions below, one call per place they are shown, so that they can follow the viewer's
 //! language once those areas pass codes and arguments.
+//!
+//! Refusals are one of them: a service refuses with a message (`Error::Refused`, its texts in
+//! `server/locales/<tag>/refusals.ftl`), and every page shows a refusal through [`refusal`] (a
+//! bad import's lines through [`import_line`]), the error page too (`DashError`), so a Chinese
+//! viewer reads why in Chinese while the API keeps its English sentence.
 
 use fieldsync_core::Role;
 use fieldsync_core::doc::AlertTexts;
 use fieldsync_core::i18n::{Language, Message};
 
+use crate::error::{Error, RefusalKind};
 use crate::messages::catalog;
 
 /// The text of `id` (with arguments: `name = value`, …) in a language: `t!(lang, "nav-orders")`.
@@ -30,6 +36,36 @@ pub(crate) use t;
 /// The text of a message made elsewhere (core's findings and reasons, once they are codes).
 pub fn message(language: Language, message: &Message) -> String {
     catalog().text(language, message)
+}
+
+/// What a refusal a person can act on says, in `language`, to show on the page's form: the
+/// message of a converted refusal ([`Error::Refused`]) in that language, the English reason of
+/// one not converted yet ([`Error::BadRequest`], [`Error::Conflict`]). `None` for anything else:
+/// a forbidden action or a failure, which is the error page's ([`crate::dashboard::DashError`]).
+pub fn refusal(language: Language, error: &Error) -> Option<String> {
+    match error {
+        Error::Refused(refusal) if refusal.kind != RefusalKind::Forbidden => Some(refusal.text(language)),
+        Error::BadRequest { reason, .. } | Error::Conflict(reason) => Some(reason.clone()),
+        _ => None,
+    }
+}
+
+/// Any error as a line of a page (one order of a bulk approval, an error page): a converted
+/// refusal of any kind in `language`, anything else as the relay wrote it.
+pub fn error(language: Language, error: &Error) -> String {
+    match error {
+        Error::Refused(refusal) => refusal.text(language),
+        other => other.to_string(),
+    }
+}
+
+/// A refused import line's reason in `language`, without the `line N: ` its message starts with
+/// (the page shows the line in its own column).
+pub fn import_line(language: Language, message: &Message) -> String {
+    match message.parts.get("reason") {
+        Some(reason) if message.code == "refusal-import-line" => catalog().text(language, reason),
+        _ => catalog().text(language, message),
+    }
 }
 
 /// A role's name: `HQ`, `区域经理`.

@@ -100,7 +100,7 @@ pub async fn create(
     caller: Caller,
     body: Result<Json<NewKeyRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<CreatedKeyView>), ApiError> {
-    caller.require_hq_person("manage api keys")?;
+    caller.require_hq_person("refusal-action-manage-api-keys")?;
     let Json(request) = body.map_err(|e| Error::bad_request("invalid-json", e.body_text()))?;
     let scopes = accounts::parse_scopes(&request.scopes)?;
     let created =
@@ -120,7 +120,7 @@ pub async fn create(
     security(("bearer" = []))
 )]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<KeyList>, ApiError> {
-    caller.require_hq_person("manage api keys")?;
+    caller.require_hq_person("refusal-action-manage-api-keys")?;
     let keys = accounts::list_api_keys(state.storage.as_ref(), caller.tenant_id).await?;
     Ok(Json(KeyList { keys: keys.into_iter().map(KeyView::from).collect() }))
 }
@@ -142,7 +142,7 @@ pub async fn revoke(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Json<KeyView>, ApiError> {
-    caller.require_hq_person("manage api keys")?;
+    caller.require_hq_person("refusal-action-manage-api-keys")?;
     let record = accounts::revoke_api_key(state.storage.as_ref(), caller.tenant_id, &id).await?;
     Ok(Json(record.into()))
 }

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::Error;
+use crate::error::{Error, RefusalKind};
 
 /// The relay's one error shape: `{"error": {"code", "message"}}`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -48,6 +48,12 @@ impl ApiError {
             Error::NotFound { .. } => (StatusCode::NOT_FOUND, "not-found"),
             Error::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             Error::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            // The same status and code as the variants above said before refusals were messages.
+            Error::Refused(refusal) => match refusal.kind {
+                RefusalKind::Invalid => (StatusCode::BAD_REQUEST, refusal.code),
+                RefusalKind::Conflict => (StatusCode::CONFLICT, "conflict"),
+                RefusalKind::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            },
             Error::InvalidImport(_) => (StatusCode::BAD_REQUEST, "invalid-import"),
             Error::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
             // 507, as WebDAV answers a quota: a 5xx tells the phone to try again later, which

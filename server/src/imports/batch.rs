@@ -19,11 +19,12 @@ use std::io::Write as _;
 use std::path::Path;
 
 use fieldsync_core::clock::now_ms;
+use fieldsync_core::i18n::Message;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::check::Errors;
+use super::check::{Errors, on_line};
 use super::{Dataset, ImportReport, MAX_REPORTED_ERRORS, import_file, invalid, no_progress};
 use crate::error::{Error, Result};
 use crate::services::Caches;
@@ -212,15 +213,17 @@ fn to_csv(dataset: Dataset, rows: &[serde_json::Map<String, Value>]) -> Result<V
     let mut fields = Vec::with_capacity(columns.len());
     for (index, row) in rows.iter().enumerate() {
         let line = index + 2;
-        let mut fail = |reason: String| errors.push(line, format!("line {line}: {reason}"));
+        let mut fail = |id: &str, column: String| {
+            errors.push(line, on_line(line, Message::new(id).arg("column", column)));
+        };
         fields.clear();
         for name in row.keys().filter(|name| !columns.contains(&name.as_str())) {
-            fail(format!("unknown column {name:?}"));
+            fail("refusal-batch-unknown-column", format!("{name:?}"));
         }
         for column in columns {
             let text = match row.get(*column) {
                 None => {
-                    fail(format!("missing column {column:?}"));
+                    fail("refusal-batch-missing-column", format!("{column:?}"));
                     continue;
                 }
                 Some(Value::Null) => String::new(),
@@ -228,12 +231,12 @@ fn to_csv(dataset: Dataset, rows: &[serde_json::Map<String, Value>]) -> Result<V
                 Some(Value::Bool(flag)) => flag.to_string(),
                 Some(Value::Number(number)) => number.to_string(),
                 Some(Value::Array(_) | Value::Object(_)) => {
-                    fail(format!("{column} must be a string, a number, true, false or null"));
+                    fail("refusal-batch-not-a-value", (*column).to_owned());
                     continue;
                 }
             };
             if text.contains(['\n', '\r']) {
-                fail(format!("{column} holds a line break"));
+                fail("refusal-batch-line-break", (*column).to_owned());
                 continue;
             }
             fields.push(text);

@@ -13,6 +13,7 @@ use std::path::Path;
 use fieldsync_core::DocumentId;
 use fieldsync_core::clock::now_ms;
 use fieldsync_core::doc::{Catalog, DocKind, PriceBreak, PriceList, Product};
+use fieldsync_core::i18n::Message;
 
 use super::check::RowCheck;
 use super::{Dataset, ImportReport, Mode, Progress, ProgressFn, announcement, everything, invalid, read_records};
@@ -72,7 +73,9 @@ pub async fn import_products(
         };
         if !sku.is_empty() {
             if let Some(first) = seen.get(&sku) {
-                row.fail(format!("sku {sku:?} already on line {first}"));
+                row.fail(
+                    Message::new("refusal-import-duplicate-sku").arg("sku", format!("{sku:?}")).arg("first", first),
+                );
             } else {
                 seen.insert(sku.clone(), record.line);
             }
@@ -161,17 +164,17 @@ pub async fn import_prices(
         let min_qty = row.whole_from(columns.field(record, "min_qty"), "min_qty", 1);
         let unit_price = row.cents(columns.field(record, "unit_price"), "unit_price");
         if !sku.is_empty() && !catalog.as_ref().is_some_and(|c| c.products.contains_key(&sku)) {
-            row.fail(format!("sku {sku:?} is not in the tenant's catalog"));
+            row.fail(Message::new("refusal-import-unknown-sku").arg("sku", format!("{sku:?}")));
         }
         if !row.ok() {
             continue;
         }
         match lists.get(&list) {
             Some(header) if header.tier != tier || header.region != region => {
-                row.fail(format!(
-                    "price list {list:?} has tier {:?} and region {:?} on line {}",
-                    header.tier, header.region, header.line
-                ));
+                let message = Message::new("refusal-import-price-list-header").arg("list", format!("{list:?}"));
+                let message =
+                    message.arg("tier", format!("{:?}", header.tier)).arg("region", format!("{:?}", header.region));
+                row.fail(message.arg("first", header.line));
                 continue;
             }
             Some(_) => {}
@@ -181,7 +184,9 @@ pub async fn import_prices(
         }
         let key = (list.clone(), sku.clone(), min_qty);
         if let Some(first) = seen.get(&key) {
-            row.fail(format!("sku {sku:?} from {min_qty} in price list {list:?} already on line {first}"));
+            let message = Message::new("refusal-import-duplicate-price").arg("sku", format!("{sku:?}"));
+            let message = message.arg("min", min_qty).arg("list", format!("{list:?}"));
+            row.fail(message.arg("first", first));
             continue;
         }
         seen.insert(key, record.line);

@@ -1,5 +1,10 @@
 //! Row validation: each value is checked and converted, and every failure is recorded with its
-//! line, so one pass reports all the bad rows of a file.
+//! line, so one pass reports all the bad rows of a file. A failure is a message
+//! (`refusal-import-line` with the reason as its part `reason`; texts in
+//! `server/locales/<tag>/refusals.ftl`), read in English by the API and the command line and in
+//! the viewer's language on the dashboard.
+
+use fieldsync_core::i18n::Message;
 
 use crate::services::accounts;
 
@@ -9,9 +14,14 @@ pub const TIERS: &[&str] = &["A", "B", "C"];
 /// The failures of a file: the first `keep` messages and a count of all of them.
 #[derive(Debug)]
 pub struct Errors {
-    messages: Vec<(usize, String)>,
+    messages: Vec<(usize, Message)>,
     count: usize,
     keep: usize,
+}
+
+/// The failure `reason` of `line`, as the file's refusal names it: `line 3: …`.
+pub fn on_line(line: usize, reason: Message) -> Message {
+    Message::new("refusal-import-line").arg("line", line).part("reason", reason)
 }
 
 impl Errors {
@@ -21,7 +31,7 @@ impl Errors {
     }
 
     /// Records a failure on `line` (0 for the file as a whole).
-    pub fn push(&mut self, line: usize, message: String) {
+    pub fn push(&mut self, line: usize, message: Message) {
         self.count += 1;
         if self.messages.len() < self.keep {
             self.messages.push((line, message));
@@ -45,13 +55,8 @@ impl Errors {
         self.count
     }
 
-    /// The kept messages, by line.
-    pub fn into_messages(self) -> Vec<String> {
-        self.into_lines().into_iter().map(|(_, message)| message).collect()
-    }
-
     /// The kept failures as (line, message), by line.
-    pub fn into_lines(mut self) -> Vec<(usize, String)> {
+    pub fn into_lines(mut self) -> Vec<(usize, Message)> {
         self.messages.sort_by_key(|(line, _)| *line);
         self.messages
     }
@@ -70,10 +75,10 @@ impl<'a> RowCheck<'a> {
         Self { line, errors, failed: false }
     }
 
-    /// Records a failure of this row.
-    pub fn fail(&mut self, reason: String) {
+    /// Records a failure of this row (its message names the line).
+    pub fn fail(&mut self, reason: Message) {
         self.failed = true;
-        self.errors.push(self.line, format!("line {}: {reason}", self.line));
+        self.errors.push(self.line, on_line(self.line, reason));
     }
 
     /// Whether every check passed.
@@ -85,7 +90,7 @@ impl<'a> RowCheck<'a> {
     pub fn text(&mut self, value: &str, column: &str) -> String {
         let value = value.trim();
         if value.is_empty() {
-            self.fail(format!("{column} is empty"));
+            self.fail(Message::new("refusal-import-empty").arg("column", column));
         }
         value.to_owned()
     }
@@ -94,7 +99,9 @@ impl<'a> RowCheck<'a> {
     pub fn region(&mut self, value: &str) -> String {
         let value = value.trim();
         if let Err(error) = accounts::validate_region(value) {
-            self.fail(format!("region {value:?}: {error}"));
+            let why = error.refusal_message().cloned();
+            let why = why.unwrap_or_else(|| Message::new("refusal-as-written").arg("text", error));
+            self.fail(Message::new("refusal-import-region").arg("value", format!("{value:?}")).part("why", why));
         }
         value.to_owned()
     }
@@ -111,8 +118,8 @@ impl<'a> RowCheck<'a> {
             return String::new();
         }
         if !TIERS.contains(&value) {
-            let also = if any { " or empty for any tier" } else { "" };
-            self.fail(format!("tier {value:?} must be one of A, B, C{also}"));
+            let id = if any { "refusal-import-tier-or-any" } else { "refusal-import-tier" };
+            self.fail(Message::new(id).arg("value", format!("{value:?}")));
         }
         value.to_owned()
     }
@@ -122,7 +129,8 @@ impl<'a> RowCheck<'a> {
         match value.trim().parse::<i64>() {
             Ok(n) if n >= min => n,
             _ => {
-                self.fail(format!("{column} {value:?} must be a whole number ≥ {min}"));
+                let message = Message::new("refusal-import-whole").arg("column", column);
+                self.fail(message.arg("value", format!("{value:?}")).arg("min", min));
                 min
             }
         }
@@ -138,7 +146,8 @@ impl<'a> RowCheck<'a> {
         match value.trim().parse::<f64>() {
             Ok(n) if n.is_finite() && (-limit..=limit).contains(&n) => n,
             _ => {
-                self.fail(format!("{column} {value:?} must be a number of degrees from -{limit} to {limit}"));
+                let message = Message::new("refusal-import-degrees").arg("column", column);
+                self.fail(message.arg("value", format!("{value:?}")).arg("limit", limit));
                 0.0
             }
         }
@@ -149,7 +158,8 @@ impl<'a> RowCheck<'a> {
         match parse_cents(value.trim()) {
             Some(cents) => cents,
             None => {
-                self.fail(format!("{column} {value:?} must be an amount ≥ 0 with at most 2 decimals, like 12.40"));
+                let message = Message::new("refusal-import-amount").arg("column", column);
+                self.fail(message.arg("value", format!("{value:?}")));
                 0
             }
         }
@@ -161,7 +171,7 @@ impl<'a> RowCheck<'a> {
         match parse_day(value) {
             Some(number) => (value.to_owned(), number),
             None => {
-                self.fail(format!("day {value:?} must be a date written YYYY-MM-DD"));
+                self.fail(Message::new("refusal-import-day").arg("value", format!("{value:?}")));
                 (value.to_owned(), 0)
             }
         }
@@ -173,7 +183,8 @@ impl<'a> RowCheck<'a> {
             "true" | "yes" | "1" => true,
             "false" | "no" | "0" => false,
             _ => {
-                self.fail(format!("{column} {value:?} must be true or false"));
+                let message = Message::new("refusal-import-flag").arg("column", column);
+                self.fail(message.arg("value", format!("{value:?}")));
                 false
             }
         }
@@ -239,9 +250,10 @@ mod tests {
     fn errors_keep_the_earliest_lines_and_count_them_all() {
         let mut errors = Errors::new(2);
         for line in [5, 9, 3, 7] {
-            errors.push(line, format!("line {line}"));
+            errors.push(line, Message::new(format!("line {line}")));
         }
         assert_eq!(errors.count(), 4);
-        assert_eq!(errors.into_messages(), vec!["line 3", "line 5"]);
+        let codes: Vec<String> = errors.into_lines().into_iter().map(|(_, message)| message.code).collect();
+        assert_eq!(codes, vec!["line 3", "line 5"]);
     }
 }

@@ -12,6 +12,10 @@
 use std::collections::HashMap;
 use std::io::{self, Read};
 
+use fieldsync_core::i18n::Message;
+
+use super::check::on_line;
+
 /// One record and the line it starts on.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Record {
@@ -25,7 +29,7 @@ pub struct Record {
 #[derive(Debug)]
 pub enum CsvError {
     /// The text is not valid CSV (or not UTF-8); the message names the line.
-    Format(String),
+    Format(Message),
     /// Reading failed.
     Io(io::Error),
 }
@@ -38,16 +42,21 @@ impl From<io::Error> for CsvError {
 
 impl From<csv::Error> for CsvError {
     fn from(error: csv::Error) -> Self {
-        let line = error.position().map(csv::Position::line);
+        let line = error.position().map(|p| usize::try_from(p.line()).unwrap_or(usize::MAX));
         match error.into_kind() {
             csv::ErrorKind::Io(error) => CsvError::Io(error),
             csv::ErrorKind::Utf8 { err, .. } => {
-                CsvError::Format(format!("line {}: field {} is not UTF-8 text", line.unwrap_or(0), err.field() + 1))
+                let reason = Message::new("refusal-import-not-utf8").arg("field", err.field() + 1);
+                CsvError::Format(on_line(line.unwrap_or(0), reason))
             }
-            other => CsvError::Format(match line {
-                Some(line) => format!("line {line}: {other:?}"),
-                None => format!("{other:?}"),
-            }),
+            other => {
+                // The CSV parser's own description stays as it writes it.
+                let reason = Message::new("refusal-import-csv").arg("detail", format!("{other:?}"));
+                CsvError::Format(match line {
+                    Some(line) => on_line(line, reason),
+                    None => reason,
+                })
+            }
         }
     }
 }
@@ -169,19 +178,21 @@ pub struct Columns {
 
 impl Columns {
     /// Checks `header` names exactly `columns` (in any order, each once, nothing else).
-    pub fn from_header(header: &Record, columns: &'static [&'static str]) -> Result<Self, String> {
+    pub fn from_header(header: &Record, columns: &'static [&'static str]) -> Result<Self, Message> {
         let mut positions = HashMap::new();
         for (position, name) in header.fields.iter().enumerate() {
             let name = name.trim();
             let Some(column) = columns.iter().find(|c| **c == name) else {
-                return Err(format!("unknown column {name:?}: expected {}", columns.join(",")));
+                let message = Message::new("refusal-import-unknown-column").arg("column", format!("{name:?}"));
+                return Err(message.arg("columns", columns.join(",")));
             };
             if positions.insert(*column, position).is_some() {
-                return Err(format!("column {name:?} appears twice in the header"));
+                return Err(Message::new("refusal-import-column-twice").arg("column", format!("{name:?}")));
             }
         }
         if let Some(missing) = columns.iter().find(|c| !positions.contains_key(*c)) {
-            return Err(format!("missing column {missing:?}: expected {}", columns.join(",")));
+            let message = Message::new("refusal-import-missing-column").arg("column", format!("{missing:?}"));
+            return Err(message.arg("columns", columns.join(",")));
         }
         Ok(Self { positions, width: header.fields.len() })
     }
@@ -190,17 +201,19 @@ impl Columns {
     pub fn read<R: Read>(reader: &mut CsvReader<R>, columns: &'static [&'static str]) -> Result<Self, CsvError> {
         let mut header = Record::default();
         if !reader.read_record(&mut header)? {
-            return Err(CsvError::Format("the file is empty: expected a header line".to_owned()));
+            return Err(CsvError::Format(Message::new("refusal-import-empty-file")));
         }
         Self::from_header(&header, columns).map_err(CsvError::Format)
     }
 
     /// An error when `record` has another number of fields than the header.
-    pub fn check_width(&self, record: &Record) -> Result<(), String> {
+    pub fn check_width(&self, record: &Record) -> Result<(), Message> {
         if record.fields.len() == self.width {
             Ok(())
         } else {
-            Err(format!("line {}: {} field(s) where the header has {}", record.line, record.fields.len(), self.width))
+            let reason =
+                Message::new("refusal-import-width").arg("fields", record.fields.len()).arg("width", self.width);
+            Err(on_line(record.line, reason))
         }
     }
 
@@ -225,9 +238,13 @@ mod tests {
     }
 
     /// Parses through a reader whose buffer holds `capacity` bytes, to cross buffer boundaries.
+    fn english(message: &Message) -> String {
+        crate::messages::catalog().text(fieldsync_core::i18n::Language::English, message)
+    }
+
     fn parse_bytes(bytes: &[u8], capacity: usize) -> Result<Vec<Record>, String> {
         let message = |error: CsvError| match error {
-            CsvError::Format(message) => message,
+            CsvError::Format(message) => english(&message),
             CsvError::Io(error) => error.to_string(),
         };
         let mut reader = CsvReader::with_capacity(bytes, capacity).map_err(message)?;
@@ -246,7 +263,7 @@ mod tests {
         let mut reader = CsvReader::with_capacity(text.as_bytes(), 8192).unwrap();
         match Columns::read(&mut reader, columns) {
             Ok(columns) => Ok(columns),
-            Err(CsvError::Format(message)) => Err(message),
+            Err(CsvError::Format(message)) => Err(english(&message)),
             Err(CsvError::Io(error)) => Err(error.to_string()),
         }
     }
@@ -268,7 +285,7 @@ mod tests {
         let records = parse_csv("a,b\n\"open,x\nmore,y\n").unwrap();
         assert_eq!(records[1].line, 2);
         let header = Columns::from_header(&records[0], &["a", "b"]).unwrap();
-        assert_eq!(header.check_width(&records[1]).unwrap_err(), "line 2: 1 field(s) where the header has 2");
+        assert_eq!(english(&header.check_width(&records[1]).unwrap_err()), "line 2: 1 field(s) where the header has 2");
     }
 
     #[test]

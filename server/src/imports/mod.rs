@@ -39,6 +39,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use fieldsync_core::Role;
+use fieldsync_core::i18n::Message;
 
 use self::check::Errors;
 use self::csv::{Columns, CsvError, CsvReader, Record};
@@ -141,7 +142,8 @@ impl FromStr for Dataset {
     fn from_str(name: &str) -> Result<Self> {
         DATASETS.iter().copied().find(|d| d.as_str() == name).ok_or_else(|| {
             let names: Vec<&str> = DATASETS.iter().map(|d| d.as_str()).collect();
-            Error::bad_request("unknown-dataset", format!("unknown dataset {name:?}: use {}", names.join(", ")))
+            let message = Message::new("refusal-unknown-dataset").arg("dataset", format!("{name:?}"));
+            Error::invalid("unknown-dataset", message.arg("datasets", names.join(", ")))
         })
     }
 }

@@ -33,7 +33,7 @@ pub async fn preview_as(
     caller: &Caller,
     request: RunRequest<'_>,
 ) -> Result<ImportReport> {
-    caller.require_hq_person("import data")?;
+    caller.require_hq_person("refusal-action-import-data")?;
     check_file(storage, caches, caller.tenant_id, request.dataset, request.path).await
 }
 
@@ -44,7 +44,7 @@ pub async fn apply_as(
     caller: &Caller,
     request: RunRequest<'_>,
 ) -> Result<ImportReport> {
-    caller.require_hq_person("import data")?;
+    caller.require_hq_person("refusal-action-import-data")?;
     let outcome = import_file(storage, caches, caller.tenant_id, request.dataset, request.path, no_progress()).await;
     record(storage, caller.tenant_id, &caller.username, request, &outcome).await?;
     outcome
@@ -80,6 +80,7 @@ pub async fn record(
 fn summary(error: &Error) -> String {
     match error {
         Error::BadRequest { reason, .. } | Error::Conflict(reason) => reason.clone(),
+        Error::Refused(refusal) => refusal.to_string(),
         Error::NotFound { .. } | Error::TooLarge { .. } => error.to_string(),
         _ => "internal error; the relay log has the details".to_owned(),
     }
@@ -87,6 +88,6 @@ fn summary(error: &Error) -> String {
 
 /// The latest runs of the caller's tenant, newest first (HQ only).
 pub async fn history_as(storage: &dyn Storage, caller: &Caller) -> Result<Vec<ImportRun>> {
-    caller.require_hq_person("see the import history")?;
+    caller.require_hq_person("refusal-action-see-import-history")?;
     storage.import_runs(caller.tenant_id, HISTORY_LIMIT).await
 }

@@ -12,9 +12,10 @@ use std::path::Path;
 use std::pin::Pin;
 
 use fieldsync_core::clock::now_ms;
+use fieldsync_core::i18n::Message;
 use tokio::sync::mpsc;
 
-use super::check::{Errors, RowCheck};
+use super::check::{Errors, RowCheck, on_line};
 use super::csv::{Columns, Record};
 use super::stores::stores_by_customer_id;
 use super::{
@@ -49,7 +50,7 @@ trait RowReader: Send + 'static {
     fn read(&mut self, columns: &Columns, record: &Record, row: &mut RowCheck<'_>) -> Option<(Self::Row, Key)>;
 
     /// Names the row with this key, for a duplicate's error message.
-    fn describe(&self, key: &Key) -> String;
+    fn describe(&self, key: &Key) -> Message;
 
     /// Upserts the rows of `batches` in one transaction, with the import's `events`.
     fn upsert<'a>(
@@ -117,11 +118,11 @@ impl RowReader for SalesReader {
         let amount_cents = row.cents(columns.field(record, "amount"), "amount");
         let customer = self.customers.numbers.get(&customer_id).copied();
         if !customer_id.is_empty() && customer.is_none() {
-            row.fail(format!("customer_id {customer_id:?} is not a store of this tenant"));
+            row.fail(Message::new("refusal-import-unknown-store").arg("value", format!("{customer_id:?}")));
         }
         let sku_number = self.skus.numbers.get(&sku).copied();
         if !sku.is_empty() && sku_number.is_none() {
-            row.fail(format!("sku {sku:?} is not in the tenant's catalog"));
+            row.fail(Message::new("refusal-import-unknown-sku").arg("sku", format!("{sku:?}")));
         }
         let (Some(customer), Some(sku_number)) = (customer, sku_number) else { return None };
         if !row.ok() {
@@ -131,13 +132,11 @@ impl RowReader for SalesReader {
         Some((DailySale { store_id, sku, day, units, amount_cents }, [day_number, customer, sku_number, 0]))
     }
 
-    fn describe(&self, key: &Key) -> String {
-        format!(
-            "customer_id {:?}, sku {:?} on {}",
-            self.customers.name(key[1]),
-            self.skus.name(key[2]),
-            day_text(key[0])
-        )
+    fn describe(&self, key: &Key) -> Message {
+        Message::new("refusal-import-sale-key")
+            .arg("customer", format!("{:?}", self.customers.name(key[1])))
+            .arg("sku", format!("{:?}", self.skus.name(key[2])))
+            .arg("day", day_text(key[0]))
     }
 
     fn upsert<'a>(
@@ -176,7 +175,7 @@ impl RowReader for PurchaseReader {
         let amount_cents = row.cents(columns.field(record, "amount"), "amount");
         let sku_number = self.skus.numbers.get(&sku).copied();
         if !sku.is_empty() && sku_number.is_none() {
-            row.fail(format!("sku {sku:?} is not in the tenant's catalog"));
+            row.fail(Message::new("refusal-import-unknown-sku").arg("sku", format!("{sku:?}")));
         }
         if !row.ok() {
             return None;
@@ -185,14 +184,12 @@ impl RowReader for PurchaseReader {
         Some((DistributorPurchase { day, distributor, region, sku, units, amount_cents }, key))
     }
 
-    fn describe(&self, key: &Key) -> String {
-        format!(
-            "distributor {:?}, region {:?}, sku {:?} on {}",
-            self.distributors.name(key[1]),
-            self.regions.name(key[2]),
-            self.skus.name(key[3]),
-            day_text(key[0])
-        )
+    fn describe(&self, key: &Key) -> Message {
+        Message::new("refusal-import-purchase-key")
+            .arg("distributor", format!("{:?}", self.distributors.name(key[1])))
+            .arg("region", format!("{:?}", self.regions.name(key[2])))
+            .arg("sku", format!("{:?}", self.skus.name(key[3])))
+            .arg("day", day_text(key[0]))
     }
 
     fn upsert<'a>(
@@ -322,7 +319,8 @@ fn validate<R: RowReader>(path: &Path, mut reader: R, progress: &ProgressFn) -> 
             let first = keys.partition_point(|(k, _)| k < key);
             let first_line = keys.get(first).map_or(*first_line, |(_, l)| *l);
             let line = *line as usize;
-            errors.push(line, format!("line {line}: {} already on line {first_line}", reader.describe(key)));
+            let reason = Message::new("refusal-import-already").part("row", reader.describe(key));
+            errors.push(line, on_line(line, reason.arg("first", first_line)));
         }
     }
     if !errors.is_empty() {

@@ -7,6 +7,7 @@ use std::path::Path;
 use fieldsync_core::DocumentId;
 use fieldsync_core::clock::now_ms;
 use fieldsync_core::doc::{DocKind, Inventory, StockLevel};
+use fieldsync_core::i18n::Message;
 
 use super::check::RowCheck;
 use super::{
@@ -55,12 +56,14 @@ pub async fn import(
         let on_hand = row.whole(columns.field(record, "on_hand"), "on_hand");
         let safety = row.whole(columns.field(record, "safety"), "safety");
         if !sku.is_empty() && !skus.contains(&sku) {
-            row.fail(format!("sku {sku:?} is not in the tenant's catalog"));
+            row.fail(Message::new("refusal-import-unknown-sku").arg("sku", format!("{sku:?}")));
         }
         if row.ok() {
             let key = (warehouse.clone(), region.clone(), sku.clone());
             if let Some(first) = seen.get(&key) {
-                row.fail(format!("sku {sku:?} of warehouse {warehouse:?} in {region:?} already on line {first}"));
+                let message = Message::new("refusal-import-duplicate-stock").arg("sku", format!("{sku:?}"));
+                let message = message.arg("warehouse", format!("{warehouse:?}")).arg("region", format!("{region:?}"));
+                row.fail(message.arg("first", first));
             } else {
                 seen.insert(key, record.line);
                 groups.entry((warehouse, region)).or_default().push(StockRow { sku, on_hand, safety });

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use fieldsync_core::DocumentId;
 use fieldsync_core::doc::{self, DocKind, RetailStore};
+use fieldsync_core::i18n::Message;
 
 use super::check::RowCheck;
 use super::{
@@ -58,15 +59,18 @@ pub async fn import(
             ["rep", "supervisor"].into_iter().zip([&rep_name, &supervisor_name]).zip(user_ids)
         {
             if username.is_empty() {
-                row.fail(format!("{column} is empty"));
+                row.fail(Message::new("refusal-import-empty").arg("column", column));
             } else if id.is_none() {
-                row.fail(format!("{column} {username:?} is not a user of this tenant"));
+                let message = Message::new("refusal-import-not-a-user").arg("column", column);
+                row.fail(message.arg("username", format!("{username:?}")));
             }
             people.push(id.unwrap_or_default());
         }
         if !customer_id.is_empty() {
             if let Some(first) = seen.get(&customer_id) {
-                row.fail(format!("customer_id {customer_id:?} already on line {first}"));
+                let message =
+                    Message::new("refusal-import-duplicate-customer").arg("value", format!("{customer_id:?}"));
+                row.fail(message.arg("first", first));
             } else {
                 seen.insert(customer_id.clone(), record.line);
             }

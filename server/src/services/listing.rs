@@ -1,6 +1,7 @@
 //! What every list shares: who may see which rows ([`reach`], from the scope, the one access
 //! rule), and the parsing of page sizes, cursors and local date ranges from a query string.
 
+use fieldsync_core::i18n::Message;
 use fieldsync_core::{DocKind, Role};
 use jiff::civil::Date;
 
@@ -55,25 +56,30 @@ pub fn cursor(value: Option<&str>) -> Result<Option<Cursor>> {
     value.map(str::trim).filter(|v| !v.is_empty()).map(Cursor::decode).transpose()
 }
 
-/// A local date `YYYY-MM-DD`.
-pub fn date(what: &str, value: Option<&str>) -> Result<Option<Date>> {
+/// A local date `YYYY-MM-DD`; `what` is the message id of the field (`refusal-field-from-date`).
+pub fn date(what: &'static str, value: Option<&str>) -> Result<Option<Date>> {
     value
         .map(str::trim)
         .filter(|v| !v.is_empty())
-        .map(|text| text.parse::<Date>().map_err(|_| invalid(what, text, "expected a date as YYYY-MM-DD")))
+        .map(|text| {
+            text.parse::<Date>().map_err(|_| {
+                let message = Message::new("refusal-not-a-date").part("field", Message::new(what));
+                Error::invalid("invalid-input", message.arg("value", format!("{text:?}")))
+            })
+        })
         .transpose()
 }
 
 /// The instants of a local date range `from`–`to`, both days included: from the start of `from`
 /// to the start of the day after `to`. A range that ends before it starts is refused.
 pub fn date_range(locale: &Locale, from: Option<&str>, to: Option<&str>) -> Result<(Option<i64>, Option<i64>)> {
-    let (from, to) = (date("from date", from)?, date("to date", to)?);
+    let (from, to) = (date("refusal-field-from-date", from)?, date("refusal-field-to-date", to)?);
     if let (Some(from), Some(to)) = (from, to)
         && to < from
     {
-        return Err(Error::bad_request(
+        return Err(Error::invalid(
             "invalid-input",
-            format!("the date range ends ({to}) before it starts ({from})"),
+            Message::new("refusal-date-range").arg("to", to).arg("from", from),
         ));
     }
     Ok((from.map(|day| locale.start_of(day)), to.map(|day| locale.start_of(Locale::days_before(day, -1)))))

@@ -4,14 +4,15 @@
 //!
 //! Every value is checked before anything is written, and a bad one writes nothing:
 //! - the code: 1 to [`MAX_CODE_CHARS`] of `A-Z 0-9 -`, starting with a letter or digit
-//!   ([`validate_code`]), unique in the tenant (a duplicate is [`Error::Conflict`] naming the store
-//!   that has it);
+//!   ([`validate_code`]), unique in the tenant (a duplicate is a conflict naming the store that
+//!   has it);
 //! - the place: latitude −90 to 90, longitude −180 to 180, and a geofence radius of 0 (the
 //!   scoring's default) or [`MIN_GEOFENCE_M`] to [`MAX_GEOFENCE_M`] metres ([`validate_geofence`]);
 //! - tier, region and names as the import checks them; the rep must be a rep and the supervisor a
 //!   supervisor of the tenant; the customer id is unique (the import keys stores by it).
 
 use fieldsync_core::doc::RetailStore;
+use fieldsync_core::i18n::Message;
 use fieldsync_core::{DocKind, DocumentId, Role};
 
 use super::accounts::{self, Caller};
@@ -19,6 +20,7 @@ use super::listing;
 use crate::documents;
 use crate::error::{Error, Result};
 use crate::imports::check::TIERS;
+use crate::messages;
 use crate::storage::Storage;
 use crate::storage::queries::{self, Cursor, Page, StoreFilter, StoreKey, StoreListRow};
 
@@ -31,21 +33,24 @@ pub const MAX_GEOFENCE_M: f64 = 5_000.0;
 /// Longest name, address or customer id, in characters.
 const MAX_TEXT_CHARS: usize = 200;
 
-fn invalid(reason: String) -> Error {
-    Error::bad_request("invalid-input", reason)
+fn invalid(message: Message) -> Error {
+    Error::invalid("invalid-input", message)
 }
 
 /// Checks a store code: 1 to [`MAX_CODE_CHARS`] of `A-Z 0-9 -`, starting with a letter or digit.
 pub fn validate_code(code: &str) -> Result<()> {
+    let refused = |id: &str| invalid(Message::new(id).arg("code", format!("{code:?}")));
     let count = code.chars().count();
     if count == 0 || count > MAX_CODE_CHARS {
-        return Err(invalid(format!("invalid store code {code:?}: must be 1 to {MAX_CODE_CHARS} characters")));
+        return Err(invalid(
+            Message::new("refusal-store-code-length").arg("code", format!("{code:?}")).arg("max", MAX_CODE_CHARS),
+        ));
     }
     if !code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-') {
-        return Err(invalid(format!("invalid store code {code:?}: use capital letters A-Z, digits and '-'")));
+        return Err(refused("refusal-store-code-chars"));
     }
     if !code.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Err(invalid(format!("invalid store code {code:?}: must start with a letter or a digit")));
+        return Err(refused("refusal-store-code-start"));
     }
     Ok(())
 }
@@ -54,25 +59,24 @@ pub fn validate_code(code: &str) -> Result<()> {
 /// scoring's default) or [`MIN_GEOFENCE_M`] to [`MAX_GEOFENCE_M`] metres.
 pub fn validate_geofence(latitude: f64, longitude: f64, radius_m: f64) -> Result<()> {
     if !latitude.is_finite() || !(-90.0..=90.0).contains(&latitude) {
-        return Err(invalid(format!("invalid latitude {latitude}: must be from -90 to 90 degrees")));
+        return Err(invalid(Message::new("refusal-latitude").arg("value", latitude)));
     }
     if !longitude.is_finite() || !(-180.0..=180.0).contains(&longitude) {
-        return Err(invalid(format!("invalid longitude {longitude}: must be from -180 to 180 degrees")));
+        return Err(invalid(Message::new("refusal-longitude").arg("value", longitude)));
     }
     if !radius_m.is_finite() || (radius_m != 0.0 && !(MIN_GEOFENCE_M..=MAX_GEOFENCE_M).contains(&radius_m)) {
-        return Err(invalid(format!(
-            "invalid geofence radius {radius_m} m: 0 for the default, or {MIN_GEOFENCE_M} to {MAX_GEOFENCE_M} m"
-        )));
+        let message = Message::new("refusal-geofence").arg("value", radius_m);
+        return Err(invalid(message.arg("min", MIN_GEOFENCE_M).arg("max", MAX_GEOFENCE_M)));
     }
     Ok(())
 }
 
-fn check_text(what: &str, value: &str) -> Result<String> {
+/// `what`: the message id of the field (`refusal-field-address`).
+fn check_text(what: &'static str, value: &str) -> Result<String> {
     let value = value.trim();
     if value.is_empty() || value.chars().count() > MAX_TEXT_CHARS || value.chars().any(char::is_control) {
-        return Err(invalid(format!(
-            "invalid {what} {value:?}: must be 1 to {MAX_TEXT_CHARS} characters without control characters"
-        )));
+        let message = Message::new("refusal-store-text").part("field", Message::new(what));
+        return Err(invalid(message.arg("value", format!("{value:?}")).arg("max", MAX_TEXT_CHARS)));
     }
     Ok(value.to_owned())
 }
@@ -130,14 +134,18 @@ impl StoreForm {
     }
 }
 
-async fn person(storage: &dyn Storage, tenant_id: i64, column: &str, username: &str, role: Role) -> Result<String> {
+/// The id of the user `username`, who must hold `role` (the form's field of that name).
+async fn person(storage: &dyn Storage, tenant_id: i64, username: &str, role: Role) -> Result<String> {
     let username = username.trim();
+    let named =
+        |id: &str| Message::new(id).part("column", messages::role(role)).arg("username", format!("{username:?}"));
     let user = storage
         .find_user_by_username(tenant_id, username)
         .await?
-        .ok_or_else(|| invalid(format!("{column} {username:?} is not a user of this tenant")))?;
+        .ok_or_else(|| invalid(named("refusal-person-unknown")))?;
     if user.role != role {
-        return Err(invalid(format!("{column} {username:?} is a {}, not a {role}", user.role)));
+        let message = named("refusal-person-role").part("actual", messages::role(user.role));
+        return Err(invalid(message.part("role", messages::role(role))));
     }
     Ok(user.id)
 }
@@ -150,27 +158,30 @@ async fn checked(
     form: &StoreForm,
     editing: Option<&DocumentId>,
 ) -> Result<RetailStore> {
-    let name = check_text("store name", &form.name)?;
+    let name = check_text("refusal-field-store-name", &form.name)?;
     let code = form.code.trim().to_owned();
     validate_code(&code)?;
-    let address = check_text("address", &form.address)?;
-    let customer_id = check_text("customer id", &form.customer_id)?;
+    let address = check_text("refusal-field-address", &form.address)?;
+    let customer_id = check_text("refusal-field-customer-id", &form.customer_id)?;
     let region = form.region.trim().to_owned();
     accounts::validate_region(&region)?;
     let tier = form.tier.trim().to_owned();
     if !TIERS.contains(&tier.as_str()) {
-        return Err(invalid(format!("invalid tier {tier:?}: expected one of {}", TIERS.join(", "))));
+        let message = Message::new("refusal-tier").arg("tier", format!("{tier:?}"));
+        return Err(invalid(message.arg("tiers", TIERS.join(", "))));
     }
     validate_geofence(form.latitude, form.longitude, form.geofence_m)?;
-    let rep = person(storage, tenant_id, "rep", &form.rep, Role::Rep).await?;
-    let supervisor = person(storage, tenant_id, "supervisor", &form.supervisor, Role::Supervisor).await?;
-    for (key, value, what) in
-        [(StoreKey::Code, &code, "store code"), (StoreKey::CustomerId, &customer_id, "customer id")]
-    {
+    let rep = person(storage, tenant_id, &form.rep, Role::Rep).await?;
+    let supervisor = person(storage, tenant_id, &form.supervisor, Role::Supervisor).await?;
+    for (key, value, what) in [
+        (StoreKey::Code, &code, "refusal-field-store-code"),
+        (StoreKey::CustomerId, &customer_id, "refusal-field-customer-id"),
+    ] {
         let holders = queries::stores_with(storage, tenant_id, key, value).await?;
         let other = holders.iter().find(|(id, _)| editing.is_none_or(|editing| editing.as_str() != id.as_str()));
         if let Some((_, other)) = other {
-            return Err(Error::Conflict(format!("{what} {value:?} is already used by store {other:?}")));
+            let message = Message::new("refusal-store-taken").part("what", Message::new(what));
+            return Err(Error::conflict(message.arg("value", format!("{value:?}")).arg("other", format!("{other:?}"))));
         }
     }
     Ok(RetailStore {
@@ -199,7 +210,7 @@ async fn read_store(storage: &dyn Storage, tenant_id: i64, id: &DocumentId) -> R
 
 /// Creates a store in the caller's tenant (HQ only) after checking every value.
 pub async fn create_store_as(storage: &dyn Storage, caller: &Caller, form: &StoreForm) -> Result<DocumentId> {
-    caller.require_hq_person("create a store")?;
+    caller.require_hq_person("refusal-action-create-store")?;
     let store = checked(storage, caller.tenant_id, form, None).await?;
     documents::create_as_relay(storage, caller.tenant_id, &store).await
 }
@@ -207,7 +218,7 @@ pub async fn create_store_as(storage: &dyn Storage, caller: &Caller, form: &Stor
 /// Replaces every value of store `id` of the caller's tenant (HQ only) after checking them;
 /// whether anything changed.
 pub async fn edit_store_as(storage: &dyn Storage, caller: &Caller, id: &DocumentId, form: &StoreForm) -> Result<bool> {
-    caller.require_hq_person("edit a store")?;
+    caller.require_hq_person("refusal-action-edit-store")?;
     // Not found (and another tenant's store is not found) before any value is judged.
     read_store(storage, caller.tenant_id, id).await?;
     let updated = checked(storage, caller.tenant_id, form, Some(id)).await?;
@@ -221,7 +232,7 @@ pub async fn edit_store_as(storage: &dyn Storage, caller: &Caller, id: &Document
 
 /// Store `id` of the caller's tenant as HQ edits it (HQ only).
 pub async fn store_as(storage: &dyn Storage, caller: &Caller, id: &DocumentId) -> Result<RetailStore> {
-    caller.require_hq_person("edit a store")?;
+    caller.require_hq_person("refusal-action-edit-store")?;
     read_store(storage, caller.tenant_id, id).await
 }
 

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use fieldsync_core::doc::{self, Template, TemplateItem};
+use fieldsync_core::i18n::Message;
 use fieldsync_core::{DocKind, DocumentId};
 
 use super::accounts::Caller;
@@ -27,8 +28,8 @@ pub const MAX_WEIGHT: f64 = 100.0;
 /// Most templates the list shows.
 const MAX_TEMPLATES: u32 = 500;
 
-fn invalid(reason: String) -> Error {
-    Error::bad_request("invalid-input", reason)
+fn invalid(message: Message) -> Error {
+    Error::invalid("invalid-input", message)
 }
 
 /// One checklist item as HQ enters it.
@@ -54,31 +55,27 @@ pub struct TemplateForm {
 fn checked(form: &TemplateForm) -> Result<(String, Vec<ItemForm>)> {
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
-        return Err(invalid(format!(
-            "invalid template name {name:?}: must be 1 to {MAX_NAME_CHARS} characters without control characters"
-        )));
+        let message = Message::new("refusal-template-name").arg("name", format!("{name:?}"));
+        return Err(invalid(message.arg("max", MAX_NAME_CHARS)));
     }
     if form.items.is_empty() || form.items.len() > MAX_ITEMS {
-        return Err(invalid(format!("a template needs 1 to {MAX_ITEMS} items, got {}", form.items.len())));
+        let message = Message::new("refusal-template-items").arg("max", MAX_ITEMS);
+        return Err(invalid(message.arg("count", form.items.len())));
     }
     let mut items = Vec::with_capacity(form.items.len());
     for (n, item) in form.items.iter().enumerate() {
         let text = item.text.trim();
         if text.is_empty() || text.chars().count() > MAX_TEXT_CHARS || text.chars().any(char::is_control) {
-            return Err(invalid(format!(
-                "invalid question {text:?} of item {}: must be 1 to {MAX_TEXT_CHARS} characters",
-                n + 1
-            )));
+            let message = Message::new("refusal-template-question").arg("text", format!("{text:?}"));
+            return Err(invalid(message.arg("item", n + 1).arg("max", MAX_TEXT_CHARS)));
         }
         if !item.weight.is_finite() || item.weight <= 0.0 || item.weight > MAX_WEIGHT {
-            return Err(invalid(format!(
-                "invalid weight {} of item {}: must be above 0 and at most {MAX_WEIGHT}",
-                item.weight,
-                n + 1
-            )));
+            let message = Message::new("refusal-template-weight").arg("weight", item.weight);
+            return Err(invalid(message.arg("item", n + 1).arg("max", MAX_WEIGHT)));
         }
         if items.iter().any(|i: &ItemForm| i.text == text) {
-            return Err(invalid(format!("item {} repeats the question {text:?}", n + 1)));
+            let message = Message::new("refusal-template-repeated").arg("item", n + 1);
+            return Err(invalid(message.arg("text", format!("{text:?}"))));
         }
         items.push(ItemForm { text: text.to_owned(), ..item.clone() });
     }
@@ -116,7 +113,7 @@ fn keyed(items: Vec<ItemForm>, old: Option<&Template>) -> BTreeMap<String, Templ
 /// master-data documents with no read-model table; the list reads them whole, as the stores page
 /// reads the catalog.
 pub async fn list_as(storage: &dyn Storage, caller: &Caller) -> Result<Vec<(DocumentId, Template)>> {
-    caller.require_hq_person("manage checklist templates")?;
+    caller.require_hq_person("refusal-action-manage-templates")?;
     let mut templates = Vec::new();
     for stored in storage.list_docs(caller.tenant_id, &caller.scope(), DocKind::Template, MAX_TEMPLATES).await? {
         let template: Template = doc::read(&stored.id, &documents::load(&stored)?)?;
@@ -136,13 +133,13 @@ async fn read_template(storage: &dyn Storage, tenant_id: i64, id: &DocumentId) -
 
 /// Template `id` of the caller's tenant (HQ only).
 pub async fn template_as(storage: &dyn Storage, caller: &Caller, id: &DocumentId) -> Result<Template> {
-    caller.require_hq_person("manage checklist templates")?;
+    caller.require_hq_person("refusal-action-manage-templates")?;
     read_template(storage, caller.tenant_id, id).await
 }
 
 /// Creates a template in the caller's tenant (HQ only), version 1.
 pub async fn create_template_as(storage: &dyn Storage, caller: &Caller, form: &TemplateForm) -> Result<DocumentId> {
-    caller.require_hq_person("manage checklist templates")?;
+    caller.require_hq_person("refusal-action-manage-templates")?;
     let (name, items) = checked(form)?;
     let template = Template { name, version: 1, items: keyed(items, None), trust: None };
     documents::create_as_relay(storage, caller.tenant_id, &template).await
@@ -156,7 +153,7 @@ pub async fn edit_template_as(
     id: &DocumentId,
     form: &TemplateForm,
 ) -> Result<bool> {
-    caller.require_hq_person("manage checklist templates")?;
+    caller.require_hq_person("refusal-action-manage-templates")?;
     let (name, items) = checked(form)?;
     read_template(storage, caller.tenant_id, id).await?;
     documents::edit_as_relay(storage, caller.tenant_id, id, |template: &mut Template| {

@@ -167,8 +167,8 @@ pub trait AccountStore {
     /// A cheap round trip to the database, for health checks.
     async fn ping(&self) -> Result<()>;
 
-    /// Creates a tenant with its time zone and currency (already validated); [`Error::Conflict`](crate::error::Error::Conflict)
-    /// if the name is taken.
+    /// Creates a tenant with its time zone and currency (already validated); a conflict
+    /// ([`crate::error::Error::conflict`], `refusal-tenant-exists`) if the name is taken.
     async fn create_tenant(&self, name: &str, time_zone: &str, currency: &str, now_ms: i64) -> Result<Tenant>;
 
     /// The tenant with this name.
@@ -192,8 +192,8 @@ pub trait AccountStore {
     /// [`Error::NotFound`](crate::error::Error::NotFound) if there is no such user.
     async fn set_user_language(&self, tenant_id: i64, user_id: &str, language: Option<&str>) -> Result<()>;
 
-    /// Creates a user with a fresh random id; [`Error::Conflict`](crate::error::Error::Conflict) if the username is taken in the
-    /// tenant.
+    /// Creates a user with a fresh random id; a conflict ([`crate::error::Error::conflict`],
+    /// `refusal-user-exists`) if the username is taken in the tenant.
     async fn create_user(&self, tenant_id: i64, user: NewUser, now_ms: i64) -> Result<User>;
 
     /// The user with this login name in the tenant.

@@ -102,7 +102,8 @@ pub trait IntegrationStore {
     /// The tenant's latest `limit` import runs, newest first.
     async fn import_runs(&self, tenant_id: i64, limit: u32) -> Result<Vec<ImportRun>>;
 
-    /// Stores a new key. A live key of the same name in the tenant is [`crate::Error::Conflict`].
+    /// Stores a new key. A live key of the same name in the tenant is a conflict
+    /// ([`crate::error::Error::conflict`], `refusal-api-key-live`).
     async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKeyRecord>;
 
     /// The tenant's keys, revoked ones included, newest first.

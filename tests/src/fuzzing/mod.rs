@@ -370,18 +370,27 @@ pub fn csv_import(data: &[u8]) {
     ));
     match imported {
         Ok(_) => {}
-        Err(fieldsync_server::Error::BadRequest { .. } | fieldsync_server::Error::InvalidImport(_)) => {
+        Err(
+            fieldsync_server::Error::BadRequest { .. }
+            | fieldsync_server::Error::Refused(_)
+            | fieldsync_server::Error::InvalidImport(_),
+        ) => {
             assert_eq!(position(), before, "a refused {dataset} import changes no document");
         }
         Err(error) => panic!("a {dataset} import failed other than by refusing the file: {error}"),
     }
 }
 
+/// A reader's refusal in English, as the API says it.
+fn english(message: &fieldsync_core::i18n::Message) -> String {
+    fieldsync_server::messages::catalog().text(fieldsync_core::i18n::Language::English, message)
+}
+
 /// Every record of `csv` (or the reader's error), read through a buffer of `capacity` bytes.
 fn read_csv(csv: &[u8], capacity: usize) -> Result<Vec<Record>, String> {
     let mut reader = match CsvReader::with_capacity(csv, capacity) {
         Ok(reader) => reader,
-        Err(CsvError::Format(reason)) => return Err(reason),
+        Err(CsvError::Format(reason)) => return Err(english(&reason)),
         Err(CsvError::Io(error)) => return Err(error.to_string()),
     };
     let mut records = Vec::new();
@@ -390,7 +399,7 @@ fn read_csv(csv: &[u8], capacity: usize) -> Result<Vec<Record>, String> {
         match reader.read_record(&mut record) {
             Ok(true) => records.push(record.clone()),
             Ok(false) => return Ok(records),
-            Err(CsvError::Format(reason)) => return Err(reason),
+            Err(CsvError::Format(reason)) => return Err(english(&reason)),
             Err(CsvError::Io(error)) => return Err(error.to_string()),
         }
     }

@@ -291,20 +291,19 @@ pub async fn alert_action(
         "reassign" => triage::reassign(storage, caller, &form.key, &form.assignee, now)
             .await
             .map(|user| t!(lang, "alerts-done-reassigned", user = user.username)),
-        other => Err(Error::bad_request(
+        other => Err(Error::invalid(
             "invalid-input",
-            format!("unknown action {other:?}: expected acknowledge, snooze or reassign"),
+            Message::new("refusal-unknown-alert-action").arg("action", format!("{other:?}")),
         )),
     };
     let query = CauseQuery::default();
     match outcome {
         Ok(done) => alerts_page(&state, &viewer, &query, Some(Notice::Done(done)), StatusCode::OK).await,
-        Err(Error::BadRequest { reason, .. }) => {
-            alerts_page(&state, &viewer, &query, Some(Notice::Error(reason)), StatusCode::BAD_REQUEST).await
-        }
-        Err(Error::Conflict(reason)) => {
-            alerts_page(&state, &viewer, &query, Some(Notice::Error(reason)), StatusCode::CONFLICT).await
-        }
-        Err(other) => Err(other.into()),
+        Err(error) => match texts::refusal(viewer.language, &error) {
+            Some(reason) => {
+                alerts_page(&state, &viewer, &query, Some(Notice::Error(reason)), refusal_status(&error)).await
+            }
+            None => Err(error.into()),
+        },
     }
 }

@@ -14,13 +14,12 @@ use serde::Deserialize;
 use super::super::DashError;
 use super::super::html::url_param;
 use super::super::session::Viewer;
-use crate::error::Error;
 use crate::services::accounts::{self, KeyScope};
 use crate::state::AppState;
 
 use super::*;
 
-const ACTION: &str = "manage api keys";
+const ACTION: &str = "refusal-action-manage-api-keys";
 
 /// `GET /dashboard/api-keys`.
 pub async fn api_keys(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
@@ -143,10 +142,12 @@ pub async fn create_api_key(
             );
             api_keys_page(&state, &viewer, Some(Notice::Done(done)), Some(created.key), StatusCode::CREATED).await
         }
-        Err(Error::BadRequest { reason, .. } | Error::Conflict(reason)) => {
-            api_keys_page(&state, &viewer, Some(Notice::Error(reason)), None, StatusCode::BAD_REQUEST).await
-        }
-        Err(other) => Err(other.into()),
+        Err(error) => match texts::refusal(viewer.language, &error) {
+            Some(reason) => {
+                api_keys_page(&state, &viewer, Some(Notice::Error(reason)), None, StatusCode::BAD_REQUEST).await
+            }
+            None => Err(error.into()),
+        },
     }
 }
 

@@ -144,7 +144,7 @@ pub fn bulk_report(lang: Language, outcomes: &[BulkOutcome]) -> Markup {
                             }
                         },
                         Err(error) => li.bad data-order=(outcome.order_id) {
-                            (t!(lang, "approvals-bulk-refused", order = outcome.order_id.as_str(), reason = error.to_string()))
+                            (t!(lang, "approvals-bulk-refused", order = outcome.order_id.as_str(), reason = texts::error(lang, error)))
                         },
                     }
                 }
@@ -177,11 +177,13 @@ pub async fn bulk_approve(
             let status = if outcomes.iter().all(|o| o.result.is_ok()) { StatusCode::OK } else { StatusCode::CONFLICT };
             approvals_page(&state, &viewer, Some(bulk_report(viewer.language, &outcomes)), status).await
         }
-        Err(Error::BadRequest { reason, .. }) => {
-            let report = html! { p.error #bulk-report { (reason) } };
-            approvals_page(&state, &viewer, Some(report), StatusCode::BAD_REQUEST).await
-        }
-        Err(other) => Err(other.into()),
+        Err(error) => match texts::refusal(viewer.language, &error) {
+            Some(reason) => {
+                let report = html! { p.error #bulk-report { (reason) } };
+                approvals_page(&state, &viewer, Some(report), StatusCode::BAD_REQUEST).await
+            }
+            None => Err(error.into()),
+        },
     }
 }
 

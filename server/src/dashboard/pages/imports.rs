@@ -153,12 +153,6 @@ async fn imports_page(
     Ok(response)
 }
 
-/// A refused line's reason without the `line N: ` its message starts with (the table shows the
-/// line in its own column).
-fn reason(line: usize, message: &str) -> &str {
-    message.strip_prefix(&format!("line {line}: ")).unwrap_or(message)
-}
-
 /// An applied import's report in the viewer's language (the run history keeps the English
 /// [`ImportReport`] text).
 fn applied(lang: Language, report: &ImportReport) -> String {
@@ -212,7 +206,7 @@ fn outcome_markup(viewer: &Viewer, form: &ImportForm, outcome: &Outcome) -> Mark
                                 @for (line, message) in &refusal.lines {
                                     tr data-line=(line) {
                                         td.n { @if *line == 0 { (t!(lang, "imports-line-file")) } @else { (line) } }
-                                        td { (reason(*line, message)) }
+                                        td { (texts::import_line(lang, message)) }
                                     }
                                 }
                             }
@@ -242,8 +236,10 @@ async fn upload(state: &AppState, csv: &str) -> Result<tempfile::NamedTempFile, 
 async fn refused(state: &AppState, viewer: &Viewer, form: &ImportForm, error: Error) -> Result<Response, DashError> {
     let outcome = match error {
         Error::InvalidImport(refusal) => Outcome::Refused(refusal),
-        Error::BadRequest { reason, .. } | Error::Conflict(reason) => Outcome::Error(reason),
-        other => return Err(other.into()),
+        other => match texts::refusal(viewer.language, &other) {
+            Some(reason) => Outcome::Error(reason),
+            None => return Err(other.into()),
+        },
     };
     imports_page(state, viewer, form, outcome, StatusCode::BAD_REQUEST).await
 }

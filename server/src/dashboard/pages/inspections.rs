@@ -15,7 +15,6 @@ use super::super::html::{Markup, html};
 use super::super::records::{GpsPrecision, Names, gps_precision, load_one, show_fix};
 use super::super::session::Viewer;
 use super::super::{DashError, Section};
-use crate::error::Error;
 use crate::locale::Locale;
 use crate::services::inspections::review::{self, PhotoDecision};
 use crate::state::AppState;
@@ -88,13 +87,12 @@ pub async fn review_photo(
             let done = t!(lang, "inspection-review-done", photo = short, decision = decision, score = score);
             inspection_page(&state, &viewer, &id, Some(Notice::Done(done)), StatusCode::OK).await
         }
-        Err(Error::BadRequest { reason, .. }) => {
-            inspection_page(&state, &viewer, &id, Some(Notice::Error(reason)), StatusCode::BAD_REQUEST).await
-        }
-        Err(Error::Conflict(reason)) => {
-            inspection_page(&state, &viewer, &id, Some(Notice::Error(reason)), StatusCode::CONFLICT).await
-        }
-        Err(other) => Err(other.into()),
+        Err(error) => match texts::refusal(viewer.language, &error) {
+            Some(reason) => {
+                inspection_page(&state, &viewer, &id, Some(Notice::Error(reason)), refusal_status(&error)).await
+            }
+            None => Err(error.into()),
+        },
     }
 }
 

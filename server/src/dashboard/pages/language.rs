@@ -10,7 +10,6 @@ use serde::Deserialize;
 
 use super::super::DashError;
 use super::super::session::Viewer;
-use super::super::texts::t;
 use crate::services::accounts;
 use crate::state::AppState;
 
@@ -37,15 +36,8 @@ pub async fn set_language(
         return Err(crate::Error::bad_request("invalid-input", "the language form was incomplete").into());
     };
     viewer.check_form(&form.csrf)?;
-    match accounts::set_own_language(state.storage.as_ref(), &viewer.caller, &form.language).await {
-        Ok(_) => {}
-        Err(crate::Error::BadRequest { code, .. }) => {
-            // Said in the viewer's (unchanged) language; the API's reason is the same in English.
-            let reason = t!(viewer.language, "language-not-spoken", tag = form.language.as_str());
-            return Err(crate::Error::BadRequest { code, reason }.into());
-        }
-        Err(other) => return Err(other.into()),
-    }
+    // A tag that is not spoken is the refusal page, said in the viewer's (unchanged) language.
+    accounts::set_own_language(state.storage.as_ref(), &viewer.caller, &form.language).await?;
     Ok(Redirect::to(&back_to(&headers)).into_response())
 }
 

@@ -51,12 +51,21 @@ pub use webhooks::*;
 
 use axum::response::Response;
 use fieldsync_core::Role;
-use fieldsync_core::i18n::Language;
+use fieldsync_core::i18n::{Language, Message};
 
 use super::Section;
 use super::html::{Markup, NavItem, Who, html, page};
 use super::session::Viewer;
 use super::texts::{self, t};
+
+/// The status of a page that shows a refusal on its form: 409 for a conflict, else 400.
+fn refusal_status(error: &crate::error::Error) -> axum::http::StatusCode {
+    if error.refusal_kind() == Some(crate::error::RefusalKind::Conflict) {
+        axum::http::StatusCode::CONFLICT
+    } else {
+        axum::http::StatusCode::BAD_REQUEST
+    }
+}
 
 /// A device that has not synced for this long may hold work the relay has not seen.
 pub const STALE_AFTER_MS: i64 = 4 * 3_600_000;

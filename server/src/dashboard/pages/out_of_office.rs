@@ -134,17 +134,22 @@ pub async fn set_out_of_office(
                         .await
                         .map(|_| t!(lang, "ooo-done-set"))
                 }
-                Ok(_) => Err(Error::bad_request("invalid-input", "give the first and the last day away")),
+                Ok(_) => Err(Error::invalid("invalid-input", Message::new("refusal-away-days-needed"))),
                 Err(error) => Err(error),
             }
         }
-        other => Err(Error::bad_request("invalid-input", format!("unknown action {other:?}: expected set or end"))),
+        other => Err(Error::invalid(
+            "invalid-input",
+            Message::new("refusal-unknown-away-action").arg("action", format!("{other:?}")),
+        )),
     };
     match outcome {
         Ok(done) => out_of_office_page(&state, &viewer, Some(Notice::Done(done)), StatusCode::OK).await,
-        Err(Error::BadRequest { reason, .. }) => {
-            out_of_office_page(&state, &viewer, Some(Notice::Error(reason)), StatusCode::BAD_REQUEST).await
-        }
-        Err(other) => Err(other.into()),
+        Err(error) => match texts::refusal(viewer.language, &error) {
+            Some(reason) => {
+                out_of_office_page(&state, &viewer, Some(Notice::Error(reason)), StatusCode::BAD_REQUEST).await
+            }
+            None => Err(error.into()),
+        },
     }
 }

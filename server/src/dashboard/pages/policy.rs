@@ -12,7 +12,6 @@ use serde::Deserialize;
 
 use super::super::session::Viewer;
 use super::super::{DashError, Section};
-use crate::error::Error;
 use crate::services::orders::policy::{self, Check, PolicyText, WhatIf};
 use crate::state::AppState;
 
@@ -53,10 +52,10 @@ fn check_markup(lang: Language, check: &Check) -> Markup {
     html! {
         @if check.errors.is_empty() { p.notice #policy-ok { (t!(lang, "policy-no-errors")) } }
         @if !check.errors.is_empty() {
-            ul.error #policy-errors { @for e in &check.errors { li { (e) } } }
+            ul.error #policy-errors { @for e in &check.errors { li { (texts::message(lang, e)) } } }
         }
         @if !check.warnings.is_empty() {
-            ul.note #policy-warnings { @for w in &check.warnings { li { (w) } } }
+            ul.note #policy-warnings { @for w in &check.warnings { li { (texts::message(lang, w)) } } }
         }
     }
 }
@@ -127,11 +126,11 @@ pub async fn policy_post(
     let version = policy::current(storage, &state.caches, viewer.caller.tenant_id).await?.version;
     let draft = match PolicyText::parse(&form.policy) {
         Ok(draft) => draft,
-        Err(Error::BadRequest { reason, .. }) => {
+        Err(error) => {
+            let Some(reason) = texts::refusal(viewer.language, &error) else { return Err(error.into()) };
             let outcome = html! { ul.error #policy-errors { li { (reason) } } };
             return Ok(editor(&viewer, version, &form.policy, outcome, StatusCode::BAD_REQUEST));
         }
-        Err(other) => return Err(other.into()),
     };
     match form.action.as_str() {
         "publish" => match policy::publish(storage, &state.caches, &viewer.caller, &draft).await {
@@ -139,11 +138,13 @@ pub async fn policy_post(
                 let outcome = html! { p.notice #policy-published { (t!(viewer.language, "policy-published", version = published)) } };
                 Ok(editor(&viewer, published, &form.policy, outcome, StatusCode::OK))
             }
-            Err(Error::BadRequest { reason, .. }) => {
-                let outcome = html! { ul.error #policy-errors { li { (reason) } } };
-                Ok(editor(&viewer, version, &form.policy, outcome, StatusCode::BAD_REQUEST))
-            }
-            Err(other) => Err(other.into()),
+            Err(error) => match texts::refusal(viewer.language, &error) {
+                Some(reason) => {
+                    let outcome = html! { ul.error #policy-errors { li { (reason) } } };
+                    Ok(editor(&viewer, version, &form.policy, outcome, StatusCode::BAD_REQUEST))
+                }
+                None => Err(error.into()),
+            },
         },
         _ => {
             let (check, what_if) =

@@ -189,15 +189,15 @@ pub struct StoreFields {
     pub active: Option<String>,
 }
 
-fn number(what: &str, text: &str, empty: Option<f64>) -> crate::error::Result<f64> {
+/// `what`: the message id of the field (`refusal-field-latitude`).
+fn number(what: &'static str, text: &str, empty: Option<f64>) -> crate::error::Result<f64> {
     let text = text.trim();
     match (text.is_empty(), empty) {
         (true, Some(value)) => Ok(value),
-        _ => {
-            text.parse::<f64>().ok().filter(|n| n.is_finite()).ok_or_else(|| {
-                Error::bad_request("invalid-input", format!("invalid {what} {text:?}: expected a number"))
-            })
-        }
+        _ => text.parse::<f64>().ok().filter(|n| n.is_finite()).ok_or_else(|| {
+            let message = Message::new("refusal-not-a-number").part("field", Message::new(what));
+            Error::invalid("invalid-input", message.arg("value", format!("{text:?}")))
+        }),
     }
 }
 
@@ -211,9 +211,9 @@ impl StoreFields {
             customer_id: self.customer_id.clone(),
             region: self.region.clone(),
             tier: self.tier.clone(),
-            latitude: number("latitude", &self.latitude, None)?,
-            longitude: number("longitude", &self.longitude, None)?,
-            geofence_m: number("geofence radius", &self.geofence_m, Some(0.0))?,
+            latitude: number("refusal-field-latitude", &self.latitude, None)?,
+            longitude: number("refusal-field-longitude", &self.longitude, None)?,
+            geofence_m: number("refusal-field-geofence", &self.geofence_m, Some(0.0))?,
             rep: self.rep.clone(),
             supervisor: self.supervisor.clone(),
             active,
@@ -341,10 +341,12 @@ pub async fn create_store(
             let query = StoreListQuery { q: Some(form.code.trim().to_owned()), ..StoreListQuery::default() };
             store_list(&state, &viewer, &query, Some(Notice::Done(done)), StatusCode::CREATED).await
         }
-        Err(Error::BadRequest { reason, .. } | Error::Conflict(reason)) => {
-            store_form_page(&state, &viewer, None, &fields, Some(reason), StatusCode::BAD_REQUEST).await
-        }
-        Err(other) => Err(other.into()),
+        Err(error) => match texts::refusal(viewer.language, &error) {
+            Some(reason) => {
+                store_form_page(&state, &viewer, None, &fields, Some(reason), StatusCode::BAD_REQUEST).await
+            }
+            None => Err(error.into()),
+        },
     }
 }
 
@@ -375,9 +377,11 @@ pub async fn save_store(
             let query = StoreListQuery { q: Some(form.code.trim().to_owned()), ..StoreListQuery::default() };
             store_list(&state, &viewer, &query, Some(Notice::Done(done)), StatusCode::OK).await
         }
-        Err(Error::BadRequest { reason, .. } | Error::Conflict(reason)) => {
-            store_form_page(&state, &viewer, Some(&id), &fields, Some(reason), StatusCode::BAD_REQUEST).await
-        }
-        Err(other) => Err(other.into()),
+        Err(error) => match texts::refusal(viewer.language, &error) {
+            Some(reason) => {
+                store_form_page(&state, &viewer, Some(&id), &fields, Some(reason), StatusCode::BAD_REQUEST).await
+            }
+            None => Err(error.into()),
+        },
     }
 }

@@ -92,17 +92,19 @@ impl TemplateFields {
         let mut items = Vec::new();
         for (n, line) in self.items.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()) {
             let refused = |reason: &str| {
-                Error::bad_request("invalid-input", format!("item line {} ({:?}): {reason}", n + 1, line.trim()))
+                let message =
+                    Message::new("refusal-item-line").arg("line", n + 1).arg("text", format!("{:?}", line.trim()));
+                Error::invalid("invalid-input", message.part("reason", Message::new(reason)))
             };
             let mut parts = line.splitn(3, '|').map(str::trim);
             let (Some(weight), Some(photo), Some(text)) = (parts.next(), parts.next(), parts.next()) else {
-                return Err(refused("write weight | photo | question"));
+                return Err(refused("refusal-item-line-parts"));
             };
-            let weight = weight.parse::<f64>().map_err(|_| refused("the weight is not a number"))?;
+            let weight = weight.parse::<f64>().map_err(|_| refused("refusal-item-line-weight"))?;
             let requires_photo = match photo {
                 "photo" => true,
                 "" => false,
-                _ => return Err(refused("the middle part is \"photo\" or empty")),
+                _ => return Err(refused("refusal-item-line-photo")),
             };
             items.push(ItemForm { text: text.to_owned(), weight, requires_photo });
         }
@@ -189,10 +191,10 @@ pub async fn create_template(
             let done = t!(viewer.language, "templates-done-created", name = form.name.trim(), count = form.items.len());
             template_list(&state, &viewer, Some(Notice::Done(done)), StatusCode::CREATED).await
         }
-        Err(Error::BadRequest { reason, .. } | Error::Conflict(reason)) => {
-            template_form_page(&viewer, None, &fields, Some(reason), StatusCode::BAD_REQUEST).await
-        }
-        Err(other) => Err(other.into()),
+        Err(error) => match texts::refusal(viewer.language, &error) {
+            Some(reason) => template_form_page(&viewer, None, &fields, Some(reason), StatusCode::BAD_REQUEST).await,
+            None => Err(error.into()),
+        },
     }
 }
 
@@ -222,9 +224,11 @@ pub async fn save_template(
             };
             template_list(&state, &viewer, Some(Notice::Done(done)), StatusCode::OK).await
         }
-        Err(Error::BadRequest { reason, .. } | Error::Conflict(reason)) => {
-            template_form_page(&viewer, Some(&id), &fields, Some(reason), StatusCode::BAD_REQUEST).await
-        }
-        Err(other) => Err(other.into()),
+        Err(error) => match texts::refusal(viewer.language, &error) {
+            Some(reason) => {
+                template_form_page(&viewer, Some(&id), &fields, Some(reason), StatusCode::BAD_REQUEST).await
+            }
+            None => Err(error.into()),
+        },
     }
 }

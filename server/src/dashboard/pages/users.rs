@@ -267,13 +267,15 @@ async fn answer(
             let status = if created { StatusCode::CREATED } else { StatusCode::OK };
             users_page(state, viewer, &query, Some(Notice::Done(done)), status).await
         }
-        Err(Error::BadRequest { reason, .. } | Error::Conflict(reason)) => {
-            users_page(state, viewer, &query, Some(Notice::Error(reason)), StatusCode::BAD_REQUEST).await
-        }
         Err(error @ Error::NotFound { .. }) => {
             users_page(state, viewer, &query, Some(Notice::Error(error.to_string())), StatusCode::NOT_FOUND).await
         }
-        Err(other) => Err(other.into()),
+        Err(error) => match texts::refusal(viewer.language, &error) {
+            Some(reason) => {
+                users_page(state, viewer, &query, Some(Notice::Error(reason)), StatusCode::BAD_REQUEST).await
+            }
+            None => Err(error.into()),
+        },
     }
 }
 
@@ -346,7 +348,10 @@ pub async fn user_action_post(
                     .await?;
                 Ok(t!(lang, "users-done-password", user = user))
             }
-            other => Err(Error::bad_request("invalid-input", format!("unknown user action {other:?}"))),
+            other => Err(Error::invalid(
+                "invalid-input",
+                Message::new("refusal-unknown-user-action").arg("action", format!("{other:?}")),
+            )),
         }
     }
     .await;

@@ -16,14 +16,13 @@ use serde::Deserialize;
 use super::super::DashError;
 use super::super::html::url_param;
 use super::super::session::Viewer;
-use crate::error::Error;
 use crate::services::accounts;
 use crate::services::events::webhooks;
 use crate::state::AppState;
 
 use super::*;
 
-const ACTION: &str = "manage webhooks";
+const ACTION: &str = "refusal-action-manage-webhooks";
 
 /// `GET /dashboard/webhooks`.
 pub async fn webhooks(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
@@ -136,9 +135,9 @@ pub async fn replay_webhook(
             let done = t!(viewer.language, "webhooks-done-replay", id = id.as_str(), after = after);
             webhooks_page(&state, &viewer, Some(Notice::Done(done)), StatusCode::OK).await
         }
-        Err(Error::BadRequest { reason, .. }) => {
-            webhooks_page(&state, &viewer, Some(Notice::Error(reason)), StatusCode::BAD_REQUEST).await
-        }
-        Err(other) => Err(other.into()),
+        Err(error) => match texts::refusal(viewer.language, &error) {
+            Some(reason) => webhooks_page(&state, &viewer, Some(Notice::Error(reason)), StatusCode::BAD_REQUEST).await,
+            None => Err(error.into()),
+        },
     }
 }

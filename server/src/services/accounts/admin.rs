@@ -4,6 +4,7 @@
 //! `set-user`) calls the same functions by tenant name, so both go through one set of checks.
 
 use fieldsync_core::Role;
+use fieldsync_core::i18n::Message;
 
 use super::{
     Caller, NewAccount, create_user, reset_password, tenant_named, user_named, validate_display_name,
@@ -56,7 +57,7 @@ pub async fn create_user_as(
     caller: &Caller,
     account: NewAccount<'_>,
 ) -> Result<User> {
-    caller.require_hq_person("create a user")?;
+    caller.require_hq_person("refusal-action-create-user")?;
     create_user(storage, cost, NewAccount { tenant: &caller.tenant, ..account }).await
 }
 
@@ -68,13 +69,13 @@ pub async fn reset_password_as(
     username: &str,
     password: &str,
 ) -> Result<()> {
-    caller.require_hq_person("reset a password")?;
+    caller.require_hq_person("refusal-action-reset-password")?;
     reset_password(storage, cost, &caller.tenant, username, password).await
 }
 
 /// Enables `username` of the caller's tenant again (HQ only).
 pub async fn enable_user_as(storage: &dyn Storage, caller: &Caller, username: &str) -> Result<User> {
-    caller.require_hq_person("enable a user")?;
+    caller.require_hq_person("refusal-action-enable-user")?;
     enable_user(storage, &caller.tenant, username).await
 }
 
@@ -87,9 +88,9 @@ pub async fn update_user_as(
     username: &str,
     update: UserUpdate<'_>,
 ) -> Result<User> {
-    caller.require_hq_person("change a user")?;
+    caller.require_hq_person("refusal-action-change-user")?;
     if username == caller.username && (update.role != caller.role || update.region != caller.region.as_deref()) {
-        return Err(Error::Conflict(format!("user {username} is the one making this request: ask another HQ user")));
+        return Err(Error::conflict(Message::new("refusal-self-change").arg("username", username)));
     }
     update_user(storage, &caller.tenant, username, update).await
 }

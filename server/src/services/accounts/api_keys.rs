@@ -16,10 +16,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fieldsync_core::Role;
 use fieldsync_core::clock::now_ms;
+use fieldsync_core::i18n::Message;
 
 use super::{Caller, LoginFailureStore, hash_token, validate_name};
 use crate::config::KeyRate;
 use crate::error::{Error, Result};
+use crate::messages;
 use crate::storage::{ApiKeyRecord, NewApiKey, Storage, random_id};
 
 /// What every API key starts with.
@@ -61,7 +63,8 @@ impl std::str::FromStr for KeyScope {
     fn from_str(name: &str) -> Result<Self> {
         KEY_SCOPES.iter().copied().find(|s| s.as_str() == name).ok_or_else(|| {
             let names: Vec<&str> = KEY_SCOPES.iter().map(|s| s.as_str()).collect();
-            Error::bad_request("invalid-scope", format!("unknown scope {name:?}: use {}", names.join(", ")))
+            let message = Message::new("refusal-unknown-scope").arg("scope", format!("{name:?}"));
+            Error::invalid("invalid-scope", message.arg("scopes", names.join(", ")))
         })
     }
 }
@@ -89,34 +92,43 @@ pub fn is_api_key(token: &str) -> bool {
 
 impl Caller {
     /// Whether this caller may act with `scope`: an API key holding it, or an HQ session (HQ may
-    /// do everything an integration may). Otherwise [`Error::Forbidden`] naming what is missing.
+    /// do everything an integration may). Otherwise a forbidden refusal naming what is missing.
     pub fn require(&self, scope: KeyScope) -> Result<()> {
         match &self.key {
             Some(grant) if grant.scopes.contains(&scope) => Ok(()),
-            Some(grant) => Err(Error::Forbidden(format!("api key {:?} lacks the scope {scope}", grant.name))),
+            Some(grant) => Err(Error::forbidden(
+                Message::new("refusal-key-lacks-scope").arg("key", format!("{:?}", grant.name)).arg("scope", scope),
+            )),
             None if self.role == Role::Hq => Ok(()),
-            None => Err(Error::Forbidden(format!(
-                "only HQ or an api key with the scope {scope} may do this, not a {}",
-                self.role.as_str()
-            ))),
+            None => Err(Error::forbidden(
+                Message::new("refusal-scope-needs-hq").arg("scope", scope).part("role", messages::role(self.role)),
+            )),
         }
     }
 
     /// Whether this caller is a person signed in as HQ (not an API key): only they manage keys.
-    pub fn require_hq_person(&self, action: &str) -> Result<()> {
+    /// `action` is the message id of what they would do (`refusal-action-manage-api-keys`), which
+    /// the refusal names.
+    pub fn require_hq_person(&self, action: &'static str) -> Result<()> {
         if let Some(grant) = &self.key {
-            return Err(Error::Forbidden(format!("api key {:?} cannot {action}: sign in as HQ", grant.name)));
+            let message = Message::new("refusal-key-cannot").arg("key", format!("{:?}", grant.name));
+            return Err(Error::forbidden(message.part("action", Message::new(action))));
         }
         if self.role != Role::Hq {
-            return Err(Error::Forbidden(format!("only HQ may {action}, not a {}", self.role.as_str())));
+            return Err(Error::forbidden(hq_only(action, self.role)));
         }
         Ok(())
     }
 }
 
+/// "Only HQ may `action`, not a `role`": `action` is the message id of what was asked.
+pub fn hq_only(action: &'static str, role: Role) -> Message {
+    Message::new("refusal-hq-only").part("action", Message::new(action)).part("role", messages::role(role))
+}
+
 /// Checks a key name: 1 to 64 of `a-z 0-9 - _ .`, starting with a letter or digit.
 pub fn validate_key_name(name: &str) -> Result<()> {
-    validate_name("api key name", name, 64)
+    validate_name("refusal-field-api-key-name", name, 64)
 }
 
 /// Parses and checks a list of scope names: at least one, each known; duplicates collapse.
@@ -126,7 +138,10 @@ pub fn parse_scopes<S: AsRef<str>>(names: &[S]) -> Result<Vec<KeyScope>> {
     scopes.dedup();
     if scopes.is_empty() {
         let names: Vec<&str> = KEY_SCOPES.iter().map(|s| s.as_str()).collect();
-        return Err(Error::bad_request("invalid-scope", format!("an api key needs a scope: {}", names.join(", "))));
+        return Err(Error::invalid(
+            "invalid-scope",
+            Message::new("refusal-scope-needed").arg("scopes", names.join(", ")),
+        ));
     }
     Ok(scopes)
 }
@@ -344,9 +359,9 @@ mod tests {
         assert!(key.require(KeyScope::EventsRead).is_ok());
         let refused = key.require(KeyScope::ImportsWrite).unwrap_err().to_string();
         assert!(refused.contains("\"erp\" lacks the scope imports:write"), "{refused}");
-        assert!(key.require_hq_person("manage api keys").is_err());
+        assert!(key.require_hq_person("refusal-action-manage-api-keys").is_err());
         assert!(caller(Role::Hq, None).require(KeyScope::ImportsWrite).is_ok());
         assert!(caller(Role::Manager, None).require(KeyScope::ImportsWrite).is_err());
-        assert!(caller(Role::Hq, None).require_hq_person("manage api keys").is_ok());
+        assert!(caller(Role::Hq, None).require_hq_person("refusal-action-manage-api-keys").is_ok());
     }
 }

@@ -2,17 +2,18 @@
 //! tenant's default, else what their browser asks for (`Accept-Language`), else English. The
 //! choice is resolved once per request; the texts come from [`crate::messages::catalog`].
 
-use fieldsync_core::i18n::Language;
+use fieldsync_core::i18n::{Language, Message};
 
 use super::{Caller, tenant_named};
 use crate::error::{Error, Result};
 use crate::storage::{LanguageSettings, Storage, Tenant};
 
 /// A language tag a person or an admin typed, as a [`Language`]: `en`, `zh-CN` (and the tags of
-/// the same languages, `en-GB`, `zh`, `zh-Hans`). Anything else is [`Error::BadRequest`] naming
-/// the value and the languages there are.
+/// the same languages, `en-GB`, `zh`, `zh-Hans`). Anything else is refused naming the value and
+/// the languages there are.
 pub fn parse_language(tag: &str) -> Result<Language> {
-    tag.parse::<Language>().map_err(|unknown| Error::bad_request("invalid-input", unknown.to_string()))
+    tag.parse::<Language>()
+        .map_err(|_| Error::invalid("invalid-input", Message::new("refusal-language-not-spoken").arg("tag", tag)))
 }
 
 /// The language that applies, in order: the user's setting, the tenant's default, the browser's

@@ -23,11 +23,13 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use fieldsync_core::Role;
 use fieldsync_core::clock::now_ms;
+use fieldsync_core::i18n::Message;
 use sha2::{Digest, Sha256};
 
 use crate::config::{Config, LoginLimits, PasswordCost};
 use crate::error::{Error, Result};
 use crate::locale::Locale;
+use crate::messages;
 use crate::storage::{NewSession, NewUser, Storage, Tenant, User};
 
 mod admin;
@@ -42,8 +44,8 @@ pub use admin::{
     UserUpdate, create_user_as, enable_user, enable_user_as, reset_password_as, update_user, update_user_as,
 };
 pub use api_keys::{
-    CreatedKey, KEY_PREFIX, KEY_SCOPES, KeyGrant, KeyLimiter, KeyScope, authenticate_key, create_api_key, is_api_key,
-    list_api_keys, parse_scopes, revoke_api_key, scopes_of, validate_key_name,
+    CreatedKey, KEY_PREFIX, KEY_SCOPES, KeyGrant, KeyLimiter, KeyScope, authenticate_key, create_api_key, hq_only,
+    is_api_key, list_api_keys, parse_scopes, revoke_api_key, scopes_of, validate_key_name,
 };
 pub use caller::{Caller, check_session};
 pub use language::{parse_language, resolve_language, set_own_language, set_tenant_language, viewer_language};
@@ -64,58 +66,61 @@ fn is_name_char(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.')
 }
 
+/// Checks a name of `a-z 0-9 - _ .`; `field` is the message id of what it names
+/// (`refusal-field-username`).
 fn validate_name(field: &'static str, value: &str, max: usize) -> Result<()> {
-    let invalid = |reason: String| Error::bad_request("invalid-input", format!("invalid {field} {value:?}: {reason}"));
+    let invalid = |id: &str| {
+        let message = Message::new(id).part("field", Message::new(field)).arg("value", format!("{value:?}"));
+        Error::invalid("invalid-input", message.arg("max", max))
+    };
     if value.is_empty() || value.len() > max {
-        return Err(invalid(format!("must be 1 to {max} characters")));
+        return Err(invalid("refusal-name-length"));
     }
     if !value.chars().all(is_name_char) {
-        return Err(invalid("use lowercase letters, digits, '-', '_' or '.'".into()));
+        return Err(invalid("refusal-name-chars"));
     }
     if !value.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Err(invalid("must start with a letter or a digit".into()));
+        return Err(invalid("refusal-name-start"));
     }
     Ok(())
 }
 
 /// Checks a tenant name: 1 to 64 of `a-z 0-9 - _ .`, starting with a letter or digit.
 pub fn validate_tenant_name(name: &str) -> Result<()> {
-    validate_name("tenant name", name, 64)
+    validate_name("refusal-field-tenant-name", name, 64)
 }
 
 /// Checks a username: 1 to 64 of `a-z 0-9 - _ .`, starting with a letter or digit.
 pub fn validate_username(username: &str) -> Result<()> {
-    validate_name("username", username, 64)
+    validate_name("refusal-field-username", username, 64)
 }
 
 /// Checks a region name: 1 to 64 of `a-z 0-9 - _ .`, starting with a letter or digit.
 pub fn validate_region(region: &str) -> Result<()> {
-    validate_name("region", region, 64)
+    validate_name("refusal-field-region", region, 64)
 }
 
 /// Checks a display name: at most 100 characters, no control characters (empty is allowed: the
 /// username is shown).
 pub fn validate_display_name(name: &str) -> Result<()> {
     if name.trim().chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(Error::bad_request(
-            "invalid-input",
-            format!("invalid display name {name:?}: at most 100 characters without control characters"),
-        ));
+        let message = Message::new("refusal-display-name").arg("name", format!("{name:?}"));
+        return Err(Error::invalid("invalid-input", message));
     }
     Ok(())
 }
 
 /// Checks a new password: at least 8 characters, at most 256 bytes, no control characters.
 pub fn validate_password(password: &str) -> Result<()> {
-    let invalid = |reason: &str| Error::bad_request("invalid-input", format!("invalid password: {reason}"));
+    let invalid = |id: &str| Error::invalid("invalid-input", Message::new(id));
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(invalid("must be at least 8 characters"));
+        return Err(invalid("refusal-password-short"));
     }
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(invalid("must be at most 256 bytes"));
+        return Err(invalid("refusal-password-long"));
     }
     if password.chars().any(char::is_control) {
-        return Err(invalid("must not contain control characters"));
+        return Err(invalid("refusal-password-control"));
     }
     Ok(())
 }
@@ -135,7 +140,7 @@ pub fn validate_device_name(name: &str) -> Result<()> {
 /// Parses a role name (`rep`, `supervisor`, `manager`, `hq`).
 pub fn parse_role(role: &str) -> Result<Role> {
     role.parse::<Role>().map_err(|_| {
-        Error::bad_request("invalid-input", format!("unknown role {role:?}: expected rep, supervisor, manager or hq"))
+        Error::invalid("invalid-input", Message::new("refusal-unknown-role").arg("role", format!("{role:?}")))
     })
 }
 
@@ -143,13 +148,16 @@ pub fn parse_role(role: &str) -> Result<Role> {
 /// region (their scope is computed from it); HQ sees the whole tenant and has none.
 pub fn validate_role_region(role: Role, region: Option<&str>) -> Result<()> {
     match (role, region) {
-        (Role::Hq, Some(region)) => Err(Error::bad_request(
+        (Role::Hq, Some(region)) => Err(Error::invalid(
             "invalid-input",
-            format!("hq users see the whole tenant and take no region, got region {region:?}"),
+            Message::new("refusal-hq-no-region").arg("region", format!("{region:?}")),
         )),
         (Role::Hq, None) => Ok(()),
         (_, Some(region)) => validate_region(region),
-        (role, None) => Err(Error::bad_request("invalid-input", format!("a {role} needs a region (--region)"))),
+        (role, None) => Err(Error::invalid(
+            "invalid-input",
+            Message::new("refusal-region-needed").part("role", messages::role(role)),
+        )),
     }
 }
 

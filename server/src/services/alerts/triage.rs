@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use fieldsync_core::i18n::Message;
 use fieldsync_core::{DocKind, Role};
 use serde::{Deserialize, Serialize};
 
@@ -206,7 +207,7 @@ pub async fn causes(storage: &dyn Storage, tenant_id: i64, request: &CauseReques
 async fn open_in_scope(storage: &dyn Storage, caller: &Caller, key: &str, now: i64) -> Result<AlertCauseRow> {
     let key = key.trim();
     if key.is_empty() || key.len() > 400 {
-        return Err(Error::bad_request("invalid-alert", format!("invalid alert key {key:?}")));
+        return Err(Error::invalid("invalid-alert", Message::new("refusal-alert-key").arg("key", format!("{key:?}"))));
     }
     let mut filter = AlertCauseFilter::open(reach(caller), now);
     filter.state = None;
@@ -214,7 +215,7 @@ async fn open_in_scope(storage: &dyn Storage, caller: &Caller, key: &str, now: i
     let found = queries::list_alert_causes(storage, caller.tenant_id, &filter, None, 1).await?.rows.into_iter().next();
     let cause = found.ok_or_else(|| Error::not_found(format!("alert {key}")))?;
     if cause.state != "open" {
-        return Err(Error::Conflict(format!("alert {key} is closed: its cause cleared")));
+        return Err(Error::conflict(Message::new("refusal-alert-closed").arg("key", key)));
     }
     Ok(cause)
 }
@@ -223,10 +224,8 @@ async fn open_in_scope(storage: &dyn Storage, caller: &Caller, key: &str, now: i
 pub async fn acknowledge(storage: &dyn Storage, caller: &Caller, key: &str, note: &str, now: i64) -> Result<()> {
     let note = note.trim();
     if note.chars().count() > MAX_NOTE_CHARS {
-        return Err(Error::bad_request(
-            "invalid-note",
-            format!("the note is {} characters long; at most {MAX_NOTE_CHARS} are kept", note.chars().count()),
-        ));
+        let message = Message::new("refusal-note-too-long").arg("length", note.chars().count());
+        return Err(Error::invalid("invalid-note", message.arg("max", MAX_NOTE_CHARS)));
     }
     let cause = open_in_scope(storage, caller, key, now).await?;
     record(storage, caller, cause.key, TriageAction::Acknowledge { note: note.to_owned() }, now).await
@@ -242,18 +241,19 @@ pub async fn snooze(
     locale: &Locale,
     now: i64,
 ) -> Result<i64> {
-    let day = listing::date("snooze date", Some(until))?
-        .ok_or_else(|| Error::bad_request("invalid-snooze", "give the day the alert should come back"))?;
+    let day = listing::date("refusal-field-snooze-date", Some(until))?
+        .ok_or_else(|| Error::invalid("invalid-snooze", Message::new("refusal-snooze-missing")))?;
     let until_ms = locale.start_of(day);
     let today = locale.day_of(now);
     if day <= today {
-        return Err(Error::bad_request("invalid-snooze", format!("snooze date {day} is not after today ({today})")));
+        return Err(Error::invalid(
+            "invalid-snooze",
+            Message::new("refusal-snooze-past").arg("day", day).arg("today", today),
+        ));
     }
     if day > Locale::days_before(today, -MAX_SNOOZE_DAYS) {
-        return Err(Error::bad_request(
-            "invalid-snooze",
-            format!("snooze date {day} is more than {MAX_SNOOZE_DAYS} days ahead"),
-        ));
+        let message = Message::new("refusal-snooze-too-far").arg("day", day).arg("max", MAX_SNOOZE_DAYS);
+        return Err(Error::invalid("invalid-snooze", message));
     }
     let cause = open_in_scope(storage, caller, key, now).await?;
     record(storage, caller, cause.key, TriageAction::Snooze { until: until_ms }, now).await?;
@@ -268,12 +268,15 @@ pub async fn reassign(storage: &dyn Storage, caller: &Caller, key: &str, usernam
         .find_user_by_username(caller.tenant_id, username)
         .await?
         .filter(|u| u.disabled_at.is_none())
-        .ok_or_else(|| Error::bad_request("invalid-assignee", format!("no active user {username:?} to reassign to")))?;
+        .ok_or_else(|| {
+            Error::invalid(
+                "invalid-assignee",
+                Message::new("refusal-assignee-unknown").arg("username", format!("{username:?}")),
+            )
+        })?;
     if !may_assign_to(caller, &assignee) {
-        return Err(Error::bad_request(
-            "invalid-assignee",
-            format!("user {username:?} is outside your region; hand the alert to someone of yours or to HQ"),
-        ));
+        let message = Message::new("refusal-assignee-outside").arg("username", format!("{username:?}"));
+        return Err(Error::invalid("invalid-assignee", message));
     }
     let cause = open_in_scope(storage, caller, key, now).await?;
     record(storage, caller, cause.key, TriageAction::Reassign { assignee: assignee.id.clone() }, now).await?;

@@ -9,6 +9,7 @@ pub mod jetstream;
 pub mod webhooks;
 
 use fieldsync_core::Role;
+use fieldsync_core::i18n::Message;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -31,11 +32,9 @@ pub fn authorize(caller: &Caller) -> Result<()> {
         // A key is told as HQ inside the tenant; its scopes decide.
         Some(_) => caller.require(KeyScope::EventsRead),
         None if caller.role == Role::Hq => Ok(()),
-        None => Err(Error::Forbidden(format!(
-            "user {} may not read the event feed: it needs an HQ login or an api key with the scope {}",
-            caller.username,
-            KeyScope::EventsRead
-        ))),
+        None => Err(Error::forbidden(
+            Message::new("refusal-feed-reader").arg("username", &caller.username).arg("scope", KeyScope::EventsRead),
+        )),
     }
 }
 
@@ -68,17 +67,15 @@ impl FeedQuery {
         let after = match self.after.as_deref() {
             None | Some("") => 0,
             Some(text) => text.parse::<u64>().map_err(|_| {
-                Error::bad_request("invalid-cursor", format!("cursor {text:?} is not a position from this feed"))
+                Error::invalid("invalid-cursor", Message::new("refusal-cursor").arg("cursor", format!("{text:?}")))
             })?,
         };
         let mut types = Vec::new();
         for name in self.types.as_deref().unwrap_or("").split(',').map(str::trim).filter(|t| !t.is_empty()) {
             let Some(event_type) = EventType::parse(name) else {
                 let known: Vec<&str> = EventType::ALL.iter().map(|t| t.as_str()).collect();
-                return Err(Error::bad_request(
-                    "invalid-event-type",
-                    format!("unknown event type {name:?}: expected one of {}", known.join(", ")),
-                ));
+                let message = Message::new("refusal-event-type-expected").arg("type", format!("{name:?}"));
+                return Err(Error::invalid("invalid-event-type", message.arg("types", known.join(", "))));
             };
             if !types.contains(&event_type.as_str().to_owned()) {
                 types.push(event_type.as_str().to_owned());
@@ -89,10 +86,8 @@ impl FeedQuery {
             Some(text) => match text.parse::<u32>() {
                 Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => limit,
                 _ => {
-                    return Err(Error::bad_request(
-                        "invalid-limit",
-                        format!("limit {text:?} must be a whole number from 1 to {MAX_LIMIT}"),
-                    ));
+                    let message = Message::new("refusal-feed-limit").arg("limit", format!("{text:?}"));
+                    return Err(Error::invalid("invalid-limit", message.arg("max", MAX_LIMIT)));
                 }
             },
         };
@@ -139,6 +134,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use crate::error::RefusalKind;
 
     fn caller(role: Role, scopes: Option<Vec<KeyScope>>) -> Caller {
         Caller {
@@ -164,13 +160,14 @@ mod tests {
         assert!(authorize(&caller(Role::Hq, Some(vec![KeyScope::EventsRead]))).is_ok());
         // A key is told as HQ: its scopes decide, not its role.
         let refused = authorize(&caller(Role::Hq, Some(vec![KeyScope::ImportsWrite]))).unwrap_err();
-        assert!(matches!(&refused, Error::Forbidden(m) if m.contains("lacks the scope events:read")), "{refused}");
-        assert!(matches!(authorize(&caller(Role::Rep, None)), Err(Error::Forbidden(_))));
+        let forbidden = |error: &Error| error.refusal_kind() == Some(RefusalKind::Forbidden);
+        assert!(forbidden(&refused) && refused.to_string().contains("lacks the scope events:read"), "{refused}");
+        assert!(authorize(&caller(Role::Rep, None)).is_err_and(|e| forbidden(&e)));
 
         assert!(webhooks::authorize(&caller(Role::Hq, None)).is_ok());
         let key = webhooks::authorize(&caller(Role::Hq, Some(vec![KeyScope::EventsRead]))).unwrap_err();
-        assert!(matches!(&key, Error::Forbidden(m) if m.contains("api key \"erp\"")), "{key}");
-        assert!(matches!(webhooks::authorize(&caller(Role::Rep, None)), Err(Error::Forbidden(_))));
+        assert!(forbidden(&key) && key.to_string().contains("api key \"erp\""), "{key}");
+        assert!(webhooks::authorize(&caller(Role::Rep, None)).is_err_and(|e| forbidden(&e)));
     }
 
     fn query(after: Option<&str>, types: Option<&str>, limit: Option<&str>) -> FeedQuery {
@@ -190,7 +187,7 @@ mod tests {
     #[test]
     fn a_bad_cursor_type_or_limit_is_a_clear_error_naming_it() {
         let code = |q: FeedQuery| match q.parse() {
-            Err(Error::BadRequest { code, reason }) => (code, reason),
+            Err(Error::Refused(refusal)) => (refusal.code, refusal.to_string()),
             other => panic!("expected a bad request, got {other:?}"),
         };
         let (c, reason) = code(query(Some("abc"), None, None));

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use fieldsync_core::Role;
 use fieldsync_core::clock::now_ms;
+use fieldsync_core::i18n::Message;
 
 use crate::error::{Error, Result};
 use crate::events::EventType;
@@ -52,18 +53,13 @@ pub fn destination(subscription_id: &str) -> String {
 pub fn authorize(caller: &Caller) -> Result<()> {
     // An API key is told as HQ inside the tenant, but subscriptions are a person's to manage.
     if let Some(grant) = &caller.key {
-        return Err(Error::Forbidden(format!(
-            "api key {:?} may not manage event subscriptions: it needs an HQ login",
-            grant.name
-        )));
+        let message = Message::new("refusal-subscriptions-key").arg("key", format!("{:?}", grant.name));
+        return Err(Error::forbidden(message));
     }
     if caller.role == Role::Hq {
         Ok(())
     } else {
-        Err(Error::Forbidden(format!(
-            "user {} may not manage event subscriptions: it needs an HQ login",
-            caller.username
-        )))
+        Err(Error::forbidden(Message::new("refusal-subscriptions-user").arg("username", &caller.username)))
     }
 }
 
@@ -71,8 +67,9 @@ pub fn authorize(caller: &Caller) -> Result<()> {
 pub fn parse_types(list: &str) -> Result<Vec<String>> {
     let mut types = Vec::new();
     for name in list.split(',').map(str::trim).filter(|t| !t.is_empty()) {
-        let event_type = EventType::parse(name)
-            .ok_or_else(|| Error::bad_request("invalid-event-type", format!("unknown event type {name:?}")))?;
+        let event_type = EventType::parse(name).ok_or_else(|| {
+            Error::invalid("invalid-event-type", Message::new("refusal-event-type").arg("type", format!("{name:?}")))
+        })?;
         if !types.iter().any(|t| t == event_type.as_str()) {
             types.push(event_type.as_str().to_owned());
         }
@@ -142,10 +139,7 @@ async fn find(storage: &dyn Storage, tenant_id: i64, id: &str) -> Result<Subscri
 pub async fn replay(storage: &dyn Storage, tenant_id: i64, id: &str, after: u64) -> Result<()> {
     find(storage, tenant_id, id).await?;
     if after > storage.last_event_seq(tenant_id).await? {
-        return Err(Error::bad_request(
-            "invalid-cursor",
-            format!("cursor \"{after}\" is not a position from this feed: it is past its end"),
-        ));
+        return Err(Error::invalid("invalid-cursor", Message::new("refusal-cursor-past-end").arg("cursor", after)));
     }
     storage.set_event_cursor(&destination(id), tenant_id, after).await
 }
@@ -290,8 +284,9 @@ mod tests {
         );
         assert_eq!(parse_types("").ok(), Some(Vec::new()));
         match parse_types("order.approved,order.shipped") {
-            Err(Error::BadRequest { code, reason }) => {
-                assert_eq!(code, "invalid-event-type");
+            Err(Error::Refused(refusal)) => {
+                assert_eq!(refusal.code, "invalid-event-type");
+                let reason = refusal.to_string();
                 assert!(reason.contains("order.shipped"), "{reason}");
             }
             other => panic!("expected a bad request, got {other:?}"),

@@ -8,11 +8,13 @@
 use fieldsync_core::DocumentId;
 use fieldsync_core::Role;
 use fieldsync_core::doc::{Inspection, InspectionScore, Trust};
+use fieldsync_core::i18n::Message;
 
 use super::scoring;
 use crate::blobs::BlobFolder;
 use crate::documents;
 use crate::error::{Error, Result};
+use crate::messages;
 use crate::services::accounts::Caller;
 use crate::storage::{PhotoReviewRecord, Storage};
 
@@ -54,21 +56,17 @@ pub async fn review_photo(
         "accepted" => true,
         "rejected" => false,
         other => {
-            return Err(Error::bad_request(
-                "invalid-decision",
-                format!("invalid decision {other:?}: expected accepted or rejected"),
-            ));
+            let message = Message::new("refusal-photo-decision").arg("decision", format!("{other:?}"));
+            return Err(Error::invalid("invalid-decision", message));
         }
     };
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(Error::bad_request("invalid-reason", "give a reason for the decision"));
+        return Err(Error::invalid("invalid-reason", Message::new("refusal-reason-missing")));
     }
     if reason.chars().count() > MAX_REASON_CHARS {
-        return Err(Error::bad_request(
-            "invalid-reason",
-            format!("the reason is {} characters long; at most {MAX_REASON_CHARS} are kept", reason.chars().count()),
-        ));
+        let message = Message::new("refusal-reason-too-long").arg("length", reason.chars().count());
+        return Err(Error::invalid("invalid-reason", message.arg("max", MAX_REASON_CHARS)));
     }
     let not_found = || Error::not_found(format!("inspection {inspection_id}"));
     let id: DocumentId = inspection_id.parse().map_err(|_| not_found())?;
@@ -77,23 +75,27 @@ pub async fn review_photo(
         return Err(not_found());
     }
     if !may_review(caller.role) {
-        return Err(Error::Forbidden(format!(
-            "photos are reviewed by the supervisor's manager or HQ; a {} cannot",
-            caller.role
-        )));
+        return Err(Error::forbidden(Message::new("refusal-photo-reviewer").part("role", messages::role(caller.role))));
     }
     let inspection: Inspection = fieldsync_core::doc::read(&id, &documents::load(&stored)?)?;
     if !inspection.photos.contains_key(sha256) {
         return Err(Error::not_found(format!("photo {sha256} of inspection {inspection_id}")));
     }
     let current = current_score(storage, caller.tenant_id, &id).await?.ok_or_else(|| {
-        Error::Conflict(format!("inspection {inspection_id} is not scored yet: review its photos once it is"))
+        Error::conflict(Message::new("refusal-inspection-not-scored").arg("inspection", inspection_id))
     })?;
     let reviewed = storage.photo_reviews(caller.tenant_id, id.as_str()).await?.iter().any(|r| r.sha256 == sha256);
     let trust = current.photos.iter().find(|p| p.sha256 == sha256).map(|p| p.trust);
     if trust != Some(Trust::Review) && !reviewed {
-        let what = trust.map_or("not scored", Trust::as_str);
-        return Err(Error::Conflict(format!("photo {sha256} is {what}, not to review")));
+        let state = match trust {
+            None => Message::new("refusal-photo-not-scored"),
+            Some(Trust::Pass) => Message::new("refusal-photo-pass"),
+            Some(Trust::Review) => Message::new("refusal-photo-review"),
+            Some(Trust::Rejected) => Message::new("refusal-photo-rejected"),
+        };
+        return Err(Error::conflict(
+            Message::new("refusal-photo-not-to-review").arg("photo", sha256).part("state", state),
+        ));
     }
     let record = PhotoReviewRecord {
         inspection_id: id.to_string(),

@@ -4,10 +4,12 @@
 //! its own so that one stale order does not stop the rest.
 
 use fieldsync_core::doc::{OrderReview, Verdict};
+use fieldsync_core::i18n::Message;
 use fieldsync_core::{DocKind, DocumentId, Role};
 
 use super::decide::{DecisionRequest, decide_order};
 use crate::error::{Error, Result};
+use crate::messages;
 use crate::services::Caches;
 use crate::services::accounts::Caller;
 use crate::services::listing;
@@ -20,7 +22,7 @@ pub const MAX_BULK: usize = 200;
 /// The orders waiting on `caller`'s decision, in their scope, earliest deadline first.
 pub async fn waiting_on_me(storage: &dyn Storage, caller: &Caller) -> Result<Vec<WaitingRow>> {
     if !matches!(caller.role, Role::Manager | Role::Hq) {
-        return Err(Error::Forbidden(format!("a {} approves nothing; managers and hq do", caller.role)));
+        return Err(Error::forbidden(Message::new("refusal-approver-role").part("role", messages::role(caller.role))));
     }
     let filter = OrderFilter::all(listing::reach(&caller.scope(), DocKind::Order));
     queries::waiting_on(storage, caller.tenant_id, &filter, &caller.user_id).await
@@ -45,12 +47,8 @@ pub struct Pick {
 impl Pick {
     /// Reads `order-id:step:submission`, as the queue's check boxes carry it.
     pub fn parse(text: &str) -> Result<Pick> {
-        let bad = || {
-            Error::bad_request(
-                "invalid-input",
-                format!("invalid selection {text:?}: expected order-id:step:submission"),
-            )
-        };
+        let bad =
+            || Error::invalid("invalid-input", Message::new("refusal-selection").arg("selection", format!("{text:?}")));
         let mut parts = text.trim().split(':');
         let (Some(order_id), Some(step), Some(submission), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -86,13 +84,11 @@ pub async fn approve_many(
     now: i64,
 ) -> Result<Vec<BulkOutcome>> {
     if picks.is_empty() {
-        return Err(Error::bad_request("invalid-input", "no order selected: tick the orders to approve"));
+        return Err(Error::invalid("invalid-input", Message::new("refusal-nothing-selected")));
     }
     if picks.len() > MAX_BULK {
-        return Err(Error::bad_request(
-            "invalid-input",
-            format!("{} orders selected: approve at most {MAX_BULK} at once", picks.len()),
-        ));
+        let message = Message::new("refusal-too-many-selected").arg("count", picks.len()).arg("max", MAX_BULK);
+        return Err(Error::invalid("invalid-input", message));
     }
     let mut outcomes = Vec::with_capacity(picks.len());
     for pick in picks {

@@ -10,6 +10,8 @@
 //! `Conflict`.
 
 use fieldsync_core::doc::{Decision, DocKind, OrderReview, Verdict};
+use fieldsync_core::i18n::Message;
+use fieldsync_core::rules::approval::display_step;
 use fieldsync_core::rules::{DecisionInput, DecisionRefused, Revision};
 use fieldsync_core::{DocumentId, Role};
 
@@ -17,6 +19,7 @@ use super::apply::apply;
 use super::review::find_review;
 use crate::documents::{self, edit_as_relay};
 use crate::error::{Error, Result};
+use crate::messages;
 use crate::services::Caches;
 use crate::services::accounts::Caller;
 use crate::storage::Storage;
@@ -42,7 +45,7 @@ pub fn parse_verdict(text: &str) -> Result<Verdict> {
         "approve" => Ok(Verdict::Approve),
         "reject" => Ok(Verdict::Reject),
         other => {
-            Err(Error::bad_request("invalid-input", format!("invalid verdict {other:?}: expected approve or reject")))
+            Err(Error::invalid("invalid-input", Message::new("refusal-verdict").arg("verdict", format!("{other:?}"))))
         }
     }
 }
@@ -67,12 +70,12 @@ pub async fn decide_order(
         return Err(not_found());
     }
     if !matches!(caller.role, Role::Manager | Role::Hq) {
-        return Err(Error::Forbidden(format!("a {} cannot decide approval steps; managers and hq can", caller.role)));
+        return Err(Error::forbidden(Message::new("refusal-decider-role").part("role", messages::role(caller.role))));
     }
     let review = find_review(storage, caller.tenant_id, order_id.as_str()).await?;
     let review: OrderReview = match &review.stored {
         Some(stored) => fieldsync_core::doc::read(&review.id, &documents::load(stored)?)?,
-        None => return Err(Error::Conflict(format!("order {order_id} has not been reviewed yet"))),
+        None => return Err(Error::conflict(Message::new("refusal-order-not-reviewed").arg("order", order_id))),
     };
     let decision = Decision {
         order_id: order_id.to_string(),
@@ -86,14 +89,39 @@ pub async fn decide_order(
     decide_for(storage, caches, caller.tenant_id, &review, &decision, now).await?.map_err(refused)
 }
 
+/// Core's refusal of a decision as the relay's: the same words (core's `Display`) as a message.
 fn refused(refusal: DecisionRefused) -> Error {
-    let reason = refusal.to_string();
     match refusal {
-        DecisionRefused::OwnOrder { .. } | DecisionRefused::NotApprover { .. } => Error::Forbidden(reason),
-        DecisionRefused::MissingReason { .. } | DecisionRefused::UnknownStep { .. } => {
-            Error::bad_request("invalid-input", reason)
-        }
-        DecisionRefused::NotCurrent { .. } | DecisionRefused::OtherSubmission { .. } => Error::Conflict(reason),
+        DecisionRefused::OwnOrder { order_id, approver } => Error::forbidden(
+            Message::new("refusal-decision-own-order").arg("approver", approver).arg("order", order_id),
+        ),
+        DecisionRefused::NotApprover { order_id, step, expected, approver } => Error::forbidden(
+            Message::new("refusal-decision-not-approver")
+                .arg("step", display_step(step))
+                .arg("order", order_id)
+                .arg("expected", expected)
+                .arg("approver", approver),
+        ),
+        DecisionRefused::MissingReason { order_id, step } => Error::invalid(
+            "invalid-input",
+            Message::new("refusal-decision-reason").arg("step", display_step(step)).arg("order", order_id),
+        ),
+        DecisionRefused::UnknownStep { order_id, step } => Error::invalid(
+            "invalid-input",
+            Message::new("refusal-decision-unknown-step").arg("order", order_id).arg("step", display_step(step)),
+        ),
+        DecisionRefused::NotCurrent { order_id, step, outcome } => Error::conflict(
+            Message::new("refusal-decision-not-current")
+                .arg("step", display_step(step))
+                .arg("order", order_id)
+                .arg("outcome", outcome),
+        ),
+        DecisionRefused::OtherSubmission { order_id, decision, review } => Error::conflict(
+            Message::new("refusal-decision-other-submission")
+                .arg("decision", decision)
+                .arg("order", order_id)
+                .arg("review", review),
+        ),
     }
 }
 

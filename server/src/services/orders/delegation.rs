@@ -18,16 +18,18 @@ use std::collections::BTreeSet;
 
 use fieldsync_core::Role;
 use fieldsync_core::doc::{OrderReview, StepState};
+use fieldsync_core::i18n::Message;
 
 use crate::error::{Error, Result};
+use crate::messages;
 use crate::services::accounts::Caller;
 use crate::storage::{Delegation, Storage, User};
 
 /// The longest out-of-office period.
 pub const MAX_PERIOD_MS: i64 = 366 * 86_400_000;
 
-fn bad(reason: impl Into<String>) -> Error {
-    Error::bad_request("invalid-input", reason)
+fn bad(message: Message) -> Error {
+    Error::invalid("invalid-input", message)
 }
 
 /// Whether `delegate` (role and region) may decide for `approver`: HQ for anyone who approves, a
@@ -52,50 +54,51 @@ pub async fn set_out_of_office(
     now: i64,
 ) -> Result<Delegation> {
     if !matches!(caller.role, Role::Manager | Role::Hq) {
-        return Err(Error::Forbidden(format!("a {} approves nothing and has nothing to delegate", caller.role)));
+        return Err(Error::forbidden(Message::new("refusal-delegator-role").part("role", messages::role(caller.role))));
     }
     let delegate = delegate.trim();
     let user = storage
         .find_user_by_username(caller.tenant_id, delegate)
         .await?
-        .ok_or_else(|| bad(format!("unknown delegate {delegate:?}: no such user")))?;
+        .ok_or_else(|| bad(Message::new("refusal-delegate-unknown").arg("delegate", format!("{delegate:?}"))))?;
     if user.id == caller.user_id {
-        return Err(bad(format!("{delegate} cannot be their own delegate")));
+        return Err(bad(Message::new("refusal-delegate-self").arg("delegate", delegate)));
     }
     if user.disabled_at.is_some() {
-        return Err(bad(format!("delegate {delegate} is disabled")));
+        return Err(bad(Message::new("refusal-delegate-disabled").arg("delegate", delegate)));
     }
     if !may_decide_for((caller.role, caller.region.as_deref()), (user.role, user.region.as_deref())) {
-        let of_region = user.region.as_deref().map(|r| format!(" of region {r}")).unwrap_or_default();
-        return Err(bad(format!(
-            "delegate {delegate} is a {}{of_region} and cannot decide for a {}: choose {}",
-            user.role,
-            caller.role,
-            match (caller.role, caller.region.as_deref()) {
-                (Role::Manager, Some(region)) => format!("a manager of region {region} or an hq user"),
-                _ => "an hq user".to_owned(),
-            }
-        )));
+        let who = match user.region.as_deref() {
+            Some(region) => Message::new("refusal-role-of-region").arg("region", region),
+            None => Message::new("refusal-role-alone"),
+        };
+        let choose = match (caller.role, caller.region.as_deref()) {
+            (Role::Manager, Some(region)) => Message::new("refusal-choose-manager-or-hq").arg("region", region),
+            _ => Message::new("refusal-choose-hq"),
+        };
+        let message = Message::new("refusal-delegate-cannot-decide")
+            .arg("delegate", delegate)
+            .part("who", who.part("role", messages::role(user.role)))
+            .part("approver", messages::role(caller.role))
+            .part("choose", choose);
+        return Err(bad(message));
     }
     if ends_at <= starts_at {
-        return Err(bad(format!("the out-of-office period ends ({ends_at}) before it starts ({starts_at})")));
+        return Err(bad(Message::new("refusal-away-ends-first").arg("ends", ends_at).arg("starts", starts_at)));
     }
     if ends_at <= now {
-        return Err(bad("the out-of-office period is over already"));
+        return Err(bad(Message::new("refusal-away-over")));
     }
     if ends_at - starts_at > MAX_PERIOD_MS {
-        return Err(bad("an out-of-office period lasts at most 366 days"));
+        return Err(bad(Message::new("refusal-away-too-long")));
     }
     let delegation = Delegation { user_id: caller.user_id.clone(), delegate_id: user.id.clone(), starts_at, ends_at };
     let existing = storage.delegations(caller.tenant_id).await?;
     let users = storage.list_users(caller.tenant_id).await?;
     if let Some(chain) = loop_through(&delegation, &existing) {
         let names: Vec<String> = chain.iter().map(|id| username(&users, id)).collect();
-        return Err(bad(format!(
-            "delegating to {delegate} would form a loop: {} → {}",
-            names.join(" → "),
-            username(&users, &caller.user_id)
-        )));
+        let chain = format!("{} → {}", names.join(" → "), username(&users, &caller.user_id));
+        return Err(bad(Message::new("refusal-delegate-loop").arg("delegate", delegate).arg("chain", chain)));
     }
     storage.set_delegation(caller.tenant_id, &delegation, now).await?;
     Ok(delegation)

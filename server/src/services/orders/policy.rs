@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use fieldsync_core::doc::{
     ApprovalPolicy, ApprovalRule, ApproverRole, Catalog, EscalationTarget, OrderLine, RetailStore, WorkingHours,
 };
+use fieldsync_core::i18n::Message;
 use fieldsync_core::rules::deadline::{fmt_minutes, parse_minutes};
 use fieldsync_core::rules::{self, route, routing_facts};
 use fieldsync_core::{DocKind, Role};
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::documents::edit_as_relay;
 use crate::error::{Error, Result};
+use crate::messages;
 use crate::services::Caches;
 use crate::services::accounts::Caller;
 use crate::services::catalog::tenant_catalog;
@@ -121,12 +123,15 @@ impl PolicyText {
 
     /// Reads the JSON text of a policy; a syntax error names the line and column.
     pub fn parse(text: &str) -> Result<Self> {
-        serde_json::from_str(text).map_err(|e| Error::bad_request("invalid-input", format!("invalid policy: {e}")))
+        serde_json::from_str(text).map_err(|e| {
+            // The JSON parser's own words (line, column, what it expected) stay as it says them.
+            Error::invalid("invalid-input", Message::new("refusal-policy-json").arg("detail", e))
+        })
     }
 
     /// The policy this text describes, numbered `version`, or every problem that makes it
     /// impossible to build (each naming its rule and field).
-    pub fn to_policy(&self, version: u64) -> std::result::Result<ApprovalPolicy, Vec<String>> {
+    pub fn to_policy(&self, version: u64) -> std::result::Result<ApprovalPolicy, Vec<Message>> {
         let mut problems = Vec::new();
         let mut rules = BTreeMap::new();
         for (id, text) in &self.rules {
@@ -135,14 +140,17 @@ impl PolicyText {
                 match name.as_str() {
                     "manager" => approvers.push(ApproverRole::Manager),
                     "hq" => approvers.push(ApproverRole::Hq),
-                    other => problems.push(format!("rule {id}: unknown approver {other:?}: expected manager or hq")),
+                    other => problems.push(
+                        Message::new("refusal-policy-approver").arg("rule", id).arg("approver", format!("{other:?}")),
+                    ),
                 }
             }
             let respond_within_minutes = match text.respond_within.as_deref().map(parse_minutes) {
                 None => None,
                 Some(Ok(minutes)) => Some(minutes),
                 Some(Err(error)) => {
-                    problems.push(format!("rule {id}: respond_within: {error}"));
+                    let message = Message::new("refusal-policy-respond-within").arg("rule", id);
+                    problems.push(message.arg("text", format!("{:?}", error.text)));
                     None
                 }
             };
@@ -151,7 +159,8 @@ impl PolicyText {
                 Some("hq") => Some(EscalationTarget::Hq),
                 Some("next-manager-up") => Some(EscalationTarget::NextManagerUp),
                 Some(other) => {
-                    problems.push(format!("rule {id}: unknown escalate_to {other:?}: expected hq or next-manager-up"));
+                    let message = Message::new("refusal-policy-escalate-to").arg("rule", id);
+                    problems.push(message.arg("target", format!("{other:?}")));
                     None
                 }
             };
@@ -172,13 +181,14 @@ impl PolicyText {
             );
         }
         let working_hours = self.working_hours.as_ref().and_then(|h| {
-            let minute = |text: &str, field: &str, problems: &mut Vec<String>| {
+            let minute = |text: &str, field: &str, problems: &mut Vec<Message>| {
                 let parsed = text
                     .split_once(':')
                     .and_then(|(h, m)| Some((h.parse::<i64>().ok()?, m.parse::<i64>().ok()?)))
                     .filter(|(h, m)| (0..=24).contains(h) && (0..60).contains(m) && h * 60 + m <= 1440);
                 if parsed.is_none() {
-                    problems.push(format!("working_hours.{field}: invalid time {text:?}: expected HH:MM"));
+                    let message = Message::new("refusal-policy-time").arg("field", field);
+                    problems.push(message.arg("time", format!("{text:?}")));
                 }
                 parsed.map(|(h, m)| h * 60 + m)
             };
@@ -193,13 +203,14 @@ impl PolicyText {
     }
 }
 
-/// What a check found: errors block publishing, warnings do not.
+/// What a check found: errors block publishing, warnings do not. Each is a message (its texts in
+/// `server/locales/<tag>/refusals.ftl`), shown in the reader's language.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Check {
     /// Problems that make the policy wrong.
-    pub errors: Vec<String>,
+    pub errors: Vec<Message>,
     /// Things HQ should know (a manager step that falls back to HQ, a rule another covers).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Message>,
 }
 
 /// What the tenant has, to check a policy against.
@@ -238,46 +249,44 @@ impl Known {
 pub fn check(policy: &ApprovalPolicy, known: &Known) -> Check {
     let mut found = Check::default();
     if let Some(p) = policy.reminder_percent.filter(|p| !(1..=99).contains(p)) {
-        found.errors.push(format!("reminder_percent {p} is outside 1 to 99"));
+        found.errors.push(Message::new("refusal-policy-reminder").arg("percent", p));
     }
     if let Some(h) = &policy.working_hours {
         if let Some(day) = h.days.iter().find(|d| !(1..=7).contains(*d)) {
-            found.errors.push(format!("working_hours: unknown day {day}: days are 1 (Monday) to 7 (Sunday)"));
+            found.errors.push(Message::new("refusal-policy-day").arg("day", day));
         }
         if h.days.is_empty() || h.start_minute >= h.end_minute {
-            found.errors.push("working_hours: no working time (no days, or the end is not after the start)".to_owned());
+            found.errors.push(Message::new("refusal-policy-no-working-time"));
         }
     }
     for (id, rule) in &policy.rules {
         let valid_id = !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !valid_id {
-            found.errors.push(format!("rule id {id:?}: use lowercase letters, digits and dashes"));
+            found.errors.push(Message::new("refusal-policy-rule-id").arg("rule", format!("{id:?}")));
         }
         if rule.name.trim().is_empty() {
-            found.errors.push(format!("rule {id}: the name is empty (reps and approvers read it)"));
+            found.errors.push(Message::new("refusal-policy-no-name").arg("rule", id));
         }
         for (field, values, known_values) in [
-            ("tier", &rule.tiers, &known.tiers),
-            ("region", &rule.regions, &known.regions),
-            ("category", &rule.categories, &known.categories),
+            ("refusal-policy-unknown-tier", &rule.tiers, &known.tiers),
+            ("refusal-policy-unknown-region", &rule.regions, &known.regions),
+            ("refusal-policy-unknown-category", &rule.categories, &known.categories),
         ] {
             for value in values.iter().filter(|v| !known_values.contains(*v)) {
-                found.errors.push(format!("rule {id}: unknown {field} {value:?}"));
+                found.errors.push(Message::new(field).arg("rule", id).arg("value", format!("{value:?}")));
             }
         }
         if rule.approvers.is_empty() {
-            found.errors.push(format!("rule {id}: no approvers, so it never routes an order"));
+            found.errors.push(Message::new("refusal-policy-no-approvers").arg("rule", id));
         }
         if rule.min_discount_bp.is_some_and(|bp| bp > 10_000) || rule.min_total_cents.is_some_and(|c| c < 0) {
-            found
-                .errors
-                .push(format!("rule {id}: unreachable: no order has a discount above 100% or a negative total"));
+            found.errors.push(Message::new("refusal-policy-unreachable").arg("rule", id));
         }
         if rule.escalate_to.is_some() && rule.respond_within_minutes.is_none() {
-            found.warnings.push(format!("rule {id}: escalate_to without respond_within: it never escalates"));
+            found.warnings.push(Message::new("refusal-policy-never-escalates").arg("rule", id));
         }
         if rule.approvers.contains(&ApproverRole::Hq) && !known.has_hq {
-            found.errors.push(format!("rule {id}: approver hq: nobody holds the hq role"));
+            found.errors.push(Message::new("refusal-policy-no-hq").arg("rule", id));
         }
         if rule.approvers.contains(&ApproverRole::Manager) {
             let covered: Vec<&String> = if rule.regions.is_empty() {
@@ -288,14 +297,11 @@ pub fn check(policy: &ApprovalPolicy, known: &Known) -> Check {
             let unmanaged: Vec<&str> =
                 covered.iter().filter(|r| !known.managed_regions.contains(**r)).map(|r| r.as_str()).collect();
             if !unmanaged.is_empty() && !known.has_hq {
-                found.errors.push(format!(
-                    "rule {id}: approver manager: no manager for region {} and nobody holds the hq role",
-                    unmanaged.join(", ")
-                ));
+                let message = Message::new("refusal-policy-no-manager-no-hq").arg("rule", id);
+                found.errors.push(message.arg("regions", unmanaged.join(", ")));
             } else if !unmanaged.is_empty() {
-                found
-                    .warnings
-                    .push(format!("rule {id}: no manager for region {}: hq decides there", unmanaged.join(", ")));
+                let message = Message::new("refusal-policy-no-manager").arg("rule", id);
+                found.warnings.push(message.arg("regions", unmanaged.join(", ")));
             }
         }
         let covering = policy
@@ -303,7 +309,7 @@ pub fn check(policy: &ApprovalPolicy, known: &Known) -> Check {
             .iter()
             .find(|(other, by)| *other != id && covers(by, rule) && (!covers(rule, by) || *other < id));
         if let Some((other, _)) = covering {
-            found.warnings.push(format!("rule {id}: unreachable in effect: rule {other} already routes every order it matches to the same approvers, as fast"));
+            found.warnings.push(Message::new("refusal-policy-covered").arg("rule", id).arg("other", other));
         }
     }
     found
@@ -446,7 +452,7 @@ fn hq_only(caller: &Caller) -> Result<()> {
     if caller.role == Role::Hq {
         Ok(())
     } else {
-        Err(Error::Forbidden(format!("only hq edits the approval policy, not a {}", caller.role)))
+        Err(Error::forbidden(Message::new("refusal-policy-hq-only").part("role", messages::role(caller.role))))
     }
 }
 
@@ -486,17 +492,18 @@ pub async fn publish(storage: &dyn Storage, caches: &Caches, caller: &Caller, dr
     hq_only(caller)?;
     let catalog = tenant_catalog(storage, caches, caller.tenant_id).await?;
     let version = catalog.approval_policy.as_ref().map_or(0, |p| p.version) + 1;
-    let policy = draft.to_policy(version).map_err(|errors| {
-        Error::bad_request("invalid-input", format!("the policy is not published: {}", errors.join("; ")))
-    })?;
+    let not_published = |errors: Vec<Message>| {
+        Error::invalid(
+            "invalid-input",
+            Message::new("refusal-policy-not-published").part("errors", messages::list(errors)),
+        )
+    };
+    let policy = draft.to_policy(version).map_err(not_published)?;
     let (tiers, regions) = queries::store_tiers_and_regions(storage, caller.tenant_id).await?;
     let users = storage.list_users(caller.tenant_id).await?;
     let found = check(&policy, &Known::of(&catalog, tiers, regions, &users));
     if !found.errors.is_empty() {
-        return Err(Error::bad_request(
-            "invalid-input",
-            format!("the policy is not published: {}", found.errors.join("; ")),
-        ));
+        return Err(not_published(found.errors));
     }
     let catalog_ids = storage
         .list_docs(caller.tenant_id, &caller.scope(), DocKind::Catalog, 2)
@@ -505,7 +512,7 @@ pub async fn publish(storage: &dyn Storage, caches: &Caches, caller: &Caller, dr
         .map(|d| d.id)
         .collect::<Vec<_>>();
     let [catalog_id] = catalog_ids.as_slice() else {
-        return Err(Error::Conflict(format!("the tenant has {} catalogs; expected one", catalog_ids.len())));
+        return Err(Error::conflict(Message::new("refusal-policy-catalogs").arg("count", catalog_ids.len())));
     };
     edit_as_relay(storage, caller.tenant_id, catalog_id, |catalog: &mut Catalog| {
         // Numbered from what is stored now: an edit that raced this one still gets a new number.
@@ -560,7 +567,11 @@ mod tests {
             reminder_percent: Some(120),
             working_hours: None,
         };
+        let english = |list: &[Message]| -> Vec<String> {
+            list.iter().map(|m| messages::catalog().text(fieldsync_core::i18n::Language::English, m)).collect()
+        };
         let found = check(&policy, &known(false));
+        let (errors, warnings) = (english(&found.errors), english(&found.warnings));
         for expected in [
             "reminder_percent 120 is outside 1 to 99",
             "rule odd: unknown tier \"Z\"",
@@ -571,15 +582,11 @@ mod tests {
             "rule never: unreachable: no order has a discount above 100% or a negative total",
             "rule big: approver manager: no manager for region south and nobody holds the hq role",
         ] {
-            assert!(found.errors.iter().any(|e| e == expected), "{expected}: {:?}", found.errors);
+            assert!(errors.iter().any(|e| e == expected), "{expected}: {errors:?}");
         }
-        assert!(
-            found.warnings.iter().any(|w| w.starts_with("rule bigger: unreachable in effect: rule big")),
-            "{:?}",
-            found.warnings
-        );
-        let with_hq = check(&policy, &known(true));
-        assert!(with_hq.warnings.iter().any(|w| w == "rule big: no manager for region south: hq decides there"));
+        assert!(warnings.iter().any(|w| w.starts_with("rule bigger: unreachable in effect: rule big")), "{warnings:?}");
+        let with_hq = english(&check(&policy, &known(true)).warnings);
+        assert!(with_hq.iter().any(|w| w == "rule big: no manager for region south: hq decides there"), "{with_hq:?}");
     }
 
     #[test]
@@ -606,7 +613,8 @@ mod tests {
         }
         let errors = bad.to_policy(4).err().unwrap_or_default();
         assert_eq!(errors.len(), 2, "{errors:?}");
-        assert!(errors[0].starts_with("rule big: respond_within: invalid duration \"soon\""), "{errors:?}");
+        let first = messages::catalog().text(fieldsync_core::i18n::Language::English, &errors[0]);
+        assert!(first.starts_with("rule big: respond_within: invalid duration \"soon\""), "{first}");
         assert!(PolicyText::parse("{\"rules\": {}, \"extra\": 1}").is_err(), "unknown fields are refused");
     }
 }

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use fieldsync_core::Role;
+use fieldsync_core::i18n::Message;
 use tokio_postgres::Row;
 
 use super::{PostgresStorage, is_unique_violation};
@@ -133,7 +134,9 @@ impl AccountStore for PostgresStorage {
                 currency: currency.to_owned(),
                 created_at: now_ms,
             }),
-            Err(e) if is_unique_violation(&e) => Err(Error::Conflict(format!("tenant {name} already exists"))),
+            Err(e) if is_unique_violation(&e) => {
+                Err(Error::conflict(Message::new("refusal-tenant-exists").arg("name", name)))
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -238,7 +241,7 @@ impl AccountStore for PostgresStorage {
                 created_at: now_ms,
             }),
             Err(e) if is_unique_violation(&e) => {
-                Err(Error::Conflict(format!("user {} already exists in the tenant", user.username)))
+                Err(Error::conflict(Message::new("refusal-user-exists").arg("username", &user.username)))
             }
             Err(e) => Err(e.into()),
         }

@@ -2,6 +2,7 @@
 //! key from the table on each request: a revocation holds on all of them at once.
 
 use async_trait::async_trait;
+use fieldsync_core::i18n::Message;
 use tokio_postgres::Row;
 
 use super::{PostgresStorage, is_unique_violation};
@@ -103,7 +104,7 @@ impl IntegrationStore for PostgresStorage {
         match inserted {
             Ok(row) => key_from(&row),
             Err(e) if is_unique_violation(&e) => {
-                Err(Error::Conflict(format!("an api key named {:?} is already live: revoke it first", key.name)))
+                Err(Error::conflict(Message::new("refusal-api-key-live").arg("name", format!("{:?}", key.name))))
             }
             Err(e) => Err(e.into()),
         }

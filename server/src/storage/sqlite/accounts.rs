@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use fieldsync_core::Role;
+use fieldsync_core::i18n::Message;
 use rusqlite::types::Type;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, params};
 
@@ -87,7 +88,9 @@ impl AccountStore for SqliteStorage {
                 params![name, time_zone, currency, now_ms],
             ) {
                 Ok(_) => Ok(Tenant { id: conn.last_insert_rowid(), name, time_zone, currency, created_at: now_ms }),
-                Err(e) if is_unique_violation(&e) => Err(Error::Conflict(format!("tenant {name} already exists"))),
+                Err(e) if is_unique_violation(&e) => {
+                    Err(Error::conflict(Message::new("refusal-tenant-exists").arg("name", &name)))
+                }
                 Err(e) => Err(e.into()),
             }
         })
@@ -198,7 +201,7 @@ impl AccountStore for SqliteStorage {
                     created_at: now_ms,
                 }),
                 Err(e) if is_unique_violation(&e) => {
-                    Err(Error::Conflict(format!("user {} already exists in the tenant", user.username)))
+                    Err(Error::conflict(Message::new("refusal-user-exists").arg("username", &user.username)))
                 }
                 Err(e) => Err(e.into()),
             }
@@ -493,10 +496,11 @@ mod tests {
     async fn tenants_and_usernames_are_unique() {
         let (_dir, storage) = open();
         let tenant = storage.create_tenant("acme", "UTC", "USD", 1).await.unwrap();
-        assert!(matches!(storage.create_tenant("acme", "UTC", "USD", 2).await, Err(Error::Conflict(_))));
+        let conflict = Some(crate::error::RefusalKind::Conflict);
+        assert!(storage.create_tenant("acme", "UTC", "USD", 2).await.is_err_and(|e| e.refusal_kind() == conflict));
         assert_eq!(storage.find_tenant("acme").await.unwrap(), Some(tenant.clone()));
         let anna = storage.create_user(tenant.id, new_user("anna"), 3).await.unwrap();
-        assert!(matches!(storage.create_user(tenant.id, new_user("anna"), 4).await, Err(Error::Conflict(_))));
+        assert!(storage.create_user(tenant.id, new_user("anna"), 4).await.is_err_and(|e| e.refusal_kind() == conflict));
         assert_eq!(storage.find_user(tenant.id, &anna.id).await.unwrap(), Some(anna.clone()));
         assert_eq!(storage.find_user_by_username(tenant.id, "anna").await.unwrap(), Some(anna));
         let other = storage.create_tenant("globex", "UTC", "USD", 5).await.unwrap();

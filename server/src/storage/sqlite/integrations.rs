@@ -1,6 +1,7 @@
 //! [`IntegrationStore`] on SQLite (migration `0018_integrations.sql`).
 
 use async_trait::async_trait;
+use fieldsync_core::i18n::Message;
 use rusqlite::{ErrorCode, OptionalExtension, params};
 
 use super::SqliteStorage;
@@ -110,7 +111,7 @@ impl IntegrationStore for SqliteStorage {
             match inserted {
                 Ok(record) => Ok(record),
                 Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == ErrorCode::ConstraintViolation => {
-                    Err(Error::Conflict(format!("an api key named {:?} is already live: revoke it first", key.name)))
+                    Err(Error::conflict(Message::new("refusal-api-key-live").arg("name", format!("{:?}", key.name))))
                 }
                 Err(e) => Err(e.into()),
             }
