@@ -181,14 +181,17 @@ async fn a_previewed_file_with_a_bad_line_names_it_and_writes_nothing_and_an_app
         other => panic!("expected the bad line, got {other:?}"),
     }
     // The import refuses it the same way, and records the refusal.
-    assert!(matches!(runs::apply_as(storage, &state.caches, &hq, request).await, Err(Error::InvalidImport(_))));
+    assert!(matches!(
+        runs::apply_as(storage, &state.caches, &state.import_runs, &hq, request).await,
+        Err(Error::InvalidImport(_))
+    ));
     assert_eq!(store_count(&state).await, 0, "nothing was written");
 
     std::fs::write(&path, format!("{STORE_HEADER}\n{good}\n")).unwrap();
     let preview = runs::preview_as(storage, &state.caches, &hq, request).await.unwrap();
     assert_eq!((preview.rows, preview.created), (1, 0));
     assert_eq!(store_count(&state).await, 0, "a clean preview writes nothing either");
-    let applied = runs::apply_as(storage, &state.caches, &hq, request).await.unwrap();
+    let applied = runs::apply_as(storage, &state.caches, &state.import_runs, &hq, request).await.unwrap();
     assert_eq!(applied.created, 1);
     assert_eq!(store_count(&state).await, 1);
 
@@ -394,4 +397,107 @@ async fn editing_an_unknown_store_or_another_kind_of_document_as_a_store_is_not_
         let reply = send(&state, Method::GET, &format!("/dashboard/admin/stores/{id}"), Some(&cookie), None).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{id}: {}", reply.body);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import runs: recorded from their start, with their progress
+
+const PRODUCT_HEADER: &str = "sku,name,category,unit,base_price,active";
+
+/// 250 products, one store, and 25,000 sales rows (each product on 100 days): enough rows to
+/// report progress (`PROGRESS_EVERY_ROWS`) in both passes.
+fn big_sales_files() -> (String, String, String) {
+    let skus: Vec<String> = (0..250).map(|n| format!("SKU-{n:03}")).collect();
+    let mut products = format!("{PRODUCT_HEADER}\n");
+    for sku in &skus {
+        products.push_str(&format!("{sku},Product {sku},drinks,case,1.00,true\n"));
+    }
+    let stores = format!("{STORE_HEADER}\nCorner Shop,1 Main St,C-1,north,A,52.37,4.89,ravi,sofia\n");
+    let mut days = Vec::new();
+    for (month, length) in [(1, 31), (2, 28), (3, 31), (4, 30)] {
+        days.extend((1..=length).map(|day| format!("2026-{month:02}-{day:02}")));
+    }
+    let mut sales = String::from("day,customer_id,sku,units,amount\n");
+    for day in &days[..100] {
+        for sku in &skus {
+            sales.push_str(&format!("{day},C-1,{sku},2,2.00\n"));
+        }
+    }
+    (products, stores, sales)
+}
+
+#[tokio::test]
+async fn the_progress_of_a_run_is_stored_at_each_new_phase_and_within_a_phase_at_most_once_a_second() {
+    use fieldsync_server::imports::runs::{HEARTBEAT, PROGRESS_WRITE_EVERY, ProgressLog, fold};
+    use fieldsync_server::imports::{self, Progress, ProgressFn};
+    use fieldsync_server::storage::ImportProgress;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let (dir, state) = relay().await;
+    let storage = state.storage.as_ref();
+    let hq = caller(&state, "hana").await;
+    let (products, stores, sales) = big_sales_files();
+    for (dataset, csv) in [(Dataset::Products, &products), (Dataset::Stores, &stores)] {
+        let path = dir.path().join(format!("{dataset}.csv"));
+        std::fs::write(&path, csv).unwrap();
+        let request = RunRequest { dataset, path: &path, file_name: "" };
+        runs::apply_as(storage, &state.caches, &state.import_runs, &hq, request).await.unwrap();
+    }
+    // The reports a real 25,000-row file gives, in order.
+    let path = dir.path().join("sales.csv");
+    std::fs::write(&path, &sales).unwrap();
+    let reports = Arc::new(Mutex::new(Vec::new()));
+    let sink: ProgressFn = {
+        let reports = reports.clone();
+        Arc::new(move |report: Progress| reports.lock().unwrap().push(report))
+    };
+    imports::import_file(storage, &state.caches, hq.tenant_id, Dataset::Sales, &path, sink).await.unwrap();
+    let reports = reports.lock().unwrap().clone();
+
+    // Fed to a run's log a quarter of a second apart.
+    let request = RunRequest { dataset: Dataset::Sales, path: &path, file_name: "sales.csv" };
+    let run = runs::start_as(storage, &hq, request).await.unwrap();
+    let start = Instant::now();
+    let mut log = ProgressLog::new(run, start);
+    let mut progress = ImportProgress::default();
+    let mut stored_phases: Vec<String> = Vec::new();
+    let mut now = start;
+    for report in &reports {
+        now += Duration::from_millis(250);
+        fold(&mut progress, *report);
+        let phase_changed = stored_phases.last() != Some(&progress.phase);
+        let stored = log.report(storage, progress.clone(), now).await.unwrap();
+        let row = storage.import_run(hq.tenant_id, run.id).await.unwrap().unwrap();
+        if stored {
+            assert_eq!(row.progress, progress, "{report:?}");
+            stored_phases.push(progress.phase.clone());
+        } else {
+            assert!(!phase_changed, "a new phase is stored at once: {report:?}");
+            assert_ne!(row.progress, progress, "within a second, {report:?} waits");
+        }
+    }
+    assert!(
+        stored_phases.len() < reports.len(),
+        "throttled: {} of {} reports stored",
+        stored_phases.len(),
+        reports.len()
+    );
+    stored_phases.dedup();
+    assert_eq!(stored_phases, ["checking", "writing"]);
+
+    // What the last reports left unsaved is stored a second after the last write; then the row is
+    // written again once a heartbeat has passed.
+    let unsaved = log.next_due(now);
+    assert!(unsaved <= PROGRESS_WRITE_EVERY);
+    assert!(log.tick(storage, now + unsaved).await.unwrap());
+    let row = storage.import_run(hq.tenant_id, run.id).await.unwrap().unwrap();
+    assert_eq!(row.progress, progress);
+    assert_eq!((row.progress.written, row.progress.write_total), (25_000, 25_000));
+    let later = now + unsaved;
+    assert!(!log.tick(storage, later + HEARTBEAT - Duration::from_millis(1)).await.unwrap());
+    let before = row.updated_at;
+    assert!(log.tick(storage, later + HEARTBEAT).await.unwrap());
+    let touched = storage.import_run(hq.tenant_id, run.id).await.unwrap().unwrap();
+    assert!(touched.updated_at >= before && touched.outcome == "running");
 }

@@ -307,7 +307,7 @@ pub async fn apply_import(
     }
     let file = upload(&state, &form.csv).await?;
     let request = RunRequest { dataset, path: file.path(), file_name: &form.file_name };
-    match runs::apply_as(state.storage.as_ref(), &state.caches, &viewer.caller, request).await {
+    match runs::apply_as(state.storage.as_ref(), &state.caches, &state.import_runs, &viewer.caller, request).await {
         Ok(report) => {
             let blank = ImportForm { dataset: form.dataset.clone(), ..ImportForm::default() };
             imports_page(&state, &viewer, &blank, Outcome::Applied(report), StatusCode::OK).await
