@@ -190,7 +190,9 @@ async fn remove_stale_uploads(dir: &FsPath) {
             .and_then(|m| m.modified().ok())
             .and_then(|modified| SystemTime::now().duration_since(modified).ok())
             .is_some_and(|age| age > STALE_UPLOAD);
-        if stale && entry.file_name().to_string_lossy().starts_with("upload-") {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // `upload-`: this route's; `dashboard-`: the imports page's, kept while they are applied.
+        if stale && (name.starts_with("upload-") || name.starts_with("dashboard-")) {
             let _ = tokio::fs::remove_file(entry.path()).await;
         }
     }
