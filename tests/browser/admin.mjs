@@ -191,7 +191,14 @@ try {
   check(before.includes('No stores match.'), 'a clean preview writes nothing either');
   // Apply sends the file with a bar of the bytes sent and lands on the run's page, which follows
   // the import running in the background until its outcome shows.
+  const applies = [];
+  const onApply = (request) => {
+    if (request.url().endsWith('/dashboard/admin/imports/apply')) applies.push(request.resourceType());
+  };
+  page.on('request', onApply);
   await Promise.all([page.waitForURL(/\/dashboard\/admin\/imports\/runs\/\d+$/), page.click('#import-apply')]);
+  page.off('request', onApply);
+  check(applies.join() === 'xhr', `the apply form is sent once, by the page's script: ${applies.join()}`);
   const runPage = page.url();
   await page.waitForSelector('#import-result');
   check((await page.textContent('#import-result')).includes('1 document(s) created'), 'the import reports what it did');

@@ -97,9 +97,10 @@ table.stack td[data-label]::before{content:attr(data-label);display:block;font-s
 // Reads a chosen file into the text area its input names (data-into) and its name into data-name.
 // Refreshes every element marked data-live-region from a fresh copy of the page when the relay
 // announces a change in the viewer's scope; changes that arrive during a refresh trigger one more.
-// Sends a form marked data-upload with XMLHttpRequest, showing the bytes sent in the <progress>
-// of the element it names, then goes where the answer was redirected (a refused form is posted
-// again the plain way, to show its page). Polls the JSON of an element's data-progress-url about
+// Sends a form marked data-upload with XMLHttpRequest, its line breaks as CRLF like a plain post
+// (its digest covers the text), showing the bytes sent in the <progress> of the element it names,
+// then goes where the answer was redirected (a refused form is posted again the plain way, to
+// show its page). Polls the JSON of an element's data-progress-url about
 // once a second into its <progress> and [aria-live] text, and reloads the page once it has ended.
 const LIVE_JS: &str = "
 (function(){
@@ -129,7 +130,8 @@ const LIVE_JS: &str = "
     xhr.upload.onprogress=function(e){if(e.lengthComputable&&bar){bar.max=e.total;bar.value=e.loaded;if(pct)pct.textContent=Math.round(100*e.loaded/e.total)+'%';}};
     xhr.onload=function(){if(xhr.responseURL&&xhr.responseURL!==form.action){location.assign(xhr.responseURL);}else{form.submit();}};
     xhr.onerror=function(){form.submit();};
-    xhr.send(new URLSearchParams(new FormData(form)));});});
+    var body=new URLSearchParams();new FormData(form).forEach(function(v,k){body.append(k,v.replace(/\\r\\n|\\r|\\n/g,'\\r\\n'));});
+    xhr.send(body);});});
   document.querySelectorAll('[data-progress-url]').forEach(function(box){
     var bar=box.querySelector('progress'),text=box.querySelector('[aria-live]');
     function poll(){fetch(box.dataset.progressUrl,{credentials:'same-origin',headers:{'Accept':'application/json'}})
