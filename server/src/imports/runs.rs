@@ -344,19 +344,20 @@ impl ProgressLog {
     }
 
     async fn store(&mut self, storage: &dyn Storage, now: Instant) -> Result<()> {
-        // The time is taken before the write, which may wait for the writer: it is never later
-        // than the write.
+        // A failed write waits its turn like a stored one: what it left unsaved is tried again
+        // a second later, never once per report.
         self.stored_at = now;
-        self.stored_phase.clone_from(&self.latest.phase);
-        self.unsaved = false;
         let at = fieldsync_core::clock::now_ms();
         storage.update_import_run(self.run.tenant_id, self.run.id, self.latest.clone(), at).await?;
+        self.stored_phase.clone_from(&self.latest.phase);
+        self.unsaved = false;
         Ok(())
     }
 
     /// Follows the reports coming through `updates` until `ended` (or until the reports stop),
     /// storing them as [`ProgressLog::report`] and [`ProgressLog::tick`] say; a failed write is
-    /// logged and the next one tried.
+    /// logged and the next one tried. [`ProgressLog::latest`] is then the last report's progress,
+    /// for the run's end.
     async fn follow(
         &mut self,
         storage: &dyn Storage,
@@ -381,6 +382,8 @@ impl ProgressLog {
                 tracing::warn!(run = self.run.id, %error, "cannot store the import run's progress");
             }
         }
+        // The reports that came with the end: the channel holds them all, folded.
+        self.latest = updates.borrow().clone();
     }
 }
 
