@@ -1,7 +1,7 @@
-//! Plain-text formats of amounts and durations, shared by the dashboard and the alert texts:
-//! `1,234.50`, `5 h 20 min`, `3 h ago`. Days, times and the currency depend on the tenant:
-//! [`crate::locale::Locale`]. The `_in` forms write for a reader of a language, with the
-//! words from the message catalog (`3 小时前`, `5 小时 20 分钟`).
+//! Plain-text formats of counts, sizes, amounts and durations, shared by the dashboard and the
+//! alert texts: `1,234.50`, `3.1` (MB), `5 h 20 min`, `3 h ago`. Days, times and the currency
+//! depend on the tenant: [`crate::locale::Locale`]. The `_in` forms write for a reader of a
+//! language, with the words from the message catalog (`3 小时前`, `5 小时 20 分钟`).
 
 use fieldsync_core::i18n::{Language, Message};
 
@@ -19,6 +19,13 @@ pub fn count(n: impl Into<i128>) -> String {
         grouped.push(c);
     }
     if n < 0 { format!("-{grouped}") } else { grouped }
+}
+
+/// `3.1` of `3_140_000` bytes: megabytes (10⁶ bytes) with one decimal, the whole part grouped
+/// like [`count`] (the same in English and Chinese).
+pub fn megabytes(bytes: i64) -> String {
+    let tenths = (i128::from(bytes.max(0)) + 50_000) / 100_000;
+    format!("{}.{}", count(tenths / 10), tenths % 10)
 }
 
 /// [`duration`] for a reader of `language`: `5 h 20 min`, `5 小时 20 分钟`.
@@ -98,5 +105,9 @@ mod tests {
         assert_eq!(count(1_000_000_u32), "1,000,000");
         assert_eq!(count(-1234_i64), "-1,234");
         assert_eq!(count(7_u8), "7");
+        assert_eq!(megabytes(3_140_000), "3.1");
+        assert_eq!(megabytes(8 * 1024 * 1024), "8.4");
+        assert_eq!(megabytes(0), "0.0");
+        assert_eq!(megabytes(1_234_567_890), "1,234.6");
     }
 }

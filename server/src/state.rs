@@ -37,6 +37,8 @@ pub struct AppState {
     pub caches: Caches,
     /// The relay's clock (wall-clock time, moved forward by tests and the demo).
     pub clock: crate::clock::Clock,
+    /// The CSV imports this relay is applying, with their latest progress.
+    pub import_runs: crate::imports::runs::LiveRuns,
 }
 
 /// A one-way "the relay is stopping" signal.
@@ -116,6 +118,7 @@ impl Config {
             jobs: Default::default(),
             caches,
             clock: Default::default(),
+            import_runs: Default::default(),
         })
     }
 }

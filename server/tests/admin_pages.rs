@@ -1,7 +1,8 @@
 //! HQ's admin pages and the services behind them: users, stores with codes and geofences, CSV
-//! imports with a preview and their history. Through the services (the checks the command line
-//! and the API share) and through the relay's router (`tower::ServiceExt::oneshot`) for the
-//! pages' forms, CSRF checks and refusals.
+//! imports with a preview, their runs (applied in the background, followed with their progress on
+//! a run page) and their history. Through the services (the checks the command line and the API
+//! share) and through the relay's router (`tower::ServiceExt::oneshot`) for the pages' forms, CSRF
+//! checks and refusals.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -197,14 +198,17 @@ async fn a_previewed_file_with_a_bad_line_names_it_and_writes_nothing_and_an_app
         other => panic!("expected the bad line, got {other:?}"),
     }
     // The import refuses it the same way, and records the refusal.
-    assert!(matches!(runs::apply_as(storage, &state.caches, &hq, request).await, Err(Error::InvalidImport(_))));
+    assert!(matches!(
+        runs::apply_as(storage, &state.caches, &state.import_runs, &hq, request).await,
+        Err(Error::InvalidImport(_))
+    ));
     assert_eq!(store_count(&state).await, 0, "nothing was written");
 
     std::fs::write(&path, format!("{STORE_HEADER}\n{good}\n")).unwrap();
     let preview = runs::preview_as(storage, &state.caches, &hq, request).await.unwrap();
     assert_eq!((preview.rows, preview.created), (1, 0));
     assert_eq!(store_count(&state).await, 0, "a clean preview writes nothing either");
-    let applied = runs::apply_as(storage, &state.caches, &hq, request).await.unwrap();
+    let applied = runs::apply_as(storage, &state.caches, &state.import_runs, &hq, request).await.unwrap();
     assert_eq!(applied.created, 1);
     assert_eq!(store_count(&state).await, 1);
 
@@ -416,4 +420,370 @@ async fn editing_an_unknown_store_or_another_kind_of_document_as_a_store_is_not_
         let reply = send(&state, Method::GET, &format!("/dashboard/admin/stores/{id}"), Some(&cookie), None).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{id}: {}", reply.body);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import runs: applied in the background, followed on their own page
+
+/// The value of the hidden `digest` field of a clean preview's apply form.
+fn digest_of(preview: &str) -> String {
+    let start = preview.find("name=\"digest\" value=\"").expect("a clean preview offers apply") + 21;
+    preview[start..].chars().take_while(|c| *c != '"').collect()
+}
+
+/// The apply form of `csv` as the page sends it, with the digest of a preview (of `previewed`).
+fn apply_form(csrf: &str, dataset: &str, file_name: &str, csv: &str, digest: &str) -> String {
+    use fieldsync_server::dashboard::html::url_param;
+    format!("csrf={csrf}&dataset={dataset}&file_name={}&csv={}&digest={digest}", url_param(file_name), url_param(csv))
+}
+
+/// Previews `csv` through the page; the digest its apply form carries.
+async fn preview(state: &AppState, cookie: &str, csrf: &str, dataset: &str, csv: &str) -> String {
+    let form = apply_form(csrf, dataset, "", csv, "");
+    let reply = send(state, Method::POST, "/dashboard/admin/imports/preview", Some(cookie), Some(&form)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    digest_of(&reply.body)
+}
+
+/// Follows a run's progress endpoint until the run has ended (the import runs on its own task);
+/// every answer seen, the last one first.
+async fn follow(state: &AppState, cookie: &str, run_page: &str) -> Vec<serde_json::Value> {
+    let mut seen = Vec::new();
+    // Not a time limit on the import: only a guard against a test that would hang forever.
+    for _ in 0..60_000 {
+        let reply = send(state, Method::GET, &format!("{run_page}/progress"), Some(cookie), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        let progress: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+        let ended = progress["ended"].as_bool().unwrap();
+        seen.insert(0, progress);
+        if ended {
+            return seen;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the run never ended: {seen:?}");
+}
+
+/// Previews and applies `csv` through the page: the run page the apply redirected to, and the
+/// progress answers seen until the run ended.
+async fn apply_through_the_page(
+    state: &AppState,
+    cookie: &str,
+    csrf: &str,
+    dataset: &str,
+    file_name: &str,
+    csv: &str,
+) -> (String, Vec<serde_json::Value>) {
+    let digest = preview(state, cookie, csrf, dataset, csv).await;
+    let form = apply_form(csrf, dataset, file_name, csv, &digest);
+    let reply = send(state, Method::POST, "/dashboard/admin/imports/apply", Some(cookie), Some(&form)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let run_page = reply.location.unwrap();
+    assert!(run_page.starts_with("/dashboard/admin/imports/runs/"), "{run_page}");
+    let seen = follow(state, cookie, &run_page).await;
+    (run_page, seen)
+}
+
+fn run_id_of(run_page: &str) -> i64 {
+    run_page.rsplit('/').next().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn applying_a_clean_file_answers_303_to_its_run_page_which_ends_applied_with_the_counts_and_is_in_the_history() {
+    let (_dir, state) = relay().await;
+    let token = session(&state, "hana").await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    let csrf = csrf_token(&token);
+    let csv = format!("{STORE_HEADER}\nCorner Shop,\"1 Main St, Springfield\",C-1001,north,A,52.37,4.89,ravi,sofia\n");
+
+    let (run_page, seen) = apply_through_the_page(&state, &cookie, &csrf, "stores", "stores.csv", &csv).await;
+    assert_eq!(seen[0]["state"], "applied", "{seen:?}");
+    assert_eq!(store_count(&state).await, 1, "the data is written");
+
+    let page = send(&state, Method::GET, &run_page, Some(&cookie), None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"import-result\""), "{}", page.body);
+    assert!(
+        page.body.contains("imported 1 stores row(s): 1 document(s) created, 0 updated, 0 unchanged."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("stores.csv") && page.body.contains("hana"), "{}", page.body);
+    assert!(!page.body.contains("id=\"import-running\""), "an ended run is not followed");
+
+    let id = run_id_of(&run_page);
+    let history = send(&state, Method::GET, "/dashboard/admin/imports", Some(&cookie), None).await;
+    assert!(history.body.contains(&format!("<tr data-run=\"{id}\" data-state=\"applied\">")), "{}", history.body);
+    assert!(history.body.contains(&format!("href=\"{run_page}\"")), "the history links the run: {}", history.body);
+}
+
+#[tokio::test]
+async fn a_run_still_running_shows_its_progress_and_one_whose_row_went_quiet_for_minutes_reads_as_interrupted() {
+    use fieldsync_server::storage::{ImportProgress, NewImportRun};
+    let (_dir, state) = relay().await;
+    let storage = state.storage.as_ref();
+    let hq = caller(&state, "hana").await;
+    let token = session(&state, "hana").await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    // A run whose relay stopped while it was checking its file: started, some progress, no end.
+    let run = NewImportRun { actor: "hana".into(), dataset: "sales".into(), file_name: "big.csv".into(), at: 1 };
+    let id = storage.start_import_run(hq.tenant_id, run).await.unwrap();
+    let progress = ImportProgress {
+        phase: "checking".into(),
+        bytes_read: 3_100_000,
+        bytes_total: 8_000_000,
+        rows_checked: 12_000,
+        ..ImportProgress::default()
+    };
+    assert!(storage.update_import_run(hq.tenant_id, id, progress, fieldsync_core::clock::now_ms()).await.unwrap());
+
+    let run_page = format!("/dashboard/admin/imports/runs/{id}");
+    let page = send(&state, Method::GET, &run_page, Some(&cookie), None).await;
+    assert!(page.body.contains("checking: 12,000 rows, 3.1 of 8.0 MB"), "{}", page.body);
+    assert!(page.body.contains("<progress id=\"import-progress\" max=\"8000000\" value=\"3100000\">"), "{}", page.body);
+    assert!(page.body.contains(&format!("data-progress-url=\"{run_page}/progress\"")), "{}", page.body);
+    assert!(page.body.contains("<noscript><meta http-equiv=\"refresh\" content=\"3\"></noscript>"), "{}", page.body);
+    let json = send(&state, Method::GET, &format!("{run_page}/progress"), Some(&cookie), None).await;
+    let json: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+    assert_eq!((json["state"].as_str(), json["ended"].as_bool()), (Some("running"), Some(false)));
+    assert_eq!((json["value"].as_i64(), json["max"].as_i64()), (Some(3_100_000), Some(8_000_000)));
+    let history = send(&state, Method::GET, "/dashboard/admin/imports", Some(&cookie), None).await;
+    assert!(history.body.contains(&format!("<tr data-run=\"{id}\" data-state=\"running\">")), "{}", history.body);
+
+    // Three minutes later, nothing has been heard of it.
+    state.clock.advance(3 * 60_000);
+    let page = send(&state, Method::GET, &run_page, Some(&cookie), None).await;
+    assert!(page.body.contains("id=\"import-interrupted\""), "{}", page.body);
+    assert!(!page.body.contains("id=\"import-running\""), "{}", page.body);
+    let json = send(&state, Method::GET, &format!("{run_page}/progress"), Some(&cookie), None).await;
+    let json: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+    assert_eq!((json["state"].as_str(), json["ended"].as_bool()), (Some("interrupted"), Some(true)));
+    let history = send(&state, Method::GET, "/dashboard/admin/imports", Some(&cookie), None).await;
+    assert!(history.body.contains(&format!("<tr data-run=\"{id}\" data-state=\"interrupted\">")), "{}", history.body);
+}
+
+#[tokio::test]
+async fn a_refused_run_shows_its_bad_lines_on_its_page() {
+    use fieldsync_server::imports::runs::StartedRun;
+    let (dir, state) = relay().await;
+    let storage = state.storage.as_ref();
+    let hq = caller(&state, "hana").await;
+    let token = session(&state, "hana").await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    // A file with a bad line, applied at the runs layer as the API applies it.
+    let path = dir.path().join("stores.csv");
+    std::fs::write(&path, format!("{STORE_HEADER}\nBad Shop,2 Elm Rd,C-1002,north,Z,52.36,4.90,ravi,sofia\n")).unwrap();
+    let request = RunRequest { dataset: Dataset::Stores, path: &path, file_name: "stores.csv" };
+    let run: StartedRun = runs::start_as(storage, &hq, request).await.unwrap();
+    let outcome = runs::apply_started(storage, &state.caches, &state.import_runs, run, &path).await;
+    assert!(matches!(outcome, Err(Error::InvalidImport(_))), "{outcome:?}");
+    let page =
+        send(&state, Method::GET, &format!("/dashboard/admin/imports/runs/{}", run.id), Some(&cookie), None).await;
+    assert!(page.body.contains("id=\"import-refused\""), "{}", page.body);
+    assert!(page.body.contains("<tr data-line=\"2\">"), "{}", page.body);
+    assert!(page.body.contains("tier &quot;Z&quot; must be one of A, B, C"), "{}", page.body);
+    assert_eq!(store_count(&state).await, 0);
+}
+
+#[tokio::test]
+async fn a_run_of_another_tenant_or_a_bad_run_id_is_not_found_and_a_manager_is_refused_runs_and_apply() {
+    use fieldsync_server::storage::NewImportRun;
+    let (_dir, state) = relay().await;
+    let storage = state.storage.as_ref();
+    let globex = accounts::create_tenant(storage, "globex").await.unwrap();
+    let run = NewImportRun { actor: "gina".into(), dataset: "stores".into(), file_name: "theirs.csv".into(), at: 1 };
+    let theirs = storage.start_import_run(globex.id, run).await.unwrap();
+
+    let token = session(&state, "hana").await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    for path in [
+        format!("/dashboard/admin/imports/runs/{theirs}"),
+        format!("/dashboard/admin/imports/runs/{theirs}/progress"),
+        "/dashboard/admin/imports/runs/not-a-number".to_owned(),
+        "/dashboard/admin/imports/runs/not-a-number/progress".to_owned(),
+        "/dashboard/admin/imports/runs/99999".to_owned(),
+    ] {
+        let reply = send(&state, Method::GET, &path, Some(&cookie), None).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}: {}", reply.body);
+        assert!(reply.body.contains("import run") && reply.body.contains("not found"), "{path}: {}", reply.body);
+        assert!(reply.body.contains("Log out"), "{path}: the 404 page is in the frame");
+        assert!(!reply.body.contains("theirs.csv"), "{path}");
+    }
+
+    let manager = session(&state, "mia").await;
+    let manager_cookie = format!("{SESSION_COOKIE}={manager}");
+    let hq = caller(&state, "hana").await;
+    let run = NewImportRun { actor: "hana".into(), dataset: "stores".into(), file_name: "ours.csv".into(), at: 1 };
+    let ours = storage.start_import_run(hq.tenant_id, run).await.unwrap();
+    for path in
+        [format!("/dashboard/admin/imports/runs/{ours}"), format!("/dashboard/admin/imports/runs/{ours}/progress")]
+    {
+        let reply = send(&state, Method::GET, &path, Some(&manager_cookie), None).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}: {}", reply.body);
+        assert!(!reply.body.contains("ours.csv"), "{path}");
+    }
+    let csv = format!("{STORE_HEADER}\nCorner Shop,1 Main St,C-1001,north,A,52.37,4.89,ravi,sofia\n");
+    let form = apply_form(&csrf_token(&manager), "stores", "", &csv, "0");
+    let reply = send(&state, Method::POST, "/dashboard/admin/imports/apply", Some(&manager_cookie), Some(&form)).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    assert_eq!(store_count(&state).await, 0);
+    let history = storage.import_runs(hq.tenant_id, 10).await.unwrap();
+    assert_eq!(history.iter().map(|r| r.id).collect::<Vec<_>>(), [ours], "no run was started");
+}
+
+#[tokio::test]
+async fn a_file_changed_between_preview_and_apply_is_refused_and_starts_no_run() {
+    let (_dir, state) = relay().await;
+    let token = session(&state, "hana").await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    let csrf = csrf_token(&token);
+    let previewed = format!("{STORE_HEADER}\nCorner Shop,1 Main St,C-1001,north,A,52.37,4.89,ravi,sofia\n");
+    let digest = preview(&state, &cookie, &csrf, "stores", &previewed).await;
+    let changed = previewed.replace("Corner Shop", "Other Shop");
+    let form = apply_form(&csrf, "stores", "stores.csv", &changed, &digest);
+    let reply = send(&state, Method::POST, "/dashboard/admin/imports/apply", Some(&cookie), Some(&form)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(reply.body.contains("this file was not previewed (or changed since)"), "{}", reply.body);
+    assert_eq!(store_count(&state).await, 0);
+    let tenant_id = caller(&state, "hana").await.tenant_id;
+    assert!(state.storage.import_runs(tenant_id, 10).await.unwrap().is_empty(), "no run was started");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import runs: recorded from their start, with their progress
+
+const PRODUCT_HEADER: &str = "sku,name,category,unit,base_price,active";
+
+/// 250 products, one store, and 25,000 sales rows (each product on 100 days): enough rows to
+/// report progress (`PROGRESS_EVERY_ROWS`) in both passes.
+fn big_sales_files() -> (String, String, String) {
+    let skus: Vec<String> = (0..250).map(|n| format!("SKU-{n:03}")).collect();
+    let mut products = format!("{PRODUCT_HEADER}\n");
+    for sku in &skus {
+        products.push_str(&format!("{sku},Product {sku},drinks,case,1.00,true\n"));
+    }
+    let stores = format!("{STORE_HEADER}\nCorner Shop,1 Main St,C-1,north,A,52.37,4.89,ravi,sofia\n");
+    let mut days = Vec::new();
+    for (month, length) in [(1, 31), (2, 28), (3, 31), (4, 30)] {
+        days.extend((1..=length).map(|day| format!("2026-{month:02}-{day:02}")));
+    }
+    let mut sales = String::from("day,customer_id,sku,units,amount\n");
+    for day in &days[..100] {
+        for sku in &skus {
+            sales.push_str(&format!("{day},C-1,{sku},2,2.00\n"));
+        }
+    }
+    (products, stores, sales)
+}
+
+#[tokio::test]
+async fn the_progress_of_a_run_is_stored_at_each_new_phase_and_within_a_phase_at_most_once_a_second() {
+    use fieldsync_server::imports::runs::{HEARTBEAT, PROGRESS_WRITE_EVERY, ProgressLog, fold};
+    use fieldsync_server::imports::{self, Progress, ProgressFn};
+    use fieldsync_server::storage::ImportProgress;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let (dir, state) = relay().await;
+    let storage = state.storage.as_ref();
+    let hq = caller(&state, "hana").await;
+    let (products, stores, sales) = big_sales_files();
+    for (dataset, csv) in [(Dataset::Products, &products), (Dataset::Stores, &stores)] {
+        let path = dir.path().join(format!("{dataset}.csv"));
+        std::fs::write(&path, csv).unwrap();
+        let request = RunRequest { dataset, path: &path, file_name: "" };
+        runs::apply_as(storage, &state.caches, &state.import_runs, &hq, request).await.unwrap();
+    }
+    // The reports a real 25,000-row file gives, in order.
+    let path = dir.path().join("sales.csv");
+    std::fs::write(&path, &sales).unwrap();
+    let reports = Arc::new(Mutex::new(Vec::new()));
+    let sink: ProgressFn = {
+        let reports = reports.clone();
+        Arc::new(move |report: Progress| reports.lock().unwrap().push(report))
+    };
+    imports::import_file(storage, &state.caches, hq.tenant_id, Dataset::Sales, &path, sink).await.unwrap();
+    let reports = reports.lock().unwrap().clone();
+
+    // Fed to a run's log a quarter of a second apart.
+    let request = RunRequest { dataset: Dataset::Sales, path: &path, file_name: "sales.csv" };
+    let run = runs::start_as(storage, &hq, request).await.unwrap();
+    let start = Instant::now();
+    let mut log = ProgressLog::new(run, start);
+    let mut progress = ImportProgress::default();
+    let mut stored_phases: Vec<String> = Vec::new();
+    let mut now = start;
+    for report in &reports {
+        now += Duration::from_millis(250);
+        fold(&mut progress, *report);
+        let phase_changed = stored_phases.last() != Some(&progress.phase);
+        let stored = log.report(storage, progress.clone(), now).await.unwrap();
+        let row = storage.import_run(hq.tenant_id, run.id).await.unwrap().unwrap();
+        if stored {
+            assert_eq!(row.progress, progress, "{report:?}");
+            stored_phases.push(progress.phase.clone());
+        } else {
+            assert!(!phase_changed, "a new phase is stored at once: {report:?}");
+            assert_ne!(row.progress, progress, "within a second, {report:?} waits");
+        }
+    }
+    assert!(
+        stored_phases.len() < reports.len(),
+        "throttled: {} of {} reports stored",
+        stored_phases.len(),
+        reports.len()
+    );
+    stored_phases.dedup();
+    assert_eq!(stored_phases, ["checking", "writing"]);
+
+    // What the last reports left unsaved is stored a second after the last write; then the row is
+    // written again once a heartbeat has passed.
+    let unsaved = log.next_due(now);
+    assert!(unsaved <= PROGRESS_WRITE_EVERY);
+    assert!(log.tick(storage, now + unsaved).await.unwrap());
+    let row = storage.import_run(hq.tenant_id, run.id).await.unwrap().unwrap();
+    assert_eq!(row.progress, progress);
+    assert_eq!((row.progress.written, row.progress.write_total), (25_000, 25_000));
+    let later = now + unsaved;
+    assert!(!log.tick(storage, later + HEARTBEAT - Duration::from_millis(1)).await.unwrap());
+    let before = row.updated_at;
+    assert!(log.tick(storage, later + HEARTBEAT).await.unwrap());
+    let touched = storage.import_run(hq.tenant_id, run.id).await.unwrap().unwrap();
+    assert!(touched.updated_at >= before && touched.outcome == "running");
+}
+
+#[tokio::test]
+async fn a_large_sales_file_applied_through_the_page_leaves_its_totals_in_the_runs_progress() {
+    let (_dir, state) = relay().await;
+    let token = session(&state, "hana").await;
+    let cookie = format!("{SESSION_COOKIE}={token}");
+    let csrf = csrf_token(&token);
+    let (products, stores, sales) = big_sales_files();
+    for (dataset, csv) in [("products", &products), ("stores", &stores)] {
+        let (_, seen) = apply_through_the_page(&state, &cookie, &csrf, dataset, "", csv).await;
+        assert_eq!(seen[0]["state"], "applied", "{dataset}: {seen:?}");
+    }
+
+    let (run_page, seen) = apply_through_the_page(&state, &cookie, &csrf, "sales", "sales.csv", &sales).await;
+    assert_eq!(seen[0]["state"], "applied", "{seen:?}");
+    // Whatever the polls caught while it ran was a phase of the import, never a step back.
+    for running in seen.iter().filter(|p| p["state"] == "running") {
+        let text = running["text"].as_str().unwrap();
+        assert!(["starting", "checking: ", "writing: "].iter().any(|p| text.starts_with(p)), "{text}");
+        assert!(running["value"].as_i64() <= running["max"].as_i64(), "{running}");
+    }
+    let tenant_id = caller(&state, "hana").await.tenant_id;
+    let run = state.storage.import_run(tenant_id, run_id_of(&run_page)).await.unwrap().unwrap();
+    assert_eq!((run.outcome.as_str(), run.rows), ("applied", 25_000));
+    let size = i64::try_from(sales.len()).unwrap();
+    assert_eq!(
+        (run.progress.phase.as_str(), run.progress.bytes_read, run.progress.bytes_total),
+        ("writing", size, size),
+        "the file was read to its end in the writing pass"
+    );
+    assert_eq!((run.progress.rows_checked, run.progress.written, run.progress.write_total), (25_000, 25_000, 25_000));
+    assert_eq!(run.counts.map(|c| (c.created, c.updated, c.unchanged)), Some((25_000, 0, 0)));
+    assert_eq!(state.storage.daily_sales_since(tenant_id, "0000-00-00").await.unwrap().len(), 25_000);
+    let page = send(&state, Method::GET, &run_page, Some(&cookie), None).await;
+    assert!(page.body.contains("imported 25000 sales row(s): 25000 row(s) created"), "{}", page.body);
 }

@@ -1,8 +1,8 @@
 //! The dashboard in the viewer's language, through the relay's router
-//! (`tower::ServiceExt::oneshot`): every main page reads in Simplified Chinese for a viewer who
-//! chose it (no English label left), the language comes from the user's setting, then the
-//! tenant's, then the browser's `Accept-Language`, then English, and a language that is not
-//! spoken is refused and changes nothing.
+//! (`tower::ServiceExt::oneshot`): every main page (and an import run's page with its progress)
+//! reads in Simplified Chinese for a viewer who chose it (no English label left), the language
+//! comes from the user's setting, then the tenant's, then the browser's `Accept-Language`, then
+//! English, and a language that is not spoken is refused and changes nothing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -351,4 +351,49 @@ async fn hq_sets_the_tenants_default_language_time_zone_and_currency_on_the_sett
     assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.body);
     assert_eq!(get(&state, "/", &mia, Some("en")).await.lang(), "en");
     assert_eq!(get(&state, "/", &mia, Some("zh-CN")).await.lang(), "zh-CN");
+async fn an_import_runs_page_and_its_progress_read_in_chinese() {
+    use fieldsync_server::storage::{ImportCounts, ImportProgress, ImportRunEnd, NewImportRun};
+    let (_dir, state) = relay().await;
+    let storage = state.storage.as_ref();
+    let token = common::login(&state, "hana", PASSWORD).await;
+    assert_eq!(choose(&state, &token, "zh-CN", "/").await.status, StatusCode::SEE_OTHER);
+    let tenant_id = storage.find_tenant("acme").await.unwrap().unwrap().id;
+    let run = NewImportRun { actor: "hana".into(), dataset: "stores".into(), file_name: "门店.csv".into(), at: 1 };
+    let id = storage.start_import_run(tenant_id, run).await.unwrap();
+    let progress = ImportProgress {
+        phase: "writing".into(),
+        bytes_read: 8_000_000,
+        bytes_total: 8_000_000,
+        rows_checked: 120,
+        written: 40,
+        write_total: 120,
+    };
+    storage.update_import_run(tenant_id, id, progress.clone(), fieldsync_core::clock::now_ms()).await.unwrap();
+
+    let path = format!("/dashboard/admin/imports/runs/{id}");
+    let running = get(&state, &path, &token, Some("en")).await;
+    assert_eq!((running.status, running.lang()), (StatusCode::OK, "zh-CN"));
+    let title = format!("<h1>导入 {id}</h1>");
+    for text in [title.as_str(), ">数据集<", ">进行中<", "正在写入：40 / 120 条记录", "返回数据导入"]
+    {
+        assert!(running.body.contains(text), "{path} lacks {text:?}:\n{}", running.body);
+    }
+    let json = get(&state, &format!("{path}/progress"), &token, Some("en")).await;
+    assert!(json.body.contains("\"text\":\"正在写入：40 / 120 条记录\""), "{}", json.body);
+
+    let end = ImportRunEnd {
+        outcome: "applied".into(),
+        rows: 120,
+        detail: "imported 120 stores row(s)".into(),
+        progress,
+        counts: Some(ImportCounts { created: 100, updated: 20, unchanged: 0 }),
+        refusal: None,
+        at: fieldsync_core::clock::now_ms(),
+    };
+    storage.finish_import_run(tenant_id, id, end).await.unwrap();
+    let applied = get(&state, &path, &token, Some("en")).await;
+    assert!(applied.body.contains("已导入 stores 120 行：新建 100 条记录，更新 20，未变 0。"), "{}", applied.body);
+    for english in [">Dataset<", ">applied<", "Back to the imports", "writing:", "imported 120"] {
+        assert!(!applied.body.contains(english), "{path} still says {english:?}:\n{}", applied.body);
+    }
 }

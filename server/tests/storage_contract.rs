@@ -32,8 +32,9 @@ use fieldsync_server::scope::Scope;
 use fieldsync_server::services::accounts::{LoginFailureStore, LoginLimiter, resolve_session};
 use fieldsync_server::storage::postgres::{PostgresStorage, SCHEMA_VERSION};
 use fieldsync_server::storage::{
-    CompletedBlob, DailySale, DocMeta, DocStore, DocWrite, ImportBatchRecord, Job, JobKinds, JobStore, NewApiKey,
-    NewJob, NewSession, NewUser, RowBatch, Storage, WebhookSettings, WriteOutcome,
+    CompletedBlob, DailySale, DocMeta, DocStore, DocWrite, ImportBatchRecord, ImportCounts, ImportProgress, ImportRun,
+    ImportRunEnd, Job, JobKinds, JobStore, NewApiKey, NewImportRun, NewJob, NewSession, NewUser, RowBatch, Storage,
+    WebhookSettings, WriteOutcome,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -768,6 +769,115 @@ async fn an_import_batch_claims_its_key_once_and_keeps_its_answer(storage: &dyn 
     storage.release_import_batch(t, "b-1", i64::MAX).await.unwrap();
     let kept = storage.import_batch(t, "b-1").await.unwrap().unwrap();
     assert_eq!((kept.body_sha256.as_str(), kept.response.as_deref()), ("third", Some("{}")));
+}
+
+on_both_backends!(an_import_run_is_recorded_running_takes_progress_and_ends_once);
+async fn an_import_run_is_recorded_running_takes_progress_and_ends_once(storage: &dyn Storage) {
+    let t = tenant(storage, "acme").await;
+    let other = tenant(storage, "globex").await;
+    let new_run = |file_name: &str, at: i64| NewImportRun {
+        actor: "hana".into(),
+        dataset: "sales".into(),
+        file_name: file_name.into(),
+        at,
+    };
+    let id = storage.start_import_run(t, new_run("sales.csv", 10)).await.unwrap();
+    let started = storage.import_run(t, id).await.unwrap().unwrap();
+    assert_eq!(
+        started,
+        ImportRun {
+            id,
+            actor: "hana".into(),
+            dataset: "sales".into(),
+            file_name: "sales.csv".into(),
+            rows: 0,
+            outcome: "running".into(),
+            detail: String::new(),
+            at: 10,
+            updated_at: 10,
+            progress: ImportProgress::default(),
+            counts: None,
+            refusal: None,
+        }
+    );
+    assert!(storage.import_run(other, id).await.unwrap().is_none(), "another tenant's run is not found");
+
+    // Progress while it runs, never through another tenant.
+    let checking = ImportProgress {
+        phase: "checking".into(),
+        bytes_read: 3_100_000,
+        bytes_total: 8_000_000,
+        rows_checked: 12_000,
+        written: 0,
+        write_total: 0,
+    };
+    assert!(storage.update_import_run(t, id, checking.clone(), 20).await.unwrap());
+    assert!(!storage.update_import_run(other, id, ImportProgress::default(), 21).await.unwrap());
+    let running = storage.import_run(t, id).await.unwrap().unwrap();
+    assert_eq!((running.progress.clone(), running.updated_at, running.outcome.as_str()), (checking, 20, "running"));
+
+    // Its end: the outcome, the counts and the last progress, once.
+    let writing = ImportProgress {
+        phase: "writing".into(),
+        bytes_read: 8_000_000,
+        bytes_total: 8_000_000,
+        rows_checked: 25_000,
+        written: 25_000,
+        write_total: 25_000,
+    };
+    let end = ImportRunEnd {
+        outcome: "applied".into(),
+        rows: 25_000,
+        detail: "imported 25000 sales row(s)".into(),
+        progress: writing.clone(),
+        counts: Some(ImportCounts { created: 24_000, updated: 1_000, unchanged: 0 }),
+        refusal: None,
+        at: 30,
+    };
+    assert!(!storage.finish_import_run(other, id, end.clone()).await.unwrap());
+    assert!(storage.finish_import_run(t, id, end.clone()).await.unwrap());
+    let applied = storage.import_run(t, id).await.unwrap().unwrap();
+    assert_eq!(
+        (applied.outcome.as_str(), applied.rows, applied.detail.as_str()),
+        ("applied", 25_000, end.detail.as_str())
+    );
+    assert_eq!((applied.progress.clone(), applied.counts, applied.updated_at), (writing, end.counts, 30));
+    assert!(
+        !storage.update_import_run(t, id, ImportProgress::default(), 40).await.unwrap(),
+        "an ended run takes no progress"
+    );
+    let again = ImportRunEnd { outcome: "failed".into(), at: 50, ..end };
+    assert!(!storage.finish_import_run(t, id, again).await.unwrap(), "nor another end");
+    assert_eq!(storage.import_run(t, id).await.unwrap().unwrap(), applied);
+
+    // A refused run keeps its bad lines as they were.
+    let refused = storage.start_import_run(t, new_run("", 60)).await.unwrap();
+    let refusal = fieldsync_server::error::ImportRefusal {
+        count: 21,
+        lines: vec![
+            (0, "the file is not CSV".into()),
+            (3, "line 3: tier \"Z\" must be one of A, B, C; ¥, 门店".into()),
+        ],
+    };
+    let end = ImportRunEnd {
+        outcome: "refused".into(),
+        rows: 0,
+        detail: refusal.to_string(),
+        progress: ImportProgress::default(),
+        counts: None,
+        refusal: Some(refusal.clone()),
+        at: 70,
+    };
+    assert!(storage.finish_import_run(t, refused, end).await.unwrap());
+    let kept = storage.import_run(t, refused).await.unwrap().unwrap();
+    assert_eq!((kept.outcome.as_str(), kept.refusal, kept.counts), ("refused", Some(refusal), None));
+
+    // The history: newest first, running runs too; nothing of another tenant's.
+    let third = storage.start_import_run(t, new_run("later.csv", 80)).await.unwrap();
+    let ids: Vec<i64> = storage.import_runs(t, 10).await.unwrap().iter().map(|r| r.id).collect();
+    assert_eq!(ids, [third, refused, id]);
+    assert_eq!(storage.import_runs(t, 2).await.unwrap().len(), 2);
+    assert!(storage.import_runs(other, 10).await.unwrap().is_empty());
 }
 
 on_both_backends!(photo_hashes_are_replaced_per_inspection_and_read_without_the_asking_one);

@@ -4,7 +4,8 @@
 // supervisor and a store with a code from the admin pages, a duplicate code is refused, the store
 // shows with its code in the orders page's store drop-down (sorted by name, then code), the store
 // list's and the stores page's searches find it, a checklist template is created, a stores CSV with a bad line is
-// previewed (the line shown, nothing written) and a clean one applied and listed in the history;
+// previewed (the line shown, nothing written) and a clean one applied (the run's page follows it
+// to its outcome) and listed in the history with a link to its run page;
 // the new supervisor signs in, sees the store, and is refused the admin pages in the frame.
 // Every admin page is checked at 390 px.
 // Screenshots land in FS_ARTIFACTS. Prints DONE and exits 0, or prints the failure and exits 1.
@@ -188,10 +189,28 @@ try {
   await page.waitForSelector('#import-clean');
   const before = await (await page.request.get(`${base}/dashboard/admin/stores?q=zed`)).text();
   check(before.includes('No stores match.'), 'a clean preview writes nothing either');
-  await page.click('#import-apply');
+  // Apply sends the file with a bar of the bytes sent and lands on the run's page, which follows
+  // the import running in the background until its outcome shows.
+  const applies = [];
+  const onApply = (request) => {
+    if (request.url().endsWith('/dashboard/admin/imports/apply')) applies.push(request.resourceType());
+  };
+  page.on('request', onApply);
+  await Promise.all([page.waitForURL(/\/dashboard\/admin\/imports\/runs\/\d+$/), page.click('#import-apply')]);
+  page.off('request', onApply);
+  check(applies.join() === 'xhr', `the apply form is sent once, by the page's script: ${applies.join()}`);
+  const runPage = page.url();
   await page.waitForSelector('#import-result');
   check((await page.textContent('#import-result')).includes('1 document(s) created'), 'the import reports what it did');
+  check(await page.locator('#import-running').count() === 0, 'the ended run shows no progress bar');
+  await shot(page, 'admin-import-run');
+  const progress = await (await page.request.get(`${runPage}/progress`)).json();
+  check(progress.state === 'applied' && progress.ended === true, `the run's progress says it ended: ${JSON.stringify(progress)}`);
+  await page.click('#import-back');
+  await page.waitForSelector('#import-history');
   check((await page.textContent('#import-history tbody tr')).includes('applied'), 'the history lists the run');
+  const runLink = await page.getAttribute('#import-history tbody tr a', 'href');
+  check(runPage.endsWith(runLink), `the history links the run's page: ${runLink}`);
   await shot(page, 'admin-import-applied');
   await page.goto(`${base}/dashboard/admin/stores?q=zed`);
   check(await page.locator('#store-list tbody tr[data-id]').count() === 1, 'the applied import wrote the store');
@@ -215,7 +234,7 @@ try {
   for (const [name, url] of [
     ['admin-users', '/dashboard/admin/users'], ['admin-stores', '/dashboard/admin/stores'],
     ['admin-store-new', '/dashboard/admin/stores/new'], ['admin-imports', '/dashboard/admin/imports'],
-    ['admin-templates', '/dashboard/admin/templates'],
+    ['admin-import-run', new URL(runPage).pathname], ['admin-templates', '/dashboard/admin/templates'],
   ]) {
     const response = await page.goto(`${base}${url}`);
     check(response.status() === 200, `${url} answered ${response.status()}`);

@@ -628,6 +628,8 @@ imports-none = No imports yet.
 imports-outcome-applied = applied
 imports-outcome-refused = refused
 imports-outcome-failed = failed
+imports-outcome-running = running
+imports-outcome-interrupted = interrupted
 imports-clean = { $rows } { $dataset } row(s), no errors. Nothing has been written yet.
 imports-apply = Apply import
 imports-refused = { $count } bad line(s): nothing was written. Correct the file and preview it again.
@@ -641,6 +643,20 @@ imports-done = imported { $rows } { $dataset } row(s): { $created } { $counted -
     [prices] price(s)
    *[rows] row(s)
 } created, { $updated } updated, { $unchanged } unchanged.
+imports-uploading = Sending the file
+imports-run-title = Import { $id }
+imports-run-note = The relay imports the file on its own: you may leave this page and come back to it from the history.
+imports-run-starting = starting…
+imports-run-checking = checking: { $rows } rows, { $read } of { $total } MB
+imports-run-writing = writing: { $done } of { $total } { $counted ->
+    [documents] documents
+    [catalog] catalog documents
+   *[rows] rows
+}
+imports-run-writing-bytes = writing: { $read } of { $total } MB
+imports-run-failed = The import failed.
+imports-run-interrupted = This import was interrupted: its relay stopped while it ran (last heard of at { $at }). Sales and purchases were not written; documents written before it stopped are kept. Preview and apply the file again: what is already there stays unchanged.
+imports-run-back = Back to the imports
 
 ## Webhooks
 

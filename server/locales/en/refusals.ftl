@@ -44,6 +44,7 @@ refusal-action-edit-store = edit a store
 refusal-action-manage-templates = manage checklist templates
 refusal-action-import-data = import data
 refusal-action-see-import-history = see the import history
+refusal-action-see-import-run = see an import run
 refusal-action-manage-api-keys = manage api keys
 refusal-action-manage-webhooks = manage webhooks
 

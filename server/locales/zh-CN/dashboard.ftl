@@ -607,6 +607,8 @@ imports-none = 暂无导入记录。
 imports-outcome-applied = 已导入
 imports-outcome-refused = 已拒绝
 imports-outcome-failed = 失败
+imports-outcome-running = 进行中
+imports-outcome-interrupted = 已中断
 imports-clean = { $dataset } 共 { $rows } 行，无错误。尚未写入任何数据。
 imports-apply = 执行导入
 imports-refused = { $count } 行有错误：未写入任何数据。请修正文件后重新预览。
@@ -620,6 +622,20 @@ imports-done = 已导入 { $dataset } { $rows } 行：新建 { $created } { $cou
     [prices] 条价格
    *[rows] 行
 }，更新 { $updated }，未变 { $unchanged }。
+imports-uploading = 正在上传文件
+imports-run-title = 导入 { $id }
+imports-run-note = 导入由服务器在后台完成：可以离开此页面，稍后从导入记录回到这里。
+imports-run-starting = 正在开始…
+imports-run-checking = 正在检查：{ $rows } 行，已读 { $read } / { $total } MB
+imports-run-writing = 正在写入：{ $done } / { $total } { $counted ->
+    [documents] 条记录
+    [catalog] 份商品目录
+   *[rows] 行
+}
+imports-run-writing-bytes = 正在写入：已读 { $read } / { $total } MB
+imports-run-failed = 导入失败。
+imports-run-interrupted = 此次导入已中断：运行期间服务器停止了（最后一次更新于 { $at }）。销售与进货数据未写入；中断前已写入的记录会保留。请重新预览并执行导入：已存在的数据不会改变。
+imports-run-back = 返回数据导入
 
 ## Webhook 订阅
 

@@ -42,6 +42,7 @@ refusal-action-edit-store = 编辑门店
 refusal-action-manage-templates = 管理检查模板
 refusal-action-import-data = 导入数据
 refusal-action-see-import-history = 查看导入记录
+refusal-action-see-import-run = 查看某次导入的详情
 refusal-action-manage-api-keys = 管理 API 密钥
 refusal-action-manage-webhooks = 管理 Webhook
 

@@ -83,6 +83,8 @@ a.button{display:inline-block;background:#12355b;color:#fff;border-radius:4px;pa
 .scroll{overflow-x:auto;max-width:100%}span.code{font:12px ui-monospace,monospace;background:#e4e7eb;border-radius:3px;padding:0 4px;white-space:nowrap}.tabs a{font-weight:500}.tabs a.on{font-weight:700;text-decoration:none;color:#1f2933}
 form.inline{display:flex;gap:4px;margin:0 0 4px;flex-wrap:wrap}form.inline input[type=text]{width:140px}
 details.history{font-size:12px;color:#52606d}details.history ul{margin:4px 0;padding-left:16px}
+progress{width:100%;max-width:480px;height:14px;vertical-align:middle}p.upload{flex:1 1 100%;margin:0}
+table.facts{width:auto;margin:0 0 12px}table.facts th{font-size:13px}
 @media (max-width:640px){main{padding:12px}header{padding:8px 12px;gap:6px 12px}header .who{margin-left:0;width:100%}
 main>table:not(.stack),main table:not(.stack){display:block;overflow-x:auto;max-width:100%}
 .chart{overflow-x:auto}.chart svg{min-width:600px}.decide textarea{width:100%}.kpis{grid-template-columns:repeat(2,1fr)}
@@ -95,6 +97,11 @@ table.stack td[data-label]::before{content:attr(data-label);display:block;font-s
 // Reads a chosen file into the text area its input names (data-into) and its name into data-name.
 // Refreshes every element marked data-live-region from a fresh copy of the page when the relay
 // announces a change in the viewer's scope; changes that arrive during a refresh trigger one more.
+// Sends a form marked data-upload with XMLHttpRequest, its line breaks as CRLF like a plain post
+// (its digest covers the text), showing the bytes sent in the <progress> of the element it names,
+// then goes where the answer was redirected (a refused form is posted again the plain way, to
+// show its page). Polls the JSON of an element's data-progress-url about
+// once a second into its <progress> and [aria-live] text, and reloads the page once it has ended.
 const LIVE_JS: &str = "
 (function(){
   var me=document.currentScript,busy=false,again=false,known=new Set();
@@ -116,6 +123,24 @@ const LIVE_JS: &str = "
   document.querySelectorAll('input[type=file][data-into]').forEach(function(input){input.addEventListener('change',function(){
     var f=input.files&&input.files[0];if(!f)return;var name=document.getElementById(input.dataset.name);if(name)name.value=f.name;
     f.text().then(function(t){var into=document.getElementById(input.dataset.into);if(into)into.value=t;});});});
+  document.querySelectorAll('form[data-upload]').forEach(function(form){form.addEventListener('submit',function(ev){
+    ev.preventDefault();var box=document.getElementById(form.dataset.upload),bar=box&&box.querySelector('progress'),pct=box&&box.querySelector('[data-percent]');
+    if(box)box.hidden=false;form.querySelectorAll('button').forEach(function(b){b.disabled=true;});
+    var xhr=new XMLHttpRequest();xhr.open('POST',form.action);
+    xhr.upload.onprogress=function(e){if(e.lengthComputable&&bar){bar.max=e.total;bar.value=e.loaded;if(pct)pct.textContent=Math.round(100*e.loaded/e.total)+'%';}};
+    xhr.onload=function(){if(xhr.responseURL&&xhr.responseURL!==form.action){location.assign(xhr.responseURL);}else{form.submit();}};
+    xhr.onerror=function(){form.submit();};
+    var body=new URLSearchParams();new FormData(form).forEach(function(v,k){body.append(k,v.replace(/\\r\\n|\\r|\\n/g,'\\r\\n'));});
+    xhr.send(body);});});
+  document.querySelectorAll('[data-progress-url]').forEach(function(box){
+    var bar=box.querySelector('progress'),text=box.querySelector('[aria-live]');
+    function poll(){fetch(box.dataset.progressUrl,{credentials:'same-origin',headers:{'Accept':'application/json'}})
+      .then(function(r){if(!r.ok&&r.status<500){location.reload();return null;}return r.ok?r.json():null;})
+      .then(function(p){if(!p){setTimeout(poll,3000);return;}if(p.ended){location.reload();return;}
+        if(bar){if(p.max>0){bar.max=p.max;bar.value=p.value;}else{bar.removeAttribute('value');}}
+        if(text)text.textContent=p.text;setTimeout(poll,1000);})
+      .catch(function(){setTimeout(poll,3000);});}
+    setTimeout(poll,1000);});
   var dlg=document.getElementById('photo-dialog');
   document.querySelectorAll('a.photo').forEach(function(a){a.addEventListener('click',function(ev){
     if(!dlg)return;ev.preventDefault();dlg.querySelector('img').src=a.href;dlg.showModal();});});

@@ -4,7 +4,7 @@
 //! - [`session`]: login with a relay session kept in an `HttpOnly`, `SameSite=Strict` cookie;
 //!   CSRF tokens on every form.
 //! - [`pages`]: overview, orders, inspections, devices, and HQ's admin pages (users, stores,
-//!   imports); every page and every call behind it
+//!   imports, each import run with its progress); every page and every call behind it
 //!   checks the section ([`Section::allows`]) and reads only through the viewer's scope
 //!   ([`records`]).
 //! - [`decisions`]: approve / reject on an order's page for the approver of the current step,
@@ -165,6 +165,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             "/dashboard/admin/imports/apply",
             post(pages::apply_import).layer(DefaultBodyLimit::max(pages::FORM_LIMIT)),
         )
+        .route("/dashboard/admin/imports/runs/{id}", get(pages::import_run))
+        .route("/dashboard/admin/imports/runs/{id}/progress", get(pages::import_run_progress))
         .route("/dashboard/orders-per-day.svg", get(svg::orders_per_day))
         .route("/dashboard/events", get(live::events))
         .route(

@@ -8,7 +8,8 @@
 //! sales and purchases (413 `too-large` above). Anyone but HQ gets 403. A file with any bad row
 //! writes nothing and answers 400 `invalid-import`, naming the lines; otherwise the answer counts
 //! what was created, updated and left unchanged. Each import is recorded in the history the
-//! dashboard's imports page shows ([`imports::runs`]).
+//! dashboard's imports page shows ([`imports::runs`]): from its start, with its progress, to its
+//! outcome.
 //!
 //! `POST /v1/import/{dataset}/batch` takes the same datasets as JSON rows from an integration
 //! ([`imports::batch`]): an API key with the scope `imports:write`, or HQ. The `Idempotency-Key`
@@ -115,7 +116,8 @@ pub async fn import(
 
     // Recorded in the import history beside the dashboard's runs.
     let run = imports::runs::RunRequest { dataset, path: upload.path(), file_name: "" };
-    let report = imports::runs::apply_as(state.storage.as_ref(), &state.caches, &caller, run).await?;
+    let report =
+        imports::runs::apply_as(state.storage.as_ref(), &state.caches, &state.import_runs, &caller, run).await?;
     tracing::info!(tenant = %caller.tenant, user = %caller.username, bytes = size, %report, "import done");
     Ok(Json(ImportSummary::from(&report)))
 }
@@ -188,7 +190,9 @@ async fn remove_stale_uploads(dir: &FsPath) {
             .and_then(|m| m.modified().ok())
             .and_then(|modified| SystemTime::now().duration_since(modified).ok())
             .is_some_and(|age| age > STALE_UPLOAD);
-        if stale && entry.file_name().to_string_lossy().starts_with("upload-") {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // `upload-`: this route's; `dashboard-`: the imports page's, kept while they are applied.
+        if stale && (name.starts_with("upload-") || name.starts_with("dashboard-")) {
             let _ = tokio::fs::remove_file(entry.path()).await;
         }
     }

@@ -17,8 +17,10 @@
 //! [`crate::documents::edit_as_relay`], which writes nothing when a value is unchanged.
 //! Importing the same file twice changes nothing the second time.
 //!
-//! The command line and `POST /v1/import/{dataset}` (which first streams the body to a temporary
-//! file) both call [`import_file`]; the command line shows [`Progress`] through [`display`]. The
+//! The command line, `POST /v1/import/{dataset}` (which first streams the body to a temporary
+//! file) and the dashboard's imports page (which applies in the background) all call
+//! [`import_file`]; the command line shows [`Progress`] through [`display`], and [`runs`] records
+//! it with each run of the API and the dashboard, for the run's page. The
 //! reader is [`csv`], the row checks [`check`]. JSON batches (`POST /v1/import/{dataset}/batch`,
 //! [`batch`]) become such a file and go the same way.
 

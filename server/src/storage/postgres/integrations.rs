@@ -1,4 +1,5 @@
-//! [`IntegrationStore`] on PostgreSQL (migration `0019_integrations.sql`). Every node reads a
+//! [`IntegrationStore`] on PostgreSQL (migration `0019_integrations.sql`; the import runs'
+//! `0021_store_codes_and_admin.sql` and `0025_import_progress.sql`). Every node reads a
 //! key from the table on each request: a revocation holds on all of them at once.
 
 use async_trait::async_trait;
@@ -7,7 +8,10 @@ use tokio_postgres::Row;
 
 use super::{PostgresStorage, is_unique_violation};
 use crate::error::{Error, Result};
-use crate::storage::{ApiKeyRecord, ImportBatchRecord, ImportRun, IntegrationStore, NewApiKey};
+use crate::storage::integrations::{IMPORT_RUN_COLUMNS, refused_lines_text, stored_counts, stored_refusal};
+use crate::storage::{
+    ApiKeyRecord, ImportBatchRecord, ImportProgress, ImportRun, ImportRunEnd, IntegrationStore, NewApiKey, NewImportRun,
+};
 
 const KEY_COLUMNS: &str =
     "id, tenant_id, name, prefix, scopes, created_by, created_at, revoked_at, last_used_at, use_count";
@@ -39,21 +43,122 @@ fn batch_from(row: &Row) -> Result<ImportBatchRecord> {
     })
 }
 
+/// A run from a row of [`IMPORT_RUN_COLUMNS`].
+fn run_from(row: &Row) -> Result<ImportRun> {
+    Ok(ImportRun {
+        id: row.try_get(0)?,
+        actor: row.try_get(1)?,
+        dataset: row.try_get(2)?,
+        file_name: row.try_get(3)?,
+        rows: row.try_get(4)?,
+        outcome: row.try_get(5)?,
+        detail: row.try_get(6)?,
+        at: row.try_get(7)?,
+        updated_at: row.try_get(8)?,
+        progress: ImportProgress {
+            phase: row.try_get(9)?,
+            bytes_read: row.try_get(10)?,
+            bytes_total: row.try_get(11)?,
+            rows_checked: row.try_get(12)?,
+            written: row.try_get(13)?,
+            write_total: row.try_get(14)?,
+        },
+        counts: stored_counts(row.try_get(15)?, row.try_get(16)?, row.try_get(17)?),
+        refusal: stored_refusal(row.try_get(18)?, row.try_get(19)?)?,
+    })
+}
+
 const BATCH_SELECT: &str = "SELECT tenant_id, idempotency_key, dataset, body_sha256, response, created_by, created_at
      FROM import_batches WHERE tenant_id = $1 AND idempotency_key = $2";
 
 #[async_trait]
 impl IntegrationStore for PostgresStorage {
-    async fn record_import_run(&self, tenant_id: i64, run: ImportRun) -> Result<()> {
-        self.client()
+    async fn start_import_run(&self, tenant_id: i64, run: NewImportRun) -> Result<i64> {
+        let row = self
+            .client()
             .await?
-            .execute(
-                "INSERT INTO import_runs (tenant_id, actor, dataset, file_name, row_count, outcome, detail, at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                &[&tenant_id, &run.actor, &run.dataset, &run.file_name, &run.rows, &run.outcome, &run.detail, &run.at],
+            .query_one(
+                "INSERT INTO import_runs
+                     (tenant_id, actor, dataset, file_name, row_count, outcome, detail, at, updated_at)
+                 VALUES ($1, $2, $3, $4, 0, 'running', '', $5, $5) RETURNING id",
+                &[&tenant_id, &run.actor, &run.dataset, &run.file_name, &run.at],
             )
             .await?;
-        Ok(())
+        Ok(row.try_get(0)?)
+    }
+
+    async fn update_import_run(&self, tenant_id: i64, id: i64, progress: ImportProgress, at: i64) -> Result<bool> {
+        let changed = self
+            .client()
+            .await?
+            .execute(
+                "UPDATE import_runs SET phase = $3, bytes_read = $4, bytes_total = $5, rows_checked = $6,
+                     written = $7, write_total = $8, updated_at = $9
+                 WHERE tenant_id = $1 AND id = $2 AND outcome = 'running'",
+                &[
+                    &tenant_id,
+                    &id,
+                    &progress.phase,
+                    &progress.bytes_read,
+                    &progress.bytes_total,
+                    &progress.rows_checked,
+                    &progress.written,
+                    &progress.write_total,
+                    &at,
+                ],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn finish_import_run(&self, tenant_id: i64, id: i64, end: ImportRunEnd) -> Result<bool> {
+        let lines = end.refusal.as_ref().map(refused_lines_text).transpose()?;
+        let refused = end.refusal.as_ref().map(|r| i64::try_from(r.count).unwrap_or(i64::MAX));
+        let progress = &end.progress;
+        let counts = end.counts;
+        let changed = self
+            .client()
+            .await?
+            .execute(
+                "UPDATE import_runs SET outcome = $3, row_count = $4, detail = $5, phase = $6, bytes_read = $7,
+                     bytes_total = $8, rows_checked = $9, written = $10, write_total = $11,
+                     created_count = $12, updated_count = $13, unchanged_count = $14,
+                     refused_count = $15, refused_lines = $16, updated_at = $17
+                 WHERE tenant_id = $1 AND id = $2 AND outcome = 'running'",
+                &[
+                    &tenant_id,
+                    &id,
+                    &end.outcome,
+                    &end.rows,
+                    &end.detail,
+                    &progress.phase,
+                    &progress.bytes_read,
+                    &progress.bytes_total,
+                    &progress.rows_checked,
+                    &progress.written,
+                    &progress.write_total,
+                    &counts.map(|c| c.created),
+                    &counts.map(|c| c.updated),
+                    &counts.map(|c| c.unchanged),
+                    &refused,
+                    &lines,
+                    &end.at,
+                ],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn import_run(&self, tenant_id: i64, id: i64) -> Result<Option<ImportRun>> {
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                &format!("SELECT {IMPORT_RUN_COLUMNS} FROM import_runs WHERE tenant_id = $1 AND id = $2"),
+                &[&tenant_id, &id],
+            )
+            .await?;
+        row.as_ref().map(run_from).transpose()
     }
 
     async fn import_runs(&self, tenant_id: i64, limit: u32) -> Result<Vec<ImportRun>> {
@@ -61,24 +166,14 @@ impl IntegrationStore for PostgresStorage {
             .client()
             .await?
             .query(
-                "SELECT actor, dataset, file_name, row_count, outcome, detail, at FROM import_runs
-                 WHERE tenant_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+                &format!(
+                    "SELECT {IMPORT_RUN_COLUMNS} FROM import_runs
+                     WHERE tenant_id = $1 ORDER BY at DESC, id DESC LIMIT $2"
+                ),
                 &[&tenant_id, &i64::from(limit)],
             )
             .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ImportRun {
-                    actor: row.try_get(0)?,
-                    dataset: row.try_get(1)?,
-                    file_name: row.try_get(2)?,
-                    rows: row.try_get(3)?,
-                    outcome: row.try_get(4)?,
-                    detail: row.try_get(5)?,
-                    at: row.try_get(6)?,
-                })
-            })
-            .collect()
+        rows.iter().map(run_from).collect()
     }
 
     async fn create_api_key(&self, key: NewApiKey) -> Result<ApiKeyRecord> {

@@ -31,6 +31,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0021_store_codes_and_admin.sql"),
     include_str!("migrations/0022_languages.sql"),
     include_str!("migrations/0023_alert_texts.sql"),
+    // 0024 is main's, merged before this one.
+    include_str!("migrations/0024_import_progress.sql"),
 ];
 
 /// The schema version this code writes.

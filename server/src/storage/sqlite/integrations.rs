@@ -1,4 +1,5 @@
-//! [`IntegrationStore`] on SQLite (migration `0018_integrations.sql`).
+//! [`IntegrationStore`] on SQLite (migrations `0018_integrations.sql`; the import runs'
+//! `0020_store_codes_and_admin.sql` and `0024_import_progress.sql`).
 
 use async_trait::async_trait;
 use fieldsync_core::i18n::Message;
@@ -6,7 +7,10 @@ use rusqlite::{ErrorCode, OptionalExtension, params};
 
 use super::SqliteStorage;
 use crate::error::{Error, Result};
-use crate::storage::{ApiKeyRecord, ImportBatchRecord, ImportRun, IntegrationStore, NewApiKey};
+use crate::storage::integrations::{IMPORT_RUN_COLUMNS, refused_lines_text, stored_counts, stored_refusal};
+use crate::storage::{
+    ApiKeyRecord, ImportBatchRecord, ImportProgress, ImportRun, ImportRunEnd, IntegrationStore, NewApiKey, NewImportRun,
+};
 
 const KEY_COLUMNS: &str =
     "id, tenant_id, name, prefix, scopes, created_by, created_at, revoked_at, last_used_at, use_count";
@@ -38,51 +42,133 @@ fn batch_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<ImportBatchRecord> {
     })
 }
 
+/// A run from a row of [`IMPORT_RUN_COLUMNS`].
+fn run_from(row: &rusqlite::Row<'_>) -> Result<ImportRun> {
+    Ok(ImportRun {
+        id: row.get(0)?,
+        actor: row.get(1)?,
+        dataset: row.get(2)?,
+        file_name: row.get(3)?,
+        rows: row.get(4)?,
+        outcome: row.get(5)?,
+        detail: row.get(6)?,
+        at: row.get(7)?,
+        updated_at: row.get(8)?,
+        progress: ImportProgress {
+            phase: row.get(9)?,
+            bytes_read: row.get(10)?,
+            bytes_total: row.get(11)?,
+            rows_checked: row.get(12)?,
+            written: row.get(13)?,
+            write_total: row.get(14)?,
+        },
+        counts: stored_counts(row.get(15)?, row.get(16)?, row.get(17)?),
+        refusal: stored_refusal(row.get(18)?, row.get(19)?)?,
+    })
+}
+
 const BATCH_SELECT: &str = "SELECT tenant_id, idempotency_key, dataset, body_sha256, response, created_by, created_at
      FROM import_batches WHERE tenant_id = ?1 AND idempotency_key = ?2";
 
 #[async_trait]
 impl IntegrationStore for SqliteStorage {
-    async fn record_import_run(&self, tenant_id: i64, run: ImportRun) -> Result<()> {
+    async fn start_import_run(&self, tenant_id: i64, run: NewImportRun) -> Result<i64> {
         self.write(move |conn| {
-            conn.prepare_cached(
-                "INSERT INTO import_runs (tenant_id, actor, dataset, file_name, row_count, outcome, detail, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
-                tenant_id,
-                run.actor,
-                run.dataset,
-                run.file_name,
-                run.rows,
-                run.outcome,
-                run.detail,
-                run.at
-            ])?;
-            Ok(())
+            let id = conn
+                .prepare_cached(
+                    "INSERT INTO import_runs
+                         (tenant_id, actor, dataset, file_name, row_count, outcome, detail, at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, 0, 'running', '', ?5, ?5) RETURNING id",
+                )?
+                .query_row(params![tenant_id, run.actor, run.dataset, run.file_name, run.at], |row| row.get(0))?;
+            Ok(id)
+        })
+        .await
+    }
+
+    async fn update_import_run(&self, tenant_id: i64, id: i64, progress: ImportProgress, at: i64) -> Result<bool> {
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE import_runs SET phase = ?3, bytes_read = ?4, bytes_total = ?5, rows_checked = ?6,
+                         written = ?7, write_total = ?8, updated_at = ?9
+                     WHERE tenant_id = ?1 AND id = ?2 AND outcome = 'running'",
+                )?
+                .execute(params![
+                    tenant_id,
+                    id,
+                    progress.phase,
+                    progress.bytes_read,
+                    progress.bytes_total,
+                    progress.rows_checked,
+                    progress.written,
+                    progress.write_total,
+                    at
+                ])?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn finish_import_run(&self, tenant_id: i64, id: i64, end: ImportRunEnd) -> Result<bool> {
+        let lines = end.refusal.as_ref().map(refused_lines_text).transpose()?;
+        self.write(move |conn| {
+            let progress = &end.progress;
+            let counts = end.counts;
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE import_runs SET outcome = ?3, row_count = ?4, detail = ?5, phase = ?6, bytes_read = ?7,
+                         bytes_total = ?8, rows_checked = ?9, written = ?10, write_total = ?11,
+                         created_count = ?12, updated_count = ?13, unchanged_count = ?14,
+                         refused_count = ?15, refused_lines = ?16, updated_at = ?17
+                     WHERE tenant_id = ?1 AND id = ?2 AND outcome = 'running'",
+                )?
+                .execute(params![
+                    tenant_id,
+                    id,
+                    end.outcome,
+                    end.rows,
+                    end.detail,
+                    progress.phase,
+                    progress.bytes_read,
+                    progress.bytes_total,
+                    progress.rows_checked,
+                    progress.written,
+                    progress.write_total,
+                    counts.map(|c| c.created),
+                    counts.map(|c| c.updated),
+                    counts.map(|c| c.unchanged),
+                    end.refusal.as_ref().map(|r| i64::try_from(r.count).unwrap_or(i64::MAX)),
+                    lines,
+                    end.at
+                ])?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn import_run(&self, tenant_id: i64, id: i64) -> Result<Option<ImportRun>> {
+        self.read(move |conn| {
+            let mut statement = conn.prepare_cached(&format!(
+                "SELECT {IMPORT_RUN_COLUMNS} FROM import_runs WHERE tenant_id = ?1 AND id = ?2"
+            ))?;
+            let mut rows = statement.query(params![tenant_id, id])?;
+            rows.next()?.map(run_from).transpose()
         })
         .await
     }
 
     async fn import_runs(&self, tenant_id: i64, limit: u32) -> Result<Vec<ImportRun>> {
         self.read(move |conn| {
-            let mut statement = conn.prepare_cached(
-                "SELECT actor, dataset, file_name, row_count, outcome, detail, at FROM import_runs
-                 WHERE tenant_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2",
-            )?;
-            let runs = statement
-                .query_map(params![tenant_id, limit], |row| {
-                    Ok(ImportRun {
-                        actor: row.get(0)?,
-                        dataset: row.get(1)?,
-                        file_name: row.get(2)?,
-                        rows: row.get(3)?,
-                        outcome: row.get(4)?,
-                        detail: row.get(5)?,
-                        at: row.get(6)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut statement = conn.prepare_cached(&format!(
+                "SELECT {IMPORT_RUN_COLUMNS} FROM import_runs
+                 WHERE tenant_id = ?1 ORDER BY at DESC, id DESC LIMIT ?2"
+            ))?;
+            let mut rows = statement.query(params![tenant_id, limit])?;
+            let mut runs = Vec::new();
+            while let Some(row) = rows.next()? {
+                runs.push(run_from(row)?);
+            }
             Ok(runs)
         })
         .await

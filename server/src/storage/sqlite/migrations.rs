@@ -29,6 +29,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0020_store_codes_and_admin.sql"),
     include_str!("migrations/0021_languages.sql"),
     include_str!("migrations/0022_alert_texts.sql"),
+    // 0023 is main's, merged before this one.
+    include_str!("migrations/0023_import_progress.sql"),
 ];
 
 /// The schema version this code writes.
