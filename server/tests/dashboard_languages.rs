@@ -325,6 +325,7 @@ async fn hq_sets_the_tenants_default_language_time_zone_and_currency_on_the_sett
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
     assert!(refused.body.contains("id=\"settings-error\""), "{}", refused.body);
     assert!(refused.body.contains(r#"value="Asia/Nowhere""#), "the typed value is kept: {}", refused.body);
+    assert!(refused.body.contains("unknown time zone &quot;Asia/Nowhere&quot;"), "{}", refused.body);
     let tenant = accounts::tenant_named(storage, "acme").await.unwrap();
     assert_eq!((tenant.time_zone.as_str(), tenant.currency.as_str()), ("UTC", "USD"));
     assert_eq!(get(&state, "/", &mia, Some("en")).await.lang(), "en", "the language did not change either");
@@ -351,6 +352,9 @@ async fn hq_sets_the_tenants_default_language_time_zone_and_currency_on_the_sett
     assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.body);
     assert_eq!(get(&state, "/", &mia, Some("en")).await.lang(), "en");
     assert_eq!(get(&state, "/", &mia, Some("zh-CN")).await.lang(), "zh-CN");
+}
+
+#[tokio::test]
 async fn an_import_runs_page_and_its_progress_read_in_chinese() {
     use fieldsync_server::storage::{ImportCounts, ImportProgress, ImportRunEnd, NewImportRun};
     let (_dir, state) = relay().await;

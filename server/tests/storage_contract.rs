@@ -850,13 +850,19 @@ async fn an_import_run_is_recorded_running_takes_progress_and_ends_once(storage:
     assert!(!storage.finish_import_run(t, id, again).await.unwrap(), "nor another end");
     assert_eq!(storage.import_run(t, id).await.unwrap().unwrap(), applied);
 
-    // A refused run keeps its bad lines as they were.
+    // A refused run keeps its bad lines as they were: codes with their arguments.
     let refused = storage.start_import_run(t, new_run("", 60)).await.unwrap();
     let refusal = fieldsync_server::error::ImportRefusal {
         count: 21,
         lines: vec![
-            (0, "the file is not CSV".into()),
-            (3, "line 3: tier \"Z\" must be one of A, B, C; ¥, 门店".into()),
+            (0, fieldsync_core::i18n::Message::new("refusal-import-not-csv")),
+            (
+                3,
+                fieldsync_core::i18n::Message::new("refusal-import-line").arg("line", 3).part(
+                    "reason",
+                    fieldsync_core::i18n::Message::new("refusal-import-tier").arg("tier", "\"Z\" ¥, 门店"),
+                ),
+            ),
         ],
     };
     let end = ImportRunEnd {

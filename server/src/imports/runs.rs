@@ -21,6 +21,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use fieldsync_core::i18n::Message;
 use tokio::sync::{oneshot, watch};
 
 use super::{Dataset, ImportReport, Pass, Progress, ProgressFn, check_file, import_file};
@@ -52,7 +53,7 @@ pub const CHECKING: &str = "checking";
 /// The phase of the second pass: writing.
 pub const WRITING: &str = "writing";
 
-/// Longest reason of a refused line kept with the run, in characters.
+/// Longest argument of a refused line's reason kept with the run, in characters.
 const MAX_KEPT_REASON: usize = 500;
 
 /// What the caller asks of an import run.
@@ -403,11 +404,7 @@ fn ending(outcome: &Result<ImportReport>, mut progress: ImportProgress) -> Impor
             (APPLIED, count(report.rows), report.to_string(), Some(counts), None)
         }
         Err(Error::InvalidImport(refusal)) => {
-            let lines = refusal
-                .lines
-                .iter()
-                .map(|(line, reason)| (*line, reason.chars().take(MAX_KEPT_REASON).collect()))
-                .collect();
+            let lines = refusal.lines.iter().map(|(line, reason)| (*line, bounded(reason))).collect();
             let kept = ImportRefusal { count: refusal.count, lines };
             (REFUSED, 0, refusal.to_string(), None, Some(kept))
         }
@@ -421,6 +418,20 @@ fn ending(outcome: &Result<ImportReport>, mut progress: ImportProgress) -> Impor
         counts,
         refusal,
         at,
+    }
+}
+
+/// A refused line's message as a run keeps it: every argument at most [`MAX_KEPT_REASON`]
+/// characters (a bad cell's value is quoted in its reason, and a cell can be long).
+fn bounded(message: &Message) -> Message {
+    Message {
+        code: message.code.clone(),
+        args: message
+            .args
+            .iter()
+            .map(|(name, value)| (name.clone(), value.chars().take(MAX_KEPT_REASON).collect()))
+            .collect(),
+        parts: message.parts.iter().map(|(name, part)| (name.clone(), bounded(part))).collect(),
     }
 }
 

@@ -225,7 +225,8 @@ pub(super) const IMPORT_RUN_COLUMNS: &str = "id, actor, dataset, file_name, row_
      phase, bytes_read, bytes_total, rows_checked, written, write_total, \
      created_count, updated_count, unchanged_count, refused_count, refused_lines";
 
-/// A refusal's bad lines as stored: a JSON array of `[line, message]`.
+/// A refusal's bad lines as stored: a JSON array of `[line, message]`, each message a code with
+/// its arguments (`{"code": …, "args": {…}}`), so the run's page shows it in the reader's language.
 pub(super) fn refused_lines_text(refusal: &ImportRefusal) -> Result<String> {
     serde_json::to_string(&refusal.lines).map_err(|e| Error::Storage(format!("cannot encode refused lines: {e}")))
 }
@@ -233,7 +234,7 @@ pub(super) fn refused_lines_text(refusal: &ImportRefusal) -> Result<String> {
 /// A stored refusal from its count and lines; `None` when the run kept none.
 pub(super) fn stored_refusal(count: Option<i64>, lines: Option<String>) -> Result<Option<ImportRefusal>> {
     let (Some(count), Some(lines)) = (count, lines) else { return Ok(None) };
-    let lines: Vec<(usize, String)> =
+    let lines: Vec<(usize, fieldsync_core::i18n::Message)> =
         serde_json::from_str(&lines).map_err(|e| Error::Storage(format!("unreadable refused lines: {e}")))?;
     Ok(Some(ImportRefusal { count: usize::try_from(count).unwrap_or(0), lines }))
 }
