@@ -19,7 +19,7 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan, ZonedDateTime};
 
 use fieldsync_core::doc::WorkingHours;
-use fieldsync_core::i18n::Language;
+use fieldsync_core::i18n::{Language, Message};
 
 use crate::error::{Error, Result};
 use crate::format::amount;
@@ -53,7 +53,7 @@ impl Default for Locale {
 impl Locale {
     /// A validated locale: `time_zone` an IANA name (`Europe/Berlin`, `UTC`), `currency` an
     /// ISO 4217 code (`EUR`, any case) of a currency with two decimal places. A bad value is
-    /// [`Error::BadRequest`] naming it.
+    /// refusal ([`Error::Refused`]) naming it.
     pub fn new(time_zone: &str, currency: &str) -> Result<Self> {
         Ok(Self {
             zone_name: time_zone.trim().to_owned(),
@@ -217,47 +217,34 @@ impl Locale {
 fn parse_zone(name: &str) -> Result<TimeZone> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(Error::bad_request("invalid-input", "time zone is empty: give an IANA name such as Europe/Berlin"));
+        return Err(Error::invalid("invalid-input", Message::new("refusal-time-zone-empty")));
     }
     TimeZone::get(name).map_err(|_| {
-        Error::bad_request(
-            "invalid-input",
-            format!("unknown time zone {name:?}: give an IANA name such as Europe/Berlin, Asia/Shanghai or UTC"),
-        )
+        Error::invalid("invalid-input", Message::new("refusal-time-zone-unknown").arg("zone", format!("{name:?}")))
     })
 }
 
 fn parse_currency(code: &str) -> Result<Currency> {
     let code = code.trim().to_ascii_uppercase();
-    let unknown = || {
-        Error::bad_request(
-            "invalid-input",
-            format!("unknown currency {code:?}: give an ISO 4217 code such as EUR or CNY"),
-        )
+    let refused = |message: Message| Error::invalid("invalid-input", message);
+    let Some(currency) = Currency::from_code(&code) else {
+        return Err(refused(Message::new("refusal-currency-unknown").arg("code", format!("{code:?}"))));
     };
-    let currency = Currency::from_code(&code).ok_or_else(unknown)?;
     if currency.is_special() || currency.is_fund() {
-        return Err(Error::bad_request(
-            "invalid-input",
-            format!("currency {code} ({}) is not money a customer pays in", currency.name()),
+        return Err(refused(
+            Message::new("refusal-currency-not-money").arg("code", &code).arg("name", currency.name()),
         ));
     }
     if let Some(successor) = currency.is_superseded() {
-        return Err(Error::bad_request(
-            "invalid-input",
-            format!("currency {code} was replaced by {}: use that", successor.code()),
-        ));
+        let message = Message::new("refusal-currency-replaced").arg("code", &code).arg("successor", successor.code());
+        return Err(refused(message));
     }
     match currency.exponent() {
         Some(2) => Ok(currency),
-        places => Err(Error::bad_request(
-            "invalid-input",
-            format!(
-                "currency {code} has {} decimal places; FieldSync keeps amounts in hundredths, so only currencies \
-                 with two are supported",
-                places.unwrap_or(0)
-            ),
-        )),
+        places => {
+            let message = Message::new("refusal-currency-places").arg("code", &code).arg("places", places.unwrap_or(0));
+            Err(refused(message))
+        }
     }
 }
 

@@ -235,3 +235,14 @@ refusal-batch-unknown-column = unknown column { $column }
 refusal-batch-missing-column = missing column { $column }
 refusal-batch-not-a-value = { $column } must be a string, a number, true, false or null
 refusal-batch-line-break = { $column } holds a line break
+
+## A tenant's time zone and currency (locale.rs) and its settings page
+
+refusal-time-zone-empty = time zone is empty: give an IANA name such as Europe/Berlin
+refusal-time-zone-unknown = unknown time zone { $zone }: give an IANA name such as Europe/Berlin, Asia/Shanghai or UTC
+refusal-currency-unknown = unknown currency { $code }: give an ISO 4217 code such as EUR or CNY
+refusal-currency-not-money = currency { $code } ({ $name }) is not money a customer pays in
+refusal-currency-replaced = currency { $code } was replaced by { $successor }: use that
+refusal-currency-places = currency { $code } has { $places } decimal places; FieldSync keeps amounts in hundredths, so only currencies with two are supported
+refusal-action-see-settings = see the tenant's settings
+refusal-action-change-settings = change the tenant's settings

@@ -238,3 +238,14 @@ refusal-batch-unknown-column = 未知列 { $column }
 refusal-batch-missing-column = 缺少列 { $column }
 refusal-batch-not-a-value = { $column } 须为字符串、数字、true、false 或 null
 refusal-batch-line-break = { $column } 含有换行符
+
+## 租户的时区与币种（locale.rs）及租户设置页
+
+refusal-time-zone-empty = 时区为空：请填写 IANA 名称，例如 Asia/Shanghai
+refusal-time-zone-unknown = 未知时区 { $zone }：请填写 IANA 名称，例如 Asia/Shanghai、Europe/Berlin 或 UTC
+refusal-currency-unknown = 未知币种 { $code }：请填写 ISO 4217 代码，例如 CNY 或 EUR
+refusal-currency-not-money = 币种 { $code }（{ $name }）不是客户用于支付的货币
+refusal-currency-replaced = 币种 { $code } 已被 { $successor } 取代：请使用后者
+refusal-currency-places = 币种 { $code } 有 { $places } 位小数；FieldSync 以百分之一为单位记账，只支持两位小数的币种
+refusal-action-see-settings = 查看租户设置
+refusal-action-change-settings = 修改租户设置

@@ -16,7 +16,6 @@ use serde::Deserialize;
 use super::super::session::Viewer;
 use super::super::{DashError, Section};
 use super::order::Notice;
-use crate::error::Error;
 use crate::services::accounts::{self, SettingsChange};
 use crate::state::AppState;
 
@@ -77,10 +76,12 @@ pub async fn save_tenant_settings(
             let notice = Notice::Done(t!(lang, "settings-saved"));
             settings_page(&state, &viewer, Some(notice), None, StatusCode::OK).await
         }
-        Err(Error::BadRequest { reason, .. }) => {
-            settings_page(&state, &viewer, Some(Notice::Error(reason)), Some(&form), StatusCode::BAD_REQUEST).await
-        }
-        Err(other) => Err(other.into()),
+        Err(error) => match texts::refusal(lang, &error) {
+            Some(reason) => {
+                settings_page(&state, &viewer, Some(Notice::Error(reason)), Some(&form), StatusCode::BAD_REQUEST).await
+            }
+            None => Err(error.into()),
+        },
     }
 }
 

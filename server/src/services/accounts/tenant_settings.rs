@@ -36,7 +36,7 @@ pub struct SettingsChange<'a> {
 
 /// The caller's tenant's settings (HQ only).
 pub async fn tenant_settings_as(storage: &dyn Storage, caller: &Caller) -> Result<TenantSettings> {
-    caller.require_hq_person("see the tenant's settings")?;
+    caller.require_hq_person("refusal-action-see-settings")?;
     settings(storage, caller).await
 }
 
@@ -47,7 +47,7 @@ pub async fn set_tenant_settings_as(
     caller: &Caller,
     change: SettingsChange<'_>,
 ) -> Result<TenantSettings> {
-    caller.require_hq_person("change the tenant's settings")?;
+    caller.require_hq_person("refusal-action-change-settings")?;
     let locale = Locale::new(change.time_zone, change.currency)?;
     let language = match change.language.trim() {
         "" => None,
