@@ -108,6 +108,8 @@ pub async fn at(storage: &dyn Storage, tenant_id: i64, scope: &Scope, locale: &L
     let covered = coverage::since(storage, tenant_id, scope, period_start).await?;
     let mut alerts = AlertCauseFilter::open(listing::reach(scope, DocKind::Inbox), now);
     alerts.snoozed = Some(false);
+    let (latest_alerts, open_alerts) =
+        queries::list_alert_causes_counted(storage, tenant_id, &alerts, None, LATEST_ALERTS).await?;
     Ok(Overview {
         time_zone: locale.time_zone().to_owned(),
         currency: locale.currency().to_owned(),
@@ -116,8 +118,8 @@ pub async fn at(storage: &dyn Storage, tenant_id: i64, scope: &Scope, locale: &L
         orders,
         inspections,
         coverage: (covered.total.stores > 0).then_some(covered.total),
-        open_alerts: queries::count_alert_causes(storage, tenant_id, &alerts).await?,
-        latest_alerts: queries::list_alert_causes(storage, tenant_id, &alerts, None, LATEST_ALERTS).await?.rows,
+        open_alerts,
+        latest_alerts: latest_alerts.rows,
     })
 }
 

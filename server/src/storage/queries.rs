@@ -1801,8 +1801,8 @@ impl AlertCauseFilter {
         }
     }
 
-    /// The grouped rows as a subquery `c` (one row per cause key, with its sort columns and its
-    /// triage), filtered.
+    /// The grouped rows as a parenthesized subquery (one row per cause key, with its sort columns
+    /// and its triage), filtered; the caller names it `c`.
     fn grouped(&self, sql: &mut Sql, tenant_id: i64) {
         sql.with(
             "(SELECT g.alert_id, g.kind, g.title, g.detail, g.store_id, s.name AS store_name, s.code AS store_code, g.sku, \
@@ -1873,7 +1873,7 @@ impl AlertCauseFilter {
                 [text(&pattern), text(&pattern), text(&pattern), text(&pattern), Cell::int(tenant_id), text(&pattern)],
             );
         }
-        sql.push(") c");
+        sql.push(")");
     }
 }
 
@@ -1935,26 +1935,67 @@ pub async fn list_alert_causes(
     after: Option<&Cursor>,
     limit: u32,
 ) -> Result<Page<AlertCauseRow>> {
+    Ok(select_alert_causes(store, tenant_id, filter, after, limit, false).await?.0)
+}
+
+/// A keyset page of alert causes ([`list_alert_causes`]) and how many causes `filter` covers on
+/// every page, from one grouping of the alert rows: grouping is most of the cost, and a page
+/// that counts them apart groups them twice.
+pub async fn list_alert_causes_counted(
+    store: &Store,
+    tenant_id: i64,
+    filter: &AlertCauseFilter,
+    after: Option<&Cursor>,
+    limit: u32,
+) -> Result<(Page<AlertCauseRow>, u64)> {
+    let (page, total) = select_alert_causes(store, tenant_id, filter, after, limit, true).await?;
+    Ok((page, total.unwrap_or(0)))
+}
+
+async fn select_alert_causes(
+    store: &Store,
+    tenant_id: i64,
+    filter: &AlertCauseFilter,
+    after: Option<&Cursor>,
+    limit: u32,
+    counted: bool,
+) -> Result<(Page<AlertCauseRow>, Option<u64>)> {
+    const COLUMNS: &str = "SELECT c.alert_id, c.kind, c.title, c.detail, c.store_id, c.store_name, c.sku, \
+         c.product_name, c.state, c.raised_at, c.closed_at, c.recipients, c.acknowledged_by, c.acknowledged_at, \
+         c.acknowledged_note, c.snoozed_until, c.snoozed_by, c.assignee, c.store_code, c.texts";
+    use CellKind::*;
+    let mut kinds = vec![
+        Text, Text, Text, Text, Text, Text, Text, Text, Text, Int, Int, Int, Text, Int, Text, Int, Text, Text, Text,
+        Text,
+    ];
     let mut sql = Sql::default();
-    sql.push(
-        "SELECT c.alert_id, c.kind, c.title, c.detail, c.store_id, c.store_name, c.sku, c.product_name, c.state, \
-         c.raised_at, c.closed_at, c.recipients, c.acknowledged_by, c.acknowledged_at, c.acknowledged_note, \
-         c.snoozed_until, c.snoozed_by, c.assignee, c.store_code, c.texts FROM ",
-    );
-    filter.grouped(&mut sql, tenant_id);
+    if counted {
+        // Grouped once, read twice: the page and the count (both backends honour MATERIALIZED).
+        sql.push("WITH c AS MATERIALIZED ");
+        filter.grouped(&mut sql, tenant_id);
+        sql.push(&format!(" {COLUMNS}, (SELECT COUNT(*) FROM c) FROM c"));
+        kinds.push(Int);
+    } else {
+        sql.push(&format!("{COLUMNS} FROM "));
+        filter.grouped(&mut sql, tenant_id);
+        sql.push(" c");
+    }
     if let Some(after) = after {
         let id = |i: usize| Cell::text(after.ids.get(i).cloned().unwrap_or_default());
         sql.with(&format!(" WHERE ({CAUSE_ORDER}) > (?, ?, ?, ?)"), [id(0), id(1), id(2), id(3)]);
     }
     sql.with(&format!(" ORDER BY {CAUSE_ORDER} LIMIT ?"), [Cell::int(i64::from(limit) + 1)]);
-    use CellKind::*;
-    let kinds = vec![
-        Text, Text, Text, Text, Text, Text, Text, Text, Text, Int, Int, Int, Text, Int, Text, Int, Text, Text, Text,
-        Text,
-    ];
-    let mut rows: Vec<AlertCauseRow> = store
-        .select(sql.select(kinds))
-        .await?
+    let selected = store.select(sql.select(kinds)).await?;
+    let total = if counted {
+        match selected.first() {
+            Some(row) => Some(count(&row[20])),
+            // An empty page (or one past the end) still needs the count.
+            None => Some(count_alert_causes(store, tenant_id, filter).await?),
+        }
+    } else {
+        None
+    };
+    let mut rows: Vec<AlertCauseRow> = selected
         .iter()
         .filter_map(|row| {
             Some(AlertCauseRow {
@@ -1995,7 +2036,7 @@ pub async fn list_alert_causes(
     } else {
         None
     };
-    Ok(Page { rows, next })
+    Ok((Page { rows, next }, total))
 }
 
 /// How many alert causes `filter` covers.
@@ -2003,6 +2044,7 @@ pub async fn count_alert_causes(store: &Store, tenant_id: i64, filter: &AlertCau
     let mut sql = Sql::default();
     sql.push("SELECT COUNT(*) FROM ");
     filter.grouped(&mut sql, tenant_id);
+    sql.push(" c");
     let rows = store.select(sql.select(vec![CellKind::Int])).await?;
     Ok(rows.first().map_or(0, |row| count(&row[0])))
 }

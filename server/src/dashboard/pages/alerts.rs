@@ -97,7 +97,9 @@ async fn alerts_page(
             button.primary type="submit" { (t!(lang, "alerts-show")) }
         }
         p #alert-count { (count_line(lang, &page, &state_now)) }
-        (groups(viewer, &page, &locale, now, &assignees, &state_now))
+        (groups(viewer, &page, &locale, now, &state_now))
+        // The people an alert may be handed to, once for every row's reassign field.
+        datalist #alert-assignees { @for username in &assignees { option value=(username) {} } }
         @if let Some(next) = &page.next {
             p { a #next-page href={ "/dashboard/alerts?" (next_query(query, &next.encode())) } { (t!(lang, "alerts-next-page")) } }
         }
@@ -132,7 +134,7 @@ fn next_query(query: &CauseQuery, after: &str) -> String {
     parts.join("&")
 }
 
-fn groups(viewer: &Viewer, page: &CausePage, locale: &Locale, now: i64, assignees: &[String], state: &str) -> Markup {
+fn groups(viewer: &Viewer, page: &CausePage, locale: &Locale, now: i64, state: &str) -> Markup {
     let mut kinds: Vec<&str> = page.rows.iter().map(|r| r.cause.kind.as_str()).collect();
     kinds.dedup();
     let lang = viewer.language;
@@ -148,7 +150,7 @@ fn groups(viewer: &Viewer, page: &CausePage, locale: &Locale, now: i64, assignee
                         @if state != "closed" { th { (t!(lang, "alerts-col-act")) } }
                     } }
                     tbody {
-                        @for row in rows { (alert_row(viewer, row, locale, now, assignees, state)) }
+                        @for row in rows { (alert_row(viewer, row, locale, now, state)) }
                     }
                 }
             }
@@ -156,7 +158,7 @@ fn groups(viewer: &Viewer, page: &CausePage, locale: &Locale, now: i64, assignee
     }
 }
 
-fn alert_row(viewer: &Viewer, row: &CauseView, locale: &Locale, now: i64, assignees: &[String], state: &str) -> Markup {
+fn alert_row(viewer: &Viewer, row: &CauseView, locale: &Locale, now: i64, state: &str) -> Markup {
     let c = &row.cause;
     let product = match (&c.product_name, &c.sku) {
         (Some(name), Some(sku)) => format!("{name} ({sku})"),
@@ -231,9 +233,7 @@ fn alert_row(viewer: &Viewer, row: &CauseView, locale: &Locale, now: i64, assign
                     form.inline method="post" action="/dashboard/alerts" {
                         input type="hidden" name="csrf" value=(viewer.csrf);
                         input type="hidden" name="key" value=(c.key);
-                        select name="assignee" aria-label=(t!(lang, "alerts-reassign-to")) {
-                            @for username in assignees { option value=(username) { (username) } }
-                        }
+                        input type="text" name="assignee" list="alert-assignees" required autocomplete="off" aria-label=(t!(lang, "alerts-reassign-to")) placeholder=(t!(lang, "alerts-reassign-to"));
                         button type="submit" name="action" value="reassign" { (t!(lang, "alerts-reassign")) }
                     }
                 }

@@ -156,9 +156,9 @@ pub struct CausePage {
 
 /// One page of the alert causes a request asks for, with names and history.
 pub async fn causes(storage: &dyn Storage, tenant_id: i64, request: &CauseRequest) -> Result<CausePage> {
-    let page =
-        queries::list_alert_causes(storage, tenant_id, &request.filter, request.after.as_ref(), request.limit).await?;
-    let total = queries::count_alert_causes(storage, tenant_id, &request.filter).await?;
+    let (page, total) =
+        queries::list_alert_causes_counted(storage, tenant_id, &request.filter, request.after.as_ref(), request.limit)
+            .await?;
     let keys: Vec<String> = page.rows.iter().map(|row| row.key.clone()).collect();
     let users = storage.list_users(tenant_id).await?;
     let name = |id: &str| users.iter().find(|u| u.id == id).map_or_else(|| id.to_owned(), |u| u.username.clone());
