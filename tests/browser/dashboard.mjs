@@ -280,6 +280,9 @@ try {
     ['approvals', '/dashboard/approvals', '待我审批'], ['inspections', '/dashboard/inspections', '巡店'],
     ['inspection', `/dashboard/inspections/${env.FS_INSPECTION}`, '巡店记录'], ['alerts', '/dashboard/alerts', '预警'],
     ['devices', '/dashboard/devices', '设备'], ['stores', '/dashboard/stores', '门店'], ['api-keys', '/dashboard/api-keys', 'API 密钥'],
+    ['admin-users', '/dashboard/admin/users', '用户'], ['admin-stores', '/dashboard/admin/stores', '门店管理'],
+    ['admin-templates', '/dashboard/admin/templates', '检查模板'], ['admin-imports', '/dashboard/admin/imports', '数据导入'],
+    ['admin-settings', '/dashboard/admin/settings', '租户设置'],
   ];
   for (const [width, height, prefix] of [[1280, 900, 'zh'], [390, 844, 'zh-phone']]) {
     await page.setViewportSize({ width, height });
