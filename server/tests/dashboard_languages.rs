@@ -341,15 +341,18 @@ async fn hq_sets_the_tenants_default_language_time_zone_and_currency_on_the_sett
 
     // Saved: the tenant's people read Chinese unless they chose otherwise, in its zone and money.
     let saved = save(format!("csrf={csrf}&time_zone=Asia%2FShanghai&currency=cny&language=zh-CN")).await;
-    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
-    assert!(saved.body.contains("设置已保存"), "the notice reads in the new default language: {}", saved.body);
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    assert_eq!(saved.location.as_deref(), Some("/dashboard/admin/settings?saved=1"));
+    let after = get(&state, "/dashboard/admin/settings?saved=1", &hq, Some("en")).await;
+    assert!(after.body.contains("设置已保存"), "the notice reads in the new default language: {}", after.body);
+    assert!(after.body.contains(r#"value="Asia/Shanghai""#) && after.body.contains(r#"value="CNY""#), "{}", after.body);
     let tenant = accounts::tenant_named(storage, "acme").await.unwrap();
     assert_eq!((tenant.time_zone.as_str(), tenant.currency.as_str()), ("Asia/Shanghai", "CNY"));
     assert_eq!(get(&state, "/", &mia, Some("en")).await.lang(), "zh-CN");
 
     // Back to each browser's language.
     let cleared = save(format!("csrf={csrf}&time_zone=Asia%2FShanghai&currency=CNY&language=")).await;
-    assert_eq!(cleared.status, StatusCode::OK, "{}", cleared.body);
+    assert_eq!(cleared.status, StatusCode::SEE_OTHER, "{}", cleared.body);
     assert_eq!(get(&state, "/", &mia, Some("en")).await.lang(), "en");
     assert_eq!(get(&state, "/", &mia, Some("zh-CN")).await.lang(), "zh-CN");
 }

@@ -5,10 +5,10 @@
 //! ([`accounts::set_tenant_settings_as`]); a bad value is shown on the page and changes nothing.
 
 use axum::Form;
-use axum::extract::State;
-use axum::extract::rejection::FormRejection;
+use axum::extract::{Query, State};
+use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use fieldsync_core::i18n::Language;
 use maud::html;
 use serde::Deserialize;
@@ -54,13 +54,28 @@ pub struct TenantSettingsForm {
     pub language: String,
 }
 
-/// `GET /dashboard/admin/settings`.
-pub async fn tenant_settings(State(state): State<AppState>, viewer: Viewer) -> Result<Response, DashError> {
-    settings_page(&state, &viewer, None, None, StatusCode::OK).await
+/// The settings page's query: `saved=1` after a save.
+#[derive(Debug, Default, Deserialize)]
+pub struct SettingsQuery {
+    /// Set by the redirect after a save.
+    #[serde(default)]
+    pub saved: Option<String>,
 }
 
-/// `POST /dashboard/admin/settings`: stores the tenant's settings, or shows why not (nothing
-/// changed) with the values as typed.
+/// `GET /dashboard/admin/settings[?saved=1]`.
+pub async fn tenant_settings(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    query: Result<Query<SettingsQuery>, QueryRejection>,
+) -> Result<Response, DashError> {
+    let saved = query.is_ok_and(|Query(query)| query.saved.as_deref() == Some("1"));
+    let notice = saved.then(|| Notice::Done(t!(viewer.language, "settings-saved")));
+    settings_page(&state, &viewer, notice, None, StatusCode::OK).await
+}
+
+/// `POST /dashboard/admin/settings`: stores the tenant's settings and goes back to the page
+/// (whose language may be the new default), or shows why not (nothing changed) with the values
+/// as typed.
 pub async fn save_tenant_settings(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -72,10 +87,7 @@ pub async fn save_tenant_settings(
     let change = SettingsChange { time_zone: &form.time_zone, currency: &form.currency, language: &form.language };
     let lang = viewer.language;
     match accounts::set_tenant_settings_as(state.storage.as_ref(), &viewer.caller, change).await {
-        Ok(_) => {
-            let notice = Notice::Done(t!(lang, "settings-saved"));
-            settings_page(&state, &viewer, Some(notice), None, StatusCode::OK).await
-        }
+        Ok(_) => Ok(Redirect::to("/dashboard/admin/settings?saved=1").into_response()),
         Err(error) => match texts::refusal(lang, &error) {
             Some(reason) => {
                 settings_page(&state, &viewer, Some(Notice::Error(reason)), Some(&form), StatusCode::BAD_REQUEST).await
