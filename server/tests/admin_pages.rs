@@ -23,24 +23,7 @@ use fieldsync_server::services::accounts::{self, Caller, NewAccount};
 use fieldsync_server::services::stores::{self, StoreForm};
 use fieldsync_server::storage::queries::{self, Reach, StoreFilter};
 
-use common::dashboard::{PASSWORD, relay, send, sign_in};
-
-async fn caller(state: &AppState, username: &str) -> Caller {
-    let storage = state.storage.as_ref();
-    let tenant = accounts::tenant_named(storage, "acme").await.unwrap();
-    let user = storage.find_user_by_username(tenant.id, username).await.unwrap().unwrap();
-    Caller {
-        tenant_id: tenant.id,
-        tenant: tenant.name,
-        user_id: user.id,
-        username: user.username,
-        role: user.role,
-        region: user.region,
-        device_id: "test-device".into(),
-        device_unsynced_docs: None,
-        key: None,
-    }
-}
+use common::dashboard::{PASSWORD, caller, relay, send, sign_in};
 
 fn store_form(code: &str, customer: &str) -> StoreForm {
     StoreForm {

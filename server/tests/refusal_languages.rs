@@ -25,7 +25,7 @@ use fieldsync_server::services::stores::{self, StoreForm};
 use fieldsync_server::storage::queries::{self, Reach, StoreFilter};
 use serde_json::{Value, json};
 
-use common::dashboard::{PASSWORD, Reply, relay, send};
+use common::dashboard::{PASSWORD, Reply, caller, relay, send};
 
 /// `username` signed in with the dashboard in Chinese: the cookie and the session token.
 async fn chinese(state: &AppState, username: &str) -> (String, String) {
@@ -63,20 +63,7 @@ fn reads_in_chinese(reply: &Reply, chinese: &str, english: &str) {
 }
 
 async fn hq(state: &AppState) -> Caller {
-    let storage = state.storage.as_ref();
-    let tenant = accounts::tenant_named(storage, "acme").await.unwrap();
-    let user = storage.find_user_by_username(tenant.id, "hana").await.unwrap().unwrap();
-    Caller {
-        tenant_id: tenant.id,
-        tenant: tenant.name,
-        user_id: user.id,
-        username: user.username,
-        role: user.role,
-        region: user.region,
-        device_id: "test-device".into(),
-        device_unsynced_docs: None,
-        key: None,
-    }
+    caller(state, "hana").await
 }
 
 async fn store_count(state: &AppState, tenant_id: i64) -> u64 {

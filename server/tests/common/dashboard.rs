@@ -11,12 +11,30 @@ use axum::http::{Method, Request, StatusCode, header};
 use fieldsync_core::Role;
 use fieldsync_server::config::{Config, PasswordCost};
 use fieldsync_server::dashboard::session::{LOGIN_CSRF_COOKIE, SESSION_COOKIE};
-use fieldsync_server::services::accounts::{self, NewAccount};
+use fieldsync_server::services::accounts::{self, Caller, NewAccount};
 use fieldsync_server::{AppState, app};
 use tower::ServiceExt;
 
 /// Every user's password.
 pub const PASSWORD: &str = "correct horse battery";
+
+/// `username` of tenant `acme` as the services see a caller (a dashboard session's device).
+pub async fn caller(state: &AppState, username: &str) -> Caller {
+    let storage = state.storage.as_ref();
+    let tenant = accounts::tenant_named(storage, "acme").await.unwrap();
+    let user = storage.find_user_by_username(tenant.id, username).await.unwrap().unwrap();
+    Caller {
+        tenant_id: tenant.id,
+        tenant: tenant.name,
+        user_id: user.id,
+        username: user.username,
+        role: user.role,
+        region: user.region,
+        device_id: "test-device".into(),
+        device_unsynced_docs: None,
+        key: None,
+    }
+}
 
 /// A relay on a fresh SQLite data directory with tenant `acme`: `ravi` (rep), `sofia`
 /// (supervisor) and `mia` (manager) of `north`, and `hana` (HQ).

@@ -441,9 +441,14 @@ pub async fn apply_import(
     Ok(Redirect::to(&run_href(run.id)).into_response())
 }
 
-/// A run id from the path; anything but a number is a run that does not exist.
-fn run_id(id: &str) -> Result<i64, Error> {
-    id.parse().map_err(|_| Error::not_found(format!("import run {id}")))
+/// The run a path names, of the viewer's tenant (HQ only), and its state now; anything but a
+/// number is a run that does not exist.
+async fn viewer_run(state: &AppState, viewer: &Viewer, id: &str) -> Result<(ImportRun, RunState), DashError> {
+    Section::Admin.check(&viewer.caller)?;
+    let id: i64 = id.parse().map_err(|_| Error::not_found(format!("import run {id}")))?;
+    let run = runs::run_as(state.storage.as_ref(), &state.import_runs, &viewer.caller, id).await?;
+    let run_state = state.import_runs.state_of(&run, state.clock.now());
+    Ok((run, run_state))
 }
 
 /// `GET /dashboard/admin/imports/runs/{id}`: a run of the viewer's tenant (another tenant's is
@@ -453,12 +458,9 @@ pub async fn import_run(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, DashError> {
-    Section::Admin.check(&viewer.caller)?;
-    let id = run_id(&id)?;
+    let (run, run_state) = viewer_run(&state, &viewer, &id).await?;
     let storage = state.storage.as_ref();
-    let run = runs::run_as(storage, &state.import_runs, &viewer.caller, id).await?;
     let locale = accounts::tenant_locale(storage, viewer.caller.tenant_id).await?.with_language(viewer.language);
-    let run_state = state.import_runs.state_of(&run, state.clock.now());
     let lang = viewer.language;
     let title = t!(lang, "imports-run-title", id = run.id);
     let body = html! {
@@ -509,10 +511,7 @@ pub async fn import_run_progress(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Result<Response, DashError> {
-    Section::Admin.check(&viewer.caller)?;
-    let id = run_id(&id)?;
-    let run = runs::run_as(state.storage.as_ref(), &state.import_runs, &viewer.caller, id).await?;
-    let run_state = state.import_runs.state_of(&run, state.clock.now());
+    let (run, run_state) = viewer_run(&state, &viewer, &id).await?;
     let (value, max, text) = progress_of(viewer.language, &run);
     let progress = RunProgress { state: run_state.as_str(), ended: run_state.ended(), value, max, text };
     let mut response = Json(progress).into_response();

@@ -5,8 +5,8 @@
 //! ([`accounts::set_tenant_settings_as`]); a bad value is shown on the page and changes nothing.
 
 use axum::Form;
-use axum::extract::{Query, State};
 use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use fieldsync_core::i18n::Language;
