@@ -19,7 +19,7 @@ use fieldsync_server::documents;
 use fieldsync_server::error::{Refusal, RefusalKind};
 use fieldsync_server::imports::Dataset;
 use fieldsync_server::imports::runs::{self, RunRequest};
-use fieldsync_server::services::accounts::{self, Caller, NewAccount};
+use fieldsync_server::services::accounts::{self, NewAccount};
 use fieldsync_server::services::stores::{self, StoreForm};
 use fieldsync_server::storage::queries::{self, Reach, StoreFilter};
 

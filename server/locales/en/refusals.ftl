@@ -246,3 +246,9 @@ refusal-currency-replaced = currency { $code } was replaced by { $successor }: u
 refusal-currency-places = currency { $code } has { $places } decimal places; FieldSync keeps amounts in hundredths, so only currencies with two are supported
 refusal-action-see-settings = see the tenant's settings
 refusal-action-change-settings = change the tenant's settings
+
+## The imports page's forms (dashboard/pages/imports.rs)
+
+refusal-import-form-too-large = the file is larger than the page takes ({ $mib } MiB): import it through the API or the command line
+refusal-import-form-unreadable = the form could not be read: { $detail }
+refusal-import-not-previewed = this file was not previewed (or changed since): preview it first

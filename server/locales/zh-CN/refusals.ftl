@@ -249,3 +249,9 @@ refusal-currency-replaced = 币种 { $code } 已被 { $successor } 取代：请�
 refusal-currency-places = 币种 { $code } 有 { $places } 位小数；FieldSync 以百分之一为单位记账，只支持两位小数的币种
 refusal-action-see-settings = 查看租户设置
 refusal-action-change-settings = 修改租户设置
+
+## 数据导入页的表单（dashboard/pages/imports.rs）
+
+refusal-import-form-too-large = 文件超过页面可接收的大小（{ $mib } MiB）：请通过 API 或命令行导入
+refusal-import-form-unreadable = 无法读取表单：{ $detail }
+refusal-import-not-previewed = 此文件尚未预览（或预览后已更改）：请先预览

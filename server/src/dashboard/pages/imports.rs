@@ -24,6 +24,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, Json};
+use fieldsync_core::i18n::Message;
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -369,14 +370,13 @@ async fn refused(state: &AppState, viewer: &Viewer, form: &ImportForm, error: Er
 /// often), rather than the missing security token an empty form would show.
 fn read_form(form: Result<Form<ImportForm>, FormRejection>) -> Result<ImportForm, DashError> {
     form.map(|Form(form)| form).map_err(|rejection| {
-        let reason = match rejection.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => format!(
-                "the file is larger than the page takes ({} MiB): import it through the API or the command line",
-                FORM_LIMIT / (1024 * 1024)
-            ),
-            _ => format!("the form could not be read: {}", rejection.body_text()),
+        let message = match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                Message::new("refusal-import-form-too-large").arg("mib", FORM_LIMIT / (1024 * 1024))
+            }
+            _ => Message::new("refusal-import-form-unreadable").arg("detail", rejection.body_text()),
         };
-        DashError::Relay(Error::bad_request("invalid-form", reason))
+        DashError::Relay(Error::invalid("invalid-form", message))
     })
 }
 
@@ -419,8 +419,7 @@ pub async fn apply_import(
         Err(error) => return refused(&state, &viewer, &form, error).await,
     };
     if !same_secret(&form.digest, &digest(&viewer.csrf, dataset.as_str(), &form.csv)) {
-        let error =
-            Error::bad_request("not-previewed", "this file was not previewed (or changed since): preview it first");
+        let error = Error::invalid("not-previewed", Message::new("refusal-import-not-previewed"));
         return refused(&state, &viewer, &form, error).await;
     }
     let file = upload(&state, &form.csv).await?;
