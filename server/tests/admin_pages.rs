@@ -23,24 +23,7 @@ use fieldsync_server::services::accounts::{self, NewAccount};
 use fieldsync_server::services::stores::{self, StoreForm};
 use fieldsync_server::storage::queries::{self, Reach, StoreFilter};
 
-use common::dashboard::{PASSWORD, caller, relay, send, sign_in};
-
-fn store_form(code: &str, customer: &str) -> StoreForm {
-    StoreForm {
-        name: "Harbour Kiosk".into(),
-        code: code.into(),
-        address: "Kehrwieder 1".into(),
-        customer_id: customer.into(),
-        region: "north".into(),
-        tier: "B".into(),
-        latitude: 53.543,
-        longitude: 9.988,
-        geofence_m: 120.0,
-        rep: "ravi".into(),
-        supervisor: "sofia".into(),
-        active: true,
-    }
-}
+use common::dashboard::{PASSWORD, caller, relay, send, sign_in, store_form};
 
 async fn store_count(state: &AppState) -> u64 {
     let tenant_id = caller(state, "hana").await.tenant_id;

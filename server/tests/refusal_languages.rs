@@ -21,11 +21,11 @@ use fieldsync_server::dashboard::session::{SESSION_COOKIE, csrf_token};
 use fieldsync_server::documents::create_as_relay;
 use fieldsync_server::services::accounts::{self, Caller};
 use fieldsync_server::services::orders::policy;
-use fieldsync_server::services::stores::{self, StoreForm};
+use fieldsync_server::services::stores;
 use fieldsync_server::storage::queries::{self, Reach, StoreFilter};
 use serde_json::{Value, json};
 
-use common::dashboard::{PASSWORD, Reply, caller, relay, send};
+use common::dashboard::{PASSWORD, Reply, caller, relay, send, store_form};
 
 /// `username` signed in with the dashboard in Chinese: the cookie and the session token.
 async fn chinese(state: &AppState, username: &str) -> (String, String) {
@@ -93,20 +93,7 @@ async fn a_taken_username_reads_in_chinese_and_no_user_is_added() {
 async fn a_taken_store_code_reads_in_chinese_naming_the_store_that_has_it_and_no_store_is_added() {
     let (_dir, state) = relay().await;
     let hq = hq(&state).await;
-    let form = StoreForm {
-        name: "Harbour Kiosk".into(),
-        code: "N-014".into(),
-        address: "Kehrwieder 1".into(),
-        customer_id: "C-1".into(),
-        region: "north".into(),
-        tier: "B".into(),
-        latitude: 53.543,
-        longitude: 9.988,
-        geofence_m: 120.0,
-        rep: "ravi".into(),
-        supervisor: "sofia".into(),
-        active: true,
-    };
+    let form = store_form("N-014", "C-1");
     stores::create_store_as(state.storage.as_ref(), &hq, &form).await.unwrap();
     let session = chinese(&state, "hana").await;
     let fields = "name=Dock+Shop&code=N-014&address=Kai+2&customer_id=C-2&region=north&tier=B\

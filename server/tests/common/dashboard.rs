@@ -12,6 +12,7 @@ use fieldsync_core::Role;
 use fieldsync_server::config::{Config, PasswordCost};
 use fieldsync_server::dashboard::session::{LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use fieldsync_server::services::accounts::{self, Caller, NewAccount};
+use fieldsync_server::services::stores::StoreForm;
 use fieldsync_server::{AppState, app};
 use tower::ServiceExt;
 
@@ -33,6 +34,24 @@ pub async fn caller(state: &AppState, username: &str) -> Caller {
         device_id: "test-device".into(),
         device_unsynced_docs: None,
         key: None,
+    }
+}
+
+/// A valid store of region `north` (rep `ravi`, supervisor `sofia`) with this code and customer id.
+pub fn store_form(code: &str, customer: &str) -> StoreForm {
+    StoreForm {
+        name: "Harbour Kiosk".into(),
+        code: code.into(),
+        address: "Kehrwieder 1".into(),
+        customer_id: customer.into(),
+        region: "north".into(),
+        tier: "B".into(),
+        latitude: 53.543,
+        longitude: 9.988,
+        geofence_m: 120.0,
+        rep: "ravi".into(),
+        supervisor: "sofia".into(),
+        active: true,
     }
 }
 
