@@ -776,10 +776,8 @@ fn run(cli: &Cli) -> LoadResult<()> {
     );
     tally.print_errors("sync");
     print_memory("at the end");
-    // The relay first: its stop closes every live connection, so the devices' listening threads
-    // end instead of waiting on a socket that stays open (3,000 of them did not end otherwise).
-    drop(started);
     drop(devices);
+    drop(started);
     Ok(())
 }
 
