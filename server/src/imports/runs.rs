@@ -143,7 +143,7 @@ impl LiveRuns {
     }
 
     /// Whether this relay is applying the run `id` now.
-    pub fn is_live(&self, id: i64) -> bool {
+    fn is_live(&self, id: i64) -> bool {
         self.lock().contains_key(&id)
     }
 
