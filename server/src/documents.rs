@@ -10,10 +10,7 @@
 use std::sync::Arc;
 
 use automerge::{ActorId, Automerge};
-use fieldsync_core::doc::{
-    self, Decision, DocKind, DocumentModel, Inbox, Inspection, InspectionScore, Inventory, Order, OrderReview,
-    RetailStore,
-};
+use fieldsync_core::doc::{self, AnyDoc, DocKind, DocumentModel};
 use fieldsync_core::sync::protocol::Head;
 use fieldsync_core::{DocumentId, Error as CoreError};
 use sha2::{Digest, Sha256};
@@ -155,10 +152,10 @@ fn same_heads(a: &[Head], b: &[Head]) -> bool {
     a == b
 }
 
-/// The scope columns of a document, read from its content. Documents about a store take the
+/// The scope columns of a document, from its typed read. Documents about a store take the
 /// store's region.
-pub async fn meta_of(storage: &dyn Storage, tenant_id: i64, id: &DocumentId, am: &Automerge) -> Result<DocMeta> {
-    let mut meta = content_meta(id, am)?;
+pub async fn meta_of(storage: &dyn Storage, tenant_id: i64, id: &DocumentId, value: &AnyDoc) -> Result<DocMeta> {
+    let mut meta = scope_columns(id, value);
     if meta.region.is_none()
         && let Some(store_id) = &meta.store_id
     {
@@ -167,64 +164,65 @@ pub async fn meta_of(storage: &dyn Storage, tenant_id: i64, id: &DocumentId, am:
     Ok(meta)
 }
 
-/// The scope columns a document's own content gives. A document about a store (an order, an
-/// inspection, …) has no region of its own: [`meta_of`] takes it from the store, or the caller
-/// does when it holds the store already.
+/// The scope columns a document's own content gives, read from the document. A document about a
+/// store (an order, an inspection, …) has no region of its own: [`meta_of`] takes it from the
+/// store, or the caller does when it holds the store already. A catalog or a template is not
+/// read (nothing in it is a scope column).
 pub fn content_meta(id: &DocumentId, am: &Automerge) -> Result<DocMeta> {
-    let header = doc::header(id, am)?;
-    let kind: DocKind = header.kind.parse()?;
-    let mut meta = DocMeta { kind, owner: None, store_id: None, region: None, subject_id: None, status: None };
-    match kind {
-        DocKind::Order => {
-            let order: Order = doc::read(id, am)?;
+    let kind: DocKind = doc::header(id, am)?.kind.parse()?;
+    if matches!(kind, DocKind::Catalog | DocKind::Template) {
+        return Ok(DocMeta { kind, owner: None, store_id: None, region: None, subject_id: None, status: None });
+    }
+    Ok(scope_columns(id, &AnyDoc::read(id, am)?))
+}
+
+/// [`content_meta`] of a document already read.
+pub fn scope_columns(id: &DocumentId, value: &AnyDoc) -> DocMeta {
+    let mut meta =
+        DocMeta { kind: value.kind(), owner: None, store_id: None, region: None, subject_id: None, status: None };
+    match value {
+        AnyDoc::Order(order) => {
             meta.status = Some(order.status.as_str().to_owned());
-            meta.subject_id = Some(order.customer_id);
-            meta.owner = Some(order.owner);
-            meta.store_id = Some(order.store_id);
+            meta.subject_id = Some(order.customer_id.clone());
+            meta.owner = Some(order.owner.clone());
+            meta.store_id = Some(order.store_id.clone());
         }
-        DocKind::OrderReview => {
-            let review: OrderReview = doc::read(id, am)?;
+        AnyDoc::OrderReview(review) => {
             meta.status = Some(review.outcome.as_str().to_owned());
-            meta.owner = Some(review.owner);
-            meta.store_id = Some(review.store_id);
-            meta.subject_id = Some(review.order_id);
+            meta.owner = Some(review.owner.clone());
+            meta.store_id = Some(review.store_id.clone());
+            meta.subject_id = Some(review.order_id.clone());
         }
-        DocKind::Decision => {
-            let decision: Decision = doc::read(id, am)?;
-            meta.owner = Some(decision.approver);
-            meta.subject_id = Some(decision.order_id);
+        AnyDoc::Decision(decision) => {
+            meta.owner = Some(decision.approver.clone());
+            meta.subject_id = Some(decision.order_id.clone());
         }
-        DocKind::Inspection => {
-            let inspection: Inspection = doc::read(id, am)?;
+        AnyDoc::Inspection(inspection) => {
             meta.status = Some(inspection.status.as_str().to_owned());
-            meta.owner = Some(inspection.owner);
-            meta.store_id = Some(inspection.store_id);
-            meta.subject_id = Some(inspection.template_id);
+            meta.owner = Some(inspection.owner.clone());
+            meta.store_id = Some(inspection.store_id.clone());
+            meta.subject_id = Some(inspection.template_id.clone());
         }
-        DocKind::InspectionScore => {
-            let score: InspectionScore = doc::read(id, am)?;
-            meta.owner = Some(score.owner);
-            meta.store_id = Some(score.store_id);
-            meta.subject_id = Some(score.inspection_id);
+        AnyDoc::InspectionScore(score) => {
+            meta.owner = Some(score.owner.clone());
+            meta.store_id = Some(score.store_id.clone());
+            meta.subject_id = Some(score.inspection_id.clone());
         }
-        DocKind::Inventory => {
-            let inventory: Inventory = doc::read(id, am)?;
-            meta.region = Some(inventory.region);
-            meta.subject_id = Some(inventory.warehouse);
+        AnyDoc::Inventory(inventory) => {
+            meta.region = Some(inventory.region.clone());
+            meta.subject_id = Some(inventory.warehouse.clone());
         }
-        DocKind::Store => {
-            let store: RetailStore = doc::read(id, am)?;
-            meta.owner = Some(store.rep);
-            meta.region = Some(store.region);
+        AnyDoc::Store(store) => {
+            meta.owner = Some(store.rep.clone());
+            meta.region = Some(store.region.clone());
             meta.store_id = Some(id.to_string());
         }
-        DocKind::Inbox => {
-            let inbox: Inbox = doc::read(id, am)?;
-            meta.owner = Some(inbox.owner);
+        AnyDoc::Inbox(inbox) => {
+            meta.owner = Some(inbox.owner.clone());
         }
-        DocKind::Catalog | DocKind::Template => {}
+        AnyDoc::Catalog(_) | AnyDoc::Template(_) => {}
     }
-    Ok(meta)
+    meta
 }
 
 /// A derived document (an order's review, an inspection's score): its id, and the document when
@@ -307,8 +305,9 @@ async fn create<T: DocumentModel + Sync>(
     events: Vec<NewEvent>,
 ) -> Result<()> {
     let am = doc::create(id, relay_actor(tenant_id), value)?;
-    let meta = meta_of(storage, tenant_id, id, &am).await?;
-    let mut write = relay_write(id.clone(), meta, Vec::new(), None, &am, &[]);
+    let typed: AnyDoc = value.clone().into();
+    let meta = meta_of(storage, tenant_id, id, &typed).await?;
+    let mut write = relay_write(id.clone(), meta, Vec::new(), None, &am, &typed, &[]);
     write.events.extend(events);
     match storage.write_doc(tenant_id, write).await? {
         WriteOutcome::Stored(_) => Ok(()),
@@ -326,11 +325,12 @@ pub async fn create_as_relay_in_region<T: DocumentModel + Sync>(
     region: &str,
 ) -> Result<()> {
     let am = doc::create(id, relay_actor(tenant_id), value)?;
-    let mut meta = content_meta(id, &am)?;
+    let typed: AnyDoc = value.clone().into();
+    let mut meta = scope_columns(id, &typed);
     if meta.region.is_none() {
         meta.region = Some(region.to_owned());
     }
-    let write = relay_write(id.clone(), meta, Vec::new(), None, &am, &[]);
+    let write = relay_write(id.clone(), meta, Vec::new(), None, &am, &typed, &[]);
     match storage.write_doc(tenant_id, write).await? {
         WriteOutcome::Stored(_) => Ok(()),
         WriteOutcome::Conflict => Err(Error::Conflict(format!("document {id} already exists"))),
@@ -371,15 +371,16 @@ where
         let mut am = load(&stored)?;
         am.set_actor(relay_actor(tenant_id));
         let mut value: T = doc::read(id, &am)?;
-        let result = edit(&mut value)?;
         // The state the write is conditional on, to tell what the edit means (its events).
-        let base = am.clone();
+        let base: AnyDoc = value.clone().into();
+        let result = edit(&mut value)?;
         let before = am.get_heads();
         if !doc::update(id, &mut am, &value)? {
             return Ok((result, false));
         }
-        let meta = meta_of(storage, tenant_id, id, &am).await?;
-        let mut write = relay_write(id.clone(), meta, stored.heads.clone(), Some(&base), &am, &before);
+        let typed: AnyDoc = value.into();
+        let meta = meta_of(storage, tenant_id, id, &typed).await?;
+        let mut write = relay_write(id.clone(), meta, stored.heads.clone(), Some(&base), &am, &typed, &before);
         write.events.extend(events(&result));
         if let WriteOutcome::Stored(_) = storage.write_doc(tenant_id, write).await? {
             return Ok((result, true));
@@ -397,17 +398,20 @@ pub async fn read<T: DocumentModel>(storage: &dyn Storage, tenant_id: i64, id: &
     Ok(doc::read(id, &load(&stored)?)?)
 }
 
+/// A relay write of `am`, whose typed value is `typed` (the state before it: `base`, when the
+/// document was stored).
 fn relay_write(
     id: DocumentId,
     meta: DocMeta,
     expected_heads: Vec<Head>,
-    base: Option<&Automerge>,
+    base: Option<&AnyDoc>,
     am: &Automerge,
+    typed: &AnyDoc,
     before: &[automerge::ChangeHash],
 ) -> DocWrite {
-    let blobs = photo_refs(&id, am);
-    let read_model = crate::read_model::row_changes(&id, &meta, am);
-    let events = crate::events::derive(&id, meta.kind, base, am);
+    let blobs = photos_of(typed);
+    let read_model = crate::read_model::project_doc(&id, &meta, typed).into_row_changes();
+    let events = crate::events::derive(&id, base, typed);
     DocWrite {
         id,
         meta,
@@ -426,9 +430,17 @@ fn relay_write(
 
 /// The photos a document references (only inspections reference photos).
 pub fn photo_refs(id: &DocumentId, am: &Automerge) -> Vec<String> {
-    match doc::read::<Inspection>(id, am) {
+    match doc::read::<doc::Inspection>(id, am) {
         Ok(inspection) => inspection.photos.into_keys().collect(),
         Err(_) => Vec::new(),
+    }
+}
+
+/// [`photo_refs`] of a document already read.
+pub fn photos_of(value: &AnyDoc) -> Vec<String> {
+    match value {
+        AnyDoc::Inspection(inspection) => inspection.photos.keys().cloned().collect(),
+        _ => Vec::new(),
     }
 }
 

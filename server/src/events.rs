@@ -10,10 +10,9 @@
 //! per id, so no event is ever emitted twice. The types and their payloads are documented with a
 //! JSON Schema each in `docs/events.md`; payloads carry a version ([`PAYLOAD_VERSION`]).
 
-use automerge::Automerge;
 use fieldsync_core::DocumentId;
 use fieldsync_core::doc::{
-    self, AlertState, DocKind, Inbox, Inspection, InspectionScore, InspectionStatus, Order, OrderReview, OrderStatus,
+    AlertState, AnyDoc, Inbox, Inspection, InspectionScore, InspectionStatus, Order, OrderReview, OrderStatus,
     ReviewOutcome, Severity, StepState,
 };
 use serde_json::{Value, json};
@@ -125,37 +124,27 @@ pub fn event(event_type: EventType, subject: &str, unique: &str, occurred_at: i6
     }
 }
 
-/// The events a write of document `id` (of `kind`) makes, from its state `before` (`None` for a
-/// new document) to `after`. Kinds that mean nothing outside (catalogs, stores, inventories,
-/// templates, decisions — a decision's effect is the review's step) make none and are not read.
-pub fn derive(id: &DocumentId, kind: DocKind, before: Option<&Automerge>, after: &Automerge) -> Vec<NewEvent> {
-    match kind {
-        DocKind::Order => pair::<Order>(id, before, after).map(|(b, a)| order_events(id, b.as_ref(), &a)),
-        DocKind::OrderReview => pair::<OrderReview>(id, before, after).map(|(b, a)| review_events(b.as_ref(), &a)),
-        DocKind::Inspection => {
-            pair::<Inspection>(id, before, after).map(|(b, a)| inspection_events(id, b.as_ref(), &a))
-        }
-        DocKind::InspectionScore => {
-            pair::<InspectionScore>(id, before, after).map(|(b, a)| score_events(b.as_ref(), &a))
-        }
-        DocKind::Inbox => pair::<Inbox>(id, before, after).map(|(b, a)| inbox_events(b.as_ref(), &a)),
-        DocKind::Catalog | DocKind::Store | DocKind::Inventory | DocKind::Template | DocKind::Decision => {
-            Some(Vec::new())
-        }
+/// The events a write of document `id` makes, from its state `before` (`None` for a new
+/// document, or one of another kind) to `after`, both read as their kind. Kinds that mean nothing
+/// outside (catalogs, stores, inventories, templates, decisions — a decision's effect is the
+/// review's step) make none.
+pub fn derive(id: &DocumentId, before: Option<&AnyDoc>, after: &AnyDoc) -> Vec<NewEvent> {
+    match (before, after) {
+        (Some(AnyDoc::Order(b)), AnyDoc::Order(a)) => order_events(id, Some(b), a),
+        (_, AnyDoc::Order(a)) => order_events(id, None, a),
+        (Some(AnyDoc::OrderReview(b)), AnyDoc::OrderReview(a)) => review_events(Some(b), a),
+        (_, AnyDoc::OrderReview(a)) => review_events(None, a),
+        (Some(AnyDoc::Inspection(b)), AnyDoc::Inspection(a)) => inspection_events(id, Some(b), a),
+        (_, AnyDoc::Inspection(a)) => inspection_events(id, None, a),
+        (Some(AnyDoc::InspectionScore(b)), AnyDoc::InspectionScore(a)) => score_events(Some(b), a),
+        (_, AnyDoc::InspectionScore(a)) => score_events(None, a),
+        (Some(AnyDoc::Inbox(b)), AnyDoc::Inbox(a)) => inbox_events(Some(b), a),
+        (_, AnyDoc::Inbox(a)) => inbox_events(None, a),
+        (
+            _,
+            AnyDoc::Catalog(_) | AnyDoc::Store(_) | AnyDoc::Inventory(_) | AnyDoc::Template(_) | AnyDoc::Decision(_),
+        ) => Vec::new(),
     }
-    .unwrap_or_default()
-}
-
-/// Both states, typed; `None` when the new one does not read as its kind (admission refuses
-/// those, so it is never expected). A before state that does not read counts as absent.
-fn pair<T: doc::DocumentModel>(
-    id: &DocumentId,
-    before: Option<&Automerge>,
-    after: &Automerge,
-) -> Option<(Option<T>, T)> {
-    let after = doc::read::<T>(id, after).ok()?;
-    let before = before.and_then(|b| doc::read::<T>(id, b).ok());
-    Some((before, after))
 }
 
 fn order_events(id: &DocumentId, before: Option<&Order>, after: &Order) -> Vec<NewEvent> {
@@ -442,13 +431,12 @@ mod tests {
 
     use std::collections::BTreeMap;
 
-    use automerge::ActorId;
     use fieldsync_core::doc::{Alert, ApprovalStep, DocumentModel, OrderLine};
 
     use super::*;
 
-    fn saved<T: DocumentModel>(id: &DocumentId, value: &T) -> Automerge {
-        doc::create(id, ActorId::random(), value).unwrap()
+    fn saved<T: DocumentModel>(value: &T) -> AnyDoc {
+        value.clone().into()
     }
 
     fn types(events: &[NewEvent]) -> Vec<&str> {
@@ -506,29 +494,29 @@ mod tests {
     #[test]
     fn an_order_emits_submitted_once_per_submission_and_nothing_for_draft_edits() {
         let id = DocumentId::random();
-        let draft = saved(&id, &order(OrderStatus::Draft, 0));
-        assert!(derive(&id, DocKind::Order, None, &draft).is_empty());
-        let submitted = saved(&id, &order(OrderStatus::Submitted, 1));
-        let first = derive(&id, DocKind::Order, Some(&draft), &submitted);
+        let draft = saved(&order(OrderStatus::Draft, 0));
+        assert!(derive(&id, None, &draft).is_empty());
+        let submitted = saved(&order(OrderStatus::Submitted, 1));
+        let first = derive(&id, Some(&draft), &submitted);
         assert_eq!(types(&first), ["order.submitted"]);
-        assert!(derive(&id, DocKind::Order, Some(&submitted), &submitted).is_empty(), "a re-store emits nothing");
-        let again = saved(&id, &order(OrderStatus::Submitted, 2));
-        let second = derive(&id, DocKind::Order, Some(&submitted), &again);
+        assert!(derive(&id, Some(&submitted), &submitted).is_empty(), "a re-store emits nothing");
+        let again = saved(&order(OrderStatus::Submitted, 2));
+        let second = derive(&id, Some(&submitted), &again);
         assert_eq!(types(&second), ["order.submitted"]);
         assert_ne!(first[0].id, second[0].id, "each submission is its own event");
-        assert_eq!(derive(&id, DocKind::Order, Some(&draft), &submitted)[0].id, first[0].id, "ids are stable");
+        assert_eq!(derive(&id, Some(&draft), &submitted)[0].id, first[0].id, "ids are stable");
     }
 
     #[test]
     fn a_review_emits_its_verdict_once_then_each_decided_step_and_the_final_outcome() {
         let id = DocumentId::random();
-        let waiting = saved(&id, &review(ReviewOutcome::NeedsApproval, vec![StepState::Pending, StepState::Pending]));
-        assert_eq!(types(&derive(&id, DocKind::OrderReview, None, &waiting)), ["order.reviewed"]);
-        assert!(derive(&id, DocKind::OrderReview, Some(&waiting), &waiting).is_empty());
-        let one = saved(&id, &review(ReviewOutcome::NeedsApproval, vec![StepState::Approved, StepState::Pending]));
-        assert_eq!(types(&derive(&id, DocKind::OrderReview, Some(&waiting), &one)), ["order.step-decided"]);
-        let done = saved(&id, &review(ReviewOutcome::Approved, vec![StepState::Approved, StepState::Approved]));
-        let events = derive(&id, DocKind::OrderReview, Some(&one), &done);
+        let waiting = saved(&review(ReviewOutcome::NeedsApproval, vec![StepState::Pending, StepState::Pending]));
+        assert_eq!(types(&derive(&id, None, &waiting)), ["order.reviewed"]);
+        assert!(derive(&id, Some(&waiting), &waiting).is_empty());
+        let one = saved(&review(ReviewOutcome::NeedsApproval, vec![StepState::Approved, StepState::Pending]));
+        assert_eq!(types(&derive(&id, Some(&waiting), &one)), ["order.step-decided"]);
+        let done = saved(&review(ReviewOutcome::Approved, vec![StepState::Approved, StepState::Approved]));
+        let events = derive(&id, Some(&one), &done);
         assert_eq!(types(&events), ["order.step-decided", "order.approved"]);
         let payload: Value = serde_json::from_str(&events[1].payload).unwrap();
         assert_eq!(
@@ -540,8 +528,8 @@ mod tests {
     #[test]
     fn an_order_approved_by_the_review_alone_emits_reviewed_and_approved() {
         let id = DocumentId::random();
-        let approved = saved(&id, &review(ReviewOutcome::Approved, Vec::new()));
-        assert_eq!(types(&derive(&id, DocKind::OrderReview, None, &approved)), ["order.reviewed", "order.approved"]);
+        let approved = saved(&review(ReviewOutcome::Approved, Vec::new()));
+        assert_eq!(types(&derive(&id, None, &approved)), ["order.reviewed", "order.approved"]);
     }
 
     #[test]
@@ -560,12 +548,12 @@ mod tests {
         };
         let inbox =
             |alert: Alert| Inbox { owner: "hq-1".into(), alerts: BTreeMap::from([("low-stock:SKU-1".into(), alert)]) };
-        let open = saved(&id, &inbox(alert(AlertState::Open, None)));
-        assert_eq!(types(&derive(&id, DocKind::Inbox, None, &open)), ["alert.opened"]);
-        assert!(derive(&id, DocKind::Inbox, Some(&open), &open).is_empty());
-        let closed = saved(&id, &inbox(alert(AlertState::Closed, Some(9))));
-        assert_eq!(types(&derive(&id, DocKind::Inbox, Some(&open), &closed)), ["alert.closed"]);
-        assert!(derive(&id, DocKind::Inbox, Some(&closed), &closed).is_empty());
+        let open = saved(&inbox(alert(AlertState::Open, None)));
+        assert_eq!(types(&derive(&id, None, &open)), ["alert.opened"]);
+        assert!(derive(&id, Some(&open), &open).is_empty());
+        let closed = saved(&inbox(alert(AlertState::Closed, Some(9))));
+        assert_eq!(types(&derive(&id, Some(&open), &closed)), ["alert.closed"]);
+        assert!(derive(&id, Some(&closed), &closed).is_empty());
     }
 
     #[test]

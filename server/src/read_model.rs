@@ -16,7 +16,8 @@
 use automerge::Automerge;
 use fieldsync_core::DocumentId;
 use fieldsync_core::doc::{
-    self, Catalog, DocKind, Inbox, Inspection, InspectionScore, Order, OrderReview, RetailStore, StepState, Trust,
+    self, AnyDoc, Catalog, DocKind, Inbox, Inspection, InspectionScore, Order, OrderReview, RetailStore, StepState,
+    Trust,
 };
 
 use crate::error::Result;
@@ -317,22 +318,34 @@ pub enum Projection {
 /// region comes from its store, as admission computed it). A document that does not read as its
 /// kind contributes nothing — and is logged, for it should never have been admitted.
 pub fn project(id: &DocumentId, meta: &DocMeta, doc: &Automerge) -> Projection {
-    let projected = match meta.kind {
-        DocKind::Order => doc::read::<Order>(id, doc).map(|order| order_projection(id, meta, &order)),
-        DocKind::OrderReview => doc::read::<OrderReview>(id, doc).map(|review| review_projection(&review)),
-        DocKind::Inspection => {
-            doc::read::<Inspection>(id, doc).map(|inspection| inspection_projection(id, meta, &inspection))
+    if matches!(meta.kind, DocKind::Decision | DocKind::Inventory | DocKind::Template) {
+        return Projection::None;
+    }
+    match AnyDoc::read(id, doc) {
+        Ok(value) => project_doc(id, meta, &value),
+        Err(error) => {
+            tracing::warn!(doc = %id, kind = %meta.kind, %error, "document left out of the read model");
+            Projection::None
         }
-        DocKind::InspectionScore => doc::read::<InspectionScore>(id, doc).map(|score| score_projection(&score)),
-        DocKind::Inbox => doc::read::<Inbox>(id, doc).map(|inbox| inbox_projection(id, &inbox)),
-        DocKind::Store => doc::read::<RetailStore>(id, doc).map(|store| store_projection(id, &store)),
-        DocKind::Catalog => doc::read::<Catalog>(id, doc).map(|catalog| catalog_projection(id, &catalog)),
-        DocKind::Decision | DocKind::Inventory | DocKind::Template => Ok(Projection::None),
-    };
-    projected.unwrap_or_else(|error| {
-        tracing::warn!(doc = %id, kind = %meta.kind, %error, "document left out of the read model");
-        Projection::None
-    })
+    }
+}
+
+/// [`project`] of a document already read.
+pub fn project_doc(id: &DocumentId, meta: &DocMeta, value: &AnyDoc) -> Projection {
+    if value.kind() != meta.kind {
+        tracing::warn!(doc = %id, kind = %meta.kind, read = %value.kind(), "document left out of the read model");
+        return Projection::None;
+    }
+    match value {
+        AnyDoc::Order(order) => order_projection(id, meta, order),
+        AnyDoc::OrderReview(review) => review_projection(review),
+        AnyDoc::Inspection(inspection) => inspection_projection(id, meta, inspection),
+        AnyDoc::InspectionScore(score) => score_projection(score),
+        AnyDoc::Inbox(inbox) => inbox_projection(id, inbox),
+        AnyDoc::Store(store) => store_projection(id, store),
+        AnyDoc::Catalog(catalog) => catalog_projection(id, catalog),
+        AnyDoc::Decision(_) | AnyDoc::Inventory(_) | AnyDoc::Template(_) => Projection::None,
+    }
 }
 
 /// [`project`], as storage writes it.

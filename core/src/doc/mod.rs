@@ -181,7 +181,7 @@ pub struct IndexFields {
 }
 
 /// A typed FieldSync document.
-pub trait DocumentModel: Hydrate + Reconcile + Clone + fmt::Debug {
+pub trait DocumentModel: Hydrate + Reconcile + Clone + fmt::Debug + Into<AnyDoc> {
     /// The kind written in the header.
     const KIND: DocKind;
     /// The newest schema version of this kind that this code reads and writes.
@@ -278,31 +278,85 @@ pub fn update<T: DocumentModel>(id: &DocumentId, doc: &mut Automerge, value: &T)
     Ok(doc.get_heads() != before)
 }
 
+/// Declares [`AnyDoc`] with one variant per [`DocKind`], named alike, holding that kind's model.
+macro_rules! any_doc {
+    ($($kind:ident($model:ty)),* $(,)?) => {
+        /// A document read as the kind its header names. One typed read serves everything that is
+        /// derived from a document (its index columns, the relay's scope columns, read-model rows
+        /// and events), instead of each hydrating it again.
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum AnyDoc {
+            $(
+                #[allow(missing_docs)]
+                $kind($model),
+            )*
+        }
+
+        impl AnyDoc {
+            /// Reads `doc` as the kind its header names. Fails as [`read`] does: an unknown kind
+            /// is [`Error::InvalidInput`], a schema newer than this code [`Error::NewerSchema`].
+            pub fn read(id: &DocumentId, doc: &Automerge) -> Result<Self> {
+                let kind: DocKind = header(id, doc)?.kind.parse()?;
+                Ok(match kind {
+                    $(DocKind::$kind => Self::$kind(read(id, doc)?),)*
+                })
+            }
+
+            /// [`AnyDoc::read`], or `None` for a kind this code does not know or a schema newer
+            /// than it reads.
+            pub fn read_known(id: &DocumentId, doc: &Automerge) -> Result<Option<Self>> {
+                if header(id, doc)?.known_kind().is_none() {
+                    return Ok(None);
+                }
+                match Self::read(id, doc) {
+                    Ok(value) => Ok(Some(value)),
+                    Err(Error::NewerSchema { .. }) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+
+            /// The document's kind.
+            pub fn kind(&self) -> DocKind {
+                match self {
+                    $(Self::$kind(_) => DocKind::$kind,)*
+                }
+            }
+
+            /// The document's index columns ([`DocumentModel::index_fields`]).
+            pub fn index_fields(&self) -> IndexFields {
+                match self {
+                    $(Self::$kind(value) => value.index_fields(),)*
+                }
+            }
+        }
+
+        $(
+            impl From<$model> for AnyDoc {
+                fn from(value: $model) -> Self {
+                    Self::$kind(value)
+                }
+            }
+        )*
+    };
+}
+
+any_doc! {
+    Order(Order),
+    OrderReview(OrderReview),
+    Decision(Decision),
+    Inspection(Inspection),
+    InspectionScore(InspectionScore),
+    Inventory(Inventory),
+    Catalog(Catalog),
+    Store(RetailStore),
+    Template(Template),
+    Inbox(Inbox),
+}
+
 /// The index columns of any document, found through its header. `None` for a kind this code
 /// does not know or a schema newer than it reads: such documents are kept, but not listed.
 pub fn index_fields_of(id: &DocumentId, doc: &Automerge) -> Result<Option<(DocKind, IndexFields)>> {
-    let header = header(id, doc)?;
-    let Some(kind) = header.known_kind() else { return Ok(None) };
-    fn fields<T: DocumentModel>(id: &DocumentId, doc: &Automerge) -> Result<Option<IndexFields>> {
-        match read::<T>(id, doc) {
-            Ok(value) => Ok(Some(value.index_fields())),
-            Err(Error::NewerSchema { .. }) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-    let fields = match kind {
-        DocKind::Order => fields::<Order>(id, doc)?,
-        DocKind::OrderReview => fields::<OrderReview>(id, doc)?,
-        DocKind::Decision => fields::<Decision>(id, doc)?,
-        DocKind::Inspection => fields::<Inspection>(id, doc)?,
-        DocKind::InspectionScore => fields::<InspectionScore>(id, doc)?,
-        DocKind::Inventory => fields::<Inventory>(id, doc)?,
-        DocKind::Catalog => fields::<Catalog>(id, doc)?,
-        DocKind::Store => fields::<RetailStore>(id, doc)?,
-        DocKind::Template => fields::<Template>(id, doc)?,
-        DocKind::Inbox => fields::<Inbox>(id, doc)?,
-    };
-    Ok(fields.map(|f| (kind, f)))
+    Ok(AnyDoc::read_known(id, doc)?.map(|value| (value.kind(), value.index_fields())))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use automerge::sync::{self, SyncDoc};
 use automerge::{ActorId, Automerge, LoadOptions, OnPartialLoad, ReadDoc};
 use fieldsync_core::DocumentId;
 use fieldsync_core::doc::limits::{self, LimitError, Limits};
-use fieldsync_core::doc::{self, DocKind, WriterRole};
+use fieldsync_core::doc::{self, AnyDoc, DocKind, WriterRole};
 
 use crate::documents::{self, heads_of, relay_actor};
 use crate::error::{Error, Result};
@@ -133,10 +133,13 @@ pub async fn admit(state: &AppState, caller: &Caller, id: &DocumentId, incoming:
             Ok(new_actors) => new_actors,
             Err(verdict) => return Ok(verdict),
         };
-        let meta = match check_content(state, caller, id, stored.as_ref(), &candidate).await? {
-            Ok(meta) => meta,
+        let (meta, typed) = match check_content(state, caller, id, stored.as_ref(), &candidate).await? {
+            Ok(checked) => checked,
             Err(verdict) => return Ok(verdict),
         };
+        // The state the write is conditional on, read as its kind: what the change means (its
+        // events, the promotions it confirms) is told from the two typed states.
+        let base_typed = stored.as_ref().and_then(|_| AnyDoc::read(id, &base).ok());
         let heads = heads_of(&candidate);
         let write = DocWrite {
             id: id.clone(),
@@ -145,20 +148,20 @@ pub async fn admit(state: &AppState, caller: &Caller, id: &DocumentId, incoming:
             changes: candidate.save_after(&before),
             origin_device: Some(caller.device_id.clone()),
             new_actors,
-            blobs: documents::photo_refs(id, &candidate),
+            blobs: documents::photos_of(&typed),
             // Queued in the write's own transaction: one commit, and no stored change without
             // its job even if the relay dies right after the commit.
             job: crate::services::queue::job_for(id, &meta, &heads),
             // The document's rows in the read model, stored with it.
-            read_model: crate::read_model::row_changes(id, &meta, &candidate),
+            read_model: crate::read_model::project_doc(id, &meta, &typed).into_row_changes(),
             // Its business events, against the state the write is conditional on.
-            events: crate::events::derive(id, meta.kind, stored.is_some().then_some(&base), &candidate),
+            events: crate::events::derive(id, base_typed.as_ref(), &typed),
             meta,
             heads,
         };
         let queues_job = write.job.is_some();
-        let confirms_promotions = crate::services::alerts::confirms_promotions(id, write.meta.kind, &base, &candidate);
-        let confirmed = crate::services::alerts::new_confirmations(id, write.meta.kind, &base, &candidate);
+        let confirms_promotions = crate::services::alerts::confirms_promotions(base_typed.as_ref(), &typed);
+        let confirmed = crate::services::alerts::new_confirmations(base_typed.as_ref(), &typed);
         match state.storage.write_doc(caller.tenant_id, write).await {
             Ok(WriteOutcome::Stored(_)) => {
                 if queues_job {
@@ -272,26 +275,23 @@ async fn check_actors(
 }
 
 /// The one-writer-role rule and the shape of the document after the change. Returns the
-/// document's scope columns.
+/// document's scope columns and the document read as its kind.
 async fn check_content(
     state: &AppState,
     caller: &Caller,
     id: &DocumentId,
     stored: Option<&StoredDoc>,
     candidate: &Automerge,
-) -> Result<Result<DocMeta, Verdict>> {
+) -> Result<Result<(DocMeta, AnyDoc), Verdict>> {
     let invalid = |reason: String| Ok(Err(reject("invalid", reason)));
     let forbidden = |reason: String| Ok(Err(reject("forbidden", reason)));
     // A typed read of every kind: malformed documents and unknown or newer schemas stop here.
-    match doc::index_fields_of(id, candidate) {
-        Ok(Some(_)) => {}
+    let typed = match AnyDoc::read_known(id, candidate) {
+        Ok(Some(typed)) => typed,
         Ok(None) => return invalid(format!("document {id} has a kind or schema version this relay does not know")),
         Err(error) => return invalid(error.to_string()),
-    }
-    let mut meta = match documents::content_meta(id, candidate) {
-        Ok(meta) => meta,
-        Err(error) => return invalid(error.to_string()),
     };
+    let mut meta = documents::scope_columns(id, &typed);
     // The store a document is about, loaded once: it gives the document its region and must be
     // one of the caller's stores.
     let store = match &meta.store_id {
@@ -336,5 +336,5 @@ async fn check_content(
     if !caller.scope().contains(&meta) {
         return forbidden(format!("{kind} {id} would be outside your scope"));
     }
-    Ok(Ok(meta))
+    Ok(Ok((meta, typed)))
 }

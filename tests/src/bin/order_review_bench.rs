@@ -9,11 +9,21 @@
 //! - **rules**: [`fieldsync_core::rules::assess`] alone (price, validate, stock, route) on
 //!   in-memory inputs — what a phone preview costs and the floor of the relay's cost;
 //! - **relay job**: the `review-order` job's work against the real SQLite storage — load the
-//!   order, the catalog (hydrated from its automerge document), the store and the region's
+//!   order, the catalog (hydrated from its automerge document once, before the rounds, as a
+//!   running relay keeps it), the store and the region's
 //!   inventory, reserve stock (an inventory write), name approvers, write the review — measured
 //!   two ways side by side, in alternating rounds of `--batch` orders: one order at a time
 //!   ([`review_order`]) and a round as one batch ([`review_orders`], as the job runner takes the
 //!   reviews waiting). Wall time and the process's CPU time (`/proc/self/stat`, 10 ms ticks).
+//!
+//! To profile the reviews alone, without the set-up (creating the catalog and the orders), start
+//! `perf record` disabled and let the bench switch it on around the review rounds:
+//!
+//! ```text
+//! mkfifo /tmp/perf.ctl /tmp/perf.ack
+//! perf record -D -1 --control fifo:/tmp/perf.ctl,/tmp/perf.ack -g -- \
+//!     ./target/release/order_review_bench --batched-only --perf-control /tmp/perf.ctl,/tmp/perf.ack
+//! ```
 
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -31,6 +41,7 @@ use fieldsync_server::config::{Config, PasswordCost};
 use fieldsync_server::documents::create_as_relay;
 use fieldsync_server::seed::demo_approval_policy;
 use fieldsync_server::services::accounts::{self, NewAccount};
+use fieldsync_server::services::catalog::tenant_catalog;
 use fieldsync_server::services::orders::review::review_orders;
 use fieldsync_server::services::orders::review_order;
 
@@ -49,6 +60,36 @@ struct Args {
     /// Orders per round; rounds alternate between one-by-one and one batch.
     #[arg(long, default_value_t = 64)]
     batch: usize,
+    /// Every round as one batch (no one-at-a-time rounds), for profiling the job runner's way.
+    #[arg(long)]
+    batched_only: bool,
+    /// `CONTROL,ACK`: the FIFOs of `perf record --control fifo:CONTROL,ACK`; perf is enabled
+    /// during the review rounds only.
+    #[arg(long, value_name = "CONTROL,ACK")]
+    perf_control: Option<String>,
+}
+
+/// Switches a `perf record --control` session on and off, waiting for perf's acknowledgement.
+struct PerfControl {
+    control: std::fs::File,
+    ack: std::io::BufReader<std::fs::File>,
+}
+
+impl PerfControl {
+    fn open(fifos: &str) -> Result<Self, Box<dyn Error>> {
+        let (control, ack) = fifos.split_once(',').ok_or("--perf-control takes two FIFO paths separated by a comma")?;
+        let control = std::fs::OpenOptions::new().write(true).open(control)?;
+        let ack = std::io::BufReader::new(std::fs::File::open(ack)?);
+        Ok(Self { control, ack })
+    }
+
+    fn send(&mut self, command: &str) -> Result<(), Box<dyn Error>> {
+        use std::io::{BufRead, Write};
+        writeln!(self.control, "{command}")?;
+        let mut answer = String::new();
+        self.ack.read_line(&mut answer)?;
+        Ok(())
+    }
 }
 
 /// This process's CPU time (user + system) so far, from `/proc/self/stat` (100 ticks a second).
@@ -219,7 +260,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     config.password_cost = PasswordCost::insecure_for_tests();
     let state = config.open_state()?;
     let storage = state.storage.as_ref();
-    let (one_by_one, batched) = runtime.block_on(async {
+    let (one_by_one, batched, warm) = runtime.block_on(async {
         let tenant = accounts::create_tenant(storage, "bench").await?;
         let cost = PasswordCost::insecure_for_tests();
         let account = |username: &'static str, role, region| NewAccount {
@@ -253,10 +294,19 @@ fn main() -> Result<(), Box<dyn Error>> {
             };
             ids.push(create_as_relay(storage, tenant.id, &order).await?);
         }
+        // A running relay keeps the hydrated catalog (per catalog heads): hydrate it once, timed
+        // apart, so that neither way of reviewing pays it.
+        let warm = Instant::now();
+        tenant_catalog(storage, &state.caches, tenant.id).await?;
+        let warm = warm.elapsed();
         let (mut one_by_one, mut batched) = (Tally::default(), Tally::default());
+        let mut perf = args.perf_control.as_deref().map(PerfControl::open).transpose()?;
+        if let Some(perf) = perf.as_mut() {
+            perf.send("enable")?;
+        }
         for (round, ids) in ids.chunks(args.batch.max(1)).enumerate() {
             let (wall, cpu) = (Instant::now(), cpu_time());
-            if round % 2 == 0 {
+            if round % 2 == 0 && !args.batched_only {
                 for id in ids {
                     let done = review_order(storage, &state.caches, tenant.id, id, now_ms()).await?;
                     *one_by_one.outcomes.entry(format!("{done:?}")).or_insert(0) += 1;
@@ -273,7 +323,10 @@ fn main() -> Result<(), Box<dyn Error>> {
                 batched.cpu += cpu_time().saturating_sub(cpu);
             }
         }
-        Ok::<_, Box<dyn Error>>((one_by_one, batched))
+        if let Some(perf) = perf.as_mut() {
+            perf.send("disable")?;
+        }
+        Ok::<_, Box<dyn Error>>((one_by_one, batched, warm))
     })?;
 
     println!("order review, {} products, {} lines per order", args.products, args.lines);
@@ -282,7 +335,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         rules_elapsed.as_secs_f64() * 1e3,
         per_second(rule_orders, rules_elapsed)
     );
-    one_by_one.print("relay review-order job, one at a time");
+    println!(
+        "  catalog hydrated once before the rounds (a running relay keeps it): {:.1} ms",
+        warm.as_secs_f64() * 1e3
+    );
+    if !args.batched_only {
+        one_by_one.print("relay review-order job, one at a time");
+    }
     batched.print(&format!("relay review-order job, batches of {:>3}", args.batch));
     Ok(())
 }

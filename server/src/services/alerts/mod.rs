@@ -35,10 +35,9 @@ pub mod webhook;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use automerge::Automerge;
 use fieldsync_core::clock::now_ms;
 use fieldsync_core::doc::{
-    self, AlertState, AlertTexts, DocKind, DocumentModel, Inbox, Inspection, Inventory, RetailStore,
+    self, AlertState, AlertTexts, AnyDoc, DocumentModel, Inbox, Inspection, Inventory, RetailStore,
 };
 use fieldsync_core::i18n::{Language, Message};
 use fieldsync_core::{DocumentId, Role};
@@ -171,30 +170,26 @@ pub async fn queue_evaluation(
 
 /// Whether a device's write of a document adds promotion confirmations to an inspection
 /// (`before`: the document as stored until now), which calls for an evaluation.
-pub fn confirms_promotions(id: &DocumentId, kind: DocKind, before: &Automerge, after: &Automerge) -> bool {
-    if kind != DocKind::Inspection {
-        return false;
-    }
-    let confirmed = |am: &Automerge| doc::read::<Inspection>(id, am).map(|i| i.promotions_started).unwrap_or_default();
-    let now = confirmed(after);
-    !now.is_empty() && now != confirmed(before)
+pub fn confirms_promotions(before: Option<&AnyDoc>, after: &AnyDoc) -> bool {
+    let AnyDoc::Inspection(after) = after else { return false };
+    !after.promotions_started.is_empty() && after.promotions_started != promotions_confirmed(before)
 }
 
 /// The store and the promotions a device's write of an inspection newly confirms (`before`: the
 /// document as stored until now); `None` when it confirms nothing new.
-pub fn new_confirmations(
-    id: &DocumentId,
-    kind: DocKind,
-    before: &Automerge,
-    after: &Automerge,
-) -> Option<(String, Vec<String>)> {
-    if kind != DocKind::Inspection {
-        return None;
+pub fn new_confirmations(before: Option<&AnyDoc>, after: &AnyDoc) -> Option<(String, Vec<String>)> {
+    let AnyDoc::Inspection(after) = after else { return None };
+    let before = promotions_confirmed(before);
+    let added: Vec<String> = after.promotions_started.keys().filter(|p| !before.contains_key(*p)).cloned().collect();
+    (!added.is_empty()).then(|| (after.store_id.clone(), added))
+}
+
+/// The promotions an inspection's stored state confirms (none for no state, or another kind).
+fn promotions_confirmed(state: Option<&AnyDoc>) -> BTreeMap<String, i64> {
+    match state {
+        Some(AnyDoc::Inspection(inspection)) => inspection.promotions_started.clone(),
+        _ => BTreeMap::new(),
     }
-    let after = doc::read::<Inspection>(id, after).ok()?;
-    let before = doc::read::<Inspection>(id, before).map(|i| i.promotions_started).unwrap_or_default();
-    let added: Vec<String> = after.promotions_started.into_keys().filter(|p| !before.contains_key(p)).collect();
-    (!added.is_empty()).then_some((after.store_id, added))
 }
 
 /// Closes at once, in every inbox that holds it open, the "promotion not started" alert of each
