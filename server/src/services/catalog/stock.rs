@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use automerge::transaction::Transactable;
-use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, Value};
+use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, Value, hydrate};
 use fieldsync_core::doc::{self, DocKind, Inventory, StockLevel};
 use fieldsync_core::{DocumentId, Role};
 
@@ -147,10 +147,11 @@ pub async fn edit_reservations<R>(
                     if after.is_empty() {
                         tx.delete(&reservations, order_id.as_str())?;
                     } else {
-                        let entry = tx.put_object(&reservations, order_id.as_str(), ObjType::Map)?;
-                        for (sku, qty) in after {
-                            tx.put(&entry, sku.as_str(), *qty)?;
-                        }
+                        // The entry as one object tree: two splices of the operation set, not one
+                        // per SKU.
+                        let entry: HashMap<&str, hydrate::Value> =
+                            after.iter().map(|(sku, qty)| (sku.as_str(), hydrate::Value::from(*qty))).collect();
+                        tx.batch_create_object(&reservations, order_id.as_str(), &entry.into(), false)?;
                     }
                 }
                 Ok::<_, automerge::AutomergeError>(reservations)
