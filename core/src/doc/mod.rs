@@ -355,14 +355,100 @@ any_doc! {
 
 /// The index columns of any document, found through its header. `None` for a kind this code
 /// does not know or a schema newer than it reads: such documents are kept, but not listed.
+///
+/// A region's stock and the catalog hold thousands of entries and change often (every batch of
+/// reviews moves reserved stock), and a phone indexes every change it receives: their index
+/// columns are read from a few fields and the size of their big map, without hydrating it.
 pub fn index_fields_of(id: &DocumentId, doc: &Automerge) -> Result<Option<(DocKind, IndexFields)>> {
-    Ok(AnyDoc::read_known(id, doc)?.map(|value| (value.kind(), value.index_fields())))
+    let light = match header(id, doc)?.known_kind() {
+        Some(DocKind::Inventory) => light_index_fields::<Inventory>(id, doc, "levels", |doc| {
+            Ok(IndexFields {
+                status: Some(scalar(id, doc, "region")?),
+                subject_id: Some(scalar(id, doc, "warehouse")?),
+                updated_at: Some(scalar(id, doc, "as_of")?),
+                ..IndexFields::default()
+            })
+        }),
+        Some(DocKind::Catalog) => light_index_fields::<Catalog>(id, doc, "products", |doc| {
+            Ok(IndexFields { updated_at: Some(scalar(id, doc, "updated_at")?), ..IndexFields::default() })
+        }),
+        _ => return Ok(AnyDoc::read_known(id, doc)?.map(|value| (value.kind(), value.index_fields()))),
+    };
+    match light {
+        Ok(fields) => Ok(Some((fields.0, fields.1))),
+        Err(Error::NewerSchema { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The index columns of a `T` from `fields` and the number of entries in its map `counted`
+/// (the `item_count` column), after checking the header as [`read`] does.
+fn light_index_fields<T: DocumentModel>(
+    id: &DocumentId,
+    doc: &Automerge,
+    counted: &str,
+    fields: impl FnOnce(&Automerge) -> Result<IndexFields>,
+) -> Result<(DocKind, IndexFields)> {
+    check_header::<T>(id, doc)?;
+    let count = match doc.get(ROOT, counted) {
+        Ok(Some((Value::Object(automerge::ObjType::Map), obj))) => doc.length(&obj),
+        _ => return Err(Error::Malformed { id: id.clone(), reason: format!("no {counted} map") }),
+    };
+    let mut indexed = fields(doc)?;
+    indexed.item_count = i64::try_from(count).ok();
+    Ok((T::KIND, indexed))
+}
+
+/// A root field of a document, typed.
+fn scalar<V: Hydrate>(id: &DocumentId, doc: &Automerge, field: &str) -> Result<V> {
+    autosurgeon::hydrate_prop(doc, &ROOT, field).map_err(|e| Error::Malformed { id: id.clone(), reason: e.to_string() })
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+
+    #[test]
+    fn the_stock_and_the_catalog_are_indexed_as_a_full_read_would_index_them() {
+        use std::collections::BTreeMap;
+        let level = |on_hand| StockLevel { on_hand, reserved: 2, safety: 5 };
+        let inventory = Inventory {
+            warehouse: "WH-N".into(),
+            region: "north".into(),
+            levels: BTreeMap::from([("SKU-1".into(), level(10)), ("SKU-2".into(), level(20))]),
+            as_of: 1_700_000_000_000,
+            reservations: BTreeMap::from([("order-1".into(), BTreeMap::from([("SKU-1".into(), 2)]))]),
+        };
+        let product = Product {
+            name: "Tea".into(),
+            category: "beverages".into(),
+            unit: "case".into(),
+            base_price_cents: 1_200,
+            active: true,
+        };
+        let catalog = Catalog::with_products(
+            BTreeMap::from([
+                ("SKU-1".into(), product.clone()),
+                ("SKU-2".into(), product.clone()),
+                ("SKU-3".into(), product),
+            ]),
+            1_700_000_000_001,
+        );
+        let id = DocumentId::random();
+        let stock = create(&id, ActorId::random(), &inventory).unwrap();
+        assert_eq!(index_fields_of(&id, &stock).unwrap(), Some((DocKind::Inventory, inventory.index_fields())));
+        let prices = create(&id, ActorId::random(), &catalog).unwrap();
+        assert_eq!(index_fields_of(&id, &prices).unwrap(), Some((DocKind::Catalog, catalog.index_fields())));
+
+        // A newer schema is not indexed, and a stock document without its levels is malformed.
+        let mut newer = stock.clone();
+        newer.transact(|tx| tx.put(ROOT, "schema", ScalarValue::Uint(99))).unwrap();
+        assert_eq!(index_fields_of(&id, &newer).unwrap(), None);
+        let mut broken = stock;
+        broken.transact(|tx| tx.delete(ROOT, "levels")).unwrap();
+        assert!(matches!(index_fields_of(&id, &broken), Err(Error::Malformed { .. })));
+    }
 
     fn sample_store() -> RetailStore {
         RetailStore::sample("Corner Market")
