@@ -1,5 +1,5 @@
 //! Documents as the relay sees them: the scope columns of any document ([`meta_of`],
-//! [`content_meta`]), and the relay's own writes — master data it seeds or imports, and the
+//! [`scope_columns`]), and the relay's own writes — master data it seeds or imports, and the
 //! kinds only it may write (reviews, scores, inventory, inboxes).
 //!
 //! Documents are loaded from storage for each call and dropped when done, so the relay holds
@@ -164,19 +164,9 @@ pub async fn meta_of(storage: &dyn Storage, tenant_id: i64, id: &DocumentId, val
     Ok(meta)
 }
 
-/// The scope columns a document's own content gives, read from the document. A document about a
+/// The scope columns a document's own content gives, from its typed read. A document about a
 /// store (an order, an inspection, …) has no region of its own: [`meta_of`] takes it from the
-/// store, or the caller does when it holds the store already. A catalog or a template is not
-/// read (nothing in it is a scope column).
-pub fn content_meta(id: &DocumentId, am: &Automerge) -> Result<DocMeta> {
-    let kind: DocKind = doc::header(id, am)?.kind.parse()?;
-    if matches!(kind, DocKind::Catalog | DocKind::Template) {
-        return Ok(DocMeta { kind, owner: None, store_id: None, region: None, subject_id: None, status: None });
-    }
-    Ok(scope_columns(id, &AnyDoc::read(id, am)?))
-}
-
-/// [`content_meta`] of a document already read.
+/// store, or the caller does when it holds the store already.
 pub fn scope_columns(id: &DocumentId, value: &AnyDoc) -> DocMeta {
     let mut meta =
         DocMeta { kind: value.kind(), owner: None, store_id: None, region: None, subject_id: None, status: None };
