@@ -12,7 +12,7 @@
 
 use fieldsync_core::DocumentId;
 use fieldsync_core::doc::{
-    AlertState, AnyDoc, Inbox, Inspection, InspectionScore, InspectionStatus, Order, OrderReview, OrderStatus,
+    AlertState, AnyDoc, DocKind, Inbox, Inspection, InspectionScore, InspectionStatus, Order, OrderReview, OrderStatus,
     ReviewOutcome, Severity, StepState,
 };
 use serde_json::{Value, json};
@@ -121,6 +121,15 @@ pub fn event(event_type: EventType, subject: &str, unique: &str, occurred_at: i6
         occurred_at,
         version: PAYLOAD_VERSION,
         payload: payload.to_string(),
+    }
+}
+
+/// Whether writes of `kind` make events, and so whether [`derive`] needs the state before the
+/// write (the earlier state of other kinds need not be read).
+pub fn announces(kind: DocKind) -> bool {
+    match kind {
+        DocKind::Order | DocKind::OrderReview | DocKind::Inspection | DocKind::InspectionScore | DocKind::Inbox => true,
+        DocKind::Catalog | DocKind::Store | DocKind::Inventory | DocKind::Template | DocKind::Decision => false,
     }
 }
 

@@ -363,19 +363,19 @@ pub fn index_fields_of(id: &DocumentId, doc: &Automerge) -> Result<Option<(DocKi
     let light = match header(id, doc)?.known_kind() {
         Some(DocKind::Inventory) => light_index_fields::<Inventory>(id, doc, "levels", |doc| {
             Ok(IndexFields {
-                status: Some(scalar(id, doc, "region")?),
-                subject_id: Some(scalar(id, doc, "warehouse")?),
-                updated_at: Some(scalar(id, doc, "as_of")?),
+                status: Some(root_field(id, doc, "region")?),
+                subject_id: Some(root_field(id, doc, "warehouse")?),
+                updated_at: Some(root_field(id, doc, "as_of")?),
                 ..IndexFields::default()
             })
         }),
         Some(DocKind::Catalog) => light_index_fields::<Catalog>(id, doc, "products", |doc| {
-            Ok(IndexFields { updated_at: Some(scalar(id, doc, "updated_at")?), ..IndexFields::default() })
+            Ok(IndexFields { updated_at: Some(root_field(id, doc, "updated_at")?), ..IndexFields::default() })
         }),
         _ => return Ok(AnyDoc::read_known(id, doc)?.map(|value| (value.kind(), value.index_fields()))),
     };
     match light {
-        Ok(fields) => Ok(Some((fields.0, fields.1))),
+        Ok(indexed) => Ok(Some(indexed)),
         Err(Error::NewerSchema { .. }) => Ok(None),
         Err(e) => Err(e),
     }
@@ -399,8 +399,8 @@ fn light_index_fields<T: DocumentModel>(
     Ok((T::KIND, indexed))
 }
 
-/// A root field of a document, typed.
-fn scalar<V: Hydrate>(id: &DocumentId, doc: &Automerge, field: &str) -> Result<V> {
+/// A field of a document's root map, typed.
+fn root_field<V: Hydrate>(id: &DocumentId, doc: &Automerge, field: &str) -> Result<V> {
     autosurgeon::hydrate_prop(doc, &ROOT, field).map_err(|e| Error::Malformed { id: id.clone(), reason: e.to_string() })
 }
 

@@ -137,9 +137,10 @@ pub async fn admit(state: &AppState, caller: &Caller, id: &DocumentId, incoming:
             Ok(checked) => checked,
             Err(verdict) => return Ok(verdict),
         };
-        // The state the write is conditional on, read as its kind: what the change means (its
-        // events, the promotions it confirms) is told from the two typed states.
-        let base_typed = stored.as_ref().and_then(|_| AnyDoc::read(id, &base).ok());
+        // The state the write is conditional on, read as its kind when what the change means
+        // depends on it (its events; the promotions an inspection confirms).
+        let base_typed =
+            stored.as_ref().filter(|_| crate::events::announces(meta.kind)).and_then(|_| AnyDoc::read(id, &base).ok());
         let heads = heads_of(&candidate);
         let write = DocWrite {
             id: id.clone(),
