@@ -14,6 +14,8 @@ pub const BLOB_DIR: &str = "blobs";
 pub const KEPT_DOCUMENTS: u64 = 32;
 /// Most tenants whose hydrated catalog the relay keeps, by default.
 pub const CACHED_CATALOGS: u64 = 256;
+/// Most submitted orders kept from admission for their review, by default (a few KB each).
+pub const KEPT_SUBMISSIONS: u64 = 4_096;
 /// KiB of a live connection's read buffer, by default: a quiet phone's messages (a sync round of
 /// a few hundred bytes, a ping) fit many times over; tungstenite's own default is 128 KiB.
 pub const LIVE_READ_BUFFER_KIB: u32 = 8;
@@ -147,6 +149,9 @@ pub struct Config {
     pub kept_documents: u64,
     /// Most tenants whose hydrated catalog the relay keeps (about 2 MB for 2,000 products).
     pub cached_catalogs: u64,
+    /// Most submitted orders the relay keeps, as admission read them, for their review (a few KB
+    /// each; an order not kept is loaded again).
+    pub kept_submissions: u64,
     /// Bytes of each live connection's read buffer (`serve --live-read-buffer-kib`): one per
     /// connected phone, resident while it is connected, so it is most of a quiet connection's
     /// memory; a larger message grows it as needed.
@@ -192,6 +197,7 @@ impl std::fmt::Debug for Config {
             .field("reference_notice_delay", &self.reference_notice_delay)
             .field("kept_documents", &self.kept_documents)
             .field("cached_catalogs", &self.cached_catalogs)
+            .field("kept_submissions", &self.kept_submissions)
             .field("live_read_buffer", &self.live_read_buffer)
             .field("behind_https", &self.behind_https)
             .field("trusted_proxies", &self.trusted_proxies)
@@ -226,6 +232,7 @@ impl Config {
             reference_notice_delay: Duration::from_secs(3),
             kept_documents: KEPT_DOCUMENTS,
             cached_catalogs: CACHED_CATALOGS,
+            kept_submissions: KEPT_SUBMISSIONS,
             live_read_buffer: LIVE_READ_BUFFER_KIB as usize * 1024,
             behind_https: false,
             trusted_proxies: Vec::new(),

@@ -88,6 +88,10 @@ enum Command {
         /// Most tenants whose hydrated catalog is kept in memory.
         #[arg(long, env = "FIELDSYNC_CACHED_CATALOGS", default_value_t = fieldsync_server::config::CACHED_CATALOGS, value_parser = clap::value_parser!(u64).range(1..=100_000))]
         cached_catalogs: u64,
+        /// Most submitted orders kept, as admission read them, for their review (memory against
+        /// reloading each order).
+        #[arg(long, env = "FIELDSYNC_KEPT_SUBMISSIONS", default_value_t = fieldsync_server::config::KEPT_SUBMISSIONS, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        kept_submissions: u64,
         /// Read buffer of each live connection, in KiB: allocated per connected phone, so it
         /// weighs on memory with thousands of phones (a larger message grows it as needed).
         #[arg(long, env = "FIELDSYNC_LIVE_READ_BUFFER_KIB", default_value_t = fieldsync_server::config::LIVE_READ_BUFFER_KIB, value_parser = clap::value_parser!(u32).range(1..=1024))]
@@ -433,6 +437,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             delivery_jobs,
             kept_documents,
             cached_catalogs,
+            kept_submissions,
             live_read_buffer_kib,
             alert_retention_days,
             tls_cert,
@@ -451,6 +456,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             config.delivery_jobs = usize::from(delivery_jobs);
             config.kept_documents = kept_documents;
             config.cached_catalogs = cached_catalogs;
+            config.kept_submissions = kept_submissions;
             config.live_read_buffer = live_read_buffer_kib as usize * 1024;
             config.nats_url = nats;
             config.alert_retention = std::time::Duration::from_secs(u64::from(alert_retention_days) * 24 * 60 * 60);

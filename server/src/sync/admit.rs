@@ -163,8 +163,13 @@ pub async fn admit(state: &AppState, caller: &Caller, id: &DocumentId, incoming:
         let queues_job = write.job.is_some();
         let confirms_promotions = crate::services::alerts::confirms_promotions(base_typed.as_ref(), &typed);
         let confirmed = crate::services::alerts::new_confirmations(base_typed.as_ref(), &typed);
+        let stored_heads = write.heads.clone();
         match state.storage.write_doc(caller.tenant_id, write).await {
             Ok(WriteOutcome::Stored(_)) => {
+                if let AnyDoc::Order(order) = typed {
+                    // Its review, queued with the write, reads it from here rather than again.
+                    state.caches.submitted_orders.keep(caller.tenant_id, id, &stored_heads, order);
+                }
                 if queues_job {
                     state.jobs.wake();
                 }

@@ -8,8 +8,9 @@
 //! Two figures:
 //! - **rules**: [`fieldsync_core::rules::assess`] alone (price, validate, stock, route) on
 //!   in-memory inputs — what a phone preview costs and the floor of the relay's cost;
-//! - **relay job**: the `review-order` job's work against the real SQLite storage — load the
-//!   order, the catalog (hydrated from its automerge document once, before the rounds, as a
+//! - **relay job**: the `review-order` job's work against the real SQLite storage — the order as
+//!   admission kept it for its review (with `--cold`, loaded and hydrated, as after a restart),
+//!   the catalog (hydrated from its automerge document once, before the rounds, as a
 //!   running relay keeps it), the store and the region's
 //!   inventory, reserve stock (an inventory write), name approvers, write the review — measured
 //!   two ways side by side, in alternating rounds of `--batch` orders: one order at a time
@@ -63,6 +64,10 @@ struct Args {
     /// Every round as one batch (no one-at-a-time rounds), for profiling the job runner's way.
     #[arg(long)]
     batched_only: bool,
+    /// Orders the relay did not keep from their admission (as after a restart): every review
+    /// loads and hydrates its order.
+    #[arg(long)]
+    cold: bool,
     /// `CONTROL,ACK`: the FIFOs of `perf record --control fifo:CONTROL,ACK`; perf is enabled
     /// during the review rounds only.
     #[arg(long, value_name = "CONTROL,ACK")]
@@ -292,7 +297,14 @@ fn main() -> Result<(), Box<dyn Error>> {
                 submitted_at: Some(now),
                 submission: 1,
             };
-            ids.push(create_as_relay(storage, tenant.id, &order).await?);
+            let id = create_as_relay(storage, tenant.id, &order).await?;
+            if !args.cold {
+                // What admission does with an order it stores: keeps it, as it read it, for the
+                // review.
+                let heads = storage.doc_heads(tenant.id, &id).await?.ok_or("order not stored")?.heads;
+                state.caches.submitted_orders.keep(tenant.id, &id, &heads, order);
+            }
+            ids.push(id);
         }
         // A running relay keeps the hydrated catalog (per catalog heads): hydrate it once, timed
         // apart, so that neither way of reviewing pays it.
@@ -330,6 +342,10 @@ fn main() -> Result<(), Box<dyn Error>> {
     })?;
 
     println!("order review, {} products, {} lines per order", args.products, args.lines);
+    println!(
+        "  orders {}",
+        if args.cold { "loaded by each review (--cold)" } else { "as admission kept them for their review" }
+    );
     println!(
         "  rules (assess: price, validate, stock, route): {rule_orders} orders in {:.1} ms = {:.0} orders/s  {outcomes:?}",
         rules_elapsed.as_secs_f64() * 1e3,

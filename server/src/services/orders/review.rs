@@ -141,7 +141,7 @@ pub async fn review_orders(
     // Orders of a batch often share their store: each store is read once.
     let mut stores = HashMap::new();
     for (index, order_id) in order_ids.iter().enumerate() {
-        match assess(storage, tenant_id, &catalog, &mut stores, index, order_id, now).await {
+        match assess(storage, caches, tenant_id, &catalog, &mut stores, index, order_id, now).await {
             Ok(Ok(order)) => assessed.push(order),
             Ok(Err(done)) => outcomes[index] = Some(Ok(done)),
             Err(error) => outcomes[index] = Some(Err(error)),
@@ -194,10 +194,13 @@ fn kept_number(order: &Assessed) -> Option<String> {
     order.existing.as_ref().map(|review| review.number.clone()).filter(|number| !number.is_empty())
 }
 
-/// Reads an order and assesses it with the shared rules, or answers why there is nothing to
-/// review. `stores` holds the stores read so far by this batch.
+/// Reads an order (as admission kept it, [`super::submitted`], or from storage) and assesses it
+/// with the shared rules, or answers why there is nothing to review. `stores` holds the stores
+/// read so far by this batch.
+#[allow(clippy::too_many_arguments)]
 async fn assess(
     storage: &dyn Storage,
+    caches: &Caches,
     tenant_id: i64,
     catalog: &doc::Catalog,
     stores: &mut HashMap<String, RetailStore>,
@@ -205,13 +208,25 @@ async fn assess(
     order_id: &DocumentId,
     now: i64,
 ) -> Result<std::result::Result<Assessed, ReviewDone>> {
-    let Some(stored) = storage.load_doc(tenant_id, order_id).await? else { return Ok(Err(ReviewDone::NotSubmitted)) };
-    let am = documents::load(&stored)?;
-    let order: Order = doc::read(order_id, &am)?;
+    let Some(stored) = storage.doc_heads(tenant_id, order_id).await? else { return Ok(Err(ReviewDone::NotSubmitted)) };
+    // The order as admission read it, when it is still stored at those heads; loaded otherwise.
+    let (order, heads) = match caches.submitted_orders.take(tenant_id, order_id, &stored.heads) {
+        Some(order) => {
+            let mut heads: Vec<String> = stored.heads.iter().map(hex::encode).collect();
+            heads.sort();
+            (order, heads)
+        }
+        None => {
+            let Some(stored) = storage.load_doc(tenant_id, order_id).await? else {
+                return Ok(Err(ReviewDone::NotSubmitted));
+            };
+            let am = documents::load(&stored)?;
+            (doc::read::<Order>(order_id, &am)?, heads_hex(&am))
+        }
+    };
     if order.status != OrderStatus::Submitted {
         return Ok(Err(ReviewDone::NotSubmitted));
     }
-    let heads = heads_hex(&am);
     let Derived { id: review_id, stored: review } = find_review(storage, tenant_id, order_id.as_str()).await?;
     let existing = match review {
         Some(stored) => Some(doc::read::<OrderReview>(&review_id, &documents::load(&stored)?)?),
