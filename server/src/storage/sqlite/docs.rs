@@ -26,21 +26,6 @@ use crate::storage::{
 /// How the shared queries ([`crate::storage::feed_query`]) are spelled here.
 const SQLITE: Dialect = Dialect { placeholder: numbered, length: "length" };
 
-/// Runs `f` with SQLite's query planner stability guarantee on (`SQLITE_DBCONFIG_ENABLE_QPSG`),
-/// for a statement run over and over with new values. Without it, SQLite marks the feed's
-/// join as depending on its bound values and prepares it again at every new cursor: two thirds
-/// of a sync round's feed query, measured with `Statement::get_status(RePrepare)` and perf (13 %
-/// of the relay's CPU during `sync_bench` phase d). A plan made under the guarantee does not
-/// depend on the values, so the cached statement is reused as it is. Only for the duration of `f`:
-/// the dashboard's queries keep plans that may use their values (`LIMIT ?`).
-fn with_stable_plan<R>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
-    use rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG;
-    conn.set_db_config(SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-    let result = f(conn);
-    conn.set_db_config(SQLITE_DBCONFIG_ENABLE_QPSG, false)?;
-    result
-}
-
 fn numbered(n: usize) -> String {
     format!("?{n}")
 }
@@ -96,47 +81,46 @@ impl DocStore for SqliteStorage {
     async fn feed(&self, tenant_id: i64, scope: &Scope, cursor: u64, device: &str, budget: usize) -> Result<FeedPage> {
         let query = feed_query(scope, &SQLITE);
         let device = device.to_owned();
-        self.read(move |conn| {
-            with_stable_plan(conn, |conn| {
-                // One read transaction: the page and the position it reaches come from one snapshot.
-                let tx = conn.unchecked_transaction()?;
-                let last_seq = feed_position(&tx, tenant_id)?;
-                let Some((sql, values)) = query else {
-                    return Ok(FeedPage { cursor: last_seq, ..FeedPage::default() });
-                };
-                let mut args: Vec<Value> = vec![Value::Integer(tenant_id), Value::Integer(seq_value(cursor))];
-                args.extend(values.into_iter().map(Value::Text));
-                let entries: Vec<FeedEntry> = tx
-                    .prepare_cached(&sql)?
-                    .query_map(params_from_iter(args), |r| {
-                        Ok(FeedEntry {
-                            seq: r.get::<_, i64>(0)?.max(0) as u64,
-                            doc: r.get(1)?,
-                            origin: r.get(2)?,
-                            len: r.get::<_, i64>(3)?.max(0) as usize,
-                            created_seq: r.get::<_, i64>(4)?.max(0) as u64,
-                            creator: r.get(5)?,
-                            snapshot_len: r.get::<_, i64>(6)?.max(0) as usize,
-                        })
-                    })?
-                    .collect::<Result<_, _>>()?;
-                let plan = plan_feed(entries, cursor, &device, budget);
-                let mut snapshot_stmt =
-                    tx.prepare_cached("SELECT snapshot FROM documents WHERE tenant_id = ?1 AND id = ?2")?;
-                let mut entry_stmt =
-                    tx.prepare_cached("SELECT changes FROM change_log WHERE tenant_id = ?1 AND seq = ?2")?;
-                plan.into_page(last_seq, |doc, send| match send {
-                    SendAs::Whole => Ok(snapshot_stmt.query_row(params![tenant_id, doc], |r| r.get(0))?),
-                    SendAs::Changes(seqs) => {
-                        let mut all = Vec::new();
-                        for seq in seqs {
-                            let changes: Vec<u8> =
-                                entry_stmt.query_row(params![tenant_id, seq_value(*seq)], |r| r.get(0))?;
-                            all.extend_from_slice(&changes);
-                        }
-                        Ok(all)
+        // Planned once for every cursor ([`SqliteStorage::read_stable`]).
+        self.read_stable(move |conn| {
+            // One read transaction: the page and the position it reaches come from one snapshot.
+            let tx = conn.unchecked_transaction()?;
+            let last_seq = feed_position(&tx, tenant_id)?;
+            let Some((sql, values)) = query else {
+                return Ok(FeedPage { cursor: last_seq, ..FeedPage::default() });
+            };
+            let mut args: Vec<Value> = vec![Value::Integer(tenant_id), Value::Integer(seq_value(cursor))];
+            args.extend(values.into_iter().map(Value::Text));
+            let entries: Vec<FeedEntry> = tx
+                .prepare_cached(&sql)?
+                .query_map(params_from_iter(args), |r| {
+                    Ok(FeedEntry {
+                        seq: r.get::<_, i64>(0)?.max(0) as u64,
+                        doc: r.get(1)?,
+                        origin: r.get(2)?,
+                        len: r.get::<_, i64>(3)?.max(0) as usize,
+                        created_seq: r.get::<_, i64>(4)?.max(0) as u64,
+                        creator: r.get(5)?,
+                        snapshot_len: r.get::<_, i64>(6)?.max(0) as usize,
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            let plan = plan_feed(entries, cursor, &device, budget);
+            let mut snapshot_stmt =
+                tx.prepare_cached("SELECT snapshot FROM documents WHERE tenant_id = ?1 AND id = ?2")?;
+            let mut entry_stmt =
+                tx.prepare_cached("SELECT changes FROM change_log WHERE tenant_id = ?1 AND seq = ?2")?;
+            plan.into_page(last_seq, |doc, send| match send {
+                SendAs::Whole => Ok(snapshot_stmt.query_row(params![tenant_id, doc], |r| r.get(0))?),
+                SendAs::Changes(seqs) => {
+                    let mut all = Vec::new();
+                    for seq in seqs {
+                        let changes: Vec<u8> =
+                            entry_stmt.query_row(params![tenant_id, seq_value(*seq)], |r| r.get(0))?;
+                        all.extend_from_slice(&changes);
                     }
-                })
+                    Ok(all)
+                }
             })
         })
         .await
@@ -618,33 +602,32 @@ mod tests {
     use super::*;
     use crate::scope::Scope;
 
-    /// Runs a rep's feed query at three cursors on one connection, as sync rounds do, with or
-    /// without [`with_stable_plan`]; answers how many times SQLite prepared it again.
-    fn reprepares(stable: bool) -> i32 {
+    /// Runs a rep's feed query at three cursors on one connection, as sync rounds do, with
+    /// another query between them (as the feed's page reads the feed position); answers how many
+    /// times SQLite prepared it again.
+    fn reprepares(open: fn(&std::path::Path) -> Result<Connection>) -> i32 {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("feed.db");
         SqliteStorage::open(&path).unwrap();
-        let conn = super::super::connect(&path).unwrap();
+        let conn = open(&path).unwrap();
         let scope = Scope { role: Role::Rep, user_id: "rep-1".into(), region: Some("north".into()) };
         let (sql, values) = feed_query(&scope, &SQLITE).unwrap();
-        let rounds = |conn: &Connection| -> Result<i32> {
-            let mut reprepared = 0;
-            for cursor in [10, 11, 12] {
-                let mut stmt = conn.prepare_cached(&sql)?;
-                let mut args = vec![Value::Integer(1), Value::Integer(cursor)];
-                args.extend(values.iter().cloned().map(Value::Text));
-                stmt.query_map(params_from_iter(args), |_| Ok(()))?.for_each(drop);
-                reprepared = stmt.get_status(StatementStatus::RePrepare);
-            }
-            Ok(reprepared)
-        };
-        if stable { with_stable_plan(&conn, rounds).unwrap() } else { rounds(&conn).unwrap() }
+        let mut reprepared = 0;
+        for cursor in [10, 11, 12] {
+            feed_position(&conn, 1).unwrap();
+            let mut stmt = conn.prepare_cached(&sql).unwrap();
+            let mut args = vec![Value::Integer(1), Value::Integer(cursor)];
+            args.extend(values.iter().cloned().map(Value::Text));
+            stmt.query_map(params_from_iter(args), |_| Ok(())).unwrap().for_each(drop);
+            reprepared = stmt.get_status(StatementStatus::RePrepare);
+        }
+        reprepared
     }
 
     #[test]
     fn the_feed_query_is_prepared_once_whatever_the_cursor() {
-        // Should SQLite stop preparing the join again for new values, `with_stable_plan` can go.
-        assert!(reprepares(false) >= 2, "SQLite prepares the feed's join again for every new cursor");
-        assert_eq!(reprepares(true), 0);
+        // Should SQLite stop preparing the join again for new values, the stable readers can go.
+        assert!(reprepares(super::super::connect) >= 2, "SQLite prepares the feed's join again for every new cursor");
+        assert_eq!(reprepares(super::super::connect_stable), 0);
     }
 }

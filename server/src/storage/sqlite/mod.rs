@@ -1,8 +1,10 @@
 //! The embedded storage: one SQLite file in the data directory (WAL, `synchronous=FULL`).
 //!
 //! One writer connection behind a mutex (SQLite has one writer at a time anyway; document writes
-//! are group-committed, see `docs.rs`) and a few reader connections that callers queue for;
-//! every call runs on tokio's blocking pool so no async worker waits on disk.
+//! are group-committed, see `docs.rs`) and a few reader connections that callers queue for (the
+//! sync feed has readers of its own, planned without regard to bound values:
+//! `SqliteStorage::read_stable`); every call runs on tokio's blocking pool so no async worker
+//! waits on disk.
 
 mod accounts;
 mod alert_triage;
@@ -38,6 +40,11 @@ struct Inner {
     announcements: tokio::sync::broadcast::Sender<crate::storage::Announcement>,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// Reader connections whose plans never depend on the values bound ([`read_stable`]), for
+    /// the sync feed; opened as needed, at most [`READERS`] kept.
+    ///
+    /// [`read_stable`]: SqliteStorage::read_stable
+    stable_readers: Mutex<Vec<Connection>>,
     /// Document writes waiting for the next group commit.
     write_queue: docs::WriteQueue,
     /// One permit per pooled reader: a burst of reads waits for a pooled connection instead of
@@ -58,6 +65,7 @@ impl SqliteStorage {
             announcements,
             writer: Mutex::new(writer),
             readers: Mutex::new(readers),
+            stable_readers: Mutex::new(Vec::new()),
             write_queue: docs::WriteQueue::default(),
             read_permits: tokio::sync::Semaphore::new(READERS),
         };
@@ -89,6 +97,32 @@ impl SqliteStorage {
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R> + Send + 'static,
     {
+        self.read_with(|inner| &inner.readers, connect, f).await
+    }
+
+    /// Runs `f` with a reader connection whose statements are planned under SQLite's query
+    /// planner stability guarantee ([`connect_stable`]): for a statement run over and over with
+    /// new values, which SQLite would otherwise prepare again at every new value.
+    pub(crate) async fn read_stable<R, F>(&self, f: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+    {
+        self.read_with(|inner| &inner.stable_readers, connect_stable, f).await
+    }
+
+    /// Runs `f` with a connection of the pool `pool` picks (opened with `open` when the pool has
+    /// none free), within the reads' permits.
+    async fn read_with<R, F>(
+        &self,
+        pool: fn(&Inner) -> &Mutex<Vec<Connection>>,
+        open: fn(&Path) -> Result<Connection>,
+        f: F,
+    ) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+    {
         let _permit = self
             .inner
             .read_permits
@@ -97,15 +131,15 @@ impl SqliteStorage {
             .map_err(|e| Error::Storage(format!("no reader connection available: {e}")))?;
         let inner = self.inner.clone();
         run_blocking(move || {
-            let taken = inner.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            let taken = pool(&inner).lock().unwrap_or_else(|p| p.into_inner()).pop();
             let conn = match taken {
                 Some(conn) => conn,
-                None => connect(&inner.path)?,
+                None => open(&inner.path)?,
             };
             let result = f(&conn);
-            let mut readers = inner.readers.lock().unwrap_or_else(|p| p.into_inner());
-            if readers.len() < READERS {
-                readers.push(conn);
+            let mut pooled = pool(&inner).lock().unwrap_or_else(|p| p.into_inner());
+            if pooled.len() < READERS {
+                pooled.push(conn);
             }
             result
         })
@@ -123,5 +157,19 @@ fn connect(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+/// A reader connection ([`connect`]) with SQLite's query planner stability guarantee on
+/// (`SQLITE_DBCONFIG_ENABLE_QPSG`): its plans never depend on the values bound. SQLite marks the
+/// sync feed's join (documents and change log) as depending on its bound values, so without it
+/// the cached feed statement is prepared again at every new cursor, every sync round of every
+/// phone: two thirds of the feed query's cost, 9 to 14 % of the relay's CPU while a fleet syncs
+/// (`sync_bench` phase d, perf). Set once, for the connection's life: switching the guarantee
+/// on and off expires every statement the connection has prepared. The dashboard's queries keep
+/// the ordinary connections, whose plans may use their values (`LIMIT ?`).
+fn connect_stable(path: &Path) -> Result<Connection> {
+    let conn = connect(path)?;
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     Ok(conn)
 }
