@@ -164,8 +164,8 @@ fn connect(path: &Path) -> Result<Connection> {
 /// (`SQLITE_DBCONFIG_ENABLE_QPSG`): its plans never depend on the values bound. SQLite marks the
 /// sync feed's join (documents and change log) as depending on its bound values, so without it
 /// the cached feed statement is prepared again at every new cursor, every sync round of every
-/// phone: two thirds of the feed query's cost, 9 to 14 % of the relay's CPU while a fleet syncs
-/// (`sync_bench` phase d, perf). Set once, for the connection's life: switching the guarantee
+/// phone: the feed query was 13.8 % of the relay's CPU while a fleet synced (`sync_bench` phase
+/// d, perf), two thirds of it preparing again; 3.6 % on these connections. Set once, for the connection's life: switching the guarantee
 /// on and off expires every statement the connection has prepared. The dashboard's queries keep
 /// the ordinary connections, whose plans may use their values (`LIMIT ?`).
 fn connect_stable(path: &Path) -> Result<Connection> {
