@@ -163,8 +163,7 @@ async fn score_with(
     if inspection.status != InspectionStatus::CheckedOut {
         return Ok(());
     }
-    let mut heads: Vec<String> = stored.heads.iter().map(hex::encode).collect();
-    heads.sort();
+    let heads = crate::services::orders::review::heads_hex(&stored.heads);
 
     let documents::Derived { id: score_id, stored: score } = find_score(storage, tenant_id, &id).await?;
     let existing = match score {

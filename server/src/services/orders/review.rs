@@ -26,13 +26,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use automerge::Automerge;
 use fieldsync_core::doc::{
     self, ApprovalStep, ApproverRole, DocKind, EscalationTarget, Order, OrderReview, OrderStatus, RetailStore,
     ReviewOutcome, Severity, StepSla, StepState,
 };
 use fieldsync_core::rules::validation::order_finding;
 use fieldsync_core::rules::{self, Assessment, code};
+use fieldsync_core::sync::protocol::Head;
 use fieldsync_core::{DocumentId, Role};
 use sha2::{Digest, Sha256};
 
@@ -208,20 +208,23 @@ async fn assess(
     order_id: &DocumentId,
     now: i64,
 ) -> Result<std::result::Result<Assessed, ReviewDone>> {
-    let Some(stored) = storage.doc_heads(tenant_id, order_id).await? else { return Ok(Err(ReviewDone::NotSubmitted)) };
-    // The order as admission read it, when it is still stored at those heads; loaded otherwise.
-    let (order, heads) = match caches.submitted_orders.take(tenant_id, order_id, &stored.heads) {
-        Some(order) => {
-            let mut heads: Vec<String> = stored.heads.iter().map(hex::encode).collect();
-            heads.sort();
-            (order, heads)
-        }
+    // The order as admission read it, when it is kept and still stored at the heads it was kept
+    // at (storage is asked for the heads only then); loaded otherwise.
+    let kept = if caches.submitted_orders.holds(tenant_id, order_id) {
+        let Some(stored) = storage.doc_heads(tenant_id, order_id).await? else {
+            return Ok(Err(ReviewDone::NotSubmitted));
+        };
+        caches.submitted_orders.take(tenant_id, order_id, &stored.heads).map(|order| (order, stored.heads))
+    } else {
+        None
+    };
+    let (order, heads) = match kept {
+        Some((order, heads)) => (order, heads_hex(&heads)),
         None => {
             let Some(stored) = storage.load_doc(tenant_id, order_id).await? else {
                 return Ok(Err(ReviewDone::NotSubmitted));
             };
-            let am = documents::load(&stored)?;
-            (doc::read::<Order>(order_id, &am)?, heads_hex(&am))
+            (doc::read::<Order>(order_id, &documents::load(&stored)?)?, heads_hex(&stored.heads))
         }
     };
     if order.status != OrderStatus::Submitted {
@@ -452,9 +455,9 @@ fn approver_for<'a>(role: ApproverRole, region: &str, owner: &str, users: &'a [U
     }
 }
 
-/// The order heads as sorted hex, as a review pins them.
-pub fn heads_hex(am: &Automerge) -> Vec<String> {
-    let mut heads: Vec<String> = am.get_heads().iter().map(ToString::to_string).collect();
+/// Stored heads as sorted hex, as a review (and a score) pins them.
+pub fn heads_hex(heads: &[Head]) -> Vec<String> {
+    let mut heads: Vec<String> = heads.iter().map(hex::encode).collect();
     heads.sort();
     heads
 }

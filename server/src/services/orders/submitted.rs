@@ -42,6 +42,11 @@ impl SubmittedOrders {
         }
     }
 
+    /// Whether an order is kept for `id` (at whatever heads).
+    pub fn holds(&self, tenant_id: i64, id: &DocumentId) -> bool {
+        self.0.contains_key(&(tenant_id, id.clone()))
+    }
+
     /// The order kept for `id` if it was kept at exactly `heads` (the heads stored now), and
     /// forgets it: a review reads it once.
     pub fn take(&self, tenant_id: i64, id: &DocumentId, heads: &[Head]) -> Option<Order> {
@@ -85,10 +90,12 @@ mod tests {
         let (a, b) = ([1u8; 32], [2u8; 32]);
         kept.keep(7, &id, &[b, a], order(OrderStatus::Submitted));
         // Another tenant's id is another entry.
+        assert!(kept.holds(7, &id) && !kept.holds(8, &id));
         assert_eq!(kept.take(8, &id, &[a, b]), None);
         // The heads in any order; then it is gone.
         assert_eq!(kept.take(7, &id, &[a, b]), Some(order(OrderStatus::Submitted)));
         assert_eq!(kept.take(7, &id, &[a, b]), None);
+        assert!(!kept.holds(7, &id));
 
         // Kept at other heads (the order moved since): not taken, and forgotten.
         kept.keep(7, &id, &[a], order(OrderStatus::Submitted));
