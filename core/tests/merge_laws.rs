@@ -591,7 +591,6 @@ impl Model for Inventory {
                 ("SKU-1".into(), StockLevel { on_hand: 5, reserved: 0, safety: 10 }),
             ]),
             as_of: T0,
-            reservations: BTreeMap::new(),
         }
     }
 

@@ -72,6 +72,24 @@ impl Kept {
     pub fn at(self, heads: &[Head]) -> Option<Self> {
         same_heads(&heads_of(&self.doc), heads).then_some(self)
     }
+
+    /// This kept document with `memo` kept beside it.
+    pub fn with_memo(mut self, memo: impl std::any::Any + Send) -> Self {
+        self.memo = Some(Box::new(memo));
+        self
+    }
+
+    /// Records that the document's new change `changes` was made: the stored bytes grow by the
+    /// change alone, and once the appended changes outweigh the saved document, the document is
+    /// saved whole again (loading many changes costs more than one saved document).
+    pub fn append_or_save(&mut self, changes: &[u8]) {
+        if self.saved_len > 0 && self.snapshot.len() + changes.len() <= 2 * self.saved_len {
+            self.snapshot.extend_from_slice(changes);
+        } else {
+            self.snapshot = self.doc.save();
+            self.saved_len = self.snapshot.len();
+        }
+    }
 }
 
 impl Default for KeptDocuments {

@@ -554,7 +554,6 @@ fn build_inventories(rng: &mut StdRng, skus: &[String], now: i64) -> Vec<Invento
                 region: region.name.to_owned(),
                 levels,
                 as_of: now,
-                reservations: BTreeMap::new(),
             }
         })
         .collect()

@@ -716,9 +716,10 @@ async fn publishing_a_policy_routes_new_orders_with_it_and_leaves_routed_ones_on
 }
 
 #[tokio::test]
-async fn a_batch_of_reviews_reserves_a_regions_stock_in_one_write_and_the_earlier_orders_first() {
+async fn a_batch_of_reviews_reserves_a_regions_stock_in_one_change_the_earlier_orders_first() {
     use fieldsync_core::doc::{Inventory, StockLevel};
     use fieldsync_core::rules::code;
+    use fieldsync_server::services::catalog::stock::publish_reserved;
 
     let dir = tempfile::tempdir().unwrap();
     let state = open_sqlite(dir.path());
@@ -729,7 +730,6 @@ async fn a_batch_of_reviews_reserves_a_regions_stock_in_one_write_and_the_earlie
         region: "north".into(),
         levels: BTreeMap::from([("COLA".to_owned(), StockLevel { on_hand: 100, reserved: 0, safety: 0 })]),
         as_of: now_ms(),
-        reservations: BTreeMap::new(),
     };
     let inventory_id = documents::create_as_relay(storage, seeded.tenant_id, &inventory).await.unwrap();
     let changes =
@@ -758,20 +758,108 @@ async fn a_batch_of_reviews_reserves_a_regions_stock_in_one_write_and_the_earlie
     );
     let last = review_of(&state, &seeded, &batch[3]).await;
     assert!(last.findings.iter().any(|f| f.code == code::INSUFFICIENT_STOCK), "{:?}", last.findings);
+    let orders: Vec<String> = batch.iter().map(ToString::to_string).collect();
+    let read = storage.reservations(seeded.tenant_id, inventory_id.as_str(), &orders, &[]).await.unwrap();
+    let held: Vec<Option<i64>> =
+        orders.iter().map(|order| read.orders.get(order).and_then(|units| units.get("COLA").copied())).collect();
+    assert_eq!(held, [Some(25), Some(30), Some(30), None]);
+    let (version, totals) = storage.reserved_totals(seeded.tenant_id, inventory_id.as_str()).await.unwrap();
+    assert_eq!(totals, BTreeMap::from([("COLA".to_owned(), 85)]));
+    // The document is not written by the reviews; one publish writes the total, a second nothing.
     let stored = storage.load_doc(seeded.tenant_id, &inventory_id).await.unwrap().unwrap();
+    assert_eq!(changes(stored), changes_before);
+    assert!(publish_reserved(storage, &state.caches, seeded.tenant_id, &inventory_id).await.unwrap());
+    assert!(!publish_reserved(storage, &state.caches, seeded.tenant_id, &inventory_id).await.unwrap());
+    let stored = storage.load_doc(seeded.tenant_id, &inventory_id).await.unwrap().unwrap();
+    assert_eq!(changes(stored), changes_before + 1);
     let after: Inventory = documents::read(storage, seeded.tenant_id, &inventory_id).await.unwrap();
-    assert_eq!(changes(stored), changes_before + 1, "one inventory change for the whole batch");
     assert_eq!(after.levels["COLA"].reserved, 85);
-    let reserved: Vec<&String> = after.reservations.keys().collect();
-    let mut expected: Vec<String> = batch[..3].iter().map(ToString::to_string).collect();
-    expected.sort();
-    assert_eq!(reserved, expected.iter().collect::<Vec<_>>());
 
     // Reviewing the same orders again changes nothing: each review already pins its order.
     let again = orders::review::review_orders(storage, &state.caches, seeded.tenant_id, &batch, state.clock.now())
         .await
         .unwrap();
     assert!(again.into_iter().all(|done| done.unwrap() == orders::ReviewDone::AlreadyReviewed));
+    assert_eq!(storage.reserved_totals(seeded.tenant_id, inventory_id.as_str()).await.unwrap(), (version, totals));
+}
+
+/// Adds to a stored inventory the `reservations` map documents were written with when they kept
+/// every order's reservation, holding `entries`.
+async fn add_reservation_entries(state: &AppState, tenant_id: i64, id: &DocumentId, entries: &[(&str, &str, i64)]) {
+    use automerge::transaction::Transactable;
+    let storage = state.storage.as_ref();
+    let stored = storage.load_doc(tenant_id, id).await.unwrap().unwrap();
+    let mut am = documents::load(&stored).unwrap();
+    am.set_actor(documents::relay_actor(tenant_id));
+    let before = am.get_heads();
+    am.transact::<_, _, automerge::AutomergeError>(|tx| {
+        let map = tx.put_object(automerge::ROOT, "reservations", automerge::ObjType::Map)?;
+        for (order, sku, units) in entries {
+            let entry = tx.put_object(&map, *order, automerge::ObjType::Map)?;
+            tx.put(&entry, *sku, *units)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let write = fieldsync_server::storage::DocWrite {
+        id: id.clone(),
+        meta: stored.meta.clone(),
+        expected_heads: stored.heads.clone(),
+        snapshot: am.save(),
+        heads: documents::heads_of(&am),
+        changes: am.save_after(&before),
+        origin_device: None,
+        new_actors: Vec::new(),
+        blobs: Vec::new(),
+        job: None,
+        read_model: fieldsync_server::read_model::row_changes(id, &stored.meta, &am),
+        events: Vec::new(),
+    };
+    let outcome = storage.write_doc(tenant_id, write).await.unwrap();
+    assert!(matches!(outcome, fieldsync_server::storage::WriteOutcome::Stored(_)));
+}
+
+#[tokio::test]
+async fn an_inventory_written_with_reservation_entries_moves_them_into_the_record_and_its_document_drops_them() {
+    use fieldsync_core::doc::{Inventory, StockLevel};
+    use fieldsync_server::services::catalog::stock::publish_reserved;
+
+    let dir = tempfile::tempdir().unwrap();
+    let state = open_sqlite(dir.path());
+    let storage = state.storage.as_ref();
+    let seeded = seed(&state).await;
+    // 40 reserved: 12 by an order with an entry, 28 from before entries were kept.
+    let inventory = Inventory {
+        warehouse: "WH-NORTH".into(),
+        region: "north".into(),
+        levels: BTreeMap::from([("COLA".to_owned(), StockLevel { on_hand: 100, reserved: 40, safety: 0 })]),
+        as_of: now_ms(),
+    };
+    let inventory_id = documents::create_as_relay(storage, seeded.tenant_id, &inventory).await.unwrap();
+    add_reservation_entries(&state, seeded.tenant_id, &inventory_id, &[("order-0", "COLA", 12)]).await;
+    // 60 are left: the seeded order's 25 fit, another 30 fit, the next 30 do not.
+    let mut batch = vec![seeded.order_id.clone()];
+    for _ in 0..2 {
+        batch.push(submit(&state, &seeded, 30).await);
+    }
+    let done = orders::review::review_orders(storage, &state.caches, seeded.tenant_id, &batch, state.clock.now())
+        .await
+        .unwrap();
+    let outcomes: Vec<_> = done.into_iter().map(|done| done.unwrap()).collect();
+    assert_eq!(
+        outcomes,
+        [ReviewOutcome::NeedsApproval, ReviewOutcome::NeedsApproval, ReviewOutcome::Rejected]
+            .map(orders::ReviewDone::Reviewed)
+    );
+    let moved =
+        storage.reservations(seeded.tenant_id, inventory_id.as_str(), &["order-0".to_owned()], &[]).await.unwrap();
+    assert_eq!(moved.orders["order-0"], BTreeMap::from([("COLA".to_owned(), 12)]));
+    assert_eq!(moved.totals["COLA"], 40 + 25 + 30);
+
+    assert!(publish_reserved(storage, &state.caches, seeded.tenant_id, &inventory_id).await.unwrap());
     let stored = storage.load_doc(seeded.tenant_id, &inventory_id).await.unwrap().unwrap();
-    assert_eq!(changes(stored), changes_before + 1);
+    let am = documents::load(&stored).unwrap();
+    assert!(automerge::ReadDoc::get(&am, automerge::ROOT, "reservations").unwrap().is_none());
+    let after: Inventory = fieldsync_core::doc::read(&inventory_id, &am).unwrap();
+    assert_eq!(after.levels["COLA"], StockLevel { on_hand: 100, reserved: 95, safety: 0 });
 }

@@ -3,6 +3,7 @@
 //! the verdicts sync back.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity, missing_docs)]
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use fieldsync_core::doc::{Inventory, OrderReview, ReviewOutcome, StepState, Verdict};
@@ -101,6 +102,7 @@ fn a_rep_offline_submits_three_orders_receives_three_verdicts_and_sees_the_manag
     rep.sync();
     manager.sync();
     let shop = shop(&rep);
+    let reserved_before = published_reserved(&rep, &shop.sku);
 
     rep.network.set(Weather::Offline);
     let inside = line(&rep, &shop, qty_for_total(&rep, &shop, 6_000), 0);
@@ -148,14 +150,18 @@ fn a_rep_offline_submits_three_orders_receives_three_verdicts_and_sees_the_manag
     assert_eq!(decided.outcome, ReviewOutcome::Approved, "{decided:?}");
     assert_eq!(decided.steps[0].state, StepState::Approved);
     assert!(decided.time_to_decision_ms().is_some_and(|ms| ms >= 0));
-    // Stock is reserved for the two accepted orders, not for the rejected one.
-    let inventory = region_inventory(&relay, &rep);
-    assert_eq!(
-        inventory.reservation_of(inside.as_str()).get(&shop.sku).copied(),
-        Some(rep.store.order(&inside).unwrap().lines.values().next().unwrap().qty)
+    // Stock is reserved for the two accepted orders, not for the rejected one, and the rep's
+    // phone sees the region's total move by as much.
+    let qty = |order: &DocumentId| rep.store.order(order).unwrap().lines.values().next().unwrap().qty;
+    assert_eq!(held_by(&relay, &rep, &inside).get(&shop.sku).copied(), Some(qty(&inside)));
+    assert_eq!(held_by(&relay, &rep, &large).get(&shop.sku).copied(), Some(qty(&large)));
+    assert!(held_by(&relay, &rep, &below_floor).is_empty());
+    wait_for_published(&rep, &shop.sku, reserved_before + qty(&inside) + qty(&large));
+    // The region's inventory document carries the totals only, no entry per order.
+    let stored = relay.stored(&region_inventory_id(&rep)).unwrap();
+    assert!(
+        automerge::ReadDoc::get(&documents::load(&stored).unwrap(), automerge::ROOT, "reservations").unwrap().is_none()
     );
-    assert!(inventory.reservation_of(large.as_str()).contains_key(&shop.sku));
-    assert!(inventory.reservation_of(below_floor.as_str()).is_empty());
 }
 
 fn heads_hex(phone: &Phone, id: &DocumentId) -> Vec<String> {
@@ -164,11 +170,42 @@ fn heads_hex(phone: &Phone, id: &DocumentId) -> Vec<String> {
     heads
 }
 
-fn region_inventory(relay: &Relay, rep: &Phone) -> Inventory {
+/// The inventory document of the rep's region, as the rep's phone holds it.
+fn region_inventory_id(rep: &Phone) -> DocumentId {
     let (_, store) = rep.store.stores().unwrap().into_iter().next().unwrap();
-    let (id, _) = rep.store.inventories().unwrap().into_iter().find(|(_, i)| i.region == store.region).unwrap();
-    let stored = relay.stored(&id).unwrap();
-    fieldsync_core::doc::read(&id, &documents::load(&stored).unwrap()).unwrap()
+    rep.store.inventories().unwrap().into_iter().find(|(_, i)| i.region == store.region).unwrap().0
+}
+
+/// What the relay's reservation record holds for an order in the rep's region, by SKU.
+fn held_by(relay: &Relay, rep: &Phone, order: &DocumentId) -> BTreeMap<String, i64> {
+    let inventory = region_inventory_id(rep);
+    let orders = [order.to_string()];
+    let read =
+        relay.block_on(relay.state.storage.reservations(relay.tenant_id(), inventory.as_str(), &orders, &[])).unwrap();
+    read.orders.get(order.as_str()).cloned().unwrap_or_default()
+}
+
+/// Units of `sku` reserved in the rep's region, as the rep's phone shows them.
+fn published_reserved(rep: &Phone, sku: &str) -> i64 {
+    let (_, store) = rep.store.stores().unwrap().into_iter().next().unwrap();
+    let inventories = rep.store.inventories().unwrap();
+    let inventory = inventories.into_iter().find(|(_, i)| i.region == store.region).unwrap().1;
+    inventory.levels.get(sku).map_or(0, |level| level.reserved)
+}
+
+/// Waits until the rep's phone shows `reserved` units of `sku` reserved (the relay publishes its
+/// totals to the inventory document within a second or so).
+fn wait_for_published(rep: &Phone, sku: &str, reserved: i64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        rep.sync();
+        let shown = published_reserved(rep, sku);
+        if shown == reserved {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the phone shows {shown} of {sku} reserved, not {reserved}, after 10 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]
@@ -216,7 +253,7 @@ fn a_rejection_needs_a_reason_releases_the_stock_and_reaches_the_rep() {
     let shop = shop(&rep);
     let order = submit(&rep, &shop, line(&rep, &shop, qty_for_total(&rep, &shop, 40_000), 0));
     assert_eq!(outcome(&rep, &order), ReviewOutcome::NeedsApproval);
-    assert!(!region_inventory(&relay, &rep).reservation_of(order.as_str()).is_empty());
+    assert!(!held_by(&relay, &rep, &order).is_empty());
 
     let manager = relay.phone("manager-north");
     wait_for_review(&manager, &order, |r| r.current_step() == Some(0));
@@ -228,7 +265,7 @@ fn a_rejection_needs_a_reason_releases_the_stock_and_reaches_the_rep() {
     let seen = wait_for_review(&rep, &order, |r| r.outcome != ReviewOutcome::NeedsApproval);
     assert_eq!(seen.outcome, ReviewOutcome::Rejected);
     assert_eq!(seen.steps[0].reason, "price agreement expired");
-    assert!(region_inventory(&relay, &rep).reservation_of(order.as_str()).is_empty());
+    assert!(held_by(&relay, &rep, &order).is_empty());
 }
 
 #[test]
@@ -252,7 +289,7 @@ fn an_edited_and_resubmitted_order_is_reviewed_again_pinning_its_new_heads() {
     assert!(!codes(&second).contains(&code::PRICE_BELOW_FLOOR));
     assert_eq!(second.reviewed_heads, heads_hex(&rep, &order));
     assert_ne!(second.reviewed_heads, first.reviewed_heads);
-    assert_eq!(region_inventory(&relay, &rep).reservation_of(order.as_str()).get(&shop.sku), Some(&qty));
+    assert_eq!(held_by(&relay, &rep, &order).get(&shop.sku), Some(&qty));
 }
 
 #[test]
@@ -507,7 +544,9 @@ fn an_order_for_more_than_the_stock_is_rejected_with_a_finding_naming_the_wareho
     let rep = relay.phone("rep-01");
     rep.sync();
     let shop = shop(&rep);
-    let inventory = region_inventory(&relay, &rep);
+    let (_, store) = rep.store.stores().unwrap().into_iter().next().unwrap();
+    let inventories = rep.store.inventories().unwrap();
+    let inventory = inventories.into_iter().find(|(_, i)| i.region == store.region).unwrap().1;
     let available = inventory.levels[&shop.sku].available();
     let order = submit(&rep, &shop, line(&rep, &shop, available + 1, 0));
     let review = wait_for_review(&rep, &order, |_| true);

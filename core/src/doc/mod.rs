@@ -425,7 +425,6 @@ mod tests {
             region: "north".into(),
             levels: BTreeMap::from([("SKU-1".into(), level(10)), ("SKU-2".into(), level(20))]),
             as_of: 1_700_000_000_000,
-            reservations: BTreeMap::from([("order-1".into(), BTreeMap::from([("SKU-1".into(), 2)]))]),
         };
         let product = Product {
             name: "Tea".into(),
@@ -507,7 +506,6 @@ mod tests {
             region: "north".into(),
             levels: BTreeMap::from([("SKU-1".into(), StockLevel { on_hand: 10, reserved: 2, safety: 5 })]),
             as_of: 1,
-            reservations: BTreeMap::from([("order-1".into(), BTreeMap::from([("SKU-1".into(), 2)]))]),
         };
         let built = |doc: &Automerge| doc.hydrate(None);
         assert_eq!(built(&create(&id, ActorId::random(), &review).unwrap()), built(&created_field_by_field(&review)));

@@ -37,8 +37,9 @@ pub use validation::code;
 pub struct StockView<'a> {
     /// The inventory of the store's region.
     pub inventory: &'a Inventory,
-    /// The order's id: what is already reserved for it does not count against it.
-    pub order_id: &'a str,
+    /// Units already reserved for this order, by SKU: they do not count against it (a re-review
+    /// does not compete with itself).
+    pub reserved_for_order: &'a BTreeMap<String, i64>,
 }
 
 /// What the rules conclude about one order, before approvers are named.
@@ -93,7 +94,7 @@ pub fn assess(
     let mut findings = validation::validate_lines(catalog, &store.tier, &lines);
     findings.extend(validation::validate_order(&catalog.discount_policy, &lines));
     if let Some(stock) = stock {
-        findings.extend(validation::check_stock(&lines, stock.inventory, stock.order_id));
+        findings.extend(validation::check_stock(&lines, stock.inventory, stock.reserved_for_order));
     }
     let total_cents = lines.iter().map(|l| l.total_cents).fold(0, i64::saturating_add);
     let mut assessment = Assessment { lines, findings, steps: Vec::new(), total_cents };

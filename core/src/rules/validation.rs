@@ -177,10 +177,9 @@ pub fn units_by_sku(lines: &[PricedLine]) -> BTreeMap<String, i64> {
 }
 
 /// Stock findings for an order against a stock view: for each SKU, the units ordered (over all
-/// its lines) must not exceed `on_hand - reserved`, not counting what is already reserved for
-/// this same order (a re-review of an order does not compete with itself).
-pub fn check_stock(lines: &[PricedLine], inventory: &Inventory, order_id: &str) -> Vec<Finding> {
-    let own = inventory.reservation_of(order_id);
+/// its lines) must not exceed `on_hand - reserved`, not counting `own`, what is already reserved
+/// for this same order (a re-review of an order does not compete with itself).
+pub fn check_stock(lines: &[PricedLine], inventory: &Inventory, own: &BTreeMap<String, i64>) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (sku, wanted) in units_by_sku(lines) {
         let available =
@@ -400,8 +399,8 @@ mod tests {
                 ("BEV-1".into(), StockLevel { on_hand: 10, reserved: 0, safety: 5 }),
             ]),
             as_of: 0,
-            reservations: BTreeMap::new(),
         };
+        let none = BTreeMap::new();
         let cases: &[(&str, &[(&str, i64, i64, i64)], &[&str])] = &[
             ("enough", &[("DAI-1", 30, 500, 0), ("BEV-1", 10, 1300, 0)], &[]),
             ("one too many", &[("DAI-1", 31, 500, 0)], &["line 1: 31 × DAI-1 ordered, 30 available in WH-N"]),
@@ -414,34 +413,14 @@ mod tests {
         ];
         for (case, lines, expected) in cases {
             let texts: Vec<String> =
-                check_stock(&priced(lines), &inventory, "order-1").into_iter().map(|f| f.text).collect();
+                check_stock(&priced(lines), &inventory, &none).into_iter().map(|f| f.text).collect();
             assert_eq!(texts, *expected, "{case}");
         }
-        // Reserving the order's own 30 units leaves 0 for others but still 30 for it.
-        inventory.set_reservation("order-1", &BTreeMap::from([("DAI-1".into(), 30)]));
-        assert_eq!(inventory.levels["DAI-1"].reserved, 50);
-        assert!(check_stock(&priced(&[("DAI-1", 30, 500, 0)]), &inventory, "order-1").is_empty());
-        assert_eq!(check_stock(&priced(&[("DAI-1", 1, 500, 0)]), &inventory, "order-2").len(), 1);
-    }
-
-    #[test]
-    fn setting_a_reservation_is_idempotent_and_releasing_restores_the_level() {
-        let mut inventory = Inventory {
-            warehouse: "WH-N".into(),
-            region: "north".into(),
-            levels: BTreeMap::from([("DAI-1".into(), StockLevel { on_hand: 50, reserved: 7, safety: 5 })]),
-            as_of: 0,
-            reservations: BTreeMap::new(),
-        };
-        let units = BTreeMap::from([("DAI-1".to_owned(), 10), ("GONE".to_owned(), 3)]);
-        inventory.set_reservation("o", &units);
-        inventory.set_reservation("o", &units);
-        assert_eq!(inventory.levels["DAI-1"].reserved, 17);
-        assert_eq!(inventory.reservation_of("o"), BTreeMap::from([("DAI-1".to_owned(), 10)]));
-        inventory.set_reservation("o", &BTreeMap::from([("DAI-1".to_owned(), 4)]));
-        assert_eq!(inventory.levels["DAI-1"].reserved, 11);
-        inventory.set_reservation("o", &BTreeMap::new());
-        assert_eq!(inventory.levels["DAI-1"].reserved, 7);
-        assert!(inventory.reservations.is_empty());
+        // With the order's own 30 units reserved, 0 are left for others but still 30 for it.
+        inventory.levels.get_mut("DAI-1").unwrap().reserved = 50;
+        let own = BTreeMap::from([("DAI-1".to_owned(), 30)]);
+        assert!(check_stock(&priced(&[("DAI-1", 30, 500, 0)]), &inventory, &own).is_empty());
+        assert_eq!(check_stock(&priced(&[("DAI-1", 31, 500, 0)]), &inventory, &own).len(), 1);
+        assert_eq!(check_stock(&priced(&[("DAI-1", 1, 500, 0)]), &inventory, &none).len(), 1);
     }
 }

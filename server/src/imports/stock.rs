@@ -130,7 +130,7 @@ pub async fn import(
                     .iter()
                     .map(|r| (r.sku.clone(), StockLevel { on_hand: r.on_hand, reserved: 0, safety: r.safety }))
                     .collect();
-                let inventory = Inventory { warehouse, region, levels, as_of: now, reservations: BTreeMap::new() };
+                let inventory = Inventory { warehouse, region, levels, as_of: now };
                 documents::create_as_relay_announcing(storage, tenant_id, &inventory, announced).await?;
             }
         }

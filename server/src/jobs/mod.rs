@@ -14,6 +14,7 @@ pub mod deliver_events;
 pub mod deliver_webhook;
 pub mod evaluate_alerts;
 pub mod publish_events;
+pub mod publish_reserved_stock;
 pub mod review_order;
 pub mod score_inspection;
 
@@ -108,6 +109,7 @@ pub async fn run_job(state: &AppState, job: &Job) -> Result<()> {
         orders::deadline::KIND => approval_deadline::run(state, job).await,
         alerts::KIND => evaluate_alerts::run(state, job).await,
         alerts::webhook::KIND => deliver_webhook::run(state, job).await,
+        crate::services::catalog::stock::PUBLISH_KIND => publish_reserved_stock::run(state, job).await,
         crate::quarantine::KIND => crate::quarantine::run(state, job).await,
         crate::read_model::KIND => crate::read_model::run(state, job).await,
         _ => Err(Error::bad_request("unknown-job", format!("no handler for job kind {}", job.kind))),

@@ -6,8 +6,8 @@
 //! ([`JobStore`]), imported sales and purchases ([`SalesStore`]), per-tenant settings
 //! ([`TenantSettingsStore`]), the event outbox ([`EventStore`]), the API keys and import batches
 //! of integrations ([`IntegrationStore`]), what people did about alerts ([`AlertTriageStore`]),
-//! decisions on photos ([`PhotoReviewStore`]). Photo bytes live in a content-addressed folder
-//! ([`crate::blobs`]).
+//! decisions on photos ([`PhotoReviewStore`]), the stock orders reserve ([`ReservationStore`]).
+//! Photo bytes live in a content-addressed folder ([`crate::blobs`]).
 //!
 //! Backends: [`sqlite`] (the embedded default, one file) and [`postgres`] (several relay nodes on
 //! one database). Both mirror each other exactly; `server/tests/storage_contract.rs` runs the
@@ -24,6 +24,7 @@ mod photo_reviews;
 pub mod postgres;
 pub mod queries;
 pub mod read_model;
+mod reservations;
 mod sales;
 mod settings;
 pub mod sqlite;
@@ -37,6 +38,7 @@ pub use integrations::*;
 pub use jobs::*;
 pub use photo_reviews::*;
 pub use read_model::{ReadModelStore, RowChange};
+pub use reservations::*;
 pub use sales::*;
 pub use settings::*;
 
@@ -52,6 +54,7 @@ pub trait Storage:
     + TenantSettingsStore
     + IntegrationStore
     + ReadModelStore
+    + ReservationStore
     + EventStore
     + Send
     + Sync
@@ -70,6 +73,7 @@ impl<
         + TenantSettingsStore
         + IntegrationStore
         + ReadModelStore
+        + ReservationStore
         + EventStore
         + Send
         + Sync

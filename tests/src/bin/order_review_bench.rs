@@ -11,11 +11,15 @@
 //! - **relay job**: the `review-order` job's work against the real SQLite storage — the order as
 //!   admission kept it for its review (with `--cold`, loaded and hydrated, as after a restart),
 //!   the catalog (hydrated from its automerge document once, before the rounds, as a
-//!   running relay keeps it), the store and the region's
-//!   inventory, reserve stock (an inventory write), name approvers, write the review — measured
-//!   two ways side by side, in alternating rounds of `--batch` orders: one order at a time
-//!   ([`review_order`]) and a round as one batch ([`review_orders`], as the job runner takes the
-//!   reviews waiting). Wall time and the process's CPU time (`/proc/self/stat`, 10 ms ticks).
+//!   running relay keeps it), the store and the region's inventory levels, reserve stock (the
+//!   relay's reservation record), name approvers, write the review — measured two ways side by
+//!   side, in alternating rounds of `--batch` orders: one order at a time ([`review_order`]) and
+//!   a round as one batch ([`review_orders`], as the job runner takes the reviews waiting). Wall
+//!   time and the process's CPU time (`/proc/self/stat`, 10 ms ticks).
+//! - **publishing**: after every round, the reserved totals are written into the inventory
+//!   document ([`publish_reserved`]), timed apart and printed beside each way. A running relay
+//!   publishes at most once a second, so one publish per round (a few dozen milliseconds of
+//!   reviews) is far more often than it would.
 //!
 //! To profile the reviews alone, without the set-up (creating the catalog and the orders), start
 //! `perf record` disabled and let the bench switch it on around the review rounds:
@@ -42,6 +46,8 @@ use fieldsync_server::config::{Config, PasswordCost};
 use fieldsync_server::documents::create_as_relay;
 use fieldsync_server::seed::demo_approval_policy;
 use fieldsync_server::services::accounts::{self, NewAccount};
+use fieldsync_server::services::catalog::region_inventory;
+use fieldsync_server::services::catalog::stock::publish_reserved;
 use fieldsync_server::services::catalog::tenant_catalog;
 use fieldsync_server::services::orders::review::review_orders;
 use fieldsync_server::services::orders::review_order;
@@ -114,6 +120,9 @@ struct Tally {
     wall: Duration,
     cpu: Duration,
     outcomes: BTreeMap<String, usize>,
+    /// Publishes of the reserved totals that wrote the document, and their CPU time.
+    publishes: usize,
+    publish_cpu: Duration,
 }
 
 impl Tally {
@@ -125,6 +134,12 @@ impl Tally {
             per_second(self.orders, self.wall),
             self.cpu.as_secs_f64() * 1e3 / self.orders.max(1) as f64,
             self.outcomes
+        );
+        println!(
+            "    + publishing the reserved totals after each round: {} publishes, CPU {:.2} ms each = {:.2} ms per order",
+            self.publishes,
+            self.publish_cpu.as_secs_f64() * 1e3 / self.publishes.max(1) as f64,
+            self.publish_cpu.as_secs_f64() * 1e3 / self.orders.max(1) as f64,
         );
     }
 }
@@ -241,7 +256,6 @@ fn main() -> Result<(), Box<dyn Error>> {
             .map(|sku| (sku.clone(), StockLevel { on_hand: 1_000_000, reserved: 0, safety: 10 }))
             .collect(),
         as_of: now,
-        reservations: BTreeMap::new(),
     };
 
     // Rules alone.
@@ -250,9 +264,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         (0..rule_orders).map(|n| order_lines(&catalog, "B", n, args.lines)).collect();
     let started = Instant::now();
     let mut outcomes = BTreeMap::new();
-    for (n, lines) in orders.iter().enumerate() {
-        let id = format!("order-{n}");
-        let stock = Some(StockView { inventory: &inventory, order_id: &id });
+    for lines in &orders {
+        let stock = Some(StockView { inventory: &inventory, reserved_for_order: &BTreeMap::new() });
         let assessment = rules::assess(&catalog, "store", &store, lines, stock, now);
         *outcomes.entry(assessment.outcome().as_str()).or_insert(0) += 1;
     }
@@ -283,6 +296,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         let store_id =
             create_as_relay(storage, tenant.id, &RetailStore { rep: rep.id.clone(), ..store.clone() }).await?;
         create_as_relay(storage, tenant.id, &inventory).await?;
+        let inventory_id = region_inventory(storage, tenant.id, "north").await?.ok_or("no inventory")?;
         let mut ids = Vec::new();
         for n in 0..args.orders * 2 {
             let order = Order {
@@ -318,7 +332,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
         for (round, ids) in ids.chunks(args.batch.max(1)).enumerate() {
             let (wall, cpu) = (Instant::now(), cpu_time());
-            if round % 2 == 0 && !args.batched_only {
+            let one_at_a_time = round % 2 == 0 && !args.batched_only;
+            if one_at_a_time {
                 for id in ids {
                     let done = review_order(storage, &state.caches, tenant.id, id, now_ms()).await?;
                     *one_by_one.outcomes.entry(format!("{done:?}")).or_insert(0) += 1;
@@ -334,6 +349,12 @@ fn main() -> Result<(), Box<dyn Error>> {
                 batched.wall += wall.elapsed();
                 batched.cpu += cpu_time().saturating_sub(cpu);
             }
+            let tally = if one_at_a_time { &mut one_by_one } else { &mut batched };
+            let cpu = cpu_time();
+            if publish_reserved(storage, &state.caches, tenant.id, &inventory_id).await? {
+                tally.publishes += 1;
+            }
+            tally.publish_cpu += cpu_time().saturating_sub(cpu);
         }
         if let Some(perf) = perf.as_mut() {
             perf.send("disable")?;

@@ -70,8 +70,6 @@ pub fn detect(inventories: &[Inventory]) -> Vec<LowStock> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use fieldsync_core::doc::StockLevel;
 
     use super::*;
@@ -85,7 +83,6 @@ mod tests {
                 .map(|&(sku, on_hand, reserved, safety)| (sku.to_owned(), StockLevel { on_hand, reserved, safety }))
                 .collect(),
             as_of: 0,
-            reservations: BTreeMap::new(),
         }
     }
 

@@ -52,8 +52,6 @@ pub async fn sync_reservation(
     } else {
         units_at(storage, tenant_id, &review.order_id.parse()?, &review.reviewed_heads).await?
     };
-    edit_reservation(storage, caches, tenant_id, &inventory_id, &review.order_id, &units, |_| (units.clone(), ()))
-        .await?;
-    crate::services::alerts::queue_evaluation(storage, None, tenant_id, "stock reservation changed").await?;
-    Ok(())
+    // The totals' publish evaluates the alerts once the document shows them.
+    edit_reservation(storage, caches, tenant_id, &inventory_id, &review.order_id, &units, |_| (units.clone(), ())).await
 }

@@ -10,11 +10,12 @@
 //!   review already pinning the order's current heads writes nothing.
 //! - **Stock.** Stock is reserved at review time for every order that is not rejected, so two
 //!   pending orders never promise the same units; a rejection (by validation or by an approver)
-//!   releases it. The reservation is kept per order in the inventory document
-//!   ([`Inventory::set_reservation`](fieldsync_core::doc::Inventory::set_reservation)), which
-//!   makes reserving a "set", not an "add": a job that crashed between the inventory write and
-//!   the review write reserves nothing twice when it runs again. Only the touched entries are read and written, for a whole batch of
-//!   orders at once ([`edit_reservations`]).
+//!   releases it. The reservation is kept per order in the relay's record
+//!   ([`crate::storage::ReservationStore`]), which makes reserving a "set", not an "add": a job
+//!   that crashed between the reservation and the review write reserves nothing twice when it
+//!   runs again. A batch of orders reserves in one change ([`edit_reservations`]); the region's
+//!   phones see the totals in the inventory document within a second
+//!   ([`crate::services::catalog::stock`]).
 //! - **Cost.** The hydrated catalog is cached per tenant by its heads ([`tenant_catalog`]); the
 //!   job runner reviews the orders waiting together ([`review_orders`]), so what reviews share is
 //!   read once and a region's stock is written once per batch.
@@ -122,7 +123,7 @@ struct Assessed {
 /// Reviews a batch of a tenant's orders (see the module docs), each as it is stored now, and
 /// answers each order's outcome in the order given. What every review reads — the catalog, the
 /// users, delegations, the tenant's locale — is read once per batch, and each region's stock is
-/// reserved for the whole batch in one inventory write ([`edit_reservations`]), in the order
+/// reserved for the whole batch in one change ([`edit_reservations`]), in the order
 /// given, so an earlier order never loses units to a later one. The reviews are written
 /// together, and the storage commits writes that arrive together in one transaction.
 ///
@@ -253,7 +254,7 @@ async fn assess(
     Ok(Ok(Assessed { index, order_id: order_id.clone(), order, store, heads, review_id, existing, assessment }))
 }
 
-/// Checks and reserves the stock of assessed orders, one inventory write per region; answers the
+/// Checks and reserves the stock of assessed orders, one change per region; answers the
 /// orders whose reservation failed. An order with errors reserves nothing; one short of stock
 /// gets the findings that say so.
 async fn reserve_stock(
@@ -267,7 +268,6 @@ async fn reserve_stock(
         regions.entry(order.store.region.clone()).or_default().push(position);
     }
     let mut failed = Vec::new();
-    let mut reserved_any = false;
     for (region, positions) in regions {
         let Some(inventory_id) = region_inventory(storage, tenant_id, &region).await? else {
             for &position in &positions {
@@ -283,15 +283,15 @@ async fn reserve_stock(
                 (order.order_id.to_string(), order.assessment.units_by_sku())
             })
             .collect();
-        let edited = edit_reservations(storage, caches, tenant_id, &inventory_id, &orders, |index, inventory| {
+        let edited = edit_reservations(storage, caches, tenant_id, &inventory_id, &orders, |index, stock| {
             let order = &assessed[positions[index]];
-            let key = order.order_id.as_str();
             let units = &orders[index].1;
             let blocked = order.assessment.has_errors();
             let findings = if blocked {
                 Vec::new()
             } else {
-                rules::validation::check_stock(&order.assessment.lines, inventory, key)
+                let own = stock.held_by(order.order_id.as_str());
+                rules::validation::check_stock(&order.assessment.lines, &stock.inventory, &own)
             };
             let reserved = if !blocked && findings.is_empty() { units.clone() } else { BTreeMap::new() };
             (reserved, findings)
@@ -302,7 +302,6 @@ async fn reserve_stock(
                 for (&position, stock) in positions.iter().zip(findings) {
                     assessed[position].assessment.findings.extend(stock);
                 }
-                reserved_any = true;
             }
             Err(error) => {
                 tracing::warn!(%error, region, orders = positions.len(), "batch stock reservation failed");
@@ -311,10 +310,6 @@ async fn reserve_stock(
                 }
             }
         }
-    }
-    if reserved_any {
-        // Reserving moves available stock: low-stock alerts may open or close.
-        crate::services::alerts::queue_evaluation(storage, None, tenant_id, "stock reserved").await?;
     }
     Ok(failed)
 }

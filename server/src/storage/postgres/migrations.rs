@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0023_alert_texts.sql"),
     // 0024 is main's, merged before this one.
     include_str!("migrations/0024_import_progress.sql"),
+    include_str!("migrations/0025_stock_reservations.sql"),
 ];
 
 /// The schema version this code writes.

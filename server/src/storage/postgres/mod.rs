@@ -30,6 +30,7 @@ mod migrations;
 mod notify;
 mod photo_reviews;
 mod read_model;
+mod reservations;
 mod sales;
 mod settings;
 

@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0022_alert_texts.sql"),
     // 0023 is main's, merged before this one.
     include_str!("migrations/0023_import_progress.sql"),
+    include_str!("migrations/0024_stock_reservations.sql"),
 ];
 
 /// The schema version this code writes.

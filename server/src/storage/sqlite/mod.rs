@@ -16,6 +16,7 @@ mod jobs;
 mod migrations;
 mod photo_reviews;
 mod read_model;
+mod reservations;
 mod sales;
 mod settings;
 
