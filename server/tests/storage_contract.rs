@@ -14,7 +14,7 @@
 mod common;
 
 use common::PgDatabase;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,8 +33,8 @@ use fieldsync_server::services::accounts::{LoginFailureStore, LoginLimiter, reso
 use fieldsync_server::storage::postgres::{PostgresStorage, SCHEMA_VERSION};
 use fieldsync_server::storage::{
     CompletedBlob, DailySale, DocMeta, DocStore, DocWrite, ImportBatchRecord, ImportCounts, ImportProgress, ImportRun,
-    ImportRunEnd, Job, JobKinds, JobStore, NewApiKey, NewImportRun, NewJob, NewSession, NewUser, RowBatch, Storage,
-    WebhookSettings, WriteOutcome,
+    ImportRunEnd, Job, JobKinds, JobStore, NewApiKey, NewImportRun, NewJob, NewSession, NewUser, ReservationChange,
+    ReservationsAt, RowBatch, Storage, WebhookSettings, WriteOutcome,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -905,6 +905,50 @@ async fn photo_hashes_are_replaced_per_inspection_and_read_without_the_asking_on
     let seen_by_b: Vec<String> = storage.photo_hashes(t, &b).await.unwrap().into_iter().map(|p| p.sha256).collect();
     assert_eq!(seen_by_b, ["p4"], "a's earlier hashes were replaced");
     assert!(storage.inspections_with_photo(t, "p4").await.unwrap().is_empty(), "no document references it");
+}
+
+on_both_backends!(reservations_change_only_at_the_version_they_were_read_at_and_queue_their_publish);
+async fn reservations_change_only_at_the_version_they_were_read_at_and_queue_their_publish(storage: &dyn Storage) {
+    let t = tenant(storage, "acme").await;
+    let other = tenant(storage, "other").await;
+    let units = |pairs: &[(&str, i64)]| -> BTreeMap<String, i64> {
+        pairs.iter().map(|(sku, n)| ((*sku).to_owned(), *n)).collect()
+    };
+    let orders = ["o1".to_owned(), "o2".to_owned()];
+    let empty = storage.reservations(t, "inv", &orders, &["A".to_owned()]).await.unwrap();
+    assert_eq!(empty, ReservationsAt::default(), "version 0, nothing held");
+
+    let publish = NewJob { kind: "publish".into(), key: "inv@1000".into(), payload: "{}".into(), run_after: 1_000 };
+    let first = ReservationChange {
+        expected_version: 0,
+        orders: vec![("o1".into(), units(&[("A", 3), ("B", 2)])), ("o2".into(), units(&[("A", 4), ("Z", 0)]))],
+        totals: vec![("A".into(), 7), ("B".into(), 2)],
+        job: Some(publish.clone()),
+    };
+    assert!(storage.set_reservations(t, "inv", &first).await.unwrap());
+    assert!(!storage.set_reservations(t, "inv", &first).await.unwrap(), "the version moved on: nothing written");
+    let read = storage.reservations(t, "inv", &orders[..1], &["C".to_owned()]).await.unwrap();
+    assert_eq!(read.version, 1);
+    assert_eq!(read.orders, BTreeMap::from([("o1".to_owned(), units(&[("A", 3), ("B", 2)]))]));
+    assert_eq!(read.totals, units(&[("A", 7), ("B", 2)]), "the SKUs o1 holds come with the asked ones");
+    assert_eq!(storage.jobs_before(i64::MAX).await.unwrap(), 1, "the publish was queued with the change");
+
+    // o1 is released, o2 takes one more: only what changed is written.
+    let second = ReservationChange {
+        expected_version: 1,
+        orders: vec![("o1".into(), BTreeMap::new()), ("o2".into(), units(&[("A", 5)]))],
+        totals: vec![("A".into(), 5), ("B".into(), 0)],
+        job: Some(publish),
+    };
+    assert!(storage.set_reservations(t, "inv", &second).await.unwrap());
+    let read = storage.reservations(t, "inv", &orders, &["A".to_owned(), "B".to_owned()]).await.unwrap();
+    assert_eq!(read.version, 2);
+    assert_eq!(read.orders, BTreeMap::from([("o2".to_owned(), units(&[("A", 5)]))]));
+    assert_eq!(read.totals, units(&[("A", 5)]));
+    assert_eq!(storage.reserved_totals(t, "inv").await.unwrap(), (2, units(&[("A", 5)])));
+    assert_eq!(storage.jobs_before(i64::MAX).await.unwrap(), 1, "one publish for the second's changes");
+    // Another tenant's inventory of the same id is its own.
+    assert_eq!(storage.reserved_totals(other, "inv").await.unwrap(), (0, BTreeMap::new()));
 }
 
 on_both_backends!(every_stored_write_is_announced_once_with_its_columns);
