@@ -19,7 +19,7 @@
 //! ([`webhook`]).
 //!
 //! Evaluations run as `evaluate-alerts` jobs of the persisted queue, requested with
-//! [`queue_evaluation`]: after an order review reserves stock, after an inspection is stored,
+//! [`queue_evaluation`]: after reserved stock is published to an inventory, after an inspection is stored,
 //! after imports, at relay start and periodically ([`queue_all`], from the `jobs` runner's schedule), because promotions start
 //! as time passes. Requests coalesce: while a tenant's evaluation is queued and not yet started,
 //! another request adds nothing.

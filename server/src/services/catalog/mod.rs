@@ -1,6 +1,6 @@
 //! The tenant's catalog and its regions' stock, as the relay's own work reads and writes them:
-//! the hydrated catalog cached per tenant ([`tenant_catalog`]), and the stock reservation of an
-//! order in a region's inventory document ([`stock::edit_reservation`]). Reviews, decisions,
+//! the hydrated catalog cached per tenant ([`tenant_catalog`]), and the stock orders reserve in a
+//! region, with the totals its inventory document shows ([`stock`]). Reviews, decisions,
 //! imports and alerts all go through here.
 
 pub mod stock;
