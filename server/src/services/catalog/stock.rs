@@ -18,8 +18,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use automerge::iter::DocItem;
 use automerge::transaction::Transactable;
-use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, Value};
+use automerge::{Automerge, ObjId, ObjType, ROOT, ReadDoc, Value, ValueRef};
 use fieldsync_core::doc::{self, DocKind, Inventory, StockLevel};
 use fieldsync_core::{DocumentId, Role};
 
@@ -123,7 +124,6 @@ pub async fn edit_reservations<R>(
     orders: &[(String, Units)],
     decide: impl Fn(usize, &Reservations) -> (Units, R),
 ) -> Result<Vec<R>> {
-    let corrupt = |reason: String| Error::CorruptDocument { id: inventory_id.clone(), reason };
     // Editors of one inventory on this node take turns, so they do not decide on a version only
     // one of them can store; nodes that share a database find out from the version.
     let mut slot = caches.documents.lock(tenant_id, inventory_id).await;
@@ -151,7 +151,7 @@ pub async fn edit_reservations<R>(
         let held_skus = stock.held.values().flat_map(|units| units.keys());
         for sku in skus.iter().chain(held_skus) {
             if !stock.inventory.levels.contains_key(sku)
-                && let Some(level) = index.level(&kept.doc, sku).map_err(corrupt)?
+                && let Some(level) = index.level(sku)
             {
                 let reserved = read.totals.get(sku).copied().unwrap_or(0);
                 stock.inventory.levels.insert(sku.clone(), StockLevel { reserved, ..level.clone() });
@@ -252,7 +252,7 @@ async fn import_legacy(
         Some(_) => autosurgeon::hydrate_prop(am, &ROOT, "reservations").map_err(|e| corrupt(e.to_string()))?,
         None => BTreeMap::new(),
     };
-    let totals = index.published(am).map_err(corrupt)?.clone();
+    let totals = index.published();
     let change = ReservationChange {
         expected_version: 0,
         orders: orders.into_iter().collect(),
@@ -292,7 +292,7 @@ pub async fn publish_reserved(
             *slot = Some(kept.with_memo(index));
             return Ok(false);
         }
-        let published = index.published(&kept.doc).map_err(corrupt)?;
+        let published = index.published();
         let mut moved: Vec<(String, i64)> = totals
             .iter()
             .filter(|(sku, units)| published.get(*sku) != Some(units))
@@ -304,11 +304,7 @@ pub async fn publish_reserved(
             *slot = Some(kept.with_memo(index));
             return Ok(false);
         }
-        let mut objects = Vec::with_capacity(moved.len());
-        for (sku, _) in &moved {
-            index.level(&kept.doc, sku).map_err(corrupt)?;
-            objects.push(index.level_obj(sku).cloned());
-        }
+        let objects: Vec<Option<ObjId>> = moved.iter().map(|(sku, _)| index.level_obj(sku).cloned()).collect();
         let am = &mut kept.doc;
         am.set_actor(documents::relay_actor(tenant_id));
         let expected_heads = documents::heads_of(am);
@@ -357,24 +353,23 @@ pub async fn publish_reserved(
     Err(Error::Conflict(format!("inventory {inventory_id} kept changing; try again")))
 }
 
-/// What reservations look up in one inventory document, read from automerge once per entry and
-/// kept with the loaded document ([`Kept::memo`]), so that a SKU looked up again is a map read,
-/// not a search of the document's operations. Valid for the document it was read from as
-/// [`publish_reserved`] edits it (it updates the index with what it stored); a document another
-/// writer moved is loaded again, with a new index.
+/// An inventory document's levels, read in one pass over the document's operations and kept
+/// with the loaded document ([`Kept::memo`]): looking a SKU up by key in automerge is a search of
+/// the operation set (tens of microseconds in a document of thousands of levels), and a batch of
+/// reviews looks up hundreds. Valid for the document it was read from as [`publish_reserved`]
+/// edits it (it updates the index with what it stored); a document another writer moved is loaded
+/// again, with a new index.
 struct StockIndex {
-    levels_obj: ObjId,
     /// The `reservations` map of a document written before the relay kept its own record.
     legacy_reservations: Option<ObjId>,
     warehouse: String,
-    /// Levels read so far by SKU: the level's object and value, `None` for a SKU not stocked.
-    levels: HashMap<String, Option<(ObjId, StockLevel)>>,
-    /// Every level's `reserved` that is not 0, once read ([`Self::published`]).
-    published: Option<Units>,
+    /// Every level by SKU, with its object.
+    levels: HashMap<String, (ObjId, StockLevel)>,
 }
 
 impl StockIndex {
-    /// The index of an inventory document, with no entry read yet.
+    /// The index of an inventory document: its levels in one pass over the operations of the
+    /// `levels` map and its children (parents come before their children in that walk).
     fn read(id: &DocumentId, am: &Automerge) -> Result<Self> {
         let corrupt = |reason: String| Error::CorruptDocument { id: id.clone(), reason };
         doc::check_header::<Inventory>(id, am)?;
@@ -388,54 +383,133 @@ impl StockIndex {
         };
         let warehouse: String =
             autosurgeon::hydrate_prop(am, &ROOT, "warehouse").map_err(|e| corrupt(e.to_string()))?;
-        Ok(Self { levels_obj, legacy_reservations, warehouse, levels: HashMap::new(), published: None })
+        // Each level's SKU by its object, and the fields seen so far (a bit per field).
+        let mut skus: HashMap<ObjId, (String, u8)> = HashMap::new();
+        let mut levels = HashMap::new();
+        for entry in am.iter_at(&levels_obj, None) {
+            let DocItem::Map(item) = entry.item else { continue };
+            if *entry.obj == levels_obj {
+                if !matches!(item.value, ValueRef::Object(ObjType::Map)) {
+                    return Err(corrupt(format!("level {} is not a map", item.key)));
+                }
+                let level = item.id();
+                skus.insert(level.clone(), (item.key.to_string(), 0));
+                levels.insert(item.key.into_owned(), (level, StockLevel { on_hand: 0, reserved: 0, safety: 0 }));
+            } else if let Some((sku, seen)) = skus.get_mut(&*entry.obj)
+                && let Some((_, level)) = levels.get_mut(sku.as_str())
+            {
+                let ValueRef::Scalar(value) = item.value else { continue };
+                let (field, bit) = match item.key.as_ref() {
+                    "on_hand" => (&mut level.on_hand, 1),
+                    "reserved" => (&mut level.reserved, 2),
+                    "safety" => (&mut level.safety, 4),
+                    _ => continue,
+                };
+                *field = value.as_i64();
+                *seen |= bit;
+            }
+        }
+        if let Some((sku, _)) = skus.values().find(|(_, seen)| *seen != 7) {
+            return Err(corrupt(format!("level {sku} lacks on_hand, reserved or safety")));
+        }
+        Ok(Self { legacy_reservations, warehouse, levels })
     }
 
     /// The level of `sku`, if the inventory stocks it.
-    fn level(&mut self, am: &Automerge, sku: &str) -> std::result::Result<Option<&StockLevel>, String> {
-        if !self.levels.contains_key(sku) {
-            let level = match am.get(&self.levels_obj, sku).map_err(|e| e.to_string())? {
-                Some((_, obj)) => {
-                    let level: StockLevel =
-                        autosurgeon::hydrate_prop(am, &self.levels_obj, sku).map_err(|e| e.to_string())?;
-                    Some((obj, level))
-                }
-                None => None,
-            };
-            self.levels.insert(sku.to_owned(), level);
-        }
-        Ok(self.levels.get(sku).and_then(|level| level.as_ref().map(|(_, level)| level)))
+    fn level(&self, sku: &str) -> Option<&StockLevel> {
+        self.levels.get(sku).map(|(_, level)| level)
     }
 
-    /// The object of a level read before.
+    /// The object of the level of `sku`.
     fn level_obj(&self, sku: &str) -> Option<&ObjId> {
-        self.levels.get(sku).and_then(|level| level.as_ref().map(|(obj, _)| obj))
+        self.levels.get(sku).map(|(obj, _)| obj)
     }
 
-    /// Records the `reserved` stored for a level read before.
+    /// Records the `reserved` stored for a level.
     fn set_reserved(&mut self, sku: &str, units: i64) {
-        if let Some(Some((_, level))) = self.levels.get_mut(sku) {
+        if let Some((_, level)) = self.levels.get_mut(sku) {
             level.reserved = units;
         }
-        if let Some(published) = &mut self.published {
-            if units == 0 {
-                published.remove(sku);
-            } else {
-                published.insert(sku.to_owned(), units);
-            }
-        }
     }
 
-    /// Every level's `reserved` that is not 0, as the document holds them: read whole once (a
-    /// hydrate of the levels), then kept up to date by [`Self::set_reserved`].
-    fn published(&mut self, am: &Automerge) -> std::result::Result<&Units, String> {
-        if self.published.is_none() {
-            let levels: BTreeMap<String, StockLevel> =
-                autosurgeon::hydrate_prop(am, &ROOT, "levels").map_err(|e| e.to_string())?;
-            let published =
-                levels.into_iter().filter(|(_, level)| level.reserved != 0).map(|(sku, level)| (sku, level.reserved));
-            self.published = Some(published.collect());
+    /// Every level's `reserved` that is not 0, as the document holds them.
+    fn published(&self) -> Units {
+        let reserved = self.levels.iter().filter(|(_, (_, level))| level.reserved != 0);
+        reserved.map(|(sku, (_, level))| (sku.clone(), level.reserved)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use automerge::ActorId;
+    use automerge::transaction::Transactable;
+
+    use super::*;
+
+    #[test]
+    fn the_one_pass_index_holds_the_levels_a_hydrate_reads_after_many_edits() {
+        let id = DocumentId::random();
+        let level = |n: i64| StockLevel { on_hand: 100 + n, reserved: n % 7, safety: n % 3 };
+        let inventory = Inventory {
+            warehouse: "WH-N".into(),
+            region: "north".into(),
+            levels: (0..300).map(|n| (format!("SKU-{n:03}"), level(n))).collect(),
+            as_of: 1,
+        };
+        let mut am = doc::create(&id, ActorId::random(), &inventory).unwrap();
+        // Levels overwritten again and again, one removed, one added: the index reads the values
+        // that won, not the history.
+        for round in 0..5_i64 {
+            am.transact::<_, _, automerge::AutomergeError>(|tx| {
+                let (_, levels) = tx.get(ROOT, "levels")?.unwrap();
+                for n in (0..300).step_by(7) {
+                    let (_, level) = tx.get(&levels, format!("SKU-{n:03}"))?.unwrap();
+                    tx.put(&level, "reserved", round * 10 + n)?;
+                }
+                if round == 2 {
+                    tx.delete(&levels, "SKU-005")?;
+                    let added = tx.put_object(&levels, "NEW-1", ObjType::Map)?;
+                    for field in ["on_hand", "reserved", "safety"] {
+                        tx.put(&added, field, 9_i64)?;
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
         }
-        Ok(self.published.get_or_insert_default())
+        let index = StockIndex::read(&id, &am).unwrap();
+        let hydrated: Inventory = doc::read(&id, &am).unwrap();
+        let indexed: BTreeMap<String, StockLevel> =
+            index.levels.iter().map(|(sku, (_, level))| (sku.clone(), level.clone())).collect();
+        assert_eq!(indexed, hydrated.levels);
+        assert_eq!(index.level("SKU-007").unwrap().reserved, 47);
+        assert!(index.level("SKU-005").is_none());
+        assert_eq!(index.warehouse, "WH-N");
+        let (_, levels) = am.get(ROOT, "levels").unwrap().unwrap();
+        assert_eq!(index.level_obj("NEW-1"), am.get(&levels, "NEW-1").unwrap().map(|(_, obj)| obj).as_ref());
+    }
+
+    #[test]
+    fn a_reservation_is_a_set_that_moves_the_level_by_the_difference() {
+        let mut stock = Reservations {
+            inventory: Inventory {
+                warehouse: "WH-N".into(),
+                region: "north".into(),
+                levels: BTreeMap::from([("DAI-1".into(), StockLevel { on_hand: 50, reserved: 7, safety: 5 })]),
+                as_of: 0,
+            },
+            held: BTreeMap::new(),
+        };
+        let units = BTreeMap::from([("DAI-1".to_owned(), 10), ("GONE".to_owned(), 3)]);
+        stock.set("o", &units);
+        stock.set("o", &units);
+        assert_eq!(stock.inventory.levels["DAI-1"].reserved, 17);
+        assert_eq!(stock.held_by("o"), BTreeMap::from([("DAI-1".to_owned(), 10)]), "no SKU it does not stock");
+        stock.set("o", &BTreeMap::from([("DAI-1".to_owned(), 4)]));
+        assert_eq!(stock.inventory.levels["DAI-1"].reserved, 11);
+        stock.set("o", &BTreeMap::new());
+        assert_eq!(stock.inventory.levels["DAI-1"].reserved, 7);
+        assert!(stock.held.is_empty());
     }
 }
