@@ -420,13 +420,18 @@ fn relay_write(
     let blobs = photos_of(typed);
     let read_model = crate::read_model::project_doc(&id, &meta, typed).into_row_changes();
     let events = crate::events::derive(&id, base, typed);
+    let changes = am.save_after(before);
+    // A new document's changes are a whole document (automerge loads a sequence of changes as it
+    // loads a saved one): storing them as its bytes spares encoding it a second time, whose
+    // column compression was over a quarter of an order review's cost.
+    let snapshot = if before.is_empty() { changes.clone() } else { am.save() };
     DocWrite {
         id,
         meta,
         expected_heads,
-        snapshot: am.save(),
+        snapshot,
         heads: heads_of(am),
-        changes: am.save_after(before),
+        changes,
         origin_device: None,
         new_actors: Vec::new(),
         blobs,
@@ -459,6 +464,28 @@ mod tests {
     use automerge::transaction::Transactable;
 
     use super::*;
+
+    #[test]
+    fn a_new_documents_changes_load_as_the_saved_document_on_the_relay_and_on_a_phone() {
+        let id = DocumentId::random();
+        let inventory = doc::Inventory {
+            warehouse: "WH-N".into(),
+            region: "north".into(),
+            levels: (0..50)
+                .map(|n| (format!("SKU-{n}"), doc::StockLevel { on_hand: n, reserved: 0, safety: 1 }))
+                .collect(),
+            as_of: 1,
+        };
+        let am = doc::create(&id, relay_actor(7), &inventory).unwrap();
+        let changes = am.save_after(&[]);
+        let loaded = Automerge::load(&changes).unwrap();
+        assert_eq!(loaded.hydrate(None), am.hydrate(None));
+        assert_eq!(loaded.get_heads(), am.get_heads());
+        let mut phone = Automerge::new();
+        phone.load_incremental(&changes).unwrap();
+        assert_eq!(phone.get_heads(), am.get_heads());
+        assert_eq!(doc::read::<doc::Inventory>(&id, &phone).unwrap(), inventory);
+    }
 
     fn stored(id: &DocumentId, am: &Automerge) -> StoredDoc {
         StoredDoc {
