@@ -406,6 +406,10 @@ pub async fn read<T: DocumentModel>(storage: &dyn Storage, tenant_id: i64, id: &
     Ok(doc::read(id, &load(&stored)?)?)
 }
 
+/// Largest new document the relay stores as its change bytes rather than saved ([`relay_write`]):
+/// an order review is about 700 bytes.
+const SMALL_DOCUMENT_BYTES: usize = 2048;
+
 /// A relay write of `am`, whose typed value is `typed` (the state before it: `base`, when the
 /// document was stored).
 fn relay_write(
@@ -421,10 +425,11 @@ fn relay_write(
     let read_model = crate::read_model::project_doc(&id, &meta, typed).into_row_changes();
     let events = crate::events::derive(&id, base, typed);
     let changes = am.save_after(before);
-    // A new document's changes are a whole document (automerge loads a sequence of changes as it
-    // loads a saved one): storing them as its bytes spares encoding it a second time, whose
-    // column compression was over a quarter of an order review's cost.
-    let snapshot = if before.is_empty() { changes.clone() } else { am.save() };
+    // A small new document's changes are its whole document (automerge loads a sequence of
+    // changes as it loads a saved one): storing them as its bytes spares encoding it a second
+    // time, whose column compression was over a quarter of an order review's cost, for about a
+    // tenth more bytes. A large one is saved, compressed: it is what phones download first.
+    let snapshot = if before.is_empty() && changes.len() <= SMALL_DOCUMENT_BYTES { changes.clone() } else { am.save() };
     DocWrite {
         id,
         meta,
