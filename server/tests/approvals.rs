@@ -715,9 +715,23 @@ async fn publishing_a_policy_routes_new_orders_with_it_and_leaves_routed_ones_on
     assert_eq!(routed.steps[0].sla.as_ref().unwrap().respond_within_minutes, 480);
 }
 
+/// The north region's inventory: 100 cases of COLA on hand, `reserved` of them reserved.
+async fn north_cola(state: &AppState, seeded: &Seeded, reserved: i64) -> DocumentId {
+    let inventory = fieldsync_core::doc::Inventory {
+        warehouse: "WH-NORTH".into(),
+        region: "north".into(),
+        levels: BTreeMap::from([(
+            "COLA".to_owned(),
+            fieldsync_core::doc::StockLevel { on_hand: 100, reserved, safety: 0 },
+        )]),
+        as_of: now_ms(),
+    };
+    documents::create_as_relay(state.storage.as_ref(), seeded.tenant_id, &inventory).await.unwrap()
+}
+
 #[tokio::test]
 async fn a_batch_of_reviews_reserves_a_regions_stock_in_one_change_the_earlier_orders_first() {
-    use fieldsync_core::doc::{Inventory, StockLevel};
+    use fieldsync_core::doc::Inventory;
     use fieldsync_core::rules::code;
     use fieldsync_server::services::catalog::stock::publish_reserved;
 
@@ -725,13 +739,7 @@ async fn a_batch_of_reviews_reserves_a_regions_stock_in_one_change_the_earlier_o
     let state = open_sqlite(dir.path());
     let storage = state.storage.as_ref();
     let seeded = seed(&state).await;
-    let inventory = Inventory {
-        warehouse: "WH-NORTH".into(),
-        region: "north".into(),
-        levels: BTreeMap::from([("COLA".to_owned(), StockLevel { on_hand: 100, reserved: 0, safety: 0 })]),
-        as_of: now_ms(),
-    };
-    let inventory_id = documents::create_as_relay(storage, seeded.tenant_id, &inventory).await.unwrap();
+    let inventory_id = north_cola(&state, &seeded, 0).await;
     let changes =
         |stored: fieldsync_server::storage::StoredDoc| documents::load(&stored).unwrap().get_changes(&[]).len();
     let changes_before = changes(storage.load_doc(seeded.tenant_id, &inventory_id).await.unwrap().unwrap());
@@ -829,13 +837,7 @@ async fn an_inventory_written_with_reservation_entries_moves_them_into_the_recor
     let storage = state.storage.as_ref();
     let seeded = seed(&state).await;
     // 40 reserved: 12 by an order with an entry, 28 from before entries were kept.
-    let inventory = Inventory {
-        warehouse: "WH-NORTH".into(),
-        region: "north".into(),
-        levels: BTreeMap::from([("COLA".to_owned(), StockLevel { on_hand: 100, reserved: 40, safety: 0 })]),
-        as_of: now_ms(),
-    };
-    let inventory_id = documents::create_as_relay(storage, seeded.tenant_id, &inventory).await.unwrap();
+    let inventory_id = north_cola(&state, &seeded, 40).await;
     add_reservation_entries(&state, seeded.tenant_id, &inventory_id, &[("order-0", "COLA", 12)]).await;
     // 60 are left: the seeded order's 25 fit, another 30 fit, the next 30 do not.
     let mut batch = vec![seeded.order_id.clone()];
