@@ -865,3 +865,21 @@ async fn an_inventory_written_with_reservation_entries_moves_them_into_the_recor
     let after: Inventory = fieldsync_core::doc::read(&inventory_id, &am).unwrap();
     assert_eq!(after.levels["COLA"], StockLevel { on_hand: 100, reserved: 95, safety: 0 });
 }
+
+#[tokio::test]
+async fn an_order_twice_in_one_batch_reserves_its_units_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = open_sqlite(dir.path());
+    let storage = state.storage.as_ref();
+    let seeded = seed(&state).await;
+    let inventory_id = north_cola(&state, &seeded, 0).await;
+    let twice = [seeded.order_id.clone(), seeded.order_id.clone()];
+
+    let done = orders::review::review_orders(storage, &state.caches, seeded.tenant_id, &twice, state.clock.now())
+        .await
+        .unwrap();
+
+    assert_eq!(done[0].as_ref().unwrap(), &orders::ReviewDone::Reviewed(ReviewOutcome::NeedsApproval));
+    let (_, totals) = storage.reserved_totals(seeded.tenant_id, inventory_id.as_str()).await.unwrap();
+    assert_eq!(totals, BTreeMap::from([("COLA".to_owned(), 25)]), "the seeded order's 25 cases, once");
+}

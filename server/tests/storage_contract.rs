@@ -933,10 +933,14 @@ async fn reservations_change_only_at_the_version_they_were_read_at_and_queue_the
     assert_eq!(read.totals, units(&[("A", 7), ("B", 2)]), "the SKUs o1 holds come with the asked ones");
     assert_eq!(storage.jobs_before(i64::MAX).await.unwrap(), 1, "the publish was queued with the change");
 
-    // o1 is released, o2 takes one more: only what changed is written.
+    // o1 is released, o2 takes one more (given twice: the last counts).
     let second = ReservationChange {
         expected_version: 1,
-        orders: vec![("o1".into(), BTreeMap::new()), ("o2".into(), units(&[("A", 5)]))],
+        orders: vec![
+            ("o1".into(), BTreeMap::new()),
+            ("o2".into(), units(&[("A", 9)])),
+            ("o2".into(), units(&[("A", 5)])),
+        ],
         totals: vec![("A".into(), 5), ("B".into(), 0)],
         job: Some(publish),
     };

@@ -34,7 +34,8 @@ pub struct ReservationsAt {
 pub struct ReservationChange {
     /// The version the change was decided at ([`ReservationsAt::version`]).
     pub expected_version: i64,
-    /// The new reservation of each changed order, replacing its earlier one (empty: released).
+    /// The new reservation of each changed order, replacing its earlier one (empty: released);
+    /// of an order given twice, the last.
     pub orders: Vec<(String, Units)>,
     /// The new total of each changed SKU (0: none reserved).
     pub totals: Vec<(String, i64)>,

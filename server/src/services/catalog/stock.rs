@@ -165,6 +165,8 @@ pub async fn edit_reservations<R>(
             stock.set(order_id, &units);
             results.push(result);
         }
+        // An order may come twice in one batch (two submissions of it queued together): both
+        // entries carry what the last decision left it (storage keeps the last).
         let change = ReservationChange {
             expected_version: read.version,
             orders: order_ids
@@ -299,21 +301,21 @@ pub async fn publish_reserved(
             .map(|(sku, units)| (sku.clone(), *units))
             .collect();
         moved.extend(published.keys().filter(|sku| !totals.contains_key(*sku)).map(|sku| (sku.clone(), 0)));
+        // Only stocked SKUs are ever reserved; should a level have gone since, there is nothing to show.
+        moved.retain(|(sku, _)| index.level_obj(sku).is_some());
         let legacy = index.legacy_reservations.clone();
         if moved.is_empty() && legacy.is_none() {
             *slot = Some(kept.with_memo(index));
             return Ok(false);
         }
-        let objects: Vec<Option<ObjId>> = moved.iter().map(|(sku, _)| index.level_obj(sku).cloned()).collect();
+        let objects: Vec<ObjId> = moved.iter().filter_map(|(sku, _)| index.level_obj(sku).cloned()).collect();
         let am = &mut kept.doc;
         am.set_actor(documents::relay_actor(tenant_id));
         let expected_heads = documents::heads_of(am);
         let heads_before = am.get_heads();
         am.transact(|tx| {
             for ((_, units), object) in moved.iter().zip(&objects) {
-                if let Some(object) = object {
-                    tx.put(object, "reserved", *units)?;
-                }
+                tx.put(object, "reserved", *units)?;
             }
             if legacy.is_some() {
                 tx.delete(ROOT, "reservations")?;

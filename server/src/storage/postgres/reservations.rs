@@ -69,16 +69,19 @@ impl ReservationStore for PostgresStorage {
         if moved != 1 {
             return Ok(false);
         }
-        let orders: Vec<&str> = change.orders.iter().map(|(order_id, _)| order_id.as_str()).collect();
+        // An order given twice: the last one counts, as on SQLite.
+        let changed: std::collections::BTreeMap<&str, &Units> =
+            change.orders.iter().map(|(order_id, units)| (order_id.as_str(), units)).collect();
+        let orders: Vec<&str> = changed.keys().copied().collect();
         tx.execute(
             "DELETE FROM stock_reservations WHERE tenant_id = $1 AND inventory_id = $2 AND order_id = ANY($3)",
             &[&tenant_id, &inventory_id, &orders],
         )
         .await?;
         let (mut held_orders, mut held_skus, mut held_units) = (Vec::new(), Vec::new(), Vec::new());
-        for (order_id, units) in &change.orders {
+        for (order_id, units) in &changed {
             for (sku, units) in units.iter().filter(|(_, units)| **units > 0) {
-                held_orders.push(order_id.as_str());
+                held_orders.push(*order_id);
                 held_skus.push(sku.as_str());
                 held_units.push(*units);
             }
