@@ -14,7 +14,7 @@
 //!   reviews writes the document at most once a second, not once per batch. Documents written
 //!   before the record existed kept a `reservations` map of every order ever reserved, synced to
 //!   every phone of the region; the first reservation in such a document moves the map into the
-//!   record ([`import_legacy`]) and the next publish deletes it from the document.
+//!   record (`import_legacy`) and the next publish deletes it from the document.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -112,9 +112,9 @@ pub async fn edit_reservation<R>(
 /// orders before it already set ([`Reservations::set`]), so an order never takes units an
 /// earlier order of the batch took.
 ///
-/// The levels are read entry by entry from the inventory document, never hydrated whole (a
-/// region's inventory holds thousands of SKUs), and the reservations from the relay's record.
-/// The change is stored only at the version it was decided at, and decided again otherwise (so
+/// The levels come from the inventory document's index, read in one pass and kept with the
+/// loaded document between edits (`StockIndex`); the reservations from the relay's record. The
+/// change is stored only at the version it was decided at, and decided again otherwise (so
 /// `decide` must be repeatable); it queues the publishing of the totals to the document.
 pub async fn edit_reservations<R>(
     storage: &dyn Storage,
