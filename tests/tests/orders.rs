@@ -621,3 +621,26 @@ fn an_away_manager_delegates_from_the_phone_api_and_hq_decides_on_their_behalf_f
     );
     end_out_of_office(&RelayTrust::default(), &relay.base_url, &manager.session.token).unwrap();
 }
+
+#[test]
+fn the_phone_preview_of_a_reviewed_order_does_not_count_its_own_reservation_against_it() {
+    let relay = Relay::start();
+    let rep = relay.phone("rep-01");
+    rep.sync();
+    let shop = shop(&rep);
+    let reserved_before = published_reserved(&rep, &shop.sku);
+    let (_, store) = rep.store.stores().unwrap().into_iter().next().unwrap();
+    let inventories = rep.store.inventories().unwrap();
+    let available =
+        inventories.into_iter().find(|(_, i)| i.region == store.region).unwrap().1.levels[&shop.sku].available();
+    // The order takes every unit there is; once reserved, none are left for anyone else.
+    let all = line(&rep, &shop, available, 0);
+    let order = submit(&rep, &shop, all.clone());
+    assert_ne!(outcome(&rep, &order), ReviewOutcome::Rejected);
+    wait_for_published(&rep, &shop.sku, reserved_before + available);
+
+    let stock_findings =
+        |assessment: Assessment| assessment.findings.iter().filter(|f| f.code == code::INSUFFICIENT_STOCK).count();
+    assert_eq!(stock_findings(rep.store.order_preview(&order).unwrap()), 0, "the order holds its own units");
+    assert_eq!(stock_findings(rep.store.price_preview(&shop.store_id, &[all]).unwrap()), 1, "a new order finds none");
+}

@@ -90,6 +90,16 @@ pub struct Order {
 }
 
 impl Order {
+    /// Units ordered by SKU, over all lines (lines of no units left out): what a review of the
+    /// order reserves.
+    pub fn units_by_sku(&self) -> BTreeMap<String, i64> {
+        let mut units = BTreeMap::new();
+        for line in self.lines.values().filter(|l| l.qty > 0) {
+            *units.entry(line.sku.clone()).or_insert(0) += line.qty;
+        }
+        units
+    }
+
     /// Lines in display order.
     pub fn lines_in_order(&self) -> Vec<(&String, &OrderLine)> {
         let mut lines: Vec<_> = self.lines.iter().collect();

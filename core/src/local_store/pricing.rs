@@ -80,10 +80,8 @@ impl LocalStore {
             let Ok(at) = doc.fork_at(&heads) else { return Ok(BTreeMap::new()) };
             doc::read(order_id, &at)?
         };
-        let mut units = BTreeMap::new();
-        for line in reviewed.lines.values().filter(|l| l.qty > 0 && inventory.levels.contains_key(&l.sku)) {
-            *units.entry(line.sku.clone()).or_insert(0) += line.qty;
-        }
+        let mut units = reviewed.units_by_sku();
+        units.retain(|sku, _| inventory.levels.contains_key(sku));
         Ok(units)
     }
 

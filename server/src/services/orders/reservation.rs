@@ -29,12 +29,7 @@ pub async fn units_at(
         .collect::<Result<_, _>>()
         .map_err(|e| Error::CorruptDocument { id: order_id.clone(), reason: format!("bad reviewed head: {e}") })?;
     let at = am.fork_at(&heads).map_err(|e| Error::CorruptDocument { id: order_id.clone(), reason: e.to_string() })?;
-    let order: Order = doc::read(order_id, &at)?;
-    let mut units = BTreeMap::new();
-    for line in order.lines.values().filter(|l| l.qty > 0) {
-        *units.entry(line.sku.clone()).or_insert(0) += line.qty;
-    }
-    Ok(units)
+    Ok(doc::read::<Order>(order_id, &at)?.units_by_sku())
 }
 
 /// Makes the region's reservation for an order match its review: the units it reviewed while the
